@@ -1,0 +1,68 @@
+import type { RunStatus, WorkflowVersion } from "./schemas.js";
+import type { Clock } from "./clock.js";
+
+/** Where a guarded write goes: one run, and one step of it for step guards. */
+export interface WriteTarget {
+  workflowSlug: string;
+  runId: string;
+  stepId?: string;
+}
+
+/** Filter of loadEvents. */
+export interface EventFilter {
+  category?: "workflow" | "step";
+  stepId?: string;
+}
+
+/** Result of the atomic submission primitive. */
+export type SubmissionResult =
+  | { created: true; runId: string }
+  | { created: false; runId: string; existingInput: string | undefined };
+
+/** Options of listRuns. */
+export interface ListRunsOptions {
+  workflowSlug?: string;
+  /** Any of these statuses (OR). */
+  status?: RunStatus[];
+  /** All of these tags (AND). */
+  tags?: string[];
+  /** Newest first; at most this many. */
+  limit?: number;
+}
+
+/** Options of listScheduledSteps. */
+export interface ListScheduledOptions {
+  /** Only steps available at or before this µs instant; default now. */
+  availableBefore?: number;
+  workflowSlug?: string;
+  limit?: number;
+}
+
+/** A step's address. */
+export interface StepRef {
+  workflowSlug: string;
+  runId: string;
+  stepId: string;
+}
+
+/** Result of createWorkflowVersion's primitive. */
+export type PutVersionResult = { status: "created" | "exists"; version: WorkflowVersion } | { status: "conflict"; version: WorkflowVersion };
+
+/** What a driver can do beyond the contract's minimum; tests and the worker branch on these, never on driver names. */
+export interface BackendCapabilities {
+  /** `subscribe` delivers wake-ups when steps become ready (Postgres LISTEN/NOTIFY). Otherwise callers poll. */
+  notifications: boolean;
+  /** Several OS processes may open the same storage at once. */
+  multiProcess: boolean;
+  /** claimScheduledSteps claims many steps in one round trip (rather than looping over claimScheduledStep). */
+  batchClaim: boolean;
+}
+
+/** Options every Backend accepts. */
+export interface BackendOptions {
+  /** Time source for every timestamp the backend writes; default the monotonic system clock. */
+  clock?: Clock;
+  /** Directory under which getStepOutputPath places step output files (drivers with a base directory use their own). */
+  outputDir?: string;
+}
+

@@ -1,0 +1,184 @@
+/** Stable error codes callers branch on. */
+export const ErrorCode = {
+  InvalidIdentifier: "INVALID_IDENTIFIER",
+  InvalidEvent: "INVALID_EVENT",
+  InvalidArgument: "INVALID_ARGUMENT",
+  RunNotFound: "RUN_NOT_FOUND",
+  StepNotFound: "STEP_NOT_FOUND",
+  WorkflowNotFound: "WORKFLOW_NOT_FOUND",
+  StaleAttempt: "STALE_ATTEMPT",
+  StepNotClaimable: "STEP_NOT_CLAIMABLE",
+  RunTerminal: "RUN_TERMINAL",
+  IdempotencyConflict: "IDEMPOTENCY_CONFLICT",
+  VersionConflict: "VERSION_CONFLICT",
+  CorruptRecord: "CORRUPT_RECORD",
+  SchemaTooNew: "SCHEMA_TOO_NEW",
+  NotACairnStore: "NOT_A_CAIRN_STORE",
+  BackendUnavailable: "BACKEND_UNAVAILABLE",
+  BackendClosed: "BACKEND_CLOSED",
+  Config: "CONFIG_ERROR",
+} as const;
+/** Union of every stable error code. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Context fields an error may carry. */
+export interface ErrorContext {
+  workflowSlug?: string;
+  runId?: string;
+  stepId?: string;
+  attemptNumber?: number;
+  path?: string;
+  [key: string]: unknown;
+}
+
+/** Base class of every error Cairn throws on purpose: a stable `code`, context fields, the original as `cause`. */
+export class CairnError extends Error {
+  readonly code: ErrorCode;
+  readonly context: ErrorContext;
+  /** True when retrying the same call later may succeed (connection lost, database busy). */
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.context = context;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** A workflowSlug, runId or stepId that is malformed (path traversal, empty, too long, bad characters). */
+export class InvalidIdentifierError extends CairnError {
+  constructor(kind: string, value: unknown, reason: string) {
+    super(ErrorCode.InvalidIdentifier, `Invalid ${kind} ${JSON.stringify(String(value)).slice(0, 120)}: ${reason}.`, { kind, value: String(value).slice(0, 200) });
+  }
+}
+
+/** An event, or the arguments of a save* helper, that fail schema validation. Nothing was written. */
+export class InvalidEventError extends CairnError {
+  readonly issues: Array<{ path: string; message: string }>;
+  constructor(message: string, issues: Array<{ path: string; message: string }>, context: ErrorContext = {}) {
+    const detail = issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ");
+    super(ErrorCode.InvalidEvent, `${message}${detail ? ` (${detail})` : ""}. Nothing was written.`, context);
+    this.issues = issues;
+  }
+}
+
+/** An argument that is not an event but is still invalid (negative limit, unknown option value). */
+export class InvalidArgumentError extends CairnError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super(ErrorCode.InvalidArgument, message, context);
+  }
+}
+
+/** The run does not exist. */
+export class RunNotFoundError extends CairnError {
+  constructor(runId: string, workflowSlug?: string) {
+    super(ErrorCode.RunNotFound, `Run ${runId}${workflowSlug ? ` of workflow ${workflowSlug}` : ""} does not exist. Check the id with \`cairn runs\`.`, { runId, workflowSlug });
+  }
+}
+
+/** The workflow is not registered. */
+export class WorkflowNotFoundError extends CairnError {
+  constructor(workflowSlug: string) {
+    super(ErrorCode.WorkflowNotFound, `Workflow ${workflowSlug} is not registered. Start a worker that discovers it, or check \`cairn workflows\`.`, { workflowSlug });
+  }
+}
+
+/** A step that does not exist in its run (or workflow). */
+export class StepNotFoundError extends CairnError {
+  constructor(workflowSlug: string, runId: string, stepId: string) {
+    super(ErrorCode.StepNotFound, `Step ${stepId} does not exist in run ${runId} of ${workflowSlug}.`, { workflowSlug, runId, stepId });
+  }
+}
+
+/** A heartbeat, completion or failure for an attempt that is no longer the step's running attempt (fencing). */
+export class StaleAttemptError extends CairnError {
+  constructor(ctx: { workflowSlug: string; runId: string; stepId: string; attemptNumber: number; currentAttempt?: number; currentStatus?: string }) {
+    super(
+      ErrorCode.StaleAttempt,
+      `Attempt ${ctx.attemptNumber} of step ${ctx.stepId} (run ${ctx.runId}) is no longer the running attempt ` +
+        `(current: attempt ${ctx.currentAttempt ?? "none"}, status ${ctx.currentStatus ?? "unknown"}). Stop working on it; another worker owns the step.`,
+      ctx,
+    );
+  }
+}
+
+/** saveStepStart on a step that is not claimable (not scheduled, not yet available, already claimed, or its run ended). */
+export class StepNotClaimableError extends CairnError {
+  constructor(ctx: { workflowSlug: string; runId: string; stepId: string }) {
+    super(ErrorCode.StepNotClaimable, `Step ${ctx.stepId} of run ${ctx.runId} is not claimable (not scheduled and available, already claimed, or its run ended).`, ctx);
+  }
+}
+
+/** A write refused because the run already ended (completed, failed or cancelled). */
+export class RunTerminalError extends CairnError {
+  constructor(ctx: { workflowSlug: string; runId: string; stepId?: string; status: string }) {
+    super(ErrorCode.RunTerminal, `Run ${ctx.runId} is ${ctx.status}; its steps must stop.`, ctx);
+  }
+}
+
+/** The same idempotency key was submitted with a different input. */
+export class IdempotencyConflictError extends CairnError {
+  constructor(ctx: { workflowSlug: string; idempotencyKey: string; existingRunId: string }) {
+    super(
+      ErrorCode.IdempotencyConflict,
+      `Idempotency key ${JSON.stringify(ctx.idempotencyKey)} of workflow ${ctx.workflowSlug} was already used by run ${ctx.existingRunId} with a different input. Use a new key, or submit the same input.`,
+      ctx,
+    );
+  }
+}
+
+/** A workflow version id reused with different content. */
+export class VersionConflictError extends CairnError {
+  constructor(ctx: { workflowSlug: string; versionId: string }) {
+    super(ErrorCode.VersionConflict, `Version ${ctx.versionId} of workflow ${ctx.workflowSlug} already exists with different content.`, ctx);
+  }
+}
+
+/** A damaged stored record (truncated file, invalid JSON, wrong schema, invalid row). */
+export class CorruptRecordError extends CairnError {
+  constructor(location: string, reason: string, context: ErrorContext = {}, cause?: unknown) {
+    super(ErrorCode.CorruptRecord, `Corrupt record at ${location}: ${reason}. It was skipped; the rest was read.`, { ...context, path: location }, { cause });
+  }
+}
+
+/** Storage written by a newer, incompatible Cairn schema. */
+export class SchemaTooNewError extends CairnError {
+  constructor(location: string, found: number, supported: number) {
+    super(ErrorCode.SchemaTooNew, `${location} has Cairn schema version ${found}, newer than this Cairn supports (${supported}). Upgrade Cairn to open it.`, { path: location, found, supported });
+  }
+}
+
+/** Storage that is not a Cairn store, or is damaged beyond reading. */
+export class NotACairnStoreError extends CairnError {
+  constructor(location: string, reason: string, cause?: unknown) {
+    super(ErrorCode.NotACairnStore, `${location} is not a Cairn store (${reason}). Point Cairn at a new path or a Cairn database.`, { path: location }, { cause });
+  }
+}
+
+/** The storage is temporarily unreachable (connection lost, server restarting, database locked too long). Retry later. */
+export class BackendUnavailableError extends CairnError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCode.BackendUnavailable, `${message} The call can be retried.`, {}, { cause, retryable: true });
+  }
+}
+
+/** The backend was used after close(). */
+export class BackendClosedError extends CairnError {
+  constructor() {
+    super(ErrorCode.BackendClosed, "The backend is closed; create a new one.");
+  }
+}
+
+/** Bad configuration (backend URL, options). */
+export class ConfigError extends CairnError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super(ErrorCode.Config, message, context);
+  }
+}
+
+/** True when `err` is a CairnError with the given code. */
+export function isCairnError(err: unknown, code?: ErrorCode): err is CairnError {
+  return err instanceof CairnError && (code === undefined || err.code === code);
+}

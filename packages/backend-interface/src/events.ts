@@ -1,0 +1,277 @@
+import { z } from "zod";
+import { ErrorFingerprintsSchema, Micros, NonNegInt, ResourceUsageSchema, StepErrorSchema } from "./schemas.js";
+
+const Attempt = z.number().int().positive();
+const Id = z.string().min(1);
+
+const envelope = {
+  eventId: Id,
+  timestampUs: Micros,
+  workflowSlug: Id,
+  runId: Id,
+};
+const stepEnvelope = { ...envelope, category: z.literal("step"), stepId: Id };
+const workflowEnvelope = { ...envelope, category: z.literal("workflow") };
+
+/** The step was made ready to claim (first time, on retry, or when its dependencies completed). */
+export const StepScheduledSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepScheduled"),
+  availableAtUs: Micros,
+  reason: z.enum(["initial", "retry", "dependency-satisfied"]),
+  attemptNumber: Attempt,
+  retryDelayMs: NonNegInt.optional(),
+  priority: z.number().int().optional(),
+});
+/** A worker claimed the step: the attempt is running. */
+export const StepStartedSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepStarted"),
+  workerId: Id,
+  dependencies: z.array(z.string()),
+  attemptNumber: Attempt,
+  slotIndex: NonNegInt.optional(),
+  workerConcurrency: z.number().int().positive().optional(),
+});
+/** The running attempt is alive. */
+export const StepHeartbeatSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepHeartbeat"),
+  workerId: Id,
+  attemptNumber: Attempt,
+  slotIndex: NonNegInt.optional(),
+  workerConcurrency: z.number().int().positive().optional(),
+  resourceSnapshot: z.object({ memoryBytes: NonNegInt, cpuTimeUs: NonNegInt.optional() }).optional(),
+});
+/** The attempt finished with an output (a serialised JSON string). */
+export const StepCompletedSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepCompleted"),
+  output: z.string(),
+  durationUs: NonNegInt,
+  attemptNumber: Attempt,
+  exportOutput: z.boolean(),
+  resourceUsage: ResourceUsageSchema.optional(),
+  /** Set on results copied from a parent run by rerunFrom; analytics ignore them. */
+  copiedFromRunId: z.string().optional(),
+});
+/** The failure reasons of a step. */
+export const StepFailureReason = z.enum(["exhausted-retries", "worker-crash", "timeout", "cancelled", "execution-error", "step-removed"]);
+/** The attempt failed; terminal or with a retry to come. */
+export const StepFailedSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepFailed"),
+  error: StepErrorSchema,
+  errorFingerprints: ErrorFingerprintsSchema,
+  durationUs: NonNegInt,
+  attemptNumber: Attempt,
+  terminal: z.boolean(),
+  nextRetryAtUs: Micros.optional(),
+  failureReason: StepFailureReason,
+  resourceUsage: ResourceUsageSchema.optional(),
+});
+/** Informational: attempt `attemptNumber` failed and `nextAttempt` follows. */
+export const StepRetryingSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepRetrying"),
+  attemptNumber: Attempt,
+  nextAttempt: Attempt,
+  error: StepErrorSchema,
+  maxRetries: NonNegInt.optional(),
+});
+/** The step will not run (its own choice, or because a dependency did not complete). */
+export const StepSkippedSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepSkipped"),
+  skipType: z.enum(["primary", "cascade"]),
+  reason: z.string(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  durationUs: NonNegInt,
+  attemptNumber: NonNegInt,
+  cascadedFrom: z.string().optional(),
+  /** Set on skips copied from a parent run by rerunFrom; analytics ignore them. */
+  copiedFromRunId: z.string().optional(),
+});
+/** A reaper took the step from a worker whose heartbeat went stale. */
+export const StepReclaimedSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepReclaimed"),
+  originalWorkerId: z.string(),
+  reclaimedBy: Id,
+  lastHeartbeatUs: Micros,
+  staleThresholdUs: NonNegInt,
+  staleDurationUs: NonNegInt,
+  attemptNumber: Attempt,
+});
+/** One line of step output. */
+export const LogEntryEventSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("LogEntry"),
+  stream: z.enum(["stdout", "stderr"]),
+  message: z.string(),
+  attemptNumber: Attempt,
+});
+/** A saved intermediate result a retry can replay. */
+export const StepCheckpointSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepCheckpoint"),
+  name: z.string().min(1),
+  sequenceNumber: NonNegInt,
+  attemptNumber: Attempt,
+  data: z.string(),
+  label: z.string().optional(),
+  parentCheckpoint: z.string().optional(),
+});
+/** A checkpointed function threw. */
+export const StepCheckpointFailedSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepCheckpointFailed"),
+  name: z.string().min(1),
+  sequenceNumber: NonNegInt,
+  attemptNumber: Attempt,
+  error: StepErrorSchema,
+});
+
+/** A run was submitted. */
+export const RunSubmittedSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("RunSubmitted"),
+  versionId: z.string().optional(),
+  availableAtUs: Micros,
+  priority: z.number().int(),
+  input: z.string().optional(),
+  hasInputSchema: z.boolean(),
+  timeoutUs: z.number().int().positive().optional(),
+  idempotencyKey: z.string().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  tags: z.array(z.string()).optional(),
+  parentRunId: z.string().optional(),
+});
+/** A worker started the run. */
+export const WorkflowStartedSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("WorkflowStarted"),
+  versionId: z.string().optional(),
+  workflowAttemptNumber: Attempt,
+  hasInputSchema: z.boolean(),
+  hasInput: z.boolean(),
+});
+/** The run's input was checked against its schema. */
+export const WorkflowInputValidationSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("WorkflowInputValidation"),
+  workflowAttemptNumber: Attempt,
+  hasSchema: z.boolean(),
+  success: z.boolean(),
+  error: StepErrorSchema.optional(),
+  validationErrors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+/** The run completed; `output` is the JSON of the exported step outputs. */
+export const WorkflowCompletedSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("WorkflowCompleted"),
+  workflowAttemptNumber: Attempt,
+  output: z.string(),
+  durationUs: NonNegInt,
+  totalSteps: NonNegInt,
+});
+/** The failure reasons of a run. */
+export const WorkflowFailureReason = z.enum(["step-failed", "worker-crash", "timeout", "cancelled"]);
+/** The run failed. */
+export const WorkflowFailedSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("WorkflowFailed"),
+  workflowAttemptNumber: Attempt,
+  error: StepErrorSchema,
+  durationUs: NonNegInt,
+  completedSteps: NonNegInt,
+  failedStep: z.string().optional(),
+  failureReason: WorkflowFailureReason,
+});
+/** The run resumes the work of an earlier run. */
+export const WorkflowResumedSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("WorkflowResumed"),
+  originalRunId: Id,
+  resumedSteps: NonNegInt,
+  pendingSteps: NonNegInt,
+});
+/** The run was cancelled. */
+export const WorkflowCancelledSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("WorkflowCancelled"),
+  workflowAttemptNumber: NonNegInt,
+  reason: z.string().optional(),
+  durationUs: NonNegInt,
+  completedSteps: NonNegInt,
+});
+/** The run starts a new workflow attempt. */
+export const WorkflowRetryStartedSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("WorkflowRetryStarted"),
+  workflowAttemptNumber: Attempt,
+  previousAttemptNumber: Attempt,
+  retriedSteps: z.array(z.string()),
+  reason: z.string().optional(),
+});
+/** The run was created by rerunning a parent run from a step. */
+export const WorkflowRerunFromStepSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("WorkflowRerunFromStep"),
+  parentRunId: Id,
+  rerunFromStepId: Id,
+  rerunStepIds: z.array(z.string()),
+});
+
+/** Every step event, discriminated by `type`. */
+export const StepEventSchema = z.discriminatedUnion("type", [
+  StepScheduledSchema,
+  StepStartedSchema,
+  StepHeartbeatSchema,
+  StepCompletedSchema,
+  StepFailedSchema,
+  StepRetryingSchema,
+  StepSkippedSchema,
+  StepReclaimedSchema,
+  LogEntryEventSchema,
+  StepCheckpointSchema,
+  StepCheckpointFailedSchema,
+]);
+/** Every workflow event, discriminated by `type`. */
+export const WorkflowEventSchema = z.discriminatedUnion("type", [
+  RunSubmittedSchema,
+  WorkflowStartedSchema,
+  WorkflowInputValidationSchema,
+  WorkflowCompletedSchema,
+  WorkflowFailedSchema,
+  WorkflowResumedSchema,
+  WorkflowCancelledSchema,
+  WorkflowRetryStartedSchema,
+  WorkflowRerunFromStepSchema,
+]);
+/** Every event: category, then type, as discriminants. */
+export const EventSchema = z.discriminatedUnion("category", [StepEventSchema, WorkflowEventSchema]);
+
+/** A step event. */
+export type StepEvent = z.infer<typeof StepEventSchema>;
+/** A workflow event. */
+export type WorkflowEvent = z.infer<typeof WorkflowEventSchema>;
+/** Any event. */
+export type Event = z.infer<typeof EventSchema>;
+/** The `type` of any event. */
+export type EventType = Event["type"];
+/** The event of a given type. */
+export type EventOf<T extends EventType> = Extract<Event, { type: T }>;
+/** An event of the given type without its envelope fields, as the save* helpers build it. */
+export type EventBody<T extends EventType> = Omit<EventOf<T>, "eventId" | "timestampUs" | "workflowSlug" | "runId" | "category" | "stepId" | "type">;
+
+/** The 11 step event types. */
+export const STEP_EVENT_TYPES = [
+  "StepScheduled", "StepStarted", "StepHeartbeat", "StepCompleted", "StepFailed", "StepRetrying",
+  "StepSkipped", "StepReclaimed", "LogEntry", "StepCheckpoint", "StepCheckpointFailed",
+] as const satisfies readonly StepEvent["type"][];
+/** The 9 workflow event types. */
+export const WORKFLOW_EVENT_TYPES = [
+  "RunSubmitted", "WorkflowStarted", "WorkflowInputValidation", "WorkflowCompleted", "WorkflowFailed",
+  "WorkflowResumed", "WorkflowCancelled", "WorkflowRetryStarted", "WorkflowRerunFromStep",
+] as const satisfies readonly WorkflowEvent["type"][];

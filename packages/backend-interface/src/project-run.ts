@@ -1,0 +1,121 @@
+import type { WorkflowEvent } from "./events.js";
+import type { RunState } from "./run-state.js";
+import { isTerminalRunStatus } from "./schemas.js";
+
+function assertNever(x: never): never {
+  throw new Error(`Unhandled event type ${(x as { type: string }).type}`);
+}
+
+function initialRun(ev: WorkflowEvent): RunState {
+  return {
+    runId: ev.runId,
+    workflowSlug: ev.workflowSlug,
+    status: "pending",
+    createdAtUs: ev.timestampUs,
+    availableAtUs: ev.timestampUs,
+    priority: 0,
+    hasInputSchema: false,
+    tags: [],
+    workflowAttemptNumber: 0,
+    updatedAtUs: ev.timestampUs,
+    stateChanges: [],
+  };
+}
+
+function moveTo(s: RunState, status: RunState["status"], ts: number, message?: string): void {
+  s.status = status;
+  s.stateChanges.push(message === undefined ? { status, timestampUs: ts } : { status, timestampUs: ts, message });
+}
+
+/**
+ * Folds one workflow event into a run's state. Pure. Completed, failed and cancelled are absorbing:
+ * later start/complete/fail/cancel events change nothing. The one exit is WorkflowRetryStarted, which
+ * reopens a failed run (never a completed or cancelled one) as pending with the new attempt number.
+ */
+export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunState {
+  const fresh = state === null;
+  const s: RunState = state ? { ...state, stateChanges: [...state.stateChanges] } : initialRun(ev);
+  const ts = ev.timestampUs;
+  if (ts > s.updatedAtUs) s.updatedAtUs = ts;
+  const terminal = isTerminalRunStatus(s.status);
+  switch (ev.type) {
+    case "RunSubmitted":
+      if (!fresh && s.stateChanges.length > 0) return s; // only the first submission counts
+      s.createdAtUs = ts;
+      s.availableAtUs = ev.availableAtUs;
+      s.priority = ev.priority;
+      s.hasInputSchema = ev.hasInputSchema;
+      s.tags = ev.tags ? [...ev.tags] : [];
+      if (ev.input !== undefined) s.input = ev.input;
+      if (ev.metadata !== undefined) s.metadata = ev.metadata;
+      if (ev.idempotencyKey !== undefined) s.idempotencyKey = ev.idempotencyKey;
+      if (ev.timeoutUs !== undefined) s.timeoutUs = ev.timeoutUs;
+      if (ev.versionId !== undefined) s.versionId = ev.versionId;
+      if (ev.parentRunId !== undefined) s.parentRunId = ev.parentRunId;
+      moveTo(s, "pending", ts, "submitted");
+      return s;
+    case "WorkflowStarted":
+      if (terminal) return s;
+      s.workflowAttemptNumber = ev.workflowAttemptNumber;
+      s.startedAtUs = ts;
+      if (ev.versionId !== undefined) s.versionId = ev.versionId;
+      moveTo(s, "running", ts);
+      return s;
+    case "WorkflowInputValidation":
+      s.inputValidation = ev.validationErrors ? { success: ev.success, validationErrors: ev.validationErrors } : { success: ev.success };
+      return s;
+    case "WorkflowCompleted":
+      if (terminal) return s;
+      s.output = ev.output;
+      s.durationUs = ev.durationUs;
+      s.totalSteps = ev.totalSteps;
+      s.endedAtUs = ts;
+      moveTo(s, "completed", ts);
+      return s;
+    case "WorkflowFailed":
+      if (terminal) return s;
+      s.error = ev.error;
+      s.failureReason = ev.failureReason;
+      if (ev.failedStep !== undefined) s.failedStep = ev.failedStep;
+      s.completedSteps = ev.completedSteps;
+      s.durationUs = ev.durationUs;
+      s.endedAtUs = ts;
+      moveTo(s, "failed", ts, ev.error.message);
+      return s;
+    case "WorkflowCancelled":
+      if (terminal) return s;
+      if (ev.reason !== undefined) s.cancelReason = ev.reason;
+      s.completedSteps = ev.completedSteps;
+      s.durationUs = ev.durationUs;
+      s.endedAtUs = ts;
+      moveTo(s, "cancelled", ts, ev.reason);
+      return s;
+    case "WorkflowRetryStarted":
+      if (s.status === "completed" || s.status === "cancelled") return s;
+      s.workflowAttemptNumber = ev.workflowAttemptNumber;
+      delete s.error;
+      delete s.failureReason;
+      delete s.failedStep;
+      delete s.endedAtUs;
+      delete s.durationUs;
+      moveTo(s, "pending", ts, ev.reason ?? `retry attempt ${ev.workflowAttemptNumber}`);
+      return s;
+    case "WorkflowResumed":
+      s.resumedFrom = ev.originalRunId;
+      return s;
+    case "WorkflowRerunFromStep":
+      s.parentRunId = ev.parentRunId;
+      s.rerunFromStepId = ev.rerunFromStepId;
+      s.rerunStepIds = [...ev.rerunStepIds];
+      return s;
+    default:
+      return assertNever(ev);
+  }
+}
+
+/** The state of one run: its workflow events folded in order. `null` when there are none. */
+export function projectRunState(events: readonly WorkflowEvent[]): RunState | null {
+  let s: RunState | null = null;
+  for (const ev of events) s = reduceRunState(s, ev);
+  return s;
+}

@@ -1,0 +1,153 @@
+import { z } from "zod";
+
+/** Integer microseconds since the epoch. */
+export const Micros = z.number().int().nonnegative();
+/** A non-negative integer duration. */
+export const NonNegInt = z.number().int().nonnegative();
+
+/** An error as recorded on events. */
+export const StepErrorSchema = z.object({
+  name: z.string().optional(),
+  message: z.string(),
+  stack: z.string().optional(),
+});
+/** An error as recorded on events. */
+export type StepError = z.infer<typeof StepErrorSchema>;
+
+/** The five hashes stored on every StepFailed. */
+export const ErrorFingerprintsSchema = z.object({
+  nameHash: z.string(),
+  messageHash: z.string(),
+  stackExactHash: z.string(),
+  stackNormalizedHash: z.string(),
+  stackPortableHash: z.string(),
+});
+/** The five hashes stored on every StepFailed. */
+export type ErrorFingerprints = z.infer<typeof ErrorFingerprintsSchema>;
+
+/** One line of step output. */
+export const LogEntrySchema = z.object({
+  timestampUs: Micros,
+  stream: z.enum(["stdout", "stderr"]),
+  message: z.string(),
+  attemptNumber: z.number().int().positive(),
+});
+/** One line of step output. */
+export type LogEntry = z.infer<typeof LogEntrySchema>;
+
+/** A resource measurement taken while a step runs or when it ends. */
+export const ResourceUsageSchema = z.object({
+  memoryBytes: NonNegInt.optional(),
+  cpuUserUs: NonNegInt.optional(),
+  cpuSystemUs: NonNegInt.optional(),
+  cpuTimeUs: NonNegInt.optional(),
+});
+/** A resource measurement taken while a step runs or when it ends. */
+export type ResourceUsage = z.infer<typeof ResourceUsageSchema>;
+
+/** A step's retry policy, as registered. `maxRetries` retries after the first attempt. */
+export const RetryPolicySchema = z.object({
+  maxRetries: NonNegInt,
+  backoff: z.enum(["fixed", "exponential"]).default("exponential"),
+  initialDelayMs: NonNegInt.default(1000),
+  maxDelayMs: NonNegInt.default(60_000),
+  jitter: z.boolean().default(true),
+});
+/** A step's retry policy, as registered. */
+export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
+
+/** The retry budget assumed for a step whose workflow is not registered. */
+export const DEFAULT_MAX_RETRIES = 3;
+
+/** A step of a registered workflow. */
+export const StepDefinitionSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  dependencies: z.array(z.string()).default([]),
+  exportOutput: z.boolean().default(false),
+  maxRetries: NonNegInt.optional(),
+  retry: RetryPolicySchema.optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  file: z.string().optional(),
+});
+/** A step of a registered workflow. */
+export type StepDefinition = z.infer<typeof StepDefinitionSchema>;
+/** Input accepted for a step definition (defaults filled in on parse). */
+export type StepDefinitionInput = z.input<typeof StepDefinitionSchema>;
+
+/** A registered workflow's metadata. */
+export const WorkflowMetadataSchema = z.object({
+  slug: z.string(),
+  name: z.string(),
+  location: z.string().optional(),
+  inputSchemaJSON: z.unknown().optional(),
+  description: z.string().optional(),
+  versionId: z.string().optional(),
+  registeredAtUs: Micros.optional(),
+});
+/** A registered workflow's metadata. */
+export type WorkflowMetadata = z.infer<typeof WorkflowMetadataSchema>;
+
+/** Everything registerWorkflow stores. */
+export const WorkflowRegistrationSchema = WorkflowMetadataSchema.extend({
+  steps: z.array(StepDefinitionSchema),
+});
+/** Everything registerWorkflow stores. */
+export type WorkflowRegistration = z.infer<typeof WorkflowRegistrationSchema>;
+/** Input accepted by registerWorkflow. */
+export type WorkflowRegistrationInput = z.input<typeof WorkflowRegistrationSchema>;
+
+/** One immutable version of a workflow: its steps and a content hash. */
+export const WorkflowVersionSchema = z.object({
+  workflowSlug: z.string(),
+  versionId: z.string(),
+  contentHash: z.string(),
+  createdAtUs: Micros,
+  steps: z.array(StepDefinitionSchema),
+  inputSchemaJSON: z.unknown().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+/** One immutable version of a workflow. */
+export type WorkflowVersion = z.infer<typeof WorkflowVersionSchema>;
+/** Input accepted by createWorkflowVersion (createdAtUs filled in when absent). */
+export type WorkflowVersionInput = Omit<z.input<typeof WorkflowVersionSchema>, "createdAtUs"> & { createdAtUs?: number };
+
+/** What submitRun accepts. */
+export const RunSubmissionSchema = z.object({
+  workflowSlug: z.string(),
+  runId: z.string().optional(),
+  input: z.unknown().optional(),
+  availableAtUs: Micros.optional(),
+  priority: z.number().int().optional(),
+  timeoutUs: z.number().int().positive().optional(),
+  idempotencyKey: z.string().min(1).max(512).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  tags: z.array(z.string().min(1).max(256)).optional(),
+  versionId: z.string().optional(),
+  hasInputSchema: z.boolean().optional(),
+});
+/** What submitRun accepts. */
+export type RunSubmission = z.infer<typeof RunSubmissionSchema>;
+
+/** The status a run can be in. */
+export const RunStatus = { pending: "pending", running: "running", completed: "completed", failed: "failed", cancelled: "cancelled" } as const;
+/** The status a run can be in. */
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+/** Statuses from which a run never moves. */
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];
+
+/** The status a step can be in. */
+export const StepStatus = { pending: "pending", scheduled: "scheduled", running: "running", completed: "completed", failed: "failed", skipped: "skipped" } as const;
+/** The status a step can be in. */
+export type StepStatus = (typeof StepStatus)[keyof typeof StepStatus];
+/** Statuses from which a step moves only by an explicit reschedule. */
+export const TERMINAL_STEP_STATUSES: readonly StepStatus[] = ["completed", "failed", "skipped"];
+
+/** True for completed, failed and cancelled. */
+export function isTerminalRunStatus(s: string): boolean {
+  return s === "completed" || s === "failed" || s === "cancelled";
+}
+/** True for completed, failed and skipped. */
+export function isTerminalStepStatus(s: string): boolean {
+  return s === "completed" || s === "failed" || s === "skipped";
+}
