@@ -16,5 +16,5 @@ export { BackendAnalytics, type AnalyticsWindow } from "./backend-analytics.js";
 export { Backend, type StepStartMetadata, type StepCompleteMetadata, type WorkflowDetails, type SavedCheckpoint } from "./backend.js";
 export { prepareSubmission, type RunSubmissionInput } from "./submission.js";
 export { planRerun, transitiveDependents, type RerunOptions } from "./rerun.js";
-export { computeErrorFingerprints } from "./fingerprint.js";
+export { computeErrorFingerprints, fingerprintFor, normalizeErrorMessage, parseStackFrames, portableLocations, stripLineNumbers, MAX_FRAMES, GROUPING_STRATEGIES, type StackFrame } from "./fingerprint.js";
 export * from "./analytics/index.js";

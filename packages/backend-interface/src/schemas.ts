@@ -18,6 +18,8 @@ export type StepError = z.infer<typeof StepErrorSchema>;
 export const ErrorFingerprintsSchema = z.object({
   nameHash: z.string(),
   messageHash: z.string(),
+  /** Hash of the message with volatile parts (numbers, ids, timestamps, paths) replaced; used by the normalized and portable strategies. Optional: absent on events stored before it existed. */
+  messageNormalizedHash: z.string().optional(),
   stackExactHash: z.string(),
   stackNormalizedHash: z.string(),
   stackPortableHash: z.string(),

@@ -11,7 +11,8 @@ export interface AnalyticsOptions {
   stepId?: string;
   runIds?: string[];
 }
-export type GroupingStrategy = "exact" | "normalized" | "portable";
+import type { GroupingStrategy } from "../fingerprint.js";
+export type { GroupingStrategy };
 export type ErrorAnalysis = Record<string, unknown>;
 export type RetryAnalysis = Record<string, unknown>;
 export type SchedulingLatency = Record<string, unknown>;
