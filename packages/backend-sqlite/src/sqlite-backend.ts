@@ -1,0 +1,226 @@
+import { resolve } from "node:path";
+import type { Database, Transaction } from "better-sqlite3";
+import {
+  assertIds, assertWorkflowSlug, Backend, BackendClosedError, InvalidArgumentError,
+  type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf,
+  type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
+  type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
+} from "@cairn/backend-interface";
+import { isMemoryFilename, openConnection } from "./sqlite-connection.js";
+import { DEFAULT_BUSY_RETRY, withBusyRetry, type BusyRetryPolicy } from "./sqlite-errors.js";
+import { SqliteQueries } from "./sqlite-queries.js";
+import { SqliteProjector, type EventSource } from "./sqlite-projections.js";
+import { SqliteCatalog } from "./sqlite-catalog.js";
+import { SqliteAnalytics } from "./sqlite-analytics.js";
+
+/** Options of SqliteBackend. */
+export interface SqliteBackendOptions extends BackendOptions {
+  /** How long one statement waits for another connection's lock before SQLITE_BUSY; default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Retries of whole transactions after SQLITE_BUSY, on top of the busy timeout; default up to 30 s. */
+  busyRetry?: Partial<BusyRetryPolicy>;
+  /** Called once per damaged record found (it is skipped, or rebuilt from events, and reading goes on). */
+  onCorrupt?: (error: CorruptRecordError) => void;
+}
+
+/** The open database and the role objects built on its prepared statements. */
+interface Connection {
+  db: Database;
+  tx: Transaction<(fn: () => unknown) => unknown>;
+  queries: SqliteQueries;
+  projector: SqliteProjector;
+  catalog: SqliteCatalog;
+  analytics: SqliteAnalytics;
+}
+
+/**
+ * Cairn's SQLite driver (better-sqlite3): an append-only events table plus projection tables updated in the same
+ * `BEGIN IMMEDIATE` transaction, WAL mode, safe for several OS processes sharing one database file.
+ * `new SqliteBackend(":memory:")` gives a private in-memory database for unit tests.
+ */
+export class SqliteBackend extends Backend {
+  override readonly capabilities: BackendCapabilities;
+  /** The database file (or ":memory:"). */
+  readonly filename: string;
+  /** Damaged records found so far, once each: skipped (events) or rebuilt from events (projection rows). */
+  readonly corruptRecords: CorruptRecordError[] = [];
+  /** The schema version of the open database; 0 before initialize(). */
+  schemaVersion = 0;
+  private conn: Connection | null = null;
+  private closed = false;
+  private readonly seenCorrupt = new Set<string>();
+  private readonly busyTimeoutMs: number;
+  private readonly busyRetry: BusyRetryPolicy;
+  private readonly onCorrupt: ((error: CorruptRecordError) => void) | undefined;
+
+  constructor(filename: string, options: SqliteBackendOptions = {}) {
+    if (typeof filename !== "string") throw new InvalidArgumentError("SqliteBackend needs a database filename (or \":memory:\").");
+    const memory = isMemoryFilename(filename);
+    super({ ...options, ...(options.outputDir === undefined && !memory ? { outputDir: `${resolve(filename)}.outputs` } : {}) });
+    this.filename = memory ? filename : resolve(filename);
+    this.capabilities = { notifications: false, multiProcess: !memory, batchClaim: true };
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.busyRetry = { ...DEFAULT_BUSY_RETRY, ...options.busyRetry };
+    this.onCorrupt = options.onCorrupt;
+  }
+
+  /** Opens the database, switches it to WAL and applies pending migrations. Idempotent. */
+  async initialize(): Promise<void> {
+    if (this.closed) throw new BackendClosedError();
+    if (this.conn) return;
+    const { db, migration } = await openConnection(this.filename, { busyTimeoutMs: this.busyTimeoutMs, busyRetry: this.busyRetry });
+    const report = (e: CorruptRecordError) => this.reportCorrupt(e);
+    const queries = new SqliteQueries(db, this.filename, report);
+    this.conn = {
+      db, tx: db.transaction((fn: () => unknown) => fn()), queries, projector: new SqliteProjector(db, queries),
+      catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
+    };
+    this.schemaVersion = migration.schemaVersion;
+  }
+
+  /** Closes the database; later calls fail with BackendClosedError. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const conn = this.conn;
+    this.conn = null;
+    conn?.db.close();
+  }
+
+  // ─── Primitives ───────────────────────────────────────────────────────────────────────────────
+  protected writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
+    return this.write((c) => c.projector.guardedWrite(target, guard, events));
+  }
+
+  protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
+    return this.write((c) => c.projector.submit(submitted, extra));
+  }
+
+  protected readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {
+    return this.read((c) => c.queries.events(workflowSlug, runId, filter));
+  }
+
+  protected readRun(runId: string): Promise<RunState | null> {
+    return this.read((c) => c.queries.run(runId));
+  }
+
+  protected override readSteps(workflowSlug: string, runId: string): Promise<StepState[]> {
+    return this.read((c) => c.queries.steps(workflowSlug, runId));
+  }
+
+  protected queryRuns(options: ListRunsOptions): Promise<RunState[]> {
+    return this.read((c) => c.queries.runs(options));
+  }
+
+  protected queryScheduledSteps(options: ListScheduledOptions & { availableBefore: number }): Promise<StepRef[]> {
+    return this.read((c) => c.queries.ready(options));
+  }
+
+  protected queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]> {
+    return this.read((c) => c.queries.stale(heartbeatBeforeUs));
+  }
+
+  protected queryActiveWorkflows(): Promise<string[]> {
+    return this.read((c) => c.queries.activeWorkflows());
+  }
+
+  protected queryRunIds(workflowSlug: string): Promise<string[]> {
+    return this.read((c) => c.queries.runIds(workflowSlug));
+  }
+
+  protected putWorkflow(registration: WorkflowRegistration): Promise<void> {
+    return this.write((c) => c.catalog.putWorkflow(registration));
+  }
+
+  protected readWorkflow(slug: string): Promise<WorkflowRegistration | null> {
+    return this.read((c) => c.catalog.workflow(slug));
+  }
+
+  protected readWorkflows(): Promise<WorkflowRegistration[]> {
+    return this.read((c) => c.catalog.workflows());
+  }
+
+  protected putVersion(version: WorkflowVersion): Promise<PutVersionResult> {
+    return this.write((c) => c.catalog.putVersion(version));
+  }
+
+  protected readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]> {
+    return this.read((c) => c.catalog.versions(workflowSlug, versionId));
+  }
+
+  protected loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
+    return this.read((c) => c.analytics.windowEvents(window));
+  }
+
+  protected loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState> {
+    return this.read((c) => c.analytics.liveState(filter));
+  }
+
+  // ─── Faster claims ────────────────────────────────────────────────────────────────────────────
+  /** One transaction that reads only the step row and the run's status columns; exactly one concurrent claimer wins. */
+  override async claimScheduledStep(workflowSlug: string, runId: string, stepId: string, workerId: string, metadata: StepStartMetadata): Promise<{ attemptNumber: number } | null> {
+    assertIds({ workflowSlug, runId, stepId });
+    let attemptNumber = 0;
+    const verdict = await this.write((c) =>
+      c.projector.guardedWrite({ workflowSlug, runId, stepId }, { kind: "claim", nowUs: this.clock.nowUs() }, this.started({ workflowSlug, runId, stepId }, workerId, metadata, (a) => (attemptNumber = a))),
+    );
+    return verdict.ok ? { attemptNumber } : null;
+  }
+
+  /** Claims up to `limit` ready steps in one transaction, in listScheduledSteps order. */
+  override async claimScheduledSteps(workerId: string, options: { limit: number; workflowSlug?: string; dependencies?: (ref: StepRef) => string[] }): Promise<Array<StepRef & { attemptNumber: number }>> {
+    if (!Number.isInteger(options.limit) || options.limit < 0) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
+    if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
+    if (options.limit === 0) return [];
+    return this.write((c) => {
+      const nowUs = this.clock.nowUs();
+      const out: Array<StepRef & { attemptNumber: number }> = [];
+      for (const ref of c.queries.ready({ availableBefore: nowUs, limit: options.limit, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) })) {
+        let attemptNumber = 0;
+        const meta = { dependencies: options.dependencies?.(ref) ?? [], timestamp: nowUs, attemptNumber: 0 };
+        const verdict = c.projector.guardedWrite(ref, { kind: "claim", nowUs }, this.started(ref, workerId, meta, (a) => (attemptNumber = a)));
+        if (verdict.ok) out.push({ ...ref, attemptNumber });
+      }
+      return out;
+    });
+  }
+
+  /** The StepStarted event of a claim, built from the step's current attempt inside the claiming transaction. */
+  private started(ref: StepRef, workerId: string, metadata: StepStartMetadata, onAttempt: (attempt: number) => void): EventSource {
+    return (step) => {
+      const attemptNumber = step?.attemptNumber ?? 0;
+      onAttempt(attemptNumber);
+      return [this.makeEvent("StepStarted", ref.workflowSlug, ref.runId, ref.stepId, {
+        workerId, dependencies: metadata.dependencies, attemptNumber,
+        ...(metadata.slotIndex === undefined ? {} : { slotIndex: metadata.slotIndex }),
+        ...(metadata.workerConcurrency === undefined ? {} : { workerConcurrency: metadata.workerConcurrency }),
+      })];
+    };
+  }
+
+  // ─── Plumbing ─────────────────────────────────────────────────────────────────────────────────
+  private connection(): Connection {
+    if (this.conn) return this.conn;
+    if (this.closed) throw new BackendClosedError();
+    throw new InvalidArgumentError(`SqliteBackend(${this.filename}) is not initialized; call initialize() first.`);
+  }
+
+  /** Runs `fn` as one `BEGIN IMMEDIATE` transaction, retried while the database is busy. */
+  private async write<T>(fn: (c: Connection) => T): Promise<T> {
+    const c = this.connection();
+    return withBusyRetry(() => c.tx.immediate(() => fn(c)) as T, this.filename, this.busyRetry);
+  }
+
+  /** Runs `fn` as one read transaction (one consistent snapshot), retried while the database is busy. */
+  private async read<T>(fn: (c: Connection) => T): Promise<T> {
+    const c = this.connection();
+    return withBusyRetry(() => c.tx.deferred(() => fn(c)) as T, this.filename, this.busyRetry);
+  }
+
+  private reportCorrupt(error: CorruptRecordError): void {
+    const where = String(error.context.path ?? error.message);
+    if (this.seenCorrupt.has(where)) return;
+    this.seenCorrupt.add(where);
+    this.corruptRecords.push(error);
+    this.onCorrupt?.(error);
+  }
+}

@@ -1,0 +1,168 @@
+import type { Database, Statement } from "better-sqlite3";
+import {
+  projectRunState, projectStepState, type Event, type EventFilter, type ListRunsOptions, type ListScheduledOptions, type RunState,
+  type StepEvent, type StepRef, type StepState, type WorkflowEvent,
+} from "@cairn/backend-interface";
+import { decodeEventRow, decodeState, type CorruptionReporter, type EventRow } from "./sqlite-codec.js";
+
+/** A runs row with its state, as the read statements select it. */
+export interface RunRow {
+  run_id: string;
+  workflow_slug: string;
+  state: string;
+}
+
+/** A steps row with its state, as the read statements select it. */
+export interface StepRow {
+  run_id: string;
+  step_id: string;
+  workflow_slug: string;
+  first_seq: number;
+  state: string;
+}
+
+const EVENT_COLUMNS = "seq, run_id, workflow_slug, type, body";
+const LIVE_RUN_STATUSES = new Set(["pending", "running"]);
+
+/**
+ * The read side of the SQLite driver: prepared once, every query served from an index. Runs and steps come
+ * from their projection rows (equal to the projection of the events, as the writer maintains them in the
+ * same transaction); damaged rows are reported and rebuilt from the events.
+ */
+export class SqliteQueries {
+  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "ready" | "readyOfWorkflow" | "stale" | "activeWorkflows" | "runIds", Statement>;
+  private readonly dynamic = new Map<string, Statement>();
+
+  constructor(private readonly db: Database, private readonly filename: string, private readonly report: CorruptionReporter) {
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      events: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND workflow_slug = ? ORDER BY seq`),
+      eventsByCategory: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND workflow_slug = ? AND category = ? ORDER BY seq`),
+      eventsByStep: p(`SELECT ${EVENT_COLUMNS} FROM events INDEXED BY events_by_step WHERE run_id = ? AND step_id = ? AND workflow_slug = ? ORDER BY seq`),
+      run: p("SELECT run_id, workflow_slug, state FROM runs WHERE run_id = ?"),
+      steps: p("SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps WHERE run_id = ? AND workflow_slug = ? ORDER BY first_seq"),
+      step: p("SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps WHERE run_id = ? AND step_id = ?"),
+      ready: p(`SELECT workflow_slug AS workflowSlug, run_id AS runId, step_id AS stepId FROM steps INDEXED BY steps_ready
+                WHERE status = 'scheduled' AND run_live = 1 AND available_at_us <= ?
+                ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT ?`),
+      readyOfWorkflow: p(`SELECT workflow_slug AS workflowSlug, run_id AS runId, step_id AS stepId FROM steps INDEXED BY steps_ready
+                WHERE status = 'scheduled' AND run_live = 1 AND available_at_us <= ? AND workflow_slug = ?
+                ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT ?`),
+      stale: p(`SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps INDEXED BY steps_running
+                WHERE status = 'running' AND run_live = 1 AND last_seen_us < ? ORDER BY last_seen_us, run_id, step_id`),
+      activeWorkflows: p("SELECT DISTINCT workflow_slug AS slug FROM runs INDEXED BY runs_live WHERE live = 1 ORDER BY workflow_slug"),
+      runIds: p("SELECT run_id AS runId FROM runs INDEXED BY runs_by_workflow WHERE workflow_slug = ? ORDER BY created_at_us, run_id"),
+    };
+  }
+
+  /** A run's events in append order, filtered; damaged rows are reported and skipped. */
+  events(workflowSlug: string, runId: string, filter: EventFilter = {}): Event[] {
+    let rows: EventRow[];
+    if (filter.stepId !== undefined) {
+      if (filter.category === "workflow") return [];
+      rows = this.s.eventsByStep.all(runId, filter.stepId, workflowSlug) as EventRow[];
+    } else if (filter.category !== undefined) {
+      rows = this.s.eventsByCategory.all(runId, workflowSlug, filter.category) as EventRow[];
+    } else {
+      rows = this.s.events.all(runId, workflowSlug) as EventRow[];
+    }
+    const out: Event[] = [];
+    for (const row of rows) {
+      const ev = decodeEventRow(row, this.filename, this.report);
+      if (ev) out.push(ev);
+    }
+    return out;
+  }
+
+  /** Decodes a runs row, rebuilding it from the events if it is damaged. */
+  decodeRun(row: RunRow): RunState | null {
+    return decodeState<RunState>(row.state, `${this.filename} (table runs, run_id ${row.run_id})`, { runId: row.run_id }, this.report,
+      () => projectRunState(this.events(row.workflow_slug, row.run_id, { category: "workflow" }) as WorkflowEvent[]));
+  }
+
+  /** Decodes a steps row, rebuilding it from the events if it is damaged. */
+  decodeStep(row: StepRow): StepState | null {
+    return decodeState<StepState>(row.state, `${this.filename} (table steps, run_id ${row.run_id}, step_id ${row.step_id})`, { runId: row.run_id, stepId: row.step_id }, this.report,
+      () => projectStepState(this.events(row.workflow_slug, row.run_id, { category: "step", stepId: row.step_id }) as StepEvent[]));
+  }
+
+  /** A run by id alone: one primary-key lookup. */
+  run(runId: string): RunState | null {
+    const row = this.s.run.get(runId) as RunRow | undefined;
+    return row ? this.decodeRun(row) : null;
+  }
+
+  /** Every step of a run, in the order their first events were appended (as projecting the events yields them). */
+  steps(workflowSlug: string, runId: string): StepState[] {
+    return this.decodeSteps(this.s.steps.all(runId, workflowSlug) as StepRow[]);
+  }
+
+  /** One step's row, or undefined. */
+  stepRow(runId: string, stepId: string): StepRow | undefined {
+    return this.s.step.get(runId, stepId) as StepRow | undefined;
+  }
+
+  /** Runs newest first, filtered, reading no more rows than the page needs (see the index notes inside). */
+  runs(options: ListRunsOptions): RunState[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.workflowSlug !== undefined) {
+      where.push("r.workflow_slug = ?");
+      params.push(options.workflowSlug);
+    }
+    if (options.status && options.status.length > 0) {
+      // Live statuses are few: look them up by the status index and sort. Finished ones are many: walk the
+      // newest-first index and filter (the unary + keeps the planner off the status index).
+      const liveOnly = options.status.every((s) => LIVE_RUN_STATUSES.has(s));
+      where.push(`${liveOnly ? "" : "+"}r.status IN (SELECT value FROM json_each(?))`);
+      params.push(JSON.stringify(options.status));
+    }
+    if (options.tags && options.tags.length > 0) {
+      where.push("NOT EXISTS (SELECT 1 FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM run_tags t WHERE t.tag = j.value AND t.run_id = r.run_id))");
+      params.push(JSON.stringify(options.tags));
+    }
+    const sql = `SELECT r.run_id, r.workflow_slug, r.state FROM runs r ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+                 ORDER BY r.created_at_us DESC, r.run_id DESC LIMIT ?`;
+    params.push(options.limit ?? -1);
+    const rows = this.statement(sql).all(...params) as RunRow[];
+    return rows.map((r) => this.decodeRun(r)).filter((r): r is RunState => r !== null);
+  }
+
+  /** Ready steps of live runs, priority desc then availableAt asc, from the partial index of scheduled steps. */
+  ready(options: ListScheduledOptions & { availableBefore: number }): StepRef[] {
+    const limit = options.limit ?? -1;
+    return (options.workflowSlug === undefined
+      ? this.s.ready.all(options.availableBefore, limit)
+      : this.s.readyOfWorkflow.all(options.availableBefore, options.workflowSlug, limit)) as StepRef[];
+  }
+
+  /** Running steps of live runs last seen before `beforeUs`, from the partial index of running steps. */
+  stale(beforeUs: number): StepState[] {
+    return this.decodeSteps(this.s.stale.all(beforeUs) as StepRow[]);
+  }
+
+  /** Slugs with at least one live run, from the partial index of live runs. */
+  activeWorkflows(): string[] {
+    return (this.s.activeWorkflows.all() as Array<{ slug: string }>).map((r) => r.slug);
+  }
+
+  /** Every run id of a workflow, oldest first. */
+  runIds(workflowSlug: string): string[] {
+    return (this.s.runIds.all(workflowSlug) as Array<{ runId: string }>).map((r) => r.runId);
+  }
+
+  /** Decodes step rows, dropping none: a damaged row is rebuilt from its events. */
+  decodeSteps(rows: StepRow[]): StepState[] {
+    return rows.map((r) => this.decodeStep(r)).filter((s): s is StepState => s !== null);
+  }
+
+  /** A prepared statement for generated SQL, prepared once per distinct text. */
+  statement(sql: string): Statement {
+    let st = this.dynamic.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.dynamic.set(sql, st);
+    }
+    return st;
+  }
+}
