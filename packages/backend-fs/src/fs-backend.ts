@@ -1,0 +1,175 @@
+import {
+  Backend, BackendClosedError, type AnalyticsWindow, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf,
+  type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
+  type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
+} from "@cairn/backend-interface";
+import { AtomicFs, type Durability } from "./fs-atomic.js";
+import { FsCatalog } from "./fs-catalog.js";
+import { CorruptionReporter, type CorruptionListener } from "./fs-corruption.js";
+import { translateFsError } from "./fs-errors.js";
+import { EventLog } from "./fs-event-log.js";
+import { FsIndexes } from "./fs-indexes.js";
+import { FsLayout } from "./fs-layout.js";
+import { FsQueries } from "./fs-queries.js";
+import { openStore } from "./fs-store.js";
+import { FsSubmissions } from "./fs-submission.js";
+
+/** Options of FileSystemBackend. */
+export interface FileSystemBackendOptions extends BackendOptions {
+  /** `fsync` (default): every write is on disk when the call returns. `none`: faster, for tests and benchmarks. */
+  durability?: Durability;
+  /** Called once per damaged file found (also collected in `corruptRecords`). */
+  onCorrupt?: CorruptionListener;
+  /** Warn on the console once per damaged file (default true). */
+  warnOnCorrupt?: boolean;
+  /** Runs whose projection is kept in memory (LRU; default 10,000). */
+  projectionCacheSize?: number;
+  /** Index entries of runs that never committed are removed once older than this (ms, default 60,000). */
+  orphanGraceMs?: number;
+}
+
+/**
+ * The filesystem Backend: one JSON file per atomic batch of events, inspectable with `ls` and `cat`, safe for many
+ * processes at once without locks. See the package README for the layout and the guarantees.
+ */
+export class FileSystemBackend extends Backend {
+  /** The store's absolute base directory. */
+  readonly baseDir: string;
+  /** How writes are made durable. */
+  readonly durability: Durability;
+  private readonly layout: FsLayout;
+  private readonly reporter: CorruptionReporter;
+  private readonly log: EventLog;
+  private readonly indexes: FsIndexes;
+  private readonly submissions: FsSubmissions;
+  private readonly queries: FsQueries;
+  private readonly catalog: FsCatalog;
+  private readonly atomic: AtomicFs;
+  private opened: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(baseDir: string, options: FileSystemBackendOptions = {}) {
+    const layout = new FsLayout(baseDir);
+    super({ ...options, outputDir: options.outputDir ?? layout.outputsDir() });
+    this.layout = layout;
+    this.baseDir = layout.root;
+    this.durability = options.durability ?? "fsync";
+    const grace = options.orphanGraceMs ?? 60_000;
+    this.atomic = new AtomicFs(layout.tmpDir(), this.durability);
+    this.reporter = new CorruptionReporter(options.onCorrupt, options.warnOnCorrupt ?? true);
+    this.log = new EventLog(layout, this.atomic, this.reporter, options.projectionCacheSize ?? 10_000);
+    this.indexes = new FsIndexes(layout, this.atomic, this.log, this.reporter, grace);
+    this.submissions = new FsSubmissions(layout, this.atomic, this.log, this.indexes, grace);
+    this.queries = new FsQueries(layout, this.log, this.indexes, grace);
+    this.catalog = new FsCatalog(layout, this.atomic, this.reporter);
+  }
+
+  /** Damaged records found so far (truncated files, invalid JSON, wrong schema), one per path. Each was skipped. */
+  get corruptRecords(): readonly CorruptRecordError[] {
+    return this.reporter.records;
+  }
+
+  /** Creates or opens the store (idempotent). */
+  async initialize(): Promise<void> {
+    if (this.closed) throw new BackendClosedError();
+    this.opened ??= openStore(this.layout, this.atomic).catch((err: unknown) => {
+      this.opened = undefined;
+      throw translateFsError(err, "opening", this.layout.root);
+    });
+    await this.opened;
+  }
+
+  /** Marks the backend closed; nothing is held open between calls, so there is nothing else to release. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  /** Runs a primitive once the store is open, translating native errors. */
+  private async run<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new BackendClosedError();
+    if (!this.opened) await this.initialize();
+    else await this.opened;
+    try {
+      return await fn();
+    } catch (err) {
+      throw translateFsError(err, action, this.layout.root);
+    }
+  }
+
+  protected writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
+    return this.run("appending to", () => this.log.append(target, target.stepId, guard, events, this.indexes));
+  }
+
+  protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
+    return this.run("submitting to", () => this.submissions.submit(submitted, extra));
+  }
+
+  protected readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {
+    return this.run("reading", async () =>
+      (await this.log.readEvents({ workflowSlug, runId })).filter(
+        (e) => (filter.category === undefined || e.category === filter.category) && (filter.stepId === undefined || (e.category === "step" && e.stepId === filter.stepId)),
+      ),
+    );
+  }
+
+  protected readRun(runId: string): Promise<RunState | null> {
+    return this.run("reading", async () => {
+      const at = await this.indexes.locate(runId);
+      if (!at) return null;
+      const run = (await this.log.view(at)).run;
+      return run ? structuredClone(run) : null;
+    });
+  }
+
+  protected override readSteps(workflowSlug: string, runId: string): Promise<StepState[]> {
+    return this.run("reading", async () => [...(await this.log.view({ workflowSlug, runId })).steps.values()].map((s) => structuredClone(s)));
+  }
+
+  protected queryRuns(options: ListRunsOptions): Promise<RunState[]> {
+    return this.run("listing runs in", () => this.queries.runs(options));
+  }
+
+  protected queryScheduledSteps(options: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions): Promise<StepRef[]> {
+    return this.run("listing scheduled steps in", () => this.queries.scheduledSteps(options));
+  }
+
+  protected queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]> {
+    return this.run("listing stale steps in", () => this.queries.staleSteps(heartbeatBeforeUs));
+  }
+
+  protected queryActiveWorkflows(): Promise<string[]> {
+    return this.run("listing workflows in", () => this.queries.activeWorkflows());
+  }
+
+  protected queryRunIds(workflowSlug: string): Promise<string[]> {
+    return this.run("listing runs in", () => this.queries.runIds(workflowSlug));
+  }
+
+  protected putWorkflow(registration: WorkflowRegistration): Promise<void> {
+    return this.run("registering a workflow in", () => this.catalog.putWorkflow(registration));
+  }
+
+  protected readWorkflow(slug: string): Promise<WorkflowRegistration | null> {
+    return this.run("reading", () => this.catalog.readWorkflow(slug));
+  }
+
+  protected readWorkflows(): Promise<WorkflowRegistration[]> {
+    return this.run("reading", () => this.catalog.readWorkflows());
+  }
+
+  protected putVersion(version: WorkflowVersion): Promise<PutVersionResult> {
+    return this.run("creating a version in", () => this.catalog.putVersion(version));
+  }
+
+  protected readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]> {
+    return this.run("reading", () => this.catalog.readVersions(workflowSlug, versionId));
+  }
+
+  protected loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
+    return this.run("reading analytics from", () => this.queries.analyticsEvents(window));
+  }
+
+  protected loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState> {
+    return this.run("reading live state from", () => this.queries.liveState(filter.workflowSlug));
+  }
+}

@@ -1,0 +1,138 @@
+import type { AnalyticsWindow, Event, LiveState, ListRunsOptions, ListScheduledOptions, RunState, StepRef, StepState } from "@cairn/backend-interface";
+import { ageMs, readDirOrEmpty, removeIfExists } from "./fs-atomic.js";
+import { mapLimit } from "./fs-concurrency.js";
+import type { EventLog } from "./fs-event-log.js";
+import type { FsIndexes } from "./fs-indexes.js";
+import type { FsLayout, RunAddress } from "./fs-layout.js";
+
+const NON_TERMINAL = new Set(["pending", "running"]);
+
+/**
+ * The indexed queries of the filesystem store. The polling ones (scheduled steps, stale steps, active workflows,
+ * live state) read only the live-run markers and those runs' views, so they cost in proportion to live work;
+ * listRuns walks the created-at index newest first and stops at the limit. Nothing here reads finished runs' events
+ * except when asked for them.
+ */
+export class FsQueries {
+  constructor(
+    private readonly layout: FsLayout,
+    private readonly log: EventLog,
+    private readonly indexes: FsIndexes,
+    private readonly orphanGraceMs: number,
+  ) {}
+
+  /** Scheduled steps available by `availableBefore` in live runs: priority desc, availableAt asc, runId, stepId. */
+  async scheduledSteps(options: ListScheduledOptions & { availableBefore: number }): Promise<StepRef[]> {
+    const found: StepState[] = [];
+    for (const view of await this.indexes.liveViews(options.workflowSlug)) {
+      for (const s of view.steps.values()) if (s.status === "scheduled" && (s.availableAtUs ?? 0) <= options.availableBefore) found.push(s);
+    }
+    found.sort((x, y) => y.priority - x.priority || (x.availableAtUs ?? 0) - (y.availableAtUs ?? 0) || cmp(x.runId, y.runId) || cmp(x.stepId, y.stepId));
+    const limited = options.limit === undefined ? found : found.slice(0, options.limit);
+    return limited.map((s) => ({ workflowSlug: s.workflowSlug, runId: s.runId, stepId: s.stepId }));
+  }
+
+  /** Running steps of live runs whose last heartbeat (or start) is before `heartbeatBeforeUs`. */
+  async staleSteps(heartbeatBeforeUs: number): Promise<StepState[]> {
+    const out: StepState[] = [];
+    for (const view of await this.indexes.liveViews()) {
+      for (const s of view.steps.values()) {
+        if (s.status === "running" && (s.lastHeartbeatUs ?? s.startTimeUs ?? 0) < heartbeatBeforeUs) out.push(structuredClone(s));
+      }
+    }
+    return out.sort((x, y) => cmp(x.runId, y.runId) || cmp(x.stepId, y.stepId));
+  }
+
+  /** Slugs of workflows with a live run, sorted. */
+  async activeWorkflows(): Promise<string[]> {
+    const slugs = new Set((await this.indexes.liveViews()).map((v) => v.workflowSlug));
+    return [...slugs].sort(cmp);
+  }
+
+  /** Live runs (of one workflow) and all their steps, copied. */
+  async liveState(workflowSlug?: string): Promise<LiveState> {
+    const views = await this.indexes.liveViews(workflowSlug);
+    return {
+      runs: views.map((v) => structuredClone(v.run as RunState)),
+      steps: views.flatMap((v) => [...v.steps.values()].map((s) => structuredClone(s))),
+    };
+  }
+
+  /** Runs newest first (createdAt desc, runId desc), filtered, stopping at `limit`. */
+  async runs(options: ListRunsOptions): Promise<RunState[]> {
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const statuses = options.status && options.status.length > 0 ? new Set<string>(options.status) : undefined;
+    const matches = (run: RunState): boolean =>
+      (statuses === undefined || statuses.has(run.status)) && (options.tags ?? []).every((t) => run.tags.includes(t));
+    if (statuses && [...statuses].every((s) => NON_TERMINAL.has(s))) {
+      // Only live statuses asked for: the live markers hold every candidate.
+      const runs = (await this.indexes.liveViews(options.workflowSlug)).map((v) => v.run as RunState).filter(matches);
+      return runs.sort(newestFirst).slice(0, limit).map((r) => structuredClone(r));
+    }
+    const out: RunState[] = [];
+    const pending: Array<RunAddress & { createdAtUs: number; entryPath: string }> = [];
+    const flush = async (): Promise<void> => {
+      const runs = await mapLimit(pending.splice(0), 16, (e) => this.verifiedRun(e));
+      for (const r of runs) if (r && matches(r) && out.length < limit) out.push(structuredClone(r));
+    };
+    for await (const entry of this.indexes.createdNewestFirst(options.workflowSlug)) {
+      pending.push(entry);
+      // Read in small parallel chunks sized to what is still missing, so a limit of 20 reads about 20 runs.
+      if (pending.length >= Math.min(64, Math.max(1, limit - out.length))) await flush();
+      if (out.length >= limit) return out;
+    }
+    await flush();
+    return out;
+  }
+
+  /** The run a created-at entry names, verified; entries of runs that never committed are repaired. */
+  private async verifiedRun(e: RunAddress & { createdAtUs: number; entryPath: string }): Promise<RunState | null> {
+    const view = await this.log.view(e);
+    if (view.run && view.run.createdAtUs === e.createdAtUs) return view.run;
+    if (view.run === null) {
+      const recovered = await this.indexes.recoverOrphan(e, e.entryPath);
+      if (recovered?.run && recovered.run.createdAtUs === e.createdAtUs) return recovered.run;
+      return null;
+    }
+    // A leftover entry of a losing duplicate submission of this run id.
+    const age = await ageMs(e.entryPath);
+    if (age !== null && age > this.orphanGraceMs) await removeIfExists(e.entryPath);
+    return null;
+  }
+
+  /** Every committed run id of a workflow, sorted. */
+  async runIds(workflowSlug: string): Promise<string[]> {
+    const ids = await readDirOrEmpty(this.layout.workflowRunsDir(workflowSlug));
+    const committed = await mapLimit(ids, 32, async (runId) => {
+      const text = await readDirOrEmpty(this.layout.eventsDir({ workflowSlug, runId }));
+      return text.length > 0 ? runId : null;
+    });
+    return committed.filter((id): id is string => id !== null).sort(cmp);
+  }
+
+  /**
+   * Events with timestamps in the window, each run's in order. Cost: the runs touched on the window's UTC days
+   * (from the touched-day index) are read in full, then filtered; with `runIds` only those runs are read.
+   */
+  async analyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
+    let runs: RunAddress[];
+    if (window.runIds) {
+      const located = await mapLimit(window.runIds, 32, (id) => this.indexes.locate(id));
+      runs = located.filter((a): a is RunAddress => a !== null);
+    } else {
+      runs = await this.indexes.touchedRuns(window.startUs, window.endUs);
+    }
+    if (window.workflowSlug !== undefined) runs = runs.filter((a) => a.workflowSlug === window.workflowSlug);
+    runs.sort((x, y) => cmp(x.workflowSlug, y.workflowSlug) || cmp(x.runId, y.runId));
+    const perRun = await mapLimit(runs, 16, async (a) => (await this.log.readEvents(a)).filter((e) => e.timestampUs >= window.startUs && e.timestampUs <= window.endUs));
+    return perRun.flat();
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function newestFirst(x: RunState, y: RunState): number {
+  return y.createdAtUs - x.createdAtUs || cmp(y.runId, x.runId);
+}
