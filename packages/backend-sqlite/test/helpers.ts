@@ -1,0 +1,23 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ManualClock } from "@cairn/backend-interface";
+import { SqliteBackend, type SqliteBackendOptions } from "../src/index.js";
+
+/** A fresh temp directory and a database path in it. */
+export function tempDb(): { dir: string; filename: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "cairn-sqlite-"));
+  return { dir, filename: join(dir, "cairn.db"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** An initialized backend on a fresh file database with a ManualClock. */
+export async function freshBackend(options: SqliteBackendOptions = {}): Promise<{ backend: SqliteBackend; clock: ManualClock; filename: string; dispose: () => Promise<void> }> {
+  const db = tempDb();
+  const clock = new ManualClock();
+  const backend = new SqliteBackend(db.filename, { clock, ...options });
+  await backend.initialize();
+  return { backend, clock, filename: db.filename, dispose: async () => { await backend.close(); db.cleanup(); } };
+}
+
+/** Claim metadata with no dependencies. */
+export const claimMeta = { dependencies: [], timestamp: 0, attemptNumber: 0 };
