@@ -1,0 +1,139 @@
+import { describe, expect, it } from "vitest";
+import type { StepRef } from "@cairn/backend-interface";
+import { resolveCapabilities, type ConformanceHarness } from "./support/harness.js";
+import { useInstance } from "./support/lifecycle.js";
+import { ChildPool } from "./support/processes.js";
+import { WF, claim, complete, countEvents, failAndRetry, failTerminally, runWithSteps, schedule, sleep, submit, tryClaim } from "./support/scenario.js";
+
+type Won = StepRef & { attemptNumber: number };
+const key = (r: StepRef) => `${r.runId}/${r.stepId}`;
+
+/** claimScheduledStep: refusals, exclusivity across real processes, and crashed claimers. */
+export function claimTests(h: ConformanceHarness): void {
+  const caps = resolveCapabilities(h);
+
+  describe("claims: when a step is claimable", () => {
+    const t = useInstance(h, { manualClock: true });
+
+    it("claims a scheduled, available step once: running, claimedBy, attempt 1, one StepStarted", async () => {
+      const { backend, clock } = t;
+      const { steps: [ref] } = await runWithSteps(backend, ["s"]);
+      expect(await backend.isStepClaimable(WF, ref!.runId, "s")).toBe(true);
+      expect(await claim(backend, ref!, "w-a")).toBe(1);
+      const state = await backend.getStepState(WF, ref!.runId, "s");
+      expect(state).toMatchObject({ status: "running", claimedBy: "w-a", attemptNumber: 1, startTimeUs: clock.nowUs() });
+      expect(await tryClaim(backend, ref!, "w-b")).toBeNull();
+      expect(await backend.isStepClaimable(WF, ref!.runId, "s")).toBe(false);
+      expect(await countEvents(backend, ref!, "StepStarted")).toBe(1);
+    });
+
+    it("refuses (null, nothing written) steps not yet available, pending, running, completed, failed, skipped, unknown, or of a cancelled or finished run", async () => {
+      const { backend, clock } = t;
+      const now = clock.nowUs();
+      const runId = await submit(backend);
+      const [later] = await schedule(backend, WF, runId, ["later"], { availableAt: now + 1_000_000 });
+      const [running, done, failed, skipped] = await schedule(backend, WF, runId, ["running", "done", "failed", "skipped"]);
+      await claim(backend, running!);
+      await complete(backend, done!, await claim(backend, done!));
+      await failTerminally(backend, failed!, await claim(backend, failed!));
+      await backend.saveStepSkipped(WF, runId, "skipped", { skipType: "primary", reason: "not needed", duration: 0, attemptNumber: 1 });
+      await backend.appendEvent(WF, runId, { eventId: "log-pending", timestampUs: now, workflowSlug: WF, runId, category: "step", stepId: "pending", type: "LogEntry", stream: "stdout", message: "x", attemptNumber: 1 });
+
+      const cancelled = await runWithSteps(backend, ["s"]);
+      await backend.cancelRun(cancelled.runId);
+      const finished = await runWithSteps(backend, ["s"]);
+      await backend.saveWorkflowComplete(WF, finished.runId, { ok: 1 }, { workflowAttemptNumber: 1, timestamp: now, duration: 1, totalSteps: 1 });
+      const failedRun = await runWithSteps(backend, ["s"]);
+      await backend.saveWorkflowFailed(WF, failedRun.runId, { message: "x" }, { workflowAttemptNumber: 1, duration: 1, completedSteps: 0 }, "step-failed");
+
+      const refs: Array<[string, StepRef]> = [
+        ["not yet available", later!], ["pending", { workflowSlug: WF, runId, stepId: "pending" }], ["running", running!], ["completed", done!],
+        ["failed", failed!], ["skipped", skipped!], ["unknown step", { workflowSlug: WF, runId, stepId: "nope" }],
+        ["unknown run", { workflowSlug: WF, runId: "run-nope", stepId: "s" }], ["other workflow", { workflowSlug: "wf-other", runId, stepId: "later" }],
+        ["cancelled run", cancelled.steps[0]!], ["completed run", finished.steps[0]!], ["failed run", failedRun.steps[0]!],
+      ];
+      for (const [label, ref] of refs) {
+        const before = await countEvents(backend, ref, "StepStarted");
+        expect(await tryClaim(backend, ref, "w-late"), label).toBeNull();
+        expect(await backend.isStepClaimable(ref.workflowSlug, ref.runId, ref.stepId), label).toBe(false);
+        expect(await countEvents(backend, ref, "StepStarted"), label).toBe(before);
+      }
+      clock.advanceMs(1000);
+      expect(await tryClaim(backend, later!, "w-late")).toBe(1);
+    });
+
+    it("lets exactly one of many concurrent in-process claimers win each attempt", async () => {
+      const { backend } = t;
+      const { steps } = await runWithSteps(backend, ["a", "b", "c"]);
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const results = await Promise.all(steps.flatMap((ref) => Array.from({ length: 6 }, (_, i) => tryClaim(backend, ref, `w${i}`).then((a) => ({ ref, a })))));
+        for (const ref of steps) {
+          const wins = results.filter((r) => r.ref === ref && r.a !== null);
+          expect(wins.map((w) => w.a)).toEqual([attempt]);
+          expect(await countEvents(backend, ref, "StepStarted")).toBe(attempt);
+        }
+        for (const ref of steps) await failAndRetry(backend, ref, attempt);
+      }
+    });
+  });
+
+  describe.skipIf(!caps.multiProcess)("claims: real processes", () => {
+    const t = useInstance(h);
+
+    it("8 processes racing for the same steps: exactly one winner per step and attempt", async () => {
+      const { backend } = t;
+      const runA = await runWithSteps(backend, ["s1", "s2", "s3"]);
+      const runB = await runWithSteps(backend, ["t1", "t2"], { workflowSlug: "wf-other" });
+      const targets = [...runA.steps, ...runB.steps];
+      const pool = await ChildPool.start(t.instance.opener, "claim", 8);
+      try {
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          const won = (await pool.round<Won[]>((i) => ({ targets, workerId: `proc-${i}` }))).map((list, i) => list.map((w) => ({ ...w, worker: `proc-${i}` })));
+          const flat = won.flat();
+          for (const ref of targets) {
+            const wins = flat.filter((w) => key(w) === key(ref));
+            expect(wins, `${key(ref)} attempt ${attempt}`).toHaveLength(1);
+            expect(wins[0]!.attemptNumber).toBe(attempt);
+            const state = await backend.getStepState(ref.workflowSlug, ref.runId, ref.stepId);
+            expect(state).toMatchObject({ status: "running", attemptNumber: attempt, claimedBy: wins[0]!.worker });
+            expect(await countEvents(backend, ref, "StepStarted")).toBe(attempt);
+          }
+          if (attempt < 3) for (const ref of targets) await failAndRetry(backend, ref, attempt);
+        }
+      } finally {
+        await pool.close();
+      }
+    }, 120_000);
+
+    it("a claimer SIGKILLed at random moments never blocks a step: afterwards each step is claimable, or running and reclaimable", async () => {
+      const { backend } = t;
+      await backend.registerWorkflow({ slug: WF, name: "loop", steps: ["k1", "k2", "k3"].map((id) => ({ id, name: id, maxRetries: 1_000_000 })) });
+      const { steps } = await runWithSteps(backend, ["k1", "k2", "k3"]);
+      const pool = await ChildPool.start(t.instance.opener, "claim-loop", 3);
+      try {
+        pool.fireAll((i) => ({ targets: steps, workerId: `looper-${i}` }));
+        await Promise.all([0, 1, 2].map(async (i) => {
+          await sleep(150 + Math.floor(Math.random() * 600));
+          await pool.killOne(i);
+        }));
+      } finally {
+        await pool.kill();
+      }
+      const started = Date.now();
+      for (const ref of steps) {
+        const state = await backend.getStepState(WF, ref.runId, ref.stepId);
+        expect(["scheduled", "running"]).toContain(state?.status);
+        expect(await countEvents(backend, ref, "StepStarted")).toBeGreaterThan(0);
+      }
+      await sleep(5);
+      const reclaimed = await backend.reclaimStaleSteps(1, "reaper");
+      for (const ref of steps) {
+        const attempt = await tryClaim(backend, ref, "survivor");
+        expect(attempt, `${ref.stepId} must be claimable after the crash (reclaimed: ${reclaimed.map((r) => r.stepId).join(",")})`).not.toBeNull();
+        await complete(backend, ref, attempt!);
+        expect((await backend.getStepState(WF, ref.runId, ref.stepId))?.status).toBe("completed");
+      }
+      expect(Date.now() - started).toBeLessThan(20_000);
+    }, 120_000);
+  });
+}

@@ -1,0 +1,45 @@
+import { describe } from "vitest";
+import type { ConformanceHarness, ConformanceInstance } from "./support/harness.js";
+import { eventTests } from "./events.js";
+import { identifierTests } from "./identifiers.js";
+import { claimTests } from "./claims.js";
+import { fencingTests } from "./fencing.js";
+import { reclaimTests } from "./reclaim.js";
+import { submitTests } from "./submit.js";
+import { queryTests } from "./queries.js";
+import { projectionTests } from "./projections.js";
+import { cancelTests } from "./cancel.js";
+import { versionTests } from "./versions.js";
+import { checkpointTests } from "./checkpoints.js";
+import { rerunTests } from "./rerun.js";
+import { outputTests } from "./outputs.js";
+import { stepTests } from "./steps.js";
+import { corruptionTests } from "./corruption.js";
+import { analyticsTests } from "./analytics.js";
+
+/**
+ * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
+ * the Backend contract. Every test gets fresh storage from `create` and is torn down with `destroy`; tests branch on
+ * the declared capabilities, never on the driver's name.
+ */
+export function defineConformanceSuite<I extends ConformanceInstance>(harness: ConformanceHarness<I>): void {
+  const h = harness as unknown as ConformanceHarness;
+  describe(`conformance: ${harness.name}`, () => {
+    eventTests(h);
+    identifierTests(h);
+    claimTests(h);
+    fencingTests(h);
+    reclaimTests(h);
+    submitTests(h);
+    queryTests(h);
+    projectionTests(h);
+    cancelTests(h);
+    versionTests(h);
+    checkpointTests(h);
+    rerunTests(h);
+    outputTests(h);
+    stepTests(h);
+    corruptionTests(h);
+    analyticsTests(h);
+  });
+}
