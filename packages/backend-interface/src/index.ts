@@ -18,3 +18,4 @@ export { prepareSubmission, type RunSubmissionInput } from "./submission.js";
 export { planRerun, transitiveDependents, type RerunOptions } from "./rerun.js";
 export { computeErrorFingerprints, fingerprintFor, normalizeErrorMessage, parseStackFrames, portableLocations, stripLineNumbers, MAX_FRAMES, GROUPING_STRATEGIES, type StackFrame } from "./fingerprint.js";
 export * from "./analytics/index.js";
+export { toJsonSchema, zodGeneration, type ZodGeneration } from "./json-schema.js";
