@@ -1,1 +1,5 @@
-export {};
+export { PostgresBackend, type PostgresBackendOptions } from "./postgres-backend.js";
+export { openBackend } from "./open-backend.js";
+export { migrate, loadMigrations, latestVersion, type Migration } from "./postgres-migrations.js";
+export { translatePgError, isConnectionError } from "./postgres-errors.js";
+export { DEFAULT_SCHEMA, quoteSchema, channelName } from "./postgres-schema-name.js";

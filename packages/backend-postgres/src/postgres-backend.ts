@@ -1,0 +1,203 @@
+import pg from "pg";
+import { Backend, InvalidArgumentError, assertIds, assertWorkflowSlug } from "@cairn/backend-interface";
+import type {
+  AnalyticsWindow, BackendCapabilities, BackendOptions, Event, EventFilter, EventOf, GuardVerdict, ListRunsOptions, ListScheduledOptions,
+  LiveState, PutVersionResult, RunState, StepRef, StepStartMetadata, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
+} from "@cairn/backend-interface";
+import { loadAnalyticsEvents, loadLiveState } from "./postgres-analytics.js";
+import { claimMany, claimOne, claimQueries, type ClaimQueries, type MakeStarted } from "./postgres-claims.js";
+import { PostgresConnection } from "./postgres-connection.js";
+import { migrate } from "./postgres-migrations.js";
+import { PostgresNotifier } from "./postgres-notify.js";
+import { buildQueries, type Queries } from "./postgres-queries.js";
+import { DEFAULT_SCHEMA, channelName, quoteSchema } from "./postgres-schema-name.js";
+import { sameVersionContent } from "./postgres-versions.js";
+import { writeGuarded, writeSubmission, type WriteContext } from "./postgres-writes.js";
+import { translatePgError } from "./postgres-errors.js";
+
+/** Options of PostgresBackend. Give either `connectionString` or an existing `pool` (which close() leaves open). */
+export interface PostgresBackendOptions extends BackendOptions {
+  connectionString?: string;
+  pool?: pg.Pool;
+  /** Postgres schema holding this deployment's tables; default `cairn`. */
+  schema?: string;
+  /** Maximum pool size when the backend creates the pool; default 10. */
+  poolSize?: number;
+  /** LISTEN/NOTIFY wake-ups (default true). Set false behind poolers that break LISTEN: subscribers are then woken by polling. */
+  listen?: boolean;
+  /** Interval of the polling wake-up when `listen` is false; default 1000 ms. */
+  pollIntervalMs?: number;
+}
+
+/**
+ * The Postgres driver of Cairn: many workers on many machines share one database. Events go to an append-only
+ * table; runs and steps are projection rows updated by the pure reducers in the same transaction; claims lock
+ * with FOR UPDATE SKIP LOCKED; LISTEN/NOTIFY wakes idle workers; migrations run once under an advisory lock.
+ */
+export class PostgresBackend extends Backend {
+  override readonly capabilities: BackendCapabilities;
+  /** The Postgres schema of this deployment. */
+  readonly schema: string;
+  private readonly conn: PostgresConnection;
+  private readonly q: Queries;
+  private readonly cq: ClaimQueries;
+  private readonly ctx: WriteContext;
+  private readonly notifier: PostgresNotifier | null;
+  private readonly pollIntervalMs: number;
+  private readonly pollers = new Set<NodeJS.Timeout>();
+
+  constructor(options: PostgresBackendOptions) {
+    super(options);
+    this.schema = options.schema ?? DEFAULT_SCHEMA;
+    const quoted = quoteSchema(this.schema);
+    if (!options.pool && !options.connectionString) throw new InvalidArgumentError("PostgresBackend needs a connectionString or a pool.");
+    const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
+    const location = `${redact(options.connectionString ?? "pool")} schema ${this.schema}`;
+    this.conn = new PostgresConnection(pool, location, !options.pool);
+    this.q = buildQueries(quoted);
+    this.cq = claimQueries(quoted);
+    this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
+    const listen = options.listen ?? true;
+    this.notifier = listen ? new PostgresNotifier((pool as unknown as { options: pg.ClientConfig }).options, channelName(this.schema)) : null;
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.capabilities = { notifications: listen, multiProcess: true, batchClaim: true };
+  }
+
+  /** Creates or migrates the schema (once, under an advisory lock, however many workers start together). */
+  async initialize(): Promise<void> {
+    const client = await this.conn.pool.connect().catch((err: unknown) => { throw translatePgError(err, this.conn.location); });
+    try {
+      await migrate(client, this.schema, quoteSchema(this.schema), this.conn.location);
+      client.release();
+    } catch (err) {
+      client.release(err instanceof Error ? err : undefined);
+      throw translatePgError(err, this.conn.location);
+    }
+  }
+
+  /** Stops wake-ups and closes the pool (unless it was given). */
+  async close(): Promise<void> {
+    for (const t of this.pollers) clearInterval(t);
+    this.pollers.clear();
+    await this.notifier?.close();
+    await this.conn.close();
+  }
+
+  /** Calls `listener` when steps may have become ready: on NOTIFY, or every pollIntervalMs when `listen` is false. */
+  override subscribe(listener: () => void): () => void {
+    if (this.notifier) return this.notifier.subscribe(listener);
+    const t = setInterval(listener, this.pollIntervalMs);
+    t.unref();
+    this.pollers.add(t);
+    return () => {
+      clearInterval(t);
+      this.pollers.delete(t);
+    };
+  }
+
+  protected writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
+    return writeGuarded(this.ctx, target, guard, events);
+  }
+
+  protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
+    return writeSubmission(this.ctx, submitted, extra);
+  }
+
+  /** One transaction: lock the step with SKIP LOCKED, check it is claimable, append StepStarted and update the row. */
+  override async claimScheduledStep(workflowSlug: string, runId: string, stepId: string, workerId: string, metadata: StepStartMetadata): Promise<{ attemptNumber: number } | null> {
+    assertIds({ workflowSlug, runId, stepId });
+    return claimOne(this.ctx, this.cq, { workflowSlug, runId, stepId }, workerId, this.clock.nowUs(), this.startedMaker(workerId, () => metadata.dependencies, metadata));
+  }
+
+  /** Claims up to `limit` ready steps in one transaction (FOR UPDATE SKIP LOCKED, one multi-row write). */
+  override async claimScheduledSteps(workerId: string, options: { limit: number; workflowSlug?: string; dependencies?: (ref: StepRef) => string[] }): Promise<Array<StepRef & { attemptNumber: number }>> {
+    if (!Number.isInteger(options.limit) || options.limit < 0) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
+    if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
+    return claimMany(this.ctx, this.cq, workerId, this.clock.nowUs(), options.limit, options.workflowSlug, this.startedMaker(workerId, (ref) => options.dependencies?.(ref) ?? [], {}));
+  }
+
+  private startedMaker(workerId: string, deps: (ref: StepRef) => string[], m: { slotIndex?: number; workerConcurrency?: number }): MakeStarted {
+    return (ref, attemptNumber) => this.makeEvent("StepStarted", ref.workflowSlug, ref.runId, ref.stepId, {
+      workerId, dependencies: deps(ref), attemptNumber,
+      ...(m.slotIndex === undefined ? {} : { slotIndex: m.slotIndex }), ...(m.workerConcurrency === undefined ? {} : { workerConcurrency: m.workerConcurrency }),
+    });
+  }
+
+  protected async readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {
+    const r = await this.conn.query<{ body: Event }>({ name: `${this.schema}:readEvents`, text: this.q.readEvents, values: [runId, workflowSlug, filter.category ?? null, filter.stepId ?? null] });
+    return r.rows.map((x) => x.body);
+  }
+
+  protected override async readSteps(workflowSlug: string, runId: string): Promise<StepState[]> {
+    const r = await this.conn.query<{ state: StepState }>({ name: `${this.schema}:readSteps`, text: this.q.readSteps, values: [runId, workflowSlug] });
+    return r.rows.map((x) => x.state);
+  }
+
+  protected async readRun(runId: string): Promise<RunState | null> {
+    const r = await this.conn.query<{ state: RunState }>({ name: `${this.schema}:readRun`, text: this.q.readRun, values: [runId] });
+    return r.rows[0]?.state ?? null;
+  }
+
+  protected async queryRuns(o: ListRunsOptions): Promise<RunState[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (o.workflowSlug !== undefined) where.push(`workflow_slug = $${values.push(o.workflowSlug)}`);
+    if (o.status !== undefined && o.status.length > 0) where.push(`status = ANY($${values.push(o.status)}::text[])`);
+    if (o.tags !== undefined && o.tags.length > 0) where.push(`tags @> $${values.push(o.tags)}::text[]`);
+    const limit = o.limit === undefined ? "" : ` LIMIT $${values.push(o.limit)}`;
+    const text = `SELECT state FROM ${quoteSchema(this.schema)}.runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at_us DESC, run_id DESC${limit}`;
+    return (await this.conn.query<{ state: RunState }>({ text, values })).rows.map((x) => x.state);
+  }
+
+  protected async queryScheduledSteps(o: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions): Promise<StepRef[]> {
+    const r = await this.conn.query<{ workflow_slug: string; run_id: string; step_id: string }>({ text: this.q.scheduled, values: [o.availableBefore, o.workflowSlug ?? null, o.limit ?? null] });
+    return r.rows.map((x) => ({ workflowSlug: x.workflow_slug, runId: x.run_id, stepId: x.step_id }));
+  }
+
+  protected async queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]> {
+    return (await this.conn.query<{ state: StepState }>({ text: this.q.stale, values: [heartbeatBeforeUs] })).rows.map((x) => x.state);
+  }
+
+  protected async queryActiveWorkflows(): Promise<string[]> {
+    return (await this.conn.query<{ workflow_slug: string }>({ text: this.q.activeWorkflows, values: [] })).rows.map((x) => x.workflow_slug);
+  }
+
+  protected async queryRunIds(workflowSlug: string): Promise<string[]> {
+    return (await this.conn.query<{ run_id: string }>({ text: this.q.runIds, values: [workflowSlug] })).rows.map((x) => x.run_id);
+  }
+
+  protected async putWorkflow(registration: WorkflowRegistration): Promise<void> {
+    await this.conn.query({ text: this.q.putWorkflow, values: [registration.slug, JSON.stringify(registration)] });
+  }
+
+  protected async readWorkflow(slug: string): Promise<WorkflowRegistration | null> {
+    return (await this.conn.query<{ registration: WorkflowRegistration }>({ text: this.q.readWorkflow, values: [slug] })).rows[0]?.registration ?? null;
+  }
+
+  protected async readWorkflows(): Promise<WorkflowRegistration[]> {
+    return (await this.conn.query<{ registration: WorkflowRegistration }>({ text: this.q.readWorkflows, values: [] })).rows.map((x) => x.registration);
+  }
+
+  protected async putVersion(version: WorkflowVersion): Promise<PutVersionResult> {
+    const ins = await this.conn.query({ text: this.q.insertVersion, values: [version.workflowSlug, version.versionId, version.createdAtUs, JSON.stringify(version)] });
+    if (ins.rowCount === 1) return { status: "created", version };
+    const existing = (await this.readVersions(version.workflowSlug, version.versionId))[0] ?? version;
+    return { status: sameVersionContent(existing, version) ? "exists" : "conflict", version: existing };
+  }
+
+  protected async readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]> {
+    return (await this.conn.query<{ version: WorkflowVersion }>({ text: this.q.readVersions, values: [workflowSlug, versionId ?? null] })).rows.map((x) => x.version);
+  }
+
+  protected loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
+    return loadAnalyticsEvents(this.conn, this.q, window);
+  }
+
+  protected loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState> {
+    return loadLiveState(this.conn, this.q, filter);
+  }
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}

@@ -1,0 +1,82 @@
+import { isTerminalRunStatus, reduceRunState, reduceStepState } from "@cairn/backend-interface";
+import type { Event, RunState, StepEvent, StepState, WorkflowEvent } from "@cairn/backend-interface";
+
+/** The projection rows one write touches, after applying its events with the pure reducers. */
+export interface ProjectedWrite {
+  /** The run's state after the write (null when the run has no workflow events), and whether this write changed it. */
+  run: RunState | null;
+  runChanged: boolean;
+  /** Liveness before and after: a change is propagated to every step row of the run. */
+  liveBefore: boolean;
+  liveAfter: boolean;
+  /** New state of every step this write touched. */
+  steps: Map<string, StepState>;
+  /** Workers seen (StepStarted, StepHeartbeat): id → latest timestamp. */
+  workers: Map<string, number>;
+  /** True when the write makes work ready or startable (wake idle workers). */
+  notify: boolean;
+}
+
+/** A run is live when it exists and has not ended: only then are its steps listed and claimable. */
+export function isLive(run: RunState | null): boolean {
+  return run !== null && !isTerminalRunStatus(run.status);
+}
+
+/**
+ * Pure: folds `events` (all of one run) into the current run and step states with reduceRunState /
+ * reduceStepState, exactly as the reference projection would, so the rows written equal the projection.
+ */
+export function projectWrite(run: RunState | null, steps: Map<string, StepState>, events: readonly Event[]): ProjectedWrite {
+  let next = run;
+  let runChanged = false;
+  const touched = new Map<string, StepState>();
+  const workers = new Map<string, number>();
+  let notify = false;
+  for (const ev of events) {
+    if (ev.category === "workflow") {
+      next = reduceRunState(next, ev as WorkflowEvent);
+      runChanged = true;
+      if (ev.type === "RunSubmitted" || ev.type === "WorkflowRetryStarted") notify = true;
+      continue;
+    }
+    const sev = ev as StepEvent;
+    const prev = touched.get(sev.stepId) ?? steps.get(sev.stepId) ?? null;
+    touched.set(sev.stepId, reduceStepState(prev, sev));
+    if (sev.type === "StepScheduled") notify = true;
+    if (sev.type === "StepStarted" || sev.type === "StepHeartbeat") workers.set(sev.workerId, Math.max(workers.get(sev.workerId) ?? 0, sev.timestampUs));
+  }
+  return { run: next, runChanged, liveBefore: isLive(run), liveAfter: isLive(next), steps: touched, workers, notify };
+}
+
+/** The indexed columns of a run row, in the order of the upsert's parameters. */
+export function runColumns(s: RunState): unknown[] {
+  return [s.status, isLive(s), s.availableAtUs, s.priority, s.createdAtUs, s.idempotencyKey ?? null, s.tags, JSON.stringify(s)];
+}
+
+/** Column arrays (one entry per step) of the steps upsert. */
+export function stepColumnArrays(steps: Iterable<StepState>, runLive: boolean): unknown[][] {
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  for (const s of steps) {
+    const row = [s.stepId, s.status, runLive, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), s.createdAtUs, JSON.stringify(s)];
+    row.forEach((v, i) => cols[i]!.push(v));
+  }
+  return cols;
+}
+
+/** A running step's last sign of life: its last heartbeat, else its start (what the stale guard compares). */
+export function lastSeen(s: StepState): number | null {
+  return s.lastHeartbeatUs ?? s.startTimeUs ?? null;
+}
+
+/** Column arrays of the events insert: event_id, step_id, type, timestamp_us, body. */
+export function eventColumnArrays(events: readonly Event[]): unknown[][] {
+  const cols: unknown[][] = [[], [], [], [], []];
+  for (const e of events) {
+    cols[0]!.push(e.eventId);
+    cols[1]!.push(e.category === "step" ? e.stepId : null);
+    cols[2]!.push(e.type);
+    cols[3]!.push(e.timestampUs);
+    cols[4]!.push(JSON.stringify(e));
+  }
+  return cols;
+}

@@ -1,0 +1,79 @@
+/**
+ * The SQL of the driver, built once per schema. The quoted schema is the only interpolated value; every other
+ * value is a bound parameter. Hot statements are sent as named (prepared) statements.
+ */
+export function buildQueries(s: string) {
+  return {
+    /** Locks the run (share, or update when the write changes it) then the touched steps, and returns their states. */
+    lockShare: `WITH r AS (SELECT workflow_slug, state FROM ${s}.runs WHERE run_id = $1 FOR SHARE),
+      st AS (SELECT step_id, state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 AND step_id = ANY($3::text[]) ORDER BY step_id FOR UPDATE)
+      SELECT NULL::text AS step_id, workflow_slug, state FROM r UNION ALL SELECT step_id, NULL, state FROM st`,
+    lockUpdate: `WITH r AS (SELECT workflow_slug, state FROM ${s}.runs WHERE run_id = $1 FOR UPDATE),
+      st AS (SELECT step_id, state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 AND step_id = ANY($3::text[]) ORDER BY step_id FOR UPDATE)
+      SELECT NULL::text AS step_id, workflow_slug, state FROM r UNION ALL SELECT step_id, NULL, state FROM st`,
+    /** Appends the events and upserts every projection row they change, in one statement. */
+    write: `WITH ev AS (
+        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body)
+        SELECT e.event_id, $2, $1, e.step_id, e.type, e.ts, e.body
+        FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[]) WITH ORDINALITY AS e(event_id, step_id, type, ts, body, ord)
+        ORDER BY e.ord
+        RETURNING seq, step_id),
+      ru AS (
+        INSERT INTO ${s}.runs (run_id, workflow_slug, status, live, available_at_us, priority, created_at_us, idempotency_key, tags, state)
+        SELECT $1, $2, $8, $9, $10, $11, $12, $13, $14, $15 WHERE $8::text IS NOT NULL
+        ON CONFLICT (run_id) DO UPDATE SET status = EXCLUDED.status, live = EXCLUDED.live, available_at_us = EXCLUDED.available_at_us,
+          priority = EXCLUDED.priority, created_at_us = EXCLUDED.created_at_us, idempotency_key = EXCLUDED.idempotency_key, tags = EXCLUDED.tags, state = EXCLUDED.state
+        RETURNING 1),
+      su AS (
+        INSERT INTO ${s}.steps (run_id, workflow_slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, first_seq, state)
+        SELECT $1, $2, u.step_id, u.status, u.run_live, u.available_at_us, u.priority, u.attempt_number, u.last_seen_us, u.created_at_us,
+          (SELECT min(ev.seq) FROM ev WHERE ev.step_id = u.step_id), u.state
+        FROM unnest($16::text[], $17::text[], $18::boolean[], $19::bigint[], $20::integer[], $21::integer[], $22::bigint[], $23::bigint[], $24::json[])
+          AS u(step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, state)
+        ON CONFLICT (run_id, workflow_slug, step_id) DO UPDATE SET status = EXCLUDED.status, run_live = EXCLUDED.run_live,
+          available_at_us = EXCLUDED.available_at_us, priority = EXCLUDED.priority, attempt_number = EXCLUDED.attempt_number,
+          last_seen_us = EXCLUDED.last_seen_us, state = EXCLUDED.state
+        RETURNING 1),
+      lv AS (
+        UPDATE ${s}.steps SET run_live = $25 WHERE $25::boolean IS NOT NULL AND run_id = $1 AND workflow_slug = $2
+          AND run_live IS DISTINCT FROM $25 AND NOT (step_id = ANY($16::text[]))
+        RETURNING 1),
+      wk AS (
+        INSERT INTO ${s}.workers AS w (worker_id, first_seen_us, last_seen_us)
+        SELECT k.id, k.ts, k.ts FROM unnest($26::text[], $27::bigint[]) AS k(id, ts)
+        ON CONFLICT (worker_id) DO UPDATE SET last_seen_us = EXCLUDED.last_seen_us WHERE w.last_seen_us < EXCLUDED.last_seen_us
+        RETURNING 1),
+      nt AS (SELECT pg_notify($28::text, $29::text) AS x WHERE $28::text IS NOT NULL)
+      SELECT (SELECT count(*) FROM nt) AS notified`,
+    /** Creates a run unless its id or its (workflow, idempotency key) exists. */
+    insertRun: `INSERT INTO ${s}.runs (run_id, workflow_slug, status, live, available_at_us, priority, created_at_us, idempotency_key, tags, state)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING run_id`,
+    existingRun: `SELECT run_id, state FROM ${s}.runs WHERE (workflow_slug = $1 AND idempotency_key = $2) OR run_id = $3
+      ORDER BY (workflow_slug = $1 AND idempotency_key IS NOT DISTINCT FROM $2) DESC LIMIT 1`,
+    readRun: `SELECT state FROM ${s}.runs WHERE run_id = $1`,
+    readSteps: `SELECT state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 ORDER BY first_seq`,
+    readEvents: `SELECT body FROM ${s}.events WHERE run_id = $1 AND workflow_slug = $2
+      AND ($3::text IS NULL OR ($3 = 'step') = (step_id IS NOT NULL)) AND ($4::text IS NULL OR step_id = $4) ORDER BY seq`,
+    scheduled: `SELECT workflow_slug, run_id, step_id FROM ${s}.steps
+      WHERE status = 'scheduled' AND run_live AND available_at_us <= $1 AND ($2::text IS NULL OR workflow_slug = $2)
+      ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT $3`,
+    stale: `SELECT state FROM ${s}.steps WHERE status = 'running' AND run_live AND coalesce(last_seen_us, 0) < $1 ORDER BY last_seen_us, run_id, step_id`,
+    activeWorkflows: `SELECT DISTINCT workflow_slug FROM ${s}.runs WHERE live ORDER BY workflow_slug`,
+    runIds: `SELECT run_id FROM ${s}.runs WHERE workflow_slug = $1 UNION SELECT DISTINCT run_id FROM ${s}.steps WHERE workflow_slug = $1 ORDER BY 1`,
+    putWorkflow: `INSERT INTO ${s}.workflows (slug, registration) VALUES ($1, $2) ON CONFLICT (slug) DO UPDATE SET registration = EXCLUDED.registration`,
+    readWorkflow: `SELECT registration FROM ${s}.workflows WHERE slug = $1`,
+    readWorkflows: `SELECT registration FROM ${s}.workflows ORDER BY slug`,
+    insertVersion: `INSERT INTO ${s}.versions (workflow_slug, version_id, created_at_us, version) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING version_id`,
+    readVersions: `SELECT version FROM ${s}.versions WHERE workflow_slug = $1 AND ($2::text IS NULL OR version_id = $2) ORDER BY created_at_us DESC, version_id DESC`,
+    analyticsEvents: `SELECT body FROM ${s}.events WHERE timestamp_us BETWEEN $1 AND $2 AND ($3::text IS NULL OR workflow_slug = $3)
+      AND ($4::text[] IS NULL OR run_id = ANY($4)) ORDER BY seq`,
+    /** Live runs and their steps in one statement (one snapshot). */
+    liveState: `SELECT 'run' AS kind, state FROM ${s}.runs WHERE live AND ($1::text IS NULL OR workflow_slug = $1)
+      UNION ALL
+      SELECT 'step', st.state FROM ${s}.runs r JOIN ${s}.steps st ON st.run_id = r.run_id AND st.workflow_slug = r.workflow_slug
+      WHERE r.live AND ($1::text IS NULL OR r.workflow_slug = $1)`,
+  };
+}
+
+/** The statements of one schema. */
+export type Queries = ReturnType<typeof buildQueries>;

@@ -1,0 +1,88 @@
+import { checkGuard } from "@cairn/backend-interface";
+import type { Event, EventOf, GuardVerdict, RunState, StepState, SubmissionResult, WriteGuard, WriteTarget } from "@cairn/backend-interface";
+import type { PostgresConnection, Statement } from "./postgres-connection.js";
+import { eventColumnArrays, projectWrite, runColumns, stepColumnArrays, type ProjectedWrite } from "./postgres-projections.js";
+import type { Queries } from "./postgres-queries.js";
+
+/** What the write paths need: the connection, the statements, the schema's notification channel. */
+export interface WriteContext {
+  conn: PostgresConnection;
+  q: Queries;
+  schema: string;
+  channel: string;
+}
+
+type LockRow = { step_id: string | null; workflow_slug: string | null; state: unknown };
+
+/**
+ * The guarded append, one transaction: lock the run row (share, or update when the events change the run) and
+ * the touched step rows, evaluate the guard against their states, then append the events and upsert the
+ * projections computed by the reducers in one statement.
+ */
+export async function writeGuarded(ctx: WriteContext, target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
+  const { workflowSlug, runId } = target;
+  const ids = new Set<string>();
+  if (target.stepId !== undefined) ids.add(target.stepId);
+  for (const e of events) if (e.category === "step") ids.add(e.stepId);
+  const stepIds = [...ids].sort();
+  const writesRun = events.some((e) => e.category === "workflow");
+  return ctx.conn.tx(async (c) => {
+    const rows = (await c.query<LockRow>({
+      name: `${ctx.schema}:${writesRun ? "lockUpdate" : "lockShare"}`, text: writesRun ? ctx.q.lockUpdate : ctx.q.lockShare, values: [runId, workflowSlug, stepIds],
+    })).rows;
+    let run: RunState | null = null;
+    let foreignRun = false;
+    const steps = new Map<string, StepState>();
+    for (const r of rows) {
+      if (r.step_id === null) {
+        if (r.workflow_slug === workflowSlug) run = r.state as RunState;
+        else foreignRun = true; // the run id belongs to another workflow: its row is not ours to change
+      } else steps.set(r.step_id, r.state as StepState);
+    }
+    const verdict = checkGuard(guard, run, target.stepId === undefined ? null : steps.get(target.stepId) ?? null);
+    if (!verdict.ok || events.length === 0) return verdict;
+    const projected = projectWrite(run, steps, foreignRun ? events.filter((e) => e.category === "step") : events);
+    await c.query(writeStatement(ctx, workflowSlug, runId, events, projected, projected.runChanged));
+    return verdict;
+  });
+}
+
+/**
+ * Atomic idempotent submission, one transaction: insert the run row (ON CONFLICT DO NOTHING covers both the run
+ * id and the unique (workflow, idempotency key) index; a concurrent submitter waits for the first to commit),
+ * and only if it was inserted append the events; otherwise report the existing run and its input.
+ */
+export async function writeSubmission(ctx: WriteContext, submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
+  const events: Event[] = [submitted, ...extra];
+  const projected = projectWrite(null, new Map(), events);
+  const run = projected.run as RunState;
+  return ctx.conn.tx(async (c) => {
+    const inserted = await c.query({ name: `${ctx.schema}:insertRun`, text: ctx.q.insertRun, values: [run.runId, run.workflowSlug, ...runColumns(run)] });
+    if (inserted.rowCount === 0) {
+      const existing = await c.query<{ run_id: string; state: RunState }>({ text: ctx.q.existingRun, values: [submitted.workflowSlug, submitted.idempotencyKey ?? null, submitted.runId] });
+      const row = existing.rows[0];
+      // The conflicting row vanished (its schema was dropped mid-call?): let the runner retry.
+      if (!row) throw Object.assign(new Error("conflicting run disappeared"), { code: "40001" });
+      return { created: false, runId: row.run_id, existingInput: row.state.input };
+    }
+    // Step rows written before the submission (if any) become live with the run.
+    await c.query(writeStatement(ctx, run.workflowSlug, run.runId, events, { ...projected, liveBefore: false }, false));
+    return { created: true, runId: run.runId };
+  });
+}
+
+/** The write statement for one run: events, run row (when `withRun`), step rows, liveness, workers, wake-up. */
+export function writeStatement(ctx: WriteContext, workflowSlug: string, runId: string, events: Event[], p: ProjectedWrite, withRun: boolean): Statement {
+  const runVals = withRun && p.run ? runColumns(p.run) : [null, null, null, null, null, null, null, null];
+  const workers = [...p.workers];
+  return {
+    name: `${ctx.schema}:write`,
+    text: ctx.q.write,
+    values: [
+      runId, workflowSlug, ...eventColumnArrays(events), ...runVals, ...stepColumnArrays(p.steps.values(), p.liveAfter),
+      p.liveBefore !== p.liveAfter ? p.liveAfter : null,
+      workers.map((w) => w[0]), workers.map((w) => w[1]),
+      p.notify ? ctx.channel : null, workflowSlug,
+    ],
+  };
+}
