@@ -1,1 +1,14 @@
-export {};
+export { defineWorkflow, isWorkflowDeclaration, type WorkflowDeclaration, type WorkflowSpec, type AnyWorkflow, type WorkflowInput, type InputSchema, type InferInput } from "./define-workflow.js";
+export { defineStep, isStepDeclaration, type StepDeclaration, type StepSpec, type StepContext, type StepLogger, type RetryOptions, type Progress, type DependencySpec, type DependencyOutputs, type AnyStep } from "./define-step.js";
+export { Skip, isSkip } from "./skip.js";
+export { discoverWorkflows, loadWorkflow, formatProblems, type LoadedWorkflow, type LoadedStep, type DiscoveryProblem, type DiscoveryResult } from "./discovery.js";
+export { checkDag, type DagNode, type DagProblem } from "./dag.js";
+export { registerWorkflows } from "./registration.js";
+export { validateInput, type InputValidation } from "./input-validation.js";
+export { toRetryPolicy, retryDelayMs, shouldRetry, DEFAULT_RETRY } from "./retry-policy.js";
+export { parseBackendUrl, openBackend, loadDriver, isDriverAvailable, type BackendTarget } from "./backend-url.js";
+export { resolveBackendUrl, resolveWorkflowsDir, loadConfigFile, defaultBackendUrl, type CairnConfig, type ConfigSource } from "./config.js";
+export { startWorker, runWorker, type WorkerOptions, type WorkerHandle } from "./worker.js";
+export { WorkerEvents, formatWorkerEvent, type WorkerEvent, type WorkerEventListener, type AbortReason } from "./worker-events.js";
+export { startRun, advanceRun } from "./scheduler.js";
+export { submit, describeRun, waitForRun, type SubmitOptions, type RunDetails } from "./client.js";

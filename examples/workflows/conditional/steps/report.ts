@@ -1,0 +1,3 @@
+import { defineStep } from "@cairn/worker";
+
+export default defineStep({ exportOutput: true, run: async () => ({ ok: true }) });

@@ -1,0 +1,69 @@
+/**
+ * Entry point of a step child process (see run-in-child.ts): receives one job over IPC, imports the step file, runs the
+ * step with a context whose logs, progress and checkpoints go back to the parent, reports the outcome, and exits.
+ */
+import { pathToFileURL } from "node:url";
+import { isStepDeclaration } from "./define-step.js";
+import { errorData, type StepIO } from "./step-context.js";
+import { runInProcess, type StepJob, type StepOutcome } from "./step-runner.js";
+
+/** Parent → child. */
+export type ParentMessage = { t: "start"; job: StepJob } | { t: "abort"; reason: string } | { t: "ack"; id: number; error?: { name?: string; message: string } };
+/** Child → parent. */
+export type ChildMessage =
+  | { t: "log"; stream: "stdout" | "stderr"; message: string }
+  | { t: "progress"; fraction: number; message?: string }
+  | { t: "checkpoint"; id: number; name: string; sequenceNumber: number; data: unknown }
+  | { t: "checkpoint-failed"; name: string; sequenceNumber: number; error: { name?: string; message: string; stack?: string } }
+  | { t: "result"; outcome: StepOutcome };
+
+const controller = new AbortController();
+const pendingAcks = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+let nextId = 1;
+const send = (m: ChildMessage): Promise<void> => new Promise((resolve) => process.send!(m, undefined, {}, () => resolve()));
+
+const io: StepIO = {
+  log: (stream, message) => void send({ t: "log", stream, message }),
+  progress: (fraction, message) => void send({ t: "progress", fraction, ...(message ? { message } : {}) }),
+  saveCheckpoint: (name, sequenceNumber, data) => new Promise<void>((resolve, reject) => {
+    const id = nextId++;
+    pendingAcks.set(id, { resolve, reject });
+    void send({ t: "checkpoint", id, name, sequenceNumber, data });
+  }),
+  saveCheckpointFailed: (name, sequenceNumber, error) => send({ t: "checkpoint-failed", name, sequenceNumber, error }),
+};
+
+async function run(job: StepJob): Promise<void> {
+  let outcome: StepOutcome;
+  try {
+    const mod = (await import(pathToFileURL(job.file).href)) as { default?: unknown };
+    if (!isStepDeclaration(mod.default)) throw new Error(`${job.file} no longer exports a defineStep declaration`);
+    outcome = await runInProcess(job, mod.default, io, controller.signal);
+    if (outcome.kind !== "skipped") {
+      const r = process.resourceUsage();
+      const usage = { memoryBytes: r.maxRSS * 1024, cpuUserUs: r.userCPUTime, cpuSystemUs: r.systemCPUTime, cpuTimeUs: r.userCPUTime + r.systemCPUTime };
+      outcome = { ...outcome, resourceUsage: usage } as StepOutcome;
+    }
+  } catch (err) {
+    outcome = { kind: "failed", error: errorData(err) };
+  }
+  try {
+    await send({ t: "result", outcome });
+  } catch {
+    // An output IPC cannot carry (functions, symbols) is reported as a failure instead.
+    await send({ t: "result", outcome: { kind: "failed", error: { name: "DataCloneError", message: "the step output cannot be sent from the step process" } } });
+  }
+  process.disconnect?.();
+  process.exitCode = 0;
+}
+
+process.on("message", (raw) => {
+  const m = raw as ParentMessage;
+  if (m.t === "start") void run(m.job);
+  else if (m.t === "abort") controller.abort(new Error(m.reason));
+  else if (m.t === "ack") {
+    const p = pendingAcks.get(m.id);
+    pendingAcks.delete(m.id);
+    if (p) m.error ? p.reject(Object.assign(new Error(m.error.message), { name: m.error.name ?? "Error" })) : p.resolve();
+  }
+});

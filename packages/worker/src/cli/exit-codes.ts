@@ -1,0 +1,45 @@
+import { isCairnError } from "@cairn/backend-interface";
+
+/** What the CLI's exit status means. */
+export const ExitCode = {
+  ok: 0,
+  /** Unexpected error. */
+  error: 1,
+  /** Bad command line. */
+  usage: 2,
+  /** Bad configuration: backend URL, missing driver, config file. */
+  config: 3,
+  /** A run, workflow or step that does not exist. */
+  notFound: 4,
+  /** An idempotency or version conflict. */
+  conflict: 5,
+  /** Workflow folders with problems (reported on stderr). */
+  badWorkflows: 6,
+  /** The storage is unreachable or busy; try again. */
+  unavailable: 7,
+  /** `--wait`: the run failed. */
+  runFailed: 10,
+  /** `--wait`: the run was cancelled. */
+  runCancelled: 11,
+} as const;
+/** An exit status of the CLI. */
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** A command-line mistake; printed with the command's usage. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The exit status for an error. */
+export function exitCodeFor(err: unknown): ExitCode {
+  if (err instanceof UsageError) return ExitCode.usage;
+  if (isCairnError(err, "CONFIG_ERROR") || isCairnError(err, "SCHEMA_TOO_NEW") || isCairnError(err, "NOT_A_CAIRN_STORE")) return ExitCode.config;
+  if (isCairnError(err, "RUN_NOT_FOUND") || isCairnError(err, "WORKFLOW_NOT_FOUND") || isCairnError(err, "STEP_NOT_FOUND")) return ExitCode.notFound;
+  if (isCairnError(err, "IDEMPOTENCY_CONFLICT") || isCairnError(err, "VERSION_CONFLICT")) return ExitCode.conflict;
+  if (isCairnError(err, "INVALID_IDENTIFIER") || isCairnError(err, "INVALID_ARGUMENT") || isCairnError(err, "INVALID_EVENT")) return ExitCode.usage;
+  if (isCairnError(err, "BACKEND_UNAVAILABLE")) return ExitCode.unavailable;
+  return ExitCode.error;
+}

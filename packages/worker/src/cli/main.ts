@@ -1,0 +1,56 @@
+import { analyticsCommand } from "./analytics-command.js";
+import type { CliIO, Command } from "./command.js";
+import { cancelCommand, rerunCommand } from "./control-command.js";
+import { ExitCode, UsageError, exitCodeFor } from "./exit-codes.js";
+import { migrateCommand } from "./migrate-command.js";
+import { logsCommand, runCommand, runsCommand } from "./runs-command.js";
+import { submitCommand } from "./submit-command.js";
+import { workerCommand } from "./worker-command.js";
+import { workflowsCommand } from "./workflows-command.js";
+
+const COMMANDS: Command[] = [workerCommand, submitCommand, runsCommand, runCommand, logsCommand, cancelCommand, rerunCommand, workflowsCommand, analyticsCommand, migrateCommand];
+
+function help(): string {
+  return `cairn: run and inspect event-sourced workflows
+
+Usage: cairn <command> [options]
+
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
+
+Every command takes --backend <url> (file:./dir, sqlite:./file.db, postgres://user@host/db?schema=s; default: CAIRN_BACKEND,
+then cairn.config.json / cairn.config.ts, then sqlite:./.cairn/cairn.db) and --json. \`cairn <command> --help\` for details.
+
+Exit codes: 0 ok, 1 error, 2 bad usage, 3 configuration, 4 not found, 5 conflict, 6 bad workflow folders,
+7 backend unavailable, 10 run failed, 11 run cancelled.
+`;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") { io.stdout(help()); return name ? ExitCode.ok : ExitCode.usage; }
+  if (name === "--version") { io.stdout("cairn 0.1.0\n"); return ExitCode.ok; }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) { io.stderr(`Unknown command ${JSON.stringify(name)}.\n\n${help()}`); return ExitCode.usage; }
+  if (rest.includes("--help") || rest.includes("-h")) { io.stdout(`${command.usage}\n`); return ExitCode.ok; }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    const code = exitCodeFor(err);
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr(`cairn ${name}: ${message}\n${err instanceof UsageError ? `\nUsage: ${command.usage}\n` : ""}`);
+    if (code === ExitCode.error && io.env.CAIRN_DEBUG && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
+    return code;
+  }
+}
+
+/** The real process's streams and environment. */
+export function defaultIO(): CliIO {
+  return {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: process.stderr.isTTY === true,
+  };
+}

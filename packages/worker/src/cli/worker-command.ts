@@ -1,0 +1,73 @@
+import { resolveWorkflowsDir } from "../config.js";
+import { discoverWorkflows, formatProblems } from "../discovery.js";
+import { startWorker } from "../worker.js";
+import { formatWorkerEvent, type WorkerEvent } from "../worker-events.js";
+import { intFlag, parse, withBackend, type CliIO, type Command } from "./command.js";
+import { ExitCode, UsageError } from "./exit-codes.js";
+
+const OPTIONS = {
+  concurrency: { type: "string", short: "c" },
+  workflows: { type: "string", short: "w" },
+  once: { type: "boolean", default: false },
+  "heartbeat-ms": { type: "string" },
+  "stale-ms": { type: "string" },
+  "poll-ms": { type: "string" },
+  "grace-ms": { type: "string" },
+  "abort-grace-ms": { type: "string" },
+  isolation: { type: "string" },
+  "worker-id": { type: "string" },
+  quiet: { type: "boolean", short: "q", default: false },
+} as const;
+
+/** `cairn worker`: discovers the workflows folder, registers it and runs steps until stopped (or drained with --once). */
+export const workerCommand: Command = {
+  name: "worker",
+  summary: "run workflows: claim and execute steps until stopped (Ctrl-C drains gracefully)",
+  usage: `cairn worker [--workflows <dir>] [--concurrency <n>] [--once] [--isolation in-process|process]
+                  [--heartbeat-ms <ms>] [--stale-ms <ms>] [--poll-ms <ms>] [--grace-ms <ms>] [--worker-id <id>] [--quiet] [--json]
+
+  --workflows       folder with one sub-folder per workflow (default: CAIRN_WORKFLOWS, config "workflows", ./workflows)
+  --concurrency     steps run at once (default 4)
+  --once            drain and exit: stop when no run of these workflows is pending or running
+  --isolation       process: run each step attempt in a child process, so a crashing step cannot take the worker down
+  --heartbeat-ms    heartbeat interval of running steps (default 5000, env CAIRN_HEARTBEAT_MS)
+  --stale-ms        reclaim steps whose worker has not heartbeated for this long (default 30000, env CAIRN_STALE_MS)
+  --poll-ms         poll interval when idle (default 500, env CAIRN_POLL_MS)
+  --grace-ms        on SIGINT/SIGTERM, how long running steps may finish before they are released (default 10000)
+  --json            one JSON worker event per line on stdout`,
+  async run(args, io) {
+    const { values: v, positionals } = parse(args, OPTIONS);
+    if (positionals.length) throw new UsageError(`cairn worker takes no positional arguments (got ${positionals.join(" ")}).`);
+    const isolation = v.isolation ?? io.env.CAIRN_ISOLATION ?? "in-process";
+    if (isolation !== "in-process" && isolation !== "process") throw new UsageError(`--isolation must be in-process or process, got ${JSON.stringify(isolation)}.`);
+    const num = (flag: keyof typeof OPTIONS, envName: string, min = 1) => intFlag(flag, (v[flag] as string | undefined) ?? io.env[envName], min);
+    const dir = await resolveWorkflowsDir({ ...(v.workflows ? { flag: v.workflows } : {}), env: io.env, cwd: io.cwd });
+    const { workflows, problems } = await discoverWorkflows(dir);
+    if (problems.length) io.stderr(`Some workflows were not loaded:\n${formatProblems(problems)}\n`);
+    if (workflows.length === 0) {
+      io.stderr(`No valid workflow in ${dir}. Each workflow is a folder with workflow.ts (export default defineWorkflow({ name })) and steps/*.ts (export default defineStep({ run })).\n`);
+      return ExitCode.badWorkflows;
+    }
+    return withBackend(v.backend, io, async (backend, url) => {
+      const log = (e: WorkerEvent) => {
+        if (v.json) return io.stdout(`${JSON.stringify({ time: new Date().toISOString(), ...e, ...(e.type === "error" ? { error: String((e.error as Error)?.message ?? e.error) } : {}) })}\n`);
+        if (v.quiet && e.type !== "error" && !e.type.startsWith("worker:")) return;
+        io.stderr(`[${new Date().toISOString()}] ${formatWorkerEvent(e)}\n`);
+      };
+      const handle = await startWorker({
+        backend, workflows, isolation, once: v.once, handleSignals: true, onEvent: log, backendLabel: url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@"),
+        ...opt("concurrency", num("concurrency", "CAIRN_CONCURRENCY")), ...opt("heartbeatMs", num("heartbeat-ms", "CAIRN_HEARTBEAT_MS")),
+        ...opt("staleMs", num("stale-ms", "CAIRN_STALE_MS")), ...opt("pollMs", num("poll-ms", "CAIRN_POLL_MS")),
+        ...opt("shutdownGraceMs", num("grace-ms", "CAIRN_GRACE_MS", 0)), ...opt("abortGraceMs", num("abort-grace-ms", "CAIRN_ABORT_GRACE_MS", 0)),
+        ...(v["worker-id"] ? { workerId: v["worker-id"] } : {}),
+      });
+      await handle.done;
+      return ExitCode.ok;
+    });
+  },
+};
+
+function opt<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
+}
+

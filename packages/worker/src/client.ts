@@ -1,0 +1,63 @@
+import { isTerminalRunStatus, RunNotFoundError, WorkflowNotFoundError, type Backend, type RunState, type StepState } from "@cairn/backend-interface";
+import { Wakeup } from "./slots.js";
+
+/** What submit accepts. */
+export interface SubmitOptions {
+  workflow: string;
+  input?: unknown;
+  idempotencyKey?: string;
+  priority?: number;
+  tags?: string[];
+  /** Fail the run if it has not ended this many ms after it started. */
+  timeoutMs?: number;
+  /** Do not start before this instant (µs). */
+  availableAtUs?: number;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * Submits a run of a registered workflow, stamped with its current version. The same idempotency key returns the
+ * existing run (`isNew: false`). Throws WorkflowNotFoundError when no worker has registered the workflow yet.
+ */
+export async function submit(backend: Backend, o: SubmitOptions): Promise<{ runId: string; isNew: boolean }> {
+  const meta = await backend.getWorkflowMetadata(o.workflow);
+  if (!meta) throw new WorkflowNotFoundError(o.workflow);
+  return backend.submitRun({
+    workflowSlug: o.workflow, hasInputSchema: meta.inputSchemaJSON !== undefined,
+    // No input for a workflow with a schema means `{}`, so object schemas whose fields all have defaults just work.
+    ...(o.input !== undefined ? { input: o.input } : meta.inputSchemaJSON !== undefined ? { input: {} } : {}), ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
+    ...(o.priority === undefined ? {} : { priority: o.priority }), ...(o.tags?.length ? { tags: o.tags } : {}),
+    ...(o.timeoutMs ? { timeoutUs: Math.round(o.timeoutMs * 1000) } : {}), ...(o.availableAtUs ? { availableAtUs: o.availableAtUs } : {}),
+    ...(o.metadata ? { metadata: o.metadata } : {}), ...(meta.versionId ? { versionId: meta.versionId } : {}),
+  });
+}
+
+/** A run with its steps. */
+export interface RunDetails {
+  run: RunState;
+  steps: StepState[];
+}
+
+/** The run and its steps; RunNotFoundError when it does not exist. */
+export async function describeRun(backend: Backend, runId: string): Promise<RunDetails> {
+  const run = await backend.getRun(runId);
+  if (!run) throw new RunNotFoundError(runId);
+  const steps = await backend.loadRun(run.workflowSlug, runId);
+  return { run, steps };
+}
+
+/** Waits until a run ends, calling `onUpdate` with each new view of it. Wakes on backend notifications, else polls. */
+export async function waitForRun(backend: Backend, runId: string, o: { pollMs?: number; signal?: AbortSignal; onUpdate?: (d: RunDetails) => void } = {}): Promise<RunDetails> {
+  const wakeup = new Wakeup();
+  const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.wake()) : () => {};
+  try {
+    for (;;) {
+      const d = await describeRun(backend, runId);
+      o.onUpdate?.(d);
+      if (isTerminalRunStatus(d.run.status) || o.signal?.aborted) return d;
+      await wakeup.wait(o.pollMs ?? 250, o.signal);
+    }
+  } finally {
+    unsubscribe();
+  }
+}

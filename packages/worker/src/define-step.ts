@@ -1,0 +1,108 @@
+import type { AnyWorkflow, WorkflowInput } from "./define-workflow.js";
+
+/** A step's retry policy as authors write it. */
+export interface RetryOptions {
+  /** Total attempts including the first (default 3). `1` means no retry. */
+  attempts?: number;
+  /** `fixed`: every retry waits `delayMs`; `exponential` (default): `delayMs * 2^(n-1)`. */
+  backoff?: "fixed" | "exponential";
+  /** First retry delay in ms (default 1000). */
+  delayMs?: number;
+  /** Upper bound of any delay in ms (default 60000). */
+  maxDelayMs?: number;
+  /** Randomise each delay between 50% and 100% of its value (default true), so retries of many runs spread out. */
+  jitter?: boolean;
+}
+
+/** Logger handed to a step; every line is stored with the step attempt's logs. */
+export interface StepLogger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+  debug(...args: unknown[]): void;
+}
+
+/** Progress as a fraction in [0, 1] or as `{ current, total }`. */
+export type Progress = number | { current: number; total: number };
+
+/** What a step function receives. */
+export interface StepContext<I = unknown, D = Record<string, unknown>> {
+  /** The run input, parsed by the workflow's schema when it has one. */
+  input: I;
+  /** Outputs of the dependencies, keyed by step id. */
+  deps: D;
+  /** Fires on cancel, timeout, lost lease or worker shutdown; `signal.reason` says which. */
+  signal: AbortSignal;
+  log: StepLogger;
+  /** Runs `fn` once per name: its saved result is replayed on retries instead of running it again. */
+  checkpoint<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
+  /** Reports progress (stored as a log line and shown by `cairn submit --wait`). */
+  progress(progress: Progress, message?: string): void;
+  workflowSlug: string;
+  runId: string;
+  stepId: string;
+  /** The attempt number, from 1. */
+  attempt: number;
+}
+
+const STEP_BRAND = Symbol.for("cairn.step");
+
+/** Dependencies: step ids, or an object of imported step declarations keyed by step id (which types `ctx.deps`). */
+export type DependencySpec = readonly string[] | { readonly [id: string]: AnyStep };
+
+/** The outputs of a dependency spec, by step id. */
+export type DependencyOutputs<D> = D extends readonly string[]
+  ? { [K in D[number]]: unknown }
+  : { [K in keyof D]: D[K] extends StepDeclaration<infer O> ? Awaited<O> : unknown };
+
+/** What `defineStep` accepts. */
+export interface StepSpec<W extends AnyWorkflow | undefined, D extends DependencySpec, O> {
+  /** The workflow declaration (imported from `../workflow.ts`); only used to type `ctx.input`. */
+  workflow?: W;
+  /** Display name; default the step id. */
+  name?: string;
+  dependencies?: D;
+  /** Put this step's output into the run's output (keyed by step id). */
+  exportOutput?: boolean;
+  retry?: RetryOptions;
+  /** Abort and fail the attempt after this many ms. */
+  timeoutMs?: number;
+  run: (ctx: StepContext<W extends AnyWorkflow ? WorkflowInput<W> : unknown, DependencyOutputs<D>>) => O | Promise<O>;
+}
+
+/** A declared step: the default export of a file under `steps/`. */
+export interface StepDeclaration<O = unknown> {
+  readonly [STEP_BRAND]: true;
+  readonly name?: string;
+  /** Dependency step ids. */
+  readonly dependencies: readonly string[];
+  readonly exportOutput: boolean;
+  readonly retry?: RetryOptions;
+  readonly timeoutMs?: number;
+  readonly run: (ctx: StepContext<any, any>) => O | Promise<O>;
+}
+
+/** Any step declaration. */
+export type AnyStep = StepDeclaration<unknown>;
+
+/**
+ * Declares a step. Its id is its path under `steps/` without the extension (`steps/etl/extract.ts` → `etl/extract`).
+ * Pass `workflow` to type `ctx.input` and give `dependencies` as `{ id: importedStep }` to type `ctx.deps`.
+ */
+export function defineStep<O, const D extends DependencySpec = readonly [], W extends AnyWorkflow | undefined = undefined>(spec: StepSpec<W, D, O>): StepDeclaration<O> {
+  const deps = spec.dependencies === undefined ? [] : Array.isArray(spec.dependencies) ? [...(spec.dependencies as readonly string[])] : Object.keys(spec.dependencies);
+  return {
+    [STEP_BRAND]: true,
+    dependencies: deps,
+    exportOutput: spec.exportOutput ?? false,
+    run: spec.run as StepDeclaration<O>["run"],
+    ...(spec.name === undefined ? {} : { name: spec.name }),
+    ...(spec.retry === undefined ? {} : { retry: spec.retry }),
+    ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
+  };
+}
+
+/** True for a value made by defineStep (in any copy of this module). */
+export function isStepDeclaration(value: unknown): value is AnyStep {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[STEP_BRAND] === true && typeof (value as AnyStep).run === "function";
+}

@@ -1,0 +1,45 @@
+/** A Standard Schema (zod 3.24+, zod 4, valibot, ...): what a workflow's `input` may be. */
+export interface InputSchema<Output = unknown> {
+  readonly "~standard": {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => unknown;
+    readonly types?: { readonly input: unknown; readonly output: Output } | undefined;
+  };
+}
+
+/** The parsed input type of a schema (its output type), or `unknown` without one. */
+export type InferInput<S> = S extends InputSchema<infer O> ? O : unknown;
+
+/** What `defineWorkflow` accepts. */
+export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | undefined> {
+  /** Display name. The slug is the folder name. */
+  name: string;
+  description?: string;
+  /** Schema the run input is validated against when the run starts. */
+  input?: S;
+}
+
+const WORKFLOW_BRAND = Symbol.for("cairn.workflow");
+
+/** A declared workflow: the default export of `<workflows>/<slug>/workflow.ts`. */
+export interface WorkflowDeclaration<S extends InputSchema | undefined = InputSchema | undefined> extends WorkflowSpec<S> {
+  readonly [WORKFLOW_BRAND]: true;
+  /** Type-level carrier of the run input type; never set at runtime. */
+  readonly __input?: InferInput<S>;
+}
+
+/** Any workflow declaration. */
+export type AnyWorkflow = WorkflowDeclaration<InputSchema | undefined>;
+/** The run input type of a workflow declaration. */
+export type WorkflowInput<W> = W extends WorkflowDeclaration<infer S> ? InferInput<S> : unknown;
+
+/** Declares a workflow: its display name and optional input schema. Export it as the default of `workflow.ts`. */
+export function defineWorkflow<S extends InputSchema | undefined = undefined>(spec: WorkflowSpec<S>): WorkflowDeclaration<S> {
+  return { ...spec, [WORKFLOW_BRAND]: true } as WorkflowDeclaration<S>;
+}
+
+/** True for a value made by defineWorkflow (in any copy of this module). */
+export function isWorkflowDeclaration(value: unknown): value is AnyWorkflow {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[WORKFLOW_BRAND] === true;
+}

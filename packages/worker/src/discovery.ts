@@ -1,0 +1,136 @@
+import { readdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { isValidIdentifier, type StepDefinition } from "@cairn/backend-interface";
+import { isWorkflowDeclaration, type AnyWorkflow, type InputSchema } from "./define-workflow.js";
+import { isStepDeclaration, type AnyStep } from "./define-step.js";
+import { checkDag } from "./dag.js";
+import { hashWorkflowFolder, listFiles, shortHash } from "./content-hash.js";
+import { inputJsonSchema } from "./json-schema.js";
+import { retryOptionProblems, toRetryPolicy } from "./retry-policy.js";
+
+/** A step loaded from disk. */
+export interface LoadedStep {
+  id: string;
+  /** Absolute path of the step file. */
+  file: string;
+  declaration: AnyStep;
+  definition: StepDefinition;
+}
+
+/** A workflow loaded from disk and checked. */
+export interface LoadedWorkflow {
+  slug: string;
+  name: string;
+  description?: string;
+  dir: string;
+  /** Absolute path of workflow.ts. */
+  file: string;
+  schema?: InputSchema;
+  inputSchemaJSON?: unknown;
+  /** Steps in topological order (dependencies first). */
+  steps: LoadedStep[];
+  stepsById: Map<string, LoadedStep>;
+  contentHash: string;
+  versionId: string;
+}
+
+/** Why a workflow was not loaded: the file and what was expected. */
+export interface DiscoveryProblem {
+  workflowSlug: string;
+  file: string;
+  message: string;
+}
+
+/** The result of discovering a workflows folder: the valid workflows and the problems of the others. */
+export interface DiscoveryResult {
+  workflows: LoadedWorkflow[];
+  problems: DiscoveryProblem[];
+}
+
+const WORKFLOW_FILES = ["workflow.ts", "workflow.mts", "workflow.js", "workflow.mjs"];
+const STEP_FILE = /\.(ts|mts|js|mjs)$/;
+
+/** Loads every workflow folder under `workflowsDir`. A bad workflow is reported and left out; the others still load. */
+export async function discoverWorkflows(workflowsDir: string): Promise<DiscoveryResult> {
+  const root = resolve(workflowsDir);
+  const info = await stat(root).catch(() => null);
+  if (!info?.isDirectory()) {
+    return { workflows: [], problems: [{ workflowSlug: "", file: root, message: "workflows folder not found; expected a folder with one sub-folder per workflow (pass --workflows <dir>)" }] };
+  }
+  const workflows: LoadedWorkflow[] = [];
+  const problems: DiscoveryProblem[] = [];
+  const entries = (await readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith(".") && !e.name.startsWith("_") && e.name !== "node_modules");
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const result = await loadWorkflow(join(root, e.name), e.name);
+    if ("problems" in result) problems.push(...result.problems);
+    else workflows.push(result);
+  }
+  return { workflows, problems };
+}
+
+/** Loads one workflow folder, or returns its problems. */
+export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWorkflow | { problems: DiscoveryProblem[] }> {
+  const fail = (file: string, message: string) => ({ problems: [{ workflowSlug: slug, file, message }] });
+  if (!isValidIdentifier("workflowSlug", slug)) return fail(dir, `folder name "${slug}" is not a valid workflow slug; use letters, digits, "-", "_" and "."`);
+  const files = await listFiles(dir);
+  const wfName = WORKFLOW_FILES.find((f) => files.includes(f));
+  if (!wfName) return fail(join(dir, "workflow.ts"), "missing workflow file; expected workflow.ts with `export default defineWorkflow({ name, input? })`");
+  const wfFile = join(dir, wfName);
+  const wfModule = await importModule(wfFile);
+  if ("error" in wfModule) return fail(wfFile, `failed to load: ${wfModule.error}`);
+  const declaration = wfModule.module.default;
+  if (!isWorkflowDeclaration(declaration)) return fail(wfFile, "expected `export default defineWorkflow({ name, input? })`");
+  const decl: AnyWorkflow = declaration;
+  if (typeof decl.name !== "string" || decl.name.length === 0) return fail(wfFile, "defineWorkflow needs a non-empty `name`");
+  if (decl.input !== undefined && typeof decl.input?.["~standard"]?.validate !== "function") return fail(wfFile, "`input` must be a zod schema (or another Standard Schema)");
+
+  const stepFiles = files.filter((f) => f.startsWith("steps/") && STEP_FILE.test(f) && !f.endsWith(".d.ts") && !/\.test\.[mc]?[jt]s$/.test(f));
+  if (stepFiles.length === 0) return fail(join(dir, "steps"), "no step files; expected steps/<id>.ts files with `export default defineStep({ run })`");
+  const problems: DiscoveryProblem[] = [];
+  const steps = new Map<string, LoadedStep>();
+  for (const rel of stepFiles) {
+    const file = join(dir, rel);
+    const id = rel.slice("steps/".length).replace(STEP_FILE, "");
+    if (!isValidIdentifier("stepId", id)) { problems.push({ workflowSlug: slug, file, message: `"${id}" is not a valid step id; use letters, digits, "-", "_" and "." in file and folder names` }); continue; }
+    const dup = steps.get(id);
+    if (dup) { problems.push({ workflowSlug: slug, file, message: `duplicate step id "${id}" (also declared by ${dup.file}); keep one file per step id` }); continue; }
+    const mod = await importModule(file);
+    if ("error" in mod) { problems.push({ workflowSlug: slug, file, message: `failed to load: ${mod.error}` }); continue; }
+    const step = mod.module.default;
+    if (!isStepDeclaration(step)) { problems.push({ workflowSlug: slug, file, message: "expected `export default defineStep({ dependencies?, run })`" }); continue; }
+    const bad = [...retryOptionProblems(step.retry), ...(step.timeoutMs !== undefined && !(Number.isInteger(step.timeoutMs) && step.timeoutMs > 0) ? ["timeoutMs must be a positive integer"] : [])];
+    if (bad.length) { problems.push({ workflowSlug: slug, file, message: bad.join("; ") }); continue; }
+    const retry = toRetryPolicy(step.retry);
+    steps.set(id, {
+      id, file, declaration: step,
+      definition: {
+        id, name: step.name ?? id, dependencies: [...step.dependencies], exportOutput: step.exportOutput, maxRetries: retry.maxRetries, retry,
+        ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }), file: rel,
+      },
+    });
+  }
+  if (problems.length) return { problems };
+  const dag = checkDag([...steps.values()].map((s) => ({ id: s.id, dependencies: s.declaration.dependencies, file: s.file })));
+  if (dag.problems.length) return { problems: dag.problems.map((p) => ({ workflowSlug: slug, ...p })) };
+  const contentHash = await hashWorkflowFolder(dir);
+  const ordered = dag.order.map((id) => steps.get(id)!);
+  const jsonSchema = inputJsonSchema(decl.input);
+  return {
+    slug, name: decl.name, dir, file: wfFile, steps: ordered, stepsById: new Map(ordered.map((s) => [s.id, s])), contentHash, versionId: shortHash(contentHash),
+    ...(decl.description ? { description: decl.description } : {}), ...(decl.input ? { schema: decl.input } : {}), ...(jsonSchema === undefined ? {} : { inputSchemaJSON: jsonSchema }),
+  };
+}
+
+async function importModule(file: string): Promise<{ module: Record<string, unknown> } | { error: string }> {
+  try {
+    return { module: (await import(pathToFileURL(file).href)) as Record<string, unknown> };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message.split("\n")[0]! : String(err) };
+  }
+}
+
+/** One line per problem: `path: message`. */
+export function formatProblems(problems: readonly DiscoveryProblem[]): string {
+  return problems.map((p) => `${p.file}: ${p.message}`).join("\n");
+}

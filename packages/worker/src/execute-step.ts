@@ -1,0 +1,110 @@
+import { deserializeValue, type Backend, type LogEntry, type StepRef } from "@cairn/backend-interface";
+import type { LoadedStep, LoadedWorkflow } from "./discovery.js";
+import { startHeartbeat } from "./heartbeat.js";
+import { validateInput } from "./input-validation.js";
+import { recordOutcome } from "./record-outcome.js";
+import type { StepIO } from "./step-context.js";
+import { settleWithin, type StepJob, type StepOutcome, type StepRunner } from "./step-runner.js";
+import type { AbortReason, WorkerEvents } from "./worker-events.js";
+
+/** A step this worker claimed. */
+export interface ClaimedStep extends StepRef {
+  attempt: number;
+  slot: number;
+  workflow: LoadedWorkflow;
+  step: LoadedStep;
+}
+
+/** What executeStep shares with the rest of the worker. */
+export interface ExecuteEnv {
+  backend: Backend;
+  workerId: string;
+  concurrency: number;
+  events: WorkerEvents;
+  runner: StepRunner;
+  heartbeatMs: number;
+  /** How long an aborted step may take to settle before it is abandoned. */
+  abortGraceMs: number;
+  /** Aborts when the worker releases its running steps (shutdown after the grace period). */
+  releaseSignal: AbortSignal;
+  random: () => number;
+}
+
+/** An aborted attempt's signal reason. */
+export class StepAbortedError extends Error {
+  constructor(readonly reason: AbortReason) {
+    super(`step aborted: ${reason}`);
+    this.name = reason === "timeout" ? "TimeoutError" : "AbortError";
+  }
+}
+
+/**
+ * Runs one claimed attempt: loads its input, dependency outputs and checkpoints, heartbeats while it runs, enforces
+ * its timeout, aborts it on cancel / lost lease / release, and records the outcome. Never throws.
+ */
+export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<void> {
+  const { backend, events } = env;
+  const ref: StepRef = { workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId };
+  const startedUs = backend.clock.nowUs();
+  const controller = new AbortController();
+  let abortReason: AbortReason | undefined;
+  const abort = (reason: AbortReason): void => {
+    if (abortReason) return;
+    abortReason = reason;
+    events.emit({ type: "step:aborted", ...ref, attempt: c.attempt, reason });
+    controller.abort(new StepAbortedError(reason));
+  };
+  const logs: LogEntry[] = [];
+  const flushLogs = async (): Promise<void> => {
+    const batch = logs.splice(0);
+    if (batch.length) await backend.saveStepLogs(c.workflowSlug, c.runId, c.stepId, batch);
+  };
+  const io: StepIO = {
+    log: (stream, message) => { logs.push({ timestampUs: backend.clock.nowUs(), stream, message, attemptNumber: c.attempt }); },
+    progress: (fraction, message) => events.emit({ type: "step:progress", ...ref, attempt: c.attempt, fraction, ...(message ? { message } : {}) }),
+    saveCheckpoint: (name, sequenceNumber, data) => backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, data }),
+    saveCheckpointFailed: (name, sequenceNumber, error) => backend.saveStepCheckpointFailed(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, error }),
+  };
+  const onRelease = (): void => abort("shutdown");
+  if (env.releaseSignal.aborted) onRelease();
+  else env.releaseSignal.addEventListener("abort", onRelease, { once: true });
+  const stopHeartbeat = startHeartbeat({
+    backend, ref, workerId: env.workerId, attempt: c.attempt, intervalMs: env.heartbeatMs, slot: c.slot, concurrency: env.concurrency,
+    beforeBeat: flushLogs, onLost: (reason) => abort(reason), onError: (error) => events.emit({ type: "error", where: `heartbeat ${c.runId}/${c.stepId}`, error }),
+  });
+  const timeoutMs = c.step.definition.timeoutMs;
+  const timer = timeoutMs ? setTimeout(() => abort("timeout"), timeoutMs) : undefined;
+  try {
+    let outcome: StepOutcome;
+    try {
+      const job = await prepareJob(backend, c);
+      outcome = await settleWithin(env.runner(job, c.step.declaration, io, controller.signal), controller.signal, env.abortGraceMs);
+    } catch (err) {
+      outcome = { kind: "failed", error: { name: "StepSetupError", message: `could not prepare the step: ${err instanceof Error ? err.message : String(err)}` } };
+    }
+    clearTimeout(timer);
+    stopHeartbeat();
+    await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, startedUs, logs, ...(abortReason ? { abortReason } : {}) }, outcome, env.random);
+  } catch (err) {
+    events.emit({ type: "error", where: `record ${c.runId}/${c.stepId}`, error: err });
+  } finally {
+    clearTimeout(timer);
+    stopHeartbeat();
+    env.releaseSignal.removeEventListener("abort", onRelease);
+  }
+}
+
+/** Loads what the step function receives: the (schema-parsed) run input, its dependencies' outputs and saved checkpoints. */
+async function prepareJob(backend: Backend, c: ClaimedStep): Promise<StepJob> {
+  const [run, steps, checkpoints] = await Promise.all([
+    backend.getRun(c.runId),
+    backend.loadRun(c.workflowSlug, c.runId),
+    backend.loadStepCheckpoints(c.workflowSlug, c.runId, c.stepId),
+  ]);
+  const raw = deserializeValue(run?.input);
+  const parsed = await validateInput(c.workflow.schema, raw);
+  const byId = new Map(steps.map((s) => [s.stepId, s]));
+  const deps: Record<string, unknown> = {};
+  for (const d of c.step.definition.dependencies) deps[d] = deserializeValue(byId.get(d)?.output);
+  return { workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, file: c.step.file, input: parsed.success ? parsed.value : raw, deps, checkpoints };
+}

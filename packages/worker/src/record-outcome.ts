@@ -1,0 +1,86 @@
+import { isCairnError, type Backend, type LogEntry, type StepRef } from "@cairn/backend-interface";
+import type { LoadedStep } from "./discovery.js";
+import { retryDelayMs, shouldRetry } from "./retry-policy.js";
+import type { StepOutcome } from "./step-runner.js";
+import type { AbortReason, WorkerEvents } from "./worker-events.js";
+
+/** Name of the error recorded when a worker releases a step on shutdown; such failures do not use up retries. */
+export const RELEASE_ERROR_NAME = "WorkerShutdownRelease";
+
+/** What recordOutcome needs to know about the attempt. */
+export interface AttemptRecord {
+  ref: StepRef;
+  step: LoadedStep;
+  attempt: number;
+  startedUs: number;
+  abortReason?: AbortReason;
+  /** Log lines not yet saved; written with the result. */
+  logs: LogEntry[];
+}
+
+/**
+ * Writes how an attempt ended. Completed and skipped results are recorded as they are. Otherwise the abort reason
+ * decides: lost lease → nothing (the step is someone else's); cancelled → terminal `cancelled`; shutdown → released
+ * (non-terminal failure plus an immediate reschedule, not counted against retries); timeout or error → retried per the
+ * step's policy, else terminal. Fencing refusals (a zombie attempt) are reported, never thrown.
+ */
+export async function recordOutcome(backend: Backend, events: WorkerEvents, r: AttemptRecord, outcome: StepOutcome, random: () => number): Promise<void> {
+  const { workflowSlug, runId, stepId } = r.ref;
+  const now = backend.clock.nowUs();
+  const duration = Math.max(0, now - r.startedUs);
+  try {
+    if (outcome.kind === "completed") {
+      await backend.saveStepComplete(workflowSlug, runId, stepId, outcome.output, { timestamp: now, duration, logs: r.logs.splice(0), attemptNumber: r.attempt, output: outcome.output, ...(outcome.resourceUsage ? { resourceUsage: outcome.resourceUsage } : {}) }, r.step.definition.exportOutput);
+      events.emit({ type: "step:completed", ...r.ref, attempt: r.attempt, durationMs: Math.round(duration / 1000) });
+      return;
+    }
+    await backend.saveStepLogs(workflowSlug, runId, stepId, r.logs.splice(0));
+    if (outcome.kind === "skipped") {
+      await backend.saveStepSkipped(workflowSlug, runId, stepId, { skipType: "primary", reason: outcome.reason, duration, attemptNumber: r.attempt, ...(outcome.metadata ? { metadata: outcome.metadata } : {}) });
+      events.emit({ type: "step:skipped", ...r.ref, attempt: r.attempt, reason: outcome.reason });
+      return;
+    }
+    if (r.abortReason === "lost-lease") return events.emit({ type: "step:stale", ...r.ref, attempt: r.attempt, message: "the step was reclaimed by another worker; its result is discarded" });
+    const usage = outcome.kind === "failed" && outcome.resourceUsage ? { resourceUsage: outcome.resourceUsage } : {};
+    if (r.abortReason === "cancelled" || r.abortReason === "run-ended") {
+      await backend.saveStepFailed(workflowSlug, runId, stepId, { name: "Cancelled", message: "the run was cancelled or ended while the step ran" }, { duration, attemptNumber: r.attempt, terminal: true, failureReason: "cancelled", ...usage });
+      return events.emit({ type: "step:failed", ...r.ref, attempt: r.attempt, reason: "cancelled", message: "run cancelled" });
+    }
+    if (r.abortReason === "shutdown") {
+      await backend.saveStepFailedAndScheduleRetry(workflowSlug, runId, stepId, { name: RELEASE_ERROR_NAME, message: "the worker shut down before the step finished; released for another worker" },
+        { duration, attemptNumber: r.attempt, nextRetryAt: now, failureReason: "execution-error", ...usage }, { availableAt: now, nextAttemptNumber: r.attempt + 1, retryDelayMs: 0, maxRetries: r.step.definition.retry?.maxRetries ?? 0 });
+      return events.emit({ type: "step:released", ...r.ref, attempt: r.attempt });
+    }
+    const timedOut = r.abortReason === "timeout";
+    const crashed = outcome.kind === "failed" && outcome.crashed === true;
+    const error = outcome.kind === "failed" && !timedOut ? outcome.error : { name: "TimeoutError", message: `step timed out after ${r.step.definition.timeoutMs} ms` };
+    const policy = r.step.definition.retry ?? { maxRetries: 0, backoff: "fixed" as const, initialDelayMs: 0, maxDelayMs: 0, jitter: false };
+    const failures = (await countFailures(backend, r.ref)) + 1;
+    if (shouldRetry(policy, failures)) {
+      const delayMs = retryDelayMs(policy, failures, random);
+      const at = now + delayMs * 1000;
+      if (crashed) {
+        // saveStepFailedAndScheduleRetry does not take `worker-crash`; two fenced writes instead. A crash between them leaves
+        // the attempt running without heartbeats, which the stale-step reaper reschedules.
+        await backend.saveStepFailed(workflowSlug, runId, stepId, error, { duration, attemptNumber: r.attempt, terminal: false, nextRetryAt: at, failureReason: "worker-crash", ...usage });
+        await backend.scheduleStep(workflowSlug, runId, stepId, { availableAt: at, reason: "retry", attemptNumber: r.attempt + 1, retryDelayMs: delayMs });
+      } else {
+        await backend.saveStepFailedAndScheduleRetry(workflowSlug, runId, stepId, error, { duration, attemptNumber: r.attempt, nextRetryAt: at, failureReason: timedOut ? "timeout" : "execution-error", ...usage },
+          { availableAt: at, nextAttemptNumber: r.attempt + 1, retryDelayMs: delayMs, maxRetries: policy.maxRetries });
+      }
+      return events.emit({ type: "step:retry", ...r.ref, attempt: r.attempt, delayMs, message: error.message });
+    }
+    const reason = crashed ? "worker-crash" : timedOut ? "timeout" : policy.maxRetries > 0 ? "exhausted-retries" : "execution-error";
+    await backend.saveStepFailed(workflowSlug, runId, stepId, error, { duration, attemptNumber: r.attempt, terminal: true, failureReason: reason, ...usage });
+    events.emit({ type: "step:failed", ...r.ref, attempt: r.attempt, reason, message: error.message });
+  } catch (err) {
+    if (isCairnError(err, "STALE_ATTEMPT") || isCairnError(err, "RUN_TERMINAL")) return events.emit({ type: "step:stale", ...r.ref, attempt: r.attempt, message: (err as Error).message });
+    throw err;
+  }
+}
+
+/** Earlier attempts of the step that failed or were reclaimed (releases on shutdown do not count). */
+async function countFailures(backend: Backend, ref: StepRef): Promise<number> {
+  const events = await backend.loadEvents(ref.workflowSlug, ref.runId, { category: "step", stepId: ref.stepId });
+  return events.filter((e) => (e.type === "StepFailed" && e.error.name !== RELEASE_ERROR_NAME) || e.type === "StepReclaimed").length;
+}

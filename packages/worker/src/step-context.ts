@@ -1,0 +1,74 @@
+import { format } from "node:util";
+import { deserializeValue, type SavedCheckpoint } from "@cairn/backend-interface";
+import type { Progress, StepContext } from "./define-step.js";
+
+/** Where a step context sends what the step reports. In-process it writes to the backend; in a child process it goes over IPC. */
+export interface StepIO {
+  log(stream: "stdout" | "stderr", message: string): void;
+  progress(fraction: number, message?: string): void;
+  saveCheckpoint(name: string, sequenceNumber: number, data: unknown): Promise<void>;
+  saveCheckpointFailed(name: string, sequenceNumber: number, error: { name?: string; message: string; stack?: string }): Promise<void>;
+}
+
+/** What a step context is built from. */
+export interface StepContextInit {
+  workflowSlug: string;
+  runId: string;
+  stepId: string;
+  attempt: number;
+  input: unknown;
+  deps: Record<string, unknown>;
+  signal: AbortSignal;
+  checkpoints: readonly SavedCheckpoint[];
+  io: StepIO;
+}
+
+/** Builds the context a step function receives. Checkpoints saved by earlier attempts are replayed by name. */
+export function makeStepContext(init: StepContextInit): StepContext<unknown, Record<string, unknown>> {
+  const saved = new Map(init.checkpoints.map((c) => [c.name, c]));
+  let sequence = init.checkpoints.reduce((m, c) => Math.max(m, c.sequenceNumber + 1), 0);
+  const line = (stream: "stdout" | "stderr", level: string) => (...args: unknown[]) => init.io.log(stream, `${level === "info" ? "" : `[${level}] `}${format(...args)}`);
+  return {
+    input: init.input,
+    deps: init.deps,
+    signal: init.signal,
+    workflowSlug: init.workflowSlug,
+    runId: init.runId,
+    stepId: init.stepId,
+    attempt: init.attempt,
+    log: { info: line("stdout", "info"), debug: line("stdout", "debug"), warn: line("stderr", "warn"), error: line("stderr", "error") },
+    async checkpoint<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+      const hit = saved.get(name);
+      if (hit) return deserializeValue(hit.data) as T;
+      init.signal.throwIfAborted();
+      const seq = sequence++;
+      let value: T;
+      try {
+        value = await fn();
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        await init.io.saveCheckpointFailed(name, seq, { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) }).catch(() => {});
+        throw err;
+      }
+      await init.io.saveCheckpoint(name, seq, value);
+      return value;
+    },
+    progress(progress: Progress, message?: string): void {
+      const fraction = typeof progress === "number" ? progress : progress.total > 0 ? progress.current / progress.total : 0;
+      const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+      init.io.progress(clamped, message);
+      const detail = typeof progress === "number" ? `${Math.round(clamped * 100)}%` : `${progress.current}/${progress.total} (${Math.round(clamped * 100)}%)`;
+      init.io.log("stdout", `[progress] ${detail}${message ? ` ${message}` : ""}`);
+    },
+  };
+}
+
+/** An error as plain data (what events and IPC carry). */
+export function errorData(err: unknown): { name?: string; message: string; stack?: string } {
+  if (err instanceof Error) return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
+  if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
+    const o = err as { name?: unknown; message: string; stack?: unknown };
+    return { message: o.message, ...(typeof o.name === "string" ? { name: o.name } : {}), ...(typeof o.stack === "string" ? { stack: o.stack } : {}) };
+  }
+  return { name: "Error", message: String(err) };
+}
