@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { assertIds, assertRunId, assertStepId, assertWorkflowSlug, isValidIdentifier, InvalidIdentifierError, MAX_ID_LENGTH, MAX_STEP_ID_LENGTH } from "../src/index.js";
+
+describe("identifiers", () => {
+  it("accepts letters, digits, - _ . and nested step ids", () => {
+    for (const ok of ["a", "my-flow_2.v1", "A".repeat(MAX_ID_LENGTH)]) {
+      expect(() => assertWorkflowSlug(ok)).not.toThrow();
+      expect(() => assertRunId(ok)).not.toThrow();
+    }
+    expect(() => assertStepId("etl/extract/fetch-users")).not.toThrow();
+    expect(() => assertStepId(".hidden")).not.toThrow();
+  });
+
+  it.each([
+    ["../x"], ["a/../../b"], [".."], ["."], ["a/./b"], [""], ["/etc/passwd"], ["a/"], ["a//b"], ["a\u0000b"], ["a\\b"], ["a b"], ["ä"], ["x".repeat(MAX_ID_LENGTH + 1)],
+  ])("rejects step id %j", (bad) => {
+    expect(() => assertStepId(bad)).toThrow(InvalidIdentifierError);
+  });
+
+  it.each([["../x"], ["a/b"], [".."], ["."], [""], ["/abs"], ["C:\\x"], ["a\u0000"], ["x".repeat(MAX_ID_LENGTH + 1)]])("rejects slug and run id %j", (bad) => {
+    expect(() => assertWorkflowSlug(bad)).toThrow(InvalidIdentifierError);
+    expect(() => assertRunId(bad)).toThrow(InvalidIdentifierError);
+  });
+
+  it("bounds the whole step id, rejects non-strings, and carries a stable code", () => {
+    const long = Array.from({ length: 10 }, () => "s".repeat(60)).join("/");
+    expect(long.length).toBeGreaterThan(MAX_STEP_ID_LENGTH);
+    expect(() => assertStepId(long)).toThrow(/longer than/);
+    for (const v of [undefined, null, 5, {}]) expect(() => assertRunId(v)).toThrow(InvalidIdentifierError);
+    try {
+      assertIds({ workflowSlug: "ok", runId: "../../etc" });
+    } catch (err) {
+      expect((err as InvalidIdentifierError).code).toBe("INVALID_IDENTIFIER");
+      expect((err as Error).message).toContain("runId");
+    }
+    expect(isValidIdentifier("stepId", "a/b")).toBe(true);
+    expect(isValidIdentifier("runId", "a/b")).toBe(false);
+  });
+});
