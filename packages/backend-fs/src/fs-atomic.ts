@@ -1,13 +1,15 @@
-import { promises as fsp } from "node:fs";
+import fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
-import { isErrno, translateFsError, withFsErrors } from "./fs-errors.js";
+import { promisify } from "node:util";
+import { isErrno, translateFsError } from "./fs-errors.js";
 
 /** `fsync`: every published file and its directory entry reach the disk before a write returns. `none`: leave it to the OS (tests, benchmarks). */
 export type Durability = "fsync" | "none";
 
 let tmpCounter = 0;
 const tmpTag = `${process.pid}-${randomBytes(3).toString("hex")}`;
+const fsyncAsync = promisify(fs.fsync);
 
 /**
  * The store's only way to write: crash-safe publication of whole files.
@@ -16,6 +18,10 @@ const tmpTag = `${process.pid}-${randomBytes(3).toString("hex")}`;
  * fails when the name is taken, so nobody is ever overwritten) or `rename` (atomic replace). A reader therefore sees
  * either no file or the whole file, never a half-written one. Directories are fsynced after an entry is added, so
  * the entry survives a crash too.
+ *
+ * Metadata calls and small reads and writes are synchronous: on a local filesystem they take microseconds, far less
+ * than a round trip through libuv's thread pool, and they dominate the cost of every call. Only fsync, which takes
+ * milliseconds, is asynchronous, so other calls proceed while the disk flushes.
  */
 export class AtomicFs {
   private readonly knownDirs = new Set<string>();
@@ -30,7 +36,12 @@ export class AtomicFs {
   /** Creates `dir` and any missing parents, fsyncing each parent that gained an entry. Cached per process. */
   async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
-    const first = await withFsErrors("creating directory", dir, () => fsp.mkdir(dir, { recursive: true }));
+    let first: string | undefined;
+    try {
+      first = fs.mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw translateFsError(err, "creating directory", dir);
+    }
     if (first !== undefined && this.fsync) {
       // Every directory from the parent of the first created one down to dir's parent gained an entry.
       const chain: string[] = [];
@@ -40,69 +51,53 @@ export class AtomicFs {
     this.knownDirs.add(dir);
   }
 
-  /** Forgets cached directories (after something may have removed them). */
-  forgetDirs(): void {
-    this.knownDirs.clear();
-  }
-
   /** Makes a directory's entries durable (no-op with durability "none"). */
   async fsyncDir(dir: string): Promise<void> {
     if (!this.fsync) return;
-    let fh: fsp.FileHandle | undefined;
+    let fd: number | undefined;
     try {
-      fh = await fsp.open(dir, "r");
-      await fh.sync();
+      fd = fs.openSync(dir, "r");
+      await fsyncAsync(fd);
     } catch (err) {
-      if (!isErrno(err, "ENOENT", "EISDIR", "EINVAL")) throw err;
+      if (!isErrno(err, "ENOENT", "EISDIR", "EINVAL")) throw translateFsError(err, "syncing", dir);
     } finally {
-      await fh?.close();
+      if (fd !== undefined) fs.closeSync(fd);
     }
   }
 
   /** Writes `data` to a new temp file (fsynced) and returns its path. */
   async writeTemp(data: string): Promise<string> {
     const path = join(this.tmpDir, `${tmpTag}-${++tmpCounter}.tmp`);
-    await withFsErrors("writing temp file", path, async () => {
-      const fh = await fsp.open(path, "wx");
-      try {
-        await fh.writeFile(data, "utf8");
-        if (this.fsync) await fh.sync();
-      } finally {
-        await fh.close();
+    try {
+      if (!this.fsync) {
+        fs.writeFileSync(path, data, { flag: "wx" });
+        return path;
       }
-    });
-    return path;
+      const fd = fs.openSync(path, "wx");
+      try {
+        fs.writeFileSync(fd, data);
+        await fsyncAsync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      return path;
+    } catch (err) {
+      throw translateFsError(err, "writing temp file", path);
+    }
   }
 
-  /** Publishes a complete temp file under `final` unless that name exists. True when published. Creates missing directories. */
+  /** Publishes a complete file under `final` unless that name exists. True when published. Creates missing directories. */
   async publish(tmp: string, final: string): Promise<boolean> {
     const dir = dirname(final);
     await this.ensureDir(dir);
-    try {
-      await fsp.link(tmp, final);
-    } catch (err) {
-      if (isErrno(err, "EEXIST")) return false;
-      if (isErrno(err, "ENOENT")) {
-        // The directory vanished behind our cache (or the temp file did): recreate and try once more.
-        this.knownDirs.delete(dir);
-        await this.ensureDir(dir);
-        try {
-          await fsp.link(tmp, final);
-        } catch (again) {
-          if (isErrno(again, "EEXIST")) return false;
-          throw await this.translated(again, final);
-        }
-      } else {
-        throw await this.translated(err, final);
-      }
-    }
+    if (!(await this.create(final, dir, () => fs.linkSync(tmp, final)))) return false;
     await this.fsyncDir(dir);
     return true;
   }
 
   /** Removes a temp file; missing is fine. */
   async discard(tmp: string): Promise<void> {
-    await fsp.unlink(tmp).catch(() => undefined);
+    removeIfExistsSync(tmp);
   }
 
   /** Creates `final` with `data` unless it exists. True when created. */
@@ -120,18 +115,22 @@ export class AtomicFs {
     const tmp = await this.writeTemp(data);
     try {
       await this.ensureDir(dirname(final));
-      await withFsErrors("replacing", final, () => fsp.rename(tmp, final));
+      try {
+        fs.renameSync(tmp, final);
+      } catch (err) {
+        throw translateFsError(err, "replacing", final);
+      }
       await this.fsyncDir(dirname(final));
     } finally {
       await this.discard(tmp);
     }
   }
 
-  /** Creates an empty marker file unless it exists. True when created; durable when `durable` and fsync is on. */
+  /** Creates an empty marker file unless it exists. True when created; then durable when `durable` and fsync is on. */
   async touch(path: string, durable: boolean): Promise<boolean> {
     const dir = dirname(path);
     await this.ensureDir(dir);
-    const created = await this.createMarker(path, () => fsp.writeFile(path, "", { flag: "wx" }), dir);
+    const created = await this.create(path, dir, () => fs.closeSync(fs.openSync(path, "wx")));
     if (created && durable) await this.fsyncDir(dir);
     return created;
   }
@@ -140,39 +139,37 @@ export class AtomicFs {
   async symlink(path: string, target: string, durable: boolean): Promise<boolean> {
     const dir = dirname(path);
     await this.ensureDir(dir);
-    const created = await this.createMarker(path, () => fsp.symlink(target, path), dir);
+    const created = await this.create(path, dir, () => fs.symlinkSync(target, path));
     if (created && durable) await this.fsyncDir(dir);
     return created;
   }
 
-  private async createMarker(path: string, create: () => Promise<void>, dir: string): Promise<boolean> {
-    try {
-      await create();
-      return true;
-    } catch (err) {
-      if (isErrno(err, "EEXIST")) return false;
-      if (!isErrno(err, "ENOENT")) throw await this.translated(err, path);
-      this.knownDirs.delete(dir);
-      await this.ensureDir(dir);
+  /** Runs an exclusive create; false on EEXIST; recreates the directory once if it vanished behind the cache. */
+  private async create(path: string, dir: string, make: () => void): Promise<boolean> {
+    for (let round = 0; ; round++) {
       try {
-        await create();
+        make();
         return true;
-      } catch (again) {
-        if (isErrno(again, "EEXIST")) return false;
-        throw await this.translated(again, path);
+      } catch (err) {
+        if (isErrno(err, "EEXIST")) return false;
+        if (!isErrno(err, "ENOENT") || round > 0) throw translateFsError(err, "publishing", path);
+        this.knownDirs.delete(dir);
+        await this.ensureDir(dir);
       }
     }
-  }
-
-  private async translated(err: unknown, path: string): Promise<unknown> {
-    return translateFsError(err, "publishing", path);
   }
 }
 
 /** Reads a text file; null when it does not exist. */
 export async function readTextOrNull(path: string): Promise<string | null> {
+  return readTextOrNullSync(path);
+}
+
+/** Synchronous readTextOrNull (a missing file costs one stat and no exception). */
+export function readTextOrNullSync(path: string): string | null {
+  if (!fs.statSync(path, { throwIfNoEntry: false })) return null;
   try {
-    return await fsp.readFile(path, "utf8");
+    return fs.readFileSync(path, "utf8");
   } catch (err) {
     if (isErrno(err, "ENOENT", "ENOTDIR")) return null;
     throw err;
@@ -181,8 +178,13 @@ export async function readTextOrNull(path: string): Promise<string | null> {
 
 /** Lists a directory; [] when it does not exist. */
 export async function readDirOrEmpty(dir: string): Promise<string[]> {
+  return readDirOrEmptySync(dir);
+}
+
+/** Synchronous readDirOrEmpty. */
+export function readDirOrEmptySync(dir: string): string[] {
   try {
-    return await fsp.readdir(dir);
+    return fs.readdirSync(dir);
   } catch (err) {
     if (isErrno(err, "ENOENT", "ENOTDIR")) return [];
     throw err;
@@ -191,8 +193,9 @@ export async function readDirOrEmpty(dir: string): Promise<string[]> {
 
 /** Reads a symlink's target; null when it does not exist. */
 export async function readLinkOrNull(path: string): Promise<string | null> {
+  if (!fs.lstatSync(path, { throwIfNoEntry: false })) return null;
   try {
-    return await fsp.readlink(path);
+    return fs.readlinkSync(path);
   } catch (err) {
     if (isErrno(err, "ENOENT", "EINVAL")) return null;
     throw err;
@@ -201,8 +204,12 @@ export async function readLinkOrNull(path: string): Promise<string | null> {
 
 /** Removes a file; missing is fine. */
 export async function removeIfExists(path: string): Promise<void> {
+  removeIfExistsSync(path);
+}
+
+function removeIfExistsSync(path: string): void {
   try {
-    await fsp.unlink(path);
+    fs.unlinkSync(path);
   } catch (err) {
     if (!isErrno(err, "ENOENT")) throw err;
   }
@@ -210,11 +217,6 @@ export async function removeIfExists(path: string): Promise<void> {
 
 /** Age in ms of a file or symlink itself (by mtime), or null when missing. */
 export async function ageMs(path: string): Promise<number | null> {
-  try {
-    const st = await fsp.lstat(path);
-    return Date.now() - st.mtimeMs;
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return null;
-    throw err;
-  }
+  const st = fs.lstatSync(path, { throwIfNoEntry: false });
+  return st ? Date.now() - st.mtimeMs : null;
 }

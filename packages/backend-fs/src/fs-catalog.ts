@@ -75,15 +75,7 @@ export class FsCatalog {
   }
 }
 
-/** Same version content: everything but the creation time. */
+/** Same version content: the content hash identifies it (metadata and creation time are descriptive). */
 function sameContent(a: WorkflowVersion, b: WorkflowVersion): boolean {
-  const strip = ({ createdAtUs: _c, ...rest }: WorkflowVersion): unknown => rest;
-  return stableStringify(strip(a)) === stableStringify(strip(b));
-}
-
-/** JSON with object keys sorted, so equal content compares equal whatever the key order. */
-function stableStringify(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
-  );
+  return a.contentHash === b.contentHash;
 }

@@ -1,8 +1,8 @@
 import { checkGuard, BackendUnavailableError, type Event, type GuardVerdict, type RunState, type WriteGuard } from "@cairn/backend-interface";
 import type { AtomicFs } from "./fs-atomic.js";
-import { readDirOrEmpty, readTextOrNull } from "./fs-atomic.js";
+import { readDirOrEmptySync, readTextOrNullSync } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
-import { withFsErrors } from "./fs-errors.js";
+import { translateFsError } from "./fs-errors.js";
 import { KeyedMutex } from "./fs-keyed-mutex.js";
 import { parseSeq, type FsLayout, type RunAddress } from "./fs-layout.js";
 import { applyEvents, emptyView, parseBatch, projectRunAfter, type RunView } from "./fs-run-view.js";
@@ -50,14 +50,17 @@ export class EventLog {
 
   /** Brings the cached view up to date (call only under the run's mutex). */
   async refresh(a: RunAddress): Promise<RunView> {
+    const view = this.cached(a);
+    this.catchUp(view);
+    return view;
+  }
+
+  /** The cached view as last seen (loaded in full when absent), marked most recently used. Call under the run's mutex. */
+  private cached(a: RunAddress): RunView {
     const k = key(a);
     let view = this.cache.get(k);
-    if (view) {
-      this.cache.delete(k); // re-insert below: most recently used last
-    } else {
-      view = await this.loadFull(a);
-    }
-    await this.catchUp(view);
+    if (view) this.cache.delete(k); // re-inserted below as most recently used
+    else view = this.loadFull(a);
     this.cache.set(k, view);
     while (this.cache.size > this.cacheSize) {
       const oldest = this.cache.keys().next().value;
@@ -72,79 +75,90 @@ export class EventLog {
     this.cache.delete(key(a));
   }
 
-  /** Reads the batches published after `view.lastSeq` and folds them in. */
-  async catchUp(view: RunView): Promise<void> {
+  /** Reads the batches published after `view.lastSeq` and folds them in. Returns how many there were. */
+  catchUp(view: RunView): number {
+    let read = 0;
     for (;;) {
       const seq = view.lastSeq + 1;
       const path = this.layout.batchFile(view, seq);
-      const text = await withFsErrors("reading", path, () => readTextOrNull(path));
-      if (text === null) return;
+      const text = sync("reading", path, () => readTextOrNullSync(path));
+      if (text === null) return read;
       const events = parseBatch(text, path, view, this.reporter);
       if (events) applyEvents(view, events);
       view.lastSeq = seq;
+      read++;
     }
   }
 
-  private async loadFull(a: RunAddress): Promise<RunView> {
+  private loadFull(a: RunAddress): RunView {
     const view = emptyView(a);
-    const batches = await this.readAllBatches(a);
-    for (const b of batches) {
+    for (const b of this.readAllBatches(a)) {
       if (b.events) applyEvents(view, b.events);
       view.lastSeq = b.seq;
     }
+    this.catchUp(view);
     return view;
   }
 
   /** Every batch of a run in sequence order (damaged ones with `events: null`, already reported). */
-  private async readAllBatches(a: RunAddress): Promise<Array<{ seq: number; events: Event[] | null }>> {
+  private readAllBatches(a: RunAddress): Array<{ seq: number; events: Event[] | null }> {
     const dir = this.layout.eventsDir(a);
-    const seqs = (await withFsErrors("listing", dir, () => readDirOrEmpty(dir)))
+    const seqs = sync("listing", dir, () => readDirOrEmptySync(dir))
       .map(parseSeq)
       .filter((s): s is number => s !== null)
       .sort((x, y) => x - y);
-    const texts = await Promise.all(seqs.map((seq) => readTextOrNull(this.layout.batchFile(a, seq))));
     const out: Array<{ seq: number; events: Event[] | null }> = [];
     let expected = 0;
-    for (let i = 0; i < seqs.length; i++) {
-      const seq = seqs[i] as number;
+    for (const seq of seqs) {
       for (; expected < seq; expected++) this.reporter.report(this.layout.batchFile(a, expected), "missing batch file (gap in the sequence)", { workflowSlug: a.workflowSlug, runId: a.runId });
       expected = seq + 1;
-      const text = texts[i];
-      if (text === null || text === undefined) continue;
-      out.push({ seq, events: parseBatch(text, this.layout.batchFile(a, seq), a, this.reporter) });
+      const path = this.layout.batchFile(a, seq);
+      const text = sync("reading", path, () => readTextOrNullSync(path));
+      if (text !== null) out.push({ seq, events: parseBatch(text, path, a, this.reporter) });
     }
     return out;
   }
 
-  /** Every event of a run in append order, or of one category/step. Damaged batches are reported and skipped. */
+  /** Every event of a run in append order. Damaged batches are reported and skipped. */
   async readEvents(a: RunAddress): Promise<Event[]> {
     const out: Event[] = [];
-    for (const b of await this.readAllBatches(a)) if (b.events) out.push(...b.events);
+    for (const b of this.readAllBatches(a)) if (b.events) out.push(...b.events);
     return out;
   }
 
   /**
    * The guarded append: atomically (optimistically) check `guard` against the run's projection and publish `events`
    * as the run's next batch. Returns the guard's verdict; on refusal nothing is written.
+   *
+   * The guard is first checked against the cached view without re-reading: if the link of batch N+1 succeeds, no one
+   * had published N+1, so the view was current at that instant and the check was valid. A refusal is only final once
+   * the view has been brought up to date.
    */
   async append(a: RunAddress, stepId: string | undefined, guard: WriteGuard, events: readonly Event[], hooks: AppendHooks): Promise<GuardVerdict> {
-    return this.withRun(a, async (view) => {
+    return this.mutex.run(key(a), async () => {
+      const view = this.cached(a);
+      let fresh = false;
       let tmp: string | undefined;
       try {
         for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
           const step = stepId === undefined ? null : view.steps.get(stepId) ?? null;
           const verdict = checkGuard(guard, view.run, step);
-          if (!verdict.ok || events.length === 0) return verdict;
+          if (!verdict.ok || events.length === 0) {
+            if (!fresh && this.catchUp(view) > 0) {
+              fresh = true;
+              continue;
+            }
+            return verdict;
+          }
           const preRun = view.run;
           await hooks.beforePublish(view, projectRunAfter(preRun, events), events);
           tmp ??= await this.atomic.writeTemp(JSON.stringify(events));
-          if (await this.atomic.publish(tmp, this.layout.batchFile(view, view.lastSeq + 1))) {
-            applyEvents(view, events);
-            view.lastSeq += 1;
-            await hooks.afterPublish(view, preRun, async () => (await this.catchUp(view), view));
+          if (await this.publishNext(view, tmp, events)) {
+            await hooks.afterPublish(view, preRun, async () => (this.catchUp(view), view));
             return verdict;
           }
-          await this.catchUp(view); // another writer took the slot: re-read and re-check
+          this.catchUp(view); // another writer took the slot: re-read and re-check
+          fresh = true;
         }
         throw new BackendUnavailableError(`Could not append to run ${a.runId} after ${MAX_APPEND_ROUNDS} lost races.`);
       } finally {
@@ -153,15 +167,35 @@ export class EventLog {
     });
   }
 
-  /** Publishes a prepared temp file as the view's next batch (under the run's mutex). True when published. */
-  async publishNext(view: RunView, tmp: string, events: readonly Event[]): Promise<boolean> {
-    if (!(await this.atomic.publish(tmp, this.layout.batchFile(view, view.lastSeq + 1)))) return false;
+  /** Publishes a complete file as the view's next batch (under the run's mutex) and folds it in. True when published. */
+  async publishNext(view: RunView, file: string, events: readonly Event[]): Promise<boolean> {
+    if (!(await this.atomic.publish(file, this.layout.batchFile(view, view.lastSeq + 1)))) return false;
     applyEvents(view, events);
     view.lastSeq += 1;
     return true;
+  }
+
+  /** Publishes batch 0 of a new run. True when published; false when the run already has a batch 0. */
+  async publishFirst(a: RunAddress, file: string, events: readonly Event[]): Promise<boolean> {
+    return this.mutex.run(key(a), async () => {
+      const existing = this.cache.get(key(a));
+      if (existing && existing.lastSeq >= 0) return false;
+      const view = existing ?? emptyView(a);
+      if (!(await this.publishNext(view, file, events))) return false;
+      this.cache.set(key(a), view);
+      return true;
+    });
   }
 }
 
 function key(a: RunAddress): string {
   return `${a.workflowSlug}/${a.runId}`;
+}
+
+function sync<T>(action: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw translateFsError(err, action, path);
+  }
 }

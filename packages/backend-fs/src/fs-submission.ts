@@ -45,37 +45,50 @@ export class FsSubmissions {
     if (byId) return byId;
 
     const events: Event[] = [submitted, ...extra];
-    const tmp = await this.atomic.writeTemp(JSON.stringify(events));
+    const startedMs = Date.now();
+    const liveTarget = keyHash ? this.layout.idempotencyTarget(a.workflowSlug, keyHash) : this.layout.runIndexTarget(a);
+    // Everything that must be durable before the commit, in parallel: with fsync on, the flushes share journal commits.
+    const prepared = await Promise.allSettled([
+      this.atomic.writeTemp(JSON.stringify(events)),
+      this.claimRunId(a),
+      this.indexes.ensureLive(a, liveTarget),
+      this.atomic.touch(this.layout.createdFile(a, submitted.timestampUs), true),
+      this.indexes.ensureTouched(a, events),
+      this.atomic.ensureDir(this.layout.eventsDir(a)),
+    ]);
+    const tmp = prepared[0].status === "fulfilled" ? prepared[0].value : undefined;
     try {
-      const otherWorkflow = await this.claimRunId(a);
-      if (otherWorkflow) return otherWorkflow;
-      const liveTarget = keyHash ? this.layout.idempotencyTarget(a.workflowSlug, keyHash) : this.layout.runIndexTarget(a);
-      await Promise.all([
-        this.indexes.ensureLive(a, liveTarget),
-        this.atomic.touch(this.layout.createdFile(a, submitted.timestampUs), true),
-        this.indexes.ensureTouched(a, events),
-      ]);
+      for (const p of prepared) if (p.status === "rejected") throw p.reason;
+      const otherWorkflow = prepared[1].status === "fulfilled" ? prepared[1].value : null;
+      if (otherWorkflow || tmp === undefined) {
+        await removeIfExists(this.layout.liveFile(a));
+        await removeIfExists(this.layout.createdFile(a, submitted.timestampUs));
+        if (otherWorkflow) return otherWorkflow;
+        throw new BackendUnavailableError("Could not write the submission's temp file.");
+      }
       if (keyHash && !(await this.atomic.publish(tmp, this.layout.idempotencyFile(a.workflowSlug, keyHash)))) {
         await this.rollback(a, submitted.timestampUs);
         const claimed = await this.existingClaim(a.workflowSlug, keyHash);
         if (claimed) return claimed;
         throw new BackendUnavailableError(`The idempotency claim of workflow ${a.workflowSlug} vanished during submission.`);
       }
-      const result = await this.log.withRun(a, async (view): Promise<SubmissionResult> => {
-        if (view.lastSeq === -1 && (await this.log.publishNext(view, tmp, events))) return { created: true, runId: a.runId };
-        await this.log.catchUp(view);
-        if (await this.batchZeroIs(a, submitted.eventId)) return { created: true, runId: a.runId }; // our claim, rolled forward by a reader
-        return { created: false, runId: a.runId, existingInput: view.run?.input };
-      });
-      if (result.created) {
-        // Normally no-ops; they matter only if a reader removed our provisional entries during a very slow submit.
-        await Promise.all([this.indexes.ensureLive(a, liveTarget), this.indexes.ensureRunEntries(a, submitted.timestampUs)]);
+      let result: SubmissionResult;
+      if (await this.log.publishFirst(a, tmp, events)) {
+        result = { created: true, runId: a.runId };
       } else {
+        const view = await this.log.view(a);
+        // Batch 0 may be our own claim, rolled forward by a reader; otherwise the run id was taken.
+        result = (await this.batchZeroIs(a, submitted.eventId)) ? { created: true, runId: a.runId } : { created: false, runId: a.runId, existingInput: view.run?.input };
+      }
+      if (!result.created) {
         await removeIfExists(this.layout.createdFile(a, submitted.timestampUs));
+      } else if (Date.now() - startedMs > this.orphanGraceMs / 2) {
+        // Only after a very slow submit could a reader have removed our provisional entries as orphans.
+        await Promise.all([this.indexes.ensureLive(a, liveTarget), this.indexes.ensureRunEntries(a, submitted.timestampUs)]);
       }
       return result;
     } finally {
-      await this.atomic.discard(tmp);
+      if (tmp !== undefined) await this.atomic.discard(tmp);
     }
   }
 
