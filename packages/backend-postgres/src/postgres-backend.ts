@@ -27,6 +27,8 @@ export interface PostgresBackendOptions extends BackendOptions {
   listen?: boolean;
   /** Interval of the polling wake-up when `listen` is false; default 1000 ms. */
   pollIntervalMs?: number;
+  /** application_name of the connections (the listener appends `-listen`); default `cairn`. */
+  applicationName?: string;
 }
 
 /**
@@ -51,26 +53,28 @@ export class PostgresBackend extends Backend {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     const quoted = quoteSchema(this.schema);
     if (!options.pool && !options.connectionString) throw new InvalidArgumentError("PostgresBackend needs a connectionString or a pool.");
-    const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
+    const pool = options.pool ?? new pg.Pool({
+      connectionString: options.connectionString, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000, application_name: options.applicationName ?? "cairn",
+    });
     const location = `${redact(options.connectionString ?? "pool")} schema ${this.schema}`;
     this.conn = new PostgresConnection(pool, location, !options.pool);
     this.q = buildQueries(quoted);
     this.cq = claimQueries(quoted);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
     const listen = options.listen ?? true;
-    this.notifier = listen ? new PostgresNotifier((pool as unknown as { options: pg.ClientConfig }).options, channelName(this.schema)) : null;
+    this.notifier = listen ? new PostgresNotifier(listenerConfig(pool, options.applicationName), channelName(this.schema)) : null;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.capabilities = { notifications: listen, multiProcess: true, batchClaim: true };
   }
 
   /** Creates or migrates the schema (once, under an advisory lock, however many workers start together). */
   async initialize(): Promise<void> {
-    const client = await this.conn.pool.connect().catch((err: unknown) => { throw translatePgError(err, this.conn.location); });
+    const client = await this.conn.checkout();
     try {
       await migrate(client, this.schema, quoteSchema(this.schema), this.conn.location);
-      client.release();
+      this.conn.release(client);
     } catch (err) {
-      client.release(err instanceof Error ? err : undefined);
+      this.conn.release(client, err);
       throw translatePgError(err, this.conn.location);
     }
   }
@@ -196,6 +200,12 @@ export class PostgresBackend extends Backend {
   protected loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState> {
     return loadLiveState(this.conn, this.q, filter);
   }
+}
+
+/** The listener's connection settings: the pool's, under its own application_name. */
+function listenerConfig(pool: pg.Pool, applicationName: string | undefined): pg.ClientConfig {
+  const base = (pool as unknown as { options: pg.ClientConfig }).options;
+  return { ...base, application_name: `${applicationName ?? base.application_name ?? "cairn"}-listen` };
 }
 
 function redact(url: string): string {

@@ -35,25 +35,20 @@ export class PostgresConnection {
   async tx<T>(fn: (client: pg.PoolClient) => Promise<T>, maxAttempts = 12): Promise<T> {
     if (this.closed) throw new BackendClosedError();
     for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient;
-      try {
-        client = await this.pool.connect();
-      } catch (err) {
-        throw translatePgError(err, this.location);
-      }
+      const client = await this.checkout();
       try {
         await client.query("BEGIN");
         const result = await fn(client);
         await client.query("COMMIT");
-        client.release();
+        this.release(client);
         return result;
       } catch (err) {
         if (isConnectionError(err)) {
-          client.release(err instanceof Error ? err : new Error(String(err)));
+          this.release(client, err);
           throw translatePgError(err, this.location);
         }
         await client.query("ROLLBACK").catch(() => {});
-        client.release();
+        this.release(client);
         const code = pgCode(err);
         if (code && RETRY_IN_DRIVER.has(code) && attempt < maxAttempts) {
           await new Promise((r) => setTimeout(r, Math.random() * 2 * attempt));
@@ -64,10 +59,34 @@ export class PostgresConnection {
     }
   }
 
+  /** A pooled client with an error listener for the time it is checked out (a connection killed between two
+   * statements of a transaction emits 'error' on the client, which would otherwise be an uncaught exception). */
+  async checkout(): Promise<pg.PoolClient> {
+    if (this.closed) throw new BackendClosedError();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw translatePgError(err, this.location);
+    }
+    client.on("error", swallow);
+    return client;
+  }
+
+  /** Returns a client to the pool; with an error, the pool discards it instead. */
+  release(client: pg.PoolClient, err?: unknown): void {
+    client.off("error", swallow);
+    client.release(err === undefined ? undefined : err instanceof Error ? err : new Error(String(err)));
+  }
+
   /** Closes the pool when this connection created it. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.ownsPool) await this.pool.end();
   }
+}
+
+function swallow(): void {
+  // The failure reaches the caller through the statement that runs next on this client.
 }

@@ -1,0 +1,89 @@
+import { expect, it } from "vitest";
+import { ConfigError } from "@cairn/backend-interface";
+import { PostgresBackend } from "../src/index.js";
+import { describePostgres } from "../../../test-support/postgres.js";
+import { expectProjectionsMatchEvents, freshBackend, sameSchema, withClient } from "./helpers.js";
+
+const meta = (attemptNumber = 0) => ({ dependencies: [], timestamp: 0, attemptNumber });
+
+describePostgres("PostgresBackend", () => {
+  it("keeps projection rows equal to the projection of the events through a full lifecycle", async () => {
+    const { backend, clock } = await freshBackend({ manualClock: true });
+    const c = clock!;
+    const runIds: string[] = [];
+    for (let i = 0; i < 4; i++) runIds.push((await backend.submitRun({ workflowSlug: "wf", runId: `r${i}`, input: { i }, tags: ["t"] })).runId);
+    for (const runId of runIds) {
+      expect(await backend.startRun("wf", runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: true })).toBe(true);
+      for (const stepId of ["a", "b/c"]) await backend.scheduleStep("wf", runId, stepId, { availableAt: c.nowUs(), reason: "initial", attemptNumber: 1 });
+    }
+    c.advanceMs(1);
+    const claimed = await backend.claimScheduledSteps("w1", { limit: 5 });
+    expect(claimed).toHaveLength(5);
+    const [x, y, z] = claimed;
+    await backend.saveStepHeartbeat(x!.workflowSlug, x!.runId, x!.stepId, "w1", x!.attemptNumber);
+    await backend.saveStepComplete(x!.workflowSlug, x!.runId, x!.stepId, { ok: 1 }, { timestamp: 0, duration: 5, attemptNumber: 1, output: null });
+    await backend.saveStepFailedAndScheduleRetry(y!.workflowSlug, y!.runId, y!.stepId, { message: "boom" }, { duration: 3, attemptNumber: 1, nextRetryAt: c.nowUs(), failureReason: "execution-error" }, { availableAt: c.nowUs(), nextAttemptNumber: 2, retryDelayMs: 0, maxRetries: 3 });
+    c.advanceMs(60_000);
+    const reclaimed = await backend.reclaimStaleSteps(1000, "reaper");
+    expect(reclaimed.length).toBeGreaterThanOrEqual(1);
+    await backend.cancelRun(z!.runId);
+    await backend.saveWorkflowComplete("wf", "r3", { done: true }, { workflowAttemptNumber: 1, timestamp: 0, duration: 10, totalSteps: 2 });
+    await expectProjectionsMatchEvents(backend, "wf", runIds);
+    expect((await backend.listScheduledSteps()).every((s) => s.runId !== z!.runId && s.runId !== "r3")).toBe(true);
+  });
+
+  it("refuses a guarded write without writing anything, and routes fencing through the guard", async () => {
+    const { backend } = await freshBackend();
+    await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
+    await backend.scheduleStep("wf", "r1", "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
+    const before = (await backend.loadEvents("wf", "r1")).length;
+    await expect(backend.saveStepHeartbeat("wf", "r1", "s", "w", 1)).rejects.toMatchObject({ code: "STALE_ATTEMPT" });
+    expect((await backend.loadEvents("wf", "r1")).length).toBe(before);
+    expect(await backend.claimScheduledStep("wf", "r1", "s", "w", meta())).toEqual({ attemptNumber: 1 });
+    expect(await backend.claimScheduledStep("wf", "r1", "s", "w2", meta())).toBeNull();
+    await expect(backend.saveStepComplete("wf", "r1", "s", 1, { timestamp: 0, duration: 1, attemptNumber: 2, output: 1 })).rejects.toMatchObject({ code: "STALE_ATTEMPT" });
+  });
+
+  it("stores quotes, semicolons and SQL keywords verbatim (every value is a bound parameter)", async () => {
+    const { backend, schema, url } = await freshBackend();
+    const nasty = `'; DROP TABLE "${schema}".events; -- $1 \\ "quoted" ' OR 1=1`;
+    const { runId } = await backend.submitRun({
+      workflowSlug: "wf_select.from-x", runId: "run.drop_table-1", input: { nasty }, idempotencyKey: nasty, tags: [nasty, "SELECT * FROM runs"], metadata: { [nasty]: nasty },
+    });
+    await backend.saveStepLogs("wf_select.from-x", runId, "step/insert", [{ timestampUs: 1, stream: "stdout", message: nasty, attemptNumber: 1 }]);
+    await backend.registerWorkflow({ slug: "wf_select.from-x", name: nasty, description: nasty, steps: [] });
+    const run = await backend.getRun(runId);
+    expect(run).toMatchObject({ idempotencyKey: nasty, tags: [nasty, "SELECT * FROM runs"], metadata: { [nasty]: nasty }, input: JSON.stringify({ nasty }) });
+    expect((await backend.loadStepLogs("wf_select.from-x", runId, "step/insert"))?.[0]?.message).toBe(nasty);
+    expect((await backend.getWorkflowMetadata("wf_select.from-x"))?.name).toBe(nasty);
+    expect((await backend.listRuns({ tags: [nasty] })).map((r) => r.runId)).toEqual([runId]);
+    expect((await backend.submitRun({ workflowSlug: "wf_select.from-x", idempotencyKey: nasty, input: { nasty } })).isNew).toBe(false);
+    const tables = await withClient(url, (c) => c.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1", [schema]));
+    expect(tables.rows[0].n).toBe(7);
+  });
+
+  it("keeps deployments in different schemas of one database apart, and validates the schema name", async () => {
+    const a = await freshBackend();
+    const b = await freshBackend();
+    await a.backend.submitRun({ workflowSlug: "wf", runId: "same-id" });
+    expect(await b.backend.getRun("same-id")).toBeNull();
+    expect((await b.backend.submitRun({ workflowSlug: "wf", runId: "same-id" })).isNew).toBe(true);
+    for (const bad of ['x"; DROP SCHEMA public; --', "Upper", "", "pg_catalog", "a".repeat(51), "1abc"]) {
+      expect(() => new PostgresBackend({ connectionString: a.url, schema: bad })).toThrow(ConfigError);
+    }
+    const again = await sameSchema(a.url, a.schema);
+    expect((await again.getRun("same-id"))?.workflowSlug).toBe("wf");
+  });
+
+  it("reads indexed queries without scanning history (plans use the partial indexes)", async () => {
+    const { backend, schema, url } = await freshBackend();
+    await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
+    await backend.scheduleStep("wf", "r1", "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
+    const plan = await withClient(url, async (c) => {
+      await c.query("SET enable_seqscan = off");
+      const r = await c.query(`EXPLAIN SELECT workflow_slug, run_id, step_id FROM "${schema}".steps WHERE status = 'scheduled' AND run_live AND available_at_us <= 10 ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT 5`);
+      return r.rows.map((x: { "QUERY PLAN": string }) => x["QUERY PLAN"]).join("\n");
+    });
+    expect(plan).toContain("steps_ready_idx");
+  });
+});
