@@ -60,8 +60,10 @@ export async function discoverWorkflows(workflowsDir: string): Promise<Discovery
   }
   const workflows: LoadedWorkflow[] = [];
   const problems: DiscoveryProblem[] = [];
-  const entries = (await readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith(".") && !e.name.startsWith("_") && e.name !== "node_modules");
+  const entries = (await readdir(root, { withFileTypes: true })).filter((e) => !e.name.startsWith(".") && !e.name.startsWith("_") && e.name !== "node_modules");
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    // Symlinked workflow folders count too (a deployment may assemble its workflows folder from links).
+    if (!e.isDirectory() && !(e.isSymbolicLink() && (await stat(join(root, e.name)).catch(() => null))?.isDirectory())) continue;
     const result = await loadWorkflow(join(root, e.name), e.name);
     if ("problems" in result) problems.push(...result.problems);
     else workflows.push(result);
@@ -80,7 +82,7 @@ export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWor
   const wfModule = await importModule(wfFile);
   if ("error" in wfModule) return fail(wfFile, `failed to load: ${wfModule.error}`);
   const declaration = wfModule.module.default;
-  if (!isWorkflowDeclaration(declaration)) return fail(wfFile, "expected `export default defineWorkflow({ name, input? })`");
+  if (!isWorkflowDeclaration(declaration)) return fail(wfFile, `expected \`export default defineWorkflow({ name, input? })\`${foundExports(wfModule.module)}`);
   const decl: AnyWorkflow = declaration;
   if (typeof decl.name !== "string" || decl.name.length === 0) return fail(wfFile, "defineWorkflow needs a non-empty `name`");
   if (decl.input !== undefined && typeof decl.input?.["~standard"]?.validate !== "function") return fail(wfFile, "`input` must be a zod schema (or another Standard Schema)");
@@ -98,7 +100,7 @@ export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWor
     const mod = await importModule(file);
     if ("error" in mod) { problems.push({ workflowSlug: slug, file, message: `failed to load: ${mod.error}` }); continue; }
     const step = mod.module.default;
-    if (!isStepDeclaration(step)) { problems.push({ workflowSlug: slug, file, message: "expected `export default defineStep({ dependencies?, run })`" }); continue; }
+    if (!isStepDeclaration(step)) { problems.push({ workflowSlug: slug, file, message: `expected \`export default defineStep({ dependencies?, run })\`${foundExports(mod.module)}` }); continue; }
     const bad = [...retryOptionProblems(step.retry), ...(step.timeoutMs !== undefined && !(Number.isInteger(step.timeoutMs) && step.timeoutMs > 0) ? ["timeoutMs must be a positive integer"] : [])];
     if (bad.length) { problems.push({ workflowSlug: slug, file, message: bad.join("; ") }); continue; }
     const retry = toRetryPolicy(step.retry);
@@ -128,6 +130,12 @@ async function importModule(file: string): Promise<{ module: Record<string, unkn
   } catch (err) {
     return { error: err instanceof Error ? err.message.split("\n")[0]! : String(err) };
   }
+}
+
+function foundExports(module: Record<string, unknown>): string {
+  const names = Object.keys(module);
+  if (names.length === 0) return " (the file exports nothing)";
+  return names.includes("default") ? " (the default export is not a defineWorkflow/defineStep value)" : ` (found only named exports: ${names.join(", ")})`;
 }
 
 /** One line per problem: `path: message`. */
