@@ -1,0 +1,115 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, sep } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock } from "@cairn/backend-interface";
+import { FileSystemBackend, FsLayout, openBackend } from "../src/index.js";
+import { freshStore } from "./fs-test-utils.js";
+
+const WF = "wf";
+let cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function store(options: Parameters<typeof freshStore>[0] = {}): Promise<{ dir: string; backend: FileSystemBackend }> {
+  const s = await freshStore(options);
+  cleanups.push(s.cleanup);
+  return s;
+}
+
+const meta = { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false };
+const claimMeta = { dependencies: [], timestamp: 0, attemptNumber: 0 };
+
+describe("filesystem driver: guarded writes", () => {
+  it("checks guards against what other instances appended (stale caches never decide)", async () => {
+    const { dir, backend: a } = await store();
+    const b = new FileSystemBackend(dir, { durability: "none" });
+    const { runId } = await a.submitRun({ workflowSlug: WF });
+    await a.startRun(WF, runId, meta);
+    await a.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
+    expect(await a.getStepState(WF, runId, "s")).toMatchObject({ status: "scheduled" }); // a caches the view
+    expect(await b.claimScheduledStep(WF, runId, "s", "wb", claimMeta)).toEqual({ attemptNumber: 1 });
+    // a's cache still says "scheduled"; its claim must lose, and its fenced writes must see b's claim.
+    expect(await a.claimScheduledStep(WF, runId, "s", "wa", claimMeta)).toBeNull();
+    await expect(a.saveStepHeartbeat(WF, runId, "s", "wa", 1)).rejects.toMatchObject({ code: "STALE_ATTEMPT" });
+    await a.saveStepHeartbeat(WF, runId, "s", "wb", 1);
+    await b.cancelRun(runId);
+    await expect(a.saveStepHeartbeat(WF, runId, "s", "wb", 1)).rejects.toMatchObject({ code: "RUN_TERMINAL" });
+    expect(await a.startRun(WF, runId, meta)).toBe(false);
+  });
+
+  it("writes one batch file per atomic write, readable with cat", async () => {
+    const { dir, backend } = await store();
+    const { runId } = await backend.submitRun({ workflowSlug: WF });
+    await backend.startRun(WF, runId, meta);
+    await backend.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
+    await backend.claimScheduledStep(WF, runId, "s", "w", claimMeta);
+    await backend.saveStepFailedAndScheduleRetry(WF, runId, "s", { message: "boom" }, { duration: 1, attemptNumber: 1, nextRetryAt: 0, failureReason: "execution-error" }, { availableAt: 0, nextAttemptNumber: 2, retryDelayMs: 0, maxRetries: 3 });
+    const eventsDir = new FsLayout(dir).eventsDir({ workflowSlug: WF, runId });
+    const names = (await readdir(eventsDir)).sort();
+    expect(names).toEqual([0, 1, 2, 3, 4].map((n) => `${String(n).padStart(12, "0")}.json`));
+    const last = JSON.parse(await readFile(join(eventsDir, names[4]!), "utf8")) as Array<{ type: string }>;
+    expect(last.map((e) => e.type)).toEqual(["StepFailed", "StepRetrying", "StepScheduled"]);
+    expect(await readdir(join(dir, "tmp"))).toEqual([]);
+  });
+
+  it("works with durability fsync", async () => {
+    const { backend } = await store({ durability: "fsync" });
+    const { runId } = await backend.submitRun({ workflowSlug: WF, idempotencyKey: "k" });
+    expect(await backend.startRun(WF, runId, meta)).toBe(true);
+    await backend.registerWorkflow({ slug: WF, name: "W", steps: [] });
+    expect((await backend.getRun(runId))?.status).toBe("running");
+    expect(backend.durability).toBe("fsync");
+  });
+
+  it("reclaims a stale step once, by the injected clock", async () => {
+    const clock = new ManualClock();
+    const { backend } = await store({ clock });
+    const { runId } = await backend.submitRun({ workflowSlug: WF });
+    await backend.scheduleStep(WF, runId, "s", { availableAt: clock.nowUs(), reason: "initial", attemptNumber: 1 });
+    await backend.claimScheduledStep(WF, runId, "s", "w", claimMeta);
+    clock.advanceMs(5000);
+    const [first, second] = await Promise.all([backend.reclaimStaleSteps(1000, "r1"), backend.reclaimStaleSteps(1000, "r2")]);
+    expect([...first!, ...second!]).toEqual([{ workflowSlug: WF, runId, stepId: "s" }]);
+    expect(await backend.getStepState(WF, runId, "s")).toMatchObject({ status: "scheduled", attemptNumber: 2, wasReclaimed: true });
+  });
+});
+
+describe("filesystem driver: the store", () => {
+  it("refuses a non-empty directory that is not a store, and a store of a newer format", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cairn-fs-foreign-"));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, "notes.txt"), "mine");
+    await expect(new FileSystemBackend(dir).initialize()).rejects.toMatchObject({ code: "NOT_A_CAIRN_STORE" });
+    await rm(join(dir, "notes.txt"));
+    await writeFile(join(dir, "cairn-store.json"), JSON.stringify({ format: "cairn-fs", schemaVersion: 99 }));
+    await expect(new FileSystemBackend(dir).initialize()).rejects.toMatchObject({ code: "SCHEMA_TOO_NEW" });
+  });
+
+  it("refuses to be used after close", async () => {
+    const { backend } = await store();
+    await backend.close();
+    await expect(backend.getRun("r")).rejects.toMatchObject({ code: "BACKEND_CLOSED" });
+  });
+
+  it("keeps every path under the base directory", async () => {
+    const { dir, backend } = await store();
+    const layout = new FsLayout(dir);
+    expect(() => layout.runDir({ workflowSlug: "..", runId: "x" })).toThrow(/unsafe/);
+    expect(() => layout.batchFile({ workflowSlug: "a/b", runId: "x" }, 0)).toThrow(/unsafe/);
+    await expect(backend.getRun("../../etc")).rejects.toMatchObject({ code: "INVALID_IDENTIFIER" });
+    const out = backend.getStepOutputPath(WF, "r1", "etl/extract", 2);
+    expect(out.startsWith(layout.root + sep)).toBe(true);
+    expect(out).toBe(join(layout.root, "outputs", WF, "r1", "etl", "extract", "attempt-2.output.json"));
+  });
+
+  it("openBackend opens the same store and validates its config", async () => {
+    const { dir, backend } = await store();
+    const { runId } = await backend.submitRun({ workflowSlug: WF });
+    const other = await openBackend({ dir, durability: "none" });
+    expect((await other.getRun(runId))?.runId).toBe(runId);
+    await expect(openBackend({})).rejects.toMatchObject({ code: "CONFIG_ERROR" });
+    await expect(openBackend({ dir, durability: "sometimes" })).rejects.toMatchObject({ code: "CONFIG_ERROR" });
+  });
+});
