@@ -2,14 +2,14 @@ import { describe, expect, it } from "vitest";
 import type { StepRef } from "@cairn/backend-interface";
 import { resolveCapabilities, type ConformanceHarness } from "./support/harness.js";
 import { useInstance } from "./support/lifecycle.js";
-import { ChildPool } from "./support/processes.js";
+import { withChildren, type ProcessPool } from "./support/processes.js";
 import { WF, claim, complete, countEvents, failAndRetry, failTerminally, runWithSteps, schedule, sleep, submit, tryClaim } from "./support/scenario.js";
 
 type Won = StepRef & { attemptNumber: number };
 const key = (r: StepRef) => `${r.runId}/${r.stepId}`;
 
 /** claimScheduledStep: refusals, exclusivity across real processes, and crashed claimers. */
-export function claimTests(h: ConformanceHarness): void {
+export function claimTests(h: ConformanceHarness, procs: ProcessPool): void {
   const caps = resolveCapabilities(h);
 
   describe("claims: when a step is claimable", () => {
@@ -85,10 +85,9 @@ export function claimTests(h: ConformanceHarness): void {
       const runA = await runWithSteps(backend, ["s1", "s2", "s3"]);
       const runB = await runWithSteps(backend, ["t1", "t2"], { workflowSlug: "wf-other" });
       const targets = [...runA.steps, ...runB.steps];
-      const pool = await ChildPool.start(t.instance.opener, "claim", 8);
-      try {
+      await withChildren(procs, t.instance.opener, 8, async (group) => {
         for (let attempt = 1; attempt <= 3; attempt++) {
-          const won = (await pool.round<Won[]>((i) => ({ targets, workerId: `proc-${i}` }))).map((list, i) => list.map((w) => ({ ...w, worker: `proc-${i}` })));
+          const won = (await group.round<Won[]>((i) => ({ task: "claim", targets, workerId: `proc-${i}` }))).map((list, i) => list.map((w) => ({ ...w, worker: `proc-${i}` })));
           const flat = won.flat();
           for (const ref of targets) {
             const wins = flat.filter((w) => key(w) === key(ref));
@@ -100,25 +99,20 @@ export function claimTests(h: ConformanceHarness): void {
           }
           if (attempt < 3) for (const ref of targets) await failAndRetry(backend, ref, attempt);
         }
-      } finally {
-        await pool.close();
-      }
+      });
     }, 120_000);
 
     it("a claimer SIGKILLed at random moments never blocks a step: afterwards each step is claimable, or running and reclaimable", async () => {
       const { backend } = t;
       await backend.registerWorkflow({ slug: WF, name: "loop", steps: ["k1", "k2", "k3"].map((id) => ({ id, name: id, maxRetries: 1_000_000 })) });
       const { steps } = await runWithSteps(backend, ["k1", "k2", "k3"]);
-      const pool = await ChildPool.start(t.instance.opener, "claim-loop", 3);
-      try {
-        pool.fireAll((i) => ({ targets: steps, workerId: `looper-${i}` }));
+      await withChildren(procs, t.instance.opener, 3, async (group) => {
+        await group.start((i) => ({ task: "claim-loop", targets: steps, workerId: `looper-${i}` }));
         await Promise.all([0, 1, 2].map(async (i) => {
-          await sleep(150 + Math.floor(Math.random() * 600));
-          await pool.killOne(i);
+          await sleep(100 + Math.floor(Math.random() * 500));
+          await group.killOne(i);
         }));
-      } finally {
-        await pool.kill();
-      }
+      }, 5); // the pool's last three children: the ones killed are respawned only if a later test needs them
       const started = Date.now();
       for (const ref of steps) {
         const state = await backend.getStepState(WF, ref.runId, ref.stepId);

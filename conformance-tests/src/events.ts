@@ -3,7 +3,7 @@ import type { Event } from "@cairn/backend-interface";
 import { resolveCapabilities, type ConformanceHarness } from "./support/harness.js";
 import { openSecondBackend, useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
-import { ChildPool } from "./support/processes.js";
+import { withChildren, type ProcessPool } from "./support/processes.js";
 import { WF, logEvent, submit } from "./support/scenario.js";
 
 const ids = (events: Event[]) => events.map((e) => e.eventId);
@@ -30,7 +30,7 @@ function stepEvents(runId: string, ts: number, prefix: string): Event[] {
 }
 
 /** Append/load order, filters, validation, normalisation and concurrent appends. */
-export function eventTests(h: ConformanceHarness): void {
+export function eventTests(h: ConformanceHarness, procs: ProcessPool): void {
   const caps = resolveCapabilities(h);
 
   describe("events: append and load", () => {
@@ -175,12 +175,7 @@ export function eventTests(h: ConformanceHarness): void {
     it("loses and duplicates nothing, keeps each process's order, and every reader sees one total order", async () => {
       const { backend } = t;
       const runId = await submit(backend);
-      const pool = await ChildPool.start(t.instance.opener, "append", 4);
-      try {
-        await pool.round((i) => ({ workflowSlug: WF, runId, stepId: "s", count: 15, tag: `p${i}` }));
-      } finally {
-        await pool.close();
-      }
+      await withChildren(procs, t.instance.opener, 4, (group) => group.round((i) => ({ task: "append", workflowSlug: WF, runId, stepId: "s", count: 15, tag: `p${i}` })));
       const events = await backend.loadEvents(WF, runId, { category: "step" });
       const msgs = events.map((e) => (e.type === "LogEntry" ? e.message : ""));
       expect(msgs).toHaveLength(60);

@@ -3,14 +3,14 @@ import type { StepRef } from "@cairn/backend-interface";
 import { resolveCapabilities, type ConformanceHarness } from "./support/harness.js";
 import { useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
-import { ChildPool } from "./support/processes.js";
+import { withChildren, type ProcessPool } from "./support/processes.js";
 import { WF, claim, complete, countEvents, runWithSteps, sleep } from "./support/scenario.js";
 
 const THRESHOLD_MS = 60_000;
 const sortRefs = (refs: StepRef[]) => refs.map((r) => `${r.workflowSlug}/${r.runId}/${r.stepId}`).sort();
 
 /** reclaimStaleSteps: millisecond threshold, exactly-once reclamation, retry budget, terminal runs. */
-export function reclaimTests(h: ConformanceHarness): void {
+export function reclaimTests(h: ConformanceHarness, procs: ProcessPool): void {
   const caps = resolveCapabilities(h);
 
   describe("reclaim", () => {
@@ -119,14 +119,11 @@ export function reclaimTests(h: ConformanceHarness): void {
       const { backend } = t;
       const { steps } = await runWithSteps(backend, ["r1", "r2", "r3", "r4"]);
       for (const ref of steps) await claim(backend, ref, "w-dead");
-      const pool = await ChildPool.start(t.instance.opener, "reclaim", 4);
-      try {
+      await withChildren(procs, t.instance.opener, 4, async (group) => {
         await sleep(20);
-        const results = await pool.round<StepRef[]>((i) => ({ thresholdMs: 5, reclaimedBy: `reaper-proc-${i}` }));
+        const results = await group.round<StepRef[]>((i) => ({ task: "reclaim", thresholdMs: 5, reclaimedBy: `reaper-proc-${i}` }));
         expect(sortRefs(results.flat())).toEqual(sortRefs(steps));
-      } finally {
-        await pool.close();
-      }
+      });
       for (const ref of steps) {
         expect(await countEvents(backend, ref, "StepReclaimed")).toBe(1);
         expect(await backend.getStepState(WF, ref.runId, ref.stepId)).toMatchObject({ status: "scheduled", attemptNumber: 2, wasReclaimed: true });

@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { resolveCapabilities, type ConformanceHarness } from "./support/harness.js";
 import { useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
-import { ChildPool } from "./support/processes.js";
+import { withChildren, type ProcessPool } from "./support/processes.js";
 import { WF, countEvents } from "./support/scenario.js";
 
 /** submitRun: defaults, idempotency (in one process and across processes), atomic failure, and startRun. */
-export function submitTests(h: ConformanceHarness): void {
+export function submitTests(h: ConformanceHarness, procs: ProcessPool): void {
   const caps = resolveCapabilities(h);
 
   describe("submit", () => {
@@ -106,13 +106,8 @@ export function submitTests(h: ConformanceHarness): void {
 
     it("8 processes submitting one key: exactly one isNew, all get the same run id, one run stored", async () => {
       const { backend } = t;
-      const pool = await ChildPool.start(t.instance.opener, "submit", 8);
-      let results: Array<{ runId: string; isNew: boolean }>;
-      try {
-        results = await pool.round(() => ({ submission: { workflowSlug: WF, idempotencyKey: "shared-key", input: { same: true } } }));
-      } finally {
-        await pool.close();
-      }
+      const results = await withChildren(procs, t.instance.opener, 8, (group) =>
+        group.round<{ runId: string; isNew: boolean }>(() => ({ task: "submit", submission: { workflowSlug: WF, idempotencyKey: "shared-key", input: { same: true } } })));
       expect(results.filter((r) => r.isNew)).toHaveLength(1);
       expect(new Set(results.map((r) => r.runId)).size).toBe(1);
       const runs = await backend.listRuns({ workflowSlug: WF });

@@ -1,5 +1,6 @@
-import { describe } from "vitest";
-import type { ConformanceHarness, ConformanceInstance } from "./support/harness.js";
+import { afterAll, beforeAll, describe } from "vitest";
+import { resolveCapabilities, type ConformanceHarness, type ConformanceInstance } from "./support/harness.js";
+import { ProcessPool } from "./support/processes.js";
 import { eventTests } from "./events.js";
 import { identifierTests } from "./identifiers.js";
 import { claimTests } from "./claims.js";
@@ -25,12 +26,16 @@ import { analyticsTests } from "./analytics.js";
 export function defineConformanceSuite<I extends ConformanceInstance>(harness: ConformanceHarness<I>): void {
   const h = harness as unknown as ConformanceHarness;
   describe(`conformance: ${harness.name}`, () => {
-    eventTests(h);
+    // One set of child processes serves every multi-process test; spawning starts now, alongside the in-process tests.
+    const procs = new ProcessPool();
+    if (resolveCapabilities(h).multiProcess) beforeAll(() => procs.warm(8));
+    afterAll(() => procs.close());
+    eventTests(h, procs);
     identifierTests(h);
-    claimTests(h);
+    submitTests(h, procs);
+    claimTests(h, procs);
     fencingTests(h);
-    reclaimTests(h);
-    submitTests(h);
+    reclaimTests(h, procs);
     queryTests(h);
     projectionTests(h);
     cancelTests(h);

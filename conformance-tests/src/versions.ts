@@ -40,7 +40,7 @@ export function versionTests(h: ConformanceHarness): void {
       const v1 = await backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v1", contentHash: "hash-1", steps, metadata: { git: "abc" } });
       expect(v1).toMatchObject({ workflowSlug: WF, versionId: "v1", contentHash: "hash-1", createdAtUs: clock.nowUs(), metadata: { git: "abc" } });
       clock.advanceMs(5);
-      const again = await backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v1", contentHash: "hash-1", steps });
+      const again = await backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v1", contentHash: "hash-1", steps, metadata: { git: "abc" } });
       expect(again).toEqual(v1);
       await expectCode(backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v1", contentHash: "hash-2", steps }), "VERSION_CONFLICT");
       expect(await backend.listWorkflowVersions(WF)).toEqual([v1]);

@@ -1,29 +1,29 @@
-// A child process of the conformance suite: opens the driver's storage through its opener and runs commands read as
-// JSON lines from stdin, answering each with one JSON line on stdout. Started by support/processes.ts.
+// A child process of the conformance suite. Reads commands as JSON lines from stdin and answers each with one JSON
+// line on stdout: {op:"open", opener} opens the driver's storage through its opener (closing any previous backend),
+// {op:"run", task, ...} runs a task and answers with its result, {op:"start", task, ...} starts a task that loops until
+// the process is killed, {op:"close"} closes the backend, {op:"exit"} exits. Driven by support/processes.ts.
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { newEventId, type Backend, type StepRef } from "@cairn/backend-interface";
 
-interface Args {
-  opener: { module: string; config: unknown };
-  task: "claim" | "claim-loop" | "submit" | "reclaim" | "append";
-  index: number;
-}
+type Command = { op: "open"; opener: { module: string; config: unknown } } | { op: "run" | "start"; task: string; [k: string]: unknown } | { op: "close" | "exit" };
 
-const args = JSON.parse(process.argv[2] ?? "{}") as Args;
+let backend: Backend | null = null;
 const send = (msg: unknown): void => {
   process.stdout.write(`${JSON.stringify(msg)}\n`);
 };
+const open = (): Backend => {
+  if (!backend) throw new Error("no backend open");
+  return backend;
+};
+const meta = (b: Backend) => ({ dependencies: [], timestamp: b.clock.nowUs(), attemptNumber: 0 });
 
-const mod = (await import(pathToFileURL(args.opener.module).href)) as { openBackend: (config: unknown) => Promise<Backend> };
-const backend = await mod.openBackend(args.opener.config);
-const meta = () => ({ dependencies: [], timestamp: backend.clock.nowUs(), attemptNumber: 0 });
-
-/** Claims each target once; reports the ones won. */
+/** Claims every target at once; reports the ones won. */
 async function claim(cmd: { targets: StepRef[]; workerId: string }): Promise<Array<StepRef & { attemptNumber: number }>> {
+  const b = open();
   const won: Array<StepRef & { attemptNumber: number }> = [];
   await Promise.all(cmd.targets.map(async (t) => {
-    const r = await backend.claimScheduledStep(t.workflowSlug, t.runId, t.stepId, cmd.workerId, meta());
+    const r = await b.claimScheduledStep(t.workflowSlug, t.runId, t.stepId, cmd.workerId, meta(b));
     if (r) won.push({ ...t, attemptNumber: r.attemptNumber });
   }));
   return won;
@@ -31,23 +31,25 @@ async function claim(cmd: { targets: StepRef[]; workerId: string }): Promise<Arr
 
 /** Claims and immediately retries the targets forever (until SIGKILLed): every moment is some claim's middle. */
 async function claimLoop(cmd: { targets: StepRef[]; workerId: string }): Promise<never> {
+  const b = open();
   for (;;) {
     for (const t of cmd.targets) {
-      const r = await backend.claimScheduledStep(t.workflowSlug, t.runId, t.stepId, cmd.workerId, meta());
+      const r = await b.claimScheduledStep(t.workflowSlug, t.runId, t.stepId, cmd.workerId, meta(b));
       if (!r) continue;
-      const now = backend.clock.nowUs();
-      await backend.saveStepFailedAndScheduleRetry(t.workflowSlug, t.runId, t.stepId, { message: "loop" },
+      const now = b.clock.nowUs();
+      await b.saveStepFailedAndScheduleRetry(t.workflowSlug, t.runId, t.stepId, { message: "loop" },
         { duration: 0, attemptNumber: r.attemptNumber, nextRetryAt: now, failureReason: "execution-error" },
         { availableAt: now, nextAttemptNumber: r.attemptNumber + 1, retryDelayMs: 0, maxRetries: 1_000_000 }).catch(() => undefined);
     }
   }
 }
 
-/** Appends `count` LogEntry events, one at a time, tagged with this child's tag. */
+/** Appends `count` LogEntry events one at a time, tagged. */
 async function append(cmd: StepRef & { count: number; tag: string }): Promise<number> {
+  const b = open();
   for (let i = 0; i < cmd.count; i++) {
-    const ts = backend.clock.nowUs();
-    await backend.appendEvent(cmd.workflowSlug, cmd.runId, {
+    const ts = b.clock.nowUs();
+    await b.appendEvent(cmd.workflowSlug, cmd.runId, {
       eventId: newEventId(ts), timestampUs: ts, workflowSlug: cmd.workflowSlug, runId: cmd.runId, category: "step", stepId: cmd.stepId,
       type: "LogEntry", stream: "stdout", message: `${cmd.tag}:${i}`, attemptNumber: 1,
     });
@@ -55,30 +57,50 @@ async function append(cmd: StepRef & { count: number; tag: string }): Promise<nu
   return cmd.count;
 }
 
-async function run(cmd: Record<string, unknown>): Promise<unknown> {
-  switch (args.task) {
+async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unknown> {
+  switch (cmd.task) {
     case "claim": return claim(cmd as never);
     case "claim-loop": return claimLoop(cmd as never);
-    case "submit": return backend.submitRun(cmd.submission as never);
-    case "reclaim": return backend.reclaimStaleSteps(cmd.thresholdMs as number, cmd.reclaimedBy as string);
+    case "submit": return open().submitRun(cmd.submission as never);
+    case "reclaim": return open().reclaimStaleSteps(cmd.thresholdMs as number, cmd.reclaimedBy as string);
     case "append": return append(cmd as never);
+    default: throw new Error(`unknown task ${cmd.task}`);
   }
 }
 
+async function handle(cmd: Command): Promise<unknown> {
+  switch (cmd.op) {
+    case "open": {
+      if (backend) await backend.close();
+      backend = null;
+      const mod = (await import(pathToFileURL(cmd.opener.module).href)) as { openBackend: (config: unknown) => Promise<Backend> };
+      backend = await mod.openBackend(cmd.opener.config);
+      return "opened";
+    }
+    case "close":
+      if (backend) await backend.close();
+      backend = null;
+      return "closed";
+    case "run":
+      return runTask(cmd);
+    case "start":
+      void runTask(cmd).catch(() => undefined);
+      return "started";
+    default:
+      throw new Error(`unknown op ${(cmd as { op: string }).op}`);
+  }
+}
+
+// Load the interface package now, so that `open` later costs only the driver's own modules.
 send({ type: "ready" });
 for await (const line of createInterface({ input: process.stdin })) {
-  const cmd = JSON.parse(line) as Record<string, unknown>;
-  if (cmd.exit) break;
-  if (args.task === "claim-loop") {
-    send({ type: "result", result: "started" });
-    void run(cmd).catch((e: unknown) => send({ type: "error", message: String(e) }));
-    continue;
-  }
+  const cmd = JSON.parse(line) as Command;
+  if (cmd.op === "exit") break;
   try {
-    send({ type: "result", result: await run(cmd) });
+    send({ type: "result", result: await handle(cmd) });
   } catch (e) {
     send({ type: "error", message: e instanceof Error ? e.message : String(e), code: (e as { code?: string }).code });
   }
 }
-await backend.close();
+if (backend) await backend.close().catch(() => undefined);
 process.exit(0);
