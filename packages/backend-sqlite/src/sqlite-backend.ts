@@ -12,6 +12,7 @@ import { SqliteQueries } from "./sqlite-queries.js";
 import { SqliteProjector, type EventSource } from "./sqlite-projections.js";
 import { SqliteCatalog } from "./sqlite-catalog.js";
 import { SqliteAnalytics } from "./sqlite-analytics.js";
+import { SqliteWriteQueue } from "./sqlite-write-queue.js";
 
 /** Options of SqliteBackend. */
 export interface SqliteBackendOptions extends BackendOptions {
@@ -27,6 +28,7 @@ export interface SqliteBackendOptions extends BackendOptions {
 interface Connection {
   db: Database;
   tx: Transaction<(fn: () => unknown) => unknown>;
+  writes: SqliteWriteQueue;
   queries: SqliteQueries;
   projector: SqliteProjector;
   catalog: SqliteCatalog;
@@ -72,7 +74,7 @@ export class SqliteBackend extends Backend {
     const report = (e: CorruptRecordError) => this.reportCorrupt(e);
     const queries = new SqliteQueries(db, this.filename, report);
     this.conn = {
-      db, tx: db.transaction((fn: () => unknown) => fn()), queries, projector: new SqliteProjector(db, queries),
+      db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteProjector(db, queries),
       catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
     };
     this.schemaVersion = migration.schemaVersion;
@@ -80,10 +82,13 @@ export class SqliteBackend extends Backend {
 
   /** Closes the database; later calls fail with BackendClosedError. Idempotent. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     const conn = this.conn;
+    if (!conn) return;
+    await conn.writes.drain();
     this.conn = null;
-    conn?.db.close();
+    conn.db.close();
   }
 
   // ─── Primitives ───────────────────────────────────────────────────────────────────────────────
@@ -171,6 +176,9 @@ export class SqliteBackend extends Backend {
     if (!Number.isInteger(options.limit) || options.limit < 0) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
     if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
     if (options.limit === 0) return [];
+    const filter = { limit: 1, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) };
+    // An idle poll costs one indexed read, never the write lock.
+    if ((await this.read((c) => c.queries.ready({ ...filter, availableBefore: this.clock.nowUs() }))).length === 0) return [];
     return this.write((c) => {
       const nowUs = this.clock.nowUs();
       const out: Array<StepRef & { attemptNumber: number }> = [];
@@ -199,15 +207,15 @@ export class SqliteBackend extends Backend {
 
   // ─── Plumbing ─────────────────────────────────────────────────────────────────────────────────
   private connection(): Connection {
-    if (this.conn) return this.conn;
     if (this.closed) throw new BackendClosedError();
+    if (this.conn) return this.conn;
     throw new InvalidArgumentError(`SqliteBackend(${this.filename}) is not initialized; call initialize() first.`);
   }
 
-  /** Runs `fn` as one `BEGIN IMMEDIATE` transaction, retried while the database is busy. */
+  /** Runs `fn` inside a `BEGIN IMMEDIATE` transaction (shared with concurrent writes: group commit), retried while the database is busy. */
   private async write<T>(fn: (c: Connection) => T): Promise<T> {
     const c = this.connection();
-    return withBusyRetry(() => c.tx.immediate(() => fn(c)) as T, this.filename, this.busyRetry);
+    return c.writes.run(() => fn(c));
   }
 
   /** Runs `fn` as one read transaction (one consistent snapshot), retried while the database is busy. */
