@@ -86,6 +86,7 @@ export function computeWorkerStability(events: readonly Event[], options: Analyt
   const beats = ofType(selected, "StepHeartbeat");
   const reclaims = ofType(selected, "StepReclaimed");
   const failed = ofType(selected, "StepFailed");
+  const completed = ofType(selected, "StepCompleted");
   const reclaimedAt = new Map<string, number>();
   for (const r of reclaims) reclaimedAt.set(attemptKey(r), Math.min(reclaimedAt.get(attemptKey(r)) ?? Infinity, r.timestampUs));
   const isZombie = (h: EventOf<"StepHeartbeat">) => h.timestampUs > (reclaimedAt.get(attemptKey(h)) ?? Infinity);
@@ -99,7 +100,7 @@ export function computeWorkerStability(events: readonly Event[], options: Analyt
     return {
       workerId,
       stepsStarted,
-      stepsCompleted: mine(ofType(selected, "StepCompleted")).length,
+      stepsCompleted: mine(completed).length,
       stepsFailed: myFailures.length,
       crashFailures: myFailures.filter((e) => e.failureReason === "worker-crash").length,
       reclaimedFrom,
