@@ -12,6 +12,7 @@ import { PostgresNotifier } from "./postgres-notify.js";
 import { buildQueries, type Queries } from "./postgres-queries.js";
 import { DEFAULT_SCHEMA, channelName, quoteSchema } from "./postgres-schema-name.js";
 import { sameVersionContent } from "./postgres-versions.js";
+import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
 import { writeGuarded, writeSubmission, type WriteContext } from "./postgres-writes.js";
 import { translatePgError } from "./postgres-errors.js";
 
@@ -43,6 +44,7 @@ export class PostgresBackend extends Backend {
   private readonly conn: PostgresConnection;
   private readonly q: Queries;
   private readonly cq: ClaimQueries;
+  private readonly sq: StepWriteQueries;
   private readonly ctx: WriteContext;
   private readonly notifier: PostgresNotifier | null;
   private readonly pollIntervalMs: number;
@@ -60,6 +62,7 @@ export class PostgresBackend extends Backend {
     this.conn = new PostgresConnection(pool, location, !options.pool);
     this.q = buildQueries(quoted);
     this.cq = claimQueries(quoted);
+    this.sq = stepWriteQueries(quoted);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
     const listen = options.listen ?? true;
     this.notifier = listen ? new PostgresNotifier(listenerConfig(pool, options.applicationName), channelName(this.schema)) : null;
@@ -99,8 +102,9 @@ export class PostgresBackend extends Backend {
     };
   }
 
-  protected writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
-    return writeGuarded(this.ctx, target, guard, events);
+  /** One existing step row only: the optimistic two-round-trip path; anything else: the locking transaction. */
+  protected async writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
+    return (await writeStepOptimistic(this.ctx, this.sq, target, guard, events)) ?? writeGuarded(this.ctx, target, guard, events);
   }
 
   protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {

@@ -26,7 +26,7 @@ export function claimQueries(s: string) {
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[]) WITH ORDINALITY AS e(event_id, workflow_slug, run_id, step_id, type, ts, body, ord)
         ORDER BY e.ord RETURNING 1),
       su AS (
-        UPDATE ${s}.steps st SET status = 'running', attempt_number = u.attempt_number, last_seen_us = u.last_seen_us, state = u.state
+        UPDATE ${s}.steps st SET status = 'running', attempt_number = u.attempt_number, last_seen_us = u.last_seen_us, state = u.state, version = st.version + 1
         FROM unnest($2::text[], $3::text[], $4::text[], $8::integer[], $9::bigint[], $10::json[]) AS u(workflow_slug, run_id, step_id, attempt_number, last_seen_us, state)
         WHERE st.run_id = u.run_id AND st.workflow_slug = u.workflow_slug AND st.step_id = u.step_id RETURNING 1),
       wk AS (

@@ -32,10 +32,10 @@ export function buildQueries(s: string) {
           AS u(step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, state)
         ON CONFLICT (run_id, workflow_slug, step_id) DO UPDATE SET status = EXCLUDED.status, run_live = EXCLUDED.run_live,
           available_at_us = EXCLUDED.available_at_us, priority = EXCLUDED.priority, attempt_number = EXCLUDED.attempt_number,
-          last_seen_us = EXCLUDED.last_seen_us, state = EXCLUDED.state
+          last_seen_us = EXCLUDED.last_seen_us, state = EXCLUDED.state, version = ${s}.steps.version + 1
         RETURNING 1),
       lv AS (
-        UPDATE ${s}.steps SET run_live = $25 WHERE $25::boolean IS NOT NULL AND run_id = $1 AND workflow_slug = $2
+        UPDATE ${s}.steps SET run_live = $25, version = version + 1 WHERE $25::boolean IS NOT NULL AND run_id = $1 AND workflow_slug = $2
           AND run_live IS DISTINCT FROM $25 AND NOT (step_id = ANY($16::text[]))
         RETURNING 1),
       wk AS (
