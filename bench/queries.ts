@@ -1,0 +1,88 @@
+/**
+ * Workload 3: the queries a worker and a dashboard poll, on stores of N finished runs (plus 10 runs with a scheduled
+ * step and 5 with a freshly claimed running step): listScheduledSteps, reclaimStaleSteps (60 s threshold: finds
+ * nothing stale, measures the scan), listRuns({limit:20}), getQueueDepth(), getRun(id), getAnalyticsSummary() (24 h).
+ * Median latency (ms) over repetitions after one warm-up call, and memory seen while they ran.
+ */
+import type { Backend } from "@cairn/backend-interface";
+import type { DriverName } from "./drivers.js";
+import { addLiveWork, finishedDataset } from "./populate.js";
+import { emit, emitError, progress, type BenchContext } from "./report.js";
+import { max, median, MemSampler, min, nowMs } from "./stats.js";
+
+interface Query {
+  name: string;
+  fast: boolean;
+  run(b: Backend, i: number, ids: string[]): Promise<unknown>;
+}
+
+const QUERIES: Query[] = [
+  { name: "listScheduledSteps", fast: true, run: (b) => b.listScheduledSteps() },
+  { name: "reclaimStaleSteps", fast: true, run: (b) => b.reclaimStaleSteps(60_000, "bench-reaper") },
+  { name: "listRuns(20)", fast: true, run: (b) => b.listRuns({ limit: 20 }) },
+  { name: "getQueueDepth", fast: true, run: (b) => b.getQueueDepth() },
+  { name: "getRun", fast: true, run: (b, i, ids) => b.getRun(ids[(i * 7919) % ids.length]!) },
+  { name: "getAnalyticsSummary", fast: false, run: (b) => b.getAnalyticsSummary() },
+];
+
+/** Targets (ms) by driver and size; only where an issue sets one. */
+function target(driver: DriverName, size: number, query: string): number | undefined {
+  if (driver === "fs" && size === 10_000) return { listScheduledSteps: 20, reclaimStaleSteps: 20, "listRuns(20)": 50, getQueueDepth: 50 }[query];
+  if ((driver === "sqlite" || driver === "postgres") && size === 100_000) return { listScheduledSteps: 5, getQueueDepth: 5, "listRuns(20)": 5, getRun: 5, getAnalyticsSummary: 1000 }[query];
+  return undefined;
+}
+
+export function querySizes(driver: DriverName, quick: boolean): number[] {
+  if (quick) return [200, 1000];
+  return driver === "fs" || driver === "fs-none" ? [1000, 10_000] : [1000, 10_000, 100_000];
+}
+
+export async function benchQueries(ctx: BenchContext, sizesOverride?: number[]): Promise<void> {
+  // The filesystem store is the same whatever the durability; queries do not write (reclaim finds nothing), so fs only.
+  const drivers = [...new Set(ctx.drivers.map((d) => (d === "fs-none" ? "fs" : d)))] as DriverName[];
+  for (const driver of drivers) {
+    for (const size of sizesOverride ?? querySizes(driver, ctx.quick)) {
+      progress(`queries ${driver} ${size} finished runs: preparing`);
+      let ds;
+      try {
+        ds = await finishedDataset(driver, size);
+        emit(ctx, {
+          workload: "populate", driver, params: { finishedRuns: size, fromCache: ds.fromCache }, runs: 1, median: ds.fromCache ? ds.populateMs : (size * 1000) / ds.populateMs,
+          unit: ds.fromCache ? "ms (copy from cache)" : "runs/s", min: Number.NaN, max: Number.NaN, peakRssBytes: process.memoryUsage().rss, elapsedMs: ds.populateMs,
+        });
+        await addLiveWork(ds.instance.backend, 10, 5);
+        const b = ds.instance.backend;
+        progress(`queries ${driver} ${size} finished runs: measuring`);
+        for (const q of QUERIES) {
+          const params = { finishedRuns: size, liveScheduled: 10, liveRunning: 5 };
+          try {
+            await q.run(b, 0, ds.sampleRunIds); // warm-up
+            const values: number[] = [];
+            const sampler = new MemSampler();
+            const runs = ctx.runs(q.fast);
+            let resultSize = 0;
+            for (let i = 1; i <= runs; i++) {
+              const t0 = nowMs();
+              const out = await q.run(b, i, ds.sampleRunIds);
+              values.push(nowMs() - t0);
+              resultSize = Array.isArray(out) ? out.length : out === null ? 0 : 1;
+            }
+            const mem = sampler.stop();
+            const t = target(driver, size, q.name);
+            emit(ctx, {
+              workload: "query", driver, params: { query: q.name, ...params }, runs: values.length, median: median(values), unit: "ms", min: min(values), max: max(values),
+              peakRssBytes: mem.peakRssBytes, peakHeapBytes: mem.peakHeapBytes, heapGrowthBytes: mem.heapGrowthBytes, resultSize,
+              ...(t !== undefined ? { target: `< ${t} ms`, targetMet: median(values) < t } : {}),
+            });
+          } catch (err) {
+            emitError(ctx, "query", driver, { query: q.name, ...params }, err);
+          }
+        }
+      } catch (err) {
+        emitError(ctx, "query", driver, { finishedRuns: size }, err);
+      } finally {
+        await ds?.instance.destroy().catch(() => {});
+      }
+    }
+  }
+}
