@@ -91,8 +91,11 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.wake()) : () => {};
   const env = { backend, workerId, concurrency, events, runner, heartbeatMs, abortGraceMs: o.abortGraceMs ?? 2000, releaseSignal: release.signal, random: o.random ?? Math.random };
 
+  let maintaining = false;
   const maintenance = setInterval(() => {
-    void runMaintenance(backend, byslug, events, { workerId, staleMs }).then((n) => { if (n) wakeup.wake(); });
+    if (maintaining) return; // a slow sweep must not pile up behind itself
+    maintaining = true;
+    void runMaintenance(backend, byslug, events, { workerId, staleMs }).then((n) => { if (n) wakeup.wake(); }).finally(() => { maintaining = false; });
   }, maintenanceMs);
   maintenance.unref?.();
   const stop = (opts: { urgent?: boolean } = {}): Promise<void> => {
