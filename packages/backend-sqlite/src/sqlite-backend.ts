@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import type { Database, Transaction } from "better-sqlite3";
 import {
-  assertIds, assertWorkflowSlug, Backend, BackendClosedError, InvalidArgumentError,
+  assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError,
   type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf,
-  type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
+  type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
 import { isMemoryFilename, openConnection } from "./sqlite-connection.js";
@@ -13,6 +13,7 @@ import { SqliteProjector, type EventSource } from "./sqlite-projections.js";
 import { SqliteCatalog } from "./sqlite-catalog.js";
 import { SqliteAnalytics } from "./sqlite-analytics.js";
 import { SqliteWriteQueue } from "./sqlite-write-queue.js";
+import { SqliteAnalyticsLayer } from "./sqlite-analytics-layer.js";
 
 /** Options of SqliteBackend. */
 export interface SqliteBackendOptions extends BackendOptions {
@@ -40,7 +41,7 @@ interface Connection {
  * `BEGIN IMMEDIATE` transaction, WAL mode, safe for several OS processes sharing one database file.
  * `new SqliteBackend(":memory:")` gives a private in-memory database for unit tests.
  */
-export class SqliteBackend extends Backend {
+export class SqliteBackend extends SqliteAnalyticsLayer {
   override readonly capabilities: BackendCapabilities;
   /** The database file (or ":memory:"). */
   readonly filename: string;
@@ -153,7 +154,16 @@ export class SqliteBackend extends Backend {
   }
 
   protected loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
-    return this.read((c) => c.analytics.windowEvents(window));
+    const types = this.currentAnalyticsTypes();
+    return this.read((c) => c.analytics.windowEvents(window, types));
+  }
+
+  protected queryQueueDepth(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth> {
+    return this.read((c) => c.analytics.queueDepth(workflowSlug, nowUs));
+  }
+
+  protected queryQueueDepthByWorkflow(nowUs: number): Promise<QueueDepthByWorkflow> {
+    return this.read((c) => c.analytics.queueDepthByWorkflow(nowUs));
   }
 
   protected loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState> {

@@ -43,6 +43,7 @@ export async function openConnection(filename: string, options: ConnectionOption
     // last few commits (never corrupt the file). See README.md.
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = OFF");
+    db.pragma("temp_store = MEMORY");
     const migration = await withBusyRetry(() => migrate(db, filename), filename, options.busyRetry);
     return { db, migration };
   } catch (err) {
