@@ -17,6 +17,7 @@ import { outputTests } from "./outputs.js";
 import { stepTests } from "./steps.js";
 import { corruptionTests } from "./corruption.js";
 import { analyticsTests } from "./analytics.js";
+import { analyticsFixtureTests } from "./analytics-fixture.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -46,5 +47,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     stepTests(h);
     corruptionTests(h);
     analyticsTests(h);
+    analyticsFixtureTests(h);
   });
 }

@@ -102,5 +102,5 @@ for await (const line of createInterface({ input: process.stdin })) {
     send({ type: "error", message: e instanceof Error ? e.message : String(e), code: (e as { code?: string }).code });
   }
 }
-if (backend) await backend.close().catch(() => undefined);
+await (backend as Backend | null)?.close().catch(() => undefined);
 process.exit(0);
