@@ -1,6 +1,6 @@
 import { PostgresBackend } from "../src/index.js";
 import pg from "pg";
-const url = "postgres://root@127.0.0.1:5432/test";
+const url = process.env.BENCH_URL ?? "postgres://root@127.0.0.1:5432/test";
 const schema = "bench_" + process.pid;
 const N = Number(process.argv[2] ?? 3000);
 const mode = process.argv[3] ?? "unbatched";

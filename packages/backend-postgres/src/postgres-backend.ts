@@ -12,6 +12,7 @@ import { PostgresNotifier } from "./postgres-notify.js";
 import { buildQueries, type Queries } from "./postgres-queries.js";
 import { DEFAULT_SCHEMA, channelName, quoteSchema } from "./postgres-schema-name.js";
 import { sameVersionContent } from "./postgres-versions.js";
+import { claimNextSql, claimRefsSql, claimSqlQueries, startedExtras, type ClaimSqlQueries } from "./postgres-claim-sql.js";
 import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
 import { writeGuarded, writeSubmission, type WriteContext } from "./postgres-writes.js";
 import { translatePgError } from "./postgres-errors.js";
@@ -45,6 +46,7 @@ export class PostgresBackend extends Backend {
   private readonly q: Queries;
   private readonly cq: ClaimQueries;
   private readonly sq: StepWriteQueries;
+  private readonly csq: ClaimSqlQueries;
   private readonly ctx: WriteContext;
   private readonly notifier: PostgresNotifier | null;
   private readonly pollIntervalMs: number;
@@ -63,6 +65,7 @@ export class PostgresBackend extends Backend {
     this.q = buildQueries(quoted);
     this.cq = claimQueries(quoted);
     this.sq = stepWriteQueries(quoted);
+    this.csq = claimSqlQueries(quoted);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
     const listen = options.listen ?? true;
     this.notifier = listen ? new PostgresNotifier(listenerConfig(pool, options.applicationName), channelName(this.schema)) : null;
@@ -111,17 +114,34 @@ export class PostgresBackend extends Backend {
     return writeSubmission(this.ctx, submitted, extra);
   }
 
-  /** One transaction: lock the step with SKIP LOCKED, check it is claimable, append StepStarted and update the row. */
+  /** One statement: lock the step with SKIP LOCKED, check it is claimable, append StepStarted and update the row. */
   override async claimScheduledStep(workflowSlug: string, runId: string, stepId: string, workerId: string, metadata: StepStartMetadata): Promise<{ attemptNumber: number } | null> {
     assertIds({ workflowSlug, runId, stepId });
-    return claimOne(this.ctx, this.cq, { workflowSlug, runId, stepId }, workerId, this.clock.nowUs(), this.startedMaker(workerId, () => metadata.dependencies, metadata));
+    const nowUs = this.clock.nowUs();
+    const ref = { workflowSlug, runId, stepId };
+    const extras = startedExtras(workerId, [metadata.dependencies], metadata);
+    const fast = extras === null ? null : await claimRefsSql(this.ctx, this.csq, this.clock, nowUs, workerId, [{ ...ref, deps: metadata.dependencies }], extras, 1);
+    if (fast !== null) return fast[0] ? { attemptNumber: fast[0].attemptNumber } : null;
+    return claimOne(this.ctx, this.cq, ref, workerId, nowUs, this.startedMaker(workerId, () => metadata.dependencies, metadata));
   }
 
-  /** Claims up to `limit` ready steps in one transaction (FOR UPDATE SKIP LOCKED, one multi-row write). */
+  /** Claims up to `limit` ready steps in one statement (with a dependencies callback: one peek, then one statement). */
   override async claimScheduledSteps(workerId: string, options: { limit: number; workflowSlug?: string; dependencies?: (ref: StepRef) => string[] }): Promise<Array<StepRef & { attemptNumber: number }>> {
     if (!Number.isInteger(options.limit) || options.limit < 0) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
     if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
-    return claimMany(this.ctx, this.cq, workerId, this.clock.nowUs(), options.limit, options.workflowSlug, this.startedMaker(workerId, (ref) => options.dependencies?.(ref) ?? [], {}));
+    if (options.limit === 0) return [];
+    const nowUs = this.clock.nowUs();
+    const deps = options.dependencies;
+    let fast: Array<StepRef & { attemptNumber: number }> | null = null;
+    if (deps === undefined) {
+      if (startedExtras(workerId, [], {}) !== null) fast = await claimNextSql(this.ctx, this.csq, this.clock, nowUs, workerId, options.limit, options.workflowSlug);
+    } else {
+      const peek = await this.queryScheduledSteps({ availableBefore: nowUs, limit: options.limit * 2, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) });
+      const refs = peek.map((r) => ({ ...r, deps: deps(r) }));
+      if (startedExtras(workerId, refs.map((r) => r.deps), {}) !== null) fast = await claimRefsSql(this.ctx, this.csq, this.clock, nowUs, workerId, refs, "{}", options.limit);
+    }
+    if (fast !== null) return fast;
+    return claimMany(this.ctx, this.cq, workerId, nowUs, options.limit, options.workflowSlug, this.startedMaker(workerId, (ref) => deps?.(ref) ?? [], {}));
   }
 
   private startedMaker(workerId: string, deps: (ref: StepRef) => string[], m: { slotIndex?: number; workerConcurrency?: number }): MakeStarted {

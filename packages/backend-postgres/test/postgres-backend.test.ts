@@ -1,5 +1,6 @@
 import { expect, it } from "vitest";
-import { ConfigError } from "@cairn/backend-interface";
+import { ConfigError, reduceStepState } from "@cairn/backend-interface";
+import type { EventOf } from "@cairn/backend-interface";
 import { PostgresBackend } from "../src/index.js";
 import { describePostgres } from "../../../test-support/postgres.js";
 import { expectProjectionsMatchEvents, freshBackend, sameSchema, withClient } from "./helpers.js";
@@ -30,6 +31,32 @@ describePostgres("PostgresBackend", () => {
     await backend.saveWorkflowComplete("wf", "r3", { done: true }, { workflowAttemptNumber: 1, timestamp: 0, duration: 10, totalSteps: 2 });
     await expectProjectionsMatchEvents(backend, "wf", runIds);
     expect((await backend.listScheduledSteps()).every((s) => s.runId !== z!.runId && s.runId !== "r3")).toBe(true);
+  });
+
+  it("computes the claimed step state in SQL exactly as reduceStepState does (and falls back for states jsonb cannot hold)", async () => {
+    const { backend, clock } = await freshBackend({ manualClock: true });
+    const c = clock!;
+    await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
+    for (const [stepId, message] of [["s", "first failure"], ["nul", "bad \u0000 byte"]] as const) {
+      await backend.scheduleStep("wf", "r1", stepId, { availableAt: c.nowUs(), reason: "initial", attemptNumber: 1, priority: 3 });
+      c.advanceMs(1);
+      expect(await backend.claimScheduledStep("wf", "r1", stepId, "w1", { ...meta(), slotIndex: 2, workerConcurrency: 4 })).toEqual({ attemptNumber: 1 });
+      c.advanceMs(1);
+      await backend.saveStepHeartbeat("wf", "r1", stepId, "w1", 1);
+      await backend.saveStepFailedAndScheduleRetry("wf", "r1", stepId, { message }, { duration: 3, attemptNumber: 1, nextRetryAt: c.nowUs(), failureReason: "execution-error" }, { availableAt: c.nowUs(), nextAttemptNumber: 2, retryDelayMs: 0, maxRetries: 3 });
+      const before = await backend.getStepState("wf", "r1", stepId);
+      expect(before?.nextRetryAtUs).toBeDefined();
+      c.advanceMs(1);
+      const claimed = stepId === "s"
+        ? await backend.claimScheduledSteps("w2", { limit: 1, dependencies: () => ["a", "b"] })
+        : await backend.claimScheduledSteps("w2", { limit: 1 });
+      expect(claimed).toEqual([{ workflowSlug: "wf", runId: "r1", stepId, attemptNumber: 2 }]);
+      const started = (await backend.loadEvents("wf", "r1", { category: "step", stepId })).at(-1) as EventOf<"StepStarted">;
+      expect(started).toMatchObject({ type: "StepStarted", workerId: "w2", attemptNumber: 2, dependencies: stepId === "s" ? ["a", "b"] : [] });
+      expect(await backend.getStepState("wf", "r1", stepId)).toEqual(reduceStepState(before, started));
+    }
+    const first = (await backend.loadEvents("wf", "r1", { category: "step", stepId: "s" })).find((e) => e.type === "StepStarted");
+    expect(first).toMatchObject({ slotIndex: 2, workerConcurrency: 4 });
   });
 
   it("refuses a guarded write without writing anything, and routes fencing through the guard", async () => {

@@ -1,0 +1,103 @@
+import { newEventId } from "@cairn/backend-interface";
+import type { Clock, StepRef } from "@cairn/backend-interface";
+import { pgCode } from "./postgres-errors.js";
+import type { WriteContext } from "./postgres-writes.js";
+
+/**
+ * The one-statement claims: lock with FOR UPDATE SKIP LOCKED, compute the StepStarted event and the new step state in
+ * SQL, write both, in a single autocommitted statement (one round trip). The SQL state is reduceStepState's
+ * StepStarted case spelled in jsonb: status running, claimedBy, startTimeUs, dependencies, lastHeartbeatUs and
+ * nextRetryAtUs removed, updatedAtUs = greatest(updatedAtUs, ts), a stateChanges entry "attempt n on worker"
+ * (the tests check it against the reducer).
+ */
+export function claimSqlQueries(s: string) {
+  const tail = (source: string) => `WITH ${source},
+    ns AS (
+      SELECT c.ord, c.run_id, c.workflow_slug, c.step_id, c.attempt_number, c.event_id, c.ts, c.deps,
+        ((c.state::jsonb - 'lastHeartbeatUs' - 'nextRetryAtUs') || jsonb_build_object(
+          'status', 'running', 'claimedBy', $1::text, 'startTimeUs', c.ts, 'dependencies', c.deps,
+          'updatedAtUs', greatest((c.state::jsonb ->> 'updatedAtUs')::bigint, c.ts),
+          'stateChanges', (c.state::jsonb -> 'stateChanges') || jsonb_build_array(jsonb_build_object(
+            'status', 'running', 'timestampUs', c.ts, 'message', 'attempt ' || c.attempt_number || ' on ' || $1::text)))) AS new_state
+      FROM c),
+    up AS (
+      UPDATE ${s}.steps st SET status = 'running', last_seen_us = ns.ts, state = ns.new_state::json, version = st.version + 1
+      FROM ns WHERE st.run_id = ns.run_id AND st.workflow_slug = ns.workflow_slug AND st.step_id = ns.step_id RETURNING 1),
+    ev AS (
+      INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body)
+      SELECT ns.event_id, ns.workflow_slug, ns.run_id, ns.step_id, 'StepStarted', ns.ts,
+        (jsonb_build_object('eventId', ns.event_id, 'timestampUs', ns.ts, 'workflowSlug', ns.workflow_slug, 'runId', ns.run_id, 'category', 'step',
+          'type', 'StepStarted', 'stepId', ns.step_id, 'workerId', $1::text, 'dependencies', ns.deps, 'attemptNumber', ns.attempt_number) || $2::jsonb)::json
+      FROM ns ORDER BY ns.ord RETURNING 1),
+    wk AS (
+      INSERT INTO ${s}.workers AS w (worker_id, first_seen_us, last_seen_us)
+      SELECT $1, max(ns.ts), max(ns.ts) FROM ns HAVING count(*) > 0
+      ON CONFLICT (worker_id) DO UPDATE SET last_seen_us = EXCLUDED.last_seen_us WHERE w.last_seen_us < EXCLUDED.last_seen_us RETURNING 1)
+    SELECT workflow_slug, run_id, step_id, attempt_number FROM ns ORDER BY ord`;
+  const claimable = `s.status = 'scheduled' AND s.run_live AND s.available_at_us <= $3`;
+  return {
+    /** Named refs ($4..$9: slugs, runs, steps, dependency lists, event ids, timestamps), in the given order, at most $10. */
+    refs: tail(`t AS (
+        SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::bigint[]) WITH ORDINALITY AS t(workflow_slug, run_id, step_id, deps, event_id, ts, ord)),
+      c AS (
+        SELECT t.ord, s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, t.deps, t.event_id, t.ts
+        FROM ${s}.steps s JOIN t ON s.run_id = t.run_id AND s.workflow_slug = t.workflow_slug AND s.step_id = t.step_id
+        WHERE ${claimable} ORDER BY t.ord LIMIT $10 FOR UPDATE OF s SKIP LOCKED)`),
+    /** The first $5 ready steps in listing order (of workflow $4 when not null), with no dependencies; ids $6, timestamps $7. */
+    next: tail(`l AS (
+        SELECT s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, s.priority, s.available_at_us FROM ${s}.steps s
+        WHERE ${claimable} AND ($4::text IS NULL OR s.workflow_slug = $4)
+        ORDER BY s.priority DESC, s.available_at_us, s.run_id, s.step_id LIMIT $5 FOR UPDATE SKIP LOCKED),
+      c AS (
+        SELECT o.ord, o.run_id, o.workflow_slug, o.step_id, o.attempt_number, o.state, '[]'::jsonb AS deps, ($6::text[])[o.ord] AS event_id, ($7::bigint[])[o.ord] AS ts
+        FROM (SELECT l.*, row_number() OVER (ORDER BY l.priority DESC, l.available_at_us, l.run_id, l.step_id) AS ord FROM l) o)`),
+  };
+}
+
+/** The one-statement claim queries of one schema. */
+export type ClaimSqlQueries = ReturnType<typeof claimSqlQueries>;
+
+type Claimed = StepRef & { attemptNumber: number };
+type Row = { workflow_slug: string; run_id: string; step_id: string; attempt_number: number };
+
+/** Extra StepStarted fields, validated the way the event schema would (null when invalid: take the validating path). */
+export function startedExtras(workerId: unknown, deps: unknown[], m: { slotIndex?: number; workerConcurrency?: number }): string | null {
+  if (typeof workerId !== "string" || workerId.length === 0) return null;
+  if (!deps.every((d) => Array.isArray(d) && d.every((x) => typeof x === "string"))) return null;
+  if (m.slotIndex !== undefined && !(Number.isInteger(m.slotIndex) && m.slotIndex >= 0)) return null;
+  if (m.workerConcurrency !== undefined && !(Number.isInteger(m.workerConcurrency) && m.workerConcurrency > 0)) return null;
+  return JSON.stringify({ ...(m.slotIndex === undefined ? {} : { slotIndex: m.slotIndex }), ...(m.workerConcurrency === undefined ? {} : { workerConcurrency: m.workerConcurrency }) });
+}
+
+function stamps(clock: Clock, n: number): { ids: string[]; ts: number[] } {
+  const ts = Array.from({ length: n }, () => clock.nowUs());
+  return { ids: ts.map((t) => newEventId(t)), ts };
+}
+
+const toClaimed = (r: Row): Claimed => ({ workflowSlug: r.workflow_slug, runId: r.run_id, stepId: r.step_id, attemptNumber: r.attempt_number });
+
+/** Claims up to `limit` of the given refs (in order; those still claimable and not locked by someone else) in one statement. Null: use the reducer path. */
+export async function claimRefsSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, refs: Array<StepRef & { deps: string[] }>, extras: string, limit: number): Promise<Claimed[] | null> {
+  if (refs.length === 0) return [];
+  const { ids, ts } = stamps(clock, refs.length);
+  return run(ctx, {
+    name: `${ctx.schema}:claimRefs`, text: q.refs,
+    values: [workerId, extras, nowUs, refs.map((r) => r.workflowSlug), refs.map((r) => r.runId), refs.map((r) => r.stepId), refs.map((r) => JSON.stringify(r.deps)), ids, ts, limit],
+  });
+}
+
+/** Claims the next `limit` ready steps (no dependencies recorded) in one statement. Null: use the reducer path. */
+export async function claimNextSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, limit: number, workflowSlug: string | undefined): Promise<Claimed[] | null> {
+  const { ids, ts } = stamps(clock, limit);
+  return run(ctx, { name: `${ctx.schema}:claimNext`, text: q.next, values: [workerId, "{}", nowUs, workflowSlug ?? null, limit, ids, ts] });
+}
+
+async function run(ctx: WriteContext, stmt: { name: string; text: string; values: unknown[] }): Promise<Claimed[] | null> {
+  try {
+    return (await ctx.conn.query<Row>(stmt)).rows.map(toClaimed);
+  } catch (err) {
+    // jsonb cannot hold \u0000 inside strings; such a (rare) state is claimed through the json-preserving reducer path.
+    if (pgCode(err) === "22P05" || pgCode((err as { cause?: unknown }).cause) === "22P05") return null;
+    throw err;
+  }
+}
