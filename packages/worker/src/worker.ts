@@ -22,7 +22,7 @@ export interface WorkerOptions {
   /** Steps run at once (default 4). */
   concurrency?: number;
   workerId?: string;
-  /** Poll interval when nothing wakes the worker (default 500; 2000 when the backend sends notifications). */
+  /** Poll interval when nothing wakes the worker (default 500; 1000 when the backend sends notifications). */
   pollMs?: number;
   /** Heartbeat interval of a running step (default 5000). A cancel reaches a running step within one interval. */
   heartbeatMs?: number;
@@ -78,7 +78,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const concurrency = Math.max(1, o.concurrency ?? 4);
   const staleMs = o.staleMs ?? 30_000;
   const heartbeatMs = o.heartbeatMs ?? 5000;
-  const pollMs = o.pollMs ?? (backend.capabilities.notifications ? 2000 : 500);
+  const pollMs = o.pollMs ?? (backend.capabilities.notifications ? 1000 : 500);
   const maintenanceMs = o.maintenanceMs ?? Math.min(5000, Math.max(100, Math.floor(staleMs / 2)));
   const runner: StepRunner = o.isolation === "process" ? (await import("./run-in-child.js")).runInChild({ abortGraceMs: o.abortGraceMs ?? 2000 }) : runInProcess;
 

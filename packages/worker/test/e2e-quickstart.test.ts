@@ -20,6 +20,9 @@ describe("e2e: quick start on the embedded default, and backend configuration", 
     const runs = await cairn(["runs"], { cwd, env });
     expect(runs.code, runs.stderr).toBe(0);
     expect(runs.stdout).toMatch(/hello\s+completed/);
+    const success = await cairn(["analytics", "success", "--json"], { cwd, env });
+    expect(success.code, success.stderr).toBe(0);
+    expect(JSON.parse(success.stdout).runs.completed).toBe(1);
     const migrate = await cairn(["migrate", "--json"], { cwd, env });
     expect(JSON.parse(migrate.stdout).driver).toBe("SqliteBackend");
   }, 60_000);

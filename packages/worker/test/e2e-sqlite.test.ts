@@ -1,4 +1,4 @@
 import { defineE2eSuite } from "./support/e2e-suite.js";
 import { DRIVERS } from "./support/drivers.js";
 
-defineE2eSuite(DRIVERS.sqlite);
+defineE2eSuite(DRIVERS.sqlite, { isolation: true });

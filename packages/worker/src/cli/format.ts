@@ -49,7 +49,7 @@ export function renderObject(value: unknown, indent = ""): string {
     if (value.length === 0) return `${indent}(none)`;
     if (value.every((v) => v && typeof v === "object" && !Array.isArray(v))) {
       const keys = [...new Set(value.flatMap((v) => Object.keys(v as object)))].filter((k) => value.some((v) => isScalar((v as Record<string, unknown>)[k])));
-      const body = table(keys, value.map((v) => keys.map((k) => scalar(k, (v as Record<string, unknown>)[k]))));
+      const body = table(keys, value.map((v) => keys.map((k) => scalar(k, (v as Record<string, unknown>)[k], true))));
       return body.split("\n").map((l) => indent + l).join("\n");
     }
     return `${indent}${value.map((v) => scalar("", v)).join(", ")}`;
@@ -66,11 +66,12 @@ function isScalar(v: unknown): boolean {
   return v === null || v === undefined || typeof v !== "object";
 }
 
-function scalar(key: string, v: unknown): string {
+function scalar(key: string, v: unknown, inTable = false): string {
   if (v === undefined || v === null) return "";
-  if (typeof v === "number" && /Us$/.test(key) && !/At|Time|start|end/i.test(key)) return duration(v);
-  if (typeof v === "number" && /(At|Time)Us$/.test(key)) return time(v);
+  // µs since the epoch (any field past 2001 in µs) is a timestamp; other `…Us` numbers are durations.
+  if (typeof v === "number" && v > 1e15) return time(v);
+  if (typeof v === "number" && /Us$/.test(key)) return duration(v);
   if (typeof v === "number" && !Number.isInteger(v)) return v.toFixed(2);
-  if (typeof v === "object") return JSON.stringify(v);
-  return String(v);
+  if (typeof v === "object") return inTable ? clip(JSON.stringify(v), 40) : JSON.stringify(v);
+  return inTable ? clip(String(v), /stack/i.test(key) ? 40 : 70) : String(v);
 }
