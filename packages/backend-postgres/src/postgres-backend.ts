@@ -1,10 +1,10 @@
 import pg from "pg";
-import { Backend, InvalidArgumentError, assertIds, assertWorkflowSlug } from "@cairn/backend-interface";
+import { Backend, CorruptRecordError, InvalidArgumentError, assertIds, assertWorkflowSlug } from "@cairn/backend-interface";
 import type {
   AnalyticsWindow, BackendCapabilities, BackendOptions, Event, EventFilter, EventOf, GuardVerdict, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepStartMetadata, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
 } from "@cairn/backend-interface";
-import { loadAnalyticsEvents, loadLiveState } from "./postgres-analytics.js";
+import { intactEvents, loadAnalyticsEvents, loadLiveState, type EventRow } from "./postgres-analytics.js";
 import { claimMany, claimOne, claimQueries, type ClaimQueries, type MakeStarted } from "./postgres-claims.js";
 import { PostgresConnection } from "./postgres-connection.js";
 import { migrate } from "./postgres-migrations.js";
@@ -29,6 +29,8 @@ export interface PostgresBackendOptions extends BackendOptions {
   listen?: boolean;
   /** Interval of the polling wake-up when `listen` is false; default 1000 ms. */
   pollIntervalMs?: number;
+  /** Called with each damaged record found (and skipped) while reading; default: ignore. */
+  onCorruptRecord?: (error: CorruptRecordError) => void;
   /** application_name of the connections (the listener appends `-listen`); default `cairn`. */
   applicationName?: string;
 }
@@ -51,6 +53,7 @@ export class PostgresBackend extends Backend {
   private readonly notifier: PostgresNotifier | null;
   private readonly pollIntervalMs: number;
   private readonly pollers = new Set<NodeJS.Timeout>();
+  private readonly reportCorrupt: (row: EventRow) => void;
 
   constructor(options: PostgresBackendOptions) {
     super(options);
@@ -71,6 +74,8 @@ export class PostgresBackend extends Backend {
     this.notifier = listen ? new PostgresNotifier(listenerConfig(pool, options.applicationName), channelName(this.schema)) : null;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.capabilities = { notifications: listen, multiProcess: true, batchClaim: true };
+    const onCorrupt = options.onCorruptRecord;
+    this.reportCorrupt = (row) => onCorrupt?.(new CorruptRecordError(`${location} table events seq ${row.seq}`, "the stored body does not match its row (event id, type or run)", {}));
   }
 
   /** Creates or migrates the schema (once, under an advisory lock, however many workers start together). */
@@ -152,8 +157,8 @@ export class PostgresBackend extends Backend {
   }
 
   protected async readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {
-    const r = await this.conn.query<{ body: Event }>({ name: `${this.schema}:readEvents`, text: this.q.readEvents, values: [runId, workflowSlug, filter.category ?? null, filter.stepId ?? null] });
-    return r.rows.map((x) => x.body);
+    const r = await this.conn.query<EventRow>({ name: `${this.schema}:readEvents`, text: this.q.readEvents, values: [runId, workflowSlug, filter.category ?? null, filter.stepId ?? null] });
+    return intactEvents(r.rows, this.reportCorrupt);
   }
 
   protected override async readSteps(workflowSlug: string, runId: string): Promise<StepState[]> {
@@ -218,7 +223,7 @@ export class PostgresBackend extends Backend {
   }
 
   protected loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
-    return loadAnalyticsEvents(this.conn, this.q, window);
+    return loadAnalyticsEvents(this.conn, this.q, window, this.reportCorrupt);
   }
 
   protected loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState> {

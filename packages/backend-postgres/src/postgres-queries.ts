@@ -52,7 +52,8 @@ export function buildQueries(s: string) {
       ORDER BY (workflow_slug = $1 AND idempotency_key IS NOT DISTINCT FROM $2) DESC LIMIT 1`,
     readRun: `SELECT state FROM ${s}.runs WHERE run_id = $1`,
     readSteps: `SELECT state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 ORDER BY first_seq`,
-    readEvents: `SELECT body FROM ${s}.events WHERE run_id = $1 AND workflow_slug = $2
+    readEvents: `SELECT seq, body, (body->>'eventId' IS NOT DISTINCT FROM event_id AND body->>'type' IS NOT DISTINCT FROM type AND body->>'runId' IS NOT DISTINCT FROM run_id) AS intact
+      FROM ${s}.events WHERE run_id = $1 AND workflow_slug = $2
       AND ($3::text IS NULL OR ($3 = 'step') = (step_id IS NOT NULL)) AND ($4::text IS NULL OR step_id = $4) ORDER BY seq`,
     scheduled: `SELECT workflow_slug, run_id, step_id FROM ${s}.steps
       WHERE status = 'scheduled' AND run_live AND available_at_us <= $1 AND ($2::text IS NULL OR workflow_slug = $2)
@@ -65,7 +66,8 @@ export function buildQueries(s: string) {
     readWorkflows: `SELECT registration FROM ${s}.workflows ORDER BY slug`,
     insertVersion: `INSERT INTO ${s}.versions (workflow_slug, version_id, created_at_us, version) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING version_id`,
     readVersions: `SELECT version FROM ${s}.versions WHERE workflow_slug = $1 AND ($2::text IS NULL OR version_id = $2) ORDER BY created_at_us DESC, version_id DESC`,
-    analyticsEvents: `SELECT body FROM ${s}.events WHERE timestamp_us BETWEEN $1 AND $2 AND ($3::text IS NULL OR workflow_slug = $3)
+    analyticsEvents: `SELECT seq, body, (body->>'eventId' IS NOT DISTINCT FROM event_id AND body->>'type' IS NOT DISTINCT FROM type AND body->>'runId' IS NOT DISTINCT FROM run_id) AS intact
+      FROM ${s}.events WHERE timestamp_us BETWEEN $1 AND $2 AND ($3::text IS NULL OR workflow_slug = $3)
       AND ($4::text[] IS NULL OR run_id = ANY($4)) ORDER BY seq`,
     /** Live runs and their steps in one statement (one snapshot). */
     liveState: `SELECT 'run' AS kind, state FROM ${s}.runs WHERE live AND ($1::text IS NULL OR workflow_slug = $1)
