@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { StepRef } from "@cairn/backend-interface";
 import { resolveCapabilities, type ConformanceHarness } from "./support/harness.js";
 import { useInstance } from "./support/lifecycle.js";
+import { expectCode } from "./support/expect-error.js";
 import { withChildren, type ProcessPool } from "./support/processes.js";
 import { WF, claim, complete, countEvents, failAndRetry, failTerminally, runWithSteps, schedule, sleep, submit, tryClaim } from "./support/scenario.js";
 
@@ -77,6 +78,39 @@ export function claimTests(h: ConformanceHarness, procs: ProcessPool): void {
     });
   });
 
+  describe("claims: saveStepStart and batch claims", () => {
+    const t = useInstance(h, { manualClock: true });
+
+    it("saveStepStart goes through the claim guard: it starts a claimable step and throws STEP_NOT_CLAIMABLE otherwise", async () => {
+      const { backend, clock } = t;
+      const { runId, steps: [ref] } = await runWithSteps(backend, ["s"]);
+      await schedule(backend, WF, runId, ["later"], { availableAt: clock.nowUs() + 1_000 });
+      const m = { dependencies: ["x"], timestamp: clock.nowUs(), attemptNumber: 1 };
+      await backend.saveStepStart(WF, runId, "s", "w1", m);
+      expect(await backend.getStepState(WF, runId, "s")).toMatchObject({ status: "running", claimedBy: "w1", dependencies: ["x"] });
+      await expectCode(backend.saveStepStart(WF, runId, "s", "w2", m), "STEP_NOT_CLAIMABLE", "already running");
+      await expectCode(backend.saveStepStart(WF, runId, "later", "w2", m), "STEP_NOT_CLAIMABLE", "not yet available");
+      await expectCode(backend.saveStepStart(WF, runId, "ghost", "w2", m), "STEP_NOT_CLAIMABLE", "unknown step");
+      expect(await countEvents(backend, ref!, "StepStarted")).toBe(1);
+    });
+
+    it("claimScheduledSteps: concurrent batch claimers never share a step, highest priority first, limit honoured", async () => {
+      const { backend } = t;
+      const low = await runWithSteps(backend, ["l1", "l2", "l3", "l4"], { priority: 0 });
+      const high = await runWithSteps(backend, ["h1", "h2"], { priority: 9 });
+      const first = await backend.claimScheduledSteps("w-first", { limit: 2 });
+      expect(first.map((r) => r.stepId).sort()).toEqual(["h1", "h2"]);
+      for (const r of first) expect(r).toMatchObject({ workflowSlug: WF, runId: high.runId, attemptNumber: 1 });
+      const results = await Promise.all(Array.from({ length: 6 }, (_, i) => backend.claimScheduledSteps(`w${i}`, { limit: 2 })));
+      for (const r of results) expect(r.length).toBeLessThanOrEqual(2);
+      const claimed = results.flat().map((r) => r.stepId);
+      expect(new Set(claimed).size).toBe(claimed.length);
+      for (const ref of low.steps) expect(await countEvents(backend, ref, "StepStarted")).toBe(claimed.includes(ref.stepId) ? 1 : 0);
+      expect(claimed.length).toBeGreaterThan(0);
+      expect(await backend.claimScheduledSteps("w-last", { limit: 10, workflowSlug: "wf-none" })).toEqual([]);
+    });
+  });
+
   describe.skipIf(!caps.multiProcess)("claims: real processes", () => {
     const t = useInstance(h);
 
@@ -100,6 +134,17 @@ export function claimTests(h: ConformanceHarness, procs: ProcessPool): void {
           if (attempt < 3) for (const ref of targets) await failAndRetry(backend, ref, attempt);
         }
       });
+    }, 120_000);
+
+    it("8 processes batch-claiming at once never claim one step twice", async () => {
+      const { backend } = t;
+      const { steps } = await runWithSteps(backend, Array.from({ length: 12 }, (_, i) => `b${i}`));
+      const won = await withChildren(procs, t.instance.opener, 8, (group) => group.round<Won[]>((i) => ({ task: "claim-batch", workerId: `batch-${i}`, limit: 3 })));
+      const claimed = won.flat().map(key);
+      expect(new Set(claimed).size, "no step claimed twice").toBe(claimed.length);
+      expect(claimed.length).toBeGreaterThan(0);
+      for (const list of won) expect(list.length).toBeLessThanOrEqual(3);
+      for (const ref of steps) expect(await countEvents(backend, ref, "StepStarted")).toBe(claimed.includes(key(ref)) ? 1 : 0);
     }, 120_000);
 
     it("a claimer SIGKILLed at random moments never blocks a step: afterwards each step is claimable, or running and reclaimable", async () => {

@@ -182,6 +182,8 @@ export function eventTests(h: ConformanceHarness, procs: ProcessPool): void {
       expect(new Set(msgs).size).toBe(60);
       for (let p = 0; p < 4; p++) {
         expect(msgs.filter((m) => m.startsWith(`p${p}:`))).toEqual(Array.from({ length: 15 }, (_, i) => `p${p}:${i}`));
+        const stamps = events.filter((e) => e.type === "LogEntry" && e.message.startsWith(`p${p}:`)).map((e) => e.timestampUs);
+        expect(stamps, "one process's timestamps never go backwards").toEqual([...stamps].sort((a, b) => a - b));
       }
       expect(ids(await backend.loadEvents(WF, runId, { category: "step" }))).toEqual(ids(events));
       const second = await openSecondBackend(t.instance.opener);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { projectRunState, projectStepState, type Backend, type ManualClock } from "@cairn/backend-interface";
+import { projectRunState, projectStepState, type Backend, type Event, type ManualClock } from "@cairn/backend-interface";
 import type { ConformanceHarness } from "./support/harness.js";
 import { useInstance } from "./support/lifecycle.js";
 import { WF, byStepId, claim, complete, failAndRetry, failTerminally, runWithSteps, schedule, submit } from "./support/scenario.js";
@@ -75,6 +75,28 @@ const scenarios: Array<[string, (b: Backend, c: ManualClock) => Promise<string>]
     c.advanceMs(10);
     await b.saveWorkflowRetryStarted(WF, runId, { workflowAttemptNumber: 2, previousAttemptNumber: 1, retriedSteps: ["s"], reason: "manual" });
     await b.scheduleStep(WF, runId, "s", { availableAt: c.nowUs(), reason: "retry", attemptNumber: 2 });
+    return runId;
+  }],
+  ["raw appended events off the happy path: zombie heartbeat, stale completion, duplicate submission, events after the end", async (b, c) => {
+    const { runId, steps: [s] } = await runWithSteps(b, ["s", "t"]);
+    await b.startRun(WF, runId, wfMeta);
+    await claim(b, s!, "w-old");
+    c.advanceMs(120_000);
+    await b.reclaimStaleSteps(60_000, "reaper");
+    await claim(b, s!, "w-new");
+    c.advanceMs(5);
+    const env = (id: string) => ({ eventId: id, timestampUs: c.nowUs(), workflowSlug: WF, runId });
+    const raw = [
+      { ...env("raw-1"), category: "step", stepId: "s", type: "StepHeartbeat", workerId: "w-old", attemptNumber: 1 },
+      { ...env("raw-2"), category: "step", stepId: "s", type: "StepHeartbeat", workerId: "w-old", attemptNumber: 2 },
+      { ...env("raw-3"), category: "step", stepId: "s", type: "StepCompleted", output: "\"zombie\"", durationUs: 1, attemptNumber: 1, exportOutput: false },
+      { ...env("raw-4"), category: "workflow", type: "RunSubmitted", availableAtUs: 0, priority: 99, hasInputSchema: true, tags: ["late"] },
+      { ...env("raw-5"), category: "step", stepId: "t", type: "StepHeartbeat", workerId: "w-nobody", attemptNumber: 1 },
+      { ...env("raw-6"), category: "workflow", type: "WorkflowCompleted", workflowAttemptNumber: 1, output: "{}", durationUs: 5, totalSteps: 0 },
+      { ...env("raw-7"), category: "workflow", type: "WorkflowStarted", workflowAttemptNumber: 2, hasInputSchema: false, hasInput: false },
+      { ...env("raw-8"), category: "workflow", type: "WorkflowFailed", workflowAttemptNumber: 2, error: { message: "late" }, durationUs: 1, completedSteps: 0, failureReason: "timeout" },
+    ] as Event[];
+    for (const e of raw) await b.appendEvent(WF, runId, e);
     return runId;
   }],
 ];

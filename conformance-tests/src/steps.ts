@@ -58,6 +58,39 @@ export function stepTests(h: ConformanceHarness): void {
       expect((await backend.loadStepEventsForProjection(WF, "run-none")).size).toBe(0);
     });
 
+    it("scheduleStep writes attempt 1 once, attempt n+1 only after attempt n ended without a result, and never in an ended run", async () => {
+      const { backend, clock } = t;
+      const { runId, steps: [ref] } = await runWithSteps(backend, ["s"]);
+      const sched = (stepId: string, attemptNumber: number) => backend.scheduleStep(WF, runId, stepId, { availableAt: clock.nowUs(), reason: attemptNumber > 1 ? "retry" : "initial", attemptNumber });
+      expect(await sched("s", 1), "duplicate attempt 1").toBe(false);
+      expect(await sched("s", 3), "skipping an attempt").toBe(false);
+      const a = await claim(backend, ref!);
+      await backend.saveStepFailed(WF, runId, "s", { message: "retry me" }, { duration: 1, attemptNumber: a, terminal: false, failureReason: "execution-error", nextRetryAt: clock.nowUs() });
+      expect(await sched("s", 2), "the retry after a non-terminal failure").toBe(true);
+      expect(await sched("s", 2), "the same retry twice").toBe(false);
+      expect(await claim(backend, ref!, "w2")).toBe(2);
+      await complete(backend, ref!, 2);
+      expect(await sched("s", 3), "over a result").toBe(false);
+      expect((await backend.loadEvents(WF, runId, { category: "step" })).filter((e) => e.type === "StepScheduled")).toHaveLength(2);
+      await backend.cancelRun(runId);
+      expect(await sched("fresh", 1), "in a cancelled run").toBe(false);
+    });
+
+    it("subscribe: drivers with notifications wake listeners when a step becomes ready; the others return an unsubscribe function", async () => {
+      const { backend } = t;
+      let calls = 0;
+      const unsubscribe = backend.subscribe(() => { calls++; });
+      expect(typeof unsubscribe).toBe("function");
+      if (backend.capabilities.notifications) {
+        await new Promise((r) => setTimeout(r, 200));
+        await runWithSteps(backend, ["wake"]);
+        const deadline = Date.now() + 10_000;
+        while (calls === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        expect(calls, "a wake-up within 10 s").toBeGreaterThan(0);
+      }
+      unsubscribe();
+    });
+
     it("reports the capabilities the harness declares", () => {
       const caps = t.backend.capabilities;
       expect(typeof caps.notifications).toBe("boolean");

@@ -61,6 +61,7 @@ async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unk
   switch (cmd.task) {
     case "claim": return claim(cmd as never);
     case "claim-loop": return claimLoop(cmd as never);
+    case "claim-batch": return open().claimScheduledSteps(cmd.workerId as string, { limit: cmd.limit as number });
     case "submit": return open().submitRun(cmd.submission as never);
     case "reclaim": return open().reclaimStaleSteps(cmd.thresholdMs as number, cmd.reclaimedBy as string);
     case "append": return append(cmd as never);
