@@ -176,6 +176,16 @@ export function readTextOrNullSync(path: string): string | null {
   }
 }
 
+/** Reads a file just seen in a directory listing (no existence check first); null if it vanished. */
+export function readListedFile(path: string): string | null {
+  try {
+    return fs.readFileSync(path, "utf8");
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return null;
+    throw err;
+  }
+}
+
 /** Lists a directory; [] when it does not exist. */
 export async function readDirOrEmpty(dir: string): Promise<string[]> {
   return readDirOrEmptySync(dir);

@@ -1,6 +1,6 @@
 import { checkGuard, BackendUnavailableError, type Event, type GuardVerdict, type RunState, type WriteGuard } from "@cairn/backend-interface";
 import type { AtomicFs } from "./fs-atomic.js";
-import { readDirOrEmptySync, readTextOrNullSync } from "./fs-atomic.js";
+import { readDirOrEmptySync, readListedFile, readTextOrNullSync } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 import { translateFsError } from "./fs-errors.js";
 import { KeyedMutex } from "./fs-keyed-mutex.js";
@@ -113,7 +113,7 @@ export class EventLog {
       for (; expected < seq; expected++) this.reporter.report(this.layout.batchFile(a, expected), "missing batch file (gap in the sequence)", { workflowSlug: a.workflowSlug, runId: a.runId });
       expected = seq + 1;
       const path = this.layout.batchFile(a, seq);
-      const text = sync("reading", path, () => readTextOrNullSync(path));
+      const text = sync("reading", path, () => readListedFile(path));
       if (text !== null) out.push({ seq, events: parseBatch(text, path, a, this.reporter) });
     }
     return out;

@@ -5,6 +5,7 @@ import type { AppendHooks, EventLog } from "./fs-event-log.js";
 import { dayBucket, parseCreatedName, parseIdempotencyTarget, parseRunIndexTarget, parseRunName, type FsLayout, type RunAddress } from "./fs-layout.js";
 import { isRunLive, isRunTerminal, parseBatch, type RunView } from "./fs-run-view.js";
 import { mapLimit } from "./fs-concurrency.js";
+import { DirListingCache } from "./fs-dir-cache.js";
 
 /** Entries in the touched-day set remembered per process before it is reset. */
 const TOUCHED_MEMORY = 100_000;
@@ -21,6 +22,7 @@ const TOUCHED_MEMORY = 100_000;
  */
 export class FsIndexes implements AppendHooks {
   private readonly knownTouched = new Set<string>();
+  private readonly listings = new DirListingCache();
 
   constructor(
     private readonly layout: FsLayout,
@@ -159,13 +161,20 @@ export class FsIndexes implements AppendHooks {
 
   /** Created-at entries newest first (createdAt descending, runId descending), bucket by bucket, lazily. */
   async *createdNewestFirst(workflowSlug?: string): AsyncGenerator<RunAddress & { createdAtUs: number; entryPath: string }> {
-    const buckets = (await readDirOrEmpty(this.layout.createdRoot())).sort().reverse();
-    for (const bucket of buckets) {
-      const entries = (await readDirOrEmpty(this.layout.createdBucket(bucket)))
-        .map(parseCreatedName)
-        .filter((e): e is NonNullable<typeof e> => e !== null && (workflowSlug === undefined || e.workflowSlug === workflowSlug))
-        .sort((x, y) => y.createdAtUs - x.createdAtUs || (y.runId < x.runId ? -1 : y.runId > x.runId ? 1 : 0));
-      for (const e of entries) yield { ...e, entryPath: this.layout.createdFile(e, e.createdAtUs) };
+    const desc = (names: string[]): string[] => [...names].sort().reverse();
+    for (const day of this.listings.listDerived(this.layout.createdDir(), desc)) {
+      for (const hour of this.listings.listDerived(this.layout.createdDir(day), desc)) {
+        for (const second of this.listings.listDerived(this.layout.createdDir(day, hour), desc)) {
+          const dir = this.layout.createdDir(day, hour, second);
+          const entries = this.listings.listDerived(dir, (names) => names
+            .map(parseCreatedName)
+            .filter((e): e is NonNullable<typeof e> => e !== null)
+            .sort((x, y) => y.createdAtUs - x.createdAtUs || (y.runId < x.runId ? -1 : y.runId > x.runId ? 1 : 0)));
+          for (const e of entries) {
+            if (workflowSlug === undefined || e.workflowSlug === workflowSlug) yield { ...e, entryPath: this.layout.createdFile(e, e.createdAtUs) };
+          }
+        }
+      }
     }
   }
 

@@ -25,7 +25,7 @@ export interface RunAddress {
  * runs/<slug>/<runId>/events/<seq>.json         one batch of events (a JSON array), never rewritten
  * run-index/<runId>                             symlink -> ../runs/<slug>/<runId>   (getRun by id, O(1))
  * live/<slug>~<runId>                           symlink marker of a non-terminal run
- * runs-by-created/<day>/<createdUs>~<runId>~<slug>   empty entry, listRuns newest first
+ * runs-by-created/<day>/<hh>/<mm-ss>/<createdUs>~<runId>~<slug>   empty entry, listRuns newest first
  * touched/<day>/<slug>~<runId>                  empty entry: the run has events on that UTC day (analytics)
  * idempotency/<slug>/<sha256(key)>.json         the run's batch 0, claimed by exclusive link
  * workflows/<slug>.json, versions/<slug>/<versionId>.json, outputs/
@@ -74,14 +74,13 @@ export class FsLayout {
   liveDir(): string { return this.at("live"); }
   /** The live marker of a run. */
   liveFile(a: RunAddress): string { return this.at("live", `${a.workflowSlug}${NAME_SEPARATOR}${a.runId}`); }
-  /** Root of the created-at index. */
-  createdRoot(): string { return this.at("runs-by-created"); }
-  /** One day bucket of the created-at index. */
-  createdBucket(day: string): string { return this.at("runs-by-created", day); }
-  /** The created-at entry of a run. */
+  /** A directory of the created-at index: day, hour and second buckets (`2026-01-31/13/05-59`). */
+  createdDir(...buckets: string[]): string { return this.at("runs-by-created", ...buckets); }
+  /** The created-at entry of a run. Second buckets keep each directory small, so the newest runs are found fast. */
   createdFile(a: RunAddress, createdAtUs: number): string {
-    const day = dayBucket(createdAtUs);
-    return this.at("runs-by-created", day, `${String(createdAtUs).padStart(US_WIDTH, "0")}${NAME_SEPARATOR}${a.runId}${NAME_SEPARATOR}${a.workflowSlug}`);
+    const iso = new Date(Math.floor(createdAtUs / 1000)).toISOString(); // 2026-01-31T13:05:59.123Z
+    const name = `${String(createdAtUs).padStart(US_WIDTH, "0")}${NAME_SEPARATOR}${a.runId}${NAME_SEPARATOR}${a.workflowSlug}`;
+    return this.at("runs-by-created", iso.slice(0, 10), iso.slice(11, 13), `${iso.slice(14, 16)}-${iso.slice(17, 19)}`, name);
   }
   /** Root of the touched-day index. */
   touchedRoot(): string { return this.at("touched"); }
