@@ -33,6 +33,7 @@ export function parseBackendUrl(url: string, cwd: string = process.cwd()): Backe
   if (rest.length === 0) throw new ConfigError(`Backend URL ${JSON.stringify(u)} has no path. Use e.g. ${m[1]}:./.cairn/${m[1] === "file" ? "data" : "cairn.db"}.`, { url: u });
   if (m[1] === "file") {
     const durability = new URLSearchParams(query).get("durability") ?? undefined;
+    if (durability !== undefined && durability !== "fsync" && durability !== "none") throw new ConfigError(`Unknown durability ${JSON.stringify(durability)} in ${JSON.stringify(u)}; use ?durability=fsync (default) or ?durability=none.`, { url: u });
     return { driver: "fs", url: u, dir: abs(rest), ...(durability ? { durability } : {}) };
   }
   return { driver: "sqlite", url: u, filename: rest === ":memory:" ? rest : abs(rest) };

@@ -76,7 +76,18 @@ async function watch(backend: Backend, runId: string, io: CliIO, json: boolean, 
   const onSig = () => stop.abort();
   process.once("SIGINT", onSig);
   try {
-    return await waitForRun(backend, runId, { pollMs, signal: stop.signal, onUpdate: (d) => view?.update(d, backend.clock.nowUs()) });
+    const since = Date.now();
+    let hinted = false;
+    return await waitForRun(backend, runId, {
+      pollMs, signal: stop.signal,
+      onUpdate: (d) => {
+        view?.update(d, backend.clock.nowUs());
+        if (!json && !hinted && d.run.status === "pending" && Date.now() - since > 5000) {
+          hinted = true;
+          io.stderr(`The run is still pending: is a worker running for ${d.run.workflowSlug}? Start one with \`cairn worker --workflows <dir>\`, or pass --workflows to this command.\n`);
+        }
+      },
+    });
   } finally {
     process.off("SIGINT", onSig);
   }
