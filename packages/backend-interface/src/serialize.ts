@@ -2,12 +2,18 @@
  * Serialises any value to a JSON string, never throwing.
  *
  * Fallback, documented: `undefined` becomes `null`; BigInt becomes `{"$bigint":"<digits>"}`;
- * functions and symbols become `{"$unserializable":"function"}`; a cycle becomes `{"$circular":"<path>"}`;
+ * a function or symbol becomes `{"$unserializable":"function"}` (or `"symbol"`) as a value or an array element, and is
+ * dropped as an object member (as JSON drops it); a cycle becomes `{"$circular":"<path>"}`;
  * `NaN`/`Infinity` become `null` (as JSON.stringify does); objects whose toJSON throws become `{"$unserializable":"<message>"}`.
  */
 export function serializeValue(value: unknown): string {
   try {
-    const s = JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? { $bigint: v.toString() } : v));
+    // Same encoding as encodeSafe, so a value serialises alike whether or not it also holds a cycle.
+    const s = JSON.stringify(value, function (this: unknown, _k: string, v: unknown) {
+      if (typeof v === "bigint") return { $bigint: v.toString() };
+      if ((typeof v === "function" || typeof v === "symbol") && Array.isArray(this)) return { $unserializable: typeof v };
+      return v;
+    });
     if (s !== undefined) return s;
   } catch {
     // fall through to the cycle-safe encoder
