@@ -13,12 +13,17 @@ import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { computeErrorFingerprints, newEventId, systemClock, type Backend, type Clock, type Event } from "@cairn/backend-interface";
-import { createDriver, type BenchInstance, type DriverName } from "./drivers.js";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import pg from "pg";
+import { createDriver, DATABASE_URL, dropSchema, type BenchInstance, type DriverName } from "./drivers.js";
+
+const execFileP = promisify(execFile);
 import { pool } from "./stats.js";
 import { progress } from "./report.js";
 
 export const CACHE_DIR = process.env.CAIRN_BENCH_CACHE ?? join(tmpdir(), "cairn-bench-cache");
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 const CACHE_MAX_AGE_MS = 6 * 3600_000;
 const HOUR_US = 3600_000_000;
 
@@ -165,42 +170,81 @@ export async function addLiveWork(backend: Backend, scheduled: number, running: 
 export interface Dataset {
   instance: BenchInstance;
   sampleRunIds: string[];
+  /** Time to populate (0-ish when cached). */
   populateMs: number;
+  /** Time to make the working copy (copy, hard-link copy, or pg_restore). */
+  restoreMs: number;
   fromCache: boolean;
 }
 
 /**
- * A store with `count` finished runs for `driver` (fs datasets use durability none while populating; the files are
- * the same). Cached under CACHE_DIR for fs and sqlite. The returned instance uses the system clock.
+ * A store with `count` finished runs for `driver`, with the system clock.
+ *  - fs: populated once (durability none; the files are the same) directly into the cache directory; each use works on
+ *    a hard-linked copy (`cp -al`; the driver never modifies a file in place, it writes new files and renames). The
+ *    driver's run index holds absolute symlinks, so the copy's index still points into the cache directory for the
+ *    finished runs (identical, unchanged files) — the cache directory must not move.
+ *  - sqlite: populated once, the database file copied per use.
+ *  - postgres: populated once into schema `bench_ds_<count>` with synchronous_commit=off for the writer's sessions
+ *    (same rows, no WAL flush wait per commit), dumped with pg_dump to the cache directory, and restored with
+ *    pg_restore into that schema for each use (dropped afterwards).
  */
 export async function finishedDataset(driver: DriverName, count: number, options: { concurrency?: number; useCache?: boolean } = {}): Promise<Dataset> {
-  const cacheable = driver !== "postgres" && options.useCache !== false;
-  const key = `${driver === "fs-none" ? "fs" : driver}-${count}-v${CACHE_FORMAT}`;
-  const cachePath = join(CACHE_DIR, key);
+  const kind = driver === "fs-none" ? "fs" : driver;
+  const key = `${kind}-${count}-v${CACHE_FORMAT}`;
+  const cachePath = join(CACHE_DIR, kind === "postgres" ? `${key}.dump` : key);
   const meta = join(CACHE_DIR, `${key}.json`);
+  const schema = `bench_ds_${count}`;
   const t0 = performance.now();
-  if (cacheable) {
-    const cached = await readMeta(meta);
-    if (cached && Date.now() - cached.createdMs < CACHE_MAX_AGE_MS) {
-      const instance = await createDriver(driver, { location: await copyOut(driver, cachePath) });
-      return { instance, sampleRunIds: cached.sampleRunIds, populateMs: performance.now() - t0, fromCache: true };
-    }
-  }
-  const clock = new SimClock();
-  const writer = await createDriver(driver === "fs" ? "fs-none" : driver, { clock });
-  await registerBenchWorkflows(writer.backend);
-  const sampleRunIds = await populateFinished(writer.backend, clock, count, { concurrency: options.concurrency ?? (driver === "postgres" ? 8 : 4) });
-  const populateMs = performance.now() - t0;
-  await writer.backend.close();
-  if (cacheable) {
+  await mkdir(CACHE_DIR, { recursive: true });
+  const cached = options.useCache === false ? null : await readMeta(meta);
+  let sampleRunIds: string[];
+  let fromCache = false;
+  if (cached && Date.now() - cached.createdMs < CACHE_MAX_AGE_MS && (await exists(cachePath))) {
+    sampleRunIds = cached.sampleRunIds;
+    fromCache = true;
+  } else {
+    await rm(meta, { force: true });
     await rm(cachePath, { recursive: true, force: true });
-    await mkdir(CACHE_DIR, { recursive: true });
-    if (driver === "sqlite") await cp(writer.location, cachePath);
-    else await cp(writer.location, cachePath, { recursive: true });
-    await writeFile(meta, JSON.stringify({ createdMs: Date.now(), sampleRunIds, populateMs }));
+    const clock = new SimClock();
+    let writerPool: pg.Pool | undefined;
+    if (kind === "postgres") {
+      await dropSchema(schema);
+      writerPool = new pg.Pool({ connectionString: DATABASE_URL, max: 10, options: "-c synchronous_commit=off" });
+    }
+    const writer = await createDriver(kind === "fs" ? "fs-none" : kind, { clock, location: kind === "postgres" ? schema : kind === "fs" ? cachePath : undefined, ...(writerPool ? { pool: writerPool } : {}) });
+    await registerBenchWorkflows(writer.backend);
+    sampleRunIds = await populateFinished(writer.backend, clock, count, { concurrency: options.concurrency ?? (kind === "postgres" ? 8 : 4) });
+    await writer.backend.close();
+    await writerPool?.end();
+    if (kind === "sqlite") {
+      await cp(writer.location, cachePath);
+      await writer.destroy();
+    } else if (kind === "postgres") {
+      await execFileP("pg_dump", ["--format=custom", "--compress=1", `--schema=${schema}`, `--file=${cachePath}`, DATABASE_URL]);
+      await dropSchema(schema);
+    }
+    await writeFile(meta, JSON.stringify({ createdMs: Date.now(), sampleRunIds, populateMs: performance.now() - t0 }));
   }
-  const instance = await createDriver(driver, { location: writer.location });
-  return { instance, sampleRunIds, populateMs, fromCache: false };
+  const populatedMs = performance.now() - t0;
+  let location: string;
+  if (kind === "postgres") {
+    await dropSchema(schema);
+    await execFileP("pg_restore", ["--no-owner", `--dbname=${DATABASE_URL}`, cachePath]);
+    location = schema;
+  } else {
+    location = await copyOut(kind, cachePath);
+  }
+  const instance = await createDriver(kind, { location });
+  return { instance, sampleRunIds, populateMs: populatedMs, restoreMs: performance.now() - t0 - populatedMs, fromCache };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function readMeta(path: string): Promise<{ createdMs: number; sampleRunIds: string[] } | null> {
@@ -222,6 +266,6 @@ async function copyOut(driver: DriverName, cachePath: string): Promise<string> {
     return file;
   }
   await rm(dir, { recursive: true, force: true });
-  await cp(cachePath, dir, { recursive: true });
+  await execFileP("cp", ["-al", cachePath, dir]);
   return dir;
 }

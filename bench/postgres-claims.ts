@@ -107,7 +107,7 @@ async function countingBackend(schema: string): Promise<{ backend: PostgresBacke
 }
 
 export async function benchRoundTrips(ctx: BenchContext): Promise<void> {
-  const steps = ctx.quick ? 50 : 500;
+  const steps = ctx.quick ? 50 : 300;
   const scenarios = [
     { name: "claim+complete (unbatched)", perUnit: "step" },
     { name: "claim+complete (batch claim, limit 32)", perUnit: "step" },

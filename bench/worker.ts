@@ -20,7 +20,7 @@ const CAIRN = join(ROOT, "packages/worker/bin/cairn.js");
 const WORKFLOWS = join(ROOT, "bench/workflows");
 const CONCURRENCY = 4;
 
-const RUNS_1STEP: Record<DriverName, number> = { fs: 200, "fs-none": 400, sqlite: 600, postgres: 600 };
+const RUNS_1STEP: Record<DriverName, number> = { fs: 150, "fs-none": 300, sqlite: 300, postgres: 250 };
 
 function spawnWorker(url: string, extra: string[]): { child: ChildProcess; exited: Promise<number>; output: () => string; started: Promise<void> } {
   const child = spawn(process.execPath, [CAIRN, "worker", "--workflows", WORKFLOWS, "--backend", url, "--concurrency", String(CONCURRENCY), "--json", ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
