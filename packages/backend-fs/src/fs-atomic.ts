@@ -10,6 +10,8 @@ export type Durability = "fsync" | "none";
 let tmpCounter = 0;
 const tmpTag = `${process.pid}-${randomBytes(3).toString("hex")}`;
 const fsyncAsync = promisify(fs.fsync);
+/** Directories remembered as existing before the memory starts over (one per run written to). */
+const MAX_KNOWN_DIRS = 50_000;
 
 /**
  * The store's only way to write: crash-safe publication of whole files.
@@ -48,6 +50,7 @@ export class AtomicFs {
       for (let d = dir; d !== dirname(first); d = dirname(d)) chain.push(dirname(d));
       await Promise.all(chain.map((d) => this.fsyncDir(d)));
     }
+    if (this.knownDirs.size >= MAX_KNOWN_DIRS) this.knownDirs.clear();
     this.knownDirs.add(dir);
   }
 
