@@ -137,7 +137,7 @@ export function defineE2eSuite(driver: DriverCase, options: { isolation?: boolea
       const victim = startWorkerProcess(["--workflows", soloDir, ...FAST], { env: env() });
       await until("the victim worker to register", async () => (await backend.getWorkflowMetadata("solo-slow")) !== null, 30_000);
       const { runId } = json((await cairn(["submit", "solo-slow", "--input", JSON.stringify({ ms: 1000, marker }), "--json"], { env: env() })).stdout);
-      await until("the step to run on the victim", async () => (await backend.getStepState("solo-slow", runId, "wait"))?.status === "running");
+      await until("the step function to start on the victim", async () => (await readFile(marker, "utf8").catch(() => "")).includes("start 1"));
       victim.child.kill("SIGKILL");
       expect((await victim.exited).signal).toBe("SIGKILL");
       const rescuer = await cairn(["worker", "--workflows", soloDir, "--once", ...FAST], { env: env(), timeoutMs: 30_000 });
