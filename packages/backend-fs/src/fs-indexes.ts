@@ -92,7 +92,7 @@ export class FsIndexes implements AppendHooks {
   private async verifiedLive(a: RunAddress): Promise<RunView | null> {
     const view = await this.log.view(a);
     if (isRunLive(view.run)) return view;
-    if (view.run === null) return this.recoverOrphan(a, this.layout.liveFile(a));
+    if (view.run === null) return view.lastSeq === -1 ? this.recoverOrphan(a, this.layout.liveFile(a)) : null;
     // The run ended but its marker survived (a crash between append and retire): repair under the run's lock.
     return this.log.withRun(a, async (v) => {
       if (isRunLive(v.run)) return v;
@@ -104,7 +104,8 @@ export class FsIndexes implements AppendHooks {
   /**
    * An index entry whose run has no events: a keyed submission that crashed after claiming its key is completed;
    * otherwise (a submission still in progress, or one that died before committing) the entry is removed once it is
-   * older than the grace period. Returns the run's view when the run turned out to exist.
+   * older than the grace period. Returns the run's view when the run turned out to exist. Call only for runs without
+   * any batch: a run whose batch 0 is damaged keeps its entries (it is reported, not erased).
    */
   async recoverOrphan(a: RunAddress, entryPath: string): Promise<RunView | null> {
     const target = await readLinkOrNull(this.layout.liveFile(a));

@@ -90,6 +90,7 @@ export class FsQueries {
     const view = await this.log.view(e);
     if (view.run && view.run.createdAtUs === e.createdAtUs) return view.run;
     if (view.run === null) {
+      if (view.lastSeq >= 0) return null; // batch 0 damaged: reported when read, entry kept
       const recovered = await this.indexes.recoverOrphan(e, e.entryPath);
       if (recovered?.run && recovered.run.createdAtUs === e.createdAtUs) return recovered.run;
       return null;
