@@ -1,56 +1,66 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
-  assertIds, Backend,
-  type ActiveWorkersOptions, type AnalyticsOptions, type AnalyticsSummary, type ErrorAnalysis, type ErrorDetail, type ErrorDetailOptions,
-  type ErrorsList, type ErrorsListOptions, type EventType, type GroupingStrategy, type QueueDepth, type QueueDepthByWorkflow,
-  type RetryAnalysis, type SchedulingLatency, type StepDuration, type SuccessRate, type Throughput, type WorkerInfo, type WorkerStability,
-  type WorkflowDuration,
+  assertIds, Backend, computeErrorAnalysis, computeRetryAnalysis,
+  type ActiveWorkersOptions, type AnalyticsOptions, type AnalyticsSummary, type AnalyticsWindow, type ErrorAnalysis, type ErrorDetail,
+  type ErrorDetailOptions, type ErrorsList, type ErrorsListOptions, type Event, type EventType, type GroupingStrategy, type QueueDepth,
+  type QueueDepthByWorkflow, type RetryAnalysis, type SchedulingLatency, type StepDuration, type SuccessRate, type Throughput, type WorkerInfo,
+  type WorkerStability, type WorkflowDuration,
 } from "@cairn/backend-interface";
+import { F, FACT_TYPES, type FactRow, type FactSelection, type SqliteFacts } from "./sqlite-facts.js";
+import { durationsFrom, schedulingLatencyFrom, successRateFrom, throughputFrom, workerStabilityFrom, type FactCounts } from "./sqlite-facts-compute.js";
 
-/**
- * The event types each reference analytics function reads (every one of them starts from `ofType(selected, ...)`
- * over these). Loading only these types from the timestamp index gives the reference exactly the answer it would
- * compute over the whole window, without reading heartbeats, logs, checkpoints or inputs it never looks at.
- */
-export const ANALYTICS_EVENT_TYPES = {
-  errorAnalysis: ["StepFailed"],
+/** The event types the reference's error and worker queries read (they keep the reference over typed event loads). */
+const REFERENCE_TYPES = {
   errors: ["StepFailed"],
-  retryAnalysis: ["StepScheduled", "StepCompleted", "StepFailed"],
-  schedulingLatency: ["StepScheduled", "StepStarted"],
-  stepDuration: ["StepCompleted", "StepFailed"],
-  workflowDuration: ["WorkflowCompleted", "WorkflowFailed"],
-  workerStability: ["StepStarted", "StepHeartbeat", "StepReclaimed", "StepFailed", "StepCompleted"],
-  throughput: ["WorkflowCompleted", "StepCompleted"],
-  successRate: ["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled", "StepCompleted", "StepFailed", "StepSkipped"],
   workers: ["StepStarted", "StepHeartbeat", "StepCompleted", "StepFailed", "StepSkipped", "StepReclaimed", "WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled"],
 } as const satisfies Record<string, readonly EventType[]>;
+const OUTCOME_TYPES = ["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled", "StepCompleted", "StepFailed", "StepSkipped"];
+const DURATION_TYPES = ["StepCompleted", "StepFailed", "WorkflowCompleted", "WorkflowFailed"];
+const WORKER_TYPES = ["StepStarted", "StepHeartbeat", "StepReclaimed", "StepFailed", "StepCompleted"];
+const RETRY_TYPES = ["StepScheduled", "StepCompleted", "StepFailed"];
 
-const SUMMARY_TYPES: readonly EventType[] = [...new Set([
-  ...ANALYTICS_EVENT_TYPES.successRate, ...ANALYTICS_EVENT_TYPES.throughput, ...ANALYTICS_EVENT_TYPES.stepDuration,
-  ...ANALYTICS_EVENT_TYPES.workflowDuration, ...ANALYTICS_EVENT_TYPES.schedulingLatency, ...ANALYTICS_EVENT_TYPES.retryAnalysis,
-  ...ANALYTICS_EVENT_TYPES.errorAnalysis, ...ANALYTICS_EVENT_TYPES.workerStability,
-])];
+/** What an analytics call in progress asks of loadAnalyticsEvents. */
+type AnalyticsContext = { kind: "types"; types: readonly EventType[] } | { kind: "capture"; window?: AnalyticsWindow };
 
 /**
- * The analytics layer of the SQLite driver, between Backend and SqliteBackend. Windowed queries keep the reference
- * implementation (so answers are identical by construction) but tell `loadAnalyticsEvents` which event types the
- * query reads, through an AsyncLocalStorage so concurrent queries never mix; the queue snapshot is aggregated in SQL.
+ * The analytics layer of the SQLite driver, between Backend and SqliteBackend. Windowed queries are computed from the
+ * event_facts table (one range scan of a narrow, time-clustered table; counts in SQL, percentiles and joins finished
+ * with the reference's own helpers); error and worker lists keep the reference over typed event loads; the queue
+ * snapshot is counted in SQL. Options are validated by the base class itself: each query first runs the base method
+ * in "capture" mode (loadAnalyticsEvents records the validated window and returns no events).
  */
 export abstract class SqliteAnalyticsLayer extends Backend {
-  private readonly analyticsTypes = new AsyncLocalStorage<readonly EventType[]>();
+  private readonly analyticsContext = new AsyncLocalStorage<AnalyticsContext>();
 
-  /** The event types the analytics query in progress reads; undefined outside one (then load every type). */
-  protected currentAnalyticsTypes(): readonly EventType[] | undefined {
-    return this.analyticsTypes.getStore();
+  /** Queue snapshot counted in SQL (equals computeQueueDepth over the live state). */
+  protected abstract queryQueueDepth(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth>;
+  /** Queue snapshot per workflow with a live run, counted in SQL. */
+  protected abstract queryQueueDepthByWorkflow(nowUs: number): Promise<QueueDepthByWorkflow>;
+  /** Runs `fn` over the analytics facts in one read transaction. */
+  protected abstract readFacts<T>(fn: (facts: SqliteFacts) => T): Promise<T>;
+  /** Events of the window, of `types` only when given (see loadAnalyticsEvents). */
+  protected abstract readWindowEvents(window: AnalyticsWindow, types: readonly EventType[] | undefined): Promise<Event[]>;
+
+  /** Events for the reference implementation: only the types the query in progress reads; none in capture mode. */
+  protected async loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
+    const ctx = this.analyticsContext.getStore();
+    if (ctx?.kind === "capture") {
+      ctx.window = window;
+      return [];
+    }
+    return this.readWindowEvents(window, ctx?.types);
   }
 
-  /** Queue snapshot counted in SQL over the partial indexes of live runs and steps (equals computeQueueDepth). */
-  protected abstract queryQueueDepth(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth>;
-  /** Queue snapshot per workflow with a live run, counted in SQL (equals computeQueueDepthByWorkflow). */
-  protected abstract queryQueueDepthByWorkflow(nowUs: number): Promise<QueueDepthByWorkflow>;
+  /** Validates `options` exactly as the base class does (by running its cheap empty computation) and returns the resolved selection. */
+  private async selection(options: AnalyticsOptions | undefined): Promise<FactSelection> {
+    const ctx: AnalyticsContext = { kind: "capture" };
+    await this.analyticsContext.run(ctx, () => super.getThroughput(options));
+    const w = ctx.window!;
+    return { ...w, ...(options?.stepId !== undefined ? { stepId: options.stepId } : {}) };
+  }
 
   private typed<T>(types: readonly EventType[], fn: () => Promise<T>): Promise<T> {
-    return this.analyticsTypes.run(types, fn);
+    return this.analyticsContext.run({ kind: "types", types }, fn);
   }
 
   /** Real-time queue snapshot, counted in SQL. */
@@ -64,68 +74,119 @@ export abstract class SqliteAnalyticsLayer extends Backend {
     return this.queryQueueDepthByWorkflow(this.clock.nowUs());
   }
 
-  /** Failure patterns (reference implementation over the window's StepFailed events). */
-  override getErrorAnalysis(options?: AnalyticsOptions): Promise<ErrorAnalysis> {
-    return this.typed(ANALYTICS_EVENT_TYPES.errorAnalysis, () => super.getErrorAnalysis(options));
+  /** Success and failure rates: outcome counts grouped in SQL. */
+  override async getSuccessRate(options?: AnalyticsOptions): Promise<SuccessRate> {
+    const sel = await this.selection(options);
+    return successRateFrom(await this.readFacts((f) => f.counts(sel, OUTCOME_TYPES)));
   }
 
-  /** Errors grouped by fingerprint (reference implementation over the window's StepFailed events). */
+  /** Completions per unit of time: counts grouped in SQL. */
+  override async getThroughput(options?: AnalyticsOptions): Promise<Throughput> {
+    const sel = await this.selection(options);
+    return throughputFrom(await this.readFacts((f) => f.counts(sel, ["WorkflowCompleted", "StepCompleted"])), sel.endUs - sel.startUs);
+  }
+
+  /** Step durations from the facts' duration column. */
+  override async getStepDuration(options?: AnalyticsOptions): Promise<StepDuration> {
+    const sel = await this.selection(options);
+    return durationsFrom(await this.readFacts((f) => f.rows(sel, DURATION_TYPES))).stepDuration;
+  }
+
+  /** Run durations from the facts' duration column. */
+  override async getWorkflowDuration(options?: AnalyticsOptions): Promise<WorkflowDuration> {
+    const sel = await this.selection(options);
+    return durationsFrom(await this.readFacts((f) => f.rows(sel, DURATION_TYPES))).workflowDuration;
+  }
+
+  /** Scheduling latency: StepStarted paired with its attempt's StepScheduled facts. */
+  override async getSchedulingLatency(options?: AnalyticsOptions): Promise<SchedulingLatency> {
+    const sel = await this.selection(options);
+    return schedulingLatencyFrom(await this.readFacts((f) => f.rows(sel, ["StepScheduled", "StepStarted"])));
+  }
+
+  /** Worker stability from the facts of starts, heartbeats, reclaims and outcomes. */
+  override async getWorkerStability(options?: AnalyticsOptions): Promise<WorkerStability> {
+    const sel = await this.selection(options);
+    return workerStabilityFrom(await this.readFacts((f) => f.rows(sel, WORKER_TYPES)));
+  }
+
+  /** Retry patterns: the reference over the retries and the outcomes of retried steps only. */
+  override async getRetryAnalysis(options?: AnalyticsOptions): Promise<RetryAnalysis> {
+    const sel = await this.selection(options);
+    return retryAnalysisFrom(await this.readFacts((f) => f.rows(sel, RETRY_TYPES)), sel);
+  }
+
+  /** Failure patterns: the reference over the window's StepFailed events. */
+  override async getErrorAnalysis(options?: AnalyticsOptions): Promise<ErrorAnalysis> {
+    const sel = await this.selection(options);
+    return computeErrorAnalysis(await this.readFacts((f) => f.eventsOf(f.rows(sel, ["StepFailed"]))), sel, sel.endUs);
+  }
+
+  /** Every windowed query and the queue snapshot, from one range scan of the facts. */
+  override async getAnalyticsSummary(options?: AnalyticsOptions): Promise<AnalyticsSummary> {
+    const sel = await this.selection(options);
+    const { rows, failures } = await this.readFacts((f) => {
+      const all = f.rows(sel, [...FACT_TYPES]);
+      return { rows: all, failures: f.eventsOf(all.filter((r) => r[F.type] === "StepFailed")) };
+    });
+    const durations = durationsFrom(rows);
+    const counts = countsOf(rows);
+    return {
+      window: { startUs: sel.startUs, endUs: sel.endUs },
+      successRate: successRateFrom(counts),
+      throughput: throughputFrom(counts, sel.endUs - sel.startUs),
+      stepDuration: durations.stepDuration,
+      workflowDuration: durations.workflowDuration,
+      schedulingLatency: schedulingLatencyFrom(rows),
+      retryAnalysis: retryAnalysisFrom(rows, sel),
+      errorAnalysis: computeErrorAnalysis(failures, sel, sel.endUs),
+      workerStability: workerStabilityFrom(rows),
+      queueDepth: await this.getQueueDepth(sel.workflowSlug !== undefined ? { workflowSlug: sel.workflowSlug } : {}),
+    };
+  }
+
+  /** Errors grouped by fingerprint (reference over the window's StepFailed events). */
   override getErrorsList(options?: ErrorsListOptions): Promise<ErrorsList> {
-    return this.typed(ANALYTICS_EVENT_TYPES.errors, () => super.getErrorsList(options));
+    return this.typed(REFERENCE_TYPES.errors, () => super.getErrorsList(options));
   }
 
-  /** Every occurrence of one fingerprint (reference implementation over the window's StepFailed events). */
+  /** Every occurrence of one fingerprint (reference over the window's StepFailed events). */
   override getErrorDetail(fingerprint: string, groupingStrategy: GroupingStrategy, options?: ErrorDetailOptions): Promise<ErrorDetail> {
-    return this.typed(ANALYTICS_EVENT_TYPES.errors, () => super.getErrorDetail(fingerprint, groupingStrategy, options));
+    return this.typed(REFERENCE_TYPES.errors, () => super.getErrorDetail(fingerprint, groupingStrategy, options));
   }
 
-  /** Retry patterns (reference implementation). */
-  override getRetryAnalysis(options?: AnalyticsOptions): Promise<RetryAnalysis> {
-    return this.typed(ANALYTICS_EVENT_TYPES.retryAnalysis, () => super.getRetryAnalysis(options));
-  }
-
-  /** Scheduling latency (reference implementation). */
-  override getSchedulingLatency(options?: AnalyticsOptions): Promise<SchedulingLatency> {
-    return this.typed(ANALYTICS_EVENT_TYPES.schedulingLatency, () => super.getSchedulingLatency(options));
-  }
-
-  /** Step durations (reference implementation). */
-  override getStepDuration(options?: AnalyticsOptions): Promise<StepDuration> {
-    return this.typed(ANALYTICS_EVENT_TYPES.stepDuration, () => super.getStepDuration(options));
-  }
-
-  /** Run durations (reference implementation). */
-  override getWorkflowDuration(options?: AnalyticsOptions): Promise<WorkflowDuration> {
-    return this.typed(ANALYTICS_EVENT_TYPES.workflowDuration, () => super.getWorkflowDuration(options));
-  }
-
-  /** Worker stability (reference implementation). */
-  override getWorkerStability(options?: AnalyticsOptions): Promise<WorkerStability> {
-    return this.typed(ANALYTICS_EVENT_TYPES.workerStability, () => super.getWorkerStability(options));
-  }
-
-  /** Throughput (reference implementation). */
-  override getThroughput(options?: AnalyticsOptions): Promise<Throughput> {
-    return this.typed(ANALYTICS_EVENT_TYPES.throughput, () => super.getThroughput(options));
-  }
-
-  /** Success rates (reference implementation). */
-  override getSuccessRate(options?: AnalyticsOptions): Promise<SuccessRate> {
-    return this.typed(ANALYTICS_EVENT_TYPES.successRate, () => super.getSuccessRate(options));
-  }
-
-  /** Every windowed query plus the SQL queue snapshot, from one load of the types they read. */
-  override getAnalyticsSummary(options?: AnalyticsOptions): Promise<AnalyticsSummary> {
-    return this.typed(SUMMARY_TYPES, () => super.getAnalyticsSummary(options));
-  }
-
-  /** Workers seen in the last 24 h (reference implementation). */
+  /** Workers seen in the last 24 h (reference over typed event loads). */
   override getActiveWorkers(options?: ActiveWorkersOptions): Promise<WorkerInfo[]> {
-    return this.typed(ANALYTICS_EVENT_TYPES.workers, () => super.getActiveWorkers(options));
+    return this.typed(REFERENCE_TYPES.workers, () => super.getActiveWorkers(options));
   }
 
-  /** One worker's record (reference implementation). */
+  /** One worker's record (reference over typed event loads). */
   override getWorkerById(workerId: string): Promise<WorkerInfo | null> {
-    return this.typed(ANALYTICS_EVENT_TYPES.workers, () => super.getWorkerById(workerId));
+    return this.typed(REFERENCE_TYPES.workers, () => super.getWorkerById(workerId));
   }
+}
+
+/** Outcome counts per (workflowSlug, type, flag) tallied from fact rows (what SqliteFacts.counts groups in SQL). */
+function countsOf(rows: readonly FactRow[]): FactCounts {
+  const out = new Map<string, FactCounts[number]>();
+  for (const r of rows) {
+    const k = `${r[F.slug]}\u0000${r[F.type]}\u0000${r[F.flag]}`;
+    const c = out.get(k);
+    if (c) c.n++;
+    else out.set(k, { slug: r[F.slug], type: r[F.type], flag: r[F.flag], n: 1 });
+  }
+  return [...out.values()];
+}
+
+/** The reference's retry analysis over the retries and the completions / terminal failures of retried steps, rebuilt as minimal events. */
+function retryAnalysisFrom(rows: readonly FactRow[], sel: FactSelection): RetryAnalysis {
+  const step = (r: FactRow) => `${r[F.run]}\u0000${r[F.step] ?? ""}`;
+  const retries = rows.filter((r) => r[F.type] === "StepScheduled" && r[F.flag] === 1);
+  const retried = new Set(retries.map(step));
+  const outcomes = rows.filter((r) => (r[F.type] === "StepCompleted" || (r[F.type] === "StepFailed" && r[F.flag] === 1)) && retried.has(step(r)));
+  const events = [...retries, ...outcomes].map((r) => ({
+    eventId: r[F.eventId], timestampUs: r[F.ts], workflowSlug: r[F.slug], runId: r[F.run], category: "step", stepId: r[F.step] ?? "", type: r[F.type],
+    attemptNumber: r[F.attempt] ?? 0, ...(r[F.type] === "StepScheduled" ? { reason: "retry" } : {}), ...(r[F.type] === "StepFailed" ? { terminal: true } : {}),
+  })) as unknown as Event[];
+  return computeRetryAnalysis(events, sel, sel.endUs);
 }

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Database, Transaction } from "better-sqlite3";
 import {
   assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError,
-  type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf,
+  type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type EventType,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
@@ -14,6 +14,7 @@ import { SqliteCatalog } from "./sqlite-catalog.js";
 import { SqliteAnalytics } from "./sqlite-analytics.js";
 import { SqliteWriteQueue } from "./sqlite-write-queue.js";
 import { SqliteAnalyticsLayer } from "./sqlite-analytics-layer.js";
+import { SqliteFacts } from "./sqlite-facts.js";
 
 /** Options of SqliteBackend. */
 export interface SqliteBackendOptions extends BackendOptions {
@@ -34,6 +35,7 @@ interface Connection {
   projector: SqliteProjector;
   catalog: SqliteCatalog;
   analytics: SqliteAnalytics;
+  facts: SqliteFacts;
 }
 
 /**
@@ -77,6 +79,7 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
     this.conn = {
       db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteProjector(db, queries),
       catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
+      facts: new SqliteFacts(db, queries, this.filename, report),
     };
     this.schemaVersion = migration.schemaVersion;
   }
@@ -153,9 +156,12 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
     return this.read((c) => c.catalog.versions(workflowSlug, versionId));
   }
 
-  protected loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
-    const types = this.currentAnalyticsTypes();
+  protected readWindowEvents(window: AnalyticsWindow, types: readonly EventType[] | undefined): Promise<Event[]> {
     return this.read((c) => c.analytics.windowEvents(window, types));
+  }
+
+  protected readFacts<T>(fn: (facts: SqliteFacts) => T): Promise<T> {
+    return this.read((c) => fn(c.facts));
   }
 
   protected queryQueueDepth(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth> {

@@ -4,6 +4,7 @@ import {
   type RunState, type StepState, type SubmissionResult, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
 import { encodeJson } from "./sqlite-codec.js";
+import { factOf, INSERT_FACT } from "./sqlite-facts.js";
 import type { SqliteQueries } from "./sqlite-queries.js";
 
 /** The columns of a runs row a guard needs, read without decoding the state JSON. */
@@ -30,7 +31,7 @@ export type EventSource = Event[] | ((step: StepState | null) => Event[]);
  * authoritative reducers, all in that one transaction, so the rows always equal the projection of the events.
  */
 export class SqliteProjector {
-  private readonly s: Record<"runHead" | "insertEvent" | "upsertRun" | "upsertStep" | "setStepsLive" | "deleteTags" | "insertTag" | "getKey" | "insertKey", Statement>;
+  private readonly s: Record<"runHead" | "insertEvent" | "upsertRun" | "upsertStep" | "setStepsLive" | "deleteTags" | "insertTag" | "getKey" | "insertKey" | "insertFact", Statement>;
 
   constructor(db: Database, private readonly reader: SqliteQueries) {
     const p = (sql: string) => db.prepare(sql);
@@ -49,6 +50,7 @@ export class SqliteProjector {
       insertTag: p("INSERT OR IGNORE INTO run_tags (tag, run_id) VALUES (?, ?)"),
       getKey: p("SELECT run_id FROM idempotency_keys WHERE workflow_slug = ? AND idempotency_key = ?"),
       insertKey: p("INSERT INTO idempotency_keys (workflow_slug, idempotency_key, run_id, created_at_us) VALUES (?, ?, ?, ?)"),
+      insertFact: p(INSERT_FACT),
     };
   }
 
@@ -91,6 +93,8 @@ export class SqliteProjector {
         throw new InvalidEventError("Event does not belong to this run", [{ path: "workflowSlug", message: `run ${batch.runId} belongs to workflow ${owner}, the event to ${ev.workflowSlug}/${ev.runId}` }], { runId: ev.runId });
       }
       const seq = Number(this.s.insertEvent.run(ev.runId, ev.workflowSlug, ev.category === "step" ? ev.stepId : null, ev.category, ev.type, ev.timestampUs, encodeJson(ev)).lastInsertRowid);
+      const fact = factOf(ev, seq);
+      if (fact) this.s.insertFact.run(...fact);
       if (ev.category === "workflow") {
         if (run === undefined) {
           run = head ? this.reader.run(batch.runId) : null;
