@@ -2,21 +2,22 @@ import type { AnalyticsWindow, Event, LiveState, RunState, StepState } from "@ca
 import type { PostgresConnection } from "./postgres-connection.js";
 import type { Queries } from "./postgres-queries.js";
 
-/** Events in the window (indexed by timestamp, or by workflow and timestamp), in commit order per run. */
-export async function loadAnalyticsEvents(conn: PostgresConnection, q: Queries, w: AnalyticsWindow, report: (row: EventRow) => void): Promise<Event[]> {
+/** Events in the window (of `types` when given; indexed by type and timestamp, or by timestamp), in commit order. */
+export async function loadAnalyticsEvents(conn: PostgresConnection, q: Queries, w: AnalyticsWindow, report: (row: EventRow) => void, types?: string[]): Promise<Event[]> {
   if (w.runIds !== undefined && w.runIds.length === 0) return [];
-  const rows = await conn.query<EventRow>({ text: q.analyticsEvents, values: [w.startUs, w.endUs, w.workflowSlug ?? null, w.runIds ?? null] });
+  const rows = await conn.query<EventRow>({ text: q.analyticsEvents, values: [w.startUs, w.endUs, w.workflowSlug ?? null, w.runIds ?? null, types ?? null] });
   return intactEvents(rows.rows, report);
 }
 
-/** An event row as read, with the result of the damage check (body ids and type agree with the row's columns). */
-export type EventRow = { seq: string; body: Event; intact: boolean | null };
+/** An event row as read: its indexed columns and its body. */
+export type EventRow = { seq: string; event_id: string; type: string; run_id: string; body: Event };
 
-/** The intact events of `rows`; each damaged row is reported and skipped, never hiding the rest. */
+/** The intact events of `rows` (body's id, type and run agree with the row's columns); each damaged row is reported and skipped, never hiding the rest. */
 export function intactEvents(rows: EventRow[], report: (row: EventRow) => void): Event[] {
   const out: Event[] = [];
   for (const r of rows) {
-    if (r.intact === true && r.body !== null && typeof r.body === "object") out.push(r.body);
+    const b = r.body as Partial<Event> | null;
+    if (b !== null && typeof b === "object" && b.eventId === r.event_id && b.type === r.type && b.runId === r.run_id) out.push(r.body);
     else report(r);
   }
   return out;

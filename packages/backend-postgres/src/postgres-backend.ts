@@ -1,9 +1,11 @@
 import pg from "pg";
-import { Backend, CorruptRecordError, InvalidArgumentError, assertIds, assertWorkflowSlug } from "@cairn/backend-interface";
+import { CorruptRecordError, InvalidArgumentError, assertIds, assertWorkflowSlug } from "@cairn/backend-interface";
 import type {
-  AnalyticsWindow, BackendCapabilities, BackendOptions, Event, EventFilter, EventOf, GuardVerdict, ListRunsOptions, ListScheduledOptions,
+  AnalyticsWindow, BackendCapabilities, EventType, BackendOptions, Event, EventFilter, EventOf, GuardVerdict, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepStartMetadata, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
 } from "@cairn/backend-interface";
+import { PostgresAnalyticsLayer } from "./postgres-analytics-layer.js";
+import { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
 import { intactEvents, loadAnalyticsEvents, loadLiveState, type EventRow } from "./postgres-analytics.js";
 import { claimMany, claimOne, claimQueries, type ClaimQueries, type MakeStarted } from "./postgres-claims.js";
 import { PostgresConnection } from "./postgres-connection.js";
@@ -40,7 +42,7 @@ export interface PostgresBackendOptions extends BackendOptions {
  * table; runs and steps are projection rows updated by the pure reducers in the same transaction; claims lock
  * with FOR UPDATE SKIP LOCKED; LISTEN/NOTIFY wakes idle workers; migrations run once under an advisory lock.
  */
-export class PostgresBackend extends Backend {
+export class PostgresBackend extends PostgresAnalyticsLayer {
   override readonly capabilities: BackendCapabilities;
   /** The Postgres schema of this deployment. */
   readonly schema: string;
@@ -54,6 +56,7 @@ export class PostgresBackend extends Backend {
   private readonly pollIntervalMs: number;
   private readonly pollers = new Set<NodeJS.Timeout>();
   private readonly reportCorrupt: (row: EventRow) => void;
+  protected readonly analyticsSql: PostgresAnalyticsSql;
 
   constructor(options: PostgresBackendOptions) {
     super(options);
@@ -69,6 +72,7 @@ export class PostgresBackend extends Backend {
     this.cq = claimQueries(quoted);
     this.sq = stepWriteQueries(quoted);
     this.csq = claimSqlQueries(quoted);
+    this.analyticsSql = new PostgresAnalyticsSql(this.conn, quoted);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
     const listen = options.listen ?? true;
     this.notifier = listen ? new PostgresNotifier(listenerConfig(pool, options.applicationName), channelName(this.schema)) : null;
@@ -224,6 +228,10 @@ export class PostgresBackend extends Backend {
 
   protected loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
     return loadAnalyticsEvents(this.conn, this.q, window, this.reportCorrupt);
+  }
+
+  protected loadEventsOfTypes(window: AnalyticsWindow, types: EventType[]): Promise<Event[]> {
+    return loadAnalyticsEvents(this.conn, this.q, window, this.reportCorrupt, types);
   }
 
   protected loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState> {

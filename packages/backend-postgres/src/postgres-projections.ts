@@ -80,3 +80,12 @@ export function eventColumnArrays(events: readonly Event[]): unknown[][] {
   }
   return cols;
 }
+
+/** Column arrays of the analytics figures of the events: duration_us, terminal, copied (see migration 0003). */
+export function eventFigureArrays(events: readonly Event[]): unknown[][] {
+  return [
+    events.map((e) => ("durationUs" in e && typeof e.durationUs === "number" ? e.durationUs : null)),
+    events.map((e) => (e.type === "StepFailed" ? e.terminal : null)),
+    events.map((e) => (e.type === "StepCompleted" || e.type === "StepSkipped") && e.copiedFromRunId !== undefined),
+  ];
+}

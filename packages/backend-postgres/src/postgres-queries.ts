@@ -13,9 +13,10 @@ export function buildQueries(s: string) {
       SELECT NULL::text AS step_id, workflow_slug, state FROM r UNION ALL SELECT step_id, NULL, state FROM st`,
     /** Appends the events and upserts every projection row they change, in one statement. */
     write: `WITH ev AS (
-        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body)
-        SELECT e.event_id, $2, $1, e.step_id, e.type, e.ts, e.body
-        FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[]) WITH ORDINALITY AS e(event_id, step_id, type, ts, body, ord)
+        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied)
+        SELECT e.event_id, $2, $1, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied
+        FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[], $30::bigint[], $31::boolean[], $32::boolean[])
+          WITH ORDINALITY AS e(event_id, step_id, type, ts, body, duration_us, terminal, copied, ord)
         ORDER BY e.ord
         RETURNING seq, step_id),
       ru AS (
@@ -52,8 +53,7 @@ export function buildQueries(s: string) {
       ORDER BY (workflow_slug = $1 AND idempotency_key IS NOT DISTINCT FROM $2) DESC LIMIT 1`,
     readRun: `SELECT state FROM ${s}.runs WHERE run_id = $1`,
     readSteps: `SELECT state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 ORDER BY first_seq`,
-    readEvents: `SELECT seq, body, (body->>'eventId' IS NOT DISTINCT FROM event_id AND body->>'type' IS NOT DISTINCT FROM type AND body->>'runId' IS NOT DISTINCT FROM run_id) AS intact
-      FROM ${s}.events WHERE run_id = $1 AND workflow_slug = $2
+    readEvents: `SELECT seq, event_id, type, run_id, body FROM ${s}.events WHERE run_id = $1 AND workflow_slug = $2
       AND ($3::text IS NULL OR ($3 = 'step') = (step_id IS NOT NULL)) AND ($4::text IS NULL OR step_id = $4) ORDER BY seq`,
     scheduled: `SELECT workflow_slug, run_id, step_id FROM ${s}.steps
       WHERE status = 'scheduled' AND run_live AND available_at_us <= $1 AND ($2::text IS NULL OR workflow_slug = $2)
@@ -66,9 +66,8 @@ export function buildQueries(s: string) {
     readWorkflows: `SELECT registration FROM ${s}.workflows ORDER BY slug`,
     insertVersion: `INSERT INTO ${s}.versions (workflow_slug, version_id, created_at_us, version) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING version_id`,
     readVersions: `SELECT version FROM ${s}.versions WHERE workflow_slug = $1 AND ($2::text IS NULL OR version_id = $2) ORDER BY created_at_us DESC, version_id DESC`,
-    analyticsEvents: `SELECT seq, body, (body->>'eventId' IS NOT DISTINCT FROM event_id AND body->>'type' IS NOT DISTINCT FROM type AND body->>'runId' IS NOT DISTINCT FROM run_id) AS intact
-      FROM ${s}.events WHERE timestamp_us BETWEEN $1 AND $2 AND ($3::text IS NULL OR workflow_slug = $3)
-      AND ($4::text[] IS NULL OR run_id = ANY($4)) ORDER BY seq`,
+    analyticsEvents: `SELECT seq, event_id, type, run_id, body FROM ${s}.events WHERE timestamp_us BETWEEN $1 AND $2 AND ($3::text IS NULL OR workflow_slug = $3)
+      AND ($4::text[] IS NULL OR run_id = ANY($4)) AND ($5::text[] IS NULL OR type = ANY($5)) ORDER BY seq`,
     /** Live runs and their steps in one statement (one snapshot). */
     liveState: `SELECT 'run' AS kind, state FROM ${s}.runs WHERE live AND ($1::text IS NULL OR workflow_slug = $1)
       UNION ALL

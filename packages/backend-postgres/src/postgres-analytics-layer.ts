@@ -1,0 +1,144 @@
+import {
+  Backend, InvalidArgumentError, assertIds, computeActiveWorkers, computeErrorAnalysis, computeErrorDetail, computeErrorsList, computeRetryAnalysis,
+  computeSchedulingLatency, computeWorkerById, computeWorkerStability, resolveWindow,
+} from "@cairn/backend-interface";
+import type {
+  ActiveWorkersOptions, AnalyticsOptions, AnalyticsSummary, AnalyticsWindow, ErrorAnalysis, ErrorDetail, ErrorDetailOptions, ErrorsList, ErrorsListOptions,
+  Event, EventType, GroupingStrategy, QueueDepth, QueueDepthByWorkflow, RetryAnalysis, SchedulingLatency, StepDuration, SuccessRate, Throughput,
+  WorkerInfo, WorkerStability, WorkflowDuration,
+} from "@cairn/backend-interface";
+import type { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
+
+const FAILURES: EventType[] = ["StepFailed"];
+const RETRIES: EventType[] = ["StepCompleted", "StepFailed", "StepScheduled"];
+const LATENCY: EventType[] = ["StepScheduled", "StepStarted"];
+const STABILITY: EventType[] = ["StepStarted", "StepHeartbeat", "StepReclaimed", "StepFailed", "StepCompleted"];
+const WORKERS: EventType[] = ["StepStarted", "StepHeartbeat", "StepCompleted", "StepFailed", "StepSkipped", "StepReclaimed", "WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled"];
+const SUMMARY: EventType[] = [...new Set([...FAILURES, ...RETRIES, ...LATENCY, ...STABILITY])];
+
+/**
+ * The analytics of the Postgres driver. Counts, rates and duration percentiles (throughput, success rate, step and
+ * run durations, queue depth) are aggregated in SQL; the queries that follow attempts through several events
+ * (errors, retries, scheduling latency, worker stability, active workers) run the reference over only the event
+ * types they read (the rest of the window, e.g. logs, inputs and outputs, never leaves Postgres). Answers equal the
+ * reference's; the conformance suite compares them.
+ */
+export abstract class PostgresAnalyticsLayer extends Backend {
+  /** The SQL aggregates of this backend's schema. */
+  protected abstract readonly analyticsSql: PostgresAnalyticsSql;
+  /** Events of the window whose type is one of `types`, in commit order. */
+  protected abstract loadEventsOfTypes(window: AnalyticsWindow, types: EventType[]): Promise<Event[]>;
+
+  private async typed(options: AnalyticsOptions | undefined, types: EventType[]): Promise<{ events: Event[]; o: AnalyticsOptions; nowUs: number }> {
+    const o = validate(options);
+    const nowUs = this.clock.nowUs();
+    const w = resolveWindow(o, nowUs);
+    const events = await this.loadEventsOfTypes({ ...w, ...(o.workflowSlug ? { workflowSlug: o.workflowSlug } : {}), ...(o.runIds ? { runIds: o.runIds } : {}) }, types);
+    return { events, o, nowUs };
+  }
+
+  private sqlWindow(options: AnalyticsOptions | undefined): { o: AnalyticsOptions; w: { startUs: number; endUs: number } } {
+    const o = validate(options);
+    return { o, w: resolveWindow(o, this.clock.nowUs()) };
+  }
+
+  override async getErrorAnalysis(options?: AnalyticsOptions): Promise<ErrorAnalysis> {
+    const { events, o, nowUs } = await this.typed(options, FAILURES);
+    return computeErrorAnalysis(events, o, nowUs);
+  }
+
+  override async getErrorsList(options: ErrorsListOptions = {}): Promise<ErrorsList> {
+    const window = options.timeRange ? { startUs: options.timeRange.start, endUs: options.timeRange.end } : {};
+    const { events, nowUs } = await this.typed({ ...window, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) }, FAILURES);
+    return computeErrorsList(events, options, nowUs);
+  }
+
+  override async getErrorDetail(fingerprint: string, groupingStrategy: GroupingStrategy, options: ErrorDetailOptions = {}): Promise<ErrorDetail> {
+    if (!["exact", "normalized", "portable"].includes(groupingStrategy)) throw new InvalidArgumentError(`Unknown grouping strategy ${JSON.stringify(groupingStrategy)}; use exact, normalized or portable.`);
+    const window = options.timeRange ? { startUs: options.timeRange.start, endUs: options.timeRange.end } : {};
+    const { events, nowUs } = await this.typed(window, FAILURES);
+    return computeErrorDetail(events, fingerprint, groupingStrategy, options, nowUs);
+  }
+
+  override async getRetryAnalysis(options?: AnalyticsOptions): Promise<RetryAnalysis> {
+    const { events, o, nowUs } = await this.typed(options, RETRIES);
+    return computeRetryAnalysis(events, o, nowUs);
+  }
+
+  override async getSchedulingLatency(options?: AnalyticsOptions): Promise<SchedulingLatency> {
+    const { events, o, nowUs } = await this.typed(options, LATENCY);
+    return computeSchedulingLatency(events, o, nowUs);
+  }
+
+  override async getWorkerStability(options?: AnalyticsOptions): Promise<WorkerStability> {
+    const { events, o, nowUs } = await this.typed(options, STABILITY);
+    return computeWorkerStability(events, o, nowUs);
+  }
+
+  override async getStepDuration(options?: AnalyticsOptions): Promise<StepDuration> {
+    const { o, w } = this.sqlWindow(options);
+    return this.analyticsSql.stepDuration(w, o);
+  }
+
+  override async getWorkflowDuration(options?: AnalyticsOptions): Promise<WorkflowDuration> {
+    const { o, w } = this.sqlWindow(options);
+    return this.analyticsSql.workflowDuration(w, o);
+  }
+
+  override async getThroughput(options?: AnalyticsOptions): Promise<Throughput> {
+    const { o, w } = this.sqlWindow(options);
+    return this.analyticsSql.throughput(w, o);
+  }
+
+  override async getSuccessRate(options?: AnalyticsOptions): Promise<SuccessRate> {
+    const { o, w } = this.sqlWindow(options);
+    return this.analyticsSql.successRate(w, o);
+  }
+
+  override async getQueueDepth(options: Pick<AnalyticsOptions, "workflowSlug"> = {}): Promise<QueueDepth> {
+    if (options.workflowSlug !== undefined) assertIds({ workflowSlug: options.workflowSlug });
+    return this.analyticsSql.queueDepth(options.workflowSlug, this.clock.nowUs());
+  }
+
+  override async getQueueDepthByWorkflow(): Promise<QueueDepthByWorkflow> {
+    return this.analyticsSql.queueDepthByWorkflow(this.clock.nowUs());
+  }
+
+  override async getAnalyticsSummary(options?: AnalyticsOptions): Promise<AnalyticsSummary> {
+    const { events, o, nowUs } = await this.typed(options, SUMMARY);
+    const w = resolveWindow(o, nowUs);
+    const [successRate, throughput, stepDuration, workflowDuration, queueDepth] = await Promise.all([
+      this.analyticsSql.successRate(w, o), this.analyticsSql.throughput(w, o), this.analyticsSql.stepDuration(w, o), this.analyticsSql.workflowDuration(w, o),
+      this.analyticsSql.queueDepth(o.workflowSlug, nowUs),
+    ]);
+    return {
+      window: w, successRate, throughput, stepDuration, workflowDuration,
+      schedulingLatency: computeSchedulingLatency(events, o, nowUs), retryAnalysis: computeRetryAnalysis(events, o, nowUs),
+      errorAnalysis: computeErrorAnalysis(events, o, nowUs), workerStability: computeWorkerStability(events, o, nowUs), queueDepth,
+    };
+  }
+
+  override async getActiveWorkers(options: ActiveWorkersOptions = {}): Promise<WorkerInfo[]> {
+    const { events, nowUs } = await this.typed({}, WORKERS);
+    return computeActiveWorkers(events, options, nowUs);
+  }
+
+  override async getWorkerById(workerId: string): Promise<WorkerInfo | null> {
+    if (typeof workerId !== "string" || workerId.length === 0) throw new InvalidArgumentError("workerId must be a non-empty string.");
+    const { events, nowUs } = await this.typed({}, WORKERS);
+    return computeWorkerById(events, workerId, nowUs);
+  }
+}
+
+/** The reference layer's option checks (same errors for the same bad input). */
+function validate(options: AnalyticsOptions | undefined): AnalyticsOptions {
+  const o = options ?? {};
+  assertIds({ workflowSlug: o.workflowSlug, stepId: o.stepId });
+  for (const id of o.runIds ?? []) assertIds({ runId: id });
+  for (const k of ["startUs", "endUs"] as const) {
+    const v = o[k];
+    if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new InvalidArgumentError(`${k} must be a non-negative number of µs, got ${v}.`);
+  }
+  if (o.startUs !== undefined && o.endUs !== undefined && o.startUs > o.endUs) throw new InvalidArgumentError("startUs must not be after endUs.");
+  return o;
+}
