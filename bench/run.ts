@@ -71,10 +71,12 @@ async function main(): Promise<void> {
 
   let commit = "unknown";
   try { commit = execSync("git rev-parse --short HEAD", { cwd: root }).toString().trim(); } catch { /* not a checkout */ }
+  const { fsyncProbe, pgCommitProbe } = await import("./machine.js");
+  const probes = { fsyncSmallFile: fsyncProbe(), ...(pgVersion ? { postgresCommit: await pgCommitProbe() } : {}) };
   const machine = {
     workload: "machine", driver: "-", params: { quick, drivers, only }, runs: 0, median: Number.NaN, unit: "-", min: Number.NaN, max: Number.NaN, peakRssBytes: process.memoryUsage().rss,
     cores: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", totalMemBytes: totalmem(), kernel: release(), node: process.version, postgres: pgVersion ?? "not used",
-    date: new Date().toISOString(), loadAvgAtStart: loadavg().map((x) => Math.round(x * 100) / 100), gitCommit: commit,
+    date: new Date().toISOString(), loadAvgAtStart: loadavg().map((x) => Math.round(x * 100) / 100), gitCommit: commit, probes,
   };
   emit(ctx, machine);
   const t0 = performance.now();
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
   }
   const errors = collected.filter((m) => "error" in m).length;
   progress(`finished in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${collected.length - 1} lines, ${errors} errors; load average now ${loadavg().map((x) => x.toFixed(2)).join(" ")}${outFile ? `; written to ${outFile}` : ""}`);
-  emit(ctx, { ...machine, workload: "machine-end", date: new Date().toISOString(), loadAvgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100), totalSeconds: (performance.now() - t0) / 1000 });
+  emit(ctx, { ...machine, workload: "machine-end", probes: { fsyncSmallFile: fsyncProbe(), ...(pgVersion ? { postgresCommit: await pgCommitProbe() } : {}) }, date: new Date().toISOString(), loadAvgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100), totalSeconds: (performance.now() - t0) / 1000 });
 }
 
 main().then(
