@@ -8,7 +8,9 @@ const src = process.argv[2]!;
 const file = join(mkdtempSync(join(tmpdir(), "cairn-sum-")), "db.sqlite");
 copyFileSync(src, file);
 const b = new SqliteBackend(file);
+const t0 = performance.now();
 await b.initialize();
+console.log(`open+migrate: ${(performance.now() - t0).toFixed(0)} ms`);
 const time = async (label: string, fn: () => Promise<unknown>) => {
   const t = performance.now();
   await fn();

@@ -6,8 +6,9 @@ import {
   type QueueDepthByWorkflow, type RetryAnalysis, type SchedulingLatency, type StepDuration, type SuccessRate, type Throughput, type WorkerInfo,
   type WorkerStability, type WorkflowDuration,
 } from "@cairn/backend-interface";
-import { F, FACT_TYPES, type FactRow, type FactSelection, type SqliteFacts } from "./sqlite-facts.js";
-import { durationsFrom, schedulingLatencyFrom, successRateFrom, throughputFrom, workerStabilityFrom, type FactCounts } from "./sqlite-facts-compute.js";
+import { F, type FactRow, type FactSelection, type SqliteFacts } from "./sqlite-facts.js";
+import { successRateFrom, throughputFrom } from "./sqlite-facts-compute.js";
+import { durationsSql, schedulingLatencySql, workerStabilitySql } from "./sqlite-facts-sql.js";
 
 /** The event types the reference's error and worker queries read (they keep the reference over typed event loads). */
 const REFERENCE_TYPES = {
@@ -15,9 +16,6 @@ const REFERENCE_TYPES = {
   workers: ["StepStarted", "StepHeartbeat", "StepCompleted", "StepFailed", "StepSkipped", "StepReclaimed", "WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled"],
 } as const satisfies Record<string, readonly EventType[]>;
 const OUTCOME_TYPES = ["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled", "StepCompleted", "StepFailed", "StepSkipped"];
-const DURATION_TYPES = ["StepCompleted", "StepFailed", "WorkflowCompleted", "WorkflowFailed"];
-const WORKER_TYPES = ["StepStarted", "StepHeartbeat", "StepReclaimed", "StepFailed", "StepCompleted"];
-const RETRY_TYPES = ["StepScheduled", "StepCompleted", "StepFailed"];
 
 /** What an analytics call in progress asks of loadAnalyticsEvents. */
 type AnalyticsContext = { kind: "types"; types: readonly EventType[] } | { kind: "capture"; window?: AnalyticsWindow };
@@ -89,58 +87,60 @@ export abstract class SqliteAnalyticsLayer extends Backend {
   /** Step durations from the facts' duration column. */
   override async getStepDuration(options?: AnalyticsOptions): Promise<StepDuration> {
     const sel = await this.selection(options);
-    return durationsFrom(await this.readFacts((f) => f.rows(sel, DURATION_TYPES))).stepDuration;
+    return (await this.readFacts((f) => durationsSql(f, sel))).stepDuration;
   }
 
   /** Run durations from the facts' duration column. */
   override async getWorkflowDuration(options?: AnalyticsOptions): Promise<WorkflowDuration> {
     const sel = await this.selection(options);
-    return durationsFrom(await this.readFacts((f) => f.rows(sel, DURATION_TYPES))).workflowDuration;
+    return (await this.readFacts((f) => durationsSql(f, sel))).workflowDuration;
   }
 
   /** Scheduling latency: StepStarted paired with its attempt's StepScheduled facts. */
   override async getSchedulingLatency(options?: AnalyticsOptions): Promise<SchedulingLatency> {
     const sel = await this.selection(options);
-    return schedulingLatencyFrom(await this.readFacts((f) => f.rows(sel, ["StepScheduled", "StepStarted"])));
+    return this.readFacts((f) => schedulingLatencySql(f, sel));
   }
 
   /** Worker stability from the facts of starts, heartbeats, reclaims and outcomes. */
   override async getWorkerStability(options?: AnalyticsOptions): Promise<WorkerStability> {
     const sel = await this.selection(options);
-    return workerStabilityFrom(await this.readFacts((f) => f.rows(sel, WORKER_TYPES)));
+    return this.readFacts((f) => workerStabilitySql(f, sel));
   }
 
   /** Retry patterns: the reference over the retries and the outcomes of retried steps only. */
   override async getRetryAnalysis(options?: AnalyticsOptions): Promise<RetryAnalysis> {
     const sel = await this.selection(options);
-    return retryAnalysisFrom(await this.readFacts((f) => f.rows(sel, RETRY_TYPES)), sel);
+    return this.readFacts((f) => retryAnalysisSql(f, sel));
   }
 
   /** Failure patterns: the reference over the window's StepFailed events. */
   override async getErrorAnalysis(options?: AnalyticsOptions): Promise<ErrorAnalysis> {
     const sel = await this.selection(options);
-    return computeErrorAnalysis(await this.readFacts((f) => f.eventsOf(f.rows(sel, ["StepFailed"]))), sel, sel.endUs);
+    return this.readFacts((f) => errorAnalysisSql(f, sel));
   }
 
   /** Every windowed query and the queue snapshot, from one range scan of the facts. */
   override async getAnalyticsSummary(options?: AnalyticsOptions): Promise<AnalyticsSummary> {
     const sel = await this.selection(options);
-    const { rows, failures } = await this.readFacts((f) => {
-      const all = f.rows(sel, [...FACT_TYPES]);
-      return { rows: all, failures: f.eventsOf(all.filter((r) => r[F.type] === "StepFailed")) };
+    const parts = await this.readFacts((f) => {
+      const counts = f.counts(sel, OUTCOME_TYPES);
+      return {
+        successRate: successRateFrom(counts), throughput: throughputFrom(counts.filter((c) => c.type === "WorkflowCompleted" || c.type === "StepCompleted"), sel.endUs - sel.startUs),
+        ...durationsSql(f, sel), schedulingLatency: schedulingLatencySql(f, sel), retryAnalysis: retryAnalysisSql(f, sel),
+        errorAnalysis: errorAnalysisSql(f, sel), workerStability: workerStabilitySql(f, sel),
+      };
     });
-    const durations = durationsFrom(rows);
-    const counts = countsOf(rows);
     return {
       window: { startUs: sel.startUs, endUs: sel.endUs },
-      successRate: successRateFrom(counts),
-      throughput: throughputFrom(counts, sel.endUs - sel.startUs),
-      stepDuration: durations.stepDuration,
-      workflowDuration: durations.workflowDuration,
-      schedulingLatency: schedulingLatencyFrom(rows),
-      retryAnalysis: retryAnalysisFrom(rows, sel),
-      errorAnalysis: computeErrorAnalysis(failures, sel, sel.endUs),
-      workerStability: workerStabilityFrom(rows),
+      successRate: parts.successRate,
+      throughput: parts.throughput,
+      stepDuration: parts.stepDuration,
+      workflowDuration: parts.workflowDuration,
+      schedulingLatency: parts.schedulingLatency,
+      retryAnalysis: parts.retryAnalysis,
+      errorAnalysis: parts.errorAnalysis,
+      workerStability: parts.workerStability,
       queueDepth: await this.getQueueDepth(sel.workflowSlug !== undefined ? { workflowSlug: sel.workflowSlug } : {}),
     };
   }
@@ -166,16 +166,17 @@ export abstract class SqliteAnalyticsLayer extends Backend {
   }
 }
 
-/** Outcome counts per (workflowSlug, type, flag) tallied from fact rows (what SqliteFacts.counts groups in SQL). */
-function countsOf(rows: readonly FactRow[]): FactCounts {
-  const out = new Map<string, FactCounts[number]>();
-  for (const r of rows) {
-    const k = `${r[F.slug]}\u0000${r[F.type]}\u0000${r[F.flag]}`;
-    const c = out.get(k);
-    if (c) c.n++;
-    else out.set(k, { slug: r[F.slug], type: r[F.type], flag: r[F.flag], n: 1 });
-  }
-  return [...out.values()];
+/** The reference's error analysis over the selection's StepFailed events (read in full: messages are not facts). */
+function errorAnalysisSql(f: SqliteFacts, sel: FactSelection): ErrorAnalysis {
+  return computeErrorAnalysis(f.eventsOf(f.rows(sel, ["StepFailed"])), sel, sel.endUs);
+}
+
+/** The retries of the selection and the completions / terminal failures of the runs they belong to. */
+function retryAnalysisSql(f: SqliteFacts, sel: FactSelection): RetryAnalysis {
+  const retries = f.rows(sel, ["StepScheduled"], "flag = 1");
+  const runs = [...new Set(retries.map((r) => r[F.run]))];
+  const outcomes = runs.length === 0 ? [] : f.rows(sel, ["StepCompleted", "StepFailed"], "(type = 'StepCompleted' OR flag = 1) AND run_id IN (SELECT value FROM json_each(?))", [JSON.stringify(runs)]);
+  return retryAnalysisFrom([...retries, ...outcomes], sel);
 }
 
 /** The reference's retry analysis over the retries and the completions / terminal failures of retried steps, rebuilt as minimal events. */

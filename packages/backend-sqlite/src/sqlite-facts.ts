@@ -53,10 +53,10 @@ export class SqliteFacts {
     this.failedEvents = db.prepare("SELECT seq, run_id, workflow_slug, type, body FROM events WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq");
   }
 
-  /** Facts of the given types in the selection, as raw rows. */
-  rows(sel: FactSelection, types: readonly string[]): FactRow[] {
+  /** Facts of the given types in the selection (and matching `extra`, an SQL condition with `extraParams`), as raw rows. */
+  rows(sel: FactSelection, types: readonly string[], extra?: string, extraParams: unknown[] = []): FactRow[] {
     const { where, params } = this.where(sel, types);
-    return this.queries.statement(`SELECT ${COLUMNS} FROM event_facts WHERE ${where}`).raw(true).all(...params) as FactRow[];
+    return this.queries.statement(`SELECT ${COLUMNS} FROM event_facts WHERE ${where}${extra ? ` AND ${extra}` : ""}`).raw(true).all(...params, ...extraParams) as FactRow[];
   }
 
   /** Counts per (workflowSlug, type, flag) of the given types in the selection. */
@@ -75,6 +75,17 @@ export class SqliteFacts {
       if (ev) out.push(ev);
     }
     return out;
+  }
+
+  /** Runs generated SQL whose `sel_<name>` CTEs each select some types of the selection; `ctes` lists [name, types]. */
+  aggregate<T>(ctes: Array<[string, readonly string[]]>, body: string, sel: FactSelection, extraParams: unknown[] = []): T[] {
+    const params: unknown[] = [];
+    const parts = ctes.map(([name, types]) => {
+      const w = this.where(sel, types);
+      params.push(...w.params);
+      return `${name} AS MATERIALIZED (SELECT * FROM event_facts WHERE ${w.where})`;
+    });
+    return this.queries.statement(`WITH ${parts.join(", ")} ${body}`).raw(false).all(...params, ...extraParams) as T[];
   }
 
   private where(sel: FactSelection, types: readonly string[]): { where: string; params: unknown[] } {
