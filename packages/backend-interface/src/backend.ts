@@ -242,7 +242,7 @@ export abstract class Backend extends BackendAnalytics {
   }
 
   /** Atomically: StepFailed (non-terminal), StepRetrying and StepScheduled for the next attempt; all or nothing, fenced. */
-  async saveStepFailedAndScheduleRetry(workflowSlug: string, runId: string, stepId: string, error: StepError, failureMetadata: { duration: number; attemptNumber: number; nextRetryAt: number; failureReason: "execution-error" | "timeout"; resourceUsage?: EventOf<"StepFailed">["resourceUsage"] }, scheduleMetadata: { availableAt: number; nextAttemptNumber: number; retryDelayMs: number; maxRetries: number }): Promise<void> {
+  async saveStepFailedAndScheduleRetry(workflowSlug: string, runId: string, stepId: string, error: StepError, failureMetadata: { duration: number; attemptNumber: number; nextRetryAt: number; failureReason: "execution-error" | "timeout" | "worker-crash"; resourceUsage?: EventOf<"StepFailed">["resourceUsage"] }, scheduleMetadata: { availableAt: number; nextAttemptNumber: number; retryDelayMs: number; maxRetries: number }): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     if (scheduleMetadata.nextAttemptNumber !== failureMetadata.attemptNumber + 1) {
       throw new InvalidEventError("Invalid retry", [{ path: "nextAttemptNumber", message: `must be attemptNumber + 1 (${failureMetadata.attemptNumber + 1})` }], { runId, stepId });

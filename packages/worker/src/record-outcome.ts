@@ -59,15 +59,8 @@ export async function recordOutcome(backend: Backend, events: WorkerEvents, r: A
     if (shouldRetry(policy, failures)) {
       const delayMs = retryDelayMs(policy, failures, random);
       const at = now + delayMs * 1000;
-      if (crashed) {
-        // saveStepFailedAndScheduleRetry does not take `worker-crash`; two fenced writes instead. A crash between them leaves
-        // the attempt running without heartbeats, which the stale-step reaper reschedules.
-        await backend.saveStepFailed(workflowSlug, runId, stepId, error, { duration, attemptNumber: r.attempt, terminal: false, nextRetryAt: at, failureReason: "worker-crash", ...usage });
-        await backend.scheduleStep(workflowSlug, runId, stepId, { availableAt: at, reason: "retry", attemptNumber: r.attempt + 1, retryDelayMs: delayMs });
-      } else {
-        await backend.saveStepFailedAndScheduleRetry(workflowSlug, runId, stepId, error, { duration, attemptNumber: r.attempt, nextRetryAt: at, failureReason: timedOut ? "timeout" : "execution-error", ...usage },
-          { availableAt: at, nextAttemptNumber: r.attempt + 1, retryDelayMs: delayMs, maxRetries: policy.maxRetries });
-      }
+      await backend.saveStepFailedAndScheduleRetry(workflowSlug, runId, stepId, error, { duration, attemptNumber: r.attempt, nextRetryAt: at, failureReason: crashed ? "worker-crash" : timedOut ? "timeout" : "execution-error", ...usage },
+        { availableAt: at, nextAttemptNumber: r.attempt + 1, retryDelayMs: delayMs, maxRetries: policy.maxRetries });
       return events.emit({ type: "step:retry", ...r.ref, attempt: r.attempt, delayMs, message: error.message });
     }
     const reason = crashed ? "worker-crash" : timedOut ? "timeout" : policy.maxRetries > 0 ? "exhausted-retries" : "execution-error";
