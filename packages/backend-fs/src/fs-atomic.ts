@@ -54,6 +54,16 @@ export class AtomicFs {
     this.knownDirs.add(dir);
   }
 
+  /** Removes `dir` if it is empty (a losing submission's run directory); anything else is left alone. */
+  removeEmptyDir(dir: string): void {
+    this.knownDirs.delete(dir);
+    try {
+      fs.rmdirSync(dir);
+    } catch (err) {
+      if (!isErrno(err, "ENOENT", "ENOTEMPTY", "EEXIST")) throw err;
+    }
+  }
+
   /** Makes a directory's entries durable (no-op with durability "none"). */
   async fsyncDir(dir: string): Promise<void> {
     if (!this.fsync) return;

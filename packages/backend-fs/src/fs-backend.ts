@@ -116,7 +116,9 @@ export class FileSystemBackend extends Backend {
     return this.run("reading", async () => {
       const at = await this.indexes.locate(runId);
       if (!at) return null;
-      const run = (await this.log.view(at)).run;
+      const view = await this.log.view(at);
+      // Indexed but without events: a submission in flight, or a keyed one whose process died after claiming its key.
+      const run = view.lastSeq === -1 ? (await this.indexes.recoverOrphan(at, this.layout.liveFile(at)))?.run ?? null : view.run;
       return run ? structuredClone(run) : null;
     });
   }

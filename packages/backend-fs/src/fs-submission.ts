@@ -63,11 +63,15 @@ export class FsSubmissions {
       if (otherWorkflow || tmp === undefined) {
         await removeIfExists(this.layout.liveFile(a));
         await removeIfExists(this.layout.createdFile(a, submitted.timestampUs));
+        this.removeRunDirIfEmpty(a);
         if (otherWorkflow) return otherWorkflow;
         throw new BackendUnavailableError("Could not write the submission's temp file.");
       }
       if (keyHash && !(await this.atomic.publish(tmp, this.layout.idempotencyFile(a.workflowSlug, keyHash)))) {
-        await this.rollback(a, submitted.timestampUs);
+        const winner = await this.indexes.readClaim(a.workflowSlug, keyHash);
+        const shared = winner?.runId === a.runId;
+        if (!(shared && winner.first.timestampUs === submitted.timestampUs)) await removeIfExists(this.layout.createdFile(a, submitted.timestampUs));
+        if (!shared) await this.rollback(a);
         const claimed = await this.existingClaim(a.workflowSlug, keyHash);
         if (claimed) return claimed;
         throw new BackendUnavailableError(`The idempotency claim of workflow ${a.workflowSlug} vanished during submission.`);
@@ -81,7 +85,8 @@ export class FsSubmissions {
         result = (await this.batchZeroIs(a, submitted.eventId)) ? { created: true, runId: a.runId } : { created: false, runId: a.runId, existingInput: view.run?.input };
       }
       if (!result.created) {
-        await removeIfExists(this.layout.createdFile(a, submitted.timestampUs));
+        const existing = (await this.log.view(a)).run;
+        if (existing?.createdAtUs !== submitted.timestampUs) await removeIfExists(this.layout.createdFile(a, submitted.timestampUs));
       } else if (Date.now() - startedMs > this.orphanGraceMs / 2) {
         // Only after a very slow submit could a reader have removed our provisional entries as orphans.
         await Promise.all([this.indexes.ensureLive(a, liveTarget), this.indexes.ensureRunEntries(a, submitted.timestampUs)]);
@@ -127,14 +132,22 @@ export class FsSubmissions {
     throw new BackendUnavailableError(`Could not claim run id ${a.runId}.`);
   }
 
-  /** Removes the provisional entries of a submission that lost its key race. */
-  private async rollback(a: RunAddress, createdAtUs: number): Promise<void> {
-    await removeIfExists(this.layout.createdFile(a, createdAtUs));
+  /**
+   * Removes the provisional entries of a submission that lost its key race to another run id. (With a caller-chosen
+   * run id the winner may hold the same id: then its run-id entry, marker and directory are shared and are kept.)
+   */
+  private async rollback(a: RunAddress): Promise<void> {
     const committed = await this.log.withRun(a, async (v) => v.lastSeq >= 0);
     if (committed) return;
     this.log.forget(a);
+    this.removeRunDirIfEmpty(a);
     await removeIfExists(this.layout.liveFile(a));
     if ((await readLinkOrNull(this.layout.runIndexFile(a.runId))) === this.layout.runIndexTarget(a)) await removeIfExists(this.layout.runIndexFile(a.runId));
+  }
+
+  private removeRunDirIfEmpty(a: RunAddress): void {
+    this.atomic.removeEmptyDir(this.layout.eventsDir(a));
+    this.atomic.removeEmptyDir(this.layout.runDir(a));
   }
 
   private async batchZeroIs(a: RunAddress, eventId: string): Promise<boolean> {

@@ -76,6 +76,23 @@ describe("filesystem driver: guarded writes", () => {
   });
 });
 
+describe("filesystem driver: submissions racing in one process", () => {
+  it("with one caller-chosen run id (with and without a key, same timestamp) create exactly one run and keep its index entries", async () => {
+    const clock = new ManualClock();
+    const { dir, backend } = await store({ clock });
+    const others = Array.from({ length: 3 }, () => new FileSystemBackend(dir, { durability: "none", clock }));
+    for (const [i, options] of [{ runId: "fixed-1", idempotencyKey: "k" }, { runId: "fixed-2" }].entries()) {
+      const results = await Promise.all([backend, ...others].map((b) => b.submitRun({ workflowSlug: WF, input: 1, ...options })));
+      expect(results.filter((r) => r.isNew)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.runId))).toEqual(new Set([options.runId]));
+      const cold = new FileSystemBackend(dir, { durability: "none", clock });
+      expect((await cold.listRuns()).map((r) => r.runId).sort()).toEqual(["fixed-1", "fixed-2"].slice(0, i + 1));
+      expect((await cold.listRuns({ status: ["pending"] })).map((r) => r.runId).sort()).toEqual(["fixed-1", "fixed-2"].slice(0, i + 1));
+      expect((await cold.getRun(options.runId))?.status).toBe("pending");
+    }
+  });
+});
+
 describe("filesystem driver: the store", () => {
   it("refuses a non-empty directory that is not a store, and a store of a newer format", async () => {
     const dir = await mkdtemp(join(tmpdir(), "cairn-fs-foreign-"));
