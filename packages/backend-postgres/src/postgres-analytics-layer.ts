@@ -1,31 +1,32 @@
 import {
   Backend, InvalidArgumentError, assertIds, computeActiveWorkers, computeErrorAnalysis, computeErrorDetail, computeErrorsList, computeRetryAnalysis,
-  computeSchedulingLatency, computeWorkerById, computeWorkerStability, resolveWindow,
+  computeWorkerById, resolveWindow,
 } from "@cairn/backend-interface";
 import type {
   ActiveWorkersOptions, AnalyticsOptions, AnalyticsSummary, AnalyticsWindow, ErrorAnalysis, ErrorDetail, ErrorDetailOptions, ErrorsList, ErrorsListOptions,
   Event, EventType, GroupingStrategy, QueueDepth, QueueDepthByWorkflow, RetryAnalysis, SchedulingLatency, StepDuration, SuccessRate, Throughput,
   WorkerInfo, WorkerStability, WorkflowDuration,
 } from "@cairn/backend-interface";
+import type { EventRow } from "./postgres-analytics.js";
 import type { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
+import type { PostgresAttemptAnalytics } from "./postgres-analytics-attempts.js";
 
 const FAILURES: EventType[] = ["StepFailed"];
-const RETRIES: EventType[] = ["StepCompleted", "StepFailed", "StepScheduled"];
-const LATENCY: EventType[] = ["StepScheduled", "StepStarted"];
-const STABILITY: EventType[] = ["StepStarted", "StepHeartbeat", "StepReclaimed", "StepFailed", "StepCompleted"];
 const WORKERS: EventType[] = ["StepStarted", "StepHeartbeat", "StepCompleted", "StepFailed", "StepSkipped", "StepReclaimed", "WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled"];
-const SUMMARY: EventType[] = [...new Set([...FAILURES, ...RETRIES, ...LATENCY, ...STABILITY])];
 
 /**
- * The analytics of the Postgres driver. Counts, rates and duration percentiles (throughput, success rate, step and
- * run durations, queue depth) are aggregated in SQL; the queries that follow attempts through several events
- * (errors, retries, scheduling latency, worker stability, active workers) run the reference over only the event
- * types they read (the rest of the window, e.g. logs, inputs and outputs, never leaves Postgres). Answers equal the
- * reference's; the conformance suite compares them.
+ * The analytics of the Postgres driver. Aggregated in SQL: throughput, success rate, step and run durations,
+ * scheduling latency, worker stability, queue depth. The reference runs in JS over only the events it needs for the
+ * rest: errors (StepFailed), retries (the retried steps' events), active workers (StepStarted/Heartbeat and attempt
+ * ends); logs, inputs and outputs never leave Postgres. Answers equal the reference's; the conformance suite compares.
  */
 export abstract class PostgresAnalyticsLayer extends Backend {
   /** The SQL aggregates of this backend's schema. */
   protected abstract readonly analyticsSql: PostgresAnalyticsSql;
+  /** The attempt-following aggregates of this backend's schema. */
+  protected abstract readonly attemptAnalytics: PostgresAttemptAnalytics;
+  /** Keeps the intact events of rows read (reporting damaged ones). */
+  protected abstract intactRows(rows: EventRow[]): Event[];
   /** Events of the window whose type is one of `types`, in commit order. */
   protected abstract loadEventsOfTypes(window: AnalyticsWindow, types: EventType[]): Promise<Event[]>;
 
@@ -61,18 +62,18 @@ export abstract class PostgresAnalyticsLayer extends Backend {
   }
 
   override async getRetryAnalysis(options?: AnalyticsOptions): Promise<RetryAnalysis> {
-    const { events, o, nowUs } = await this.typed(options, RETRIES);
-    return computeRetryAnalysis(events, o, nowUs);
+    const { o, w } = this.sqlWindow(options);
+    return computeRetryAnalysis(await this.attemptAnalytics.retryEvents(w, o, (rows) => this.intactRows(rows)), o, this.clock.nowUs());
   }
 
   override async getSchedulingLatency(options?: AnalyticsOptions): Promise<SchedulingLatency> {
-    const { events, o, nowUs } = await this.typed(options, LATENCY);
-    return computeSchedulingLatency(events, o, nowUs);
+    const { o, w } = this.sqlWindow(options);
+    return this.attemptAnalytics.schedulingLatency(w, o);
   }
 
   override async getWorkerStability(options?: AnalyticsOptions): Promise<WorkerStability> {
-    const { events, o, nowUs } = await this.typed(options, STABILITY);
-    return computeWorkerStability(events, o, nowUs);
+    const { o, w } = this.sqlWindow(options);
+    return this.attemptAnalytics.workerStability(w, o);
   }
 
   override async getStepDuration(options?: AnalyticsOptions): Promise<StepDuration> {
@@ -105,16 +106,17 @@ export abstract class PostgresAnalyticsLayer extends Backend {
   }
 
   override async getAnalyticsSummary(options?: AnalyticsOptions): Promise<AnalyticsSummary> {
-    const { events, o, nowUs } = await this.typed(options, SUMMARY);
+    const { events: failures, o, nowUs } = await this.typed(options, FAILURES);
     const w = resolveWindow(o, nowUs);
-    const [successRate, throughput, stepDuration, workflowDuration, queueDepth] = await Promise.all([
-      this.analyticsSql.successRate(w, o), this.analyticsSql.throughput(w, o), this.analyticsSql.stepDuration(w, o), this.analyticsSql.workflowDuration(w, o),
-      this.analyticsSql.queueDepth(o.workflowSlug, nowUs),
+    const a = this.analyticsSql;
+    const b = this.attemptAnalytics;
+    const [successRate, throughput, stepDuration, workflowDuration, schedulingLatency, retryEvents, workerStability, queueDepth] = await Promise.all([
+      a.successRate(w, o), a.throughput(w, o), a.stepDuration(w, o), a.workflowDuration(w, o), b.schedulingLatency(w, o),
+      b.retryEvents(w, o, (rows) => this.intactRows(rows)), b.workerStability(w, o), a.queueDepth(o.workflowSlug, nowUs),
     ]);
     return {
-      window: w, successRate, throughput, stepDuration, workflowDuration,
-      schedulingLatency: computeSchedulingLatency(events, o, nowUs), retryAnalysis: computeRetryAnalysis(events, o, nowUs),
-      errorAnalysis: computeErrorAnalysis(events, o, nowUs), workerStability: computeWorkerStability(events, o, nowUs), queueDepth,
+      window: w, successRate, throughput, stepDuration, workflowDuration, schedulingLatency, retryAnalysis: computeRetryAnalysis(retryEvents, o, nowUs),
+      errorAnalysis: computeErrorAnalysis(failures, o, nowUs), workerStability, queueDepth,
     };
   }
 

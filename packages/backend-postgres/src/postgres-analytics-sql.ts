@@ -13,13 +13,16 @@ import type { PostgresConnection } from "./postgres-connection.js";
 export class PostgresAnalyticsSql {
   constructor(private readonly conn: PostgresConnection, private readonly s: string) {}
 
-  private selection(first: number): string {
+  /** The reference's selection (window, workflow, runs, step for step events, no copies) on parameters $first..$first+4. */
+  selection(first: number, alias = ""): string {
     const p = (i: number) => `$${first + i}`;
-    return `timestamp_us BETWEEN ${p(0)} AND ${p(1)} AND (${p(2)}::text IS NULL OR workflow_slug = ${p(2)}) AND (${p(3)}::text[] IS NULL OR run_id = ANY(${p(3)}::text[]))
-      AND (${p(4)}::text IS NULL OR step_id IS NULL OR step_id = ${p(4)}) AND NOT copied`;
+    const a = alias ? `${alias}.` : "";
+    return `${a}timestamp_us BETWEEN ${p(0)} AND ${p(1)} AND (${p(2)}::text IS NULL OR ${a}workflow_slug = ${p(2)}) AND (${p(3)}::text[] IS NULL OR ${a}run_id = ANY(${p(3)}::text[]))
+      AND (${p(4)}::text IS NULL OR ${a}step_id IS NULL OR ${a}step_id = ${p(4)}) AND NOT ${a}copied`;
   }
 
-  private selectionValues(w: { startUs: number; endUs: number }, o: AnalyticsOptions): unknown[] {
+  /** The parameters of `selection`. */
+  selectionValues(w: { startUs: number; endUs: number }, o: AnalyticsOptions): unknown[] {
     return [w.startUs, w.endUs, o.workflowSlug ?? null, o.runIds ?? null, o.stepId ?? null];
   }
 
@@ -76,13 +79,16 @@ export class PostgresAnalyticsSql {
       const g2 = by === "step" ? "step_id" : "''";
       return `SELECT $${values.push(label)}::text AS k, ${g1} AS g1, ${g2} AS g2, duration_us AS v FROM ${this.s}.events WHERE type = $${values.push(type)} AND ${this.selection(1)}`;
     });
-    const text = `WITH s AS (${parts.join(" UNION ALL ")}),
-      r AS (SELECT k, g1, g2, v, row_number() OVER (PARTITION BY k, g1, g2 ORDER BY v) AS rn, count(*) OVER (PARTITION BY k, g1, g2) AS n FROM s)
-      SELECT k, g1, g2, max(n)::int AS count, sum(v)::text AS sum, min(v)::float8 AS min, max(v)::float8 AS max,
-        max(v) FILTER (WHERE rn = greatest(1, (50 * n + 99) / 100))::float8 AS p50,
-        max(v) FILTER (WHERE rn = greatest(1, (95 * n + 99) / 100))::float8 AS p95,
-        max(v) FILTER (WHERE rn = greatest(1, (99 * n + 99) / 100))::float8 AS p99
-      FROM r GROUP BY k, g1, g2`;
+    return this.percentilesOf(parts.join(" UNION ALL "), values);
+  }
+
+  /** Nearest-rank percentiles of the samples (k, g1, g2, v) produced by `samplesSql`, one sorted array per group. */
+  async percentilesOf(samplesSql: string, values: unknown[]): Promise<Map<string, Array<{ g1: string; g2: string } & Percentiles>>> {
+    const text = `WITH s AS (${samplesSql}),
+      g AS (SELECT k, g1, g2, count(*) AS n, sum(v)::text AS sum, array_agg(v ORDER BY v) AS a FROM s GROUP BY k, g1, g2)
+      SELECT k, g1, g2, n::int AS count, sum, a[1]::float8 AS min, a[n]::float8 AS max, a[greatest(1, (50 * n + 99) / 100)]::float8 AS p50,
+        a[greatest(1, (95 * n + 99) / 100)]::float8 AS p95, a[greatest(1, (99 * n + 99) / 100)]::float8 AS p99
+      FROM g`;
     type Row = { k: string; g1: string; g2: string; count: number; sum: string; min: number; max: number; p50: number; p95: number; p99: number };
     const out = new Map<string, Array<{ g1: string; g2: string } & Percentiles>>();
     for (const r of (await this.conn.query<Row>({ text, values })).rows) {
@@ -124,12 +130,16 @@ export class PostgresAnalyticsSql {
         SELECT ${key} AS slug, count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'pending' AND available_at_us <= $2)::int AS ready,
           count(*) FILTER (WHERE status = 'running')::int AS running, min(created_at_us) FILTER (WHERE status = 'pending')::float8 AS oldest
         FROM ${this.s}.runs WHERE live AND ($1::text IS NULL OR workflow_slug = $1) GROUP BY 1),
+      sx AS (
+        SELECT workflow_slug, status, available_at_us FROM ${this.s}.steps WHERE status = 'scheduled' AND run_live AND ($1::text IS NULL OR workflow_slug = $1)
+        UNION ALL
+        SELECT workflow_slug, status, available_at_us FROM ${this.s}.steps WHERE status = 'running' AND run_live AND ($1::text IS NULL OR workflow_slug = $1)),
       st AS (
         SELECT ${key} AS slug, count(*) FILTER (WHERE status = 'scheduled')::int AS scheduled,
           count(*) FILTER (WHERE status = 'scheduled' AND coalesce(available_at_us, 0) <= $2)::int AS ready,
           count(*) FILTER (WHERE status = 'running')::int AS running,
           min(coalesce(available_at_us, 0)) FILTER (WHERE status = 'scheduled' AND coalesce(available_at_us, 0) <= $2)::float8 AS oldest
-        FROM ${this.s}.steps WHERE run_live AND status IN ('scheduled', 'running') AND ($1::text IS NULL OR workflow_slug = $1) GROUP BY 1)
+        FROM sx GROUP BY 1)
       SELECT r.slug, r.pending, r.ready, r.running, r.oldest, coalesce(st.scheduled, 0) AS s_scheduled, coalesce(st.ready, 0) AS s_ready,
         coalesce(st.running, 0) AS s_running, st.oldest AS s_oldest
       FROM r LEFT JOIN st ON st.slug = r.slug`;

@@ -6,6 +6,7 @@ import type {
 } from "@cairn/backend-interface";
 import { PostgresAnalyticsLayer } from "./postgres-analytics-layer.js";
 import { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
+import { PostgresAttemptAnalytics } from "./postgres-analytics-attempts.js";
 import { intactEvents, loadAnalyticsEvents, loadLiveState, type EventRow } from "./postgres-analytics.js";
 import { claimMany, claimOne, claimQueries, type ClaimQueries, type MakeStarted } from "./postgres-claims.js";
 import { PostgresConnection } from "./postgres-connection.js";
@@ -57,6 +58,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   private readonly pollers = new Set<NodeJS.Timeout>();
   private readonly reportCorrupt: (row: EventRow) => void;
   protected readonly analyticsSql: PostgresAnalyticsSql;
+  protected readonly attemptAnalytics: PostgresAttemptAnalytics;
 
   constructor(options: PostgresBackendOptions) {
     super(options);
@@ -73,6 +75,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     this.sq = stepWriteQueries(quoted);
     this.csq = claimSqlQueries(quoted);
     this.analyticsSql = new PostgresAnalyticsSql(this.conn, quoted);
+    this.attemptAnalytics = new PostgresAttemptAnalytics(this.conn, quoted, this.analyticsSql);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
     const listen = options.listen ?? true;
     this.notifier = listen ? new PostgresNotifier(listenerConfig(pool, options.applicationName), channelName(this.schema)) : null;
@@ -228,6 +231,10 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
 
   protected loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
     return loadAnalyticsEvents(this.conn, this.q, window, this.reportCorrupt);
+  }
+
+  protected intactRows(rows: EventRow[]): Event[] {
+    return intactEvents(rows, this.reportCorrupt);
   }
 
   protected loadEventsOfTypes(window: AnalyticsWindow, types: EventType[]): Promise<Event[]> {

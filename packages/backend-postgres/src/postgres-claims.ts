@@ -21,8 +21,8 @@ export function claimQueries(s: string) {
       ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT $3 FOR UPDATE SKIP LOCKED`,
     /** StepStarted events and the running projections of the locked steps, one statement. */
     start: `WITH ev AS (
-        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body)
-        SELECT e.event_id, e.workflow_slug, e.run_id, e.step_id, e.type, e.ts, e.body
+        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, attempt_number, worker_id)
+        SELECT e.event_id, e.workflow_slug, e.run_id, e.step_id, e.type, e.ts, e.body, ($8::integer[])[e.ord], $11
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[]) WITH ORDINALITY AS e(event_id, workflow_slug, run_id, step_id, type, ts, body, ord)
         ORDER BY e.ord RETURNING 1),
       su AS (

@@ -81,11 +81,15 @@ export function eventColumnArrays(events: readonly Event[]): unknown[][] {
   return cols;
 }
 
-/** Column arrays of the analytics figures of the events: duration_us, terminal, copied (see migration 0003). */
+/** Column arrays of the analytics figures of the events (migrations 0003, 0004): duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason. */
 export function eventFigureArrays(events: readonly Event[]): unknown[][] {
   return [
     events.map((e) => ("durationUs" in e && typeof e.durationUs === "number" ? e.durationUs : null)),
     events.map((e) => (e.type === "StepFailed" ? e.terminal : null)),
     events.map((e) => (e.type === "StepCompleted" || e.type === "StepSkipped") && e.copiedFromRunId !== undefined),
+    events.map((e) => (e.category === "step" ? e.attemptNumber : null)),
+    events.map((e) => (e.type === "StepScheduled" ? e.availableAtUs : null)),
+    events.map((e) => (e.type === "StepStarted" || e.type === "StepHeartbeat" ? e.workerId : e.type === "StepReclaimed" ? e.originalWorkerId : null)),
+    events.map((e) => (e.type === "StepScheduled" ? e.reason : e.type === "StepFailed" ? e.failureReason : null)),
   ];
 }

@@ -16,10 +16,10 @@ export function stepWriteQueries(s: string) {
         WHERE run_id = $1 AND workflow_slug = $2 AND step_id = $14 AND version = $15 AND run_live = $16
         RETURNING 1),
       ev AS (
-        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied)
-        SELECT e.event_id, $2, $1, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied
-        FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[], $20::bigint[], $21::boolean[], $22::boolean[])
-          WITH ORDINALITY AS e(event_id, step_id, type, ts, body, duration_us, terminal, copied, ord)
+        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason)
+        SELECT e.event_id, $2, $1, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason
+        FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[], $20::bigint[], $21::boolean[], $22::boolean[], $23::integer[], $24::bigint[], $25::text[], $26::text[])
+          WITH ORDINALITY AS e(event_id, step_id, type, ts, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, ord)
         WHERE EXISTS (SELECT 1 FROM up)
         ORDER BY e.ord RETURNING 1),
       wk AS (

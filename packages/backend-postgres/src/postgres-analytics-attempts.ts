@@ -1,0 +1,86 @@
+import { compareStrings, rateOf } from "@cairn/backend-interface";
+import type { AnalyticsOptions, Event, SchedulingLatency, StepPercentiles, WorkerStability } from "@cairn/backend-interface";
+import type { EventRow } from "./postgres-analytics.js";
+import type { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
+import type { PostgresConnection } from "./postgres-connection.js";
+
+type Window = { startUs: number; endUs: number };
+
+/**
+ * The analytics that follow an attempt through several events, in SQL over the figure columns (migration 0004),
+ * with the reference's definitions: scheduling latency (StepStarted against the StepScheduled of the same attempt at
+ * or before it), worker stability (attempt owner = earliest StepStarted by timestamp then event id; zombie heartbeat
+ * = after the attempt's first reclaim), and the retried steps' events for the retry analysis.
+ */
+export class PostgresAttemptAnalytics {
+  constructor(private readonly conn: PostgresConnection, private readonly s: string, private readonly agg: PostgresAnalyticsSql) {}
+
+  /** Scheduling latency percentiles, overall and per step. */
+  async schedulingLatency(w: Window, o: AnalyticsOptions): Promise<SchedulingLatency> {
+    const values = this.agg.selectionValues(w, o);
+    const samples = `WITH lat AS (
+        SELECT st.workflow_slug, st.step_id, greatest(0, st.timestamp_us - max(greatest(sc.available_at_us, sc.timestamp_us))) AS v
+        FROM ${this.s}.events st JOIN ${this.s}.events sc ON sc.type = 'StepScheduled' AND sc.run_id = st.run_id AND sc.step_id = st.step_id
+          AND sc.attempt_number = st.attempt_number AND sc.timestamp_us <= st.timestamp_us AND ${this.agg.selection(1, "sc")}
+        WHERE st.type = 'StepStarted' AND ${this.agg.selection(1, "st")}
+        GROUP BY st.seq, st.workflow_slug, st.step_id, st.timestamp_us)
+      SELECT 'all'::text AS k, ''::text AS g1, ''::text AS g2, v FROM lat UNION ALL SELECT 'step', workflow_slug, step_id, v FROM lat`;
+    const d = await this.agg.percentilesOf(samples, values);
+    const overall = d.get("all")?.[0];
+    const byStep: StepPercentiles[] = (d.get("step") ?? []).map(({ g1, g2, ...p }) => ({ workflowSlug: g1, stepId: g2, ...p }))
+      .sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.stepId, b.stepId));
+    const { g1: _g1, g2: _g2, ...p } = overall ?? { g1: "", g2: "", count: 0, averageUs: 0, medianUs: 0, p95Us: 0, p99Us: 0, minUs: 0, maxUs: 0 };
+    return { overall: p, byStep };
+  }
+
+  /** Per-worker stability and totals. */
+  async workerStability(w: Window, o: AnalyticsOptions): Promise<WorkerStability> {
+    const text = `WITH sel AS (
+        SELECT type, run_id, step_id, attempt_number, timestamp_us AS ts, event_id, worker_id, reason FROM ${this.s}.events
+        WHERE type IN ('StepStarted', 'StepHeartbeat', 'StepReclaimed', 'StepFailed', 'StepCompleted') AND ${this.agg.selection(1)}),
+      owner AS (
+        SELECT DISTINCT ON (run_id, step_id, attempt_number) run_id, step_id, attempt_number, worker_id FROM sel WHERE type = 'StepStarted'
+        ORDER BY run_id, step_id, attempt_number, ts, event_id COLLATE "C"),
+      reclaimed AS (SELECT run_id, step_id, attempt_number, min(ts) AS at FROM sel WHERE type = 'StepReclaimed' GROUP BY 1, 2, 3),
+      per AS (
+        SELECT s.worker_id AS w, count(*) FILTER (WHERE s.type = 'StepStarted')::int AS started, count(*) FILTER (WHERE s.type = 'StepHeartbeat')::int AS beats,
+          count(*) FILTER (WHERE s.type = 'StepReclaimed')::int AS reclaimed_from,
+          count(*) FILTER (WHERE s.type = 'StepHeartbeat' AND r.at IS NOT NULL AND s.ts > r.at)::int AS zombies,
+          max(s.ts) FILTER (WHERE s.type IN ('StepStarted', 'StepHeartbeat'))::float8 AS last_seen
+        FROM sel s LEFT JOIN reclaimed r ON r.run_id = s.run_id AND r.step_id = s.step_id AND r.attempt_number = s.attempt_number
+        WHERE s.type IN ('StepStarted', 'StepHeartbeat', 'StepReclaimed') GROUP BY s.worker_id),
+      ends AS (
+        SELECT o.worker_id AS w, count(*) FILTER (WHERE s.type = 'StepCompleted')::int AS completed, count(*) FILTER (WHERE s.type = 'StepFailed')::int AS failed,
+          count(*) FILTER (WHERE s.type = 'StepFailed' AND s.reason = 'worker-crash')::int AS crash
+        FROM sel s JOIN owner o ON o.run_id = s.run_id AND o.step_id = s.step_id AND o.attempt_number = s.attempt_number
+        WHERE s.type IN ('StepCompleted', 'StepFailed') GROUP BY o.worker_id)
+      SELECT per.*, coalesce(ends.completed, 0) AS completed, coalesce(ends.failed, 0) AS failed, coalesce(ends.crash, 0) AS crash,
+        (SELECT count(*) FROM sel WHERE type = 'StepFailed' AND reason = 'worker-crash')::int AS total_crash
+      FROM per LEFT JOIN ends ON ends.w = per.w`;
+    type Row = { w: string; started: number; beats: number; reclaimed_from: number; zombies: number; last_seen: number | null; completed: number; failed: number; crash: number; total_crash: number };
+    const rows = (await this.conn.query<Row>({ text, values: this.agg.selectionValues(w, o) })).rows;
+    const workers = rows.map((r) => ({
+      workerId: r.w, stepsStarted: r.started, stepsCompleted: r.completed, stepsFailed: r.failed, crashFailures: r.crash, reclaimedFrom: r.reclaimed_from,
+      heartbeats: r.beats, zombieHeartbeats: r.zombies, reclaimRate: rateOf(r.reclaimed_from, r.started), lastSeenUs: r.last_seen,
+    })).sort((a, b) => compareStrings(a.workerId, b.workerId));
+    const crashTotal = rows[0]?.total_crash ?? (await this.crashFailures(w, o));
+    const sum = (f: (x: (typeof workers)[number]) => number) => workers.reduce((a, x) => a + f(x), 0);
+    return {
+      workers,
+      totals: { workers: workers.length, stepsStarted: sum((x) => x.stepsStarted), reclaims: sum((x) => x.reclaimedFrom), crashFailures: crashTotal, zombieHeartbeats: sum((x) => x.zombieHeartbeats) },
+    };
+  }
+
+  private async crashFailures(w: Window, o: AnalyticsOptions): Promise<number> {
+    const text = `SELECT count(*)::int AS n FROM ${this.s}.events WHERE type = 'StepFailed' AND reason = 'worker-crash' AND ${this.agg.selection(1)}`;
+    return (await this.conn.query<{ n: number }>({ text, values: this.agg.selectionValues(w, o) })).rows[0]?.n ?? 0;
+  }
+
+  /** The events the retry analysis reads, of retried steps only: their StepScheduled, StepCompleted and StepFailed in the selection. */
+  async retryEvents(w: Window, o: AnalyticsOptions, intact: (rows: EventRow[]) => Event[]): Promise<Event[]> {
+    const text = `WITH rs AS (SELECT DISTINCT run_id, step_id FROM ${this.s}.events WHERE type = 'StepScheduled' AND reason = 'retry' AND ${this.agg.selection(1)})
+      SELECT e.seq, e.event_id, e.type, e.run_id, e.body FROM ${this.s}.events e JOIN rs ON rs.run_id = e.run_id AND rs.step_id = e.step_id
+      WHERE e.type IN ('StepScheduled', 'StepCompleted', 'StepFailed') AND ${this.agg.selection(1, "e")} ORDER BY e.seq`;
+    return intact((await this.conn.query<EventRow>({ text, values: this.agg.selectionValues(w, o) })).rows);
+  }
+}
