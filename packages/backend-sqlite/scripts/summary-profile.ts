@@ -13,8 +13,10 @@ await b.initialize();
 console.log(`open+migrate: ${(performance.now() - t0).toFixed(0)} ms`);
 const time = async (label: string, fn: () => Promise<unknown>) => {
   const t = performance.now();
+  const c = process.cpuUsage();
   await fn();
-  console.log(`${label}: ${(performance.now() - t).toFixed(0)} ms`);
+  const cpu = process.cpuUsage(c);
+  console.log(`${label}: ${(performance.now() - t).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms cpu`);
 };
 await time("summary (cold)", () => b.getAnalyticsSummary());
 await time("summary", () => b.getAnalyticsSummary());

@@ -8,7 +8,7 @@ import {
 } from "@cairn/backend-interface";
 import { F, type FactRow, type FactSelection, type SqliteFacts } from "./sqlite-facts.js";
 import { successRateFrom, throughputFrom } from "./sqlite-facts-compute.js";
-import { durationsSql, schedulingLatencySql, workerStabilitySql } from "./sqlite-facts-sql.js";
+import { outcomesSql, schedulingLatencySql, workerStabilitySql } from "./sqlite-facts-sql.js";
 
 /** The event types the reference's error and worker queries read (they keep the reference over typed event loads). */
 const REFERENCE_TYPES = {
@@ -87,13 +87,13 @@ export abstract class SqliteAnalyticsLayer extends Backend {
   /** Step durations from the facts' duration column. */
   override async getStepDuration(options?: AnalyticsOptions): Promise<StepDuration> {
     const sel = await this.selection(options);
-    return (await this.readFacts((f) => durationsSql(f, sel))).stepDuration;
+    return (await this.readFacts((f) => outcomesSql(f, sel))).stepDuration;
   }
 
   /** Run durations from the facts' duration column. */
   override async getWorkflowDuration(options?: AnalyticsOptions): Promise<WorkflowDuration> {
     const sel = await this.selection(options);
-    return (await this.readFacts((f) => durationsSql(f, sel))).workflowDuration;
+    return (await this.readFacts((f) => outcomesSql(f, sel))).workflowDuration;
   }
 
   /** Scheduling latency: StepStarted paired with its attempt's StepScheduled facts. */
@@ -124,10 +124,9 @@ export abstract class SqliteAnalyticsLayer extends Backend {
   override async getAnalyticsSummary(options?: AnalyticsOptions): Promise<AnalyticsSummary> {
     const sel = await this.selection(options);
     const parts = await this.readFacts((f) => {
-      const counts = f.counts(sel, OUTCOME_TYPES);
+      const { counts, stepDuration, workflowDuration } = outcomesSql(f, sel);
       return {
-        successRate: successRateFrom(counts), throughput: throughputFrom(counts.filter((c) => c.type === "WorkflowCompleted" || c.type === "StepCompleted"), sel.endUs - sel.startUs),
-        ...durationsSql(f, sel), schedulingLatency: schedulingLatencySql(f, sel), retryAnalysis: retryAnalysisSql(f, sel),
+        successRate: successRateFrom(counts), throughput: throughputFrom(counts, sel.endUs - sel.startUs), stepDuration, workflowDuration, schedulingLatency: schedulingLatencySql(f, sel), retryAnalysis: retryAnalysisSql(f, sel),
         errorAnalysis: errorAnalysisSql(f, sel), workerStability: workerStabilitySql(f, sel),
       };
     });
