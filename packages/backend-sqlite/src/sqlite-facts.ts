@@ -33,7 +33,7 @@ export function factOf(ev: Event, seq: number): unknown[] | null {
   const flag = ev.type === "StepFailed" ? (ev.terminal ? 1 : 0) : ev.type === "StepScheduled" ? (ev.reason === "retry" ? 1 : 0) : 0;
   const worker = ev.type === "StepReclaimed" ? ev.originalWorkerId : ev.type === "StepStarted" || ev.type === "StepHeartbeat" ? ev.workerId : null;
   return [ev.timestampUs, seq, ev.type, ev.workflowSlug, ev.runId, ev.category === "step" ? ev.stepId : null, e.attemptNumber ?? null,
-    e.durationUs ?? null, ev.type === "StepScheduled" ? ev.availableAtUs : null, worker, flag, ev.type === "StepFailed" ? ev.failureReason : null, ev.eventId];
+    e.durationUs ?? null, ev.type === "StepScheduled" ? ev.availableAtUs : null, worker, flag, e.failureReason ?? null, ev.eventId];
 }
 
 /** SQL to insert one facts row (parameters in factOf's order). */
