@@ -5,7 +5,7 @@ import { PostgresBackend } from "../src/index.js";
 
 const url = process.env.BENCH_URL ?? "postgres://root@127.0.0.1:5432/test";
 const N = Number(process.argv[2] ?? 100_000);
-const schema = `scale_${process.pid}`;
+const schema = process.env.KEEP_SCHEMA ?? `scale_${process.pid}`;
 const b = new PostgresBackend({ connectionString: url, schema, poolSize: 4 });
 await b.initialize();
 const c = new pg.Client(url);
@@ -69,6 +69,7 @@ async function time(label: string, fn: () => Promise<unknown>, n = 50): Promise<
   xs.sort((a, x) => a - x);
   console.log(`${label.padEnd(34)} median ${xs[Math.floor(n / 2)]!.toFixed(2)} ms  p95 ${xs[Math.floor(n * 0.95)]!.toFixed(2)} ms`);
 }
+if (process.env.SKIP_TIMING) { await b.close(); await c.end(); process.exit(0); }
 await time("listScheduledSteps({limit: 10})", () => b.listScheduledSteps({ limit: 10 }));
 await time("getQueueDepth()", () => b.getQueueDepth());
 await time("listRuns({limit: 20})", () => b.listRuns({ limit: 20 }));
@@ -80,5 +81,5 @@ await time("getSuccessRate (24 h)", () => b.getSuccessRate(), 5);
 await time("getStepDuration (24 h)", () => b.getStepDuration(), 5);
 await time("getAnalyticsSummary (24 h)", () => b.getAnalyticsSummary(), 3);
 await b.close();
-await c.query(`DROP SCHEMA ${s} CASCADE`);
+if (!process.env.KEEP_SCHEMA) await c.query(`DROP SCHEMA ${s} CASCADE`);
 await c.end();

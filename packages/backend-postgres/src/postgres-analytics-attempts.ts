@@ -18,12 +18,14 @@ export class PostgresAttemptAnalytics {
   /** Scheduling latency percentiles, overall and per step. */
   async schedulingLatency(w: Window, o: AnalyticsOptions): Promise<SchedulingLatency> {
     const values = this.agg.selectionValues(w, o);
-    const samples = `WITH lat AS (
-        SELECT st.workflow_slug, st.step_id, greatest(0, st.timestamp_us - max(greatest(sc.available_at_us, sc.timestamp_us))) AS v
-        FROM ${this.s}.events st JOIN ${this.s}.events sc ON sc.type = 'StepScheduled' AND sc.run_id = st.run_id AND sc.step_id = st.step_id
-          AND sc.attempt_number = st.attempt_number AND sc.timestamp_us <= st.timestamp_us AND ${this.agg.selection(1, "sc")}
-        WHERE st.type = 'StepStarted' AND ${this.agg.selection(1, "st")}
-        GROUP BY st.seq, st.workflow_slug, st.step_id, st.timestamp_us)
+    // Per attempt, a running max over its StepScheduled rows in time order; the RANGE frame includes rows of equal
+    // timestamp, so each StepStarted sees exactly the StepScheduled at or before it.
+    const samples = `WITH x AS (
+        SELECT type, workflow_slug, step_id, timestamp_us,
+          max(CASE WHEN type = 'StepScheduled' THEN greatest(available_at_us, timestamp_us) END)
+            OVER (PARTITION BY run_id COLLATE "C", step_id COLLATE "C", attempt_number ORDER BY timestamp_us) AS ready
+        FROM ${this.s}.events WHERE type IN ('StepScheduled', 'StepStarted') AND ${this.agg.selection(1)}),
+      lat AS (SELECT workflow_slug, step_id, greatest(0, timestamp_us - ready) AS v FROM x WHERE type = 'StepStarted' AND ready IS NOT NULL)
       SELECT 'all'::text AS k, ''::text AS g1, ''::text AS g2, v FROM lat UNION ALL SELECT 'step', workflow_slug, step_id, v FROM lat`;
     const d = await this.agg.percentilesOf(samples, values);
     const overall = d.get("all")?.[0];
@@ -58,7 +60,7 @@ export class PostgresAttemptAnalytics {
         (SELECT count(*) FROM sel WHERE type = 'StepFailed' AND reason = 'worker-crash')::int AS total_crash
       FROM per LEFT JOIN ends ON ends.w = per.w`;
     type Row = { w: string; started: number; beats: number; reclaimed_from: number; zombies: number; last_seen: number | null; completed: number; failed: number; crash: number; total_crash: number };
-    const rows = (await this.conn.query<Row>({ text, values: this.agg.selectionValues(w, o) })).rows;
+    const rows = (await this.conn.aggregate<Row>({ text, values: this.agg.selectionValues(w, o) }, this.agg.workMem)).rows;
     const workers = rows.map((r) => ({
       workerId: r.w, stepsStarted: r.started, stepsCompleted: r.completed, stepsFailed: r.failed, crashFailures: r.crash, reclaimedFrom: r.reclaimed_from,
       heartbeats: r.beats, zombieHeartbeats: r.zombies, reclaimRate: rateOf(r.reclaimed_from, r.started), lastSeenUs: r.last_seen,
@@ -73,7 +75,7 @@ export class PostgresAttemptAnalytics {
 
   private async crashFailures(w: Window, o: AnalyticsOptions): Promise<number> {
     const text = `SELECT count(*)::int AS n FROM ${this.s}.events WHERE type = 'StepFailed' AND reason = 'worker-crash' AND ${this.agg.selection(1)}`;
-    return (await this.conn.query<{ n: number }>({ text, values: this.agg.selectionValues(w, o) })).rows[0]?.n ?? 0;
+    return (await this.conn.aggregate<{ n: number }>({ text, values: this.agg.selectionValues(w, o) }, this.agg.workMem)).rows[0]?.n ?? 0;
   }
 
   /** The events the retry analysis reads, of retried steps only: their StepScheduled, StepCompleted and StepFailed in the selection. */
@@ -81,6 +83,6 @@ export class PostgresAttemptAnalytics {
     const text = `WITH rs AS (SELECT DISTINCT run_id, step_id FROM ${this.s}.events WHERE type = 'StepScheduled' AND reason = 'retry' AND ${this.agg.selection(1)})
       SELECT e.seq, e.event_id, e.type, e.run_id, e.body FROM ${this.s}.events e JOIN rs ON rs.run_id = e.run_id AND rs.step_id = e.step_id
       WHERE e.type IN ('StepScheduled', 'StepCompleted', 'StepFailed') AND ${this.agg.selection(1, "e")} ORDER BY e.seq`;
-    return intact((await this.conn.query<EventRow>({ text, values: this.agg.selectionValues(w, o) })).rows);
+    return intact((await this.conn.aggregate<EventRow>({ text, values: this.agg.selectionValues(w, o) }, this.agg.workMem)).rows);
   }
 }

@@ -11,7 +11,8 @@ import type { PostgresConnection } from "./postgres-connection.js";
  * rates are rounded in JS with the reference's own helpers from exact SQL sums and counts.
  */
 export class PostgresAnalyticsSql {
-  constructor(private readonly conn: PostgresConnection, private readonly s: string) {}
+  /** `workMem`: work_mem of the aggregate statements (sorts and hashes over a window of events). */
+  constructor(private readonly conn: PostgresConnection, private readonly s: string, readonly workMem: string) {}
 
   /** The reference's selection (window, workflow, runs, step for step events, no copies) on parameters $first..$first+4. */
   selection(first: number, alias = ""): string {
@@ -31,7 +32,7 @@ export class PostgresAnalyticsSql {
     const text = `SELECT workflow_slug AS slug, type, coalesce(terminal, false) AS terminal, count(*)::int AS n FROM ${this.s}.events
       WHERE type IN ('WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled', 'StepCompleted', 'StepFailed', 'StepSkipped') AND ${this.selection(1)}
       GROUP BY 1, 2, 3`;
-    return (await this.conn.query<{ slug: string; type: string; terminal: boolean; n: number }>({ text, values: this.selectionValues(w, o) })).rows;
+    return (await this.conn.aggregate<{ slug: string; type: string; terminal: boolean; n: number }>({ text, values: this.selectionValues(w, o) }, this.workMem)).rows;
   }
 
   /** Throughput over the window. */
@@ -91,7 +92,7 @@ export class PostgresAnalyticsSql {
       FROM g`;
     type Row = { k: string; g1: string; g2: string; count: number; sum: string; min: number; max: number; p50: number; p95: number; p99: number };
     const out = new Map<string, Array<{ g1: string; g2: string } & Percentiles>>();
-    for (const r of (await this.conn.query<Row>({ text, values })).rows) {
+    for (const r of (await this.conn.aggregate<Row>({ text, values }, this.workMem)).rows) {
       const list = out.get(r.k) ?? [];
       list.push({ g1: r.g1, g2: r.g2, count: r.count, averageUs: averageOf(Number(r.sum), r.count), medianUs: r.p50, p95Us: r.p95, p99Us: r.p99, minUs: r.min, maxUs: r.max });
       out.set(r.k, list);

@@ -32,6 +32,8 @@ export interface PostgresBackendOptions extends BackendOptions {
   listen?: boolean;
   /** Interval of the polling wake-up when `listen` is false; default 1000 ms. */
   pollIntervalMs?: number;
+  /** work_mem of the analytics aggregates (set per transaction); default `64MB`. */
+  analyticsWorkMem?: string;
   /** Called with each damaged record found (and skipped) while reading; default: ignore. */
   onCorruptRecord?: (error: CorruptRecordError) => void;
   /** application_name of the connections (the listener appends `-listen`); default `cairn`. */
@@ -74,7 +76,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     this.cq = claimQueries(quoted);
     this.sq = stepWriteQueries(quoted);
     this.csq = claimSqlQueries(quoted);
-    this.analyticsSql = new PostgresAnalyticsSql(this.conn, quoted);
+    this.analyticsSql = new PostgresAnalyticsSql(this.conn, quoted, options.analyticsWorkMem ?? "64MB");
     this.attemptAnalytics = new PostgresAttemptAnalytics(this.conn, quoted, this.analyticsSql);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
     const listen = options.listen ?? true;

@@ -31,6 +31,17 @@ export class PostgresConnection {
     }
   }
 
+  /**
+   * One read-only aggregate statement with a larger `work_mem` for its sorts and hash joins (SET LOCAL, so the pooled
+   * connection keeps its own setting). Analytics over a day of events would otherwise spill to disk.
+   */
+  async aggregate<R extends pg.QueryResultRow = pg.QueryResultRow>(stmt: Statement, workMem: string): Promise<pg.QueryResult<R>> {
+    return this.tx(async (c) => {
+      await c.query("SELECT set_config('work_mem', $1, true)", [workMem]);
+      return c.query<R>(stmt);
+    });
+  }
+
   /** Runs `fn` in one transaction, retrying it on transient conflicts. `fn` must be safe to re-run. */
   async tx<T>(fn: (client: pg.PoolClient) => Promise<T>, maxAttempts = 12): Promise<T> {
     if (this.closed) throw new BackendClosedError();
