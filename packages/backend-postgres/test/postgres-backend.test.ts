@@ -59,6 +59,42 @@ describePostgres("PostgresBackend", () => {
     expect(first).toMatchObject({ slotIndex: 2, workerConcurrency: 4 });
   });
 
+  it("keeps the analytics columns of every event equal to its body, on every write path", async () => {
+    const { backend, schema, url } = await freshBackend();
+    await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
+    for (const s of ["a", "b", "c"]) await backend.scheduleStep("wf", "r1", s, { availableAt: 0, reason: "initial", attemptNumber: 1 });
+    const [one] = await backend.claimScheduledSteps("w1", { limit: 1, dependencies: () => ["x"] });
+    const [two] = await backend.claimScheduledSteps("w2", { limit: 1 });
+    expect(await backend.claimScheduledStep("wf", "r1", "c", "w3", meta())).toEqual({ attemptNumber: 1 });
+    await backend.saveStepHeartbeat("wf", "r1", one!.stepId, "w1", 1);
+    await backend.saveStepComplete("wf", "r1", one!.stepId, 1, { timestamp: 0, duration: 7, attemptNumber: 1, output: 1 });
+    await backend.saveStepFailedAndScheduleRetry("wf", "r1", two!.stepId, { message: "x" }, { duration: 3, attemptNumber: 1, nextRetryAt: 0, failureReason: "timeout" }, { availableAt: 5, nextAttemptNumber: 2, retryDelayMs: 0, maxRetries: 3 });
+    await backend.reclaimStaleSteps(0, "reaper");
+    await backend.rerunFrom({ parentRunId: "r1", fromStepId: "b", runId: "r2" });
+    const rows = await withClient(url, (c) => c.query(`SELECT duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, body FROM "${schema}".events`));
+    expect(rows.rows.length).toBeGreaterThan(10);
+    for (const r of rows.rows) {
+      const e = r.body;
+      expect({ d: r.duration_us === null ? null : Number(r.duration_us), t: r.terminal, c: r.copied, a: r.attempt_number, av: r.available_at_us === null ? null : Number(r.available_at_us), w: r.worker_id, re: r.reason }, e.type).toEqual({
+        d: e.durationUs ?? null, t: e.type === "StepFailed" ? e.terminal : null, c: e.copiedFromRunId !== undefined, a: e.category === "step" ? e.attemptNumber : null,
+        av: e.type === "StepScheduled" ? e.availableAtUs : null, w: e.workerId ?? e.originalWorkerId ?? null, re: e.type === "StepScheduled" ? e.reason : e.type === "StepFailed" ? e.failureReason : null,
+      });
+    }
+  });
+
+  it("with listen: false wakes subscribers by polling; a closed backend refuses calls with BACKEND_CLOSED", async () => {
+    const { backend, url, schema } = await freshBackend({ listen: false, pollIntervalMs: 20 });
+    expect(backend.capabilities.notifications).toBe(false);
+    let wakes = 0;
+    const off = backend.subscribe(() => wakes++);
+    await new Promise((r) => setTimeout(r, 120));
+    off();
+    expect(wakes).toBeGreaterThanOrEqual(2);
+    const other = await sameSchema(url, schema);
+    await other.close();
+    await expect(other.getRun("r1")).rejects.toMatchObject({ code: "BACKEND_CLOSED" });
+  });
+
   it("refuses a guarded write without writing anything, and routes fencing through the guard", async () => {
     const { backend } = await freshBackend();
     await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
