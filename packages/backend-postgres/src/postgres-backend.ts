@@ -16,6 +16,7 @@ import { buildQueries, type Queries } from "./postgres-queries.js";
 import { DEFAULT_SCHEMA, channelName, quoteSchema } from "./postgres-schema-name.js";
 import { sameVersionContent } from "./postgres-versions.js";
 import { claimNextSql, claimRefsSql, claimSqlQueries, startedExtras, type ClaimSqlQueries } from "./postgres-claim-sql.js";
+import { fencedSqlQueries, writeFencedSql, type FencedSqlQueries } from "./postgres-fenced-sql.js";
 import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
 import { writeGuarded, writeSubmission, type WriteContext } from "./postgres-writes.js";
 import { translatePgError } from "./postgres-errors.js";
@@ -54,6 +55,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   private readonly cq: ClaimQueries;
   private readonly sq: StepWriteQueries;
   private readonly csq: ClaimSqlQueries;
+  private readonly fq: FencedSqlQueries;
   private readonly ctx: WriteContext;
   private readonly notifier: PostgresNotifier | null;
   private readonly pollIntervalMs: number;
@@ -76,6 +78,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     this.cq = claimQueries(quoted);
     this.sq = stepWriteQueries(quoted);
     this.csq = claimSqlQueries(quoted);
+    this.fq = fencedSqlQueries(quoted);
     this.analyticsSql = new PostgresAnalyticsSql(this.conn, quoted, options.analyticsWorkMem ?? "64MB");
     this.attemptAnalytics = new PostgresAttemptAnalytics(this.conn, quoted, this.analyticsSql);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
@@ -119,8 +122,9 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     };
   }
 
-  /** One existing step row only: the optimistic two-round-trip path; anything else: the locking transaction. */
+  /** Heartbeats and completions: one statement; one existing step row: the optimistic two-round-trip path; anything else: the locking transaction. */
   protected async writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
+    if (await writeFencedSql(this.ctx, this.fq, target, guard, events)) return { ok: true };
     return (await writeStepOptimistic(this.ctx, this.sq, target, guard, events)) ?? writeGuarded(this.ctx, target, guard, events);
   }
 
