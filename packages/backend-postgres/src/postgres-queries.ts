@@ -11,7 +11,11 @@ export function buildQueries(s: string) {
     lockUpdate: `WITH r AS (SELECT workflow_slug, state FROM ${s}.runs WHERE run_id = $1 FOR UPDATE),
       st AS (SELECT step_id, state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 AND step_id = ANY($3::text[]) ORDER BY step_id FOR UPDATE)
       SELECT NULL::text AS step_id, workflow_slug, state FROM r UNION ALL SELECT step_id, NULL, state FROM st`,
-    /** Appends the events and upserts every projection row they change, in one statement. */
+    /**
+     * Appends the events and upserts every projection row they change, in one statement. A row that appeared after
+     * the lock was taken ($37: step ids that existed then; $38: whether the run row did) is not overwritten: it is not
+     * counted in steps_written / runs_written, and the caller retries the transaction.
+     */
     write: `WITH ev AS (
         INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason)
         SELECT e.event_id, $2, $1, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason
@@ -24,6 +28,7 @@ export function buildQueries(s: string) {
         SELECT $1, $2, $8, $9, $10, $11, $12, $13, $14, $15 WHERE $8::text IS NOT NULL
         ON CONFLICT (run_id) DO UPDATE SET status = EXCLUDED.status, live = EXCLUDED.live, available_at_us = EXCLUDED.available_at_us,
           priority = EXCLUDED.priority, created_at_us = EXCLUDED.created_at_us, idempotency_key = EXCLUDED.idempotency_key, tags = EXCLUDED.tags, state = EXCLUDED.state
+        WHERE $38::boolean
         RETURNING 1),
       su AS (
         INSERT INTO ${s}.steps (run_id, workflow_slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, first_seq, state)
@@ -34,6 +39,7 @@ export function buildQueries(s: string) {
         ON CONFLICT (run_id, workflow_slug, step_id) DO UPDATE SET status = EXCLUDED.status, run_live = EXCLUDED.run_live,
           available_at_us = EXCLUDED.available_at_us, priority = EXCLUDED.priority, attempt_number = EXCLUDED.attempt_number,
           last_seen_us = EXCLUDED.last_seen_us, state = EXCLUDED.state, version = ${s}.steps.version + 1
+        WHERE ${s}.steps.step_id = ANY($37::text[])
         RETURNING 1),
       lv AS (
         UPDATE ${s}.steps SET run_live = $25, version = version + 1 WHERE $25::boolean IS NOT NULL AND run_id = $1 AND workflow_slug = $2
@@ -45,7 +51,7 @@ export function buildQueries(s: string) {
         ON CONFLICT (worker_id) DO UPDATE SET last_seen_us = EXCLUDED.last_seen_us WHERE w.last_seen_us < EXCLUDED.last_seen_us
         RETURNING 1),
       nt AS (SELECT pg_notify($28::text, $29::text) AS x WHERE $28::text IS NOT NULL)
-      SELECT (SELECT count(*) FROM nt) AS notified`,
+      SELECT (SELECT count(*) FROM su)::int AS steps_written, (SELECT count(*) FROM ru)::int AS runs_written`,
     /** Creates a run unless its id or its (workflow, idempotency key) exists. */
     insertRun: `INSERT INTO ${s}.runs (run_id, workflow_slug, status, live, available_at_us, priority, created_at_us, idempotency_key, tags, state)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING run_id`,

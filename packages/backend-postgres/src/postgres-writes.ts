@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { checkGuard } from "@cairn/backend-interface";
 import type { Event, EventOf, GuardVerdict, RunState, StepState, SubmissionResult, WriteGuard, WriteTarget } from "@cairn/backend-interface";
 import type { PostgresConnection, Statement } from "./postgres-connection.js";
@@ -42,7 +43,7 @@ export async function writeGuarded(ctx: WriteContext, target: WriteTarget, guard
     const verdict = checkGuard(guard, run, target.stepId === undefined ? null : steps.get(target.stepId) ?? null);
     if (!verdict.ok || events.length === 0) return verdict;
     const projected = projectWrite(run, steps, foreignRun ? events.filter((e) => e.category === "step") : events);
-    await c.query(writeStatement(ctx, workflowSlug, runId, events, projected, projected.runChanged));
+    await writeChecked(c, writeStatement(ctx, workflowSlug, runId, events, projected, projected.runChanged, [...steps.keys()], run !== null), projected, projected.runChanged);
     return verdict;
   });
 }
@@ -66,13 +67,13 @@ export async function writeSubmission(ctx: WriteContext, submitted: EventOf<"Run
       return { created: false, runId: row.run_id, existingInput: row.state.input };
     }
     // Step rows written before the submission (if any) become live with the run.
-    await c.query(writeStatement(ctx, run.workflowSlug, run.runId, events, { ...projected, liveBefore: false }, false));
+    await writeChecked(c, writeStatement(ctx, run.workflowSlug, run.runId, events, { ...projected, liveBefore: false }, false, [], true), projected, false);
     return { created: true, runId: run.runId };
   });
 }
 
 /** The write statement for one run: events, run row (when `withRun`), step rows, liveness, workers, wake-up. */
-export function writeStatement(ctx: WriteContext, workflowSlug: string, runId: string, events: Event[], p: ProjectedWrite, withRun: boolean): Statement {
+export function writeStatement(ctx: WriteContext, workflowSlug: string, runId: string, events: Event[], p: ProjectedWrite, withRun: boolean, knownSteps: string[], runExisted: boolean): Statement {
   const runVals = withRun && p.run ? runColumns(p.run) : [null, null, null, null, null, null, null, null];
   const workers = [...p.workers];
   return {
@@ -82,7 +83,15 @@ export function writeStatement(ctx: WriteContext, workflowSlug: string, runId: s
       runId, workflowSlug, ...eventColumnArrays(events), ...runVals, ...stepColumnArrays(p.steps.values(), p.liveAfter),
       p.liveBefore !== p.liveAfter ? p.liveAfter : null,
       workers.map((w) => w[0]), workers.map((w) => w[1]),
-      p.notify ? ctx.channel : null, workflowSlug, ...eventFigureArrays(events),
+      p.notify ? ctx.channel : null, workflowSlug, ...eventFigureArrays(events), knownSteps, runExisted,
     ],
   };
+}
+
+/** Runs the write statement; if a row appeared after the lock was taken (a concurrent first write), rolls back and retries. */
+async function writeChecked(c: pg.PoolClient, stmt: Statement, p: ProjectedWrite, withRun: boolean): Promise<void> {
+  const row = (await c.query<{ steps_written: number; runs_written: number }>(stmt)).rows[0];
+  if (!row || row.steps_written !== p.steps.size || (withRun && p.run !== null && row.runs_written !== 1)) {
+    throw Object.assign(new Error("a projection row appeared concurrently; retrying the write"), { code: "40001" });
+  }
 }

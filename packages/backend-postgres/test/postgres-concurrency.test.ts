@@ -25,6 +25,20 @@ describePostgres("Postgres concurrency", () => {
     expect(events.rows[0].n).toBe(expected.length);
   });
 
+  it("first writes of a new step or run race safely: one initial schedule wins, no projection row is overwritten", async () => {
+    const { backend, schema, url } = await freshBackend();
+    const others = await Promise.all([1, 2, 3].map(() => sameSchema(url, schema)));
+    const all = [backend, ...others];
+    await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
+    for (let round = 0; round < 5; round++) {
+      const wins = await Promise.all(all.flatMap((b) => [0, 1].map(() => b.scheduleStep("wf", "r1", `s${round}`, { availableAt: 0, reason: "initial", attemptNumber: 1 }))));
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      // Concurrent first workflow events of a run that has no row yet (appendEvent, not submitRun).
+      await Promise.all(all.map((b, i) => b.saveWorkflowResumed("wf", `fresh-${round}`, { originalRunId: "r1", resumedSteps: i, pendingSteps: 0 })));
+    }
+    await expectProjectionsMatchEvents(backend, "wf", ["r1", ...[0, 1, 2, 3, 4].map((r) => `fresh-${r}`)]);
+  });
+
   it("wakes a subscriber within milliseconds of a commit that schedules a step, and again after its connection is killed", async () => {
     const { backend, schema, url } = await freshBackend({ applicationName: "cairn-notify-test" });
     const writer = await sameSchema(url, schema);
