@@ -50,8 +50,9 @@ export function buildQueries(s: string) {
         SELECT k.id, k.ts, k.ts FROM unnest($26::text[], $27::bigint[]) AS k(id, ts)
         ON CONFLICT (worker_id) DO UPDATE SET last_seen_us = EXCLUDED.last_seen_us WHERE w.last_seen_us < EXCLUDED.last_seen_us
         RETURNING 1),
+      -- Referenced by the final SELECT: a plain CTE nobody reads is never evaluated.
       nt AS (SELECT pg_notify($28::text, $29::text) AS x WHERE $28::text IS NOT NULL)
-      SELECT (SELECT count(*) FROM su)::int AS steps_written, (SELECT count(*) FROM ru)::int AS runs_written`,
+      SELECT (SELECT count(*) FROM su)::int AS steps_written, (SELECT count(*) FROM ru)::int AS runs_written, (SELECT count(*) FROM nt) AS notified`,
     /** Creates a run unless its id or its (workflow, idempotency key) exists. */
     insertRun: `INSERT INTO ${s}.runs (run_id, workflow_slug, status, live, available_at_us, priority, created_at_us, idempotency_key, tags, state)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING RETURNING run_id`,
