@@ -1,5 +1,5 @@
-import { compareStrings, rateOf } from "@cairn/backend-interface";
-import type { AnalyticsOptions, Event, SchedulingLatency, StepPercentiles, WorkerStability } from "@cairn/backend-interface";
+import { DEFAULT_WORKER_STALE_THRESHOLD_US, InvalidArgumentError, compareStrings, rateOf } from "@cairn/backend-interface";
+import type { ActiveWorkersOptions, AnalyticsOptions, Event, SchedulingLatency, StepPercentiles, WorkerInfo, WorkerStability, WorkerStep } from "@cairn/backend-interface";
 import type { EventRow } from "./postgres-analytics.js";
 import type { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
 import type { PostgresConnection } from "./postgres-connection.js";
@@ -84,5 +84,40 @@ export class PostgresAttemptAnalytics {
       SELECT e.seq, e.event_id, e.type, e.run_id, e.body FROM ${this.s}.events e JOIN rs ON rs.run_id = e.run_id AND rs.step_id = e.step_id
       WHERE e.type IN ('StepScheduled', 'StepCompleted', 'StepFailed') AND ${this.agg.selection(1, "e")} ORDER BY e.seq`;
     return intact((await this.conn.aggregate<EventRow>({ text, values: this.agg.selectionValues(w, o) }, this.agg.workMem)).rows);
+  }
+
+  /**
+   * Workers seen through StepStarted/StepHeartbeat in [startUs, endUs] (the reference's last 24 h, all workflows): first
+   * and last sign of life, the latest declared concurrency, and the attempts they started that no attempt end or run end
+   * in the window closes. Sorted by workerId; inactive ones only with includeInactive; `onlyWorker` narrows to one.
+   */
+  async activeWorkers(w: Window, nowUs: number, options: ActiveWorkersOptions, onlyWorker?: string): Promise<WorkerInfo[]> {
+    const threshold = options.staleThresholdUs ?? DEFAULT_WORKER_STALE_THRESHOLD_US;
+    if (!Number.isFinite(threshold) || threshold < 0) throw new InvalidArgumentError(`staleThresholdUs must be a non-negative number of µs, got ${threshold}.`);
+    const text = `WITH sel AS (
+        SELECT type, worker_id, worker_concurrency, event_id, run_id, step_id, workflow_slug, attempt_number, timestamp_us AS ts FROM ${this.s}.events
+        WHERE type IN ('StepStarted', 'StepHeartbeat', 'StepCompleted', 'StepFailed', 'StepSkipped', 'StepReclaimed', 'WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled')
+          AND timestamp_us BETWEEN $1 AND $2 AND NOT copied),
+      ended AS (SELECT DISTINCT run_id, step_id, attempt_number FROM sel WHERE type IN ('StepCompleted', 'StepFailed', 'StepSkipped', 'StepReclaimed')),
+      runs_ended AS (SELECT DISTINCT run_id FROM sel WHERE type IN ('WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled')),
+      signs AS (SELECT * FROM sel WHERE type IN ('StepStarted', 'StepHeartbeat') AND ($3::text IS NULL OR worker_id = $3)),
+      w AS (SELECT worker_id, min(ts)::float8 AS first_seen, max(ts)::float8 AS last_seen, count(*) FILTER (WHERE type = 'StepStarted')::int AS started FROM signs GROUP BY worker_id),
+      conc AS (SELECT DISTINCT ON (worker_id) worker_id, worker_concurrency FROM signs WHERE worker_concurrency IS NOT NULL ORDER BY worker_id, ts DESC, event_id COLLATE "C" DESC),
+      cur AS (
+        SELECT s.worker_id, json_agg(json_build_object('workflowSlug', s.workflow_slug, 'runId', s.run_id, 'stepId', s.step_id, 'attemptNumber', s.attempt_number, 'startedAtUs', s.ts)
+          ORDER BY s.ts, s.run_id COLLATE "C", s.step_id COLLATE "C") AS steps
+        FROM signs s WHERE s.type = 'StepStarted'
+          AND NOT EXISTS (SELECT 1 FROM ended e WHERE e.run_id = s.run_id AND e.step_id = s.step_id AND e.attempt_number = s.attempt_number)
+          AND NOT EXISTS (SELECT 1 FROM runs_ended r WHERE r.run_id = s.run_id)
+        GROUP BY s.worker_id)
+      SELECT w.worker_id, w.first_seen, w.last_seen, w.started, conc.worker_concurrency, coalesce(cur.steps, '[]'::json) AS steps
+      FROM w LEFT JOIN conc ON conc.worker_id = w.worker_id LEFT JOIN cur ON cur.worker_id = w.worker_id`;
+    type Row = { worker_id: string; first_seen: number; last_seen: number; started: number; worker_concurrency: number | null; steps: WorkerStep[] };
+    const rows = (await this.conn.aggregate<Row>({ text, values: [w.startUs, w.endUs, onlyWorker ?? null] }, this.agg.workMem)).rows;
+    const infos: WorkerInfo[] = rows.map((r) => ({
+      workerId: r.worker_id, firstSeenUs: r.first_seen, lastSeenUs: r.last_seen, isActive: nowUs - r.last_seen <= threshold, concurrency: r.worker_concurrency,
+      stepsStarted: r.started, runningSteps: r.steps.length, currentSteps: r.steps,
+    })).sort((a, b) => compareStrings(a.workerId, b.workerId));
+    return options.includeInactive ? infos : infos.filter((x) => x.isActive);
   }
 }

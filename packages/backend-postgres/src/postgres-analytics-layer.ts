@@ -1,6 +1,5 @@
 import {
-  Backend, InvalidArgumentError, assertIds, computeActiveWorkers, computeErrorAnalysis, computeErrorDetail, computeErrorsList, computeRetryAnalysis,
-  computeWorkerById, resolveWindow,
+  Backend, InvalidArgumentError, assertIds, computeErrorAnalysis, computeErrorDetail, computeErrorsList, computeRetryAnalysis, resolveWindow,
 } from "@cairn/backend-interface";
 import type {
   ActiveWorkersOptions, AnalyticsOptions, AnalyticsSummary, AnalyticsWindow, ErrorAnalysis, ErrorDetail, ErrorDetailOptions, ErrorsList, ErrorsListOptions,
@@ -12,13 +11,12 @@ import type { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
 import type { PostgresAttemptAnalytics } from "./postgres-analytics-attempts.js";
 
 const FAILURES: EventType[] = ["StepFailed"];
-const WORKERS: EventType[] = ["StepStarted", "StepHeartbeat", "StepCompleted", "StepFailed", "StepSkipped", "StepReclaimed", "WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled"];
 
 /**
  * The analytics of the Postgres driver. Aggregated in SQL: throughput, success rate, step and run durations,
  * scheduling latency, worker stability, queue depth. The reference runs in JS over only the events it needs for the
- * rest: errors (StepFailed), retries (the retried steps' events), active workers (StepStarted/Heartbeat and attempt
- * ends); logs, inputs and outputs never leave Postgres. Answers equal the reference's; the conformance suite compares.
+ * rest: errors (StepFailed) and retries (the retried steps' events); logs, inputs and outputs never leave Postgres.
+ * Active workers are aggregated in SQL too. Answers equal the reference's; the conformance suite compares.
  */
 export abstract class PostgresAnalyticsLayer extends Backend {
   /** The SQL aggregates of this backend's schema. */
@@ -121,14 +119,14 @@ export abstract class PostgresAnalyticsLayer extends Backend {
   }
 
   override async getActiveWorkers(options: ActiveWorkersOptions = {}): Promise<WorkerInfo[]> {
-    const { events, nowUs } = await this.typed({}, WORKERS);
-    return computeActiveWorkers(events, options, nowUs);
+    const nowUs = this.clock.nowUs();
+    return this.attemptAnalytics.activeWorkers(resolveWindow({}, nowUs), nowUs, options);
   }
 
   override async getWorkerById(workerId: string): Promise<WorkerInfo | null> {
     if (typeof workerId !== "string" || workerId.length === 0) throw new InvalidArgumentError("workerId must be a non-empty string.");
-    const { events, nowUs } = await this.typed({}, WORKERS);
-    return computeWorkerById(events, workerId, nowUs);
+    const nowUs = this.clock.nowUs();
+    return (await this.attemptAnalytics.activeWorkers(resolveWindow({}, nowUs), nowUs, { includeInactive: true }, workerId))[0] ?? null;
   }
 }
 

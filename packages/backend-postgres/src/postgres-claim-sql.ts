@@ -24,8 +24,8 @@ export function claimSqlQueries(s: string) {
       UPDATE ${s}.steps st SET status = 'running', last_seen_us = ns.ts, state = ns.new_state::json, version = st.version + 1
       FROM ns WHERE st.run_id = ns.run_id AND st.workflow_slug = ns.workflow_slug AND st.step_id = ns.step_id RETURNING 1),
     ev AS (
-      INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, attempt_number, worker_id, body)
-      SELECT ns.event_id, ns.workflow_slug, ns.run_id, ns.step_id, 'StepStarted', ns.ts, ns.attempt_number, $1::text,
+      INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, attempt_number, worker_id, worker_concurrency, body)
+      SELECT ns.event_id, ns.workflow_slug, ns.run_id, ns.step_id, 'StepStarted', ns.ts, ns.attempt_number, $1::text, ($2::jsonb ->> 'workerConcurrency')::integer,
         (jsonb_build_object('eventId', ns.event_id, 'timestampUs', ns.ts, 'workflowSlug', ns.workflow_slug, 'runId', ns.run_id, 'category', 'step',
           'type', 'StepStarted', 'stepId', ns.step_id, 'workerId', $1::text, 'dependencies', ns.deps, 'attemptNumber', ns.attempt_number) || $2::jsonb)::json
       FROM ns ORDER BY ns.ord RETURNING 1),

@@ -1,6 +1,6 @@
 import { reduceStepState } from "@cairn/backend-interface";
 import type { EventOf, StepRef, StepState } from "@cairn/backend-interface";
-import { eventColumnArrays, lastSeen } from "./postgres-projections.js";
+import { eventColumnArrays, eventConcurrencyArray, lastSeen } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
 
 /** Builds the StepStarted event of a claim (the backend's makeEvent, so ids and clock are the backend's). */
@@ -21,8 +21,8 @@ export function claimQueries(s: string) {
       ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT $3 FOR UPDATE SKIP LOCKED`,
     /** StepStarted events and the running projections of the locked steps, one statement. */
     start: `WITH ev AS (
-        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, attempt_number, worker_id)
-        SELECT e.event_id, e.workflow_slug, e.run_id, e.step_id, e.type, e.ts, e.body, ($8::integer[])[e.ord], $11
+        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, attempt_number, worker_id, worker_concurrency)
+        SELECT e.event_id, e.workflow_slug, e.run_id, e.step_id, e.type, e.ts, e.body, ($8::integer[])[e.ord], $11, ($13::integer[])[e.ord]
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[]) WITH ORDINALITY AS e(event_id, workflow_slug, run_id, step_id, type, ts, body, ord)
         ORDER BY e.ord RETURNING 1),
       su AS (
@@ -76,7 +76,7 @@ async function start(ctx: WriteContext, cq: ClaimQueries, c: import("pg").PoolCl
   await c.query({
     name: `${ctx.schema}:claimStart`, text: cq.start,
     values: [eventIds, rows.map((r) => r.workflow_slug), rows.map((r) => r.run_id), stepIds, types, ts, bodies,
-      states.map((s) => s.attemptNumber), states.map((s) => lastSeen(s)), states.map((s) => JSON.stringify(s)), workerId, last.timestampUs],
+      states.map((s) => s.attemptNumber), states.map((s) => lastSeen(s)), states.map((s) => JSON.stringify(s)), workerId, last.timestampUs, eventConcurrencyArray(events)],
   });
   return rows.map((r, i) => ({ workflowSlug: r.workflow_slug, runId: r.run_id, stepId: r.step_id, attemptNumber: states[i]!.attemptNumber }));
 }

@@ -1,6 +1,6 @@
 import type { Event, EventOf, WriteGuard, WriteTarget } from "@cairn/backend-interface";
 import { pgCode } from "./postgres-errors.js";
-import { eventColumnArrays, eventFigureArrays } from "./postgres-projections.js";
+import { eventColumnArrays, eventConcurrencyArray, eventFigureArrays } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
 
 /**
@@ -11,11 +11,11 @@ import type { WriteContext } from "./postgres-writes.js";
  * read-check-write path, which gives the exact verdict.
  */
 export function fencedSqlQueries(s: string) {
-  const events = `ev AS (
-      INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason)
-      SELECT e.event_id, $2, $1, $3, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason
-      FROM unnest($4::text[], $5::text[], $6::bigint[], $7::json[], $8::bigint[], $9::boolean[], $10::boolean[], $11::integer[], $12::bigint[], $13::text[], $14::text[])
-        WITH ORDINALITY AS e(event_id, type, ts, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, ord)
+  const events = (concurrency: string) => `ev AS (
+      INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency)
+      SELECT e.event_id, $2, $1, $3, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason, e.worker_concurrency
+      FROM unnest($4::text[], $5::text[], $6::bigint[], $7::json[], $8::bigint[], $9::boolean[], $10::boolean[], $11::integer[], $12::bigint[], $13::text[], $14::text[], ${concurrency}::integer[])
+        WITH ORDINALITY AS e(event_id, type, ts, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency, ord)
       WHERE EXISTS (SELECT 1 FROM up) ORDER BY e.ord RETURNING 1)`;
   const where = `run_id = $1 AND workflow_slug = $2 AND step_id = $3 AND status = 'running' AND attempt_number = $15 AND ($16::boolean IS NOT TRUE OR run_live)`;
   return {
@@ -24,7 +24,7 @@ export function fencedSqlQueries(s: string) {
         UPDATE ${s}.steps SET last_seen_us = $18, version = version + 1,
           state = (state::jsonb || jsonb_build_object('lastHeartbeatUs', $18::bigint, 'updatedAtUs', greatest((state::jsonb ->> 'updatedAtUs')::bigint, $18::bigint)))::json
         WHERE ${where} AND state::jsonb ->> 'claimedBy' = $17 RETURNING 1),
-      ${events},
+      ${events("$19")},
       wk AS (
         INSERT INTO ${s}.workers AS w (worker_id, first_seen_us, last_seen_us) SELECT $17, $18, $18 WHERE EXISTS (SELECT 1 FROM up)
         ON CONFLICT (worker_id) DO UPDATE SET last_seen_us = EXCLUDED.last_seen_us WHERE w.last_seen_us < EXCLUDED.last_seen_us RETURNING 1)
@@ -38,7 +38,7 @@ export function fencedSqlQueries(s: string) {
             'stateChanges', (state::jsonb -> 'stateChanges') || jsonb_build_array(jsonb_build_object('status', 'completed', 'timestampUs', $17::bigint)))
             || CASE WHEN $22::jsonb IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('resourceUsage', $22::jsonb) END)::json
         WHERE ${where} RETURNING 1),
-      ${events}
+      ${events("$23")}
       SELECT (SELECT count(*) FROM up)::int AS ok`,
   };
 }
@@ -63,10 +63,10 @@ export async function writeFencedSql(ctx: WriteContext, q: FencedSqlQueries, tar
   const maxTs = Math.max(...events.map((e) => e.timestampUs));
   let values: unknown[];
   if (kind === "heartbeat") {
-    values = [...base, (last as EventOf<"StepHeartbeat">).workerId, last.timestampUs];
+    values = [...base, (last as EventOf<"StepHeartbeat">).workerId, last.timestampUs, eventConcurrencyArray(events)];
   } else {
     const c = last as EventOf<"StepCompleted">;
-    values = [...base, c.timestampUs, maxTs, c.output, c.exportOutput, c.durationUs, c.resourceUsage === undefined ? null : JSON.stringify(c.resourceUsage)];
+    values = [...base, c.timestampUs, maxTs, c.output, c.exportOutput, c.durationUs, c.resourceUsage === undefined ? null : JSON.stringify(c.resourceUsage), eventConcurrencyArray(events)];
   }
   try {
     const r = await ctx.conn.query<{ ok: number }>({ name: `${ctx.schema}:fenced:${kind}`, text: q[kind], values });

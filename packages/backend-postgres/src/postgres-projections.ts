@@ -93,3 +93,8 @@ export function eventFigureArrays(events: readonly Event[]): unknown[][] {
     events.map((e) => (e.type === "StepScheduled" ? e.reason : e.type === "StepFailed" ? e.failureReason : null)),
   ];
 }
+
+/** Column array of worker_concurrency (migration 0005): StepStarted/StepHeartbeat.workerConcurrency. */
+export function eventConcurrencyArray(events: readonly Event[]): Array<number | null> {
+  return events.map((e) => ((e.type === "StepStarted" || e.type === "StepHeartbeat") && e.workerConcurrency !== undefined ? e.workerConcurrency : null));
+}

@@ -17,10 +17,10 @@ export function buildQueries(s: string) {
      * counted in steps_written / runs_written, and the caller retries the transaction.
      */
     write: `WITH ev AS (
-        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason)
-        SELECT e.event_id, $2, $1, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason
-        FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[], $30::bigint[], $31::boolean[], $32::boolean[], $33::integer[], $34::bigint[], $35::text[], $36::text[])
-          WITH ORDINALITY AS e(event_id, step_id, type, ts, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, ord)
+        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency)
+        SELECT e.event_id, $2, $1, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason, e.worker_concurrency
+        FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[], $30::bigint[], $31::boolean[], $32::boolean[], $33::integer[], $34::bigint[], $35::text[], $36::text[], $39::integer[])
+          WITH ORDINALITY AS e(event_id, step_id, type, ts, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency, ord)
         ORDER BY e.ord
         RETURNING seq, step_id),
       ru AS (

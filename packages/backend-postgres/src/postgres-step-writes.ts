@@ -1,6 +1,6 @@
 import { checkGuard } from "@cairn/backend-interface";
 import type { Event, GuardVerdict, RunState, StepState, WriteGuard, WriteTarget } from "@cairn/backend-interface";
-import { eventColumnArrays, eventFigureArrays, lastSeen, projectWrite } from "./postgres-projections.js";
+import { eventColumnArrays, eventConcurrencyArray, eventFigureArrays, lastSeen, projectWrite } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
 
 /** The statements of the optimistic step write. */
@@ -16,10 +16,10 @@ export function stepWriteQueries(s: string) {
         WHERE run_id = $1 AND workflow_slug = $2 AND step_id = $14 AND version = $15 AND run_live = $16
         RETURNING 1),
       ev AS (
-        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason)
-        SELECT e.event_id, $2, $1, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason
-        FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[], $20::bigint[], $21::boolean[], $22::boolean[], $23::integer[], $24::bigint[], $25::text[], $26::text[])
-          WITH ORDINALITY AS e(event_id, step_id, type, ts, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, ord)
+        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency)
+        SELECT e.event_id, $2, $1, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason, e.worker_concurrency
+        FROM unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[], $20::bigint[], $21::boolean[], $22::boolean[], $23::integer[], $24::bigint[], $25::text[], $26::text[], $27::integer[])
+          WITH ORDINALITY AS e(event_id, step_id, type, ts, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency, ord)
         WHERE EXISTS (SELECT 1 FROM up)
         ORDER BY e.ord RETURNING 1),
       wk AS (
@@ -61,7 +61,7 @@ export async function writeStepOptimistic(ctx: WriteContext, sq: StepWriteQuerie
     const result = await ctx.conn.query<{ ok: number }>({
       name: `${ctx.schema}:stepWrite`, text: sq.write,
       values: [runId, workflowSlug, ...eventColumnArrays(events), s.status, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), JSON.stringify(s),
-        stepId, row.version, row.run_live, workers.map((w) => w[0]), workers.map((w) => w[1]), p.notify ? ctx.channel : null, ...eventFigureArrays(events)],
+        stepId, row.version, row.run_live, workers.map((w) => w[0]), workers.map((w) => w[1]), p.notify ? ctx.channel : null, ...eventFigureArrays(events), eventConcurrencyArray(events)],
     });
     if (result.rows[0]?.ok === 1) return verdict;
     await new Promise((r) => setTimeout(r, Math.random() * attempt));

@@ -2,7 +2,7 @@ import type pg from "pg";
 import { checkGuard } from "@cairn/backend-interface";
 import type { Event, EventOf, GuardVerdict, RunState, StepState, SubmissionResult, WriteGuard, WriteTarget } from "@cairn/backend-interface";
 import type { PostgresConnection, Statement } from "./postgres-connection.js";
-import { eventColumnArrays, eventFigureArrays, projectWrite, runColumns, stepColumnArrays, type ProjectedWrite } from "./postgres-projections.js";
+import { eventColumnArrays, eventConcurrencyArray, eventFigureArrays, projectWrite, runColumns, stepColumnArrays, type ProjectedWrite } from "./postgres-projections.js";
 import type { Queries } from "./postgres-queries.js";
 
 /** What the write paths need: the connection, the statements, the schema's notification channel. */
@@ -83,7 +83,7 @@ export function writeStatement(ctx: WriteContext, workflowSlug: string, runId: s
       runId, workflowSlug, ...eventColumnArrays(events), ...runVals, ...stepColumnArrays(p.steps.values(), p.liveAfter),
       p.liveBefore !== p.liveAfter ? p.liveAfter : null,
       workers.map((w) => w[0]), workers.map((w) => w[1]),
-      p.notify ? ctx.channel : null, workflowSlug, ...eventFigureArrays(events), knownSteps, runExisted,
+      p.notify ? ctx.channel : null, workflowSlug, ...eventFigureArrays(events), knownSteps, runExisted, eventConcurrencyArray(events),
     ],
   };
 }

@@ -65,18 +65,18 @@ describePostgres("PostgresBackend", () => {
     for (const s of ["a", "b", "c"]) await backend.scheduleStep("wf", "r1", s, { availableAt: 0, reason: "initial", attemptNumber: 1 });
     const [one] = await backend.claimScheduledSteps("w1", { limit: 1, dependencies: () => ["x"] });
     const [two] = await backend.claimScheduledSteps("w2", { limit: 1 });
-    expect(await backend.claimScheduledStep("wf", "r1", "c", "w3", meta())).toEqual({ attemptNumber: 1 });
-    await backend.saveStepHeartbeat("wf", "r1", one!.stepId, "w1", 1);
+    expect(await backend.claimScheduledStep("wf", "r1", "c", "w3", { ...meta(), workerConcurrency: 4 })).toEqual({ attemptNumber: 1 });
+    await backend.saveStepHeartbeat("wf", "r1", one!.stepId, "w1", 1, { workerConcurrency: 2 });
     await backend.saveStepComplete("wf", "r1", one!.stepId, 1, { timestamp: 0, duration: 7, attemptNumber: 1, output: 1 });
     await backend.saveStepFailedAndScheduleRetry("wf", "r1", two!.stepId, { message: "x" }, { duration: 3, attemptNumber: 1, nextRetryAt: 0, failureReason: "timeout" }, { availableAt: 5, nextAttemptNumber: 2, retryDelayMs: 0, maxRetries: 3 });
     await backend.reclaimStaleSteps(0, "reaper");
     await backend.rerunFrom({ parentRunId: "r1", fromStepId: "b", runId: "r2" });
-    const rows = await withClient(url, (c) => c.query(`SELECT duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, body FROM "${schema}".events`));
+    const rows = await withClient(url, (c) => c.query(`SELECT duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency, body FROM "${schema}".events`));
     expect(rows.rows.length).toBeGreaterThan(10);
     for (const r of rows.rows) {
       const e = r.body;
-      expect({ d: r.duration_us === null ? null : Number(r.duration_us), t: r.terminal, c: r.copied, a: r.attempt_number, av: r.available_at_us === null ? null : Number(r.available_at_us), w: r.worker_id, re: r.reason }, e.type).toEqual({
-        d: e.durationUs ?? null, t: e.type === "StepFailed" ? e.terminal : null, c: e.copiedFromRunId !== undefined, a: e.category === "step" ? e.attemptNumber : null,
+      expect({ wc: r.worker_concurrency, d: r.duration_us === null ? null : Number(r.duration_us), t: r.terminal, c: r.copied, a: r.attempt_number, av: r.available_at_us === null ? null : Number(r.available_at_us), w: r.worker_id, re: r.reason }, e.type).toEqual({
+        wc: e.workerConcurrency ?? null, d: e.durationUs ?? null, t: e.type === "StepFailed" ? e.terminal : null, c: e.copiedFromRunId !== undefined, a: e.category === "step" ? e.attemptNumber : null,
         av: e.type === "StepScheduled" ? e.availableAtUs : null, w: e.workerId ?? e.originalWorkerId ?? null, re: e.type === "StepScheduled" ? e.reason : e.type === "StepFailed" ? e.failureReason : null,
       });
     }
