@@ -9,8 +9,10 @@
  * younger than 6 h; Postgres datasets are written into a fresh schema each time (and dropped afterwards).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { computeErrorFingerprints, newEventId, systemClock, type Backend, type Clock, type Event } from "@cairn/backend-interface";
 import { execFile } from "node:child_process";
@@ -24,6 +26,7 @@ import { progress } from "./report.js";
 
 export const CACHE_DIR = process.env.CAIRN_BENCH_CACHE ?? join(tmpdir(), "cairn-bench-cache");
 const CACHE_FORMAT = 2;
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CACHE_MAX_AGE_MS = 6 * 3600_000;
 const HOUR_US = 3600_000_000;
 
@@ -190,7 +193,7 @@ export interface Dataset {
  */
 export async function finishedDataset(driver: DriverName, count: number, options: { concurrency?: number; useCache?: boolean } = {}): Promise<Dataset> {
   const kind = driver === "fs-none" ? "fs" : driver;
-  const key = `${kind}-${count}-v${CACHE_FORMAT}`;
+  const key = `${kind}-${count}-v${CACHE_FORMAT}-${await storageVersion(kind)}`;
   const cachePath = join(CACHE_DIR, kind === "postgres" ? `${key}.dump` : key);
   const meta = join(CACHE_DIR, `${key}.json`);
   const schema = `bench_ds_${count}`;
@@ -236,6 +239,18 @@ export async function finishedDataset(driver: DriverName, count: number, options
   }
   const instance = await createDriver(kind, { location });
   return { instance, sampleRunIds, populateMs: populatedMs, restoreMs: performance.now() - t0 - populatedMs, fromCache };
+}
+
+/** A short hash of what decides the stored format: the driver's migrations (sqlite, postgres) or its store version (fs). */
+async function storageVersion(kind: DriverName): Promise<string> {
+  const h = createHash("sha256");
+  if (kind === "fs" || kind === "fs-none") {
+    h.update(String((await import("@cairn/backend-fs")).FS_SCHEMA_VERSION));
+  } else {
+    const dir = join(ROOT, "packages", kind === "sqlite" ? "backend-sqlite" : "backend-postgres", "src", "migrations");
+    for (const f of (await readdir(dir)).sort()) h.update(f).update(await readFile(join(dir, f)));
+  }
+  return h.digest("hex").slice(0, 10);
 }
 
 async function exists(path: string): Promise<boolean> {
