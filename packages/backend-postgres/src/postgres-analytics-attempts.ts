@@ -37,28 +37,29 @@ export class PostgresAttemptAnalytics {
 
   /** Per-worker stability and totals. */
   async workerStability(w: Window, o: AnalyticsOptions): Promise<WorkerStability> {
-    const text = `WITH sel AS (
-        SELECT type, run_id, step_id, attempt_number, timestamp_us AS ts, event_id, worker_id, reason FROM ${this.s}.events
-        WHERE type IN ('StepStarted', 'StepHeartbeat', 'StepReclaimed', 'StepFailed', 'StepCompleted') AND ${this.agg.selection(1)}),
+    // One index-only scan per event type; owners by the earliest StepStarted (timestamp, then event id) of each attempt.
+    const text = `WITH started AS MATERIALIZED (SELECT run_id, step_id, attempt_number, timestamp_us AS ts, event_id, worker_id FROM ${this.s}.events WHERE type = 'StepStarted' AND ${this.agg.selection(1)}),
+      beats AS (SELECT run_id, step_id, attempt_number, timestamp_us AS ts, worker_id FROM ${this.s}.events WHERE type = 'StepHeartbeat' AND ${this.agg.selection(1)}),
+      reclaims AS MATERIALIZED (SELECT run_id, step_id, attempt_number, timestamp_us AS ts, worker_id FROM ${this.s}.events WHERE type = 'StepReclaimed' AND ${this.agg.selection(1)}),
+      ends AS MATERIALIZED (SELECT type, run_id, step_id, attempt_number, reason FROM ${this.s}.events WHERE type IN ('StepCompleted', 'StepFailed') AND ${this.agg.selection(1)}),
       owner AS (
-        SELECT DISTINCT ON (run_id, step_id, attempt_number) run_id, step_id, attempt_number, worker_id FROM sel WHERE type = 'StepStarted'
-        ORDER BY run_id, step_id, attempt_number, ts, event_id COLLATE "C"),
-      reclaimed AS (SELECT run_id, step_id, attempt_number, min(ts) AS at FROM sel WHERE type = 'StepReclaimed' GROUP BY 1, 2, 3),
-      per AS (
-        SELECT s.worker_id AS w, count(*) FILTER (WHERE s.type = 'StepStarted')::int AS started, count(*) FILTER (WHERE s.type = 'StepHeartbeat')::int AS beats,
-          count(*) FILTER (WHERE s.type = 'StepReclaimed')::int AS reclaimed_from,
-          count(*) FILTER (WHERE s.type = 'StepHeartbeat' AND r.at IS NOT NULL AND s.ts > r.at)::int AS zombies,
-          max(s.ts) FILTER (WHERE s.type IN ('StepStarted', 'StepHeartbeat'))::float8 AS last_seen
-        FROM sel s LEFT JOIN reclaimed r ON r.run_id = s.run_id AND r.step_id = s.step_id AND r.attempt_number = s.attempt_number
-        WHERE s.type IN ('StepStarted', 'StepHeartbeat', 'StepReclaimed') GROUP BY s.worker_id),
-      ends AS (
-        SELECT o.worker_id AS w, count(*) FILTER (WHERE s.type = 'StepCompleted')::int AS completed, count(*) FILTER (WHERE s.type = 'StepFailed')::int AS failed,
-          count(*) FILTER (WHERE s.type = 'StepFailed' AND s.reason = 'worker-crash')::int AS crash
-        FROM sel s JOIN owner o ON o.run_id = s.run_id AND o.step_id = s.step_id AND o.attempt_number = s.attempt_number
-        WHERE s.type IN ('StepCompleted', 'StepFailed') GROUP BY o.worker_id)
-      SELECT per.*, coalesce(ends.completed, 0) AS completed, coalesce(ends.failed, 0) AS failed, coalesce(ends.crash, 0) AS crash,
-        (SELECT count(*) FROM sel WHERE type = 'StepFailed' AND reason = 'worker-crash')::int AS total_crash
-      FROM per LEFT JOIN ends ON ends.w = per.w`;
+        SELECT DISTINCT ON (run_id COLLATE "C", step_id COLLATE "C", attempt_number) run_id, step_id, attempt_number, worker_id FROM started
+        ORDER BY run_id COLLATE "C", step_id COLLATE "C", attempt_number, ts, event_id COLLATE "C"),
+      first_reclaim AS (SELECT run_id, step_id, attempt_number, min(ts) AS at FROM reclaims GROUP BY 1, 2, 3),
+      ps AS (SELECT worker_id AS w, count(*)::int AS started, max(ts) AS last FROM started GROUP BY 1),
+      pb AS (
+        SELECT b.worker_id AS w, count(*)::int AS beats, count(*) FILTER (WHERE r.at IS NOT NULL AND b.ts > r.at)::int AS zombies, max(b.ts) AS last
+        FROM beats b LEFT JOIN first_reclaim r ON r.run_id = b.run_id AND r.step_id = b.step_id AND r.attempt_number = b.attempt_number GROUP BY 1),
+      pr AS (SELECT worker_id AS w, count(*)::int AS n FROM reclaims GROUP BY 1),
+      pe AS (
+        SELECT o.worker_id AS w, count(*) FILTER (WHERE e.type = 'StepCompleted')::int AS completed, count(*) FILTER (WHERE e.type = 'StepFailed')::int AS failed,
+          count(*) FILTER (WHERE e.type = 'StepFailed' AND e.reason = 'worker-crash')::int AS crash
+        FROM ends e JOIN owner o ON o.run_id = e.run_id AND o.step_id = e.step_id AND o.attempt_number = e.attempt_number GROUP BY 1),
+      ids AS (SELECT w FROM ps UNION SELECT w FROM pb UNION SELECT w FROM pr)
+      SELECT ids.w, coalesce(ps.started, 0) AS started, coalesce(pb.beats, 0) AS beats, coalesce(pr.n, 0) AS reclaimed_from, coalesce(pb.zombies, 0) AS zombies,
+        greatest(ps.last, pb.last)::float8 AS last_seen, coalesce(pe.completed, 0) AS completed, coalesce(pe.failed, 0) AS failed, coalesce(pe.crash, 0) AS crash,
+        (SELECT count(*) FROM ends WHERE type = 'StepFailed' AND reason = 'worker-crash')::int AS total_crash
+      FROM ids LEFT JOIN ps ON ps.w = ids.w LEFT JOIN pb ON pb.w = ids.w LEFT JOIN pr ON pr.w = ids.w LEFT JOIN pe ON pe.w = ids.w`;
     type Row = { w: string; started: number; beats: number; reclaimed_from: number; zombies: number; last_seen: number | null; completed: number; failed: number; crash: number; total_crash: number };
     const rows = (await this.conn.aggregate<Row>({ text, values: this.agg.selectionValues(w, o) }, this.agg.workMem)).rows;
     const workers = rows.map((r) => ({

@@ -1,0 +1,12 @@
+import pg from "pg";
+import { PostgresAnalyticsSql } from "../src/postgres-analytics-sql.js";
+import { PostgresAttemptAnalytics } from "../src/postgres-analytics-attempts.js";
+const c = new pg.Client("postgres://root@127.0.0.1:5432/test"); await c.connect();
+let captured = "";
+const fake = { aggregate: async (stmt: { text: string }) => { captured ||= stmt.text; return { rows: [] }; } };
+const agg = new PostgresAnalyticsSql(fake as never, '"scale_keep"', "64MB");
+await new PostgresAttemptAnalytics(fake as never, '"scale_keep"', agg).workerStability({ startUs: 0, endUs: 1e17 }, {});
+await c.query("SET work_mem = '64MB'");
+const r = await c.query("EXPLAIN (ANALYZE) " + captured, [0, 1e17, null, null, null]);
+console.log(r.rows.map((x: any) => x["QUERY PLAN"]).filter((l: string) => /actual time|CTE|Sort Key|Scan/.test(l)).slice(0, 40).join("\n"));
+await c.end();
