@@ -59,27 +59,39 @@ export function outcomesSql(f: SqliteFacts, sel: FactSelection): { counts: FactC
 
 /** SchedulingLatency (equals computeSchedulingLatency): each StepStarted against its attempt's earlier StepScheduled facts. */
 export function schedulingLatencySql(f: SqliteFacts, sel: FactSelection): SchedulingLatency {
-  const rows = f.aggregate<GroupRow>([["m_scheds", ["StepScheduled"], ATTEMPT_COLUMNS + ", available_at_us"], ["starts", ["StepStarted"], ATTEMPT_COLUMNS + ", workflow_slug, seq"]], `, g AS (
-      SELECT 'step' AS k, b.workflow_slug AS s, b.step_id AS st, max(0, b.timestamp_us - max(max(a.available_at_us, a.timestamp_us))) AS v
-      FROM starts b JOIN m_scheds a ON a.run_id = b.run_id AND a.step_id = b.step_id AND a.attempt_number = b.attempt_number AND a.timestamp_us <= b.timestamp_us
-      GROUP BY b.timestamp_us, b.seq)${VALUES_OF}`, sel);
+  // No join (whose plan SQLite may get wrong): starts and schedules of an attempt are sorted together, schedules
+  // before starts at equal times, and a running max over the schedules so far gives each start its readyAt.
+  const rows = f.aggregate<GroupRow>([["x", ["StepScheduled", "StepStarted"], `${ATTEMPT_COLUMNS}, type, workflow_slug, available_at_us`]], `,
+    ready AS (SELECT type, workflow_slug, step_id, timestamp_us,
+      max(CASE WHEN type = 'StepScheduled' THEN max(available_at_us, timestamp_us) END) OVER (
+        PARTITION BY run_id, step_id, attempt_number ORDER BY timestamp_us, type = 'StepStarted' ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ready_at
+      FROM x),
+    g AS (SELECT 'step' AS k, workflow_slug AS s, step_id AS st, max(0, timestamp_us - ready_at) AS v FROM ready WHERE type = 'StepStarted' AND ready_at IS NOT NULL)${VALUES_OF}`, sel);
   return { overall: percentiles(concat(rows, "step")), byStep: byStep(rows, "step") };
 }
 
 /** WorkerStability (equals computeWorkerStability), with per-attempt ownership decided in SQL. */
 export function workerStabilitySql(f: SqliteFacts, sel: FactSelection): WorkerStability {
+  // `crash`: the worker-crash count of an owner's failures.
   type Tally = { worker: string; kind: string; n: number; last: number | null; crash: number };
-  const rows = f.aggregate<Tally>([["m_w", ["StepStarted", "StepHeartbeat", "StepReclaimed", "StepFailed", "StepCompleted"], ATTEMPT_COLUMNS + ", type, worker_id, failure_reason, event_id"]], `,
-    owner AS (SELECT run_id, step_id, attempt_number, worker_id FROM (
-      SELECT run_id, step_id, attempt_number, worker_id, row_number() OVER (PARTITION BY run_id, step_id, attempt_number ORDER BY timestamp_us, event_id) AS rn
-      FROM m_w WHERE type = 'StepStarted') WHERE rn = 1),
-    reclaimed AS (SELECT run_id, step_id, attempt_number, min(timestamp_us) AS t FROM m_w WHERE type = 'StepReclaimed' GROUP BY run_id, step_id, attempt_number)
-    SELECT worker_id AS worker, type AS kind, count(*) AS n, max(timestamp_us) AS last, 0 AS crash FROM m_w WHERE type IN ('StepStarted', 'StepHeartbeat', 'StepReclaimed') GROUP BY worker_id, type
-    UNION ALL SELECT h.worker_id, 'zombie', count(*), NULL, 0 FROM m_w h JOIN reclaimed r ON r.run_id = h.run_id AND r.step_id = h.step_id AND r.attempt_number = h.attempt_number
-      WHERE h.type = 'StepHeartbeat' AND h.timestamp_us > r.t GROUP BY h.worker_id
-    UNION ALL SELECT o.worker_id, x.type, count(*), NULL, coalesce(sum(x.failure_reason = 'worker-crash'), 0) FROM m_w x JOIN owner o ON o.run_id = x.run_id AND o.step_id = x.step_id AND o.attempt_number = x.attempt_number
-      WHERE x.type IN ('StepCompleted', 'StepFailed') GROUP BY o.worker_id, x.type
-    UNION ALL SELECT '', 'totalCrash', count(*), NULL, 0 FROM m_w WHERE type = 'StepFailed' AND failure_reason = 'worker-crash'`, sel);
+  // No joins (whose plans SQLite may get wrong): a window per attempt over its starts and outcomes gives each outcome
+  // its owner (first start by time, then eventId); zombies are counted only among heartbeats of reclaimed attempts.
+  const rows = f.aggregate<Tally>([
+    ["x", ["StepStarted", "StepFailed", "StepCompleted"], `${ATTEMPT_COLUMNS}, type, worker_id, failure_reason, event_id`],
+    ["signs", ["StepStarted", "StepHeartbeat", "StepReclaimed"], `${ATTEMPT_COLUMNS}, type, worker_id`],
+    ["m_reclaims", ["StepReclaimed"], ATTEMPT_COLUMNS],
+  ], `,
+    y AS (SELECT type, failure_reason,
+      first_value(CASE WHEN type = 'StepStarted' THEN worker_id END) OVER (
+        PARTITION BY run_id, step_id, attempt_number ORDER BY type <> 'StepStarted', timestamp_us, event_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS owner
+      FROM x),
+    suspects AS (SELECT type, worker_id, timestamp_us, min(CASE WHEN type = 'StepReclaimed' THEN timestamp_us END) OVER (PARTITION BY run_id, step_id, attempt_number) AS reclaimed_at
+      FROM signs WHERE type IN ('StepHeartbeat', 'StepReclaimed') AND (run_id, step_id, attempt_number) IN (SELECT run_id, step_id, attempt_number FROM m_reclaims))
+    SELECT worker_id AS worker, type AS kind, count(*) AS n, max(timestamp_us) AS last, 0 AS crash FROM signs GROUP BY worker_id, type
+    UNION ALL SELECT worker_id, 'zombie', count(*), NULL, 0 FROM suspects WHERE type = 'StepHeartbeat' AND timestamp_us > reclaimed_at GROUP BY worker_id
+    UNION ALL SELECT owner, type, count(*), NULL, coalesce(sum(failure_reason = 'worker-crash'), 0) FROM y
+      WHERE type IN ('StepCompleted', 'StepFailed') AND owner IS NOT NULL GROUP BY owner, type
+    UNION ALL SELECT '', 'totalCrash', count(*), NULL, 0 FROM x WHERE type = 'StepFailed' AND failure_reason = 'worker-crash'`, sel);
   const tally = (worker: string, kind: string) => rows.find((r) => r.worker === worker && r.kind === kind);
   const ids = [...new Set(rows.filter((r) => r.kind === "StepStarted" || r.kind === "StepHeartbeat" || r.kind === "StepReclaimed").map((r) => r.worker))].sort(compareStrings);
   const workers = ids.map((workerId) => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { computeAnalyticsSummary, ManualClock, type Event } from "@cairn/backend-interface";
-import { loadMigrations, migrate, SqliteBackend } from "../src/index.js";
+import { LATEST_SCHEMA_VERSION, loadMigrations, migrate, SqliteBackend } from "../src/index.js";
 import { claimMeta, tempDb } from "./helpers.js";
 
 const WF = "wf";
@@ -48,7 +48,7 @@ async function scenario(b: SqliteBackend, clock: ManualClock): Promise<void> {
 }
 
 describe("event_facts", () => {
-  it("migration 0002 backfills exactly the facts the driver writes, so analytics agree before and after an upgrade", async () => {
+  it("migrations 0002-0003 backfill exactly the facts the driver writes, so analytics agree before and after an upgrade", async () => {
     const fresh = tempDb();
     const old = tempDb();
     cleanups.push(fresh.cleanup, old.cleanup);
@@ -67,7 +67,7 @@ describe("event_facts", () => {
     const b2 = new SqliteBackend(old.filename, { clock });
     await b2.initialize();
     cleanups.push(() => b2.close());
-    expect(b2.schemaVersion).toBe(2);
+    expect(b2.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
 
     const facts = (f: string) => {
       const db = new Database(f, { readonly: true });
