@@ -12,7 +12,7 @@ export { reduceStepState, projectStepState, projectStepStates } from "./project-
 export { reduceRunState, projectRunState } from "./project-run.js";
 export { checkGuard, type WriteGuard, type GuardVerdict, type GuardRefusal } from "./guards.js";
 export type { WriteTarget, EventFilter, SubmissionResult, ListRunsOptions, ListScheduledOptions, StepRef, PutVersionResult, BackendCapabilities, BackendOptions } from "./backend-primitives.js";
-export { BackendAnalytics, type AnalyticsWindow } from "./backend-analytics.js";
+export { BackendAnalytics, validateAnalyticsOptions, resolveAnalyticsQuery, type AnalyticsWindow, type ResolvedAnalyticsQuery } from "./backend-analytics.js";
 export { Backend, type StepStartMetadata, type StepCompleteMetadata, type WorkflowDetails, type SavedCheckpoint } from "./backend.js";
 export { prepareSubmission, type RunSubmissionInput } from "./submission.js";
 export { planRerun, transitiveDependents, type RerunOptions } from "./rerun.js";

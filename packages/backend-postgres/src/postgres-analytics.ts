@@ -2,10 +2,10 @@ import type { AnalyticsWindow, Event, LiveState, RunState, StepState } from "@ca
 import type { PostgresConnection } from "./postgres-connection.js";
 import type { Queries } from "./postgres-queries.js";
 
-/** Events in the window (of `types` when given; indexed by type and timestamp, or by timestamp), in commit order. */
-export async function loadAnalyticsEvents(conn: PostgresConnection, q: Queries, w: AnalyticsWindow, report: (row: EventRow) => void, types?: string[]): Promise<Event[]> {
+/** Events in the window (of `types`, else of the window's `types` hint, when given; indexed by type and timestamp, or by timestamp), in commit order. */
+export async function loadAnalyticsEvents(conn: PostgresConnection, q: Queries, w: AnalyticsWindow, report: (row: EventRow) => void, types?: readonly string[]): Promise<Event[]> {
   if (w.runIds !== undefined && w.runIds.length === 0) return [];
-  const rows = await conn.query<EventRow>({ text: q.analyticsEvents, values: [w.startUs, w.endUs, w.workflowSlug ?? null, w.runIds ?? null, types ?? null] });
+  const rows = await conn.query<EventRow>({ text: q.analyticsEvents, values: [w.startUs, w.endUs, w.workflowSlug ?? null, w.runIds ?? null, types ?? w.types ?? null] });
   return intactEvents(rows.rows, report);
 }
 

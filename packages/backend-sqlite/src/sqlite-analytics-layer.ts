@@ -1,35 +1,23 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import {
-  assertIds, Backend, computeErrorAnalysis, computeRetryAnalysis,
-  type ActiveWorkersOptions, type AnalyticsOptions, type AnalyticsSummary, type AnalyticsWindow, type ErrorAnalysis, type ErrorDetail,
-  type ErrorDetailOptions, type ErrorsList, type ErrorsListOptions, type Event, type EventType, type GroupingStrategy, type QueueDepth,
-  type QueueDepthByWorkflow, type RetryAnalysis, type SchedulingLatency, type StepDuration, type SuccessRate, type Throughput, type WorkerInfo,
+  Backend, computeErrorAnalysis, computeRetryAnalysis,
+  type AnalyticsSummary, type AnalyticsWindow, type ErrorAnalysis, type Event, type EventType, type QueueDepth, type QueueDepthByWorkflow,
+  type ResolvedAnalyticsQuery, type RetryAnalysis, type SchedulingLatency, type StepDuration, type SuccessRate, type Throughput,
   type WorkerStability, type WorkflowDuration,
 } from "@cairn/backend-interface";
 import { F, type FactRow, type FactSelection, type SqliteFacts } from "./sqlite-facts.js";
 import { successRateFrom, throughputFrom } from "./sqlite-facts-compute.js";
 import { outcomesSql, schedulingLatencySql, workerStabilitySql } from "./sqlite-facts-sql.js";
 
-/** The event types the reference's error and worker queries read (they keep the reference over typed event loads). */
-const REFERENCE_TYPES = {
-  errors: ["StepFailed"],
-  workers: ["StepStarted", "StepHeartbeat", "StepCompleted", "StepFailed", "StepSkipped", "StepReclaimed", "WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled"],
-} as const satisfies Record<string, readonly EventType[]>;
 const OUTCOME_TYPES = ["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled", "StepCompleted", "StepFailed", "StepSkipped"];
 
-/** What an analytics call in progress asks of loadAnalyticsEvents. */
-type AnalyticsContext = { kind: "types"; types: readonly EventType[] } | { kind: "capture"; window?: AnalyticsWindow };
-
 /**
- * The analytics layer of the SQLite driver, between Backend and SqliteBackend. Windowed queries are computed from the
- * event_facts table (one range scan of a narrow, time-clustered table; counts in SQL, percentiles and joins finished
- * with the reference's own helpers); error and worker lists keep the reference over typed event loads; the queue
- * snapshot is counted in SQL. Options are validated by the base class itself: each query first runs the base method
- * in "capture" mode (loadAnalyticsEvents records the validated window and returns no events).
+ * The analytics layer of the SQLite driver, between Backend and SqliteBackend. It overrides the base class's
+ * per-query hooks (options arrive validated and resolved): windowed queries are computed from the event_facts table
+ * (one range scan per event type of a narrow, type-and-time-clustered table; counts in SQL, percentiles finished with
+ * the reference's own helpers), the queue snapshot is counted in SQL. Error lists and active workers keep the base
+ * class's reference over typed event loads (loadAnalyticsEvents honours the window's `types`).
  */
 export abstract class SqliteAnalyticsLayer extends Backend {
-  private readonly analyticsContext = new AsyncLocalStorage<AnalyticsContext>();
-
   /** Queue snapshot counted in SQL (equals computeQueueDepth over the live state). */
   protected abstract queryQueueDepth(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth>;
   /** Queue snapshot per workflow with a live run, counted in SQL. */
@@ -39,129 +27,71 @@ export abstract class SqliteAnalyticsLayer extends Backend {
   /** Events of the window, of `types` only when given (see loadAnalyticsEvents). */
   protected abstract readWindowEvents(window: AnalyticsWindow, types: readonly EventType[] | undefined): Promise<Event[]>;
 
-  /** Events for the reference implementation: only the types the query in progress reads; none in capture mode. */
-  protected async loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
-    const ctx = this.analyticsContext.getStore();
-    if (ctx?.kind === "capture") {
-      ctx.window = window;
-      return [];
-    }
-    return this.readWindowEvents(window, ctx?.types);
-  }
-
-  /** Validates `options` exactly as the base class does (by running its cheap empty computation) and returns the resolved selection. */
-  private async selection(options: AnalyticsOptions | undefined): Promise<FactSelection> {
-    const ctx: AnalyticsContext = { kind: "capture" };
-    await this.analyticsContext.run(ctx, () => super.getThroughput(options));
-    const w = ctx.window!;
-    return { ...w, ...(options?.stepId !== undefined ? { stepId: options.stepId } : {}) };
-  }
-
-  private typed<T>(types: readonly EventType[], fn: () => Promise<T>): Promise<T> {
-    return this.analyticsContext.run({ kind: "types", types }, fn);
+  /** Events for the reference implementation: only the window's `types` when it names them. */
+  protected loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
+    return this.readWindowEvents(window, window.types);
   }
 
   /** Real-time queue snapshot, counted in SQL. */
-  override async getQueueDepth(options: Pick<AnalyticsOptions, "workflowSlug"> = {}): Promise<QueueDepth> {
-    if (options.workflowSlug !== undefined) assertIds({ workflowSlug: options.workflowSlug });
-    return this.queryQueueDepth(options.workflowSlug, this.clock.nowUs());
+  protected override computeQueueDepth(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth> {
+    return this.queryQueueDepth(workflowSlug, nowUs);
   }
 
   /** The queue snapshot per workflow, counted in SQL. */
-  override async getQueueDepthByWorkflow(): Promise<QueueDepthByWorkflow> {
-    return this.queryQueueDepthByWorkflow(this.clock.nowUs());
+  protected override computeQueueDepthByWorkflow(nowUs: number): Promise<QueueDepthByWorkflow> {
+    return this.queryQueueDepthByWorkflow(nowUs);
   }
 
   /** Success and failure rates: outcome counts grouped in SQL. */
-  override async getSuccessRate(options?: AnalyticsOptions): Promise<SuccessRate> {
-    const sel = await this.selection(options);
-    return successRateFrom(await this.readFacts((f) => f.counts(sel, OUTCOME_TYPES)));
+  protected override async computeSuccessRate(q: ResolvedAnalyticsQuery): Promise<SuccessRate> {
+    return successRateFrom(await this.readFacts((f) => f.counts(q, OUTCOME_TYPES)));
   }
 
   /** Completions per unit of time: counts grouped in SQL. */
-  override async getThroughput(options?: AnalyticsOptions): Promise<Throughput> {
-    const sel = await this.selection(options);
-    return throughputFrom(await this.readFacts((f) => f.counts(sel, ["WorkflowCompleted", "StepCompleted"])), sel.endUs - sel.startUs);
+  protected override async computeThroughput(q: ResolvedAnalyticsQuery): Promise<Throughput> {
+    return throughputFrom(await this.readFacts((f) => f.counts(q, ["WorkflowCompleted", "StepCompleted"])), q.endUs - q.startUs);
   }
 
   /** Step durations from the facts' duration column. */
-  override async getStepDuration(options?: AnalyticsOptions): Promise<StepDuration> {
-    const sel = await this.selection(options);
-    return (await this.readFacts((f) => outcomesSql(f, sel))).stepDuration;
+  protected override async computeStepDuration(q: ResolvedAnalyticsQuery): Promise<StepDuration> {
+    return (await this.readFacts((f) => outcomesSql(f, q))).stepDuration;
   }
 
   /** Run durations from the facts' duration column. */
-  override async getWorkflowDuration(options?: AnalyticsOptions): Promise<WorkflowDuration> {
-    const sel = await this.selection(options);
-    return (await this.readFacts((f) => outcomesSql(f, sel))).workflowDuration;
+  protected override async computeWorkflowDuration(q: ResolvedAnalyticsQuery): Promise<WorkflowDuration> {
+    return (await this.readFacts((f) => outcomesSql(f, q))).workflowDuration;
   }
 
   /** Scheduling latency: StepStarted paired with its attempt's StepScheduled facts. */
-  override async getSchedulingLatency(options?: AnalyticsOptions): Promise<SchedulingLatency> {
-    const sel = await this.selection(options);
-    return this.readFacts((f) => schedulingLatencySql(f, sel));
+  protected override computeSchedulingLatency(q: ResolvedAnalyticsQuery): Promise<SchedulingLatency> {
+    return this.readFacts((f) => schedulingLatencySql(f, q));
   }
 
   /** Worker stability from the facts of starts, heartbeats, reclaims and outcomes. */
-  override async getWorkerStability(options?: AnalyticsOptions): Promise<WorkerStability> {
-    const sel = await this.selection(options);
-    return this.readFacts((f) => workerStabilitySql(f, sel));
+  protected override computeWorkerStability(q: ResolvedAnalyticsQuery): Promise<WorkerStability> {
+    return this.readFacts((f) => workerStabilitySql(f, q));
   }
 
   /** Retry patterns: the reference over the retries and the outcomes of retried steps only. */
-  override async getRetryAnalysis(options?: AnalyticsOptions): Promise<RetryAnalysis> {
-    const sel = await this.selection(options);
-    return this.readFacts((f) => retryAnalysisSql(f, sel));
+  protected override computeRetryAnalysis(q: ResolvedAnalyticsQuery): Promise<RetryAnalysis> {
+    return this.readFacts((f) => retryAnalysisSql(f, q));
   }
 
   /** Failure patterns: the reference over the window's StepFailed events. */
-  override async getErrorAnalysis(options?: AnalyticsOptions): Promise<ErrorAnalysis> {
-    const sel = await this.selection(options);
-    return this.readFacts((f) => errorAnalysisSql(f, sel));
+  protected override computeErrorAnalysis(q: ResolvedAnalyticsQuery): Promise<ErrorAnalysis> {
+    return this.readFacts((f) => errorAnalysisSql(f, q));
   }
 
-  /** Every windowed query and the queue snapshot, from one range scan of the facts. */
-  override async getAnalyticsSummary(options?: AnalyticsOptions): Promise<AnalyticsSummary> {
-    const sel = await this.selection(options);
+  /** Every windowed query from the facts in one read transaction (one snapshot), then the queue snapshot. */
+  protected override async computeAnalyticsSummary(q: ResolvedAnalyticsQuery): Promise<AnalyticsSummary> {
     const parts = await this.readFacts((f) => {
-      const { counts, stepDuration, workflowDuration } = outcomesSql(f, sel);
+      const { counts, stepDuration, workflowDuration } = outcomesSql(f, q);
       return {
-        successRate: successRateFrom(counts), throughput: throughputFrom(counts, sel.endUs - sel.startUs), stepDuration, workflowDuration, schedulingLatency: schedulingLatencySql(f, sel), retryAnalysis: retryAnalysisSql(f, sel),
-        errorAnalysis: errorAnalysisSql(f, sel), workerStability: workerStabilitySql(f, sel),
+        successRate: successRateFrom(counts), throughput: throughputFrom(counts, q.endUs - q.startUs), stepDuration, workflowDuration,
+        schedulingLatency: schedulingLatencySql(f, q), retryAnalysis: retryAnalysisSql(f, q), errorAnalysis: errorAnalysisSql(f, q), workerStability: workerStabilitySql(f, q),
       };
     });
-    return {
-      window: { startUs: sel.startUs, endUs: sel.endUs },
-      successRate: parts.successRate,
-      throughput: parts.throughput,
-      stepDuration: parts.stepDuration,
-      workflowDuration: parts.workflowDuration,
-      schedulingLatency: parts.schedulingLatency,
-      retryAnalysis: parts.retryAnalysis,
-      errorAnalysis: parts.errorAnalysis,
-      workerStability: parts.workerStability,
-      queueDepth: await this.getQueueDepth(sel.workflowSlug !== undefined ? { workflowSlug: sel.workflowSlug } : {}),
-    };
-  }
-
-  /** Errors grouped by fingerprint (reference over the window's StepFailed events). */
-  override getErrorsList(options?: ErrorsListOptions): Promise<ErrorsList> {
-    return this.typed(REFERENCE_TYPES.errors, () => super.getErrorsList(options));
-  }
-
-  /** Every occurrence of one fingerprint (reference over the window's StepFailed events). */
-  override getErrorDetail(fingerprint: string, groupingStrategy: GroupingStrategy, options?: ErrorDetailOptions): Promise<ErrorDetail> {
-    return this.typed(REFERENCE_TYPES.errors, () => super.getErrorDetail(fingerprint, groupingStrategy, options));
-  }
-
-  /** Workers seen in the last 24 h (reference over typed event loads). */
-  override getActiveWorkers(options?: ActiveWorkersOptions): Promise<WorkerInfo[]> {
-    return this.typed(REFERENCE_TYPES.workers, () => super.getActiveWorkers(options));
-  }
-
-  /** One worker's record (reference over typed event loads). */
-  override getWorkerById(workerId: string): Promise<WorkerInfo | null> {
-    return this.typed(REFERENCE_TYPES.workers, () => super.getWorkerById(workerId));
+    return { window: { startUs: q.startUs, endUs: q.endUs }, ...parts, queueDepth: await this.queryQueueDepth(q.workflowSlug, q.nowUs) };
   }
 }
 

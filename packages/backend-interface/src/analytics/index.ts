@@ -36,5 +36,6 @@ export {
 } from "./workers.js";
 export { computeQueueDepth, computeQueueDepthByWorkflow, type LiveState, type QueueDepth, type QueueDepthByWorkflow } from "./queue.js";
 export { computeAnalyticsSummary, type AnalyticsSummary } from "./summary.js";
+export { ANALYTICS_EVENT_TYPES } from "./event-types.js";
 export { buildAnalyticsFixture, projectLiveState, ANALYTICS_FIXTURE_ERRORS, ANALYTICS_FIXTURE_NOW_OFFSET_US, type AnalyticsFixtureItem } from "./fixture.js";
 export { analyticsFixtureExpected } from "./fixture-expected.js";
