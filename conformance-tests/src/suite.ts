@@ -5,6 +5,7 @@ import { eventTests } from "./events.js";
 import { identifierTests } from "./identifiers.js";
 import { claimTests } from "./claims.js";
 import { fencingTests } from "./fencing.js";
+import { batchCompleteTests } from "./batch-complete.js";
 import { reclaimTests } from "./reclaim.js";
 import { submitTests } from "./submit.js";
 import { queryTests } from "./queries.js";
@@ -36,6 +37,7 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     submitTests(h, procs);
     claimTests(h, procs);
     fencingTests(h);
+    batchCompleteTests(h);
     reclaimTests(h, procs);
     queryTests(h);
     projectionTests(h);

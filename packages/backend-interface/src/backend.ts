@@ -13,7 +13,7 @@ import type { RunState } from "./run-state.js";
 import type { StepState, StepRecord } from "./step-state.js";
 import type { LogEntry, RunStatus, StepDefinition, StepError, WorkflowMetadata, WorkflowRegistration, WorkflowRegistrationInput, WorkflowVersion, WorkflowVersionInput } from "./schemas.js";
 import { DEFAULT_MAX_RETRIES, WorkflowRegistrationSchema, WorkflowVersionSchema } from "./schemas.js";
-import { IdempotencyConflictError, InvalidArgumentError, InvalidEventError, RunNotFoundError, RunTerminalError, StaleAttemptError, StepNotClaimableError, VersionConflictError } from "./errors.js";
+import { CairnError, IdempotencyConflictError, InvalidArgumentError, InvalidEventError, RunNotFoundError, RunTerminalError, StaleAttemptError, StepNotClaimableError, VersionConflictError } from "./errors.js";
 import { computeErrorFingerprints } from "./fingerprint.js";
 import type {
   BackendCapabilities, BackendOptions, EventFilter, ListRunsOptions, ListScheduledOptions, PutVersionResult, StepRef, SubmissionResult, WriteTarget,
@@ -27,6 +27,12 @@ import { planRerun, type RerunOptions } from "./rerun.js";
 export type StepStartMetadata = { dependencies: string[]; timestamp: number; attemptNumber: number; slotIndex?: number; workerConcurrency?: number };
 /** Metadata for when a step completes. `duration` is µs. */
 export type StepCompleteMetadata = { timestamp: number; duration: number; logs?: LogEntry[]; attemptNumber: number; output: unknown; resourceUsage?: EventOf<"StepCompleted">["resourceUsage"] };
+/** One completion of a batch (saveStepCompletes): the arguments of saveStepComplete. */
+export type StepCompleteItem = { workflowSlug: string; runId: string; stepId: string; output: unknown; metadata: StepCompleteMetadata; exportOutput?: boolean };
+/** The outcome of one item of a batch: written, or refused with the error saveStepComplete would have thrown. */
+export type StepCompleteOutcome = { ok: true } | { ok: false; error: CairnError };
+/** One guarded write of a batch (writeEventBatch): what writeEvents takes. */
+export type GuardedWrite = { target: WriteTarget; guard: WriteGuard; events: Event[] };
 /** @deprecated Use WorkflowRegistration. */
 export type WorkflowDetails = WorkflowMetadata & { steps: StepDefinition[]; stepCount: number };
 /** A saved checkpoint, as a retry replays it. */
@@ -226,12 +232,61 @@ export abstract class Backend extends BackendAnalytics {
   /** Records the output of the running attempt (fenced). Logs given in metadata are written in the same batch. */
   async saveStepComplete(workflowSlug: string, runId: string, stepId: string, output: unknown, metadata: StepCompleteMetadata, exportOutput = false): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
+    const events = this.completionEvents({ workflowSlug, runId, stepId, output, metadata, exportOutput });
+    await this.fenced({ workflowSlug, runId, stepId }, { kind: "attempt", attemptNumber: metadata.attemptNumber }, events, metadata.attemptNumber);
+  }
+
+  /**
+   * Many saveStepComplete calls in one: each item is fenced on its own attempt and succeeds or fails alone (a lost
+   * attempt gets StaleAttemptError, bad ids or metadata their validation error, and the other items are still
+   * written). Outcomes are in item order; two items for one step: the first wins, the second is stale. Throws only
+   * when the storage fails (then any item may or may not have been written, as with saveStepComplete).
+   * Drivers write the batch in one round trip (Postgres) or one transaction (SQLite) where they can.
+   */
+  async saveStepCompletes(items: StepCompleteItem[]): Promise<StepCompleteOutcome[]> {
+    if (!Array.isArray(items)) throw new InvalidArgumentError("saveStepCompletes takes an array of completions.");
+    const out: StepCompleteOutcome[] = new Array(items.length);
+    const writes: Array<GuardedWrite & { index: number; attemptNumber: number }> = [];
+    items.forEach((item, index) => {
+      try {
+        if (item === null || typeof item !== "object" || item.metadata === null || typeof item.metadata !== "object") throw new InvalidArgumentError(`Completion ${index} must be an object with metadata.`);
+        const { workflowSlug, runId, stepId, metadata } = item;
+        assertIds({ workflowSlug, runId, stepId });
+        const events = this.completionEvents({ ...item, exportOutput: item.exportOutput ?? false });
+        writes.push({ target: { workflowSlug, runId, stepId }, guard: { kind: "attempt", attemptNumber: metadata.attemptNumber }, events, index, attemptNumber: metadata.attemptNumber });
+      } catch (err) {
+        if (!(err instanceof CairnError)) throw err;
+        out[index] = { ok: false, error: err };
+      }
+    });
+    const verdicts = writes.length === 0 ? [] : await this.writeEventBatch(writes);
+    writes.forEach((w, k) => {
+      const v = verdicts[k] as GuardVerdict;
+      out[w.index] = v.ok ? { ok: true } : { ok: false, error: this.refusal(w.target as Required<WriteTarget>, v, w.attemptNumber) };
+    });
+    return out;
+  }
+
+  /**
+   * Overridable primitive: the guarded writes of a batch, each atomic and checked on its own (a refusal skips only that
+   * write), in order (a later write sees the earlier ones); verdicts in the same order. Default: writeEvents, one
+   * after the other. Drivers override it to write the batch in one round trip or one transaction.
+   */
+  protected async writeEventBatch(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
+    const out: GuardVerdict[] = [];
+    for (const w of writes) out.push(await this.writeEvents(w.target, w.guard, w.events));
+    return out;
+  }
+
+  /** The events of one completion: its log lines, then StepCompleted. */
+  private completionEvents(c: StepCompleteItem & { exportOutput: boolean }): Event[] {
+    const { workflowSlug, runId, stepId, metadata } = c;
     const events: Event[] = (metadata.logs ?? []).map((l) => this.makeEvent("LogEntry", workflowSlug, runId, stepId, { stream: l.stream, message: l.message, attemptNumber: l.attemptNumber }));
     events.push(this.makeEvent("StepCompleted", workflowSlug, runId, stepId, {
-      output: serializeValue(output), durationUs: Math.max(0, Math.round(metadata.duration)), attemptNumber: metadata.attemptNumber, exportOutput,
+      output: serializeValue(c.output), durationUs: Math.max(0, Math.round(metadata.duration)), attemptNumber: metadata.attemptNumber, exportOutput: c.exportOutput,
       ...(metadata.resourceUsage ? { resourceUsage: metadata.resourceUsage } : {}),
     }));
-    await this.fenced({ workflowSlug, runId, stepId }, { kind: "attempt", attemptNumber: metadata.attemptNumber }, events, metadata.attemptNumber);
+    return events;
   }
 
   /** Records a failure of the running attempt (fenced), with its error fingerprints. */
@@ -388,9 +443,13 @@ export abstract class Backend extends BackendAnalytics {
   /** Runs a fenced write and turns a refusal into StaleAttemptError or RunTerminalError. */
   protected async fenced(target: Required<WriteTarget>, guard: WriteGuard, events: Event[], attemptNumber: number): Promise<void> {
     const verdict = await this.writeEvents(target, guard, events);
-    if (verdict.ok) return;
-    if (verdict.reason === "run-terminal") throw new RunTerminalError({ ...target, status: verdict.runStatus ?? "ended" });
-    throw new StaleAttemptError({ ...target, attemptNumber, currentAttempt: verdict.stepAttempt, currentStatus: verdict.stepStatus });
+    if (!verdict.ok) throw this.refusal(target, verdict, attemptNumber);
+  }
+
+  /** The error of a refused fenced write: RunTerminalError when the run ended, else StaleAttemptError. */
+  private refusal(target: Required<WriteTarget>, verdict: GuardVerdict & { ok: false }, attemptNumber: number): CairnError {
+    if (verdict.reason === "run-terminal") return new RunTerminalError({ ...target, status: verdict.runStatus ?? "ended" });
+    return new StaleAttemptError({ ...target, attemptNumber, currentAttempt: verdict.stepAttempt, currentStatus: verdict.stepStatus });
   }
 
   private failureEvent(workflowSlug: string, runId: string, stepId: string, error: StepError, m: { duration: number; attemptNumber: number; terminal: boolean; nextRetryAt?: number; failureReason: EventOf<"StepFailed">["failureReason"]; resourceUsage?: EventOf<"StepFailed">["resourceUsage"] }): EventOf<"StepFailed"> {
