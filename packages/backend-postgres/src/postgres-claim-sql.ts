@@ -2,6 +2,7 @@ import { newEventId } from "@cairn/backend-interface";
 import type { Clock, StepRef } from "@cairn/backend-interface";
 import { pgCode } from "./postgres-errors.js";
 import type { WriteContext } from "./postgres-writes.js";
+import { touchWorkersSql } from "./postgres-workers-sql.js";
 
 /**
  * The one-statement claims: lock with FOR UPDATE SKIP LOCKED, compute the StepStarted event and the new step state in
@@ -30,9 +31,7 @@ export function claimSqlQueries(s: string) {
           'type', 'StepStarted', 'stepId', ns.step_id, 'workerId', $1::text, 'dependencies', ns.deps, 'attemptNumber', ns.attempt_number) || $2::jsonb)::json
       FROM ns ORDER BY ns.ord RETURNING 1),
     wk AS (
-      INSERT INTO ${s}.workers AS w (worker_id, first_seen_us, last_seen_us)
-      SELECT $1, max(ns.ts), max(ns.ts) FROM ns HAVING count(*) > 0
-      ON CONFLICT (worker_id) DO UPDATE SET last_seen_us = EXCLUDED.last_seen_us WHERE w.last_seen_us < EXCLUDED.last_seen_us RETURNING 1)
+      ${touchWorkersSql(s, "(SELECT $1::text AS id, max(ns.ts) AS ts FROM ns HAVING count(*) > 0) AS k")})
     SELECT workflow_slug, run_id, step_id, attempt_number FROM ns ORDER BY ord`;
   const claimable = `s.status = 'scheduled' AND s.run_live AND s.available_at_us <= $3`;
   return {

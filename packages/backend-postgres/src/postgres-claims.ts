@@ -2,6 +2,7 @@ import { reduceStepState } from "@cairn/backend-interface";
 import type { EventOf, StepRef, StepState } from "@cairn/backend-interface";
 import { eventColumnArrays, eventConcurrencyArray, lastSeen } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
+import { touchWorkersSql } from "./postgres-workers-sql.js";
 
 /** Builds the StepStarted event of a claim (the backend's makeEvent, so ids and clock are the backend's). */
 export type MakeStarted = (ref: StepRef, attemptNumber: number) => EventOf<"StepStarted">;
@@ -30,8 +31,7 @@ export function claimQueries(s: string) {
         FROM unnest($2::text[], $3::text[], $4::text[], $8::integer[], $9::bigint[], $10::json[]) AS u(workflow_slug, run_id, step_id, attempt_number, last_seen_us, state)
         WHERE st.run_id = u.run_id AND st.workflow_slug = u.workflow_slug AND st.step_id = u.step_id RETURNING 1),
       wk AS (
-        INSERT INTO ${s}.workers AS w (worker_id, first_seen_us, last_seen_us) VALUES ($11, $12, $12)
-        ON CONFLICT (worker_id) DO UPDATE SET last_seen_us = EXCLUDED.last_seen_us WHERE w.last_seen_us < EXCLUDED.last_seen_us RETURNING 1)
+        ${touchWorkersSql(s, "(VALUES ($11::text, $12::bigint)) AS k(id, ts)")})
       SELECT (SELECT count(*) FROM su) AS started`,
   };
 }

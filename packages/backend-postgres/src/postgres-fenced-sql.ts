@@ -2,6 +2,7 @@ import type { Event, EventOf, WriteGuard, WriteTarget } from "@cairn/backend-int
 import { pgCode } from "./postgres-errors.js";
 import { eventColumnArrays, eventConcurrencyArray, eventFigureArrays } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
+import { touchWorkersSql } from "./postgres-workers-sql.js";
 
 /**
  * One-statement fenced writes for the two most frequent ones: a heartbeat, and a completion (with its log lines).
@@ -26,8 +27,7 @@ export function fencedSqlQueries(s: string) {
         WHERE ${where} AND state::jsonb ->> 'claimedBy' = $17 RETURNING 1),
       ${events("$19")},
       wk AS (
-        INSERT INTO ${s}.workers AS w (worker_id, first_seen_us, last_seen_us) SELECT $17, $18, $18 WHERE EXISTS (SELECT 1 FROM up)
-        ON CONFLICT (worker_id) DO UPDATE SET last_seen_us = EXCLUDED.last_seen_us WHERE w.last_seen_us < EXCLUDED.last_seen_us RETURNING 1)
+        ${touchWorkersSql(s, "(VALUES ($17::text, $18::bigint)) AS k(id, ts)", "EXISTS (SELECT 1 FROM up)")})
       SELECT (SELECT count(*) FROM up)::int AS ok`,
     /** $17 completion time, $18 latest time of the batch, $19 output, $20 exportOutput, $21 durationUs, $22 resourceUsage json or null. */
     complete: `WITH up AS (

@@ -1,3 +1,5 @@
+import { touchWorkersSql } from "./postgres-workers-sql.js";
+
 /**
  * The SQL of the driver, built once per schema. The quoted schema is the only interpolated value; every other
  * value is a bound parameter. Hot statements are sent as named (prepared) statements.
@@ -46,10 +48,7 @@ export function buildQueries(s: string) {
           AND run_live IS DISTINCT FROM $25 AND NOT (step_id = ANY($16::text[]))
         RETURNING 1),
       wk AS (
-        INSERT INTO ${s}.workers AS w (worker_id, first_seen_us, last_seen_us)
-        SELECT k.id, k.ts, k.ts FROM unnest($26::text[], $27::bigint[]) AS k(id, ts)
-        ON CONFLICT (worker_id) DO UPDATE SET last_seen_us = EXCLUDED.last_seen_us WHERE w.last_seen_us < EXCLUDED.last_seen_us
-        RETURNING 1),
+        ${touchWorkersSql(s, "unnest($26::text[], $27::bigint[]) AS k(id, ts)")}),
       -- Referenced by the final SELECT: a plain CTE nobody reads is never evaluated.
       nt AS (SELECT pg_notify($28::text, $29::text) AS x WHERE $28::text IS NOT NULL)
       SELECT (SELECT count(*) FROM su)::int AS steps_written, (SELECT count(*) FROM ru)::int AS runs_written, (SELECT count(*) FROM nt) AS notified`,

@@ -2,6 +2,7 @@ import { checkGuard } from "@cairn/backend-interface";
 import type { Event, GuardVerdict, RunState, StepState, WriteGuard, WriteTarget } from "@cairn/backend-interface";
 import { eventColumnArrays, eventConcurrencyArray, eventFigureArrays, lastSeen, projectWrite } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
+import { touchWorkersSql } from "./postgres-workers-sql.js";
 
 /** The statements of the optimistic step write. */
 export function stepWriteQueries(s: string) {
@@ -23,10 +24,7 @@ export function stepWriteQueries(s: string) {
         WHERE EXISTS (SELECT 1 FROM up)
         ORDER BY e.ord RETURNING 1),
       wk AS (
-        INSERT INTO ${s}.workers AS w (worker_id, first_seen_us, last_seen_us)
-        SELECT k.id, k.ts, k.ts FROM unnest($17::text[], $18::bigint[]) AS k(id, ts) WHERE EXISTS (SELECT 1 FROM up)
-        ON CONFLICT (worker_id) DO UPDATE SET last_seen_us = EXCLUDED.last_seen_us WHERE w.last_seen_us < EXCLUDED.last_seen_us
-        RETURNING 1),
+        ${touchWorkersSql(s, "unnest($17::text[], $18::bigint[]) AS k(id, ts)", "EXISTS (SELECT 1 FROM up)")}),
       nt AS (SELECT pg_notify($19::text, $2::text) AS x WHERE $19::text IS NOT NULL AND EXISTS (SELECT 1 FROM up))
       SELECT (SELECT count(*) FROM up)::int AS ok, (SELECT count(*) FROM nt) AS notified`,
   };
