@@ -1,7 +1,7 @@
 import pg from "pg";
 import { CorruptRecordError, InvalidArgumentError, assertIds, assertWorkflowSlug } from "@cairn/backend-interface";
 import type {
-  AnalyticsWindow, BackendCapabilities, EventType, BackendOptions, Event, EventFilter, EventOf, GuardVerdict, ListRunsOptions, ListScheduledOptions,
+  AnalyticsWindow, BackendCapabilities, EventType, BackendOptions, Event, EventFilter, EventOf, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepStartMetadata, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
 } from "@cairn/backend-interface";
 import { PostgresAnalyticsLayer } from "./postgres-analytics-layer.js";
@@ -20,6 +20,7 @@ import { fencedSqlQueries, writeFencedSql, type FencedSqlQueries } from "./postg
 import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
 import { writeGuarded, writeSubmission, type WriteContext } from "./postgres-writes.js";
 import { translatePgError } from "./postgres-errors.js";
+import { batchCompleteSql, writeBatchCompletes } from "./postgres-batch-complete.js";
 
 /** Options of PostgresBackend. Give either `connectionString` or an existing `pool` (which close() leaves open). */
 export interface PostgresBackendOptions extends BackendOptions {
@@ -56,6 +57,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   private readonly sq: StepWriteQueries;
   private readonly csq: ClaimSqlQueries;
   private readonly fq: FencedSqlQueries;
+  private readonly batchCompleteSql: string;
   private readonly ctx: WriteContext;
   private readonly notifier: PostgresNotifier | null;
   private readonly pollIntervalMs: number;
@@ -79,6 +81,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     this.sq = stepWriteQueries(quoted);
     this.csq = claimSqlQueries(quoted);
     this.fq = fencedSqlQueries(quoted);
+    this.batchCompleteSql = batchCompleteSql(quoted);
     this.analyticsSql = new PostgresAnalyticsSql(this.conn, quoted, options.analyticsWorkMem ?? "64MB");
     this.attemptAnalytics = new PostgresAttemptAnalytics(this.conn, quoted, this.analyticsSql);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
@@ -126,6 +129,11 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   protected async writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
     if (await writeFencedSql(this.ctx, this.fq, target, guard, events)) return { ok: true };
     return (await writeStepOptimistic(this.ctx, this.sq, target, guard, events)) ?? writeGuarded(this.ctx, target, guard, events);
+  }
+
+  /** Batch completions (saveStepCompletes) in one statement: one round trip and one commit for the whole batch. */
+  protected override writeEventBatch(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
+    return writeBatchCompletes(this.ctx, this.batchCompleteSql, writes, (w) => this.writeEvents(w.target, w.guard, w.events));
   }
 
   protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
