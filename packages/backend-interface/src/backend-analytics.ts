@@ -232,19 +232,10 @@ export abstract class BackendAnalytics {
     return ref.computeQueueDepthByWorkflow(await this.loadLiveState({}), nowUs);
   }
 
-  /** The summary of `q` (default: one event load, the reference for every part, the queue hook). See also summaryOfParts. */
+  /** The summary of `q` (default: one event load, the reference for every part, the queue hook). */
   protected async computeAnalyticsSummary(q: ResolvedAnalyticsQuery): Promise<AnalyticsSummary> {
     const events = await this.eventsFor(q, TYPES.analyticsSummary);
     return ref.computeAnalyticsSummary(events, await this.computeQueueDepth(q.workflowSlug, q.nowUs), q, q.nowUs);
-  }
-
-  /** The summary of `q` composed from the per-query hooks, run concurrently: for drivers whose hooks aggregate in storage. */
-  protected async summaryOfParts(q: ResolvedAnalyticsQuery): Promise<AnalyticsSummary> {
-    const [successRate, throughput, stepDuration, workflowDuration, schedulingLatency, retryAnalysis, errorAnalysis, workerStability, queueDepth] = await Promise.all([
-      this.computeSuccessRate(q), this.computeThroughput(q), this.computeStepDuration(q), this.computeWorkflowDuration(q), this.computeSchedulingLatency(q),
-      this.computeRetryAnalysis(q), this.computeErrorAnalysis(q), this.computeWorkerStability(q), this.computeQueueDepth(q.workflowSlug, q.nowUs),
-    ]);
-    return { window: { startUs: q.startUs, endUs: q.endUs }, successRate, throughput, stepDuration, workflowDuration, schedulingLatency, retryAnalysis, errorAnalysis, workerStability, queueDepth };
   }
 
   /** Active workers over `q` (the last 24 h, all workflows); the stale threshold is checked by the reference. */

@@ -67,9 +67,13 @@ export abstract class PostgresAnalyticsLayer extends Backend {
     return this.analyticsSql.queueDepthByWorkflow(nowUs);
   }
 
-  /** Every part concurrently, each on its own pooled connection. */
-  protected override computeAnalyticsSummary(q: ResolvedAnalyticsQuery): Promise<AnalyticsSummary> {
-    return this.summaryOfParts(q);
+  /** Every part concurrently, each on its own pooled connection; success rate and throughput share one count, step and run durations one statement. */
+  protected override async computeAnalyticsSummary(q: ResolvedAnalyticsQuery): Promise<AnalyticsSummary> {
+    const [outcomes, durations, schedulingLatency, retryAnalysis, errorAnalysis, workerStability, queueDepth] = await Promise.all([
+      this.analyticsSql.outcomes(q, q), this.analyticsSql.durations(q, q), this.computeSchedulingLatency(q), this.computeRetryAnalysis(q),
+      this.computeErrorAnalysis(q), this.computeWorkerStability(q), this.computeQueueDepth(q.workflowSlug, q.nowUs),
+    ]);
+    return { window: { startUs: q.startUs, endUs: q.endUs }, ...outcomes, ...durations, schedulingLatency, retryAnalysis, errorAnalysis, workerStability, queueDepth };
   }
 
   /** Active workers in SQL (the stale threshold checked there, as the reference does). */

@@ -28,52 +28,36 @@ export class PostgresAnalyticsSql {
   }
 
   /** Counts of the outcome events per workflow and type (StepFailed split by terminal). */
-  private async outcomeCounts(w: { startUs: number; endUs: number }, o: AnalyticsOptions): Promise<Array<{ slug: string; type: string; terminal: boolean; n: number }>> {
+  private async outcomeCounts(w: { startUs: number; endUs: number }, o: AnalyticsOptions): Promise<OutcomeCount[]> {
     const text = `SELECT workflow_slug AS slug, type, coalesce(terminal, false) AS terminal, count(*)::int AS n FROM ${this.s}.events
       WHERE type IN ('WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled', 'StepCompleted', 'StepFailed', 'StepSkipped') AND ${this.selection(1)}
       GROUP BY 1, 2, 3`;
     return (await this.conn.aggregate<{ slug: string; type: string; terminal: boolean; n: number }>({ text, values: this.selectionValues(w, o) }, this.workMem)).rows;
   }
 
+  /** Success rates and throughput from one grouped count of the outcome events (the summary needs both). */
+  async outcomes(w: { startUs: number; endUs: number }, o: AnalyticsOptions): Promise<{ successRate: SuccessRate; throughput: Throughput }> {
+    const counts = await this.outcomeCounts(w, o);
+    return { successRate: successRateOf(counts), throughput: throughputOf(counts, w) };
+  }
+
+  /** Step and run durations from one statement (one round trip, one sort of the samples). */
+  async durations(w: { startUs: number; endUs: number }, o: AnalyticsOptions): Promise<{ stepDuration: StepDuration; workflowDuration: WorkflowDuration }> {
+    const d = await this.distributions(w, o, [...STEP_KINDS, ...WORKFLOW_KINDS]);
+    return { stepDuration: stepDurationOf(d), workflowDuration: workflowDurationOf(d) };
+  }
+
   /** Throughput over the window. */
   async throughput(w: { startUs: number; endUs: number }, o: AnalyticsOptions): Promise<Throughput> {
-    const rows = (await this.outcomeCounts(w, o)).filter((r) => r.type === "WorkflowCompleted" || r.type === "StepCompleted");
-    const windowUs = w.endUs - w.startUs;
-    const sum = (slug: string | undefined, type: string) => rows.filter((r) => r.type === type && (slug === undefined || r.slug === slug)).reduce((a, r) => a + r.n, 0);
-    const runs = sum(undefined, "WorkflowCompleted");
-    const steps = sum(undefined, "StepCompleted");
-    const byWorkflow = [...new Set(rows.map((r) => r.slug))].sort(compareStrings).map((workflowSlug) => {
-      const r = sum(workflowSlug, "WorkflowCompleted");
-      const s = sum(workflowSlug, "StepCompleted");
-      return { workflowSlug, runsCompleted: r, stepsCompleted: s, runsPerHour: perUnit(r, windowUs, 3_600_000_000), stepsPerHour: perUnit(s, windowUs, 3_600_000_000) };
-    });
-    return {
-      windowUs, runsCompleted: runs, stepsCompleted: steps,
-      runsPerHour: perUnit(runs, windowUs, 3_600_000_000), runsPerMinute: perUnit(runs, windowUs, 60_000_000),
-      stepsPerHour: perUnit(steps, windowUs, 3_600_000_000), stepsPerMinute: perUnit(steps, windowUs, 60_000_000), byWorkflow,
-    };
+    return throughputOf(await this.outcomeCounts(w, o), w);
   }
 
   /** Success and failure rates of runs and steps. */
   async successRate(w: { startUs: number; endUs: number }, o: AnalyticsOptions): Promise<SuccessRate> {
-    const rows = (await this.outcomeCounts(w, o)).filter((r) => r.type !== "StepFailed" || r.terminal);
-    const n = (slug: string | undefined, type: string) => rows.filter((r) => r.type === type && (slug === undefined || r.slug === slug)).reduce((a, r) => a + r.n, 0);
-    const runs = (slug?: string): RunOutcomes => {
-      const completed = n(slug, "WorkflowCompleted"), failed = n(slug, "WorkflowFailed"), cancelled = n(slug, "WorkflowCancelled");
-      const total = completed + failed + cancelled;
-      return { completed, failed, cancelled, total, successRate: rateOf(completed, total), failureRate: rateOf(failed, total), cancellationRate: rateOf(cancelled, total) };
-    };
-    const steps = (slug?: string): StepOutcomes => {
-      const completed = n(slug, "StepCompleted"), failed = n(slug, "StepFailed"), skipped = n(slug, "StepSkipped");
-      const total = completed + failed + skipped;
-      return { completed, failed, skipped, total, successRate: rateOf(completed, total), failureRate: rateOf(failed, total), skipRate: rateOf(skipped, total) };
-    };
-    const slugs = [...new Set(rows.filter((r) => r.n > 0).map((r) => r.slug))].sort(compareStrings);
-    return { runs: runs(), steps: steps(), byWorkflow: slugs.map((workflowSlug) => ({ workflowSlug, runs: runs(workflowSlug), steps: steps(workflowSlug) })) };
+    return successRateOf(await this.outcomeCounts(w, o));
   }
-
   /** Nearest-rank distributions of duration_us per (kind, g1, g2), for the kinds given as (label, type, grouping). */
-  private async distributions(w: { startUs: number; endUs: number }, o: AnalyticsOptions, kinds: Array<[string, string, "all" | "step" | "workflow"]>): Promise<Map<string, Array<{ g1: string; g2: string } & Percentiles>>> {
+  private async distributions(w: { startUs: number; endUs: number }, o: AnalyticsOptions, kinds: Kind[]): Promise<Distributions> {
     const values = this.selectionValues(w, o);
     const parts = kinds.map(([label, type, by]) => {
       const g1 = by === "all" ? "''" : "workflow_slug";
@@ -102,17 +86,12 @@ export class PostgresAnalyticsSql {
 
   /** Step attempt durations. */
   async stepDuration(w: { startUs: number; endUs: number }, o: AnalyticsOptions): Promise<StepDuration> {
-    const d = await this.distributions(w, o, [["all", "StepCompleted", "all"], ["failed", "StepFailed", "all"], ["step", "StepCompleted", "step"]]);
-    const byStep: StepPercentiles[] = (d.get("step") ?? []).map(({ g1, g2, ...p }) => ({ workflowSlug: g1, stepId: g2, ...p }))
-      .sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.stepId, b.stepId));
-    return { overall: one(d.get("all")), failed: one(d.get("failed")), byStep };
+    return stepDurationOf(await this.distributions(w, o, STEP_KINDS));
   }
 
   /** Run durations. */
   async workflowDuration(w: { startUs: number; endUs: number }, o: AnalyticsOptions): Promise<WorkflowDuration> {
-    const d = await this.distributions(w, o, [["all", "WorkflowCompleted", "all"], ["failed", "WorkflowFailed", "all"], ["wf", "WorkflowCompleted", "workflow"]]);
-    const byWorkflow: WorkflowPercentiles[] = (d.get("wf") ?? []).map(({ g1, g2: _g2, ...p }) => ({ workflowSlug: g1, ...p })).sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug));
-    return { overall: one(d.get("all")), failed: one(d.get("failed")), byWorkflow };
+    return workflowDurationOf(await this.distributions(w, o, WORKFLOW_KINDS));
   }
 
   /** The real-time queue snapshot, from the live rows only (partial indexes). */
@@ -169,4 +148,58 @@ function emptyQueue(): QueueDepth {
     pendingRuns: 0, readyRuns: 0, delayedRuns: 0, runningRuns: 0, scheduledSteps: 0, readySteps: 0, delayedSteps: 0, runningSteps: 0,
     oldestReadyStepAvailableAtUs: null, oldestReadyStepAgeUs: 0, oldestPendingRunCreatedAtUs: null, oldestPendingRunAgeUs: 0,
   };
+}
+
+/** Throughput from the outcome counts over window `w`. */
+function throughputOf(counts: OutcomeCount[], w: { startUs: number; endUs: number }): Throughput {
+  const rows = counts.filter((r) => r.type === "WorkflowCompleted" || r.type === "StepCompleted");
+  const windowUs = w.endUs - w.startUs;
+  const sum = (slug: string | undefined, type: string) => rows.filter((r) => r.type === type && (slug === undefined || r.slug === slug)).reduce((a, r) => a + r.n, 0);
+  const runs = sum(undefined, "WorkflowCompleted");
+  const steps = sum(undefined, "StepCompleted");
+  const byWorkflow = [...new Set(rows.map((r) => r.slug))].sort(compareStrings).map((workflowSlug) => {
+    const r = sum(workflowSlug, "WorkflowCompleted");
+    const s = sum(workflowSlug, "StepCompleted");
+    return { workflowSlug, runsCompleted: r, stepsCompleted: s, runsPerHour: perUnit(r, windowUs, 3_600_000_000), stepsPerHour: perUnit(s, windowUs, 3_600_000_000) };
+  });
+  return {
+    windowUs, runsCompleted: runs, stepsCompleted: steps,
+    runsPerHour: perUnit(runs, windowUs, 3_600_000_000), runsPerMinute: perUnit(runs, windowUs, 60_000_000),
+    stepsPerHour: perUnit(steps, windowUs, 3_600_000_000), stepsPerMinute: perUnit(steps, windowUs, 60_000_000), byWorkflow,
+  };
+}
+
+/** Success rates from the outcome counts. */
+function successRateOf(counts: OutcomeCount[]): SuccessRate {
+  const rows = counts.filter((r) => r.type !== "StepFailed" || r.terminal);
+  const n = (slug: string | undefined, type: string) => rows.filter((r) => r.type === type && (slug === undefined || r.slug === slug)).reduce((a, r) => a + r.n, 0);
+  const runs = (slug?: string): RunOutcomes => {
+    const completed = n(slug, "WorkflowCompleted"), failed = n(slug, "WorkflowFailed"), cancelled = n(slug, "WorkflowCancelled");
+    const total = completed + failed + cancelled;
+    return { completed, failed, cancelled, total, successRate: rateOf(completed, total), failureRate: rateOf(failed, total), cancellationRate: rateOf(cancelled, total) };
+  };
+  const steps = (slug?: string): StepOutcomes => {
+    const completed = n(slug, "StepCompleted"), failed = n(slug, "StepFailed"), skipped = n(slug, "StepSkipped");
+    const total = completed + failed + skipped;
+    return { completed, failed, skipped, total, successRate: rateOf(completed, total), failureRate: rateOf(failed, total), skipRate: rateOf(skipped, total) };
+  };
+  const slugs = [...new Set(rows.filter((r) => r.n > 0).map((r) => r.slug))].sort(compareStrings);
+  return { runs: runs(), steps: steps(), byWorkflow: slugs.map((workflowSlug) => ({ workflowSlug, runs: runs(workflowSlug), steps: steps(workflowSlug) })) };
+}
+
+type OutcomeCount = { slug: string; type: string; terminal: boolean; n: number };
+type Distributions = Map<string, Array<{ g1: string; g2: string } & Percentiles>>;
+type Kind = [string, string, "all" | "step" | "workflow"];
+const STEP_KINDS: Kind[] = [["all", "StepCompleted", "all"], ["failed", "StepFailed", "all"], ["step", "StepCompleted", "step"]];
+const WORKFLOW_KINDS: Kind[] = [["wf-all", "WorkflowCompleted", "all"], ["wf-failed", "WorkflowFailed", "all"], ["wf", "WorkflowCompleted", "workflow"]];
+
+function stepDurationOf(d: Distributions): StepDuration {
+  const byStep: StepPercentiles[] = (d.get("step") ?? []).map(({ g1, g2, ...p }) => ({ workflowSlug: g1, stepId: g2, ...p }))
+    .sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.stepId, b.stepId));
+  return { overall: one(d.get("all")), failed: one(d.get("failed")), byStep };
+}
+
+function workflowDurationOf(d: Distributions): WorkflowDuration {
+  const byWorkflow: WorkflowPercentiles[] = (d.get("wf") ?? []).map(({ g1, g2: _g2, ...p }) => ({ workflowSlug: g1, ...p })).sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug));
+  return { overall: one(d.get("wf-all")), failed: one(d.get("wf-failed")), byWorkflow };
 }
