@@ -3,8 +3,10 @@
  * and 4 concurrent claimers in one process:
  *  - unbatched: claimScheduledStep + saveStepComplete per step. Claimers take the next step from a shared in-process
  *    list, so they do not collide on one step (this measures the write path, not contention).
- *  - batched (drivers with capabilities.batchClaim): claimScheduledSteps({limit}) then the claimed steps' completions
- *    concurrently (no driver offers a batch complete; saveStepComplete each).
+ *  - batch (drivers with capabilities.batchClaim): claimScheduledSteps({limit: 32}) then the claimed steps'
+ *    saveStepComplete concurrently;
+ *  - batch+batchComplete: claimScheduledSteps({limit: 32}) then one saveStepCompletes for them (one statement on
+ *    Postgres, one transaction on SQLite).
  * The Postgres issue asks for this on Postgres; every driver is measured, as the worker's baseline.
  */
 import { newEventId, type Backend, type Event } from "@cairn/backend-interface";
@@ -41,7 +43,7 @@ export async function prepareScheduled(b: Backend, n: number, concurrency = 8): 
 /** Steps prepared for the first repetition; later ones prepare 1.3 × what the previous one managed in a window. */
 const PREPARE_FIRST: Record<DriverName, number> = { fs: 400, "fs-none": 800, sqlite: 3000, postgres: 1000 };
 
-export async function claimCompleteRate(b: Backend, refs: Array<{ runId: string }>, claimers: number, windowMs: number, batch: number): Promise<number> {
+export async function claimCompleteRate(b: Backend, refs: Array<{ runId: string }>, claimers: number, windowMs: number, batch: number, batchComplete = false): Promise<number> {
   let next = 0;
   const res = await throughput(claimers, windowMs, 1e9, async (loop) => {
     const workerId = `bench-claimer-${loop}`;
@@ -54,6 +56,13 @@ export async function claimCompleteRate(b: Backend, refs: Array<{ runId: string 
       return 1;
     }
     const claimed = await b.claimScheduledSteps(workerId, { limit: batch, workflowSlug: SLUG });
+    if (batchComplete) {
+      if (claimed.length === 0) return 0;
+      const outcomes = await b.saveStepCompletes(claimed.map((c) => ({ workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, output: { ok: true }, metadata: { timestamp: Date.now() * 1000, duration: 100, attemptNumber: c.attemptNumber, output: { ok: true } }, exportOutput: true })));
+      const refused = outcomes.find((o) => !o.ok);
+      if (refused && !refused.ok) throw refused.error;
+      return claimed.length;
+    }
     await Promise.all(claimed.map((c) => b.saveStepComplete(c.workflowSlug, c.runId, c.stepId, { ok: true }, { timestamp: Date.now() * 1000, duration: 100, attemptNumber: c.attemptNumber, output: { ok: true } }, true)));
     return claimed.length;
   });
@@ -62,14 +71,16 @@ export async function claimCompleteRate(b: Backend, refs: Array<{ runId: string 
 
 export async function benchClaims(ctx: BenchContext): Promise<void> {
   const variants = [
-    { claimers: 1, batch: 0 },
-    { claimers: 4, batch: 0 },
-    { claimers: 1, batch: 32 },
-    { claimers: 4, batch: 32 },
+    { claimers: 1, batch: 0, batchComplete: false },
+    { claimers: 4, batch: 0, batchComplete: false },
+    { claimers: 1, batch: 32, batchComplete: false },
+    { claimers: 4, batch: 32, batchComplete: false },
+    { claimers: 1, batch: 32, batchComplete: true },
+    { claimers: 4, batch: 32, batchComplete: true },
   ];
   for (const driver of ctx.drivers) {
     for (const v of variants) {
-      const params = { claimers: v.claimers, mode: v.batch ? "batch" : "unbatched", ...(v.batch ? { claimLimit: v.batch } : {}) };
+      const params = { claimers: v.claimers, mode: v.batchComplete ? "batch+batchComplete" : v.batch ? "batch" : "unbatched", ...(v.batch ? { claimLimit: v.batch } : {}) };
       let inst;
       try {
         inst = await createDriver(driver);
@@ -84,7 +95,7 @@ export async function benchClaims(ctx: BenchContext): Promise<void> {
         for (let r = 0; r < ctx.runs(); r++) {
           const refs = await prepareScheduled(inst.backend, perRun);
           // A repetition ends when the window is over or the prepared steps are used up (rate = steps / elapsed).
-          const rate = await claimCompleteRate(inst.backend, refs, v.claimers, ctx.windowMs, v.batch);
+          const rate = await claimCompleteRate(inst.backend, refs, v.claimers, ctx.windowMs, v.batch, v.batchComplete);
           values.push(rate);
           if (!ctx.quick) perRun = Math.max(200, Math.ceil((rate * ctx.windowMs * 1.3) / 1000));
           // Leftovers (window ended first) are claimed away so the next repetition starts from an empty queue.

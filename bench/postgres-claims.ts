@@ -111,6 +111,7 @@ export async function benchRoundTrips(ctx: BenchContext): Promise<void> {
   const scenarios = [
     { name: "claim+complete (unbatched)", perUnit: "step" },
     { name: "claim+complete (batch claim, limit 32)", perUnit: "step" },
+    { name: "claim+complete (batch claim + saveStepCompletes, 32)", perUnit: "step" },
     { name: "full single-step run life (6 calls)", perUnit: "run" },
     { name: "submitRun", perUnit: "run" },
   ];
@@ -127,6 +128,7 @@ export async function benchRoundTrips(ctx: BenchContext): Promise<void> {
       c.reset();
       const t0 = nowMs();
       if (sc.name.startsWith("claim+complete (unbatched)")) await claimCompleteRate(c.backend, refs, 1, 1e9, 0);
+      else if (sc.name.includes("saveStepCompletes")) await claimCompleteRate(c.backend, refs, 1, 1e9, 32, true);
       else if (sc.name.startsWith("claim+complete (batch")) await claimCompleteRate(c.backend, refs, 1, 1e9, 32);
       else if (sc.name.startsWith("full")) for (let i = 0; i < steps; i++) await oneLife(c.backend, i, "rt-worker");
       else for (let i = 0; i < steps; i++) await c.backend.submitRun({ workflowSlug: SLUG, input: { i } });

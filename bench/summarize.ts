@@ -85,7 +85,7 @@ if (m) {
   if (ds.length) {
     p("### Claim → complete of already-scheduled steps (median steps/s)");
     p();
-    const vs = [{ claimers: 1, mode: "unbatched" }, { claimers: 4, mode: "unbatched" }, { claimers: 1, mode: "batch" }, { claimers: 4, mode: "batch" }];
+    const vs = [{ claimers: 1, mode: "unbatched" }, { claimers: 4, mode: "unbatched" }, { claimers: 1, mode: "batch" }, { claimers: 4, mode: "batch" }, { claimers: 1, mode: "batch+batchComplete" }, { claimers: 4, mode: "batch+batchComplete" }].filter((v) => lines.some((l) => l.workload === "claim-complete" && same(l.params ?? {}, v)));
     table(["mode", ...ds.map((d) => LABEL[d]!)], vs.map((v) => [`${v.mode}, ${v.claimers} claimer${v.claimers > 1 ? "s" : ""}`, ...ds.map((d) => cell(find("claim-complete", d, v)))]));
   }
 }
@@ -95,7 +95,7 @@ if (m) {
   if (ds.length) {
     p("### 3. Query latency (median ms) and memory");
     p();
-    const qs = ["listScheduledSteps", "reclaimStaleSteps", "listRuns(20)", "getQueueDepth", "getRun", "getAnalyticsSummary"];
+    const qs = ["listScheduledSteps", "reclaimStaleSteps", "listRuns(20)", "listRuns(pending,50)", "getQueueDepth", "getRun", "getAnalyticsSummary"].filter((q) => lines.some((l) => l.workload === "query" && l.params?.query === q));
     const rows: string[][] = [];
     for (const d of ds) {
       const sizes = [...new Set(lines.filter((l) => l.workload === "query" && l.driver === d).map((l) => l.params.finishedRuns as number))].sort((a, b) => a - b);
@@ -155,7 +155,7 @@ if (m) {
       const l = find("worker-throughput", d, v);
       return l && !l.error ? `${fmt(l.median)} (${fmt(l.stepsPerSecondMedian)})` : cell(l);
     })]));
-    p("Worker overhead: worker steps/s (1 process, 4 slots) against the driver's own rates in this run:");
+    p("Worker overhead: worker rates (1 process, 4 slots) against the driver's own rates in this run. Target: the worker adds under 20 % over claim → complete, i.e. worker steps/s ≥ claim→complete steps/s ÷ 1.2 (0.83×), judged on the 5-step chain (per step the worker schedules, claims and completes; run start and end are spread over 5 steps). The 1-step ratio is against the Backend-only run life, which also includes submitRun (the worker's queue was submitted beforehand), so it flatters the worker:");
     p();
     table(["driver", "worker 1-step runs/s", "Backend-only run life, 4 in flight", "worker ÷ Backend-only", "worker 5-step steps/s", "claim→complete, 4 claimers", "worker ÷ claim→complete"], ds.map((d) => {
       const w1 = find("worker-throughput", d, { workflow: "noop-1", processes: 1 });
@@ -164,7 +164,7 @@ if (m) {
       const cc = find("claim-complete", d, { claimers: 4, mode: "unbatched" });
       const r1 = w1?.median && life?.median ? w1.median / life.median : Number.NaN;
       const r5 = w5?.stepsPerSecondMedian && cc?.median ? w5.stepsPerSecondMedian / cc.median : Number.NaN;
-      return [LABEL[d]!, fmt(w1?.median), fmt(life?.median), Number.isFinite(r1) ? `${fmt(r1)}×${r1 >= 0.8 ? " ✅" : " ❌"}` : "–", fmt(w5?.stepsPerSecondMedian), fmt(cc?.median), Number.isFinite(r5) ? `${fmt(r5)}×` : "–"];
+      return [LABEL[d]!, fmt(w1?.median), fmt(life?.median), Number.isFinite(r1) ? `${fmt(r1)}×` : "–", fmt(w5?.stepsPerSecondMedian), fmt(cc?.median), Number.isFinite(r5) ? `${fmt(r5)}×${r5 >= 1 / 1.2 ? " ✅" : " ❌"}` : "–"];
     }));
   }
 }
