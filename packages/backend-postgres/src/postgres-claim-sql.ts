@@ -42,6 +42,18 @@ export function claimSqlQueries(s: string) {
         SELECT t.ord, s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, t.deps, t.event_id, t.ts
         FROM ${s}.steps s JOIN t ON s.run_id = t.run_id AND s.workflow_slug = t.workflow_slug AND s.step_id = t.step_id
         WHERE ${claimable} ORDER BY t.ord LIMIT $10 FOR UPDATE OF s SKIP LOCKED)`),
+    /**
+     * One named ref (same parameters as `refs`, one element each): locked by its primary key alone, then checked. With
+     * the claimable condition in the locking scan, the planner may pick the partial ready index and walk the whole
+     * ready queue for one row (it did, on generic plans and stale statistics: O(queue depth) per claim). Locking a
+     * row that then proves unclaimable is harmless: nobody else could claim it either, and the lock ends with the statement.
+     */
+    one: tail(`k AS (
+        SELECT s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, s.status, s.run_live, s.available_at_us FROM ${s}.steps s
+        WHERE s.run_id = ($5::text[])[1] AND s.workflow_slug = ($4::text[])[1] AND s.step_id = ($6::text[])[1] FOR UPDATE SKIP LOCKED),
+      c AS (
+        SELECT 1::bigint AS ord, k.run_id, k.workflow_slug, k.step_id, k.attempt_number, k.state, ($7::jsonb[])[1] AS deps, ($8::text[])[1] AS event_id, ($9::bigint[])[1] AS ts
+        FROM k WHERE k.status = 'scheduled' AND k.run_live AND k.available_at_us <= $3 AND $10::integer >= 1)`),
     /** The first $5 ready steps in listing order (of workflow $4 when not null), with no dependencies; ids $6, timestamps $7. */
     next: tail(`l AS (
         SELECT s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, s.priority, s.available_at_us FROM ${s}.steps s
@@ -79,8 +91,9 @@ const toClaimed = (r: Row): Claimed => ({ workflowSlug: r.workflow_slug, runId: 
 export async function claimRefsSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, refs: Array<StepRef & { deps: string[] }>, extras: string, limit: number): Promise<Claimed[] | null> {
   if (refs.length === 0) return [];
   const { ids, ts } = stamps(clock, refs.length);
+  const one = refs.length === 1;
   return run(ctx, {
-    name: `${ctx.schema}:claimRefs`, text: q.refs,
+    name: `${ctx.schema}:${one ? "claimOne" : "claimRefs"}`, text: one ? q.one : q.refs,
     values: [workerId, extras, nowUs, refs.map((r) => r.workflowSlug), refs.map((r) => r.runId), refs.map((r) => r.stepId), refs.map((r) => JSON.stringify(r.deps)), ids, ts, limit],
   });
 }
