@@ -3,7 +3,7 @@ import type { Database, Transaction } from "better-sqlite3";
 import {
   assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError,
   type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type EventType,
-  type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
+  type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
 import { isMemoryFilename, openConnection } from "./sqlite-connection.js";
@@ -98,6 +98,11 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
   // ─── Primitives ───────────────────────────────────────────────────────────────────────────────
   protected writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
     return this.write((c) => c.projector.guardedWrite(target, guard, events));
+  }
+
+  /** A batch of guarded writes (saveStepCompletes) as one write of the group-commit queue: one transaction, each write checked on its own. */
+  protected override writeEventBatch(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
+    return this.write((c) => writes.map((w) => c.projector.guardedWrite(w.target, w.guard, w.events)));
   }
 
   protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
