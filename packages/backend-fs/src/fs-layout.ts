@@ -135,14 +135,18 @@ export function parseCreatedName(name: string): (RunAddress & { createdAtUs: num
   return { createdAtUs: Number(parts[0]), runId: parts[1], workflowSlug: parts[2] };
 }
 
-/** Parses a run-index symlink target back into the run's address. */
+/**
+ * Parses a run-index symlink target back into the run's address. Targets are written relative (`../runs/<slug>/<id>`)
+ * so a copied or moved store keeps working; only the last two segments are used, so an absolute target
+ * (`/anywhere/runs/<slug>/<id>`) is read the same way.
+ */
 export function parseRunIndexTarget(target: string): RunAddress | null {
-  const m = /^\.\.\/runs\/([^/]+)\/([^/]+)$/.exec(target);
+  const m = /(?:^\.\.|^\/.*)\/runs\/([^/]+)\/([^/]+)$/.exec(target);
   return m && m[1] && m[2] ? { workflowSlug: m[1], runId: m[2] } : null;
 }
 
 /** Parses a keyed live marker's target back into the key hash. */
 export function parseIdempotencyTarget(target: string): { workflowSlug: string; keyHash: string } | null {
-  const m = /^\.\.\/idempotency\/([^/]+)\/([0-9a-f]{64})\.json$/.exec(target);
+  const m = /(?:^\.\.|^\/.*)\/idempotency\/([^/]+)\/([0-9a-f]{64})\.json$/.exec(target);
   return m && m[1] && m[2] ? { workflowSlug: m[1], keyHash: m[2] } : null;
 }
