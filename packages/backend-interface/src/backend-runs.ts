@@ -1,0 +1,163 @@
+import { BackendSteps } from "./backend-steps.js";
+import type { Event, EventOf } from "./events.js";
+import { assertIds, assertRunId, assertWorkflowSlug } from "./identifiers.js";
+import type { RunState } from "./run-state.js";
+import type { RunStatus, StepError } from "./schemas.js";
+import { IdempotencyConflictError, InvalidArgumentError, RunNotFoundError } from "./errors.js";
+import type { ListRunsOptions } from "./backend-primitives.js";
+import { prepareSubmission, type RunSubmissionInput } from "./submission.js";
+import { serializeValue } from "./serialize.js";
+import { planRerun, type RerunOptions } from "./rerun.js";
+import { cleanError } from "./clean-error.js";
+
+/** The run layer of Backend: submission with idempotency keys, reruns, run queries, run start, completion, failure and cancellation. */
+export abstract class BackendRuns extends BackendSteps {
+  // ─── Runs ──────────────────────────────────────────────────────────────────────────────────────
+  /** Submits a run. Validates and serialises first (a failed submit leaves no trace); an idempotency key (scoped to the workflow) returns the existing run, or throws IdempotencyConflictError for a different input. */
+  async submitRun(submission: RunSubmissionInput): Promise<{ runId: string; isNew: boolean }> {
+    const prepared = prepareSubmission(submission, this.clock.nowUs());
+    return this.finishSubmission(prepared.event, [], prepared.input);
+  }
+
+  /** Seed API: records a RunSubmitted event for a given run id (idempotency keys honoured as in submitRun). */
+  async saveRunSubmitted(workflowSlug: string, runId: string, metadata: { availableAt: number; priority: number; input?: string; hasInputSchema: boolean; timeout?: number; idempotencyKey?: string; metadata?: Record<string, unknown>; tags?: string[]; versionId?: string }): Promise<void> {
+    assertIds({ workflowSlug, runId });
+    const ev = this.makeEvent("RunSubmitted", workflowSlug, runId, undefined, {
+      availableAtUs: metadata.availableAt, priority: metadata.priority, hasInputSchema: metadata.hasInputSchema,
+      ...(metadata.input === undefined ? {} : { input: metadata.input }), ...(metadata.timeout === undefined ? {} : { timeoutUs: metadata.timeout }),
+      ...(metadata.idempotencyKey === undefined ? {} : { idempotencyKey: metadata.idempotencyKey }), ...(metadata.metadata ? { metadata: metadata.metadata } : {}),
+      ...(metadata.tags ? { tags: metadata.tags } : {}), ...(metadata.versionId ? { versionId: metadata.versionId } : {}),
+    });
+    await this.finishSubmission(ev, [], metadata.input);
+  }
+
+  protected async finishSubmission(event: EventOf<"RunSubmitted">, extra: Event[], input: string | undefined): Promise<{ runId: string; isNew: boolean }> {
+    const result = await this.writeSubmission(event, extra);
+    if (result.created) return { runId: result.runId, isNew: true };
+    if (result.existingInput !== input) {
+      throw new IdempotencyConflictError({ workflowSlug: event.workflowSlug, idempotencyKey: event.idempotencyKey ?? "", existingRunId: result.runId });
+    }
+    return { runId: result.runId, isNew: false };
+  }
+
+  /** A new run that keeps the parent's results outside `{fromStepId} ∪ its transitive dependents` and re-executes the rest. */
+  async rerunFrom(options: RerunOptions): Promise<{ runId: string; rerunStepIds: string[] }> {
+    assertRunId(options.parentRunId);
+    const parent = await this.readRun(options.parentRunId);
+    if (!parent) throw new RunNotFoundError(options.parentRunId);
+    const [steps, definitions] = await Promise.all([this.readSteps(parent.workflowSlug, parent.runId), this.getWorkflowSteps(parent.workflowSlug)]);
+    const plan = planRerun(parent, steps, definitions, options, this.clock.nowUs(), (type, runId, stepId, body) => this.makeEvent(type, parent.workflowSlug, runId, stepId, body as never));
+    await this.writeSubmission(plan.submitted, plan.extra);
+    return { runId: plan.submitted.runId, rerunStepIds: plan.rerunStepIds };
+  }
+
+  /** True when the run exists in this workflow. */
+  async runExists(workflowSlug: string, runId: string): Promise<boolean> {
+    assertIds({ workflowSlug, runId });
+    const run = await this.readRun(runId);
+    return run !== null && run.workflowSlug === workflowSlug;
+  }
+
+  /** The run's state, or null. */
+  async getRun(runId: string): Promise<RunState | null> {
+    assertRunId(runId);
+    return this.readRun(runId);
+  }
+
+  /** Runs, newest first; status filters are OR, tag filters AND; at most `limit`. */
+  async listRuns(options: ListRunsOptions = {}): Promise<RunState[]> {
+    if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
+    if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
+    if (options.limit === 0) return [];
+    const allowed: RunStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
+    for (const s of options.status ?? []) if (!allowed.includes(s)) throw new InvalidArgumentError(`Unknown run status ${JSON.stringify(s)}; use one of ${allowed.join(", ")}.`);
+    return this.queryRuns(options);
+  }
+
+  /** Every run id of a workflow. */
+  async listRunIds(workflowSlug: string): Promise<string[]> {
+    assertWorkflowSlug(workflowSlug);
+    return this.queryRunIds(workflowSlug);
+  }
+
+  /** Workflows with at least one non-terminal run. */
+  async listActiveWorkflows(): Promise<string[]> {
+    return this.queryActiveWorkflows();
+  }
+
+  /** Starts a pending, available run exactly once; returns false if another worker started it or it is not startable. */
+  async startRun(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; hasInputSchema: boolean; hasInput: boolean; versionId?: string }): Promise<boolean> {
+    assertIds({ workflowSlug, runId });
+    const ev = this.makeEvent("WorkflowStarted", workflowSlug, runId, undefined, metadata);
+    return (await this.writeEvents({ workflowSlug, runId }, { kind: "run-start", nowUs: this.clock.nowUs() }, [ev])).ok;
+  }
+
+  /** Seed API: records that a run started (only a pending, available run starts; see startRun). */
+  async saveWorkflowStart(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; hasInputSchema: boolean; hasInput: boolean; versionId?: string }): Promise<void> {
+    await this.startRun(workflowSlug, runId, metadata);
+  }
+
+  /** Records the input validation result. */
+  async saveWorkflowInputValidation(workflowSlug: string, runId: string, result: { workflowAttemptNumber: number; hasSchema: boolean; success: boolean; error?: StepError; validationErrors?: Array<{ path: string; message: string }> }): Promise<void> {
+    assertIds({ workflowSlug, runId });
+    const ev = this.makeEvent("WorkflowInputValidation", workflowSlug, runId, undefined, { ...result, ...(result.error ? { error: cleanError(result.error) } : {}) });
+    await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [ev]);
+  }
+
+  /** Completes a live run with its output; a run that already ended is left as it is. Returns whether it was written. */
+  async saveWorkflowComplete(workflowSlug: string, runId: string, output: unknown, metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number }): Promise<void> {
+    assertIds({ workflowSlug, runId });
+    const ev = this.makeEvent("WorkflowCompleted", workflowSlug, runId, undefined, {
+      workflowAttemptNumber: metadata.workflowAttemptNumber, output: serializeValue(output), durationUs: Math.max(0, Math.round(metadata.duration)), totalSteps: metadata.totalSteps,
+    });
+    await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev]);
+  }
+
+  /** Fails a live run; a run that already ended is left as it is. */
+  async saveWorkflowFailed(workflowSlug: string, runId: string, error: StepError, metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string }, failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled"): Promise<void> {
+    assertIds({ workflowSlug, runId });
+    const ev = this.makeEvent("WorkflowFailed", workflowSlug, runId, undefined, {
+      workflowAttemptNumber: metadata.workflowAttemptNumber, error: cleanError(error), durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
+      failureReason, ...(metadata.failedStep ? { failedStep: metadata.failedStep } : {}),
+    });
+    await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev]);
+  }
+
+  /** Records that a run resumes the work of an earlier run. */
+  async saveWorkflowResumed(workflowSlug: string, runId: string, metadata: { originalRunId: string; resumedSteps: number; pendingSteps: number }): Promise<void> {
+    assertIds({ workflowSlug, runId });
+    assertRunId(metadata.originalRunId);
+    await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowResumed", workflowSlug, runId, undefined, metadata)]);
+  }
+
+  /** Cancels a live run; a run that already ended is left as it is. */
+  async saveWorkflowCancelled(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number }): Promise<void> {
+    assertIds({ workflowSlug, runId });
+    const ev = this.makeEvent("WorkflowCancelled", workflowSlug, runId, undefined, {
+      workflowAttemptNumber: metadata.workflowAttemptNumber, durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
+      ...(metadata.reason === undefined ? {} : { reason: metadata.reason }),
+    });
+    await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev]);
+  }
+
+  /** Starts a new workflow attempt of a failed or live run. */
+  async saveWorkflowRetryStarted(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; previousAttemptNumber: number; retriedSteps: string[]; reason?: string }): Promise<void> {
+    assertIds({ workflowSlug, runId });
+    await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowRetryStarted", workflowSlug, runId, undefined, metadata)]);
+  }
+
+  /** Cancels a run: RunNotFoundError if unknown, no change if it already ended; afterwards none of its steps is listed or claimable. */
+  async cancelRun(runId: string, reason?: string): Promise<void> {
+    assertRunId(runId);
+    const run = await this.readRun(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    if (run.status === "completed" || run.status === "failed" || run.status === "cancelled") return;
+    const steps = await this.readSteps(run.workflowSlug, runId);
+    const nowUs = this.clock.nowUs();
+    const ev = this.makeEvent("WorkflowCancelled", run.workflowSlug, runId, undefined, {
+      workflowAttemptNumber: run.workflowAttemptNumber, durationUs: Math.max(0, nowUs - (run.startedAtUs ?? run.createdAtUs)),
+      completedSteps: steps.filter((s) => s.status === "completed").length, ...(reason === undefined ? {} : { reason }),
+    });
+    await this.writeEvents({ workflowSlug: run.workflowSlug, runId }, { kind: "run-open" }, [ev]);
+  }
+}
