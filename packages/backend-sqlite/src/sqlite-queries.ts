@@ -22,7 +22,6 @@ export interface StepRow {
 }
 
 const EVENT_COLUMNS = "seq, run_id, workflow_slug, type, body";
-const LIVE_RUN_STATUSES = new Set(["pending", "running"]);
 
 /**
  * The read side of the SQLite driver: prepared once, every query served from an index. Runs and steps come
@@ -102,29 +101,15 @@ export class SqliteQueries {
     return this.s.step.get(runId, stepId) as StepRow | undefined;
   }
 
-  /** Runs newest first, filtered, reading no more rows than the page needs (see the index notes inside). */
+  /**
+   * Runs newest first (created_at_us DESC, run_id DESC), filtered, reading about as many rows as the page needs:
+   * each status is one index range already in page order — runs_by_workflow_status (slug, status, …) or
+   * runs_by_status (status, …) — and several statuses are one arm each of a UNION ALL that SQLite merges in order
+   * (an IN over the index would come out ordered by status, then be sorted whole). Without a status the walk is
+   * runs_by_workflow or runs_newest. Tags are checked per row on that ordered walk (run_tags primary key).
+   */
   runs(options: ListRunsOptions): RunState[] {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (options.workflowSlug !== undefined) {
-      where.push("r.workflow_slug = ?");
-      params.push(options.workflowSlug);
-    }
-    if (options.status && options.status.length > 0) {
-      // Live statuses are few: look them up by the status index and sort. Finished ones are many: walk the
-      // newest-first index and filter (the unary + keeps the planner off the status index).
-      const liveOnly = options.status.every((s) => LIVE_RUN_STATUSES.has(s));
-      where.push(`${liveOnly ? "" : "+"}r.status IN (SELECT value FROM json_each(?))`);
-      params.push(JSON.stringify(options.status));
-    }
-    if (options.tags && options.tags.length > 0) {
-      where.push("NOT EXISTS (SELECT 1 FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM run_tags t WHERE t.tag = j.value AND t.run_id = r.run_id))");
-      params.push(JSON.stringify(options.tags));
-    }
-    const sql = `SELECT r.run_id, r.workflow_slug, r.state FROM runs r ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-                 ORDER BY r.created_at_us DESC, r.run_id DESC LIMIT ?`;
-    params.push(options.limit ?? -1);
-    const rows = this.statement(sql).all(...params) as RunRow[];
+    const rows = this.statement(runsSql(options)).all(...runsParams(options)) as RunRow[];
     return rows.map((r) => this.decodeRun(r)).filter((r): r is RunState => r !== null);
   }
 
@@ -165,4 +150,39 @@ export class SqliteQueries {
     }
     return st;
   }
+}
+
+const RUN_COLUMNS = "r.run_id, r.workflow_slug, r.state, r.created_at_us";
+const TAGS_FILTER = "NOT EXISTS (SELECT 1 FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM run_tags t WHERE t.tag = j.value AND t.run_id = r.run_id))";
+
+function distinctStatuses(options: ListRunsOptions): string[] {
+  return [...new Set(options.status ?? [])];
+}
+
+/**
+ * The statement for listRuns: its text depends only on which filters are set and how many statuses (so the
+ * prepared statements stay few); {@link runsParams} gives the values in the same order. Indexes are named
+ * (INDEXED BY) so a page never degrades to a scan and sort of the table: preparing fails instead.
+ */
+export function runsSql(options: ListRunsOptions): string {
+  const slug = options.workflowSlug !== undefined;
+  const tags = options.tags !== undefined && options.tags.length > 0;
+  const statuses = distinctStatuses(options);
+  const arm = (status: boolean): string => {
+    const index = slug ? (status ? "runs_by_workflow_status" : "runs_by_workflow") : status ? "runs_by_status" : "runs_newest";
+    const where = [...(slug ? ["r.workflow_slug = ?"] : []), ...(status ? ["r.status = ?"] : []), ...(tags ? [TAGS_FILTER] : [])];
+    return `SELECT ${RUN_COLUMNS} FROM runs r INDEXED BY ${index}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+  };
+  const body = statuses.length === 0 ? arm(false) : statuses.map(() => arm(true)).join(" UNION ALL ");
+  return `${body} ORDER BY created_at_us DESC, run_id DESC LIMIT ?`;
+}
+
+/** The values of {@link runsSql}'s statement, in order. */
+export function runsParams(options: ListRunsOptions): unknown[] {
+  const tags = options.tags !== undefined && options.tags.length > 0 ? [JSON.stringify(options.tags)] : [];
+  const slug = options.workflowSlug !== undefined ? [options.workflowSlug] : [];
+  const statuses = distinctStatuses(options);
+  const params = statuses.length === 0 ? [...slug, ...tags] : statuses.flatMap((s) => [...slug, s, ...tags]);
+  params.push(options.limit ?? -1);
+  return params;
 }
