@@ -182,7 +182,7 @@ export function runsParams(options: ListRunsOptions): unknown[] {
   const tags = options.tags !== undefined && options.tags.length > 0 ? [JSON.stringify(options.tags)] : [];
   const slug = options.workflowSlug !== undefined ? [options.workflowSlug] : [];
   const statuses = distinctStatuses(options);
-  const params = statuses.length === 0 ? [...slug, ...tags] : statuses.flatMap((s) => [...slug, s, ...tags]);
+  const params: unknown[] = statuses.length === 0 ? [...slug, ...tags] : statuses.flatMap((s) => [...slug, s, ...tags]);
   params.push(options.limit ?? -1);
   return params;
 }

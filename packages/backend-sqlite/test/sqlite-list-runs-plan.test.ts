@@ -14,7 +14,7 @@ async function plan(options: ListRunsOptions): Promise<string[]> {
   const { filename, dispose } = await freshBackend();
   cleanups.push(dispose);
   const db = new Database(filename, { readonly: true });
-  cleanups.push(() => db.close());
+  cleanups.push(() => { db.close(); });
   return (db.prepare(`EXPLAIN QUERY PLAN ${runsSql(options)}`).all(...runsParams(options)) as Array<{ detail: string }>).map((r) => r.detail);
 }
 
