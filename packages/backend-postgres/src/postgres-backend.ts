@@ -12,7 +12,7 @@ import { claimMany, claimOne, claimQueries, type ClaimQueries, type MakeStarted 
 import { PostgresConnection } from "./postgres-connection.js";
 import { migrate } from "./postgres-migrations.js";
 import { PostgresNotifier } from "./postgres-notify.js";
-import { buildQueries, type Queries } from "./postgres-queries.js";
+import { buildQueries, listRunsQuery, type Queries } from "./postgres-queries.js";
 import { DEFAULT_SCHEMA, channelName, quoteSchema } from "./postgres-schema-name.js";
 import { sameVersionContent } from "./postgres-versions.js";
 import { claimNextSql, claimRefsSql, claimSqlQueries, startedExtras, type ClaimSqlQueries } from "./postgres-claim-sql.js";
@@ -193,14 +193,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   }
 
   protected async queryRuns(o: ListRunsOptions): Promise<RunState[]> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    if (o.workflowSlug !== undefined) where.push(`workflow_slug = $${values.push(o.workflowSlug)}`);
-    if (o.status !== undefined && o.status.length > 0) where.push(`status = ANY($${values.push(o.status)}::text[])`);
-    if (o.tags !== undefined && o.tags.length > 0) where.push(`tags @> $${values.push(o.tags)}::text[]`);
-    const limit = o.limit === undefined ? "" : ` LIMIT $${values.push(o.limit)}`;
-    const text = `SELECT state FROM ${quoteSchema(this.schema)}.runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at_us DESC, run_id DESC${limit}`;
-    return (await this.conn.query<{ state: RunState }>({ text, values })).rows.map((x) => x.state);
+    return (await this.conn.query<{ state: RunState }>(listRunsQuery(quoteSchema(this.schema), o))).rows.map((x) => x.state);
   }
 
   protected async queryScheduledSteps(o: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions): Promise<StepRef[]> {

@@ -84,3 +84,36 @@ export function buildQueries(s: string) {
 
 /** The statements of one schema. */
 export type Queries = ReturnType<typeof buildQueries>;
+
+/** listRuns' filters, as the Backend passes them to queryRuns. */
+export interface ListRunsFilter {
+  workflowSlug?: string;
+  status?: readonly string[];
+  tags?: readonly string[];
+  limit?: number;
+}
+
+/**
+ * listRuns newest first (created_at_us DESC, run_id DESC), reading about as many rows as the page needs. Each status
+ * is one range of runs_slug_status_created_idx / runs_status_created_idx already in page order, read up to the limit;
+ * several statuses are one such arm each of a UNION ALL that the planner merges in order (Merge Append). A
+ * `status = ANY(...)` instead comes out of the index ordered by status first, so every matching row was read and
+ * sorted. Without a status the walk is runs_slug_created_idx or runs_created_idx; tags are a filter (`@>`, GIN-able).
+ */
+export function listRunsQuery(s: string, o: ListRunsFilter): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const param = (v: unknown) => `$${values.push(v)}`;
+  const common: string[] = [];
+  if (o.workflowSlug !== undefined) common.push(`workflow_slug = ${param(o.workflowSlug)}`);
+  if (o.tags !== undefined && o.tags.length > 0) common.push(`tags @> ${param(o.tags)}::text[]`);
+  const order = "ORDER BY created_at_us DESC, run_id DESC";
+  const limit = o.limit === undefined ? "" : ` LIMIT ${param(o.limit)}`;
+  const select = (where: string[]) => `SELECT state, created_at_us, run_id FROM ${s}.runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+  const statuses = [...new Set(o.status ?? [])];
+  if (statuses.length <= 1) {
+    const where = statuses.length === 1 ? [...common, `status = ${param(statuses[0])}`] : common;
+    return { text: `${select(where)} ${order}${limit}`, values };
+  }
+  const arms = statuses.map((st) => `(${select([...common, `status = ${param(st)}`])} ${order}${limit})`);
+  return { text: `${arms.join(" UNION ALL ")} ${order}${limit}`, values };
+}
