@@ -1,7 +1,6 @@
-import fs from "node:fs";
+import fs, { promises as fsp } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
-import { promisify } from "node:util";
 import { isErrno, translateFsError } from "./fs-errors.js";
 
 /** `fsync`: every published file and its directory entry reach the disk before a write returns. `none`: leave it to the OS (tests, benchmarks). */
@@ -9,24 +8,43 @@ export type Durability = "fsync" | "none";
 
 let tmpCounter = 0;
 const tmpTag = `${process.pid}-${randomBytes(3).toString("hex")}`;
-const fsyncAsync = promisify(fs.fsync);
 /** Directories remembered as existing before the memory starts over (one per run written to). */
 const MAX_KNOWN_DIRS = 50_000;
+/** Measurement switch: run the write path's metadata calls synchronously on the main thread (the old behaviour). */
+const SYNC_META = process.env.CAIRN_FS_SYNC_META === "1";
+
+/** A complete file in `tmp/`, not yet published. In fsync mode its descriptor stays open until its data is flushed. */
+export interface TempFile {
+  readonly path: string;
+  fd: number | null;
+  synced?: Promise<void>;
+}
+
+/** Flush state of one directory: the fsync in flight, and the one queued behind it that new entries join. */
+interface DirFlush {
+  inFlight: Promise<void> | null;
+  queued: Promise<void> | null;
+}
 
 /**
  * The store's only way to write: crash-safe publication of whole files.
  *
- * A file is written completely to `tmp/` (and fsynced), then published under its final name with `link` (exclusive:
- * fails when the name is taken, so nobody is ever overwritten) or `rename` (atomic replace). A reader therefore sees
- * either no file or the whole file, never a half-written one. Directories are fsynced after an entry is added, so
- * the entry survives a crash too.
+ * A file is written completely to `tmp/`, then published under its final name with `link` (exclusive: fails when the
+ * name is taken, so nobody is ever overwritten) or `rename` (atomic replace). A reader therefore sees either no file or
+ * the whole file, never a half-written one. With durability "fsync" the call returns only once the file's data and
+ * its new directory entry are on disk (both flushes run at once after the link); a crash before that leaves either no
+ * entry or an entry whose content is not valid JSON (reported as damaged), never a partial file that parses.
  *
- * Metadata calls and small reads and writes are synchronous: on a local filesystem they take microseconds, far less
- * than a round trip through libuv's thread pool, and they dominate the cost of every call. Only fsync, which takes
- * milliseconds, is asynchronous, so other calls proceed while the disk flushes.
+ * Directory fsyncs are group-committed: concurrent requests for one directory share one fsync (a request made while
+ * a flush is running joins the next one, which starts when it ends and covers every entry created before it).
+ *
+ * Metadata calls of the write path (open, link, symlink, mkdir, unlink) run on libuv's thread pool: on a busy disk a
+ * single create can wait milliseconds for the journal, and concurrent calls then overlap instead of queueing on the
+ * main thread. Reads stay synchronous (page cache, microseconds).
  */
 export class AtomicFs {
   private readonly knownDirs = new Set<string>();
+  private readonly flushes = new Map<string, DirFlush>();
 
   constructor(private readonly tmpDir: string, readonly durability: Durability) {}
 
@@ -40,7 +58,20 @@ export class AtomicFs {
     if (this.knownDirs.has(dir)) return;
     let first: string | undefined;
     try {
-      first = fs.mkdirSync(dir, { recursive: true });
+      if (this.knownDirs.has(dirname(dir))) {
+        // The common case (a new run's directory): one mkdir, no recursive probing.
+        try {
+          if (SYNC_META) fs.mkdirSync(dir);
+          else await fsp.mkdir(dir);
+          first = dir;
+        } catch (err) {
+          if (isErrno(err, "EEXIST")) first = undefined;
+          else if (isErrno(err, "ENOENT")) first = SYNC_META ? fs.mkdirSync(dir, { recursive: true }) : await fsp.mkdir(dir, { recursive: true });
+          else throw err;
+        }
+      } else {
+        first = SYNC_META ? fs.mkdirSync(dir, { recursive: true }) : await fsp.mkdir(dir, { recursive: true });
+      }
     } catch (err) {
       throw translateFsError(err, "creating directory", dir);
     }
@@ -52,6 +83,7 @@ export class AtomicFs {
     }
     if (this.knownDirs.size >= MAX_KNOWN_DIRS) this.knownDirs.clear();
     this.knownDirs.add(dir);
+    this.knownDirs.add(dirname(dir)); // so its next sibling (the next run's directory) takes a single mkdir
   }
 
   /** Removes `dir` if it is empty (a losing submission's run directory); anything else is left alone. */
@@ -64,53 +96,92 @@ export class AtomicFs {
     }
   }
 
-  /** Makes a directory's entries durable (no-op with durability "none"). */
-  async fsyncDir(dir: string): Promise<void> {
-    if (!this.fsync) return;
-    let fd: number | undefined;
-    try {
-      fd = fs.openSync(dir, "r");
-      await fsyncAsync(fd);
-    } catch (err) {
-      if (!isErrno(err, "ENOENT", "EISDIR", "EINVAL")) throw translateFsError(err, "syncing", dir);
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
+  /** Makes a directory's entries created so far durable (no-op with durability "none"). Concurrent calls share fsyncs. */
+  fsyncDir(dir: string): Promise<void> {
+    if (!this.fsync) return Promise.resolve();
+    let st = this.flushes.get(dir);
+    if (!st) {
+      st = { inFlight: null, queued: null };
+      this.flushes.set(dir, st);
     }
+    if (st.queued) return st.queued; // not started yet: it will cover our entry
+    if (!st.inFlight) return this.startFlush(dir, st);
+    // A flush is running and may have started before our entry was made: join the next one.
+    const state = st;
+    const queued = st.inFlight.catch(() => undefined).then(() => {
+      state.queued = null;
+      return this.startFlush(dir, state);
+    });
+    st.queued = queued;
+    return queued;
   }
 
-  /** Writes `data` to a new temp file (fsynced) and returns its path. */
-  async writeTemp(data: string): Promise<string> {
+  private startFlush(dir: string, st: DirFlush): Promise<void> {
+    const p: Promise<void> = fsyncPath(dir).finally(() => {
+      if (st.inFlight === p) st.inFlight = null;
+      if (!st.inFlight && !st.queued && this.flushes.get(dir) === st) this.flushes.delete(dir);
+    });
+    st.inFlight = p;
+    return p;
+  }
+
+  /** Writes `data` to a new temp file. In fsync mode its data is flushed by `syncTemp` or at publication. */
+  async writeTemp(data: string): Promise<TempFile> {
     const path = join(this.tmpDir, `${tmpTag}-${++tmpCounter}.tmp`);
     try {
       if (!this.fsync) {
-        fs.writeFileSync(path, data, { flag: "wx" });
-        return path;
+        if (SYNC_META) fs.writeFileSync(path, data, { flag: "wx" });
+        else await fsp.writeFile(path, data, { flag: "wx" });
+        return { path, fd: null };
       }
-      const fd = fs.openSync(path, "wx");
+      const fd = await openFd(path, "wx");
       try {
-        fs.writeFileSync(fd, data);
-        await fsyncAsync(fd);
-      } finally {
-        fs.closeSync(fd);
+        await writeAll(fd, data);
+      } catch (err) {
+        await closeFd(fd).catch(() => undefined);
+        throw err;
       }
-      return path;
+      return { path, fd };
     } catch (err) {
       throw translateFsError(err, "writing temp file", path);
     }
   }
 
-  /** Publishes a complete file under `final` unless that name exists. True when published. Creates missing directories. */
-  async publish(tmp: string, final: string): Promise<boolean> {
+  /** Flushes a temp file's data (once; later calls share the first). */
+  syncTemp(tmp: TempFile): Promise<void> {
+    if (tmp.fd === null) return Promise.resolve();
+    tmp.synced ??= fsyncFd(tmp.fd).catch((err: unknown) => {
+      throw translateFsError(err, "syncing", tmp.path);
+    });
+    return tmp.synced;
+  }
+
+  /**
+   * Publishes a complete file (a temp file, or an already durable file such as an idempotency claim) under `final`
+   * unless that name exists. True when published. In fsync mode the file's data and the new entry are flushed (at
+   * once) before this returns. Creates missing directories.
+   */
+  async publish(src: TempFile | string, final: string): Promise<boolean> {
     const dir = dirname(final);
     await this.ensureDir(dir);
-    if (!(await this.create(final, dir, () => fs.linkSync(tmp, final)))) return false;
-    await this.fsyncDir(dir);
+    const from = typeof src === "string" ? src : src.path;
+    if (!(await this.create(final, dir, () => fsp.link(from, final), () => fs.linkSync(from, final)))) return false;
+    if (this.fsync) await Promise.all([typeof src === "string" ? undefined : this.syncTemp(src), this.fsyncDir(dir)]);
     return true;
   }
 
-  /** Removes a temp file; missing is fine. */
-  async discard(tmp: string): Promise<void> {
-    removeIfExistsSync(tmp);
+  /** Closes and removes a temp file; missing is fine. */
+  async discard(tmp: TempFile): Promise<void> {
+    if (tmp.fd !== null) {
+      const fd = tmp.fd;
+      tmp.fd = null;
+      await (tmp.synced ?? Promise.resolve()).catch(() => undefined);
+      await closeFd(fd).catch(() => undefined);
+    }
+    if (SYNC_META) removeIfExistsSync(tmp.path);
+    else await fsp.unlink(tmp.path).catch((err: unknown) => {
+      if (!isErrno(err, "ENOENT")) throw err;
+    });
   }
 
   /** Creates `final` with `data` unless it exists. True when created. */
@@ -128,8 +199,9 @@ export class AtomicFs {
     const tmp = await this.writeTemp(data);
     try {
       await this.ensureDir(dirname(final));
+      await this.syncTemp(tmp); // the data must be on disk before the name can point at it
       try {
-        fs.renameSync(tmp, final);
+        await fsp.rename(tmp.path, final);
       } catch (err) {
         throw translateFsError(err, "replacing", final);
       }
@@ -139,29 +211,24 @@ export class AtomicFs {
     }
   }
 
-  /** Creates an empty marker file unless it exists. True when created; then durable when `durable` and fsync is on. */
-  async touch(path: string, durable: boolean): Promise<boolean> {
-    const dir = dirname(path);
-    await this.ensureDir(dir);
-    const created = await this.create(path, dir, () => fs.closeSync(fs.openSync(path, "wx")));
-    if (created && durable) await this.fsyncDir(dir);
-    return created;
-  }
-
-  /** Creates a symlink `path` → `target` unless `path` exists (a symlink's target is written atomically with it). True when created. */
+  /**
+   * Creates a symlink `path` → `target` unless `path` exists (a symlink's target is written atomically with it: no
+   * data to flush, one metadata call). True when created; then durable when `durable` and fsync is on.
+   */
   async symlink(path: string, target: string, durable: boolean): Promise<boolean> {
     const dir = dirname(path);
     await this.ensureDir(dir);
-    const created = await this.create(path, dir, () => fs.symlinkSync(target, path));
+    const created = await this.create(path, dir, () => fsp.symlink(target, path), () => fs.symlinkSync(target, path));
     if (created && durable) await this.fsyncDir(dir);
     return created;
   }
 
   /** Runs an exclusive create; false on EEXIST; recreates the directory once if it vanished behind the cache. */
-  private async create(path: string, dir: string, make: () => void): Promise<boolean> {
+  private async create(path: string, dir: string, make: () => Promise<void>, makeSync: () => void): Promise<boolean> {
     for (let round = 0; ; round++) {
       try {
-        make();
+        if (SYNC_META) makeSync();
+        else await make();
         return true;
       } catch (err) {
         if (isErrno(err, "EEXIST")) return false;
@@ -170,6 +237,36 @@ export class AtomicFs {
         await this.ensureDir(dir);
       }
     }
+  }
+}
+
+/** Opens a file or directory, fsyncs it and closes it; a vanished path is fine. */
+async function fsyncPath(path: string): Promise<void> {
+  let fd: number | undefined;
+  try {
+    fd = await openFd(path, "r");
+    await fsyncFd(fd);
+  } catch (err) {
+    if (!isErrno(err, "ENOENT", "EISDIR", "EINVAL")) throw translateFsError(err, "syncing", path);
+  } finally {
+    if (fd !== undefined) await closeFd(fd).catch(() => undefined);
+  }
+}
+
+// Callback-API wrappers on raw descriptors: node:fs's fsync is what the benchmark counts (FileHandle.sync is not).
+function openFd(path: string, flags: string): Promise<number> {
+  return new Promise((res, rej) => fs.open(path, flags, (err, fd) => (err ? rej(err) : res(fd))));
+}
+function closeFd(fd: number): Promise<void> {
+  return new Promise((res, rej) => fs.close(fd, (err) => (err ? rej(err) : res())));
+}
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((res, rej) => fs.fsync(fd, (err) => (err ? rej(err) : res())));
+}
+async function writeAll(fd: number, data: string): Promise<void> {
+  const buf = Buffer.from(data, "utf8");
+  for (let off = 0; off < buf.length;) {
+    off += await new Promise<number>((res, rej) => fs.write(fd, buf, off, buf.length - off, null, (err, n) => (err ? rej(err) : res(n))));
   }
 }
 

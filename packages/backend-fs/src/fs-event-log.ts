@@ -1,5 +1,5 @@
 import { checkGuard, BackendUnavailableError, type Event, type GuardVerdict, type RunState, type WriteGuard } from "@cairn/backend-interface";
-import type { AtomicFs } from "./fs-atomic.js";
+import type { AtomicFs, TempFile } from "./fs-atomic.js";
 import { readDirOrEmptySync, readListedFile, readTextOrNullSync } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 import { translateFsError } from "./fs-errors.js";
@@ -138,7 +138,7 @@ export class EventLog {
     return this.mutex.run(key(a), async () => {
       const view = this.cached(a);
       let fresh = false;
-      let tmp: string | undefined;
+      let tmp: TempFile | undefined;
       try {
         for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
           const step = stepId === undefined ? null : view.steps.get(stepId) ?? null;
@@ -168,7 +168,7 @@ export class EventLog {
   }
 
   /** Publishes a complete file as the view's next batch (under the run's mutex) and folds it in. True when published. */
-  async publishNext(view: RunView, file: string, events: readonly Event[]): Promise<boolean> {
+  async publishNext(view: RunView, file: TempFile | string, events: readonly Event[]): Promise<boolean> {
     if (!(await this.atomic.publish(file, this.layout.batchFile(view, view.lastSeq + 1)))) return false;
     applyEvents(view, events);
     view.lastSeq += 1;
@@ -176,7 +176,7 @@ export class EventLog {
   }
 
   /** Publishes batch 0 of a new run. True when published; false when the run already has a batch 0. */
-  async publishFirst(a: RunAddress, file: string, events: readonly Event[]): Promise<boolean> {
+  async publishFirst(a: RunAddress, file: TempFile, events: readonly Event[]): Promise<boolean> {
     return this.mutex.run(key(a), async () => {
       const existing = this.cache.get(key(a));
       if (existing && existing.lastSeq >= 0) return false;

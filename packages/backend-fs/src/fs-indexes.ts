@@ -38,7 +38,7 @@ export class FsIndexes implements AppendHooks {
     const tasks: Array<Promise<unknown>> = [this.ensureTouched(view, events)];
     if (view.lastSeq === -1) tasks.push(this.atomic.symlink(this.layout.runIndexFile(view.runId), this.layout.runIndexTarget(view), true));
     if (isRunLive(postRun) && !isRunLive(view.run)) tasks.push(this.ensureLive(view));
-    if (postRun && !view.run) tasks.push(this.atomic.touch(this.layout.createdFile(view, postRun.createdAtUs), true));
+    if (postRun && !view.run) tasks.push(this.ensureCreated(view, postRun.createdAtUs));
     await Promise.all(tasks);
   }
 
@@ -57,8 +57,13 @@ export class FsIndexes implements AppendHooks {
   async ensureRunEntries(a: RunAddress, createdAtUs: number): Promise<void> {
     await Promise.all([
       this.atomic.symlink(this.layout.runIndexFile(a.runId), this.layout.runIndexTarget(a), true),
-      this.atomic.touch(this.layout.createdFile(a, createdAtUs), true),
+      this.ensureCreated(a, createdAtUs),
     ]);
+  }
+
+  /** Ensures the created-at entry of a run (durably). True when this call created it. */
+  ensureCreated(a: RunAddress, createdAtUs: number): Promise<boolean> {
+    return this.atomic.symlink(this.layout.createdFile(a, createdAtUs), this.layout.createdTarget(a), true);
   }
 
   /** Records the UTC days on which the run has events (for analytics windows). */
@@ -67,7 +72,7 @@ export class FsIndexes implements AppendHooks {
     await Promise.all([...days].map(async (day) => {
       const k = `${day}/${a.workflowSlug}/${a.runId}`;
       if (this.knownTouched.has(k)) return;
-      await this.atomic.touch(this.layout.touchedFile(day, a), true);
+      await this.atomic.symlink(this.layout.touchedFile(day, a), this.layout.touchedTarget(a), true);
       if (this.knownTouched.size >= TOUCHED_MEMORY) this.knownTouched.clear();
       this.knownTouched.add(k);
     }));

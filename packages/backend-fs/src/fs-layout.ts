@@ -22,11 +22,11 @@ export interface RunAddress {
  * ```
  * cairn-store.json                              format marker (schema version)
  * tmp/                                          temp files, published by link/rename
- * runs/<slug>/<runId>/events/<seq>.json         one batch of events (a JSON array), never rewritten
+ * runs/<slug>/<runId>/<seq>.json                one batch of events (a JSON array), never rewritten
  * run-index/<runId>                             symlink -> ../runs/<slug>/<runId>   (getRun by id, O(1))
  * live/<slug>~<runId>                           symlink marker of a non-terminal run
- * runs-by-created/<day>/<hh>/<mm-ss>/<createdUs>~<runId>~<slug>   empty entry, listRuns newest first
- * touched/<day>/<slug>~<runId>                  empty entry: the run has events on that UTC day (analytics)
+ * runs-by-created/<day>/<hh>/<mm-ss>/<createdUs>~<runId>~<slug>   symlink -> the run's directory, listRuns newest first
+ * touched/<day>/<slug>~<runId>                  symlink -> the run's directory: it has events on that UTC day (analytics)
  * idempotency/<slug>/<sha256(key)>.json         the run's batch 0, claimed by exclusive link
  * workflows/<slug>.json, versions/<slug>/<versionId>.json, outputs/
  * ```
@@ -60,10 +60,10 @@ export class FsLayout {
   workflowRunsDir(slug: string): string { return this.at("runs", slug); }
   /** Directory of one run. */
   runDir(a: RunAddress): string { return this.at("runs", a.workflowSlug, a.runId); }
-  /** Directory of a run's batch files. */
-  eventsDir(a: RunAddress): string { return this.at("runs", a.workflowSlug, a.runId, "events"); }
+  /** Directory of a run's batch files: the run's directory itself (one directory to create and flush per run). */
+  eventsDir(a: RunAddress): string { return this.runDir(a); }
   /** One batch file of a run. */
-  batchFile(a: RunAddress, seq: number): string { return this.at("runs", a.workflowSlug, a.runId, "events", formatSeq(seq)); }
+  batchFile(a: RunAddress, seq: number): string { return this.at("runs", a.workflowSlug, a.runId, formatSeq(seq)); }
   /** Directory of the run-id index. */
   runIndexDir(): string { return this.at("run-index"); }
   /** The run-id index entry: a symlink whose target names the run's directory. */
@@ -82,6 +82,10 @@ export class FsLayout {
     const name = `${String(createdAtUs).padStart(US_WIDTH, "0")}${NAME_SEPARATOR}${a.runId}${NAME_SEPARATOR}${a.workflowSlug}`;
     return this.at("runs-by-created", iso.slice(0, 10), iso.slice(11, 13), `${iso.slice(14, 16)}-${iso.slice(17, 19)}`, name);
   }
+  /** Symlink target of a created-at entry: the run's directory (the entry's name is what readers use). */
+  createdTarget(a: RunAddress): string { return `../../../../runs/${a.workflowSlug}/${a.runId}`; }
+  /** Symlink target of a touched-day entry: the run's directory. */
+  touchedTarget(a: RunAddress): string { return `../../runs/${a.workflowSlug}/${a.runId}`; }
   /** Root of the touched-day index. */
   touchedRoot(): string { return this.at("touched"); }
   /** One day bucket of the touched-day index. */

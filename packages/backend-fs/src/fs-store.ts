@@ -6,7 +6,9 @@ import { isErrno, withFsErrors } from "./fs-errors.js";
 import type { FsLayout } from "./fs-layout.js";
 
 /** The on-disk format version this driver writes and reads. */
-export const FS_SCHEMA_VERSION = 1;
+export const FS_SCHEMA_VERSION = 2;
+/** Version 1 kept batches in `runs/<slug>/<runId>/events/`; no such store was deployed, so it is refused, not migrated. */
+const OLDEST_READABLE_VERSION = 2;
 const FORMAT = "cairn-fs";
 /** Temp files older than this whose writer process is gone are removed at startup. */
 const STALE_TMP_MS = 60_000;
@@ -57,6 +59,9 @@ function checkMarker(layout: FsLayout, text: string): void {
   }
   if (marker.format !== FORMAT || typeof marker.schemaVersion !== "number") throw new NotACairnStoreError(layout.root, "cairn-store.json is not a filesystem store marker");
   if (marker.schemaVersion > FS_SCHEMA_VERSION) throw new SchemaTooNewError(layout.storeFile(), marker.schemaVersion, FS_SCHEMA_VERSION);
+  if (marker.schemaVersion < OLDEST_READABLE_VERSION) {
+    throw new NotACairnStoreError(layout.root, `store format ${marker.schemaVersion} (batches under events/) is not readable by this version (format ${FS_SCHEMA_VERSION})`);
+  }
 }
 
 async function removeStaleTemps(dir: string): Promise<void> {

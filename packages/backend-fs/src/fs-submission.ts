@@ -49,10 +49,18 @@ export class FsSubmissions {
     const liveTarget = keyHash ? this.layout.idempotencyTarget(a.workflowSlug, keyHash) : this.layout.runIndexTarget(a);
     // Everything that must be durable before the commit, in parallel: with fsync on, the flushes share journal commits.
     const prepared = await Promise.allSettled([
-      this.atomic.writeTemp(JSON.stringify(events)),
+      this.atomic.writeTemp(JSON.stringify(events)).then(async (t) => {
+        try {
+          await this.atomic.syncTemp(t); // flushed alongside the index entries, before anything is published
+        } catch (err) {
+          await this.atomic.discard(t);
+          throw err;
+        }
+        return t;
+      }),
       this.claimRunId(a),
       this.indexes.ensureLive(a, liveTarget),
-      this.atomic.touch(this.layout.createdFile(a, submitted.timestampUs), true),
+      this.indexes.ensureCreated(a, submitted.timestampUs),
       this.indexes.ensureTouched(a, events),
       this.atomic.ensureDir(this.layout.eventsDir(a)),
     ]);
@@ -146,7 +154,6 @@ export class FsSubmissions {
   }
 
   private removeRunDirIfEmpty(a: RunAddress): void {
-    this.atomic.removeEmptyDir(this.layout.eventsDir(a));
     this.atomic.removeEmptyDir(this.layout.runDir(a));
   }
 

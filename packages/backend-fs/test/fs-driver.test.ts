@@ -130,3 +130,23 @@ describe("filesystem driver: the store", () => {
     await expect(openBackend({ dir, durability: "sometimes" })).rejects.toMatchObject({ code: "CONFIG_ERROR" });
   });
 });
+
+describe("filesystem driver: durability fsync under concurrency", () => {
+  it("runs 12 concurrent lives with shared (group-committed) directory flushes and leaves no temp file", async () => {
+    const { dir, backend } = await store({ durability: "fsync" });
+    const ids = await Promise.all(Array.from({ length: 12 }, async (_, i) => {
+      const { runId } = await backend.submitRun({ workflowSlug: WF, input: i, ...(i % 3 === 0 ? { idempotencyKey: `k${i}` } : {}) });
+      await backend.startRun(WF, runId, meta);
+      await backend.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
+      expect(await backend.claimScheduledStep(WF, runId, "s", "w", claimMeta)).toEqual({ attemptNumber: 1 });
+      await backend.saveStepComplete(WF, runId, "s", i, { timestamp: 0, duration: 1, attemptNumber: 1, output: i });
+      await backend.saveWorkflowComplete(WF, runId, i, { workflowAttemptNumber: 1, timestamp: 0, duration: 1, totalSteps: 1 });
+      return runId;
+    }));
+    const cold = new FileSystemBackend(dir, { durability: "none" });
+    for (const id of ids) expect((await cold.getRun(id))?.status).toBe("completed");
+    expect((await cold.listRuns({})).map((r) => r.runId).sort()).toEqual([...ids].sort());
+    expect(await cold.listActiveWorkflows()).toEqual([]);
+    expect(await readdir(join(dir, "tmp"))).toEqual([]);
+  }, 60_000);
+});
