@@ -1,8 +1,10 @@
 import { deserializeValue, type Backend, type LogEntry, type StepRef } from "@cairn/backend-interface";
+import type { Completion } from "./completions.js";
 import type { LoadedStep, LoadedWorkflow } from "./discovery.js";
 import { startHeartbeat } from "./heartbeat.js";
 import { validateInput } from "./input-validation.js";
-import { recordOutcome } from "./record-outcome.js";
+import { recordOutcome, type Recorded } from "./record-outcome.js";
+import type { RunCache } from "./run-cache.js";
 import type { StepIO } from "./step-context.js";
 import { settleWithin, type StepJob, type StepOutcome, type StepRunner } from "./step-runner.js";
 import type { AbortReason, WorkerEvents } from "./worker-events.js";
@@ -28,6 +30,16 @@ export interface ExecuteEnv {
   /** Aborts when the worker releases its running steps (shutdown after the grace period). */
   releaseSignal: AbortSignal;
   random: () => number;
+  /** What this worker knows of its runs: the input and dependency outputs come from here when known. */
+  cache?: RunCache;
+  /** Writes a completion (the worker batches them); default Backend.saveStepComplete. */
+  complete?: (c: Completion) => Promise<void>;
+}
+
+/** How an attempt ended for the worker: what was recorded (`error`: recording failed), and the step's outcome. */
+export interface Executed {
+  recorded: Recorded | "error";
+  outcome?: StepOutcome;
 }
 
 /** An aborted attempt's signal reason. */
@@ -42,7 +54,7 @@ export class StepAbortedError extends Error {
  * Runs one claimed attempt: loads its input, dependency outputs and checkpoints, heartbeats while it runs, enforces
  * its timeout, aborts it on cancel / lost lease / release, and records the outcome. Never throws.
  */
-export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<void> {
+export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Executed> {
   const { backend, events } = env;
   const ref: StepRef = { workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId };
   const startedUs = backend.clock.nowUs();
@@ -74,19 +86,21 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<void
   });
   const timeoutMs = c.step.definition.timeoutMs;
   const timer = timeoutMs ? setTimeout(() => abort("timeout"), timeoutMs) : undefined;
+  let outcome: StepOutcome | undefined;
   try {
-    let outcome: StepOutcome;
     try {
-      const job = await prepareJob(backend, c);
+      const job = await prepareJob(backend, c, env.cache);
       outcome = await settleWithin(env.runner(job, c.step.declaration, io, controller.signal), controller.signal, env.abortGraceMs);
     } catch (err) {
       outcome = { kind: "failed", error: { name: "StepSetupError", message: `could not prepare the step: ${err instanceof Error ? err.message : String(err)}` } };
     }
     clearTimeout(timer);
     stopHeartbeat();
-    await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, startedUs, logs, ...(abortReason ? { abortReason } : {}) }, outcome, env.random);
+    const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}) }, outcome, env.random);
+    return { recorded, outcome };
   } catch (err) {
     events.emit({ type: "error", where: `record ${c.runId}/${c.stepId}`, error: err });
+    return { recorded: "error", ...(outcome ? { outcome } : {}) };
   } finally {
     clearTimeout(timer);
     stopHeartbeat();
@@ -94,17 +108,26 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<void
   }
 }
 
-/** Loads what the step function receives: the (schema-parsed) run input, its dependencies' outputs and saved checkpoints. */
-async function prepareJob(backend: Backend, c: ClaimedStep): Promise<StepJob> {
+/**
+ * Loads what the step function receives: the (schema-parsed) run input, its dependencies' outputs and saved
+ * checkpoints. The input and outputs come from the worker's run cache when it knows them (a completed step's output
+ * never changes), else from one read of the run, which then fills the cache. Only a retried attempt can have
+ * checkpoints (attempt 1 of a step never ran before), so they are read for attempts after the first only.
+ */
+async function prepareJob(backend: Backend, c: ClaimedStep, cache: RunCache | undefined): Promise<StepJob> {
+  const deps = c.step.definition.dependencies;
+  let known = cache?.get(c.runId);
+  const missing = !known || deps.some((d) => { const s = known!.steps.get(d); return s?.status !== "completed" || s.output === undefined; });
   const [run, steps, checkpoints] = await Promise.all([
-    backend.getRun(c.runId),
-    backend.loadRun(c.workflowSlug, c.runId),
-    backend.loadStepCheckpoints(c.workflowSlug, c.runId, c.stepId),
+    known ? known.run : backend.getRun(c.runId),
+    missing ? backend.loadRun(c.workflowSlug, c.runId) : undefined,
+    c.attempt > 1 ? backend.loadStepCheckpoints(c.workflowSlug, c.runId, c.stepId) : [],
   ]);
+  if (cache && run) known = cache.put(run, steps);
   const raw = deserializeValue(run?.input);
   const parsed = await validateInput(c.workflow.schema, raw);
-  const byId = new Map(steps.map((s) => [s.stepId, s]));
-  const deps: Record<string, unknown> = {};
-  for (const d of c.step.definition.dependencies) deps[d] = deserializeValue(byId.get(d)?.output);
-  return { workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, file: c.step.file, input: parsed.success ? parsed.value : raw, deps, checkpoints };
+  const byId = new Map(steps?.map((s) => [s.stepId, s.output]));
+  const depOutputs: Record<string, unknown> = {};
+  for (const d of deps) depOutputs[d] = deserializeValue(steps ? byId.get(d) : known?.steps.get(d)?.output);
+  return { workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, file: c.step.file, input: parsed.success ? parsed.value : raw, deps: depOutputs, checkpoints };
 }

@@ -33,7 +33,7 @@ export function startHeartbeat(o: HeartbeatOptions): () => void {
       if (stopped) return;
       await o.backend.saveStepHeartbeat(o.ref.workflowSlug, o.ref.runId, o.ref.stepId, o.workerId, o.attempt, {
         ...(o.slot === undefined ? {} : { slotIndex: o.slot }), ...(o.concurrency === undefined ? {} : { workerConcurrency: o.concurrency }),
-        resourceSnapshot: { memoryBytes: process.memoryUsage().rss, cpuTimeUs: cpuTimeUs() },
+        resourceSnapshot: { memoryBytes: process.memoryUsage.rss(), cpuTimeUs: cpuTimeUs() },
       });
     } catch (err) {
       if (stopped) return;

@@ -1,4 +1,5 @@
 import { isCairnError, type Backend, type LogEntry, type StepRef } from "@cairn/backend-interface";
+import type { Completion } from "./completions.js";
 import type { LoadedStep } from "./discovery.js";
 import { retryDelayMs, shouldRetry } from "./retry-policy.js";
 import type { StepOutcome } from "./step-runner.js";
@@ -16,7 +17,12 @@ export interface AttemptRecord {
   abortReason?: AbortReason;
   /** Log lines not yet saved; written with the result. */
   logs: LogEntry[];
+  /** Writes a completion (default: Backend.saveStepComplete; the worker batches them). */
+  complete?: (c: Completion) => Promise<void>;
 }
+
+/** What recordOutcome wrote: a terminal result (completed, skipped, failed), a retry or release, or nothing of ours. */
+export type Recorded = "completed" | "skipped" | "failed" | "retry" | "released" | "cancelled" | "stale";
 
 /**
  * Writes how an attempt ended. Completed and skipped results are recorded as they are. Otherwise the abort reason
@@ -24,32 +30,37 @@ export interface AttemptRecord {
  * (non-terminal failure plus an immediate reschedule, not counted against retries); timeout or error → retried per the
  * step's policy, else terminal. Fencing refusals (a zombie attempt) are reported, never thrown.
  */
-export async function recordOutcome(backend: Backend, events: WorkerEvents, r: AttemptRecord, outcome: StepOutcome, random: () => number): Promise<void> {
+export async function recordOutcome(backend: Backend, events: WorkerEvents, r: AttemptRecord, outcome: StepOutcome, random: () => number): Promise<Recorded> {
   const { workflowSlug, runId, stepId } = r.ref;
   const now = backend.clock.nowUs();
   const duration = Math.max(0, now - r.startedUs);
   try {
     if (outcome.kind === "completed") {
-      await backend.saveStepComplete(workflowSlug, runId, stepId, outcome.output, { timestamp: now, duration, logs: r.logs.splice(0), attemptNumber: r.attempt, output: outcome.output, ...(outcome.resourceUsage ? { resourceUsage: outcome.resourceUsage } : {}) }, r.step.definition.exportOutput);
+      const metadata = { timestamp: now, duration, logs: r.logs.splice(0), attemptNumber: r.attempt, output: outcome.output, ...(outcome.resourceUsage ? { resourceUsage: outcome.resourceUsage } : {}) };
+      if (r.complete) await r.complete({ workflowSlug, runId, stepId, output: outcome.output, metadata, exportOutput: r.step.definition.exportOutput === true });
+      else await backend.saveStepComplete(workflowSlug, runId, stepId, outcome.output, metadata, r.step.definition.exportOutput);
       events.emit({ type: "step:completed", ...r.ref, attempt: r.attempt, durationMs: Math.round(duration / 1000) });
-      return;
+      return "completed";
     }
-    await backend.saveStepLogs(workflowSlug, runId, stepId, r.logs.splice(0));
+    const logs = r.logs.splice(0);
+    if (logs.length) await backend.saveStepLogs(workflowSlug, runId, stepId, logs);
     if (outcome.kind === "skipped") {
       await backend.saveStepSkipped(workflowSlug, runId, stepId, { skipType: "primary", reason: outcome.reason, duration, attemptNumber: r.attempt, ...(outcome.metadata ? { metadata: outcome.metadata } : {}) });
       events.emit({ type: "step:skipped", ...r.ref, attempt: r.attempt, reason: outcome.reason });
-      return;
+      return "skipped";
     }
-    if (r.abortReason === "lost-lease") return events.emit({ type: "step:stale", ...r.ref, attempt: r.attempt, message: "the step was reclaimed by another worker; its result is discarded" });
+    if (r.abortReason === "lost-lease") return stale(events, r, "the step was reclaimed by another worker; its result is discarded");
     const usage = outcome.kind === "failed" && outcome.resourceUsage ? { resourceUsage: outcome.resourceUsage } : {};
     if (r.abortReason === "cancelled" || r.abortReason === "run-ended") {
       await backend.saveStepFailed(workflowSlug, runId, stepId, { name: "Cancelled", message: "the run was cancelled or ended while the step ran" }, { duration, attemptNumber: r.attempt, terminal: true, failureReason: "cancelled", ...usage });
-      return events.emit({ type: "step:failed", ...r.ref, attempt: r.attempt, reason: "cancelled", message: "run cancelled" });
+      events.emit({ type: "step:failed", ...r.ref, attempt: r.attempt, reason: "cancelled", message: "run cancelled" });
+      return "cancelled";
     }
     if (r.abortReason === "shutdown") {
       await backend.saveStepFailedAndScheduleRetry(workflowSlug, runId, stepId, { name: RELEASE_ERROR_NAME, message: "the worker shut down before the step finished; released for another worker" },
         { duration, attemptNumber: r.attempt, nextRetryAt: now, failureReason: "execution-error", ...usage }, { availableAt: now, nextAttemptNumber: r.attempt + 1, retryDelayMs: 0, maxRetries: r.step.definition.retry?.maxRetries ?? 0 });
-      return events.emit({ type: "step:released", ...r.ref, attempt: r.attempt });
+      events.emit({ type: "step:released", ...r.ref, attempt: r.attempt });
+      return "released";
     }
     const timedOut = r.abortReason === "timeout";
     const crashed = outcome.kind === "failed" && outcome.crashed === true;
@@ -61,15 +72,22 @@ export async function recordOutcome(backend: Backend, events: WorkerEvents, r: A
       const at = now + delayMs * 1000;
       await backend.saveStepFailedAndScheduleRetry(workflowSlug, runId, stepId, error, { duration, attemptNumber: r.attempt, nextRetryAt: at, failureReason: crashed ? "worker-crash" : timedOut ? "timeout" : "execution-error", ...usage },
         { availableAt: at, nextAttemptNumber: r.attempt + 1, retryDelayMs: delayMs, maxRetries: policy.maxRetries });
-      return events.emit({ type: "step:retry", ...r.ref, attempt: r.attempt, delayMs, message: error.message });
+      events.emit({ type: "step:retry", ...r.ref, attempt: r.attempt, delayMs, message: error.message });
+      return "retry";
     }
     const reason = crashed ? "worker-crash" : timedOut ? "timeout" : policy.maxRetries > 0 ? "exhausted-retries" : "execution-error";
     await backend.saveStepFailed(workflowSlug, runId, stepId, error, { duration, attemptNumber: r.attempt, terminal: true, failureReason: reason, ...usage });
     events.emit({ type: "step:failed", ...r.ref, attempt: r.attempt, reason, message: error.message });
+    return "failed";
   } catch (err) {
-    if (isCairnError(err, "STALE_ATTEMPT") || isCairnError(err, "RUN_TERMINAL")) return events.emit({ type: "step:stale", ...r.ref, attempt: r.attempt, message: (err as Error).message });
+    if (isCairnError(err, "STALE_ATTEMPT") || isCairnError(err, "RUN_TERMINAL")) return stale(events, r, (err as Error).message);
     throw err;
   }
+}
+
+function stale(events: WorkerEvents, r: AttemptRecord, message: string): Recorded {
+  events.emit({ type: "step:stale", ...r.ref, attempt: r.attempt, message });
+  return "stale";
 }
 
 /** Earlier attempts of the step that failed or were reclaimed (releases on shutdown do not count). */

@@ -51,7 +51,7 @@ export const runInProcess: StepRunner = async (job, declaration, io, signal) => 
 /** CPU time since `start` (process-wide: in-process steps share the process) and current RSS. */
 export function usageSince(start: NodeJS.CpuUsage): ResourceUsage {
   const d = process.cpuUsage(start);
-  return { memoryBytes: process.memoryUsage().rss, cpuUserUs: d.user, cpuSystemUs: d.system, cpuTimeUs: d.user + d.system };
+  return { memoryBytes: process.memoryUsage.rss(), cpuUserUs: d.user, cpuSystemUs: d.system, cpuTimeUs: d.user + d.system };
 }
 
 /**
