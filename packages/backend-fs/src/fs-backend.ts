@@ -3,7 +3,7 @@ import {
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
-import { AtomicFs, type Durability } from "./fs-atomic.js";
+import { AtomicFs, type Durability, type MetadataCalls } from "./fs-atomic.js";
 import { FsCatalog } from "./fs-catalog.js";
 import { CorruptionReporter, type CorruptionListener } from "./fs-corruption.js";
 import { translateFsError } from "./fs-errors.js";
@@ -18,6 +18,12 @@ import { FsSubmissions } from "./fs-submission.js";
 export interface FileSystemBackendOptions extends BackendOptions {
   /** `fsync` (default): every write is on disk when the call returns. `none`: faster, for tests and benchmarks. */
   durability?: Durability;
+  /**
+   * Where the write path's metadata calls (create, link, symlink, mkdir, unlink) run: `sync` (default) on the main
+   * thread, cheapest on a quick disk; `threadpool` on libuv's pool, which lets concurrent calls overlap when a disk
+   * makes each create wait milliseconds for its journal. See the README for measurements.
+   */
+  metadataCalls?: MetadataCalls;
   /** Called once per damaged file found (also collected in `corruptRecords`). */
   onCorrupt?: CorruptionListener;
   /** Warn on the console once per damaged file (default true). */
@@ -55,7 +61,7 @@ export class FileSystemBackend extends Backend {
     this.baseDir = layout.root;
     this.durability = options.durability ?? "fsync";
     const grace = options.orphanGraceMs ?? 60_000;
-    this.atomic = new AtomicFs(layout.tmpDir(), this.durability);
+    this.atomic = new AtomicFs(layout.tmpDir(), this.durability, options.metadataCalls ?? "sync");
     this.reporter = new CorruptionReporter(options.onCorrupt, options.warnOnCorrupt ?? true);
     this.log = new EventLog(layout, this.atomic, this.reporter, options.projectionCacheSize ?? 10_000);
     this.indexes = new FsIndexes(layout, this.atomic, this.log, this.reporter, grace);

@@ -1,6 +1,6 @@
 export { FileSystemBackend, type FileSystemBackendOptions } from "./fs-backend.js";
 export { openBackend, type FsOpenConfig } from "./open-backend.js";
-export type { Durability } from "./fs-atomic.js";
+export type { Durability, MetadataCalls } from "./fs-atomic.js";
 export type { CorruptionListener } from "./fs-corruption.js";
 export { FS_SCHEMA_VERSION } from "./fs-store.js";
 export { FsLayout } from "./fs-layout.js";

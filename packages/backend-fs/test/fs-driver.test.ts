@@ -132,8 +132,8 @@ describe("filesystem driver: the store", () => {
 });
 
 describe("filesystem driver: durability fsync under concurrency", () => {
-  it("runs 12 concurrent lives with shared (group-committed) directory flushes and leaves no temp file", async () => {
-    const { dir, backend } = await store({ durability: "fsync" });
+  it.each(["sync", "threadpool"] as const)("runs 12 concurrent lives with shared (group-committed) directory flushes and leaves no temp file (metadata calls: %s)", async (metadataCalls) => {
+    const { dir, backend } = await store({ durability: "fsync", metadataCalls });
     const ids = await Promise.all(Array.from({ length: 12 }, async (_, i) => {
       const { runId } = await backend.submitRun({ workflowSlug: WF, input: i, ...(i % 3 === 0 ? { idempotencyKey: `k${i}` } : {}) });
       await backend.startRun(WF, runId, meta);
@@ -149,4 +149,17 @@ describe("filesystem driver: durability fsync under concurrency", () => {
     expect(await cold.listActiveWorkflows()).toEqual([]);
     expect(await readdir(join(dir, "tmp"))).toEqual([]);
   }, 60_000);
+});
+
+describe("filesystem driver: metadata calls on the thread pool", () => {
+  it("keeps the lock-free guarantees: racing claims from two backends, one winner", async () => {
+    const { dir, backend } = await store({ metadataCalls: "threadpool" });
+    const other = new FileSystemBackend(dir, { durability: "none", metadataCalls: "threadpool" });
+    const { runId } = await backend.submitRun({ workflowSlug: WF, idempotencyKey: "k" });
+    expect(await other.submitRun({ workflowSlug: WF, idempotencyKey: "k" })).toEqual({ runId, isNew: false });
+    await backend.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
+    const claims = await Promise.all([backend, other, backend, other].map((b, i) => b.claimScheduledStep(WF, runId, "s", `w${i}`, claimMeta)));
+    expect(claims.filter((c) => c !== null)).toHaveLength(1);
+    expect(await readdir(join(dir, "tmp"))).toEqual([]);
+  });
 });
