@@ -28,7 +28,8 @@ export interface LoopDeps {
  * The worker loop. Each turn claims up to the free capacity at once (a wake-up goes straight to the claim) and starts
  * each claimed step without awaiting it, then waits for a free slot, a wake-up (notification, finished step, started
  * run) or the poll interval. Pending runs are looked for in the background, never in the claim path: at start, on a
- * notification, at most once per poll interval otherwise, and again at once while listings come back full.
+ * notification (when idle, or when the claim left slots free), at most once per poll interval otherwise, and again at
+ * once while listings come back full.
  * It never dies of an error.
  */
 export async function workerLoop(d: LoopDeps): Promise<void> {
@@ -45,10 +46,14 @@ export async function workerLoop(d: LoopDeps): Promise<void> {
   };
   while (!d.signal.aborted) {
     try {
-      if (d.wakeup.takeNotified() || performance.now() - lastPendingMs >= d.pollMs) pendingDue = true;
+      // A notification may be a new run (or another worker's step): an idle worker looks for pending runs alongside the
+      // claim; a busy one only when the claim leaves slots free (its own writes notify it too).
+      const notified = d.wakeup.takeNotified();
+      if ((notified && d.slots.size() === 0) || performance.now() - lastPendingMs >= d.pollMs) pendingDue = true;
       if (pendingDue && !starter) startPending();
       const free = d.slots.free();
       const claimed = free > 0 ? await d.claim(free) : [];
+      if (notified && claimed.length < free && !starter) startPending();
       for (const c of claimed) {
         const step = { ...c, slot: d.slots.nextIndex() };
         d.events.emit({ type: "step:claimed", workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, slot: step.slot });
