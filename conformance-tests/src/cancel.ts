@@ -34,6 +34,20 @@ export function cancelTests(h: ConformanceHarness): void {
       expect(await backend.listRuns({ status: ["cancelled"] })).toHaveLength(1);
     });
 
+    it("completes, fails or cancels a live run once: the first terminal write returns true, later ones false and change nothing", async () => {
+      const { backend } = t;
+      const { runId } = await runWithSteps(backend, ["s"]);
+      await backend.startRun(WF, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false });
+      const meta = { workflowAttemptNumber: 1, timestamp: 0, duration: 5, totalSteps: 1 };
+      expect(await backend.saveWorkflowComplete(WF, runId, { a: 1 }, meta)).toBe(true);
+      expect(await backend.saveWorkflowComplete(WF, runId, { a: 2 }, meta)).toBe(false);
+      expect(await backend.saveWorkflowFailed(WF, runId, { message: "late" }, { workflowAttemptNumber: 1, duration: 5, completedSteps: 0 }, "step-failed")).toBe(false);
+      expect(await backend.saveWorkflowCancelled(WF, runId, { workflowAttemptNumber: 1, duration: 5, completedSteps: 0 })).toBe(false);
+      expect(await backend.getRun(runId)).toMatchObject({ status: "completed", output: JSON.stringify({ a: 1 }) });
+      expect(await countEvents(backend, { workflowSlug: WF, runId }, "WorkflowCompleted")).toBe(1);
+      expect(await countEvents(backend, { workflowSlug: WF, runId }, "WorkflowFailed")).toBe(0);
+    });
+
     it("cancels a pending run that never started", async () => {
       const { backend } = t;
       const { runId } = await runWithSteps(backend, ["s"]);

@@ -105,22 +105,22 @@ export abstract class BackendRuns extends BackendSteps {
   }
 
   /** Completes a live run with its output; a run that already ended is left as it is. Returns whether it was written. */
-  async saveWorkflowComplete(workflowSlug: string, runId: string, output: unknown, metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number }): Promise<void> {
+  async saveWorkflowComplete(workflowSlug: string, runId: string, output: unknown, metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number }): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowCompleted", workflowSlug, runId, undefined, {
       workflowAttemptNumber: metadata.workflowAttemptNumber, output: serializeValue(output), durationUs: Math.max(0, Math.round(metadata.duration)), totalSteps: metadata.totalSteps,
     });
-    await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev]);
+    return (await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
   }
 
-  /** Fails a live run; a run that already ended is left as it is. */
-  async saveWorkflowFailed(workflowSlug: string, runId: string, error: StepError, metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string }, failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled"): Promise<void> {
+  /** Fails a live run; a run that already ended is left as it is. Returns whether it was written. */
+  async saveWorkflowFailed(workflowSlug: string, runId: string, error: StepError, metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string }, failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled"): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowFailed", workflowSlug, runId, undefined, {
       workflowAttemptNumber: metadata.workflowAttemptNumber, error: cleanError(error), durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
       failureReason, ...(metadata.failedStep ? { failedStep: metadata.failedStep } : {}),
     });
-    await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev]);
+    return (await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
   }
 
   /** Records that a run resumes the work of an earlier run. */
@@ -130,14 +130,14 @@ export abstract class BackendRuns extends BackendSteps {
     await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowResumed", workflowSlug, runId, undefined, metadata)]);
   }
 
-  /** Cancels a live run; a run that already ended is left as it is. */
-  async saveWorkflowCancelled(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number }): Promise<void> {
+  /** Cancels a live run; a run that already ended is left as it is. Returns whether it was written. */
+  async saveWorkflowCancelled(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number }): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowCancelled", workflowSlug, runId, undefined, {
       workflowAttemptNumber: metadata.workflowAttemptNumber, durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
       ...(metadata.reason === undefined ? {} : { reason: metadata.reason }),
     });
-    await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev]);
+    return (await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
   }
 
   /** Starts a new workflow attempt of a failed or live run. */
