@@ -60,7 +60,7 @@ export abstract class BackendSteps extends BackendWorkflows {
   /** Claims up to `limit` ready steps. Drivers with `capabilities.batchClaim` do it in one round trip. */
   async claimScheduledSteps(workerId: string, options: { limit: number; workflowSlug?: string; dependencies?: (ref: StepRef) => string[] }): Promise<Array<StepRef & { attemptNumber: number }>> {
     const out: Array<StepRef & { attemptNumber: number }> = [];
-    const candidates = await this.listScheduledSteps({ limit: Math.max(options.limit * 2, options.limit), ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) });
+    const candidates = await this.listScheduledSteps({ limit: options.limit * 2, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) });
     for (const ref of candidates) {
       if (out.length >= options.limit) break;
       const claimed = await this.claimScheduledStep(ref.workflowSlug, ref.runId, ref.stepId, workerId, {
