@@ -13,7 +13,7 @@ import type { RunState } from "./run-state.js";
 import type { StepState } from "./step-state.js";
 import type { LogEntry, StepDefinition, WorkflowMetadata, WorkflowRegistration, WorkflowVersion } from "./schemas.js";
 import { CairnError, InvalidArgumentError, RunTerminalError, StaleAttemptError } from "./errors.js";
-import type { BackendCapabilities, BackendOptions, EventFilter, ListRunsOptions, ListScheduledOptions, PutVersionResult, StepRef, SubmissionResult, WriteTarget } from "./backend-primitives.js";
+import type { BackendCapabilities, BackendOptions, EventFilter, FollowUp, ListRunsOptions, ListScheduledOptions, PutVersionResult, StepRef, SubmissionResult, WriteTarget } from "./backend-primitives.js";
 
 
 /** Metadata for when a step starts. `timestamp` is accepted for compatibility; event times come from the backend's clock. */
@@ -25,7 +25,7 @@ export type StepCompleteItem = { workflowSlug: string; runId: string; stepId: st
 /** The outcome of one item of a batch: written, or refused with the error saveStepComplete would have thrown. */
 export type StepCompleteOutcome = { ok: true } | { ok: false; error: CairnError };
 /** One guarded write of a batch (writeEventBatch): what writeEvents takes. */
-export type GuardedWrite = { target: WriteTarget; guard: WriteGuard; events: Event[] };
+export type GuardedWrite = { target: WriteTarget; guard: WriteGuard; events: Event[]; follow?: FollowUp };
 /** @deprecated Use WorkflowRegistration. */
 export type WorkflowDetails = WorkflowMetadata & { steps: StepDefinition[]; stepCount: number };
 /** A saved checkpoint, as a retry replays it. */
@@ -50,10 +50,13 @@ export abstract class BackendCore extends BackendAnalytics {
   abstract initialize(): Promise<void>;
   /** Release resources. The backend is unusable afterwards. */
   abstract close(): Promise<void>;
-  /** Atomically: evaluate `guard` against the current projection of the run (and step) and, when it holds, append `events` in order. */
-  protected abstract writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict>;
-  /** Atomically create a run from its RunSubmitted event plus `extra` events of the same run, honouring the idempotency key. */
-  protected abstract writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult>;
+  /**
+   * Atomically: evaluate `guard` against the current projection of the run (and step) and, when it holds, append
+   * `events` in order, then the events `follow` returns for the state after them (see FollowUp), in the same write.
+   */
+  protected abstract writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict>;
+  /** Atomically create a run from its RunSubmitted event plus `extra` events of the same run, honouring the idempotency key; `follow` as in writeEvents, only when created. */
+  protected abstract writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult>;
   /** A run's events in append order, filtered. */
   protected abstract readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]>;
   /** A run's state by id alone, at a cost independent of history. */
@@ -144,12 +147,6 @@ export abstract class BackendCore extends BackendAnalytics {
   /** Validates the ids; storage is created lazily by the first event, so nothing else is needed. */
   async initializeRun(workflowSlug: string, runId: string): Promise<void> {
     assertIds({ workflowSlug, runId });
-  }
-
-  /** Runs a fenced write and turns a refusal into StaleAttemptError or RunTerminalError. */
-  protected async fenced(target: Required<WriteTarget>, guard: WriteGuard, events: Event[], attemptNumber: number): Promise<void> {
-    const verdict = await this.writeEvents(target, guard, events);
-    if (!verdict.ok) throw this.refusal(target, verdict, attemptNumber);
   }
 
   /** The error of a refused fenced write: RunTerminalError when the run ended, else StaleAttemptError. */

@@ -1,4 +1,7 @@
 import type { RunStatus, WorkflowVersion } from "./schemas.js";
+import type { Event } from "./events.js";
+import type { RunState } from "./run-state.js";
+import type { StepState } from "./step-state.js";
 import type { Clock } from "./clock.js";
 
 /** Where a guarded write goes: one run, and one step of it for step guards. */
@@ -66,3 +69,11 @@ export interface BackendOptions {
   outputDir?: string;
 }
 
+
+/**
+ * The follow-up of a guarded write: called by the driver inside the same atomic write, after the guard held, with
+ * the run's state and every step's state as they are once the write's own events are folded in; the events it
+ * returns are appended in that same write. It is how the store advances a run (see advanceRun). It may throw
+ * (then nothing of the write is kept and the error reaches the caller).
+ */
+export type FollowUp = (run: RunState | null, steps: ReadonlyMap<string, StepState>) => Event[];

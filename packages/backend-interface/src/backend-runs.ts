@@ -15,7 +15,7 @@ export abstract class BackendRuns extends BackendSteps {
   // ─── Runs ──────────────────────────────────────────────────────────────────────────────────────
   /** Submits a run. Validates and serialises first (a failed submit leaves no trace); an idempotency key (scoped to the workflow) returns the existing run, or throws IdempotencyConflictError for a different input. */
   async submitRun(submission: RunSubmissionInput): Promise<{ runId: string; isNew: boolean }> {
-    const prepared = prepareSubmission(submission, this.clock.nowUs());
+    const prepared = prepareSubmission(await this.withRegisteredVersion(submission), this.clock.nowUs());
     return this.finishSubmission(prepared.event, [], prepared.input);
   }
 
@@ -32,7 +32,8 @@ export abstract class BackendRuns extends BackendSteps {
   }
 
   protected async finishSubmission(event: EventOf<"RunSubmitted">, extra: Event[], input: string | undefined): Promise<{ runId: string; isNew: boolean }> {
-    const result = await this.writeSubmission(event, extra);
+    if (event.versionId) await this.loadDag(event.workflowSlug, event.versionId);
+    const result = await this.submitAdvancing(event, extra);
     if (result.created) return { runId: result.runId, isNew: true };
     if (result.existingInput !== input) {
       throw new IdempotencyConflictError({ workflowSlug: event.workflowSlug, idempotencyKey: event.idempotencyKey ?? "", existingRunId: result.runId });
@@ -47,7 +48,8 @@ export abstract class BackendRuns extends BackendSteps {
     if (!parent) throw new RunNotFoundError(options.parentRunId);
     const [steps, definitions] = await Promise.all([this.readSteps(parent.workflowSlug, parent.runId), this.getWorkflowSteps(parent.workflowSlug)]);
     const plan = planRerun(parent, steps, definitions, options, this.clock.nowUs(), (type, runId, stepId, body) => this.makeEvent(type, parent.workflowSlug, runId, stepId, body as never));
-    await this.writeSubmission(plan.submitted, plan.extra);
+    if (plan.submitted.versionId) await this.loadDag(parent.workflowSlug, plan.submitted.versionId);
+    await this.submitAdvancing(plan.submitted, plan.extra);
     return { runId: plan.submitted.runId, rerunStepIds: plan.rerunStepIds };
   }
 
@@ -89,7 +91,7 @@ export abstract class BackendRuns extends BackendSteps {
   async startRun(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; hasInputSchema: boolean; hasInput: boolean; versionId?: string }): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowStarted", workflowSlug, runId, undefined, metadata);
-    return (await this.writeEvents({ workflowSlug, runId }, { kind: "run-start", nowUs: this.clock.nowUs() }, [ev])).ok;
+    return (await this.writeAdvancing({ workflowSlug, runId }, { kind: "run-start", nowUs: this.clock.nowUs() }, [ev])).ok;
   }
 
   /** Seed API: records that a run started (only a pending, available run starts; see startRun). */
@@ -143,7 +145,7 @@ export abstract class BackendRuns extends BackendSteps {
   /** Starts a new workflow attempt of a failed or live run. */
   async saveWorkflowRetryStarted(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; previousAttemptNumber: number; retriedSteps: string[]; reason?: string }): Promise<void> {
     assertIds({ workflowSlug, runId });
-    await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowRetryStarted", workflowSlug, runId, undefined, metadata)]);
+    await this.writeAdvancing({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowRetryStarted", workflowSlug, runId, undefined, metadata)]);
   }
 
   /** Cancels a run: RunNotFoundError if unknown, no change if it already ended; afterwards none of its steps is listed or claimable. */

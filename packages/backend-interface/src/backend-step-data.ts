@@ -1,4 +1,4 @@
-import { BackendCore } from "./backend-core.js";
+import { BackendEngine } from "./backend-engine.js";
 import { join } from "node:path";
 import type { EventOf } from "./events.js";
 import { assertIds } from "./identifiers.js";
@@ -11,7 +11,7 @@ import { type SavedCheckpoint } from "./backend-core.js";
 import { cleanError } from "./clean-error.js";
 
 /** The step-data layer of Backend: logs, checkpoints, outputs and step states. */
-export abstract class BackendStepData extends BackendCore {
+export abstract class BackendStepData extends BackendEngine {
   /** Saves log lines of a step (any attempt) in one batch. */
   async saveStepLogs(workflowSlug: string, runId: string, stepId: string, logs: LogEntry[]): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });

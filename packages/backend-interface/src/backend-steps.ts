@@ -122,22 +122,11 @@ export abstract class BackendSteps extends BackendWorkflows {
         out[index] = { ok: false, error: err };
       }
     });
-    const verdicts = writes.length === 0 ? [] : await this.writeEventBatch(writes);
+    const verdicts = writes.length === 0 ? [] : await this.writeBatchAdvancing(writes);
     writes.forEach((w, k) => {
       const v = verdicts[k] as GuardVerdict;
       out[w.index] = v.ok ? { ok: true } : { ok: false, error: this.refusal(w.target as Required<WriteTarget>, v, w.attemptNumber) };
     });
-    return out;
-  }
-
-  /**
-   * Overridable primitive: the guarded writes of a batch, each atomic and checked on its own (a refusal skips only that
-   * write), in order (a later write sees the earlier ones); verdicts in the same order. Default: writeEvents, one
-   * after the other. Drivers override it to write the batch in one round trip or one transaction.
-   */
-  protected async writeEventBatch(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
-    const out: GuardVerdict[] = [];
-    for (const w of writes) out.push(await this.writeEvents(w.target, w.guard, w.events));
     return out;
   }
 
@@ -181,7 +170,7 @@ export abstract class BackendSteps extends BackendWorkflows {
       skipType: metadata.skipType, reason: metadata.reason, durationUs: Math.max(0, Math.round(metadata.duration)), attemptNumber: metadata.attemptNumber,
       ...(metadata.metadata ? { metadata: metadata.metadata } : {}), ...(metadata.cascadedFrom ? { cascadedFrom: metadata.cascadedFrom } : {}),
     });
-    const verdict = await this.writeEvents({ workflowSlug, runId, stepId }, { kind: "step-open", attemptNumber: metadata.attemptNumber || undefined }, [ev]);
+    const verdict = await this.writeAdvancing({ workflowSlug, runId, stepId }, { kind: "step-open", attemptNumber: metadata.attemptNumber || undefined }, [ev]);
     if (!verdict.ok && verdict.reason === "stale-attempt") throw new StaleAttemptError({ workflowSlug, runId, stepId, attemptNumber: metadata.attemptNumber, currentAttempt: verdict.stepAttempt, currentStatus: verdict.stepStatus });
   }
 
@@ -217,7 +206,7 @@ export abstract class BackendSteps extends BackendWorkflows {
         const error = { name: "WorkerCrashError", message: `Worker ${step.claimedBy ?? "unknown"} stopped heartbeating attempt ${attemptNumber} and the retry budget (${budget}) is spent.` };
         events.push(this.failureEvent(workflowSlug, runId, stepId, error, { duration: Math.max(0, nowUs - (step.startTimeUs ?? nowUs)), attemptNumber, terminal: true, failureReason: "worker-crash" }));
       }
-      const verdict = await this.writeEvents({ workflowSlug, runId, stepId }, { kind: "stale", attemptNumber, heartbeatBeforeUs: cutoff }, events);
+      const verdict = await this.writeAdvancing({ workflowSlug, runId, stepId }, { kind: "stale", attemptNumber, heartbeatBeforeUs: cutoff }, events);
       if (verdict.ok) out.push({ workflowSlug, runId, stepId });
     }
     return out;

@@ -1,11 +1,15 @@
 import { BackendStepData } from "./backend-step-data.js";
 import { assertIds, assertWorkflowSlug } from "./identifiers.js";
-import type { StepDefinition, WorkflowMetadata, WorkflowRegistrationInput, WorkflowVersion, WorkflowVersionInput } from "./schemas.js";
+import type { StepDefinition, WorkflowMetadata, WorkflowRegistration, WorkflowRegistrationInput, WorkflowVersion, WorkflowVersionInput } from "./schemas.js";
+import type { RunSubmissionInput } from "./submission.js";
 import { WorkflowRegistrationSchema, WorkflowVersionSchema } from "./schemas.js";
 import { InvalidEventError, VersionConflictError } from "./errors.js";
 
 /** The workflow layer of Backend: registrations and immutable versions. */
 export abstract class BackendWorkflows extends BackendStepData {
+  /** Registrations read by submissions, kept briefly (a new registration in another process is seen within REGISTRATION_TTL_MS). */
+  private readonly registrations = new Map<string, { at: number; registration: WorkflowRegistration | null }>();
+
   // ─── Workflows and versions ────────────────────────────────────────────────────────────────────
   /** Stores a workflow's metadata, input JSON Schema and step definitions (replacing an earlier registration). */
   async registerWorkflow(registration: WorkflowRegistrationInput): Promise<void> {
@@ -14,6 +18,29 @@ export abstract class BackendWorkflows extends BackendStepData {
     if (!parsed.success) throw new InvalidEventError(`Invalid registration of workflow ${registration.slug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
     for (const s of parsed.data.steps) assertIds({ stepId: s.id });
     await this.putWorkflow({ ...parsed.data, registeredAtUs: parsed.data.registeredAtUs ?? this.clock.nowUs() });
+    this.registrations.delete(parsed.data.slug);
+  }
+
+  /** A registration as submissions see it: read at most once per REGISTRATION_TTL_MS per workflow. */
+  protected async currentRegistration(slug: string): Promise<WorkflowRegistration | null> {
+    const now = Date.now();
+    const hit = this.registrations.get(slug);
+    if (hit && now - hit.at < REGISTRATION_TTL_MS) return hit.registration;
+    const registration = await this.readWorkflow(slug);
+    this.registrations.set(slug, { at: now, registration });
+    return registration;
+  }
+
+  /**
+   * A submission of a registered workflow with the registration's current version (and whether it has an input
+   * schema) filled in when the submitter gave none, so the run is store-driven: started at submit when available.
+   */
+  protected async withRegisteredVersion(submission: RunSubmissionInput): Promise<RunSubmissionInput> {
+    if (submission === null || typeof submission !== "object" || submission.versionId !== undefined || typeof submission.workflowSlug !== "string") return submission;
+    assertWorkflowSlug(submission.workflowSlug);
+    const reg = await this.currentRegistration(submission.workflowSlug);
+    if (!reg?.versionId) return submission;
+    return { ...submission, versionId: reg.versionId, hasInputSchema: submission.hasInputSchema ?? reg.inputSchemaJSON !== undefined };
   }
 
   /** A workflow's metadata, or null. */
@@ -43,6 +70,7 @@ export abstract class BackendWorkflows extends BackendStepData {
     const parsed = WorkflowVersionSchema.safeParse({ ...version, createdAtUs: version.createdAtUs ?? this.clock.nowUs() });
     if (!parsed.success) throw new InvalidEventError(`Invalid version of workflow ${version.workflowSlug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
     const result = await this.putVersion(parsed.data);
+    if (result.status !== "conflict") await this.loadDag(result.version.workflowSlug, result.version.versionId);
     if (result.status === "conflict") throw new VersionConflictError({ workflowSlug: version.workflowSlug, versionId: version.versionId });
     return result.version;
   }
@@ -72,3 +100,6 @@ export abstract class BackendWorkflows extends BackendStepData {
     return options.limit === undefined ? all : all.slice(0, options.limit);
   }
 }
+
+/** How long a submission may use a registration it read (ms). */
+const REGISTRATION_TTL_MS = 1000;

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Database, Transaction } from "better-sqlite3";
 import {
   assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError,
-  type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type EventType,
+  type AnalyticsWindow, type BackendCapabilities, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type EventType,
   type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
@@ -96,17 +96,17 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
   }
 
   // ─── Primitives ───────────────────────────────────────────────────────────────────────────────
-  protected writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
-    return this.write((c) => c.projector.guardedWrite(target, guard, events));
+  protected writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict> {
+    return this.write((c) => c.projector.guardedWrite(target, guard, events, follow));
   }
 
   /** A batch of guarded writes (saveStepCompletes) as one write of the group-commit queue: one transaction, each write checked on its own. */
   protected override writeEventBatch(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
-    return this.write((c) => writes.map((w) => c.projector.guardedWrite(w.target, w.guard, w.events)));
+    return this.write((c) => writes.map((w) => c.projector.guardedWrite(w.target, w.guard, w.events, w.follow)));
   }
 
-  protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
-    return this.write((c) => c.projector.submit(submitted, extra));
+  protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
+    return this.write((c) => c.projector.submit(submitted, extra, follow));
   }
 
   protected readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {

@@ -1,7 +1,7 @@
 import type { Database, Statement } from "better-sqlite3";
 import {
   checkGuard, InvalidEventError, isTerminalRunStatus, reduceRunState, reduceStepState, type Event, type EventOf, type GuardVerdict,
-  type RunState, type StepState, type SubmissionResult, type WriteGuard, type WriteTarget,
+  type FollowUp, type RunState, type StepState, type SubmissionResult, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
 import { encodeJson } from "./sqlite-codec.js";
 import { factOf, INSERT_FACT } from "./sqlite-facts.js";
@@ -54,8 +54,8 @@ export class SqliteProjector {
     };
   }
 
-  /** Checks `guard` against the run and step rows and, when it holds, appends the events and updates the projections. */
-  guardedWrite(target: WriteTarget, guard: WriteGuard, source: EventSource): GuardVerdict {
+  /** Checks `guard` against the run and step rows and, when it holds, appends the events (and the follow-up's) and updates the projections. */
+  guardedWrite(target: WriteTarget, guard: WriteGuard, source: EventSource, follow?: FollowUp): GuardVerdict {
     const head = this.s.runHead.get(target.runId) as RunHead | undefined;
     const batch = new Batch(this.reader, target.workflowSlug, target.runId);
     const step = target.stepId === undefined ? null : batch.step(target.stepId).state;
@@ -65,12 +65,12 @@ export class SqliteProjector {
       const verdict = checkGuard(guard, runView, step);
       if (!verdict.ok) return verdict;
     }
-    this.append(batch, head, typeof source === "function" ? source(step) : source);
+    this.append(batch, head, typeof source === "function" ? source(step) : source, follow);
     return { ok: true };
   }
 
   /** Creates a run atomically, honouring its idempotency key (per workflow) and the uniqueness of run ids. */
-  submit(submitted: EventOf<"RunSubmitted">, extra: Event[]): SubmissionResult {
+  submit(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): SubmissionResult {
     const key = submitted.idempotencyKey;
     if (key !== undefined) {
       const existing = this.s.getKey.get(submitted.workflowSlug, key) as { run_id: string } | undefined;
@@ -78,17 +78,25 @@ export class SqliteProjector {
     }
     const head = this.s.runHead.get(submitted.runId) as RunHead | undefined;
     if (head) return { created: false, runId: submitted.runId, existingInput: this.reader.run(submitted.runId)?.input };
-    this.append(new Batch(this.reader, submitted.workflowSlug, submitted.runId), undefined, [submitted, ...extra]);
+    this.append(new Batch(this.reader, submitted.workflowSlug, submitted.runId), undefined, [submitted, ...extra], follow);
     if (key !== undefined) this.s.insertKey.run(submitted.workflowSlug, key, submitted.runId, submitted.timestampUs);
     return { created: true, runId: submitted.runId };
   }
 
-  private append(batch: Batch, head: RunHead | undefined, events: Event[]): void {
-    if (events.length === 0) return;
+  private append(batch: Batch, head: RunHead | undefined, events: Event[], follow?: FollowUp): void {
+    if (events.length === 0 && !follow) return;
+    const owner = head?.workflow_slug ?? batch.workflowSlug;
     let run: RunState | null | undefined;
+    let runDirty = false;
     let oldTags: string[] = [];
-    for (const ev of events) {
-      const owner = head?.workflow_slug ?? batch.workflowSlug;
+    const loadRun = (): RunState | null => {
+      if (run === undefined) {
+        run = head ? this.reader.run(batch.runId) : null;
+        oldTags = run?.tags ?? [];
+      }
+      return run;
+    };
+    const insert = (ev: Event): void => {
       if (ev.runId !== batch.runId || ev.workflowSlug !== owner) {
         throw new InvalidEventError("Event does not belong to this run", [{ path: "workflowSlug", message: `run ${batch.runId} belongs to workflow ${owner}, the event to ${ev.workflowSlug}/${ev.runId}` }], { runId: ev.runId });
       }
@@ -96,21 +104,20 @@ export class SqliteProjector {
       const fact = factOf(ev, seq);
       if (fact) this.s.insertFact.run(...fact);
       if (ev.category === "workflow") {
-        if (run === undefined) {
-          run = head ? this.reader.run(batch.runId) : null;
-          oldTags = run?.tags ?? [];
-        }
-        run = reduceRunState(run, ev);
+        run = reduceRunState(loadRun(), ev);
+        runDirty = true;
       } else {
         const slot = batch.step(ev.stepId);
         slot.state = reduceStepState(slot.state, ev);
         slot.firstSeq ??= seq;
         slot.dirty = true;
       }
-    }
+    };
+    for (const ev of events) insert(ev);
+    if (follow) for (const ev of follow(loadRun(), batch.allSteps())) insert(ev);
     const wasLive = head?.live === 1;
-    const live = run ? !isTerminalRunStatus(run.status) : wasLive;
-    if (run) {
+    const live = runDirty && run ? !isTerminalRunStatus(run.status) : wasLive;
+    if (runDirty && run) {
       this.s.upsertRun.run(run.runId, run.workflowSlug, run.status, live ? 1 : 0, run.createdAtUs, run.availableAtUs, run.priority, encodeJson(run));
       if (run.tags.length !== oldTags.length || run.tags.some((t, i) => t !== oldTags[i])) {
         this.s.deleteTags.run(run.runId);
@@ -130,6 +137,7 @@ export class SqliteProjector {
 /** The steps of one run touched by one write, loaded on first use. */
 class Batch {
   private readonly cache = new Map<string, StepSlot>();
+  private complete = false;
   constructor(private readonly reader: SqliteQueries, readonly workflowSlug: string, readonly runId: string) {}
 
   step(stepId: string): StepSlot {
@@ -144,5 +152,18 @@ class Batch {
 
   slots(): Iterable<StepSlot> {
     return this.cache.values();
+  }
+
+  /** Every step of the run as it stands in this write (rows read once, then this write's changes). */
+  allSteps(): Map<string, StepState> {
+    if (!this.complete) {
+      for (const row of this.reader.stepRows(this.workflowSlug, this.runId)) {
+        if (!this.cache.has(row.step_id)) this.cache.set(row.step_id, { state: this.reader.decodeStep(row), firstSeq: row.first_seq, dirty: false });
+      }
+      this.complete = true;
+    }
+    const out = new Map<string, StepState>();
+    for (const [id, slot] of this.cache) if (slot.state) out.set(id, slot.state);
+    return out;
   }
 }

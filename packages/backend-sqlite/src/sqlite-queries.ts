@@ -96,6 +96,11 @@ export class SqliteQueries {
     return this.decodeSteps(this.s.steps.all(runId, workflowSlug) as StepRow[]);
   }
 
+  /** Every step row of a run, undecoded. */
+  stepRows(workflowSlug: string, runId: string): StepRow[] {
+    return this.s.steps.all(runId, workflowSlug) as StepRow[];
+  }
+
   /** One step's row, or undefined. */
   stepRow(runId: string, stepId: string): StepRow | undefined {
     return this.s.step.get(runId, stepId) as StepRow | undefined;

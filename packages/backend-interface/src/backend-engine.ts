@@ -1,0 +1,126 @@
+import { BackendCore } from "./backend-core.js";
+import type { FollowUp, WriteTarget } from "./backend-primitives.js";
+import type { Event, EventOf } from "./events.js";
+import type { GuardVerdict, WriteGuard } from "./guards.js";
+import { ADVANCING_EVENTS, advanceRun } from "./run-advance.js";
+import { runDagOf, type RunDag } from "./run-dag.js";
+import type { RunState } from "./run-state.js";
+import type { GuardedWrite } from "./backend-core.js";
+import type { SubmissionResult } from "./backend-primitives.js";
+
+/** Thrown inside a follow-up when the run's DAG is not loaded yet; the write is abandoned, the DAG loaded, the write retried. */
+class DagNeeded extends Error {
+  constructor(readonly workflowSlug: string, readonly versionId: string) {
+    super(`the DAG of ${workflowSlug} version ${versionId} is not loaded`);
+  }
+}
+
+/**
+ * The engine layer of Backend: the store advances runs. A run submitted with a registered version (its DAG) is
+ * store-driven: every write that may move it on (submit, a step's end, a reclaim, a retry) carries the follow-up
+ * `advanceRun`, which the driver applies inside that same atomic write. Runs without a version (events appended by
+ * hand) are advanced by whoever writes them, as before.
+ *
+ * Versions are immutable, so their DAGs are cached by (workflow, versionId) for the life of the backend.
+ */
+export abstract class BackendEngine extends BackendCore {
+  private readonly dags = new Map<string, RunDag | null>();
+
+  /** The DAG of a version, loaded once; null when the version does not exist. */
+  protected async loadDag(workflowSlug: string, versionId: string): Promise<RunDag | null> {
+    const key = `${workflowSlug}\0${versionId}`;
+    if (this.dags.has(key)) return this.dags.get(key) ?? null;
+    const version = (await this.readVersions(workflowSlug, versionId))[0] ?? null;
+    const dag = version ? runDagOf(version) : null;
+    this.dags.set(key, dag);
+    return dag;
+  }
+
+  /** The follow-up that advances a store-driven run (see advanceRun); synchronous, so drivers can run it inside any transaction. */
+  protected readonly advance: FollowUp = (run, steps) => {
+    if (!run?.versionId) return [];
+    const key = `${run.workflowSlug}\0${run.versionId}`;
+    const dag = this.dags.get(key);
+    if (dag === undefined) throw new DagNeeded(run.workflowSlug, run.versionId);
+    if (dag === null) return [];
+    return advanceRun(run, steps, dag, this.clock.nowUs(), (type, stepId, body) => this.makeEvent(type, run.workflowSlug, run.runId, stepId, body));
+  };
+
+  /** The follow-up for a write of `events`: the engine when one of them may move the run on, else none. */
+  protected followFor(events: readonly Event[]): FollowUp | undefined {
+    return events.some((e) => ADVANCING_EVENTS.has(e.type)) ? this.advance : undefined;
+  }
+
+  /** Runs `write` (a driver primitive given the follow-up), loading a missing DAG and retrying when the follow-up needed it. */
+  protected async withEngine<T>(write: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await write();
+      } catch (err) {
+        const needed = dagNeeded(err);
+        if (!needed) throw err;
+        await this.loadDag(needed.workflowSlug, needed.versionId);
+      }
+    }
+  }
+
+  /** A guarded write that advances the run in the same write when its events may move it on. */
+  protected writeAdvancing(target: WriteTarget, guard: WriteGuard, events: Event[], follow = this.followFor(events)): Promise<GuardVerdict> {
+    return this.withEngine(() => this.writeEvents(target, guard, events, follow));
+  }
+
+  /** Runs a fenced write (advancing the run when its events may move it on) and turns a refusal into StaleAttemptError or RunTerminalError. */
+  protected async fenced(target: Required<WriteTarget>, guard: WriteGuard, events: Event[], attemptNumber: number): Promise<void> {
+    const verdict = await this.writeAdvancing(target, guard, events);
+    if (!verdict.ok) throw this.refusal(target, verdict, attemptNumber);
+  }
+
+  /** A submission that starts the run in the same write when it is store-driven and available. */
+  protected submitAdvancing(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
+    return this.withEngine(() => this.writeSubmission(submitted, extra, this.advance));
+  }
+
+  /** A batch of guarded writes (see writeEventBatch), each advancing its run. */
+  protected writeBatchAdvancing(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
+    const withFollow = writes.map((w) => ({ ...w, follow: w.follow ?? this.followFor(w.events) }));
+    return this.withEngine(() => this.writeEventBatch(withFollow));
+  }
+
+  /**
+   * Overridable primitive: the guarded writes of a batch, each atomic and checked on its own (a refusal skips only that
+   * write), in order (a later write sees the earlier ones); verdicts in the same order. Default: writeEvents, one
+   * after the other (each retried alone when its follow-up needs a DAG, so no write is applied twice). Drivers
+   * override it to write the batch in one round trip or one transaction (all or nothing when a follow-up throws).
+   */
+  protected async writeEventBatch(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
+    const out: GuardVerdict[] = [];
+    for (const w of writes) out.push(await this.withEngine(() => this.writeEvents(w.target, w.guard, w.events, w.follow)));
+    return out;
+  }
+
+  /**
+   * Moves store-driven runs on from their current state, each in one atomic write: starts the ones that became
+   * available, fails the ones past their timeout, and repairs any run whose follow-up could not run. Returns the ids
+   * of the runs it changed.
+   */
+  async advanceRuns(runs: ReadonlyArray<Pick<RunState, "workflowSlug" | "runId">>): Promise<string[]> {
+    const changed: string[] = [];
+    for (const r of runs) {
+      let wrote = false;
+      const follow: FollowUp = (run, steps) => {
+        const events = this.advance(run, steps);
+        wrote = events.length > 0;
+        return events;
+      };
+      await this.withEngine(() => this.writeEvents({ workflowSlug: r.workflowSlug, runId: r.runId }, { kind: "run-open" }, [], follow));
+      if (wrote) changed.push(r.runId);
+    }
+    return changed;
+  }
+}
+
+function dagNeeded(err: unknown): DagNeeded | null {
+  if (err instanceof DagNeeded) return err;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause instanceof DagNeeded ? cause : null;
+}
