@@ -1,5 +1,5 @@
 import {
-  Backend, BackendClosedError, type AnalyticsWindow, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf,
+  Backend, BackendClosedError, type AnalyticsWindow, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
@@ -102,12 +102,12 @@ export class FileSystemBackend extends Backend {
     }
   }
 
-  protected writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
-    return this.run("appending to", () => this.log.append(target, target.stepId, guard, events, this.indexes));
+  protected writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict> {
+    return this.run("appending to", () => this.log.append(target, target.stepId, guard, events, this.indexes, follow));
   }
 
-  protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
-    return this.run("submitting to", () => this.submissions.submit(submitted, extra));
+  protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
+    return this.run("submitting to", () => this.submissions.submit(submitted, extra, follow));
   }
 
   protected readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {

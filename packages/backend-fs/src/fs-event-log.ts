@@ -1,11 +1,11 @@
-import { checkGuard, BackendUnavailableError, type Event, type GuardVerdict, type RunState, type WriteGuard } from "@cairn/backend-interface";
+import { checkGuard, BackendUnavailableError, type Event, type FollowUp, type GuardVerdict, type RunState, type WriteGuard } from "@cairn/backend-interface";
 import type { AtomicFs, TempFile } from "./fs-atomic.js";
 import { readDirOrEmptySync, readListedFile, readTextOrNullSync } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 import { translateFsError } from "./fs-errors.js";
 import { KeyedMutex } from "./fs-keyed-mutex.js";
 import { parseSeq, type FsLayout, type RunAddress } from "./fs-layout.js";
-import { applyEvents, emptyView, parseBatch, projectRunAfter, type RunView } from "./fs-run-view.js";
+import { applyEvents, emptyView, parseBatch, projectRunAfter, withFollowUp, type RunView } from "./fs-run-view.js";
 
 /** What the index maintenance does around a publication (see FsIndexes). */
 export interface AppendHooks {
@@ -127,14 +127,14 @@ export class EventLog {
   }
 
   /**
-   * The guarded append: atomically (optimistically) check `guard` against the run's projection and publish `events`
-   * as the run's next batch. Returns the guard's verdict; on refusal nothing is written.
+   * The guarded append: atomically (optimistically) check `guard` against the run's projection and publish `written`
+   * (and what `follow` adds to them) as the run's next batch. Returns the guard's verdict; on refusal nothing is written.
    *
    * The guard is first checked against the cached view without re-reading: if the link of batch N+1 succeeds, no one
    * had published N+1, so the view was current at that instant and the check was valid. A refusal is only final once
    * the view has been brought up to date.
    */
-  async append(a: RunAddress, stepId: string | undefined, guard: WriteGuard, events: readonly Event[], hooks: AppendHooks): Promise<GuardVerdict> {
+  async append(a: RunAddress, stepId: string | undefined, guard: WriteGuard, written: readonly Event[], hooks: AppendHooks, follow?: FollowUp): Promise<GuardVerdict> {
     return this.mutex.run(key(a), async () => {
       const view = this.cached(a);
       let fresh = false;
@@ -143,6 +143,12 @@ export class EventLog {
         for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
           const step = stepId === undefined ? null : view.steps.get(stepId) ?? null;
           const verdict = checkGuard(guard, view.run, step);
+          // The follow-up depends on the view: decided again (and its batch file written again) each round.
+          const events = verdict.ok && follow ? withFollowUp(view, written, follow) : written;
+          if (follow && tmp) {
+            await this.atomic.discard(tmp);
+            tmp = undefined;
+          }
           if (!verdict.ok || events.length === 0) {
             if (!fresh && this.catchUp(view) > 0) {
               fresh = true;

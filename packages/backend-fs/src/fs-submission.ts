@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { BackendUnavailableError, type Event, type EventOf, type SubmissionResult } from "@cairn/backend-interface";
+import { BackendUnavailableError, type Event, type EventOf, type FollowUp, type SubmissionResult } from "@cairn/backend-interface";
+import { emptyView, withFollowUp } from "./fs-run-view.js";
 import { ageMs, readLinkOrNull, readTextOrNull, removeIfExists, type AtomicFs } from "./fs-atomic.js";
 import type { EventLog } from "./fs-event-log.js";
 import type { FsIndexes } from "./fs-indexes.js";
@@ -34,7 +35,7 @@ export class FsSubmissions {
   ) {}
 
   /** Creates the run unless its idempotency key or its run id is taken (then reports the existing run). */
-  async submit(submitted: EventOf<"RunSubmitted">, extra: readonly Event[]): Promise<SubmissionResult> {
+  async submit(submitted: EventOf<"RunSubmitted">, extra: readonly Event[], follow?: FollowUp): Promise<SubmissionResult> {
     const a: RunAddress = { workflowSlug: submitted.workflowSlug, runId: submitted.runId };
     const keyHash = submitted.idempotencyKey === undefined ? undefined : hashIdempotencyKey(submitted.idempotencyKey);
     if (keyHash) {
@@ -44,7 +45,8 @@ export class FsSubmissions {
     const byId = await this.existingRun(a.runId);
     if (byId) return byId;
 
-    const events: Event[] = [submitted, ...extra];
+    // A new run's follow-up depends on its first events alone, so batch 0 holds it too.
+    const events: Event[] = follow ? withFollowUp(emptyView(a), [submitted, ...extra], follow) : [submitted, ...extra];
     const startedMs = Date.now();
     const liveTarget = keyHash ? this.layout.idempotencyTarget(a.workflowSlug, keyHash) : this.layout.runIndexTarget(a);
     // Everything that must be durable before the commit, in parallel: with fsync on, the flushes share journal commits.
