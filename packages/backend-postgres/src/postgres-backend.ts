@@ -1,7 +1,7 @@
 import pg from "pg";
 import { CorruptRecordError, InvalidArgumentError, assertIds, assertWorkflowSlug } from "@cairn/backend-interface";
 import type {
-  AnalyticsWindow, BackendCapabilities, EventType, BackendOptions, Event, EventFilter, EventOf, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
+  AnalyticsWindow, BackendCapabilities, EventType, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepStartMetadata, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
 } from "@cairn/backend-interface";
 import { PostgresAnalyticsLayer } from "./postgres-analytics-layer.js";
@@ -18,9 +18,8 @@ import { sameVersionContent } from "./postgres-versions.js";
 import { claimNextSql, claimRefsSql, claimSqlQueries, startedExtras, type ClaimSqlQueries } from "./postgres-claim-sql.js";
 import { fencedSqlQueries, writeFencedSql, type FencedSqlQueries } from "./postgres-fenced-sql.js";
 import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
-import { writeGuarded, writeSubmission, type WriteContext } from "./postgres-writes.js";
+import { writeGuarded, writeGuardedBatch, writeSubmission, type WriteContext } from "./postgres-writes.js";
 import { translatePgError } from "./postgres-errors.js";
-import { batchCompleteSql, writeBatchCompletes } from "./postgres-batch-complete.js";
 
 /** Options of PostgresBackend. Give either `connectionString` or an existing `pool` (which close() leaves open). */
 export interface PostgresBackendOptions extends BackendOptions {
@@ -57,7 +56,6 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   private readonly sq: StepWriteQueries;
   private readonly csq: ClaimSqlQueries;
   private readonly fq: FencedSqlQueries;
-  private readonly batchCompleteSql: string;
   private readonly ctx: WriteContext;
   private readonly notifier: PostgresNotifier | null;
   private readonly pollIntervalMs: number;
@@ -81,7 +79,6 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     this.sq = stepWriteQueries(quoted);
     this.csq = claimSqlQueries(quoted);
     this.fq = fencedSqlQueries(quoted);
-    this.batchCompleteSql = batchCompleteSql(quoted);
     this.analyticsSql = new PostgresAnalyticsSql(this.conn, quoted, options.analyticsWorkMem ?? "64MB");
     this.attemptAnalytics = new PostgresAttemptAnalytics(this.conn, quoted, this.analyticsSql);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
@@ -126,18 +123,19 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   }
 
   /** Heartbeats and completions: one statement; one existing step row: the optimistic two-round-trip path; anything else: the locking transaction. */
-  protected async writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
+  protected async writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict> {
+    if (follow) return writeGuarded(this.ctx, target, guard, events, follow);
     if (await writeFencedSql(this.ctx, this.fq, target, guard, events)) return { ok: true };
     return (await writeStepOptimistic(this.ctx, this.sq, target, guard, events)) ?? writeGuarded(this.ctx, target, guard, events);
   }
 
-  /** Batch completions (saveStepCompletes) in one statement: one round trip and one commit for the whole batch. */
+  /** A batch of guarded writes (saveStepCompletes) in one transaction: one commit for the whole batch. */
   protected override writeEventBatch(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
-    return writeBatchCompletes(this.ctx, this.batchCompleteSql, writes, (w) => this.writeEvents(w.target, w.guard, w.events));
+    return writeGuardedBatch(this.ctx, writes);
   }
 
-  protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
-    return writeSubmission(this.ctx, submitted, extra);
+  protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
+    return writeSubmission(this.ctx, submitted, extra, follow);
   }
 
   /** One statement: lock the step with SKIP LOCKED, check it is claimable, append StepStarted and update the row. */

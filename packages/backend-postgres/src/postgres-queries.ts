@@ -10,6 +10,10 @@ export function buildQueries(s: string) {
     lockShare: `WITH r AS (SELECT workflow_slug, state FROM ${s}.runs WHERE run_id = $1 FOR SHARE),
       st AS (SELECT step_id, state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 AND step_id = ANY($3::text[]) ORDER BY step_id FOR UPDATE)
       SELECT NULL::text AS step_id, workflow_slug, state FROM r UNION ALL SELECT step_id, NULL, state FROM st`,
+    /** A run row and every step row of it, locked for an engine transition (which decides over the whole run). */
+    lockRun: `WITH r AS (SELECT workflow_slug, state FROM ${s}.runs WHERE run_id = $1 FOR UPDATE),
+      st AS (SELECT step_id, state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 ORDER BY step_id FOR UPDATE)
+      SELECT NULL::text AS step_id, workflow_slug, state FROM r UNION ALL SELECT step_id, NULL, state FROM st`,
     lockUpdate: `WITH r AS (SELECT workflow_slug, state FROM ${s}.runs WHERE run_id = $1 FOR UPDATE),
       st AS (SELECT step_id, state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 AND step_id = ANY($3::text[]) ORDER BY step_id FOR UPDATE)
       SELECT NULL::text AS step_id, workflow_slug, state FROM r UNION ALL SELECT step_id, NULL, state FROM st`,

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { checkGuard } from "@cairn/backend-interface";
-import type { Event, EventOf, GuardVerdict, RunState, StepState, SubmissionResult, WriteGuard, WriteTarget } from "@cairn/backend-interface";
+import type { Event, EventOf, FollowUp, GuardVerdict, GuardedWrite, RunState, StepState, SubmissionResult, WriteGuard, WriteTarget } from "@cairn/backend-interface";
 import type { PostgresConnection, Statement } from "./postgres-connection.js";
 import { eventColumnArrays, eventConcurrencyArray, eventFigureArrays, projectWrite, runColumns, stepColumnArrays, type ProjectedWrite } from "./postgres-projections.js";
 import type { Queries } from "./postgres-queries.js";
@@ -16,36 +16,69 @@ export interface WriteContext {
 type LockRow = { step_id: string | null; workflow_slug: string | null; state: unknown };
 
 /**
- * The guarded append, one transaction: lock the run row (share, or update when the events change the run) and
- * the touched step rows, evaluate the guard against their states, then append the events and upsert the
+ * The guarded append, one transaction: lock the run row (share, or update when the events change the run or a
+ * follow-up may) and the touched step rows (every step row of the run with a follow-up, which decides over the whole
+ * run), evaluate the guard against their states, then append the events (and the follow-up's) and upsert the
  * projections computed by the reducers in one statement.
  */
-export async function writeGuarded(ctx: WriteContext, target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
+export async function writeGuarded(ctx: WriteContext, target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict> {
+  return ctx.conn.tx((c) => writeGuardedOn(c, ctx, target, guard, events, follow));
+}
+
+/**
+ * Guarded writes of many runs in ONE transaction (one commit), each checked on its own; runs are locked in run-id
+ * order (no deadlock between two batches), the writes of one run in their given order. Verdicts in input order.
+ */
+export async function writeGuardedBatch(ctx: WriteContext, writes: GuardedWrite[]): Promise<GuardVerdict[]> {
+  const order = writes.map((_, i) => i).sort((a, b) => {
+    const ra = writes[a]!.target.runId, rb = writes[b]!.target.runId;
+    return ra < rb ? -1 : ra > rb ? 1 : a - b;
+  });
+  return ctx.conn.tx(async (c) => {
+    const out: GuardVerdict[] = new Array(writes.length);
+    for (const i of order) {
+      const w = writes[i]!;
+      out[i] = await writeGuardedOn(c, ctx, w.target, w.guard, w.events, w.follow);
+    }
+    return out;
+  });
+}
+
+async function writeGuardedOn(c: pg.PoolClient, ctx: WriteContext, target: WriteTarget, guard: WriteGuard, written: Event[], follow?: FollowUp): Promise<GuardVerdict> {
   const { workflowSlug, runId } = target;
   const ids = new Set<string>();
   if (target.stepId !== undefined) ids.add(target.stepId);
-  for (const e of events) if (e.category === "step") ids.add(e.stepId);
+  for (const e of written) if (e.category === "step") ids.add(e.stepId);
   const stepIds = [...ids].sort();
-  const writesRun = events.some((e) => e.category === "workflow");
-  return ctx.conn.tx(async (c) => {
-    const rows = (await c.query<LockRow>({
-      name: `${ctx.schema}:${writesRun ? "lockUpdate" : "lockShare"}`, text: writesRun ? ctx.q.lockUpdate : ctx.q.lockShare, values: [runId, workflowSlug, stepIds],
-    })).rows;
-    let run: RunState | null = null;
-    let foreignRun = false;
-    const steps = new Map<string, StepState>();
-    for (const r of rows) {
-      if (r.step_id === null) {
-        if (r.workflow_slug === workflowSlug) run = r.state as RunState;
-        else foreignRun = true; // the run id belongs to another workflow: its row is not ours to change
-      } else steps.set(r.step_id, r.state as StepState);
-    }
-    const verdict = checkGuard(guard, run, target.stepId === undefined ? null : steps.get(target.stepId) ?? null);
-    if (!verdict.ok || events.length === 0) return verdict;
-    const projected = projectWrite(run, steps, foreignRun ? events.filter((e) => e.category === "step") : events);
-    await writeChecked(c, writeStatement(ctx, workflowSlug, runId, events, projected, projected.runChanged, [...steps.keys()], run !== null), projected, projected.runChanged);
-    return verdict;
-  });
+  const writesRun = follow !== undefined || written.some((e) => e.category === "workflow");
+  const lock = follow ? { name: `${ctx.schema}:lockRun`, text: ctx.q.lockRun, values: [runId, workflowSlug] }
+    : { name: `${ctx.schema}:${writesRun ? "lockUpdate" : "lockShare"}`, text: writesRun ? ctx.q.lockUpdate : ctx.q.lockShare, values: [runId, workflowSlug, stepIds] };
+  const rows = (await c.query<LockRow>(lock)).rows;
+  let run: RunState | null = null;
+  let foreignRun = false;
+  const steps = new Map<string, StepState>();
+  for (const r of rows) {
+    if (r.step_id === null) {
+      if (r.workflow_slug === workflowSlug) run = r.state as RunState;
+      else foreignRun = true; // the run id belongs to another workflow: its row is not ours to change
+    } else steps.set(r.step_id, r.state as StepState);
+  }
+  const verdict = checkGuard(guard, run, target.stepId === undefined ? null : steps.get(target.stepId) ?? null);
+  if (!verdict.ok) return verdict;
+  const own = foreignRun ? written.filter((e) => e.category === "step") : written;
+  const events = follow && !foreignRun ? withFollowUp(run, steps, own, follow) : own;
+  if (events.length === 0) return verdict;
+  const projected = projectWrite(run, steps, events);
+  await writeChecked(c, writeStatement(ctx, workflowSlug, runId, events, projected, projected.runChanged, [...steps.keys()], run !== null), projected, projected.runChanged);
+  return verdict;
+}
+
+/** `events` followed by what `follow` returns for the state after them. */
+function withFollowUp(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: Event[], follow: FollowUp): Event[] {
+  const after = projectWrite(run, new Map(steps), events);
+  const all = new Map(steps);
+  for (const [id, st] of after.steps) all.set(id, st);
+  return [...events, ...follow(after.run, all)];
 }
 
 /**
@@ -53,8 +86,9 @@ export async function writeGuarded(ctx: WriteContext, target: WriteTarget, guard
  * id and the unique (workflow, idempotency key) index; a concurrent submitter waits for the first to commit),
  * and only if it was inserted append the events; otherwise report the existing run and its input.
  */
-export async function writeSubmission(ctx: WriteContext, submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
-  const events: Event[] = [submitted, ...extra];
+export async function writeSubmission(ctx: WriteContext, submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
+  // A new run's follow-up depends on its first events alone.
+  const events: Event[] = follow ? withFollowUp(null, new Map(), [submitted, ...extra], follow) : [submitted, ...extra];
   const projected = projectWrite(null, new Map(), events);
   const run = projected.run as RunState;
   return ctx.conn.tx(async (c) => {
