@@ -145,6 +145,14 @@ export class FileSystemBackend extends Backend {
     return this.run("listing stale steps in", () => this.queries.staleSteps(heartbeatBeforeUs));
   }
 
+  protected queryDueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return this.run("listing due runs in", () => this.queries.dueRuns(nowUs, limit));
+  }
+
+  protected queryOverdueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return this.run("listing overdue runs in", () => this.queries.overdueRuns(nowUs, limit));
+  }
+
   protected queryActiveWorkflows(): Promise<string[]> {
     return this.run("listing workflows in", () => this.queries.activeWorkflows());
   }

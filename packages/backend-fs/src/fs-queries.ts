@@ -43,6 +43,22 @@ export class FsQueries {
     return out.sort((x, y) => cmp(x.runId, y.runId) || cmp(x.stepId, y.stepId));
   }
 
+  /** Pending runs of registered versions due by `nowUs`, longest due first (availableAt, runId). */
+  async dueRuns(nowUs: number, limit: number): Promise<RunAddress[]> {
+    const due = (await this.indexes.liveViews()).map((v) => v.run).filter((r): r is RunState => r !== null && r.status === "pending" && r.versionId !== undefined && r.availableAtUs <= nowUs);
+    due.sort((x, y) => x.availableAtUs - y.availableAtUs || cmp(x.runId, y.runId));
+    return due.slice(0, limit).map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId }));
+  }
+
+  /** Running runs past their timeout at `nowUs`, longest overdue first. */
+  async overdueRuns(nowUs: number, limit: number): Promise<RunAddress[]> {
+    const deadline = (r: RunState): number => (r.startedAtUs ?? 0) + (r.timeoutUs ?? 0);
+    const over = (await this.indexes.liveViews()).map((v) => v.run)
+      .filter((r): r is RunState => r !== null && r.status === "running" && r.timeoutUs !== undefined && r.startedAtUs !== undefined && deadline(r) < nowUs);
+    over.sort((x, y) => deadline(x) - deadline(y) || cmp(x.runId, y.runId));
+    return over.slice(0, limit).map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId }));
+  }
+
   /** Slugs of workflows with a live run, sorted. */
   async activeWorkflows(): Promise<string[]> {
     const slugs = new Set((await this.indexes.liveViews()).map((v) => v.workflowSlug));

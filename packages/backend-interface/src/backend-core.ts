@@ -67,6 +67,10 @@ export abstract class BackendCore extends BackendAnalytics {
   protected abstract queryScheduledSteps(options: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions): Promise<StepRef[]>;
   /** Running steps of non-terminal runs whose last heartbeat (or start) is before `heartbeatBeforeUs`. */
   protected abstract queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]>;
+  /** Pending runs of registered versions available by `nowUs`, longest due first (availableAt ascending); at most `limit`. */
+  protected abstract queryDueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
+  /** Running runs whose timeout (startedAt + timeout) is before `nowUs`, longest overdue first; at most `limit`. */
+  protected abstract queryOverdueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
   /** Slugs of workflows that have at least one non-terminal run. */
   protected abstract queryActiveWorkflows(): Promise<string[]>;
   /** Every run id of a workflow. */
@@ -83,6 +87,16 @@ export abstract class BackendCore extends BackendAnalytics {
   protected abstract readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]>;
 
   // ─── Overridable template helpers ──────────────────────────────────────────────────────────────
+  /** Runs and all their steps, by run id (absent ids are left out). Default: readRun and readSteps per run. */
+  protected async readRunContexts(runIds: readonly string[]): Promise<Map<string, { run: RunState; steps: StepState[] }>> {
+    const out = new Map<string, { run: RunState; steps: StepState[] }>();
+    await Promise.all(runIds.map(async (id) => {
+      const run = await this.readRun(id);
+      if (run) out.set(id, { run, steps: await this.readSteps(run.workflowSlug, id) });
+    }));
+    return out;
+  }
+
   /** All step states of a run. Default: project the run's step events. */
   protected async readSteps(workflowSlug: string, runId: string): Promise<StepState[]> {
     const events = (await this.readEvents(workflowSlug, runId, { category: "step" })) as StepEvent[];

@@ -1,4 +1,4 @@
-import { BackendRuns } from "./backend-runs.js";
+import { BackendWork } from "./backend-work.js";
 
 /**
  * The abstract Cairn backend: append-only events, projections, atomic claims, reclamation, submission and analytics.
@@ -13,7 +13,8 @@ import { BackendRuns } from "./backend-runs.js";
  *
  * A driver extends this class and implements the primitives; nothing else is required.
  */
-export abstract class Backend extends BackendRuns {}
+export abstract class Backend extends BackendWork {}
 
+export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { StepStartMetadata, StepCompleteMetadata, StepCompleteItem, StepCompleteOutcome, GuardedWrite, WorkflowDetails, SavedCheckpoint } from "./backend-core.js";
 export { serializeValue } from "./serialize.js";

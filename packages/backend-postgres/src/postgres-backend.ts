@@ -203,6 +203,23 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     return (await this.conn.query<{ state: StepState }>({ text: this.q.stale, values: [heartbeatBeforeUs] })).rows.map((x) => x.state);
   }
 
+  protected async queryDueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return refsOf(await this.conn.query<RunRefRow>({ name: `${this.schema}:dueRuns`, text: this.q.dueRuns, values: [nowUs, limit] }));
+  }
+
+  protected async queryOverdueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return refsOf(await this.conn.query<RunRefRow>({ name: `${this.schema}:overdueRuns`, text: this.q.overdueRuns, values: [nowUs, limit] }));
+  }
+
+  /** Runs and all their steps in one statement. */
+  protected override async readRunContexts(runIds: readonly string[]): Promise<Map<string, { run: RunState; steps: StepState[] }>> {
+    const r = await this.conn.query<{ run_id: string; step_id: string | null; state: unknown }>({ name: `${this.schema}:runContexts`, text: this.q.runContexts, values: [runIds] });
+    const out = new Map<string, { run: RunState; steps: StepState[] }>();
+    for (const row of r.rows) if (row.step_id === null) out.set(row.run_id, { run: row.state as RunState, steps: [] });
+    for (const row of r.rows) if (row.step_id !== null) out.get(row.run_id)?.steps.push(row.state as StepState);
+    return out;
+  }
+
   protected async queryActiveWorkflows(): Promise<string[]> {
     return (await this.conn.query<{ workflow_slug: string }>({ text: this.q.activeWorkflows, values: [] })).rows.map((x) => x.workflow_slug);
   }
@@ -249,6 +266,12 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   protected loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState> {
     return loadLiveState(this.conn, this.q, filter);
   }
+}
+
+type RunRefRow = { workflow_slug: string; run_id: string };
+
+function refsOf(r: { rows: RunRefRow[] }): Array<{ workflowSlug: string; runId: string }> {
+  return r.rows.map((x) => ({ workflowSlug: x.workflow_slug, runId: x.run_id }));
 }
 
 /** The listener's connection settings: the pool's, under its own application_name. */

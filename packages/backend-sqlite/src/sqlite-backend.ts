@@ -133,6 +133,26 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
     return this.read((c) => c.queries.stale(heartbeatBeforeUs));
   }
 
+  protected queryDueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return this.read((c) => c.queries.dueRuns(nowUs, limit));
+  }
+
+  protected queryOverdueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return this.read((c) => c.queries.overdueRuns(nowUs, limit));
+  }
+
+  /** Runs and their steps in one read transaction. */
+  protected override readRunContexts(runIds: readonly string[]): Promise<Map<string, { run: RunState; steps: StepState[] }>> {
+    return this.read((c) => {
+      const out = new Map<string, { run: RunState; steps: StepState[] }>();
+      for (const id of runIds) {
+        const run = c.queries.run(id);
+        if (run) out.set(id, { run, steps: c.queries.steps(run.workflowSlug, id) });
+      }
+      return out;
+    });
+  }
+
   protected queryActiveWorkflows(): Promise<string[]> {
     return this.read((c) => c.queries.activeWorkflows());
   }

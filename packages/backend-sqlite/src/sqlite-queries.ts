@@ -29,7 +29,7 @@ const EVENT_COLUMNS = "seq, run_id, workflow_slug, type, body";
  * same transaction); damaged rows are reported and rebuilt from the events.
  */
 export class SqliteQueries {
-  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "ready" | "readyOfWorkflow" | "stale" | "activeWorkflows" | "runIds", Statement>;
+  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "ready" | "readyOfWorkflow" | "stale" | "activeWorkflows" | "runIds" | "dueRuns" | "overdueRuns", Statement>;
   private readonly dynamic = new Map<string, Statement>();
 
   constructor(private readonly db: Database, private readonly filename: string, private readonly report: CorruptionReporter) {
@@ -39,6 +39,12 @@ export class SqliteQueries {
       eventsByCategory: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND workflow_slug = ? AND category = ? ORDER BY seq`),
       eventsByStep: p(`SELECT ${EVENT_COLUMNS} FROM events INDEXED BY events_by_step WHERE run_id = ? AND step_id = ? AND workflow_slug = ? ORDER BY seq`),
       run: p("SELECT run_id, workflow_slug, state FROM runs WHERE run_id = ?"),
+      dueRuns: p(`SELECT workflow_slug, run_id FROM runs INDEXED BY runs_due
+        WHERE status = 'pending' AND json_extract(state, '$.versionId') IS NOT NULL AND available_at_us <= ? ORDER BY available_at_us, run_id LIMIT ?`),
+      overdueRuns: p(`SELECT workflow_slug, run_id FROM runs INDEXED BY runs_deadline
+        WHERE status = 'running' AND json_extract(state, '$.timeoutUs') IS NOT NULL
+          AND json_extract(state, '$.startedAtUs') + json_extract(state, '$.timeoutUs') < ?
+        ORDER BY json_extract(state, '$.startedAtUs') + json_extract(state, '$.timeoutUs') LIMIT ?`),
       steps: p("SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps WHERE run_id = ? AND workflow_slug = ? ORDER BY first_seq"),
       step: p("SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps WHERE run_id = ? AND step_id = ?"),
       ready: p(`SELECT workflow_slug AS workflowSlug, run_id AS runId, step_id AS stepId FROM steps INDEXED BY steps_ready
@@ -94,6 +100,16 @@ export class SqliteQueries {
   /** Every step of a run, in the order their first events were appended (as projecting the events yields them). */
   steps(workflowSlug: string, runId: string): StepState[] {
     return this.decodeSteps(this.s.steps.all(runId, workflowSlug) as StepRow[]);
+  }
+
+  /** Pending runs of registered versions due by `nowUs`, longest due first. */
+  dueRuns(nowUs: number, limit: number): Array<{ workflowSlug: string; runId: string }> {
+    return (this.s.dueRuns.all(nowUs, limit) as Array<{ workflow_slug: string; run_id: string }>).map((r) => ({ workflowSlug: r.workflow_slug, runId: r.run_id }));
+  }
+
+  /** Running runs past their timeout at `nowUs`, longest overdue first. */
+  overdueRuns(nowUs: number, limit: number): Array<{ workflowSlug: string; runId: string }> {
+    return (this.s.overdueRuns.all(nowUs, limit) as Array<{ workflow_slug: string; run_id: string }>).map((r) => ({ workflowSlug: r.workflow_slug, runId: r.run_id }));
   }
 
   /** Every step row of a run, undecoded. */

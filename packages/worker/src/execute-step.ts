@@ -1,10 +1,9 @@
-import { deserializeValue, type Backend, type LogEntry, type StepRef } from "@cairn/backend-interface";
+import { deserializeValue, type Backend, type ClaimedWork, type LogEntry, type StepRef } from "@cairn/backend-interface";
 import type { Completion } from "./completions.js";
 import type { LoadedStep, LoadedWorkflow } from "./discovery.js";
 import { startHeartbeat } from "./heartbeat.js";
 import { validateInput } from "./input-validation.js";
 import { recordOutcome, type Recorded } from "./record-outcome.js";
-import type { RunCache } from "./run-cache.js";
 import type { StepIO } from "./step-context.js";
 import { settleWithin, type StepJob, type StepOutcome, type StepRunner } from "./step-runner.js";
 import type { AbortReason, WorkerEvents } from "./worker-events.js";
@@ -12,6 +11,8 @@ import type { AbortReason, WorkerEvents } from "./worker-events.js";
 /** A step this worker claimed. */
 export interface ClaimedStep extends StepRef {
   attempt: number;
+  /** What the claim returned: the run input, dependency outputs, checkpoints. */
+  work: ClaimedWork;
   slot: number;
   workflow: LoadedWorkflow;
   step: LoadedStep;
@@ -30,8 +31,6 @@ export interface ExecuteEnv {
   /** Aborts when the worker releases its running steps (shutdown after the grace period). */
   releaseSignal: AbortSignal;
   random: () => number;
-  /** What this worker knows of its runs: the input and dependency outputs come from here when known. */
-  cache?: RunCache;
   /** Writes a completion (the worker batches them); default Backend.saveStepComplete. */
   complete?: (c: Completion) => Promise<void>;
 }
@@ -89,14 +88,17 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
   let outcome: StepOutcome | undefined;
   try {
     try {
-      const job = await prepareJob(backend, c, env.cache);
+      const job = await prepareJob(c);
       outcome = await settleWithin(env.runner(job, c.step.declaration, io, controller.signal), controller.signal, env.abortGraceMs);
     } catch (err) {
-      outcome = { kind: "failed", error: { name: "StepSetupError", message: `could not prepare the step: ${err instanceof Error ? err.message : String(err)}` } };
+      if (err instanceof InputValidationFailure) {
+        outcome = { kind: "failed", error: { name: err.name, message: err.message }, invalidInput: err.issues };
+        events.emit({ type: "run:input-invalid", workflowSlug: c.workflowSlug, runId: c.runId, issues: err.issues });
+      } else outcome = { kind: "failed", error: { name: "StepSetupError", message: `could not prepare the step: ${err instanceof Error ? err.message : String(err)}` } };
     }
     clearTimeout(timer);
     stopHeartbeat();
-    const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}) }, outcome, env.random);
+    const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}) }, outcome, env.random);
     return { recorded, outcome };
   } catch (err) {
     events.emit({ type: "error", where: `record ${c.runId}/${c.stepId}`, error: err });
@@ -108,26 +110,20 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
   }
 }
 
-/**
- * Loads what the step function receives: the (schema-parsed) run input, its dependencies' outputs and saved
- * checkpoints. The input and outputs come from the worker's run cache when it knows them (a completed step's output
- * never changes), else from one read of the run, which then fills the cache. Only a retried attempt can have
- * checkpoints (attempt 1 of a step never ran before), so they are read for attempts after the first only.
- */
-async function prepareJob(backend: Backend, c: ClaimedStep, cache: RunCache | undefined): Promise<StepJob> {
-  const deps = c.step.definition.dependencies;
-  let known = cache?.get(c.runId);
-  const missing = !known || deps.some((d) => { const s = known!.steps.get(d); return s?.status !== "completed" || s.output === undefined; });
-  const [run, steps, checkpoints] = await Promise.all([
-    known ? known.run : backend.getRun(c.runId),
-    missing ? backend.loadRun(c.workflowSlug, c.runId) : undefined,
-    c.attempt > 1 ? backend.loadStepCheckpoints(c.workflowSlug, c.runId, c.stepId) : [],
-  ]);
-  if (cache && run) known = cache.put(run, steps);
-  const raw = deserializeValue(run?.input);
+/** Thrown when the run input does not match the workflow's schema: the step fails at once, never retried. */
+export class InputValidationFailure extends Error {
+  constructor(readonly issues: Array<{ path: string; message: string }>) {
+    super(`Invalid input: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+    this.name = "InputValidationError";
+  }
+}
+
+/** What the step function receives, from the claim alone: the (schema-parsed) run input, dependency outputs, checkpoints. */
+async function prepareJob(c: ClaimedStep): Promise<StepJob> {
+  const raw = deserializeValue(c.work.input);
   const parsed = await validateInput(c.workflow.schema, raw);
-  const byId = new Map(steps?.map((s) => [s.stepId, s.output]));
-  const depOutputs: Record<string, unknown> = {};
-  for (const d of deps) depOutputs[d] = deserializeValue(steps ? byId.get(d) : known?.steps.get(d)?.output);
-  return { workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, file: c.step.file, input: parsed.success ? parsed.value : raw, deps: depOutputs, checkpoints };
+  if (!parsed.success) throw new InputValidationFailure(parsed.issues);
+  const deps: Record<string, unknown> = {};
+  for (const d of c.step.definition.dependencies) deps[d] = deserializeValue(c.work.dependencyOutputs[d]);
+  return { workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, file: c.step.file, input: parsed.value, deps, checkpoints: c.work.checkpoints };
 }

@@ -10,5 +10,4 @@ export { parseBackendUrl, openBackend, loadDriver, isDriverAvailable, type Backe
 export { resolveBackendUrl, resolveWorkflowsDir, loadConfigFile, defaultBackendUrl, type CairnConfig, type ConfigSource } from "./config.js";
 export { startWorker, runWorker, type WorkerOptions, type WorkerHandle } from "./worker.js";
 export { WorkerEvents, formatWorkerEvent, type WorkerEvent, type WorkerEventListener, type AbortReason } from "./worker-events.js";
-export { startRun, advanceRun } from "./scheduler.js";
 export { submit, describeRun, waitForRun, type SubmitOptions, type RunDetails } from "./client.js";

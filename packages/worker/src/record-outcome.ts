@@ -13,6 +13,8 @@ export interface AttemptRecord {
   ref: StepRef;
   step: LoadedStep;
   attempt: number;
+  /** The run's workflow attempt, for the input validation record. */
+  workflowAttempt?: number;
   startedUs: number;
   abortReason?: AbortReason;
   /** Log lines not yet saved; written with the result. */
@@ -61,6 +63,12 @@ export async function recordOutcome(backend: Backend, events: WorkerEvents, r: A
         { duration, attemptNumber: r.attempt, nextRetryAt: now, failureReason: "execution-error", ...usage }, { availableAt: now, nextAttemptNumber: r.attempt + 1, retryDelayMs: 0, maxRetries: r.step.definition.retry?.maxRetries ?? 0 });
       events.emit({ type: "step:released", ...r.ref, attempt: r.attempt });
       return "released";
+    }
+    if (outcome.kind === "failed" && outcome.invalidInput) { // an invalid input never becomes valid: no retry
+      await backend.saveWorkflowInputValidation(workflowSlug, runId, { workflowAttemptNumber: r.workflowAttempt ?? 1, hasSchema: true, success: false, validationErrors: outcome.invalidInput, error: outcome.error });
+      await backend.saveStepFailed(workflowSlug, runId, stepId, outcome.error, { duration, attemptNumber: r.attempt, terminal: true, failureReason: "execution-error" });
+      events.emit({ type: "step:failed", ...r.ref, attempt: r.attempt, reason: "invalid-input", message: outcome.error.message });
+      return "failed";
     }
     const timedOut = r.abortReason === "timeout";
     const crashed = outcome.kind === "failed" && outcome.crashed === true;

@@ -20,7 +20,7 @@ export interface StepJob {
 export type StepOutcome =
   | { kind: "completed"; output: unknown; resourceUsage?: ResourceUsage }
   | { kind: "skipped"; reason: string; metadata?: Record<string, unknown> }
-  | { kind: "failed"; error: { name?: string; message: string; stack?: string }; crashed?: boolean; resourceUsage?: ResourceUsage }
+  | { kind: "failed"; error: { name?: string; message: string; stack?: string }; crashed?: boolean; resourceUsage?: ResourceUsage; invalidInput?: Array<{ path: string; message: string }> }
   /** The attempt was aborted and did not settle within the grace period. */
   | { kind: "abandoned" };
 

@@ -5,10 +5,8 @@ export type WorkerEvent =
   | { type: "worker:started"; workerId: string; concurrency: number; workflows: string[]; backend: string }
   | { type: "worker:stopping"; workerId: string; running: number }
   | { type: "worker:stopped"; workerId: string }
-  | { type: "run:started"; workflowSlug: string; runId: string }
   | { type: "run:input-invalid"; workflowSlug: string; runId: string; issues: Array<{ path: string; message: string }> }
-  | { type: "run:completed"; workflowSlug: string; runId: string }
-  | { type: "run:failed"; workflowSlug: string; runId: string; reason: string; message: string }
+  | { type: "run:timed-out"; runId: string }
   | ({ type: "step:claimed"; attempt: number; slot: number } & StepRef)
   | ({ type: "step:completed"; attempt: number; durationMs: number } & StepRef)
   | ({ type: "step:skipped"; attempt: number; reason: string } & StepRef)
@@ -44,15 +42,13 @@ export class WorkerEvents {
 
 /** A line of text for a worker event, for the CLI's log output. */
 export function formatWorkerEvent(e: WorkerEvent): string {
-  const at = "stepId" in e ? `${e.workflowSlug}/${e.runId} ${e.stepId}` : "runId" in e ? `${e.workflowSlug}/${e.runId}` : "";
+  const at = "stepId" in e ? `${e.workflowSlug}/${e.runId} ${e.stepId}` : "workflowSlug" in e ? `${e.workflowSlug}/${e.runId}` : "runId" in e ? e.runId : "";
   switch (e.type) {
     case "worker:started": return `worker ${e.workerId} started (concurrency ${e.concurrency}, backend ${e.backend}, workflows: ${e.workflows.join(", ") || "none"})`;
     case "worker:stopping": return `worker ${e.workerId} stopping (${e.running} step(s) running)`;
     case "worker:stopped": return `worker ${e.workerId} stopped`;
-    case "run:started": return `run started ${at}`;
     case "run:input-invalid": return `run input invalid ${at}: ${e.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`;
-    case "run:completed": return `run completed ${at}`;
-    case "run:failed": return `run failed ${at} (${e.reason}): ${e.message}`;
+    case "run:timed-out": return `run failed ${at}: past its timeout`;
     case "step:claimed": return `step claimed ${at} attempt ${e.attempt} slot ${e.slot}`;
     case "step:completed": return `step completed ${at} attempt ${e.attempt} in ${e.durationMs} ms`;
     case "step:skipped": return `step skipped ${at}: ${e.reason}`;

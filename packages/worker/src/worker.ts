@@ -1,14 +1,12 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { serializeValue, type Backend } from "@cairn/backend-interface";
+import type { Backend } from "@cairn/backend-interface";
 import { claimReadySteps } from "./claim.js";
 import { CompletionBatcher } from "./completions.js";
 import { discoverWorkflows, type DiscoveryProblem, type LoadedWorkflow } from "./discovery.js";
-import { executeStep, type ClaimedStep, type ExecuteEnv } from "./execute-step.js";
-import { isDrained, runMaintenance, startPendingRuns } from "./maintenance.js";
+import { executeStep, type ExecuteEnv } from "./execute-step.js";
+import { isDrained, runMaintenance } from "./maintenance.js";
 import { registerWorkflows } from "./registration.js";
-import { RunCache, dependentsOf } from "./run-cache.js";
-import { advanceAfterStep, advanceRun } from "./scheduler.js";
 import { drainSlots, onShutdownSignals } from "./shutdown.js";
 import { Slots, Wakeup } from "./slots.js";
 import { runInProcess, type StepRunner } from "./step-runner.js";
@@ -30,7 +28,7 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** A running step whose heartbeat is older than this is reclaimed (default 30000; keep it ≥ 3 × heartbeatMs). */
   staleMs?: number;
-  /** How often to reclaim stale steps and sweep running runs (default staleMs / 2, at most 5000). */
+  /** How often to reclaim stale steps and fail runs past their timeout (default staleMs / 2, at most 5000). */
   maintenanceMs?: number;
   /** On shutdown, how long running steps may take to finish before they are released (default 10000). */
   shutdownGraceMs?: number;
@@ -91,18 +89,17 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const wakeup = new Wakeup();
   const slots = new Slots(concurrency, () => wakeup.wake());
   const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.notify()) : () => {};
-  const cache = new RunCache();
   const completions = new CompletionBatcher(backend);
   const env: ExecuteEnv = {
     backend, workerId, concurrency, events, runner, heartbeatMs, abortGraceMs: o.abortGraceMs ?? 2000, releaseSignal: release.signal, random: o.random ?? Math.random,
-    cache, complete: (c) => completions.complete(c),
+    complete: (c) => completions.complete(c),
   };
 
   let maintaining = false;
   const maintenance = setInterval(() => {
     if (maintaining) return; // a slow sweep must not pile up behind itself
     maintaining = true;
-    void runMaintenance(backend, byslug, events, { workerId, staleMs, cache }).then((n) => { if (n) wakeup.wake(); }).finally(() => { maintaining = false; });
+    void runMaintenance(backend, events, { workerId, staleMs }).then((n) => { if (n) wakeup.wake(); }).finally(() => { maintaining = false; });
   }, maintenanceMs);
   maintenance.unref?.();
   const stop = (opts: { urgent?: boolean } = {}): Promise<void> => {
@@ -118,17 +115,10 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     try {
       await workerLoop({
         slots, wakeup, events, pollMs, signal: stopClaiming.signal,
-        startPendingRuns: (onStarted) => startPendingRuns(backend, byslug, events, cache, onStarted),
         claim: (limit) => claimReadySteps(backend, workerId, byslug, limit, concurrency),
+        startDue: async () => (byslug.size ? (await backend.startDueRuns()).length : 0),
         execute: async (step) => {
-          cache.startExecuting(step.runId, step.stepId);
-          try {
-            const executed = await executeStep(step, env);
-            cache.stopExecuting(step.runId, step.stepId);
-            await afterStep(backend, step, executed, cache, events).catch((error: unknown) => events.emit({ type: "error", where: `advance run ${step.runId}`, error }));
-          } finally {
-            cache.stopExecuting(step.runId, step.stepId);
-          }
+          await executeStep(step, env); // never throws; the store advanced the run in the write that recorded the outcome
           wakeup.wake();
         },
         ...(o.once ? { drained: () => isDrained(backend, byslug) } : {}),
@@ -142,45 +132,6 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     }
   })();
   return { workerId, events, workflows, problems, stop, done };
-}
-
-/**
- * Moves the run on after an attempt, from what this worker knows: its own result is a fact (a completion's output is
- * kept for the dependents and the run output), and the run is advanced from it (see advanceAfterStep). A retry or a
- * release changes nothing for the other steps; a refused (stale) write means the step is someone else's; when
- * recording failed, the run is advanced from a fresh read as a repair.
- */
-async function afterStep(backend: Backend, step: ClaimedStep, executed: Awaited<ReturnType<typeof executeStep>>, cache: RunCache, events: WorkerEvents): Promise<void> {
-  const { workflow: wf, runId, stepId } = step;
-  const known = cache.get(runId);
-  switch (executed.recorded) {
-    case "completed": {
-      if (known) {
-        const output = executed.outcome?.kind === "completed" ? executed.outcome.output : undefined;
-        const exportOutput = step.step.definition.exportOutput === true;
-        const keep = exportOutput || dependentsOf(wf, stepId).length > 0;
-        cache.setStep(known, stepId, { status: "completed", exportOutput, ...(keep ? { output: serializeValue(output) } : {}) });
-      }
-      return advanceAfterStep(backend, wf, runId, stepId, events, cache);
-    }
-    case "skipped":
-      if (known) cache.setStep(known, stepId, { status: "skipped" });
-      return advanceAfterStep(backend, wf, runId, stepId, events, cache);
-    case "failed":
-      return advanceRun(backend, wf, runId, events, cache);
-    case "retry":
-    case "released":
-      if (known) cache.setStep(known, stepId, { status: "scheduled" });
-      return;
-    case "cancelled":
-      cache.forget(runId);
-      return;
-    case "stale": // the step is someone else's now: re-read, as its new owner may have ended it before our write
-      if (known) cache.unsetStep(known, stepId);
-      return advanceRun(backend, wf, runId, events, cache);
-    case "error":
-      return advanceRun(backend, wf, runId, events, cache);
-  }
 }
 
 /** Runs a worker until it stops (see startWorker). */

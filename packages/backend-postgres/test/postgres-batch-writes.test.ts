@@ -4,27 +4,28 @@ import { PostgresBackend } from "../src/index.js";
 import { expectProjectionsMatchEvents, onCleanup, withClient } from "./helpers.js";
 import { freshSchema } from "../../../test-support/postgres.js";
 
-/** A backend on its own pool whose round trips (client.query calls) are counted. */
-async function countingBackend(): Promise<{ backend: PostgresBackend; trips: () => number; url: string; schema: string }> {
+/** A backend on its own pool whose round trips (client.query calls) and commits are counted. */
+async function countingBackend(): Promise<{ backend: PostgresBackend; trips: () => number; commits: () => number; url: string; schema: string }> {
   const { schema, url, drop } = await freshSchema("pgbc");
   onCleanup(drop);
   let trips = 0;
+  let commits = 0;
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on("connect", (client) => {
     const q = client.query.bind(client) as (...a: unknown[]) => unknown;
-    (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => { trips++; return q(...a); };
+    (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => { trips++; if (a[0] === "COMMIT") commits++; return q(...a); };
   });
   const backend = new PostgresBackend({ pool, schema, listen: false });
   onCleanup(async () => { await backend.close(); await pool.end(); });
   await backend.initialize();
-  return { backend, trips: () => trips, url, schema };
+  return { backend, trips: () => trips, commits: () => commits, url, schema };
 }
 
 const meta = (attemptNumber: number, output: unknown, extra: object = {}) => ({ timestamp: 0, duration: 42, attemptNumber, output, ...extra });
 
 describe("postgres batch completions", () => {
-  it("writes a batch in one round trip, with states equal to the reducers' and analytics columns filled", async () => {
-    const { backend, trips, url, schema } = await countingBackend();
+  it("writes a batch in one transaction (lock and write per run, one commit), with states equal to the reducers' and analytics columns filled", async () => {
+    const { backend, trips, commits, url, schema } = await countingBackend();
     const runIds: string[] = [];
     for (let i = 0; i < 6; i++) {
       const { runId } = await backend.submitRun({ workflowSlug: "wf" });
@@ -34,20 +35,22 @@ describe("postgres batch completions", () => {
     const claimed = await backend.claimScheduledSteps("w", { limit: 6 });
     expect(claimed).toHaveLength(6);
     const before = trips();
+    const commitsBefore = commits();
     const logs = [{ timestampUs: 1, stream: "stderr" as const, message: "warn", attemptNumber: 1 }];
     const res = await backend.saveStepCompletes(claimed.map((c, i) => ({
       ...c, output: { i }, exportOutput: i % 2 === 0,
       metadata: meta(c.attemptNumber, { i }, i === 0 ? { logs, resourceUsage: { cpuUserUs: 5, cpuSystemUs: 1, maxRssBytes: 1024 } } : {}),
     })));
     expect(res.every((r) => r.ok)).toBe(true);
-    expect(trips() - before, "one statement for the whole batch").toBe(1);
+    expect(commits() - commitsBefore, "one commit for the whole batch").toBe(1);
+    expect(trips() - before, "BEGIN, a lock and a write statement per run, COMMIT").toBe(2 + 2 * 6);
     await expectProjectionsMatchEvents(backend, "wf", runIds);
     const rows = await withClient(url, async (c) => (await c.query(`SELECT type, duration_us, attempt_number FROM "${schema}".events WHERE type = 'StepCompleted'`)).rows);
     expect(rows).toHaveLength(6);
     for (const r of rows) expect(r).toMatchObject({ duration_us: "42", attempt_number: 1 });
   });
 
-  it("gives refused items their exact verdicts and still writes the others in the same statement", async () => {
+  it("gives refused items their exact verdicts and still writes the others in the same transaction", async () => {
     const { backend } = await countingBackend();
     const { runId } = await backend.submitRun({ workflowSlug: "wf" });
     for (const s of ["a", "b", "c"]) await backend.scheduleStep("wf", runId, s, { availableAt: 0, reason: "initial", attemptNumber: 1 });

@@ -1,0 +1,77 @@
+import { BackendRuns } from "./backend-runs.js";
+import type { SavedCheckpoint } from "./backend-core.js";
+import type { StepRef } from "./backend-primitives.js";
+import { InvalidArgumentError } from "./errors.js";
+
+/** A claimed step with what it needs to run: no further read is needed before executing it. */
+export interface ClaimedWork extends StepRef {
+  attemptNumber: number;
+  /** The run's version (its DAG), when it is store-driven. */
+  versionId?: string;
+  /** The run's workflow attempt (1 unless the run was retried). */
+  workflowAttemptNumber: number;
+  /** The run's input, serialised (undefined when it has none). */
+  input?: string;
+  /** The serialised outputs of the step's dependencies (of every completed step when the dependencies are unknown). */
+  dependencyOutputs: Record<string, string | undefined>;
+  /** Checkpoints saved by earlier attempts (empty for a first attempt). */
+  checkpoints: SavedCheckpoint[];
+}
+
+/** What one maintenance round did. */
+export interface MaintenanceResult {
+  reclaimed: StepRef[];
+  /** Runs started because they became available. */
+  started: string[];
+  /** Runs failed because their timeout passed. */
+  timedOut: string[];
+}
+
+/**
+ * The work layer of Backend: what a worker calls. It claims steps with their inputs, and runs one bounded round of
+ * maintenance (reclaim stale steps, start runs that became available, fail runs past their timeout); everything else
+ * a run needs happens inside the store's writes.
+ */
+export abstract class BackendWork extends BackendRuns {
+  /**
+   * Claims up to `limit` ready steps (atomically, as claimScheduledSteps) and returns each with its run's input, its
+   * dependencies' outputs and, for a retry, the checkpoints of earlier attempts: one batched read for all of them.
+   */
+  async claimSteps(workerId: string, options: { limit: number; workflowSlug?: string; dependencies?: (ref: StepRef) => string[]; workerConcurrency?: number }): Promise<ClaimedWork[]> {
+    const claimed = await this.claimScheduledSteps(workerId, options);
+    if (claimed.length === 0) return [];
+    const contexts = await this.readRunContexts([...new Set(claimed.map((c) => c.runId))]);
+    return Promise.all(claimed.map(async (c): Promise<ClaimedWork> => {
+      const ctx = contexts.get(c.runId);
+      const run = ctx?.run;
+      const deps = options.dependencies?.(c) ?? (run?.versionId ? (await this.loadDag(c.workflowSlug, run.versionId))?.steps.find((s) => s.id === c.stepId)?.dependencies : undefined);
+      const dependencyOutputs: Record<string, string | undefined> = {};
+      for (const s of ctx?.steps ?? []) if (s.status === "completed" && (deps === undefined || deps.includes(s.stepId))) dependencyOutputs[s.stepId] = s.output;
+      for (const d of deps ?? []) if (!(d in dependencyOutputs)) dependencyOutputs[d] = undefined;
+      return {
+        ...c, workflowAttemptNumber: Math.max(1, run?.workflowAttemptNumber ?? 1), dependencyOutputs, checkpoints: c.attemptNumber > 1 ? await this.loadStepCheckpoints(c.workflowSlug, c.runId, c.stepId) : [],
+        ...(run?.versionId ? { versionId: run.versionId } : {}), ...(run?.input !== undefined ? { input: run.input } : {}),
+      };
+    }));
+  }
+
+  /**
+   * One bounded round of upkeep, safe from any number of processes at once: reclaims steps whose heartbeat is older
+   * than `staleMs`, starts up to `limit` store-driven runs that became available (longest due first, so no backlog of
+   * later runs hides them), and fails up to `limit` runs past their timeout. Every change is one guarded write.
+   */
+  async maintain(options: { workerId: string; staleMs: number; limit?: number }): Promise<MaintenanceResult> {
+    const limit = options.limit ?? 100;
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
+    const reclaimed = await this.reclaimStaleSteps(options.staleMs, options.workerId);
+    const started = await this.startDueRuns(limit);
+    const timedOut = await this.advanceRuns(await this.queryOverdueRuns(this.clock.nowUs(), limit));
+    return { reclaimed, started, timedOut };
+  }
+
+  /** Starts up to `limit` store-driven runs that became available (longest due first); returns their ids. One indexed read when none is due. */
+  async startDueRuns(limit = 100): Promise<string[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
+    return this.advanceRuns(await this.queryDueRuns(this.clock.nowUs(), limit));
+  }
+}
