@@ -3,12 +3,24 @@ import type { Event, EventOf } from "./events.js";
 import { assertIds, assertRunId, assertWorkflowSlug } from "./identifiers.js";
 import type { RunState } from "./run-state.js";
 import type { RunStatus, StepError } from "./schemas.js";
-import { IdempotencyConflictError, InvalidArgumentError, RunNotFoundError } from "./errors.js";
-import type { ListRunsOptions } from "./backend-primitives.js";
+import { CairnError, IdempotencyConflictError, InvalidArgumentError, RunNotFoundError } from "./errors.js";
+import type { FollowUp, ListRunsOptions, SubmissionResult } from "./backend-primitives.js";
 import { prepareSubmission, type RunSubmissionInput } from "./submission.js";
 import { serializeValue } from "./serialize.js";
 import { planRerun, type RerunOptions } from "./rerun.js";
 import { cleanError } from "./clean-error.js";
+
+/** The outcome of one item of submitRuns: the run (new or existing), or the error submitRun would have thrown. */
+export type SubmitOutcome = { ok: true; runId: string; isNew: boolean } | { ok: false; error: CairnError };
+
+/** What a submission's write result means for its caller: new, the same run again, or a conflicting reuse of its key. */
+function submissionOutcome(event: EventOf<"RunSubmitted">, input: string | undefined, result: SubmissionResult): SubmitOutcome {
+  if (result.created) return { ok: true, runId: result.runId, isNew: true };
+  if (result.existingInput !== input) {
+    return { ok: false, error: new IdempotencyConflictError({ workflowSlug: event.workflowSlug, idempotencyKey: event.idempotencyKey ?? "", existingRunId: result.runId }) };
+  }
+  return { ok: true, runId: result.runId, isNew: false };
+}
 
 /** The run layer of Backend: submission with idempotency keys, reruns, run queries, run start, completion, failure and cancellation. */
 export abstract class BackendRuns extends BackendSteps {
@@ -33,12 +45,49 @@ export abstract class BackendRuns extends BackendSteps {
 
   protected async finishSubmission(event: EventOf<"RunSubmitted">, extra: Event[], input: string | undefined): Promise<{ runId: string; isNew: boolean }> {
     if (event.versionId) await this.loadDag(event.workflowSlug, event.versionId);
-    const result = await this.submitAdvancing(event, extra);
-    if (result.created) return { runId: result.runId, isNew: true };
-    if (result.existingInput !== input) {
-      throw new IdempotencyConflictError({ workflowSlug: event.workflowSlug, idempotencyKey: event.idempotencyKey ?? "", existingRunId: result.runId });
+    const outcome = submissionOutcome(event, input, await this.submitAdvancing(event, extra));
+    if (!outcome.ok) throw outcome.error;
+    return { runId: outcome.runId, isNew: outcome.isNew };
+  }
+
+  /**
+   * Submits many runs in one write where the driver can (graphile-worker's addJobs): each item is validated and
+   * idempotent on its own, exactly as submitRun (an existing key returns the existing run; a key reused with another
+   * input is that item's IdempotencyConflictError; a bad item its validation error), and the others are written.
+   * Outcomes are in item order. Store-driven runs that are available start in the same write.
+   */
+  async submitRuns(items: RunSubmissionInput[]): Promise<SubmitOutcome[]> {
+    if (!Array.isArray(items)) throw new InvalidArgumentError("submitRuns takes an array of submissions.");
+    const out: SubmitOutcome[] = new Array(items.length);
+    const prepared: Array<{ index: number; event: EventOf<"RunSubmitted">; input: string | undefined }> = [];
+    const nowUs = this.clock.nowUs();
+    for (const [index, item] of items.entries()) {
+      try {
+        const { event, input } = prepareSubmission(await this.withRegisteredVersion(item), nowUs);
+        prepared.push({ index, event, input });
+      } catch (err) {
+        if (!(err instanceof CairnError)) throw err;
+        out[index] = { ok: false, error: err };
+      }
     }
-    return { runId: result.runId, isNew: false };
+    for (const key of new Set(prepared.flatMap((p) => (p.event.versionId ? [`${p.event.workflowSlug}\0${p.event.versionId}`] : [])))) {
+      const [slug, versionId] = key.split("\0") as [string, string];
+      await this.loadDag(slug, versionId);
+    }
+    const results = prepared.length === 0 ? [] : await this.withEngine(() => this.writeSubmissions(prepared.map((p) => p.event), this.advance));
+    prepared.forEach((p, k) => (out[p.index] = submissionOutcome(p.event, p.input, results[k]!)));
+    return out;
+  }
+
+  /**
+   * Overridable primitive: many submissions (as writeSubmission, each honouring its idempotency key and run id; a later
+   * item sees the earlier ones), results in item order. Default: writeSubmission one after the other. Drivers
+   * override it to write the batch in one transaction or statement.
+   */
+  protected async writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
+    const out: SubmissionResult[] = [];
+    for (const e of events) out.push(await this.writeSubmission(e, [], follow));
+    return out;
   }
 
   /** A new run that keeps the parent's results outside `{fromStepId} ∪ its transitive dependents` and re-executes the rest. */
