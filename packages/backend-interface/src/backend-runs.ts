@@ -104,8 +104,16 @@ export abstract class BackendRuns extends BackendSteps {
     await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [ev]);
   }
 
-  /** Completes a live run with its output; a run that already ended is left as it is. Returns whether it was written. */
-  async saveWorkflowComplete(workflowSlug: string, runId: string, output: unknown, metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number }): Promise<boolean> {
+  /** Seed API: completes a live run with its output; a run that already ended is left as it is (see completeRunIfOpen). */
+  async saveWorkflowComplete(workflowSlug: string, runId: string, output: unknown, metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number }): Promise<void> {
+    await this.completeRunIfOpen(workflowSlug, runId, output, metadata);
+  }
+
+  /**
+   * Completes a live run with its output (WorkflowCompleted, guarded on the run being open) and says whether it did:
+   * true when this call wrote it, false when the run had already ended (completed, failed or cancelled) and was left as it is.
+   */
+  async completeRunIfOpen(workflowSlug: string, runId: string, output: unknown, metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number }): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowCompleted", workflowSlug, runId, undefined, {
       workflowAttemptNumber: metadata.workflowAttemptNumber, output: serializeValue(output), durationUs: Math.max(0, Math.round(metadata.duration)), totalSteps: metadata.totalSteps,
@@ -113,8 +121,16 @@ export abstract class BackendRuns extends BackendSteps {
     return (await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
   }
 
-  /** Fails a live run; a run that already ended is left as it is. Returns whether it was written. */
-  async saveWorkflowFailed(workflowSlug: string, runId: string, error: StepError, metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string }, failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled"): Promise<boolean> {
+  /** Seed API: fails a live run; a run that already ended is left as it is (see failRunIfOpen). */
+  async saveWorkflowFailed(workflowSlug: string, runId: string, error: StepError, metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string }, failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled"): Promise<void> {
+    await this.failRunIfOpen(workflowSlug, runId, error, metadata, failureReason);
+  }
+
+  /**
+   * Fails a live run (WorkflowFailed, guarded on the run being open) and says whether it did: true when this call wrote
+   * it, false when the run had already ended and was left as it is.
+   */
+  async failRunIfOpen(workflowSlug: string, runId: string, error: StepError, metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string }, failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled"): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowFailed", workflowSlug, runId, undefined, {
       workflowAttemptNumber: metadata.workflowAttemptNumber, error: cleanError(error), durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
@@ -130,8 +146,16 @@ export abstract class BackendRuns extends BackendSteps {
     await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowResumed", workflowSlug, runId, undefined, metadata)]);
   }
 
-  /** Cancels a live run; a run that already ended is left as it is. Returns whether it was written. */
-  async saveWorkflowCancelled(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number }): Promise<boolean> {
+  /** Seed API: cancels a live run; a run that already ended is left as it is (see cancelRunIfOpen). */
+  async saveWorkflowCancelled(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number }): Promise<void> {
+    await this.cancelRunIfOpen(workflowSlug, runId, metadata);
+  }
+
+  /**
+   * Cancels a live run (WorkflowCancelled, guarded on the run being open) and says whether it did: true when this call
+   * wrote it, false when the run had already ended and was left as it is. cancelRun is the by-id form that fills in the metadata.
+   */
+  async cancelRunIfOpen(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number }): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowCancelled", workflowSlug, runId, undefined, {
       workflowAttemptNumber: metadata.workflowAttemptNumber, durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,

@@ -182,7 +182,7 @@ async function completeRun(backend: Backend, wf: LoadedWorkflow, run: RunState, 
   const attempt = Math.max(1, run.workflowAttemptNumber);
   const duration = nowUs - (run.startedAtUs ?? run.createdAtUs);
   cache?.forget(run.runId);
-  const written: unknown = await backend.saveWorkflowComplete(wf.slug, run.runId, output, { workflowAttemptNumber: attempt, timestamp: nowUs, duration, totalSteps: wf.steps.length });
+  const written: unknown = await backend.completeRunIfOpen(wf.slug, run.runId, output, { workflowAttemptNumber: attempt, timestamp: nowUs, duration, totalSteps: wf.steps.length });
   // saveWorkflowComplete is guarded (a run that already ended stays as it is); it does not yet say whether it wrote.
   const completed = typeof written === "boolean" ? written : (await backend.getRun(run.runId))?.status === "completed";
   if (completed) events.emit({ type: "run:completed", workflowSlug: wf.slug, runId: run.runId });
