@@ -7,6 +7,7 @@ import { IdempotencyConflictError, InvalidArgumentError, RunNotFoundError } from
 import type { ListRunsOptions } from "./backend-primitives.js";
 import { prepareSubmission, type RunSubmissionInput } from "./submission.js";
 import { serializeValue } from "./serialize.js";
+import { sameJsonText } from "./canonical-json.js";
 import { planRerun, type RerunOptions } from "./rerun.js";
 import { cleanError } from "./clean-error.js";
 
@@ -34,7 +35,8 @@ export abstract class BackendRuns extends BackendSteps {
   protected async finishSubmission(event: EventOf<"RunSubmitted">, extra: Event[], input: string | undefined): Promise<{ runId: string; isNew: boolean }> {
     const result = await this.writeSubmission(event, extra);
     if (result.created) return { runId: result.runId, isNew: true };
-    if (result.existingInput !== input) {
+    // Same value, not same text: {"a":1,"b":2} and {"b":2,"a":1} are one input.
+    if (!sameJsonText(result.existingInput, input)) {
       throw new IdempotencyConflictError({ workflowSlug: event.workflowSlug, idempotencyKey: event.idempotencyKey ?? "", existingRunId: result.runId });
     }
     return { runId: result.runId, isNew: false };
