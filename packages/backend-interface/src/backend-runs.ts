@@ -22,7 +22,7 @@ export abstract class BackendRuns extends BackendSteps {
 
   /** Seed API: records a RunSubmitted event for a given run id (idempotency keys honoured as in submitRun). */
   async saveRunSubmitted(workflowSlug: string, runId: string, metadata: { availableAt: number; priority: number; input?: string; hasInputSchema: boolean; timeout?: number; idempotencyKey?: string; metadata?: Record<string, unknown>; tags?: string[]; versionId?: string }): Promise<void> {
-    assertIds({ workflowSlug, runId });
+    assertIds({ workflowSlug, runId, versionId: metadata.versionId });
     const ev = this.makeEvent("RunSubmitted", workflowSlug, runId, undefined, {
       availableAtUs: metadata.availableAt, priority: metadata.priority, hasInputSchema: metadata.hasInputSchema,
       ...(metadata.input === undefined ? {} : { input: metadata.input }), ...(metadata.timeout === undefined ? {} : { timeoutUs: metadata.timeout }),
@@ -44,7 +44,7 @@ export abstract class BackendRuns extends BackendSteps {
 
   /** A new run that keeps the parent's results outside `{fromStepId} ∪ its transitive dependents` and re-executes the rest. */
   async rerunFrom(options: RerunOptions): Promise<{ runId: string; rerunStepIds: string[] }> {
-    assertRunId(options.parentRunId);
+    assertRunId(options.parentRunId, "parentRunId");
     const parent = await this.readRun(options.parentRunId);
     if (!parent) throw new RunNotFoundError(options.parentRunId);
     const [steps, definitions] = await Promise.all([this.readSteps(parent.workflowSlug, parent.runId), this.getWorkflowSteps(parent.workflowSlug)]);
@@ -144,7 +144,7 @@ export abstract class BackendRuns extends BackendSteps {
   /** Records that a run resumes the work of an earlier run. */
   async saveWorkflowResumed(workflowSlug: string, runId: string, metadata: { originalRunId: string; resumedSteps: number; pendingSteps: number }): Promise<void> {
     assertIds({ workflowSlug, runId });
-    assertRunId(metadata.originalRunId);
+    assertRunId(metadata.originalRunId, "originalRunId");
     await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowResumed", workflowSlug, runId, undefined, metadata)]);
   }
 

@@ -1,5 +1,5 @@
 import { BackendStepData } from "./backend-step-data.js";
-import { assertIds, assertWorkflowSlug } from "./identifiers.js";
+import { assertIds, assertVersionId, assertWorkflowSlug } from "./identifiers.js";
 import type { StepDefinition, WorkflowMetadata, WorkflowRegistrationInput, WorkflowVersion, WorkflowVersionInput } from "./schemas.js";
 import { WorkflowRegistrationSchema, WorkflowVersionSchema } from "./schemas.js";
 import { InvalidEventError, VersionConflictError } from "./errors.js";
@@ -10,6 +10,7 @@ export abstract class BackendWorkflows extends BackendStepData {
   /** Stores a workflow's metadata, input JSON Schema and step definitions (replacing an earlier registration). */
   async registerWorkflow(registration: WorkflowRegistrationInput): Promise<void> {
     assertWorkflowSlug(registration?.slug);
+    if (registration.versionId !== undefined) assertVersionId(registration.versionId);
     const parsed = WorkflowRegistrationSchema.safeParse(registration);
     if (!parsed.success) throw new InvalidEventError(`Invalid registration of workflow ${registration.slug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
     for (const s of parsed.data.steps) assertIds({ stepId: s.id });
@@ -39,7 +40,7 @@ export abstract class BackendWorkflows extends BackendStepData {
   /** Creates an immutable workflow version; idempotent per versionId, VersionConflictError if the id exists with other content. */
   async createWorkflowVersion(version: WorkflowVersionInput): Promise<WorkflowVersion> {
     assertWorkflowSlug(version?.workflowSlug);
-    assertIds({ runId: version.versionId });
+    assertVersionId(version.versionId);
     const parsed = WorkflowVersionSchema.safeParse({ ...version, createdAtUs: version.createdAtUs ?? this.clock.nowUs() });
     if (!parsed.success) throw new InvalidEventError(`Invalid version of workflow ${version.workflowSlug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
     const result = await this.putVersion(parsed.data);
@@ -50,7 +51,7 @@ export abstract class BackendWorkflows extends BackendStepData {
   /** One version, or null. */
   async getWorkflowVersion(workflowSlug: string, versionId: string): Promise<WorkflowVersion | null> {
     assertWorkflowSlug(workflowSlug);
-    assertIds({ runId: versionId });
+    assertVersionId(versionId);
     return (await this.readVersions(workflowSlug, versionId))[0] ?? null;
   }
 
