@@ -29,7 +29,7 @@ type StrictlyCompatible<Impl, Seed> = {
 /** The union of every drifted method's description, or `never` when the implementation matches the seed. */
 type Drift<Impl> = { [K in keyof SeedBackend]: StrictlyCompatible<Impl, SeedBackend>[K] extends true ? never : StrictlyCompatible<Impl, SeedBackend>[K] }[keyof SeedBackend];
 
-/** `true` when nothing drifted; otherwise the drift itself, so assigning `true` fails and the error lists every method. */
+/** `true` when nothing drifted; otherwise the drift itself, so assigning `true` fails (hover `Drift<…>` to see every drifted method). */
 type NoDrift<Impl> = [Drift<Impl>] extends [never] ? true : Drift<Impl>;
 
 // Plain assignability: catches missing methods, return types and overloads (loadEvents) that the strict check collapses.
