@@ -39,13 +39,31 @@ export function cancelTests(h: ConformanceHarness): void {
       const { runId } = await runWithSteps(backend, ["s"]);
       await backend.startRun(WF, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false });
       const meta = { workflowAttemptNumber: 1, timestamp: 0, duration: 5, totalSteps: 1 };
-      expect(await backend.saveWorkflowComplete(WF, runId, { a: 1 }, meta)).toBe(true);
-      expect(await backend.saveWorkflowComplete(WF, runId, { a: 2 }, meta)).toBe(false);
-      expect(await backend.saveWorkflowFailed(WF, runId, { message: "late" }, { workflowAttemptNumber: 1, duration: 5, completedSteps: 0 }, "step-failed")).toBe(false);
-      expect(await backend.saveWorkflowCancelled(WF, runId, { workflowAttemptNumber: 1, duration: 5, completedSteps: 0 })).toBe(false);
+      expect(await backend.completeRunIfOpen(WF, runId, { a: 1 }, meta)).toBe(true);
+      expect(await backend.completeRunIfOpen(WF, runId, { a: 2 }, meta)).toBe(false);
+      expect(await backend.failRunIfOpen(WF, runId, { message: "late" }, { workflowAttemptNumber: 1, duration: 5, completedSteps: 0 }, "step-failed")).toBe(false);
+      expect(await backend.cancelRunIfOpen(WF, runId, { workflowAttemptNumber: 1, duration: 5, completedSteps: 0 })).toBe(false);
       expect(await backend.getRun(runId)).toMatchObject({ status: "completed", output: JSON.stringify({ a: 1 }) });
       expect(await countEvents(backend, { workflowSlug: WF, runId }, "WorkflowCompleted")).toBe(1);
       expect(await countEvents(backend, { workflowSlug: WF, runId }, "WorkflowFailed")).toBe(0);
+    });
+
+    it("failRunIfOpen and cancelRunIfOpen return true when they end a live run; the seed save* forms return nothing and stay guarded", async () => {
+      const { backend } = t;
+      const failed = await runWithSteps(backend, ["s"]);
+      expect(await backend.failRunIfOpen(WF, failed.runId, { message: "boom" }, { workflowAttemptNumber: 1, duration: 5, completedSteps: 0 }, "step-failed")).toBe(true);
+      const cancelled = await runWithSteps(backend, ["s"]);
+      expect(await backend.cancelRunIfOpen(WF, cancelled.runId, { workflowAttemptNumber: 1, duration: 5, completedSteps: 0, reason: "stop" })).toBe(true);
+      const seed = await runWithSteps(backend, ["s"]);
+      const meta = { workflowAttemptNumber: 1, timestamp: 0, duration: 5, totalSteps: 1 };
+      expect(await backend.saveWorkflowComplete(WF, seed.runId, { a: 1 }, meta)).toBeUndefined();
+      expect(await backend.saveWorkflowFailed(WF, seed.runId, { message: "late" }, { workflowAttemptNumber: 1, duration: 5, completedSteps: 0 }, "step-failed")).toBeUndefined();
+      expect(await backend.saveWorkflowCancelled(WF, seed.runId, { workflowAttemptNumber: 1, duration: 5, completedSteps: 0 })).toBeUndefined();
+      expect((await backend.getRun(failed.runId))?.status).toBe("failed");
+      expect((await backend.getRun(cancelled.runId))?.status).toBe("cancelled");
+      expect(await backend.getRun(seed.runId)).toMatchObject({ status: "completed", output: JSON.stringify({ a: 1 }) });
+      expect(await countEvents(backend, { workflowSlug: WF, runId: seed.runId }, "WorkflowFailed")).toBe(0);
+      expect(await countEvents(backend, { workflowSlug: WF, runId: seed.runId }, "WorkflowCancelled")).toBe(0);
     });
 
     it("cancels a pending run that never started", async () => {

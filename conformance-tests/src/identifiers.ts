@@ -107,6 +107,21 @@ export function identifierTests(h: ConformanceHarness): void {
       for (const s of steps) expect((await t.backend.getStepState(WF, runId, s.stepId))?.status).toBe("scheduled");
     });
 
+    it("names the offending field in the error message", async () => {
+      const { backend } = t;
+      const { runId } = await runWithSteps(backend, ["s"]);
+      const cases: Array<[RegExp, () => Promise<unknown>]> = [
+        [/^Invalid workflowSlug /, () => backend.submitRun({ workflowSlug: "a/b" })],
+        [/^Invalid runId /, () => backend.getRun("a/b")],
+        [/^Invalid stepId /, () => backend.getStepState(WF, runId, "a//b")],
+        [/^Invalid versionId /, () => backend.getWorkflowVersion(WF, "a/b")],
+        [/^Invalid parentRunId /, () => backend.rerunFrom({ parentRunId: "a/b", fromStepId: "s" })],
+        [/^Invalid fromStepId /, () => backend.rerunFrom({ parentRunId: runId, fromStepId: "a//b" })],
+        [/^Invalid originalRunId /, () => backend.saveWorkflowResumed(WF, runId, { originalRunId: "a/b", resumedSteps: 0, pendingSteps: 0 })],
+      ];
+      for (const [pattern, call] of cases) expect((await expectCode(call(), "INVALID_IDENTIFIER", String(pattern))).message).toMatch(pattern);
+    });
+
     it("leaves no trace of the rejected calls: no runs, no workflows, nothing outside the storage directory", async () => {
       const { backend } = t;
       for (const bad of BAD_SLUG_OR_RUN) {

@@ -40,6 +40,22 @@ export function submitTests(h: ConformanceHarness, procs: ProcessPool): void {
       expect(await countEvents(backend, { workflowSlug: WF, runId: first.runId }, "RunSubmitted")).toBe(1);
     });
 
+    it("compares an idempotent resubmit's input as canonical JSON: key order and whitespace do not conflict, array order and values do", async () => {
+      const { backend } = t;
+      const first = await backend.submitRun({ workflowSlug: WF, idempotencyKey: "canon", input: { a: 1, b: 2, nested: { p: [1, { y: 2, x: 1 }], q: null } } });
+      expect(first.isNew).toBe(true);
+      expect(await backend.submitRun({ workflowSlug: WF, idempotencyKey: "canon", input: { nested: { q: null, p: [1, { x: 1, y: 2 }] }, b: 2, a: 1 } })).toEqual({ runId: first.runId, isNew: false });
+      await expectCode(backend.submitRun({ workflowSlug: WF, idempotencyKey: "canon", input: { a: 1, b: 2, nested: { p: [{ x: 1, y: 2 }, 1], q: null } } }), "IDEMPOTENCY_CONFLICT", "array order");
+      await expectCode(backend.submitRun({ workflowSlug: WF, idempotencyKey: "canon", input: { a: 1, b: 2, nested: { p: [1, { x: 1, y: 2 }] } } }), "IDEMPOTENCY_CONFLICT", "missing key");
+      expect(JSON.parse((await backend.getRun(first.runId))!.input!)).toEqual({ a: 1, b: 2, nested: { p: [1, { y: 2, x: 1 }], q: null } });
+      // The seed's saveRunSubmitted takes the input already serialised: the same value in other text is the same input.
+      await backend.saveRunSubmitted(WF, "run-canon-text", { availableAt: 0, priority: 0, hasInputSchema: false, idempotencyKey: "canon-text", input: '{"a":1,"b":2}' });
+      await backend.saveRunSubmitted(WF, "run-canon-text-2", { availableAt: 0, priority: 0, hasInputSchema: false, idempotencyKey: "canon-text", input: '{ "b": 2, "a": 1 }' });
+      expect((await backend.listRuns()).map((r) => r.runId).sort()).toEqual([first.runId, "run-canon-text"].sort());
+      await expectCode(backend.saveRunSubmitted(WF, "run-canon-text-3", { availableAt: 0, priority: 0, hasInputSchema: false, idempotencyKey: "canon-text", input: '{"a":1,"b":3}' }), "IDEMPOTENCY_CONFLICT");
+      expect(await countEvents(backend, { workflowSlug: WF, runId: first.runId }, "RunSubmitted")).toBe(1);
+    });
+
     it("never creates a second run with an existing run id, even in another workflow", async () => {
       const { backend } = t;
       await backend.submitRun({ workflowSlug: WF, runId: "run-taken" });

@@ -52,6 +52,49 @@ export function versionTests(h: ConformanceHarness): void {
       expect((await backend.listWorkflowVersions(WF)).filter((v) => v.versionId === "v-race")).toHaveLength(1);
     });
 
+    it("round-trips content-addressed version ids in the original `sha256:<hex>` format through versions, registration and runs", async () => {
+      const { backend, clock } = t;
+      const id = `sha256:${"abc123".repeat(10)}abcd`;
+      const older = "sha256:0123456789abcdef";
+      const v = await backend.createWorkflowVersion({ workflowSlug: WF, versionId: id, contentHash: "h-sha", steps });
+      expect(v.versionId).toBe(id);
+      expect(await backend.createWorkflowVersion({ workflowSlug: WF, versionId: id, contentHash: "h-sha", steps })).toEqual(v);
+      await expectCode(backend.createWorkflowVersion({ workflowSlug: WF, versionId: id, contentHash: "h-other", steps }), "VERSION_CONFLICT");
+      clock.advanceMs(10);
+      await backend.createWorkflowVersion({ workflowSlug: WF, versionId: older.replace("0123", "9999"), contentHash: "h-newest", steps: [] });
+      expect(await backend.getWorkflowVersion(WF, id)).toEqual(v);
+      expect(await backend.getWorkflowVersion(WF, older)).toBeNull();
+      expect((await backend.listWorkflowVersions(WF)).map((x) => x.versionId)).toEqual(["sha256:9999456789abcdef", id]);
+      await backend.registerWorkflow({ slug: WF, name: "Main", versionId: id, steps });
+      expect((await backend.getWorkflowMetadata(WF))?.versionId).toBe(id);
+      expect(await backend.getCurrentWorkflowVersion(WF)).toEqual(v);
+      const { runId } = await backend.submitRun({ workflowSlug: WF, versionId: id });
+      // The store started the run at submit (its version is registered).
+      expect(await backend.startRun(WF, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false, versionId: id })).toBe(false);
+      expect((await backend.getRun(runId))?.versionId).toBe(id);
+      expect((await backend.loadEvents(WF, runId, { category: "workflow" })).map((e) => ("versionId" in e ? e.versionId : undefined)).slice(0, 2)).toEqual([id, id]);
+    });
+
+    it("refuses a malformed versionId everywhere with INVALID_IDENTIFIER naming versionId, before writing anything", async () => {
+      const { backend } = t;
+      for (const bad of ["", ".", "..", "../esc-v", "sha256/abc", "a b", "sha256:abc\\x", "a\0b", "é", "x".repeat(200)]) {
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ["createWorkflowVersion", () => backend.createWorkflowVersion({ workflowSlug: WF, versionId: bad, contentHash: "h", steps: [] })],
+          ["getWorkflowVersion", () => backend.getWorkflowVersion(WF, bad)],
+          ["registerWorkflow", () => backend.registerWorkflow({ slug: WF, name: "x", versionId: bad, steps: [] })],
+          ["submitRun", () => backend.submitRun({ workflowSlug: WF, versionId: bad })],
+          ["saveRunSubmitted", () => backend.saveRunSubmitted(WF, "run-v", { availableAt: 0, priority: 0, hasInputSchema: false, versionId: bad })],
+        ];
+        for (const [name, call] of calls) {
+          const err = await expectCode(call(), "INVALID_IDENTIFIER", `${name}(${JSON.stringify(bad).slice(0, 30)})`);
+          expect(err.message, name).toMatch(/^Invalid versionId /);
+        }
+      }
+      expect(await backend.listWorkflowVersions(WF)).toEqual([]);
+      expect(await backend.listWorkflowMetadata()).toEqual([]);
+      expect(await backend.listRuns()).toEqual([]);
+    });
+
     it("lists newest first (with limit), and the current version is the registered one, else the newest", async () => {
       const { backend, clock } = t;
       expect(await backend.getCurrentWorkflowVersion(WF)).toBeNull();

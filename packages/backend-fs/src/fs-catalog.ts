@@ -2,11 +2,11 @@ import { WorkflowRegistrationSchema, WorkflowVersionSchema, type PutVersionResul
 import { readDirOrEmpty, readTextOrNull, type AtomicFs } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 import { withFsErrors } from "./fs-errors.js";
-import type { FsLayout } from "./fs-layout.js";
+import { parseVersionFileName, type FsLayout } from "./fs-layout.js";
 
 /**
  * Workflow registrations (`workflows/<slug>.json`, replaced atomically by rename) and immutable versions
- * (`versions/<slug>/<versionId>.json`, created exclusively by link). Damaged files are reported and skipped.
+ * (`versions/<slug>/<versionFileName(versionId)>`, created exclusively by link). Damaged files are reported and skipped.
  */
 export class FsCatalog {
   constructor(
@@ -47,7 +47,7 @@ export class FsCatalog {
   async readVersions(slug: string, versionId?: string): Promise<WorkflowVersion[]> {
     const ids = versionId !== undefined
       ? [versionId]
-      : (await readDirOrEmpty(this.layout.versionsDir(slug))).filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5));
+      : (await readDirOrEmpty(this.layout.versionsDir(slug))).map(parseVersionFileName).filter((id): id is string => id !== null);
     const versions = await Promise.all(ids.map(async (id) => {
       const path = this.layout.versionFile(slug, id);
       const text = await readTextOrNull(path);

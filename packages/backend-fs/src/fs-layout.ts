@@ -28,7 +28,7 @@ export interface RunAddress {
  * runs-by-created/<day>/<hh>/<mm-ss>/<createdUs>~<runId>~<slug>   symlink -> the run's directory, listRuns newest first
  * touched/<day>/<slug>~<runId>                  symlink -> the run's directory: it has events on that UTC day (analytics)
  * idempotency/<slug>/<sha256(key)>.json         the run's batch 0, claimed by exclusive link
- * workflows/<slug>.json, versions/<slug>/<versionId>.json, outputs/
+ * workflows/<slug>.json, versions/<slug>/<versionFileName(versionId)>, outputs/
  * ```
  * Every path is checked to stay under the base directory.
  */
@@ -103,9 +103,25 @@ export class FsLayout {
   /** Directory of a workflow's versions. */
   versionsDir(slug: string): string { return this.at("versions", slug); }
   /** One workflow version. */
-  versionFile(slug: string, versionId: string): string { return this.at("versions", slug, `${versionId}.json`); }
+  versionFile(slug: string, versionId: string): string { return this.at("versions", slug, versionFileName(versionId)); }
   /** Where step output files go. */
   outputsDir(): string { return this.at("outputs"); }
+}
+
+/**
+ * The file name of a version: `<versionId>.json`, with the one character a version id may hold beyond a run id's
+ * (`:`, as in `sha256:<hex>`) percent-encoded, since Windows refuses it in names and macOS shows it as `/`.
+ * Ids without `:` keep the name they always had; `%` is never part of an id, so the encoding is reversible.
+ */
+export function versionFileName(versionId: string): string {
+  return `${versionId.replaceAll(":", "%3A")}.json`;
+}
+
+/** The version id a version file name stands for, or null for any other name. */
+export function parseVersionFileName(name: string): string | null {
+  if (!name.endsWith(".json") || name.length <= 5) return null;
+  const id = name.slice(0, -5).replaceAll("%3A", ":");
+  return id.includes("%") ? null : id;
 }
 
 /** `42` → `000000000042.json`. */

@@ -94,6 +94,18 @@ describe("filesystem driver: submissions racing in one process", () => {
 });
 
 describe("filesystem driver: the store", () => {
+  it("stores a `sha256:<hex>` version under a portable file name (':' encoded), keeps old names, and reads both back", async () => {
+    const { dir, backend } = await store();
+    const id = `sha256:${"ab12".repeat(16)}`;
+    await backend.createWorkflowVersion({ workflowSlug: WF, versionId: id, contentHash: "h1", steps: [], createdAtUs: 2 });
+    await backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v1", contentHash: "h0", steps: [], createdAtUs: 1 });
+    expect((await readdir(join(dir, "versions", WF))).sort()).toEqual([`sha256%3A${"ab12".repeat(16)}.json`, "v1.json"]);
+    expect(new FsLayout(dir).versionFile(WF, id)).toBe(join(dir, "versions", WF, `sha256%3A${"ab12".repeat(16)}.json`));
+    const reopened = new FileSystemBackend(dir, { durability: "none" });
+    expect((await reopened.listWorkflowVersions(WF)).map((v) => v.versionId)).toEqual([id, "v1"]);
+    expect((await reopened.getWorkflowVersion(WF, id))?.contentHash).toBe("h1");
+  });
+
   it("refuses a non-empty directory that is not a store, and a store of a newer format", async () => {
     const dir = await mkdtemp(join(tmpdir(), "cairn-fs-foreign-"));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));

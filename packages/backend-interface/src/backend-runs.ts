@@ -7,6 +7,7 @@ import { CairnError, IdempotencyConflictError, InvalidArgumentError, RunNotFound
 import type { FollowUp, ListRunsOptions, SubmissionResult } from "./backend-primitives.js";
 import { prepareSubmission, type RunSubmissionInput } from "./submission.js";
 import { serializeValue } from "./serialize.js";
+import { sameJsonText } from "./canonical-json.js";
 import { planRerun, type RerunOptions } from "./rerun.js";
 import { cleanError } from "./clean-error.js";
 
@@ -16,7 +17,8 @@ export type SubmitOutcome = { ok: true; runId: string; isNew: boolean } | { ok: 
 /** What a submission's write result means for its caller: new, the same run again, or a conflicting reuse of its key. */
 function submissionOutcome(event: EventOf<"RunSubmitted">, input: string | undefined, result: SubmissionResult): SubmitOutcome {
   if (result.created) return { ok: true, runId: result.runId, isNew: true };
-  if (result.existingInput !== input) {
+  // Same value, not same text: {"a":1,"b":2} and {"b":2,"a":1} are one input.
+  if (!sameJsonText(result.existingInput, input)) {
     return { ok: false, error: new IdempotencyConflictError({ workflowSlug: event.workflowSlug, idempotencyKey: event.idempotencyKey ?? "", existingRunId: result.runId }) };
   }
   return { ok: true, runId: result.runId, isNew: false };
@@ -33,7 +35,7 @@ export abstract class BackendRuns extends BackendSteps {
 
   /** Seed API: records a RunSubmitted event for a given run id (idempotency keys honoured as in submitRun). */
   async saveRunSubmitted(workflowSlug: string, runId: string, metadata: { availableAt: number; priority: number; input?: string; hasInputSchema: boolean; timeout?: number; idempotencyKey?: string; metadata?: Record<string, unknown>; tags?: string[]; versionId?: string }): Promise<void> {
-    assertIds({ workflowSlug, runId });
+    assertIds({ workflowSlug, runId, versionId: metadata.versionId });
     const ev = this.makeEvent("RunSubmitted", workflowSlug, runId, undefined, {
       availableAtUs: metadata.availableAt, priority: metadata.priority, hasInputSchema: metadata.hasInputSchema,
       ...(metadata.input === undefined ? {} : { input: metadata.input }), ...(metadata.timeout === undefined ? {} : { timeoutUs: metadata.timeout }),
@@ -92,7 +94,7 @@ export abstract class BackendRuns extends BackendSteps {
 
   /** A new run that keeps the parent's results outside `{fromStepId} ∪ its transitive dependents` and re-executes the rest. */
   async rerunFrom(options: RerunOptions): Promise<{ runId: string; rerunStepIds: string[] }> {
-    assertRunId(options.parentRunId);
+    assertRunId(options.parentRunId, "parentRunId");
     const parent = await this.readRun(options.parentRunId);
     if (!parent) throw new RunNotFoundError(options.parentRunId);
     const [steps, definitions] = await Promise.all([this.readSteps(parent.workflowSlug, parent.runId), this.getWorkflowSteps(parent.workflowSlug)]);
@@ -155,8 +157,16 @@ export abstract class BackendRuns extends BackendSteps {
     await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [ev]);
   }
 
-  /** Completes a live run with its output; a run that already ended is left as it is. Returns whether it was written. */
-  async saveWorkflowComplete(workflowSlug: string, runId: string, output: unknown, metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number }): Promise<boolean> {
+  /** Seed API: completes a live run with its output; a run that already ended is left as it is (see completeRunIfOpen). */
+  async saveWorkflowComplete(workflowSlug: string, runId: string, output: unknown, metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number }): Promise<void> {
+    await this.completeRunIfOpen(workflowSlug, runId, output, metadata);
+  }
+
+  /**
+   * Completes a live run with its output (WorkflowCompleted, guarded on the run being open) and says whether it did:
+   * true when this call wrote it, false when the run had already ended (completed, failed or cancelled) and was left as it is.
+   */
+  async completeRunIfOpen(workflowSlug: string, runId: string, output: unknown, metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number }): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowCompleted", workflowSlug, runId, undefined, {
       workflowAttemptNumber: metadata.workflowAttemptNumber, output: serializeValue(output), durationUs: Math.max(0, Math.round(metadata.duration)), totalSteps: metadata.totalSteps,
@@ -164,8 +174,16 @@ export abstract class BackendRuns extends BackendSteps {
     return (await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
   }
 
-  /** Fails a live run; a run that already ended is left as it is. Returns whether it was written. */
-  async saveWorkflowFailed(workflowSlug: string, runId: string, error: StepError, metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string }, failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled"): Promise<boolean> {
+  /** Seed API: fails a live run; a run that already ended is left as it is (see failRunIfOpen). */
+  async saveWorkflowFailed(workflowSlug: string, runId: string, error: StepError, metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string }, failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled"): Promise<void> {
+    await this.failRunIfOpen(workflowSlug, runId, error, metadata, failureReason);
+  }
+
+  /**
+   * Fails a live run (WorkflowFailed, guarded on the run being open) and says whether it did: true when this call wrote
+   * it, false when the run had already ended and was left as it is.
+   */
+  async failRunIfOpen(workflowSlug: string, runId: string, error: StepError, metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string }, failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled"): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowFailed", workflowSlug, runId, undefined, {
       workflowAttemptNumber: metadata.workflowAttemptNumber, error: cleanError(error), durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
@@ -177,12 +195,20 @@ export abstract class BackendRuns extends BackendSteps {
   /** Records that a run resumes the work of an earlier run. */
   async saveWorkflowResumed(workflowSlug: string, runId: string, metadata: { originalRunId: string; resumedSteps: number; pendingSteps: number }): Promise<void> {
     assertIds({ workflowSlug, runId });
-    assertRunId(metadata.originalRunId);
+    assertRunId(metadata.originalRunId, "originalRunId");
     await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowResumed", workflowSlug, runId, undefined, metadata)]);
   }
 
-  /** Cancels a live run; a run that already ended is left as it is. Returns whether it was written. */
-  async saveWorkflowCancelled(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number }): Promise<boolean> {
+  /** Seed API: cancels a live run; a run that already ended is left as it is (see cancelRunIfOpen). */
+  async saveWorkflowCancelled(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number }): Promise<void> {
+    await this.cancelRunIfOpen(workflowSlug, runId, metadata);
+  }
+
+  /**
+   * Cancels a live run (WorkflowCancelled, guarded on the run being open) and says whether it did: true when this call
+   * wrote it, false when the run had already ended and was left as it is. cancelRun is the by-id form that fills in the metadata.
+   */
+  async cancelRunIfOpen(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number }): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowCancelled", workflowSlug, runId, undefined, {
       workflowAttemptNumber: metadata.workflowAttemptNumber, durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,

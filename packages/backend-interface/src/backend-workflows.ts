@@ -1,5 +1,5 @@
 import { BackendStepData } from "./backend-step-data.js";
-import { assertIds, assertWorkflowSlug } from "./identifiers.js";
+import { assertIds, assertVersionId, assertWorkflowSlug } from "./identifiers.js";
 import type { StepDefinition, WorkflowMetadata, WorkflowRegistration, WorkflowRegistrationInput, WorkflowVersion, WorkflowVersionInput } from "./schemas.js";
 import type { RunSubmissionInput } from "./submission.js";
 import { WorkflowRegistrationSchema, WorkflowVersionSchema } from "./schemas.js";
@@ -14,6 +14,7 @@ export abstract class BackendWorkflows extends BackendStepData {
   /** Stores a workflow's metadata, input JSON Schema and step definitions (replacing an earlier registration). */
   async registerWorkflow(registration: WorkflowRegistrationInput): Promise<void> {
     assertWorkflowSlug(registration?.slug);
+    if (registration.versionId !== undefined) assertVersionId(registration.versionId);
     const parsed = WorkflowRegistrationSchema.safeParse(registration);
     if (!parsed.success) throw new InvalidEventError(`Invalid registration of workflow ${registration.slug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
     for (const s of parsed.data.steps) assertIds({ stepId: s.id });
@@ -66,7 +67,7 @@ export abstract class BackendWorkflows extends BackendStepData {
   /** Creates an immutable workflow version; idempotent per versionId, VersionConflictError if the id exists with other content. */
   async createWorkflowVersion(version: WorkflowVersionInput): Promise<WorkflowVersion> {
     assertWorkflowSlug(version?.workflowSlug);
-    assertIds({ runId: version.versionId });
+    assertVersionId(version.versionId);
     const parsed = WorkflowVersionSchema.safeParse({ ...version, createdAtUs: version.createdAtUs ?? this.clock.nowUs() });
     if (!parsed.success) throw new InvalidEventError(`Invalid version of workflow ${version.workflowSlug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
     const result = await this.putVersion(parsed.data);
@@ -78,7 +79,7 @@ export abstract class BackendWorkflows extends BackendStepData {
   /** One version, or null. */
   async getWorkflowVersion(workflowSlug: string, versionId: string): Promise<WorkflowVersion | null> {
     assertWorkflowSlug(workflowSlug);
-    assertIds({ runId: versionId });
+    assertVersionId(versionId);
     return (await this.readVersions(workflowSlug, versionId))[0] ?? null;
   }
 

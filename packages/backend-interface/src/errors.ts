@@ -47,10 +47,14 @@ export class CairnError extends Error {
   }
 }
 
-/** A workflowSlug, runId or stepId that is malformed (path traversal, empty, too long, bad characters). */
+/**
+ * A workflowSlug, runId, stepId or versionId that is malformed (path traversal, empty, too long, bad characters).
+ * The message names the field as the caller passed it (`field`, e.g. `parentRunId`); `kind` is the rule it breaks.
+ */
 export class InvalidIdentifierError extends CairnError {
-  constructor(kind: string, value: unknown, reason: string) {
-    super(ErrorCode.InvalidIdentifier, `Invalid ${kind} ${JSON.stringify(String(value)).slice(0, 120)}: ${reason}.`, { kind, value: String(value).slice(0, 200) });
+  constructor(kind: string, value: unknown, reason: string, field: string = kind) {
+    const named = field === kind ? field : `${field} (a ${kind})`;
+    super(ErrorCode.InvalidIdentifier, `Invalid ${named} ${JSON.stringify(String(value)).slice(0, 120)}: ${reason}.`, { kind, field, value: String(value).slice(0, 200) });
   }
 }
 

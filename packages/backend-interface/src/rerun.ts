@@ -36,7 +36,7 @@ export function transitiveDependents(fromStepId: string, dependencies: Map<strin
  * marked `copiedFromRunId` so analytics do not count them twice. It starts pending.
  */
 export function planRerun(parent: RunState, steps: StepState[], definitions: StepDefinition[], options: RerunOptions, nowUs: number, make: MakeEvent): { submitted: EventOf<"RunSubmitted">; extra: Event[]; rerunStepIds: string[] } {
-  assertStepId(options.fromStepId);
+  assertStepId(options.fromStepId, "fromStepId");
   const dependencies = new Map<string, string[]>();
   for (const d of definitions) dependencies.set(d.id, d.dependencies);
   for (const s of steps) if (!dependencies.has(s.stepId)) dependencies.set(s.stepId, s.dependencies);

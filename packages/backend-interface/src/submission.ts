@@ -13,7 +13,7 @@ export type RunSubmissionInput = z.input<typeof RunSubmissionSchema>;
 /** Validates and serialises a submission into its RunSubmitted event, before any I/O. Throws typed errors; writes nothing. */
 export function prepareSubmission(submission: RunSubmissionInput, nowUs: number): { event: EventOf<"RunSubmitted">; input: string | undefined } {
   if (submission === null || typeof submission !== "object") throw new InvalidEventError("Invalid run submission", [{ path: "", message: "must be an object" }]);
-  assertIds({ workflowSlug: submission.workflowSlug, runId: submission.runId });
+  assertIds({ workflowSlug: submission.workflowSlug, runId: submission.runId, versionId: submission.versionId });
   const parsed = RunSubmissionSchema.safeParse(submission);
   if (!parsed.success) throw new InvalidEventError(`Invalid submission of workflow ${String(submission.workflowSlug)}`, zodIssues(parsed.error));
   const s = parsed.data;

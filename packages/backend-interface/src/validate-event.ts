@@ -15,7 +15,8 @@ export function zodIssues(error: z.ZodError): Array<{ path: string; message: str
 export function parseEvent(input: unknown): Event {
   const raw = input as Record<string, unknown> | null;
   if (raw && typeof raw === "object") {
-    assertIds({ workflowSlug: raw.workflowSlug, runId: raw.runId, stepId: raw.category === "step" ? raw.stepId : undefined });
+    const versioned = raw.type === "RunSubmitted" || raw.type === "WorkflowStarted";
+    assertIds({ workflowSlug: raw.workflowSlug, runId: raw.runId, stepId: raw.category === "step" ? raw.stepId : undefined, versionId: versioned ? raw.versionId : undefined });
   }
   const result = EventSchema.safeParse(input);
   if (!result.success) {

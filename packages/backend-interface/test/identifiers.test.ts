@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assertIds, assertRunId, assertStepId, assertWorkflowSlug, isValidIdentifier, InvalidIdentifierError, MAX_ID_LENGTH, MAX_STEP_ID_LENGTH } from "../src/index.js";
+import { assertIds, assertRunId, assertStepId, assertVersionId, assertWorkflowSlug, isValidIdentifier, InvalidIdentifierError, MAX_ID_LENGTH, MAX_STEP_ID_LENGTH } from "../src/index.js";
 
 describe("identifiers", () => {
   it("accepts letters, digits, - _ . and nested step ids", () => {
@@ -35,5 +35,54 @@ describe("identifiers", () => {
     }
     expect(isValidIdentifier("stepId", "a/b")).toBe(true);
     expect(isValidIdentifier("runId", "a/b")).toBe(false);
+  });
+});
+
+describe("version ids", () => {
+  it("accepts the original content-addressed format `sha256:<hex>` and run-id-like ids", () => {
+    for (const ok of [`sha256:${"0a".repeat(32)}`, "v1", "2024.01.31-rc_1", "a:b:c"]) {
+      expect(() => assertVersionId(ok)).not.toThrow();
+      expect(isValidIdentifier("versionId", ok)).toBe(true);
+    }
+  });
+
+  it.each([[""], ["."], [".."], ["../x"], ["sha256/abc"], ["a\\b"], ["a b"], ["a\u0000"], ["%3A"], ["x".repeat(MAX_ID_LENGTH + 1)], [5]])("rejects version id %j", (bad) => {
+    expect(() => assertVersionId(bad)).toThrow(InvalidIdentifierError);
+    expect(() => assertVersionId(bad)).toThrow(/^Invalid versionId /);
+  });
+
+  it("keeps ':' out of the other identifiers", () => {
+    expect(isValidIdentifier("runId", "sha256:abc")).toBe(false);
+    expect(isValidIdentifier("workflowSlug", "a:b")).toBe(false);
+    expect(isValidIdentifier("stepId", "a:b")).toBe(false);
+  });
+});
+
+describe("identifier errors name the field", () => {
+  function messageOf(fn: () => void): string {
+    try {
+      fn();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error("did not throw");
+  }
+
+  it.each([
+    ["workflowSlug", () => assertIds({ workflowSlug: "a/b" })],
+    ["runId", () => assertIds({ runId: "a/b" })],
+    ["stepId", () => assertIds({ stepId: "a//b" })],
+    ["versionId", () => assertIds({ versionId: "a/b" })],
+  ] as const)("%s", (field, fn) => {
+    expect(messageOf(fn)).toMatch(new RegExp(`^Invalid ${field} "`));
+  });
+
+  it("names the caller's field and the rule it breaks, with both in the context", () => {
+    expect(messageOf(() => assertRunId("a/b", "parentRunId"))).toMatch(/^Invalid parentRunId \(a runId\) "a\/b"/);
+    try {
+      assertStepId("..", "fromStepId");
+    } catch (err) {
+      expect((err as InvalidIdentifierError).context).toMatchObject({ kind: "stepId", field: "fromStepId", value: ".." });
+    }
   });
 });

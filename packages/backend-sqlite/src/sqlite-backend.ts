@@ -109,6 +109,11 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
     return this.write((c) => c.projector.submit(submitted, extra, follow));
   }
 
+  /** Many submissions in one write of the group-commit queue (one transaction). */
+  protected override writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
+    return this.write((c) => events.map((e) => c.projector.submit(e, [], follow)));
+  }
+
   protected readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {
     return this.read((c) => c.queries.events(workflowSlug, runId, filter));
   }

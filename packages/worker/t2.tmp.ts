@@ -1,0 +1,15 @@
+import { SqliteBackend } from "@cairn/backend-sqlite";
+import { rmSync } from "node:fs";
+rmSync("/tmp/cairn-scratch/t2.db", { force: true }); rmSync("/tmp/cairn-scratch/t2.db-wal", { force: true });
+const b = new SqliteBackend("/tmp/cairn-scratch/t2.db");
+await b.initialize();
+const steps = [{ id: "a", name: "a" }];
+await b.createWorkflowVersion({ workflowSlug: "wf", versionId: "v1", contentHash: "h", steps });
+await b.registerWorkflow({ slug: "wf", name: "wf", versionId: "v1", steps });
+const N = 20000;
+const items = Array.from({ length: N }, (_, i) => ({ workflowSlug: "wf", input: { i } }));
+let t = performance.now();
+const out = await b.submitRuns(items);
+const ms = performance.now() - t;
+console.log("submitRuns", N, ms.toFixed(0), "ms", Math.round(N / ms * 1000), "/s", out.filter((o) => o.ok).length);
+await b.close();
