@@ -19,6 +19,8 @@ import { claimNextSql, claimRefsSql, claimSqlQueries, startedExtras, type ClaimS
 import { fencedSqlQueries, writeFencedSql, type FencedSqlQueries } from "./postgres-fenced-sql.js";
 import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
 import { writeGuarded, writeGuardedBatch, writeSubmission, type WriteContext } from "./postgres-writes.js";
+import { writeGuardedMany, writeSubmissionsMany } from "./postgres-many.js";
+import { manySqlQueries, type ManySqlQueries } from "./postgres-many-sql.js";
 import { translatePgError } from "./postgres-errors.js";
 
 /** Options of PostgresBackend. Give either `connectionString` or an existing `pool` (which close() leaves open). */
@@ -57,6 +59,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   private readonly csq: ClaimSqlQueries;
   private readonly fq: FencedSqlQueries;
   private readonly ctx: WriteContext;
+  private readonly mq: ManySqlQueries;
   private readonly notifier: PostgresNotifier | null;
   private readonly pollIntervalMs: number;
   private readonly pollers = new Set<NodeJS.Timeout>();
@@ -79,6 +82,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     this.sq = stepWriteQueries(quoted);
     this.csq = claimSqlQueries(quoted);
     this.fq = fencedSqlQueries(quoted);
+    this.mq = manySqlQueries(quoted);
     this.analyticsSql = new PostgresAnalyticsSql(this.conn, quoted, options.analyticsWorkMem ?? "64MB");
     this.attemptAnalytics = new PostgresAttemptAnalytics(this.conn, quoted, this.analyticsSql);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
@@ -129,9 +133,18 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     return (await writeStepOptimistic(this.ctx, this.sq, target, guard, events)) ?? writeGuarded(this.ctx, target, guard, events);
   }
 
-  /** A batch of guarded writes (saveStepCompletes) in one transaction: one commit for the whole batch. */
-  protected override writeEventBatch(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
-    return writeGuardedBatch(this.ctx, writes);
+  /** A batch of guarded writes (saveStepCompletes) in one transaction of four round trips (see writeGuardedMany). */
+  protected override async writeEventBatch(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
+    return (await writeGuardedMany(this.ctx, this.mq, writes)) ?? writeGuardedBatch(this.ctx, writes);
+  }
+
+  /** Many submissions in one transaction of a few set-based statements (see writeSubmissionsMany). */
+  protected override async writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
+    const many = await writeSubmissionsMany(this.ctx, this.mq, events, follow);
+    if (many) return many;
+    const out: SubmissionResult[] = [];
+    for (const e of events) out.push(await writeSubmission(this.ctx, e, [], follow));
+    return out;
   }
 
   protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {

@@ -1,0 +1,77 @@
+import { touchWorkersSql } from "./postgres-workers-sql.js";
+
+/**
+ * The set-based statements of the engine's batch paths (batch completions, batch submissions): every row carries its
+ * run, so one statement serves any number of runs. The rows written are computed in JavaScript by the pure reducers
+ * (postgres-projections.ts); these statements only store them.
+ */
+export function manySqlQueries(s: string) {
+  return {
+    /** Runs and every step row of them, locked in run-id order (two batches never deadlock on each other). */
+    lockRuns: `WITH r AS (SELECT run_id, workflow_slug, state FROM ${s}.runs WHERE run_id = ANY($1::text[]) ORDER BY run_id FOR UPDATE),
+      st AS (SELECT s.run_id, s.step_id, s.state FROM ${s}.steps s WHERE s.run_id = ANY($1::text[]) ORDER BY s.run_id, s.step_id FOR UPDATE)
+      SELECT run_id, NULL::text AS step_id, workflow_slug, state FROM r UNION ALL SELECT run_id, step_id, NULL, state FROM st`,
+    /** New runs, each unless its id or (workflow, idempotency key) exists; returns the ids inserted. */
+    insertRuns: `INSERT INTO ${s}.runs (run_id, workflow_slug, status, live, available_at_us, priority, created_at_us, idempotency_key, tags, state)
+      SELECT u.run_id, u.slug, u.status, u.live, u.available_at_us, u.priority, u.created_at_us, u.idem,
+        ARRAY(SELECT json_array_elements_text(u.tags)), u.state
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::integer[], $7::bigint[], $8::text[], $9::json[], $10::json[])
+        WITH ORDINALITY AS u(run_id, slug, status, live, available_at_us, priority, created_at_us, idem, tags, state, ord)
+      ORDER BY u.ord
+      ON CONFLICT DO NOTHING RETURNING run_id`,
+    /** The existing run for each (workflow, key, run id) that was not inserted: by key first, else by id. */
+    existingRuns: `SELECT u.ord, x.run_id, x.state FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(slug, idem, run_id, ord)
+      CROSS JOIN LATERAL (SELECT r.run_id, r.state FROM ${s}.runs r WHERE (r.workflow_slug = u.slug AND r.idempotency_key = u.idem) OR r.run_id = u.run_id
+        ORDER BY (r.workflow_slug = u.slug AND r.idempotency_key IS NOT DISTINCT FROM u.idem) DESC LIMIT 1) x`,
+    /**
+     * Appends events of many runs and stores their projection rows in one statement: runs updated (rows locked
+     * before) or inserted, steps updated (locked before) or inserted, liveness propagated to the other step rows of
+     * runs whose liveness changed, workers touched, one NOTIFY. Counts let the caller detect a row that appeared
+     * concurrently (then it retries the transaction).
+     */
+    writeMany: `WITH ev AS (
+        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency)
+        SELECT e.event_id, e.slug, e.run_id, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason, e.worker_concurrency
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[], $8::bigint[], $9::boolean[], $10::boolean[], $11::integer[], $12::bigint[], $13::text[], $14::text[], $15::integer[])
+          WITH ORDINALITY AS e(run_id, slug, event_id, step_id, type, ts, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency, ord)
+        ORDER BY e.ord
+        RETURNING seq, run_id, step_id),
+      ru AS (
+        UPDATE ${s}.runs r SET status = u.status, live = u.live, available_at_us = u.available_at_us, priority = u.priority, created_at_us = u.created_at_us,
+          idempotency_key = u.idem, tags = ARRAY(SELECT json_array_elements_text(u.tags)), state = u.state
+        FROM unnest($16::text[], $17::text[], $18::boolean[], $19::bigint[], $20::integer[], $21::bigint[], $22::text[], $23::json[], $24::json[])
+          AS u(run_id, status, live, available_at_us, priority, created_at_us, idem, tags, state)
+        WHERE r.run_id = u.run_id
+        RETURNING 1),
+      su AS (
+        UPDATE ${s}.steps t SET status = u.status, run_live = u.run_live, available_at_us = u.available_at_us, priority = u.priority,
+          attempt_number = u.attempt_number, last_seen_us = u.last_seen_us, state = u.state, version = t.version + 1
+        FROM unnest($25::text[], $26::text[], $27::text[], $28::boolean[], $29::bigint[], $30::integer[], $31::integer[], $32::bigint[], $33::json[])
+          AS u(run_id, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, state)
+        WHERE t.run_id = u.run_id AND t.step_id = u.step_id
+        RETURNING 1),
+      si AS (
+        INSERT INTO ${s}.steps (run_id, workflow_slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, first_seq, state)
+        SELECT u.run_id, u.slug, u.step_id, u.status, u.run_live, u.available_at_us, u.priority, u.attempt_number, u.last_seen_us, u.created_at_us,
+          f.first_seq, u.state
+        FROM unnest($34::text[], $35::text[], $36::text[], $37::text[], $38::boolean[], $39::bigint[], $40::integer[], $41::integer[], $42::bigint[], $43::bigint[], $44::json[])
+          AS u(run_id, slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, state)
+        JOIN (SELECT run_id, step_id, min(seq) AS first_seq FROM ev WHERE step_id IS NOT NULL GROUP BY run_id, step_id) f ON f.run_id = u.run_id AND f.step_id = u.step_id
+        ON CONFLICT (run_id, workflow_slug, step_id) DO NOTHING
+        RETURNING 1),
+      lv AS (
+        UPDATE ${s}.steps t SET run_live = u.live, version = t.version + 1
+        FROM unnest($45::text[], $46::boolean[]) AS u(run_id, live)
+        WHERE t.run_id = u.run_id AND t.run_live IS DISTINCT FROM u.live
+          AND (t.run_id, t.step_id) NOT IN (SELECT w.run_id, w.step_id FROM unnest($25::text[], $26::text[]) AS w(run_id, step_id))
+        RETURNING 1),
+      wk AS (
+        ${touchWorkersSql(s, "unnest($47::text[], $48::bigint[]) AS k(id, ts)")}),
+      nt AS (SELECT pg_notify($49::text, $50::text) AS x WHERE $49::text IS NOT NULL)
+      SELECT (SELECT count(*) FROM ru)::int AS runs_updated, (SELECT count(*) FROM su)::int AS steps_updated, (SELECT count(*) FROM si)::int AS steps_inserted,
+        (SELECT count(*) FROM lv) + (SELECT count(*) FROM wk) + (SELECT count(*) FROM nt) AS side_effects`,
+  };
+}
+
+/** The statements of postgres-many-sql. */
+export type ManySqlQueries = ReturnType<typeof manySqlQueries>;

@@ -1,0 +1,234 @@
+import type pg from "pg";
+import { checkGuard } from "@cairn/backend-interface";
+import type { Event, EventOf, FollowUp, GuardVerdict, GuardedWrite, RunState, StepState, SubmissionResult } from "@cairn/backend-interface";
+import type { Statement } from "./postgres-connection.js";
+import type { ManySqlQueries } from "./postgres-many-sql.js";
+import { eventConcurrencyArray, eventFigureArrays, lastSeen, projectWrite, type ProjectedWrite } from "./postgres-projections.js";
+import type { WriteContext } from "./postgres-writes.js";
+
+/** One run's share of a batch: its events and the rows they project to, against what was locked. */
+interface RunWrite {
+  workflowSlug: string;
+  runId: string;
+  events: Event[];
+  projected: ProjectedWrite;
+  /** Step ids whose rows existed (and were locked) before the write. */
+  known: ReadonlySet<string>;
+  runExisted: boolean;
+}
+
+/** A run as the batch lock read it, and as the batch's writes so far left it. */
+interface LockedRun {
+  workflowSlug: string | null;
+  run: RunState | null;
+  steps: Map<string, StepState>;
+  known: Set<string>;
+  events: Event[];
+  initialRun: RunState | null;
+  initialSteps: Map<string, StepState>;
+}
+
+/**
+ * Guarded writes of many runs in one transaction of four round trips (BEGIN, one lock of every run and its steps in
+ * run-id order, one set-based write, COMMIT): each write is checked on its own against the state the earlier writes
+ * of the batch left, its follow-up decided over that state, and the rows of all runs are stored by one statement.
+ * Returns null when a write needs the per-write path (a run without a row gaining workflow events).
+ */
+export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, writes: GuardedWrite[]): Promise<GuardVerdict[] | null> {
+  const runIds = [...new Set(writes.map((w) => w.target.runId))].sort();
+  return ctx.conn.tx(async (c) => {
+    const locked = await lockRuns(c, ctx, mq, runIds);
+    const out: GuardVerdict[] = [];
+    for (const w of writes) {
+      const l = locked.get(w.target.runId)!;
+      const foreign = l.workflowSlug !== null && l.workflowSlug !== w.target.workflowSlug; // the run id is another workflow's
+      const run = foreign ? null : l.run;
+      const verdict = checkGuard(w.guard, run, w.target.stepId === undefined ? null : l.steps.get(w.target.stepId) ?? null);
+      out.push(verdict);
+      if (!verdict.ok) continue;
+      const written = foreign ? w.events.filter((e) => e.category === "step") : w.events;
+      if (l.run === null && written.some((e) => e.category === "workflow")) return null;
+      let events = written;
+      if (w.follow && !foreign) {
+        const after = fold(l.run, l.steps, written);
+        events = [...written, ...w.follow(after.run, after.steps)];
+      }
+      const after = fold(l.run, l.steps, events);
+      if (!foreign) l.run = after.run;
+      l.steps = after.steps;
+      l.events.push(...events);
+      l.workflowSlug ??= w.target.workflowSlug;
+    }
+    const runs: RunWrite[] = [];
+    for (const [runId, l] of locked) {
+      if (l.events.length === 0) continue;
+      runs.push({ workflowSlug: l.workflowSlug!, runId, events: l.events, projected: projectWrite(l.initialRun, l.initialSteps, l.events), known: l.known, runExisted: l.initialRun !== null });
+    }
+    if (runs.length) await writeChecked(c, manyStatement(ctx, mq, runs), runs);
+    return out;
+  });
+}
+
+/**
+ * Many submissions in one transaction: one multi-row insert of the new runs (ON CONFLICT DO NOTHING covers run ids
+ * and idempotency keys, also between items of the batch), one read of the existing runs of the others, one
+ * set-based write of the new runs' events and step rows. Returns null when the per-item path must be used (a step
+ * row existed before its run was submitted).
+ */
+export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries, submitted: Array<EventOf<"RunSubmitted">>, follow?: FollowUp): Promise<SubmissionResult[] | null> {
+  const prepared = submitted.map((s) => {
+    const events: Event[] = [s];
+    if (follow) {
+      const after = fold(null, new Map(), events);
+      events.push(...follow(after.run, after.steps));
+    }
+    return { submitted: s, events, projected: projectWrite(null, new Map(), events) };
+  });
+  // Insert in key order, so two batches with shared keys wait on each other in one order (never a deadlock).
+  const order = prepared.map((_, i) => i).sort((a, b) => {
+    const ka = keyOf(prepared[a]!.submitted), kb = keyOf(prepared[b]!.submitted);
+    return ka < kb ? -1 : ka > kb ? 1 : a - b;
+  });
+  try {
+    return await ctx.conn.tx((c) => submitOn(c, ctx, mq, prepared, order));
+  } catch (err) {
+    if (isPerItem(err)) return null;
+    throw err;
+  }
+}
+
+async function submitOn(c: pg.PoolClient, ctx: WriteContext, mq: ManySqlQueries, prepared: Array<{ submitted: EventOf<"RunSubmitted">; events: Event[]; projected: ProjectedWrite }>, order: number[]): Promise<SubmissionResult[]> {
+  {
+    const runs = order.map((i) => prepared[i]!.projected.run as RunState);
+    const inserted = new Set((await c.query<{ run_id: string }>({
+      name: `${ctx.schema}:insertRuns`, text: mq.insertRuns,
+      values: [
+        runs.map((r) => r.runId), runs.map((r) => r.workflowSlug), runs.map((r) => r.status), runs.map(() => true), runs.map((r) => r.availableAtUs),
+        runs.map((r) => r.priority), runs.map((r) => r.createdAtUs), runs.map((r) => r.idempotencyKey ?? null), runs.map((r) => JSON.stringify(r.tags)), runs.map((r) => JSON.stringify(r)),
+      ],
+    })).rows.map((r) => r.run_id));
+    const results: SubmissionResult[] = new Array(prepared.length);
+    const claimed = new Set<string>();
+    const fresh: RunWrite[] = [];
+    const others: number[] = [];
+    for (const [i, p] of prepared.entries()) {
+      const runId = p.submitted.runId;
+      if (inserted.has(runId) && !claimed.has(runId)) {
+        claimed.add(runId);
+        results[i] = { created: true, runId };
+        fresh.push({ workflowSlug: p.submitted.workflowSlug, runId, events: p.events, projected: p.projected, known: new Set(), runExisted: true });
+      } else others.push(i);
+    }
+    if (others.length) {
+      const subs = others.map((i) => prepared[i]!.submitted);
+      const rows = (await c.query<{ ord: string; run_id: string; state: RunState }>({
+        name: `${ctx.schema}:existingRuns`, text: mq.existingRuns, values: [subs.map((s) => s.workflowSlug), subs.map((s) => s.idempotencyKey ?? null), subs.map((s) => s.runId)],
+      })).rows;
+      const byOrd = new Map(rows.map((r) => [Number(r.ord) - 1, r]));
+      others.forEach((i, k) => {
+        const row = byOrd.get(k);
+        // The conflicting row vanished (its schema was dropped mid-call?): let the runner retry.
+        if (!row) throw Object.assign(new Error("conflicting run disappeared"), { code: "40001" });
+        results[i] = { created: false, runId: row.run_id, existingInput: row.state.input };
+      });
+    }
+    // Run rows were inserted with their final state: only events and step rows remain.
+    for (const f of fresh) f.projected = { ...f.projected, runChanged: false, liveBefore: f.projected.liveAfter };
+    if (fresh.length) await writeChecked(c, manyStatement(ctx, mq, fresh), fresh, false);
+    return results;
+  }
+}
+
+function isPerItem(err: unknown): boolean {
+  for (let e: unknown = err; e !== null && typeof e === "object"; e = (e as { cause?: unknown }).cause) if ((e as { code?: unknown }).code === PER_ITEM) return true;
+  return false;
+}
+
+function keyOf(s: EventOf<"RunSubmitted">): string {
+  return s.idempotencyKey === undefined ? `1\0${s.runId}` : `0\0${s.workflowSlug}\0${s.idempotencyKey}`;
+}
+
+/** `events` folded into copies of a run's state (the inputs are not changed). */
+function fold(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[]): { run: RunState | null; steps: Map<string, StepState> } {
+  const p = projectWrite(run, new Map(steps), events);
+  const all = new Map(steps);
+  for (const [id, st] of p.steps) all.set(id, st);
+  return { run: p.run, steps: all };
+}
+
+async function lockRuns(c: pg.PoolClient, ctx: WriteContext, mq: ManySqlQueries, runIds: string[]): Promise<Map<string, LockedRun>> {
+  const rows = (await c.query<{ run_id: string; step_id: string | null; workflow_slug: string | null; state: unknown }>({ name: `${ctx.schema}:lockRuns`, text: mq.lockRuns, values: [runIds] })).rows;
+  const out = new Map<string, LockedRun>(runIds.map((id) => [id, { workflowSlug: null, run: null, steps: new Map(), known: new Set(), events: [], initialRun: null, initialSteps: new Map() }]));
+  for (const r of rows) {
+    const l = out.get(r.run_id)!;
+    if (r.step_id === null) {
+      l.workflowSlug = r.workflow_slug;
+      l.run = l.initialRun = r.state as RunState;
+    } else {
+      l.steps.set(r.step_id, r.state as StepState);
+      l.initialSteps.set(r.step_id, r.state as StepState);
+      l.known.add(r.step_id);
+    }
+  }
+  return out;
+}
+
+/** The one statement storing the events and rows of many runs. */
+function manyStatement(ctx: WriteContext, mq: ManySqlQueries, runs: RunWrite[]): Statement {
+  const ev: unknown[][] = Array.from({ length: 7 }, () => []);
+  const events: Event[] = [];
+  const runUpd: unknown[][] = Array.from({ length: 9 }, () => []);
+  const stepUpd: unknown[][] = Array.from({ length: 9 }, () => []);
+  const stepIns: unknown[][] = Array.from({ length: 11 }, () => []);
+  const live: unknown[][] = [[], []];
+  const workers = new Map<string, number>();
+  let notify = false;
+  for (const w of runs) {
+    for (const e of w.events) {
+      [w.runId, w.workflowSlug, e.eventId, e.category === "step" ? e.stepId : null, e.type, e.timestampUs, JSON.stringify(e)].forEach((v, i) => ev[i]!.push(v));
+      events.push(e);
+    }
+    const p = w.projected;
+    if (p.runChanged && p.run && w.runExisted) {
+      const r = p.run;
+      [r.runId, r.status, p.liveAfter, r.availableAtUs, r.priority, r.createdAtUs, r.idempotencyKey ?? null, JSON.stringify(r.tags), JSON.stringify(r)].forEach((v, i) => runUpd[i]!.push(v));
+    }
+    for (const s of p.steps.values()) {
+      if (w.known.has(s.stepId)) {
+        [w.runId, s.stepId, s.status, p.liveAfter, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), JSON.stringify(s)].forEach((v, i) => stepUpd[i]!.push(v));
+      } else {
+        [w.runId, w.workflowSlug, s.stepId, s.status, p.liveAfter, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), s.createdAtUs, JSON.stringify(s)].forEach((v, i) => stepIns[i]!.push(v));
+      }
+    }
+    if (p.liveBefore !== p.liveAfter) { live[0]!.push(w.runId); live[1]!.push(p.liveAfter); }
+    for (const [id, ts] of p.workers) workers.set(id, Math.max(workers.get(id) ?? 0, ts));
+    notify ||= p.notify;
+  }
+  return {
+    name: `${ctx.schema}:writeMany`,
+    text: mq.writeMany,
+    values: [
+      ...ev, ...eventFigureArrays(events), eventConcurrencyArray(events), ...runUpd, ...stepUpd, ...stepIns, ...live,
+      [...workers.keys()], [...workers.values()], notify ? ctx.channel : null, runs[0]?.workflowSlug ?? "",
+    ],
+  };
+}
+
+/**
+ * Runs the statement; when a row it meant to update was missing, or one it meant to insert appeared concurrently,
+ * rolls back and retries (`retry` true) or reports false so the caller takes the per-write path.
+ */
+async function writeChecked(c: pg.PoolClient, stmt: Statement, runs: RunWrite[], retry = true): Promise<boolean> {
+  let runsUpdated = 0, stepsUpdated = 0, stepsInserted = 0;
+  for (const w of runs) {
+    if (w.projected.runChanged && w.projected.run && w.runExisted) runsUpdated++;
+    for (const id of w.projected.steps.keys()) (w.known.has(id) ? stepsUpdated++ : stepsInserted++);
+  }
+  const row = (await c.query<{ runs_updated: number; steps_updated: number; steps_inserted: number }>(stmt)).rows[0];
+  if (row && row.runs_updated === runsUpdated && row.steps_updated === stepsUpdated && row.steps_inserted === stepsInserted) return true;
+  if (!retry) throw Object.assign(new Error("a step row existed before its run was submitted"), { code: PER_ITEM });
+  throw Object.assign(new Error("a projection row appeared concurrently; retrying the write"), { code: "40001" });
+}
+
+/** The code of the error that sends a batch to the per-item path. */
+export const PER_ITEM = "cairn-per-item";

@@ -1,0 +1,13 @@
+import { PostgresBackend } from "@cairn/backend-postgres";
+const b = new PostgresBackend({ connectionString: "postgres://root@127.0.0.1:5432/test", schema: "sub_" + Date.now() });
+await b.initialize();
+const steps = [{ id: "a", name: "a" }];
+await b.createWorkflowVersion({ workflowSlug: "wf", versionId: "v1", contentHash: "h", steps });
+await b.registerWorkflow({ slug: "wf", name: "wf", versionId: "v1", steps });
+const N = Number(process.argv[2] ?? 5000);
+const items = Array.from({ length: N }, (_, i) => ({ workflowSlug: "wf", input: { i } }));
+let t = performance.now();
+const out = await b.submitRuns(items);
+const ms = performance.now() - t;
+console.log("submitRuns", N, ms.toFixed(0), "ms", Math.round(N / ms * 1000), "/s", out.filter((o) => o.ok).length);
+await b.close();
