@@ -1,4 +1,4 @@
-import { closeSync, openSync, unwatchFile, utimesSync, watch, watchFile, type FSWatcher, type Stats } from "node:fs";
+import { closeSync, openSync, statSync, unwatchFile, utimesSync, watch, watchFile, type BigIntStats, type FSWatcher } from "node:fs";
 
 /** How the doorbell is watched: `watch` (inotify and the like, falling back to polling when it fails) or `poll` only. */
 export type DoorbellMode = "watch" | "poll";
@@ -18,7 +18,7 @@ export const DEFAULT_DOORBELL_POLL_MS = 75;
  * Wake-ups for the filesystem store: an empty file (`<root>/doorbell`) whose times writers set after publishing
  * events, watched by subscribers with `fs.watch` (or, where that fails, `fs.watchFile` polling). The file never
  * grows: ringing only changes its mtime. Listeners of this process are called at once (after the current turn)
- * when this process rings, without waiting for the watcher; they may then hear the same ring a second time from it.
+ * when this process rings, without waiting for the watcher, which then ignores the echo of that ring.
  * Watchers exist only while someone is subscribed and never keep the process alive.
  */
 export class FsDoorbell {
@@ -29,6 +29,8 @@ export class FsDoorbell {
   private polling = false;
   private ringPending = false;
   private firePending = false;
+  private forced = false;
+  private ownMtimeNs: bigint | null = null;
   private closed = false;
 
   constructor(private readonly path: string, options: FsDoorbellOptions = {}) {
@@ -71,21 +73,36 @@ export class FsDoorbell {
     return this.watcher ? "watch" : this.polling ? "poll" : null;
   }
 
+  /**
+   * Sets the file's times to now plus a random fraction of a millisecond, so that two processes ringing in the same
+   * millisecond still leave different mtimes, and remembers the mtime it left when this process is listening: a
+   * watcher event that finds the file still at that mtime is the echo of our own ring (whose listeners were already
+   * called after it, so nothing rung before it is missed) and is skipped.
+   */
   private touch(): void {
-    const now = new Date();
+    const t = Date.now() / 1000 + Math.random() / 1000;
+    if (!this.setTimes(t) && !(this.ensure() && this.setTimes(t))) return;
+    if (this.listeners.size === 0) return;
+    const m = this.mtimeNs();
+    // A filesystem that dropped the sub-millisecond part keeps coarse times: telling echoes apart is unsafe there.
+    this.ownMtimeNs = m !== null && m % 1_000_000n !== 0n ? m : null;
+  }
+
+  /** utimes; false when it failed (missing file, read-only store: best effort, the fallback polls still find work). */
+  private setTimes(t: number): boolean {
     try {
-      utimesSync(this.path, now, now);
+      utimesSync(this.path, t, t);
+      return true;
     } catch {
-      // Missing (a new store, or removed): create it; a store we cannot write to simply rings no bell.
-      if (this.ensure()) this.touchQuietly(now);
+      return false;
     }
   }
 
-  private touchQuietly(now: Date): void {
+  private mtimeNs(): bigint | null {
     try {
-      utimesSync(this.path, now, now);
+      return statSync(this.path, { bigint: true }).mtimeNs;
     } catch {
-      // Best effort: subscribers' fallback polls still find the work.
+      return null;
     }
   }
 
@@ -103,9 +120,11 @@ export class FsDoorbell {
     if (this.mode === "watch" && this.ensure()) {
       try {
         const w = watch(this.path, { persistent: false }, (kind) => {
-          this.wake();
-          // The file was removed or replaced: this watcher follows a dead inode; watch the path again.
-          if (kind === "rename") this.restart();
+          // The file was removed or replaced: this watcher follows a dead inode; wake, and watch the path again.
+          if (kind === "rename") {
+            this.wake(null);
+            this.restart();
+          } else this.wake();
         });
         w.on("error", () => this.restart(true));
         this.watcher = w;
@@ -115,11 +134,11 @@ export class FsDoorbell {
       }
     }
     this.polling = true;
-    watchFile(this.path, { persistent: false, interval: this.pollMs }, this.onStat);
+    watchFile(this.path, { bigint: true, persistent: false, interval: this.pollMs }, this.onStat);
   }
 
-  private readonly onStat = (curr: Stats, prev: Stats): void => {
-    if (curr.mtimeMs !== prev.mtimeMs || curr.ino !== prev.ino) this.wake();
+  private readonly onStat = (curr: BigIntStats, prev: BigIntStats): void => {
+    if (curr.mtimeNs !== prev.mtimeNs || curr.ino !== prev.ino) this.wake(curr.mtimeNs);
   };
 
   private restart(forcePoll = false): void {
@@ -127,7 +146,7 @@ export class FsDoorbell {
     if (this.closed || this.listeners.size === 0) return;
     if (forcePoll) {
       this.polling = true;
-      watchFile(this.path, { persistent: false, interval: this.pollMs }, this.onStat);
+      watchFile(this.path, { bigint: true, persistent: false, interval: this.pollMs }, this.onStat);
     } else this.start();
   }
 
@@ -138,13 +157,21 @@ export class FsDoorbell {
     this.polling = false;
   }
 
-  /** A ring seen by the watcher: one call per listener for all the events of one turn. */
-  private wake(): void {
+  /**
+   * A ring seen by the watcher: one call per listener for all the events of one turn, unless the file is still at
+   * the mtime of our own last ring. `mtimeNs` is the file's mtime when the caller already knows it, null to wake
+   * regardless, undefined to stat the file.
+   */
+  private wake(mtimeNs?: bigint | null): void {
+    if (mtimeNs === null) this.forced = true;
     if (this.firePending) return;
     this.firePending = true;
     setImmediate(() => {
       this.firePending = false;
-      this.fire();
+      const forced = this.forced;
+      this.forced = false;
+      const now = mtimeNs ?? this.mtimeNs();
+      if (forced || now === null || now !== this.ownMtimeNs) this.fire();
     });
   }
 
