@@ -6,7 +6,7 @@ import {
 import { AtomicFs, type Durability, type MetadataCalls } from "./fs-atomic.js";
 import { FsCatalog } from "./fs-catalog.js";
 import { CorruptionReporter, type CorruptionListener } from "./fs-corruption.js";
-import { FsDoorbell } from "./fs-doorbell.js";
+import { FsDoorbell, ringsDoorbell } from "./fs-doorbell.js";
 import { translateFsError } from "./fs-errors.js";
 import { EventLog } from "./fs-event-log.js";
 import { FsIndexes } from "./fs-indexes.js";
@@ -96,15 +96,15 @@ export class FileSystemBackend extends Backend {
     this.doorbell.close();
   }
 
-  /** Calls `listener` after events are published: at once for this process's writes, through the doorbell for other processes'. */
+  /** Calls `listener` after events that may make work ready are published: at once for this process's writes, through the doorbell for other processes'. */
   override subscribe(listener: () => void): () => void {
     return this.doorbell.subscribe(listener);
   }
 
-  /** Runs a write primitive like `run`, then rings the doorbell: what it published may have made work ready. */
-  private async publish<T>(action: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs a write primitive like `run`, then rings the doorbell when what it published may have made work ready. */
+  private async publish<T>(action: string, fn: () => Promise<T>, ring: boolean): Promise<T> {
     const result = await this.run(action, fn);
-    this.doorbell.ring();
+    if (ring) this.doorbell.ring();
     return result;
   }
 
@@ -121,11 +121,11 @@ export class FileSystemBackend extends Backend {
   }
 
   protected writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict> {
-    return this.publish("appending to", () => this.log.append(target, target.stepId, guard, events, this.indexes));
+    return this.publish("appending to", () => this.log.append(target, target.stepId, guard, events, this.indexes), ringsDoorbell(events));
   }
 
   protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
-    return this.publish("submitting to", () => this.submissions.submit(submitted, extra));
+    return this.publish("submitting to", () => this.submissions.submit(submitted, extra), true);
   }
 
   protected readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {

@@ -1,3 +1,4 @@
+import type { Event, EventType } from "@cairn/backend-interface";
 import { closeSync, openSync, statSync, unwatchFile, utimesSync, watch, watchFile, type BigIntStats, type FSWatcher } from "node:fs";
 
 /** How the doorbell is watched: `watch` (inotify and the like, falling back to polling when it fails) or `poll` only. */
@@ -9,6 +10,18 @@ export interface FsDoorbellOptions {
   mode?: DoorbellMode;
   /** Stat period of the polling fallback (ms); default 75. */
   pollIntervalMs?: number;
+}
+
+/** The event types whose append may make work ready: a run to start, a step to claim (the set Postgres notifies on). */
+const RINGING_TYPES: ReadonlySet<EventType> = new Set<EventType>(["RunSubmitted", "WorkflowRetryStarted", "StepScheduled"]);
+
+/**
+ * True when appending `events` may make work ready, so the doorbell should ring. Claims, heartbeats, logs and
+ * completions do not (the worker that completes a step schedules its dependents, which rings): on this driver a
+ * needless wake-up costs the listener a scan of the live runs.
+ */
+export function ringsDoorbell(events: readonly Event[]): boolean {
+  return events.some((e) => RINGING_TYPES.has(e.type));
 }
 
 /** Default stat period when `fs.watch` is not available. */

@@ -95,6 +95,19 @@ describe("FileSystemBackend wake-ups (doorbell)", () => {
     expect(calls).toBe(1);
   });
 
+  it("rings for writes that may make work ready (submit, schedule), not for the others (logs)", async () => {
+    const { backend } = await store();
+    const { runId } = await backend.submitRun({ workflowSlug: "wf", input: {} });
+    let calls = 0;
+    cleanups.push(backend.subscribe(() => calls++));
+    await backend.saveStepLogs("wf", runId, "s", [{ timestampUs: 0, stream: "stdout", message: "hello", attemptNumber: 1 }]);
+    await sleep(50);
+    expect(calls).toBe(0);
+    await backend.scheduleStep("wf", runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
+    await turn();
+    expect(calls).toBe(1);
+  });
+
   it("keeps the doorbell file empty however often it rings", async () => {
     const { dir, backend } = await store();
     for (let i = 0; i < 20; i++) await backend.submitRun({ workflowSlug: "wf", input: { i } });
