@@ -99,7 +99,7 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
     conn.db.close();
   }
 
-  /** Calls `listener` after every commit that may make work ready: at once for this process's, within a few ms for other processes'. */
+  /** Calls `listener` after commits (any may have made work ready): at once for this process's, within a few ms for other processes'. */
   override subscribe(listener: () => void): () => void {
     return this.wakeups.subscribe(listener);
   }

@@ -49,7 +49,7 @@ export class SqliteWakeups {
     };
   }
 
-  /** This process committed something that may make work ready: wakes the listeners once, after the current turn. */
+  /** This process committed (any commit may have made work ready): wakes the listeners once, after the current turn. */
   afterCommit(): void {
     if (this.listeners.size === 0 || this.localPending) return;
     this.localPending = true;
