@@ -3,9 +3,10 @@
  *  - throughput: N runs of a 1-step or a 5-step (chain) no-op workflow are submitted first; then 1 or 2
  *    `cairn worker --once --concurrency 4` processes drain the queue. Runs/s and steps/s are computed from the runs'
  *    own timestamps (first WorkflowStarted → last WorkflowCompleted), so process start-up (tsx, discovery) is excluded.
- *  - enqueue-to-start latency with an idle worker: one `cairn worker` process waits (LISTEN/NOTIFY on Postgres,
- *    polling every 500 ms — the default — on the others); we submit a 1-step run and take StepStarted.timestampUs
- *    minus the submit time (both processes use the same wall-clock-based µs clock), one run at a time.
+ *  - enqueue-to-start latency with an idle worker: one `cairn worker` process waits for a wake-up (LISTEN/NOTIFY on
+ *    Postgres, PRAGMA data_version on SQLite, the doorbell file on fs; a 1000 ms fallback poll); we submit a 1-step
+ *    run and take StepStarted.timestampUs minus the submit time (both processes use the same wall-clock-based µs
+ *    clock), one run at a time.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -109,7 +110,7 @@ export async function benchWorkerLatency(ctx: BenchContext): Promise<void> {
   const drivers = ctx.drivers.filter((d) => d !== "fs-none" || !ctx.drivers.includes("fs"));
   for (const driver of drivers) {
     const samples = ctx.quick ? 5 : driver === "postgres" ? 60 : 30;
-    const params = { workflow: "noop-1", samples, wakeups: driver === "postgres" ? "LISTEN/NOTIFY (poll 2000 ms)" : "polling every 500 ms" };
+    const params = { workflow: "noop-1", samples, wakeups: driver === "postgres" ? "LISTEN/NOTIFY (poll 2000 ms)" : driver === "sqlite" ? "data_version every 3 ms (poll 1000 ms)" : "doorbell fs.watch (poll 1000 ms)" };
     progress(`worker latency ${driver} ${JSON.stringify(params)}`);
     const inst = await createDriver(driver);
     let w: ReturnType<typeof spawnWorker> | undefined;

@@ -1,11 +1,12 @@
 import {
-  Backend, BackendClosedError, type AnalyticsWindow, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
+  Backend, BackendClosedError, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
 import { AtomicFs, type Durability, type MetadataCalls } from "./fs-atomic.js";
 import { FsCatalog } from "./fs-catalog.js";
 import { CorruptionReporter, type CorruptionListener } from "./fs-corruption.js";
+import { FsDoorbell, ringsDoorbell } from "./fs-doorbell.js";
 import { translateFsError } from "./fs-errors.js";
 import { EventLog } from "./fs-event-log.js";
 import { FsIndexes } from "./fs-indexes.js";
@@ -39,6 +40,8 @@ export interface FileSystemBackendOptions extends BackendOptions {
  * processes at once without locks. See the package README for the layout and the guarantees.
  */
 export class FileSystemBackend extends Backend {
+  /** Wake-ups through the doorbell file; several processes may share the store. */
+  override readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false };
   /** The store's absolute base directory. */
   readonly baseDir: string;
   /** How writes are made durable. */
@@ -51,6 +54,7 @@ export class FileSystemBackend extends Backend {
   private readonly queries: FsQueries;
   private readonly catalog: FsCatalog;
   private readonly atomic: AtomicFs;
+  private readonly doorbell: FsDoorbell;
   private opened: Promise<void> | undefined;
   private closed = false;
 
@@ -68,6 +72,7 @@ export class FileSystemBackend extends Backend {
     this.submissions = new FsSubmissions(layout, this.atomic, this.log, this.indexes, grace);
     this.queries = new FsQueries(layout, this.log, this.indexes, grace);
     this.catalog = new FsCatalog(layout, this.atomic, this.reporter);
+    this.doorbell = new FsDoorbell(layout.doorbellFile());
   }
 
   /** Damaged records found so far (truncated files, invalid JSON, wrong schema), one per path. Each was skipped. */
@@ -85,9 +90,22 @@ export class FileSystemBackend extends Backend {
     await this.opened;
   }
 
-  /** Marks the backend closed; nothing is held open between calls, so there is nothing else to release. */
+  /** Marks the backend closed and stops its doorbell watcher; nothing else is held open between calls. */
   async close(): Promise<void> {
     this.closed = true;
+    this.doorbell.close();
+  }
+
+  /** Calls `listener` after events that may make work ready are published: at once for this process's writes, through the doorbell for other processes'. */
+  override subscribe(listener: () => void): () => void {
+    return this.doorbell.subscribe(listener);
+  }
+
+  /** Runs a write primitive like `run`, then rings the doorbell when what it published may have made work ready. */
+  private async publish<T>(action: string, fn: () => Promise<T>, ring: boolean): Promise<T> {
+    const result = await this.run(action, fn);
+    if (ring) this.doorbell.ring();
+    return result;
   }
 
   /** Runs a primitive once the store is open, translating native errors. */
@@ -103,11 +121,12 @@ export class FileSystemBackend extends Backend {
   }
 
   protected writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict> {
-    return this.run("appending to", () => this.log.append(target, target.stepId, guard, events, this.indexes, follow));
+    // A follow-up may schedule dependents or start the run: ring as for a schedule.
+    return this.publish("appending to", () => this.log.append(target, target.stepId, guard, events, this.indexes, follow), follow !== undefined || ringsDoorbell(events));
   }
 
   protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
-    return this.run("submitting to", () => this.submissions.submit(submitted, extra, follow));
+    return this.publish("submitting to", () => this.submissions.submit(submitted, extra, follow), true);
   }
 
   protected readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {

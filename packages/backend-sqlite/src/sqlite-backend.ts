@@ -15,6 +15,7 @@ import { SqliteAnalytics } from "./sqlite-analytics.js";
 import { SqliteWriteQueue } from "./sqlite-write-queue.js";
 import { SqliteAnalyticsLayer } from "./sqlite-analytics-layer.js";
 import { SqliteFacts } from "./sqlite-facts.js";
+import { SqliteWakeups } from "./sqlite-wakeups.js";
 
 /** Options of SqliteBackend. */
 export interface SqliteBackendOptions extends BackendOptions {
@@ -57,13 +58,15 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
   private readonly busyTimeoutMs: number;
   private readonly busyRetry: BusyRetryPolicy;
   private readonly onCorrupt: ((error: CorruptRecordError) => void) | undefined;
+  private readonly wakeups: SqliteWakeups;
 
   constructor(filename: string, options: SqliteBackendOptions = {}) {
     if (typeof filename !== "string") throw new InvalidArgumentError("SqliteBackend needs a database filename (or \":memory:\").");
     const memory = isMemoryFilename(filename);
     super({ ...options, ...(options.outputDir === undefined && !memory ? { outputDir: `${resolve(filename)}.outputs` } : {}) });
     this.filename = memory ? filename : resolve(filename);
-    this.capabilities = { notifications: false, multiProcess: !memory, batchClaim: true };
+    this.capabilities = { notifications: true, multiProcess: !memory, batchClaim: true };
+    this.wakeups = new SqliteWakeups(this.filename, { crossProcess: !memory });
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.busyRetry = { ...DEFAULT_BUSY_RETRY, ...options.busyRetry };
     this.onCorrupt = options.onCorrupt;
@@ -88,11 +91,17 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.wakeups.close();
     const conn = this.conn;
     if (!conn) return;
     await conn.writes.drain();
     this.conn = null;
     conn.db.close();
+  }
+
+  /** Calls `listener` after commits (any may have made work ready): at once for this process's, within a few ms for other processes'. */
+  override subscribe(listener: () => void): () => void {
+    return this.wakeups.subscribe(listener);
   }
 
   // ─── Primitives ───────────────────────────────────────────────────────────────────────────────
@@ -261,7 +270,9 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
   /** Runs `fn` inside a `BEGIN IMMEDIATE` transaction (shared with concurrent writes: group commit), retried while the database is busy. */
   private async write<T>(fn: (c: Connection) => T): Promise<T> {
     const c = this.connection();
-    return c.writes.run(() => fn(c));
+    const result = await c.writes.run(() => fn(c));
+    this.wakeups.afterCommit();
+    return result;
   }
 
   /** Runs `fn` as one read transaction (one consistent snapshot), retried while the database is busy. */
