@@ -16,7 +16,6 @@ import { buildQueries, listRunsQuery, type Queries } from "./postgres-queries.js
 import { DEFAULT_SCHEMA, channelName, quoteSchema } from "./postgres-schema-name.js";
 import { sameVersionContent } from "./postgres-versions.js";
 import { claimNextSql, claimRefsSql, claimSqlQueries, startedExtras, type ClaimSqlQueries } from "./postgres-claim-sql.js";
-import { fencedSqlQueries, writeFencedSql, type FencedSqlQueries } from "./postgres-fenced-sql.js";
 import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
 import { writeGuarded, writeGuardedBatch, writeSubmission, type WriteContext } from "./postgres-writes.js";
 import { writeGuardedMany, writeSubmissionsMany } from "./postgres-many.js";
@@ -57,7 +56,6 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   private readonly cq: ClaimQueries;
   private readonly sq: StepWriteQueries;
   private readonly csq: ClaimSqlQueries;
-  private readonly fq: FencedSqlQueries;
   private readonly ctx: WriteContext;
   private readonly mq: ManySqlQueries;
   private readonly notifier: PostgresNotifier | null;
@@ -81,7 +79,6 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     this.cq = claimQueries(quoted);
     this.sq = stepWriteQueries(quoted);
     this.csq = claimSqlQueries(quoted);
-    this.fq = fencedSqlQueries(quoted);
     this.mq = manySqlQueries(quoted);
     this.analyticsSql = new PostgresAnalyticsSql(this.conn, quoted, options.analyticsWorkMem ?? "64MB");
     this.attemptAnalytics = new PostgresAttemptAnalytics(this.conn, quoted, this.analyticsSql);
@@ -126,10 +123,9 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     };
   }
 
-  /** Heartbeats and completions: one statement; one existing step row: the optimistic two-round-trip path; anything else: the locking transaction. */
+  /** Engine transitions (a follow-up): the locking transaction over the whole run; a write of one existing step row (heartbeats, logs): the optimistic two-round-trip path; anything else: the locking transaction. Every row comes from the pure reducers. */
   protected async writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict> {
     if (follow) return writeGuarded(this.ctx, target, guard, events, follow);
-    if (await writeFencedSql(this.ctx, this.fq, target, guard, events)) return { ok: true };
     return (await writeStepOptimistic(this.ctx, this.sq, target, guard, events)) ?? writeGuarded(this.ctx, target, guard, events);
   }
 
