@@ -4,6 +4,7 @@ import type { LoadedStep, LoadedWorkflow } from "./discovery.js";
 import { startHeartbeat } from "./heartbeat.js";
 import { validateInput } from "./input-validation.js";
 import { recordOutcome, type Recorded } from "./record-outcome.js";
+import type { WriteRetryPolicy } from "./write-retry.js";
 import type { StepIO } from "./step-context.js";
 import { settleWithin, type StepJob, type StepOutcome, type StepRunner } from "./step-runner.js";
 import type { AbortReason, WorkerEvents } from "./worker-events.js";
@@ -31,6 +32,8 @@ export interface ExecuteEnv {
   /** Aborts when the worker releases its running steps (shutdown after the grace period). */
   releaseSignal: AbortSignal;
   random: () => number;
+  /** How the outcome's writes are retried while the store is unreachable (default: not retried). */
+  writeRetry?: WriteRetryPolicy;
   /** Writes a completion (the worker batches them); default Backend.saveStepComplete. */
   complete?: (c: Completion) => Promise<void>;
 }
@@ -98,7 +101,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     }
     clearTimeout(timer);
     stopHeartbeat();
-    const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}) }, outcome, env.random);
+    const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}), ...(env.writeRetry ? { retry: env.writeRetry } : {}) }, outcome, env.random);
     return { recorded, outcome };
   } catch (err) {
     events.emit({ type: "error", where: `record ${c.runId}/${c.stepId}`, error: err });

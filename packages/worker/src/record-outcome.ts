@@ -1,3 +1,4 @@
+import { persistent, retryWrite, type WriteRetryPolicy } from "./write-retry.js";
 import { isCairnError, type Backend, type LogEntry, type StepRef } from "@cairn/backend-interface";
 import type { Completion } from "./completions.js";
 import type { LoadedStep } from "./discovery.js";
@@ -21,6 +22,8 @@ export interface AttemptRecord {
   logs: LogEntry[];
   /** Writes a completion (default: Backend.saveStepComplete; the worker batches them). */
   complete?: (c: Completion) => Promise<void>;
+  /** While the store is unreachable, writes are retried with back-off under this policy (default: not retried). */
+  retry?: WriteRetryPolicy;
 }
 
 /** What recordOutcome wrote: a terminal result (completed, skipped, failed), a retry or release, or nothing of ours. */
@@ -32,14 +35,17 @@ export type Recorded = "completed" | "skipped" | "failed" | "retry" | "released"
  * (non-terminal failure plus an immediate reschedule, not counted against retries); timeout or error → retried per the
  * step's policy, else terminal. Fencing refusals (a zombie attempt) are reported, never thrown.
  */
-export async function recordOutcome(backend: Backend, events: WorkerEvents, r: AttemptRecord, outcome: StepOutcome, random: () => number): Promise<Recorded> {
+export async function recordOutcome(store: Backend, events: WorkerEvents, r: AttemptRecord, outcome: StepOutcome, random: () => number): Promise<Recorded> {
   const { workflowSlug, runId, stepId } = r.ref;
+  // The fence makes a retried write safe: one that landed before the connection dropped is refused as stale.
+  const backend = r.retry ? persistent(store, r.retry) : store;
+  const complete = r.complete && r.retry ? (c: Completion) => retryWrite(() => r.complete!(c), r.retry!) : r.complete;
   const now = backend.clock.nowUs();
   const duration = Math.max(0, now - r.startedUs);
   try {
     if (outcome.kind === "completed") {
       const metadata = { timestamp: now, duration, logs: r.logs.splice(0), attemptNumber: r.attempt, output: outcome.output, ...(outcome.resourceUsage ? { resourceUsage: outcome.resourceUsage } : {}) };
-      if (r.complete) await r.complete({ workflowSlug, runId, stepId, output: outcome.output, metadata, exportOutput: r.step.definition.exportOutput === true });
+      if (complete) await complete({ workflowSlug, runId, stepId, output: outcome.output, metadata, exportOutput: r.step.definition.exportOutput === true });
       else await backend.saveStepComplete(workflowSlug, runId, stepId, outcome.output, metadata, r.step.definition.exportOutput);
       events.emit({ type: "step:completed", ...r.ref, attempt: r.attempt, durationMs: Math.round(duration / 1000) });
       return "completed";

@@ -93,6 +93,8 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const env: ExecuteEnv = {
     backend, workerId, concurrency, events, runner, heartbeatMs, abortGraceMs: o.abortGraceMs ?? 2000, releaseSignal: release.signal, random: o.random ?? Math.random,
     complete: (c) => completions.complete(c),
+    // An outage shorter than the stale threshold costs no re-execution: the result is written once the store is back.
+    writeRetry: { maxMs: staleMs, onRetry: (error, attempt, delayMs) => events.emit({ type: "error", where: `writing a step result (attempt ${attempt}, next in ${delayMs} ms)`, error }) },
   };
 
   let maintaining = false;
