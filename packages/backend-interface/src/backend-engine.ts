@@ -112,8 +112,9 @@ export abstract class BackendEngine extends BackendCore {
         wrote = events.length > 0;
         return events;
       };
-      await this.withEngine(() => this.writeEvents({ workflowSlug: r.workflowSlug, runId: r.runId }, { kind: "run-open" }, [], follow));
-      if (wrote) changed.push(r.runId);
+      // The follow-up may be decided more than once (a driver retrying a lost race): only the last decision of a write that landed counts.
+      const verdict = await this.withEngine(() => this.writeEvents({ workflowSlug: r.workflowSlug, runId: r.runId }, { kind: "run-open" }, [], follow));
+      if (verdict.ok && wrote) changed.push(r.runId);
     }
     return changed;
   }

@@ -3,7 +3,8 @@ import type { Event, EventOf } from "./events.js";
 import { assertIds, assertRunId, assertWorkflowSlug } from "./identifiers.js";
 import type { RunState } from "./run-state.js";
 import type { RunStatus, StepError } from "./schemas.js";
-import { CairnError, IdempotencyConflictError, InvalidArgumentError, RunNotFoundError } from "./errors.js";
+import { CairnError, IdempotencyConflictError, InvalidArgumentError, RunNotFoundError, RunNotRetryableError } from "./errors.js";
+import { reduceStepState } from "./project-step.js";
 import type { FollowUp, ListRunsOptions, SubmissionResult } from "./backend-primitives.js";
 import { prepareSubmission, type RunSubmissionInput } from "./submission.js";
 import { serializeValue } from "./serialize.js";
@@ -217,10 +218,43 @@ export abstract class BackendRuns extends BackendSteps {
     return (await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
   }
 
-  /** Starts a new workflow attempt of a failed or live run. */
+  /**
+   * Starts a new workflow attempt of a failed run: in one write, WorkflowRetryStarted (the run is pending again) and,
+   * for each of `retriedSteps` that failed or was skipped, StepReset (pending again, its attempt number kept); then
+   * the store starts the run and schedules what is ready, so the retried steps run again and completed results are
+   * kept. A run that is not failed is left as it is.
+   */
   async saveWorkflowRetryStarted(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; previousAttemptNumber: number; retriedSteps: string[]; reason?: string }): Promise<void> {
     assertIds({ workflowSlug, runId });
-    await this.writeAdvancing({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowRetryStarted", workflowSlug, runId, undefined, metadata)]);
+    for (const stepId of metadata.retriedSteps) assertIds({ stepId });
+    const retry = this.makeEvent("WorkflowRetryStarted", workflowSlug, runId, undefined, metadata);
+    const retried = new Set(metadata.retriedSteps);
+    const follow: FollowUp = (run, steps) => {
+      if (run?.status !== "pending" || run.workflowAttemptNumber !== metadata.workflowAttemptNumber) return [];
+      const resets = [...steps.values()].filter((st) => retried.has(st.stepId) && (st.status === "failed" || st.status === "skipped")).map((st) =>
+        this.makeEvent("StepReset", workflowSlug, runId, st.stepId, { attemptNumber: st.attemptNumber, workflowAttemptNumber: metadata.workflowAttemptNumber, reason: `run retry (attempt ${metadata.workflowAttemptNumber})` }));
+      const after = new Map(steps);
+      for (const ev of resets) after.set(ev.stepId, reduceStepState(after.get(ev.stepId) ?? null, ev));
+      return [...resets, ...this.advance(run, after)];
+    };
+    await this.writeAdvancing({ workflowSlug, runId }, { kind: "none" }, [retry], follow);
+  }
+
+  /**
+   * Retries a failed run: its failed and skipped steps run again, its completed results are kept (see
+   * saveWorkflowRetryStarted). RunNotFoundError for an unknown run; RunNotRetryableError unless it failed.
+   */
+  async retryRun(runId: string, options: { reason?: string } = {}): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }> {
+    assertRunId(runId);
+    const run = await this.readRun(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    if (run.status !== "failed") throw new RunNotRetryableError({ runId, status: run.status });
+    const retriedSteps = (await this.readSteps(run.workflowSlug, runId)).filter((s) => s.status === "failed" || s.status === "skipped").map((s) => s.stepId);
+    const workflowAttemptNumber = Math.max(1, run.workflowAttemptNumber) + 1;
+    await this.saveWorkflowRetryStarted(run.workflowSlug, runId, {
+      workflowAttemptNumber, previousAttemptNumber: Math.max(1, run.workflowAttemptNumber), retriedSteps, ...(options.reason === undefined ? {} : { reason: options.reason }),
+    });
+    return { workflowAttemptNumber, retriedSteps };
   }
 
   /** Cancels a run: RunNotFoundError if unknown, no change if it already ended; afterwards none of its steps is listed or claimable. */

@@ -15,6 +15,7 @@ export const ErrorCode = {
   SchemaTooNew: "SCHEMA_TOO_NEW",
   NotACairnStore: "NOT_A_CAIRN_STORE",
   BackendUnavailable: "BACKEND_UNAVAILABLE",
+  RunNotRetryable: "RUN_NOT_RETRYABLE",
   BackendClosed: "BACKEND_CLOSED",
   Config: "CONFIG_ERROR",
 } as const;
@@ -158,6 +159,13 @@ export class SchemaTooNewError extends CairnError {
 export class NotACairnStoreError extends CairnError {
   constructor(location: string, reason: string, cause?: unknown) {
     super(ErrorCode.NotACairnStore, `${location} is not a Cairn store (${reason}). Point Cairn at a new path or a Cairn database.`, { path: location }, { cause });
+  }
+}
+
+/** Only a failed run can be retried. */
+export class RunNotRetryableError extends CairnError {
+  constructor(ctx: { runId: string; status: string }) {
+    super(ErrorCode.RunNotRetryable, `Run ${ctx.runId} is ${ctx.status}; only a failed run can be retried. Rerun it from a step (rerunFrom) to run it again.`, ctx);
   }
 }
 

@@ -132,6 +132,16 @@ export const StepCheckpointFailedSchema = z.object({
   error: StepErrorSchema,
 });
 
+/** A run retry reopened the step: it is pending again (its attempt number kept, so the next attempt is numbered after it). */
+export const StepResetSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepReset"),
+  attemptNumber: NonNegInt,
+  /** The run's new workflow attempt. */
+  workflowAttemptNumber: Attempt,
+  reason: z.string(),
+});
+
 /** A run was submitted. */
 export const RunSubmittedSchema = z.object({
   ...workflowEnvelope,
@@ -236,6 +246,7 @@ export const StepEventSchema = z.discriminatedUnion("type", [
   LogEntryEventSchema,
   StepCheckpointSchema,
   StepCheckpointFailedSchema,
+  StepResetSchema,
 ]);
 /** Every workflow event, discriminated by `type`. */
 export const WorkflowEventSchema = z.discriminatedUnion("type", [

@@ -99,6 +99,10 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
       s.endTimeUs = ts;
       moveTo(s, "skipped", ts, ev.reason);
       return s;
+    case "StepReset":
+      for (const k of ["error", "errorFingerprints", "failureReason", "terminal", "nextRetryAtUs", "skipType", "skipReason", "cascadedFrom", "output", "endTimeUs", "claimedBy", "startTimeUs", "lastHeartbeatUs", "availableAtUs"] as const) delete s[k];
+      moveTo(s, "pending", ts, ev.reason);
+      return s;
     case "StepReclaimed":
       s.wasReclaimed = true;
       s.reclaimedFrom = ev.originalWorkerId;

@@ -67,7 +67,10 @@ export function advanceRun(run: RunState | null, current: ReadonlyMap<string, St
     if (skipped !== undefined) {
       add(make("StepSkipped", step.id, { skipType: "cascade", reason: `dependency ${skipped} was skipped`, durationUs: 0, attemptNumber: 0, cascadedFrom: skipped }));
     } else if (deps.every((d) => status(d) === "completed")) {
-      add(make("StepScheduled", step.id, { availableAtUs: nowUs, reason: deps.length ? "dependency-satisfied" : "initial", attemptNumber: 1, priority: state.priority }));
+      // A step reopened by a run retry keeps its attempt number: its next attempt comes after it.
+      const previous = steps.get(step.id)?.attemptNumber ?? 0;
+      const reason = previous > 0 ? "retry" : deps.length ? "dependency-satisfied" : "initial";
+      add(make("StepScheduled", step.id, { availableAtUs: nowUs, reason, attemptNumber: previous + 1, priority: state.priority }));
     }
   }
   if (dag.steps.every((s) => status(s.id) === "completed" || status(s.id) === "skipped")) {
@@ -83,5 +86,5 @@ export function advanceRun(run: RunState | null, current: ReadonlyMap<string, St
 
 /** Event types after which a run may move on: the store runs `advanceRun` in the same write when one is appended. */
 export const ADVANCING_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
-  "RunSubmitted", "WorkflowStarted", "WorkflowRetryStarted", "WorkflowRerunFromStep", "StepCompleted", "StepFailed", "StepSkipped", "StepReclaimed",
+  "RunSubmitted", "WorkflowStarted", "WorkflowRetryStarted", "WorkflowRerunFromStep", "StepCompleted", "StepFailed", "StepSkipped", "StepReclaimed", "StepReset",
 ]);

@@ -41,3 +41,21 @@ export const rerunCommand: Command = {
     });
   },
 };
+
+/** `cairn retry <runId>`: a failed run runs its failed and skipped steps again, keeping its completed results. */
+export const retryCommand: Command = {
+  name: "retry",
+  summary: "retry a failed run (re-runs its failed and skipped steps, keeps completed results)",
+  usage: "cairn retry <runId> [--reason <text>] [--json]",
+  async run(args, io) {
+    const { values: v, positionals } = parse(args, { reason: { type: "string" } });
+    const runId = positionals[0];
+    if (!runId || positionals.length > 1) throw new UsageError("cairn retry needs one run id.");
+    return withBackend(v.backend, io, async (backend) => {
+      const result = await backend.retryRun(runId, v.reason === undefined ? {} : { reason: v.reason });
+      if (v.json) printJson(io, { runId, ...result });
+      else io.stdout(`Retrying run ${runId} (attempt ${result.workflowAttemptNumber}): ${result.retriedSteps.join(", ") || "no step"} run again.\n`);
+      return ExitCode.ok;
+    });
+  },
+};

@@ -1,6 +1,6 @@
 import { analyticsCommand } from "./analytics-command.js";
 import type { CliIO, Command } from "./command.js";
-import { cancelCommand, rerunCommand } from "./control-command.js";
+import { cancelCommand, rerunCommand, retryCommand } from "./control-command.js";
 import { ExitCode, UsageError, exitCodeFor } from "./exit-codes.js";
 import { migrateCommand } from "./migrate-command.js";
 import { logsCommand, runCommand, runsCommand } from "./runs-command.js";
@@ -8,7 +8,7 @@ import { submitCommand } from "./submit-command.js";
 import { workerCommand } from "./worker-command.js";
 import { workflowsCommand } from "./workflows-command.js";
 
-const COMMANDS: Command[] = [workerCommand, submitCommand, runsCommand, runCommand, logsCommand, cancelCommand, rerunCommand, workflowsCommand, analyticsCommand, migrateCommand];
+const COMMANDS: Command[] = [workerCommand, submitCommand, runsCommand, runCommand, logsCommand, cancelCommand, rerunCommand, retryCommand, workflowsCommand, analyticsCommand, migrateCommand];
 
 function help(): string {
   return `cairn: run and inspect event-sourced workflows
