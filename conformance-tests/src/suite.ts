@@ -19,6 +19,8 @@ import { stepTests } from "./steps.js";
 import { corruptionTests } from "./corruption.js";
 import { analyticsTests } from "./analytics.js";
 import { analyticsFixtureTests } from "./analytics-fixture.js";
+import { transitionTests } from "./transitions.js";
+import { transitionRaceTests } from "./transitions-races.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -50,5 +52,7 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     corruptionTests(h);
     analyticsTests(h);
     analyticsFixtureTests(h);
+    transitionTests(h);
+    transitionRaceTests(h, procs);
   });
 }
