@@ -28,7 +28,7 @@ export function transitionTests(h: ConformanceHarness): void {
       expect(workflow.map((e) => e.type)).toEqual(["RunSubmitted", "WorkflowStarted"]);
       expect(workflow[1]).toMatchObject({ versionId: "v1", workflowAttemptNumber: 1, hasInput: true });
       for (const id of ["a", "e"]) {
-        expect(await backend.getStepState(WF, runId, id)).toMatchObject({ status: "scheduled", attemptNumber: 1, reason: "initial", availableAtUs: clock.nowUs() });
+        expect(await backend.getStepState(WF, runId, id)).toMatchObject({ status: "scheduled", attemptNumber: 1, scheduleReason: "initial", availableAtUs: clock.nowUs() });
         expect(await backend.isStepClaimable(WF, runId, id)).toBe(true);
       }
     });
@@ -74,7 +74,7 @@ export function transitionTests(h: ConformanceHarness): void {
       const { runId } = await backend.submitRun({ workflowSlug: WF });
       await complete(backend, at(runId, "a"), await claim(backend, at(runId, "a")), { rows: 3 });
       expect(await stepStatuses(backend, runId)).toEqual({ a: "completed", b: "scheduled", c: "scheduled" });
-      expect(await backend.getStepState(WF, runId, "b")).toMatchObject({ attemptNumber: 1, reason: "dependency-satisfied" });
+      expect(await backend.getStepState(WF, runId, "b")).toMatchObject({ attemptNumber: 1, scheduleReason: "dependency-satisfied" });
       const b = await claim(backend, at(runId, "b"));
       const c = await claim(backend, at(runId, "c"));
       await complete(backend, at(runId, "b"), b, "B");
