@@ -177,6 +177,54 @@ export function transitionTests(h: ConformanceHarness): void {
     });
   });
 
+  describe("transitions: reclaims", () => {
+    const t = useInstance(h, { manualClock: true });
+
+    it("a reclaim reschedules within the retry budget; past it, StepFailed worker-crash and WorkflowFailed worker-crash in the same write", async () => {
+      const { backend, clock } = t;
+      await registerVersion(backend, [{ id: "a", name: "A", maxRetries: 1 }, { id: "b", name: "B", dependencies: ["a"] }]);
+      const { runId } = await backend.submitRun({ workflowSlug: WF });
+      await claim(backend, at(runId, "a"), "crasher-1");
+      clock.advanceMs(5_000);
+      expect(await backend.reclaimStaleSteps(1_000, "reaper")).toEqual([at(runId, "a")]);
+      expect(await backend.getStepState(WF, runId, "a")).toMatchObject({ status: "scheduled", attemptNumber: 2 });
+      expect((await backend.getRun(runId))?.status).toBe("running");
+      await claim(backend, at(runId, "a"), "crasher-2");
+      clock.advanceMs(5_000);
+      expect(await backend.reclaimStaleSteps(1_000, "reaper")).toEqual([at(runId, "a")]);
+      expect((await eventTrail(backend, runId)).slice(-3)).toEqual(["StepReclaimed:a", "StepFailed:a", "WorkflowFailed"]);
+      expect(await backend.getRun(runId)).toMatchObject({ status: "failed", failedStep: "a", failureReason: "worker-crash" });
+      expect(await countEvents(backend, at(runId, "b"), "StepScheduled")).toBe(0);
+    });
+  });
+
+  describe("transitions: batch submit", () => {
+    const t = useInstance(h, { manualClock: true });
+
+    it("submitRuns starts each available item in the write, leaves a later one pending, answers a repeated key with the first run, and writes nothing for a bad item", async () => {
+      const { backend, clock } = t;
+      await registerVersion(backend, CHAIN);
+      const outcomes = await backend.submitRuns([
+        { workflowSlug: WF, idempotencyKey: "k1", input: 1 },
+        { workflowSlug: WF, availableAtUs: clock.nowUs() + 60_000_000 },
+        { workflowSlug: WF, idempotencyKey: "k1", input: 1 },
+        { workflowSlug: WF, runId: "../bad" },
+        { workflowSlug: WF, idempotencyKey: "k1", input: 2 },
+      ]);
+      const [first, later, again, bad, conflict] = outcomes;
+      expect(first).toMatchObject({ ok: true, isNew: true });
+      expect(later).toMatchObject({ ok: true, isNew: true });
+      expect(again).toEqual({ ok: true, runId: first!.ok ? first!.runId : "", isNew: false });
+      expect(bad).toMatchObject({ ok: false, error: { code: "INVALID_IDENTIFIER" } });
+      expect(conflict).toMatchObject({ ok: false, error: { code: "IDEMPOTENCY_CONFLICT" } });
+      const firstId = first!.ok ? first!.runId : "";
+      const laterId = later!.ok ? later!.runId : "";
+      expect(await eventTrail(backend, firstId)).toEqual(["RunSubmitted", "WorkflowStarted", "StepScheduled:a"]);
+      expect(await eventTrail(backend, laterId)).toEqual(["RunSubmitted"]);
+      expect((await backend.listRuns({ workflowSlug: WF })).map((r) => r.runId).sort()).toEqual([firstId, laterId].sort());
+    });
+  });
+
   describe("transitions: claimSteps returns what the step needs", () => {
     const t = useInstance(h, { manualClock: true });
 
