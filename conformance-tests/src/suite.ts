@@ -20,6 +20,7 @@ import { corruptionTests } from "./corruption.js";
 import { analyticsTests } from "./analytics.js";
 import { analyticsFixtureTests } from "./analytics-fixture.js";
 import { transitionTests } from "./transitions.js";
+import { transitionMaintenanceTests } from "./transitions-maintenance.js";
 import { transitionRaceTests } from "./transitions-races.js";
 
 /**
@@ -53,6 +54,7 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     analyticsTests(h);
     analyticsFixtureTests(h);
     transitionTests(h);
+    transitionMaintenanceTests(h);
     transitionRaceTests(h, procs);
   });
 }

@@ -102,6 +102,7 @@ async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unk
     case "complete": return completeAll(cmd as never);
     case "cancel": return cancelAll(cmd as never);
     case "submit-batch": return submitBatch(cmd as never);
+    case "maintain": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().maintain({ workerId: cmd.workerId as string, staleMs: cmd.staleMs as number, limit: cmd.limit as number }));
     default: throw new Error(`unknown task ${cmd.task}`);
   }
 }
