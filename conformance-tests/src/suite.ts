@@ -19,6 +19,9 @@ import { stepTests } from "./steps.js";
 import { corruptionTests } from "./corruption.js";
 import { analyticsTests } from "./analytics.js";
 import { analyticsFixtureTests } from "./analytics-fixture.js";
+import { transitionTests } from "./transitions.js";
+import { transitionMaintenanceTests } from "./transitions-maintenance.js";
+import { transitionRaceTests } from "./transitions-races.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -50,5 +53,8 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     corruptionTests(h);
     analyticsTests(h);
     analyticsFixtureTests(h);
+    transitionTests(h);
+    transitionMaintenanceTests(h);
+    transitionRaceTests(h, procs);
   });
 }

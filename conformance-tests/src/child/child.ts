@@ -57,6 +57,40 @@ async function append(cmd: StepRef & { count: number; tag: string }): Promise<nu
   return cmd.count;
 }
 
+/** Waits until the wall clock reaches `atMs`: a barrier for children that must act at the same moment. */
+async function waitUntil(atMs: number | undefined): Promise<void> {
+  const wait = (atMs ?? 0) - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
+/** The outcome of one write of a child: ok, or the error code it failed with (errors do not cross JSON). */
+type Outcome = { ok: true } | { ok: false; code: string; message: string };
+const failed = (e: unknown): Outcome => ({ ok: false, code: String((e as { code?: unknown }).code ?? "UNKNOWN"), message: e instanceof Error ? e.message : String(e) });
+
+/** At `startAtMs`, completes every target's running attempt at once; reports each outcome in target order. */
+async function completeAll(cmd: { targets: Array<StepRef & { attemptNumber: number; output: unknown; exportOutput?: boolean }>; startAtMs?: number }): Promise<Outcome[]> {
+  const b = open();
+  await waitUntil(cmd.startAtMs);
+  return Promise.all(cmd.targets.map((t) =>
+    b.saveStepComplete(t.workflowSlug, t.runId, t.stepId, t.output, { timestamp: b.clock.nowUs(), duration: 1, attemptNumber: t.attemptNumber, output: t.output }, t.exportOutput ?? false)
+      .then((): Outcome => ({ ok: true }), failed)));
+}
+
+/** At `startAtMs`, cancels every run at once; reports each outcome in order. */
+async function cancelAll(cmd: { runIds: string[]; reason?: string; startAtMs?: number }): Promise<Outcome[]> {
+  const b = open();
+  await waitUntil(cmd.startAtMs);
+  return Promise.all(cmd.runIds.map((id) => b.cancelRun(id, cmd.reason).then((): Outcome => ({ ok: true }), failed)));
+}
+
+/** At `startAtMs`, submits the items in one submitRuns; per-item outcomes with errors reduced to their codes. */
+async function submitBatch(cmd: { items: unknown[]; startAtMs?: number }): Promise<Array<{ ok: true; runId: string; isNew: boolean } | { ok: false; code: string }>> {
+  const b = open();
+  await waitUntil(cmd.startAtMs);
+  const outcomes = await b.submitRuns(cmd.items as never);
+  return outcomes.map((o) => (o.ok ? o : { ok: false as const, code: o.error.code }));
+}
+
 async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unknown> {
   switch (cmd.task) {
     case "claim": return claim(cmd as never);
@@ -65,6 +99,10 @@ async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unk
     case "submit": return open().submitRun(cmd.submission as never);
     case "reclaim": return open().reclaimStaleSteps(cmd.thresholdMs as number, cmd.reclaimedBy as string);
     case "append": return append(cmd as never);
+    case "complete": return completeAll(cmd as never);
+    case "cancel": return cancelAll(cmd as never);
+    case "submit-batch": return submitBatch(cmd as never);
+    case "maintain": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().maintain({ workerId: cmd.workerId as string, staleMs: cmd.staleMs as number, limit: cmd.limit as number }));
     default: throw new Error(`unknown task ${cmd.task}`);
   }
 }
