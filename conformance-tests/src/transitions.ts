@@ -180,11 +180,6 @@ export function transitionTests(h: ConformanceHarness): void {
   describe("transitions: workflow retry", () => {
     const t = useInstance(h, { manualClock: true });
 
-    // BUG (backend-interface run-advance.ts, all drivers): the follow-up of WorkflowRetryStarted starts attempt 2 and, in
-    // the same write, fails it again, because the step failed in attempt 1 still projects as failed:
-    // RunSubmitted, WorkflowStarted#1, StepScheduled:a, StepStarted:a, StepFailed:a, WorkflowFailed#1,
-    // WorkflowRetryStarted#2, WorkflowStarted#2, WorkflowFailed#2. The run is terminal again, so the retried step can no
-    // longer be scheduled (scheduleStep is refused): a failed store-driven run cannot be retried at all.
     it("a retry of a failed run starts workflow attempt 2 without failing it again; the retried step runs and the run completes", async () => {
       const { backend, clock } = t;
       await registerVersion(backend, CHAIN.slice(0, 2));
@@ -192,8 +187,8 @@ export function transitionTests(h: ConformanceHarness): void {
       await failTerminally(backend, at(runId, "a"), await claim(backend, at(runId, "a")));
       expect((await backend.getRun(runId))?.status).toBe("failed");
       await backend.saveWorkflowRetryStarted(WF, runId, { workflowAttemptNumber: 2, previousAttemptNumber: 1, retriedSteps: ["a"], reason: "manual" });
-      // Whoever reschedules the retried step (the store in the retry write, or its caller now), the run must not fail again.
-      await backend.scheduleStep(WF, runId, "a", { availableAt: clock.nowUs(), reason: "retry", attemptNumber: 2 });
+      // The store reschedules the retried step in the retry write: a caller's schedule of the same attempt is a duplicate.
+      expect(await backend.scheduleStep(WF, runId, "a", { availableAt: clock.nowUs(), reason: "retry", attemptNumber: 2 })).toBe(false);
       expect(await workflowTrail(backend, runId)).toEqual(["RunSubmitted", "WorkflowStarted", "WorkflowFailed", "WorkflowRetryStarted", "WorkflowStarted"]);
       expect(await backend.getRun(runId)).toMatchObject({ status: "running", workflowAttemptNumber: 2 });
       expect(await backend.getStepState(WF, runId, "a")).toMatchObject({ status: "scheduled", attemptNumber: 2 });
