@@ -17,6 +17,8 @@ export const ErrorCode = {
   BackendUnavailable: "BACKEND_UNAVAILABLE",
   BackendClosed: "BACKEND_CLOSED",
   Config: "CONFIG_ERROR",
+  DatabaseNotFound: "DATABASE_NOT_FOUND",
+  StoreNotWritable: "STORE_NOT_WRITABLE",
 } as const;
 /** Union of every stable error code. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -175,6 +177,25 @@ export class BackendClosedError extends CairnError {
 export class ConfigError extends CairnError {
   constructor(message: string, context: ErrorContext = {}) {
     super(ErrorCode.Config, message, context);
+  }
+}
+
+/** The database a backend URL names does not exist on its server (Postgres SQLSTATE 3D000). Nothing was created. */
+export class DatabaseNotFoundError extends CairnError {
+  constructor(ctx: { database: string; location: string; createCommand: string }, cause?: unknown) {
+    super(
+      ErrorCode.DatabaseNotFound,
+      `Database ${JSON.stringify(ctx.database)} does not exist at ${ctx.location}. Create it with \`${ctx.createCommand}\` (or CREATE DATABASE), or name an existing database in the backend URL.`,
+      ctx,
+      { cause },
+    );
+  }
+}
+
+/** The store's path cannot be written: a read-only filesystem, missing permissions, an immutable directory. */
+export class StoreNotWritableError extends CairnError {
+  constructor(path: string, reason: string, cause?: unknown) {
+    super(ErrorCode.StoreNotWritable, `Cannot write the store at ${path}: ${reason}. Pick a writable location (--backend), or fix the permissions.`, { path }, { cause });
   }
 }
 
