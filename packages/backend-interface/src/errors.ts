@@ -1,3 +1,6 @@
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+
 /** Stable error codes callers branch on. */
 export const ErrorCode = {
   InvalidIdentifier: "INVALID_IDENTIFIER",
@@ -196,6 +199,43 @@ export class DatabaseNotFoundError extends CairnError {
 export class StoreNotWritableError extends CairnError {
   constructor(path: string, reason: string, cause?: unknown) {
     super(ErrorCode.StoreNotWritable, `Cannot write the store at ${path}: ${reason}. Pick a writable location (--backend), or fix the permissions.`, { path }, { cause });
+  }
+}
+
+/** What stops a store path from being created or written (see pathProblem). */
+export interface PathProblem {
+  kind: "not-a-directory" | "read-only" | "no-permission";
+  /** The nearest existing ancestor, where the problem is. */
+  at: string;
+  message: string;
+}
+
+/**
+ * What stops the directory `path` from being created or written, seen at its nearest existing ancestor: a file where
+ * a directory belongs, a read-only filesystem, no write permission (or an immutable directory). Undefined when that
+ * ancestor looks fine. Drivers call it when translating a failed mkdir or open, whose own errors mislead (mkdir -p on a
+ * read-only filesystem reports ENOENT).
+ */
+export function pathProblem(path: string): PathProblem | undefined {
+  const errno = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code;
+  let at = resolve(path);
+  for (;;) {
+    try {
+      if (!statSync(at).isDirectory()) return { kind: "not-a-directory", at, message: `${at} is a file, not a directory` };
+      break;
+    } catch (err) {
+      if ((errno(err) !== "ENOENT" && errno(err) !== "ENOTDIR") || dirname(at) === at) return undefined;
+      at = dirname(at);
+    }
+  }
+  try {
+    accessSync(at, constants.W_OK);
+    return undefined;
+  } catch (err) {
+    const code = errno(err);
+    if (code === "EROFS") return { kind: "read-only", at, message: `${at} is on a read-only filesystem` };
+    if (code === "EACCES" || code === "EPERM") return { kind: "no-permission", at, message: `${at} is not writable (${code}${code === "EPERM" ? ", e.g. an immutable directory" : ""})` };
+    return undefined;
   }
 }
 
