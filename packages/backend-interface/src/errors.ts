@@ -1,3 +1,6 @@
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+
 /** Stable error codes callers branch on. */
 export const ErrorCode = {
   InvalidIdentifier: "INVALID_IDENTIFIER",
@@ -18,6 +21,8 @@ export const ErrorCode = {
   RunNotRetryable: "RUN_NOT_RETRYABLE",
   BackendClosed: "BACKEND_CLOSED",
   Config: "CONFIG_ERROR",
+  DatabaseNotFound: "DATABASE_NOT_FOUND",
+  StoreNotWritable: "STORE_NOT_WRITABLE",
 } as const;
 /** Union of every stable error code. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -187,6 +192,62 @@ export class BackendClosedError extends CairnError {
 export class ConfigError extends CairnError {
   constructor(message: string, context: ErrorContext = {}) {
     super(ErrorCode.Config, message, context);
+  }
+}
+
+/** The database a backend URL names does not exist on its server (Postgres SQLSTATE 3D000). Nothing was created. */
+export class DatabaseNotFoundError extends CairnError {
+  constructor(ctx: { database: string; location: string; createCommand: string }, cause?: unknown) {
+    super(
+      ErrorCode.DatabaseNotFound,
+      `Database ${JSON.stringify(ctx.database)} does not exist at ${ctx.location}. Create it with \`${ctx.createCommand}\` (or CREATE DATABASE), or name an existing database in the backend URL.`,
+      ctx,
+      { cause },
+    );
+  }
+}
+
+/** The store's path cannot be written: a read-only filesystem, missing permissions, an immutable directory. */
+export class StoreNotWritableError extends CairnError {
+  constructor(path: string, reason: string, cause?: unknown) {
+    super(ErrorCode.StoreNotWritable, `Cannot write the store at ${path}: ${reason}. Pick a writable location (--backend), or fix the permissions.`, { path }, { cause });
+  }
+}
+
+/** What stops a store path from being created or written (see pathProblem). */
+export interface PathProblem {
+  kind: "not-a-directory" | "read-only" | "no-permission";
+  /** The nearest existing ancestor, where the problem is. */
+  at: string;
+  message: string;
+}
+
+/**
+ * What stops the directory `path` from being created or written, seen at its nearest existing ancestor: a file where
+ * a directory belongs, a read-only filesystem, no write permission (or an immutable directory). Undefined when that
+ * ancestor looks fine. Drivers call it when translating a failed mkdir or open, whose own errors mislead (mkdir -p on a
+ * read-only filesystem reports ENOENT).
+ */
+export function pathProblem(path: string): PathProblem | undefined {
+  const errno = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code;
+  let at = resolve(path);
+  for (;;) {
+    try {
+      if (!statSync(at).isDirectory()) return { kind: "not-a-directory", at, message: `${at} is a file, not a directory` };
+      break;
+    } catch (err) {
+      if ((errno(err) !== "ENOENT" && errno(err) !== "ENOTDIR") || dirname(at) === at) return undefined;
+      at = dirname(at);
+    }
+  }
+  try {
+    accessSync(at, constants.W_OK);
+    return undefined;
+  } catch (err) {
+    const code = errno(err);
+    if (code === "EROFS") return { kind: "read-only", at, message: `${at} is on a read-only filesystem` };
+    if (code === "EACCES" || code === "EPERM") return { kind: "no-permission", at, message: `${at} is not writable (${code}${code === "EPERM" ? ", e.g. an immutable directory" : ""})` };
+    return undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-import { BackendUnavailableError, CairnError, NotACairnStoreError } from "@cairn/backend-interface";
+import { BackendUnavailableError, CairnError, DatabaseNotFoundError, NotACairnStoreError } from "@cairn/backend-interface";
 
 /** SQLSTATE classes and codes that mean "the server is (temporarily) out of reach": retry later. */
 const UNAVAILABLE_CODES = new Set([
@@ -42,6 +42,32 @@ export function translatePgError(err: unknown, location: string): unknown {
     return new BackendUnavailableError(`Postgres at ${location} is unreachable (${detail}).`, err);
   }
   const code = pgCode(err);
+  if (code === "3D000") return databaseNotFound(err, location);
   if (code === "42P01" || code === "3F000") return new NotACairnStoreError(location, `a Cairn table or schema is missing (${err instanceof Error ? err.message : code}); call initialize() first`, err);
   return err;
+}
+
+/** SQLSTATE 3D000 (invalid_catalog_name) as a DatabaseNotFoundError whose message gives the `createdb` to run. */
+function databaseNotFound(err: unknown, location: string): DatabaseNotFoundError {
+  const message = err instanceof Error ? err.message : "";
+  // `location` is "<redacted url> schema <name>" (postgres-backend.ts), or just a label when a pool was passed in.
+  const url = parseUrl(location.split(" ")[0] ?? "");
+  const database = /database "([^"]+)" does not exist/.exec(message)?.[1] ?? (url ? decodeURIComponent(url.pathname.slice(1)) : "");
+  const flags = url ? [url.hostname && `-h ${url.hostname}`, url.port && `-p ${url.port}`, url.username && `-U ${decodeURIComponent(url.username)}`].filter(Boolean).join(" ") : "";
+  const createCommand = `createdb ${flags ? `${flags} ` : ""}${database ? shellWord(database) : "<name>"}`;
+  return new DatabaseNotFoundError({ database, location: url ? `${url.protocol}//${url.host}` : location, createCommand }, err);
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    const url = new URL(text);
+    return url.protocol === "postgres:" || url.protocol === "postgresql:" ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A word the shell passes through unchanged (quoted when it has anything but safe characters). */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_.-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }

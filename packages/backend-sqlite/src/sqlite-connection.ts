@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { ConfigError } from "@cairn/backend-interface";
 import { migrate, type MigrationOutcome } from "./sqlite-migrations.js";
-import { translateSqliteError, withBusyRetry, type BusyRetryPolicy } from "./sqlite-errors.js";
+import { cannotOpenError, translateSqliteError, withBusyRetry, type BusyRetryPolicy } from "./sqlite-errors.js";
 
 /** How a connection is opened. */
 export interface ConnectionOptions {
@@ -29,7 +29,7 @@ export async function openConnection(filename: string, options: ConnectionOption
   } catch (err) {
     const translated = translateSqliteError(err, filename);
     if (translated !== err) throw translated;
-    throw new ConfigError(`Cannot open SQLite database ${filename}: ${(err as Error).message}.`, { path: filename });
+    throw cannotOpenError(filename, (err as Error).message, err);
   }
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.round(options.busyTimeoutMs))}`);

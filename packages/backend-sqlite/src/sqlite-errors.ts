@@ -1,4 +1,5 @@
-import { BackendUnavailableError, CairnError, ConfigError, NotACairnStoreError } from "@cairn/backend-interface";
+import { dirname } from "node:path";
+import { BackendUnavailableError, CairnError, ConfigError, NotACairnStoreError, StoreNotWritableError, pathProblem } from "@cairn/backend-interface";
 
 /** The SQLite result code of a better-sqlite3 error (`SQLITE_BUSY`, `SQLITE_CORRUPT`, ...), or undefined for other errors. */
 export function sqliteCode(err: unknown): string | undefined {
@@ -23,15 +24,26 @@ export function translateSqliteError(err: unknown, filename: string): unknown {
   const message = err instanceof Error ? err.message : String(err);
   if (code.startsWith("SQLITE_NOTADB")) return new NotACairnStoreError(filename, `not an SQLite database: ${message}`, err);
   if (code.startsWith("SQLITE_CORRUPT")) return new NotACairnStoreError(filename, `the database file is corrupt: ${message}`, err);
-  if (code.startsWith("SQLITE_CANTOPEN")) return new ConfigError(`Cannot open SQLite database ${filename}: ${message}. Check that its directory exists and is writable.`, { path: filename });
+  if (code.startsWith("SQLITE_CANTOPEN")) return cannotOpenError(filename, message, err);
   if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM") || code.startsWith("SQLITE_AUTH")) {
-    return new ConfigError(`SQLite database ${filename} is not writable: ${message}.`, { path: filename });
+    return new StoreNotWritableError(filename, `${pathProblem(dirname(filename))?.message ?? "the database file is read-only"} (${message})`, err);
   }
   if (isBusy(err)) return new BackendUnavailableError(`SQLite database ${filename} stayed locked by another connection: ${message}.`, err);
   if (code.startsWith("SQLITE_FULL") || code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_NOMEM") || code.startsWith("SQLITE_PROTOCOL")) {
     return new BackendUnavailableError(`SQLite database ${filename} failed an I/O operation (${code}): ${message}.`, err);
   }
   return err;
+}
+
+/**
+ * Why the database file cannot be opened, said plainly: its directory is a file, is on a read-only filesystem or is
+ * not writable (StoreNotWritableError), or does not exist (ConfigError). SQLite itself only says "unable to open".
+ */
+export function cannotOpenError(filename: string, message: string, cause?: unknown): CairnError {
+  const problem = pathProblem(dirname(filename));
+  if (problem?.kind === "not-a-directory") return new ConfigError(`Cannot open SQLite database ${filename}: ${problem.message}.`, { path: filename, cause });
+  if (problem) return new StoreNotWritableError(filename, problem.message, cause);
+  return new ConfigError(`Cannot open SQLite database ${filename}: ${message}. Check that its directory exists and is writable.`, { path: filename, cause });
 }
 
 /** How long to keep retrying a transaction that found the database locked, on top of SQLite's own busy timeout. */

@@ -3,8 +3,7 @@
 import { register } from "tsx/esm/api";
 
 register();
-const { main } = await import("../src/cli/main.ts");
+const { main, exitWhenFlushed } = await import("../src/cli/main.ts");
 const code = await main(process.argv.slice(2));
-// Flush and exit even if a driver left a handle open (a pool, a timer).
-process.exitCode = code;
-setImmediate(() => process.exit(code));
+// Exit once stdout and stderr have drained into their pipes, even if a driver left a handle open (a pool, a timer).
+await exitWhenFlushed(code);

@@ -66,19 +66,27 @@ export async function openBackend(url: string, options: { cwd?: string } = {}): 
   const target = parseBackendUrl(url, options.cwd);
   const Ctor = (await loadDriver(target.driver)) as unknown as new (...args: unknown[]) => Backend;
   let backend: Backend;
+  // A directory that cannot be created is left to the driver, whose error says why (read-only, not a directory)
+  // where mkdir's own would not (it reports ENOENT on a read-only filesystem).
+  const mkdirp = (dir: string) => mkdir(dir, { recursive: true }).then(() => {}, () => {});
   switch (target.driver) {
     case "fs":
-      await mkdir(target.dir, { recursive: true });
+      await mkdirp(target.dir);
       backend = new Ctor(target.dir, target.durability ? { durability: target.durability } : {});
       break;
     case "sqlite":
-      if (target.filename !== ":memory:") await mkdir(dirname(target.filename), { recursive: true });
+      if (target.filename !== ":memory:") await mkdirp(dirname(target.filename));
       backend = new Ctor(target.filename);
       break;
     case "postgres":
       backend = new Ctor({ connectionString: target.connectionString, ...(target.schema ? { schema: target.schema } : {}) });
       break;
   }
-  await backend.initialize();
+  try {
+    await backend.initialize();
+  } catch (err) {
+    await backend.close().catch(() => {}); // a pool per failed attempt would pile up in a worker waiting for its backend
+    throw err;
+  }
   return backend;
 }

@@ -1,6 +1,5 @@
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { isValidIdentifier, type StepDefinition } from "@cairn/backend-interface";
 import { isWorkflowDeclaration, type AnyWorkflow, type InputSchema } from "./define-workflow.js";
 import { isStepDeclaration, type AnyStep } from "./define-step.js";
@@ -8,6 +7,7 @@ import { checkDag } from "./dag.js";
 import { hashWorkflowFolder, listFiles, shortHash } from "./content-hash.js";
 import { inputJsonSchema } from "./json-schema.js";
 import { retryOptionProblems, toRetryPolicy } from "./retry-policy.js";
+import { importWorkflowFile } from "./workflow-import.js";
 
 /** A step loaded from disk. */
 export interface LoadedStep {
@@ -40,6 +40,9 @@ export interface DiscoveryProblem {
   workflowSlug: string;
   file: string;
   message: string;
+  /** Where in `file` (1-based), for a syntax error. */
+  line?: number;
+  column?: number;
 }
 
 /** The result of discovering a workflows folder: the valid workflows and the problems of the others. */
@@ -79,8 +82,8 @@ export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWor
   const wfName = WORKFLOW_FILES.find((f) => files.includes(f));
   if (!wfName) return fail(join(dir, "workflow.ts"), "missing workflow file; expected workflow.ts with `export default defineWorkflow({ name, input? })`");
   const wfFile = join(dir, wfName);
-  const wfModule = await importModule(wfFile);
-  if ("error" in wfModule) return fail(wfFile, `failed to load: ${wfModule.error}`);
+  const wfModule = await importWorkflowFile(wfFile);
+  if ("failure" in wfModule) return { problems: [{ workflowSlug: slug, file: wfFile, ...wfModule.failure }] };
   const declaration = wfModule.module.default;
   if (!isWorkflowDeclaration(declaration)) return fail(wfFile, `expected \`export default defineWorkflow({ name, input? })\`${foundExports(wfModule.module)}`);
   const decl: AnyWorkflow = declaration;
@@ -97,8 +100,8 @@ export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWor
     if (!isValidIdentifier("stepId", id)) { problems.push({ workflowSlug: slug, file, message: `"${id}" is not a valid step id; use letters, digits, "-", "_" and "." in file and folder names` }); continue; }
     const dup = steps.get(id);
     if (dup) { problems.push({ workflowSlug: slug, file, message: `duplicate step id "${id}" (also declared by ${dup.file}); keep one file per step id` }); continue; }
-    const mod = await importModule(file);
-    if ("error" in mod) { problems.push({ workflowSlug: slug, file, message: `failed to load: ${mod.error}` }); continue; }
+    const mod = await importWorkflowFile(file);
+    if ("failure" in mod) { problems.push({ workflowSlug: slug, file, ...mod.failure }); continue; }
     const step = mod.module.default;
     if (!isStepDeclaration(step)) { problems.push({ workflowSlug: slug, file, message: `expected \`export default defineStep({ dependencies?, run })\`${foundExports(mod.module)}` }); continue; }
     const bad = [...retryOptionProblems(step.retry), ...(step.timeoutMs !== undefined && !(Number.isInteger(step.timeoutMs) && step.timeoutMs > 0) ? ["timeoutMs must be a positive integer"] : [])];
@@ -124,21 +127,13 @@ export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWor
   };
 }
 
-async function importModule(file: string): Promise<{ module: Record<string, unknown> } | { error: string }> {
-  try {
-    return { module: (await import(pathToFileURL(file).href)) as Record<string, unknown> };
-  } catch (err) {
-    return { error: err instanceof Error ? err.message.split("\n")[0]! : String(err) };
-  }
-}
-
 function foundExports(module: Record<string, unknown>): string {
   const names = Object.keys(module);
   if (names.length === 0) return " (the file exports nothing)";
   return names.includes("default") ? " (the default export is not a defineWorkflow/defineStep value)" : ` (found only named exports: ${names.join(", ")})`;
 }
 
-/** One line per problem: `path: message`. */
+/** One line per problem: `path: message`, or `path:line:column: message` (what editors jump to). */
 export function formatProblems(problems: readonly DiscoveryProblem[]): string {
-  return problems.map((p) => `${p.file}: ${p.message}`).join("\n");
+  return problems.map((p) => `${p.file}${p.line ? `:${p.line}:${p.column ?? 1}` : ""}: ${p.message}`).join("\n");
 }

@@ -37,6 +37,7 @@ export class UsageError extends Error {
 export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof UsageError) return ExitCode.usage;
   if (isCairnError(err, "CONFIG_ERROR") || isCairnError(err, "SCHEMA_TOO_NEW") || isCairnError(err, "NOT_A_CAIRN_STORE")) return ExitCode.config;
+  if (isCairnError(err, "DATABASE_NOT_FOUND") || isCairnError(err, "STORE_NOT_WRITABLE")) return ExitCode.config;
   if (isCairnError(err, "RUN_NOT_FOUND") || isCairnError(err, "WORKFLOW_NOT_FOUND") || isCairnError(err, "STEP_NOT_FOUND")) return ExitCode.notFound;
   if (isCairnError(err, "IDEMPOTENCY_CONFLICT") || isCairnError(err, "VERSION_CONFLICT") || isCairnError(err, "RUN_NOT_RETRYABLE")) return ExitCode.conflict;
   if (isCairnError(err, "INVALID_IDENTIFIER") || isCairnError(err, "INVALID_ARGUMENT") || isCairnError(err, "INVALID_EVENT")) return ExitCode.usage;

@@ -2,7 +2,9 @@ import { analyticsCommand } from "./analytics-command.js";
 import type { CliIO, Command } from "./command.js";
 import { cancelCommand, rerunCommand, retryCommand } from "./control-command.js";
 import { ExitCode, UsageError, exitCodeFor } from "./exit-codes.js";
+export { exitWhenFlushed } from "./process-io.js";
 import { migrateCommand } from "./migrate-command.js";
+import { guardedWriter } from "./process-io.js";
 import { logsCommand, runCommand, runsCommand } from "./runs-command.js";
 import { submitCommand } from "./submit-command.js";
 import { workerCommand } from "./worker-command.js";
@@ -44,11 +46,14 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   }
 }
 
-/** The real process's streams and environment. */
+let stdio: { stdout: (t: string) => void; stderr: (t: string) => void } | undefined;
+
+/** The real process's streams and environment. Output to a closed pipe is dropped, never fatal. */
 export function defaultIO(): CliIO {
+  stdio ??= { stdout: guardedWriter(process.stdout), stderr: guardedWriter(process.stderr) };
   return {
-    stdout: (t) => void process.stdout.write(t),
-    stderr: (t) => void process.stderr.write(t),
+    stdout: stdio.stdout,
+    stderr: stdio.stderr,
     env: process.env,
     cwd: process.cwd(),
     isTTY: process.stderr.isTTY === true,

@@ -1,9 +1,11 @@
-import { resolveWorkflowsDir } from "../config.js";
+import { resolveBackendUrl, resolveWorkflowsDir } from "../config.js";
 import { discoverWorkflows, formatProblems } from "../discovery.js";
 import { startWorker } from "../worker.js";
 import { formatWorkerEvent, type WorkerEvent } from "../worker-events.js";
-import { intFlag, parse, withBackend, type CliIO, type Command } from "./command.js";
+import type { Backend } from "@cairn/backend-interface";
+import { intFlag, parse, type CliIO, type Command } from "./command.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
+import { openBackendWhenReachable } from "./wait-for-backend.js";
 
 const OPTIONS = {
   concurrency: { type: "string", short: "c" },
@@ -48,14 +50,18 @@ export const workerCommand: Command = {
       io.stderr(`No valid workflow in ${dir}. Each workflow is a folder with workflow.ts (export default defineWorkflow({ name })) and steps/*.ts (export default defineStep({ run })).\n`);
       return ExitCode.badWorkflows;
     }
-    return withBackend(v.backend, io, async (backend, url) => {
+    const { url } = await resolveBackendUrl({ ...(v.backend ? { flag: v.backend } : {}), env: io.env, cwd: io.cwd });
+    const label = url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+    const backend = await waitForBackend(url, label, io);
+    if (!backend) { io.stderr(`[${new Date().toISOString()}] stopped before the backend at ${label} became reachable.\n`); return ExitCode.ok; }
+    try {
       const log = (e: WorkerEvent) => {
         if (v.json) return io.stdout(`${JSON.stringify({ time: new Date().toISOString(), ...e, ...(e.type === "error" ? { error: String((e.error as Error)?.message ?? e.error) } : {}) })}\n`);
         if (v.quiet && e.type !== "error" && !e.type.startsWith("worker:")) return;
         io.stderr(`[${new Date().toISOString()}] ${formatWorkerEvent(e)}\n`);
       };
       const handle = await startWorker({
-        backend, workflows, isolation, once: v.once, handleSignals: true, onEvent: log, backendLabel: url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@"),
+        backend, workflows, isolation, once: v.once, handleSignals: true, onEvent: log, backendLabel: label,
         ...opt("concurrency", num("concurrency", "CAIRN_CONCURRENCY")), ...opt("heartbeatMs", num("heartbeat-ms", "CAIRN_HEARTBEAT_MS")),
         ...opt("staleMs", num("stale-ms", "CAIRN_STALE_MS")), ...opt("pollMs", num("poll-ms", "CAIRN_POLL_MS")),
         ...opt("shutdownGraceMs", num("grace-ms", "CAIRN_GRACE_MS", 0)), ...opt("abortGraceMs", num("abort-grace-ms", "CAIRN_ABORT_GRACE_MS", 0)),
@@ -63,9 +69,31 @@ export const workerCommand: Command = {
       });
       await handle.done;
       return ExitCode.ok;
-    });
+    } finally {
+      await backend.close().catch(() => {});
+    }
   },
 };
+
+/**
+ * Opens the backend, waiting with back-off while it is unreachable (a worker started before its database, or during
+ * a restart, waits rather than exits), and saying so on stderr. SIGINT/SIGTERM stop the wait: null.
+ */
+async function waitForBackend(url: string, label: string, io: CliIO): Promise<Backend | null> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    return await openBackendWhenReachable(url, {
+      cwd: io.cwd, signal: stop.signal,
+      onWait: ({ attempt, delayMs, error }) => io.stderr(`[${new Date().toISOString()}] waiting for the backend at ${label} (attempt ${attempt}, next in ${(delayMs / 1000).toFixed(1)}s): ${(error instanceof Error ? error.message : String(error)).replace(/ The call can be retried\.$/, "")}\n`),
+    });
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
 
 function opt<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
