@@ -10,7 +10,6 @@ import { SLOTS, type PeerSystem, type StartPeerWorker } from "./peer-system.js";
 const WORKFLOWS = join(dirname(fileURLToPath(import.meta.url)), "..", "workflows");
 /** The 1-step no-op, the 5-step chain, and the 1-step workflow whose step returns its start time (latency). */
 const SLUG = { 1: "noop-1", 5: "noop-5", stamp: "stamp-1" } as const;
-const LABEL: Record<DriverName, string> = { postgres: "postgres", sqlite: "sqlite", fs: "fs", "fs-none": "fs-none" };
 
 type BatchSubmit = (items: RunSubmissionInput[]) => Promise<Array<{ runId: string; isNew: boolean } | { error: unknown }>>;
 
@@ -33,10 +32,10 @@ async function submitAll(backend: Backend, items: RunSubmissionInput[]): Promise
 export function cairnPeer(driver: DriverName, steps: 1 | 5 = 1): PeerSystem {
   const slug = SLUG[steps];
   return {
-    id: `cairn-${LABEL[driver]}${steps === 5 ? "-chain5" : ""}`,
+    id: `cairn-${driver}${steps === 5 ? "-chain5" : ""}`,
     config: `startWorker({ concurrency: ${SLOTS} }), ${slug}`,
     kind: "cairn",
-    postgres: driver === "postgres",
+    driver,
     stepsPerJob: steps,
     prepare: async () => {
       const inst = await createDriver(driver);

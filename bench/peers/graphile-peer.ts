@@ -9,7 +9,6 @@ const TUNED = { localQueue: { size: 100 }, completeJobBatchDelay: 10, failJobBat
 
 let seq = 0;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function quietLogger(): Promise<any> {
   const { Logger } = await importPeer("graphile-worker");
   return new Logger(() => (level: string, message: string) => { if (level === "error") process.stderr.write(`[graphile-worker] ${message}\n`); });
@@ -21,7 +20,7 @@ export function graphilePeer(variant: "defaults" | "tuned"): PeerSystem {
     id: `graphile-${variant}`,
     config: variant === "defaults" ? `concurrency ${SLOTS}, everything else default` : `concurrency ${SLOTS}, localQueue.size ${TUNED.localQueue.size}, completeJobBatchDelay ${TUNED.completeJobBatchDelay} ms`,
     kind: "graphile",
-    postgres: true,
+    driver: "postgres",
     stepsPerJob: 1,
     prepare: async () => {
       const gw = await importPeer("graphile-worker");

@@ -20,7 +20,6 @@ export function ensurePeersInstalled(log: (msg: string) => void): void {
  * Imports a peer package (`graphile-worker`, `pg-boss`) from bench/peers/node_modules. The specifier is computed at
  * run time, so the root typecheck never needs the package: the module is typed loosely, as `any`.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function importPeer(name: string): Promise<any> {
   const require = createRequire(join(PEERS_DIR, "package.json"));
   const entry: string = require.resolve(name);

@@ -1,3 +1,5 @@
+import type { DriverName } from "../drivers.js";
+
 /** What every system of the peer comparison provides: the parent's side (storage, enqueue) and the worker process's side. */
 
 /** One system under test, with one configuration: `graphile-defaults`, `pg-boss-tuned`, `cairn-postgres`, ... */
@@ -6,8 +8,8 @@ export interface PeerSystem {
   id: string;
   /** Which worker the worker process starts (bench/peers/peer-worker.ts). */
   kind: "graphile" | "pg-boss" | "cairn";
-  /** Needs Postgres (skipped when it is not reachable). */
-  postgres: boolean;
+  /** The storage it runs on: Postgres for the peers; skipped when that driver is not in the run. */
+  driver: DriverName;
   /** What is set, in words (the table's footnotes and the JSON params). */
   config: string;
   /** Steps per job: 1, or 5 for Cairn's chain (its rates are also given per step). */
@@ -18,7 +20,7 @@ export interface PeerSystem {
 
 /** A system's fresh storage, seen from the benchmark process. */
 export interface PreparedPeer {
-  /** JSON-able arguments the worker process needs to reach the same storage. */
+  /** What the worker process needs to reach the same storage (one string argument). */
   location: string;
   /** The enqueue call enqueueMany makes, for the JSON params. */
   enqueueApi: string;

@@ -67,11 +67,9 @@ export async function benchPeers(ctx: BenchContext): Promise<void> {
   const n = ctx.quick ? 300 : 20_000;
   const rounds = ctx.runs();
   const samplesPerRound = ctx.quick ? 20 : Math.ceil(300 / rounds);
-  const usable = (s: PeerSystem, driver?: string) => (!s.postgres || ctx.drivers.includes("postgres")) && (driver === undefined || ctx.drivers.includes(driver as never));
-  const drainSystems = [graphilePeer("defaults"), graphilePeer("tuned"), pgBossPeer(), cairnPeer("postgres"), cairnPeer("sqlite"), cairnPeer("postgres", 5), cairnPeer("sqlite", 5)]
-    .filter((s) => usable(s, s.kind === "cairn" ? (s.postgres ? "postgres" : "sqlite") : undefined));
-  const latencySystems = [graphilePeer("defaults"), pgBossPeer(), cairnPeer("postgres"), cairnPeer("sqlite"), cairnPeer("fs")]
-    .filter((s) => usable(s, s.kind === "cairn" ? s.id.slice("cairn-".length) : undefined));
+  const usable = (s: PeerSystem) => ctx.drivers.includes(s.driver);
+  const drainSystems = [graphilePeer("defaults"), graphilePeer("tuned"), pgBossPeer(), cairnPeer("postgres"), cairnPeer("sqlite"), cairnPeer("postgres", 5), cairnPeer("sqlite", 5)].filter(usable);
+  const latencySystems = [graphilePeer("defaults"), pgBossPeer(), cairnPeer("postgres"), cairnPeer("sqlite"), cairnPeer("fs")].filter(usable);
   const jobsOf = (s: PeerSystem) => Math.round(n / s.stepsPerJob); // the chain drains N steps: N/5 runs
   const drains = new Map<string, DrainSample[]>();
   const latencies = new Map<string, number[]>();

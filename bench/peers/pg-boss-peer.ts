@@ -10,7 +10,6 @@ const WORK = { batchSize: 5, localConcurrency: 2, burstWhenBatchFull: true, poll
 
 let seq = 0;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function startBoss(schema: string, options: Record<string, unknown> = {}): Promise<any> {
   const { PgBoss } = await importPeer("pg-boss");
   const boss = new PgBoss({ connectionString: DATABASE_URL, schema, useListenNotify: true, ...options });
@@ -25,7 +24,7 @@ export function pgBossPeer(): PeerSystem {
     id: "pg-boss-tuned",
     config: `work({ batchSize ${WORK.batchSize}, localConcurrency ${WORK.localConcurrency}, burstWhenBatchFull, pollingIntervalSeconds ${WORK.pollingIntervalSeconds} }), useListenNotify with a notify queue`,
     kind: "pg-boss",
-    postgres: true,
+    driver: "postgres",
     stepsPerJob: 1,
     prepare: async () => {
       const schema = `peers_pgboss_${process.pid}_${Date.now().toString(36)}_${seq++}`;
