@@ -1,6 +1,7 @@
 /**
  * Cairn benchmarks. `npm run bench [-- options]`:
- *   --only <w1,w2>       workloads: append, lifecycle, claims, queries, pg-notify, pg-cost, worker, worker-latency (default all)
+ *   --only <w1,w2>       workloads: append, lifecycle, claims, queries, pg-notify, pg-cost, worker, worker-latency,
+ *                        peers (Cairn beside graphile-worker and pg-boss; not in the default set: run it with --only peers)
  *   --drivers <list>     fs (= fs with durability fsync and none), fs-fsync, fs-none, sqlite, postgres (default all)
  *   --quick              smoke run: small sizes, 1 repetition, short windows
  *   --runs <n>           repetitions of throughput measurements (default 3; fast latency queries get max(n, 11))
@@ -31,15 +32,17 @@ const { values: args } = parseArgs({
   },
 });
 
-const WORKLOADS = ["append", "lifecycle", "claims", "queries", "pg-notify", "pg-cost", "worker", "worker-latency"] as const;
+const WORKLOADS = ["append", "lifecycle", "claims", "queries", "pg-notify", "pg-cost", "worker", "worker-latency", "peers"] as const;
 type Workload = (typeof WORKLOADS)[number];
+/** Workloads run only when named with --only. */
+const OPT_IN: Workload[] = ["peers"];
 
 async function main(): Promise<void> {
   const { emit, progress, collected } = await import("./report.js");
   const { ALL_DRIVERS, postgresAvailable, DATABASE_URL } = await import("./drivers.js");
   type DriverName = (typeof ALL_DRIVERS)[number];
 
-  const only = (args.only?.split(",").map((s) => s.trim()).filter(Boolean) ?? [...WORKLOADS]) as Workload[];
+  const only = (args.only?.split(",").map((s) => s.trim()).filter(Boolean) ?? WORKLOADS.filter((w) => !OPT_IN.includes(w))) as Workload[];
   for (const w of only) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}; use ${WORKLOADS.join(", ")}`);
   let drivers: DriverName[] = [...ALL_DRIVERS];
   if (args.drivers) {
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
       case "pg-cost": if (pg) await (await import("./postgres-claims.js")).benchRoundTrips(ctx); break;
       case "worker": await (await import("./worker.js")).benchWorkerThroughput(ctx); break;
       case "worker-latency": await (await import("./worker.js")).benchWorkerLatency(ctx); break;
+      case "peers": await (await import("./peers/peers.js")).benchPeers(ctx); break;
     }
     progress(`=== ${w} done in ${((performance.now() - tw) / 1000).toFixed(1)} s`);
   }
