@@ -59,22 +59,33 @@ function stampOf(output: string | undefined): number {
 }
 
 /**
- * Starts the worker in this process. A run counts as started at its `run:started` event (drain) or at the time its
- * stamp step returned in the run output (latency, reported when the run completes); a run is finished at `run:completed`.
+ * Starts the worker in this process. The store advances runs, so the worker's events are about steps: a run counts as
+ * started when its first step is claimed (drain) or at the time its stamp step returned in the run output (latency,
+ * read once the run's last step completed); a run is finished when its last step completed (the store completed the
+ * run in that same write).
  */
 export const startCairnWorker: StartPeerWorker = async (location, hooks, mode) => {
   const { url, slug } = JSON.parse(location) as { url: string; slug: string };
   const backend = await openBackend(url);
+  const seen = new Set<string>();
+  const done = new Map<string, number>();
+  let stepsPerRun = 1;
   const worker = await startWorker({
     backend, workflowsDir: WORKFLOWS, concurrency: SLOTS,
     onEvent: (e) => {
-      if (e.type === "run:started" && mode === "drain") hooks.started(e.runId, performance.timeOrigin + performance.now());
-      else if (e.type === "run:completed") {
+      if (e.type === "step:claimed" && mode === "drain" && !seen.has(e.runId)) {
+        seen.add(e.runId);
+        hooks.started(e.runId, performance.timeOrigin + performance.now());
+      } else if (e.type === "step:completed") {
+        const n = (done.get(e.runId) ?? 0) + 1;
+        if (n < stepsPerRun) return void done.set(e.runId, n);
+        done.delete(e.runId);
         hooks.finished();
         if (mode === "idle") void backend.getRun(e.runId).then((r) => hooks.started(e.runId, stampOf(r?.output)));
-      } else if (e.type === "run:failed" || e.type === "error") process.stderr.write(`[cairn worker] ${JSON.stringify(e, (_k, v: unknown) => (v instanceof Error ? v.message : v))}\n`);
+      } else if (e.type === "step:failed" || e.type === "error") process.stderr.write(`[cairn worker] ${JSON.stringify(e, (_k, v: unknown) => (v instanceof Error ? v.message : v))}\n`);
     },
   });
+  stepsPerRun = worker.workflows.find((w) => w.slug === slug)?.steps.length ?? 1;
   return {
     drained: async () => (await backend.listRuns({ workflowSlug: slug, status: ["pending", "running"], limit: 1 })).length === 0,
     stop: async () => { await worker.stop(); await backend.close(); },
