@@ -2,7 +2,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deserializeValue, type Backend, type RunSubmissionInput } from "@cairn/backend-interface";
-import { openBackend, startWorker } from "@cairn/worker";
+import { discoverWorkflows, openBackend, registerWorkflows, startWorker } from "@cairn/worker";
 import { createDriver, type DriverName } from "../drivers.js";
 import { pool } from "../stats.js";
 import { SLOTS, type PeerSystem, type StartPeerWorker } from "./peer-system.js";
@@ -39,6 +39,9 @@ export function cairnPeer(driver: DriverName, steps: 1 | 5 = 1): PeerSystem {
     stepsPerJob: steps,
     prepare: async () => {
       const inst = await createDriver(driver);
+      // Deploying registers the workflows (as a worker or `cairn workflows` would) before anything is enqueued, so
+      // runs are store-driven: started at submit, like graphile-worker's jobs are ready at addJobs.
+      await registerWorkflows(inst.backend, (await discoverWorkflows(WORKFLOWS)).workflows);
       return {
         location: JSON.stringify({ url: inst.url, slug }),
         enqueueApi: submitMode(inst.backend) === "submitRuns" ? "submitRuns (one call)" : "submitRun, 8 in flight",
