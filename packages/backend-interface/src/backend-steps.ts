@@ -12,6 +12,20 @@ import { serializeValue } from "./serialize.js";
 import { cleanError } from "./clean-error.js";
 import type { StepStartMetadata, StepCompleteMetadata, StepCompleteItem, StepCompleteOutcome, GuardedWrite } from "./backend-core.js";
 
+/** Workflows a claim may take steps of: slug → step id → that step's dependencies. */
+export type ClaimScope = Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+
+/** Options of claimScheduledSteps. */
+export interface ClaimOptions {
+  limit: number;
+  /** Only steps of this workflow. */
+  workflowSlug?: string;
+  /** The dependencies recorded on each StepStarted. */
+  dependencies?: (ref: StepRef) => string[];
+  /** Only steps of these workflows, with their dependencies (instead of `workflowSlug` and `dependencies`). */
+  workflows?: ClaimScope;
+}
+
 /** The step-lifecycle layer of Backend: scheduling, atomic claims, heartbeats, completion, failure, retries, skips and reclamation. */
 export abstract class BackendSteps extends BackendWorkflows {
   // ─── Steps ─────────────────────────────────────────────────────────────────────────────────────
@@ -57,8 +71,13 @@ export abstract class BackendSteps extends BackendWorkflows {
     return verdict.ok ? { attemptNumber } : null;
   }
 
-  /** Claims up to `limit` ready steps. Drivers with `capabilities.batchClaim` do it in one round trip. */
-  async claimScheduledSteps(workerId: string, options: { limit: number; workflowSlug?: string; dependencies?: (ref: StepRef) => string[] }): Promise<Array<StepRef & { attemptNumber: number }>> {
+  /**
+   * Claims up to `limit` ready steps. Drivers with `capabilities.batchClaim` do it in one round trip. `workflows`
+   * limits the claim to those workflows and gives each step's dependencies (recorded on StepStarted), so one call
+   * serves a worker that runs several workflows.
+   */
+  async claimScheduledSteps(workerId: string, options: ClaimOptions): Promise<Array<StepRef & { attemptNumber: number }>> {
+    if (options.workflows !== undefined) return this.claimPerWorkflow(workerId, options, options.workflows);
     const out: Array<StepRef & { attemptNumber: number }> = [];
     const candidates = await this.listScheduledSteps({ limit: options.limit * 2, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) });
     for (const ref of candidates) {
@@ -67,6 +86,18 @@ export abstract class BackendSteps extends BackendWorkflows {
         dependencies: options.dependencies?.(ref) ?? [], timestamp: this.clock.nowUs(), attemptNumber: 0,
       });
       if (claimed) out.push({ ...ref, attemptNumber: claimed.attemptNumber });
+    }
+    return out;
+  }
+
+  /** claimScheduledSteps over a scope, one workflow after the other (drivers that can claim the scope at once override it). */
+  protected async claimPerWorkflow(workerId: string, options: ClaimOptions, scope: ClaimScope): Promise<Array<StepRef & { attemptNumber: number }>> {
+    const out: Array<StepRef & { attemptNumber: number }> = [];
+    for (const slug of Object.keys(scope)) {
+      if (out.length >= options.limit) break;
+      assertWorkflowSlug(slug);
+      const deps = scope[slug] ?? {};
+      out.push(...(await this.claimScheduledSteps(workerId, { limit: options.limit - out.length, workflowSlug: slug, dependencies: (r) => [...(deps[r.stepId] ?? [])] })));
     }
     return out;
   }

@@ -1,5 +1,6 @@
 import { BackendRuns } from "./backend-runs.js";
 import type { SavedCheckpoint } from "./backend-core.js";
+import type { ClaimOptions } from "./backend-steps.js";
 import type { StepRef } from "./backend-primitives.js";
 import { InvalidArgumentError } from "./errors.js";
 
@@ -37,14 +38,14 @@ export abstract class BackendWork extends BackendRuns {
    * Claims up to `limit` ready steps (atomically, as claimScheduledSteps) and returns each with its run's input, its
    * dependencies' outputs and, for a retry, the checkpoints of earlier attempts: one batched read for all of them.
    */
-  async claimSteps(workerId: string, options: { limit: number; workflowSlug?: string; dependencies?: (ref: StepRef) => string[]; workerConcurrency?: number }): Promise<ClaimedWork[]> {
+  async claimSteps(workerId: string, options: ClaimOptions): Promise<ClaimedWork[]> {
     const claimed = await this.claimScheduledSteps(workerId, options);
     if (claimed.length === 0) return [];
     const contexts = await this.readRunContexts([...new Set(claimed.map((c) => c.runId))]);
     return Promise.all(claimed.map(async (c): Promise<ClaimedWork> => {
       const ctx = contexts.get(c.runId);
       const run = ctx?.run;
-      const deps = options.dependencies?.(c) ?? (run?.versionId ? (await this.loadDag(c.workflowSlug, run.versionId))?.steps.find((s) => s.id === c.stepId)?.dependencies : undefined);
+      const deps = options.dependencies?.(c) ?? options.workflows?.[c.workflowSlug]?.[c.stepId] ?? (run?.versionId ? (await this.loadDag(c.workflowSlug, run.versionId))?.steps.find((s) => s.id === c.stepId)?.dependencies : undefined);
       const dependencyOutputs: Record<string, string | undefined> = {};
       for (const s of ctx?.steps ?? []) if (s.status === "completed" && (deps === undefined || deps.includes(s.stepId))) dependencyOutputs[s.stepId] = s.output;
       for (const d of deps ?? []) if (!(d in dependencyOutputs)) dependencyOutputs[d] = undefined;

@@ -17,5 +17,6 @@ export abstract class Backend extends BackendWork {}
 
 export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { SubmitOutcome } from "./backend-runs.js";
+export type { ClaimOptions, ClaimScope } from "./backend-steps.js";
 export type { StepStartMetadata, StepCompleteMetadata, StepCompleteItem, StepCompleteOutcome, GuardedWrite, WorkflowDetails, SavedCheckpoint } from "./backend-core.js";
 export { serializeValue } from "./serialize.js";

@@ -14,7 +14,7 @@ export { reduceRunState, projectRunState } from "./project-run.js";
 export { checkGuard, type WriteGuard, type GuardVerdict, type GuardRefusal } from "./guards.js";
 export type { WriteTarget, EventFilter, FollowUp, SubmissionResult, ListRunsOptions, ListScheduledOptions, StepRef, PutVersionResult, BackendCapabilities, BackendOptions } from "./backend-primitives.js";
 export { BackendAnalytics, validateAnalyticsOptions, resolveAnalyticsQuery, type AnalyticsWindow, type ResolvedAnalyticsQuery } from "./backend-analytics.js";
-export { Backend, type SubmitOutcome, type ClaimedWork, type MaintenanceResult, type StepStartMetadata, type StepCompleteMetadata, type StepCompleteItem, type StepCompleteOutcome, type GuardedWrite, type WorkflowDetails, type SavedCheckpoint } from "./backend.js";
+export { Backend, type ClaimOptions, type ClaimScope, type SubmitOutcome, type ClaimedWork, type MaintenanceResult, type StepStartMetadata, type StepCompleteMetadata, type StepCompleteItem, type StepCompleteOutcome, type GuardedWrite, type WorkflowDetails, type SavedCheckpoint } from "./backend.js";
 export { prepareSubmission, type RunSubmissionInput } from "./submission.js";
 export { planRerun, transitiveDependents, type RerunOptions } from "./rerun.js";
 export { computeErrorFingerprints, fingerprintFor, normalizeErrorMessage, parseStackFrames, portableLocations, stripLineNumbers, MAX_FRAMES, GROUPING_STRATEGIES, type StackFrame } from "./fingerprint.js";

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { CorruptRecordError, InvalidArgumentError, assertIds, assertWorkflowSlug } from "@cairn/backend-interface";
 import type {
-  AnalyticsWindow, BackendCapabilities, EventType, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
+  AnalyticsWindow, BackendCapabilities, ClaimOptions, EventType, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepStartMetadata, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
 } from "@cairn/backend-interface";
 import { PostgresAnalyticsLayer } from "./postgres-analytics-layer.js";
@@ -15,7 +15,7 @@ import { PostgresNotifier } from "./postgres-notify.js";
 import { buildQueries, listRunsQuery, type Queries } from "./postgres-queries.js";
 import { DEFAULT_SCHEMA, channelName, quoteSchema } from "./postgres-schema-name.js";
 import { sameVersionContent } from "./postgres-versions.js";
-import { claimNextSql, claimRefsSql, claimSqlQueries, startedExtras, type ClaimSqlQueries } from "./postgres-claim-sql.js";
+import { claimNextSql, claimRefsSql, claimScopeSql, claimSqlQueries, startedExtras, type ClaimSqlQueries } from "./postgres-claim-sql.js";
 import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
 import { writeGuarded, writeGuardedBatch, writeSubmission, type WriteContext } from "./postgres-writes.js";
 import { writeGuardedMany, writeSubmissionsMany } from "./postgres-many.js";
@@ -159,14 +159,20 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   }
 
   /** Claims up to `limit` ready steps in one statement (with a dependencies callback: one peek, then one statement). */
-  override async claimScheduledSteps(workerId: string, options: { limit: number; workflowSlug?: string; dependencies?: (ref: StepRef) => string[] }): Promise<Array<StepRef & { attemptNumber: number }>> {
+  override async claimScheduledSteps(workerId: string, options: ClaimOptions): Promise<Array<StepRef & { attemptNumber: number }>> {
     if (!Number.isInteger(options.limit) || options.limit < 0) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
     if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
+    for (const slug of Object.keys(options.workflows ?? {})) assertWorkflowSlug(slug);
     if (options.limit === 0) return [];
     const nowUs = this.clock.nowUs();
     const deps = options.dependencies;
     let fast: Array<StepRef & { attemptNumber: number }> | null = null;
-    if (deps === undefined) {
+    if (options.workflows !== undefined) {
+      // One statement for every workflow of the scope, each step's dependencies looked up in it.
+      const scope = options.workflows;
+      if (startedExtras(workerId, Object.values(scope).flatMap((steps) => Object.values(steps)), {}) !== null) fast = await claimScopeSql(this.ctx, this.csq, this.clock, nowUs, workerId, options.limit, scope);
+      if (fast === null) return this.claimPerWorkflow(workerId, { limit: options.limit }, scope);
+    } else if (deps === undefined) {
       if (startedExtras(workerId, [], {}) !== null) fast = await claimNextSql(this.ctx, this.csq, this.clock, nowUs, workerId, options.limit, options.workflowSlug);
     } else {
       const peek = await this.queryScheduledSteps({ availableBefore: nowUs, limit: options.limit * 2, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) });

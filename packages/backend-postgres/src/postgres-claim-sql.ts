@@ -1,5 +1,5 @@
 import { newEventId } from "@cairn/backend-interface";
-import type { Clock, StepRef } from "@cairn/backend-interface";
+import type { ClaimScope, Clock, StepRef } from "@cairn/backend-interface";
 import { pgCode } from "./postgres-errors.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { touchWorkersSql } from "./postgres-workers-sql.js";
@@ -62,6 +62,15 @@ export function claimSqlQueries(s: string) {
       c AS (
         SELECT o.ord, o.run_id, o.workflow_slug, o.step_id, o.attempt_number, o.state, '[]'::jsonb AS deps, ($6::text[])[o.ord] AS event_id, ($7::bigint[])[o.ord] AS ts
         FROM (SELECT l.*, row_number() OVER (ORDER BY l.priority DESC, l.available_at_us, l.run_id, l.step_id) AS ord FROM l) o)`),
+    /** The first $5 ready steps of the workflows of scope $4 (slug → step → dependencies, jsonb) in listing order; ids $6, timestamps $7. */
+    scope: tail(`l AS (
+        SELECT s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, s.priority, s.available_at_us FROM ${s}.steps s
+        WHERE ${claimable} AND $4::jsonb ? s.workflow_slug
+        ORDER BY s.priority DESC, s.available_at_us, s.run_id, s.step_id LIMIT $5 FOR UPDATE SKIP LOCKED),
+      c AS (
+        SELECT o.ord, o.run_id, o.workflow_slug, o.step_id, o.attempt_number, o.state, coalesce($4::jsonb -> o.workflow_slug -> o.step_id, '[]'::jsonb) AS deps,
+          ($6::text[])[o.ord] AS event_id, ($7::bigint[])[o.ord] AS ts
+        FROM (SELECT l.*, row_number() OVER (ORDER BY l.priority DESC, l.available_at_us, l.run_id, l.step_id) AS ord FROM l) o)`),
   };
 }
 
@@ -102,6 +111,12 @@ export async function claimRefsSql(ctx: WriteContext, q: ClaimSqlQueries, clock:
 export async function claimNextSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, limit: number, workflowSlug: string | undefined): Promise<Claimed[] | null> {
   const { ids, ts } = stamps(clock, limit);
   return run(ctx, { name: `${ctx.schema}:claimNext`, text: q.next, values: [workerId, "{}", nowUs, workflowSlug ?? null, limit, ids, ts] });
+}
+
+/** Claims the next `limit` ready steps of the scope's workflows, with their dependencies, in one statement. Null: use the reducer path. */
+export async function claimScopeSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, limit: number, scope: ClaimScope): Promise<Claimed[] | null> {
+  const { ids, ts } = stamps(clock, limit);
+  return run(ctx, { name: `${ctx.schema}:claimScope`, text: q.scope, values: [workerId, "{}", nowUs, JSON.stringify(scope), limit, ids, ts] });
 }
 
 async function run(ctx: WriteContext, stmt: { name: string; text: string; values: unknown[] }): Promise<Claimed[] | null> {

@@ -37,7 +37,7 @@ describePostgres("PostgresBackend", () => {
     const { backend, clock } = await freshBackend({ manualClock: true });
     const c = clock!;
     await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
-    for (const [stepId, message] of [["s", "first failure"], ["nul", "bad \u0000 byte"]] as const) {
+    for (const [stepId, message] of [["s", "first failure"], ["nul", "bad \u0000 byte"], ["scoped", "third failure"]] as const) {
       await backend.scheduleStep("wf", "r1", stepId, { availableAt: c.nowUs(), reason: "initial", attemptNumber: 1, priority: 3 });
       c.advanceMs(1);
       expect(await backend.claimScheduledStep("wf", "r1", stepId, "w1", { ...meta(), slotIndex: 2, workerConcurrency: 4 })).toEqual({ attemptNumber: 1 });
@@ -49,10 +49,12 @@ describePostgres("PostgresBackend", () => {
       c.advanceMs(1);
       const claimed = stepId === "s"
         ? await backend.claimScheduledSteps("w2", { limit: 1, dependencies: () => ["a", "b"] })
-        : await backend.claimScheduledSteps("w2", { limit: 1 });
+        : stepId === "scoped"
+          ? await backend.claimScheduledSteps("w2", { limit: 1, workflows: { other: {}, wf: { scoped: ["a", "c"] } } })
+          : await backend.claimScheduledSteps("w2", { limit: 1 });
       expect(claimed).toEqual([{ workflowSlug: "wf", runId: "r1", stepId, attemptNumber: 2 }]);
       const started = (await backend.loadEvents("wf", "r1", { category: "step", stepId })).at(-1) as EventOf<"StepStarted">;
-      expect(started).toMatchObject({ type: "StepStarted", workerId: "w2", attemptNumber: 2, dependencies: stepId === "s" ? ["a", "b"] : [] });
+      expect(started).toMatchObject({ type: "StepStarted", workerId: "w2", attemptNumber: 2, dependencies: stepId === "s" ? ["a", "b"] : stepId === "scoped" ? ["a", "c"] : [] });
       expect(await backend.getStepState("wf", "r1", stepId)).toEqual(reduceStepState(before, started));
     }
     const first = (await backend.loadEvents("wf", "r1", { category: "step", stepId: "s" })).find((e) => e.type === "StepStarted");

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Database, Transaction } from "better-sqlite3";
 import {
   assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError,
-  type AnalyticsWindow, type BackendCapabilities, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type EventType,
+  type AnalyticsWindow, type BackendCapabilities, type ClaimOptions, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type EventType,
   type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
@@ -227,21 +227,28 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
   }
 
   /** Claims up to `limit` ready steps in one transaction, in listScheduledSteps order. */
-  override async claimScheduledSteps(workerId: string, options: { limit: number; workflowSlug?: string; dependencies?: (ref: StepRef) => string[] }): Promise<Array<StepRef & { attemptNumber: number }>> {
+  override async claimScheduledSteps(workerId: string, options: ClaimOptions): Promise<Array<StepRef & { attemptNumber: number }>> {
     if (!Number.isInteger(options.limit) || options.limit < 0) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
     if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
+    for (const slug of Object.keys(options.workflows ?? {})) assertWorkflowSlug(slug);
     if (options.limit === 0) return [];
-    const filter = { limit: 1, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) };
+    const scope = options.workflows;
+    const slugs: Array<string | undefined> = scope ? Object.keys(scope) : [options.workflowSlug];
+    const dependencies = (ref: StepRef): string[] => scope ? [...(scope[ref.workflowSlug]?.[ref.stepId] ?? [])] : options.dependencies?.(ref) ?? [];
     // An idle poll costs one indexed read, never the write lock.
-    if ((await this.read((c) => c.queries.ready({ ...filter, availableBefore: this.clock.nowUs() }))).length === 0) return [];
+    const any = { limit: 1, ...(slugs.length === 1 && slugs[0] ? { workflowSlug: slugs[0] } : {}) };
+    if ((await this.read((c) => c.queries.ready({ ...any, availableBefore: this.clock.nowUs() }))).length === 0) return [];
     return this.write((c) => {
       const nowUs = this.clock.nowUs();
       const out: Array<StepRef & { attemptNumber: number }> = [];
-      for (const ref of c.queries.ready({ availableBefore: nowUs, limit: options.limit, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) })) {
-        let attemptNumber = 0;
-        const meta = { dependencies: options.dependencies?.(ref) ?? [], timestamp: nowUs, attemptNumber: 0 };
-        const verdict = c.projector.guardedWrite(ref, { kind: "claim", nowUs }, this.started(ref, workerId, meta, (a) => (attemptNumber = a)));
-        if (verdict.ok) out.push({ ...ref, attemptNumber });
+      for (const slug of slugs) {
+        if (out.length >= options.limit) break;
+        for (const ref of c.queries.ready({ availableBefore: nowUs, limit: options.limit - out.length, ...(slug ? { workflowSlug: slug } : {}) })) {
+          let attemptNumber = 0;
+          const meta = { dependencies: dependencies(ref), timestamp: nowUs, attemptNumber: 0 };
+          const verdict = c.projector.guardedWrite(ref, { kind: "claim", nowUs }, this.started(ref, workerId, meta, (a) => (attemptNumber = a)));
+          if (verdict.ok) out.push({ ...ref, attemptNumber });
+        }
       }
       return out;
     });

@@ -1,30 +1,35 @@
-import type { Backend, ClaimedWork, StepRef } from "@cairn/backend-interface";
+import type { Backend, ClaimScope, ClaimedWork } from "@cairn/backend-interface";
 import type { LoadedWorkflow } from "./discovery.js";
 import type { ClaimedStep } from "./execute-step.js";
 import { RELEASE_ERROR_NAME } from "./record-outcome.js";
 
 /**
  * Claims up to `limit` ready steps of the workflows this worker has loaded, each with what it needs to run (input,
- * dependency outputs, checkpoints: Backend.claimSteps). With one workflow loaded it claims straight away; with several
- * it lists candidates first, so that only workflows with ready steps are claimed from. Every claim is atomic in the
- * backend: of many workers, one wins.
+ * dependency outputs, checkpoints: Backend.claimSteps), in one call for all of them. Every claim is atomic in the
+ * backend: of many workers, one wins. A claimed step the worker does not know (another version) is handed back.
  */
-export async function claimReadySteps(backend: Backend, workerId: string, workflows: ReadonlyMap<string, LoadedWorkflow>, limit: number, concurrency: number): Promise<Array<Omit<ClaimedStep, "slot">>> {
+export async function claimReadySteps(backend: Backend, workerId: string, workflows: ReadonlyMap<string, LoadedWorkflow>, limit: number): Promise<Array<Omit<ClaimedStep, "slot">>> {
   if (limit <= 0 || workflows.size === 0) return [];
-  const only = workflows.size === 1 ? [...workflows.keys()][0]! : undefined;
-  const slugs = only ? [only] : [...new Set((await backend.listScheduledSteps({ limit: limit * 3 + 5 })).map((c) => c.workflowSlug).filter((s) => workflows.has(s)))];
-  const dependencies = (r: StepRef) => [...(workflows.get(r.workflowSlug)?.stepsById.get(r.stepId)?.definition.dependencies ?? [])];
   const out: Array<Omit<ClaimedStep, "slot">> = [];
-  for (const slug of slugs) {
-    if (out.length >= limit) break;
-    for (const work of await backend.claimSteps(workerId, { limit: limit - out.length, workflowSlug: slug, dependencies, workerConcurrency: concurrency })) {
-      const workflow = workflows.get(work.workflowSlug);
-      const step = workflow?.stepsById.get(work.stepId);
-      if (workflow && step) out.push({ workflowSlug: work.workflowSlug, runId: work.runId, stepId: work.stepId, attempt: work.attemptNumber, workflow, step, work });
-      else await handBack(backend, workerId, work);
-    }
+  for (const work of await backend.claimSteps(workerId, { limit, workflows: scopeOf(workflows) })) {
+    const workflow = workflows.get(work.workflowSlug);
+    const step = workflow?.stepsById.get(work.stepId);
+    if (workflow && step) out.push({ workflowSlug: work.workflowSlug, runId: work.runId, stepId: work.stepId, attempt: work.attemptNumber, workflow, step, work });
+    else await handBack(backend, workerId, work);
   }
   return out;
+}
+
+const scopes = new WeakMap<ReadonlyMap<string, LoadedWorkflow>, ClaimScope>();
+
+/** The claim scope of a set of loaded workflows (computed once per set). */
+function scopeOf(workflows: ReadonlyMap<string, LoadedWorkflow>): ClaimScope {
+  let scope = scopes.get(workflows);
+  if (!scope) {
+    scope = Object.fromEntries([...workflows].map(([slug, wf]) => [slug, Object.fromEntries(wf.steps.map((s) => [s.id, [...s.definition.dependencies]]))]));
+    scopes.set(workflows, scope);
+  }
+  return scope;
 }
 
 /** A claimed step this worker does not know (another version of the workflow): released at once, not counted as a retry. */

@@ -117,7 +117,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     try {
       await workerLoop({
         slots, wakeup, events, pollMs, signal: stopClaiming.signal,
-        claim: (limit) => claimReadySteps(backend, workerId, byslug, limit, concurrency),
+        claim: (limit) => claimReadySteps(backend, workerId, byslug, limit),
         startDue: async () => (byslug.size ? (await backend.startDueRuns()).length : 0),
         execute: async (step) => {
           await executeStep(step, env); // never throws; the store advanced the run in the write that recorded the outcome

@@ -1,0 +1,25 @@
+import pg from "pg";
+import { PostgresBackend } from "@cairn/backend-postgres";
+import { startWorker } from "./src/index.js";
+const stats = new Map<string, { n: number; ms: number }>();
+const pool = new pg.Pool({ connectionString: "postgres://root@127.0.0.1:5432/test", max: 10 });
+pool.on("connect", (client) => {
+  const q = client.query.bind(client) as (...a: any[]) => any;
+  (client as any).query = (...a: any[]) => { const t = performance.now(); const r = q(...a); const name = typeof a[0] === "string" ? a[0].slice(0, 20) : (a[0]?.name ?? a[0]?.text?.slice(0, 50)); if (r && r.then) r.then(() => { const st = stats.get(name) ?? { n: 0, ms: 0 }; st.n++; st.ms += performance.now() - t; stats.set(name, st); }, () => {}); return r; };
+});
+const pq = pool.query.bind(pool) as (...a: any[]) => any;
+(pool as any).query = (...a: any[]) => { const t = performance.now(); const r = pq(...a); const name = "POOL " + (typeof a[0] === "string" ? a[0].slice(0, 20) : (a[0]?.name ?? a[0]?.text?.slice(0, 60))); if (r && r.then) r.then(() => { const st = stats.get(name) ?? { n: 0, ms: 0 }; st.n++; st.ms += performance.now() - t; stats.set(name, st); }, () => {}); return r; };
+const b = new PostgresBackend({ pool, schema: "drain_" + Date.now() });
+await b.initialize();
+const w0 = await startWorker({ backend: b, workflowsDir: "../../bench/workflows", concurrency: 10 });
+await w0.stop();
+const N = 3000;
+await b.submitRuns(Array.from({ length: N }, (_, i) => ({ workflowSlug: "noop-1", input: { i } })));
+stats.clear();
+const t = performance.now();
+const w = await startWorker({ backend: b, workflowsDir: "../../bench/workflows", concurrency: 10, once: true });
+await w.done;
+const ms = performance.now() - t;
+console.log("drain", N, Math.round(N / ms * 1000), "runs/s");
+for (const [k, v] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) console.log(String(v.n).padStart(6), (v.ms / v.n).toFixed(2).padStart(7), "ms", k);
+await b.close(); await pool.end();
