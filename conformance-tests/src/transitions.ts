@@ -4,7 +4,7 @@ import type { ConformanceHarness } from "./support/harness.js";
 import { useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
 import { WF, claim, complete, countEvents, failAndRetry, failTerminally } from "./support/scenario.js";
-import { CHAIN, DIAMOND, eventTrail, registerVersion, stepStatuses, workflowTrail } from "./support/dags.js";
+import { CHAIN, DIAMOND, eventTrail, expectRunMatchesEvents, registerVersion, stepStatuses, workflowTrail } from "./support/dags.js";
 
 const at = (runId: string, stepId: string): StepRef => ({ workflowSlug: WF, runId, stepId });
 
@@ -196,6 +196,38 @@ export function transitionTests(h: ConformanceHarness): void {
       await complete(backend, at(runId, "b"), await claim(backend, at(runId, "b")));
       expect(await backend.getRun(runId)).toMatchObject({ status: "completed", workflowAttemptNumber: 2 });
       expect((await backend.loadEvents(WF, runId, { category: "workflow" })).at(-1)).toMatchObject({ type: "WorkflowCompleted", workflowAttemptNumber: 2 });
+    });
+  });
+
+  describe("transitions: retryRun", () => {
+    const t = useInstance(h, { manualClock: true });
+
+    it("re-runs the failed and skipped steps (a cascade-skipped one waits for its dependency again), keeps completed results, and completes as attempt 2", async () => {
+      const { backend } = t;
+      await registerVersion(backend, [{ id: "x", name: "X" }, { id: "y", name: "Y" }, { id: "z", name: "Z", dependencies: ["y"], exportOutput: true }, { id: "w", name: "W" }]);
+      const { runId } = await backend.submitRun({ workflowSlug: WF });
+      await complete(backend, at(runId, "w"), await claim(backend, at(runId, "w")), { kept: true });
+      await backend.saveStepSkipped(WF, runId, "y", { skipType: "primary", reason: "not today", duration: 0, attemptNumber: await claim(backend, at(runId, "y")) });
+      expect(await stepStatuses(backend, runId)).toMatchObject({ y: "skipped", z: "skipped", w: "completed" });
+      await failTerminally(backend, at(runId, "x"), await claim(backend, at(runId, "x")));
+      expect((await backend.getRun(runId))?.status).toBe("failed");
+      await expectCode(backend.retryRun("no-such-run"), "RUN_NOT_FOUND");
+
+      const retried = await backend.retryRun(runId, { reason: "fixed upstream" });
+      expect(retried).toEqual({ workflowAttemptNumber: 2, retriedSteps: expect.arrayContaining(["x", "y", "z"]) });
+      expect(retried.retriedSteps).toHaveLength(3);
+      expect(await backend.getRun(runId)).toMatchObject({ status: "running", workflowAttemptNumber: 2 });
+      expect(await stepStatuses(backend, runId)).toEqual({ w: "completed", x: "scheduled", y: "scheduled", z: "pending" });
+      expect(await backend.getStepState(WF, runId, "x")).toMatchObject({ attemptNumber: 2 });
+      expect(await backend.getStepState(WF, runId, "w")).toMatchObject({ status: "completed", attemptNumber: 1 });
+
+      await complete(backend, at(runId, "x"), await claim(backend, at(runId, "x")));
+      await complete(backend, at(runId, "y"), await claim(backend, at(runId, "y")));
+      expect(await backend.getStepState(WF, runId, "z")).toMatchObject({ status: "scheduled", attemptNumber: 1 });
+      await complete(backend, at(runId, "z"), await claim(backend, at(runId, "z")), { z: 1 }, true);
+      expect(await backend.getRun(runId)).toMatchObject({ status: "completed", workflowAttemptNumber: 2 });
+      await expectCode(backend.retryRun(runId), "RUN_NOT_RETRYABLE");
+      await expectRunMatchesEvents(backend, runId);
     });
   });
 
