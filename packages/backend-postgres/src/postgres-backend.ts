@@ -134,17 +134,15 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     return (await writeGuardedMany(this.ctx, this.mq, writes)) ?? writeGuardedBatch(this.ctx, writes);
   }
 
-  /** Many submissions in one transaction of a few set-based statements (see writeSubmissionsMany). */
-  protected override async writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
-    const many = await writeSubmissionsMany(this.ctx, this.mq, events, follow);
-    if (many) return many;
-    const out: SubmissionResult[] = [];
-    for (const e of events) out.push(await writeSubmission(this.ctx, e, [], follow));
-    return out;
+  /** Many submissions in one statement (see writeSubmissionsMany). */
+  protected override writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
+    return writeSubmissionsMany(this.ctx, this.mq, events, follow, (e) => writeSubmission(this.ctx, e, [], follow));
   }
 
-  protected writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
-    return writeSubmission(this.ctx, submitted, extra, follow);
+  /** A plain submission is one statement (submitMany); one with extra events (a rerun) or earlier step rows, one transaction. */
+  protected async writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
+    if (extra.length > 0) return writeSubmission(this.ctx, submitted, extra, follow);
+    return (await writeSubmissionsMany(this.ctx, this.mq, [submitted], follow, (e) => writeSubmission(this.ctx, e, [], follow)))[0]!;
   }
 
   /** One statement: lock the step with SKIP LOCKED, check it is claimable, append StepStarted and update the row. */

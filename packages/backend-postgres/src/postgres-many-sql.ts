@@ -19,6 +19,37 @@ export function manySqlQueries(s: string) {
         WITH ORDINALITY AS u(run_id, slug, status, live, available_at_us, priority, created_at_us, idem, tags, state, ord)
       ORDER BY u.ord
       ON CONFLICT DO NOTHING RETURNING run_id`,
+    /**
+     * Submissions in ONE autocommitted statement: the new runs (unless their id or (workflow, idempotency key)
+     * exists, or step rows of that run id were written before it: the caller takes the transactional path for those),
+     * then the events and step rows of exactly the runs inserted, and one NOTIFY. Returns the ids inserted.
+     */
+    submitMany: `WITH ru AS (
+        INSERT INTO ${s}.runs (run_id, workflow_slug, status, live, available_at_us, priority, created_at_us, idempotency_key, tags, state)
+        SELECT u.run_id, u.slug, u.status, u.live, u.available_at_us, u.priority, u.created_at_us, u.idem, ARRAY(SELECT json_array_elements_text(u.tags)), u.state
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::integer[], $7::bigint[], $8::text[], $9::json[], $10::json[])
+          WITH ORDINALITY AS u(run_id, slug, status, live, available_at_us, priority, created_at_us, idem, tags, state, ord)
+        WHERE NOT EXISTS (SELECT 1 FROM ${s}.steps x WHERE x.run_id = u.run_id)
+        ORDER BY u.ord
+        ON CONFLICT DO NOTHING RETURNING run_id),
+      ev AS (
+        INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency)
+        SELECT e.event_id, e.slug, e.run_id, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason, e.worker_concurrency
+        FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], $17::json[], $18::bigint[], $19::boolean[], $20::boolean[], $21::integer[], $22::bigint[], $23::text[], $24::text[], $25::integer[])
+          WITH ORDINALITY AS e(run_id, slug, event_id, step_id, type, ts, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency, ord)
+        WHERE e.run_id IN (SELECT run_id FROM ru)
+        ORDER BY e.ord
+        RETURNING seq, run_id, step_id),
+      si AS (
+        INSERT INTO ${s}.steps (run_id, workflow_slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, first_seq, state)
+        SELECT u.run_id, u.slug, u.step_id, u.status, u.run_live, u.available_at_us, u.priority, u.attempt_number, u.last_seen_us, u.created_at_us, f.first_seq, u.state
+        FROM unnest($26::text[], $27::text[], $28::text[], $29::text[], $30::boolean[], $31::bigint[], $32::integer[], $33::integer[], $34::bigint[], $35::bigint[], $36::json[])
+          AS u(run_id, slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, state)
+        JOIN (SELECT run_id, step_id, min(seq) AS first_seq FROM ev WHERE step_id IS NOT NULL GROUP BY run_id, step_id) f ON f.run_id = u.run_id AND f.step_id = u.step_id
+        ON CONFLICT (run_id, workflow_slug, step_id) DO NOTHING
+        RETURNING 1),
+      nt AS (SELECT pg_notify($37::text, $38::text) AS x WHERE $37::text IS NOT NULL AND EXISTS (SELECT 1 FROM ru))
+      SELECT (SELECT coalesce(array_agg(run_id), '{}') FROM ru) AS inserted, (SELECT count(*) FROM si)::int AS steps_inserted, (SELECT count(*) FROM nt) AS notified`,
     /** The existing run for each (workflow, key, run id) that was not inserted: by key first, else by id. */
     existingRuns: `SELECT u.ord, x.run_id, x.state FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(slug, idem, run_id, ord)
       CROSS JOIN LATERAL (SELECT r.run_id, r.state FROM ${s}.runs r WHERE (r.workflow_slug = u.slug AND r.idempotency_key = u.idem) OR r.run_id = u.run_id

@@ -70,12 +70,13 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
 }
 
 /**
- * Many submissions in one transaction: one multi-row insert of the new runs (ON CONFLICT DO NOTHING covers run ids
- * and idempotency keys, also between items of the batch), one read of the existing runs of the others, one
- * set-based write of the new runs' events and step rows. Returns null when the per-item path must be used (a step
- * row existed before its run was submitted).
+ * Many submissions in one autocommitted statement (submitMany: the new runs, their events and step rows, one NOTIFY),
+ * plus one read of the existing runs of the items that were not inserted (their key or id was taken). An item whose
+ * run id already has step rows (written before the run was submitted) goes through `oneByOne`, the transactional
+ * path that folds those rows in.
  */
-export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries, submitted: Array<EventOf<"RunSubmitted">>, follow?: FollowUp): Promise<SubmissionResult[] | null> {
+export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries, submitted: Array<EventOf<"RunSubmitted">>, follow: FollowUp | undefined,
+  oneByOne: (event: EventOf<"RunSubmitted">) => Promise<SubmissionResult>): Promise<SubmissionResult[]> {
   const prepared = submitted.map((s) => {
     const events: Event[] = [s];
     if (follow) {
@@ -84,66 +85,62 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
     }
     return { submitted: s, events, projected: projectWrite(null, new Map(), events) };
   });
-  // Insert in key order, so two batches with shared keys wait on each other in one order (never a deadlock).
+  // Insert in key order, so two batches with shared keys wait on each other in one order (never a deadlock); one
+  // item per run id (a later one with the same id is answered as the existing run).
   const order = prepared.map((_, i) => i).sort((a, b) => {
     const ka = keyOf(prepared[a]!.submitted), kb = keyOf(prepared[b]!.submitted);
     return ka < kb ? -1 : ka > kb ? 1 : a - b;
   });
-  try {
-    return await ctx.conn.tx((c) => submitOn(c, ctx, mq, prepared, order));
-  } catch (err) {
-    if (isPerItem(err)) return null;
-    throw err;
+  const seen = new Set<string>();
+  const firsts = order.filter((i) => !seen.has(prepared[i]!.submitted.runId) && seen.add(prepared[i]!.submitted.runId));
+  const row = (await ctx.conn.query<{ inserted: string[]; steps_inserted: number }>(submitStatement(ctx, mq, firsts.map((i) => prepared[i]!)))).rows[0]!;
+  const inserted = new Set(row.inserted);
+  const results: SubmissionResult[] = new Array(prepared.length);
+  let expectedSteps = 0;
+  for (const i of firsts) {
+    const p = prepared[i]!;
+    if (!inserted.has(p.submitted.runId)) continue;
+    results[i] = { created: true, runId: p.submitted.runId };
+    expectedSteps += p.projected.steps.size;
   }
-}
-
-async function submitOn(c: pg.PoolClient, ctx: WriteContext, mq: ManySqlQueries, prepared: Array<{ submitted: EventOf<"RunSubmitted">; events: Event[]; projected: ProjectedWrite }>, order: number[]): Promise<SubmissionResult[]> {
-  {
-    const runs = order.map((i) => prepared[i]!.projected.run as RunState);
-    const inserted = new Set((await c.query<{ run_id: string }>({
-      name: `${ctx.schema}:insertRuns`, text: mq.insertRuns,
-      values: [
-        runs.map((r) => r.runId), runs.map((r) => r.workflowSlug), runs.map((r) => r.status), runs.map(() => true), runs.map((r) => r.availableAtUs),
-        runs.map((r) => r.priority), runs.map((r) => r.createdAtUs), runs.map((r) => r.idempotencyKey ?? null), runs.map((r) => JSON.stringify(r.tags)), runs.map((r) => JSON.stringify(r)),
-      ],
-    })).rows.map((r) => r.run_id));
-    const results: SubmissionResult[] = new Array(prepared.length);
-    const claimed = new Set<string>();
-    const fresh: RunWrite[] = [];
-    const others: number[] = [];
-    for (const [i, p] of prepared.entries()) {
-      const runId = p.submitted.runId;
-      if (inserted.has(runId) && !claimed.has(runId)) {
-        claimed.add(runId);
-        results[i] = { created: true, runId };
-        fresh.push({ workflowSlug: p.submitted.workflowSlug, runId, events: p.events, projected: p.projected, known: new Set(), runExisted: true });
-      } else others.push(i);
+  if (row.steps_inserted !== expectedSteps) throw new Error(`submitRuns: ${expectedSteps - row.steps_inserted} step row(s) appeared concurrently for new runs`);
+  const others = prepared.map((_, i) => i).filter((i) => results[i] === undefined);
+  if (others.length) {
+    const subs = others.map((i) => prepared[i]!.submitted);
+    const rows = (await ctx.conn.query<{ ord: string; run_id: string; state: RunState }>({
+      name: `${ctx.schema}:existingRuns`, text: mq.existingRuns, values: [subs.map((s) => s.workflowSlug), subs.map((s) => s.idempotencyKey ?? null), subs.map((s) => s.runId)],
+    })).rows;
+    const byOrd = new Map(rows.map((r) => [Number(r.ord) - 1, r]));
+    for (const [k, i] of others.entries()) {
+      const existing = byOrd.get(k);
+      results[i] = existing ? { created: false, runId: existing.run_id, existingInput: existing.state.input } : await oneByOne(prepared[i]!.submitted);
     }
-    if (others.length) {
-      const subs = others.map((i) => prepared[i]!.submitted);
-      const rows = (await c.query<{ ord: string; run_id: string; state: RunState }>({
-        name: `${ctx.schema}:existingRuns`, text: mq.existingRuns, values: [subs.map((s) => s.workflowSlug), subs.map((s) => s.idempotencyKey ?? null), subs.map((s) => s.runId)],
-      })).rows;
-      const byOrd = new Map(rows.map((r) => [Number(r.ord) - 1, r]));
-      others.forEach((i, k) => {
-        const row = byOrd.get(k);
-        // The conflicting row vanished (its schema was dropped mid-call?): let the runner retry.
-        if (!row) throw Object.assign(new Error("conflicting run disappeared"), { code: "40001" });
-        results[i] = { created: false, runId: row.run_id, existingInput: row.state.input };
-      });
-    }
-    // Run rows were inserted with their final state: only events and step rows remain.
-    for (const f of fresh) f.projected = { ...f.projected, runChanged: false, liveBefore: f.projected.liveAfter };
-    if (fresh.length) await writeChecked(c, manyStatement(ctx, mq, fresh), fresh, false);
-    return results;
   }
+  return results;
 }
 
-function isPerItem(err: unknown): boolean {
-  for (let e: unknown = err; e !== null && typeof e === "object"; e = (e as { cause?: unknown }).cause) if ((e as { code?: unknown }).code === PER_ITEM) return true;
-  return false;
+/** The submitMany statement for new runs (each a RunSubmitted and what its follow-up appended). */
+function submitStatement(ctx: WriteContext, mq: ManySqlQueries, items: Array<{ events: Event[]; projected: ProjectedWrite }>): Statement {
+  const runs: unknown[][] = Array.from({ length: 10 }, () => []);
+  const ev: unknown[][] = Array.from({ length: 7 }, () => []);
+  const events: Event[] = [];
+  const steps: unknown[][] = Array.from({ length: 11 }, () => []);
+  for (const { events: evs, projected: p } of items) {
+    const r = p.run as RunState;
+    [r.runId, r.workflowSlug, r.status, p.liveAfter, r.availableAtUs, r.priority, r.createdAtUs, r.idempotencyKey ?? null, JSON.stringify(r.tags), JSON.stringify(r)].forEach((v, i) => runs[i]!.push(v));
+    for (const e of evs) {
+      [r.runId, r.workflowSlug, e.eventId, e.category === "step" ? e.stepId : null, e.type, e.timestampUs, JSON.stringify(e)].forEach((v, i) => ev[i]!.push(v));
+      events.push(e);
+    }
+    for (const st of p.steps.values()) {
+      [r.runId, r.workflowSlug, st.stepId, st.status, p.liveAfter, st.availableAtUs ?? null, st.priority, st.attemptNumber, lastSeen(st), st.createdAtUs, JSON.stringify(st)].forEach((v, i) => steps[i]!.push(v));
+    }
+  }
+  return {
+    name: `${ctx.schema}:submitMany`, text: mq.submitMany,
+    values: [...runs, ...ev, ...eventFigureArrays(events), eventConcurrencyArray(events), ...steps, ctx.channel, items[0]?.events[0]?.workflowSlug ?? ""],
+  };
 }
-
 function keyOf(s: EventOf<"RunSubmitted">): string {
   return s.idempotencyKey === undefined ? `1\0${s.runId}` : `0\0${s.workflowSlug}\0${s.idempotencyKey}`;
 }
@@ -214,21 +211,14 @@ function manyStatement(ctx: WriteContext, mq: ManySqlQueries, runs: RunWrite[]):
   };
 }
 
-/**
- * Runs the statement; when a row it meant to update was missing, or one it meant to insert appeared concurrently,
- * rolls back and retries (`retry` true) or reports false so the caller takes the per-write path.
- */
-async function writeChecked(c: pg.PoolClient, stmt: Statement, runs: RunWrite[], retry = true): Promise<boolean> {
+/** Runs the statement; when a row it meant to update was missing, or one it meant to insert appeared concurrently, rolls back and retries. */
+async function writeChecked(c: pg.PoolClient, stmt: Statement, runs: RunWrite[]): Promise<void> {
   let runsUpdated = 0, stepsUpdated = 0, stepsInserted = 0;
   for (const w of runs) {
     if (w.projected.runChanged && w.projected.run && w.runExisted) runsUpdated++;
     for (const id of w.projected.steps.keys()) (w.known.has(id) ? stepsUpdated++ : stepsInserted++);
   }
   const row = (await c.query<{ runs_updated: number; steps_updated: number; steps_inserted: number }>(stmt)).rows[0];
-  if (row && row.runs_updated === runsUpdated && row.steps_updated === stepsUpdated && row.steps_inserted === stepsInserted) return true;
-  if (!retry) throw Object.assign(new Error("a step row existed before its run was submitted"), { code: PER_ITEM });
+  if (row && row.runs_updated === runsUpdated && row.steps_updated === stepsUpdated && row.steps_inserted === stepsInserted) return;
   throw Object.assign(new Error("a projection row appeared concurrently; retrying the write"), { code: "40001" });
 }
-
-/** The code of the error that sends a batch to the per-item path. */
-export const PER_ITEM = "cairn-per-item";
