@@ -5,6 +5,9 @@ import type { WorkerEvents } from "./worker-events.js";
 /** Default interval of presence writes (ms). */
 export const DEFAULT_PRESENCE_MS = 5000;
 
+/** How long a stop waits for the store to take the final mark (ms): an unreachable store must not hold up shutdown. */
+const STOP_WRITE_MS = 2000;
+
 /** What startPresence needs. */
 export interface PresenceOptions {
   backend: Backend;
@@ -19,7 +22,7 @@ export interface PresenceOptions {
 
 /** A running presence writer. */
 export interface Presence {
-  /** Stops the interval and writes the final "stopped" mark; never throws (problems go to the worker's events). */
+  /** Stops the interval and writes the final "stopped" mark (waiting at most 2 s); never throws (problems go to the worker's events). */
   stop(): Promise<void>;
 }
 
@@ -49,8 +52,13 @@ export function startPresence(o: PresenceOptions): Presence {
   return {
     async stop() {
       clearInterval(timer);
-      await inFlight;
-      if (!gaveUp) await write(true);
+      let timeout: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((r) => { timeout = setTimeout(r, STOP_WRITE_MS); });
+      try {
+        await Promise.race([(async () => { await inFlight; if (!gaveUp) await write(true); })(), late]);
+      } finally {
+        clearTimeout(timeout);
+      }
     },
   };
 }
