@@ -22,6 +22,7 @@ import { analyticsFixtureTests } from "./analytics-fixture.js";
 import { transitionTests } from "./transitions.js";
 import { transitionMaintenanceTests } from "./transitions-maintenance.js";
 import { transitionRaceTests } from "./transitions-races.js";
+import { workerPresenceTests } from "./workers.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -56,5 +57,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     transitionTests(h);
     transitionMaintenanceTests(h);
     transitionRaceTests(h, procs);
+    workerPresenceTests(h);
   });
 }

@@ -2,9 +2,11 @@ import {
   Backend, BackendClosedError, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
+  type PresenceFilter, type WorkerPresence,
 } from "@cairn/backend-interface";
 import { AtomicFs, type Durability, type MetadataCalls } from "./fs-atomic.js";
 import { FsCatalog } from "./fs-catalog.js";
+import { FsPresence } from "./fs-presence.js";
 import { CorruptionReporter, type CorruptionListener } from "./fs-corruption.js";
 import { FsDoorbell, ringsDoorbell } from "./fs-doorbell.js";
 import { translateFsError } from "./fs-errors.js";
@@ -53,6 +55,7 @@ export class FileSystemBackend extends Backend {
   private readonly submissions: FsSubmissions;
   private readonly queries: FsQueries;
   private readonly catalog: FsCatalog;
+  private readonly presence: FsPresence;
   private readonly atomic: AtomicFs;
   private readonly doorbell: FsDoorbell;
   private opened: Promise<void> | undefined;
@@ -72,6 +75,7 @@ export class FileSystemBackend extends Backend {
     this.submissions = new FsSubmissions(layout, this.atomic, this.log, this.indexes, grace);
     this.queries = new FsQueries(layout, this.log, this.indexes, grace);
     this.catalog = new FsCatalog(layout, this.atomic, this.reporter);
+    this.presence = new FsPresence(layout, this.atomic, this.reporter);
     this.doorbell = new FsDoorbell(layout.doorbellFile());
   }
 
@@ -198,6 +202,14 @@ export class FileSystemBackend extends Backend {
 
   protected readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]> {
     return this.run("reading", () => this.catalog.readVersions(workflowSlug, versionId));
+  }
+
+  protected putWorkerPresence(presence: WorkerPresence): Promise<void> {
+    return this.run("recording worker presence in", () => this.presence.put(presence));
+  }
+
+  protected readWorkerPresences(filter: PresenceFilter): Promise<WorkerPresence[]> {
+    return this.run("reading worker presence in", () => this.presence.read(filter));
   }
 
   protected loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {

@@ -29,6 +29,7 @@ export interface RunAddress {
  * touched/<day>/<slug>~<runId>                  symlink -> the run's directory: it has events on that UTC day (analytics)
  * idempotency/<slug>/<sha256(key)>.json         the run's batch 0, claimed by exclusive link
  * workflows/<slug>.json, versions/<slug>/<versionFileName(versionId)>, outputs/
+ * workers/<workerId>.json                       a worker's presence record, replaced by rename at each write
  * doorbell                                      empty file whose mtime writers bump after publishing (wake-ups)
  * ```
  * Every path is checked to stay under the base directory.
@@ -105,6 +106,10 @@ export class FsLayout {
   versionsDir(slug: string): string { return this.at("versions", slug); }
   /** One workflow version. */
   versionFile(slug: string, versionId: string): string { return this.at("versions", slug, versionFileName(versionId)); }
+  /** Directory of workers' presence records. */
+  workersDir(): string { return this.at("workers"); }
+  /** One worker's presence record. */
+  workerFile(workerId: string): string { return this.at("workers", `${workerId}.json`); }
   /** The wake-up doorbell (see FsDoorbell). */
   doorbellFile(): string { return this.at("doorbell"); }
   /** Where step output files go. */

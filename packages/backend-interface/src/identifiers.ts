@@ -5,8 +5,11 @@ export const MAX_ID_LENGTH = 128;
 /** Longest accepted stepId (all segments). */
 export const MAX_STEP_ID_LENGTH = 512;
 
+/** Longest accepted workerId (a host name, a pid and a suffix fit; a file name of it stays under 255 bytes). */
+export const MAX_WORKER_ID_LENGTH = 200;
+
 /** The identifier kinds, each with its own rule. */
-export type IdentifierKind = "workflowSlug" | "runId" | "stepId" | "versionId";
+export type IdentifierKind = "workflowSlug" | "runId" | "stepId" | "versionId" | "workerId";
 
 const SEGMENT = /^[A-Za-z0-9_.-]+$/;
 const SEGMENT_CHARS = "only letters, digits, '-', '_' and '.' are allowed";
@@ -64,6 +67,16 @@ export function assertVersionId(value: unknown, field = "versionId"): asserts va
   checkSegment(c, checkString(c), MAX_ID_LENGTH, VERSION, VERSION_CHARS);
 }
 
+/**
+ * Throws InvalidIdentifierError unless `value` is a valid worker id where one names a stored record (worker presence):
+ * one segment of letters, digits, '-', '_' and '.' (a host name, a pid and a suffix), not `.` or `..`, at most
+ * MAX_WORKER_ID_LENGTH characters. The message names `field` (default `workerId`).
+ */
+export function assertWorkerId(value: unknown, field = "workerId"): asserts value is string {
+  const c: Checked = { kind: "workerId", field, whole: value };
+  checkSegment(c, checkString(c), MAX_WORKER_ID_LENGTH);
+}
+
 /** Validates whichever of the identifiers are given. */
 export function assertIds(ids: { workflowSlug?: unknown; runId?: unknown; stepId?: unknown; versionId?: unknown }): void {
   if (ids.workflowSlug !== undefined) assertWorkflowSlug(ids.workflowSlug);
@@ -77,6 +90,7 @@ const ASSERTS: Record<IdentifierKind, (value: unknown) => void> = {
   runId: assertRunId,
   stepId: assertStepId,
   versionId: assertVersionId,
+  workerId: assertWorkerId,
 };
 
 /** True when `value` is a valid identifier of the kind. */

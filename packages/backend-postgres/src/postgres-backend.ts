@@ -3,6 +3,7 @@ import { CorruptRecordError, InvalidArgumentError, assertIds, assertWorkflowSlug
 import type {
   AnalyticsWindow, BackendCapabilities, ClaimOptions, EventType, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepStartMetadata, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
+  PresenceFilter, WorkerPresence,
 } from "@cairn/backend-interface";
 import { PostgresAnalyticsLayer } from "./postgres-analytics-layer.js";
 import { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
@@ -21,6 +22,7 @@ import { writeGuarded, writeGuardedBatch, writeSubmission, type WriteContext } f
 import { writeGuardedMany, writeSubmissionsMany } from "./postgres-many.js";
 import { manySqlQueries, type ManySqlQueries } from "./postgres-many-sql.js";
 import { translatePgError } from "./postgres-errors.js";
+import { PostgresPresence } from "./postgres-presence.js";
 
 /** Options of PostgresBackend. Give either `connectionString` or an existing `pool` (which close() leaves open). */
 export interface PostgresBackendOptions extends BackendOptions {
@@ -62,6 +64,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
   private readonly pollIntervalMs: number;
   private readonly pollers = new Set<NodeJS.Timeout>();
   private readonly reportCorrupt: (row: EventRow) => void;
+  private readonly presence: PostgresPresence;
   protected readonly analyticsSql: PostgresAnalyticsSql;
   protected readonly attemptAnalytics: PostgresAttemptAnalytics;
 
@@ -89,6 +92,7 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
     this.capabilities = { notifications: listen, multiProcess: true, batchClaim: true };
     const onCorrupt = options.onCorruptRecord;
     this.reportCorrupt = (row) => onCorrupt?.(new CorruptRecordError(`${location} table events seq ${row.seq}`, "the stored body does not match its row (event id, type or run)", {}));
+    this.presence = new PostgresPresence(this.conn, quoted, (e) => onCorrupt?.(e));
   }
 
   /** Creates or migrates the schema (once, under an advisory lock, however many workers start together). */
@@ -239,6 +243,14 @@ export class PostgresBackend extends PostgresAnalyticsLayer {
 
   protected async queryRunIds(workflowSlug: string): Promise<string[]> {
     return (await this.conn.query<{ run_id: string }>({ text: this.q.runIds, values: [workflowSlug] })).rows.map((x) => x.run_id);
+  }
+
+  protected putWorkerPresence(presence: WorkerPresence): Promise<void> {
+    return this.presence.put(presence);
+  }
+
+  protected readWorkerPresences(filter: PresenceFilter): Promise<WorkerPresence[]> {
+    return this.presence.read(filter);
   }
 
   protected async putWorkflow(registration: WorkflowRegistration): Promise<void> {

@@ -5,6 +5,7 @@ import {
   type AnalyticsWindow, type BackendCapabilities, type ClaimOptions, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type EventType,
   type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
+  type PresenceFilter, type WorkerPresence,
 } from "@cairn/backend-interface";
 import { isMemoryFilename, openConnection } from "./sqlite-connection.js";
 import { DEFAULT_BUSY_RETRY, withBusyRetry, type BusyRetryPolicy } from "./sqlite-errors.js";
@@ -16,6 +17,7 @@ import { SqliteWriteQueue } from "./sqlite-write-queue.js";
 import { SqliteAnalyticsLayer } from "./sqlite-analytics-layer.js";
 import { SqliteFacts } from "./sqlite-facts.js";
 import { SqliteWakeups } from "./sqlite-wakeups.js";
+import { SqlitePresence } from "./sqlite-presence.js";
 
 /** Options of SqliteBackend. */
 export interface SqliteBackendOptions extends BackendOptions {
@@ -37,6 +39,7 @@ interface Connection {
   catalog: SqliteCatalog;
   analytics: SqliteAnalytics;
   facts: SqliteFacts;
+  presence: SqlitePresence;
 }
 
 /**
@@ -82,7 +85,7 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
     this.conn = {
       db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteProjector(db, queries),
       catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
-      facts: new SqliteFacts(db, queries, this.filename, report),
+      facts: new SqliteFacts(db, queries, this.filename, report), presence: new SqlitePresence(db, this.filename, report),
     };
     this.schemaVersion = migration.schemaVersion;
   }
@@ -193,6 +196,14 @@ export class SqliteBackend extends SqliteAnalyticsLayer {
 
   protected readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]> {
     return this.read((c) => c.catalog.versions(workflowSlug, versionId));
+  }
+
+  protected putWorkerPresence(presence: WorkerPresence): Promise<void> {
+    return this.write((c) => c.presence.put(presence));
+  }
+
+  protected readWorkerPresences(filter: PresenceFilter): Promise<WorkerPresence[]> {
+    return this.read((c) => c.presence.read(filter));
   }
 
   protected readWindowEvents(window: AnalyticsWindow, types: readonly EventType[] | undefined): Promise<Event[]> {

@@ -12,6 +12,7 @@ import { Slots, Wakeup } from "./slots.js";
 import { runInProcess, type StepRunner } from "./step-runner.js";
 import { workerLoop } from "./worker-loop.js";
 import { WorkerEvents, type WorkerEventListener } from "./worker-events.js";
+import { startPresence } from "./worker-presence.js";
 
 /** Options of startWorker / runWorker. Durations are ms. */
 export interface WorkerOptions {
@@ -47,6 +48,8 @@ export interface WorkerOptions {
   onEvent?: WorkerEventListener;
   /** Jitter source (injected so tests control it). */
   random?: () => number;
+  /** Interval of the worker's presence record, written whether or not it runs steps (default 5000). */
+  presenceMs?: number;
   /** Label of the backend for the start event. */
   backendLabel?: string;
 }
@@ -113,6 +116,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const removeSignals = o.handleSignals ? onShutdownSignals((_sig, isUrgent) => void stop({ urgent: isUrgent })) : () => {};
 
   events.emit({ type: "worker:started", workerId, concurrency, workflows: workflows.map((w) => w.slug), backend: o.backendLabel ?? backend.constructor.name });
+  const presence = startPresence({ backend, workerId, concurrency, workflows: workflows.map((w) => w.slug), events, ...(o.presenceMs ? { intervalMs: o.presenceMs } : {}) });
   const done = (async () => {
     try {
       await workerLoop({
@@ -130,6 +134,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       clearInterval(maintenance);
       unsubscribe();
       removeSignals();
+      await presence.stop();
       events.emit({ type: "worker:stopped", workerId });
     }
   })();

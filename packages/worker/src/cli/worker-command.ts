@@ -14,6 +14,7 @@ const OPTIONS = {
   "heartbeat-ms": { type: "string" },
   "stale-ms": { type: "string" },
   "poll-ms": { type: "string" },
+  "presence-ms": { type: "string" },
   "grace-ms": { type: "string" },
   "abort-grace-ms": { type: "string" },
   isolation: { type: "string" },
@@ -26,7 +27,8 @@ export const workerCommand: Command = {
   name: "worker",
   summary: "run workflows: claim and execute steps until stopped (Ctrl-C drains gracefully)",
   usage: `cairn worker [--workflows <dir>] [--concurrency <n>] [--once] [--isolation in-process|process]
-                  [--heartbeat-ms <ms>] [--stale-ms <ms>] [--poll-ms <ms>] [--grace-ms <ms>] [--worker-id <id>] [--quiet] [--json]
+                  [--heartbeat-ms <ms>] [--stale-ms <ms>] [--poll-ms <ms>] [--presence-ms <ms>] [--grace-ms <ms>] [--worker-id <id>]
+                  [--quiet] [--json]
 
   --workflows       folder with one sub-folder per workflow (default: CAIRN_WORKFLOWS, config "workflows", ./workflows)
   --concurrency     steps run at once (default 4)
@@ -35,6 +37,7 @@ export const workerCommand: Command = {
   --heartbeat-ms    heartbeat interval of running steps (default 5000, env CAIRN_HEARTBEAT_MS)
   --stale-ms        reclaim steps whose worker has not heartbeated for this long (default 30000, env CAIRN_STALE_MS)
   --poll-ms         poll interval when idle (default 500, env CAIRN_POLL_MS)
+  --presence-ms     how often the worker records that it is alive, busy or idle (default 5000, env CAIRN_PRESENCE_MS)
   --grace-ms        on SIGINT/SIGTERM, how long running steps may finish before they are released (default 10000)
   --json            one JSON worker event per line on stdout`,
   async run(args, io) {
@@ -64,6 +67,7 @@ export const workerCommand: Command = {
         backend, workflows, isolation, once: v.once, handleSignals: true, onEvent: log, backendLabel: label,
         ...opt("concurrency", num("concurrency", "CAIRN_CONCURRENCY")), ...opt("heartbeatMs", num("heartbeat-ms", "CAIRN_HEARTBEAT_MS")),
         ...opt("staleMs", num("stale-ms", "CAIRN_STALE_MS")), ...opt("pollMs", num("poll-ms", "CAIRN_POLL_MS")),
+        ...opt("presenceMs", num("presence-ms", "CAIRN_PRESENCE_MS")),
         ...opt("shutdownGraceMs", num("grace-ms", "CAIRN_GRACE_MS", 0)), ...opt("abortGraceMs", num("abort-grace-ms", "CAIRN_ABORT_GRACE_MS", 0)),
         ...(v["worker-id"] ? { workerId: v["worker-id"] } : {}),
       });
