@@ -93,17 +93,21 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
   });
   const seen = new Set<string>();
   const firsts = order.filter((i) => !seen.has(prepared[i]!.submitted.runId) && seen.add(prepared[i]!.submitted.runId));
-  const row = (await ctx.conn.query<{ inserted: string[]; steps_inserted: number }>(submitStatement(ctx, mq, firsts.map((i) => prepared[i]!)))).rows[0]!;
-  const inserted = new Set(row.inserted);
   const results: SubmissionResult[] = new Array(prepared.length);
-  let expectedSteps = 0;
-  for (const i of firsts) {
-    const p = prepared[i]!;
-    if (!inserted.has(p.submitted.runId)) continue;
-    results[i] = { created: true, runId: p.submitted.runId };
-    expectedSteps += p.projected.steps.size;
+  // Statements of at most SUBMIT_CHUNK runs: each is atomic for its runs (every item is idempotent on its own anyway).
+  for (let from = 0; from < firsts.length; from += SUBMIT_CHUNK) {
+    const chunk = firsts.slice(from, from + SUBMIT_CHUNK);
+    const row = (await ctx.conn.query<{ inserted: string[]; steps_inserted: number }>(submitStatement(ctx, mq, chunk.map((i) => prepared[i]!)))).rows[0]!;
+    const inserted = new Set(row.inserted);
+    let expectedSteps = 0;
+    for (const i of chunk) {
+      const p = prepared[i]!;
+      if (!inserted.has(p.submitted.runId)) continue;
+      results[i] = { created: true, runId: p.submitted.runId };
+      expectedSteps += p.projected.steps.size;
+    }
+    if (row.steps_inserted !== expectedSteps) throw new Error(`submitRuns: ${expectedSteps - row.steps_inserted} step row(s) appeared concurrently for new runs`);
   }
-  if (row.steps_inserted !== expectedSteps) throw new Error(`submitRuns: ${expectedSteps - row.steps_inserted} step row(s) appeared concurrently for new runs`);
   const others = prepared.map((_, i) => i).filter((i) => results[i] === undefined);
   if (others.length) {
     const subs = others.map((i) => prepared[i]!.submitted);
@@ -141,6 +145,9 @@ function submitStatement(ctx: WriteContext, mq: ManySqlQueries, items: Array<{ e
     values: [...runs, ...ev, ...eventFigureArrays(events), eventConcurrencyArray(events), ...steps, ctx.channel, items[0]?.events[0]?.workflowSlug ?? ""],
   };
 }
+/** The most runs one submission statement inserts (larger batches are split; bounded statement size and memory). */
+const SUBMIT_CHUNK = 1000;
+
 function keyOf(s: EventOf<"RunSubmitted">): string {
   return s.idempotencyKey === undefined ? `1\0${s.runId}` : `0\0${s.workflowSlug}\0${s.idempotencyKey}`;
 }
