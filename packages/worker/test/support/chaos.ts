@@ -71,9 +71,11 @@ export function expectedChaosOutput(n: number): { e: { n: number; v: number } } 
  */
 export class ProcessPool {
   private readonly live = new Set<{ kill: () => void; exited: Promise<unknown> }>();
+  private closed = false;
 
   /** Starts `cairn worker <args>` and tracks it until it exits. */
   worker(args: string[], env: NodeJS.ProcessEnv): WorkerProcess {
+    this.assertOpen();
     const w = startWorkerProcess(args, { env });
     const entry = { kill: () => w.child.kill("SIGKILL"), exited: w.exited };
     this.live.add(entry);
@@ -83,6 +85,7 @@ export class ProcessPool {
 
   /** Runs `cairn <args>` to its end (SIGKILL after `timeoutMs`), tracked meanwhile. */
   cli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<CliResult> {
+    this.assertOpen();
     const child = spawn(process.execPath, [CAIRN_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -98,10 +101,16 @@ export class ProcessPool {
     return exited.finally(() => { clearTimeout(timer); this.live.delete(entry); });
   }
 
-  /** SIGKILLs every tracked process still running and waits until each has exited. */
+  /** SIGKILLs every tracked process still running, waits until each has exited, and refuses to start more. */
   async killAll(): Promise<void> {
+    this.closed = true;
     const left = [...this.live];
     for (const p of left) p.kill();
     await Promise.all(left.map((p) => p.exited));
+  }
+
+  private assertOpen(): void {
+    // A test that failed half-way may still have a loop running that would start a replacement worker.
+    if (this.closed) throw new Error("The test is over: no more processes are started.");
   }
 }
