@@ -43,7 +43,8 @@ function planKills(rng: Rng, seconds: number): KillPlan[] {
 /**
  * The submissions, drawn from the seed. 80 runs of short steps are only a few seconds of work, so most runs are
  * submitted in the 0.8 s before a kill (its victim is then likely mid-step, mid-write or mid-claim); the others are
- * spread over the chaos, as steady traffic. Some keys are submitted twice, some first by the library and the CLI at once.
+ * spread over the chaos, as steady traffic. About a quarter of the keys are submitted again (maybe while the first
+ * submission is still in flight); a few are submitted first by `cairn submit` processes, some by two of them at once.
  */
 function planSubmissions(rng: Rng, runs: number, seconds: number, kills: readonly KillPlan[]): KeyPlan[] {
   let cliBudget = 10; // each CLI call is a process start: a handful keeps the test inside its minute
