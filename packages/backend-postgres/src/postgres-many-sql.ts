@@ -50,6 +50,8 @@ export function manySqlQueries(s: string) {
         RETURNING 1),
       nt AS (SELECT pg_notify($37::text, $38::text) AS x WHERE $37::text IS NOT NULL AND EXISTS (SELECT 1 FROM ru))
       SELECT (SELECT coalesce(array_agg(run_id), '{}') FROM ru) AS inserted, (SELECT count(*) FROM si)::int AS steps_inserted, (SELECT count(*) FROM nt) AS notified`,
+    /** Fresh planner statistics after a bulk submission (the claim's plan depends on them; see writeSubmissionsMany). */
+    analyze: `ANALYZE ${s}.steps, ${s}.runs`,
     /** The existing run for each (workflow, key, run id) that was not inserted: by key first, else by id. */
     existingRuns: `SELECT u.ord, x.run_id, x.state FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(slug, idem, run_id, ord)
       CROSS JOIN LATERAL (SELECT r.run_id, r.state FROM ${s}.runs r WHERE (r.workflow_slug = u.slug AND r.idempotency_key = u.idem) OR r.run_id = u.run_id
@@ -91,9 +93,9 @@ export function manySqlQueries(s: string) {
         ON CONFLICT (run_id, workflow_slug, step_id) DO NOTHING
         RETURNING 1),
       lv AS (
-        UPDATE ${s}.steps t SET run_live = u.live, version = t.version + 1
-        FROM unnest($45::text[], $46::boolean[]) AS u(run_id, live)
-        WHERE t.run_id = u.run_id AND t.run_live IS DISTINCT FROM u.live
+        -- = ANY on the key prefix: an index scan of these runs' rows whatever the planner thinks of an unnest join.
+        UPDATE ${s}.steps t SET run_live = (t.run_id = ANY($46::text[])), version = t.version + 1
+        WHERE t.run_id = ANY($45::text[]) AND t.run_live IS DISTINCT FROM (t.run_id = ANY($46::text[]))
           AND (t.run_id, t.step_id) NOT IN (SELECT w.run_id, w.step_id FROM unnest($25::text[], $26::text[]) AS w(run_id, step_id))
         RETURNING 1),
       wk AS (

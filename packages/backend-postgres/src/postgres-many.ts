@@ -94,6 +94,7 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
   const seen = new Set<string>();
   const firsts = order.filter((i) => !seen.has(prepared[i]!.submitted.runId) && seen.add(prepared[i]!.submitted.runId));
   const results: SubmissionResult[] = new Array(prepared.length);
+  let insertedRuns = 0;
   // Statements of at most SUBMIT_CHUNK runs: each is atomic for its runs (every item is idempotent on its own anyway).
   for (let from = 0; from < firsts.length; from += SUBMIT_CHUNK) {
     const chunk = firsts.slice(from, from + SUBMIT_CHUNK);
@@ -107,7 +108,11 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
       expectedSteps += p.projected.steps.size;
     }
     if (row.steps_inserted !== expectedSteps) throw new Error(`submitRuns: ${expectedSteps - row.steps_inserted} step row(s) appeared concurrently for new runs`);
+    insertedRuns += inserted.size;
   }
+  // A bulk submission into a small table leaves the statistics stale until autovacuum analyzes it (up to a minute):
+  // the claim's planner then expects a handful of ready steps and sorts the whole queue for every claim. Analyze now.
+  if (insertedRuns >= ANALYZE_AFTER) await ctx.conn.query({ text: mq.analyze, values: [] });
   const others = prepared.map((_, i) => i).filter((i) => results[i] === undefined);
   if (others.length) {
     const subs = others.map((i) => prepared[i]!.submitted);
@@ -147,6 +152,8 @@ function submitStatement(ctx: WriteContext, mq: ManySqlQueries, items: Array<{ e
 }
 /** The most runs one submission statement inserts (larger batches are split; bounded statement size and memory). */
 const SUBMIT_CHUNK = 1000;
+/** A submission of at least this many new runs refreshes the planner statistics. */
+const ANALYZE_AFTER = 1000;
 
 function keyOf(s: EventOf<"RunSubmitted">): string {
   return s.idempotencyKey === undefined ? `1\0${s.runId}` : `0\0${s.workflowSlug}\0${s.idempotencyKey}`;
@@ -204,7 +211,10 @@ function manyStatement(ctx: WriteContext, mq: ManySqlQueries, runs: RunWrite[]):
         [w.runId, w.workflowSlug, s.stepId, s.status, p.liveAfter, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), s.createdAtUs, JSON.stringify(s)].forEach((v, i) => stepIns[i]!.push(v));
       }
     }
-    if (p.liveBefore !== p.liveAfter) { live[0]!.push(w.runId); live[1]!.push(p.liveAfter); }
+    if (p.liveBefore !== p.liveAfter) {
+      live[0]!.push(w.runId);
+      if (p.liveAfter) live[1]!.push(w.runId);
+    }
     for (const [id, ts] of p.workers) workers.set(id, Math.max(workers.get(id) ?? 0, ts));
     notify ||= p.notify;
   }

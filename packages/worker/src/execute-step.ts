@@ -32,6 +32,8 @@ export interface ExecuteEnv {
   /** Aborts when the worker releases its running steps (shutdown after the grace period). */
   releaseSignal: AbortSignal;
   random: () => number;
+  /** Called once the step function ended, before its result is written (the worker frees the slot then). */
+  released?: () => void;
   /** How the outcome's writes are retried while the store is unreachable (default: not retried). */
   writeRetry?: WriteRetryPolicy;
   /** Writes a completion (the worker batches them); default Backend.saveStepComplete. */
@@ -101,6 +103,8 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     }
     clearTimeout(timer);
     stopHeartbeat();
+    env.releaseSignal.removeEventListener("abort", onRelease); // the function ended: a shutdown no longer concerns it
+    env.released?.();
     const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}), ...(env.writeRetry ? { retry: env.writeRetry } : {}) }, outcome, env.random);
     return { recorded, outcome };
   } catch (err) {

@@ -11,7 +11,8 @@ export interface LoopDeps {
   /** Stops claiming when aborted. */
   signal: AbortSignal;
   claim: (limit: number) => Promise<Array<Omit<ClaimedStep, "slot">>>;
-  execute: (step: ClaimedStep) => Promise<void>;
+  /** Runs a claimed step; calls `release` once its function ended (its result may still be being written). */
+  execute: (step: ClaimedStep, release: () => void) => Promise<void>;
   /** Starts runs that became available (delayed runs); called when idle, at most once per poll interval. */
   startDue: () => Promise<number>;
   /** With `--once`: true when there is nothing left to do, so the loop ends. */
@@ -34,7 +35,7 @@ export async function workerLoop(d: LoopDeps): Promise<void> {
       for (const c of claimed) {
         const step = { ...c, slot: d.slots.nextIndex() };
         d.events.emit({ type: "step:claimed", workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, slot: step.slot });
-        d.slots.start(step.slot, () => d.execute(step));
+        d.slots.start(step.slot, (release) => d.execute(step, release));
       }
       if (claimed.length === 0 && performance.now() - lastDueMs >= d.pollMs) {
         lastDueMs = performance.now();

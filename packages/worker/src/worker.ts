@@ -123,8 +123,8 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
         slots, wakeup, events, pollMs, signal: stopClaiming.signal,
         claim: (limit) => claimReadySteps(backend, workerId, byslug, limit),
         startDue: async () => (byslug.size ? (await backend.startDueRuns()).length : 0),
-        execute: async (step) => {
-          await executeStep(step, env); // never throws; the store advanced the run in the write that recorded the outcome
+        execute: async (step, released) => {
+          await executeStep(step, { ...env, released }); // never throws; the store advances the run in the write that records the outcome
           wakeup.wake();
         },
         ...(o.once ? { drained: () => isDrained(backend, byslug) } : {}),
