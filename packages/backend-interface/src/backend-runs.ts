@@ -35,14 +35,15 @@ export abstract class BackendRuns extends BackendSteps {
   }
 
   /**
-   * A submission validated and serialised into its RunSubmitted event, before any write: its fields and ids, its
-   * workflow registered (WorkflowNotFoundError otherwise), its input matching the workflow's input schema
+   * A submission validated and serialised into its RunSubmitted event, before any write: its fields and ids (before any
+   * I/O), its workflow registered (WorkflowNotFoundError otherwise), its input matching the workflow's input schema
    * (InvalidInputError with every failing field otherwise).
    */
   protected async prepareChecked(submission: RunSubmissionInput, nowUs: number): Promise<{ event: EventOf<"RunSubmitted">; input: string | undefined }> {
-    const prepared = prepareSubmission(await this.withRegisteredVersion(submission), nowUs);
-    await this.checkSubmittedInput(prepared.event);
-    return prepared;
+    const { event, input } = prepareSubmission(submission, nowUs);
+    const registered = await this.withRegisteredVersion(event, submission);
+    await this.checkSubmittedInput(registered);
+    return { event: registered, input };
   }
 
   /**

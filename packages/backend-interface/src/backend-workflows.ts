@@ -1,12 +1,12 @@
 import { BackendStepData } from "./backend-step-data.js";
 import { assertIds, assertVersionId, assertWorkflowSlug } from "./identifiers.js";
 import type { StepDefinition, WorkflowMetadata, WorkflowRegistration, WorkflowRegistrationInput, WorkflowVersion, WorkflowVersionInput } from "./schemas.js";
-import type { RunSubmissionInput } from "./submission.js";
 import { WorkflowRegistrationSchema, WorkflowVersionSchema } from "./schemas.js";
 import { InvalidEventError, InvalidInputError, VersionConflictError, WorkflowNotFoundError } from "./errors.js";
 import type { EventOf } from "./events.js";
 import { InputSchemaValidator } from "./input-schema.js";
 import { deserializeValue } from "./serialize.js";
+import { parseEvent } from "./validate-event.js";
 
 /** The workflow layer of Backend: registrations and immutable versions. */
 export abstract class BackendWorkflows extends BackendStepData {
@@ -44,18 +44,15 @@ export abstract class BackendWorkflows extends BackendStepData {
   }
 
   /**
-   * A submission of a registered workflow with the registration's current version (and whether it has an input
-   * schema) filled in when the submitter gave none, so the run is store-driven: started at submit when available.
-   * WorkflowNotFoundError when the workflow was never registered. A submission that is not even an object with a
-   * string slug is returned as it is, for prepareSubmission to reject.
+   * A prepared submission of a registered workflow, with the registration's current version (and whether it has an
+   * input schema) filled in when the submitter named none, so the run is store-driven: started at submit when
+   * available. WorkflowNotFoundError when the workflow was never registered.
    */
-  protected async withRegisteredVersion(submission: RunSubmissionInput): Promise<RunSubmissionInput> {
-    if (submission === null || typeof submission !== "object" || typeof submission.workflowSlug !== "string") return submission;
-    assertWorkflowSlug(submission.workflowSlug);
-    const reg = await this.currentRegistration(submission.workflowSlug);
-    if (!reg) throw new WorkflowNotFoundError(submission.workflowSlug);
-    if (submission.versionId !== undefined || !reg.versionId) return submission;
-    return { ...submission, versionId: reg.versionId, hasInputSchema: submission.hasInputSchema ?? reg.inputSchemaJSON !== undefined };
+  protected async withRegisteredVersion(event: EventOf<"RunSubmitted">, submitted: { hasInputSchema?: boolean | undefined }): Promise<EventOf<"RunSubmitted">> {
+    const reg = await this.currentRegistration(event.workflowSlug);
+    if (!reg) throw new WorkflowNotFoundError(event.workflowSlug);
+    if (event.versionId !== undefined || !reg.versionId) return event;
+    return parseEvent({ ...event, versionId: reg.versionId, hasInputSchema: submitted.hasInputSchema ?? reg.inputSchemaJSON !== undefined }) as EventOf<"RunSubmitted">;
   }
 
   /**
