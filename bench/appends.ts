@@ -4,6 +4,7 @@ import { createDriver, type DriverName } from "./drivers.js";
 import { emit, emitError, progress, type BenchContext } from "./report.js";
 import { fsyncCount } from "./fsync-counter.js";
 import { max, median, MemSampler, min, throughput } from "./stats.js";
+import { registerManual } from "../test-support/register.js";
 
 const SLUG = "ingest-orders";
 
@@ -35,6 +36,7 @@ export async function benchAppends(ctx: BenchContext): Promise<void> {
         for (let r = 0; r < ctx.runs(); r++) {
           const inst = await createDriver(driver as DriverName);
           try {
+            await registerManual(inst.backend, SLUG);
             const b = inst.backend;
             const ids = await runIds(b, 10);
             let i = 0;

@@ -13,6 +13,7 @@ import { newEventId, type Backend, type Event } from "@cairn/backend-interface";
 import { createDriver, type DriverName } from "./drivers.js";
 import { emit, emitError, progress, type BenchContext } from "./report.js";
 import { max, median, MemSampler, min, pool, throughput } from "./stats.js";
+import { registerManual } from "../test-support/register.js";
 
 const SLUG = "ingest-orders";
 
@@ -84,6 +85,7 @@ export async function benchClaims(ctx: BenchContext): Promise<void> {
       let inst;
       try {
         inst = await createDriver(driver);
+        await registerManual(inst.backend, SLUG);
         if (v.batch && !inst.backend.capabilities.batchClaim) {
           progress(`claims ${driver} ${JSON.stringify(params)}: skipped (no batchClaim capability)`);
           continue;

@@ -8,6 +8,7 @@ import { createDriver, type DriverName } from "./drivers.js";
 import { emit, emitError, progress, type BenchContext } from "./report.js";
 import { fsyncCount } from "./fsync-counter.js";
 import { max, median, MemSampler, min, throughput } from "./stats.js";
+import { registerManual } from "../test-support/register.js";
 
 export const LIFE_SLUG = "ingest-orders";
 
@@ -41,6 +42,7 @@ export async function benchLifecycle(ctx: BenchContext): Promise<void> {
         for (let r = 0; r < ctx.runs(); r++) {
           const inst = await createDriver(driver as DriverName);
           try {
+            await registerManual(inst.backend, LIFE_SLUG);
             await oneLife(inst.backend, -1, "warmup"); // warm up prepared statements / directories
             let n = 0;
             const f0 = fsyncCount();

@@ -16,6 +16,7 @@ import { prepareScheduled, claimCompleteRate } from "./claims.js";
 import { oneLife } from "./lifecycle.js";
 import { emit, emitError, progress, type BenchContext } from "./report.js";
 import { max, median, MemSampler, min, nowMs, percentile, sleep } from "./stats.js";
+import { registerManual } from "../test-support/register.js";
 
 const SLUG = "ingest-orders";
 
@@ -23,6 +24,7 @@ export async function benchNotifyLatency(ctx: BenchContext): Promise<void> {
   const params = { samples: ctx.quick ? 10 : 200 };
   progress(`postgres notify latency ${JSON.stringify(params)}`);
   const inst = await createDriver("postgres");
+  await registerManual(inst.backend, SLUG);
   let scheduler: Awaited<ReturnType<typeof inst.reopen>> | undefined;
   try {
     const listener = inst.backend;
@@ -120,6 +122,7 @@ export async function benchRoundTrips(ctx: BenchContext): Promise<void> {
     progress(`postgres round trips ${JSON.stringify(params)}`);
     const inst = await createDriver("postgres");
     try {
+      await registerManual(inst.backend, SLUG);
       const schema = inst.location;
       const refs = sc.name.startsWith("claim") ? await prepareScheduled(inst.backend, steps) : [];
       await inst.backend.close();

@@ -7,11 +7,13 @@ import { createDriver, type DriverName } from "./drivers.js";
 import { oneLife } from "./lifecycle.js";
 import { claimCompleteRate, prepareScheduled } from "./claims.js";
 import { throughput } from "./stats.js";
+import { registerManual } from "../test-support/register.js";
 
 async function main(): Promise<void> {
   const [driver = "fs-none", what = "lifecycle", secs = "5", inFlight = "4"] = process.argv.slice(2);
   const inst = await createDriver(driver as DriverName);
   try {
+    await registerManual(inst.backend, "ingest-orders");
     if (what === "lifecycle") {
       let n = 0;
       const r = await throughput(Number(inFlight), Number(secs) * 1000, 1e9, async (loop) => { await oneLife(inst.backend, n++, `w${loop}`); return 1; });

@@ -15,7 +15,7 @@ const STRATEGIES: GroupingStrategy[] = ["exact", "normalized", "portable"];
 /** The fifteen analytics queries, each equal to the reference implementation over the driver's own events. */
 export function analyticsTests(h: ConformanceHarness): void {
   describe("analytics: equal to the reference on the driver's own events", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF, WF_B] });
 
     it("all fifteen queries, for default, workflow, step, run, empty-run and exact-bound windows", async () => {
       const { backend: b, clock } = t;

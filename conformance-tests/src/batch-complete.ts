@@ -25,7 +25,7 @@ async function expectProjected(backend: Backend, refs: StepRef[]): Promise<void>
 /** saveStepCompletes: many completions in one call, each fenced on its own attempt. */
 export function batchCompleteTests(h: ConformanceHarness): void {
   describe("batch completions (saveStepCompletes)", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("completes the current attempts and refuses the others item by item, in item order, writing nothing for a refused item", async () => {
       const { backend, clock } = t;

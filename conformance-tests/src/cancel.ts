@@ -7,7 +7,7 @@ import { WF, claim, countEvents, eventsOf, runWithSteps, tryClaim } from "./supp
 /** cancelRun: not-found, no-op on terminal runs, and a cancelled run's steps are neither listed nor claimable. */
 export function cancelTests(h: ConformanceHarness): void {
   describe("cancelRun", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("rejects an unknown run with RUN_NOT_FOUND and writes nothing", async () => {
       const err = await expectCode(t.backend.cancelRun("run-unknown"), "RUN_NOT_FOUND");

@@ -7,7 +7,7 @@ import { WF, claim, failAndRetry, runWithSteps } from "./support/scenario.js";
 /** Checkpoints: saved per attempt (fenced), replayed as the latest per name across attempts. */
 export function checkpointTests(h: ConformanceHarness): void {
   describe("checkpoints", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("loads the latest checkpoint per name across attempts, in sequence order, and fences saves to the running attempt", async () => {
       const { backend, clock } = t;

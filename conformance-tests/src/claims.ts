@@ -14,7 +14,7 @@ export function claimTests(h: ConformanceHarness, procs: ProcessPool): void {
   const caps = resolveCapabilities(h);
 
   describe("claims: when a step is claimable", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("claims a scheduled, available step once: running, claimedBy, attempt 1, one StepStarted", async () => {
       const { backend, clock } = t;
@@ -79,7 +79,7 @@ export function claimTests(h: ConformanceHarness, procs: ProcessPool): void {
   });
 
   describe("claims: saveStepStart and batch claims", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("saveStepStart goes through the claim guard: it starts a claimable step and throws STEP_NOT_CLAIMABLE otherwise", async () => {
       const { backend, clock } = t;
@@ -112,7 +112,7 @@ export function claimTests(h: ConformanceHarness, procs: ProcessPool): void {
   });
 
   describe.skipIf(!caps.multiProcess)("claims: real processes", () => {
-    const t = useInstance(h);
+    const t = useInstance(h, { workflows: [WF, "wf-other"] });
 
     it("8 processes racing for the same steps: exactly one winner per step and attempt", async () => {
       const { backend } = t;

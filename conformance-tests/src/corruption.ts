@@ -7,7 +7,7 @@ import { WF, claim, complete, logEvent, runWithSteps } from "./support/scenario.
 /** A damaged record never hides the rest of its run or other runs. Needs the harness's `corrupt` hook. */
 export function corruptionTests(h: ConformanceHarness): void {
   describe.skipIf(!h.corrupt)("corruption", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("after one record of a run is damaged, the run's other events, its state and other runs stay readable, and the damage is reported", async () => {
       const { backend, clock } = t;

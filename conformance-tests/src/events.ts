@@ -34,7 +34,7 @@ export function eventTests(h: ConformanceHarness, procs: ProcessPool): void {
   const caps = resolveCapabilities(h);
 
   describe("events: append and load", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("returns a run's events in append order (equal timestamps, ids sorting backwards), with category and stepId filters, identically on every read", async () => {
       const { backend, clock } = t;
@@ -170,7 +170,7 @@ export function eventTests(h: ConformanceHarness, procs: ProcessPool): void {
   });
 
   describe.skipIf(!caps.multiProcess)("events: concurrent appends from several processes", () => {
-    const t = useInstance(h);
+    const t = useInstance(h, { workflows: [WF] });
 
     it("loses and duplicates nothing, keeps each process's order, and every reader sees one total order", async () => {
       const { backend } = t;

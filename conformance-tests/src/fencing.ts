@@ -18,7 +18,7 @@ async function supersededStep(backend: Backend, advanceMs: (ms: number) => void)
 /** Fencing: writes of an attempt that is not the step's current running attempt are refused with typed errors. */
 export function fencingTests(h: ConformanceHarness): void {
   describe("fencing", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("rejects heartbeats, completions, failures, retries and checkpoints of a superseded attempt or another worker with STALE_ATTEMPT, writing nothing", async () => {
       const { backend, clock } = t;
@@ -73,7 +73,7 @@ export function fencingTests(h: ConformanceHarness): void {
   });
 
   describe("fail and retry", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("writes StepFailed (non-terminal), StepRetrying and StepScheduled attempt n+1 together, in order", async () => {
       const { backend, clock } = t;

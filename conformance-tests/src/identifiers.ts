@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Backend, Event } from "@cairn/backend-interface";
 import type { ConformanceHarness } from "./support/harness.js";
-import { useInstance } from "./support/lifecycle.js";
+import { registerManual, useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
 import { WF, logEvent, runWithSteps } from "./support/scenario.js";
 
@@ -93,6 +93,7 @@ export function identifierTests(h: ConformanceHarness): void {
     }
 
     it("rejects malformed workflow slugs everywhere", async () => {
+      await registerManual(t.backend, [WF]);
       const { runId } = await runWithSteps(t.backend, ["s"]);
       for (const bad of BAD_SLUG_OR_RUN) await checkAll(slugCalls(t.backend, bad, runId), bad);
     });
@@ -102,6 +103,7 @@ export function identifierTests(h: ConformanceHarness): void {
     });
 
     it("rejects malformed step ids everywhere, and accepts nested step ids", async () => {
+      await registerManual(t.backend, [WF]);
       const { runId, steps } = await runWithSteps(t.backend, ["etl/extract/fetch-users", "a.b_c-d"]);
       for (const bad of BAD_STEP) await checkAll(stepCalls(t.backend, bad, runId), bad);
       for (const s of steps) expect((await t.backend.getStepState(WF, runId, s.stepId))?.status).toBe("scheduled");
@@ -109,6 +111,7 @@ export function identifierTests(h: ConformanceHarness): void {
 
     it("names the offending field in the error message", async () => {
       const { backend } = t;
+      await registerManual(backend, [WF]);
       const { runId } = await runWithSteps(backend, ["s"]);
       const cases: Array<[RegExp, () => Promise<unknown>]> = [
         [/^Invalid workflowSlug /, () => backend.submitRun({ workflowSlug: "a/b" })],

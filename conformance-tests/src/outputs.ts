@@ -45,7 +45,7 @@ const CASES: Array<[string, unknown, unknown]> = [
 /** Step outputs of every JSON shape, the documented fallback, and output paths. */
 export function outputTests(h: ConformanceHarness): void {
   describe("outputs", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("stores every JSON shape and the documented fallback for what JSON cannot express, without throwing", async () => {
       const { backend } = t;

@@ -104,7 +104,7 @@ const scenarios: Array<[string, (b: Backend, c: ManualClock) => Promise<string>]
 /** Every driver's query results equal the projection of its own events. */
 export function projectionTests(h: ConformanceHarness): void {
   describe("projection agreement", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
     for (const [label, build] of scenarios) {
       it(`queries equal projectRunState/projectStepState of loadEvents: ${label}`, async () => {
         const runId = await build(t.backend, t.clock);

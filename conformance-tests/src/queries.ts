@@ -10,7 +10,7 @@ const names = (refs: StepRef[]) => refs.map((r) => `${r.runId}/${r.stepId}`);
 /** listScheduledSteps and listRuns: filters, order, limits. */
 export function queryTests(h: ConformanceHarness): void {
   describe("listScheduledSteps", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF, "wf-other"] });
 
     it("orders by priority descending, then availableAt ascending, then runId and stepId; honours limit, availableBefore and workflowSlug", async () => {
       const { backend, clock } = t;
@@ -60,7 +60,7 @@ export function queryTests(h: ConformanceHarness): void {
   });
 
   describe("listRuns", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF, "wf-other"] });
 
     it("lists newest first, filters by workflow, status (OR) and tags (AND), and honours limit", async () => {
       const { backend, clock } = t;
@@ -107,7 +107,7 @@ export function queryTests(h: ConformanceHarness): void {
   });
 
   describe("run lookups", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF, "wf-b"] });
 
     it("getRun by id alone, runExists per workflow, listActiveWorkflows only with live runs", async () => {
       const { backend } = t;

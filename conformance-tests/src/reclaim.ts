@@ -14,7 +14,7 @@ export function reclaimTests(h: ConformanceHarness, procs: ProcessPool): void {
   const caps = resolveCapabilities(h);
 
   describe("reclaim", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("takes the threshold in milliseconds: not reclaimed 1 ms before it, reclaimed 1 ms after, as StepReclaimed + StepScheduled attempt 2 (retry)", async () => {
       const { backend, clock } = t;
@@ -113,7 +113,7 @@ export function reclaimTests(h: ConformanceHarness, procs: ProcessPool): void {
   });
 
   describe.skipIf(!caps.multiProcess)("reclaim: concurrent reapers in several processes", () => {
-    const t = useInstance(h);
+    const t = useInstance(h, { workflows: [WF] });
 
     it("reclaims each stale attempt exactly once", async () => {
       const { backend } = t;

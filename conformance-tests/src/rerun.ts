@@ -30,7 +30,7 @@ async function finishedParent(backend: Backend, clock: ManualClock): Promise<str
 /** rerunFrom: kept results, own submission, parent untouched. */
 export function rerunTests(h: ConformanceHarness): void {
   describe("rerunFrom", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("keeps results outside fromStep and its transitive dependents verbatim (copiedFromRunId), starts pending with its own createdAt and the parent's input", async () => {
       const { backend, clock } = t;

@@ -7,7 +7,7 @@ import { WF, claim, complete, failAndRetry, failTerminally, runWithSteps } from 
 /** Step-level reads: logs, failed steps, the projection batch read; and declared capabilities. */
 export function stepTests(h: ConformanceHarness): void {
   describe("step reads", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("loadStepLogs returns a step's lines per attempt or all, in order, or null when there are none", async () => {
       const { backend, clock } = t;

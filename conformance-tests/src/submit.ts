@@ -10,7 +10,7 @@ export function submitTests(h: ConformanceHarness, procs: ProcessPool): void {
   const caps = resolveCapabilities(h);
 
   describe("submit", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF, "wf-other"] });
 
     it("creates a pending run with defaults (available now, priority 0) and every given field", async () => {
       const { backend, clock } = t;
@@ -118,7 +118,7 @@ export function submitTests(h: ConformanceHarness, procs: ProcessPool): void {
   });
 
   describe.skipIf(!caps.multiProcess)("submit: idempotency across processes", () => {
-    const t = useInstance(h);
+    const t = useInstance(h, { workflows: [WF] });
 
     it("8 processes submitting one key: exactly one isNew, all get the same run id, one run stored", async () => {
       const { backend } = t;

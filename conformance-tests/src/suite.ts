@@ -8,6 +8,7 @@ import { fencingTests } from "./fencing.js";
 import { batchCompleteTests } from "./batch-complete.js";
 import { reclaimTests } from "./reclaim.js";
 import { submitTests } from "./submit.js";
+import { submitCheckTests } from "./submit-checks.js";
 import { queryTests } from "./queries.js";
 import { projectionTests } from "./projections.js";
 import { cancelTests } from "./cancel.js";
@@ -39,6 +40,7 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     eventTests(h, procs);
     identifierTests(h);
     submitTests(h, procs);
+    submitCheckTests(h);
     claimTests(h, procs);
     fencingTests(h);
     batchCompleteTests(h);

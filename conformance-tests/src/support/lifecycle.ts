@@ -17,14 +17,17 @@ export interface TestContext {
 /**
  * Registers beforeEach/afterEach hooks that give every test fresh storage. With `manualClock`, the backend gets a
  * ManualClock starting at T0_US; otherwise it uses the system clock (needed when child processes share the storage).
+ * `workflows`: slugs registered (without a version, see registerManual) on the fresh storage before each test, so the
+ * tests may submit runs of them.
  */
-export function useInstance(h: ConformanceHarness, options: { manualClock?: boolean } = {}): TestContext {
+export function useInstance(h: ConformanceHarness, options: { manualClock?: boolean; workflows?: readonly string[] } = {}): TestContext {
   let instance: ConformanceInstance | undefined;
   let clock: ManualClock | undefined;
   const extra: Backend[] = [];
   beforeEach(async () => {
     clock = options.manualClock ? new ManualClock(T0_US) : undefined;
     instance = await h.create(clock ? { clock } : {});
+    if (options.workflows?.length) await registerManual(instance.backend, options.workflows);
   });
   afterEach(async () => {
     for (const b of extra.splice(0)) await b.close().catch(() => undefined);
@@ -50,4 +53,13 @@ export function useInstance(h: ConformanceHarness, options: { manualClock?: bool
 export async function openSecondBackend(opener: BackendOpener): Promise<Backend> {
   const mod = (await import(pathToFileURL(opener.module).href)) as { openBackend: (config: unknown) => Promise<Backend> };
   return mod.openBackend(opener.config);
+}
+
+/**
+ * Registers each workflow with no steps and no version: submitRun accepts its runs (only registered workflows are
+ * submittable), and they stay manual, driven by the test's own calls. A registration naming an existing version would
+ * make them store-driven instead: started at submit and advanced by the store (see registerVersion in dags.ts).
+ */
+export async function registerManual(backend: Backend, slugs: readonly string[]): Promise<void> {
+  for (const slug of slugs) await backend.registerWorkflow({ slug, name: slug, steps: [] });
 }

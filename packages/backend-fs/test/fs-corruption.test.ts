@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CorruptRecordError } from "@cairn/backend-interface";
 import { FileSystemBackend, FsLayout } from "../src/index.js";
 import { corruptLastStepBatch, freshStore } from "./fs-test-utils.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const WF = "wf";
 let cleanups: Array<() => Promise<void>> = [];
@@ -12,6 +13,7 @@ afterEach(async () => {
 });
 
 async function runWithLogs(backend: FileSystemBackend): Promise<string> {
+  await registerManual(backend, WF);
   const { runId } = await backend.submitRun({ workflowSlug: WF, input: { a: 1 } });
   await backend.startRun(WF, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: true });
   await backend.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FileSystemBackend } from "../src/index.js";
 import { FsDoorbell } from "../src/fs-doorbell.js";
 import { freshStore } from "./fs-test-utils.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const CHILD = fileURLToPath(new URL("./child/fs-wakeup-child.ts", import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -44,6 +45,7 @@ async function store(): Promise<{ dir: string; backend: FileSystemBackend }> {
   const s = await freshStore();
   cleanups.push(s.cleanup);
   cleanups.push(() => s.backend.close());
+  await registerManual(s.backend, "wf");
   return s;
 }
 

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "@cairn/backend-interface";
 import { FileSystemBackend, FsLayout, openBackend } from "../src/index.js";
 import { freshStore } from "./fs-test-utils.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const WF = "wf";
 let cleanups: Array<() => Promise<void>> = [];
@@ -15,6 +16,7 @@ afterEach(async () => {
 async function store(options: Parameters<typeof freshStore>[0] = {}): Promise<{ dir: string; backend: FileSystemBackend }> {
   const s = await freshStore(options);
   cleanups.push(s.cleanup);
+  await registerManual(s.backend, WF);
   return s;
 }
 

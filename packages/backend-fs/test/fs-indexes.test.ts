@@ -5,6 +5,7 @@ import { ManualClock } from "@cairn/backend-interface";
 import { FileSystemBackend, FsLayout } from "../src/index.js";
 import { hashIdempotencyKey } from "../src/fs-submission.js";
 import { freshStore } from "./fs-test-utils.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const WF = "wf";
 let cleanups: Array<() => Promise<void>> = [];
@@ -15,6 +16,7 @@ afterEach(async () => {
 async function store(options: { orphanGraceMs?: number; clock?: ManualClock } = {}): Promise<{ dir: string; backend: FileSystemBackend; layout: FsLayout }> {
   const s = await freshStore(options);
   cleanups.push(s.cleanup);
+  await registerManual(s.backend, WF, "one", "two");
   return { ...s, layout: new FsLayout(s.dir) };
 }
 

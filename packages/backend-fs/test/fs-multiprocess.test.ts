@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FileSystemBackend, FsLayout } from "../src/index.js";
 import { freshStore } from "./fs-test-utils.js";
 import { race, spawnChild } from "./fs-processes.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const WF = "wf";
 let cleanups: Array<() => Promise<void>> = [];
@@ -13,6 +14,7 @@ afterEach(async () => {
 async function store(): Promise<{ dir: string; backend: FileSystemBackend }> {
   const s = await freshStore();
   cleanups.push(s.cleanup);
+  await registerManual(s.backend, WF);
   return s;
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileSystemBackend, FsLayout } from "../src/index.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const WF = "wf";
 const dirs: string[] = [];
@@ -72,6 +73,7 @@ describe("filesystem driver: a store is relocatable", () => {
   it("still reads run-index entries written with absolute targets", async () => {
     const dir = await tempDir();
     const b = new FileSystemBackend(dir, { durability: "none", warnOnCorrupt: false });
+    await registerManual(b, WF);
     const { runId } = await b.submitRun({ workflowSlug: WF, input: 1 });
     const layout = new FsLayout(dir);
     const entry = layout.runIndexFile(runId);

@@ -30,11 +30,27 @@ export abstract class BackendRuns extends BackendSteps {
   // ─── Runs ──────────────────────────────────────────────────────────────────────────────────────
   /** Submits a run. Validates and serialises first (a failed submit leaves no trace); an idempotency key (scoped to the workflow) returns the existing run, or throws IdempotencyConflictError for a different input. */
   async submitRun(submission: RunSubmissionInput): Promise<{ runId: string; isNew: boolean }> {
-    const prepared = prepareSubmission(await this.withRegisteredVersion(submission), this.clock.nowUs());
+    const prepared = await this.prepareChecked(submission, this.clock.nowUs());
     return this.finishSubmission(prepared.event, [], prepared.input);
   }
 
-  /** Seed API: records a RunSubmitted event for a given run id (idempotency keys honoured as in submitRun). */
+  /**
+   * A submission validated and serialised into its RunSubmitted event, before any write: its fields and ids (before any
+   * I/O), its workflow registered (WorkflowNotFoundError otherwise), its input matching the workflow's input schema
+   * (InvalidInputError with every failing field otherwise).
+   */
+  protected async prepareChecked(submission: RunSubmissionInput, nowUs: number): Promise<{ event: EventOf<"RunSubmitted">; input: string | undefined }> {
+    const { event, input } = prepareSubmission(submission, nowUs);
+    const registered = await this.withRegisteredVersion(event, submission);
+    await this.checkSubmittedInput(registered);
+    return { event: registered, input };
+  }
+
+  /**
+   * Seed API: records a RunSubmitted event for a given run id (idempotency keys honoured as in submitRun). It records
+   * what the caller already decided, as the seed's event-recording methods do: the fields and ids are validated, but
+   * neither the registration nor the input schema is checked (submitRun and submitRuns check both).
+   */
   async saveRunSubmitted(workflowSlug: string, runId: string, metadata: { availableAt: number; priority: number; input?: string; hasInputSchema: boolean; timeout?: number; idempotencyKey?: string; metadata?: Record<string, unknown>; tags?: string[]; versionId?: string }): Promise<void> {
     assertIds({ workflowSlug, runId, versionId: metadata.versionId });
     const ev = this.makeEvent("RunSubmitted", workflowSlug, runId, undefined, {
@@ -56,7 +72,8 @@ export abstract class BackendRuns extends BackendSteps {
   /**
    * Submits many runs in one write where the driver can (graphile-worker's addJobs): each item is validated and
    * idempotent on its own, exactly as submitRun (an existing key returns the existing run; a key reused with another
-   * input is that item's IdempotencyConflictError; a bad item its validation error), and the others are written.
+   * input is that item's IdempotencyConflictError; a bad item its validation error, an unregistered workflow its
+   * WorkflowNotFoundError, an input its schema rejects its InvalidInputError), and the others are written.
    * Outcomes are in item order. Store-driven runs that are available start in the same write.
    */
   async submitRuns(items: RunSubmissionInput[]): Promise<SubmitOutcome[]> {
@@ -66,7 +83,7 @@ export abstract class BackendRuns extends BackendSteps {
     const nowUs = this.clock.nowUs();
     for (const [index, item] of items.entries()) {
       try {
-        const { event, input } = prepareSubmission(await this.withRegisteredVersion(item), nowUs);
+        const { event, input } = await this.prepareChecked(item, nowUs);
         prepared.push({ index, event, input });
       } catch (err) {
         if (!(err instanceof CairnError)) throw err;

@@ -1,14 +1,21 @@
 import { BackendStepData } from "./backend-step-data.js";
 import { assertIds, assertVersionId, assertWorkflowSlug } from "./identifiers.js";
 import type { StepDefinition, WorkflowMetadata, WorkflowRegistration, WorkflowRegistrationInput, WorkflowVersion, WorkflowVersionInput } from "./schemas.js";
-import type { RunSubmissionInput } from "./submission.js";
 import { WorkflowRegistrationSchema, WorkflowVersionSchema } from "./schemas.js";
-import { InvalidEventError, VersionConflictError } from "./errors.js";
+import { InvalidEventError, InvalidInputError, VersionConflictError, WorkflowNotFoundError } from "./errors.js";
+import type { EventOf } from "./events.js";
+import { InputSchemaValidator } from "./input-schema.js";
+import { deserializeValue } from "./serialize.js";
+import { parseEvent } from "./validate-event.js";
 
 /** The workflow layer of Backend: registrations and immutable versions. */
 export abstract class BackendWorkflows extends BackendStepData {
   /** Registrations read by submissions, kept briefly (a new registration in another process is seen within REGISTRATION_TTL_MS). */
-  private readonly registrations = new Map<string, { at: number; registration: WorkflowRegistration | null }>();
+  private readonly registrations = new Map<string, { at: number; registration: WorkflowRegistration }>();
+  /** Input schemas of versions, by workflow and version id (versions are immutable; only found ones are kept). */
+  private readonly versionSchemas = new Map<string, { schema: unknown }>();
+  /** Compiles each input schema once. */
+  private readonly inputSchemas = new InputSchemaValidator();
 
   // ─── Workflows and versions ────────────────────────────────────────────────────────────────────
   /** Stores a workflow's metadata, input JSON Schema and step definitions (replacing an earlier registration). */
@@ -22,26 +29,57 @@ export abstract class BackendWorkflows extends BackendStepData {
     this.registrations.delete(parsed.data.slug);
   }
 
-  /** A registration as submissions see it: read at most once per REGISTRATION_TTL_MS per workflow. */
+  /**
+   * A registration as submissions see it: read at most once per REGISTRATION_TTL_MS per workflow. An absent one is
+   * never kept, so a workflow registered by another process is submittable at once.
+   */
   protected async currentRegistration(slug: string): Promise<WorkflowRegistration | null> {
     const now = Date.now();
     const hit = this.registrations.get(slug);
     if (hit && now - hit.at < REGISTRATION_TTL_MS) return hit.registration;
     const registration = await this.readWorkflow(slug);
-    this.registrations.set(slug, { at: now, registration });
+    if (registration) this.registrations.set(slug, { at: now, registration });
+    else this.registrations.delete(slug);
     return registration;
   }
 
   /**
-   * A submission of a registered workflow with the registration's current version (and whether it has an input
-   * schema) filled in when the submitter gave none, so the run is store-driven: started at submit when available.
+   * A prepared submission of a registered workflow, with the registration's current version (and whether it has an
+   * input schema) filled in when the submitter named none, so the run is store-driven: started at submit when
+   * available. WorkflowNotFoundError when the workflow was never registered.
    */
-  protected async withRegisteredVersion(submission: RunSubmissionInput): Promise<RunSubmissionInput> {
-    if (submission === null || typeof submission !== "object" || submission.versionId !== undefined || typeof submission.workflowSlug !== "string") return submission;
-    assertWorkflowSlug(submission.workflowSlug);
-    const reg = await this.currentRegistration(submission.workflowSlug);
-    if (!reg?.versionId) return submission;
-    return { ...submission, versionId: reg.versionId, hasInputSchema: submission.hasInputSchema ?? reg.inputSchemaJSON !== undefined };
+  protected async withRegisteredVersion(event: EventOf<"RunSubmitted">, submitted: { hasInputSchema?: boolean | undefined }): Promise<EventOf<"RunSubmitted">> {
+    const reg = await this.currentRegistration(event.workflowSlug);
+    if (!reg) throw new WorkflowNotFoundError(event.workflowSlug);
+    if (event.versionId !== undefined || !reg.versionId) return event;
+    return parseEvent({ ...event, versionId: reg.versionId, hasInputSchema: submitted.hasInputSchema ?? reg.inputSchemaJSON !== undefined }) as EventOf<"RunSubmitted">;
+  }
+
+  /**
+   * Checks a prepared submission's input against its workflow's input JSON Schema: the schema of the run's version
+   * when that version exists, else the registration's. InvalidInputError lists every failing field. A submission
+   * without an input is not checked here: whether "no value" is acceptable is not something a JSON Schema says (a zod
+   * `.optional()` root looks the same), so the worker's check decides.
+   */
+  protected async checkSubmittedInput(event: EventOf<"RunSubmitted">): Promise<void> {
+    if (event.input === undefined) return;
+    const schema = await this.inputSchemaOf(event.workflowSlug, event.versionId);
+    if (schema === undefined) return;
+    const issues = this.inputSchemas.check(schema, deserializeValue(event.input));
+    if (issues.length) throw new InvalidInputError({ workflowSlug: event.workflowSlug, ...(event.versionId ? { versionId: event.versionId } : {}) }, issues);
+  }
+
+  private async inputSchemaOf(workflowSlug: string, versionId: string | undefined): Promise<unknown> {
+    if (versionId !== undefined) {
+      const key = `${workflowSlug}\0${versionId}`;
+      let hit = this.versionSchemas.get(key);
+      if (!hit) {
+        const version = (await this.readVersions(workflowSlug, versionId))[0];
+        if (version) this.versionSchemas.set(key, (hit = { schema: version.inputSchemaJSON }));
+      }
+      if (hit) return hit.schema;
+    }
+    return (await this.currentRegistration(workflowSlug))?.inputSchemaJSON;
   }
 
   /** A workflow's metadata, or null. */

@@ -9,6 +9,7 @@ export const ErrorCode = {
   RunNotFound: "RUN_NOT_FOUND",
   StepNotFound: "STEP_NOT_FOUND",
   WorkflowNotFound: "WORKFLOW_NOT_FOUND",
+  InvalidInput: "INVALID_INPUT",
   StaleAttempt: "STALE_ATTEMPT",
   StepNotClaimable: "STEP_NOT_CLAIMABLE",
   RunTerminal: "RUN_TERMINAL",
@@ -88,10 +89,26 @@ export class RunNotFoundError extends CairnError {
   }
 }
 
-/** The workflow is not registered. */
+/** The workflow is not registered (no registerWorkflow): what a submission of it throws, writing nothing. */
 export class WorkflowNotFoundError extends CairnError {
   constructor(workflowSlug: string) {
     super(ErrorCode.WorkflowNotFound, `Workflow ${workflowSlug} is not registered. Start a worker that discovers it, or check \`cairn workflows\`.`, { workflowSlug });
+  }
+}
+
+/** One failing field of an input: its path as the worker's zod check writes it (`email`, `items.0.qty`, `(root)`). */
+export interface InputIssue {
+  path: string;
+  message: string;
+}
+
+/** A run input that does not match its workflow's input JSON Schema; `validationErrors` lists every failing field. Nothing was written. */
+export class InvalidInputError extends CairnError {
+  readonly validationErrors: InputIssue[];
+  constructor(ctx: { workflowSlug: string; versionId?: string }, validationErrors: InputIssue[]) {
+    const detail = validationErrors.map((i) => `${i.path}: ${i.message}`).join("; ");
+    super(ErrorCode.InvalidInput, `The input of workflow ${ctx.workflowSlug} does not match its input schema (${detail}). Nothing was written; fix the input and submit again.`, { ...ctx, validationErrors });
+    this.validationErrors = validationErrors;
   }
 }
 

@@ -20,6 +20,7 @@ export { planRerun, transitiveDependents, type RerunOptions } from "./rerun.js";
 export { computeErrorFingerprints, fingerprintFor, normalizeErrorMessage, parseStackFrames, portableLocations, stripLineNumbers, MAX_FRAMES, GROUPING_STRATEGIES, type StackFrame } from "./fingerprint.js";
 export * from "./analytics/index.js";
 export { toJsonSchema, zodGeneration, type ZodGeneration } from "./json-schema.js";
+export { InputSchemaValidator } from "./input-schema.js";
 export { advanceRun, ADVANCING_EVENTS, type MakeRunEvent } from "./run-advance.js";
 export { runDagOf, type RunDag } from "./run-dag.js";
 export { WorkerPresenceSchema, validatePresenceInput, mergeWorkerPresence, PRESENCE_WINDOW_US, type WorkerPresence, type WorkerPresenceInput, type LiveWorkerInfo } from "./worker-presence.js";

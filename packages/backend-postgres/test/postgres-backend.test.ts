@@ -4,12 +4,14 @@ import type { EventOf } from "@cairn/backend-interface";
 import { PostgresBackend } from "../src/index.js";
 import { describePostgres } from "../../../test-support/postgres.js";
 import { expectProjectionsMatchEvents, freshBackend, sameSchema, withClient } from "./helpers.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const meta = (attemptNumber = 0) => ({ dependencies: [], timestamp: 0, attemptNumber });
 
 describePostgres("PostgresBackend", () => {
   it("keeps projection rows equal to the projection of the events through a full lifecycle", async () => {
     const { backend, clock } = await freshBackend({ manualClock: true });
+    await registerManual(backend, "wf");
     const c = clock!;
     const runIds: string[] = [];
     for (let i = 0; i < 4; i++) runIds.push((await backend.submitRun({ workflowSlug: "wf", runId: `r${i}`, input: { i }, tags: ["t"] })).runId);
@@ -35,6 +37,7 @@ describePostgres("PostgresBackend", () => {
 
   it("computes the claimed step state in SQL exactly as reduceStepState does (and falls back for states jsonb cannot hold)", async () => {
     const { backend, clock } = await freshBackend({ manualClock: true });
+    await registerManual(backend, "wf");
     const c = clock!;
     await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
     for (const [stepId, message] of [["s", "first failure"], ["nul", "bad \u0000 byte"], ["scoped", "third failure"]] as const) {
@@ -63,6 +66,7 @@ describePostgres("PostgresBackend", () => {
 
   it("keeps the analytics columns of every event equal to its body, on every write path", async () => {
     const { backend, schema, url } = await freshBackend();
+    await registerManual(backend, "wf");
     await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
     for (const s of ["a", "b", "c"]) await backend.scheduleStep("wf", "r1", s, { availableAt: 0, reason: "initial", attemptNumber: 1 });
     const [one] = await backend.claimScheduledSteps("w1", { limit: 1, dependencies: () => ["x"] });
@@ -99,6 +103,7 @@ describePostgres("PostgresBackend", () => {
 
   it("refuses a guarded write without writing anything, and routes fencing through the guard", async () => {
     const { backend } = await freshBackend();
+    await registerManual(backend, "wf");
     await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
     await backend.scheduleStep("wf", "r1", "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
     const before = (await backend.loadEvents("wf", "r1")).length;
@@ -112,6 +117,7 @@ describePostgres("PostgresBackend", () => {
   it("stores quotes, semicolons and SQL keywords verbatim (every value is a bound parameter)", async () => {
     const { backend, schema, url } = await freshBackend();
     const nasty = `'; DROP TABLE "${schema}".events; -- $1 \\ "quoted" ' OR 1=1`;
+    await registerManual(backend, "wf_select.from-x");
     const { runId } = await backend.submitRun({
       workflowSlug: "wf_select.from-x", runId: "run.drop_table-1", input: { nasty }, idempotencyKey: nasty, tags: [nasty, "SELECT * FROM runs"], metadata: { [nasty]: nasty },
     });
@@ -130,6 +136,8 @@ describePostgres("PostgresBackend", () => {
   it("keeps deployments in different schemas of one database apart, and validates the schema name", async () => {
     const a = await freshBackend();
     const b = await freshBackend();
+    await registerManual(a.backend, "wf");
+    await registerManual(b.backend, "wf");
     await a.backend.submitRun({ workflowSlug: "wf", runId: "same-id" });
     expect(await b.backend.getRun("same-id")).toBeNull();
     expect((await b.backend.submitRun({ workflowSlug: "wf", runId: "same-id" })).isNew).toBe(true);
@@ -142,6 +150,7 @@ describePostgres("PostgresBackend", () => {
 
   it("reads indexed queries without scanning history (plans use the partial indexes)", async () => {
     const { backend, schema, url } = await freshBackend();
+    await registerManual(backend, "wf");
     await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
     await backend.scheduleStep("wf", "r1", "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
     const plan = await withClient(url, async (c) => {

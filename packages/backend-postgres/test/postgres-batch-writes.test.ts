@@ -3,6 +3,7 @@ import pg from "pg";
 import { PostgresBackend } from "../src/index.js";
 import { expectProjectionsMatchEvents, onCleanup, withClient } from "./helpers.js";
 import { freshSchema } from "../../../test-support/postgres.js";
+import { registerManual } from "../../../test-support/register.js";
 
 /** A backend on its own pool whose round trips (client.query calls) and commits are counted. */
 async function countingBackend(): Promise<{ backend: PostgresBackend; trips: () => number; commits: () => number; url: string; schema: string }> {
@@ -18,6 +19,7 @@ async function countingBackend(): Promise<{ backend: PostgresBackend; trips: () 
   const backend = new PostgresBackend({ pool, schema, listen: false });
   onCleanup(async () => { await backend.close(); await pool.end(); });
   await backend.initialize();
+  await registerManual(backend, "wf");
   return { backend, trips: () => trips, commits: () => commits, url, schema };
 }
 

@@ -2,6 +2,7 @@ import { expect, it } from "vitest";
 import { BackendUnavailableError, isCairnError } from "@cairn/backend-interface";
 import { describePostgres } from "../../../test-support/postgres.js";
 import { expectProjectionsMatchEvents, freshBackend, race, sameSchema, withClient } from "./helpers.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const terminate = (url: string, appName: string) =>
   withClient(url, (c) => c.query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()", [appName]));
@@ -9,6 +10,7 @@ const terminate = (url: string, appName: string) =>
 describePostgres("Postgres concurrency", () => {
   it("batch claims from 4 processes: every step claimed and completed exactly once", async () => {
     const { backend, schema, url } = await freshBackend();
+    await registerManual(backend, "wf");
     const expected: string[] = [];
     for (let i = 0; i < 40; i++) {
       await backend.submitRun({ workflowSlug: "wf", runId: `r${i}` });
@@ -27,6 +29,7 @@ describePostgres("Postgres concurrency", () => {
 
   it("first writes of a new step or run race safely: one initial schedule wins, no projection row is overwritten", async () => {
     const { backend, schema, url } = await freshBackend();
+    await registerManual(backend, "wf");
     const others = await Promise.all([1, 2, 3].map(() => sameSchema(url, schema)));
     const all = [backend, ...others];
     await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
@@ -42,6 +45,7 @@ describePostgres("Postgres concurrency", () => {
   it("wakes a subscriber within milliseconds of a commit that schedules a step, and again after its connection is killed", async () => {
     const { backend, schema, url } = await freshBackend({ applicationName: "cairn-notify-test" });
     const writer = await sameSchema(url, schema);
+    await registerManual(writer, "wf");
     await writer.submitRun({ workflowSlug: "wf", runId: "r" });
     let wake: (() => void) | null = null;
     const unsubscribe = backend.subscribe(() => wake?.());
@@ -70,6 +74,7 @@ describePostgres("Postgres concurrency", () => {
 
   it("surfaces killed connections as retryable BACKEND_UNAVAILABLE and recovers without losing or duplicating events", async () => {
     const { backend, schema, url } = await freshBackend({ applicationName: "cairn-chaos" });
+    await registerManual(backend, "wf");
     const runs = Array.from({ length: 10 }, (_, i) => `r${i}`);
     let unavailable = 0;
     const retry = async <T>(fn: () => Promise<T>): Promise<T> => {

@@ -3,6 +3,7 @@ import { isCairnError } from "@cairn/backend-interface";
 import { PostgresBackend } from "../src/index.js";
 import { startEmbedded, type EmbeddedServer } from "../../../test-support/embedded-postgres.js";
 import { expectProjectionsMatchEvents, onCleanup } from "./helpers.js";
+import { registerManual } from "../../../test-support/register.js";
 
 /** Retries `fn` while it fails with BACKEND_UNAVAILABLE (the server is coming back). */
 async function whenBack<T>(fn: () => Promise<T>): Promise<T> {
@@ -30,6 +31,7 @@ describe("Postgres server restart (own embedded-postgres server)", () => {
     const backend = new PostgresBackend({ connectionString: srv.url, schema: "restart", poolSize: 3 });
     onCleanup(() => backend.close());
     await backend.initialize();
+    await registerManual(backend, "wf");
     let wakes = 0;
     onCleanup(backend.subscribe(() => wakes++));
     await backend.submitRun({ workflowSlug: "wf", runId: "r1" });

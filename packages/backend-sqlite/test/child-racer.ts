@@ -23,6 +23,8 @@ if (task === "claim") {
   }
   result = won;
 } else {
+  // Registered by every racer (the parent leaves the database to the children, which migrate it as they race).
+  await backend.registerWorkflow({ slug: "wf", name: "wf", steps: [] });
   result = await Promise.all(Array.from({ length: 5 }, () => backend.submitRun({ workflowSlug: "wf", idempotencyKey: arg, input: { same: true } })));
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

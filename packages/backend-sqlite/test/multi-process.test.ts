@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteBackend } from "../src/index.js";
 import { tempDb } from "./helpers.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const CHILD = fileURLToPath(new URL("./child-racer.ts", import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -36,6 +37,7 @@ async function seed(filename: string, runs: number): Promise<SqliteBackend> {
   const b = new SqliteBackend(filename);
   await b.initialize();
   cleanups.push(() => b.close());
+  await registerManual(b, "wf");
   for (let i = 0; i < runs; i++) {
     await b.submitRun({ workflowSlug: "wf", runId: `run-${i}` });
     await b.scheduleStep("wf", `run-${i}`, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });

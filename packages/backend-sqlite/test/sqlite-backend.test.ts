@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { projectRunState, projectStepStates, type ManualClock, type StepEvent, type WorkflowEvent } from "@cairn/backend-interface";
 import type { SqliteBackend } from "../src/index.js";
 import { claimMeta, freshBackend } from "./helpers.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const WF = "wf";
 let backend: SqliteBackend;
@@ -12,6 +13,7 @@ let dispose: () => Promise<void>;
 
 beforeEach(async () => {
   ({ backend, clock, filename, dispose } = await freshBackend());
+  await registerManual(backend, WF, "other", "b");
 });
 afterEach(async () => dispose());
 

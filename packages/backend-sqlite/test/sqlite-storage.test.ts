@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { isCairnError, type CorruptRecordError } from "@cairn/backend-interface";
 import { LATEST_SCHEMA_VERSION, SqliteBackend } from "../src/index.js";
 import { claimMeta, tempDb } from "./helpers.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -79,6 +80,7 @@ describe("SqliteBackend migrations", () => {
     const b = new SqliteBackend(":memory:");
     await b.initialize();
     expect(b.capabilities.multiProcess).toBe(false);
+    await registerManual(b, "wf");
     await b.submitRun({ workflowSlug: "wf", runId: "r1" });
     expect((await b.getRun("r1"))?.status).toBe("pending");
     await b.close();
@@ -91,6 +93,7 @@ describe("SqliteBackend corruption", () => {
     const { filename } = db();
     const seen: CorruptRecordError[] = [];
     const b = await open(filename, { onCorrupt: (e) => seen.push(e) });
+    await registerManual(b, "wf");
     await b.submitRun({ workflowSlug: "wf", runId: "r1" });
     await b.submitRun({ workflowSlug: "wf", runId: "r2" });
     for (const s of ["a", "b"]) await b.scheduleStep("wf", "r1", s, { availableAt: 0, reason: "initial", attemptNumber: 1 });
@@ -112,6 +115,7 @@ describe("SqliteBackend corruption", () => {
   it("rebuilds a damaged projection row from the events and reports it", async () => {
     const { filename } = db();
     const b = await open(filename);
+    await registerManual(b, "wf");
     await b.submitRun({ workflowSlug: "wf", runId: "r1" });
     await b.scheduleStep("wf", "r1", "a", { availableAt: 0, reason: "initial", attemptNumber: 1 });
     const raw = new Database(filename);

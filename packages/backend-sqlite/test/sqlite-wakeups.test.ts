@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SqliteBackend } from "../src/index.js";
 import { SqliteWakeups } from "../src/sqlite-wakeups.js";
 import { tempDb } from "./helpers.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const CHILD = fileURLToPath(new URL("./child-wakeups.ts", import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -43,6 +44,7 @@ async function fileBackend(): Promise<{ backend: SqliteBackend; filename: string
   const backend = new SqliteBackend(t.filename);
   await backend.initialize();
   cleanups.push(() => backend.close());
+  await registerManual(backend, "wf");
   return { backend, filename: t.filename };
 }
 
@@ -109,6 +111,7 @@ describe("SqliteBackend wake-ups", () => {
     const backend = new SqliteBackend(":memory:");
     await backend.initialize();
     cleanups.push(() => backend.close());
+    await registerManual(backend, "wf");
     let calls = 0;
     const unsubscribe = backend.subscribe(() => calls++);
     await backend.submitRun({ workflowSlug: "wf", input: {} });

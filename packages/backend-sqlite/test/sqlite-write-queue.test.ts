@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { DEFAULT_BUSY_RETRY } from "../src/index.js";
 import { SqliteWriteQueue } from "../src/sqlite-write-queue.js";
 import { claimMeta, freshBackend, tempDb } from "./helpers.js";
+import { registerManual } from "../../../test-support/register.js";
 
 describe("group commit", () => {
   it("runs concurrent writes in one transaction, rolling back only the one that throws", async () => {
@@ -43,6 +44,7 @@ describe("group commit", () => {
   it("a batch claim whose dependencies callback throws claims nothing, while concurrent writes commit", async () => {
     const { backend, clock, dispose } = await freshBackend();
     try {
+      await registerManual(backend, "wf");
       for (const r of ["r1", "r2"]) {
         await backend.submitRun({ workflowSlug: "wf", runId: r });
         await backend.scheduleStep("wf", r, "s", { availableAt: clock.nowUs(), reason: "initial", attemptNumber: 1 });

@@ -17,7 +17,10 @@ export interface SubmitOptions {
 
 /**
  * Submits a run of a registered workflow, stamped with its current version. The same idempotency key returns the
- * existing run (`isNew: false`). Throws WorkflowNotFoundError when no worker has registered the workflow yet.
+ * existing run (`isNew: false`). Throws WorkflowNotFoundError when no worker has registered the workflow yet, and
+ * InvalidInputError (every failing field in `validationErrors`) when the input does not match the workflow's input
+ * JSON Schema; nothing is submitted then. The worker still checks the input with the workflow's own schema, for what
+ * JSON Schema cannot express (refinements, transforms).
  */
 export async function submit(backend: Backend, o: SubmitOptions): Promise<{ runId: string; isNew: boolean }> {
   const meta = await backend.getWorkflowMetadata(o.workflow);

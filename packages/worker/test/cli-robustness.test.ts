@@ -14,6 +14,7 @@ import { openBackend } from "../src/index.js";
 import { postgresUrl } from "../../../test-support/postgres.js";
 import { readOnlyDir } from "../../../test-support/read-only-dir.js";
 import { CAIRN_BIN, cairn, startWorkerProcess, until } from "./support/cli-process.js";
+import { registerManual } from "../../../test-support/register.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const HELLO = join(REPO, "examples", "workflows", "hello");
@@ -51,6 +52,7 @@ describe("output into pipes", () => {
     url = `sqlite:${join(tmp, "many-runs.db")}`;
     const backend = await openBackend(url);
     try {
+      await registerManual(backend, "wf");
       for (let i = 0; i < 600; i++) await backend.submitRun({ workflowSlug: "wf", runId: `run-${String(i).padStart(4, "0")}`, input: { pad: "x".repeat(300), i }, tags: ["bulk"] });
     } finally {
       await backend.close();

@@ -59,5 +59,22 @@ describe("engine (library API, in-process worker, real SQLite)", () => {
 
   it("a submit to a workflow no worker registered says how to fix it", async () => {
     await expect(submit(backend, { workflow: "nope" })).rejects.toThrow(/not registered\. Start a worker/);
+    await expect(submit(backend, { workflow: "nope" })).rejects.toMatchObject({ code: "WORKFLOW_NOT_FOUND" });
+  });
+
+  it("an input the registered JSON Schema rejects is refused at submit with every field; no run is created", async () => {
+    const err = await submit(backend, { workflow: "refined", input: { from: "a" } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "INVALID_INPUT" });
+    expect((err as { validationErrors: Array<{ path: string }> }).validationErrors.map((e) => e.path).sort()).toEqual(["from", "to"]);
+    expect(await backend.listRuns({ workflowSlug: "refined" })).toEqual([]);
+  });
+
+  it("what JSON Schema cannot express (a zod refinement) passes submit and fails the run with the worker's field paths", async () => {
+    const { runId } = await submit(backend, { workflow: "refined", input: { from: 5, to: 1 } });
+    const { run } = await waitForRun(backend, runId, { pollMs: 20 });
+    expect(run.status).toBe("failed");
+    expect(run.inputValidation?.validationErrors?.map((e) => e.path)).toEqual(["to"]);
+    const ok = await submit(backend, { workflow: "refined", input: { from: 1, to: 5 } });
+    expect(JSON.parse((await waitForRun(backend, ok.runId, { pollMs: 20 })).run.output!)).toEqual({ span: 4 });
   });
 });

@@ -5,7 +5,7 @@ export const ExitCode = {
   ok: 0,
   /** Unexpected error. */
   error: 1,
-  /** Bad command line. */
+  /** Bad command line, or a submitted input the workflow's input schema rejects (nothing was submitted). */
   usage: 2,
   /** Bad configuration: backend URL, missing driver, config file. */
   config: 3,
@@ -40,7 +40,7 @@ export function exitCodeFor(err: unknown): ExitCode {
   if (isCairnError(err, "DATABASE_NOT_FOUND") || isCairnError(err, "STORE_NOT_WRITABLE")) return ExitCode.config;
   if (isCairnError(err, "RUN_NOT_FOUND") || isCairnError(err, "WORKFLOW_NOT_FOUND") || isCairnError(err, "STEP_NOT_FOUND")) return ExitCode.notFound;
   if (isCairnError(err, "IDEMPOTENCY_CONFLICT") || isCairnError(err, "VERSION_CONFLICT") || isCairnError(err, "RUN_NOT_RETRYABLE")) return ExitCode.conflict;
-  if (isCairnError(err, "INVALID_IDENTIFIER") || isCairnError(err, "INVALID_ARGUMENT") || isCairnError(err, "INVALID_EVENT")) return ExitCode.usage;
+  if (isCairnError(err, "INVALID_IDENTIFIER") || isCairnError(err, "INVALID_ARGUMENT") || isCairnError(err, "INVALID_EVENT") || isCairnError(err, "INVALID_INPUT")) return ExitCode.usage;
   if (isCairnError(err, "BACKEND_UNAVAILABLE")) return ExitCode.unavailable;
   return ExitCode.error;
 }

@@ -1,3 +1,4 @@
+import { isCairnError, type InvalidInputError } from "@cairn/backend-interface";
 import { analyticsCommand } from "./analytics-command.js";
 import type { CliIO, Command } from "./command.js";
 import { cancelCommand, rerunCommand, retryCommand } from "./control-command.js";
@@ -22,7 +23,7 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
 Every command takes --backend <url> (file:./dir, sqlite:./file.db, postgres://user@host/db?schema=s; default: CAIRN_BACKEND,
 then cairn.config.json / cairn.config.ts, then sqlite:./.cairn/cairn.db) and --json. \`cairn <command> --help\` for details.
 
-Exit codes: 0 ok, 1 error, 2 bad usage, 3 configuration, 4 not found, 5 conflict, 6 bad workflow folders,
+Exit codes: 0 ok, 1 error, 2 bad usage or an input the workflow's schema rejects, 3 configuration, 4 not found, 5 conflict, 6 bad workflow folders,
 7 backend unavailable, 10 run failed, 11 run cancelled.
 `;
 }
@@ -40,10 +41,18 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
   } catch (err) {
     const code = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr(`cairn ${name}: ${message}\n${err instanceof UsageError ? `\nUsage: ${command.usage}\n` : ""}`);
+    if (rest.includes("--json")) io.stderr(`${JSON.stringify({ error: errorJson(err, message) })}\n`);
+    else io.stderr(`cairn ${name}: ${message}\n${err instanceof UsageError ? `\nUsage: ${command.usage}\n` : ""}`);
     if (code === ExitCode.error && io.env.CAIRN_DEBUG && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
     return code;
   }
+}
+
+/** What `--json` prints on stderr for a failed command: the stable code, the message and, for a rejected input, every failing field. */
+function errorJson(err: unknown, message: string): { code: string; message: string; validationErrors?: unknown } {
+  const code = isCairnError(err) ? err.code : err instanceof UsageError ? "USAGE" : "ERROR";
+  const validationErrors = isCairnError(err, "INVALID_INPUT") ? (err as InvalidInputError).validationErrors : undefined;
+  return { code, message, ...(validationErrors ? { validationErrors } : {}) };
 }
 
 let stdio: { stdout: (t: string) => void; stderr: (t: string) => void } | undefined;

@@ -29,7 +29,9 @@ export const submitCommand: Command = {
   usage: `cairn submit <workflow> [--input <json|@file>] [--idempotency-key <k>] [--priority <n>] [--tag <t>]... [--timeout <30s|5m>]
                   [--wait] [--workflows <dir>] [--json]
 
-  --input            the run input: JSON text, or @path/to/file.json
+  --input            the run input: JSON text, or @path/to/file.json; an input the workflow's input schema rejects is
+                     not submitted (exit 2, every failing field listed; with --json on stderr as
+                     {"error":{"code":"INVALID_INPUT","message","validationErrors":[{"path","message"}]}})
   --idempotency-key  submitting the same key again returns the existing run
   --wait             show the run's steps live until it ends, then print its output (exit 10 if it failed, 11 if cancelled)
   --workflows        register the workflows of this folder first; with --wait also run them in this process

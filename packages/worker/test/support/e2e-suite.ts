@@ -88,11 +88,28 @@ export function defineE2eSuite(driver: DriverCase, options: { isolation?: boolea
       expect(steps.get("audit")).toMatchObject({ status: "skipped", skipType: "cascade", cascadedFrom: "notify" });
     }, 60_000);
 
-    it("an invalid input fails the run with the field paths (exit 10)", async () => {
+    it("an invalid input is refused at submit with every field path (exit 2), and no run is created", async () => {
+      const before = (await backend.listRuns({ workflowSlug: "signup" })).length;
       const r = await cairn(["submit", "signup", "--input", '{"email":"not-an-email","age":3}', "--wait", "--json"], { env: env() });
-      expect(r.code).toBe(10);
-      const paths = (json(r.stdout).validationErrors as Array<{ path: string }>).map((e) => e.path).sort();
-      expect(paths).toEqual(["age", "email"]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).toBe("");
+      const { error } = json<{ error: { code: string; message: string; validationErrors: Array<{ path: string; message: string }> } }>(r.stderr);
+      expect(error.code).toBe("INVALID_INPUT");
+      expect(error.validationErrors.map((e) => e.path).sort()).toEqual(["age", "email"]);
+      const human = await cairn(["submit", "signup", "--input", '{"email":"not-an-email","age":3}'], { env: env() });
+      expect(human.code).toBe(2);
+      expect(human.stderr).toMatch(/email: must match format "email"/);
+      expect(human.stderr).toMatch(/age: must be >= 13/);
+      expect(await backend.listRuns({ workflowSlug: "signup" })).toHaveLength(before);
+      const ok = await cairn(["submit", "signup", "--input", '{"email":"ada@example.com","age":36}', "--wait", "--json"], { env: env() });
+      expect(ok.code, ok.stderr).toBe(0);
+    }, 60_000);
+
+    it("submitting a workflow no worker has registered is WORKFLOW_NOT_FOUND (exit 4), and no run is created", async () => {
+      const r = await cairn(["submit", "never-registered", "--json"], { env: env() });
+      expect(r.code, r.stderr).toBe(4);
+      expect(json<{ error: { code: string } }>(r.stderr).error.code).toBe("WORKFLOW_NOT_FOUND");
+      expect(await backend.listRuns({ workflowSlug: "never-registered" })).toEqual([]);
     }, 60_000);
 
     it("submits idempotently: the same key returns the same run; another input conflicts (exit 5)", async () => {
