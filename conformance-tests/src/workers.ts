@@ -14,7 +14,7 @@ const ids = async (b: Backend, o: Parameters<Backend["getActiveWorkers"]>[0] = {
 /** Worker presence: workers' own records make idle live workers active, with their concurrency, on every driver. */
 export function workerPresenceTests(h: ConformanceHarness): void {
   describe("workers (presence)", () => {
-    const t = useInstance(h, { manualClock: true });
+    const t = useInstance(h, { manualClock: true, workflows: [WF] });
 
     it("an idle worker with a fresh presence record is active with its concurrency, host, pid, workflows and start, with no step events", async () => {
       const { backend: b, clock } = t;
