@@ -43,7 +43,14 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
   }
 }
 
+/** Registers the bench workflows (as a deploy or a worker's start would) so runs can be submitted before a worker runs. */
+async function registerBenchWorkflows(b: Backend): Promise<void> {
+  const { discoverWorkflows, registerWorkflows } = await import("@cairn/worker");
+  await registerWorkflows(b, (await discoverWorkflows(WORKFLOWS)).workflows);
+}
+
 async function submitMany(b: Backend, slug: string, n: number): Promise<string[]> {
+  if (!(await b.getWorkflowMetadata(slug))) await registerBenchWorkflows(b);
   const ids: string[] = [];
   await pool(Array.from({ length: n }, (_, i) => i), 8, async (i) => { ids.push((await b.submitRun({ workflowSlug: slug, input: { i } })).runId); });
   return ids;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Backend, InvalidInputError } from "@cairn/backend-interface";
+import { UnknownWorkflowError, type Backend, type InvalidInputError } from "@cairn/backend-interface";
 import type { ConformanceHarness } from "./support/harness.js";
 import { openSecondBackend, registerManual, useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
@@ -39,6 +39,7 @@ export function submitCheckTests(h: ConformanceHarness): void {
       const { backend } = t;
       const err = await expectCode(backend.submitRun({ workflowSlug: WF, idempotencyKey: "k", input: { a: 1 } }), "WORKFLOW_NOT_FOUND");
       expect(err.message).toContain(WF);
+      expect(err).toBeInstanceOf(UnknownWorkflowError);
       await expectCode(backend.submitRun({ workflowSlug: WF, runId: "run-fixed" }), "WORKFLOW_NOT_FOUND", "with a run id");
       await expectNothingWritten(backend);
       expect(await backend.getRun("run-fixed")).toBeNull();

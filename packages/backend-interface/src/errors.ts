@@ -96,6 +96,11 @@ export class WorkflowNotFoundError extends CairnError {
   }
 }
 
+/** The original design's name for WorkflowNotFoundError (one class, one code: `WORKFLOW_NOT_FOUND`). */
+export const UnknownWorkflowError = WorkflowNotFoundError;
+/** The original design's name for WorkflowNotFoundError. */
+export type UnknownWorkflowError = WorkflowNotFoundError;
+
 /** One failing field of an input: its path as the worker's zod check writes it (`email`, `items.0.qty`, `(root)`). */
 export interface InputIssue {
   path: string;

@@ -104,8 +104,12 @@ function stale(events: WorkerEvents, r: AttemptRecord, message: string): Recorde
   return "stale";
 }
 
-/** Earlier attempts of the step that failed or were reclaimed (releases on shutdown do not count). */
+/** Earlier attempts of the step that failed or were reclaimed since the run last retried it (releases on shutdown do not count): a run retry gives the step its retries again. */
 async function countFailures(backend: Backend, ref: StepRef): Promise<number> {
-  const events = await backend.loadEvents(ref.workflowSlug, ref.runId, { category: "step", stepId: ref.stepId });
-  return events.filter((e) => (e.type === "StepFailed" && e.error.name !== RELEASE_ERROR_NAME) || e.type === "StepReclaimed").length;
+  let failures = 0;
+  for (const e of await backend.loadEvents(ref.workflowSlug, ref.runId, { category: "step", stepId: ref.stepId })) {
+    if (e.type === "StepReset") failures = 0;
+    else if ((e.type === "StepFailed" && e.error.name !== RELEASE_ERROR_NAME) || e.type === "StepReclaimed") failures++;
+  }
+  return failures;
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -123,6 +123,23 @@ export function defineE2eSuite(driver: DriverCase, options: { isolation?: boolea
       expect(c.stderr).toContain("different input");
       await until("the idempotent run to complete", async () => (await backend.getRun(a.runId))?.status === "completed");
     }, 60_000);
+
+    it("cairn retry re-runs a failed run's failed step, keeping its attempt history, and the run completes", async () => {
+      const fixed = join(tmp, `fixed-${Date.now()}`);
+      const failed = await cairn(["submit", "slow", "--input", JSON.stringify({ ms: 1, failUnless: fixed }), "--wait", "--json"], { env: env() });
+      expect(failed.code, failed.stderr).toBe(10);
+      const runId = json(failed.stdout).runId as string;
+      expect((await backend.getRun(runId))?.status).toBe("failed");
+      await writeFile(fixed, "");
+      const r = await cairn(["retry", runId, "--json"], { env: env() });
+      expect(r.code, r.stderr).toBe(0);
+      expect(json(r.stdout)).toMatchObject({ runId, workflowAttemptNumber: 2, retriedSteps: ["wait"] });
+      await until("the retried run to complete", async () => (await backend.getRun(runId))?.status === "completed", 20_000);
+      expect((await backend.getStepState("slow", runId, "wait"))?.attemptNumber).toBe(4);
+      const again = await cairn(["retry", runId], { env: env() });
+      expect(again.code).toBe(5);
+      expect(again.stderr).toMatch(/only a failed run can be retried/);
+    });
 
     it("cancel reaches a running step through its AbortSignal within a heartbeat", async () => {
       const { runId } = json((await cairn(["submit", "slow", "--input", '{"ms":30000}', "--json"], { env: env() })).stdout);
