@@ -2,7 +2,7 @@
  * Worker workloads (the worker issue), with the real `cairn worker` CLI in separate OS processes:
  *  - throughput: N runs of a 1-step or a 5-step (chain) no-op workflow are submitted first; then 1 or 2
  *    `cairn worker --once --concurrency 4` processes drain the queue. Runs/s and steps/s are computed from the runs'
- *    own timestamps (first WorkflowStarted → last WorkflowCompleted), so process start-up (tsx, discovery) is excluded.
+ *    own timestamps (first step start → last WorkflowCompleted), so process start-up (tsx, discovery) is excluded.
  *  - enqueue-to-start latency with an idle worker: one `cairn worker` process waits for a wake-up (LISTEN/NOTIFY on
  *    Postgres, PRAGMA data_version on SQLite, the doorbell file on fs; a 1000 ms fallback poll); we submit a 1-step
  *    run and take StepStarted.timestampUs minus the submit time (both processes use the same wall-clock-based µs
@@ -70,7 +70,9 @@ export async function workerThroughputOnce(inst: BenchInstance, slug: string, st
     const r = await inst.backend.getRun(id);
     if (!r || r.status !== "completed") continue;
     done++;
-    first = Math.min(first, r.startedAtUs ?? Infinity);
+    // The store starts a run when it is submitted, before any worker runs: the window opens at the first step start.
+    const started = (await inst.backend.loadRun(r.workflowSlug, id)).map((s) => s.stateChanges.find((c) => c.status === "running")?.timestampUs ?? Infinity);
+    first = Math.min(first, ...started);
     last = Math.max(last, r.endedAtUs ?? 0);
   }
   if (done !== runs) throw new Error(`only ${done}/${runs} runs completed; worker output: ${workers[0]!.output().slice(-600)}`);
