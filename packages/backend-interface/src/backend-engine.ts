@@ -104,20 +104,22 @@ export abstract class BackendEngine extends BackendCore {
    * of the runs it changed.
    */
   async advanceRuns(runs: ReadonlyArray<Pick<RunState, "workflowSlug" | "runId">>): Promise<string[]> {
-    const changed: string[] = [];
-    for (const r of runs) {
-      let wrote = false;
-      const follow: FollowUp = (run, steps) => {
+    if (runs.length === 0) return [];
+    // One batch write (one transaction where the driver can), each run's follow-up deciding on its own; the follow-up
+    // may be decided more than once (a driver retrying a lost race): only the last decision of a write that landed counts.
+    const wrote = runs.map(() => false);
+    const writes: GuardedWrite[] = runs.map((r, i) => ({
+      target: { workflowSlug: r.workflowSlug, runId: r.runId }, guard: { kind: "run-open" }, events: [],
+      follow: (run, steps) => {
         const events = this.advance(run, steps);
-        wrote = events.length > 0;
+        wrote[i] = events.length > 0;
         return events;
-      };
-      // The follow-up may be decided more than once (a driver retrying a lost race): only the last decision of a write that landed counts.
-      const verdict = await this.withEngine(() => this.writeEvents({ workflowSlug: r.workflowSlug, runId: r.runId }, { kind: "run-open" }, [], follow));
-      if (verdict.ok && wrote) changed.push(r.runId);
-    }
-    return changed;
+      },
+    }));
+    const verdicts = await this.withEngine(() => this.writeEventBatch(writes));
+    return runs.filter((_, i) => verdicts[i]?.ok === true && wrote[i]).map((r) => r.runId);
   }
+
 }
 
 function dagNeeded(err: unknown): DagNeeded | null {
