@@ -1,11 +1,11 @@
-import { checkGuard, BackendUnavailableError, type Event, type FollowUp, type GuardVerdict, type RunState, type WriteGuard } from "@cairn/backend-interface";
+import { checkGuard, withFollowUp, BackendUnavailableError, type Event, type FollowUp, type GuardVerdict, type RunState, type WriteGuard } from "@cairn/backend-interface";
 import type { AtomicFs, TempFile } from "./fs-atomic.js";
 import { readDirOrEmptySync, readListedFile, readTextOrNullSync } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 import { translateFsError } from "./fs-errors.js";
 import { KeyedMutex } from "./fs-keyed-mutex.js";
 import { parseSeq, type FsLayout, type RunAddress } from "./fs-layout.js";
-import { applyEvents, emptyView, parseBatch, projectRunAfter, withFollowUp, type RunView } from "./fs-run-view.js";
+import { applyEvents, emptyView, parseBatch, projectRunAfter, type RunView } from "./fs-run-view.js";
 
 /** What the index maintenance does around a publication (see FsIndexes). */
 export interface AppendHooks {
@@ -144,7 +144,7 @@ export class EventLog {
           const step = stepId === undefined ? null : view.steps.get(stepId) ?? null;
           const verdict = checkGuard(guard, view.run, step);
           // The follow-up depends on the view: decided again (and its batch file written again) each round.
-          const events = verdict.ok && follow ? withFollowUp(view, written, follow) : written;
+          const events = verdict.ok && follow ? withFollowUp(view.run, view.steps, written, follow) : written;
           if (follow && tmp) {
             await this.atomic.discard(tmp);
             tmp = undefined;

@@ -1,4 +1,4 @@
-import { EventSchema, reduceRunState, reduceStepState, type Event, type FollowUp, type RunState, type StepState } from "@cairn/backend-interface";
+import { EventSchema, reduceRunState, reduceStepState, type Event, type RunState, type StepState } from "@cairn/backend-interface";
 import type { RunAddress } from "./fs-layout.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 
@@ -77,15 +77,4 @@ export function isRunTerminal(run: RunState | null): boolean {
 /** True when the run exists and has not ended. */
 export function isRunLive(run: RunState | null): run is RunState {
   return run !== null && !isRunTerminal(run);
-}
-
-/** `events` followed by what `follow` returns for the view's state after them (the view itself is not changed). */
-export function withFollowUp(view: RunView, events: readonly Event[], follow: FollowUp): Event[] {
-  let run = view.run;
-  const steps = new Map(view.steps);
-  for (const ev of events) {
-    if (ev.category === "workflow") run = reduceRunState(run, ev);
-    else steps.set(ev.stepId, reduceStepState(steps.get(ev.stepId) ?? null, ev));
-  }
-  return [...events, ...follow(run, steps)];
 }

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { BackendUnavailableError, type Event, type EventOf, type FollowUp, type SubmissionResult } from "@cairn/backend-interface";
-import { emptyView, withFollowUp } from "./fs-run-view.js";
+import { BackendUnavailableError, withFollowUp, type Event, type EventOf, type FollowUp, type SubmissionResult } from "@cairn/backend-interface";
 import { ageMs, readLinkOrNull, readTextOrNull, removeIfExists, type AtomicFs } from "./fs-atomic.js";
 import type { EventLog } from "./fs-event-log.js";
 import type { FsIndexes } from "./fs-indexes.js";
@@ -46,7 +45,7 @@ export class FsSubmissions {
     if (byId) return byId;
 
     // A new run's follow-up depends on its first events alone, so batch 0 holds it too.
-    const events: Event[] = follow ? withFollowUp(emptyView(a), [submitted, ...extra], follow) : [submitted, ...extra];
+    const events: Event[] = follow ? withFollowUp(null, new Map(), [submitted, ...extra], follow) : [submitted, ...extra];
     const startedMs = Date.now();
     const liveTarget = keyHash ? this.layout.idempotencyTarget(a.workflowSlug, keyHash) : this.layout.runIndexTarget(a);
     // Everything that must be durable before the commit, in parallel: with fsync on, the flushes share journal commits.

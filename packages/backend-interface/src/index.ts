@@ -24,3 +24,4 @@ export { InputSchemaValidator } from "./input-schema.js";
 export { advanceRun, ADVANCING_EVENTS, type MakeRunEvent } from "./run-advance.js";
 export { runDagOf, type RunDag } from "./run-dag.js";
 export { WorkerPresenceSchema, validatePresenceInput, mergeWorkerPresence, PRESENCE_WINDOW_US, type WorkerPresence, type WorkerPresenceInput, type LiveWorkerInfo } from "./worker-presence.js";
+export { foldRun, withFollowUp } from "./run-fold.js";

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { checkGuard } from "@cairn/backend-interface";
+import { checkGuard, foldRun, withFollowUp } from "@cairn/backend-interface";
 import type { Event, EventOf, FollowUp, GuardVerdict, GuardedWrite, RunState, StepState, SubmissionResult } from "@cairn/backend-interface";
 import type { Statement } from "./postgres-connection.js";
 import type { ManySqlQueries } from "./postgres-many-sql.js";
@@ -48,12 +48,8 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
       if (!verdict.ok) continue;
       const written = foreign ? w.events.filter((e) => e.category === "step") : w.events;
       if (l.run === null && written.some((e) => e.category === "workflow")) return null;
-      let events = written;
-      if (w.follow && !foreign) {
-        const after = fold(l.run, l.steps, written);
-        events = [...written, ...w.follow(after.run, after.steps)];
-      }
-      const after = fold(l.run, l.steps, events);
+      const events = w.follow && !foreign ? withFollowUp(l.run, l.steps, written, w.follow) : written;
+      const after = foldRun(l.run, l.steps, events);
       if (!foreign) l.run = after.run;
       l.steps = after.steps;
       l.events.push(...events);
@@ -78,11 +74,7 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
 export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries, submitted: Array<EventOf<"RunSubmitted">>, follow: FollowUp | undefined,
   oneByOne: (event: EventOf<"RunSubmitted">) => Promise<SubmissionResult>): Promise<SubmissionResult[]> {
   const prepared = submitted.map((s) => {
-    const events: Event[] = [s];
-    if (follow) {
-      const after = fold(null, new Map(), events);
-      events.push(...follow(after.run, after.steps));
-    }
+    const events: Event[] = follow ? withFollowUp(null, new Map(), [s], follow) : [s];
     return { submitted: s, events, projected: projectWrite(null, new Map(), events) };
   });
   // Insert in key order, so two batches with shared keys wait on each other in one order (never a deadlock); one
@@ -159,13 +151,6 @@ function keyOf(s: EventOf<"RunSubmitted">): string {
   return s.idempotencyKey === undefined ? `1\0${s.runId}` : `0\0${s.workflowSlug}\0${s.idempotencyKey}`;
 }
 
-/** `events` folded into copies of a run's state (the inputs are not changed). */
-function fold(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[]): { run: RunState | null; steps: Map<string, StepState> } {
-  const p = projectWrite(run, new Map(steps), events);
-  const all = new Map(steps);
-  for (const [id, st] of p.steps) all.set(id, st);
-  return { run: p.run, steps: all };
-}
 
 async function lockRuns(c: pg.PoolClient, ctx: WriteContext, mq: ManySqlQueries, runIds: string[]): Promise<Map<string, LockedRun>> {
   const rows = (await c.query<{ run_id: string; step_id: string | null; workflow_slug: string | null; state: unknown }>({ name: `${ctx.schema}:lockRuns`, text: mq.lockRuns, values: [runIds] })).rows;

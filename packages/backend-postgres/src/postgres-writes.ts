@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { checkGuard } from "@cairn/backend-interface";
+import { checkGuard, withFollowUp } from "@cairn/backend-interface";
 import type { Event, EventOf, FollowUp, GuardVerdict, GuardedWrite, RunState, StepState, SubmissionResult, WriteGuard, WriteTarget } from "@cairn/backend-interface";
 import type { PostgresConnection, Statement } from "./postgres-connection.js";
 import { eventColumnArrays, eventConcurrencyArray, eventFigureArrays, projectWrite, runColumns, stepColumnArrays, type ProjectedWrite } from "./postgres-projections.js";
@@ -73,13 +73,6 @@ async function writeGuardedOn(c: pg.PoolClient, ctx: WriteContext, target: Write
   return verdict;
 }
 
-/** `events` followed by what `follow` returns for the state after them. */
-function withFollowUp(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: Event[], follow: FollowUp): Event[] {
-  const after = projectWrite(run, new Map(steps), events);
-  const all = new Map(steps);
-  for (const [id, st] of after.steps) all.set(id, st);
-  return [...events, ...follow(after.run, all)];
-}
 
 /**
  * Atomic idempotent submission, one transaction: insert the run row (ON CONFLICT DO NOTHING covers both the run
