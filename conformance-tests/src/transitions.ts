@@ -203,8 +203,8 @@ export function transitionTests(h: ConformanceHarness): void {
     const t = useInstance(h, { manualClock: true });
 
     it("re-runs the failed and skipped steps (a cascade-skipped one waits for its dependency again), keeps completed results, and completes as attempt 2", async () => {
-      const { backend } = t;
-      await registerVersion(backend, [{ id: "x", name: "X" }, { id: "y", name: "Y" }, { id: "z", name: "Z", dependencies: ["y"], exportOutput: true }, { id: "w", name: "W" }]);
+      const { backend, clock } = t;
+      await registerVersion(backend, [{ id: "x", name: "X", maxRetries: 1 }, { id: "y", name: "Y" }, { id: "z", name: "Z", dependencies: ["y"], exportOutput: true }, { id: "w", name: "W" }]);
       const { runId } = await backend.submitRun({ workflowSlug: WF });
       await complete(backend, at(runId, "w"), await claim(backend, at(runId, "w")), { kept: true });
       await backend.saveStepSkipped(WF, runId, "y", { skipType: "primary", reason: "not today", duration: 0, attemptNumber: await claim(backend, at(runId, "y")) });
@@ -221,6 +221,11 @@ export function transitionTests(h: ConformanceHarness): void {
       expect(await backend.getStepState(WF, runId, "x")).toMatchObject({ attemptNumber: 2 });
       expect(await backend.getStepState(WF, runId, "w")).toMatchObject({ status: "completed", attemptNumber: 1 });
 
+      // The retried step has its retry budget again: a crash of attempt 2 (maxRetries 1) is rescheduled, not failed.
+      expect(await claim(backend, at(runId, "x"), "crasher")).toBe(2);
+      clock.advanceMs(5_000);
+      expect(await backend.reclaimStaleSteps(1_000, "reaper")).toEqual([at(runId, "x")]);
+      expect(await backend.getStepState(WF, runId, "x")).toMatchObject({ status: "scheduled", attemptNumber: 3 });
       await complete(backend, at(runId, "x"), await claim(backend, at(runId, "x")));
       await complete(backend, at(runId, "y"), await claim(backend, at(runId, "y")));
       expect(await backend.getStepState(WF, runId, "z")).toMatchObject({ status: "scheduled", attemptNumber: 1 });

@@ -101,6 +101,7 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
       return s;
     case "StepReset":
       for (const k of ["error", "errorFingerprints", "failureReason", "terminal", "nextRetryAtUs", "skipType", "skipReason", "cascadedFrom", "output", "endTimeUs", "claimedBy", "startTimeUs", "lastHeartbeatUs", "availableAtUs"] as const) delete s[k];
+      s.resetAtAttempt = ev.attemptNumber;
       moveTo(s, "pending", ts, ev.reason);
       return s;
     case "StepReclaimed":

@@ -39,6 +39,8 @@ export const StepStateSchema = z.object({
   skipReason: z.string().optional(),
   cascadedFrom: z.string().optional(),
   wasReclaimed: z.boolean(),
+  /** The attempt number a run retry reset the step at (StepReset): its retry budget counts the attempts after it. */
+  resetAtAttempt: z.number().int().nonnegative().optional(),
   reclaimedFrom: z.string().optional(),
   reclaimedBy: z.string().optional(),
   resourceUsage: ResourceUsageSchema.optional(),
