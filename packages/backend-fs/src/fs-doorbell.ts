@@ -16,9 +16,9 @@ export interface FsDoorbellOptions {
 const RINGING_TYPES: ReadonlySet<EventType> = new Set<EventType>(["RunSubmitted", "WorkflowRetryStarted", "StepScheduled"]);
 
 /**
- * True when appending `events` may make work ready, so the doorbell should ring. Claims, heartbeats, logs and
- * completions do not (the worker that completes a step schedules its dependents, which rings): on this driver a
- * needless wake-up costs the listener a scan of the live runs.
+ * True when appending `events` may make work ready, so the doorbell should ring. Claims, heartbeats and logs do
+ * not; a write with an engine follow-up (a completion that may schedule dependents) rings whatever its own events
+ * (see FileSystemBackend.writeEvents): on this driver a needless wake-up costs the listener a scan of the live runs.
  */
 export function ringsDoorbell(events: readonly Event[]): boolean {
   return events.some((e) => RINGING_TYPES.has(e.type));

@@ -99,7 +99,7 @@ export class SqliteQueries {
 
   /** Every step of a run, in the order their first events were appended (as projecting the events yields them). */
   steps(workflowSlug: string, runId: string): StepState[] {
-    return this.decodeSteps(this.s.steps.all(runId, workflowSlug) as StepRow[]);
+    return this.decodeSteps(this.stepRows(workflowSlug, runId));
   }
 
   /** Pending runs of registered versions due by `nowUs`, longest due first. */

@@ -1,21 +1,7 @@
 /** A wake-up latch: `wait` resolves on `wake()`, after `ms`, or when `signal` aborts. A wake with nobody waiting is kept for the next wait. */
 export class Wakeup {
   private pending = false;
-  private notified = false;
   private resolver: (() => void) | undefined;
-
-  /** A wake-up from outside (a backend notification: new runs or steps may be ready). */
-  notify(): void {
-    this.notified = true;
-    this.wake();
-  }
-
-  /** True once after notify() was called. */
-  takeNotified(): boolean {
-    const n = this.notified;
-    this.notified = false;
-    return n;
-  }
 
   wake(): void {
     if (this.resolver) { const r = this.resolver; this.resolver = undefined; r(); }

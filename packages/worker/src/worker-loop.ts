@@ -29,7 +29,6 @@ export async function workerLoop(d: LoopDeps): Promise<void> {
   let lastDueMs = -Infinity;
   while (!d.signal.aborted) {
     try {
-      d.wakeup.takeNotified();
       const free = d.slots.free();
       const claimed = free > 0 ? await d.claim(free) : [];
       for (const c of claimed) {

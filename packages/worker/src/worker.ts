@@ -91,7 +91,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const urgent = new Promise<void>((r) => { urgentResolve = r; });
   const wakeup = new Wakeup();
   const slots = new Slots(concurrency, () => wakeup.wake());
-  const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.notify()) : () => {};
+  const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.wake()) : () => {};
   const completions = new CompletionBatcher(backend);
   const env: ExecuteEnv = {
     backend, workerId, concurrency, events, runner, heartbeatMs, abortGraceMs: o.abortGraceMs ?? 2000, releaseSignal: release.signal, random: o.random ?? Math.random,
