@@ -1,11 +1,12 @@
 import {
-  BackendClosedError, type BackendDriver, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
+  BackendClosedError, type BackendDriver, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
   type PresenceFilter, type WorkerPresence,
 } from "@cairn/backend-interface";
 import { AtomicFs, type Durability, type MetadataCalls } from "./fs-atomic.js";
 import { FsCatalog } from "./fs-catalog.js";
+import { claimSteps } from "./fs-claims.js";
 import { FsPresence } from "./fs-presence.js";
 import { CorruptionReporter, type CorruptionListener } from "./fs-corruption.js";
 import { FsDoorbell, ringsDoorbell } from "./fs-doorbell.js";
@@ -133,6 +134,11 @@ export class FileSystemDriver implements BackendDriver {
 
   writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
     return this.publish("submitting to", () => this.submissions.submit(submitted, extra, follow), true);
+  }
+
+  /** Claims one step after the other, each attempt decided inside its guarded append (see fs-claims.ts). */
+  claimSteps(request: ClaimRequest): Promise<ClaimedStep[]> {
+    return this.run("claiming steps in", () => claimSteps(this.log, this.indexes, this.queries, request));
   }
 
   readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {

@@ -1,5 +1,5 @@
 import type { ClaimedStep, ClaimRequest, StepRef } from "@cairn/backend-interface";
-import type { SqliteProjector } from "./sqlite-projections.js";
+import type { SqliteWrites } from "./sqlite-writes.js";
 import type { SqliteQueries } from "./sqlite-queries.js";
 
 /**
@@ -7,7 +7,7 @@ import type { SqliteQueries } from "./sqlite-queries.js";
  * of the scope in turn), each moved to running by a guarded write whose StepStarted is built from the attempt the
  * transaction finds. Exactly one concurrent claimer wins a step: the write lock serialises them.
  */
-export function claimInTransaction(projector: SqliteProjector, queries: SqliteQueries, request: ClaimRequest): ClaimedStep[] {
+export function claimInTransaction(projector: SqliteWrites, queries: SqliteQueries, request: ClaimRequest): ClaimedStep[] {
   if (request.step) {
     const one = claimOne(projector, request.step, request);
     return one ? [one] : [];
@@ -25,7 +25,7 @@ export function claimInTransaction(projector: SqliteProjector, queries: SqliteQu
 }
 
 /** One step's claim: the claim guard (scheduled, available, live run) checked and StepStarted appended, or null. */
-function claimOne(projector: SqliteProjector, ref: StepRef, request: ClaimRequest): ClaimedStep | null {
+function claimOne(projector: SqliteWrites, ref: StepRef, request: ClaimRequest): ClaimedStep | null {
   let attemptNumber = 0;
   const verdict = projector.guardedWrite(ref, { kind: "claim", nowUs: request.nowUs }, (step) => {
     attemptNumber = step?.attemptNumber ?? 0;

@@ -10,7 +10,7 @@ import {
 import { isMemoryFilename, openConnection } from "./sqlite-connection.js";
 import { DEFAULT_BUSY_RETRY, withBusyRetry, type BusyRetryPolicy } from "./sqlite-errors.js";
 import { SqliteQueries } from "./sqlite-queries.js";
-import { SqliteProjector, type EventSource } from "./sqlite-projections.js";
+import { SqliteWrites, type EventSource } from "./sqlite-writes.js";
 import { SqliteCatalog } from "./sqlite-catalog.js";
 import { SqliteAnalytics } from "./sqlite-analytics.js";
 import { SqliteWriteQueue } from "./sqlite-write-queue.js";
@@ -36,7 +36,7 @@ interface Connection {
   tx: Transaction<(fn: () => unknown) => unknown>;
   writes: SqliteWriteQueue;
   queries: SqliteQueries;
-  projector: SqliteProjector;
+  projector: SqliteWrites;
   catalog: SqliteCatalog;
   analytics: SqliteAnalytics;
   facts: SqliteFacts;
@@ -89,7 +89,7 @@ export class SqliteDriver implements BackendDriver {
     const report = (e: CorruptRecordError) => this.reportCorrupt(e);
     const queries = new SqliteQueries(db, this.filename, report);
     this.conn = {
-      db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteProjector(db, queries),
+      db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteWrites(db, queries),
       catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
       facts: new SqliteFacts(db, queries, this.filename, report), presence: new SqlitePresence(db, this.filename, report),
     };
