@@ -142,7 +142,7 @@ export interface BackendDriver {
   readWorkflow(slug: string): Promise<WorkflowRegistration | null>;
   /** Every registration. */
   readWorkflows(): Promise<WorkflowRegistration[]>;
-  /** Stores a version unless one with its id exists (then reports it, and whether the content differs). */
+  /** Stores a version unless one with its id exists (then returns the stored one as "exists"; the Backend compares content). */
   putVersion(version: WorkflowVersion): Promise<PutVersionResult>;
   /** Versions of a workflow, newest first (createdAt descending, versionId descending on ties). */
   readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]>;

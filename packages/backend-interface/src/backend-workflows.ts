@@ -8,6 +8,7 @@ import type { EventOf } from "./events.js";
 import { InputSchemaValidator } from "./input-schema.js";
 import { deserializeValue } from "./serialize.js";
 import { parseEvent } from "./validate-event.js";
+import { sameVersionContent } from "./version-content.js";
 
 /** The workflow layer of Backend: registrations and immutable versions. */
 export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> extends BackendStepData<D> {
@@ -110,8 +111,8 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
     const parsed = WorkflowVersionSchema.safeParse({ ...version, createdAtUs: version.createdAtUs ?? this.clock.nowUs() });
     if (!parsed.success) throw new InvalidEventError(`Invalid version of workflow ${version.workflowSlug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
     const result = await this.store.putVersion(parsed.data);
-    if (result.status !== "conflict") await this.loadDag(result.version.workflowSlug, result.version.versionId);
-    if (result.status === "conflict") throw new VersionConflictError({ workflowSlug: version.workflowSlug, versionId: version.versionId });
+    if (result.status === "exists" && !sameVersionContent(result.version, parsed.data)) throw new VersionConflictError({ workflowSlug: version.workflowSlug, versionId: version.versionId });
+    await this.loadDag(result.version.workflowSlug, result.version.versionId);
     return result.version;
   }
 

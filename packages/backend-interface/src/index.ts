@@ -7,6 +7,7 @@ export * from "./events.js";
 export { parseEvent, parseEventFor, zodIssues } from "./validate-event.js";
 export { serializeValue, deserializeValue } from "./serialize.js";
 export { canonicalJson, sameJsonText } from "./canonical-json.js";
+export { sameVersionContent } from "./version-content.js";
 export { StepStateSchema, StateChangeSchema, type StepState, type StepRecord, type StateChange } from "./step-state.js";
 export { RunStateSchema, type RunState } from "./run-state.js";
 export { reduceStepState, projectStepState, projectStepStates } from "./project-step.js";

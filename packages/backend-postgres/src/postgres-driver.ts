@@ -14,7 +14,6 @@ import { migrate } from "./postgres-migrations.js";
 import { PostgresNotifier } from "./postgres-notify.js";
 import { buildQueries, listRunsQuery, type Queries } from "./postgres-queries.js";
 import { DEFAULT_SCHEMA, channelName, quoteSchema } from "./postgres-schema-name.js";
-import { sameVersionContent } from "./postgres-versions.js";
 import { claimNextSql, claimRefsSql, claimScopeSql, claimSqlQueries, startedExtras, type ClaimSqlQueries } from "./postgres-claim-sql.js";
 import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
 import { writeGuarded, writeGuardedBatch, writeSubmission, type WriteContext } from "./postgres-writes.js";
@@ -260,7 +259,7 @@ export class PostgresDriver implements BackendDriver {
     const ins = await this.conn.query({ text: this.q.insertVersion, values: [version.workflowSlug, version.versionId, version.createdAtUs, JSON.stringify(version)] });
     if (ins.rowCount === 1) return { status: "created", version };
     const existing = (await this.readVersions(version.workflowSlug, version.versionId))[0] ?? version;
-    return { status: sameVersionContent(existing, version) ? "exists" : "conflict", version: existing };
+    return { status: "exists", version: existing };
   }
 
   async readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]> {
