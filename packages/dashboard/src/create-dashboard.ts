@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { basicAuth } from "hono/basic-auth";
+import { HTTPException } from "hono/http-exception";
 import { Registry } from "prom-client";
 import { InvalidArgumentError, type Backend } from "@cairn/backend-interface";
 import { readAsset } from "./assets.js";
@@ -41,7 +42,7 @@ export function parseAuth(text: string): DashboardAuth {
 
 function normalizeBase(basePath: string | undefined): string {
   const b = (basePath ?? "").replace(/\/+$/, "");
-  if (b !== "" && !/^(\/[A-Za-z0-9._~-]+)+$/.test(b)) throw new InvalidArgumentError(`basePath must look like /ops or /admin/cairn, got ${JSON.stringify(basePath)}.`);
+  if (b !== "" && (!/^(\/[A-Za-z0-9._~-]+)+$/.test(b) || b.split("/").some((s) => s === "." || s === ".."))) throw new InvalidArgumentError(`basePath must look like /ops or /admin/cairn, got ${JSON.stringify(basePath)}.`);
   return b;
 }
 
@@ -79,6 +80,7 @@ export function createDashboard(o: DashboardOptions): Hono {
   registerActions(router, env);
   router.notFound((c) => errorPage(c, env, 404, "NOT_FOUND", "No such page."));
   app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse(); // basic auth's 401 with its WWW-Authenticate
     const e = httpErrorOf(err);
     if (e.status === 500) o.onError?.(err);
     return errorPage(c, env, e.status, e.code, e.message);
