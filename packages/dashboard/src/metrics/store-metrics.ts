@@ -17,7 +17,7 @@ interface Snapshot {
  * - `cairn_runs{workflow,status}`: pending and running runs now; completed, failed and cancelled runs that ended in the last 24 h
  * - `cairn_queue_depth{kind="runs"|"steps",state="ready"|"delayed"}`
  * - `cairn_oldest_pending_run_age_seconds`, `cairn_oldest_ready_step_age_seconds`
- * - `cairn_workers_active`, `cairn_worker_slots{state="busy"|"free"}` (over active workers that declare their concurrency)
+ * - `cairn_workers_active`, `cairn_active_worker_slots{state="busy"|"free"}` (all active workers together)
  */
 export function registerStoreMetrics(registry: Registry, backend: Backend): void {
   let cached: { at: number; value: Promise<Snapshot> } | undefined;
@@ -54,7 +54,7 @@ export function registerStoreMetrics(registry: Registry, backend: Backend): void
   gauge("cairn_oldest_pending_run_age_seconds", "Age of the oldest pending run (0 when none).", [], (g, s) => g.set(s.queue.oldestPendingRunAgeUs / 1e6));
   gauge("cairn_oldest_ready_step_age_seconds", "How long the oldest ready step has waited to be claimed (0 when none).", [], (g, s) => g.set(s.queue.oldestReadyStepAgeUs / 1e6));
   gauge("cairn_workers_active", "Workers alive now (a recent presence record or step event).", [], (g, s) => g.set(s.workers.filter((w) => w.isActive).length));
-  gauge("cairn_worker_slots", "Step slots of the active workers: busy (running a step) and free.", ["state"], (g, s) => {
+  gauge("cairn_active_worker_slots", "Step slots of all active workers together: busy (running a step) and free.", ["state"], (g, s) => {
     const active = s.workers.filter((w) => w.isActive);
     const busy = active.reduce((n, w) => n + w.runningSteps, 0);
     const capacity = active.reduce((n, w) => n + (w.concurrency ?? w.runningSteps), 0);
