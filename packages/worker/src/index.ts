@@ -13,3 +13,5 @@ export { WorkerEvents, formatWorkerEvent, type WorkerEvent, type WorkerEventList
 export { submit, describeRun, waitForRun, type SubmitOptions, type RunDetails } from "./client.js";
 export { workerMetrics, type WorkerMetrics, type WorkerMetricsOptions } from "./worker-metrics.js";
 export { serveMetrics, type MetricsServer } from "./metrics-server.js";
+export { startTracing, TRACER_NAME, type WorkerTracing } from "./tracing.js";
+export { traceContextMetadata, TRACE_KEYS } from "./trace-context.js";
