@@ -1,15 +1,24 @@
 // Writes docs/dashboard/*.png: every page of the dashboard over a fresh SQLite store with real runs.
 // Run with `npm run screenshots -w @cairn/dashboard` (needs /usr/bin/chromium). Tests never write these files.
+import { spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
+import { submit } from "@cairn/worker";
 import { fileURLToPath } from "node:url";
 import { serveDashboard } from "../src/index.js";
 import { launchChromium } from "../test/support/browser.js";
-import { freshStore, seed } from "../test/support/seeded-store.js";
+import { CAIRN_BIN, FIXTURES_DIR, freshStore, seed } from "../test/support/seeded-store.js";
 
 const OUT = fileURLToPath(new URL("../../../docs/dashboard/", import.meta.url));
 
 const store = await freshStore();
 const seeded = await seed(store);
+// A worker that stays up, holding one run, so the pages show live work too.
+const worker = spawn(process.execPath, [CAIRN_BIN, "worker", "--quiet", "--workflows", FIXTURES_DIR, "--backend", store.url], { stdio: "ignore" });
+const held = (await submit(store.backend, { workflow: "hold", tags: ["demo"] })).runId;
+await submit(store.backend, { workflow: "hello", input: { name: "Later" }, availableAtUs: store.backend.clock.nowUs() + 3_600_000_000 });
+const holding = async () => (await store.backend.loadRun("hold", held)).some((s) => s.status === "running");
+for (let i = 0; i < 100 && !(await holding()); i++) await new Promise((r) => setTimeout(r, 100));
+await new Promise((r) => setTimeout(r, 1500)); // a presence record and a heartbeat
 const server = await serveDashboard({ backend: store.backend, port: 0 });
 const browser = await launchChromium({ viewport: { width: 1280, height: 860 } });
 try {
@@ -37,5 +46,7 @@ try {
 } finally {
   await browser.close();
   await server.close();
+  worker.kill("SIGTERM");
+  await new Promise((r) => worker.once("close", r));
   await store.cleanup();
 }
