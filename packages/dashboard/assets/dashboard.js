@@ -7,7 +7,13 @@
     if (el && el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
   });
 
-  var COLORS = { pending: "#8a8f98", running: "#2f6fdb", completed: "#2e9e5b", failed: "#d64545", cancelled: "#b08a2e" };
+  var COLORS = {
+    pending: "#8a8f98",
+    running: "#2f6fdb",
+    completed: "#2e9e5b",
+    failed: "#d64545",
+    cancelled: "#b08a2e",
+  };
 
   function drawRunsChart() {
     var box = document.getElementById("runs-chart");
@@ -15,13 +21,19 @@
     if (!box || !dataEl || typeof uPlot === "undefined") return;
     var data = JSON.parse(dataEl.textContent || "{}");
     var statuses = Object.keys(data.series || {});
-    var columns = [data.hours].concat(statuses.map(function (s) { return data.series[s]; }));
+    var columns = [data.hours].concat(
+      statuses.map(function (s) {
+        return data.series[s];
+      }),
+    );
     var opts = {
       width: Math.max(320, box.clientWidth || 800),
       height: 220,
-      series: [{}].concat(statuses.map(function (s) {
-        return { label: s, stroke: COLORS[s] || "#555", width: 2, points: { show: true, size: 4 } };
-      })),
+      series: [{}].concat(
+        statuses.map(function (s) {
+          return { label: s, stroke: COLORS[s] || "#555", width: 2, points: { show: true, size: 4 } };
+        }),
+      ),
       axes: [{}, { label: "runs" }],
       scales: { x: { time: true } },
     };

@@ -13,9 +13,17 @@ const OUT = fileURLToPath(new URL("../../../docs/dashboard/", import.meta.url));
 const store = await freshStore();
 const seeded = await seed(store);
 // A worker that stays up, holding one run, so the pages show live work too.
-const worker = spawn(process.execPath, [CAIRN_BIN, "worker", "--quiet", "--workflows", FIXTURES_DIR, "--backend", store.url], { stdio: "ignore" });
+const worker = spawn(
+  process.execPath,
+  [CAIRN_BIN, "worker", "--quiet", "--workflows", FIXTURES_DIR, "--backend", store.url],
+  { stdio: "ignore" },
+);
 const held = (await submit(store.backend, { workflow: "hold", tags: ["demo"] })).runId;
-await submit(store.backend, { workflow: "hello", input: { name: "Later" }, availableAtUs: store.backend.clock.nowUs() + 3_600_000_000 });
+await submit(store.backend, {
+  workflow: "hello",
+  input: { name: "Later" },
+  availableAtUs: store.backend.clock.nowUs() + 3_600_000_000,
+});
 const holding = async () => (await store.backend.loadRun("hold", held)).some((s) => s.status === "running");
 for (let i = 0; i < 100 && !(await holding()); i++) await new Promise((r) => setTimeout(r, 100));
 await new Promise((r) => setTimeout(r, 1500)); // a presence record and a heartbeat
@@ -40,7 +48,10 @@ try {
   for (const [name, path] of shots) {
     await page.goto(server.url + path);
     if (name === "overview") await page.waitForSelector("#runs-chart[data-drawn]");
-    await page.screenshot({ path: `${OUT}${name}.png`, fullPage: name !== "run-detail" && name !== "run-timeline-retries" });
+    await page.screenshot({
+      path: `${OUT}${name}.png`,
+      fullPage: name !== "run-detail" && name !== "run-timeline-retries",
+    });
     console.log(`docs/dashboard/${name}.png`);
   }
 } finally {

@@ -54,7 +54,10 @@ export function registerActions(app: Hono, env: PageEnv): void {
     const stepId = action === "rerun" ? stepIdInput(form.step, "step") : undefined;
     const reason = textInput("reason", form.reason);
     const { runs } = await bulkSelection(env, f, action);
-    const outcomes = await applyBulk(env, runs, action, { ...(stepId ? { stepId } : {}), ...(reason ? { reason } : {}) });
+    const outcomes = await applyBulk(env, runs, action, {
+      ...(stepId ? { stepId } : {}),
+      ...(reason ? { reason } : {}),
+    });
     const ok = outcomes.filter((x) => x.ok).length;
     const body = html`<h1>Bulk ${action}</h1>
 <p id="bulk-result">${ok} of ${outcomes.length} run(s) ${action === "cancel" ? "cancelled" : "rerun"}.</p>

@@ -11,7 +11,10 @@ const own = (name: string): string => fileURLToPath(new URL(`../assets/${name}`,
  */
 export const ASSETS: Readonly<Record<string, { file: () => string; type: string }>> = {
   "htmx.min.js": { file: () => require.resolve("htmx.org/dist/htmx.min.js"), type: "text/javascript; charset=utf-8" },
-  "uPlot.iife.min.js": { file: () => require.resolve("uplot/dist/uPlot.iife.min.js"), type: "text/javascript; charset=utf-8" },
+  "uPlot.iife.min.js": {
+    file: () => require.resolve("uplot/dist/uPlot.iife.min.js"),
+    type: "text/javascript; charset=utf-8",
+  },
   "uPlot.min.css": { file: () => require.resolve("uplot/dist/uPlot.min.css"), type: "text/css; charset=utf-8" },
   "dashboard.css": { file: () => own("dashboard.css"), type: "text/css; charset=utf-8" },
   "dashboard.js": { file: () => own("dashboard.js"), type: "text/javascript; charset=utf-8" },
@@ -24,6 +27,10 @@ export async function readAsset(name: string): Promise<{ body: Buffer; type: str
   const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
   if (!asset) return null;
   let body = cache.get(name);
-  if (!body) { body = readFile(asset.file()); cache.set(name, body); body.catch(() => cache.delete(name)); }
+  if (!body) {
+    body = readFile(asset.file());
+    cache.set(name, body);
+    body.catch(() => cache.delete(name));
+  }
   return { body: await body, type: asset.type };
 }

@@ -15,8 +15,14 @@ export interface BulkOutcome {
 }
 
 /** The runs a bulk action applies to: a cancel only to open runs (pending, running) of the filter. */
-export async function bulkSelection(env: PageEnv, f: RunFilter, action: "cancel" | "rerun"): Promise<{ runs: RunState[]; more: boolean }> {
-  const open = f.status.length ? f.status.filter((s) => s === "pending" || s === "running") : (["pending", "running"] as const);
+export async function bulkSelection(
+  env: PageEnv,
+  f: RunFilter,
+  action: "cancel" | "rerun",
+): Promise<{ runs: RunState[]; more: boolean }> {
+  const open = f.status.length
+    ? f.status.filter((s) => s === "pending" || s === "running")
+    : (["pending", "running"] as const);
   if (action === "cancel" && open.length === 0) return { runs: [], more: false };
   const filter: RunFilter = { ...f, limit: MAX_BULK, ...(action === "cancel" ? { status: [...open] } : {}) };
   const { runs, more } = await selectRuns(env.backend, filter, MAX_BULK, env.nowUs());
@@ -27,7 +33,12 @@ export async function bulkSelection(env: PageEnv, f: RunFilter, action: "cancel"
  * Applies a bulk action through the public Backend API, run by run (cancelRun: WorkflowCancelled; rerunFrom:
  * WorkflowRerunFromStep): one run's refusal (already ended, no such step) is its outcome and does not stop the rest.
  */
-export async function applyBulk(env: PageEnv, runs: RunState[], action: "cancel" | "rerun", o: { stepId?: string; reason?: string }): Promise<BulkOutcome[]> {
+export async function applyBulk(
+  env: PageEnv,
+  runs: RunState[],
+  action: "cancel" | "rerun",
+  o: { stepId?: string; reason?: string },
+): Promise<BulkOutcome[]> {
   const out: BulkOutcome[] = [];
   for (const r of runs) {
     try {

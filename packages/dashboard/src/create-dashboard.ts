@@ -42,7 +42,8 @@ export function parseAuth(text: string): DashboardAuth {
 
 function normalizeBase(basePath: string | undefined): string {
   const b = (basePath ?? "").replace(/\/+$/, "");
-  if (b !== "" && (!/^(\/[A-Za-z0-9._~-]+)+$/.test(b) || b.split("/").some((s) => s === "." || s === ".."))) throw new InvalidArgumentError(`basePath must look like /ops or /admin/cairn, got ${JSON.stringify(basePath)}.`);
+  if (b !== "" && (!/^(\/[A-Za-z0-9._~-]+)+$/.test(b) || b.split("/").some((s) => s === "." || s === "..")))
+    throw new InvalidArgumentError(`basePath must look like /ops or /admin/cairn, got ${JSON.stringify(basePath)}.`);
   return b;
 }
 
@@ -53,28 +54,46 @@ function normalizeBase(basePath: string | undefined): string {
  */
 export function createDashboard(o: DashboardOptions): Hono {
   const base = normalizeBase(o.basePath);
-  const env: PageEnv = { backend: o.backend, base, readOnly: o.readOnly === true, formToken: randomBytes(18).toString("base64url"), nowUs: () => o.backend.clock.nowUs() };
+  const env: PageEnv = {
+    backend: o.backend,
+    base,
+    readOnly: o.readOnly === true,
+    formToken: randomBytes(18).toString("base64url"),
+    nowUs: () => o.backend.clock.nowUs(),
+  };
   const app = new Hono();
   const router = base ? app.basePath(base) : app;
   const auth = typeof o.auth === "string" ? parseAuth(o.auth) : o.auth;
-  if (auth) router.use("*", basicAuth({ verifyUser: (u, p) => same(u, auth.username) && same(p, auth.password), realm: "Cairn" }));
+  if (auth)
+    router.use(
+      "*",
+      basicAuth({ verifyUser: (u, p) => same(u, auth.username) && same(p, auth.password), realm: "Cairn" }),
+    );
   router.use("*", async (c, next) => {
     await next();
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Referrer-Policy", "same-origin");
     if (c.res.headers.get("Content-Type")?.startsWith("text/html")) {
-      c.header("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'");
+      c.header(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
+      );
     }
   });
   router.get("/assets/:name", async (c) => {
     const asset = await readAsset(c.req.param("name"));
     if (!asset) return c.text("Not found", 404);
-    return c.body(new Uint8Array(asset.body), 200, { "Content-Type": asset.type, "Cache-Control": "public, max-age=3600" });
+    return c.body(new Uint8Array(asset.body), 200, {
+      "Content-Type": asset.type,
+      "Cache-Control": "public, max-age=3600",
+    });
   });
   if (o.metrics !== false) {
     const registry = typeof o.metrics === "object" ? o.metrics.registry : new Registry();
     registerStoreMetrics(registry, o.backend);
-    router.get("/metrics", async (c) => c.body(await registry.metrics(), 200, { "Content-Type": registry.contentType }));
+    router.get("/metrics", async (c) =>
+      c.body(await registry.metrics(), 200, { "Content-Type": registry.contentType }),
+    );
   }
   registerPages(router, env);
   registerActions(router, env);
@@ -88,7 +107,13 @@ export function createDashboard(o: DashboardOptions): Hono {
   return app;
 }
 
-function errorPage(c: Context, env: PageEnv, status: number, code: string, message: string): Response | Promise<Response> {
+function errorPage(
+  c: Context,
+  env: PageEnv,
+  status: number,
+  code: string,
+  message: string,
+): Response | Promise<Response> {
   return c.html(layout(env, { title: "Error", active: "", body: errorBody(code, message) }), status as 400);
 }
 

@@ -39,14 +39,38 @@ export function registerPages(app: Hono, env: PageEnv): void {
     if (env.readOnly) throw new ActionsDisabledError();
     const runId = runIdInput(c.req.param("runId"));
     const step = c.req.query("step");
-    return c.html(await confirmRunPage(env, runId, runActionInput(c.req.query("action")), step ? stepIdInput(step, "step") : undefined));
+    return c.html(
+      await confirmRunPage(
+        env,
+        runId,
+        runActionInput(c.req.query("action")),
+        step ? stepIdInput(step, "step") : undefined,
+      ),
+    );
   });
   app.get("/bulk/confirm", async (c) => {
     if (env.readOnly) throw new ActionsDisabledError();
     return c.html(await confirmBulkPage(env, parseRunFilter(c.req.queries()), bulkActionInput(c.req.query("action"))));
   });
-  app.get("/errors", async (c) => c.html(await errorsPage(env, strategyInput(c.req.query("strategy")), intInput("offset", c.req.query("offset"), { min: 0, max: 1_000_000, fallback: 0 }))));
-  app.get("/errors/:fingerprint", async (c) => c.html(await errorPage(env, fingerprintInput(c.req.param("fingerprint")), strategyInput(c.req.query("strategy")), intInput("offset", c.req.query("offset"), { min: 0, max: 1_000_000, fallback: 0 }))));
+  app.get("/errors", async (c) =>
+    c.html(
+      await errorsPage(
+        env,
+        strategyInput(c.req.query("strategy")),
+        intInput("offset", c.req.query("offset"), { min: 0, max: 1_000_000, fallback: 0 }),
+      ),
+    ),
+  );
+  app.get("/errors/:fingerprint", async (c) =>
+    c.html(
+      await errorPage(
+        env,
+        fingerprintInput(c.req.param("fingerprint")),
+        strategyInput(c.req.query("strategy")),
+        intInput("offset", c.req.query("offset"), { min: 0, max: 1_000_000, fallback: 0 }),
+      ),
+    ),
+  );
   app.get("/workflows", async (c) => c.html(await workflowsPage(env)));
   app.get("/workflows/:slug", async (c) => c.html(await workflowPage(env, workflowInput(c.req.param("slug")))));
   app.get("/workers", async (c) => c.html(await workersPage(env)));

@@ -1,4 +1,11 @@
-import { assertRunId, assertStepId, assertWorkflowSlug, GROUPING_STRATEGIES, InvalidArgumentError, type GroupingStrategy } from "@cairn/backend-interface";
+import {
+  assertRunId,
+  assertStepId,
+  assertWorkflowSlug,
+  GROUPING_STRATEGIES,
+  InvalidArgumentError,
+  type GroupingStrategy,
+} from "@cairn/backend-interface";
 
 /**
  * Validators of what a browser sends. Each throws the same typed errors as the CLI (InvalidIdentifierError,
@@ -28,7 +35,9 @@ const FINGERPRINT = /^[0-9a-f]{4,128}:[0-9a-f]{4,128}:[0-9a-f]{4,128}$/;
 /** A composite error fingerprint (`nameHash:messageHash:stackHash`, lowercase hex), or InvalidArgumentError. */
 export function fingerprintInput(value: unknown): string {
   if (typeof value !== "string" || !FINGERPRINT.test(value)) {
-    throw new InvalidArgumentError(`fingerprint must be three hex hashes joined by ':', got ${JSON.stringify(String(value)).slice(0, 80)}.`);
+    throw new InvalidArgumentError(
+      `fingerprint must be three hex hashes joined by ':', got ${JSON.stringify(String(value)).slice(0, 80)}.`,
+    );
   }
   return value;
 }
@@ -36,15 +45,21 @@ export function fingerprintInput(value: unknown): string {
 /** A grouping strategy (exact, normalized, portable; default normalized), or InvalidArgumentError. */
 export function strategyInput(value: unknown): GroupingStrategy {
   if (value === undefined || value === "") return "normalized";
-  if (typeof value === "string" && (GROUPING_STRATEGIES as readonly string[]).includes(value)) return value as GroupingStrategy;
-  throw new InvalidArgumentError(`strategy must be one of ${GROUPING_STRATEGIES.join(", ")}, got ${JSON.stringify(String(value)).slice(0, 80)}.`);
+  if (typeof value === "string" && (GROUPING_STRATEGIES as readonly string[]).includes(value))
+    return value as GroupingStrategy;
+  throw new InvalidArgumentError(
+    `strategy must be one of ${GROUPING_STRATEGIES.join(", ")}, got ${JSON.stringify(String(value)).slice(0, 80)}.`,
+  );
 }
 
 /** An integer within bounds (default when absent), or InvalidArgumentError naming the field. */
 export function intInput(field: string, value: unknown, o: { min: number; max: number; fallback: number }): number {
   if (value === undefined || value === "") return o.fallback;
   const n = typeof value === "string" && /^-?\d{1,12}$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n < o.min || n > o.max) throw new InvalidArgumentError(`${field} must be an integer from ${o.min} to ${o.max}, got ${JSON.stringify(String(value)).slice(0, 40)}.`);
+  if (!Number.isInteger(n) || n < o.min || n > o.max)
+    throw new InvalidArgumentError(
+      `${field} must be an integer from ${o.min} to ${o.max}, got ${JSON.stringify(String(value)).slice(0, 40)}.`,
+    );
   return n;
 }
 

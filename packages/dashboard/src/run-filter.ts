@@ -34,20 +34,40 @@ const TENANT = /^[A-Za-z0-9_.:@-]{1,128}$/;
 export function parseRunFilter(query: Record<string, string | string[] | undefined>): RunFilter {
   const one = (k: string): string | undefined => {
     const v = query[k];
-    if (Array.isArray(v)) { if (v.length > 1) throw new InvalidArgumentError(`${k} may be given once.`); return v[0] || undefined; }
+    if (Array.isArray(v)) {
+      if (v.length > 1) throw new InvalidArgumentError(`${k} may be given once.`);
+      return v[0] || undefined;
+    }
     return v || undefined;
   };
   const statuses = ([] as string[]).concat(query.status ?? []).filter((s) => s !== "");
-  for (const s of statuses) if (!(RUN_STATUSES as readonly string[]).includes(s)) throw new InvalidArgumentError(`Unknown run status ${JSON.stringify(s).slice(0, 40)}; use one of ${RUN_STATUSES.join(", ")}.`);
-  const filter: RunFilter = { status: [...new Set(statuses)] as RunStatus[], limit: intInput("limit", one("limit"), { min: 1, max: 200, fallback: 25 }) };
+  for (const s of statuses)
+    if (!(RUN_STATUSES as readonly string[]).includes(s))
+      throw new InvalidArgumentError(
+        `Unknown run status ${JSON.stringify(s).slice(0, 40)}; use one of ${RUN_STATUSES.join(", ")}.`,
+      );
+  const filter: RunFilter = {
+    status: [...new Set(statuses)] as RunStatus[],
+    limit: intInput("limit", one("limit"), { min: 1, max: 200, fallback: 25 }),
+  };
   const workflow = one("workflow");
   if (workflow) filter.workflow = workflowInput(workflow);
   const tag = one("tag");
-  if (tag) { if (!TAG.test(tag)) throw new InvalidArgumentError("tag must be 1 to 256 characters without control characters."); filter.tag = tag; }
+  if (tag) {
+    if (!TAG.test(tag)) throw new InvalidArgumentError("tag must be 1 to 256 characters without control characters.");
+    filter.tag = tag;
+  }
   const tenant = one("tenant");
-  if (tenant) { if (!TENANT.test(tenant)) throw new InvalidArgumentError("tenant must be 1 to 128 letters, digits or . _ : @ -."); filter.tenant = tenant; }
+  if (tenant) {
+    if (!TENANT.test(tenant)) throw new InvalidArgumentError("tenant must be 1 to 128 letters, digits or . _ : @ -.");
+    filter.tenant = tenant;
+  }
   const since = one("since");
-  if (since) { if (!(since in TIME_RANGES)) throw new InvalidArgumentError(`since must be one of ${Object.keys(TIME_RANGES).join(", ")}.`); filter.since = since as TimeRange; }
+  if (since) {
+    if (!(since in TIME_RANGES))
+      throw new InvalidArgumentError(`since must be one of ${Object.keys(TIME_RANGES).join(", ")}.`);
+    filter.since = since as TimeRange;
+  }
   const cursor = one("cursor");
   if (cursor) filter.cursor = decodeCursor(cursor);
   return filter;

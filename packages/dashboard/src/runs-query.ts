@@ -12,7 +12,8 @@ export interface RunsPage {
   truncated: boolean;
 }
 
-const before = (r: RunState, c: RunCursor): boolean => r.createdAtUs < c.createdAtUs || (r.createdAtUs === c.createdAtUs && r.runId < c.runId);
+const before = (r: RunState, c: RunCursor): boolean =>
+  r.createdAtUs < c.createdAtUs || (r.createdAtUs === c.createdAtUs && r.runId < c.runId);
 
 /** The filter's predicate for what listRuns cannot filter itself: tenant, time range, cursor. */
 function matcher(f: RunFilter, nowUs: number): (r: RunState) => boolean {
@@ -23,18 +24,27 @@ function matcher(f: RunFilter, nowUs: number): (r: RunState) => boolean {
     (f.cursor === undefined || before(r, f.cursor));
 }
 
-const newestFirst = (a: RunState, b: RunState): number => b.createdAtUs - a.createdAtUs || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0);
+const newestFirst = (a: RunState, b: RunState): number =>
+  b.createdAtUs - a.createdAtUs || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0);
 
 /**
  * Reads runs matching `f` through Backend.listRuns (workflow, status and tag in the store; tenant, time and cursor
  * here), up to `want` of them, growing the read until enough match or the store has no more (at most MAX_SCAN).
  */
-export async function selectRuns(backend: Backend, f: RunFilter, want: number, nowUs: number): Promise<{ runs: RunState[]; more: boolean; truncated: boolean }> {
+export async function selectRuns(
+  backend: Backend,
+  f: RunFilter,
+  want: number,
+  nowUs: number,
+): Promise<{ runs: RunState[]; more: boolean; truncated: boolean }> {
   const match = matcher(f, nowUs);
   let limit = Math.min(MAX_SCAN, Math.max(100, want * 4));
   for (;;) {
     const read = await backend.listRuns({
-      ...(f.workflow ? { workflowSlug: f.workflow } : {}), ...(f.status.length ? { status: f.status } : {}), ...(f.tag ? { tags: [f.tag] } : {}), limit,
+      ...(f.workflow ? { workflowSlug: f.workflow } : {}),
+      ...(f.status.length ? { status: f.status } : {}),
+      ...(f.tag ? { tags: [f.tag] } : {}),
+      limit,
     });
     const sinceUs = f.since ? nowUs - TIME_RANGES[f.since] : undefined;
     const matched = read.filter(match).sort(newestFirst);
@@ -42,7 +52,11 @@ export async function selectRuns(backend: Backend, f: RunFilter, want: number, n
     // Newest first: once the oldest run read is older than the time range, nothing further can match.
     const pastRange = sinceUs !== undefined && read.length > 0 && read[read.length - 1]!.createdAtUs < sinceUs;
     if (matched.length > want || exhausted || pastRange || limit >= MAX_SCAN) {
-      return { runs: matched.slice(0, want), more: matched.length > want, truncated: !exhausted && !pastRange && limit >= MAX_SCAN && matched.length <= want };
+      return {
+        runs: matched.slice(0, want),
+        more: matched.length > want,
+        truncated: !exhausted && !pastRange && limit >= MAX_SCAN && matched.length <= want,
+      };
     }
     limit = Math.min(MAX_SCAN, limit * 4);
   }

@@ -29,10 +29,11 @@ export async function serveDashboard(o: ServeDashboardOptions): Promise<Dashboar
       resolve({
         url: `http://${shown}:${info.port}${(o.basePath ?? "").replace(/\/+$/, "")}`,
         port: info.port,
-        close: () => new Promise<void>((done) => {
-          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-          server.close(() => done());
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+            server.close(() => done());
+          }),
       });
     });
     server.once("error", reject);

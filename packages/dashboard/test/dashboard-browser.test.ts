@@ -43,7 +43,9 @@ describe("dashboard pages in Chromium", () => {
     await page.check("input[name=status][value=failed]");
     await page.click("#apply-filter");
     await page.waitForURL(/workflow=report/);
-    expect((await rowsOf(page).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-run")))).sort()).toEqual([...seeded.reportFailed].sort());
+    expect((await rowsOf(page).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-run")))).sort()).toEqual(
+      [...seeded.reportFailed].sort(),
+    );
     await page.fill("input[name=tenant]", "nobody");
     await page.click("#apply-filter");
     expect(await page.locator("#runs-table td.empty").textContent()).toContain("No run matches");
@@ -106,7 +108,9 @@ describe("dashboard pages in Chromium", () => {
   it("error groups: a group lists its occurrences, each linking to its run", async () => {
     // The store's own grouping is the reference: the page must show the same figures.
     const { errors } = await store.backend.getErrorsList({ groupingStrategy: "normalized" });
-    const expected = errors.filter((g) => g.errorMessage === "template weekly.tpl is missing").sort((a, b) => b.count - a.count)[0]!;
+    const expected = errors
+      .filter((g) => g.errorMessage === "template weekly.tpl is missing")
+      .sort((a, b) => b.count - a.count)[0]!;
     await page.goto(server.url + "/errors");
     const group = page.locator(`#error-groups tr[data-fingerprint="${expected.fingerprint}"]`);
     expect(await group.locator("td.count").textContent()).toBe(String(expected.count));
@@ -121,7 +125,9 @@ describe("dashboard pages in Chromium", () => {
   it("workflows: the DAG, versions and input schema of a workflow", async () => {
     await page.goto(server.url + "/workflows");
     await page.click("#workflows a[href$='/workflows/etl']");
-    expect(await page.locator("svg.dag g.node").evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-step")))).toEqual(["extract", "transform/clean", "transform/enrich", "load"]);
+    expect(
+      await page.locator("svg.dag g.node").evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-step"))),
+    ).toEqual(["extract", "transform/clean", "transform/enrich", "load"]);
     expect(await page.locator("svg.dag line.edge").count()).toBe(4);
     expect(await page.locator("#versions tr.current").count()).toBe(1);
     expect(await page.locator("#input-schema").textContent()).toContain('"rows"');
@@ -129,7 +135,11 @@ describe("dashboard pages in Chromium", () => {
 
   it("workers: the two worker processes that drained the store, stopped", async () => {
     await page.goto(server.url + "/workers");
-    expect(await page.locator("#workers tr[data-worker]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-state")))).toEqual(["stopped", "stopped"]);
+    expect(
+      await page
+        .locator("#workers tr[data-worker]")
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-state"))),
+    ).toEqual(["stopped", "stopped"]);
   });
 
   it("actions: retry a failed run, confirmed, records a new workflow attempt", async () => {
@@ -159,7 +169,9 @@ describe("dashboard pages in Chromium", () => {
   });
 
   it("actions: bulk cancel of the runs a filter selects", async () => {
-    const held = await Promise.all([1, 2, 3].map(async () => (await submit(store.backend, { workflow: "hold" })).runId));
+    const held = await Promise.all(
+      [1, 2, 3].map(async () => (await submit(store.backend, { workflow: "hold" })).runId),
+    );
     await page.goto(`${server.url}/runs?workflow=hold`);
     await page.click("#bulk-cancel");
     expect(await page.locator("#confirm-text").textContent()).toContain("Cancel 3 open run(s)");

@@ -11,11 +11,19 @@ beforeAll(async () => {
   store = await freshStore();
   seeded = await seed(store);
 });
-afterAll(async () => { await store?.cleanup(); });
+afterAll(async () => {
+  await store?.cleanup();
+});
 
-const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` });
+const basic = (user: string, password: string) => ({
+  Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
+});
 const tokenOf = (page: string): string => /name="token" value="([^"]+)"/.exec(page)?.[1] ?? "";
-const form = (fields: Record<string, string>) => ({ method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
+const form = (fields: Record<string, string>) => ({
+  method: "POST",
+  headers: { "Content-Type": "application/x-www-form-urlencoded" },
+  body: new URLSearchParams(fields).toString(),
+});
 
 describe("createDashboard as a Fetch handler", () => {
   it("mounts under a base path: every link and asset carries it", async () => {
@@ -25,15 +33,19 @@ describe("createDashboard as a Fetch handler", () => {
     const page = await res.text();
     expect(page).toContain('href="/ops/cairn/runs/');
     expect(page).toContain('src="/ops/cairn/assets/htmx.min.js"');
-    expect((await app.fetch(new Request("http://x/ops/cairn/assets/htmx.min.js"))).headers.get("Content-Type")).toContain("javascript");
+    expect(
+      (await app.fetch(new Request("http://x/ops/cairn/assets/htmx.min.js"))).headers.get("Content-Type"),
+    ).toContain("javascript");
     expect((await app.fetch(new Request("http://x/runs"))).status).toBe(404);
     expect(() => createDashboard({ backend: store.backend, basePath: "/../x" })).toThrow(/basePath/);
   });
 
   it("serves only the assets of its table; a path sent by the browser never reaches the filesystem", async () => {
     const app = createDashboard({ backend: store.backend });
-    for (const name of ["uPlot.iife.min.js", "uPlot.min.css", "dashboard.css", "dashboard.js"]) expect((await app.fetch(new Request(`http://x/assets/${name}`))).status).toBe(200);
-    for (const name of ["..%2F..%2Fpackage.json", "package.json", "%2Fetc%2Fpasswd"]) expect((await app.fetch(new Request(`http://x/assets/${name}`))).status).toBe(404);
+    for (const name of ["uPlot.iife.min.js", "uPlot.min.css", "dashboard.css", "dashboard.js"])
+      expect((await app.fetch(new Request(`http://x/assets/${name}`))).status).toBe(200);
+    for (const name of ["..%2F..%2Fpackage.json", "package.json", "%2Fetc%2Fpasswd"])
+      expect((await app.fetch(new Request(`http://x/assets/${name}`))).status).toBe(404);
   });
 
   it("validates every input with the typed errors of the CLI", async () => {
@@ -81,12 +93,28 @@ describe("createDashboard as a Fetch handler", () => {
     const confirm = await (await app.fetch(new Request(`http://x/runs/${runId}/confirm?action=cancel`))).text();
     const token = tokenOf(confirm);
     expect(token).not.toBe("");
-    expect((await app.fetch(new Request(`http://x/runs/${runId}/actions`, form({ action: "cancel" })))).status).toBe(403);
-    expect((await app.fetch(new Request(`http://x/runs/${runId}/actions`, form({ action: "cancel", token: "forged" })))).status).toBe(403);
+    expect((await app.fetch(new Request(`http://x/runs/${runId}/actions`, form({ action: "cancel" })))).status).toBe(
+      403,
+    );
+    expect(
+      (await app.fetch(new Request(`http://x/runs/${runId}/actions`, form({ action: "cancel", token: "forged" }))))
+        .status,
+    ).toBe(403);
     const crossSite = form({ action: "cancel", token });
-    expect((await app.fetch(new Request(`http://x/runs/${runId}/actions`, { ...crossSite, headers: { ...crossSite.headers, "Sec-Fetch-Site": "cross-site" } }))).status).toBe(403);
+    expect(
+      (
+        await app.fetch(
+          new Request(`http://x/runs/${runId}/actions`, {
+            ...crossSite,
+            headers: { ...crossSite.headers, "Sec-Fetch-Site": "cross-site" },
+          }),
+        )
+      ).status,
+    ).toBe(403);
     expect((await store.backend.getRun(runId))?.status).not.toBe("cancelled");
-    const ok = await app.fetch(new Request(`http://x/runs/${runId}/actions`, form({ action: "cancel", token, reason: "done testing" })));
+    const ok = await app.fetch(
+      new Request(`http://x/runs/${runId}/actions`, form({ action: "cancel", token, reason: "done testing" })),
+    );
     expect(ok.status).toBe(303);
     expect(ok.headers.get("Location")).toBe(`/runs/${runId}?done=cancelled`);
     const run = await store.backend.getRun(runId);
@@ -104,16 +132,25 @@ describe("createDashboard as a Fetch handler", () => {
       expect(res.status).toBe(403);
       expect(await res.text()).toContain("ACTIONS_DISABLED");
     }
-    const post = await app.fetch(new Request(`http://x/runs/${seeded.reportFailed[0]}/actions`, form({ action: "retry", token: "x" })));
+    const post = await app.fetch(
+      new Request(`http://x/runs/${seeded.reportFailed[0]}/actions`, form({ action: "retry", token: "x" })),
+    );
     expect(post.status).toBe(403);
     expect((await store.backend.getRun(seeded.reportFailed[0]!))?.status).toBe("failed");
   });
 
   it("bulk rerun of a filter's runs from a chosen step, one new run each", async () => {
     const app = createDashboard({ backend: store.backend });
-    const confirm = await (await app.fetch(new Request("http://x/bulk/confirm?action=rerun&workflow=report&status=failed&tenant=acme"))).text();
+    const confirm = await (
+      await app.fetch(new Request("http://x/bulk/confirm?action=rerun&workflow=report&status=failed&tenant=acme"))
+    ).text();
     expect(confirm).toContain("Rerun 2 run(s)");
-    const res = await app.fetch(new Request("http://x/bulk?workflow=report&status=failed&tenant=acme", form({ action: "rerun", step: "render", token: tokenOf(confirm) })));
+    const res = await app.fetch(
+      new Request(
+        "http://x/bulk?workflow=report&status=failed&tenant=acme",
+        form({ action: "rerun", step: "render", token: tokenOf(confirm) }),
+      ),
+    );
     const page = await res.text();
     expect(page).toContain("2 of 2 run(s) rerun.");
     const children = (await store.backend.listRuns({ workflowSlug: "report" })).filter((r) => r.parentRunId);

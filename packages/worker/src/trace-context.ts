@@ -7,7 +7,10 @@ let loaded: Promise<OtelApi | undefined> | undefined;
 
 /** Loads `@opentelemetry/api` on first use; undefined when it is not installed (then nothing is traced). */
 export function loadOtel(): Promise<OtelApi | undefined> {
-  loaded ??= import("@opentelemetry/api").then((m): OtelApi => m, () => undefined);
+  loaded ??= import("@opentelemetry/api").then(
+    (m): OtelApi => m,
+    () => undefined,
+  );
   return loaded;
 }
 
@@ -28,7 +31,10 @@ export async function traceContextMetadata(): Promise<Record<string, string>> {
   if (!api || !sc || !api.isSpanContextValid(sc)) return {};
   const flags = (sc.traceFlags & 0xff).toString(16).padStart(2, "0");
   const state = sc.traceState?.serialize();
-  return { [TRACE_KEYS.traceparent]: `00-${sc.traceId}-${sc.spanId}-${flags}`, ...(state ? { [TRACE_KEYS.tracestate]: state } : {}) };
+  return {
+    [TRACE_KEYS.traceparent]: `00-${sc.traceId}-${sc.spanId}-${flags}`,
+    ...(state ? { [TRACE_KEYS.tracestate]: state } : {}),
+  };
 }
 
 /** The context a run's metadata carries (its submitter's span as a remote parent), or the root context. */
@@ -38,8 +44,13 @@ export function contextFromMetadata(api: OtelApi, metadata: Record<string, unkno
   if (!m) return api.ROOT_CONTEXT;
   const ts = metadata?.[TRACE_KEYS.tracestate];
   const spanContext: Otel.SpanContext = {
-    traceId: m[1]!, spanId: m[2]!, traceFlags: Number.parseInt(m[3]!, 16), isRemote: true,
+    traceId: m[1]!,
+    spanId: m[2]!,
+    traceFlags: Number.parseInt(m[3]!, 16),
+    isRemote: true,
     ...(typeof ts === "string" && ts ? { traceState: api.createTraceState(ts) } : {}),
   };
-  return api.isSpanContextValid(spanContext) ? api.trace.setSpanContext(api.ROOT_CONTEXT, spanContext) : api.ROOT_CONTEXT;
+  return api.isSpanContextValid(spanContext)
+    ? api.trace.setSpanContext(api.ROOT_CONTEXT, spanContext)
+    : api.ROOT_CONTEXT;
 }

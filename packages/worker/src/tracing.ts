@@ -30,7 +30,11 @@ const usToTime = (us: number): Otel.HrTime => [Math.floor(us / 1e6), (us % 1e6) 
  * carries its trace context, and a `cairn.step <stepId>` span per step attempt under it, active while the step runs
  * (so the step's own spans nest under it), with workflow, run id, step id and attempt attributes and errors recorded.
  */
-export async function startTracing(o: { backend: Backend; events: WorkerEvents; workerId: string }): Promise<WorkerTracing | undefined> {
+export async function startTracing(o: {
+  backend: Backend;
+  events: WorkerEvents;
+  workerId: string;
+}): Promise<WorkerTracing | undefined> {
   const api = await loadOtel();
   if (!api) return undefined;
   const tracer = api.trace.getTracer(TRACER_NAME);
@@ -41,10 +45,20 @@ export async function startTracing(o: { backend: Backend; events: WorkerEvents; 
     if (!open) {
       open = o.backend.getRun(runId).then((run): OpenRun => {
         const parent = contextFromMetadata(api, run?.metadata);
-        const span = tracer.startSpan(`cairn.run ${workflowSlug}`, {
-          kind: api.SpanKind.CONSUMER, startTime: run?.startedAtUs ? usToTime(run.startedAtUs) : new Date(),
-          attributes: { "cairn.workflow": workflowSlug, "cairn.run_id": runId, "cairn.workflow_attempt": run?.workflowAttemptNumber ?? 1, "cairn.worker_id": o.workerId },
-        }, parent);
+        const span = tracer.startSpan(
+          `cairn.run ${workflowSlug}`,
+          {
+            kind: api.SpanKind.CONSUMER,
+            startTime: run?.startedAtUs ? usToTime(run.startedAtUs) : new Date(),
+            attributes: {
+              "cairn.workflow": workflowSlug,
+              "cairn.run_id": runId,
+              "cairn.workflow_attempt": run?.workflowAttemptNumber ?? 1,
+              "cairn.worker_id": o.workerId,
+            },
+          },
+          parent,
+        );
         return { span, context: api.trace.setSpan(parent, span), running: 0, idleSince: Date.now() };
       });
       runs.set(runId, open);
@@ -56,7 +70,8 @@ export async function startTracing(o: { backend: Backend; events: WorkerEvents; 
   const endRun = (runId: string, open: OpenRun, status: string, endUs?: number, error?: string): void => {
     runs.delete(runId);
     open.span.setAttribute("cairn.run_status", status);
-    if (status === "failed") open.span.setStatus({ code: api.SpanStatusCode.ERROR, ...(error ? { message: error } : {}) });
+    if (status === "failed")
+      open.span.setStatus({ code: api.SpanStatusCode.ERROR, ...(error ? { message: error } : {}) });
     open.span.end(endUs ? usToTime(endUs) : undefined);
   };
 
@@ -64,50 +79,87 @@ export async function startTracing(o: { backend: Backend; events: WorkerEvents; 
     const open = await runs.get(runId);
     if (!open || open.running > 0) return;
     const run = await o.backend.getRun(runId);
-    if (run && isTerminalRunStatus(run.status) && runs.has(runId)) endRun(runId, open, run.status, run.endedAtUs, run.error?.message);
+    if (run && isTerminalRunStatus(run.status) && runs.has(runId))
+      endRun(runId, open, run.status, run.endedAtUs, run.error?.message);
   };
 
   const onEvent = (e: WorkerEvent): void => {
-    if (e.type === "step:completed" || e.type === "step:failed" || e.type === "step:skipped") void checkEnded(e.runId).catch(() => {});
+    if (e.type === "step:completed" || e.type === "step:failed" || e.type === "step:skipped")
+      void checkEnded(e.runId).catch(() => {});
   };
   const off = o.events.on(onEvent);
   const sweep = setInterval(() => {
-    for (const [runId, p] of runs) void p.then((open) => { if (open.running === 0 && Date.now() - open.idleSince > IDLE_RUN_MS) endRun(runId, open, "unfinished"); }, () => {});
+    for (const [runId, p] of runs)
+      void p.then(
+        (open) => {
+          if (open.running === 0 && Date.now() - open.idleSince > IDLE_RUN_MS) endRun(runId, open, "unfinished");
+        },
+        () => {},
+      );
   }, 30_000);
   sweep.unref?.();
 
-  const wrap = (inner: StepRunner): StepRunner => async (job, declaration, io, signal) => {
-    let open: OpenRun | undefined;
-    try { open = await openRun(job.workflowSlug, job.runId); } catch { /* tracing must never stop a step */ }
-    const parent = open?.context ?? api.context.active();
-    const span = tracer.startSpan(`cairn.step ${job.stepId}`, {
-      attributes: { "cairn.workflow": job.workflowSlug, "cairn.run_id": job.runId, "cairn.step_id": job.stepId, "cairn.attempt": job.attempt },
-    }, parent);
-    if (open) open.running++;
-    try {
-      const outcome = await api.context.with(api.trace.setSpan(parent, span), () => inner(job, declaration, io, signal));
-      span.setAttribute("cairn.step_outcome", outcome.kind);
-      if (outcome.kind === "failed") {
-        span.recordException({ name: outcome.error.name ?? "Error", message: outcome.error.message, ...(outcome.error.stack ? { stack: outcome.error.stack } : {}) });
-        span.setStatus({ code: api.SpanStatusCode.ERROR, message: outcome.error.message });
-      } else if (outcome.kind === "abandoned") span.setStatus({ code: api.SpanStatusCode.ERROR, message: "the attempt was aborted and did not settle" });
-      return outcome;
-    } catch (err) {
-      span.recordException(err instanceof Error ? err : String(err));
-      span.setStatus({ code: api.SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-      throw err;
-    } finally {
-      span.end();
-      if (open) { open.running--; open.idleSince = Date.now(); }
-    }
-  };
+  const wrap =
+    (inner: StepRunner): StepRunner =>
+    async (job, declaration, io, signal) => {
+      let open: OpenRun | undefined;
+      try {
+        open = await openRun(job.workflowSlug, job.runId);
+      } catch {
+        /* tracing must never stop a step */
+      }
+      const parent = open?.context ?? api.context.active();
+      const span = tracer.startSpan(
+        `cairn.step ${job.stepId}`,
+        {
+          attributes: {
+            "cairn.workflow": job.workflowSlug,
+            "cairn.run_id": job.runId,
+            "cairn.step_id": job.stepId,
+            "cairn.attempt": job.attempt,
+          },
+        },
+        parent,
+      );
+      if (open) open.running++;
+      try {
+        const outcome = await api.context.with(api.trace.setSpan(parent, span), () =>
+          inner(job, declaration, io, signal),
+        );
+        span.setAttribute("cairn.step_outcome", outcome.kind);
+        if (outcome.kind === "failed") {
+          span.recordException({
+            name: outcome.error.name ?? "Error",
+            message: outcome.error.message,
+            ...(outcome.error.stack ? { stack: outcome.error.stack } : {}),
+          });
+          span.setStatus({ code: api.SpanStatusCode.ERROR, message: outcome.error.message });
+        } else if (outcome.kind === "abandoned")
+          span.setStatus({ code: api.SpanStatusCode.ERROR, message: "the attempt was aborted and did not settle" });
+        return outcome;
+      } catch (err) {
+        span.recordException(err instanceof Error ? err : String(err));
+        span.setStatus({ code: api.SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+        throw err;
+      } finally {
+        span.end();
+        if (open) {
+          open.running--;
+          open.idleSince = Date.now();
+        }
+      }
+    };
 
   return {
     wrap,
     stop() {
       off();
       clearInterval(sweep);
-      for (const [runId, p] of runs) void p.then((open) => endRun(runId, open, "unfinished"), () => {});
+      for (const [runId, p] of runs)
+        void p.then(
+          (open) => endRun(runId, open, "unfinished"),
+          () => {},
+        );
     },
   };
 }

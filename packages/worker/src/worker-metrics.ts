@@ -36,15 +36,49 @@ const keyOf = (e: StepRef & { attempt: number }): string => `${e.runId}\u0000${e
 export function workerMetrics(o: WorkerMetricsOptions): WorkerMetrics {
   const registry = o.registry ?? new Registry();
   const registers = [registry];
-  const stepDuration = new Histogram({ name: "cairn_step_duration_seconds", help: "Step attempts run by this worker, from claim to recorded outcome.", labelNames: ["workflow", "step", "outcome"], buckets: SECONDS, registers });
-  const runDuration = new Histogram({ name: "cairn_run_duration_seconds", help: "Runs whose end this worker recorded, from start to end.", labelNames: ["workflow", "status"], buckets: SECONDS, registers });
-  const scheduleToStart = new Histogram({ name: "cairn_step_schedule_to_start_seconds", help: "Time from a step attempt becoming ready to this worker claiming it.", labelNames: ["workflow"], buckets: SECONDS, registers });
-  const retries = new Counter({ name: "cairn_step_retries_total", help: "Step attempts that failed and were scheduled again.", labelNames: ["workflow", "step"], registers });
-  const steps = new Counter({ name: "cairn_steps_total", help: "Step attempts this worker ended, by outcome.", labelNames: ["workflow", "outcome"], registers });
+  const stepDuration = new Histogram({
+    name: "cairn_step_duration_seconds",
+    help: "Step attempts run by this worker, from claim to recorded outcome.",
+    labelNames: ["workflow", "step", "outcome"],
+    buckets: SECONDS,
+    registers,
+  });
+  const runDuration = new Histogram({
+    name: "cairn_run_duration_seconds",
+    help: "Runs whose end this worker recorded, from start to end.",
+    labelNames: ["workflow", "status"],
+    buckets: SECONDS,
+    registers,
+  });
+  const scheduleToStart = new Histogram({
+    name: "cairn_step_schedule_to_start_seconds",
+    help: "Time from a step attempt becoming ready to this worker claiming it.",
+    labelNames: ["workflow"],
+    buckets: SECONDS,
+    registers,
+  });
+  const retries = new Counter({
+    name: "cairn_step_retries_total",
+    help: "Step attempts that failed and were scheduled again.",
+    labelNames: ["workflow", "step"],
+    registers,
+  });
+  const steps = new Counter({
+    name: "cairn_steps_total",
+    help: "Step attempts this worker ended, by outcome.",
+    labelNames: ["workflow", "outcome"],
+    registers,
+  });
   const running = new Map<string, number>();
   new Gauge({
-    name: "cairn_worker_slots", help: "This worker's step slots: busy (an attempt claimed and not yet recorded) and free.", labelNames: ["state"], registers,
-    collect() { this.set({ state: "busy" }, Math.min(o.concurrency, running.size)); this.set({ state: "free" }, Math.max(0, o.concurrency - running.size)); },
+    name: "cairn_worker_slots",
+    help: "This worker's step slots: busy (an attempt claimed and not yet recorded) and free.",
+    labelNames: ["state"],
+    registers,
+    collect() {
+      this.set({ state: "busy" }, Math.min(o.concurrency, running.size));
+      this.set({ state: "free" }, Math.max(0, o.concurrency - running.size));
+    },
   });
   if (o.store !== false) registerStoreMetrics(registry, o.backend);
   const seen = new Set<string>();
@@ -60,28 +94,49 @@ export function workerMetrics(o: WorkerMetricsOptions): WorkerMetrics {
     let ready: number | undefined;
     let started: number | undefined;
     for (const ev of await o.backend.loadEvents(e.workflowSlug, e.runId, { category: "step", stepId: e.stepId })) {
-      if (ev.type === "StepScheduled" && ev.attemptNumber === e.attempt) ready = Math.max(ev.availableAtUs, ev.timestampUs);
+      if (ev.type === "StepScheduled" && ev.attemptNumber === e.attempt)
+        ready = Math.max(ev.availableAtUs, ev.timestampUs);
       if (ev.type === "StepStarted" && ev.attemptNumber === e.attempt) started = ev.timestampUs;
     }
-    if (ready !== undefined && started !== undefined) scheduleToStart.observe({ workflow: e.workflowSlug }, Math.max(0, started - ready) / 1e6);
+    if (ready !== undefined && started !== undefined)
+      scheduleToStart.observe({ workflow: e.workflowSlug }, Math.max(0, started - ready) / 1e6);
   };
   const ended = (e: StepRef & { attempt: number }, outcome: string): void => {
     const t0 = running.get(keyOf(e));
     running.delete(keyOf(e));
     steps.inc({ workflow: e.workflowSlug, outcome });
-    if (t0 !== undefined) stepDuration.observe({ workflow: e.workflowSlug, step: e.stepId, outcome }, (performance.now() - t0) / 1000);
-    if (outcome !== "retried" && outcome !== "released" && outcome !== "stale") void observeRunEnd(e.workflowSlug, e.runId).catch(() => {});
+    if (t0 !== undefined)
+      stepDuration.observe({ workflow: e.workflowSlug, step: e.stepId, outcome }, (performance.now() - t0) / 1000);
+    if (outcome !== "retried" && outcome !== "released" && outcome !== "stale")
+      void observeRunEnd(e.workflowSlug, e.runId).catch(() => {});
   };
   const listener = (e: WorkerEvent): void => {
     switch (e.type) {
-      case "step:claimed": running.set(keyOf(e), performance.now()); void observeLatency(e).catch(() => {}); break;
-      case "step:completed": ended(e, "completed"); break;
-      case "step:skipped": ended(e, "skipped"); break;
-      case "step:retry": retries.inc({ workflow: e.workflowSlug, step: e.stepId }); ended(e, "retried"); break;
-      case "step:failed": ended(e, e.reason === "cancelled" ? "cancelled" : "failed"); break;
-      case "step:released": ended(e, "released"); break;
-      case "step:stale": ended(e, "stale"); break;
-      default: break;
+      case "step:claimed":
+        running.set(keyOf(e), performance.now());
+        void observeLatency(e).catch(() => {});
+        break;
+      case "step:completed":
+        ended(e, "completed");
+        break;
+      case "step:skipped":
+        ended(e, "skipped");
+        break;
+      case "step:retry":
+        retries.inc({ workflow: e.workflowSlug, step: e.stepId });
+        ended(e, "retried");
+        break;
+      case "step:failed":
+        ended(e, e.reason === "cancelled" ? "cancelled" : "failed");
+        break;
+      case "step:released":
+        ended(e, "released");
+        break;
+      case "step:stale":
+        ended(e, "stale");
+        break;
+      default:
+        break;
     }
   };
   const off = o.events.on(listener);

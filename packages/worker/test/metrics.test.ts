@@ -21,7 +21,10 @@ afterAll(async () => {
 
 /** Starts `cairn <args>` and resolves with the first match of `pattern` in its output (and the process). */
 function startCairn(args: string[], pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [CAIRN_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CAIRN_POLL_MS: "50", CAIRN_PRESENCE_MS: "200" } });
+  const child = spawn(process.execPath, [CAIRN_BIN, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, CAIRN_POLL_MS: "50", CAIRN_PRESENCE_MS: "200" },
+  });
   children.push(child);
   let out = "";
   return new Promise((resolve, reject) => {
@@ -29,7 +32,10 @@ function startCairn(args: string[], pattern: RegExp): Promise<{ child: ChildProc
     const onData = (d: Buffer) => {
       out += d.toString();
       const match = pattern.exec(out);
-      if (match) { clearTimeout(timer); resolve({ child, match }); }
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match });
+      }
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
@@ -47,19 +53,40 @@ describe("Prometheus metrics", () => {
   it("cairn worker --metrics-port and cairn dashboard's /metrics expose the series, with low-cardinality labels", async () => {
     dir = await mkdtemp(join(tmpdir(), "cairn-metrics-"));
     const url = `sqlite:${join(dir, "cairn.db")}`;
-    const worker = await startCairn(["worker", "--workflows", EXAMPLES, "--backend", url, "--metrics-port", "0", "--concurrency", "3"], /metrics at (http:\/\/\S+\/metrics)/);
-    const dashboard = await startCairn(["dashboard", "--port", "0", "--backend", url, "--json"], /"url":"(http:[^"]+)"/);
+    const worker = await startCairn(
+      ["worker", "--workflows", EXAMPLES, "--backend", url, "--metrics-port", "0", "--concurrency", "3"],
+      /metrics at (http:\/\/\S+\/metrics)/,
+    );
+    const dashboard = await startCairn(
+      ["dashboard", "--port", "0", "--backend", url, "--json"],
+      /"url":"(http:[^"]+)"/,
+    );
     backend = await openBackend(url);
     const b = backend;
     await until("workflows registered", async () => (await b.getWorkflowMetadata("flaky")) !== null);
-    const runs = [(await submit(b, { workflow: "hello", input: { name: "Ada" } })).runId, (await submit(b, { workflow: "hello", input: { name: "Bo" } })).runId, (await submit(b, { workflow: "flaky" })).runId];
+    const runs = [
+      (await submit(b, { workflow: "hello", input: { name: "Ada" } })).runId,
+      (await submit(b, { workflow: "hello", input: { name: "Bo" } })).runId,
+      (await submit(b, { workflow: "flaky" })).runId,
+    ];
     await submit(b, { workflow: "hello", input: { name: "Later" }, availableAtUs: b.clock.nowUs() + 3_600_000_000 });
-    await until("runs completed", async () => (await Promise.all(runs.map((r) => b.getRun(r)))).every((r) => r?.status === "completed"), 20_000);
+    await until(
+      "runs completed",
+      async () => (await Promise.all(runs.map((r) => b.getRun(r)))).every((r) => r?.status === "completed"),
+      20_000,
+    );
 
     const workerUrl = worker.match[1]!;
-    const scrape = async (u: string) => { const res = await fetch(u); expect(res.headers.get("content-type")).toContain("text/plain"); return res.text(); };
+    const scrape = async (u: string) => {
+      const res = await fetch(u);
+      expect(res.headers.get("content-type")).toContain("text/plain");
+      return res.text();
+    };
     // The run-duration observation follows the write that ended the run: wait for it rather than race it.
-    const w = await until("run durations observed", async () => { const t = await scrape(workerUrl); return (sample(t, 'cairn_run_duration_seconds_count{workflow="flaky",status="completed"}') ?? 0) >= 1 ? t : null; });
+    const w = await until("run durations observed", async () => {
+      const t = await scrape(workerUrl);
+      return (sample(t, 'cairn_run_duration_seconds_count{workflow="flaky",status="completed"}') ?? 0) >= 1 ? t : null;
+    });
     expect(sample(w, 'cairn_run_duration_seconds_count{workflow="hello",status="completed"}')).toBe(2);
     expect(sample(w, 'cairn_step_retries_total{workflow="flaky",step="call-api"}')).toBe(2);
     expect(sample(w, 'cairn_step_duration_seconds_count{workflow="flaky",step="call-api",outcome="retried"}')).toBe(2);
@@ -86,7 +113,11 @@ describe("Prometheus metrics", () => {
     }
     worker.child.kill("SIGTERM");
     dashboard.child.kill("SIGTERM");
-    await until("processes stopped", async () => worker.child.exitCode !== null && dashboard.child.exitCode !== null, 15_000);
+    await until(
+      "processes stopped",
+      async () => worker.child.exitCode !== null && dashboard.child.exitCode !== null,
+      15_000,
+    );
     expect([worker.child.exitCode, dashboard.child.exitCode]).toEqual([0, 0]);
   });
 });

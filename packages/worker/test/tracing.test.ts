@@ -35,10 +35,16 @@ afterAll(async () => {
 async function submitTraced(workflow: string, input?: unknown): Promise<{ runId: string; request: ReadableSpan }> {
   const tracer = trace.getTracer("test-app");
   const { runId } = await tracer.startActiveSpan("request", async (span) => {
-    try { return await submit(backend, { workflow, ...(input === undefined ? {} : { input }) }); } finally { span.end(); }
+    try {
+      return await submit(backend, { workflow, ...(input === undefined ? {} : { input }) });
+    } finally {
+      span.end();
+    }
   });
   await waitForRun(backend, runId, { pollMs: 20 });
-  const request = exporter.getFinishedSpans().find((s) => s.name === "request" && s.attributes["cairn.run_id"] === undefined && !seen.has(s))!;
+  const request = exporter
+    .getFinishedSpans()
+    .find((s) => s.name === "request" && s.attributes["cairn.run_id"] === undefined && !seen.has(s))!;
   seen.add(request);
   return { runId, request };
 }
@@ -59,24 +65,37 @@ describe("OpenTelemetry traces (in-memory exporter)", () => {
   it("the submitter's trace context is stored on the run, and the run and step spans join that trace", async () => {
     const { runId, request } = await submitTraced("hello", { name: "Ada" });
     const stored = await backend.getRun(runId);
-    expect(stored?.metadata?.traceparent).toBe(`00-${request.spanContext().traceId}-${request.spanContext().spanId}-01`);
+    expect(stored?.metadata?.traceparent).toBe(
+      `00-${request.spanContext().traceId}-${request.spanContext().spanId}-01`,
+    );
     const { run, steps } = await spansOf(runId);
     expect(run.name).toBe("cairn.run hello");
     expect(run.spanContext().traceId).toBe(request.spanContext().traceId);
     expect(run.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
-    expect(run.attributes).toMatchObject({ "cairn.workflow": "hello", "cairn.run_id": runId, "cairn.run_status": "completed" });
+    expect(run.attributes).toMatchObject({
+      "cairn.workflow": "hello",
+      "cairn.run_id": runId,
+      "cairn.run_status": "completed",
+    });
     expect(steps.map((s) => s.name).sort()).toEqual(["cairn.step compose", "cairn.step greet"]);
     for (const s of steps) {
       expect(s.spanContext().traceId).toBe(request.spanContext().traceId);
       expect(s.parentSpanContext?.spanId).toBe(run.spanContext().spanId);
-      expect(s.attributes).toMatchObject({ "cairn.workflow": "hello", "cairn.run_id": runId, "cairn.attempt": 1, "cairn.step_outcome": "completed" });
+      expect(s.attributes).toMatchObject({
+        "cairn.workflow": "hello",
+        "cairn.run_id": runId,
+        "cairn.attempt": 1,
+        "cairn.step_outcome": "completed",
+      });
     }
   });
 
   it("a span per step attempt: failed attempts carry the error as an exception event and an error status", async () => {
     const { runId } = await submitTraced("flaky");
     const { run, steps } = await spansOf(runId);
-    const attempts = steps.filter((s) => s.attributes["cairn.step_id"] === "call-api").sort((a, b) => Number(a.attributes["cairn.attempt"]) - Number(b.attributes["cairn.attempt"]));
+    const attempts = steps
+      .filter((s) => s.attributes["cairn.step_id"] === "call-api")
+      .sort((a, b) => Number(a.attributes["cairn.attempt"]) - Number(b.attributes["cairn.attempt"]));
     expect(attempts.map((s) => s.attributes["cairn.attempt"])).toEqual([1, 2, 3]);
     for (const failed of attempts.slice(0, 2)) {
       expect(failed.status.code).toBe(SpanStatusCode.ERROR);

@@ -36,11 +36,15 @@ export function dagSvg(steps: readonly StepDefinition[]): Html {
   }
   const width = 10 + (Math.max(...layers.values()) + 1) * COL;
   const height = 20 + Math.max(...rowInLayer.values()) * ROWH;
-  const edges = steps.flatMap((s) => s.dependencies.map((d) => {
-    const from = pos.get(d);
-    const to = pos.get(s.id)!;
-    return from ? html`<line class="edge" x1="${from.x + 160}" y1="${from.y + 16}" x2="${to.x}" y2="${to.y + 16}" marker-end="url(#arrow)"></line>` : "";
-  }));
+  const edges = steps.flatMap((s) =>
+    s.dependencies.map((d) => {
+      const from = pos.get(d);
+      const to = pos.get(s.id)!;
+      return from
+        ? html`<line class="edge" x1="${from.x + 160}" y1="${from.y + 16}" x2="${to.x}" y2="${to.y + 16}" marker-end="url(#arrow)"></line>`
+        : "";
+    }),
+  );
   const nodes = steps.map((s) => {
     const p = pos.get(s.id)!;
     const label = s.id.length > 22 ? `${s.id.slice(0, 21)}…` : s.id;

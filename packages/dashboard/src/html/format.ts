@@ -6,7 +6,10 @@ export type Html = ReturnType<typeof html>;
 /** An ISO-like UTC time for a µs instant (seconds precision), or "–". */
 export function formatTime(us: number | null | undefined): string {
   if (us === null || us === undefined) return "–";
-  return new Date(Math.floor(us / 1000)).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z");
+  return new Date(Math.floor(us / 1000))
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d{3}Z$/, "Z");
 }
 
 /** A short duration for µs: 850 µs, 12 ms, 3.4 s, 5m 2s, 2h 5m. */
@@ -34,7 +37,9 @@ export function formatRate(percent: number): string {
 
 /** A status badge; the status is one of a closed set, and the CSS class is derived from it. */
 export function statusBadge(status: string): Html {
-  const known = /^(pending|scheduled|running|completed|failed|cancelled|skipped|active|stale|stopped)$/.test(status) ? status : "other";
+  const known = /^(pending|scheduled|running|completed|failed|cancelled|skipped|active|stale|stopped)$/.test(status)
+    ? status
+    : "other";
   return html`<span class="badge badge-${known}" data-status="${status}">${status}</span>`;
 }
 

@@ -17,7 +17,10 @@ const NAV = [
 ] as const;
 
 /** The page shell: head with the package's own assets, the navigation, the page body. */
-export function layout(ctx: LayoutContext, o: { title: string; active: (typeof NAV)[number][0] | ""; body: Html; head?: Html }): Html {
+export function layout(
+  ctx: LayoutContext,
+  o: { title: string; active: (typeof NAV)[number][0] | ""; body: Html; head?: Html },
+): Html {
   return html`<!doctype html>
 <html lang="en">
 <head>

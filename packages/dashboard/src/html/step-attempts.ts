@@ -1,7 +1,8 @@
 import type { Event, StepError } from "@cairn/backend-interface";
 
 /** How one attempt of a step ended (or that it has not yet). */
-export type AttemptOutcome = "waiting" | "running" | "completed" | "failed" | "retried" | "skipped" | "reclaimed" | "copied";
+export type AttemptOutcome =
+  "waiting" | "running" | "completed" | "failed" | "retried" | "skipped" | "reclaimed" | "copied";
 
 /** One attempt of one step, as its events tell it: when it became ready, ran and ended. */
 export interface StepAttempt {
@@ -23,19 +24,58 @@ export function stepAttempts(events: readonly Event[]): StepAttempt[] {
   const get = (stepId: string, attempt: number): StepAttempt => {
     const key = `${stepId}\u0000${attempt}`;
     let a = byKey.get(key);
-    if (!a) { a = { stepId, attempt, outcome: "waiting" }; byKey.set(key, a); }
+    if (!a) {
+      a = { stepId, attempt, outcome: "waiting" };
+      byKey.set(key, a);
+    }
     return a;
   };
   for (const e of events) {
     if (e.category !== "step") continue;
     switch (e.type) {
-      case "StepScheduled": { const a = get(e.stepId, e.attemptNumber); a.scheduledAtUs = e.timestampUs; a.availableAtUs = e.availableAtUs; break; }
-      case "StepStarted": { const a = get(e.stepId, e.attemptNumber); a.startUs = e.timestampUs; a.workerId = e.workerId; a.outcome = "running"; break; }
-      case "StepCompleted": { const a = get(e.stepId, e.attemptNumber); a.endUs = e.timestampUs; a.outcome = e.copiedFromRunId ? "copied" : "completed"; a.startUs ??= e.timestampUs - e.durationUs; break; }
-      case "StepFailed": { const a = get(e.stepId, e.attemptNumber); a.endUs = e.timestampUs; a.outcome = e.terminal ? "failed" : "retried"; a.error = e.error; a.startUs ??= e.timestampUs - e.durationUs; break; }
-      case "StepSkipped": { const a = get(e.stepId, Math.max(1, e.attemptNumber)); a.endUs = e.timestampUs; a.outcome = "skipped"; a.startUs ??= e.timestampUs - e.durationUs; break; }
-      case "StepReclaimed": { const a = get(e.stepId, e.attemptNumber); a.endUs = e.timestampUs; a.outcome = "reclaimed"; break; }
-      default: break;
+      case "StepScheduled": {
+        const a = get(e.stepId, e.attemptNumber);
+        a.scheduledAtUs = e.timestampUs;
+        a.availableAtUs = e.availableAtUs;
+        break;
+      }
+      case "StepStarted": {
+        const a = get(e.stepId, e.attemptNumber);
+        a.startUs = e.timestampUs;
+        a.workerId = e.workerId;
+        a.outcome = "running";
+        break;
+      }
+      case "StepCompleted": {
+        const a = get(e.stepId, e.attemptNumber);
+        a.endUs = e.timestampUs;
+        a.outcome = e.copiedFromRunId ? "copied" : "completed";
+        a.startUs ??= e.timestampUs - e.durationUs;
+        break;
+      }
+      case "StepFailed": {
+        const a = get(e.stepId, e.attemptNumber);
+        a.endUs = e.timestampUs;
+        a.outcome = e.terminal ? "failed" : "retried";
+        a.error = e.error;
+        a.startUs ??= e.timestampUs - e.durationUs;
+        break;
+      }
+      case "StepSkipped": {
+        const a = get(e.stepId, Math.max(1, e.attemptNumber));
+        a.endUs = e.timestampUs;
+        a.outcome = "skipped";
+        a.startUs ??= e.timestampUs - e.durationUs;
+        break;
+      }
+      case "StepReclaimed": {
+        const a = get(e.stepId, e.attemptNumber);
+        a.endUs = e.timestampUs;
+        a.outcome = "reclaimed";
+        break;
+      }
+      default:
+        break;
     }
   }
   return [...byKey.values()];

@@ -1,5 +1,11 @@
 import { html } from "hono/html";
-import { RunNotFoundError, StepNotFoundError, InvalidArgumentError, isTerminalRunStatus, type RunState } from "@cairn/backend-interface";
+import {
+  RunNotFoundError,
+  StepNotFoundError,
+  InvalidArgumentError,
+  isTerminalRunStatus,
+  type RunState,
+} from "@cairn/backend-interface";
 import type { Html } from "../html/format.js";
 import { layout } from "../html/layout.js";
 import { filterQuery, type RunFilter } from "../run-filter.js";
@@ -26,7 +32,12 @@ export function bulkActionInput(value: unknown): BulkAction {
 const tokenField = (env: PageEnv): Html => html`<input type="hidden" name="token" value="${env.formToken}">`;
 
 /** Asks to confirm one action on one run, saying what it will record. */
-export async function confirmRunPage(env: PageEnv, runId: string, action: RunAction, stepId: string | undefined): Promise<Html> {
+export async function confirmRunPage(
+  env: PageEnv,
+  runId: string,
+  action: RunAction,
+  stepId: string | undefined,
+): Promise<Html> {
   const { base, backend } = env;
   const run = await backend.getRun(runId);
   if (!run) throw new RunNotFoundError(runId);
@@ -34,7 +45,8 @@ export async function confirmRunPage(env: PageEnv, runId: string, action: RunAct
     if (!stepId) throw new InvalidArgumentError("rerun needs the step to rerun from (step).");
     const steps = await backend.loadRun(run.workflowSlug, runId);
     const defined = await backend.getWorkflowSteps(run.workflowSlug);
-    if (!steps.some((s) => s.stepId === stepId) && !defined.some((s) => s.id === stepId)) throw new StepNotFoundError(run.workflowSlug, runId, stepId);
+    if (!steps.some((s) => s.stepId === stepId) && !defined.some((s) => s.id === stepId))
+      throw new StepNotFoundError(run.workflowSlug, runId, stepId);
   }
   const what = describe(run, action, stepId);
   const body = html`<h1>Confirm</h1>
@@ -47,8 +59,12 @@ ${action === "rerun" ? "" : html`<label>reason <input name="reason" size="40" ma
 }
 
 function describe(run: RunState, action: RunAction, stepId: string | undefined): string {
-  if (action === "cancel") return isTerminalRunStatus(run.status) ? `Run ${run.runId} has already ended (${run.status}); cancelling changes nothing.` : `Cancel run ${run.runId} of ${run.workflowSlug}? Its running steps are aborted at their next heartbeat (WorkflowCancelled).`;
-  if (action === "retry") return `Retry run ${run.runId} of ${run.workflowSlug}? Its failed and skipped steps run again; completed results are kept (WorkflowRetryStarted).`;
+  if (action === "cancel")
+    return isTerminalRunStatus(run.status)
+      ? `Run ${run.runId} has already ended (${run.status}); cancelling changes nothing.`
+      : `Cancel run ${run.runId} of ${run.workflowSlug}? Its running steps are aborted at their next heartbeat (WorkflowCancelled).`;
+  if (action === "retry")
+    return `Retry run ${run.runId} of ${run.workflowSlug}? Its failed and skipped steps run again; completed results are kept (WorkflowRetryStarted).`;
   return `Rerun ${run.runId} of ${run.workflowSlug} from step ${stepId}? A new run keeps the results of the steps that do not depend on it (WorkflowRerunFromStep).`;
 }
 
@@ -61,9 +77,13 @@ export async function confirmBulkPage(env: PageEnv, f: RunFilter, action: BulkAc
   const body = html`<h1>Confirm bulk ${action}</h1>
 <p class="confirm-text" id="confirm-text">${action === "cancel" ? `Cancel ${runs.length}${more ? "+" : ""} open run(s)` : `Rerun ${runs.length}${more ? "+" : ""} run(s)`} selected by this filter${more ? ` (at most ${MAX_BULK} at once)` : ""}.</p>
 <ul class="selected">${runs.slice(0, 20).map((r) => html`<li><code>${r.runId}</code> ${r.workflowSlug} ${r.status}</li>`)}${runs.length > 20 ? html`<li>… ${runs.length - 20} more</li>` : ""}</ul>
-${runs.length === 0 ? html`<p><a href="${base}/runs?${filterQuery(f)}">Back to the runs</a></p>` : html`<form method="post" action="${base}/bulk?${filterQuery(f)}" id="confirm-form">${tokenField(env)}
+${
+  runs.length === 0
+    ? html`<p><a href="${base}/runs?${filterQuery(f)}">Back to the runs</a></p>`
+    : html`<form method="post" action="${base}/bulk?${filterQuery(f)}" id="confirm-form">${tokenField(env)}
 <input type="hidden" name="action" value="${action}">
 ${action === "rerun" ? html`<label>from step <select name="step">${steps.map((s) => html`<option value="${s.id}">${s.id}</option>`)}</select></label>` : html`<label>reason <input name="reason" size="40" maxlength="500"></label>`}
-<button type="submit" class="danger" id="confirm">Yes, ${action} ${runs.length} run(s)</button> <a href="${base}/runs?${filterQuery(f)}">No, go back</a></form>`}`;
+<button type="submit" class="danger" id="confirm">Yes, ${action} ${runs.length} run(s)</button> <a href="${base}/runs?${filterQuery(f)}">No, go back</a></form>`
+}`;
   return layout(env, { title: "Confirm", active: "runs", body });
 }

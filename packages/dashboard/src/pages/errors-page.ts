@@ -22,26 +22,51 @@ export async function errorsPage(env: PageEnv, strategy: GroupingStrategy, offse
   const now = env.nowUs();
   const timeRange = { start: now - DAY_US, end: now };
   const list = await backend.getErrorsList({ groupingStrategy: strategy, limit: GROUPS, offset, timeRange });
-  const sparks = await Promise.all(list.errors.map(async (g) => {
-    const d = await backend.getErrorDetail(g.fingerprint, strategy, { limit: SPARK_OCCURRENCES, timeRange });
-    return bucketCounts(d.occurrences.map((o) => o.timestampUs), timeRange.start, timeRange.end, 24);
-  }));
+  const sparks = await Promise.all(
+    list.errors.map(async (g) => {
+      const d = await backend.getErrorDetail(g.fingerprint, strategy, { limit: SPARK_OCCURRENCES, timeRange });
+      return bucketCounts(
+        d.occurrences.map((o) => o.timestampUs),
+        timeRange.start,
+        timeRange.end,
+        24,
+      );
+    }),
+  );
   const body = html`<h1>Error groups <small>(last 24 h)</small></h1>
 ${strategyForm(env, strategy, `${base}/errors`)}
-${list.errors.length === 0 ? html`<p class="empty">No failures in the last 24 hours.</p>` : html`<table class="grid" id="error-groups"><thead><tr><th>error</th><th>count</th><th>runs</th><th>first seen</th><th>last seen</th><th>activity</th></tr></thead><tbody>
-${list.errors.map((g, i) => html`<tr data-fingerprint="${g.fingerprint}"><td><a href="${base}/errors/${g.fingerprint}?strategy=${strategy}"><code>${g.errorName}</code> ${g.errorMessage.slice(0, 200)}</a></td>
-<td class="count">${g.count}</td><td>${g.affectedRuns}</td><td>${formatAgo(g.firstSeen, now)}</td><td>${formatAgo(g.lastSeen, now)}</td><td>${sparklineSvg(sparks[i] ?? [], `${g.count} occurrences over 24 h`)}</td></tr>`)}
-</tbody></table>`}
+${
+  list.errors.length === 0
+    ? html`<p class="empty">No failures in the last 24 hours.</p>`
+    : html`<table class="grid" id="error-groups"><thead><tr><th>error</th><th>count</th><th>runs</th><th>first seen</th><th>last seen</th><th>activity</th></tr></thead><tbody>
+${list.errors.map(
+  (
+    g,
+    i,
+  ) => html`<tr data-fingerprint="${g.fingerprint}"><td><a href="${base}/errors/${g.fingerprint}?strategy=${strategy}"><code>${g.errorName}</code> ${g.errorMessage.slice(0, 200)}</a></td>
+<td class="count">${g.count}</td><td>${g.affectedRuns}</td><td>${formatAgo(g.firstSeen, now)}</td><td>${formatAgo(g.lastSeen, now)}</td><td>${sparklineSvg(sparks[i] ?? [], `${g.count} occurrences over 24 h`)}</td></tr>`,
+)}
+</tbody></table>`
+}
 <nav class="pager">${offset > 0 ? html`<a href="${base}/errors?strategy=${strategy}&offset=${Math.max(0, offset - GROUPS)}">« previous</a>` : ""}
 ${offset + GROUPS < list.total ? html`<a href="${base}/errors?strategy=${strategy}&offset=${offset + GROUPS}">next »</a>` : ""}</nav>`;
   return layout(env, { title: "Errors", active: "errors", body });
 }
 
 /** One error group: its sample and stack, and its occurrences, each linking to its run. */
-export async function errorPage(env: PageEnv, fingerprint: string, strategy: GroupingStrategy, offset: number): Promise<Html> {
+export async function errorPage(
+  env: PageEnv,
+  fingerprint: string,
+  strategy: GroupingStrategy,
+  offset: number,
+): Promise<Html> {
   const { backend, base } = env;
   const now = env.nowUs();
-  const d = await backend.getErrorDetail(fingerprint, strategy, { limit: 50, offset, timeRange: { start: now - 7 * DAY_US, end: now } });
+  const d = await backend.getErrorDetail(fingerprint, strategy, {
+    limit: 50,
+    offset,
+    timeRange: { start: now - 7 * DAY_US, end: now },
+  });
   const body = html`<p class="crumbs"><a href="${base}/errors?strategy=${strategy}">Errors</a></p>
 <h1><code>${d.errorName}</code> ${d.errorMessage}</h1>
 <dl class="summary"><dt>fingerprint</dt><dd><code>${d.fingerprint}</code> (${strategy})</dd><dt>occurrences</dt><dd id="error-count">${d.totalCount}</dd><dt>affected runs</dt><dd>${d.affectedRuns}</dd>

@@ -10,7 +10,10 @@ const HOUR_US = 3_600_000_000;
 const CHART_RUNS = 5000;
 
 /** Pure: per hour of the last 24, the number of runs created then, by their status now (uPlot's column layout). */
-export function runsByHour(runs: ReadonlyArray<{ createdAtUs: number; status: string }>, nowUs: number): { hours: number[]; series: Record<string, number[]> } {
+export function runsByHour(
+  runs: ReadonlyArray<{ createdAtUs: number; status: string }>,
+  nowUs: number,
+): { hours: number[]; series: Record<string, number[]> } {
   const startUs = Math.floor(nowUs / HOUR_US) * HOUR_US - (HOURS - 1) * HOUR_US;
   const hours = Array.from({ length: HOURS }, (_, i) => (startUs + i * HOUR_US) / 1e6);
   const series = Object.fromEntries(RUN_STATUSES.map((s) => [s, new Array<number>(HOURS).fill(0)]));
@@ -25,13 +28,18 @@ export function runsByHour(runs: ReadonlyArray<{ createdAtUs: number; status: st
 export async function overviewPage(env: PageEnv): Promise<Html> {
   const { backend, base } = env;
   const [success, throughput, queue, workers, errors, recent] = await Promise.all([
-    backend.getSuccessRate(), backend.getThroughput(), backend.getQueueDepth(), backend.getActiveWorkers(),
-    backend.getErrorsList({ limit: 5 }), backend.listRuns({ limit: CHART_RUNS }),
+    backend.getSuccessRate(),
+    backend.getThroughput(),
+    backend.getQueueDepth(),
+    backend.getActiveWorkers(),
+    backend.getErrorsList({ limit: 5 }),
+    backend.listRuns({ limit: CHART_RUNS }),
   ]);
   const chart = runsByHour(recent, env.nowUs());
   // JSON inside <script type="application/json">: "<" escaped so no text can close the element.
   const chartJson = JSON.stringify(chart).replace(/</g, "\\u003c");
-  const card = (label: string, value: string | number, id: string, hint = ""): Html => html`<div class="card" id="${id}"><div class="card-value">${value}</div><div class="card-label">${label}</div>${hint ? html`<div class="card-hint">${hint}</div>` : ""}</div>`;
+  const card = (label: string, value: string | number, id: string, hint = ""): Html =>
+    html`<div class="card" id="${id}"><div class="card-value">${value}</div><div class="card-label">${label}</div>${hint ? html`<div class="card-hint">${hint}</div>` : ""}</div>`;
   const body = html`<h1>Overview</h1>
 <section class="cards">
   ${card("success rate (24 h)", success.runs.total ? formatRate(success.runs.successRate) : "–", "card-success", `${success.runs.completed} completed · ${success.runs.failed} failed · ${success.runs.cancelled} cancelled`)}
@@ -48,12 +56,18 @@ export async function overviewPage(env: PageEnv): Promise<Html> {
 </section>
 <section>
   <h2>Top error groups <small>(24 h)</small></h2>
-  ${errors.errors.length === 0 ? html`<p class="empty">No failures in the last 24 hours.</p>` : html`<table class="grid" id="top-errors"><thead><tr><th>error</th><th>count</th><th>runs</th></tr></thead><tbody>
+  ${
+    errors.errors.length === 0
+      ? html`<p class="empty">No failures in the last 24 hours.</p>`
+      : html`<table class="grid" id="top-errors"><thead><tr><th>error</th><th>count</th><th>runs</th></tr></thead><tbody>
   ${errors.errors.map((g) => html`<tr><td><a href="${base}/errors/${g.fingerprint}"><code>${g.errorName}</code> ${g.errorMessage}</a></td><td>${g.count}</td><td>${g.affectedRuns}</td></tr>`)}
-  </tbody></table>`}
+  </tbody></table>`
+  }
 </section>`;
   return layout(env, {
-    title: "Overview", active: "overview", body,
+    title: "Overview",
+    active: "overview",
+    body,
     head: html`<link rel="stylesheet" href="${base}/assets/uPlot.min.css"><script src="${base}/assets/uPlot.iife.min.js" defer></script><script src="${base}/assets/dashboard.js" defer></script>`,
   });
 }

@@ -11,10 +11,18 @@ export async function workersPage(env: PageEnv): Promise<Html> {
   const workers = (await backend.getActiveWorkers({ includeInactive: true })) as LiveWorkerInfo[];
   const state = (w: LiveWorkerInfo): string => (w.isActive ? "active" : w.stoppedAtUs ? "stopped" : "stale");
   const body = html`<h1>Workers</h1>
-${workers.length === 0 ? html`<p class="empty">No worker seen in the last 24 hours.</p>` : html`<table class="grid" id="workers"><thead><tr><th>worker</th><th>state</th><th>host</th><th>concurrency</th><th>running</th><th>last seen</th><th>current steps</th></tr></thead><tbody>
-${workers.map((w) => html`<tr data-worker="${w.workerId}" data-state="${state(w)}"><td><code>${w.workerId}</code>${w.workflows?.length ? html`<br><small>${w.workflows.join(", ")}</small>` : ""}</td>
+${
+  workers.length === 0
+    ? html`<p class="empty">No worker seen in the last 24 hours.</p>`
+    : html`<table class="grid" id="workers"><thead><tr><th>worker</th><th>state</th><th>host</th><th>concurrency</th><th>running</th><th>last seen</th><th>current steps</th></tr></thead><tbody>
+${workers.map(
+  (
+    w,
+  ) => html`<tr data-worker="${w.workerId}" data-state="${state(w)}"><td><code>${w.workerId}</code>${w.workflows?.length ? html`<br><small>${w.workflows.join(", ")}</small>` : ""}</td>
 <td>${statusBadge(state(w))}</td><td>${w.host ?? ""}${w.pid ? ` (pid ${w.pid})` : ""}</td><td>${w.concurrency ?? "?"}</td><td>${w.runningSteps}</td><td>${formatAgo(w.lastSeenUs, now)}</td>
-<td>${w.currentSteps.map((s) => html`<a href="${base}/runs/${s.runId}?step=${encodeURIComponent(s.stepId)}#step-panel">${s.workflowSlug}/${s.stepId} #${s.attemptNumber}</a><br>`)}</td></tr>`)}
-</tbody></table>`}`;
+<td>${w.currentSteps.map((s) => html`<a href="${base}/runs/${s.runId}?step=${encodeURIComponent(s.stepId)}#step-panel">${s.workflowSlug}/${s.stepId} #${s.attemptNumber}</a><br>`)}</td></tr>`,
+)}
+</tbody></table>`
+}`;
   return layout(env, { title: "Workers", active: "workers", body });
 }

@@ -22,8 +22,22 @@ export async function launchChromium(o: { viewport?: { width: number; height: nu
     executablePath: CHROMIUM,
     headless: true,
     viewport: o.viewport ?? { width: 1280, height: 900 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
-  return { context, async close() { await context.close().catch(() => {}); await rm(profile, { recursive: true, force: true }); } };
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => {});
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
 }

@@ -26,26 +26,48 @@ export async function freshStore(): Promise<Store> {
   const dir = await mkdtemp(join(tmpdir(), "cairn-dashboard-"));
   const url = `sqlite:${join(dir, "cairn.db")}`;
   const backend = await openBackend(url);
-  for (const d of [EXAMPLES_DIR, FIXTURES_DIR]) await registerWorkflows(backend, (await discoverWorkflows(d)).workflows);
-  return { dir, url, backend, async cleanup() { await backend.close().catch(() => {}); await rm(dir, { recursive: true, force: true }); } };
+  for (const d of [EXAMPLES_DIR, FIXTURES_DIR])
+    await registerWorkflows(backend, (await discoverWorkflows(d)).workflows);
+  return {
+    dir,
+    url,
+    backend,
+    async cleanup() {
+      await backend.close().catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Runs `cairn <args>` as a real process; resolves with its exit code and output. */
 export function cairn(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CAIRN_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CAIRN_POLL_MS: "50" } });
+    const child = spawn(process.execPath, [CAIRN_BIN, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, CAIRN_POLL_MS: "50" },
+    });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`cairn ${args.join(" ")} timed out:\n${output}`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`cairn ${args.join(" ")} timed out:\n${output}`));
+    }, timeoutMs);
     child.on("error", reject);
-    child.on("close", (code) => { clearTimeout(timer); resolve({ code, output }); });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
   });
 }
 
 /** Drains the store's runs with real `cairn worker --once` processes, one per workflows folder. */
 export async function drain(store: Store): Promise<void> {
-  const results = await Promise.all([EXAMPLES_DIR, FIXTURES_DIR].map((d) => cairn(["worker", "--once", "--quiet", "--workflows", d, "--backend", store.url])));
+  const results = await Promise.all(
+    [EXAMPLES_DIR, FIXTURES_DIR].map((d) =>
+      cairn(["worker", "--once", "--quiet", "--workflows", d, "--backend", store.url]),
+    ),
+  );
   for (const r of results) if (r.code !== 0) throw new Error(`worker exited ${r.code}:\n${r.output}`);
 }
 
@@ -65,10 +87,17 @@ export interface Seeded {
  */
 export async function seed(store: Store): Promise<Seeded> {
   const b = store.backend;
-  const id = async (workflow: string, input?: unknown, extra: { tags?: string[]; metadata?: Record<string, unknown> } = {}) =>
-    (await submit(b, { workflow, ...(input === undefined ? {} : { input }), ...extra })).runId;
+  const id = async (
+    workflow: string,
+    input?: unknown,
+    extra: { tags?: string[]; metadata?: Record<string, unknown> } = {},
+  ) => (await submit(b, { workflow, ...(input === undefined ? {} : { input }), ...extra })).runId;
   const seeded: Seeded = {
-    hello: [await id("hello", { name: "Ada" }), await id("hello", { name: "Grace", excited: true }), await id("hello", { name: "Linus" })],
+    hello: [
+      await id("hello", { name: "Ada" }),
+      await id("hello", { name: "Grace", excited: true }),
+      await id("hello", { name: "Linus" }),
+    ],
     flaky: await id("flaky"),
     conditional: await id("conditional", { notify: false }),
     etl: await id("etl", { rows: 12 }),

@@ -23,7 +23,8 @@ export const dashboardCommand: Command = {
   --read-only  turn the actions (cancel, retry, rerun, bulk) off`,
   async run(args, io) {
     const { values: v, positionals } = parse(args, OPTIONS);
-    if (positionals.length) throw new UsageError(`cairn dashboard takes no positional arguments (got ${positionals.join(" ")}).`);
+    if (positionals.length)
+      throw new UsageError(`cairn dashboard takes no positional arguments (got ${positionals.join(" ")}).`);
     const port = intFlag("port", v.port ?? io.env.CAIRN_DASHBOARD_PORT, 0) ?? 4100;
     if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}.`);
     const authText = v.auth ?? io.env.CAIRN_DASHBOARD_AUTH;
@@ -31,10 +32,25 @@ export const dashboardCommand: Command = {
     const { url } = await resolveBackendUrl({ ...(v.backend ? { flag: v.backend } : {}), env: io.env, cwd: io.cwd });
     const backend = await openBackend(url, { cwd: io.cwd });
     try {
-      const server = await serveDashboard({ backend, port, host: v.host ?? "127.0.0.1", readOnly: v["read-only"], ...(auth ? { auth } : {}), onError: (err) => io.stderr(`[${new Date().toISOString()}] dashboard error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`) });
-      io.stderr(`Cairn dashboard at ${server.url}/ (metrics at ${server.url}/metrics)${auth ? ", basic auth on" : ""}${v["read-only"] ? ", read-only" : ""}. Ctrl-C stops it.\n`);
+      const server = await serveDashboard({
+        backend,
+        port,
+        host: v.host ?? "127.0.0.1",
+        readOnly: v["read-only"],
+        ...(auth ? { auth } : {}),
+        onError: (err) =>
+          io.stderr(
+            `[${new Date().toISOString()}] dashboard error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+          ),
+      });
+      io.stderr(
+        `Cairn dashboard at ${server.url}/ (metrics at ${server.url}/metrics)${auth ? ", basic auth on" : ""}${v["read-only"] ? ", read-only" : ""}. Ctrl-C stops it.\n`,
+      );
       if (v.json) io.stdout(`${JSON.stringify({ url: server.url, port: server.port })}\n`);
-      await new Promise<void>((resolve) => { process.once("SIGINT", resolve); process.once("SIGTERM", resolve); });
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
       await server.close();
       return ExitCode.ok;
     } finally {

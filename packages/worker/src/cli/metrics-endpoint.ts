@@ -5,7 +5,13 @@ import type { WorkerHandle } from "../worker.js";
 import type { CliIO } from "./command.js";
 
 /** `cairn worker --metrics-port`: the worker's metrics served at /metrics until the worker stops; nothing without a port. */
-export async function startMetricsEndpoint(handle: WorkerHandle, backend: Backend, port: number | undefined, concurrency: number | undefined, io: CliIO): Promise<MetricsServer | undefined> {
+export async function startMetricsEndpoint(
+  handle: WorkerHandle,
+  backend: Backend,
+  port: number | undefined,
+  concurrency: number | undefined,
+  io: CliIO,
+): Promise<MetricsServer | undefined> {
   if (port === undefined) return undefined;
   let metrics: ReturnType<typeof workerMetrics> | undefined;
   let server: MetricsServer;
@@ -18,5 +24,11 @@ export async function startMetricsEndpoint(handle: WorkerHandle, backend: Backen
     throw err;
   }
   io.stderr(`[${new Date().toISOString()}] metrics at ${server.url}\n`);
-  return { ...server, close: async () => { metrics?.stop(); await server.close(); } };
+  return {
+    ...server,
+    close: async () => {
+      metrics?.stop();
+      await server.close();
+    },
+  };
 }
