@@ -34,7 +34,8 @@ ${o.head ?? ""}
 <body>
 <header class="top">
   <a class="brand" href="${ctx.base}/">Cairn</a>
-  <nav>${NAV.map(([key, path, label]) => html`<a href="${ctx.base}${path}" class="${key === o.active ? "active" : ""}">${label}</a>`)}</nav>
+  <nav>${NAV.map(([key, path, label]) => html`<a href="${ctx.base}${path}" class="${key === o.active ? "active" : ""}"
+>${label}</a>`)}</nav>
   ${ctx.readOnly ? html`<span class="read-only" title="actions are turned off">read-only</span>` : ""}
 </header>
 <main>
@@ -46,5 +47,6 @@ ${o.body}
 
 /** An error page body: the stable code and the message. */
 export function errorBody(code: string, message: string): Html {
-  return html`<section class="error-page"><h1>Error</h1><p><code class="error-code">${code}</code></p><p class="error-message">${message}</p></section>`;
+  return html`<section class="error-page"><h1>Error</h1><p><code class="error-code">${code}</code></p>
+<p class="error-message">${message}</p></section>`;
 }

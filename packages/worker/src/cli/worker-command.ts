@@ -74,7 +74,8 @@ export const workerCommand: Command = {
         ...opt("shutdownGraceMs", num("grace-ms", "CAIRN_GRACE_MS", 0)), ...opt("abortGraceMs", num("abort-grace-ms", "CAIRN_ABORT_GRACE_MS", 0)),
         ...(v["worker-id"] ? { workerId: v["worker-id"] } : {}),
       });
-      const metrics = await startMetricsEndpoint(handle, backend, num("metrics-port", "CAIRN_METRICS_PORT", 0), num("concurrency", "CAIRN_CONCURRENCY"), io);
+      const metricsPort = num("metrics-port", "CAIRN_METRICS_PORT", 0);
+      const metrics = await startMetricsEndpoint(handle, backend, metricsPort, num("concurrency", "CAIRN_CONCURRENCY"), io);
       await handle.done;
       await metrics?.close();
       return ExitCode.ok;
