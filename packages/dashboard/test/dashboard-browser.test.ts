@@ -1,9 +1,13 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { submit } from "@cairn/worker";
 import { serveDashboard, type DashboardServer } from "@cairn/dashboard";
 import { launchChromium, type TestBrowser } from "./support/browser.js";
-import { freshStore, seed, type Seeded, type Store } from "./support/seeded-store.js";
+import { CAIRN_BIN, EXAMPLES_DIR, cairn, freshStore, seed, type Seeded, type Store } from "./support/seeded-store.js";
 
 // One store with real runs (drained by real `cairn worker` processes), one dashboard, one Chromium for the file.
 let store: Store;
@@ -178,5 +182,39 @@ describe("dashboard pages in Chromium", () => {
     await page.click("#confirm");
     expect(await page.locator("#bulk-result").textContent()).toBe("3 of 3 run(s) cancelled.");
     for (const id of held) expect((await store.backend.getRun(id))?.status).toBe("cancelled");
+  });
+});
+
+describe("cairn dashboard on the quick start's store", () => {
+  it("shows the README's example run in Chromium", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "cairn-dashboard-quickstart-"));
+    const env = { ...process.env, CAIRN_BACKEND: "", CAIRN_WORKFLOWS: "" };
+    try {
+      // The quick start, as the README gives it: SQLite at ./.cairn/cairn.db, run to the end with a worker in-process.
+      const submitted = await cairn(["submit", "hello", "--input", '{"name":"Ada"}', "--wait", "--workflows", EXAMPLES_DIR], 60_000, { cwd, env });
+      expect(submitted.code, submitted.output).toBe(0);
+      const child = spawn(process.execPath, [CAIRN_BIN, "dashboard", "--port", "0", "--json"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = "";
+          child.stdout.on("data", (d: Buffer) => { out += d.toString(); const m = /"url":"([^"]+)"/.exec(out); if (m) resolve(m[1]!); });
+          child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
+          child.on("close", (code) => reject(new Error(`cairn dashboard exited ${code}: ${out}`)));
+        });
+        expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/); // localhost by default
+        await page.goto(`${url}/runs`);
+        const rows = page.locator("#runs-table tbody tr[data-run]");
+        expect(await rows.count()).toBe(1);
+        expect(await rows.first().getAttribute("data-status")).toBe("completed");
+        await rows.first().locator("a").first().click();
+        await page.waitForURL(/\/runs\/run_/);
+        expect(await page.locator("pre.json").last().textContent()).toContain('"greeting": "Hello, Ada."');
+      } finally {
+        child.kill("SIGTERM");
+        await new Promise((r) => child.once("close", r));
+      }
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 });

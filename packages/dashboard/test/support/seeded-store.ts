@@ -40,11 +40,16 @@ export async function freshStore(): Promise<Store> {
 }
 
 /** Runs `cairn <args>` as a real process; resolves with its exit code and output. */
-export function cairn(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+export function cairn(
+  args: string[],
+  timeoutMs = 60_000,
+  o: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CAIRN_BIN, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CAIRN_POLL_MS: "50" },
+      cwd: o.cwd ?? process.cwd(),
+      env: { ...(o.env ?? process.env), CAIRN_POLL_MS: "50" },
     });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
