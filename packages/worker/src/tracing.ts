@@ -38,6 +38,12 @@ export async function startTracing(o: {
   const api = await loadOtel();
   if (!api) return undefined;
   const tracer = api.trace.getTracer(TRACER_NAME);
+  // With the API installed but no SDK registered every span is a no-op: skip the run lookups spans would need.
+  const noop = new api.ProxyTracerProvider().getDelegate();
+  const recording = (): boolean => {
+    const p = api.trace.getTracerProvider();
+    return !(p instanceof api.ProxyTracerProvider && p.getDelegate() === noop);
+  };
   const runs = new Map<string, Promise<OpenRun>>();
 
   const openRun = (workflowSlug: string, runId: string): Promise<OpenRun> => {
@@ -102,6 +108,7 @@ export async function startTracing(o: {
   const wrap =
     (inner: StepRunner): StepRunner =>
     async (job, declaration, io, signal) => {
+      if (!recording()) return inner(job, declaration, io, signal);
       let open: OpenRun | undefined;
       try {
         open = await openRun(job.workflowSlug, job.runId);

@@ -115,4 +115,16 @@ describe("OpenTelemetry traces (in-memory exporter)", () => {
     expect(run.parentSpanContext).toBeUndefined();
     expect(steps.every((s) => s.spanContext().traceId === run.spanContext().traceId)).toBe(true);
   });
+
+  it("with the API installed but no SDK registered, nothing is traced and runs carry no trace context", async () => {
+    trace.disable(); // back to the API's no-op provider, as in an application that never set one up
+    const before = exporter.getFinishedSpans().length;
+    const { runId } = await trace.getTracer("test-app").startActiveSpan("request", async (span) => {
+      try { return await submit(backend, { workflow: "hello", input: { name: "Quiet" } }); } finally { span.end(); }
+    });
+    const done = await waitForRun(backend, runId, { pollMs: 20 });
+    expect(done.run.status).toBe("completed");
+    expect(done.run.metadata).toBeUndefined();
+    expect(exporter.getFinishedSpans().length).toBe(before);
+  });
 });
