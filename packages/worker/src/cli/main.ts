@@ -2,6 +2,7 @@ import { isCairnError, type InvalidInputError } from "@cairn/backend-interface";
 import { analyticsCommand } from "./analytics-command.js";
 import type { CliIO, Command } from "./command.js";
 import { cancelCommand, rerunCommand, retryCommand } from "./control-command.js";
+import { dashboardCommand } from "./dashboard-command.js";
 import { ExitCode, UsageError, exitCodeFor } from "./exit-codes.js";
 export { exitWhenFlushed } from "./process-io.js";
 import { migrateCommand } from "./migrate-command.js";
@@ -11,7 +12,7 @@ import { submitCommand } from "./submit-command.js";
 import { workerCommand } from "./worker-command.js";
 import { workflowsCommand } from "./workflows-command.js";
 
-const COMMANDS: Command[] = [workerCommand, submitCommand, runsCommand, runCommand, logsCommand, cancelCommand, rerunCommand, retryCommand, workflowsCommand, analyticsCommand, migrateCommand];
+const COMMANDS: Command[] = [workerCommand, submitCommand, runsCommand, runCommand, logsCommand, cancelCommand, rerunCommand, retryCommand, workflowsCommand, analyticsCommand, migrateCommand, dashboardCommand];
 
 function help(): string {
   return `cairn: run and inspect event-sourced workflows

@@ -6,6 +6,7 @@ import type { Backend } from "@cairn/backend-interface";
 import { intFlag, parse, type CliIO, type Command } from "./command.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { openBackendWhenReachable } from "./wait-for-backend.js";
+import { startMetricsEndpoint } from "./metrics-endpoint.js";
 
 const OPTIONS = {
   concurrency: { type: "string", short: "c" },
@@ -20,6 +21,7 @@ const OPTIONS = {
   isolation: { type: "string" },
   "worker-id": { type: "string" },
   quiet: { type: "boolean", short: "q", default: false },
+  "metrics-port": { type: "string" },
 } as const;
 
 /** `cairn worker`: discovers the workflows folder, registers it and runs steps until stopped (or drained with --once). */
@@ -28,7 +30,7 @@ export const workerCommand: Command = {
   summary: "run workflows: claim and execute steps until stopped (Ctrl-C drains gracefully)",
   usage: `cairn worker [--workflows <dir>] [--concurrency <n>] [--once] [--isolation in-process|process]
                   [--heartbeat-ms <ms>] [--stale-ms <ms>] [--poll-ms <ms>] [--presence-ms <ms>] [--grace-ms <ms>] [--worker-id <id>]
-                  [--quiet] [--json]
+                  [--metrics-port <port>] [--quiet] [--json]
 
   --workflows       folder with one sub-folder per workflow (default: CAIRN_WORKFLOWS, config "workflows", ./workflows)
   --concurrency     steps run at once (default 4)
@@ -39,6 +41,7 @@ export const workerCommand: Command = {
   --poll-ms         poll interval when idle (default 500, env CAIRN_POLL_MS)
   --presence-ms     how often the worker records that it is alive, busy or idle (default 5000, env CAIRN_PRESENCE_MS)
   --grace-ms        on SIGINT/SIGTERM, how long running steps may finish before they are released (default 10000)
+  --metrics-port    serve Prometheus metrics at http://127.0.0.1:<port>/metrics (host: env CAIRN_METRICS_HOST)
   --json            one JSON worker event per line on stdout`,
   async run(args, io) {
     const { values: v, positionals } = parse(args, OPTIONS);
@@ -71,7 +74,10 @@ export const workerCommand: Command = {
         ...opt("shutdownGraceMs", num("grace-ms", "CAIRN_GRACE_MS", 0)), ...opt("abortGraceMs", num("abort-grace-ms", "CAIRN_ABORT_GRACE_MS", 0)),
         ...(v["worker-id"] ? { workerId: v["worker-id"] } : {}),
       });
+      const metricsPort = num("metrics-port", "CAIRN_METRICS_PORT", 0);
+      const metrics = await startMetricsEndpoint(handle, backend, metricsPort, num("concurrency", "CAIRN_CONCURRENCY"), io);
       await handle.done;
+      await metrics?.close();
       return ExitCode.ok;
     } finally {
       await backend.close().catch(() => {});
