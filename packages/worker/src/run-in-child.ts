@@ -1,20 +1,26 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { errorData } from "./step-context.js";
+import { isTypeScriptFile } from "./typescript-loader.js";
 import type { StepOutcome, StepRunner } from "./step-runner.js";
 import type { ChildMessage, ParentMessage } from "./child-entry.js";
 
 /**
- * A runner that runs each attempt in a fresh child process (`node --import tsx child-entry.ts`). The child imports the
+ * A runner that runs each attempt in a fresh child process (`node [--import tsx] child-entry.js`). The child imports the
  * step file, runs it, and reports logs, progress and checkpoints over IPC; the parent keeps heartbeating and does every
  * write. An abort is forwarded; a child that does not settle within `abortGraceMs` is killed. A child that exits
  * without a result (crash, `process.exit`, out of memory) fails the attempt with `crashed: true` (`worker-crash`).
  */
 export function runInChild(options: { abortGraceMs: number }): StepRunner {
-  const entry = fileURLToPath(new URL("./child-entry.ts", import.meta.url));
+  // The entry beside this file: child-entry.js when built, child-entry.ts when the sources run (through tsx).
+  const fromSource = isTypeScriptFile(fileURLToPath(import.meta.url));
+  const entry = fileURLToPath(new URL(fromSource ? "./child-entry.ts" : "./child-entry.js", import.meta.url));
   const tsx = import.meta.resolve("tsx");
+  // The parent's --conditions (the sources' "@cairn/source") resolve the child's imports the same way.
+  const conditions = process.execArgv.filter((a) => a.startsWith("--conditions=") || a.startsWith("-C="));
   return (job, _declaration, io, signal) => new Promise<StepOutcome>((resolve) => {
-    const child = fork(entry, [], { execArgv: ["--import", tsx], serialization: "advanced", stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    const execArgv = [...conditions, ...(fromSource || isTypeScriptFile(job.file) ? ["--import", tsx] : [])];
+    const child = fork(entry, [], { execArgv, serialization: "advanced", stdio: ["ignore", "pipe", "pipe", "ipc"] });
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     const finish = (o: StepOutcome): void => {
