@@ -52,7 +52,7 @@ export interface CairnClient {
   /** Submits a run of a workflow (a slug or its declaration), whose input its schema checks. See `submit` of run-operations. */
   submit<W extends string | WorkflowRef>(workflow: W, ...args: SubmitArgs<W>): Promise<SubmittedRun>;
   /** Submits many runs in one write where the driver can; outcomes in item order, each the run or that item's error. */
-  submitMany<W extends string | WorkflowRef>(items: ReadonlyArray<SubmitItem<W>>): Promise<SubmitOutcome[]>;
+  submitMany<const W extends ReadonlyArray<string | WorkflowRef>>(items: { readonly [K in keyof W]: SubmitItem<W[K]> }): Promise<SubmitOutcome[]>;
   /** The run, decoded; `null` when there is none with this id. */
   get(runId: string): Promise<ClientRun | null>;
   /** Waits until the run ends (completed, failed or cancelled) and returns it; returns its current view if `signal` aborts first. */

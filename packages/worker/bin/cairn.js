@@ -11,7 +11,12 @@ if (self.endsWith(".ts")) {
   globalThis[Symbol.for("cairn.typescript-loader")] = true;
   entry = new URL("../src/cli/main.ts", import.meta.url).href;
 }
-const { main, exitWhenFlushed } = await import(entry);
+const { main, exitWhenFlushed } = await import(entry).catch((err) => {
+  if (err?.code !== "ERR_MODULE_NOT_FOUND" || !String(err.message).includes(entry.replace(/^file:\/\//, ""))) throw err;
+  process.stderr.write("cairn: the built CLI (dist/) is missing. In the Cairn repository run `npm run build`; " +
+    "otherwise reinstall @cairn/worker.\n");
+  process.exit(1);
+});
 const code = await main(process.argv.slice(2));
 // Exit once stdout and stderr have drained into their pipes, even if a driver left a handle open (a pool, a timer).
 await exitWhenFlushed(code);
