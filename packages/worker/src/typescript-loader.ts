@@ -8,10 +8,9 @@ export function isTypeScriptFile(file: string): boolean {
   return /\.[cm]?tsx?$/.test(file) && !file.endsWith(".d.ts");
 }
 
-/** True when a loader already handles TypeScript here: ours, tsx given with --import/--loader, or vitest's. */
+/** True when a loader already handles TypeScript here: ours, or tsx given with --import/--loader. */
 function loaderActive(): boolean {
   if ((globalThis as Record<symbol, unknown>)[LOADER_FLAG] === true) return true;
-  if (process.env.VITEST) return true;
   const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].join(" ");
   return /(^|\s)--(import|loader|experimental-loader)[= ]\S*tsx/.test(flags);
 }
