@@ -129,6 +129,30 @@ describe("pack and install: the packages from their tarballs, in a project outsi
     expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
   }, 60_000);
 
+  it("the CLI loads the TypeScript loader (tsx) only for commands that import workflow files", async () => {
+    // Module hooks that note every module resolved from the tsx package, in a file named by TRACE.
+    await writeFile(join(app, "trace-hooks.mjs"), `import { appendFileSync } from "node:fs";
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  if (r.url.includes("/node_modules/tsx/")) appendFileSync(process.env.TRACE, r.url + "\\n");
+  return r;
+}`);
+    await writeFile(join(app, "trace.mjs"), `import { register } from "node:module"; register("./trace-hooks.mjs", import.meta.url);`);
+    const bin = join(app, "node_modules/@cairn/worker/bin/cairn.js");
+    const loadsTsx = async (args: string[]): Promise<boolean> => {
+      const trace = join(app, "trace.txt");
+      await writeFile(trace, "");
+      const r = await run("/usr/bin/env", [`TRACE=${trace}`, process.execPath, "--import", "./trace.mjs", bin, ...args], app);
+      expect(r.code, r.stderr).toBe(0);
+      return (await readFile(trace, "utf8")).length > 0;
+    };
+    const runId = (JSON.parse((await cairn(["runs", "--json"])).stdout) as Array<{ runId: string }>)[0]!.runId;
+    expect(await loadsTsx(["--help"])).toBe(false);
+    expect(await loadsTsx(["runs"])).toBe(false);
+    expect(await loadsTsx(["run", runId])).toBe(false);
+    expect(await loadsTsx(["workflows", "--workflows", "workflows"])).toBe(true);
+  }, 60_000);
+
   it("a driver that is not installed is a configuration error saying what to install", async () => {
     const r = await cairn(["runs", "--backend", "postgres://nobody@127.0.0.1:1/none"]);
     expect(r.code).toBe(3);
