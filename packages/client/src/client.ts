@@ -49,13 +49,18 @@ export type SubmitArgs<W> = unknown extends SubmitInput<W>
 
 /** What application code uses to submit and follow runs, without the worker or the CLI. */
 export interface CairnClient {
-  /** Submits a run of a workflow (a slug or its declaration), whose input its schema checks. See `submit` of run-operations. */
+  /**
+   * Submits a run of a workflow (a slug or its declaration); the input is typed from the declaration's schema and
+   * checked against the registered one. The same idempotency key returns the existing run (`isNew: false`).
+   */
   submit<W extends string | WorkflowRef>(workflow: W, ...args: SubmitArgs<W>): Promise<SubmittedRun>;
   /** Submits many runs in one write where the driver can; outcomes in item order, each the run or that item's error. */
-  submitMany<const W extends ReadonlyArray<string | WorkflowRef>>(items: { readonly [K in keyof W]: SubmitItem<W[K]> }): Promise<SubmitOutcome[]>;
+  submitMany<const W extends ReadonlyArray<string | WorkflowRef>>(
+    items: { readonly [K in keyof W]: SubmitItem<W[K]> },
+  ): Promise<SubmitOutcome[]>;
   /** The run, decoded; `null` when there is none with this id. */
   get(runId: string): Promise<ClientRun | null>;
-  /** Waits until the run ends (completed, failed or cancelled) and returns it; returns its current view if `signal` aborts first. */
+  /** Waits until the run ends (completed, failed or cancelled) and returns it; its current view if `signal` aborts. */
   wait(run: string | { runId: string }, options?: WaitOptions): Promise<ClientRun>;
   /** Cancels a run (its running steps are aborted at their next heartbeat) and returns it; an ended run is left as it is. */
   cancel(runId: string, reason?: string): Promise<ClientRun>;
@@ -146,7 +151,8 @@ export function createClient(options: ClientOptions): CairnClient {
       return decodeRun((await describeRun(backend, runId)).run);
     },
     async rerun(runId, o) {
-      return (await open()).rerunFrom({ parentRunId: runId, fromStepId: o.from, ...(o.input === undefined ? {} : { input: o.input }) });
+      const input = o.input === undefined ? {} : { input: o.input };
+      return (await open()).rerunFrom({ parentRunId: runId, fromStepId: o.from, ...input });
     },
     async retry(runId, o = {}) {
       return (await open()).retryRun(runId, o);

@@ -27,7 +27,8 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs = 60_000): Prom
   // npm_* variables of an enclosing `npm test` would point the inner npm at this repository.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, env: { ...env, NODE_OPTIONS: "" }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    const options = { cwd, env: { ...env, NODE_OPTIONS: "" }, timeout: timeoutMs, maxBuffer: 16 << 20 };
+    execFile(cmd, args, options, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       resolve({ code, stdout, stderr: err && code === 1 && !stderr ? String(err.message) : stderr });
     });
@@ -47,7 +48,11 @@ const worker = await startWorker({ backend: await client.backend(), workflowsDir
 const ended = await client.wait(runId);
 await worker.done;
 await client.close();
-console.log(JSON.stringify({ done: done?.output, pending: { same: pending?.runId === runId, input: pending?.input }, ended: { status: ended.status, output: ended.output } }));
+console.log(JSON.stringify({
+  done: done?.output,
+  pending: { same: pending?.runId === runId, input: pending?.input },
+  ended: { status: ended.status, output: ended.output },
+}));
 `;
 
 const TYPED = `
@@ -75,14 +80,17 @@ describe("pack and install: the packages from their tarballs, in a project outsi
     const build = await run("npm", ["run", "build"], ROOT, 180_000);
     expect(build.code, build.stderr + build.stdout).toBe(0);
     dir = await mkdtemp(join(tmpdir(), "cairn-pack-"));
-    const packed = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir, ...PACKED.flatMap((p) => ["-w", `packages/${p}`])], ROOT);
+    const workspaces = PACKED.flatMap((p) => ["-w", `packages/${p}`]);
+    const packed = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir, ...workspaces], ROOT);
     expect(packed.code, packed.stderr).toBe(0);
-    const files = new Map((JSON.parse(packed.stdout) as Array<{ name: string; filename: string }>).map((p) => [p.name, join(dir, p.filename)]));
+    const list = JSON.parse(packed.stdout) as Array<{ name: string; filename: string }>;
+    const files = new Map(list.map((p) => [p.name, join(dir, p.filename)]));
     app = join(dir, "app");
     await mkdir(app);
     await writeFile(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
     const tarballs = INSTALLED.map((p) => files.get(`@cairn/${p}`)!);
-    const installed = await run("npm", ["install", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund", ...tarballs], app, 120_000);
+    const flags = ["--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund"];
+    const installed = await run("npm", ["install", ...flags, ...tarballs], app, 120_000);
     expect(installed.code, installed.stderr).toBe(0);
     await provideSqliteAddon(app);
     await cp(join(ROOT, "examples/workflows/hello"), join(app, "workflows/hello"), { recursive: true });
@@ -93,7 +101,8 @@ describe("pack and install: the packages from their tarballs, in a project outsi
     for (const absent of ["@cairn/backend-postgres", "@cairn/backend-fs", "pg"]) {
       await expect(stat(join(app, "node_modules", absent)), absent).rejects.toMatchObject({ code: "ENOENT" });
     }
-    const worker = JSON.parse(await readFile(join(app, "node_modules/@cairn/worker/package.json"), "utf8")) as { exports: Record<string, Record<string, string>> };
+    const manifest = await readFile(join(app, "node_modules/@cairn/worker/package.json"), "utf8");
+    const worker = JSON.parse(manifest) as { exports: Record<string, Record<string, string>> };
     expect(worker.exports["."]).toMatchObject({ types: "./dist/index.d.ts", default: "./dist/index.js" });
   });
 
@@ -122,7 +131,9 @@ describe("pack and install: the packages from their tarballs, in a project outsi
   it("the built declarations type-check an application (and reject a wrong input)", async () => {
     await writeFile(join(app, "typed.ts"), TYPED);
     await writeFile(join(app, "tsconfig.json"), JSON.stringify({
-      compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, types: [] },
+      compilerOptions: {
+        target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, types: [],
+      },
       files: ["typed.ts"],
     }));
     const tsc = await run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], app);
@@ -137,7 +148,8 @@ export async function resolve(specifier, context, next) {
   if (r.url.includes("/node_modules/tsx/")) appendFileSync(process.env.TRACE, r.url + "\\n");
   return r;
 }`);
-    await writeFile(join(app, "trace.mjs"), `import { register } from "node:module"; register("./trace-hooks.mjs", import.meta.url);`);
+    const registration = `import { register } from "node:module"; register("./trace-hooks.mjs", import.meta.url);`;
+    await writeFile(join(app, "trace.mjs"), registration);
     const bin = join(app, "node_modules/@cairn/worker/bin/cairn.js");
     const loadsTsx = async (args: string[]): Promise<boolean> => {
       const trace = join(app, "trace.txt");
@@ -162,7 +174,10 @@ export async function resolve(specifier, context, next) {
 
 /** Puts better-sqlite3's native addon in place: the repository's build when the versions match, else a rebuild. */
 async function provideSqliteAddon(app: string): Promise<void> {
-  const version = async (root: string) => (JSON.parse(await readFile(join(root, "node_modules/better-sqlite3/package.json"), "utf8")) as { version: string }).version;
+  const version = async (root: string): Promise<string> => {
+    const manifest = await readFile(join(root, "node_modules/better-sqlite3/package.json"), "utf8");
+    return (JSON.parse(manifest) as { version: string }).version;
+  };
   const addon = "node_modules/better-sqlite3/build/Release/better_sqlite3.node";
   if ((await version(app)) === (await version(ROOT))) {
     await mkdir(join(app, "node_modules/better-sqlite3/build/Release"), { recursive: true });
