@@ -16,8 +16,9 @@ export function runInChild(options: { abortGraceMs: number }): StepRunner {
   const fromSource = isTypeScriptFile(fileURLToPath(import.meta.url));
   const entry = fileURLToPath(new URL(fromSource ? "./child-entry.ts" : "./child-entry.js", import.meta.url));
   const tsx = import.meta.resolve("tsx");
-  // The parent's --conditions (the sources' "@cairn/source") resolve the child's imports the same way.
-  const conditions = process.execArgv.filter((a) => a.startsWith("--conditions=") || a.startsWith("-C="));
+  // The child resolves packages as the parent does: its --conditions, and the sources' own when they run.
+  const inherited = conditionFlags(process.execArgv);
+  const conditions = [...new Set([...(fromSource ? ["--conditions=@cairn/source"] : []), ...inherited])];
   return (job, _declaration, io, signal) => new Promise<StepOutcome>((resolve) => {
     const execArgv = [...conditions, ...(fromSource || isTypeScriptFile(job.file) ? ["--import", tsx] : [])];
     const child = fork(entry, [], { execArgv, serialization: "advanced", stdio: ["ignore", "pipe", "pipe", "ipc"] });
@@ -60,5 +61,14 @@ export function runInChild(options: { abortGraceMs: number }): StepRunner {
     child.on("exit", (code, sig) => setTimeout(() => finish({ kind: "failed", crashed: true, error: { name: "WorkerCrashError", message: `the step process exited before finishing (${sig ? `signal ${sig}` : `code ${code}`})` } }), 100));
     if (signal.aborted) onAbort();
     send({ t: "start", job });
+  });
+}
+
+/** The --conditions flags among node's arguments, each as `--conditions=<name>`. */
+function conditionFlags(argv: readonly string[]): string[] {
+  return argv.flatMap((a, i) => {
+    if (/^(--conditions|-C)=/.test(a)) return [a.replace(/^-C=/, "--conditions=")];
+    const next = argv[i + 1];
+    return (a === "--conditions" || a === "-C") && next !== undefined ? [`--conditions=${next}`] : [];
   });
 }

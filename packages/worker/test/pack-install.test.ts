@@ -128,6 +128,16 @@ describe("pack and install: the packages from their tarballs, in a project outsi
     });
   }, 60_000);
 
+  it("a worker with --isolation process runs the TypeScript step files in child processes of the built entry", async () => {
+    const sub = await cairn(["submit", "hello", "--input", '{"name":"Iso"}', "--json"]);
+    expect(sub.code, sub.stderr).toBe(0);
+    const { runId } = JSON.parse(sub.stdout) as { runId: string };
+    const worker = await cairn(["worker", "--workflows", "workflows", "--once", "--isolation", "process", "--poll-ms", "50"]);
+    expect(worker.code, worker.stderr).toBe(0);
+    const shown = await cairn(["run", runId, "--json"]);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ run: { status: "completed" } });
+  }, 60_000);
+
   it("the built declarations type-check an application (and reject a wrong input)", async () => {
     await writeFile(join(app, "typed.ts"), TYPED);
     await writeFile(join(app, "tsconfig.json"), JSON.stringify({
