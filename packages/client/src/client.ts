@@ -119,7 +119,13 @@ export function createClient(options: ClientOptions): CairnClient {
     },
     async submitMany(items) {
       const backend = await open();
-      const slugs = await Promise.all(items.map((i) => resolveWorkflowSlug(backend, i.workflow).catch((e: unknown) => e)));
+      // One lookup per distinct workflow, not per item.
+      const lookups = new Map<string | WorkflowRef, Promise<unknown>>();
+      const slugOf = (w: string | WorkflowRef): Promise<unknown> => {
+        if (!lookups.has(w)) lookups.set(w, resolveWorkflowSlug(backend, w).catch((e: unknown) => e));
+        return lookups.get(w)!;
+      };
+      const slugs = await Promise.all(items.map((i) => slugOf(i.workflow)));
       const bad = new Map<number, SubmitOutcome>();
       const good: Array<{ index: number; o: SubmitOptions }> = [];
       slugs.forEach((slug, index) => {
