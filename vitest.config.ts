@@ -1,6 +1,12 @@
+import { defaultClientConditions, defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
+// Tests run the TypeScript sources: "@cairn/source" picks each workspace package's src/index.ts over its dist/.
+const SOURCE = "@cairn/source";
+
 export default defineConfig({
+  resolve: { conditions: [SOURCE, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions], externalConditions: [SOURCE] } },
   test: {
     include: ["packages/*/test/**/*.test.ts", "conformance-tests/test/**/*.test.ts"],
     testTimeout: 30_000,

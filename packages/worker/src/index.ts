@@ -14,4 +14,4 @@ export { submit, describeRun, waitForRun, type SubmitOptions, type RunDetails } 
 export { workerMetrics, type WorkerMetrics, type WorkerMetricsOptions } from "./worker-metrics.js";
 export { serveMetrics, type MetricsServer } from "./metrics-server.js";
 export { startTracing, TRACER_NAME, type WorkerTracing } from "./tracing.js";
-export { traceContextMetadata, TRACE_KEYS } from "./trace-context.js";
+export { traceContextMetadata, TRACE_KEYS } from "@cairn/client";

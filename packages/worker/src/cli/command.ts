@@ -31,8 +31,11 @@ export const COMMON_OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies Options;
 
+/** What `parse` returns (named, so the built declarations can refer to it). */
+export type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: typeof COMMON_OPTIONS & O; allowPositionals: true; strict: true }>>;
+
 /** parseArgs with the common options; unknown flags are a UsageError that names them. */
-export function parse<O extends Options>(args: string[], options: O) {
+export function parse<O extends Options>(args: string[], options: O): Parsed<O> {
   try {
     return parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
