@@ -1,0 +1,19 @@
+import type { Backend } from "@cairn/backend-interface";
+import { Wakeup } from "../slots.js";
+
+/**
+ * Calls `tick` until it says it is done or `signal` aborts: again on each backend notification (LISTEN/NOTIFY,
+ * SQLite data_version, the fs doorbell), else every `pollMs`. What `--watch`, `--follow` and `--wait` share.
+ */
+export async function watchLoop(backend: Backend, o: { pollMs: number; signal: AbortSignal }, tick: () => Promise<boolean>): Promise<void> {
+  const wakeup = new Wakeup();
+  const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.wake()) : () => {};
+  try {
+    while (!o.signal.aborted) {
+      if (await tick()) return;
+      await wakeup.wait(o.pollMs, o.signal);
+    }
+  } finally {
+    unsubscribe();
+  }
+}
