@@ -46,7 +46,6 @@ export function renderAttempts(v: RunView, o: RunViewOptions): string {
   const s = o.styles;
   const order = [...v.steps].sort((a, b) => (a.startTimeUs ?? a.createdAtUs) - (b.startTimeUs ?? b.createdAtUs));
   const rows: Cell[][] = [];
-  const span = 7;
   for (const step of order) {
     const list = v.attempts.get(step.stepId) ?? [];
     if (list.length === 0) {
@@ -56,15 +55,15 @@ export function renderAttempts(v: RunView, o: RunViewOptions): string {
     list.forEach((a, i) => {
       const took = a.durationUs ?? (a.outcome === "running" && a.startedAtUs !== undefined ? Math.max(0, o.nowUs - a.startedAtUs) : undefined);
       rows.push([i === 0 ? step.stepId : "", statusColor(s, a.outcome), `#${a.attemptNumber}`, a.workerId ?? "", time(a.startedAtUs), duration(took), note(a, o.nowUs)]);
-      if (a.error && a.outcome !== "completed") rows.push([{ content: s.red(indent(errorText(a.error, o.verbose ? Infinity : FOLDED_FRAMES), "    ")), colSpan: span }]);
+      if (a.error && a.outcome !== "completed") rows.push([{ content: s.red(indent(errorText(a.error, o.verbose ? Infinity : FOLDED_FRAMES), "    ")), colSpan: 7 }]);
     });
   }
-  return renderTable(["STEP", "OUTCOME", "ATTEMPT", "WORKER", "STARTED", "DURATION", "NOTE"], rows, { columns: o.columns, shrink: [6, 3, 0], wrap: true });
+  return renderTable(["STEP", "OUTCOME", "ATTEMPT", "WORKER", "STARTED", "DURATION", "NOTE"], rows, { columns: o.columns, shrink: [6, 3, 0], optional: [3, 4], wrap: true });
 }
 
 function note(a: Attempt, nowUs: number): string {
   if (a.outcome === "running" && a.progress) return `${percent(Math.round(a.progress.fraction * 1000) / 10)}${a.progress.message ? ` ${a.progress.message}` : ""} (${duration(Math.max(0, nowUs - a.progress.atUs))} ago)`;
-  if (a.outcome === "retried") return `${a.failureReason ?? ""}${a.nextRetryAtUs ? `, next attempt ${time(a.nextRetryAtUs)}` : ""}`;
+  if (a.outcome === "retried") return `${a.failureReason ?? ""}${a.nextRetryAtUs ? `, retry at ${time(a.nextRetryAtUs, true).slice(11)}` : ""}`;
   if (a.outcome === "failed") return a.failureReason ?? "";
   return a.note ?? "";
 }

@@ -77,7 +77,7 @@ function renderRuns(runs: RunState[], cx: CliContext, backend: Backend): string 
   return renderTable(["RUN", "WORKFLOW", "STATUS", "CREATED", "DURATION", "TAGS", "ERROR"], runs.map((r) => [
     r.runId, r.workflowSlug, statusColor(cx.out, r.status), time(r.createdAtUs),
     duration(r.durationUs ?? (r.status === "running" && r.startedAtUs ? now - r.startedAtUs : undefined)), r.tags.join(","), clip(r.error?.message, 200),
-  ]), { columns: cx.columns, shrink: [6, 5, 1] });
+  ]), { columns: cx.columns, shrink: [6, 5, 1], optional: [5, 6, 4, 3] });
 }
 
 function runJson(r: RunState): unknown {

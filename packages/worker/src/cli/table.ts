@@ -9,6 +9,8 @@ export interface TableOptions {
   columns?: number | undefined;
   /** Columns that give up width first when the table is too wide (default: the last one). */
   shrink?: number[];
+  /** Columns left out, in this order, while the table is still too wide after shrinking. */
+  optional?: number[];
   /** Wrap shrunk cells onto more lines instead of cutting them with an ellipsis. */
   wrap?: boolean;
 }
@@ -22,17 +24,32 @@ const NO_BORDERS = {
 
 /**
  * Renders rows under a header as aligned columns without borders (cli-table3). On a terminal the table is narrowed to
- * its width: the `shrink` columns give up width first, their cells cut with "…" (or wrapped with `wrap`).
+ * its width: the `shrink` columns give up width first, their cells cut with "…" (or wrapped with `wrap`); when that is
+ * not enough, the `optional` columns are left out, in the order given.
  */
 export function renderTable(headers: string[], rows: Cell[][], o: TableOptions = {}): string {
   const text = (c: Cell): string => (c === undefined ? "" : typeof c === "object" ? "" : String(c));
-  const natural = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleWidth(text(r[i])))) + GAP);
-  const widths = o.columns === undefined ? natural : fit(natural, o.columns, o.shrink ?? [headers.length - 1]);
+  const natural = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r.length === headers.length ? visibleWidth(text(r[i])) : 0))) + GAP);
+  let keep = headers.map((_, i) => i);
+  let widths = natural;
+  if (o.columns !== undefined) {
+    for (const drop of [undefined, ...(o.optional ?? [])]) {
+      if (drop !== undefined) keep = keep.filter((i) => i !== drop);
+      const shrink = (o.shrink ?? [headers.length - 1]).map((i) => keep.indexOf(i)).filter((i) => i >= 0);
+      widths = fit(keep.map((i) => natural[i]!), o.columns, shrink);
+      if (widths.reduce((a, b) => a + b, 0) <= o.columns) break;
+    }
+  }
+  const pick = <T>(r: T[]): T[] => (o.columns === undefined ? r : keep.map((i) => r[i]!));
   const table = new Table({
-    head: headers, chars: NO_BORDERS, colWidths: widths, wordWrap: o.wrap === true, wrapOnWordBoundary: true,
+    head: pick(headers), chars: NO_BORDERS, colWidths: widths, wordWrap: o.wrap === true, wrapOnWordBoundary: true,
     style: { head: [], border: [], compact: true, "padding-left": 0, "padding-right": GAP },
   });
-  for (const r of rows) table.push(r.map((c) => (c !== undefined && typeof c === "object" ? { content: c.content, colSpan: c.colSpan } : text(c))));
+  for (const r of rows) {
+    // A spanning detail row spans whatever columns are kept.
+    const cells = r.length === 1 && typeof r[0] === "object" ? [{ content: (r[0] as { content: string }).content, colSpan: widths.length }] : pick(r).map(text);
+    table.push(cells);
+  }
   return table.toString().split("\n").map((l) => l.trimEnd()).join("\n");
 }
 
