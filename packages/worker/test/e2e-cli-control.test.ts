@@ -96,6 +96,15 @@ describe("scheduling and control", () => {
     await until("the new run in the list", async () => new RegExp(`${runId}\\s+hello\\s+completed`).test(out), 15_000);
     child.kill("SIGINT");
     expect(await exited).toBe(0);
+    // A reader that goes away (`cairn runs --watch | head -3`): the watch ends at its next write, exit 0, no EPIPE stack.
+    const early = spawn(process.execPath, [CAIRN_BIN, "runs", "--watch", "--interval", "200ms", "--workflow", "hello", "--backend", store.url], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    early.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const earlyExit = new Promise<number | null>((resolve) => early.on("close", resolve));
+    await new Promise<void>((resolve) => early.stdout.once("data", () => { early.stdout.destroy(); resolve(); }));
+    await store.run(["submit", "hello", "--input", '{"name":"Edsger"}', "--wait"]);
+    expect(await earlyExit, stderr).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Unhandled 'error'/);
   }, 60_000);
 });
 

@@ -17,6 +17,8 @@ export interface CliIO {
   stdoutIsTTY?: boolean;
   /** The terminal's width in columns, when stdout is one. */
   columns?: number | undefined;
+  /** True once stdout's reader went away (`cairn logs --follow | head`): a viewer then stops instead of watching on. */
+  stdoutGone?: () => boolean;
 }
 
 /** What a command's action works with: the streams, their styles, and the width tables must fit. */

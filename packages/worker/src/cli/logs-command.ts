@@ -46,7 +46,7 @@ export function defineLogsCommand(cli: CliProgram): void {
         const release = onInterrupt(() => stop.abort());
         let status = run.status;
         try {
-          await watchLoop(backend, { pollMs, signal: stop.signal }, async () => {
+          await watchLoop(backend, { pollMs, signal: stop.signal, gone: cx.io.stdoutGone }, async () => {
             // The status is read first: once it is terminal, the events read after it hold every line of the run.
             status = (await backend.getRun(run.runId))?.status ?? status;
             for (const l of await read()) {

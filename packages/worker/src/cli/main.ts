@@ -8,7 +8,7 @@ export { exitWhenFlushed } from "./process-io.js";
 import { defineLogsCommand } from "./logs-command.js";
 import { defineMigrateCommand } from "./migrate-command.js";
 import { usageErrorFrom } from "./parse-errors.js";
-import { guardedWriter } from "./process-io.js";
+import { guardedWriter, streamGone } from "./process-io.js";
 import { defineRunCommand } from "./run-command.js";
 import { defineRunsCommand } from "./runs-command.js";
 import { defineSubmitCommand } from "./submit-command.js";
@@ -111,5 +111,6 @@ export function defaultIO(): CliIO {
     isTTY: process.stderr.isTTY === true,
     stdoutIsTTY: process.stdout.isTTY === true,
     columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    stdoutGone: () => streamGone(process.stdout),
   };
 }

@@ -38,7 +38,7 @@ export function defineRunCommand(cli: CliProgram): void {
       const release = onInterrupt(() => stop.abort());
       let last = "";
       try {
-        await watchLoop(backend, { pollMs: intFlag("poll-ms", v.pollMs, 10)!, signal: stop.signal }, async () => {
+        await watchLoop(backend, { pollMs: intFlag("poll-ms", v.pollMs, 10)!, signal: stop.signal, gone: cx.io.stdoutGone }, async () => {
           const view = await loadRunView(backend, runId!);
           const key = JSON.stringify(runJson(view));
           // A terminal redraws every tick (running durations grow); a pipe gets a new page only when the run changed.

@@ -56,7 +56,7 @@ async function watchRuns(backend: Backend, filter: Parameters<Backend["listRuns"
   const release = onInterrupt(() => stop.abort());
   let last = "";
   try {
-    await watchLoop(backend, { pollMs: intervalMs, signal: stop.signal }, async () => {
+    await watchLoop(backend, { pollMs: intervalMs, signal: stop.signal, gone: cx.io.stdoutGone }, async () => {
       const runs = await backend.listRuns(filter);
       const key = JSON.stringify(runs);
       const page = () => `${time(backend.clock.nowUs())}  ${runs.length} run${runs.length === 1 ? "" : "s"}, refreshing every ${duration(intervalMs * 1000)} (Ctrl-C stops)\n${runs.length ? `${renderRuns(runs, cx, backend)}\n` : ""}`;
