@@ -74,24 +74,31 @@ describe("cairn logs", () => {
   }, 60_000);
 
   it("--follow prints lines while the run goes on and ends when it ends; a reader that goes away does not crash it", async () => {
-    const { runId } = json((await store.run(["submit", "observe", "--input", JSON.stringify({ lines: 8, everyMs: 500 }), "--json"])).stdout);
+    const hold = join(store.tmp, `follow-${Date.now()}`);
+    const { runId } = json((await store.run(["submit", "observe", "--input", JSON.stringify({ lines: 3, everyMs: 100, holdUntil: hold }), "--json"])).stdout);
     const child = spawn(process.execPath, [CAIRN_BIN, "logs", runId, "--follow", "--backend", store.url], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
-    let firstAt = 0;
-    child.stdout.on("data", (d: Buffer) => { out += d.toString(); firstAt ||= Date.now(); });
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    expect(code, err).toBe(0);
-    expect(Date.now() - firstAt).toBeGreaterThan(1000); // the first lines came well before the end
-    expect(out.match(/line \d of 8/g)).toHaveLength(8);
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    // The lines arrive while the step still runs (it holds until the file exists)...
+    await until("the lines to be followed while the run goes on", async () => (out.match(/line \d of 3/g) ?? []).length === 3, 20_000);
+    expect((await store.backend.getRun(runId))?.status).toBe("running");
+    await writeFile(hold, "");
+    // ...and the command ends when the run does.
+    expect(await exited, err).toBe(0);
+    expect(out.match(/line \d of 3/g)).toHaveLength(3);
     expect(err).toContain(`Run ${runId} completed`);
-    const second = json((await store.run(["submit", "observe", "--input", JSON.stringify({ lines: 4, everyMs: 300 }), "--json"])).stdout).runId as string;
+    const hold2 = join(store.tmp, `follow2-${Date.now()}`);
+    const second = json((await store.run(["submit", "observe", "--input", JSON.stringify({ lines: 2, holdUntil: hold2 }), "--json"])).stdout).runId as string;
     const early = spawn(process.execPath, [CAIRN_BIN, "logs", second, "--follow", "--backend", store.url], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     early.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    early.stdout.once("data", () => early.stdout.destroy());
-    const earlyCode = await new Promise<number | null>((resolve) => early.on("close", resolve));
+    const earlyExit = new Promise<number | null>((resolve) => early.on("close", resolve));
+    await new Promise<void>((resolve) => early.stdout.once("data", () => { early.stdout.destroy(); resolve(); }));
+    await writeFile(hold2, "");
+    const earlyCode = await earlyExit;
     expect(stderr).not.toMatch(NO_STACK);
     expect(earlyCode, stderr).toBe(0);
   }, 60_000);

@@ -43,7 +43,9 @@ const QUERIES: Record<string, Query> = {
     ask: async (b, q) => {
       const detail = await b.getErrorDetail(q.fingerprint!, q.strategy, { ...range(q.window), ...(q.limit ? { limit: q.limit } : {}) });
       if (detail.totalCount === 0) {
-        throw new CliNotFoundError("FINGERPRINT_NOT_FOUND", `No error has fingerprint ${JSON.stringify(q.fingerprint)} (grouping ${q.strategy}${q.window.startUs !== undefined ? ", in the --since window" : ""}). List them with \`cairn analytics errors${q.strategy === "normalized" ? "" : ` --strategy ${q.strategy}`}\`.`, { fingerprint: q.fingerprint, strategy: q.strategy });
+        const scope = `grouping ${q.strategy}${q.window.startUs !== undefined ? ", in the --since window" : ""}`;
+        const list = `cairn analytics errors${q.strategy === "normalized" ? "" : ` --strategy ${q.strategy}`}`;
+        throw new CliNotFoundError("FINGERPRINT_NOT_FOUND", `No error has fingerprint ${JSON.stringify(q.fingerprint)} (${scope}). List them with \`${list}\`.`, { fingerprint: q.fingerprint, strategy: q.strategy });
       }
       return detail;
     },

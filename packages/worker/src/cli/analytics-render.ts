@@ -55,9 +55,14 @@ export function renderErrorDetail(r: ErrorDetail, c: RenderContext): string {
 export function renderRetries(r: RetryAnalysis, c: RenderContext): string {
   return lines(
     heading(c, "Retries"),
-    pairs([["retries", r.totalRetries], ["steps retried", r.stepsWithRetries], ["succeeded after a retry", r.succeededAfterRetry], ["failed after a retry", r.failedAfterRetry], ["retry success rate", percent(r.retrySuccessRate)], ["highest attempt", r.maxAttemptNumber]]),
+    pairs([
+      ["retries", r.totalRetries], ["steps retried", r.stepsWithRetries], ["succeeded after a retry", r.succeededAfterRetry],
+      ["failed after a retry", r.failedAfterRetry], ["retry success rate", percent(r.retrySuccessRate)], ["highest attempt", r.maxAttemptNumber],
+    ]),
     "",
-    table(c, ["WORKFLOW", "STEP", "RETRIES", "STEPS", "SUCCEEDED", "FAILED", "SUCCESS"], r.byStep.map((b) => [b.workflowSlug, b.stepId, b.totalRetries, b.stepsWithRetries, b.succeededAfterRetry, b.failedAfterRetry, percent(b.retrySuccessRate)])),
+    table(c, ["WORKFLOW", "STEP", "RETRIES", "STEPS", "SUCCEEDED", "FAILED", "SUCCESS"], r.byStep.map((b) => [
+      b.workflowSlug, b.stepId, b.totalRetries, b.stepsWithRetries, b.succeededAfterRetry, b.failedAfterRetry, percent(b.retrySuccessRate),
+    ])),
   );
 }
 
@@ -82,10 +87,13 @@ export function renderWorkers(r: { active: LiveWorkerInfo[]; stability: WorkerSt
   return lines(
     heading(c, "Workers (seen in the last 24 h)"),
     table(c, ["WORKER", "STATE", "LAST SEEN", "HOST", "CONCURRENCY", "RUNNING", "STARTED"], r.active.map((w) => [
-      w.workerId, w.isActive ? c.s.green("active") : c.s.dim(w.stoppedAtUs ? "stopped" : "gone"), `${duration(Math.max(0, nowUs - w.lastSeenUs))} ago`, w.host ? `${w.host}${w.pid ? `:${w.pid}` : ""}` : "", w.concurrency ?? "", w.runningSteps, w.stepsStarted,
+      w.workerId, w.isActive ? c.s.green("active") : c.s.dim(w.stoppedAtUs ? "stopped" : "gone"), `${duration(Math.max(0, nowUs - w.lastSeenUs))} ago`,
+      w.host ? `${w.host}${w.pid ? `:${w.pid}` : ""}` : "", w.concurrency ?? "", w.runningSteps, w.stepsStarted,
     ]), [0, 3]), "",
     heading(c, `Stability: ${t.workers} worker${t.workers === 1 ? "" : "s"}, ${t.stepsStarted} attempts started, ${t.reclaims} reclaimed, ${t.crashFailures} crashes, ${t.zombieHeartbeats} zombie heartbeats`),
-    table(c, ["WORKER", "STARTED", "COMPLETED", "FAILED", "CRASHES", "RECLAIMED", "RECLAIM RATE", "ZOMBIE BEATS"], r.stability.workers.map((w) => [w.workerId, w.stepsStarted, w.stepsCompleted, w.stepsFailed, w.crashFailures, w.reclaimedFrom, percent(w.reclaimRate), w.zombieHeartbeats]), [0]),
+    table(c, ["WORKER", "STARTED", "COMPLETED", "FAILED", "CRASHES", "RECLAIMED", "RECLAIM RATE", "ZOMBIE BEATS"], r.stability.workers.map((w) => [
+      w.workerId, w.stepsStarted, w.stepsCompleted, w.stepsFailed, w.crashFailures, w.reclaimedFrom, percent(w.reclaimRate), w.zombieHeartbeats,
+    ]), [0]),
   );
 }
 
@@ -122,7 +130,10 @@ export function renderQueue(r: { total: QueueDepth; byWorkflow?: QueueDepthByWor
       ["oldest pending run", q.oldestPendingRunCreatedAtUs === null ? "none" : `waiting ${duration(q.oldestPendingRunAgeUs)}`],
     ]),
     r.byWorkflow !== undefined && "",
-    r.byWorkflow !== undefined && table(c, ["WORKFLOW", "PENDING", "READY", "RUNNING", "STEPS READY", "STEPS DELAYED", "STEPS RUNNING", "OLDEST READY"], (r.byWorkflow ?? []).map((b) => [b.workflowSlug, b.pendingRuns, b.readyRuns, b.runningRuns, b.readySteps, b.delayedSteps, b.runningSteps, b.oldestReadyStepAvailableAtUs === null ? "" : duration(b.oldestReadyStepAgeUs)]), [0]),
+    r.byWorkflow !== undefined && table(c, ["WORKFLOW", "PENDING", "READY", "RUNNING", "STEPS READY", "STEPS DELAYED", "STEPS RUNNING", "OLDEST READY"], r.byWorkflow.map((b) => [
+      b.workflowSlug, b.pendingRuns, b.readyRuns, b.runningRuns, b.readySteps, b.delayedSteps, b.runningSteps,
+      b.oldestReadyStepAvailableAtUs === null ? "" : duration(b.oldestReadyStepAgeUs),
+    ]), [0]),
   );
 }
 

@@ -40,6 +40,12 @@ export function renderTable(headers: string[], rows: Cell[][], o: TableOptions =
       if (widths.reduce((a, b) => a + b, 0) <= o.columns) break;
     }
   }
+  // Into a pipe nothing is cut or wrapped: a spanning row wider than the columns widens the last one.
+  if (o.columns === undefined) {
+    const spanned = Math.max(0, ...rows.filter((r) => r.length === 1 && typeof r[0] === "object").map((r) => visibleWidth((r[0] as { content: string }).content) + GAP));
+    const total = widths.reduce((a, b) => a + b, 0);
+    if (spanned > total) widths = [...widths.slice(0, -1), widths[widths.length - 1]! + spanned - total];
+  }
   const pick = <T>(r: T[]): T[] => (o.columns === undefined ? r : keep.map((i) => r[i]!));
   const table = new Table({
     head: pick(headers), chars: NO_BORDERS, colWidths: widths, wordWrap: o.wrap === true, wrapOnWordBoundary: true,

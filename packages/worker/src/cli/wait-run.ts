@@ -56,7 +56,11 @@ function report(v: RunView, cx: CliContext, o: WaitOptions): ExitCode {
   const { run } = v;
   const code = run.status === "completed" ? ExitCode.ok : run.status === "failed" ? ExitCode.runFailed : ExitCode.runCancelled;
   if (o.json) {
-    printJson(cx.io, { runId: run.runId, ...(o.isNew === undefined ? {} : { isNew: o.isNew }), workflow: run.workflowSlug, status: run.status, durationUs: run.durationUs, output: deserializeValue(run.output), error: run.error, failedStep: run.failedStep, cancelReason: run.cancelReason, validationErrors: run.inputValidation?.validationErrors });
+    printJson(cx.io, {
+      runId: run.runId, ...(o.isNew === undefined ? {} : { isNew: o.isNew }), workflow: run.workflowSlug, status: run.status,
+      durationUs: run.durationUs, output: deserializeValue(run.output), error: run.error, failedStep: run.failedStep,
+      cancelReason: run.cancelReason, validationErrors: run.inputValidation?.validationErrors,
+    });
     return code;
   }
   const s = cx.err;
@@ -65,7 +69,9 @@ function report(v: RunView, cx: CliContext, o: WaitOptions): ExitCode {
     cx.io.stdout(`${prettyJson(run.output)}\n`);
   } else if (run.status === "failed") {
     const fields = run.inputValidation?.validationErrors?.map((e) => `  ${e.path}: ${e.message}`).join("\n");
-    cx.io.stderr(`Run ${run.runId} ${s.red("failed")}${run.failedStep ? ` at step ${run.failedStep}` : ""}: ${run.error?.message ?? "unknown error"}\n${fields ? `${fields}\n` : ""}See \`cairn run ${run.runId}\` (each attempt and its stack) and \`cairn logs ${run.runId}\`.\n`);
+    const where = run.failedStep ? ` at step ${run.failedStep}` : "";
+    cx.io.stderr(`Run ${run.runId} ${s.red("failed")}${where}: ${run.error?.message ?? "unknown error"}\n${fields ? `${fields}\n` : ""}`);
+    cx.io.stderr(`See \`cairn run ${run.runId}\` (each attempt and its stack) and \`cairn logs ${run.runId}\`.\n`);
   } else {
     cx.io.stderr(`Run ${run.runId} was ${s.red("cancelled")}${run.cancelReason ? `: ${run.cancelReason}` : ""}.\n`);
   }
@@ -80,9 +86,14 @@ async function interrupted(backend: Backend, v: RunView, cx: CliContext, o: Wait
   if (o.json) {
     printJson(cx.io, { runId: run.runId, workflow: run.workflowSlug, status: run.status, interrupted: true, worker: orphaned ? "none" : o.local ? "other workers" : "unknown" });
   } else if (orphaned) {
-    cx.io.stderr(`Stopped waiting. Run ${run.runId} is left ${run.status} with no worker: this command was running the only worker for ${run.workflowSlug}, and its running steps were released. It resumes when a worker starts: \`cairn worker --workflows <dir>\`; follow it with \`cairn run ${run.runId} --watch\`.\n`);
+    cx.io.stderr(
+      `Stopped waiting. Run ${run.runId} is left ${run.status} with no worker: this command was running the only worker for ` +
+        `${run.workflowSlug}, and its running steps were released. It resumes when a worker starts: ` +
+        `\`cairn worker --workflows <dir>\`; follow it with \`cairn run ${run.runId} --watch\`.\n`,
+    );
   } else {
-    cx.io.stderr(`Stopped waiting. Run ${run.runId} goes on (${run.status})${o.local ? `; ${others} other worker${others === 1 ? "" : "s"} run ${run.workflowSlug}` : ""}. Follow it with \`cairn run ${run.runId} --watch\`, or stop it with \`cairn cancel ${run.runId}\`.\n`);
+    const who = o.local ? `; ${others} other worker${others === 1 ? "" : "s"} run ${run.workflowSlug}` : "";
+    cx.io.stderr(`Stopped waiting. Run ${run.runId} goes on (${run.status})${who}. Follow it with \`cairn run ${run.runId} --watch\`, or stop it with \`cairn cancel ${run.runId}\`.\n`);
   }
   return ExitCode.interrupted;
 }

@@ -25,7 +25,10 @@ export function defineWorkflowsCommand(cli: CliProgram): void {
       const rows = await Promise.all(metas.map(async (m) => ({ ...m, steps: await backend.getWorkflowSteps(m.slug) })));
       if (v.json) printJson(io, v.workflows ? { workflows: rows, problems } : rows);
       else if (rows.length === 0) io.stderr("No workflows registered. Run `cairn worker --workflows <dir>` or `cairn workflows --workflows <dir>`.\n");
-      else io.stdout(`${renderTable(["SLUG", "NAME", "STEPS", "INPUT SCHEMA", "VERSION", "REGISTERED"], rows.map((r) => [r.slug, r.name, r.steps.length, r.inputSchemaJSON === undefined ? "no" : "yes", r.versionId ?? "", time(r.registeredAtUs)]), { columns: cx.columns, shrink: [1] })}\n`);
+      else {
+        const cells = rows.map((r) => [r.slug, r.name, r.steps.length, r.inputSchemaJSON === undefined ? "no" : "yes", r.versionId ?? "", time(r.registeredAtUs)]);
+        io.stdout(`${renderTable(["SLUG", "NAME", "STEPS", "INPUT SCHEMA", "VERSION", "REGISTERED"], cells, { columns: cx.columns, shrink: [1], optional: [5, 4] })}\n`);
+      }
       return problems.length ? ExitCode.badWorkflows : ExitCode.ok;
     })));
 }
