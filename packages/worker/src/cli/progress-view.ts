@@ -1,5 +1,5 @@
 import type { RunView } from "./run-view.js";
-import { duration, percent } from "./format.js";
+import { clip, duration, percent } from "./format.js";
 import { statusColor, type Styles } from "./styles.js";
 
 const SYMBOL: Record<string, string> = { pending: "·", scheduled: "○", running: "◐", completed: "✓", failed: "✗", skipped: "↷", cancelled: "✗" };
@@ -12,7 +12,11 @@ const SYMBOL: Record<string, string> = { pending: "·", scheduled: "○", runnin
 export class ProgressView {
   private drawn = 0;
   private readonly seen = new Map<string, string>();
-  constructor(private readonly write: (text: string) => void, private readonly tty: boolean, private readonly styles: Styles, private readonly stepOrder: string[] = []) {}
+  /** `columns`: the terminal's width; on a terminal each line is cut to it, so redrawing in place stays aligned. */
+  constructor(
+    private readonly write: (text: string) => void, private readonly tty: boolean, private readonly styles: Styles,
+    private readonly stepOrder: string[] = [], private readonly columns = 100,
+  ) {}
 
   update(v: RunView, nowUs: number): void {
     const s = this.styles;
@@ -22,14 +26,18 @@ export class ProgressView {
       const st = byId.get(id);
       const status = st?.status ?? "pending";
       const current = v.attempts.get(id)?.at(-1);
-      const took = st?.durationUs ?? (status === "running" && st?.startTimeUs ? nowUs - st.startTimeUs : undefined);
+      const took = status === "running" && st?.startTimeUs ? nowUs - st.startTimeUs : st?.durationUs;
       const attempt = st && st.attemptNumber > 1 ? ` attempt ${st.attemptNumber}` : "";
       const progress = status === "running" && current?.outcome === "running" && current.progress ? current.progress : undefined;
       const shown = progress ? `  ${percent(Math.round(progress.fraction * 100))}${progress.message ? ` ${progress.message}` : ""}` : "";
-      const err = st?.error && status !== "completed" ? `  ${s.red(st.error.message.split("\n")[0]!.slice(0, 100))}` : "";
-      const skip = status === "skipped" && st?.skipReason ? `  (${st.skipReason})` : "";
+      // The last error says why a step failed or waits for a retry; while it runs again, its progress matters more.
+      const why = st?.error && (status === "failed" || status === "scheduled") ? st.error.message : status === "skipped" ? st?.skipReason ?? "" : "";
+      const head = `  ${SYMBOL[status] ?? "?"} ${id.padEnd(24)} ${status.padEnd(9)}${attempt} ${duration(took)}${shown}`;
+      const room = this.tty ? this.columns - 1 - [...head].length - 2 : Infinity;
+      const note = why && room >= 10 ? `  ${clip(why, room)}` : "";
       const key = `${status}${attempt}${progress ? ` ${Math.floor(progress.fraction * 10)} ${progress.message ?? ""}` : ""}`;
-      return { id, key, text: `  ${SYMBOL[status] ?? "?"} ${id.padEnd(24)} ${statusColor(s, status.padEnd(9))}${attempt} ${duration(took)}${shown}${err}${skip}` };
+      const text = `${head.replace(status.padEnd(9), statusColor(s, status.padEnd(9)))}${!note ? "" : status === "skipped" ? s.dim(note) : s.red(note)}`;
+      return { id, key, text: this.tty && [...head].length > this.columns - 1 ? [...head].slice(0, this.columns - 1).join("") : text };
     });
     const header = `run ${v.run.runId} (${v.run.workflowSlug}): ${statusColor(s, v.run.status)}`;
     if (this.tty) {

@@ -5,10 +5,7 @@ import { action, defineCommand, intFlag, printJson, withBackend, type CliProgram
 import { ExitCode } from "./exit-codes.js";
 import { onInterrupt } from "./interrupt.js";
 import { renderRun, runJson, type RunView } from "./run-view.js";
-import { watchLoop } from "./watch-loop.js";
-
-/** Moves the cursor home and clears the screen: a `--watch` view redraws from the top. */
-export const CLEAR = "\x1b[H\x1b[2J";
+import { CLEAR, watchLoop } from "./watch-loop.js";
 
 /** A run, its steps and their attempts (read through the public Backend API: the run, its steps, its step events). */
 export async function loadRunView(backend: Backend, runId: string): Promise<RunView> {

@@ -3,10 +3,9 @@ import { action, collect, defineCommand, durationMsFlag, intFlag, printJson, wit
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { clip, duration, time } from "./format.js";
 import { onInterrupt } from "./interrupt.js";
-import { CLEAR } from "./run-command.js";
 import { statusColor } from "./styles.js";
 import { renderTable } from "./table.js";
-import { watchLoop } from "./watch-loop.js";
+import { CLEAR, watchLoop } from "./watch-loop.js";
 
 const STATUSES = ["pending", "running", "completed", "failed", "cancelled"];
 

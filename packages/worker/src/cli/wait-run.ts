@@ -28,7 +28,7 @@ export async function waitAndReport(backend: Backend, runId: string, cx: CliCont
   const pollMs = intFlag("poll-ms", o.pollMs, 10)!;
   const first = await loadRunView(backend, runId);
   const order = (await backend.getWorkflowSteps(first.run.workflowSlug)).map((s) => s.id);
-  const view = o.json ? undefined : new ProgressView(cx.io.stderr, cx.io.isTTY, cx.err, order);
+  const view = o.json ? undefined : new ProgressView(cx.io.stderr, cx.io.isTTY, cx.err, order, process.stderr.columns || 100);
   const stop = new AbortController();
   const release = onInterrupt(() => stop.abort());
   const since = Date.now();

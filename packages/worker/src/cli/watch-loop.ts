@@ -1,6 +1,9 @@
 import type { Backend } from "@cairn/backend-interface";
 import { Wakeup } from "../slots.js";
 
+/** Moves the cursor home and clears the screen: a `--watch` view on a terminal redraws from the top. */
+export const CLEAR = "\x1b[H\x1b[2J";
+
 /**
  * Calls `tick` until it says it is done, `signal` aborts or `gone()` says nobody reads the output any more: again on
  * each backend notification (LISTEN/NOTIFY, SQLite data_version, the fs doorbell), else every `pollMs`. What
