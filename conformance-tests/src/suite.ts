@@ -24,6 +24,7 @@ import { transitionTests } from "./transitions.js";
 import { transitionMaintenanceTests } from "./transitions-maintenance.js";
 import { transitionRaceTests } from "./transitions-races.js";
 import { workerPresenceTests } from "./workers.js";
+import { backendLifecycleTests } from "./backend-lifecycle.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -60,5 +61,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     transitionMaintenanceTests(h);
     transitionRaceTests(h, procs);
     workerPresenceTests(h);
+    backendLifecycleTests(h);
   });
 }

@@ -34,13 +34,13 @@ export class FsCatalog {
     return regs.filter((r): r is WorkflowRegistration => r !== null);
   }
 
-  /** Creates a version unless its id exists; then reports it, and whether its content differs. */
+  /** Creates a version unless its id exists; then returns the stored one ("exists"). */
   async putVersion(version: WorkflowVersion): Promise<PutVersionResult> {
     const path = this.layout.versionFile(version.workflowSlug, version.versionId);
     if (await this.atomic.createExclusive(path, `${JSON.stringify(version, null, 2)}\n`)) return { status: "created", version };
     const existing = (await this.readVersions(version.workflowSlug, version.versionId))[0];
     if (!existing) throw this.reporter.report(path, "unreadable workflow version; remove it to reuse the id", { workflowSlug: version.workflowSlug });
-    return { status: sameContent(existing, version) ? "exists" : "conflict", version: existing };
+    return { status: "exists", version: existing };
   }
 
   /** Versions of a workflow (or the one with `versionId`), newest first. */
@@ -76,6 +76,3 @@ export class FsCatalog {
 }
 
 /** Same version content: the content hash identifies it (metadata and creation time are descriptive). */
-function sameContent(a: WorkflowVersion, b: WorkflowVersion): boolean {
-  return a.contentHash === b.contentHash;
-}

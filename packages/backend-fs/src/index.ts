@@ -1,4 +1,5 @@
-export { FileSystemBackend, type FileSystemBackendOptions } from "./fs-backend.js";
+export { FileSystemBackend } from "./fs-backend.js";
+export { FileSystemDriver, type FileSystemBackendOptions } from "./fs-driver.js";
 export { openBackend, type FsOpenConfig } from "./open-backend.js";
 export type { Durability, MetadataCalls } from "./fs-atomic.js";
 export type { CorruptionListener } from "./fs-corruption.js";

@@ -25,5 +25,5 @@ defineConformanceSuite({
   },
   capabilities: { multiProcess: true },
   corrupt: async (i, t) => void (await corruptLastStepBatch(i.storageDir as string, t.workflowSlug, t.runId)),
-  reportedProblems: (i) => [...(i.backend as FileSystemBackend).corruptRecords],
+  reportedProblems: (i) => [...(i.backend as FileSystemBackend).driver.corruptRecords],
 });

@@ -2,7 +2,7 @@ import { appendFile, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CorruptRecordError } from "@cairn/backend-interface";
 import { FileSystemBackend, FsLayout } from "../src/index.js";
-import { corruptLastStepBatch, freshStore } from "./fs-test-utils.js";
+import { corruptLastStepBatch, freshStore, openFs } from "./fs-test-utils.js";
 import { registerManual } from "../../../test-support/register.js";
 
 const WF = "wf";
@@ -31,15 +31,15 @@ describe("filesystem driver: damaged files", () => {
     const other = await runWithLogs(s.backend);
     const path = await corruptLastStepBatch(s.dir, WF, victim);
     // A second process (cold cache) reads the damaged store.
-    const reader = new FileSystemBackend(s.dir, { durability: "none", onCorrupt: (e) => seen.push(e) });
+    const reader = await openFs(s.dir, { durability: "none", onCorrupt: (e) => seen.push(e) });
     const logs = await reader.loadStepLogs(WF, victim, "s");
     expect(logs?.map((l) => l.message)).toEqual(["one", "two"]);
     expect((await reader.getRun(victim))?.status).toBe("running");
     expect((await reader.loadStepLogs(WF, other, "s"))?.map((l) => l.message)).toEqual(["one", "two", "three"]);
     await reader.listScheduledSteps();
     await reader.loadEvents(WF, victim);
-    expect(reader.corruptRecords.map((e) => e.context.path)).toEqual([path]);
-    expect(reader.corruptRecords[0]?.code).toBe("CORRUPT_RECORD");
+    expect(reader.driver.corruptRecords.map((e) => e.context.path)).toEqual([path]);
+    expect(reader.driver.corruptRecords[0]?.code).toBe("CORRUPT_RECORD");
     expect(seen.map((e) => e.context.path)).toEqual([path]);
     expect(warn.mock.calls.filter((c) => String(c[0]).includes(path))).toHaveLength(1);
     // Appends go on after the damaged batch.
@@ -59,10 +59,10 @@ describe("filesystem driver: damaged files", () => {
     await writeFile(layout.batchFile(a, 4), JSON.stringify([{ type: "StepNonsense" }]));
     await writeFile(layout.batchFile(a, 5), foreign);
     await writeFile(layout.batchFile(a, 6), "");
-    const reader = new FileSystemBackend(s.dir, { durability: "none", warnOnCorrupt: false });
+    const reader = await openFs(s.dir, { durability: "none", warnOnCorrupt: false });
     const events = await reader.loadEvents(WF, runId);
     expect(events.map((e) => e.type)).toEqual(["RunSubmitted", "WorkflowStarted", "StepScheduled"]);
-    expect(reader.corruptRecords.map((e) => e.context.path).sort()).toEqual([3, 4, 5, 6].map((n) => layout.batchFile(a, n)).sort());
+    expect(reader.driver.corruptRecords.map((e) => e.context.path).sort()).toEqual([3, 4, 5, 6].map((n) => layout.batchFile(a, n)).sort());
     expect((await reader.getStepState(WF, runId, "s"))?.status).toBe("scheduled");
   });
 
@@ -79,7 +79,7 @@ describe("filesystem driver: damaged files", () => {
     expect((await s.backend.listWorkflowMetadata()).map((m) => m.slug)).toEqual(["good"]);
     expect(await s.backend.getWorkflowMetadata("bad")).toBeNull();
     expect((await s.backend.listWorkflowVersions("good")).map((v) => v.versionId)).toEqual(["v2"]);
-    expect(s.backend.corruptRecords.map((e) => e.context.path).sort()).toEqual([layout.versionFile("good", "v1"), layout.workflowFile("bad")].sort());
+    expect(s.backend.driver.corruptRecords.map((e) => e.context.path).sort()).toEqual([layout.versionFile("good", "v1"), layout.workflowFile("bad")].sort());
   });
 
   it("reports a missing batch in the middle of a run and still reads the batches after it", async () => {
@@ -88,9 +88,9 @@ describe("filesystem driver: damaged files", () => {
     const runId = await runWithLogs(s.backend);
     const layout = new FsLayout(s.dir);
     await rm(layout.batchFile({ workflowSlug: WF, runId }, 4));
-    const reader = new FileSystemBackend(s.dir, { durability: "none", warnOnCorrupt: false });
+    const reader = await openFs(s.dir, { durability: "none", warnOnCorrupt: false });
     expect((await reader.loadStepLogs(WF, runId, "s"))?.map((l) => l.message)).toEqual(["one", "three"]);
-    expect(reader.corruptRecords.map((e) => e.context.path)).toEqual([layout.batchFile({ workflowSlug: WF, runId }, 4)]);
+    expect(reader.driver.corruptRecords.map((e) => e.context.path)).toEqual([layout.batchFile({ workflowSlug: WF, runId }, 4)]);
     await reader.saveStepLogs(WF, runId, "s", [{ timestampUs: 0, stream: "stdout", message: "four", attemptNumber: 1 }]);
     expect((await readdir(layout.eventsDir({ workflowSlug: WF, runId }))).sort().at(-1)).toBe("000000000006.json");
   });

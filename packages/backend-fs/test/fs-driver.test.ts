@@ -4,7 +4,7 @@ import { join, sep } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "@cairn/backend-interface";
 import { FileSystemBackend, FsLayout, openBackend } from "../src/index.js";
-import { freshStore } from "./fs-test-utils.js";
+import { freshStore, openFs } from "./fs-test-utils.js";
 import { registerManual } from "../../../test-support/register.js";
 
 const WF = "wf";
@@ -26,7 +26,7 @@ const claimMeta = { dependencies: [], timestamp: 0, attemptNumber: 0 };
 describe("filesystem driver: guarded writes", () => {
   it("checks guards against what other instances appended (stale caches never decide)", async () => {
     const { dir, backend: a } = await store();
-    const b = new FileSystemBackend(dir, { durability: "none" });
+    const b = await openFs(dir, { durability: "none" });
     const { runId } = await a.submitRun({ workflowSlug: WF });
     await a.startRun(WF, runId, meta);
     await a.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
@@ -62,7 +62,7 @@ describe("filesystem driver: guarded writes", () => {
     expect(await backend.startRun(WF, runId, meta)).toBe(true);
     await backend.registerWorkflow({ slug: WF, name: "W", steps: [] });
     expect((await backend.getRun(runId))?.status).toBe("running");
-    expect(backend.durability).toBe("fsync");
+    expect(backend.driver.durability).toBe("fsync");
   });
 
   it("reclaims a stale step once, by the injected clock", async () => {
@@ -82,12 +82,12 @@ describe("filesystem driver: submissions racing in one process", () => {
   it("with one caller-chosen run id (with and without a key, same timestamp) create exactly one run and keep its index entries", async () => {
     const clock = new ManualClock();
     const { dir, backend } = await store({ clock });
-    const others = Array.from({ length: 3 }, () => new FileSystemBackend(dir, { durability: "none", clock }));
+    const others = await Promise.all(Array.from({ length: 3 }, () => openFs(dir, { durability: "none", clock })));
     for (const [i, options] of [{ runId: "fixed-1", idempotencyKey: "k" }, { runId: "fixed-2" }].entries()) {
       const results = await Promise.all([backend, ...others].map((b) => b.submitRun({ workflowSlug: WF, input: 1, ...options })));
       expect(results.filter((r) => r.isNew)).toHaveLength(1);
       expect(new Set(results.map((r) => r.runId))).toEqual(new Set([options.runId]));
-      const cold = new FileSystemBackend(dir, { durability: "none", clock });
+      const cold = await openFs(dir, { durability: "none", clock });
       expect((await cold.listRuns()).map((r) => r.runId).sort()).toEqual(["fixed-1", "fixed-2"].slice(0, i + 1));
       expect((await cold.listRuns({ status: ["pending"] })).map((r) => r.runId).sort()).toEqual(["fixed-1", "fixed-2"].slice(0, i + 1));
       expect((await cold.getRun(options.runId))?.status).toBe("pending");
@@ -103,7 +103,7 @@ describe("filesystem driver: the store", () => {
     await backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v1", contentHash: "h0", steps: [], createdAtUs: 1 });
     expect((await readdir(join(dir, "versions", WF))).sort()).toEqual([`sha256%3A${"ab12".repeat(16)}.json`, "v1.json"]);
     expect(new FsLayout(dir).versionFile(WF, id)).toBe(join(dir, "versions", WF, `sha256%3A${"ab12".repeat(16)}.json`));
-    const reopened = new FileSystemBackend(dir, { durability: "none" });
+    const reopened = await openFs(dir, { durability: "none" });
     expect((await reopened.listWorkflowVersions(WF)).map((v) => v.versionId)).toEqual([id, "v1"]);
     expect((await reopened.getWorkflowVersion(WF, id))?.contentHash).toBe("h1");
   });
@@ -157,7 +157,7 @@ describe("filesystem driver: durability fsync under concurrency", () => {
       await backend.saveWorkflowComplete(WF, runId, i, { workflowAttemptNumber: 1, timestamp: 0, duration: 1, totalSteps: 1 });
       return runId;
     }));
-    const cold = new FileSystemBackend(dir, { durability: "none" });
+    const cold = await openFs(dir, { durability: "none" });
     for (const id of ids) expect((await cold.getRun(id))?.status).toBe("completed");
     expect((await cold.listRuns({})).map((r) => r.runId).sort()).toEqual([...ids].sort());
     expect(await cold.listActiveWorkflows()).toEqual([]);
@@ -168,7 +168,7 @@ describe("filesystem driver: durability fsync under concurrency", () => {
 describe("filesystem driver: metadata calls on the thread pool", () => {
   it("keeps the lock-free guarantees: racing claims from two backends, one winner", async () => {
     const { dir, backend } = await store({ metadataCalls: "threadpool" });
-    const other = new FileSystemBackend(dir, { durability: "none", metadataCalls: "threadpool" });
+    const other = await openFs(dir, { durability: "none", metadataCalls: "threadpool" });
     const { runId } = await backend.submitRun({ workflowSlug: WF, idempotencyKey: "k" });
     expect(await other.submitRun({ workflowSlug: WF, idempotencyKey: "k" })).toEqual({ runId, isNew: false });
     await backend.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });

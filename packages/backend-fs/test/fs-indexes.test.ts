@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "@cairn/backend-interface";
 import { FileSystemBackend, FsLayout } from "../src/index.js";
 import { hashIdempotencyKey } from "../src/fs-submission.js";
-import { freshStore } from "./fs-test-utils.js";
+import { freshStore, openFs } from "./fs-test-utils.js";
 import { registerManual } from "../../../test-support/register.js";
 
 const WF = "wf";
@@ -49,7 +49,7 @@ describe("filesystem driver: indexes are hints, verified and repaired", () => {
     const { backend: b, layout } = await store();
     const runId = await finishedRun(b, 1);
     await symlink(layout.runIndexTarget({ workflowSlug: WF, runId }), layout.liveFile({ workflowSlug: WF, runId }));
-    const cold = new FileSystemBackend(layout.root, { durability: "none" });
+    const cold = await openFs(layout.root, { durability: "none" });
     expect(await cold.listActiveWorkflows()).toEqual([]);
     expect(await readdir(layout.liveDir())).toEqual([]);
   });
@@ -79,13 +79,13 @@ describe("filesystem driver: indexes are hints, verified and repaired", () => {
     const { runId } = await b.submitRun({ workflowSlug: WF, idempotencyKey: "k", input: { x: 1 } });
     const a = { workflowSlug: WF, runId };
     await unlink(layout.batchFile(a, 0));
-    const cold = new FileSystemBackend(layout.root, { durability: "none" });
+    const cold = await openFs(layout.root, { durability: "none" });
     expect(await cold.listActiveWorkflows()).toEqual([WF]); // a reader verifying the live marker completes it
     expect((await cold.getRun(runId))?.input).toBe(JSON.stringify({ x: 1 }));
     await unlink(layout.batchFile(a, 0));
-    expect((await new FileSystemBackend(layout.root, { durability: "none" }).getRun(runId))?.status).toBe("pending"); // so does getRun
+    expect((await (await openFs(layout.root, { durability: "none" })).getRun(runId))?.status).toBe("pending"); // so does getRun
     await unlink(layout.batchFile(a, 0));
-    const cold2 = new FileSystemBackend(layout.root, { durability: "none" });
+    const cold2 = await openFs(layout.root, { durability: "none" });
     expect(await cold2.submitRun({ workflowSlug: WF, idempotencyKey: "k", input: { x: 1 } })).toEqual({ runId, isNew: false });
     expect((await cold2.loadEvents(WF, runId)).map((e) => e.type)).toEqual(["RunSubmitted"]);
     expect(await readdir(layout.liveDir())).toEqual([`${WF}~${runId}`]);
@@ -115,7 +115,7 @@ describe("filesystem driver: indexes are hints, verified and repaired", () => {
       live.push(runId);
       clock.advanceUs(1);
     }
-    const cold = new FileSystemBackend(layout.root, { durability: "none", clock });
+    const cold = await openFs(layout.root, { durability: "none", clock });
     const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
       const t0 = performance.now();
       const r = await fn();

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileSystemBackend, FsLayout } from "../src/index.js";
-import { freshStore } from "./fs-test-utils.js";
+import { freshStore, openFs } from "./fs-test-utils.js";
 import { race, spawnChild } from "./fs-processes.js";
 import { registerManual } from "../../../test-support/register.js";
 
@@ -63,7 +63,7 @@ describe("filesystem driver: several processes on one store", () => {
     }
     const names = (await readdir(new FsLayout(dir).eventsDir({ workflowSlug: WF, runId }))).sort();
     expect(names).toEqual(names.map((_, i) => `${String(i).padStart(12, "0")}.json`));
-    expect(backend.corruptRecords).toEqual([]);
+    expect(backend.driver.corruptRecords).toEqual([]);
   }, 60_000);
 
   it("writers killed at random moments leave no damaged or half-published batch, and block nothing", async () => {
@@ -79,8 +79,8 @@ describe("filesystem driver: several processes on one store", () => {
     await Promise.allSettled(children.map((c) => c.result));
     for (const name of await readdir(eventsDir)) JSON.parse(await readFile(`${eventsDir}/${name}`, "utf8"));
     // A fresh process claims the step at once: nothing the dead writers did holds it.
-    const fresh = new FileSystemBackend(dir, { durability: "none" });
+    const fresh = await openFs(dir, { durability: "none" });
     expect(await fresh.claimScheduledStep(WF, runId, "s", "survivor", { dependencies: [], timestamp: 0, attemptNumber: 0 })).toEqual({ attemptNumber: 1 });
-    expect(fresh.corruptRecords).toEqual([]);
+    expect(fresh.driver.corruptRecords).toEqual([]);
   }, 60_000);
 });

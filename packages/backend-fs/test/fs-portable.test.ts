@@ -1,3 +1,4 @@
+import { openFs } from "./fs-test-utils.js";
 import { execFileSync } from "node:child_process";
 import { lstat, mkdtemp, readdir, readlink, rm, stat, symlink, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -33,7 +34,7 @@ describe("filesystem driver: a store is relocatable", () => {
   it("reads everything back after `cp -a` to a new path and removal of the original", async () => {
     const parent = await tempDir();
     const original = join(parent, "original");
-    const b = new FileSystemBackend(original, { durability: "none", warnOnCorrupt: false });
+    const b = await openFs(original, { durability: "none", warnOnCorrupt: false });
     await b.initialize();
     await b.registerWorkflow({ slug: WF, name: "W", steps: [] });
     const finished = (await b.submitRun({ workflowSlug: WF, input: 1 })).runId;
@@ -55,7 +56,7 @@ describe("filesystem driver: a store is relocatable", () => {
     execFileSync("cp", ["-a", original, moved]);
     await rm(original, { recursive: true, force: true });
 
-    const c = new FileSystemBackend(moved, { durability: "none", warnOnCorrupt: false });
+    const c = await openFs(moved, { durability: "none", warnOnCorrupt: false });
     await c.initialize();
     for (const id of [finished, keyed, scheduled]) expect((await c.getRun(id))?.runId).toBe(id);
     expect((await c.getRun(finished))?.status).toBe("completed");
@@ -67,19 +68,19 @@ describe("filesystem driver: a store is relocatable", () => {
     expect(await c.submitRun({ workflowSlug: WF, input: 2, idempotencyKey: "k" })).toEqual({ runId: keyed, isNew: false });
     expect((await c.getWorkflowMetadata(WF))?.name).toBe("W");
     expect(await c.listRunIds(WF)).toEqual([finished, keyed, scheduled].sort());
-    expect(c.corruptRecords).toEqual([]);
+    expect(c.driver.corruptRecords).toEqual([]);
   });
 
   it("still reads run-index entries written with absolute targets", async () => {
     const dir = await tempDir();
-    const b = new FileSystemBackend(dir, { durability: "none", warnOnCorrupt: false });
+    const b = await openFs(dir, { durability: "none", warnOnCorrupt: false });
     await registerManual(b, WF);
     const { runId } = await b.submitRun({ workflowSlug: WF, input: 1 });
     const layout = new FsLayout(dir);
     const entry = layout.runIndexFile(runId);
     await unlink(entry);
     await symlink(join("/some/old/place", "runs", WF, runId), entry);
-    expect((await new FileSystemBackend(dir, { durability: "none" }).getRun(runId))?.runId).toBe(runId);
+    expect((await (await openFs(dir, { durability: "none" })).getRun(runId))?.runId).toBe(runId);
     expect((await stat(layout.eventsDir({ workflowSlug: WF, runId }))).isDirectory()).toBe(true);
   });
 });

@@ -31,3 +31,10 @@ export async function corruptLastStepBatch(dir: string, workflowSlug: string, ru
   }
   throw new Error(`run ${runId} has no single-step-event batch to damage`);
 }
+
+/** An initialized backend on an existing (or new) store directory. */
+export async function openFs(dir: string, options: FileSystemBackendOptions = {}): Promise<FileSystemBackend> {
+  const backend = new FileSystemBackend(dir, options);
+  await backend.initialize();
+  return backend;
+}

@@ -1,4 +1,5 @@
-import type { Clock } from "./clock.js";
+import { BackendBase } from "./backend-base.js";
+import type { BackendDriver } from "./backend-driver.js";
 import type { Event, EventType } from "./events.js";
 import * as ref from "./analytics/index.js";
 import type {
@@ -9,6 +10,7 @@ import type {
 import { ANALYTICS_EVENT_TYPES as TYPES } from "./analytics/event-types.js";
 import { assertIds } from "./identifiers.js";
 import { InvalidArgumentError } from "./errors.js";
+import type { AnalyticsFastPaths } from "./backend-driver.js";
 
 /**
  * The event selection an analytics query reads: events with timestamps in [startUs, endUs], optionally of one
@@ -64,27 +66,24 @@ export function resolveAnalyticsQuery(options: AnalyticsOptions | undefined, now
 
 /**
  * The analytics layer of Backend. Each public method validates its options and resolves the window exactly once,
- * then calls a protected hook with the resolved query. Every hook has a default: the pure reference implementation
- * over `loadAnalyticsEvents` (only the event types the query reads) or `loadLiveState`. A driver that aggregates in
- * its own query language overrides hooks, never the public methods, and never validates again; the conformance
- * suite checks its answers against the reference.
+ * then calls a hook with the resolved query. A hook answers through the driver's fast path when it has one
+ * (`driver.analytics`), else with the pure reference implementation over `loadAnalyticsEvents` (only the event
+ * types the query reads) or `loadLiveState`. The conformance suite checks fast paths against the reference.
  */
-export abstract class BackendAnalytics {
-  abstract readonly clock: Clock;
-
-  /** Events whose timestamp lies in the window (of `window.types` only, if the driver likes), each run's in order. */
-  protected abstract loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]>;
-  /** Non-terminal runs (of one workflow, if given) and all their steps; cost proportional to live work. */
-  protected abstract loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState>;
-
+export abstract class BackendAnalytics<D extends BackendDriver = BackendDriver> extends BackendBase<D> {
   /** The events of `q`'s window of the given types (a hint to the loader). */
   protected eventsFor(q: ResolvedAnalyticsQuery, types: readonly EventType[]): Promise<Event[]> {
     const { nowUs: _nowUs, ...window } = q;
-    return this.loadAnalyticsEvents({ ...window, types });
+    return this.store.loadAnalyticsEvents({ ...window, types });
   }
 
   private resolve(options: AnalyticsOptions | undefined): ResolvedAnalyticsQuery {
     return resolveAnalyticsQuery(options, this.clock.nowUs());
+  }
+
+  /** The driver's analytics fast paths (none when it has no query language of its own). */
+  private get fast(): AnalyticsFastPaths {
+    return this.store.analytics ?? {};
   }
 
   // ─── Public queries: validate and resolve once, then the hook ───────────────────────────────────
@@ -173,6 +172,8 @@ export abstract class BackendAnalytics {
 
   /** Error analysis of `q` (default: the reference over the window's StepFailed events). */
   protected async computeErrorAnalysis(q: ResolvedAnalyticsQuery): Promise<ErrorAnalysis> {
+    const fast = this.fast.errorAnalysis;
+    if (fast) return fast.call(this.fast, q);
     return ref.computeErrorAnalysis(await this.eventsFor(q, TYPES.errorAnalysis), q, q.nowUs);
   }
 
@@ -188,63 +189,97 @@ export abstract class BackendAnalytics {
 
   /** Retry analysis of `q`. */
   protected async computeRetryAnalysis(q: ResolvedAnalyticsQuery): Promise<RetryAnalysis> {
+    const fast = this.fast.retryAnalysis;
+    if (fast) return fast.call(this.fast, q);
     return ref.computeRetryAnalysis(await this.eventsFor(q, TYPES.retryAnalysis), q, q.nowUs);
   }
 
   /** Scheduling latency of `q`. */
   protected async computeSchedulingLatency(q: ResolvedAnalyticsQuery): Promise<SchedulingLatency> {
+    const fast = this.fast.schedulingLatency;
+    if (fast) return fast.call(this.fast, q);
     return ref.computeSchedulingLatency(await this.eventsFor(q, TYPES.schedulingLatency), q, q.nowUs);
   }
 
   /** Step durations of `q`. */
   protected async computeStepDuration(q: ResolvedAnalyticsQuery): Promise<StepDuration> {
+    const fast = this.fast.stepDuration;
+    if (fast) return fast.call(this.fast, q);
     return ref.computeStepDuration(await this.eventsFor(q, TYPES.stepDuration), q, q.nowUs);
   }
 
   /** Run durations of `q`. */
   protected async computeWorkflowDuration(q: ResolvedAnalyticsQuery): Promise<WorkflowDuration> {
+    const fast = this.fast.workflowDuration;
+    if (fast) return fast.call(this.fast, q);
     return ref.computeWorkflowDuration(await this.eventsFor(q, TYPES.workflowDuration), q, q.nowUs);
   }
 
   /** Worker stability of `q`. */
   protected async computeWorkerStability(q: ResolvedAnalyticsQuery): Promise<WorkerStability> {
+    const fast = this.fast.workerStability;
+    if (fast) return fast.call(this.fast, q);
     return ref.computeWorkerStability(await this.eventsFor(q, TYPES.workerStability), q, q.nowUs);
   }
 
   /** Throughput of `q`. */
   protected async computeThroughput(q: ResolvedAnalyticsQuery): Promise<Throughput> {
+    const fast = this.fast.throughput;
+    if (fast) return fast.call(this.fast, q);
     return ref.computeThroughput(await this.eventsFor(q, TYPES.throughput), q, q.nowUs);
   }
 
   /** Success rate of `q`. */
   protected async computeSuccessRate(q: ResolvedAnalyticsQuery): Promise<SuccessRate> {
+    const fast = this.fast.successRate;
+    if (fast) return fast.call(this.fast, q);
     return ref.computeSuccessRate(await this.eventsFor(q, TYPES.successRate), q, q.nowUs);
   }
 
   /** The queue snapshot of live runs (of one workflow, when given) at `nowUs`. */
   protected async computeQueueDepth(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth> {
-    const live = await this.loadLiveState(workflowSlug !== undefined ? { workflowSlug } : {});
+    const fast = this.fast.queueDepth;
+    if (fast) return fast.call(this.fast, workflowSlug, nowUs);
+    const live = await this.store.loadLiveState(workflowSlug !== undefined ? { workflowSlug } : {});
     return ref.computeQueueDepth(live, workflowSlug !== undefined ? { workflowSlug } : {}, nowUs);
   }
 
   /** The queue snapshot per workflow with a live run, at `nowUs`. */
   protected async computeQueueDepthByWorkflow(nowUs: number): Promise<QueueDepthByWorkflow> {
-    return ref.computeQueueDepthByWorkflow(await this.loadLiveState({}), nowUs);
+    const fast = this.fast.queueDepthByWorkflow;
+    if (fast) return fast.call(this.fast, nowUs);
+    return ref.computeQueueDepthByWorkflow(await this.store.loadLiveState({}), nowUs);
   }
 
   /** The summary of `q` (default: one event load, the reference for every part, the queue hook). */
   protected async computeAnalyticsSummary(q: ResolvedAnalyticsQuery): Promise<AnalyticsSummary> {
+    const fast = this.fast;
+    if (fast.analyticsSummary) return fast.analyticsSummary(q);
+    if (Object.keys(fast).length > 0) return this.composedSummary(q);
     const events = await this.eventsFor(q, TYPES.analyticsSummary);
     return ref.computeAnalyticsSummary(events, await this.computeQueueDepth(q.workflowSlug, q.nowUs), q, q.nowUs);
   }
 
+  /** The summary from each part's hook, concurrently (for drivers that aggregate some parts themselves). */
+  private async composedSummary(q: ResolvedAnalyticsQuery): Promise<AnalyticsSummary> {
+    const [successRate, throughput, stepDuration, workflowDuration, schedulingLatency, retryAnalysis, errorAnalysis, workerStability, queueDepth] = await Promise.all([
+      this.computeSuccessRate(q), this.computeThroughput(q), this.computeStepDuration(q), this.computeWorkflowDuration(q), this.computeSchedulingLatency(q),
+      this.computeRetryAnalysis(q), this.computeErrorAnalysis(q), this.computeWorkerStability(q), this.computeQueueDepth(q.workflowSlug, q.nowUs),
+    ]);
+    return { window: { startUs: q.startUs, endUs: q.endUs }, successRate, throughput, stepDuration, workflowDuration, schedulingLatency, retryAnalysis, errorAnalysis, workerStability, queueDepth };
+  }
+
   /** Active workers over `q` (the last 24 h, all workflows); the stale threshold is checked by the reference. */
   protected async computeActiveWorkers(q: ResolvedAnalyticsQuery, options: ActiveWorkersOptions): Promise<WorkerInfo[]> {
+    const fast = this.fast.activeWorkers;
+    if (fast) return fast.call(this.fast, q, options);
     return ref.computeActiveWorkers(await this.eventsFor(q, TYPES.activeWorkers), options, q.nowUs);
   }
 
   /** One worker's record over `q` (the last 24 h), or null. */
   protected async computeWorkerById(q: ResolvedAnalyticsQuery, workerId: string): Promise<WorkerInfo | null> {
+    const fast = this.fast.workerById;
+    if (fast) return fast.call(this.fast, q, workerId);
     return ref.computeWorkerById(await this.eventsFor(q, TYPES.activeWorkers), workerId, q.nowUs);
   }
 }

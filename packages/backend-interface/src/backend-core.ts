@@ -1,8 +1,5 @@
 import { BackendAnalytics } from "./backend-analytics.js";
-import { join } from "node:path";
-import { tmpdir } from "node:os";
-import type { Clock } from "./clock.js";
-import { systemClock } from "./clock.js";
+import type { BackendDriver } from "./backend-driver.js";
 import type { Event, EventBody, EventOf, EventType, StepEvent, WorkflowEvent } from "./events.js";
 import type { GuardVerdict, WriteGuard } from "./guards.js";
 import { projectStepStates } from "./project-step.js";
@@ -24,82 +21,31 @@ export type StepCompleteMetadata = { timestamp: number; duration: number; logs?:
 export type StepCompleteItem = { workflowSlug: string; runId: string; stepId: string; output: unknown; metadata: StepCompleteMetadata; exportOutput?: boolean };
 /** The outcome of one item of a batch: written, or refused with the error saveStepComplete would have thrown. */
 export type StepCompleteOutcome = { ok: true } | { ok: false; error: CairnError };
-/** One guarded write of a batch (writeEventBatch): what writeEvents takes. */
-export type GuardedWrite = { target: WriteTarget; guard: WriteGuard; events: Event[]; follow?: FollowUp };
+export type { GuardedWrite } from "./backend-driver.js";
 /** @deprecated Use WorkflowRegistration. */
 export type WorkflowDetails = WorkflowMetadata & { steps: StepDefinition[]; stepCount: number };
 /** A saved checkpoint, as a retry replays it. */
 export type SavedCheckpoint = { name: string; sequenceNumber: number; attemptNumber: number; data: string; label?: string; timestampUs: number };
 
-/** The base layer of Backend: the primitives every driver implements, event append/load, fencing and wake-ups. */
-export abstract class BackendCore extends BackendAnalytics {
-  /** The time source of every timestamp this backend writes. */
-  readonly clock: Clock;
-  /** What this driver offers beyond the minimum. */
-  readonly capabilities: BackendCapabilities = { notifications: false, multiProcess: true, batchClaim: false };
-  protected readonly outputDir: string;
-
-  constructor(options: BackendOptions = {}) {
-    super();
-    this.clock = options.clock ?? systemClock;
-    this.outputDir = options.outputDir ?? join(tmpdir(), "cairn-step-outputs");
-  }
-
-  // ─── Primitives every driver implements ────────────────────────────────────────────────────────
-  /** Prepare storage (migrations, directories). Must be called before use. */
-  abstract initialize(): Promise<void>;
-  /** Release resources. The backend is unusable afterwards. */
-  abstract close(): Promise<void>;
-  /**
-   * Atomically: evaluate `guard` against the current projection of the run (and step) and, when it holds, append
-   * `events` in order, then the events `follow` returns for the state after them (see FollowUp), in the same write.
-   */
-  protected abstract writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict>;
-  /** Atomically create a run from its RunSubmitted event plus `extra` events of the same run, honouring the idempotency key; `follow` as in writeEvents, only when created. */
-  protected abstract writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult>;
-  /** A run's events in append order, filtered. */
-  protected abstract readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]>;
-  /** A run's state by id alone, at a cost independent of history. */
-  protected abstract readRun(runId: string): Promise<RunState | null>;
-  /** Runs, newest first (createdAt descending, runId descending on ties), filtered; reads no more than needed for `limit`. */
-  protected abstract queryRuns(options: ListRunsOptions): Promise<RunState[]>;
-  /** Scheduled steps available by `availableBefore` in non-terminal runs, priority desc then availableAt asc (then runId, stepId). */
-  protected abstract queryScheduledSteps(options: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions): Promise<StepRef[]>;
-  /** Running steps of non-terminal runs whose last heartbeat (or start) is before `heartbeatBeforeUs`. */
-  protected abstract queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]>;
-  /** Pending runs of registered versions available by `nowUs`, longest due first (availableAt ascending); at most `limit`. */
-  protected abstract queryDueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
-  /** Running runs whose timeout (startedAt + timeout) is before `nowUs`, longest overdue first; at most `limit`. */
-  protected abstract queryOverdueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
-  /** Slugs of workflows that have at least one non-terminal run. */
-  protected abstract queryActiveWorkflows(): Promise<string[]>;
-  /** Every run id of a workflow. */
-  protected abstract queryRunIds(workflowSlug: string): Promise<string[]>;
-  /** Store (or replace) a workflow registration. */
-  protected abstract putWorkflow(registration: WorkflowRegistration): Promise<void>;
-  /** A registration, or null. */
-  protected abstract readWorkflow(slug: string): Promise<WorkflowRegistration | null>;
-  /** Every registration. */
-  protected abstract readWorkflows(): Promise<WorkflowRegistration[]>;
-  /** Store a version unless one with its id exists (then report it, and whether the content differs). */
-  protected abstract putVersion(version: WorkflowVersion): Promise<PutVersionResult>;
-  /** Versions of a workflow, newest first (createdAt descending, versionId descending on ties). */
-  protected abstract readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]>;
-
-  // ─── Overridable template helpers ──────────────────────────────────────────────────────────────
-  /** Runs and all their steps, by run id (absent ids are left out). Default: readRun and readSteps per run. */
+/** The event layer of Backend: event building, append/load, fencing refusals, and the reads with a reference path. */
+export abstract class BackendCore<D extends BackendDriver = BackendDriver> extends BackendAnalytics<D> {
+  /** Runs and all their steps, by run id (absent ids are left out): the driver's fast path, else readRun and readSteps per run. */
   protected async readRunContexts(runIds: readonly string[]): Promise<Map<string, { run: RunState; steps: StepState[] }>> {
+    const store = this.store;
+    if (store.readRunContexts) return store.readRunContexts(runIds);
     const out = new Map<string, { run: RunState; steps: StepState[] }>();
     await Promise.all(runIds.map(async (id) => {
-      const run = await this.readRun(id);
+      const run = await store.readRun(id);
       if (run) out.set(id, { run, steps: await this.readSteps(run.workflowSlug, id) });
     }));
     return out;
   }
 
-  /** All step states of a run. Default: project the run's step events. */
+  /** All step states of a run: the driver's fast path, else the projection of the run's step events. */
   protected async readSteps(workflowSlug: string, runId: string): Promise<StepState[]> {
-    const events = (await this.readEvents(workflowSlug, runId, { category: "step" })) as StepEvent[];
+    const store = this.store;
+    if (store.readSteps) return store.readSteps(workflowSlug, runId);
+    const events = (await store.readEvents(workflowSlug, runId, { category: "step" })) as StepEvent[];
     return [...projectStepStates(events).values()];
   }
 
@@ -116,7 +62,7 @@ export abstract class BackendCore extends BackendAnalytics {
   async appendEvent(workflowSlug: string, runId: string, event: Event): Promise<void> {
     assertIds({ workflowSlug, runId });
     const ev = parseEventFor(workflowSlug, runId, event);
-    await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [ev]);
+    await this.store.writeEvents({ workflowSlug, runId }, { kind: "none" }, [ev]);
   }
 
   /** Appends many events; all are validated before any is written. Events of one run are written as one batch. */
@@ -130,7 +76,7 @@ export abstract class BackendCore extends BackendAnalytics {
       group.events.push(ev);
       byRun.set(key, group);
     }
-    for (const g of byRun.values()) await this.writeEvents({ workflowSlug: g.workflowSlug, runId: g.runId }, { kind: "none" }, g.events);
+    for (const g of byRun.values()) await this.store.writeEvents({ workflowSlug: g.workflowSlug, runId: g.runId }, { kind: "none" }, g.events);
   }
 
   /** Loads a run's events in order, optionally only one category and/or one step. */
@@ -142,7 +88,7 @@ export abstract class BackendCore extends BackendAnalytics {
     if (options.category !== undefined && options.category !== "step" && options.category !== "workflow") {
       throw new InvalidArgumentError(`Unknown event category ${JSON.stringify(options.category)}; use "step" or "workflow".`);
     }
-    return this.readEvents(workflowSlug, runId, options);
+    return this.store.readEvents(workflowSlug, runId, options);
   }
 
   /** One read of a run's step events grouped by step, without heartbeats, logs and retry notices. */
@@ -167,11 +113,5 @@ export abstract class BackendCore extends BackendAnalytics {
   protected refusal(target: Required<WriteTarget>, verdict: GuardVerdict & { ok: false }, attemptNumber: number): CairnError {
     if (verdict.reason === "run-terminal") return new RunTerminalError({ ...target, status: verdict.runStatus ?? "ended" });
     return new StaleAttemptError({ ...target, attemptNumber, currentAttempt: verdict.stepAttempt, currentStatus: verdict.stepStatus });
-  }
-
-  // ─── Wake-ups ──────────────────────────────────────────────────────────────────────────────────
-  /** Calls `listener` when steps may have become ready. Only drivers with `capabilities.notifications` ever call it. Returns an unsubscribe function. */
-  subscribe(_listener: () => void): () => void {
-    return () => {};
   }
 }

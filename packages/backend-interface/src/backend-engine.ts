@@ -1,3 +1,4 @@
+import type { BackendDriver } from "./backend-driver.js";
 import { BackendCore } from "./backend-core.js";
 import type { FollowUp, WriteTarget } from "./backend-primitives.js";
 import type { Event, EventOf } from "./events.js";
@@ -23,14 +24,14 @@ class DagNeeded extends Error {
  *
  * Versions are immutable, so their DAGs are cached by (workflow, versionId) for the life of the backend.
  */
-export abstract class BackendEngine extends BackendCore {
+export abstract class BackendEngine<D extends BackendDriver = BackendDriver> extends BackendCore<D> {
   private readonly dags = new Map<string, RunDag | null>();
 
   /** The DAG of a version, loaded once; null when the version does not exist. */
   protected async loadDag(workflowSlug: string, versionId: string): Promise<RunDag | null> {
     const key = `${workflowSlug}\0${versionId}`;
     if (this.dags.has(key)) return this.dags.get(key) ?? null;
-    const version = (await this.readVersions(workflowSlug, versionId))[0] ?? null;
+    const version = (await this.store.readVersions(workflowSlug, versionId))[0] ?? null;
     const dag = version ? runDagOf(version) : null;
     this.dags.set(key, dag);
     return dag;
@@ -66,7 +67,7 @@ export abstract class BackendEngine extends BackendCore {
 
   /** A guarded write that advances the run in the same write when its events may move it on. */
   protected writeAdvancing(target: WriteTarget, guard: WriteGuard, events: Event[], follow = this.followFor(events)): Promise<GuardVerdict> {
-    return this.withEngine(() => this.writeEvents(target, guard, events, follow));
+    return this.withEngine(() => this.store.writeEvents(target, guard, events, follow));
   }
 
   /** Runs a fenced write (advancing the run when its events may move it on) and turns a refusal into StaleAttemptError or RunTerminalError. */
@@ -77,7 +78,7 @@ export abstract class BackendEngine extends BackendCore {
 
   /** A submission that starts the run in the same write when it is store-driven and available. */
   protected submitAdvancing(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
-    return this.withEngine(() => this.writeSubmission(submitted, extra, this.advance));
+    return this.withEngine(() => this.store.writeSubmission(submitted, extra, this.advance));
   }
 
   /** A batch of guarded writes (see writeEventBatch), each advancing its run. */
@@ -87,14 +88,16 @@ export abstract class BackendEngine extends BackendCore {
   }
 
   /**
-   * Overridable primitive: the guarded writes of a batch, each atomic and checked on its own (a refusal skips only that
-   * write), in order (a later write sees the earlier ones); verdicts in the same order. Default: writeEvents, one
-   * after the other (each retried alone when its follow-up needs a DAG, so no write is applied twice). Drivers
-   * override it to write the batch in one round trip or one transaction (all or nothing when a follow-up throws).
+   * The guarded writes of a batch, each atomic and checked on its own (a refusal skips only that write), in order
+   * (a later write sees the earlier ones); verdicts in the same order. The driver's batch fast path (one round trip
+   * or one transaction, all or nothing when a follow-up throws), else writeEvents one after the other (each retried
+   * alone when its follow-up needs a DAG, so no write is applied twice).
    */
   protected async writeEventBatch(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
+    const store = this.store;
+    if (store.writeEventBatch) return store.writeEventBatch(writes);
     const out: GuardVerdict[] = [];
-    for (const w of writes) out.push(await this.withEngine(() => this.writeEvents(w.target, w.guard, w.events, w.follow)));
+    for (const w of writes) out.push(await this.withEngine(() => this.store.writeEvents(w.target, w.guard, w.events, w.follow)));
     return out;
   }
 

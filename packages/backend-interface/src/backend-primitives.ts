@@ -48,8 +48,8 @@ export interface StepRef {
   stepId: string;
 }
 
-/** Result of createWorkflowVersion's primitive. */
-export type PutVersionResult = { status: "created" | "exists"; version: WorkflowVersion } | { status: "conflict"; version: WorkflowVersion };
+/** Result of putVersion: created, or the version already stored under that id (the Backend compares the content). */
+export type PutVersionResult = { status: "created" | "exists"; version: WorkflowVersion };
 
 /** What a driver can do beyond the contract's minimum; tests and the worker branch on these, never on driver names. */
 export interface BackendCapabilities {

@@ -1,3 +1,4 @@
+import type { BackendDriver } from "./backend-driver.js";
 import { BackendSteps } from "./backend-steps.js";
 import type { Event, EventOf } from "./events.js";
 import { assertIds, assertRunId, assertWorkflowSlug } from "./identifiers.js";
@@ -26,7 +27,7 @@ function submissionOutcome(event: EventOf<"RunSubmitted">, input: string | undef
 }
 
 /** The run layer of Backend: submission with idempotency keys, reruns, run queries, run start, completion, failure and cancellation. */
-export abstract class BackendRuns extends BackendSteps {
+export abstract class BackendRuns<D extends BackendDriver = BackendDriver> extends BackendSteps<D> {
   // ─── Runs ──────────────────────────────────────────────────────────────────────────────────────
   /** Submits a run. Validates and serialises first (a failed submit leaves no trace); an idempotency key (scoped to the workflow) returns the existing run, or throws IdempotencyConflictError for a different input. */
   async submitRun(submission: RunSubmissionInput): Promise<{ runId: string; isNew: boolean }> {
@@ -78,6 +79,7 @@ export abstract class BackendRuns extends BackendSteps {
    */
   async submitRuns(items: RunSubmissionInput[]): Promise<SubmitOutcome[]> {
     if (!Array.isArray(items)) throw new InvalidArgumentError("submitRuns takes an array of submissions.");
+    this.assertOpen();
     const out: SubmitOutcome[] = new Array(items.length);
     const prepared: Array<{ index: number; event: EventOf<"RunSubmitted">; input: string | undefined }> = [];
     const nowUs = this.clock.nowUs();
@@ -100,20 +102,22 @@ export abstract class BackendRuns extends BackendSteps {
   }
 
   /**
-   * Overridable primitive: many submissions (as writeSubmission, each honouring its idempotency key and run id; a later
-   * item sees the earlier ones), results in item order. Default: writeSubmission one after the other. Drivers
-   * override it to write the batch in one transaction or statement.
+   * Many submissions (as writeSubmission, each honouring its idempotency key and run id; a later item sees the
+   * earlier ones), results in item order: the driver's batch fast path (one transaction or statement), else
+   * writeSubmission one after the other.
    */
   protected async writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
+    const store = this.store;
+    if (store.writeSubmissions) return store.writeSubmissions(events, follow);
     const out: SubmissionResult[] = [];
-    for (const e of events) out.push(await this.writeSubmission(e, [], follow));
+    for (const e of events) out.push(await store.writeSubmission(e, [], follow));
     return out;
   }
 
   /** A new run that keeps the parent's results outside `{fromStepId} ∪ its transitive dependents` and re-executes the rest. */
   async rerunFrom(options: RerunOptions): Promise<{ runId: string; rerunStepIds: string[] }> {
     assertRunId(options.parentRunId, "parentRunId");
-    const parent = await this.readRun(options.parentRunId);
+    const parent = await this.store.readRun(options.parentRunId);
     if (!parent) throw new RunNotFoundError(options.parentRunId);
     const [steps, definitions] = await Promise.all([this.readSteps(parent.workflowSlug, parent.runId), this.getWorkflowSteps(parent.workflowSlug)]);
     const plan = planRerun(parent, steps, definitions, options, this.clock.nowUs(), (type, runId, stepId, body) => this.makeEvent(type, parent.workflowSlug, runId, stepId, body as never));
@@ -125,14 +129,14 @@ export abstract class BackendRuns extends BackendSteps {
   /** True when the run exists in this workflow. */
   async runExists(workflowSlug: string, runId: string): Promise<boolean> {
     assertIds({ workflowSlug, runId });
-    const run = await this.readRun(runId);
+    const run = await this.store.readRun(runId);
     return run !== null && run.workflowSlug === workflowSlug;
   }
 
   /** The run's state, or null. */
   async getRun(runId: string): Promise<RunState | null> {
     assertRunId(runId);
-    return this.readRun(runId);
+    return this.store.readRun(runId);
   }
 
   /** Runs, newest first; status filters are OR, tag filters AND; at most `limit`. */
@@ -142,18 +146,18 @@ export abstract class BackendRuns extends BackendSteps {
     if (options.limit === 0) return [];
     const allowed: RunStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
     for (const s of options.status ?? []) if (!allowed.includes(s)) throw new InvalidArgumentError(`Unknown run status ${JSON.stringify(s)}; use one of ${allowed.join(", ")}.`);
-    return this.queryRuns(options);
+    return this.store.queryRuns(options);
   }
 
   /** Every run id of a workflow. */
   async listRunIds(workflowSlug: string): Promise<string[]> {
     assertWorkflowSlug(workflowSlug);
-    return this.queryRunIds(workflowSlug);
+    return this.store.queryRunIds(workflowSlug);
   }
 
   /** Workflows with at least one non-terminal run. */
   async listActiveWorkflows(): Promise<string[]> {
-    return this.queryActiveWorkflows();
+    return this.store.queryActiveWorkflows();
   }
 
   /** Starts a pending, available run exactly once; returns false if another worker started it or it is not startable. */
@@ -172,7 +176,7 @@ export abstract class BackendRuns extends BackendSteps {
   async saveWorkflowInputValidation(workflowSlug: string, runId: string, result: { workflowAttemptNumber: number; hasSchema: boolean; success: boolean; error?: StepError; validationErrors?: Array<{ path: string; message: string }> }): Promise<void> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowInputValidation", workflowSlug, runId, undefined, { ...result, ...(result.error ? { error: cleanError(result.error) } : {}) });
-    await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [ev]);
+    await this.store.writeEvents({ workflowSlug, runId }, { kind: "none" }, [ev]);
   }
 
   /** Seed API: completes a live run with its output; a run that already ended is left as it is (see completeRunIfOpen). */
@@ -189,7 +193,7 @@ export abstract class BackendRuns extends BackendSteps {
     const ev = this.makeEvent("WorkflowCompleted", workflowSlug, runId, undefined, {
       workflowAttemptNumber: metadata.workflowAttemptNumber, output: serializeValue(output), durationUs: Math.max(0, Math.round(metadata.duration)), totalSteps: metadata.totalSteps,
     });
-    return (await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
+    return (await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
   }
 
   /** Seed API: fails a live run; a run that already ended is left as it is (see failRunIfOpen). */
@@ -207,14 +211,14 @@ export abstract class BackendRuns extends BackendSteps {
       workflowAttemptNumber: metadata.workflowAttemptNumber, error: cleanError(error), durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
       failureReason, ...(metadata.failedStep ? { failedStep: metadata.failedStep } : {}),
     });
-    return (await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
+    return (await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
   }
 
   /** Records that a run resumes the work of an earlier run. */
   async saveWorkflowResumed(workflowSlug: string, runId: string, metadata: { originalRunId: string; resumedSteps: number; pendingSteps: number }): Promise<void> {
     assertIds({ workflowSlug, runId });
     assertRunId(metadata.originalRunId, "originalRunId");
-    await this.writeEvents({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowResumed", workflowSlug, runId, undefined, metadata)]);
+    await this.store.writeEvents({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowResumed", workflowSlug, runId, undefined, metadata)]);
   }
 
   /** Seed API: cancels a live run; a run that already ended is left as it is (see cancelRunIfOpen). */
@@ -232,7 +236,7 @@ export abstract class BackendRuns extends BackendSteps {
       workflowAttemptNumber: metadata.workflowAttemptNumber, durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
       ...(metadata.reason === undefined ? {} : { reason: metadata.reason }),
     });
-    return (await this.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
+    return (await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
   }
 
   /**
@@ -263,7 +267,7 @@ export abstract class BackendRuns extends BackendSteps {
    */
   async retryRun(runId: string, options: { reason?: string } = {}): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }> {
     assertRunId(runId);
-    const run = await this.readRun(runId);
+    const run = await this.store.readRun(runId);
     if (!run) throw new RunNotFoundError(runId);
     if (run.status !== "failed") throw new RunNotRetryableError({ runId, status: run.status });
     const retriedSteps = (await this.readSteps(run.workflowSlug, runId)).filter((s) => s.status === "failed" || s.status === "skipped").map((s) => s.stepId);
@@ -277,7 +281,7 @@ export abstract class BackendRuns extends BackendSteps {
   /** Cancels a run: RunNotFoundError if unknown, no change if it already ended; afterwards none of its steps is listed or claimable. */
   async cancelRun(runId: string, reason?: string): Promise<void> {
     assertRunId(runId);
-    const run = await this.readRun(runId);
+    const run = await this.store.readRun(runId);
     if (!run) throw new RunNotFoundError(runId);
     if (run.status === "completed" || run.status === "failed" || run.status === "cancelled") return;
     const steps = await this.readSteps(run.workflowSlug, runId);
@@ -286,6 +290,6 @@ export abstract class BackendRuns extends BackendSteps {
       workflowAttemptNumber: run.workflowAttemptNumber, durationUs: Math.max(0, nowUs - (run.startedAtUs ?? run.createdAtUs)),
       completedSteps: steps.filter((s) => s.status === "completed").length, ...(reason === undefined ? {} : { reason }),
     });
-    await this.writeEvents({ workflowSlug: run.workflowSlug, runId }, { kind: "run-open" }, [ev]);
+    await this.store.writeEvents({ workflowSlug: run.workflowSlug, runId }, { kind: "run-open" }, [ev]);
   }
 }

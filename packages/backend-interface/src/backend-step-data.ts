@@ -1,3 +1,4 @@
+import type { BackendDriver } from "./backend-driver.js";
 import { BackendEngine } from "./backend-engine.js";
 import { join } from "node:path";
 import type { EventOf } from "./events.js";
@@ -16,13 +17,13 @@ export function logEntryBody(l: LogEntry): Pick<EventOf<"LogEntry">, "stream" | 
 }
 
 /** The step-data layer of Backend: logs, checkpoints, outputs and step states. */
-export abstract class BackendStepData extends BackendEngine {
+export abstract class BackendStepData<D extends BackendDriver = BackendDriver> extends BackendEngine<D> {
   /** Saves log lines of a step (any attempt) in one batch. */
   async saveStepLogs(workflowSlug: string, runId: string, stepId: string, logs: LogEntry[]): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     if (logs.length === 0) return;
     const events = logs.map((l) => this.makeEvent("LogEntry", workflowSlug, runId, stepId, logEntryBody(l)));
-    await this.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, events);
+    await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, events);
   }
 
   /** A step's log lines (one attempt, or all), or null when it has none. */
@@ -48,7 +49,7 @@ export abstract class BackendStepData extends BackendEngine {
   async saveStepCheckpointFailed(workflowSlug: string, runId: string, stepId: string, failure: { name: string; sequenceNumber: number; attemptNumber: number; error: StepError }): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     const ev = this.makeEvent("StepCheckpointFailed", workflowSlug, runId, stepId, { name: failure.name, sequenceNumber: failure.sequenceNumber, attemptNumber: failure.attemptNumber, error: cleanError(failure.error) });
-    await this.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, [ev]);
+    await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, [ev]);
   }
 
   /** The latest saved checkpoint per name across all attempts of a step, in sequence order: what a retry replays. */

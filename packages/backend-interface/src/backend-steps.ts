@@ -1,3 +1,4 @@
+import type { BackendDriver } from "./backend-driver.js";
 import { BackendWorkflows } from "./backend-workflows.js";
 import type { Event, EventOf } from "./events.js";
 import type { GuardVerdict } from "./guards.js";
@@ -9,12 +10,12 @@ import { DEFAULT_MAX_RETRIES } from "./schemas.js";
 import { CairnError, InvalidArgumentError, InvalidEventError, RunTerminalError, StaleAttemptError, StepNotClaimableError } from "./errors.js";
 import { computeErrorFingerprints } from "./fingerprint.js";
 import type { ListScheduledOptions, StepRef, WriteTarget } from "./backend-primitives.js";
+import type { ClaimedStep, ClaimRequest, ClaimScope } from "./backend-driver.js";
 import { serializeValue } from "./serialize.js";
 import { cleanError } from "./clean-error.js";
 import type { StepStartMetadata, StepCompleteMetadata, StepCompleteItem, StepCompleteOutcome, GuardedWrite } from "./backend-core.js";
 
-/** Workflows a claim may take steps of: slug → step id → that step's dependencies. */
-export type ClaimScope = Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+export type { ClaimScope } from "./backend-driver.js";
 
 /** Options of claimScheduledSteps. */
 export interface ClaimOptions {
@@ -28,7 +29,7 @@ export interface ClaimOptions {
 }
 
 /** The step-lifecycle layer of Backend: scheduling, atomic claims, heartbeats, completion, failure, retries, skips and reclamation. */
-export abstract class BackendSteps extends BackendWorkflows {
+export abstract class BackendSteps<D extends BackendDriver = BackendDriver> extends BackendWorkflows<D> {
   // ─── Steps ─────────────────────────────────────────────────────────────────────────────────────
   /** Schedules attempt `attemptNumber` of a step; a duplicate or superseded schedule is ignored. Returns whether it was written. */
   async scheduleStep(workflowSlug: string, runId: string, stepId: string, metadata: { availableAt: number; reason: "initial" | "retry" | "dependency-satisfied"; attemptNumber: number; retryDelayMs?: number; priority?: number }): Promise<boolean> {
@@ -38,7 +39,7 @@ export abstract class BackendSteps extends BackendWorkflows {
       ...(metadata.retryDelayMs === undefined ? {} : { retryDelayMs: metadata.retryDelayMs }),
       ...(metadata.priority === undefined ? {} : { priority: metadata.priority }),
     });
-    const verdict = await this.writeEvents({ workflowSlug, runId, stepId }, { kind: "schedule", attemptNumber: metadata.attemptNumber }, [ev]);
+    const verdict = await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "schedule", attemptNumber: metadata.attemptNumber }, [ev]);
     return verdict.ok;
   }
 
@@ -52,55 +53,71 @@ export abstract class BackendSteps extends BackendWorkflows {
     if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
     if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
     if (options.limit === 0) return [];
-    return this.queryScheduledSteps({ ...options, availableBefore: options.availableBefore ?? this.clock.nowUs() });
+    return this.store.queryScheduledSteps({ ...options, availableBefore: options.availableBefore ?? this.clock.nowUs() });
   }
 
   /** Atomically moves a scheduled, available step of a live run to running; exactly one concurrent claimer wins, the rest get null. */
   async claimScheduledStep(workflowSlug: string, runId: string, stepId: string, workerId: string, metadata: StepStartMetadata): Promise<{ attemptNumber: number } | null> {
     assertIds({ workflowSlug, runId, stepId });
-    const nowUs = this.clock.nowUs();
+    const ref = { workflowSlug, runId, stepId };
+    const request = this.claimRequest(workerId, { limit: 1, step: ref, dependencies: () => metadata.dependencies, slotIndex: metadata.slotIndex, workerConcurrency: metadata.workerConcurrency });
+    const fast = await this.store.claimSteps?.(request);
+    if (fast) return fast[0] ? { attemptNumber: fast[0].attemptNumber } : null;
     const step = (await this.readSteps(workflowSlug, runId)).find((s) => s.stepId === stepId);
     if (!step || step.status !== "scheduled") return null;
     const attemptNumber = step.attemptNumber;
-    const ev = this.makeEvent("StepStarted", workflowSlug, runId, stepId, {
-      workerId, dependencies: metadata.dependencies, attemptNumber,
-      ...(metadata.slotIndex === undefined ? {} : { slotIndex: metadata.slotIndex }),
-      ...(metadata.workerConcurrency === undefined ? {} : { workerConcurrency: metadata.workerConcurrency }),
-    });
     // The guard re-checks status, availability, run liveness and (through the event) the attempt atomically.
-    const verdict = await this.writeEvents({ workflowSlug, runId, stepId }, { kind: "claim", nowUs, attemptNumber }, [ev]);
+    const verdict = await this.store.writeEvents(ref, { kind: "claim", nowUs: request.nowUs, attemptNumber }, [request.started(ref, attemptNumber)]);
     return verdict.ok ? { attemptNumber } : null;
   }
 
   /**
-   * Claims up to `limit` ready steps. Drivers with `capabilities.batchClaim` do it in one round trip. `workflows`
-   * limits the claim to those workflows and gives each step's dependencies (recorded on StepStarted), so one call
-   * serves a worker that runs several workflows.
+   * Claims up to `limit` ready steps: in one round trip where the driver has the batch claim, else one step after
+   * the other. `workflows` limits the claim to those workflows and gives each step's dependencies (recorded on
+   * StepStarted), so one call serves a worker that runs several workflows.
    */
-  async claimScheduledSteps(workerId: string, options: ClaimOptions): Promise<Array<StepRef & { attemptNumber: number }>> {
-    if (options.workflows !== undefined) return this.claimPerWorkflow(workerId, options, options.workflows);
-    const out: Array<StepRef & { attemptNumber: number }> = [];
+  async claimScheduledSteps(workerId: string, options: ClaimOptions): Promise<ClaimedStep[]> {
+    if (!Number.isInteger(options.limit) || options.limit < 0) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
+    if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
+    const scope = options.workflows;
+    for (const slug of Object.keys(scope ?? {})) assertWorkflowSlug(slug);
+    if (options.limit === 0) return [];
+    const given = options.dependencies;
+    const dependencies = scope ? (r: StepRef) => [...(scope[r.workflowSlug]?.[r.stepId] ?? [])] : given ? (r: StepRef) => given(r) : undefined;
+    const fast = await this.store.claimSteps?.(this.claimRequest(workerId, {
+      limit: options.limit, ...(dependencies ? { dependencies } : {}), ...(scope ? { scope } : {}), ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}),
+    }));
+    if (fast) return fast;
+    if (scope) return this.claimPerWorkflow(workerId, options.limit, scope);
+    const out: ClaimedStep[] = [];
     const candidates = await this.listScheduledSteps({ limit: options.limit * 2, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) });
     for (const ref of candidates) {
       if (out.length >= options.limit) break;
-      const claimed = await this.claimScheduledStep(ref.workflowSlug, ref.runId, ref.stepId, workerId, {
-        dependencies: options.dependencies?.(ref) ?? [], timestamp: this.clock.nowUs(), attemptNumber: 0,
-      });
+      const claimed = await this.claimScheduledStep(ref.workflowSlug, ref.runId, ref.stepId, workerId, { dependencies: dependencies?.(ref) ?? [], timestamp: this.clock.nowUs(), attemptNumber: 0 });
       if (claimed) out.push({ ...ref, attemptNumber: claimed.attemptNumber });
     }
     return out;
   }
 
-  /** claimScheduledSteps over a scope, one workflow after the other (drivers that can claim the scope at once override it). */
-  protected async claimPerWorkflow(workerId: string, options: ClaimOptions, scope: ClaimScope): Promise<Array<StepRef & { attemptNumber: number }>> {
-    const out: Array<StepRef & { attemptNumber: number }> = [];
+  /** claimScheduledSteps over a scope, one workflow after the other. */
+  private async claimPerWorkflow(workerId: string, limit: number, scope: ClaimScope): Promise<ClaimedStep[]> {
+    const out: ClaimedStep[] = [];
     for (const slug of Object.keys(scope)) {
-      if (out.length >= options.limit) break;
-      assertWorkflowSlug(slug);
+      if (out.length >= limit) break;
       const deps = scope[slug] ?? {};
-      out.push(...(await this.claimScheduledSteps(workerId, { limit: options.limit - out.length, workflowSlug: slug, dependencies: (r) => [...(deps[r.stepId] ?? [])] })));
+      out.push(...(await this.claimScheduledSteps(workerId, { limit: limit - out.length, workflowSlug: slug, dependencies: (r) => [...(deps[r.stepId] ?? [])] })));
     }
     return out;
+  }
+
+  /** A claim request for the driver: now, and the StepStarted builder (the backend's ids, clock and validation). */
+  private claimRequest(workerId: string, c: Omit<ClaimRequest, "workerId" | "nowUs" | "started" | "slotIndex" | "workerConcurrency"> & { slotIndex?: number | undefined; workerConcurrency?: number | undefined }): ClaimRequest {
+    const { slotIndex, workerConcurrency, ...rest } = c;
+    const extra = { ...(slotIndex === undefined ? {} : { slotIndex }), ...(workerConcurrency === undefined ? {} : { workerConcurrency }) };
+    return {
+      ...rest, ...extra, workerId, nowUs: this.clock.nowUs(),
+      started: (ref, attemptNumber) => this.makeEvent("StepStarted", ref.workflowSlug, ref.runId, ref.stepId, { workerId, dependencies: rest.dependencies?.(ref) ?? [], attemptNumber, ...extra }),
+    };
   }
 
   /** Seed API, routed through the claim guard: throws StepNotClaimableError unless the claim succeeds. */
@@ -112,7 +129,7 @@ export abstract class BackendSteps extends BackendWorkflows {
   /** True when the step is scheduled, available now and its run is live. */
   async isStepClaimable(workflowSlug: string, runId: string, stepId: string): Promise<boolean> {
     assertIds({ workflowSlug, runId, stepId });
-    const [run, steps] = await Promise.all([this.readRun(runId), this.readSteps(workflowSlug, runId)]);
+    const [run, steps] = await Promise.all([this.store.readRun(runId), this.readSteps(workflowSlug, runId)]);
     const step = steps.find((s) => s.stepId === stepId) ?? null;
     return checkGuard({ kind: "claim", nowUs: this.clock.nowUs() }, run && run.workflowSlug === workflowSlug ? run : null, step).ok;
   }
@@ -140,6 +157,7 @@ export abstract class BackendSteps extends BackendWorkflows {
    */
   async saveStepCompletes(items: StepCompleteItem[]): Promise<StepCompleteOutcome[]> {
     if (!Array.isArray(items)) throw new InvalidArgumentError("saveStepCompletes takes an array of completions.");
+    this.assertOpen();
     const out: StepCompleteOutcome[] = new Array(items.length);
     const writes: Array<GuardedWrite & { index: number; attemptNumber: number }> = [];
     items.forEach((item, index) => {
@@ -213,7 +231,7 @@ export abstract class BackendSteps extends BackendWorkflows {
       originalWorkerId: metadata.originalWorkerId, reclaimedBy: metadata.reclaimedBy, lastHeartbeatUs: metadata.lastHeartbeat,
       staleThresholdUs: metadata.staleThreshold, staleDurationUs: metadata.staleDuration, attemptNumber: metadata.attemptNumber,
     });
-    await this.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, [ev]);
+    await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, [ev]);
   }
 
   /** Running steps whose heartbeat is older than `staleThresholdMs`: each reclaimed exactly once and rescheduled, or failed as worker-crash when its retry budget is spent. */
@@ -221,7 +239,7 @@ export abstract class BackendSteps extends BackendWorkflows {
     if (!Number.isFinite(staleThresholdMs) || staleThresholdMs < 0) throw new InvalidArgumentError(`staleThresholdMs must be a non-negative number of milliseconds, got ${staleThresholdMs}.`);
     const nowUs = this.clock.nowUs();
     const cutoff = nowUs - Math.round(staleThresholdMs * 1000);
-    const candidates = await this.queryStaleSteps(cutoff);
+    const candidates = await this.store.queryStaleSteps(cutoff);
     const budgets = new Map<string, Map<string, number>>();
     const out: StepRef[] = [];
     for (const step of candidates) {

@@ -1,3 +1,4 @@
+import type { BackendDriver } from "./backend-driver.js";
 import { BackendRuns } from "./backend-runs.js";
 import type { SavedCheckpoint } from "./backend-core.js";
 import type { ClaimOptions } from "./backend-steps.js";
@@ -33,7 +34,7 @@ export interface MaintenanceResult {
  * maintenance (reclaim stale steps, start runs that became available, fail runs past their timeout); everything else
  * a run needs happens inside the store's writes.
  */
-export abstract class BackendWork extends BackendRuns {
+export abstract class BackendWork<D extends BackendDriver = BackendDriver> extends BackendRuns<D> {
   /**
    * Claims up to `limit` ready steps (atomically, as claimScheduledSteps) and returns each with its run's input, its
    * dependencies' outputs and, for a retry, the checkpoints of earlier attempts: one batched read for all of them.
@@ -66,13 +67,13 @@ export abstract class BackendWork extends BackendRuns {
     if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
     const reclaimed = await this.reclaimStaleSteps(options.staleMs, options.workerId);
     const started = await this.startDueRuns(limit);
-    const timedOut = await this.advanceRuns(await this.queryOverdueRuns(this.clock.nowUs(), limit));
+    const timedOut = await this.advanceRuns(await this.store.queryOverdueRuns(this.clock.nowUs(), limit));
     return { reclaimed, started, timedOut };
   }
 
   /** Starts up to `limit` store-driven runs that became available (longest due first); returns their ids. One indexed read when none is due. */
   async startDueRuns(limit = 100): Promise<string[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
-    return this.advanceRuns(await this.queryDueRuns(this.clock.nowUs(), limit));
+    return this.advanceRuns(await this.store.queryDueRuns(this.clock.nowUs(), limit));
   }
 }

@@ -1,3 +1,4 @@
+import type { BackendDriver } from "./backend-driver.js";
 import { BackendStepData } from "./backend-step-data.js";
 import { assertIds, assertVersionId, assertWorkflowSlug } from "./identifiers.js";
 import type { StepDefinition, WorkflowMetadata, WorkflowRegistration, WorkflowRegistrationInput, WorkflowVersion, WorkflowVersionInput } from "./schemas.js";
@@ -7,9 +8,10 @@ import type { EventOf } from "./events.js";
 import { InputSchemaValidator } from "./input-schema.js";
 import { deserializeValue } from "./serialize.js";
 import { parseEvent } from "./validate-event.js";
+import { sameVersionContent } from "./version-content.js";
 
 /** The workflow layer of Backend: registrations and immutable versions. */
-export abstract class BackendWorkflows extends BackendStepData {
+export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> extends BackendStepData<D> {
   /** Registrations read by submissions, kept briefly (a new registration in another process is seen within REGISTRATION_TTL_MS). */
   private readonly registrations = new Map<string, { at: number; registration: WorkflowRegistration }>();
   /** Input schemas of versions, by workflow and version id (versions are immutable; only found ones are kept). */
@@ -25,7 +27,7 @@ export abstract class BackendWorkflows extends BackendStepData {
     const parsed = WorkflowRegistrationSchema.safeParse(registration);
     if (!parsed.success) throw new InvalidEventError(`Invalid registration of workflow ${registration.slug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
     for (const s of parsed.data.steps) assertIds({ stepId: s.id });
-    await this.putWorkflow({ ...parsed.data, registeredAtUs: parsed.data.registeredAtUs ?? this.clock.nowUs() });
+    await this.store.putWorkflow({ ...parsed.data, registeredAtUs: parsed.data.registeredAtUs ?? this.clock.nowUs() });
     this.registrations.delete(parsed.data.slug);
   }
 
@@ -37,7 +39,7 @@ export abstract class BackendWorkflows extends BackendStepData {
     const now = Date.now();
     const hit = this.registrations.get(slug);
     if (hit && now - hit.at < REGISTRATION_TTL_MS) return hit.registration;
-    const registration = await this.readWorkflow(slug);
+    const registration = await this.store.readWorkflow(slug);
     if (registration) this.registrations.set(slug, { at: now, registration });
     else this.registrations.delete(slug);
     return registration;
@@ -74,7 +76,7 @@ export abstract class BackendWorkflows extends BackendStepData {
       const key = `${workflowSlug}\0${versionId}`;
       let hit = this.versionSchemas.get(key);
       if (!hit) {
-        const version = (await this.readVersions(workflowSlug, versionId))[0];
+        const version = (await this.store.readVersions(workflowSlug, versionId))[0];
         if (version) this.versionSchemas.set(key, (hit = { schema: version.inputSchemaJSON }));
       }
       if (hit) return hit.schema;
@@ -85,7 +87,7 @@ export abstract class BackendWorkflows extends BackendStepData {
   /** A workflow's metadata, or null. */
   async getWorkflowMetadata(slug: string): Promise<WorkflowMetadata | null> {
     assertWorkflowSlug(slug);
-    const reg = await this.readWorkflow(slug);
+    const reg = await this.store.readWorkflow(slug);
     if (!reg) return null;
     const { steps: _steps, ...meta } = reg;
     return meta;
@@ -93,13 +95,13 @@ export abstract class BackendWorkflows extends BackendStepData {
 
   /** Every registered workflow's metadata, by slug. */
   async listWorkflowMetadata(): Promise<WorkflowMetadata[]> {
-    return (await this.readWorkflows()).map(({ steps: _steps, ...meta }) => meta).sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+    return (await this.store.readWorkflows()).map(({ steps: _steps, ...meta }) => meta).sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
   }
 
   /** A workflow's step definitions, or [] when it is not registered. */
   async getWorkflowSteps(slug: string): Promise<StepDefinition[]> {
     assertWorkflowSlug(slug);
-    return (await this.readWorkflow(slug))?.steps ?? [];
+    return (await this.store.readWorkflow(slug))?.steps ?? [];
   }
 
   /** Creates an immutable workflow version; idempotent per versionId, VersionConflictError if the id exists with other content. */
@@ -108,9 +110,9 @@ export abstract class BackendWorkflows extends BackendStepData {
     assertVersionId(version.versionId);
     const parsed = WorkflowVersionSchema.safeParse({ ...version, createdAtUs: version.createdAtUs ?? this.clock.nowUs() });
     if (!parsed.success) throw new InvalidEventError(`Invalid version of workflow ${version.workflowSlug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
-    const result = await this.putVersion(parsed.data);
-    if (result.status !== "conflict") await this.loadDag(result.version.workflowSlug, result.version.versionId);
-    if (result.status === "conflict") throw new VersionConflictError({ workflowSlug: version.workflowSlug, versionId: version.versionId });
+    const result = await this.store.putVersion(parsed.data);
+    if (result.status === "exists" && !sameVersionContent(result.version, parsed.data)) throw new VersionConflictError({ workflowSlug: version.workflowSlug, versionId: version.versionId });
+    await this.loadDag(result.version.workflowSlug, result.version.versionId);
     return result.version;
   }
 
@@ -118,24 +120,24 @@ export abstract class BackendWorkflows extends BackendStepData {
   async getWorkflowVersion(workflowSlug: string, versionId: string): Promise<WorkflowVersion | null> {
     assertWorkflowSlug(workflowSlug);
     assertVersionId(versionId);
-    return (await this.readVersions(workflowSlug, versionId))[0] ?? null;
+    return (await this.store.readVersions(workflowSlug, versionId))[0] ?? null;
   }
 
   /** The version named by the current registration, else the newest; null when there is none. */
   async getCurrentWorkflowVersion(workflowSlug: string): Promise<WorkflowVersion | null> {
     assertWorkflowSlug(workflowSlug);
-    const reg = await this.readWorkflow(workflowSlug);
+    const reg = await this.store.readWorkflow(workflowSlug);
     if (reg?.versionId) {
-      const named = (await this.readVersions(workflowSlug, reg.versionId))[0];
+      const named = (await this.store.readVersions(workflowSlug, reg.versionId))[0];
       if (named) return named;
     }
-    return (await this.readVersions(workflowSlug))[0] ?? null;
+    return (await this.store.readVersions(workflowSlug))[0] ?? null;
   }
 
   /** Versions of a workflow, newest first. */
   async listWorkflowVersions(workflowSlug: string, options: { limit?: number } = {}): Promise<WorkflowVersion[]> {
     assertWorkflowSlug(workflowSlug);
-    const all = await this.readVersions(workflowSlug);
+    const all = await this.store.readVersions(workflowSlug);
     return options.limit === undefined ? all : all.slice(0, options.limit);
   }
 }

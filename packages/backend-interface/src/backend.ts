@@ -1,20 +1,22 @@
 import { BackendPresence } from "./backend-presence.js";
+import type { BackendDriver } from "./backend-driver.js";
 
 /**
- * The abstract Cairn backend: append-only events, projections, atomic claims, reclamation, submission and analytics.
+ * The Cairn backend: append-only events, projections, atomic claims, reclamation, submission and analytics, over
+ * any storage driver (`new Backend(driver)`; the driver packages' `SqliteBackend`, `PostgresBackend` and
+ * `FileSystemBackend` are named constructors of it and add nothing else).
  *
- * Built in layers, each in its own file, each extending the one before:
- * - `BackendAnalytics` (backend-analytics.ts): the fifteen analytics queries over the reference implementation.
- * - `BackendCore` (backend-core.ts): the protected abstract primitives every driver implements (guarded append,
- *   submission, reads and the few indexed queries), event append/load, fencing and wake-ups.
- * - `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`: every public method of the seed interface as
- *   a concrete template method built on the primitives, which a driver may override for speed but never change in
- *   meaning. Capability flags (`capabilities`) say what else a driver offers.
- * - `BackendPresence` (backend-presence.ts): workers' own presence records, combined into the active-workers view.
- *
- * A driver extends this class and implements the primitives; nothing else is required.
+ * Everything a driver implements is the `BackendDriver` interface (backend-driver.ts). This class owns the rest,
+ * built in layers, each in its own file, each extending the one before:
+ * - `BackendBase` (backend-base.ts): the driver, the clock and the lifecycle (initialize/close, the same errors
+ *   before initialize and after close on every driver).
+ * - `BackendAnalytics` (backend-analytics.ts): the fifteen analytics queries: the driver's fast paths, else the
+ *   reference implementation.
+ * - `BackendCore`, `BackendEngine` (backend-engine.ts: the store advances runs inside the driver's atomic writes),
+ *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`: every
+ *   public method of the seed interface as a template method over the driver's primitives.
  */
-export abstract class Backend extends BackendPresence {}
+export class Backend<D extends BackendDriver = BackendDriver> extends BackendPresence<D> {}
 
 export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { SubmitOutcome } from "./backend-runs.js";

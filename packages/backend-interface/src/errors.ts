@@ -21,6 +21,7 @@ export const ErrorCode = {
   BackendUnavailable: "BACKEND_UNAVAILABLE",
   RunNotRetryable: "RUN_NOT_RETRYABLE",
   BackendClosed: "BACKEND_CLOSED",
+  BackendNotInitialized: "BACKEND_NOT_INITIALIZED",
   Config: "CONFIG_ERROR",
   DatabaseNotFound: "DATABASE_NOT_FOUND",
   StoreNotWritable: "STORE_NOT_WRITABLE",
@@ -207,6 +208,13 @@ export class BackendUnavailableError extends CairnError {
 export class BackendClosedError extends CairnError {
   constructor() {
     super(ErrorCode.BackendClosed, "The backend is closed; create a new one.");
+  }
+}
+
+/** The backend was used before initialize() finished. */
+export class BackendNotInitializedError extends CairnError {
+  constructor() {
+    super(ErrorCode.BackendNotInitialized, "The backend is not initialized; await backend.initialize() before using it.");
   }
 }
 

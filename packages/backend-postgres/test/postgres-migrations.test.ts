@@ -34,11 +34,13 @@ describePostgres("Postgres migrations", () => {
     await expect(refused.initialize()).rejects.toMatchObject({ code: "SCHEMA_TOO_NEW" });
   });
 
-  it("reports a schema that was never initialized as NOT_A_CAIRN_STORE", async () => {
+  it("reports a schema whose tables are gone (dropped under a running backend) as NOT_A_CAIRN_STORE", async () => {
     const { schema, url, drop } = await freshSchema("mig");
     onCleanup(drop);
     const b = new PostgresBackend({ connectionString: url, schema });
     onCleanup(() => b.close());
+    await b.initialize();
+    await withClient(url, (c) => c.query(`DROP SCHEMA "${schema}" CASCADE`));
     await expect(b.getRun("r1")).rejects.toMatchObject({ code: "NOT_A_CAIRN_STORE" });
   });
 });

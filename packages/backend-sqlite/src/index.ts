@@ -1,4 +1,5 @@
-export { SqliteBackend, type SqliteBackendOptions } from "./sqlite-backend.js";
+export { SqliteBackend } from "./sqlite-backend.js";
+export { SqliteDriver, type SqliteBackendOptions } from "./sqlite-driver.js";
 export { openBackend } from "./open-backend.js";
 export { migrate, loadMigrations, LATEST_SCHEMA_VERSION, type Migration, type MigrationOutcome } from "./sqlite-migrations.js";
 export { translateSqliteError, isBusy, sqliteCode, withBusyRetry, DEFAULT_BUSY_RETRY, type BusyRetryPolicy } from "./sqlite-errors.js";

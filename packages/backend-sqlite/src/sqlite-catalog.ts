@@ -37,11 +37,11 @@ export class SqliteCatalog {
     return this.decodeAll<WorkflowRegistration>(this.s.workflows.all() as Row[], "workflows", "slug");
   }
 
-  /** Stores a version unless its id exists; an existing one is "exists" when its content (all but createdAtUs) is equal, else "conflict". */
+  /** Stores a version unless its id exists; then returns the stored one ("exists"). */
   putVersion(version: WorkflowVersion): PutVersionResult {
     const row = this.s.version.get(version.workflowSlug, version.versionId) as Row | undefined;
     const existing = row ? this.decode<WorkflowVersion>(row, "workflow_versions", "version_id") : null;
-    if (existing) return { status: sameContent(existing, version) ? "exists" : "conflict", version: existing };
+    if (existing) return { status: "exists", version: existing };
     if (row) throw new CorruptRecordError(`${this.filename} (table workflow_versions, version_id ${version.versionId})`, "cannot replace a damaged version row", { workflowSlug: version.workflowSlug });
     this.s.insertVersion.run(version.workflowSlug, version.versionId, version.createdAtUs, encodeJson(version));
     return { status: "created", version };
@@ -70,21 +70,4 @@ export class SqliteCatalog {
 interface Row {
   key: string;
   body: string;
-}
-
-/** Order-insensitive (for object keys) deep equality of two versions, ignoring createdAtUs. */
-function sameContent(a: WorkflowVersion, b: WorkflowVersion): boolean {
-  const { createdAtUs: _a, ...restA } = a;
-  const { createdAtUs: _b, ...restB } = b;
-  return canonical(restA) === canonical(restB);
-}
-
-function canonical(value: unknown): string {
-  return encodeJson(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
 }

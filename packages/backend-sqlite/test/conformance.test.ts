@@ -38,5 +38,5 @@ defineConformanceSuite<Instance>({
       db.close();
     }
   },
-  reportedProblems: (i) => [...(i.backend as SqliteBackend).corruptRecords],
+  reportedProblems: (i) => [...(i.backend as SqliteBackend).driver.corruptRecords],
 });

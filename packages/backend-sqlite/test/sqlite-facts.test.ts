@@ -67,7 +67,7 @@ describe("event_facts", () => {
     const b2 = new SqliteBackend(old.filename, { clock });
     await b2.initialize();
     cleanups.push(() => b2.close());
-    expect(b2.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+    expect(b2.driver.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
 
     const facts = (f: string) => {
       const db = new Database(f, { readonly: true });

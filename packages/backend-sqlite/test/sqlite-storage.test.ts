@@ -27,8 +27,8 @@ describe("SqliteBackend migrations", () => {
     const { filename } = db();
     const a = await open(filename);
     const b = await open(filename);
-    expect(a.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
-    expect(b.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+    expect(a.driver.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
+    expect(b.driver.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     const raw = new Database(filename, { readonly: true });
     expect(raw.prepare("SELECT version, name FROM cairn_migrations ORDER BY version").all()).toEqual([{ version: 1, name: "0001_init.sql" }, { version: 2, name: "0002_event_facts.sql" }, { version: 3, name: "0003_facts_by_type.sql" }, { version: 4, name: "0004_runs_by_workflow_status.sql" }, { version: 5, name: "0005_engine_maintenance.sql" }, { version: 6, name: "0006_worker_presence.sql" }]);
     expect(raw.prepare("SELECT value FROM cairn_meta WHERE key = 'schema_version'").get()).toEqual({ value: String(LATEST_SCHEMA_VERSION) });
@@ -55,7 +55,7 @@ describe("SqliteBackend migrations", () => {
     raw.prepare("INSERT INTO cairn_migrations (version, name, applied_at) VALUES (99, '0099_additive.sql', 'x')").run();
     raw.prepare("UPDATE cairn_meta SET value = '99' WHERE key = 'schema_version'").run();
     raw.close();
-    expect((await open(filename)).schemaVersion).toBe(99);
+    expect((await open(filename)).driver.schemaVersion).toBe(99);
   });
 
   it("refuses a file that is not an SQLite database, and an SQLite database that is not Cairn's, naming the file", async () => {
@@ -107,7 +107,7 @@ describe("SqliteBackend corruption", () => {
     expect(seen[0]!.code).toBe("CORRUPT_RECORD");
     expect(seen[0]!.message).toContain(`seq ${seq}`);
     expect(seen[0]!.message).toContain(filename);
-    expect(b.corruptRecords).toEqual(seen);
+    expect(b.driver.corruptRecords).toEqual(seen);
     expect((await b.loadRun("wf", "r1")).map((s) => s.stepId)).toEqual(["a", "b"]);
     expect((await b.getRun("r2"))?.status).toBe("pending");
   });
@@ -125,6 +125,6 @@ describe("SqliteBackend corruption", () => {
     expect((await b.getRun("r1"))?.status).toBe("pending");
     expect((await b.getStepState("wf", "r1", "a"))?.status).toBe("scheduled");
     expect(await b.claimScheduledStep("wf", "r1", "a", "w", claimMeta)).toEqual({ attemptNumber: 1 });
-    expect(b.corruptRecords.map((e) => e.context.path)).toEqual([`${filename} (table runs, run_id r1)`, `${filename} (table steps, run_id r1, step_id a)`]);
+    expect(b.driver.corruptRecords.map((e) => e.context.path)).toEqual([`${filename} (table runs, run_id r1)`, `${filename} (table steps, run_id r1, step_id a)`]);
   });
 });

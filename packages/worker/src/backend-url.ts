@@ -6,11 +6,15 @@ import { ConfigError, type Backend } from "@cairn/backend-interface";
 export type BackendTarget =
   | { driver: "fs"; url: string; dir: string; durability?: string }
   | { driver: "sqlite"; url: string; filename: string }
-  | { driver: "postgres"; url: string; connectionString: string; schema?: string };
+  | { driver: "postgres"; url: string; connectionString: string; schema?: string }
+  | { driver: "memory"; url: string; snapshotFile?: string };
 
-const EXAMPLES = "file:./.cairn/data, sqlite:./.cairn/cairn.db or postgres://user@host:5432/db?schema=cairn";
+const EXAMPLES = "file:./.cairn/data, sqlite:./.cairn/cairn.db, postgres://user@host:5432/db?schema=cairn or memory:";
 
-/** Parses a backend URL (`file:`, `sqlite:`, `postgres://`/`postgresql://`); relative paths resolve against `cwd`. Throws ConfigError. */
+/**
+ * Parses a backend URL (`file:`, `sqlite:`, `postgres://`/`postgresql://`, `memory:` with an optional snapshot file
+ * after the colon); relative paths resolve against `cwd`. Throws ConfigError.
+ */
 export function parseBackendUrl(url: string, cwd: string = process.cwd()): BackendTarget {
   const u = url.trim();
   if (u.length === 0) throw new ConfigError(`Empty backend URL. Use one of: ${EXAMPLES}.`);
@@ -22,6 +26,10 @@ export function parseBackendUrl(url: string, cwd: string = process.cwd()): Backe
     if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new ConfigError(`Invalid Postgres schema name ${JSON.stringify(schema)} in the backend URL; use letters, digits and "_".`, { url: u });
     parsed.searchParams.delete("schema");
     return { driver: "postgres", url: u, connectionString: parsed.toString(), ...(schema ? { schema } : {}) };
+  }
+  if (u.startsWith("memory:")) {
+    const file = u.slice("memory:".length);
+    return { driver: "memory", url: u, ...(file.length > 0 ? { snapshotFile: abs(file) } : {}) };
   }
   const m = /^(file|sqlite):(.*)$/.exec(u);
   if (!m) throw new ConfigError(`Unknown backend URL ${JSON.stringify(u)}. Use one of: ${EXAMPLES}.`, { url: u });
@@ -39,8 +47,8 @@ export function parseBackendUrl(url: string, cwd: string = process.cwd()): Backe
   return { driver: "sqlite", url: u, filename: rest === ":memory:" ? rest : abs(rest) };
 }
 
-const PACKAGES = { fs: "@cairn/backend-fs", sqlite: "@cairn/backend-sqlite", postgres: "@cairn/backend-postgres" } as const;
-const CLASSES = { fs: "FileSystemBackend", sqlite: "SqliteBackend", postgres: "PostgresBackend" } as const;
+const PACKAGES = { fs: "@cairn/backend-fs", sqlite: "@cairn/backend-sqlite", postgres: "@cairn/backend-postgres", memory: "@cairn/backend-memory" } as const;
+const CLASSES = { fs: "FileSystemBackend", sqlite: "SqliteBackend", postgres: "PostgresBackend", memory: "MemoryBackend" } as const;
 
 /** Loads a driver's module lazily; a missing driver is a ConfigError saying what to install. */
 export async function loadDriver(driver: BackendTarget["driver"]): Promise<new (...args: never[]) => Backend> {
@@ -80,6 +88,9 @@ export async function openBackend(url: string, options: { cwd?: string } = {}): 
       break;
     case "postgres":
       backend = new Ctor({ connectionString: target.connectionString, ...(target.schema ? { schema: target.schema } : {}) });
+      break;
+    case "memory":
+      backend = new Ctor(target.snapshotFile ? { snapshotFile: target.snapshotFile } : {});
       break;
   }
   try {

@@ -1,5 +1,6 @@
 import { isTerminalRunStatus, RunNotFoundError, WorkflowNotFoundError, type Backend, type RunState, type StepState } from "@cairn/backend-interface";
 import { Wakeup } from "./slots.js";
+import { traceContextMetadata } from "./trace-context.js";
 
 /** What submit accepts. */
 export interface SubmitOptions {
@@ -20,7 +21,8 @@ export interface SubmitOptions {
  * existing run (`isNew: false`). Throws WorkflowNotFoundError when no worker has registered the workflow yet, and
  * InvalidInputError (every failing field in `validationErrors`) when the input does not match the workflow's input
  * JSON Schema; nothing is submitted then. The worker still checks the input with the workflow's own schema, for what
- * JSON Schema cannot express (refinements, transforms).
+ * JSON Schema cannot express (refinements, transforms). With `@opentelemetry/api` installed, the active span's trace
+ * context is stored in the run's metadata (`traceparent`), so the worker's spans join the caller's trace.
  */
 export async function submit(backend: Backend, o: SubmitOptions): Promise<{ runId: string; isNew: boolean }> {
   const meta = await backend.getWorkflowMetadata(o.workflow);
@@ -31,8 +33,14 @@ export async function submit(backend: Backend, o: SubmitOptions): Promise<{ runI
     ...(o.input !== undefined ? { input: o.input } : meta.inputSchemaJSON !== undefined ? { input: {} } : {}), ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
     ...(o.priority === undefined ? {} : { priority: o.priority }), ...(o.tags?.length ? { tags: o.tags } : {}),
     ...(o.timeoutMs ? { timeoutUs: Math.round(o.timeoutMs * 1000) } : {}), ...(o.availableAtUs ? { availableAtUs: o.availableAtUs } : {}),
-    ...(o.metadata ? { metadata: o.metadata } : {}), ...(meta.versionId ? { versionId: meta.versionId } : {}),
+    ...metadataWithTrace(o.metadata, await traceContextMetadata()), ...(meta.versionId ? { versionId: meta.versionId } : {}),
   });
+}
+
+/** The caller's metadata plus the active span's trace context (the caller's own keys win); nothing when both are empty. */
+function metadataWithTrace(metadata: Record<string, unknown> | undefined, trace: Record<string, string>): { metadata?: Record<string, unknown> } {
+  const merged = { ...trace, ...metadata };
+  return Object.keys(merged).length ? { metadata: merged } : {};
 }
 
 /** A run with its steps. */

@@ -11,3 +11,7 @@ export { resolveBackendUrl, resolveWorkflowsDir, loadConfigFile, defaultBackendU
 export { startWorker, runWorker, type WorkerOptions, type WorkerHandle } from "./worker.js";
 export { WorkerEvents, formatWorkerEvent, type WorkerEvent, type WorkerEventListener, type AbortReason } from "./worker-events.js";
 export { submit, describeRun, waitForRun, type SubmitOptions, type RunDetails } from "./client.js";
+export { workerMetrics, type WorkerMetrics, type WorkerMetricsOptions } from "./worker-metrics.js";
+export { serveMetrics, type MetricsServer } from "./metrics-server.js";
+export { startTracing, TRACER_NAME, type WorkerTracing } from "./tracing.js";
+export { traceContextMetadata, TRACE_KEYS } from "./trace-context.js";

@@ -13,6 +13,7 @@ import { runInProcess, type StepRunner } from "./step-runner.js";
 import { workerLoop } from "./worker-loop.js";
 import { WorkerEvents, type WorkerEventListener } from "./worker-events.js";
 import { startPresence } from "./worker-presence.js";
+import { startTracing } from "./tracing.js";
 
 /** Options of startWorker / runWorker. Durations are ms. */
 export interface WorkerOptions {
@@ -83,7 +84,9 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const heartbeatMs = o.heartbeatMs ?? 5000;
   const pollMs = o.pollMs ?? (backend.capabilities.notifications ? 1000 : 500);
   const maintenanceMs = o.maintenanceMs ?? Math.min(5000, Math.max(100, Math.floor(staleMs / 2)));
-  const runner: StepRunner = o.isolation === "process" ? (await import("./run-in-child.js")).runInChild({ abortGraceMs: o.abortGraceMs ?? 2000 }) : runInProcess;
+  const baseRunner: StepRunner = o.isolation === "process" ? (await import("./run-in-child.js")).runInChild({ abortGraceMs: o.abortGraceMs ?? 2000 }) : runInProcess;
+  const tracing = await startTracing({ backend, events, workerId }); // undefined unless @opentelemetry/api is installed
+  const runner = tracing ? tracing.wrap(baseRunner) : baseRunner;
 
   const stopClaiming = new AbortController();
   const release = new AbortController();
@@ -135,6 +138,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       unsubscribe();
       removeSignals();
       await presence.stop();
+      tracing?.stop();
       events.emit({ type: "worker:stopped", workerId });
     }
   })();

@@ -3,6 +3,7 @@ import { isCairnError, type InvalidInputError } from "@cairn/backend-interface";
 import { defineAnalyticsCommand } from "./analytics-command.js";
 import { addCommonOptions, type CliIO, type CliProgram } from "./command.js";
 import { defineControlCommands } from "./control-command.js";
+import { defineDashboardCommand } from "./dashboard-command.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
 export { exitWhenFlushed } from "./process-io.js";
 import { defineLogsCommand } from "./logs-command.js";
@@ -48,7 +49,7 @@ function buildProgram(io: CliIO): CliProgram {
     })
     .addHelpText("after", FOOTER);
   const cli: CliProgram = { program, io };
-  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWorkflowsCommand, defineAnalyticsCommand, defineMigrateCommand]) define(cli);
+  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWorkflowsCommand, defineAnalyticsCommand, defineMigrateCommand, defineDashboardCommand]) define(cli);
   addCommonOptions(program);
   return cli;
 }

@@ -5,6 +5,7 @@ import { formatWorkerEvent, type WorkerEvent } from "../worker-events.js";
 import type { Backend } from "@cairn/backend-interface";
 import { action, defineCommand, intFlag, type CliIO, type CliProgram } from "./command.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
+import { startMetricsEndpoint } from "./metrics-endpoint.js";
 import { openBackendWhenReachable } from "./wait-for-backend.js";
 
 interface WorkerFlags {
@@ -20,6 +21,7 @@ interface WorkerFlags {
   isolation?: string;
   workerId?: string;
   quiet?: boolean;
+  metricsPort?: string;
 }
 
 /** `cairn worker`: discovers the workflows folder, registers it and runs steps until stopped (or drained with --once). */
@@ -42,6 +44,7 @@ export function defineWorkerCommand(cli: CliProgram): void {
     .option("--abort-grace-ms <ms>", "how long an aborted step may take to settle before it is abandoned (env CAIRN_ABORT_GRACE_MS)")
     .option("--worker-id <id>", "this worker's id (default: host-pid-random)")
     .option("-q, --quiet", "only errors and start/stop lines on stderr")
+    .option("--metrics-port <port>", "serve Prometheus metrics at http://127.0.0.1:<port>/metrics (env CAIRN_METRICS_PORT; host: env CAIRN_METRICS_HOST)")
     .addHelpText("after", "\nWith --json: one JSON worker event per line on stdout.\nUnder a supervisor (systemd, Docker), run the installed bin, not npx: see docs/deployment.md.\n")
     .action(action<WorkerFlags>(cli, async (_args, v, cx) => {
       const { io } = cx;
@@ -54,6 +57,7 @@ export function defineWorkerCommand(cli: CliProgram): void {
         ...opt("presenceMs", num("presence-ms", v.presenceMs, "CAIRN_PRESENCE_MS")),
         ...opt("shutdownGraceMs", num("grace-ms", v.graceMs, "CAIRN_GRACE_MS", 0)), ...opt("abortGraceMs", num("abort-grace-ms", v.abortGraceMs, "CAIRN_ABORT_GRACE_MS", 0)),
       };
+      const metricsPort = num("metrics-port", v.metricsPort, "CAIRN_METRICS_PORT", 0);
       const dir = await resolveWorkflowsDir({ ...(v.workflows ? { flag: v.workflows } : {}), env: io.env, cwd: io.cwd });
       const { workflows, problems } = await discoverWorkflows(dir);
       if (problems.length) io.stderr(`Some workflows were not loaded:\n${formatProblems(problems)}\n`);
@@ -75,7 +79,9 @@ export function defineWorkerCommand(cli: CliProgram): void {
           backend, workflows, isolation, once: v.once, handleSignals: true, onEvent: log, backendLabel: label, ...timing,
           ...(v.workerId ? { workerId: v.workerId } : {}),
         });
+        const metrics = await startMetricsEndpoint(handle, backend, metricsPort, timing.concurrency, io);
         await handle.done;
+        await metrics?.close();
         return ExitCode.ok;
       } finally {
         await backend.close().catch(() => {});

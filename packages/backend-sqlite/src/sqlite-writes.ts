@@ -30,7 +30,7 @@ export type EventSource = Event[] | ((step: StepState | null) => Event[]);
  * the run and step rows, checks the guard, appends the events and folds them into the projection rows with the
  * authoritative reducers, all in that one transaction, so the rows always equal the projection of the events.
  */
-export class SqliteProjector {
+export class SqliteWrites {
   private readonly s: Record<"runHead" | "insertEvent" | "upsertRun" | "upsertStep" | "setStepsLive" | "deleteTags" | "insertTag" | "getKey" | "insertKey" | "insertFact", Statement>;
 
   constructor(db: Database, private readonly reader: SqliteQueries) {

@@ -1,89 +1,84 @@
 import {
-  Backend, computeErrorAnalysis, computeRetryAnalysis,
-  type AnalyticsSummary, type AnalyticsWindow, type ErrorAnalysis, type Event, type EventType, type QueueDepth, type QueueDepthByWorkflow,
+  computeErrorAnalysis, computeRetryAnalysis,
+  type AnalyticsFastPaths, type AnalyticsSummary, type ErrorAnalysis, type Event, type QueueDepth, type QueueDepthByWorkflow,
   type ResolvedAnalyticsQuery, type RetryAnalysis, type SchedulingLatency, type StepDuration, type SuccessRate, type Throughput,
   type WorkerStability, type WorkflowDuration,
 } from "@cairn/backend-interface";
 import { F, type FactRow, type FactSelection, type SqliteFacts } from "./sqlite-facts.js";
+import type { SqliteAnalytics } from "./sqlite-analytics.js";
 import { successRateFrom, throughputFrom } from "./sqlite-facts-compute.js";
 import { outcomesSql, schedulingLatencySql, workerStabilitySql } from "./sqlite-facts-sql.js";
 
 const OUTCOME_TYPES = ["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled", "StepCompleted", "StepFailed", "StepSkipped"];
 
 /**
- * The analytics layer of the SQLite driver, between Backend and SqliteBackend. It overrides the base class's
- * per-query hooks (options arrive validated and resolved): windowed queries are computed from the event_facts table
- * (one range scan per event type of a narrow, type-and-time-clustered table; counts in SQL, percentiles finished with
- * the reference's own helpers), the queue snapshot is counted in SQL. Error lists and active workers keep the base
- * class's reference over typed event loads (loadAnalyticsEvents honours the window's `types`).
+ * The SQLite driver's analytics fast paths (options arrive validated and resolved): windowed queries are computed
+ * from the event_facts table (one range scan per event type of a narrow, type-and-time-clustered table; counts in
+ * SQL, percentiles finished with the reference's own helpers), the queue snapshot is counted in SQL. Error lists and
+ * active workers keep the reference over typed event loads (loadAnalyticsEvents honours the window's `types`).
  */
-export abstract class SqliteAnalyticsLayer extends Backend {
-  /** Queue snapshot counted in SQL (equals computeQueueDepth over the live state). */
-  protected abstract queryQueueDepth(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth>;
-  /** Queue snapshot per workflow with a live run, counted in SQL. */
-  protected abstract queryQueueDepthByWorkflow(nowUs: number): Promise<QueueDepthByWorkflow>;
-  /** Runs `fn` over the analytics facts in one read transaction. */
-  protected abstract readFacts<T>(fn: (facts: SqliteFacts) => T): Promise<T>;
-  /** Events of the window, of `types` only when given (see loadAnalyticsEvents). */
-  protected abstract readWindowEvents(window: AnalyticsWindow, types: readonly EventType[] | undefined): Promise<Event[]>;
-
-  /** Events for the reference implementation: only the window's `types` when it names them. */
-  protected loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
-    return this.readWindowEvents(window, window.types);
-  }
+export class SqliteAnalyticsPaths implements AnalyticsFastPaths {
+  /**
+   * @param readFacts runs a function over the analytics facts in one read transaction
+   * @param readAnalytics runs a function over the live-state queries in one read transaction
+   */
+  constructor(
+    private readonly readFacts: <T>(fn: (facts: SqliteFacts) => T) => Promise<T>,
+    private readonly readAnalytics: <T>(fn: (analytics: SqliteAnalytics) => T) => Promise<T>,
+  ) {}
 
   /** Real-time queue snapshot, counted in SQL. */
-  protected override computeQueueDepth(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth> {
-    return this.queryQueueDepth(workflowSlug, nowUs);
+  queueDepth(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth> {
+    return this.readAnalytics((a) => a.queueDepth(workflowSlug, nowUs));
   }
 
   /** The queue snapshot per workflow, counted in SQL. */
-  protected override computeQueueDepthByWorkflow(nowUs: number): Promise<QueueDepthByWorkflow> {
-    return this.queryQueueDepthByWorkflow(nowUs);
+  queueDepthByWorkflow(nowUs: number): Promise<QueueDepthByWorkflow> {
+    return this.readAnalytics((a) => a.queueDepthByWorkflow(nowUs));
   }
 
   /** Success and failure rates: outcome counts grouped in SQL. */
-  protected override async computeSuccessRate(q: ResolvedAnalyticsQuery): Promise<SuccessRate> {
+  async successRate(q: ResolvedAnalyticsQuery): Promise<SuccessRate> {
     return successRateFrom(await this.readFacts((f) => f.counts(q, OUTCOME_TYPES)));
   }
 
   /** Completions per unit of time: counts grouped in SQL. */
-  protected override async computeThroughput(q: ResolvedAnalyticsQuery): Promise<Throughput> {
+  async throughput(q: ResolvedAnalyticsQuery): Promise<Throughput> {
     return throughputFrom(await this.readFacts((f) => f.counts(q, ["WorkflowCompleted", "StepCompleted"])), q.endUs - q.startUs);
   }
 
   /** Step durations from the facts' duration column. */
-  protected override async computeStepDuration(q: ResolvedAnalyticsQuery): Promise<StepDuration> {
+  async stepDuration(q: ResolvedAnalyticsQuery): Promise<StepDuration> {
     return (await this.readFacts((f) => outcomesSql(f, q))).stepDuration;
   }
 
   /** Run durations from the facts' duration column. */
-  protected override async computeWorkflowDuration(q: ResolvedAnalyticsQuery): Promise<WorkflowDuration> {
+  async workflowDuration(q: ResolvedAnalyticsQuery): Promise<WorkflowDuration> {
     return (await this.readFacts((f) => outcomesSql(f, q))).workflowDuration;
   }
 
   /** Scheduling latency: StepStarted paired with its attempt's StepScheduled facts. */
-  protected override computeSchedulingLatency(q: ResolvedAnalyticsQuery): Promise<SchedulingLatency> {
+  schedulingLatency(q: ResolvedAnalyticsQuery): Promise<SchedulingLatency> {
     return this.readFacts((f) => schedulingLatencySql(f, q));
   }
 
   /** Worker stability from the facts of starts, heartbeats, reclaims and outcomes. */
-  protected override computeWorkerStability(q: ResolvedAnalyticsQuery): Promise<WorkerStability> {
+  workerStability(q: ResolvedAnalyticsQuery): Promise<WorkerStability> {
     return this.readFacts((f) => workerStabilitySql(f, q));
   }
 
   /** Retry patterns: the reference over the retries and the outcomes of retried steps only. */
-  protected override computeRetryAnalysis(q: ResolvedAnalyticsQuery): Promise<RetryAnalysis> {
+  retryAnalysis(q: ResolvedAnalyticsQuery): Promise<RetryAnalysis> {
     return this.readFacts((f) => retryAnalysisSql(f, q));
   }
 
   /** Failure patterns: the reference over the window's StepFailed events. */
-  protected override computeErrorAnalysis(q: ResolvedAnalyticsQuery): Promise<ErrorAnalysis> {
+  errorAnalysis(q: ResolvedAnalyticsQuery): Promise<ErrorAnalysis> {
     return this.readFacts((f) => errorAnalysisSql(f, q));
   }
 
   /** Every windowed query from the facts in one read transaction (one snapshot), then the queue snapshot. */
-  protected override async computeAnalyticsSummary(q: ResolvedAnalyticsQuery): Promise<AnalyticsSummary> {
+  async analyticsSummary(q: ResolvedAnalyticsQuery): Promise<AnalyticsSummary> {
     const parts = await this.readFacts((f) => {
       const { counts, stepDuration, workflowDuration } = outcomesSql(f, q);
       return {
@@ -91,7 +86,7 @@ export abstract class SqliteAnalyticsLayer extends Backend {
         schedulingLatency: schedulingLatencySql(f, q), retryAnalysis: retryAnalysisSql(f, q), errorAnalysis: errorAnalysisSql(f, q), workerStability: workerStabilitySql(f, q),
       };
     });
-    return { window: { startUs: q.startUs, endUs: q.endUs }, ...parts, queueDepth: await this.queryQueueDepth(q.workflowSlug, q.nowUs) };
+    return { window: { startUs: q.startUs, endUs: q.endUs }, ...parts, queueDepth: await this.queueDepth(q.workflowSlug, q.nowUs) };
   }
 }
 

@@ -1,0 +1,180 @@
+import type {
+  ActiveWorkersOptions, AnalyticsSummary, ErrorAnalysis, LiveState, QueueDepth, QueueDepthByWorkflow, RetryAnalysis,
+  SchedulingLatency, StepDuration, SuccessRate, Throughput, WorkerInfo, WorkerStability, WorkflowDuration,
+} from "./analytics/index.js";
+import type { AnalyticsWindow, ResolvedAnalyticsQuery } from "./backend-analytics.js";
+import type {
+  BackendCapabilities, EventFilter, FollowUp, ListRunsOptions, ListScheduledOptions, PutVersionResult, StepRef, SubmissionResult,
+  WriteTarget,
+} from "./backend-primitives.js";
+import type { Event, EventOf } from "./events.js";
+import type { GuardVerdict, WriteGuard } from "./guards.js";
+import type { RunState } from "./run-state.js";
+import type { WorkflowRegistration, WorkflowVersion } from "./schemas.js";
+import type { StepState } from "./step-state.js";
+import type { WorkerPresence } from "./worker-presence.js";
+
+/** Workflows a claim may take steps of: slug → step id → that step's dependencies. */
+export type ClaimScope = Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+
+/** One guarded write of a batch (writeEventBatch): what writeEvents takes. */
+export type GuardedWrite = { target: WriteTarget; guard: WriteGuard; events: Event[]; follow?: FollowUp };
+
+/** Which presence records readWorkerPresences returns. */
+export interface PresenceFilter {
+  /** Only records whose lastSeenUs is at or after this µs instant. */
+  seenSinceUs: number;
+  /** Only this worker's record. */
+  workerId?: string;
+}
+
+/** A claimed step: its address and the attempt it now runs. */
+export type ClaimedStep = StepRef & { attemptNumber: number };
+
+/**
+ * A validated claim as the Backend hands it to a driver's claim fast path. The driver claims up to `limit` ready
+ * steps (scheduled, available by `nowUs`, of a live run; priority desc, then availableAt asc, runId, stepId),
+ * atomically per step, each recorded by the StepStarted event `started` builds for the attempt it finds.
+ */
+export interface ClaimRequest {
+  workerId: string;
+  /** The instant of the claim (µs, the backend's clock). */
+  nowUs: number;
+  /** At least 1. */
+  limit: number;
+  /** Claim exactly this step, or nothing (claimScheduledStep). */
+  step?: StepRef;
+  /** Only steps of this workflow. */
+  workflowSlug?: string;
+  /** Only steps of these workflows, each step's dependencies looked up in it. */
+  scope?: ClaimScope;
+  /** The dependencies recorded on a claimed step's StepStarted (from `scope` when given); absent: none. */
+  dependencies?: (ref: StepRef) => string[];
+  /** Recorded on StepStarted when given. */
+  slotIndex?: number;
+  /** Recorded on StepStarted when given. */
+  workerConcurrency?: number;
+  /** The StepStarted event of a claimed step at the attempt the claim found (built by the Backend: ids, clock, validation). */
+  started: (ref: StepRef, attemptNumber: number) => EventOf<"StepStarted">;
+}
+
+/**
+ * Analytics a driver computes in its own query language. Each receives the query validated and resolved once by
+ * the Backend, and must answer exactly as the pure reference does (the conformance suite compares); a missing one
+ * falls back to the reference over `loadAnalyticsEvents` / `loadLiveState`.
+ */
+export interface AnalyticsFastPaths {
+  errorAnalysis?(q: ResolvedAnalyticsQuery): Promise<ErrorAnalysis>;
+  retryAnalysis?(q: ResolvedAnalyticsQuery): Promise<RetryAnalysis>;
+  schedulingLatency?(q: ResolvedAnalyticsQuery): Promise<SchedulingLatency>;
+  stepDuration?(q: ResolvedAnalyticsQuery): Promise<StepDuration>;
+  workflowDuration?(q: ResolvedAnalyticsQuery): Promise<WorkflowDuration>;
+  workerStability?(q: ResolvedAnalyticsQuery): Promise<WorkerStability>;
+  throughput?(q: ResolvedAnalyticsQuery): Promise<Throughput>;
+  successRate?(q: ResolvedAnalyticsQuery): Promise<SuccessRate>;
+  queueDepth?(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth>;
+  queueDepthByWorkflow?(nowUs: number): Promise<QueueDepthByWorkflow>;
+  /** The whole summary (for example in one snapshot); without it the Backend composes the parts. */
+  analyticsSummary?(q: ResolvedAnalyticsQuery): Promise<AnalyticsSummary>;
+  /** Workers seen over `q`'s window (from step events; the Backend merges presence records in). */
+  activeWorkers?(q: ResolvedAnalyticsQuery, options: ActiveWorkersOptions): Promise<WorkerInfo[]>;
+  /** One worker's record over `q`'s window (from step events), or null. */
+  workerById?(q: ResolvedAnalyticsQuery, workerId: string): Promise<WorkerInfo | null>;
+}
+
+/**
+ * Everything a storage driver implements, in one place. The one `Backend` class wraps a driver and owns the rest:
+ * validation, ids, event building, lifecycle, the seed's template methods and the reference analytics. A driver
+ * stores and reads; it never decides what an event means (the pure reducers, guards and `FollowUp`s it is handed
+ * do). The fast paths are optional and may only be faster: the conformance suite checks them against the
+ * reference path.
+ *
+ * The Backend calls a driver only between a successful `initialize()` and `close()`.
+ */
+export interface BackendDriver {
+  /** What this driver offers beyond the contract's minimum. */
+  readonly capabilities: BackendCapabilities;
+  /** The directory under which getStepOutputPath places step output files, when the driver has a home for them. */
+  readonly outputDir?: string;
+
+  // ─── Lifecycle ───────────────────────────────────────────────────────────────────────────────────
+  /** Prepares storage (migrations, directories). Called once by Backend.initialize(). */
+  initialize(): Promise<void>;
+  /** Releases resources (after in-flight writes end). Called once by Backend.close(). */
+  close(): Promise<void>;
+  /** Calls `listener` when steps may have become ready; drivers with `capabilities.notifications` have it. */
+  subscribe?(listener: () => void): () => void;
+
+  // ─── Writes: each one atomic ─────────────────────────────────────────────────────────────────────
+  /**
+   * Atomically: evaluates `guard` (checkGuard) against the current projection of the run (and step) and, when it
+   * holds, appends `events` in order, then the events `follow` returns for the state after them (see FollowUp), and
+   * updates the projection with the pure reducers. A `follow` that throws aborts the whole write.
+   */
+  writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict>;
+  /** Atomically creates a run from its RunSubmitted event plus `extra` events, honouring the idempotency key; `follow` as in writeEvents, only when created. */
+  writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult>;
+
+  // ─── Reads ───────────────────────────────────────────────────────────────────────────────────────
+  /** A run's events in append order, filtered. */
+  readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]>;
+  /** A run's state by id alone, at a cost independent of history. */
+  readRun(runId: string): Promise<RunState | null>;
+  /** Runs, newest first (createdAt descending, runId descending on ties), filtered; reads no more than needed for `limit`. */
+  queryRuns(options: ListRunsOptions): Promise<RunState[]>;
+  /** Scheduled steps available by `availableBefore` in non-terminal runs, priority desc then availableAt asc (then runId, stepId). */
+  queryScheduledSteps(options: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions): Promise<StepRef[]>;
+  /** Running steps of non-terminal runs whose last heartbeat (or start) is before `heartbeatBeforeUs`. */
+  queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]>;
+  /** Pending runs of registered versions available by `nowUs`, longest due first (availableAt ascending); at most `limit`. */
+  queryDueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
+  /** Running runs whose timeout (startedAt + timeout) is before `nowUs`, longest overdue first; at most `limit`. */
+  queryOverdueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
+  /** Slugs of workflows that have at least one non-terminal run. */
+  queryActiveWorkflows(): Promise<string[]>;
+  /** Every run id of a workflow. */
+  queryRunIds(workflowSlug: string): Promise<string[]>;
+
+  // ─── Catalog and presence ────────────────────────────────────────────────────────────────────────
+  /** Stores (or replaces) a workflow registration. */
+  putWorkflow(registration: WorkflowRegistration): Promise<void>;
+  /** A registration, or null. */
+  readWorkflow(slug: string): Promise<WorkflowRegistration | null>;
+  /** Every registration. */
+  readWorkflows(): Promise<WorkflowRegistration[]>;
+  /** Stores a version unless one with its id exists (then returns the stored one as "exists"; the Backend compares content). */
+  putVersion(version: WorkflowVersion): Promise<PutVersionResult>;
+  /** Versions of a workflow, newest first (createdAt descending, versionId descending on ties). */
+  readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]>;
+  /** Stores (replaces) a worker's presence record. */
+  putWorkerPresence(presence: WorkerPresence): Promise<void>;
+  /** Presence records matching `filter`, in any order; a damaged one is reported and left out. */
+  readWorkerPresences(filter: PresenceFilter): Promise<WorkerPresence[]>;
+
+  // ─── Analytics inputs ────────────────────────────────────────────────────────────────────────────
+  /** Events whose timestamp lies in the window (of `window.types` only, if the driver likes), each run's in order. */
+  loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]>;
+  /** Non-terminal runs (of one workflow, if given) and all their steps; cost proportional to live work. */
+  loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState>;
+
+  // ─── Optional fast paths (absent: the Backend's reference path over the primitives) ──────────────
+  /** All step states of a run (reference: project the run's step events). */
+  readSteps?(workflowSlug: string, runId: string): Promise<StepState[]>;
+  /** Runs and all their steps by run id, absent ids left out (reference: readRun and readSteps per run). */
+  readRunContexts?(runIds: readonly string[]): Promise<Map<string, { run: RunState; steps: StepState[] }>>;
+  /**
+   * Batch write: the guarded writes each atomic and checked on its own (a refusal skips only that write), in order
+   * (a later write sees the earlier ones), verdicts in the same order; all or nothing only when a follow-up throws.
+   * Reference: writeEvents one after the other.
+   */
+  writeEventBatch?(writes: GuardedWrite[]): Promise<GuardVerdict[]>;
+  /** Batch submit: many writeSubmission calls (a later item sees the earlier ones), results in item order. */
+  writeSubmissions?(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]>;
+  /**
+   * Batch claim (`capabilities.batchClaim`): claims as the request says, in one round trip or transaction. Returns
+   * null when it cannot serve this request, and the Backend claims through the reference path instead.
+   */
+  claimSteps?(request: ClaimRequest): Promise<ClaimedStep[] | null>;
+  /** Analytics in the driver's query language. */
+  readonly analytics?: AnalyticsFastPaths;
+}

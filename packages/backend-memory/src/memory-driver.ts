@@ -1,0 +1,183 @@
+import { resolve } from "node:path";
+import {
+  InvalidArgumentError, type AnalyticsWindow, type BackendCapabilities, type BackendDriver, type ClaimedStep, type ClaimRequest,
+  type Event, type EventFilter, type EventOf, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
+  type PresenceFilter, type PutVersionResult, type RunState, type StepRef, type StepState, type SubmissionResult, type WorkerPresence,
+  type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
+} from "@cairn/backend-interface";
+import { claimInStore } from "./memory-claims.js";
+import { MemoryQueries } from "./memory-queries.js";
+import { loadSnapshot, saveSnapshot } from "./memory-snapshot.js";
+import { MemoryStore } from "./memory-store.js";
+import { guardedWrite, submission } from "./memory-writes.js";
+
+/** Options of MemoryBackend (and its driver). */
+export interface MemoryBackendOptions {
+  /** A JSON file: loaded on initialize() when it exists, written on close(). Without it nothing outlives the process. */
+  snapshotFile?: string;
+  /** Several backends in one process given the same name share one store (as several connections share a database). */
+  name?: string;
+}
+
+/** Stores shared by name within the process (MemoryBackendOptions.name). */
+const shared = new Map<string, { store: MemoryStore; listeners: Set<() => void> }>();
+
+/**
+ * Cairn's in-memory driver: the whole store in this process's memory, every write synchronous from guard to
+ * apply (so atomic without locks), projections folded with the pure reducers. For tests and for trying Cairn with
+ * no files; one process only (`capabilities.multiProcess` is false).
+ */
+export class MemoryDriver implements BackendDriver {
+  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: false, batchClaim: true };
+  /** The snapshot file, absolute, when there is one. */
+  readonly snapshotFile: string | undefined;
+  private store = new MemoryStore();
+  private queries = new MemoryQueries(this.store);
+  private listeners = new Set<() => void>();
+  private readonly name: string | undefined;
+
+  constructor(options: MemoryBackendOptions = {}) {
+    if (options.snapshotFile !== undefined && (typeof options.snapshotFile !== "string" || options.snapshotFile.length === 0)) {
+      throw new InvalidArgumentError("snapshotFile must be a non-empty path.");
+    }
+    this.snapshotFile = options.snapshotFile === undefined ? undefined : resolve(options.snapshotFile);
+    this.name = options.name;
+  }
+
+  async initialize(): Promise<void> {
+    const named = this.name === undefined ? undefined : shared.get(this.name);
+    const entry = named ?? { store: this.snapshotFile ? await loadSnapshot(this.snapshotFile) : new MemoryStore(), listeners: new Set<() => void>() };
+    if (this.name !== undefined) shared.set(this.name, entry);
+    this.store = entry.store;
+    this.listeners = entry.listeners;
+    this.queries = new MemoryQueries(this.store);
+  }
+
+  /** Writes the snapshot when there is a file. A named store stays in the process for the other backends on it. */
+  async close(): Promise<void> {
+    if (this.snapshotFile) await saveSnapshot(this.store, this.snapshotFile);
+  }
+
+  /** Calls `listener` (soon, never inside the write) after every write in this process. */
+  subscribe(listener: () => void): () => void {
+    const own = () => listener();
+    this.listeners.add(own);
+    return () => this.listeners.delete(own);
+  }
+
+  async writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict> {
+    const verdict = guardedWrite(this.store, target, guard, events, follow);
+    if (verdict.ok) this.ring();
+    return verdict;
+  }
+
+  async writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
+    const result = submission(this.store, submitted, extra, follow);
+    if (result.created) this.ring();
+    return result;
+  }
+
+  async writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
+    const out = events.map((e) => submission(this.store, e, [], follow));
+    if (out.some((r) => r.created)) this.ring();
+    return out;
+  }
+
+  async claimSteps(request: ClaimRequest): Promise<ClaimedStep[]> {
+    return claimInStore(this.store, this.queries, request);
+  }
+
+  async readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {
+    return this.queries.events(workflowSlug, runId, filter);
+  }
+
+  async readRun(runId: string): Promise<RunState | null> {
+    return this.queries.run(runId);
+  }
+
+  async readSteps(workflowSlug: string, runId: string): Promise<StepState[]> {
+    return this.queries.steps(workflowSlug, runId);
+  }
+
+  async queryRuns(options: ListRunsOptions): Promise<RunState[]> {
+    return this.queries.runs(options);
+  }
+
+  async queryScheduledSteps(options: ListScheduledOptions & { availableBefore: number }): Promise<StepRef[]> {
+    return this.queries.scheduled(options);
+  }
+
+  async queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]> {
+    return this.queries.stale(heartbeatBeforeUs);
+  }
+
+  async queryDueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>> {
+    return this.queries.dueRuns(nowUs, limit);
+  }
+
+  async queryOverdueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>> {
+    return this.queries.overdueRuns(nowUs, limit);
+  }
+
+  async queryActiveWorkflows(): Promise<string[]> {
+    return this.queries.activeWorkflows();
+  }
+
+  async queryRunIds(workflowSlug: string): Promise<string[]> {
+    return this.queries.runIdsOf(workflowSlug);
+  }
+
+  async putWorkflow(registration: WorkflowRegistration): Promise<void> {
+    this.store.workflows.set(registration.slug, structuredClone(registration));
+  }
+
+  async readWorkflow(slug: string): Promise<WorkflowRegistration | null> {
+    const reg = this.store.workflows.get(slug);
+    return reg ? structuredClone(reg) : null;
+  }
+
+  async readWorkflows(): Promise<WorkflowRegistration[]> {
+    return structuredClone([...this.store.workflows.values()]);
+  }
+
+  async putVersion(version: WorkflowVersion): Promise<PutVersionResult> {
+    const key = `${version.workflowSlug}\0${version.versionId}`;
+    const existing = this.store.versions.get(key);
+    if (!existing) {
+      this.store.versions.set(key, structuredClone(version));
+      return { status: "created", version };
+    }
+    return { status: "exists", version: structuredClone(existing) };
+  }
+
+  async readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]> {
+    const all = [...this.store.versions.values()].filter((v) => v.workflowSlug === workflowSlug && (versionId === undefined || v.versionId === versionId));
+    all.sort((a, b) => b.createdAtUs - a.createdAtUs || (a.versionId < b.versionId ? 1 : a.versionId > b.versionId ? -1 : 0));
+    return structuredClone(all);
+  }
+
+  async putWorkerPresence(presence: WorkerPresence): Promise<void> {
+    this.store.presences.set(presence.workerId, structuredClone(presence));
+  }
+
+  async readWorkerPresences(filter: PresenceFilter): Promise<WorkerPresence[]> {
+    const all = [...this.store.presences.values()].filter((p) => p.lastSeenUs >= filter.seenSinceUs && (filter.workerId === undefined || p.workerId === filter.workerId));
+    return structuredClone(all);
+  }
+
+  async loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
+    return this.queries.windowEvents(window);
+  }
+
+  async loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState> {
+    return this.queries.liveState(filter.workflowSlug);
+  }
+
+  /** Wakes subscribers after the current write has returned. */
+  private ring(): void {
+    if (this.listeners.size === 0) return;
+    setImmediate(() => {
+      for (const l of this.listeners) l();
+    });
+  }
+}

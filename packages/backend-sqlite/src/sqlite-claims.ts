@@ -1,0 +1,35 @@
+import type { ClaimedStep, ClaimRequest, StepRef } from "@cairn/backend-interface";
+import type { SqliteWrites } from "./sqlite-writes.js";
+import type { SqliteQueries } from "./sqlite-queries.js";
+
+/**
+ * The SQLite claim, run inside one write transaction: the ready steps in listScheduledSteps order (of each workflow
+ * of the scope in turn), each moved to running by a guarded write whose StepStarted is built from the attempt the
+ * transaction finds. Exactly one concurrent claimer wins a step: the write lock serialises them.
+ */
+export function claimInTransaction(projector: SqliteWrites, queries: SqliteQueries, request: ClaimRequest): ClaimedStep[] {
+  if (request.step) {
+    const one = claimOne(projector, request.step, request);
+    return one ? [one] : [];
+  }
+  const out: ClaimedStep[] = [];
+  const slugs: Array<string | undefined> = request.scope ? Object.keys(request.scope) : [request.workflowSlug];
+  for (const slug of slugs) {
+    if (out.length >= request.limit) break;
+    for (const ref of queries.ready({ availableBefore: request.nowUs, limit: request.limit - out.length, ...(slug ? { workflowSlug: slug } : {}) })) {
+      const claimed = claimOne(projector, ref, request);
+      if (claimed) out.push(claimed);
+    }
+  }
+  return out;
+}
+
+/** One step's claim: the claim guard (scheduled, available, live run) checked and StepStarted appended, or null. */
+function claimOne(projector: SqliteWrites, ref: StepRef, request: ClaimRequest): ClaimedStep | null {
+  let attemptNumber = 0;
+  const verdict = projector.guardedWrite(ref, { kind: "claim", nowUs: request.nowUs }, (step) => {
+    attemptNumber = step?.attemptNumber ?? 0;
+    return [request.started(ref, attemptNumber)];
+  });
+  return verdict.ok ? { ...ref, attemptNumber } : null;
+}

@@ -1,0 +1,266 @@
+import { resolve } from "node:path";
+import type { Database, Transaction } from "better-sqlite3";
+import {
+  assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError,
+  type AnalyticsWindow, type BackendCapabilities, type ClaimOptions, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type EventType,
+  type BackendDriver, type ClaimRequest, type ClaimedStep, type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
+  type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
+  type PresenceFilter, type WorkerPresence,
+} from "@cairn/backend-interface";
+import { isMemoryFilename, openConnection } from "./sqlite-connection.js";
+import { DEFAULT_BUSY_RETRY, withBusyRetry, type BusyRetryPolicy } from "./sqlite-errors.js";
+import { SqliteQueries } from "./sqlite-queries.js";
+import { SqliteWrites, type EventSource } from "./sqlite-writes.js";
+import { SqliteCatalog } from "./sqlite-catalog.js";
+import { SqliteAnalytics } from "./sqlite-analytics.js";
+import { SqliteWriteQueue } from "./sqlite-write-queue.js";
+import { SqliteAnalyticsPaths } from "./sqlite-analytics-paths.js";
+import { claimInTransaction } from "./sqlite-claims.js";
+import { SqliteFacts } from "./sqlite-facts.js";
+import { SqliteWakeups } from "./sqlite-wakeups.js";
+import { SqlitePresence } from "./sqlite-presence.js";
+
+/** Options of SqliteBackend (and its driver). */
+export interface SqliteBackendOptions extends BackendOptions {
+  /** How long one statement waits for another connection's lock before SQLITE_BUSY; default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Retries of whole transactions after SQLITE_BUSY, on top of the busy timeout; default up to 30 s. */
+  busyRetry?: Partial<BusyRetryPolicy>;
+  /** Called once per damaged record found (it is skipped, or rebuilt from events, and reading goes on). */
+  onCorrupt?: (error: CorruptRecordError) => void;
+}
+
+/** The open database and the role objects built on its prepared statements. */
+interface Connection {
+  db: Database;
+  tx: Transaction<(fn: () => unknown) => unknown>;
+  writes: SqliteWriteQueue;
+  queries: SqliteQueries;
+  projector: SqliteWrites;
+  catalog: SqliteCatalog;
+  analytics: SqliteAnalytics;
+  facts: SqliteFacts;
+  presence: SqlitePresence;
+}
+
+/**
+ * Cairn's SQLite driver (better-sqlite3): an append-only events table plus projection tables updated in the same
+ * `BEGIN IMMEDIATE` transaction, WAL mode, safe for several OS processes sharing one database file.
+ * `new SqliteBackend(":memory:")` (the Backend over this driver) gives a private in-memory database for unit tests.
+ */
+export class SqliteDriver implements BackendDriver {
+  readonly capabilities: BackendCapabilities;
+  /** Where step output files go: beside the database file. */
+  readonly outputDir: string | undefined;
+  /** Analytics computed from the facts table and in SQL. */
+  readonly analytics: SqliteAnalyticsPaths;
+  /** The database file (or ":memory:"). */
+  readonly filename: string;
+  /** Damaged records found so far, once each: skipped (events) or rebuilt from events (projection rows). */
+  readonly corruptRecords: CorruptRecordError[] = [];
+  /** The schema version of the open database; 0 before initialize(). */
+  schemaVersion = 0;
+  private conn: Connection | null = null;
+  private closed = false;
+  private readonly seenCorrupt = new Set<string>();
+  private readonly busyTimeoutMs: number;
+  private readonly busyRetry: BusyRetryPolicy;
+  private readonly onCorrupt: ((error: CorruptRecordError) => void) | undefined;
+  private readonly wakeups: SqliteWakeups;
+
+  constructor(filename: string, options: SqliteBackendOptions = {}) {
+    if (typeof filename !== "string") throw new InvalidArgumentError("SqliteBackend needs a database filename (or \":memory:\").");
+    const memory = isMemoryFilename(filename);
+    this.outputDir = memory ? undefined : `${resolve(filename)}.outputs`;
+    this.filename = memory ? filename : resolve(filename);
+    this.capabilities = { notifications: true, multiProcess: !memory, batchClaim: true };
+    this.wakeups = new SqliteWakeups(this.filename, { crossProcess: !memory });
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.busyRetry = { ...DEFAULT_BUSY_RETRY, ...options.busyRetry };
+    this.onCorrupt = options.onCorrupt;
+    this.analytics = new SqliteAnalyticsPaths((fn) => this.read((c) => fn(c.facts)), (fn) => this.read((c) => fn(c.analytics)));
+  }
+
+  /** Opens the database, switches it to WAL and applies pending migrations. Idempotent. */
+  async initialize(): Promise<void> {
+    if (this.closed) throw new BackendClosedError();
+    if (this.conn) return;
+    const { db, migration } = await openConnection(this.filename, { busyTimeoutMs: this.busyTimeoutMs, busyRetry: this.busyRetry });
+    const report = (e: CorruptRecordError) => this.reportCorrupt(e);
+    const queries = new SqliteQueries(db, this.filename, report);
+    this.conn = {
+      db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteWrites(db, queries),
+      catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
+      facts: new SqliteFacts(db, queries, this.filename, report), presence: new SqlitePresence(db, this.filename, report),
+    };
+    this.schemaVersion = migration.schemaVersion;
+  }
+
+  /** Closes the database; later calls fail with BackendClosedError. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wakeups.close();
+    const conn = this.conn;
+    if (!conn) return;
+    await conn.writes.drain();
+    this.conn = null;
+    conn.db.close();
+  }
+
+  /** Calls `listener` after commits (any may have made work ready): at once for this process's, within a few ms for other processes'. */
+  subscribe(listener: () => void): () => void {
+    return this.wakeups.subscribe(listener);
+  }
+
+  // ─── Primitives ───────────────────────────────────────────────────────────────────────────────
+  writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict> {
+    return this.write((c) => c.projector.guardedWrite(target, guard, events, follow));
+  }
+
+  /** A batch of guarded writes (saveStepCompletes) as one write of the group-commit queue: one transaction, each write checked on its own. */
+  writeEventBatch(writes: GuardedWrite[]): Promise<GuardVerdict[]> {
+    return this.write((c) => writes.map((w) => c.projector.guardedWrite(w.target, w.guard, w.events, w.follow)));
+  }
+
+  writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
+    return this.write((c) => c.projector.submit(submitted, extra, follow));
+  }
+
+  /** Many submissions in one write of the group-commit queue (one transaction). */
+  writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
+    return this.write((c) => events.map((e) => c.projector.submit(e, [], follow)));
+  }
+
+  readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {
+    return this.read((c) => c.queries.events(workflowSlug, runId, filter));
+  }
+
+  readRun(runId: string): Promise<RunState | null> {
+    return this.read((c) => c.queries.run(runId));
+  }
+
+  readSteps(workflowSlug: string, runId: string): Promise<StepState[]> {
+    return this.read((c) => c.queries.steps(workflowSlug, runId));
+  }
+
+  queryRuns(options: ListRunsOptions): Promise<RunState[]> {
+    return this.read((c) => c.queries.runs(options));
+  }
+
+  queryScheduledSteps(options: ListScheduledOptions & { availableBefore: number }): Promise<StepRef[]> {
+    return this.read((c) => c.queries.ready(options));
+  }
+
+  queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]> {
+    return this.read((c) => c.queries.stale(heartbeatBeforeUs));
+  }
+
+  queryDueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return this.read((c) => c.queries.dueRuns(nowUs, limit));
+  }
+
+  queryOverdueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return this.read((c) => c.queries.overdueRuns(nowUs, limit));
+  }
+
+  /** Runs and their steps in one read transaction. */
+  readRunContexts(runIds: readonly string[]): Promise<Map<string, { run: RunState; steps: StepState[] }>> {
+    return this.read((c) => {
+      const out = new Map<string, { run: RunState; steps: StepState[] }>();
+      for (const id of runIds) {
+        const run = c.queries.run(id);
+        if (run) out.set(id, { run, steps: c.queries.steps(run.workflowSlug, id) });
+      }
+      return out;
+    });
+  }
+
+  queryActiveWorkflows(): Promise<string[]> {
+    return this.read((c) => c.queries.activeWorkflows());
+  }
+
+  queryRunIds(workflowSlug: string): Promise<string[]> {
+    return this.read((c) => c.queries.runIds(workflowSlug));
+  }
+
+  putWorkflow(registration: WorkflowRegistration): Promise<void> {
+    return this.write((c) => c.catalog.putWorkflow(registration));
+  }
+
+  readWorkflow(slug: string): Promise<WorkflowRegistration | null> {
+    return this.read((c) => c.catalog.workflow(slug));
+  }
+
+  readWorkflows(): Promise<WorkflowRegistration[]> {
+    return this.read((c) => c.catalog.workflows());
+  }
+
+  putVersion(version: WorkflowVersion): Promise<PutVersionResult> {
+    return this.write((c) => c.catalog.putVersion(version));
+  }
+
+  readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]> {
+    return this.read((c) => c.catalog.versions(workflowSlug, versionId));
+  }
+
+  putWorkerPresence(presence: WorkerPresence): Promise<void> {
+    return this.write((c) => c.presence.put(presence));
+  }
+
+  readWorkerPresences(filter: PresenceFilter): Promise<WorkerPresence[]> {
+    return this.read((c) => c.presence.read(filter));
+  }
+
+
+
+
+
+  loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
+    return this.read((c) => c.analytics.windowEvents(window, window.types));
+  }
+
+  loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState> {
+    return this.read((c) => c.analytics.liveState(filter));
+  }
+
+  /** Claims in one write transaction (see claimInTransaction); an idle poll costs one indexed read, never the write lock. */
+  async claimSteps(request: ClaimRequest): Promise<ClaimedStep[]> {
+    if (!request.step) {
+      const any = { limit: 1, ...(request.workflowSlug ? { workflowSlug: request.workflowSlug } : {}) };
+      const slugs = request.scope ? Object.keys(request.scope) : [];
+      if (slugs.length === 1) any.workflowSlug = slugs[0]!;
+      if ((await this.read((c) => c.queries.ready({ ...any, availableBefore: request.nowUs }))).length === 0) return [];
+    }
+    return this.write((c) => claimInTransaction(c.projector, c.queries, request));
+  }
+
+  // ─── Plumbing ─────────────────────────────────────────────────────────────────────────────────
+  private connection(): Connection {
+    if (this.closed) throw new BackendClosedError();
+    if (this.conn) return this.conn;
+    throw new InvalidArgumentError(`SqliteBackend(${this.filename}) is not initialized; call initialize() first.`);
+  }
+
+  /** Runs `fn` inside a `BEGIN IMMEDIATE` transaction (shared with concurrent writes: group commit), retried while the database is busy. */
+  private async write<T>(fn: (c: Connection) => T): Promise<T> {
+    const c = this.connection();
+    const result = await c.writes.run(() => fn(c));
+    this.wakeups.afterCommit();
+    return result;
+  }
+
+  /** Runs `fn` as one read transaction (one consistent snapshot), retried while the database is busy. */
+  private async read<T>(fn: (c: Connection) => T): Promise<T> {
+    const c = this.connection();
+    return withBusyRetry(() => c.tx.deferred(() => fn(c)) as T, this.filename, this.busyRetry);
+  }
+
+  private reportCorrupt(error: CorruptRecordError): void {
+    const where = String(error.context.path ?? error.message);
+    if (this.seenCorrupt.has(where)) return;
+    this.seenCorrupt.add(where);
+    this.corruptRecords.push(error);
+    this.onCorrupt?.(error);
+  }
+}
