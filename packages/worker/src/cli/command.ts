@@ -50,8 +50,9 @@ export interface CliProgram {
 }
 
 /**
- * Adds `cairn <name>` to the program with the common options (--backend, --json, --no-color) and help examples.
- * Settings of the program (output routing, errors thrown instead of exiting) are inherited.
+ * Adds `cairn <name>` to the program, with its help examples; main() adds the common options (--backend, --json,
+ * --no-color) once every command is defined. Settings of the program (output routing, errors thrown instead of
+ * exiting) are inherited.
  */
 export function defineCommand(cli: CliProgram, name: string, summary: string, examples: string[]): Command {
   const cmd = cli.program.command(name).summary(summary).description(`${summary[0]!.toUpperCase()}${summary.slice(1)}.`);
@@ -90,8 +91,13 @@ export function context(io: CliIO, colorFlag = true): CliContext {
   };
 }
 
-/** A repeatable option's collector: `--tag a --tag b,c` → ["a", "b", "c"]. */
+/** A repeatable option's collector: `--tag a --tag b` → ["a", "b"]. */
 export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** A repeatable option whose values may also be comma-separated: `--status failed,cancelled --status pending`. */
+export function collectList(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...value.split(",").filter(Boolean)];
 }
 

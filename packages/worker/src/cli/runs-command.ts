@@ -1,5 +1,5 @@
 import { deserializeValue, type Backend, type RunState, type RunStatus } from "@cairn/backend-interface";
-import { action, collect, defineCommand, durationMsFlag, intFlag, printJson, withBackend, type CliContext, type CliProgram } from "./command.js";
+import { action, collect, collectList, defineCommand, durationMsFlag, intFlag, printJson, withBackend, type CliContext, type CliProgram } from "./command.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { clip, duration, time } from "./format.js";
 import { onInterrupt } from "./interrupt.js";
@@ -23,7 +23,7 @@ export function defineRunsCommand(cli: CliProgram): void {
   defineCommand(cli, "runs", "list runs, newest first", [
     "cairn runs", "cairn runs --status failed --workflow etl", "cairn runs --status pending,running --watch", "cairn runs --json | jq '.[].runId'",
   ])
-    .option("--status <status>", `only runs in this status: ${STATUSES.join(", ")} (repeat or comma-separate for several)`, collect)
+    .option("--status <status>", `only runs in this status: ${STATUSES.join(", ")} (repeat or comma-separate for several)`, collectList)
     .option("--workflow <slug>", "only runs of this workflow")
     .option("--tag <tag>", "only runs with this tag (repeat for several)", collect)
     .option("--limit <n>", "at most this many runs", "20")
