@@ -58,6 +58,8 @@ describe("errorText", () => {
     expect(text).toContain("at a (file.ts:1:1)");
     expect(text).toContain("… 7 more frames (--verbose shows all)");
     expect(errorText({ message: "m", stack }, Infinity)).not.toContain("more frames");
+    const withNode = `Error: x\n    at mine (step.ts:1:1)\n    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)\n    at next (step.ts:2:2)`;
+    expect(errorText({ message: "x", stack: withNode }, 3)).toBe("Error: x\n    at mine (step.ts:1:1)\n    at next (step.ts:2:2)\n    … 1 more frame (--verbose shows all)");
   });
 });
 
