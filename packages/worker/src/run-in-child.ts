@@ -46,7 +46,7 @@ export function runInChild(options: { abortGraceMs: number }): StepRunner {
     child.on("message", (raw) => {
       const m = raw as ChildMessage;
       switch (m.t) {
-        case "log": return io.log(m.stream, m.message);
+        case "log": return io.log(m.stream, m.message, m.progress);
         case "progress": return io.progress(m.fraction, m.message);
         case "checkpoint":
           return void io.saveCheckpoint(m.name, m.sequenceNumber, m.data).then(() => send({ t: "ack", id: m.id }), (err: unknown) => send({ t: "ack", id: m.id, error: errorData(err) }));
