@@ -116,7 +116,7 @@ describe("pack and install: the packages from their tarballs, in a project outsi
     expect(runs.code, runs.stderr).toBe(0);
     expect(runs.stdout).toMatch(/hello\s+completed/);
     const help = await cairn(["--help"]);
-    expect(help.stdout).toMatch(/Usage: cairn <command>/);
+    expect(help.stdout).toMatch(/Usage: cairn /);
   }, 60_000);
 
   it("plain node submits through @cairn/client to the same SQLite file and reads the runs back decoded", async () => {

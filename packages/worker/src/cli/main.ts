@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { isCairnError, type InvalidInputError } from "@cairn/backend-interface";
 import { defineAnalyticsCommand } from "./analytics-command.js";
 import { addCommonOptions, type CliIO, type CliProgram } from "./command.js";
+import { defineCleanupCommand } from "./cleanup-command.js";
 import { defineControlCommands } from "./control-command.js";
 import { defineDashboardCommand } from "./dashboard-command.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
@@ -49,7 +50,7 @@ function buildProgram(io: CliIO): CliProgram {
     })
     .addHelpText("after", FOOTER);
   const cli: CliProgram = { program, io };
-  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWorkflowsCommand, defineAnalyticsCommand, defineMigrateCommand, defineDashboardCommand]) define(cli);
+  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWorkflowsCommand, defineAnalyticsCommand, defineMigrateCommand, defineCleanupCommand, defineDashboardCommand]) define(cli);
   addCommonOptions(program);
   return cli;
 }
