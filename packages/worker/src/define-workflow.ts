@@ -24,7 +24,14 @@ export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | 
   description?: string;
   /** Schema the run input is validated against when the run starts. */
   input?: S;
+  /**
+   * How long ended runs are kept, per status (`{ completed: "7d", failed: "30d" }`); a status left out falls back to
+   * the deployment's default (`retention` in cairn.config), else is kept forever. Workers delete older runs.
+   */
+  retention?: RetentionSpec;
 }
+
+import type { RetentionSpec } from "./retention-spec.js";
 
 const WORKFLOW_BRAND = Symbol.for("cairn.workflow");
 
