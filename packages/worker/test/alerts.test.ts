@@ -3,18 +3,39 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ManualClock } from "@cairn/backend-interface";
+import { randomUUID } from "node:crypto";
+import { ManualClock, type Backend } from "@cairn/backend-interface";
 import { SqliteBackend } from "@cairn/backend-sqlite";
+import { FileSystemBackend } from "@cairn/backend-fs";
+import { PostgresBackend } from "@cairn/backend-postgres";
+import { MemoryBackend } from "@cairn/backend-memory";
+import { freshSchema, postgresUrl } from "../../../test-support/postgres.js";
 import { alertRuleProblems, runAlertPass, type AlertRule } from "../src/index.js";
+
+/** Two backends on one store (two workers' views of it), and how to remove the store. */
+type Pair = { a: Backend; b: Backend; cleanup: () => Promise<void> };
+const DRIVERS: Record<string, (dir: string, clock: ManualClock) => Promise<Pair>> = {
+  sqlite: async (dir, clock) => ({ a: new SqliteBackend(join(dir, "cairn.db"), { clock }), b: new SqliteBackend(join(dir, "cairn.db"), { clock }), cleanup: async () => {} }),
+  fs: async (dir, clock) => ({ a: new FileSystemBackend(dir, { clock, durability: "none" }), b: new FileSystemBackend(dir, { clock, durability: "none" }), cleanup: async () => {} }),
+  memory: async (_dir, clock) => {
+    const name = `alerts-${randomUUID()}`;
+    return { a: new MemoryBackend({ name, clock }), b: new MemoryBackend({ name, clock }), cleanup: async () => {} };
+  },
+  postgres: async (_dir, clock) => {
+    const { schema, url, drop } = await freshSchema("alerts");
+    return { a: new PostgresBackend({ connectionString: url, schema, clock, poolSize: 2 }), b: new PostgresBackend({ connectionString: url, schema, clock, poolSize: 2 }), cleanup: drop };
+  },
+};
 
 const WF = "wf";
 const MIN = 60_000;
 
-describe("alerts: webhooks posted once, whatever the number of workers (real SQLite, a local HTTP server)", () => {
+describe.each(Object.keys(DRIVERS).filter((d) => d !== "postgres" || postgresUrl() !== null))("alerts on %s: webhooks posted once, whatever the number of workers (a local HTTP server)", (driver) => {
   let dir = "";
   let clock: ManualClock;
-  let a: SqliteBackend;
-  let b: SqliteBackend;
+  let a: Backend;
+  let b: Backend;
+  let cleanup: () => Promise<void>;
   let server: Server;
   let url = "";
   const received: Array<Record<string, unknown>> = [];
@@ -22,9 +43,7 @@ describe("alerts: webhooks posted once, whatever the number of workers (real SQL
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "cairn-alerts-"));
     clock = new ManualClock(Date.UTC(2026, 0, 1) * 1000);
-    // Two backends on one file: two workers' views of one store.
-    a = new SqliteBackend(join(dir, "cairn.db"), { clock });
-    b = new SqliteBackend(join(dir, "cairn.db"), { clock });
+    ({ a, b, cleanup } = await DRIVERS[driver]!(dir, clock));
     await a.initialize();
     await b.initialize();
     await a.registerWorkflow({ slug: WF, name: WF, steps: [] });
@@ -41,6 +60,7 @@ describe("alerts: webhooks posted once, whatever the number of workers (real SQL
     await a.close();
     await b.close();
     await new Promise((r) => server.close(r));
+    await cleanup();
     await rm(dir, { recursive: true, force: true });
   });
 
