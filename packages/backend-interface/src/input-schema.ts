@@ -1,12 +1,29 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { Ajv2019 } from "ajv/dist/2019.js";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import * as formats from "ajv-formats";
+import { createRequire } from "node:module";
+import type { Ajv, ErrorObject, ValidateFunction } from "ajv";
 import { canonicalJson } from "./canonical-json.js";
 import type { InputIssue } from "./errors.js";
 
-// ajv-formats is CommonJS; under NodeNext its default export is the module itself.
-const addFormats = formats.default as unknown as (ajv: Ajv) => Ajv;
+type AjvClass = new (options: object) => Ajv;
+type AjvModules = { Ajv: AjvClass; Ajv2019: AjvClass; Ajv2020: AjvClass; addFormats: (ajv: Ajv) => Ajv };
+
+let ajvModules: AjvModules | undefined;
+
+/**
+ * Ajv and ajv-formats, loaded on the first compile: about a hundred modules that every process importing this
+ * package would otherwise pay for at start-up (the CLI's `--help` and `runs` never validate an input). They are
+ * CommonJS, so a synchronous require keeps `check` synchronous.
+ */
+function loadAjv(): AjvModules {
+  if (ajvModules) return ajvModules;
+  const require = createRequire(import.meta.url);
+  const ajv = require("ajv") as { Ajv: AjvClass };
+  const formats = require("ajv-formats") as { default: (ajv: Ajv) => Ajv };
+  ajvModules = {
+    Ajv: ajv.Ajv, Ajv2019: (require("ajv/dist/2019.js") as { Ajv2019: AjvClass }).Ajv2019,
+    Ajv2020: (require("ajv/dist/2020.js") as { Ajv2020: AjvClass }).Ajv2020, addFormats: formats.default,
+  };
+  return ajvModules;
+}
 
 /** How many compiled schemas a validator keeps (least recently used go first). */
 const MAX_COMPILED = 256;
@@ -57,7 +74,8 @@ export class InputSchemaValidator {
     if (!ajv) {
       // strict off: registered schemas come from converters and users, and may carry keywords Ajv does not know.
       const options = { allErrors: true, strict: false, validateFormats: true } as const;
-      ajv = draft === "2020-12" ? new Ajv2020(options) : draft === "2019-09" ? new Ajv2019(options) : new Ajv(options);
+      const { Ajv: Draft7, Ajv2019, Ajv2020, addFormats } = loadAjv();
+      ajv = draft === "2020-12" ? new Ajv2020(options) : draft === "2019-09" ? new Ajv2019(options) : new Draft7(options);
       addFormats(ajv);
       this.engines.set(draft, ajv);
     }

@@ -1,6 +1,13 @@
+import { createRequire } from "node:module";
 import { z } from "zod";
-import { zodToJsonSchema } from "zod-to-json-schema";
+import type { zodToJsonSchema as ZodToJsonSchema } from "zod-to-json-schema";
 import { InvalidArgumentError } from "./errors.js";
+
+/** zod-to-json-schema, loaded on the first zod 3 schema (most processes never convert one; it is ~40 modules). */
+function zodToJsonSchema(...args: Parameters<typeof ZodToJsonSchema>): ReturnType<typeof ZodToJsonSchema> {
+  const require = createRequire(import.meta.url);
+  return (require("zod-to-json-schema") as { zodToJsonSchema: typeof ZodToJsonSchema }).zodToJsonSchema(...args);
+}
 
 /** Which zod generation a schema object belongs to. */
 export type ZodGeneration = "zod4" | "zod3";
@@ -29,7 +36,7 @@ export function toJsonSchema(schema: unknown): Record<string, unknown> {
     case "zod4":
       return z.toJSONSchema(schema as z.ZodType, { target: "draft-7", io: "input", unrepresentable: "any" }) as Record<string, unknown>;
     case "zod3":
-      return zodToJsonSchema(schema as Parameters<typeof zodToJsonSchema>[0], { target: "jsonSchema7" }) as Record<string, unknown>;
+      return zodToJsonSchema(schema as Parameters<typeof ZodToJsonSchema>[0], { target: "jsonSchema7" }) as Record<string, unknown>;
     default:
       throw new InvalidArgumentError(`Expected a zod schema (zod 3 or zod 4), got ${describe(schema)}. Pass the schema object itself, e.g. z.object({...}).`);
   }

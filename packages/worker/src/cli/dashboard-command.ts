@@ -1,4 +1,3 @@
-import { parseAuth, serveDashboard } from "@cairn/dashboard";
 import { openBackend } from "../backend-url.js";
 import { resolveBackendUrl } from "../config.js";
 import { action, defineCommand, intFlag, type CliProgram } from "./command.js";
@@ -25,6 +24,8 @@ export function defineDashboardCommand(cli: CliProgram): void {
       const port = intFlag("port", v.port ?? io.env.CAIRN_DASHBOARD_PORT, 0) ?? 4100;
       if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}.`);
       const authText = v.auth ?? io.env.CAIRN_DASHBOARD_AUTH;
+      // Loaded here, not at start-up: the dashboard (Hono, prom-client) is for this command only.
+      const { parseAuth, serveDashboard } = await import("@cairn/dashboard");
       const auth = authText ? parseAuth(authText) : undefined;
       const readOnly = v.readOnly === true;
       const { url } = await resolveBackendUrl({ ...(v.backend ? { flag: v.backend } : {}), env: io.env, cwd: io.cwd });

@@ -5,7 +5,6 @@ import { formatWorkerEvent, type WorkerEvent } from "../worker-events.js";
 import type { Backend } from "@cairn/backend-interface";
 import { action, defineCommand, intFlag, type CliIO, type CliProgram } from "./command.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
-import { startMetricsEndpoint } from "./metrics-endpoint.js";
 import { openBackendWhenReachable } from "./wait-for-backend.js";
 
 interface WorkerFlags {
@@ -82,7 +81,8 @@ export function defineWorkerCommand(cli: CliProgram): void {
           ...(v.workerId ? { workerId: v.workerId } : {}), ...(retentionDefaults ? { retention: { defaults: retentionDefaults } } : {}),
           ...(alertRules.length ? { alerts: { rules: alertRules } } : {}),
         });
-        const metrics = await startMetricsEndpoint(handle, backend, metricsPort, timing.concurrency, io);
+        // prom-client and the store gauges load only for a worker that serves metrics.
+        const metrics = metricsPort === undefined ? undefined : await (await import("./metrics-endpoint.js")).startMetricsEndpoint(handle, backend, metricsPort, timing.concurrency, io);
         await handle.done;
         await metrics?.close();
         return ExitCode.ok;
