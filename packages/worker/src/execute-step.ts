@@ -8,6 +8,7 @@ import type { WriteRetryPolicy } from "./write-retry.js";
 import type { StepIO } from "./step-context.js";
 import { settleWithin, type StepJob, type StepOutcome, type StepRunner } from "./step-runner.js";
 import type { AbortReason, WorkerEvents } from "./worker-events.js";
+import { realTimers, type WorkerTimers } from "./worker-timers.js";
 
 /** A step this worker claimed. */
 export interface ClaimedStep extends StepRef {
@@ -38,6 +39,8 @@ export interface ExecuteEnv {
   writeRetry?: WriteRetryPolicy;
   /** Writes a completion (the worker batches them); default Backend.saveStepComplete. */
   complete?: (c: Completion) => Promise<void>;
+  /** Timer source of heartbeats and the step timeout (default real time). */
+  timers?: WorkerTimers;
 }
 
 /** How an attempt ended for the worker: what was recorded (`error`: recording failed), and the step's outcome. */
@@ -60,6 +63,7 @@ export class StepAbortedError extends Error {
  */
 export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Executed> {
   const { backend, events } = env;
+  const timers = env.timers ?? realTimers;
   const ref: StepRef = { workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId };
   const startedUs = backend.clock.nowUs();
   const controller = new AbortController();
@@ -85,11 +89,11 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
   if (env.releaseSignal.aborted) onRelease();
   else env.releaseSignal.addEventListener("abort", onRelease, { once: true });
   const stopHeartbeat = startHeartbeat({
-    backend, ref, workerId: env.workerId, attempt: c.attempt, intervalMs: env.heartbeatMs, slot: c.slot, concurrency: env.concurrency,
+    backend, ref, workerId: env.workerId, timers, attempt: c.attempt, intervalMs: env.heartbeatMs, slot: c.slot, concurrency: env.concurrency,
     beforeBeat: flushLogs, onLost: (reason) => abort(reason), onError: (error) => events.emit({ type: "error", where: `heartbeat ${c.runId}/${c.stepId}`, error }),
   });
   const timeoutMs = c.step.definition.timeoutMs;
-  const timer = timeoutMs ? setTimeout(() => abort("timeout"), timeoutMs) : undefined;
+  const clearTimer = timeoutMs ? timers.setTimeout(() => abort("timeout"), timeoutMs) : () => {};
   let outcome: StepOutcome | undefined;
   try {
     try {
@@ -101,7 +105,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
         events.emit({ type: "run:input-invalid", workflowSlug: c.workflowSlug, runId: c.runId, issues: err.issues });
       } else outcome = { kind: "failed", error: { name: "StepSetupError", message: `could not prepare the step: ${err instanceof Error ? err.message : String(err)}` } };
     }
-    clearTimeout(timer);
+    clearTimer();
     stopHeartbeat();
     env.releaseSignal.removeEventListener("abort", onRelease); // the function ended: a shutdown no longer concerns it
     env.released?.();
@@ -111,7 +115,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     events.emit({ type: "error", where: `record ${c.runId}/${c.stepId}`, error: err });
     return { recorded: "error", ...(outcome ? { outcome } : {}) };
   } finally {
-    clearTimeout(timer);
+    clearTimer();
     stopHeartbeat();
     env.releaseSignal.removeEventListener("abort", onRelease);
   }

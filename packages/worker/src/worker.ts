@@ -14,6 +14,7 @@ import { workerLoop } from "./worker-loop.js";
 import { WorkerEvents, type WorkerEventListener } from "./worker-events.js";
 import { startPresence } from "./worker-presence.js";
 import { startTracing } from "./tracing.js";
+import { every, realTimers, type WorkerTimers } from "./worker-timers.js";
 
 /** Options of startWorker / runWorker. Durations are ms. */
 export interface WorkerOptions {
@@ -53,6 +54,8 @@ export interface WorkerOptions {
   presenceMs?: number;
   /** Label of the backend for the start event. */
   backendLabel?: string;
+  /** Timer source of polls, heartbeats, maintenance, presence, step timeouts and write back-off (default real time). */
+  timers?: WorkerTimers;
 }
 
 /** A running worker. */
@@ -71,6 +74,7 @@ export interface WorkerHandle {
 /** Starts a worker: discovers and registers workflows, then runs the loop, upkeep and wake-ups until stopped. */
 export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const { backend } = o;
+  const timers = o.timers ?? realTimers;
   const events = new WorkerEvents();
   if (o.onEvent) events.on(o.onEvent);
   let workflows = o.workflows ?? [];
@@ -92,24 +96,23 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const release = new AbortController();
   let urgentResolve: () => void = () => {};
   const urgent = new Promise<void>((r) => { urgentResolve = r; });
-  const wakeup = new Wakeup();
+  const wakeup = new Wakeup(timers);
   const slots = new Slots(concurrency, () => wakeup.wake());
   const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.wake()) : () => {};
   const completions = new CompletionBatcher(backend);
   const env: ExecuteEnv = {
-    backend, workerId, concurrency, events, runner, heartbeatMs, abortGraceMs: o.abortGraceMs ?? 2000, releaseSignal: release.signal, random: o.random ?? Math.random,
+    backend, workerId, concurrency, events, runner, heartbeatMs, timers, abortGraceMs: o.abortGraceMs ?? 2000, releaseSignal: release.signal, random: o.random ?? Math.random,
     complete: (c) => completions.complete(c),
     // An outage shorter than the stale threshold costs no re-execution: the result is written once the store is back.
-    writeRetry: { maxMs: staleMs, onRetry: (error, attempt, delayMs) => events.emit({ type: "error", where: `writing a step result (attempt ${attempt}, next in ${delayMs} ms)`, error }) },
+    writeRetry: { maxMs: staleMs, timers, onRetry: (error, attempt, delayMs) => events.emit({ type: "error", where: `writing a step result (attempt ${attempt}, next in ${delayMs} ms)`, error }) },
   };
 
   let maintaining = false;
-  const maintenance = setInterval(() => {
+  const stopMaintenance = every(timers, maintenanceMs, () => {
     if (maintaining) return; // a slow sweep must not pile up behind itself
     maintaining = true;
     void runMaintenance(backend, events, { workerId, staleMs }).then((n) => { if (n) wakeup.wake(); }).finally(() => { maintaining = false; });
-  }, maintenanceMs);
-  maintenance.unref?.();
+  }, { unref: true });
   const stop = (opts: { urgent?: boolean } = {}): Promise<void> => {
     if (!stopClaiming.signal.aborted) { events.emit({ type: "worker:stopping", workerId, running: slots.size() }); stopClaiming.abort(); }
     if (opts.urgent) urgentResolve();
@@ -119,11 +122,11 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const removeSignals = o.handleSignals ? onShutdownSignals((_sig, isUrgent) => void stop({ urgent: isUrgent })) : () => {};
 
   events.emit({ type: "worker:started", workerId, concurrency, workflows: workflows.map((w) => w.slug), backend: o.backendLabel ?? backend.constructor.name });
-  const presence = startPresence({ backend, workerId, concurrency, workflows: workflows.map((w) => w.slug), events, ...(o.presenceMs ? { intervalMs: o.presenceMs } : {}) });
+  const presence = startPresence({ backend, workerId, concurrency, workflows: workflows.map((w) => w.slug), events, timers, ...(o.presenceMs ? { intervalMs: o.presenceMs } : {}) });
   const done = (async () => {
     try {
       await workerLoop({
-        slots, wakeup, events, pollMs, signal: stopClaiming.signal,
+        slots, wakeup, events, pollMs, signal: stopClaiming.signal, nowMs: () => timers.nowMs(),
         claim: (limit) => claimReadySteps(backend, workerId, byslug, limit),
         startDue: async () => (byslug.size ? (await backend.startDueRuns()).length : 0),
         execute: async (step, released) => {
@@ -134,7 +137,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       });
       await drainSlots(slots, o.shutdownGraceMs ?? 10_000, () => release.abort(), urgent);
     } finally {
-      clearInterval(maintenance);
+      stopMaintenance();
       unsubscribe();
       removeSignals();
       await presence.stop();
