@@ -1,3 +1,6 @@
+import type { LifecycleHooks } from "./lifecycle-hooks.js";
+import type { ServiceFactories } from "./worker-services.js";
+
 /** A Standard Schema (zod 3.24+, zod 4, valibot, ...): what a workflow's `input` may be. */
 export interface InputSchema<Output = unknown> {
   readonly "~standard": {
@@ -12,12 +15,16 @@ export interface InputSchema<Output = unknown> {
 export type InferInput<S> = S extends InputSchema<infer O> ? O : unknown;
 
 /** What `defineWorkflow` accepts. */
-export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | undefined> {
+export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | undefined> extends LifecycleHooks<InferInput<S>> {
   /** Display name. The slug is the folder name. */
   name: string;
   description?: string;
   /** Schema the run input is validated against when the run starts. */
   input?: S;
+  /** Services scoped to this workflow (`ctx.services`), over the worker's of the same name; created lazily, once per worker. */
+  services?: ServiceFactories;
+  /** Environment variables of this workflow's steps (`ctx.env`), over the worker's `env`. */
+  env?: Record<string, string>;
 }
 
 const WORKFLOW_BRAND = Symbol.for("cairn.workflow");

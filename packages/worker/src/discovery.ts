@@ -28,6 +28,8 @@ export interface LoadedWorkflow {
   file: string;
   schema?: InputSchema;
   inputSchemaJSON?: unknown;
+  /** The `defineWorkflow` value of workflow.ts (hooks, services, env). */
+  declaration: AnyWorkflow;
   /** Steps in topological order (dependencies first). */
   steps: LoadedStep[];
   stepsById: Map<string, LoadedStep>;
@@ -122,7 +124,7 @@ export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWor
   const ordered = dag.order.map((id) => steps.get(id)!);
   const jsonSchema = inputJsonSchema(decl.input);
   return {
-    slug, name: decl.name, dir, file: wfFile, steps: ordered, stepsById: new Map(ordered.map((s) => [s.id, s])), contentHash, versionId: shortHash(contentHash),
+    slug, name: decl.name, dir, file: wfFile, declaration: decl, steps: ordered, stepsById: new Map(ordered.map((s) => [s.id, s])), contentHash, versionId: shortHash(contentHash),
     ...(decl.description ? { description: decl.description } : {}), ...(decl.input ? { schema: decl.input } : {}), ...(jsonSchema === undefined ? {} : { inputSchemaJSON: jsonSchema }),
   };
 }

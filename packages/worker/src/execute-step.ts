@@ -9,6 +9,8 @@ import type { StepIO } from "./step-context.js";
 import { settleWithin, type StepJob, type StepOutcome, type StepRunner } from "./step-runner.js";
 import type { AbortReason, WorkerEvents } from "./worker-events.js";
 import { realTimers, type WorkerTimers } from "./worker-timers.js";
+import type { HookRunner } from "./lifecycle-hooks.js";
+import type { WorkerServices } from "./worker-services.js";
 
 /** A step this worker claimed. */
 export interface ClaimedStep extends StepRef {
@@ -41,6 +43,12 @@ export interface ExecuteEnv {
   complete?: (c: Completion) => Promise<void>;
   /** Timer source of heartbeats and the step timeout (default real time). */
   timers?: WorkerTimers;
+  /** Calls the workflow's lifecycle hooks for the transitions this attempt's writes make. */
+  hooks?: HookRunner;
+  /** `ctx.services` (none: every read throws ServiceUnavailableError). */
+  services?: WorkerServices;
+  /** The worker's environment variables (`ctx.env`, under the workflow's). */
+  env?: Record<string, string>;
 }
 
 /** How an attempt ended for the worker: what was recorded (`error`: recording failed), and the step's outcome. */
@@ -84,6 +92,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     progress: (fraction, message) => events.emit({ type: "step:progress", ...ref, attempt: c.attempt, fraction, ...(message ? { message } : {}) }),
     saveCheckpoint: (name, sequenceNumber, data) => backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, data }),
     saveCheckpointFailed: (name, sequenceNumber, error) => backend.saveStepCheckpointFailed(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, error }),
+    ...(env.services ? { services: env.services.view(c.workflowSlug, c.workflow.declaration.services) } : {}),
   };
   const onRelease = (): void => abort("shutdown");
   if (env.releaseSignal.aborted) onRelease();
@@ -97,7 +106,8 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
   let outcome: StepOutcome | undefined;
   try {
     try {
-      const job = await prepareJob(c);
+      await env.hooks?.afterClaim(c.workflow, ref, c.attempt);
+      const job = { ...(await prepareJob(c)), env: { ...env.env, ...c.workflow.declaration.env } };
       outcome = await settleWithin(env.runner(job, c.step.declaration, io, controller.signal), controller.signal, env.abortGraceMs);
     } catch (err) {
       if (err instanceof InputValidationFailure) {
@@ -110,6 +120,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     env.releaseSignal.removeEventListener("abort", onRelease); // the function ended: a shutdown no longer concerns it
     env.released?.();
     const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}), ...(env.writeRetry ? { retry: env.writeRetry } : {}) }, outcome, env.random);
+    await env.hooks?.afterRecorded(c.workflow, ref, c.attempt, recorded);
     return { recorded, outcome };
   } catch (err) {
     events.emit({ type: "error", where: `record ${c.runId}/${c.stepId}`, error: err });

@@ -15,6 +15,8 @@ import { WorkerEvents, type WorkerEventListener } from "./worker-events.js";
 import { startPresence } from "./worker-presence.js";
 import { startTracing } from "./tracing.js";
 import { every, realTimers, type WorkerTimers } from "./worker-timers.js";
+import { HookRunner } from "./lifecycle-hooks.js";
+import { WorkerServices, type ServiceFactories } from "./worker-services.js";
 
 /** Options of startWorker / runWorker. Durations are ms. */
 export interface WorkerOptions {
@@ -56,6 +58,10 @@ export interface WorkerOptions {
   backendLabel?: string;
   /** Timer source of polls, heartbeats, maintenance, presence, step timeouts and write back-off (default real time). */
   timers?: WorkerTimers;
+  /** Global services (`ctx.services`, under each workflow's own): created lazily, disposed when the worker stops. */
+  services?: ServiceFactories;
+  /** Environment variables of every step (`ctx.env`), under each workflow's `env`. Default none: pass what steps may read. */
+  env?: Record<string, string | undefined>;
 }
 
 /** A running worker. */
@@ -100,9 +106,12 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const slots = new Slots(concurrency, () => wakeup.wake());
   const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.wake()) : () => {};
   const completions = new CompletionBatcher(backend);
+  const services = new WorkerServices(o.services);
+  const workerEnv = definedEnv(o.env);
+  const hooks = new HookRunner({ backend, events, services, env: workerEnv, workerId });
   const env: ExecuteEnv = {
     backend, workerId, concurrency, events, runner, heartbeatMs, timers, abortGraceMs: o.abortGraceMs ?? 2000, releaseSignal: release.signal, random: o.random ?? Math.random,
-    complete: (c) => completions.complete(c),
+    complete: (c) => completions.complete(c), hooks, services, env: workerEnv,
     // An outage shorter than the stale threshold costs no re-execution: the result is written once the store is back.
     writeRetry: { maxMs: staleMs, timers, onRetry: (error, attempt, delayMs) => events.emit({ type: "error", where: `writing a step result (attempt ${attempt}, next in ${delayMs} ms)`, error }) },
   };
@@ -111,7 +120,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const stopMaintenance = every(timers, maintenanceMs, () => {
     if (maintaining) return; // a slow sweep must not pile up behind itself
     maintaining = true;
-    void runMaintenance(backend, events, { workerId, staleMs }).then((n) => { if (n) wakeup.wake(); }).finally(() => { maintaining = false; });
+    void runMaintenance(backend, events, { workerId, staleMs, hooks, workflows: byslug }).then((n) => { if (n) wakeup.wake(); }).finally(() => { maintaining = false; });
   }, { unref: true });
   const stop = (opts: { urgent?: boolean } = {}): Promise<void> => {
     if (!stopClaiming.signal.aborted) { events.emit({ type: "worker:stopping", workerId, running: slots.size() }); stopClaiming.abort(); }
@@ -141,11 +150,17 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       unsubscribe();
       removeSignals();
       await presence.stop();
+      await services.dispose((error, name) => events.emit({ type: "error", where: `disposing service ${name}`, error }));
       tracing?.stop();
       events.emit({ type: "worker:stopped", workerId });
     }
   })();
   return { workerId, events, workflows, problems, stop, done };
+}
+
+/** The variables that have a value (process.env has undefined holes). */
+export function definedEnv(env: Record<string, string | undefined> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(env ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
 /** Runs a worker until it stops (see startWorker). */
