@@ -10,6 +10,8 @@ export { parseBackendUrl, openBackend, loadDriver, isDriverAvailable, type Backe
 export { resolveBackendUrl, resolveWorkflowsDir, loadConfigFile, defaultBackendUrl, type CairnConfig, type ConfigSource } from "./config.js";
 export { startWorker, runWorker, type WorkerOptions, type WorkerHandle } from "./worker.js";
 export { realTimers, every, type WorkerTimers } from "./worker-timers.js";
+export { handleOne, type HandleOneOptions, type HandleOneResult } from "./handle-one.js";
+export { maintenanceTick, type MaintenanceTickOptions } from "./maintenance-tick.js";
 export { type LifecycleHooks, type RunHookContext, type HookName } from "./lifecycle-hooks.js";
 export { ServiceUnavailableError, type ServiceFactory, type ServiceFactories, type Services } from "./worker-services.js";
 export { WorkerEvents, formatWorkerEvent, type WorkerEvent, type WorkerEventListener, type AbortReason } from "./worker-events.js";

@@ -16,6 +16,7 @@ import { startPresence } from "./worker-presence.js";
 import { startTracing } from "./tracing.js";
 import { every, realTimers, type WorkerTimers } from "./worker-timers.js";
 import { HookRunner } from "./lifecycle-hooks.js";
+import { definedEnv } from "./worker-env.js";
 import { WorkerServices, type ServiceFactories } from "./worker-services.js";
 
 /** Options of startWorker / runWorker. Durations are ms. */
@@ -156,11 +157,6 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     }
   })();
   return { workerId, events, workflows, problems, stop, done };
-}
-
-/** The variables that have a value (process.env has undefined holes). */
-export function definedEnv(env: Record<string, string | undefined> | undefined): Record<string, string> {
-  return Object.fromEntries(Object.entries(env ?? {}).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
 /** Runs a worker until it stops (see startWorker). */
