@@ -16,6 +16,8 @@ export interface RunHookContext<I = unknown> {
   run: RunState;
   services: Services;
   env: Readonly<Record<string, string>>;
+  /** The worker (or serverless host) calling the hook. */
+  workerId: string;
 }
 
 /**
@@ -111,7 +113,7 @@ export class HookRunner {
       const run = await this.o.backend.getRun(ref.runId);
       if (!run) return;
       const ctx: RunHookContext = {
-        workflowSlug: ref.workflowSlug, runId: ref.runId, input: deserializeValue(run.input), run,
+        workflowSlug: ref.workflowSlug, runId: ref.runId, input: deserializeValue(run.input), run, workerId: this.o.workerId,
         services: this.o.services.view(workflow.slug, workflow.declaration.services), env: Object.freeze({ ...this.o.env, ...workflow.declaration.env }),
       };
       await fn({ ...ctx, ...extra });

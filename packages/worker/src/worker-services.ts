@@ -49,8 +49,9 @@ export class WorkerServices {
       }
       return this.instance(own ? `${workflowSlug}\0${name}` : `\0${name}`, factory);
     };
-    view = new Proxy(Object.freeze(Object.fromEntries(names.map((n) => [n, undefined]))), {
+    view = new Proxy({}, {
       get: (_t, name) => (typeof name === "string" ? get(name) : undefined),
+      set: () => false,
       has: (_t, name) => typeof name === "string" && names.includes(name),
       ownKeys: () => names,
       getOwnPropertyDescriptor: (_t, name) => (typeof name === "string" && names.includes(name) ? { value: get(name), enumerable: true, configurable: true } : undefined),
