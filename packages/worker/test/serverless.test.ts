@@ -1,12 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend, MaintenanceResult } from "@cairn/backend-interface";
 import { discoverWorkflows, registerWorkflows, submit, openBackend, type HandleOneResult } from "../src/index.js";
+import { DRIVERS } from "./support/drivers.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const WORKFLOWS = fileURLToPath(new URL("./fixtures/serverless", import.meta.url));
@@ -39,26 +38,27 @@ async function tick(url: string, staleMs: number): Promise<MaintenanceResult> {
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as MaintenanceResult;
 }
 
-describe("serverless host: handleOne and maintenanceTick from short-lived processes (SQLite file)", () => {
-  let dir = "";
+describe.each(Object.values(DRIVERS))("serverless host on $name: handleOne and maintenanceTick from short-lived processes", (driver) => {
+  const unavailable = driver.unavailable();
   let url = "";
+  let cleanup = async () => {};
   let backend: Backend;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "cairn-serverless-"));
-    url = `sqlite:${join(dir, "cairn.db")}`;
+    if (unavailable) return;
+    ({ url, cleanup } = await driver.create());
     backend = await openBackend(url);
     const { workflows, problems } = await discoverWorkflows(WORKFLOWS);
     expect(problems).toEqual([]);
     await registerWorkflows(backend, workflows); // what a deploy step does, so clients can submit before any host ran
   });
   afterAll(async () => {
-    await backend.close();
-    await rm(dir, { recursive: true, force: true });
+    await backend?.close();
+    await cleanup();
   });
 
-  it("drives a run to completion through retries, a deadline release and a host killed mid-step", async () => {
-    const { runId } = await submit(backend, { workflow: "relay", input: { slowMs: 1500 } });
+  it.skipIf(unavailable !== null)(`drives a run to completion through retries, a deadline release and a host killed mid-step${unavailable ? ` (skipped: ${unavailable})` : ""}`, async () => {
+    const { runId } = await submit(backend, { workflow: "relay", input: { slowMs: 2500 } });
     const step = async (id: string) => (await backend.loadRun("relay", runId)).find((s) => s.stepId === id);
 
     // 1. `first` completes, `flaky` fails its first attempt; its retry is not due yet, so the host returns idle.
@@ -67,7 +67,7 @@ describe("serverless host: handleOne and maintenanceTick from short-lived proces
 
     // 2. A host with too little time: `flaky` completes, `slow` is released at the deadline, before the host returns.
     await sleep(60);
-    const b = await handle(url, 900);
+    const b = await handle(url, 1200);
     expect(b).toMatchObject({ recorded: { completed: 1, released: 1 }, stopped: "deadline" });
     expect(await step("slow")).toMatchObject({ status: "scheduled" });
 
@@ -90,7 +90,7 @@ describe("serverless host: handleOne and maintenanceTick from short-lived proces
     expect(e).toMatchObject({ recorded: { completed: 2 }, stopped: "idle" });
     const run = await backend.getRun(runId);
     expect(run?.status).toBe("completed");
-    expect(JSON.parse(run!.output!)).toEqual({ last: { done: true, slow: { sleptMs: 1500 } } });
+    expect(JSON.parse(run!.output!)).toEqual({ last: { done: true, slow: { sleptMs: 2500 } } });
     const slowEvents = await backend.loadEvents("relay", runId, { category: "step", stepId: "slow" });
     expect(slowEvents.filter((x) => x.type === "StepStarted").length).toBe(3);
     expect(slowEvents.filter((x) => x.type === "StepReclaimed").length).toBe(1);
