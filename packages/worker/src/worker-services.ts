@@ -54,7 +54,7 @@ export class WorkerServices {
       set: () => false,
       has: (_t, name) => typeof name === "string" && names.includes(name),
       ownKeys: () => names,
-      getOwnPropertyDescriptor: (_t, name) => (typeof name === "string" && names.includes(name) ? { value: get(name), enumerable: true, configurable: true } : undefined),
+      getOwnPropertyDescriptor: (_t, name) => (typeof name === "string" && names.includes(name) ? { get: () => get(name), enumerable: true, configurable: true } : undefined),
     }) as Services;
     this.views.set(workflowSlug, view);
     return view;
