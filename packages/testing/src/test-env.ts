@@ -139,6 +139,8 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
       stepTimeoutMs: (slug, stepId) => workflows.find((w) => w.slug === slug)?.stepsById.get(stepId)?.definition.timeoutMs,
     });
     await crashing;
+    // The hooks of the write that ended the run run after it: let them finish (bounded: another run may hang).
+    await Promise.race([current.worker.idle(), new Promise((resolve) => setTimeout(resolve, 1000))]);
     return inspect(runId);
   };
   const submitRun = async (w: WorkflowRef, input?: unknown, o: TestSubmitOptions = {}): Promise<string> => {

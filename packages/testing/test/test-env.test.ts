@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { discoverWorkflows } from "@cairn/worker";
 import { createTestEnv, type TestEnv } from "../src/index.js";
 import gate from "./fixtures/gate/workflow.js";
-import { clearGate, closeGate } from "./fixtures/gate/gate.js";
+import { clearGate, closeGate, completedRuns } from "./fixtures/gate/gate.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures", import.meta.url));
 const ORDER = fileURLToPath(new URL("../../../docs/testing/workflows", import.meta.url));
@@ -22,6 +22,16 @@ describe("createTestEnv", () => {
     const run = await env.run(gate);
     expect(run).toMatchObject({ status: "completed", output: { wait: "opened" }, workflowSlug: "gate" });
     expect(run.steps.wait!.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: "completed", output: "opened", workerId: env.worker.workerId })]);
+  });
+
+  it("a workflow's hooks have run when run returns, with the worker's services", async () => {
+    let audits = 0;
+    env = await createTestEnv({ workflowsDir: FIXTURES, worker: { services: { audit: async () => ({ n: ++audits }) } } });
+    const run = await env.run(gate);
+    expect(completedRuns().filter((id) => id === run.runId)).toHaveLength(1);
+    expect(env.events.filter((e) => e.type === "run:hook" && e.runId === run.runId)).toEqual([expect.objectContaining({ hook: "onComplete", ok: true })]);
+    await env.run(gate);
+    expect(audits).toBe(1);
   });
 
   it("says what to pass when given no workflows, and names unknown workflows and steps", async () => {

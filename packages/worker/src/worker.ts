@@ -76,6 +76,8 @@ export interface WorkerHandle {
   stop(options?: { urgent?: boolean }): Promise<void>;
   /** Resolves when the worker has stopped (after `once` drained, or stop()). */
   done: Promise<void>;
+  /** Resolves once no attempt is running or being recorded (its lifecycle hooks included). */
+  idle(): Promise<void>;
 }
 
 /** Starts a worker: discovers and registers workflows, then runs the loop, upkeep and wake-ups until stopped. */
@@ -156,7 +158,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       events.emit({ type: "worker:stopped", workerId });
     }
   })();
-  return { workerId, events, workflows, problems, stop, done };
+  return { workerId, events, workflows, problems, stop, done, idle: () => slots.idle() };
 }
 
 /** Runs a worker until it stops (see startWorker). */
