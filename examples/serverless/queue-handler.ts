@@ -15,9 +15,17 @@ const { workflows, problems } = await discoverWorkflows(process.env.CAIRN_WORKFL
 if (problems.length) console.error(formatProblems(problems));
 
 /** The platform's handler: `context` says how much time the invocation has left. */
-export async function handler(_message: unknown, context: { getRemainingTimeInMillis(): number }): Promise<HandleOneResult> {
+export async function handler(
+  _message: unknown,
+  context: { getRemainingTimeInMillis(): number },
+): Promise<HandleOneResult> {
   // Keep half a second for the platform; handleOne keeps its own reserve to write the results of released steps.
-  return handleOne({ backend, workflows, deadlineMs: Math.max(1, context.getRemainingTimeInMillis() - 500), concurrency: 4 });
+  return handleOne({
+    backend,
+    workflows,
+    deadlineMs: Math.max(1, context.getRemainingTimeInMillis() - 500),
+    concurrency: 4,
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -10,7 +10,10 @@ export interface DriveOptions {
   /** The id of the worker running now (a crashed one's running steps are orphans). */
   liveWorkerId: () => string;
   staleMs: number;
-  /** Real ms a running step may go without any new event before the clock moves to its timeout (or, without one, the run is stuck). */
+  /**
+   * Real ms a running step may go without any new event before the clock moves to its timeout (without one, the run
+   * is stuck).
+   */
   stallMs: number;
   /** Declared timeouts of steps, by `slug\0stepId`. */
   stepTimeoutMs: (workflowSlug: string, stepId: string) => number | undefined;
@@ -35,14 +38,22 @@ export async function driveRun(o: DriveOptions): Promise<RunState> {
     if (isTerminalRunStatus(run.status)) return run;
     const steps = await o.backend.loadRun(run.workflowSlug, run.runId);
     const events = (await o.backend.loadEvents(run.workflowSlug, run.runId)).length;
-    if (events !== lastEvents) { lastEvents = events; stalledSince = performance.now(); readyRounds = 0; }
+    if (events !== lastEvents) {
+      lastEvents = events;
+      stalledSince = performance.now();
+      readyRounds = 0;
+    }
     const now = o.clock.nowUs();
     const live = o.liveWorkerId();
     const busy = steps.filter((s) => s.status === "running" && s.claimedBy === live);
     if (busy.length) {
       if (performance.now() - stalledSince >= o.stallMs) {
         const due = timeoutsOf(busy, o);
-        if (due === undefined) throw new RunStuckError(o.runId, `step ${busy.map((s) => s.stepId).join(", ")} ran ${o.stallMs} ms of real time without news and has no timeout to move the clock to; raise stallMs if it waits on real I/O.`);
+        if (due === undefined)
+          throw new RunStuckError(
+            o.runId,
+            `step ${busy.map((s) => s.stepId).join(", ")} ran ${o.stallMs} ms of real time without news and has no timeout to move the clock to; raise stallMs if it waits on real I/O.`,
+          );
         o.clock.setUs(Math.max(now, due));
         stalledSince = performance.now();
       }
@@ -51,18 +62,29 @@ export async function driveRun(o: DriveOptions): Promise<RunState> {
     }
     const { ready, dues } = pendingWork(run, steps, now, o.staleMs);
     if (ready) {
-      if (++readyRounds > READY_ROUNDS) { o.clock.advanceToNextTimer(); readyRounds = 0; }
+      if (++readyRounds > READY_ROUNDS) {
+        o.clock.advanceToNextTimer();
+        readyRounds = 0;
+      }
     } else if (dues.length) {
       o.clock.setUs(Math.min(...dues));
     } else {
-      throw new RunStuckError(o.runId, `it is ${run.status} with no step running, ready or due (steps: ${steps.map((s) => `${s.stepId} ${s.status}`).join(", ") || "none"}).`);
+      throw new RunStuckError(
+        o.runId,
+        `it is ${run.status} with no step running, ready or due (steps: ${steps.map((s) => `${s.stepId} ${s.status}`).join(", ") || "none"}).`,
+      );
     }
     await pause();
   }
 }
 
 /** Whether something can happen now (a ready step, an available run, a reclaimable orphan), else when next (µs). */
-function pendingWork(run: RunState, steps: readonly StepState[], now: number, staleMs: number): { ready: boolean; dues: number[] } {
+function pendingWork(
+  run: RunState,
+  steps: readonly StepState[],
+  now: number,
+  staleMs: number,
+): { ready: boolean; dues: number[] } {
   const dues: number[] = [];
   let ready = false;
   const at = (us: number) => (us > now ? dues.push(us) : (ready = true));

@@ -11,8 +11,11 @@ export function durationMs(value: Duration): number {
     if (Number.isFinite(value) && value >= 0) return value;
   } else if (typeof value === "string" && /^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(value.trim())) {
     let total = 0;
-    for (const [, n, , unit] of value.trim().matchAll(/(\d+(\.\d+)?)(ms|s|m|h|d)/g)) total += Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
+    for (const [, n, , unit] of value.trim().matchAll(/(\d+(\.\d+)?)(ms|s|m|h|d)/g))
+      total += Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
     return total;
   }
-  throw new InvalidArgumentError(`a duration must be a number of ms ≥ 0 or text such as "250ms", "30s", "10m", "2h", "7d"; got ${JSON.stringify(value)}.`);
+  throw new InvalidArgumentError(
+    `a duration must be a number of ms ≥ 0 or text such as "250ms", "30s", "10m", "2h", "7d"; got ${JSON.stringify(value)}.`,
+  );
 }

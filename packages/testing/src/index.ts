@@ -1,4 +1,10 @@
-export { createTestEnv, type TestEnv, type TestEnvOptions, type TestSubmitOptions, type WorkflowRef } from "./test-env.js";
+export {
+  createTestEnv,
+  type TestEnv,
+  type TestEnvOptions,
+  type TestSubmitOptions,
+  type WorkflowRef,
+} from "./test-env.js";
 export { TestClock } from "./test-clock.js";
 export { toTestRun, type TestRun, type TestStep, type TestAttempt } from "./test-run.js";
 export { type StepFault } from "./step-faults.js";

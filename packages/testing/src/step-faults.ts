@@ -40,10 +40,15 @@ export class StepFaults {
             const fault = this.take(wf.slug, s.id);
             if (fault?.crash) {
               crash();
-              await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener("abort", () => resolve(), { once: true })));
+              await new Promise<void>((resolve) =>
+                ctx.signal.aborted ? resolve() : ctx.signal.addEventListener("abort", () => resolve(), { once: true }),
+              );
               throw new Error("the worker crashed");
             }
-            if (fault) throw typeof fault.error === "string" ? new Error(fault.error) : (fault.error ?? new Error("injected failure"));
+            if (fault)
+              throw typeof fault.error === "string"
+                ? new Error(fault.error)
+                : (fault.error ?? new Error("injected failure"));
             return run(ctx);
           },
         };

@@ -84,7 +84,8 @@ export class TestClock extends ManualClock implements WorkerTimers {
 
   private earliestDueBy(us: number): Timer | undefined {
     let best: Timer | undefined;
-    for (const t of this.timers) if (t.dueUs <= us && (!best || t.dueUs < best.dueUs || (t.dueUs === best.dueUs && t.seq < best.seq))) best = t;
+    for (const t of this.timers)
+      if (t.dueUs <= us && (!best || t.dueUs < best.dueUs || (t.dueUs === best.dueUs && t.seq < best.seq))) best = t;
     return best;
   }
 }

@@ -2,8 +2,16 @@ import { randomBytes } from "node:crypto";
 import { InvalidArgumentError, WorkflowNotFoundError, type Backend } from "@cairn/backend-interface";
 import { MemoryBackend } from "@cairn/backend-memory";
 import {
-  discoverWorkflows, formatProblems, registerWorkflows, startWorker, submit, type AnyWorkflow, type LoadedWorkflow, type WorkerEvent,
-  type WorkerHandle, type WorkerOptions,
+  discoverWorkflows,
+  formatProblems,
+  registerWorkflows,
+  startWorker,
+  submit,
+  type AnyWorkflow,
+  type LoadedWorkflow,
+  type WorkerEvent,
+  type WorkerHandle,
+  type WorkerOptions,
 } from "@cairn/worker";
 import { durationMs, type Duration } from "./duration.js";
 import { driveRun } from "./drive-run.js";
@@ -19,8 +27,14 @@ export interface TestEnvOptions {
   workflowsDir?: string;
   /** The clock's start (default 2026-01-01T00:00:00Z). */
   startAt?: Date;
-  /** Worker options passed through (concurrency, services, env, heartbeatMs, ...). Default staleMs: 1 h, so moving the clock never reclaims a live step. */
-  worker?: Omit<WorkerOptions, "backend" | "workflows" | "workflowsDir" | "timers" | "signal" | "handleSignals" | "once">;
+  /**
+   * Worker options passed through (concurrency, services, env, heartbeatMs, ...). Default staleMs: 1 h, so moving the
+   * clock never reclaims a live step.
+   */
+  worker?: Omit<
+    WorkerOptions,
+    "backend" | "workflows" | "workflowsDir" | "timers" | "signal" | "handleSignals" | "once"
+  >;
   /** Real ms a running step may go without a new event before `run` moves the clock to its timeout (default 200). */
   stallMs?: number;
 }
@@ -74,9 +88,15 @@ export interface TestEnv {
 export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
   let loaded = options.workflows;
   if (!loaded) {
-    if (!options.workflowsDir) throw new InvalidArgumentError("createTestEnv needs `workflows` (loaded workflows) or `workflowsDir` (a folder to discover).");
+    if (!options.workflowsDir)
+      throw new InvalidArgumentError(
+        "createTestEnv needs `workflows` (loaded workflows) or `workflowsDir` (a folder to discover).",
+      );
     const found = await discoverWorkflows(options.workflowsDir);
-    if (found.problems.length) throw new InvalidArgumentError(`some workflows under ${options.workflowsDir} did not load:\n${formatProblems(found.problems)}`);
+    if (found.problems.length)
+      throw new InvalidArgumentError(
+        `some workflows under ${options.workflowsDir} did not load:\n${formatProblems(found.problems)}`,
+      );
     loaded = found.workflows;
   }
   const workflows = loaded;
@@ -100,8 +120,15 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
   const start = async (): Promise<{ backend: Backend; worker: WorkerHandle }> => {
     const own = await open(); // the worker's own connection: closing it is the crash
     const worker = await startWorker({
-      ...workerOptions, backend: own, workflows: faults.wrap(workflows, () => void crashWorker()), timers: clock, register: false,
-      onEvent: (e) => { events.push(e); workerOptions.onEvent?.(e); },
+      ...workerOptions,
+      backend: own,
+      workflows: faults.wrap(workflows, () => void crashWorker()),
+      timers: clock,
+      register: false,
+      onEvent: (e) => {
+        events.push(e);
+        workerOptions.onEvent?.(e);
+      },
     });
     return { backend: own, worker };
   };
@@ -111,7 +138,9 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
       await dead.backend.close(); // from here on nothing the dead worker does reaches the store
       current = await start();
       await dead.worker.stop({ urgent: true });
-    })().finally(() => { crashing = undefined; });
+    })().finally(() => {
+      crashing = undefined;
+    });
     return crashing;
   };
   current = await start();
@@ -125,18 +154,30 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
     }
     throw new WorkflowNotFoundError(typeof w === "string" ? w : w.name);
   };
-  const live = (): void => { if (closed) throw new TestEnvClosedError(); };
+  const live = (): void => {
+    if (closed) throw new TestEnvClosedError();
+  };
   const inspect = async (runId: string): Promise<TestRun> => {
     live();
     const state = await backend.getRun(runId);
     if (!state) throw new InvalidArgumentError(`no run ${runId} in this test environment.`);
-    return toTestRun(state, await backend.loadRun(state.workflowSlug, runId), await backend.loadEvents(state.workflowSlug, runId));
+    return toTestRun(
+      state,
+      await backend.loadRun(state.workflowSlug, runId),
+      await backend.loadEvents(state.workflowSlug, runId),
+    );
   };
   const wait = async (runId: string): Promise<TestRun> => {
     live();
     await driveRun({
-      backend, clock, runId, staleMs, stallMs: options.stallMs ?? 200, liveWorkerId: () => current.worker.workerId,
-      stepTimeoutMs: (slug, stepId) => workflows.find((w) => w.slug === slug)?.stepsById.get(stepId)?.definition.timeoutMs,
+      backend,
+      clock,
+      runId,
+      staleMs,
+      stallMs: options.stallMs ?? 200,
+      liveWorkerId: () => current.worker.workerId,
+      stepTimeoutMs: (slug, stepId) =>
+        workflows.find((w) => w.slug === slug)?.stepsById.get(stepId)?.definition.timeoutMs,
     });
     await crashing;
     // The hooks of the write that ended the run run after it: let them finish (bounded: another run may hang).
@@ -146,26 +187,40 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
   const submitRun = async (w: WorkflowRef, input?: unknown, o: TestSubmitOptions = {}): Promise<string> => {
     live();
     const { runId } = await submit(backend, {
-      workflow: slugOf(w), ...(input === undefined ? {} : { input }), ...(o.delay === undefined ? {} : { availableAtUs: clock.nowUs() + Math.round(durationMs(o.delay) * 1000) }),
-      ...(o.timeout === undefined ? {} : { timeoutMs: durationMs(o.timeout) }), ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
-      ...(o.priority === undefined ? {} : { priority: o.priority }), ...(o.tags ? { tags: o.tags } : {}), ...(o.metadata ? { metadata: o.metadata } : {}),
+      workflow: slugOf(w),
+      ...(input === undefined ? {} : { input }),
+      ...(o.delay === undefined ? {} : { availableAtUs: clock.nowUs() + Math.round(durationMs(o.delay) * 1000) }),
+      ...(o.timeout === undefined ? {} : { timeoutMs: durationMs(o.timeout) }),
+      ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
+      ...(o.priority === undefined ? {} : { priority: o.priority }),
+      ...(o.tags ? { tags: o.tags } : {}),
+      ...(o.metadata ? { metadata: o.metadata } : {}),
     });
     return runId;
   };
 
   return {
-    backend, clock, workflows, events,
-    get worker() { return current.worker; },
+    backend,
+    clock,
+    workflows,
+    events,
+    get worker() {
+      return current.worker;
+    },
     submit: submitRun,
     run: async (w, input, o) => wait(await submitRun(w, input, o)),
     wait,
     inspect,
     failStep: (w, stepId, fault = {}) => {
       const slug = slugOf(w);
-      if (!workflows.find((l) => l.slug === slug)?.stepsById.has(stepId)) throw new InvalidArgumentError(`workflow ${slug} has no step "${stepId}".`);
+      if (!workflows.find((l) => l.slug === slug)?.stepsById.has(stepId))
+        throw new InvalidArgumentError(`workflow ${slug} has no step "${stepId}".`);
       faults.add(slug, stepId, fault);
     },
-    crashWorker: async () => { live(); await crashWorker(); },
+    crashWorker: async () => {
+      live();
+      await crashWorker();
+    },
     close: async () => {
       if (closed) return;
       closed = true;

@@ -46,31 +46,47 @@ export interface TestRun {
 /** Builds the TestRun of a run from its state, its steps' states and its events. Pure. */
 export function toTestRun(state: RunState, steps: readonly StepState[], events: readonly Event[]): TestRun {
   const attempts = new Map<string, TestAttempt[]>();
-  const open = (stepId: string, n: number): TestAttempt | undefined => attempts.get(stepId)?.find((a) => a.attempt === n && a.outcome === "running");
+  const open = (stepId: string, n: number): TestAttempt | undefined =>
+    attempts.get(stepId)?.find((a) => a.attempt === n && a.outcome === "running");
   for (const e of events) {
     if (e.category !== "step") continue;
     if (e.type === "StepStarted") {
-      attempts.set(e.stepId, [...(attempts.get(e.stepId) ?? []), { attempt: e.attemptNumber, workerId: e.workerId, outcome: "running", startedAtUs: e.timestampUs }]);
+      attempts.set(e.stepId, [
+        ...(attempts.get(e.stepId) ?? []),
+        { attempt: e.attemptNumber, workerId: e.workerId, outcome: "running", startedAtUs: e.timestampUs },
+      ]);
       continue;
     }
     const a = "attemptNumber" in e ? open(e.stepId, e.attemptNumber) : undefined;
     if (!a) continue;
-    if (e.type === "StepCompleted") Object.assign(a, { outcome: "completed", output: deserializeValue(e.output), endedAtUs: e.timestampUs });
-    else if (e.type === "StepFailed") Object.assign(a, { outcome: "failed", error: e.error, failureReason: e.failureReason, endedAtUs: e.timestampUs });
+    if (e.type === "StepCompleted")
+      Object.assign(a, { outcome: "completed", output: deserializeValue(e.output), endedAtUs: e.timestampUs });
+    else if (e.type === "StepFailed")
+      Object.assign(a, { outcome: "failed", error: e.error, failureReason: e.failureReason, endedAtUs: e.timestampUs });
     else if (e.type === "StepSkipped") Object.assign(a, { outcome: "skipped", endedAtUs: e.timestampUs });
     else if (e.type === "StepReclaimed") Object.assign(a, { outcome: "reclaimed", endedAtUs: e.timestampUs });
   }
   const out: Record<string, TestStep> = {};
   for (const s of steps) {
     out[s.stepId] = {
-      stepId: s.stepId, status: s.status, attempts: attempts.get(s.stepId) ?? [],
-      ...(s.status === "completed" ? { output: deserializeValue(s.output) } : {}), ...(s.error ? { error: s.error } : {}),
+      stepId: s.stepId,
+      status: s.status,
+      attempts: attempts.get(s.stepId) ?? [],
+      ...(s.status === "completed" ? { output: deserializeValue(s.output) } : {}),
+      ...(s.error ? { error: s.error } : {}),
       ...(s.failureReason ? { failureReason: s.failureReason } : {}),
     };
   }
   return {
-    runId: state.runId, workflowSlug: state.workflowSlug, status: state.status, steps: out, state, events: [...events],
-    ...(state.status === "completed" ? { output: deserializeValue(state.output) } : {}), ...(state.error ? { error: state.error } : {}),
-    ...(state.failureReason ? { failureReason: state.failureReason } : {}), ...(state.failedStep ? { failedStep: state.failedStep } : {}),
+    runId: state.runId,
+    workflowSlug: state.workflowSlug,
+    status: state.status,
+    steps: out,
+    state,
+    events: [...events],
+    ...(state.status === "completed" ? { output: deserializeValue(state.output) } : {}),
+    ...(state.error ? { error: state.error } : {}),
+    ...(state.failureReason ? { failureReason: state.failureReason } : {}),
+    ...(state.failedStep ? { failedStep: state.failedStep } : {}),
   };
 }

@@ -5,7 +5,11 @@ export type TestingErrorCode = (typeof TestingErrorCode)[keyof typeof TestingErr
 
 /** Base of the test kit's errors: a stable `code` and the run it concerns, when one. */
 export class TestingError extends Error {
-  constructor(readonly code: TestingErrorCode, message: string, readonly runId?: string) {
+  constructor(
+    readonly code: TestingErrorCode,
+    message: string,
+    readonly runId?: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }

@@ -14,7 +14,10 @@ describe("TestClock", () => {
     cancel();
     expect(fired).toEqual([]);
     clock.advance("250ms");
-    expect(fired).toEqual([["a", 100], ["b", 200]]);
+    expect(fired).toEqual([
+      ["a", 100],
+      ["b", 200],
+    ]);
     expect(clock.nowMs() - t0).toBe(250);
     expect(clock.nextTimerUs()).toBe((t0 + 10_000) * 1000);
   });
@@ -36,7 +39,10 @@ describe("TestClock", () => {
     const clock = new TestClock();
     const t0 = clock.nowMs();
     const seen: number[] = [];
-    clock.setTimeout(() => { seen.push(clock.nowMs() - t0); clock.setTimeout(() => seen.push(clock.nowMs() - t0), 0); }, 40);
+    clock.setTimeout(() => {
+      seen.push(clock.nowMs() - t0);
+      clock.setTimeout(() => seen.push(clock.nowMs() - t0), 0);
+    }, 40);
     expect(clock.advanceToNextTimer()).toBe(true);
     expect(seen).toEqual([40, 40]);
     expect(clock.advanceToNextTimer()).toBe(false);

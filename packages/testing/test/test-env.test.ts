@@ -21,22 +21,35 @@ describe("createTestEnv", () => {
     env = await createTestEnv({ workflows });
     const run = await env.run(gate);
     expect(run).toMatchObject({ status: "completed", output: { wait: "opened" }, workflowSlug: "gate" });
-    expect(run.steps.wait!.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: "completed", output: "opened", workerId: env.worker.workerId })]);
+    expect(run.steps.wait!.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: "completed", output: "opened", workerId: env.worker.workerId }),
+    ]);
   });
 
   it("a workflow's hooks have run when run returns, with the worker's services", async () => {
     let audits = 0;
-    env = await createTestEnv({ workflowsDir: FIXTURES, worker: { services: { audit: async () => ({ n: ++audits }) } } });
+    env = await createTestEnv({
+      workflowsDir: FIXTURES,
+      worker: { services: { audit: async () => ({ n: ++audits }) } },
+    });
     const run = await env.run(gate);
     expect(completedRuns().filter((id) => id === run.runId)).toHaveLength(1);
-    expect(env.events.filter((e) => e.type === "run:hook" && e.runId === run.runId)).toEqual([expect.objectContaining({ hook: "onComplete", ok: true })]);
+    expect(env.events.filter((e) => e.type === "run:hook" && e.runId === run.runId)).toEqual([
+      expect.objectContaining({ hook: "onComplete", ok: true }),
+    ]);
     await env.run(gate);
     expect(audits).toBe(1);
   });
 
   it("says what to pass when given no workflows, and names unknown workflows and steps", async () => {
-    await expect(createTestEnv({})).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/`workflows`.*`workflowsDir`/) });
-    await expect(createTestEnv({ workflowsDir: "/nonexistent/cairn-workflows" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/did not load/) });
+    await expect(createTestEnv({})).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringMatching(/`workflows`.*`workflowsDir`/),
+    });
+    await expect(createTestEnv({ workflowsDir: "/nonexistent/cairn-workflows" })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringMatching(/did not load/),
+    });
     env = await createTestEnv({ workflowsDir: FIXTURES });
     await expect(env.run("nope")).rejects.toMatchObject({ code: "WORKFLOW_NOT_FOUND" });
     expect(() => env!.failStep(gate, "nope")).toThrow(/workflow gate has no step "nope"/);
@@ -59,7 +72,10 @@ describe("createTestEnv", () => {
   it("a run that cannot end fails with RunStuckError instead of hanging the test", async () => {
     env = await createTestEnv({ workflowsDir: FIXTURES, stallMs: 30 });
     closeGate(); // never opened; the step has no timeout
-    await expect(env.run(gate)).rejects.toMatchObject({ code: "RUN_STUCK", message: expect.stringMatching(/step wait ran 30 ms of real time/) });
+    await expect(env.run(gate)).rejects.toMatchObject({
+      code: "RUN_STUCK",
+      message: expect.stringMatching(/step wait ran 30 ms of real time/),
+    });
   });
 
   it("crashWorker replaces the worker; a closed environment says so", async () => {
@@ -74,11 +90,17 @@ describe("createTestEnv", () => {
 
   it("a fault with an error of its own, and a run timeout reached while a retry waits", async () => {
     env = await createTestEnv({ workflowsDir: ORDER });
-    class CardDeclined extends Error { override name = "CardDeclined"; }
+    class CardDeclined extends Error {
+      override name = "CardDeclined";
+    }
     env.failStep("order", "charge", { times: 3, error: new CardDeclined("declined") });
     const failed = await env.run("order", { orderId: "o", amount: 1 });
     expect(failed).toMatchObject({ status: "failed", failedStep: "charge" });
-    expect(failed.steps.charge!.attempts.map((a) => a.error?.name)).toEqual(["CardDeclined", "CardDeclined", "CardDeclined"]);
+    expect(failed.steps.charge!.attempts.map((a) => a.error?.name)).toEqual([
+      "CardDeclined",
+      "CardDeclined",
+      "CardDeclined",
+    ]);
     env.failStep("order", "charge", { times: 2 });
     const late = await env.run("order", { orderId: "o", amount: 1 }, { timeout: "1500ms" });
     expect(late).toMatchObject({ status: "failed", failureReason: "timeout" }); // the 2 s back-off ends past the deadline

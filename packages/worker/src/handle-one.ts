@@ -58,7 +58,10 @@ const registered = new WeakMap<Backend, Set<string>>();
  * maintenanceTick reclaims the steps of a host that died mid-step and starts delayed runs.
  */
 export async function handleOne(o: HandleOneOptions): Promise<HandleOneResult> {
-  if (!Number.isFinite(o.deadlineMs) || o.deadlineMs <= 0) throw new InvalidArgumentError(`deadlineMs must be a positive number of ms (the time this call may take), got ${o.deadlineMs}.`);
+  if (!Number.isFinite(o.deadlineMs) || o.deadlineMs <= 0)
+    throw new InvalidArgumentError(
+      `deadlineMs must be a positive number of ms (the time this call may take), got ${o.deadlineMs}.`,
+    );
   const { backend } = o;
   const timers = o.timers ?? realTimers;
   const concurrency = Math.max(1, Math.floor(o.concurrency ?? 1));
@@ -74,8 +77,19 @@ export async function handleOne(o: HandleOneOptions): Promise<HandleOneResult> {
   const stopAt = timers.nowMs() + Math.max(0, o.deadlineMs - reserveMs);
   const cancelTimer = timers.setTimeout(() => release.abort(), Math.max(0, o.deadlineMs - reserveMs), { unref: true });
   const exec: ExecuteEnv = {
-    backend, workerId, concurrency, events, runner: runInProcess, heartbeatMs: o.heartbeatMs ?? 5000, abortGraceMs: o.abortGraceMs ?? 1000,
-    releaseSignal: release.signal, random: o.random ?? Math.random, timers, services, env, hooks: new HookRunner({ backend, events, services, env, workerId }),
+    backend,
+    workerId,
+    concurrency,
+    events,
+    runner: runInProcess,
+    heartbeatMs: o.heartbeatMs ?? 5000,
+    abortGraceMs: o.abortGraceMs ?? 1000,
+    releaseSignal: release.signal,
+    random: o.random ?? Math.random,
+    timers,
+    services,
+    env,
+    hooks: new HookRunner({ backend, events, services, env, workerId }),
   };
   const result: HandleOneResult = { workerId, claimed: 0, recorded: {}, stopped: "idle" };
   const running = new Set<Promise<void>>();
@@ -83,14 +97,19 @@ export async function handleOne(o: HandleOneOptions): Promise<HandleOneResult> {
   const timeUp = aborted(release.signal);
   try {
     for (;;) {
-      if (release.signal.aborted || timers.nowMs() >= stopAt) { result.stopped = "deadline"; break; }
+      if (release.signal.aborted || timers.nowMs() >= stopAt) {
+        result.stopped = "deadline";
+        break;
+      }
       const free = concurrency - running.size;
       const claimed = free > 0 ? await claimReadySteps(backend, workerId, byslug, free) : [];
       for (const c of claimed) {
         result.claimed++;
-        const run: Promise<void> = executeStep({ ...c, slot: slot++ % concurrency }, exec).then((x) => {
-          result.recorded[x.recorded] = (result.recorded[x.recorded] ?? 0) + 1;
-        }).finally(() => running.delete(run));
+        const run: Promise<void> = executeStep({ ...c, slot: slot++ % concurrency }, exec)
+          .then((x) => {
+            result.recorded[x.recorded] = (result.recorded[x.recorded] ?? 0) + 1;
+          })
+          .finally(() => running.delete(run));
         running.add(run);
       }
       if (running.size === 0) break; // nothing ready, nothing running
@@ -115,5 +134,7 @@ async function registerOnce(backend: Backend, workflows: readonly LoadedWorkflow
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+  return new Promise((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
 }

@@ -30,7 +30,9 @@ export interface RunHookContext<I = unknown> {
 export interface LifecycleHooks<I = unknown> {
   onStart?: (ctx: RunHookContext<I>) => void | Promise<void>;
   onComplete?: (ctx: RunHookContext<I> & { output: unknown }) => void | Promise<void>;
-  onFail?: (ctx: RunHookContext<I> & { error: StepError; reason?: string; failedStep?: string }) => void | Promise<void>;
+  onFail?: (
+    ctx: RunHookContext<I> & { error: StepError; reason?: string; failedStep?: string },
+  ) => void | Promise<void>;
   onCancel?: (ctx: RunHookContext<I> & { reason?: string }) => void | Promise<void>;
 }
 
@@ -60,33 +62,54 @@ export class HookRunner {
   }
 
   /** After an attempt's outcome was written: `onComplete` / `onFail` when that write ended the run, `onCancel` as above. */
-  async afterRecorded(workflow: LoadedWorkflow, ref: StepRef, attempt: number, recorded: Recorded | "error"): Promise<void> {
+  async afterRecorded(
+    workflow: LoadedWorkflow,
+    ref: StepRef,
+    attempt: number,
+    recorded: Recorded | "error",
+  ): Promise<void> {
     const d = workflow.declaration;
     const anchor = ANCHORS[recorded as keyof typeof ANCHORS];
     if (anchor && (d.onComplete || d.onFail)) {
       await this.guard(workflow, ref, async () => {
-        const end = runEndedBy(await this.o.backend.loadEvents(ref.workflowSlug, ref.runId), { type: anchor, stepId: ref.stepId, attemptNumber: attempt });
+        const end = runEndedBy(await this.o.backend.loadEvents(ref.workflowSlug, ref.runId), {
+          type: anchor,
+          stepId: ref.stepId,
+          attemptNumber: attempt,
+        });
         if (end) await this.ended(workflow, ref, attempt, end);
       });
     } else if ((recorded === "cancelled" || recorded === "stale") && d.onCancel) {
       await this.guard(workflow, ref, async () => {
         const owner = cancelOwner(await this.o.backend.loadEvents(ref.workflowSlug, ref.runId));
-        if (owner?.stepId === ref.stepId && owner.attemptNumber === attempt) await this.call(workflow, ref, attempt, "onCancel", {});
+        if (owner?.stepId === ref.stepId && owner.attemptNumber === attempt)
+          await this.call(workflow, ref, attempt, "onCancel", {});
       });
     }
   }
 
   /** After a maintenance round of this worker: `onFail` for the runs it timed out or whose reclaimed step it failed. */
-  async afterMaintenance(workflows: ReadonlyMap<string, LoadedWorkflow>, reclaimed: StepRef[], timedOut: string[]): Promise<void> {
+  async afterMaintenance(
+    workflows: ReadonlyMap<string, LoadedWorkflow>,
+    reclaimed: StepRef[],
+    timedOut: string[],
+  ): Promise<void> {
     for (const ref of reclaimed) {
       const wf = workflows.get(ref.workflowSlug);
       if (!wf?.declaration.onFail) continue;
       await this.guard(wf, ref, async () => {
         const events = await this.o.backend.loadEvents(ref.workflowSlug, ref.runId);
-        const reclaims = events.filter((e) => e.type === "StepReclaimed" && e.stepId === ref.stepId && e.reclaimedBy === this.o.workerId);
+        const reclaims = events.filter(
+          (e) => e.type === "StepReclaimed" && e.stepId === ref.stepId && e.reclaimedBy === this.o.workerId,
+        );
         const reclaim = reclaims[reclaims.length - 1];
         if (reclaim?.type !== "StepReclaimed") return;
-        const end = runEndedBy(events, { type: "StepReclaimed", stepId: ref.stepId, attemptNumber: reclaim.attemptNumber, reclaimedBy: this.o.workerId });
+        const end = runEndedBy(events, {
+          type: "StepReclaimed",
+          stepId: ref.stepId,
+          attemptNumber: reclaim.attemptNumber,
+          reclaimedBy: this.o.workerId,
+        });
         if (end) await this.ended(wf, ref, reclaim.attemptNumber, end);
       });
     }
@@ -101,28 +124,57 @@ export class HookRunner {
   }
 
   private async ended(workflow: LoadedWorkflow, ref: StepRef, attempt: number, end: RunEnd): Promise<void> {
-    if (end.type === "WorkflowCompleted") await this.call(workflow, ref, attempt, "onComplete", { output: deserializeValue(end.output) });
-    else await this.call(workflow, ref, attempt, "onFail", { error: end.error, reason: end.failureReason, ...(end.failedStep ? { failedStep: end.failedStep } : {}) });
+    if (end.type === "WorkflowCompleted")
+      await this.call(workflow, ref, attempt, "onComplete", { output: deserializeValue(end.output) });
+    else
+      await this.call(workflow, ref, attempt, "onFail", {
+        error: end.error,
+        reason: end.failureReason,
+        ...(end.failedStep ? { failedStep: end.failedStep } : {}),
+      });
   }
 
   /** Calls the hook; its failure is an `error` event and a stderr line on the step's attempt, never thrown. */
-  private async call(workflow: LoadedWorkflow, ref: StepRef, attempt: number, hook: HookName, extra: Record<string, unknown>): Promise<void> {
+  private async call(
+    workflow: LoadedWorkflow,
+    ref: StepRef,
+    attempt: number,
+    hook: HookName,
+    extra: Record<string, unknown>,
+  ): Promise<void> {
     const fn = workflow.declaration[hook] as ((ctx: RunHookContext) => unknown) | undefined;
     if (!fn) return;
     try {
       const run = await this.o.backend.getRun(ref.runId);
       if (!run) return;
       const ctx: RunHookContext = {
-        workflowSlug: ref.workflowSlug, runId: ref.runId, input: deserializeValue(run.input), run, workerId: this.o.workerId,
-        services: this.o.services.view(workflow.slug, workflow.declaration.services), env: Object.freeze({ ...this.o.env, ...workflow.declaration.env }),
+        workflowSlug: ref.workflowSlug,
+        runId: ref.runId,
+        input: deserializeValue(run.input),
+        run,
+        workerId: this.o.workerId,
+        services: this.o.services.view(workflow.slug, workflow.declaration.services),
+        env: Object.freeze({ ...this.o.env, ...workflow.declaration.env }),
       };
       await fn({ ...ctx, ...extra });
       this.o.events.emit({ type: "run:hook", hook, workflowSlug: ref.workflowSlug, runId: ref.runId, ok: true });
     } catch (err) {
       const e = errorData(err);
-      this.o.events.emit({ type: "run:hook", hook, workflowSlug: ref.workflowSlug, runId: ref.runId, ok: false, message: e.message });
+      this.o.events.emit({
+        type: "run:hook",
+        hook,
+        workflowSlug: ref.workflowSlug,
+        runId: ref.runId,
+        ok: false,
+        message: e.message,
+      });
       this.o.events.emit({ type: "error", where: `${hook} hook of ${workflow.slug}/${ref.runId}`, error: err });
-      const line = { timestampUs: this.o.backend.clock.nowUs(), stream: "stderr" as const, message: `[hook ${hook}] failed: ${e.name ?? "Error"}: ${e.message}`, attemptNumber: Math.max(1, attempt) };
+      const line = {
+        timestampUs: this.o.backend.clock.nowUs(),
+        stream: "stderr" as const,
+        message: `[hook ${hook}] failed: ${e.name ?? "Error"}: ${e.message}`,
+        attemptNumber: Math.max(1, attempt),
+      };
       await this.o.backend.saveStepLogs(ref.workflowSlug, ref.runId, ref.stepId, [line]).catch(() => {});
     }
   }
@@ -138,4 +190,6 @@ export class HookRunner {
 }
 
 /** The event that begins the write of each recorded outcome that may end a run. */
-const ANCHORS = { completed: "StepCompleted", skipped: "StepSkipped", failed: "StepFailed" } as const satisfies Partial<Record<Recorded, WriteAnchor["type"]>>;
+const ANCHORS = { completed: "StepCompleted", skipped: "StepSkipped", failed: "StepFailed" } as const satisfies Partial<
+  Record<Recorded, WriteAnchor["type"]>
+>;

@@ -30,7 +30,11 @@ export interface MaintenanceTickOptions {
  */
 export async function maintenanceTick(o: MaintenanceTickOptions): Promise<MaintenanceResult> {
   const workerId = o.workerId ?? `maintenance-${hostname()}-${process.pid}`;
-  const result = await o.backend.maintain({ workerId, staleMs: o.staleMs ?? 30_000, ...(o.limit === undefined ? {} : { limit: o.limit }) });
+  const result = await o.backend.maintain({
+    workerId,
+    staleMs: o.staleMs ?? 30_000,
+    ...(o.limit === undefined ? {} : { limit: o.limit }),
+  });
   if (o.workflows?.some((w) => w.declaration.onFail)) {
     const events = new WorkerEvents();
     if (o.onEvent) events.on(o.onEvent);
@@ -39,7 +43,9 @@ export async function maintenanceTick(o: MaintenanceTickOptions): Promise<Mainte
     try {
       await hooks.afterMaintenance(new Map(o.workflows.map((w) => [w.slug, w])), result.reclaimed, result.timedOut);
     } finally {
-      await services.dispose((error, name) => events.emit({ type: "error", where: `disposing service ${name}`, error }));
+      await services.dispose((error, name) =>
+        events.emit({ type: "error", where: `disposing service ${name}`, error }),
+      );
     }
   }
   return result;

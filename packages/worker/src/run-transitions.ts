@@ -24,8 +24,10 @@ export function runEndedBy(events: readonly Event[], anchor: WriteAnchor): RunEn
   for (i++; i < events.length; i++) {
     const e = events[i]!;
     if (e.type === "WorkflowCompleted" || e.type === "WorkflowFailed") return e;
-    const followUp = e.type === "StepScheduled" || (e.type === "StepSkipped" && e.skipType === "cascade")
-      || (anchor.type === "StepReclaimed" && e.type === "StepFailed" && e.stepId === anchor.stepId);
+    const followUp =
+      e.type === "StepScheduled" ||
+      (e.type === "StepSkipped" && e.skipType === "cascade") ||
+      (anchor.type === "StepReclaimed" && e.type === "StepFailed" && e.stepId === anchor.stepId);
     if (!followUp) return null;
   }
   return null;
@@ -58,7 +60,14 @@ export function cancelOwner(events: readonly Event[]): { stepId: string; attempt
   const running = new Map<string, number>();
   for (const e of events.slice(0, cancelled)) {
     if (e.type === "StepStarted") running.set(e.stepId, e.attemptNumber);
-    else if ((e.type === "StepCompleted" || e.type === "StepFailed" || e.type === "StepSkipped" || e.type === "StepReclaimed") && running.get(e.stepId) === e.attemptNumber) running.delete(e.stepId);
+    else if (
+      (e.type === "StepCompleted" ||
+        e.type === "StepFailed" ||
+        e.type === "StepSkipped" ||
+        e.type === "StepReclaimed") &&
+      running.get(e.stepId) === e.attemptNumber
+    )
+      running.delete(e.stepId);
   }
   const [stepId] = [...running.keys()].sort();
   return stepId === undefined ? null : { stepId, attemptNumber: running.get(stepId)! };

@@ -1,7 +1,11 @@
 import { ConfigError } from "@cairn/backend-interface";
 
-/** A service: a factory (its value disposed by `Symbol.asyncDispose`, `Symbol.dispose`, `close()` or `end()` when it has one), or a factory with its own `dispose`. */
-export type ServiceFactory<T = unknown> = (() => T) | { create: () => T; dispose?: (value: Awaited<T>) => void | Promise<void> };
+/**
+ * A service: a factory (its value disposed by `Symbol.asyncDispose`, `Symbol.dispose`, `close()` or `end()` when it
+ * has one), or a factory with its own `dispose`.
+ */
+export type ServiceFactory<T = unknown> =
+  (() => T) | { create: () => T; dispose?: (value: Awaited<T>) => void | Promise<void> };
 
 /** Services by name, as the worker's `services` and a workflow's `services` give them. */
 export type ServiceFactories = Record<string, ServiceFactory>;
@@ -14,7 +18,10 @@ export type Services = Readonly<Record<string, unknown>>;
  * Code `CONFIG_ERROR` (the closed set of codes lives in backend-interface), with the `service` name as context.
  */
 export class ServiceUnavailableError extends ConfigError {
-  constructor(readonly service: string, message: string) {
+  constructor(
+    readonly service: string,
+    message: string,
+  ) {
     super(message, { service });
   }
 }
@@ -45,17 +52,26 @@ export class WorkerServices {
       const own = Object.hasOwn(scoped, name);
       const factory = own ? scoped[name] : this.global[name];
       if (!factory) {
-        throw new ServiceUnavailableError(name, `no service "${name}"; declare it in the worker's or the workflow's services (known: ${names.join(", ") || "none"}).`);
+        throw new ServiceUnavailableError(
+          name,
+          `no service "${name}"; declare it in the worker's or the workflow's services (known: ${names.join(", ") || "none"}).`,
+        );
       }
       return this.instance(own ? `${workflowSlug}\0${name}` : `\0${name}`, factory);
     };
-    view = new Proxy({}, {
-      get: (_t, name) => (typeof name === "string" ? get(name) : undefined),
-      set: () => false,
-      has: (_t, name) => typeof name === "string" && names.includes(name),
-      ownKeys: () => names,
-      getOwnPropertyDescriptor: (_t, name) => (typeof name === "string" && names.includes(name) ? { get: () => get(name), enumerable: true, configurable: true } : undefined),
-    }) as Services;
+    view = new Proxy(
+      {},
+      {
+        get: (_t, name) => (typeof name === "string" ? get(name) : undefined),
+        set: () => false,
+        has: (_t, name) => typeof name === "string" && names.includes(name),
+        ownKeys: () => names,
+        getOwnPropertyDescriptor: (_t, name) =>
+          typeof name === "string" && names.includes(name)
+            ? { get: () => get(name), enumerable: true, configurable: true }
+            : undefined,
+      },
+    ) as Services;
     this.views.set(workflowSlug, view);
     return view;
   }
@@ -97,9 +113,15 @@ async function disposeValue(value: unknown, factory: ServiceFactory): Promise<vo
 }
 
 /** `ctx.services` where there are none (a step in its own process): every read says why. */
-export const NO_SERVICES: Services = new Proxy({}, {
-  get: (_t, name) => {
-    if (typeof name !== "string") return undefined;
-    throw new ServiceUnavailableError(name, `service "${name}" is not available in a step process (isolation "process"); run the step in-process or create the client in the step.`);
+export const NO_SERVICES: Services = new Proxy(
+  {},
+  {
+    get: (_t, name) => {
+      if (typeof name !== "string") return undefined;
+      throw new ServiceUnavailableError(
+        name,
+        `service "${name}" is not available in a step process (isolation "process"); run the step in-process or create the client in the step.`,
+      );
+    },
   },
-});
+);

@@ -27,11 +27,15 @@ export function every(timers: WorkerTimers, ms: number, fn: () => void, options?
   let cancel: () => void = () => {};
   let stopped = false;
   const arm = (): void => {
-    cancel = timers.setTimeout(() => {
-      if (stopped) return;
-      arm(); // re-armed first, so a throwing fn does not end the interval
-      fn();
-    }, ms, options);
+    cancel = timers.setTimeout(
+      () => {
+        if (stopped) return;
+        arm(); // re-armed first, so a throwing fn does not end the interval
+        fn();
+      },
+      ms,
+      options,
+    );
   };
   arm();
   return () => {

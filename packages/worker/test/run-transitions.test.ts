@@ -5,7 +5,8 @@ import { cancelOwner, isFirstStart, runEndedBy } from "../src/run-transitions.js
 import { WorkerServices } from "../src/worker-services.js";
 
 /** A run's log in short form: only the fields the transition rules read. */
-const log = (...events: Array<Record<string, unknown>>): Event[] => events.map((e) => ({ category: "stepId" in e ? "step" : "workflow", ...e }) as unknown as Event);
+const log = (...events: Array<Record<string, unknown>>): Event[] =>
+  events.map((e) => ({ category: "stepId" in e ? "step" : "workflow", ...e }) as unknown as Event);
 
 describe("which write made a run's transition (pure)", () => {
   it("the run's end belongs to the write whose step event it follows, across schedules and cascade skips", () => {
@@ -15,7 +16,9 @@ describe("which write made a run's transition (pure)", () => {
       { type: "StepSkipped", stepId: "c", skipType: "cascade", attemptNumber: 0 },
       { type: "WorkflowCompleted", output: "{}" },
     );
-    expect(runEndedBy(events, { type: "StepCompleted", stepId: "b", attemptNumber: 2 })?.type).toBe("WorkflowCompleted");
+    expect(runEndedBy(events, { type: "StepCompleted", stepId: "b", attemptNumber: 2 })?.type).toBe(
+      "WorkflowCompleted",
+    );
     expect(runEndedBy(events, { type: "StepCompleted", stepId: "a", attemptNumber: 1 })).toBeNull();
     expect(runEndedBy(events, { type: "StepCompleted", stepId: "b", attemptNumber: 1 })).toBeNull();
   });
@@ -26,7 +29,9 @@ describe("which write made a run's transition (pure)", () => {
       { type: "StepFailed", stepId: "a", attemptNumber: 3, terminal: true },
       { type: "WorkflowFailed", failureReason: "worker-crash" },
     );
-    expect(runEndedBy(events, { type: "StepReclaimed", stepId: "a", attemptNumber: 3, reclaimedBy: "w1" })?.type).toBe("WorkflowFailed");
+    expect(runEndedBy(events, { type: "StepReclaimed", stepId: "a", attemptNumber: 3, reclaimedBy: "w1" })?.type).toBe(
+      "WorkflowFailed",
+    );
     expect(runEndedBy(events, { type: "StepReclaimed", stepId: "a", attemptNumber: 3, reclaimedBy: "w2" })).toBeNull();
   });
 
@@ -38,7 +43,10 @@ describe("which write made a run's transition (pure)", () => {
     );
     expect(isFirstStart(events, "b", 1)).toBe(true);
     expect(isFirstStart(events, "a", 1)).toBe(false);
-    const retried = [...events, ...log({ type: "WorkflowStarted" }, { type: "StepStarted", stepId: "a", attemptNumber: 2 })];
+    const retried = [
+      ...events,
+      ...log({ type: "WorkflowStarted" }, { type: "StepStarted", stepId: "a", attemptNumber: 2 }),
+    ];
     expect(isFirstStart(retried, "a", 2)).toBe(true);
     expect(isFirstStart(retried, "b", 1)).toBe(false);
   });
@@ -63,9 +71,17 @@ describe("services", () => {
     const trail: string[] = [];
     const services = new WorkerServices({
       db: () => ({ name: "global db", close: () => void trail.push("close global db") }),
-      cache: { create: () => { trail.push("create cache"); return "cache"; }, dispose: (v) => void trail.push(`dispose ${v}`) },
+      cache: {
+        create: () => {
+          trail.push("create cache");
+          return "cache";
+        },
+        dispose: (v) => void trail.push(`dispose ${v}`),
+      },
     });
-    const a = services.view("a", { db: async () => ({ name: "a's db", [Symbol.asyncDispose]: async () => void trail.push("dispose a's db") }) });
+    const a = services.view("a", {
+      db: async () => ({ name: "a's db", [Symbol.asyncDispose]: async () => void trail.push("dispose a's db") }),
+    });
     const b = services.view("b");
     expect(Object.keys(a).sort()).toEqual(["cache", "db"]);
     expect(trail).toEqual([]);
@@ -74,14 +90,35 @@ describe("services", () => {
     expect(a.cache).toBe("cache");
     expect(b.cache).toBe("cache");
     expect(trail).toEqual(["create cache"]);
-    expect(() => a.nope).toThrow(expect.objectContaining({ code: "CONFIG_ERROR", message: expect.stringMatching(/no service "nope".*known: db, cache/) }));
+    expect(() => a.nope).toThrow(
+      expect.objectContaining({
+        code: "CONFIG_ERROR",
+        message: expect.stringMatching(/no service "nope".*known: db, cache/),
+      }),
+    );
     await services.dispose(() => {});
     expect(trail).toEqual(["create cache", "dispose cache", "close global db", "dispose a's db"]);
   });
 
   it("a step without services (a step process) and its env: reads say why; env is a frozen copy", () => {
-    const io = { log: () => {}, progress: () => {}, saveCheckpoint: async () => {}, saveCheckpointFailed: async () => {} };
-    const ctx = makeStepContext({ workflowSlug: "w", runId: "r", stepId: "s", attempt: 1, input: {}, deps: {}, signal: new AbortController().signal, checkpoints: [], io, env: { A: "1" } });
+    const io = {
+      log: () => {},
+      progress: () => {},
+      saveCheckpoint: async () => {},
+      saveCheckpointFailed: async () => {},
+    };
+    const ctx = makeStepContext({
+      workflowSlug: "w",
+      runId: "r",
+      stepId: "s",
+      attempt: 1,
+      input: {},
+      deps: {},
+      signal: new AbortController().signal,
+      checkpoints: [],
+      io,
+      env: { A: "1" },
+    });
     expect(() => ctx.services.db).toThrow(/not available in a step process/);
     expect(ctx.env).toEqual({ A: "1" });
     expect(Object.isFrozen(ctx.env)).toBe(true);

@@ -11,10 +11,16 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const WORKFLOWS = fileURLToPath(new URL("./fixtures/serverless", import.meta.url));
 
 /** Runs one of the examples/serverless scripts as its own short-lived process; `onSpawn` may kill it. */
-function host(script: "queue-handler" | "cron-maintenance", env: Record<string, string>, onSpawn?: (kill: () => void) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function host(
+  script: "queue-handler" | "cron-maintenance",
+  env: Record<string, string>,
+  onSpawn?: (kill: () => void) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "examples/serverless", `${script}.ts`)], {
-      cwd: ROOT, env: { ...process.env, CAIRN_WORKFLOWS: WORKFLOWS, ...env }, stdio: ["ignore", "pipe", "pipe"],
+      cwd: ROOT,
+      env: { ...process.env, CAIRN_WORKFLOWS: WORKFLOWS, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
@@ -38,64 +44,71 @@ async function tick(url: string, staleMs: number): Promise<MaintenanceResult> {
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as MaintenanceResult;
 }
 
-describe.each(Object.values(DRIVERS))("serverless host on $name: handleOne and maintenanceTick from short-lived processes", (driver) => {
-  const unavailable = driver.unavailable();
-  let url = "";
-  let cleanup = async () => {};
-  let backend: Backend;
+describe.each(Object.values(DRIVERS))(
+  "serverless host on $name: handleOne and maintenanceTick from short-lived processes",
+  (driver) => {
+    const unavailable = driver.unavailable();
+    let url = "";
+    let cleanup = async () => {};
+    let backend: Backend;
 
-  beforeAll(async () => {
-    if (unavailable) return;
-    ({ url, cleanup } = await driver.create());
-    backend = await openBackend(url);
-    const { workflows, problems } = await discoverWorkflows(WORKFLOWS);
-    expect(problems).toEqual([]);
-    await registerWorkflows(backend, workflows); // what a deploy step does, so clients can submit before any host ran
-  });
-  afterAll(async () => {
-    await backend?.close();
-    await cleanup();
-  });
-
-  it.skipIf(unavailable !== null)(`drives a run to completion through retries, a deadline release and a host killed mid-step${unavailable ? ` (skipped: ${unavailable})` : ""}`, async () => {
-    const { runId } = await submit(backend, { workflow: "relay", input: { slowMs: 2500 } });
-    const step = async (id: string) => (await backend.loadRun("relay", runId)).find((s) => s.stepId === id);
-
-    // 1. `first` completes, `flaky` fails its first attempt; its retry is not due yet, so the host returns idle.
-    const a = await handle(url, 10_000);
-    expect(a).toMatchObject({ claimed: 2, recorded: { completed: 1, retry: 1 }, stopped: "idle" });
-
-    // 2. A host with too little time: `flaky` completes, `slow` is released at the deadline, before the host returns.
-    await sleep(60);
-    const b = await handle(url, 1200);
-    expect(b).toMatchObject({ recorded: { completed: 1, released: 1 }, stopped: "deadline" });
-    expect(await step("slow")).toMatchObject({ status: "scheduled" });
-
-    // 3. A host that dies mid-step (SIGKILL): `slow` is left running under a heartbeat that stops.
-    await host("queue-handler", { CAIRN_BACKEND: url, CAIRN_DEADLINE_MS: "10000" }, (kill) => {
-      void (async () => {
-        while ((await step("slow"))?.status !== "running") await sleep(20);
-        kill();
-      })();
+    beforeAll(async () => {
+      if (unavailable) return;
+      ({ url, cleanup } = await driver.create());
+      backend = await openBackend(url);
+      const { workflows, problems } = await discoverWorkflows(WORKFLOWS);
+      expect(problems).toEqual([]);
+      await registerWorkflows(backend, workflows); // what a deploy step does, so clients can submit before any host ran
     });
-    expect(await step("slow")).toMatchObject({ status: "running" });
+    afterAll(async () => {
+      await backend?.close();
+      await cleanup();
+    });
 
-    // 4. Two maintenance hosts at once, past the stale threshold: exactly one reclaims the step.
-    await sleep(400);
-    const ticks = await Promise.all([tick(url, 300), tick(url, 300)]);
-    expect(ticks.flatMap((t) => t.reclaimed)).toEqual([{ workflowSlug: "relay", runId, stepId: "slow" }]);
+    it.skipIf(unavailable !== null)(
+      `drives a run to completion through retries, a deadline release and a host killed mid-step${unavailable ? ` (skipped: ${unavailable})` : ""}`,
+      async () => {
+        const { runId } = await submit(backend, { workflow: "relay", input: { slowMs: 2500 } });
+        const step = async (id: string) => (await backend.loadRun("relay", runId)).find((s) => s.stepId === id);
 
-    // 5. Another host runs `slow` and `last`: the run is complete.
-    const e = await handle(url, 10_000);
-    expect(e).toMatchObject({ recorded: { completed: 2 }, stopped: "idle" });
-    const run = await backend.getRun(runId);
-    expect(run?.status).toBe("completed");
-    expect(JSON.parse(run!.output!)).toEqual({ last: { done: true, slow: { sleptMs: 2500 } } });
-    const slowEvents = await backend.loadEvents("relay", runId, { category: "step", stepId: "slow" });
-    expect(slowEvents.filter((x) => x.type === "StepStarted").length).toBe(3);
-    expect(slowEvents.filter((x) => x.type === "StepReclaimed").length).toBe(1);
+        // 1. `first` completes, `flaky` fails its first attempt; its retry is not due yet, so the host returns idle.
+        const a = await handle(url, 10_000);
+        expect(a).toMatchObject({ claimed: 2, recorded: { completed: 1, retry: 1 }, stopped: "idle" });
 
-    // 6. Nothing is left: a host finds nothing to do and returns at once.
-    expect(await handle(url, 10_000)).toMatchObject({ claimed: 0, stopped: "idle" });
-  }, 90_000);
-});
+        // 2. A host with too little time: `flaky` completes, `slow` is released at the deadline, before the host returns.
+        await sleep(60);
+        const b = await handle(url, 1200);
+        expect(b).toMatchObject({ recorded: { completed: 1, released: 1 }, stopped: "deadline" });
+        expect(await step("slow")).toMatchObject({ status: "scheduled" });
+
+        // 3. A host that dies mid-step (SIGKILL): `slow` is left running under a heartbeat that stops.
+        await host("queue-handler", { CAIRN_BACKEND: url, CAIRN_DEADLINE_MS: "10000" }, (kill) => {
+          void (async () => {
+            while ((await step("slow"))?.status !== "running") await sleep(20);
+            kill();
+          })();
+        });
+        expect(await step("slow")).toMatchObject({ status: "running" });
+
+        // 4. Two maintenance hosts at once, past the stale threshold: exactly one reclaims the step.
+        await sleep(400);
+        const ticks = await Promise.all([tick(url, 300), tick(url, 300)]);
+        expect(ticks.flatMap((t) => t.reclaimed)).toEqual([{ workflowSlug: "relay", runId, stepId: "slow" }]);
+
+        // 5. Another host runs `slow` and `last`: the run is complete.
+        const e = await handle(url, 10_000);
+        expect(e).toMatchObject({ recorded: { completed: 2 }, stopped: "idle" });
+        const run = await backend.getRun(runId);
+        expect(run?.status).toBe("completed");
+        expect(JSON.parse(run!.output!)).toEqual({ last: { done: true, slow: { sleptMs: 2500 } } });
+        const slowEvents = await backend.loadEvents("relay", runId, { category: "step", stepId: "slow" });
+        expect(slowEvents.filter((x) => x.type === "StepStarted").length).toBe(3);
+        expect(slowEvents.filter((x) => x.type === "StepReclaimed").length).toBe(1);
+
+        // 6. Nothing is left: a host finds nothing to do and returns at once.
+        expect(await handle(url, 10_000)).toMatchObject({ claimed: 0, stopped: "idle" });
+      },
+      90_000,
+    );
+  },
+);
