@@ -61,7 +61,9 @@ export async function driveRun(o: DriveOptions): Promise<RunState> {
       continue;
     }
     const { ready, dues } = pendingWork(run, steps, now, o.staleMs);
-    if (ready) {
+    if (await liveWorkerBusy(o.backend, live)) {
+      // Another run's step is running: moving the clock now could time it out; its own driver moves it if it must.
+    } else if (ready) {
       if (++readyRounds > READY_ROUNDS) {
         o.clock.advanceToNextTimer();
         readyRounds = 0;
@@ -95,6 +97,17 @@ function pendingWork(
   }
   if (run.status === "running" && run.timeoutUs && run.startedAtUs) at(run.startedAtUs + run.timeoutUs + 1);
   return { ready, dues };
+}
+
+/** True when the live worker runs a step of any run (several runs may be driven at once). */
+async function liveWorkerBusy(backend: Backend, live: string): Promise<boolean> {
+  for (const run of await backend.listRuns({ status: ["running"] })) {
+    if (
+      (await backend.loadRun(run.workflowSlug, run.runId)).some((s) => s.status === "running" && s.claimedBy === live)
+    )
+      return true;
+  }
+  return false;
 }
 
 /** The earliest instant a busy step's timeout fires (µs), if any has one. */

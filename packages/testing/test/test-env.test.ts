@@ -69,6 +69,20 @@ describe("createTestEnv", () => {
     expect((await env.wait(runId)).status).toBe("completed");
   });
 
+  it("runs driven at once: one run's back-off does not move the clock under another run's running step", async () => {
+    const gates = await discoverWorkflows(FIXTURES);
+    const orders = await discoverWorkflows(ORDER);
+    env = await createTestEnv({ workflows: [...gates.workflows, ...orders.workflows], stallMs: 2000 });
+    const g = closeGate();
+    const timed = await env.submit("timed");
+    while ((await env.inspect(timed)).steps.wait?.status !== "running") await new Promise((r) => setTimeout(r, 2));
+    env.failStep("order", "charge", { times: 2 }); // 1 s + 2 s of back-off: past the timed step's 2 s timeout
+    const order = env.run("order", { orderId: "o", amount: 1 });
+    setTimeout(() => g.open(), 300);
+    expect((await env.wait(timed)).output).toEqual({ wait: "opened in time" });
+    expect((await order).status).toBe("completed");
+  });
+
   it("a run that cannot end fails with RunStuckError instead of hanging the test", async () => {
     env = await createTestEnv({ workflowsDir: FIXTURES, stallMs: 30 });
     closeGate(); // never opened; the step has no timeout
