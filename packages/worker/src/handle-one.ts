@@ -27,7 +27,7 @@ export interface HandleOneOptions {
   workerId?: string;
   /** Heartbeat interval of a running step (default 5000); keep it well under the maintenance host's staleMs. */
   heartbeatMs?: number;
-  /** How long an aborted step may take to settle before it is abandoned (default 1000). */
+  /** How long an aborted step may take to settle before it is abandoned (default half of reserveMs, so its release fits). */
   abortGraceMs?: number;
   /** Register the workflows once per process and backend before the first claim (default true). */
   register?: boolean;
@@ -64,6 +64,7 @@ export async function handleOne(o: HandleOneOptions): Promise<HandleOneResult> {
     );
   const { backend } = o;
   const timers = o.timers ?? realTimers;
+  const startedMs = timers.nowMs(); // registration counts against the deadline too
   const concurrency = Math.max(1, Math.floor(o.concurrency ?? 1));
   const workerId = o.workerId ?? `serverless-${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const events = new WorkerEvents();
@@ -74,8 +75,8 @@ export async function handleOne(o: HandleOneOptions): Promise<HandleOneResult> {
   const env = definedEnv(o.env);
   const release = new AbortController();
   const reserveMs = o.reserveMs ?? Math.min(1000, o.deadlineMs / 10);
-  const stopAt = timers.nowMs() + Math.max(0, o.deadlineMs - reserveMs);
-  const cancelTimer = timers.setTimeout(() => release.abort(), Math.max(0, o.deadlineMs - reserveMs), { unref: true });
+  const stopAt = startedMs + Math.max(0, o.deadlineMs - reserveMs);
+  const cancelTimer = timers.setTimeout(() => release.abort(), Math.max(0, stopAt - timers.nowMs()), { unref: true });
   const exec: ExecuteEnv = {
     backend,
     workerId,
@@ -83,7 +84,7 @@ export async function handleOne(o: HandleOneOptions): Promise<HandleOneResult> {
     events,
     runner: runInProcess,
     heartbeatMs: o.heartbeatMs ?? 5000,
-    abortGraceMs: o.abortGraceMs ?? 1000,
+    abortGraceMs: o.abortGraceMs ?? reserveMs / 2,
     releaseSignal: release.signal,
     random: o.random ?? Math.random,
     timers,

@@ -72,6 +72,7 @@ export class HookRunner {
     const anchor = ANCHORS[recorded as keyof typeof ANCHORS];
     if (anchor && (d.onComplete || d.onFail)) {
       await this.guard(workflow, ref, async () => {
+        if (!(await this.runIs(ref.runId, ["completed", "failed"]))) return; // one row read for every step but the last
         const end = runEndedBy(await this.o.backend.loadEvents(ref.workflowSlug, ref.runId), {
           type: anchor,
           stepId: ref.stepId,
@@ -81,6 +82,7 @@ export class HookRunner {
       });
     } else if ((recorded === "cancelled" || recorded === "stale") && d.onCancel) {
       await this.guard(workflow, ref, async () => {
+        if (!(await this.runIs(ref.runId, ["cancelled"]))) return;
         const owner = cancelOwner(await this.o.backend.loadEvents(ref.workflowSlug, ref.runId));
         if (owner?.stepId === ref.stepId && owner.attemptNumber === attempt)
           await this.call(workflow, ref, attempt, "onCancel", {});
@@ -121,6 +123,11 @@ export class HookRunner {
       const ref = { workflowSlug: run.workflowSlug, runId, stepId: run.failedStep ?? wf.steps[0]!.id };
       await this.call(wf, ref, 1, "onFail", { error: run.error ?? { message: "run timed out" }, reason: "timeout" });
     }
+  }
+
+  private async runIs(runId: string, statuses: readonly RunState["status"][]): Promise<boolean> {
+    const run = await this.o.backend.getRun(runId);
+    return run !== null && statuses.includes(run.status);
   }
 
   private async ended(workflow: LoadedWorkflow, ref: StepRef, attempt: number, end: RunEnd): Promise<void> {
