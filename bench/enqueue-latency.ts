@@ -20,7 +20,7 @@ const { values: args } = parseArgs({ options: { drivers: { type: "string", defau
 
 async function measure(driver: DriverName, samples: number): Promise<number[]> {
   const inst = await createDriver(driver);
-  const child = spawn(process.execPath, [CAIRN, "worker", "--workflows", WORKFLOWS, "--backend", inst.url, "--concurrency", "4", "--json"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--conditions=@cairn/source", CAIRN, "worker", "--workflows", WORKFLOWS, "--backend", inst.url, "--concurrency", "4", "--json"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   const started = new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => { out += d.toString(); if (out.includes('"worker:started"')) resolve(); }));
   child.stderr.on("data", (d: Buffer) => { out += d.toString(); });

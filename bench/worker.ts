@@ -24,7 +24,7 @@ const CONCURRENCY = 4;
 const RUNS_1STEP: Record<DriverName, number> = { fs: 150, "fs-none": 300, sqlite: 300, postgres: 250 };
 
 function spawnWorker(url: string, extra: string[]): { child: ChildProcess; exited: Promise<number>; output: () => string; started: Promise<void> } {
-  const child = spawn(process.execPath, [CAIRN, "worker", "--workflows", WORKFLOWS, "--backend", url, "--concurrency", String(CONCURRENCY), "--json", ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+  const child = spawn(process.execPath, ["--conditions=@cairn/source", CAIRN, "worker", "--workflows", WORKFLOWS, "--backend", url, "--concurrency", String(CONCURRENCY), "--json", ...extra], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
   let out = "";
   let markStarted: () => void = () => {};
   const started = new Promise<void>((r) => { markStarted = r; });

@@ -20,7 +20,7 @@ export interface PeerProcess {
 
 /** Starts `peer-worker.ts <kind> <mode> <location> [n]` with tsx, from the project root. */
 export function spawnPeer(kind: string, mode: "drain" | "idle", location: string, n = 0): PeerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", ENTRY, kind, mode, location, String(n)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+  const child = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", ENTRY, kind, mode, location, String(n)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
   const seen: Array<Record<string, unknown>> = [];
   const waiters = new Set<{ match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }>();
   let text = "";

@@ -40,6 +40,21 @@ export function stepTests(h: ConformanceHarness): void {
       expect(await backend.getFailedSteps(WF, "run-none")).toEqual([]);
     });
 
+    it("a log line keeps the time the step emitted it, apart from when its batch was stored, and its progress", async () => {
+      const { backend, clock } = t;
+      const { runId, steps: [ref] } = await runWithSteps(backend, ["s"]);
+      const att = await claim(backend, ref!);
+      const storedAt = clock.nowUs();
+      const lines = [
+        { timestampUs: storedAt - 3000, stream: "stdout" as const, message: "first", attemptNumber: att },
+        { timestampUs: storedAt - 1000, stream: "stdout" as const, message: "[progress] 50%", attemptNumber: att, progress: { fraction: 0.5, message: "half" } },
+      ];
+      await backend.saveStepLogs(WF, runId, "s", lines);
+      expect(await backend.loadStepLogs(WF, runId, "s")).toEqual(lines);
+      const events = (await backend.loadEvents(WF, runId, { category: "step", stepId: "s" })).filter((e) => e.type === "LogEntry");
+      expect(events.map((e) => [e.timestampUs, e.type === "LogEntry" && e.emittedAtUs])).toEqual([[storedAt, storedAt - 3000], [storedAt, storedAt - 1000]]);
+    });
+
     it("loadStepEventsForProjection groups step events by step, without heartbeats, logs and retry notices", async () => {
       const { backend } = t;
       const { runId, steps: [a, b] } = await runWithSteps(backend, ["a", "b/c"]);

@@ -25,6 +25,7 @@ import { transitionMaintenanceTests } from "./transitions-maintenance.js";
 import { transitionRaceTests } from "./transitions-races.js";
 import { workerPresenceTests } from "./workers.js";
 import { backendLifecycleTests } from "./backend-lifecycle.js";
+import { retentionTests } from "./retention.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -62,5 +63,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     transitionRaceTests(h, procs);
     workerPresenceTests(h);
     backendLifecycleTests(h);
+    retentionTests(h);
   });
 }

@@ -5,7 +5,8 @@
  *
  *   CAIRN_BACKEND=sqlite:./.cairn/cairn.db CAIRN_WORKFLOWS=examples/workflows node --import tsx examples/serverless/queue-handler.ts
  *
- * run directly, it is one invocation: it prints what it did as JSON and exits.
+ * (in this repository add --conditions=@cairn/source, to run the sources). Run directly, it is one invocation: it
+ * prints what it did as JSON and exits.
  */
 import { pathToFileURL } from "node:url";
 import { discoverWorkflows, formatProblems, handleOne, openBackend, type HandleOneResult } from "@cairn/worker";

@@ -25,7 +25,7 @@ class Child {
   private stderr = "";
 
   constructor(readonly index: number) {
-    this.proc = spawn(process.execPath, ["--import", "tsx", CHILD_SCRIPT], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    this.proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD_SCRIPT], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
     this.proc.stdin!.on("error", () => undefined); // writes to a killed child
     this.proc.stderr!.on("data", (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
     let onReady!: () => void;

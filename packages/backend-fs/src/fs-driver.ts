@@ -1,5 +1,5 @@
 import {
-  BackendClosedError, type BackendDriver, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
+  BackendClosedError, type BackendDriver, type EndedRunsQuery, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
   type PresenceFilter, type WorkerPresence,
@@ -8,6 +8,7 @@ import { AtomicFs, type Durability, type MetadataCalls } from "./fs-atomic.js";
 import { FsCatalog } from "./fs-catalog.js";
 import { claimSteps } from "./fs-claims.js";
 import { FsPresence } from "./fs-presence.js";
+import { FsRetention } from "./fs-retention.js";
 import { CorruptionReporter, type CorruptionListener } from "./fs-corruption.js";
 import { FsDoorbell, ringsDoorbell } from "./fs-doorbell.js";
 import { translateFsError } from "./fs-errors.js";
@@ -59,6 +60,7 @@ export class FileSystemDriver implements BackendDriver {
   private readonly queries: FsQueries;
   private readonly catalog: FsCatalog;
   private readonly presence: FsPresence;
+  private readonly retention: FsRetention;
   private readonly atomic: AtomicFs;
   private readonly doorbell: FsDoorbell;
   private opened: Promise<void> | undefined;
@@ -79,6 +81,7 @@ export class FileSystemDriver implements BackendDriver {
     this.queries = new FsQueries(layout, this.log, this.indexes, grace);
     this.catalog = new FsCatalog(layout, this.atomic, this.reporter);
     this.presence = new FsPresence(layout, this.atomic, this.reporter);
+    this.retention = new FsRetention(layout, this.log, this.queries);
     this.doorbell = new FsDoorbell(layout.doorbellFile());
   }
 
@@ -190,6 +193,16 @@ export class FileSystemDriver implements BackendDriver {
 
   queryRunIds(workflowSlug: string): Promise<string[]> {
     return this.run("listing runs in", () => this.queries.runIds(workflowSlug));
+  }
+
+  queryEndedRuns(query: EndedRunsQuery): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return this.run("listing ended runs in", () => this.retention.endedRuns(query));
+  }
+
+  async deleteRuns(runs: ReadonlyArray<{ workflowSlug: string; runId: string }>): Promise<string[]> {
+    const out: string[] = [];
+    for (const r of runs) if (await this.run("deleting a run in", () => this.retention.deleteEnded(r))) out.push(r.runId);
+    return out;
   }
 
   putWorkflow(registration: WorkflowRegistration): Promise<void> {

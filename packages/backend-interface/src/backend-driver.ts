@@ -28,6 +28,14 @@ export interface PresenceFilter {
   workerId?: string;
 }
 
+/** What queryEndedRuns selects. */
+export interface EndedRunsQuery {
+  statuses: ReadonlyArray<"completed" | "failed" | "cancelled">;
+  endedBeforeUs: number;
+  workflowSlug?: string;
+  limit: number;
+}
+
 /** A claimed step: its address and the attempt it now runs. */
 export type ClaimedStep = StepRef & { attemptNumber: number };
 
@@ -134,6 +142,16 @@ export interface BackendDriver {
   queryActiveWorkflows(): Promise<string[]>;
   /** Every run id of a workflow. */
   queryRunIds(workflowSlug: string): Promise<string[]>;
+
+  // ─── Retention ───────────────────────────────────────────────────────────────────────────────────
+  /** Ended runs (status in `statuses`) whose endedAtUs is before `endedBeforeUs`, of one workflow when given, oldest ended first (then runId); at most `limit`. */
+  queryEndedRuns(query: EndedRunsQuery): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
+  /**
+   * Deletes each run with everything derived from it (events, projection rows, index entries, idempotency key,
+   * analytics facts), atomically per run, and only when the run has ended (checked inside the delete: a run that
+   * is pending or running is left as it is). Returns the ids it deleted.
+   */
+  deleteRuns(runs: ReadonlyArray<Pick<RunState, "workflowSlug" | "runId">>): Promise<string[]>;
 
   // ─── Catalog and presence ────────────────────────────────────────────────────────────────────────
   /** Stores (or replaces) a workflow registration. */

@@ -11,13 +11,18 @@ import { serializeValue } from "./serialize.js";
 import { type SavedCheckpoint } from "./backend-core.js";
 import { cleanError } from "./clean-error.js";
 
+/** The body of the LogEntry event that stores `l`: its emission time kept apart from the storing time. */
+export function logEntryBody(l: LogEntry): Pick<EventOf<"LogEntry">, "stream" | "message" | "attemptNumber" | "emittedAtUs" | "progress"> {
+  return { stream: l.stream, message: l.message, attemptNumber: l.attemptNumber, emittedAtUs: l.timestampUs, ...(l.progress ? { progress: l.progress } : {}) };
+}
+
 /** The step-data layer of Backend: logs, checkpoints, outputs and step states. */
 export abstract class BackendStepData<D extends BackendDriver = BackendDriver> extends BackendEngine<D> {
   /** Saves log lines of a step (any attempt) in one batch. */
   async saveStepLogs(workflowSlug: string, runId: string, stepId: string, logs: LogEntry[]): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     if (logs.length === 0) return;
-    const events = logs.map((l) => this.makeEvent("LogEntry", workflowSlug, runId, stepId, { stream: l.stream, message: l.message, attemptNumber: l.attemptNumber }));
+    const events = logs.map((l) => this.makeEvent("LogEntry", workflowSlug, runId, stepId, logEntryBody(l)));
     await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, events);
   }
 
@@ -26,7 +31,7 @@ export abstract class BackendStepData<D extends BackendDriver = BackendDriver> e
     const events = await this.loadEvents(workflowSlug, runId, { category: "step", stepId });
     const logs = events
       .filter((e): e is EventOf<"LogEntry"> => e.type === "LogEntry" && (attemptNumber === undefined || e.attemptNumber === attemptNumber))
-      .map((e) => ({ timestampUs: e.timestampUs, stream: e.stream, message: e.message, attemptNumber: e.attemptNumber }));
+      .map((e) => ({ timestampUs: e.emittedAtUs ?? e.timestampUs, stream: e.stream, message: e.message, attemptNumber: e.attemptNumber, ...(e.progress ? { progress: e.progress } : {}) }));
     return logs.length ? logs : null;
   }
 

@@ -5,6 +5,7 @@ import type { GuardVerdict } from "./guards.js";
 import { checkGuard } from "./guards.js";
 import { assertIds, assertWorkflowSlug } from "./identifiers.js";
 import type { LogEntry, StepError } from "./schemas.js";
+import { logEntryBody } from "./backend-step-data.js";
 import { DEFAULT_MAX_RETRIES } from "./schemas.js";
 import { CairnError, InvalidArgumentError, InvalidEventError, RunTerminalError, StaleAttemptError, StepNotClaimableError } from "./errors.js";
 import { computeErrorFingerprints } from "./fingerprint.js";
@@ -182,7 +183,7 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
   /** The events of one completion: its log lines, then StepCompleted. */
   protected completionEvents(c: StepCompleteItem & { exportOutput: boolean }): Event[] {
     const { workflowSlug, runId, stepId, metadata } = c;
-    const events: Event[] = (metadata.logs ?? []).map((l) => this.makeEvent("LogEntry", workflowSlug, runId, stepId, { stream: l.stream, message: l.message, attemptNumber: l.attemptNumber }));
+    const events: Event[] = (metadata.logs ?? []).map((l) => this.makeEvent("LogEntry", workflowSlug, runId, stepId, logEntryBody(l)));
     events.push(this.makeEvent("StepCompleted", workflowSlug, runId, stepId, {
       output: serializeValue(c.output), durationUs: Math.max(0, Math.round(metadata.duration)), attemptNumber: metadata.attemptNumber, exportOutput: c.exportOutput,
       ...(metadata.resourceUsage ? { resourceUsage: metadata.resourceUsage } : {}),

@@ -1,4 +1,4 @@
-import { BackendPresence } from "./backend-presence.js";
+import { BackendRetention } from "./backend-retention.js";
 import type { BackendDriver } from "./backend-driver.js";
 
 /**
@@ -13,10 +13,10 @@ import type { BackendDriver } from "./backend-driver.js";
  * - `BackendAnalytics` (backend-analytics.ts): the fifteen analytics queries: the driver's fast paths, else the
  *   reference implementation.
  * - `BackendCore`, `BackendEngine` (backend-engine.ts: the store advances runs inside the driver's atomic writes),
- *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`: every
+ *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`, `BackendRetention`: every
  *   public method of the seed interface as a template method over the driver's primitives.
  */
-export class Backend<D extends BackendDriver = BackendDriver> extends BackendPresence<D> {}
+export class Backend<D extends BackendDriver = BackendDriver> extends BackendRetention<D> {}
 
 export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { SubmitOutcome } from "./backend-runs.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ErrorFingerprintsSchema, Micros, NonNegInt, ResourceUsageSchema, StepErrorSchema } from "./schemas.js";
+import { ErrorFingerprintsSchema, LogProgressSchema, Micros, NonNegInt, ResourceUsageSchema, StepErrorSchema } from "./schemas.js";
 
 const Attempt = z.number().int().positive();
 const Id = z.string().min(1);
@@ -110,6 +110,10 @@ export const LogEntryEventSchema = z.object({
   stream: z.enum(["stdout", "stderr"]),
   message: z.string(),
   attemptNumber: Attempt,
+  /** When the step emitted the line (`timestampUs` is when it was stored); absent on lines stored before this field. */
+  emittedAtUs: Micros.optional(),
+  /** Set on the line a progress report (`ctx.progress`) writes. */
+  progress: LogProgressSchema.optional(),
 });
 /** A saved intermediate result a retry can replay. */
 export const StepCheckpointSchema = z.object({

@@ -27,12 +27,20 @@ export const ErrorFingerprintsSchema = z.object({
 /** The five hashes stored on every StepFailed. */
 export type ErrorFingerprints = z.infer<typeof ErrorFingerprintsSchema>;
 
+/** What `ctx.progress()` reported: the fraction done in [0, 1] and its message. */
+export const LogProgressSchema = z.object({ fraction: z.number().min(0).max(1), message: z.string().optional() });
+/** What `ctx.progress()` reported. */
+export type LogProgress = z.infer<typeof LogProgressSchema>;
+
 /** One line of step output. */
 export const LogEntrySchema = z.object({
+  /** When the step emitted the line. */
   timestampUs: Micros,
   stream: z.enum(["stdout", "stderr"]),
   message: z.string(),
   attemptNumber: z.number().int().positive(),
+  /** Set on the line a progress report writes. */
+  progress: LogProgressSchema.optional(),
 });
 /** One line of step output. */
 export type LogEntry = z.infer<typeof LogEntrySchema>;

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import {
   InvalidArgumentError, type AnalyticsWindow, type BackendCapabilities, type BackendDriver, type ClaimedStep, type ClaimRequest,
-  type Event, type EventFilter, type EventOf, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
+  type EndedRunsQuery, type Event, type EventFilter, type EventOf, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
   type PresenceFilter, type PutVersionResult, type RunState, type StepRef, type StepState, type SubmissionResult, type WorkerPresence,
   type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
@@ -125,6 +125,14 @@ export class MemoryDriver implements BackendDriver {
 
   async queryRunIds(workflowSlug: string): Promise<string[]> {
     return this.queries.runIdsOf(workflowSlug);
+  }
+
+  async queryEndedRuns(query: EndedRunsQuery): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>> {
+    return this.queries.endedRuns(query);
+  }
+
+  async deleteRuns(runs: ReadonlyArray<Pick<RunState, "workflowSlug" | "runId">>): Promise<string[]> {
+    return runs.filter((r) => this.store.deleteEnded(r.workflowSlug, r.runId)).map((r) => r.runId);
   }
 
   async putWorkflow(registration: WorkflowRegistration): Promise<void> {

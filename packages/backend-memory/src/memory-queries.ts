@@ -1,6 +1,6 @@
 import {
   compareStrings, isTerminalRunStatus, type Event, type EventFilter, type ListRunsOptions, type ListScheduledOptions, type LiveState,
-  type RunState, type StepRef, type StepState, type AnalyticsWindow,
+  type RunState, type StepRef, type StepState, type AnalyticsWindow, type EndedRunsQuery,
 } from "@cairn/backend-interface";
 import type { MemoryRun, MemoryStore } from "./memory-store.js";
 
@@ -72,6 +72,17 @@ export class MemoryQueries {
     const over = this.liveRuns().filter((r) => r.status === "running" && r.timeoutUs !== undefined && r.startedAtUs !== undefined && deadline(r) < nowUs);
     over.sort((a, b) => deadline(a) - deadline(b) || compareStrings(a.runId, b.runId));
     return over.slice(0, limit).map(ref);
+  }
+
+  /** Ended runs of the given statuses that ended before `endedBeforeUs`, oldest ended first. */
+  endedRuns(q: EndedRunsQuery): RunRef[] {
+    const ended = [...this.store.runs.values()].flatMap((r) => {
+      const run = r.run;
+      const hit = run && (q.statuses as readonly string[]).includes(run.status) && run.endedAtUs !== undefined && run.endedAtUs < q.endedBeforeUs;
+      return hit && (q.workflowSlug === undefined || run.workflowSlug === q.workflowSlug) ? [run] : [];
+    });
+    ended.sort((a, b) => (a.endedAtUs ?? 0) - (b.endedAtUs ?? 0) || compareStrings(a.runId, b.runId));
+    return ended.slice(0, q.limit).map(ref);
   }
 
   activeWorkflows(): string[] {

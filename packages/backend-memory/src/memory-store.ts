@@ -1,4 +1,4 @@
-import { foldRun, type Event, type RunState, type StepState, type WorkerPresence, type WorkflowRegistration, type WorkflowVersion } from "@cairn/backend-interface";
+import { foldRun, isTerminalRunStatus, type Event, type RunState, type StepState, type WorkerPresence, type WorkflowRegistration, type WorkflowVersion } from "@cairn/backend-interface";
 
 /** One run's record: its events in append order and their projection (the pure reducers' fold). */
 export interface MemoryRun {
@@ -41,6 +41,16 @@ export class MemoryStore {
   byRunId(runId: string): MemoryRun | undefined {
     const key = this.runIds.get(runId);
     return key === undefined ? undefined : this.runs.get(key);
+  }
+
+  /** Removes an ended run and what derives from it; false (nothing changed) when it is missing or has not ended. */
+  deleteEnded(workflowSlug: string, runId: string): boolean {
+    const rec = this.record(workflowSlug, runId, false);
+    if (!rec?.run || !isTerminalRunStatus(rec.run.status)) return false;
+    this.runs.delete(`${workflowSlug}\0${runId}`);
+    this.runIds.delete(runId);
+    if (rec.run.idempotencyKey !== undefined) this.keys.delete(`${workflowSlug}\0${rec.run.idempotencyKey}`);
+    return true;
   }
 
   /** Appends events to a run and folds them into its projection and the indexes (ids, idempotency keys). */

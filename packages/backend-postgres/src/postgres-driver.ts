@@ -1,7 +1,7 @@
 import pg from "pg";
 import { CorruptRecordError, InvalidArgumentError, systemClock } from "@cairn/backend-interface";
 import type {
-  AnalyticsWindow, BackendCapabilities, BackendDriver, ClaimRequest, ClaimedStep, Clock, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
+  AnalyticsWindow, BackendCapabilities, BackendDriver, ClaimRequest, ClaimedStep, Clock, EndedRunsQuery, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
   PresenceFilter, WorkerPresence,
 } from "@cairn/backend-interface";
@@ -21,6 +21,7 @@ import { writeGuardedMany, writeSubmissionsMany } from "./postgres-many.js";
 import { manySqlQueries, type ManySqlQueries } from "./postgres-many-sql.js";
 import { translatePgError } from "./postgres-errors.js";
 import { PostgresPresence } from "./postgres-presence.js";
+import { PostgresRetention } from "./postgres-retention.js";
 
 /** Options of PostgresBackend (and its driver). Give either `connectionString` or an existing `pool` (which close() leaves open). */
 export interface PostgresBackendOptions extends BackendOptions {
@@ -65,6 +66,7 @@ export class PostgresDriver implements BackendDriver {
   private readonly pollers = new Set<NodeJS.Timeout>();
   private readonly reportCorrupt: (row: EventRow) => void;
   private readonly presence: PostgresPresence;
+  private readonly retention: PostgresRetention;
 
   private readonly clock: Clock;
 
@@ -91,6 +93,7 @@ export class PostgresDriver implements BackendDriver {
     const onCorrupt = options.onCorruptRecord;
     this.reportCorrupt = (row) => onCorrupt?.(new CorruptRecordError(`${location} table events seq ${row.seq}`, "the stored body does not match its row (event id, type or run)", {}));
     this.presence = new PostgresPresence(this.conn, quoted, (e) => onCorrupt?.(e));
+    this.retention = new PostgresRetention(this.conn, this.schema, quoted);
     const analyticsSql = new PostgresAnalyticsSql(this.conn, quoted, options.analyticsWorkMem ?? "64MB");
     this.analytics = new PostgresAnalyticsPaths(analyticsSql, this.conn, quoted, (rows) => intactEvents(rows, this.reportCorrupt));
   }
@@ -233,6 +236,14 @@ export class PostgresDriver implements BackendDriver {
 
   async queryRunIds(workflowSlug: string): Promise<string[]> {
     return (await this.conn.query<{ run_id: string }>({ text: this.q.runIds, values: [workflowSlug] })).rows.map((x) => x.run_id);
+  }
+
+  queryEndedRuns(query: EndedRunsQuery): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return this.retention.endedRuns(query);
+  }
+
+  deleteRuns(runs: ReadonlyArray<{ workflowSlug: string; runId: string }>): Promise<string[]> {
+    return this.retention.deleteEnded(runs);
   }
 
   putWorkerPresence(presence: WorkerPresence): Promise<void> {

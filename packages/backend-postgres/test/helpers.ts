@@ -54,7 +54,7 @@ const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** Starts `n` child processes on the schema, waits until all are ready, releases them together, returns their JSON results. */
 export async function race<T>(url: string, schema: string, task: string, arg: string, n: number): Promise<T[]> {
   const children = Array.from({ length: n }, () => {
-    const proc = spawn(process.execPath, ["--import", "tsx", CHILD, url, schema, task, arg], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+    const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, url, schema, task, arg], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
     let stderr = "";
     proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();

@@ -3,7 +3,7 @@ import type { Database, Transaction } from "better-sqlite3";
 import {
   assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError,
   type AnalyticsWindow, type BackendCapabilities, type ClaimOptions, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type EventType,
-  type BackendDriver, type ClaimRequest, type ClaimedStep, type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
+  type BackendDriver, type EndedRunsQuery, type ClaimRequest, type ClaimedStep, type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
   type PresenceFilter, type WorkerPresence,
 } from "@cairn/backend-interface";
@@ -19,6 +19,7 @@ import { claimInTransaction } from "./sqlite-claims.js";
 import { SqliteFacts } from "./sqlite-facts.js";
 import { SqliteWakeups } from "./sqlite-wakeups.js";
 import { SqlitePresence } from "./sqlite-presence.js";
+import { SqliteRetention } from "./sqlite-retention.js";
 
 /** Options of SqliteBackend (and its driver). */
 export interface SqliteBackendOptions extends BackendOptions {
@@ -41,6 +42,7 @@ interface Connection {
   analytics: SqliteAnalytics;
   facts: SqliteFacts;
   presence: SqlitePresence;
+  retention: SqliteRetention;
 }
 
 /**
@@ -92,6 +94,7 @@ export class SqliteDriver implements BackendDriver {
       db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteWrites(db, queries),
       catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
       facts: new SqliteFacts(db, queries, this.filename, report), presence: new SqlitePresence(db, this.filename, report),
+      retention: new SqliteRetention(db),
     };
     this.schemaVersion = migration.schemaVersion;
   }
@@ -182,6 +185,15 @@ export class SqliteDriver implements BackendDriver {
 
   queryRunIds(workflowSlug: string): Promise<string[]> {
     return this.read((c) => c.queries.runIds(workflowSlug));
+  }
+
+  queryEndedRuns(query: EndedRunsQuery): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return this.read((c) => c.retention.endedRuns(query));
+  }
+
+  /** One write transaction (of the group-commit queue) for the whole batch; each run re-checked inside it. */
+  deleteRuns(runs: ReadonlyArray<{ workflowSlug: string; runId: string }>): Promise<string[]> {
+    return this.write((c) => runs.filter((r) => c.retention.deleteEnded(r)).map((r) => r.runId));
   }
 
   putWorkflow(registration: WorkflowRegistration): Promise<void> {

@@ -17,7 +17,7 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function spawnChild(filename: string, mode: string): { proc: ChildProcess; next: () => Promise<string>; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, ["--import", "tsx", CHILD, filename, mode], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+  const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, filename, mode], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
   let stderr = "";
   proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));

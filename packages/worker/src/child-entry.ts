@@ -3,6 +3,7 @@
  * step with a context whose logs, progress and checkpoints go back to the parent, reports the outcome, and exits.
  */
 import { pathToFileURL } from "node:url";
+import type { LogProgress } from "@cairn/backend-interface";
 import { isStepDeclaration } from "./define-step.js";
 import { errorData, type StepIO } from "./step-context.js";
 import { runInProcess, type StepJob, type StepOutcome } from "./step-runner.js";
@@ -11,7 +12,7 @@ import { runInProcess, type StepJob, type StepOutcome } from "./step-runner.js";
 export type ParentMessage = { t: "start"; job: StepJob } | { t: "abort"; reason: string } | { t: "ack"; id: number; error?: { name?: string; message: string } };
 /** Child → parent. */
 export type ChildMessage =
-  | { t: "log"; stream: "stdout" | "stderr"; message: string }
+  | { t: "log"; stream: "stdout" | "stderr"; message: string; progress?: LogProgress }
   | { t: "progress"; fraction: number; message?: string }
   | { t: "checkpoint"; id: number; name: string; sequenceNumber: number; data: unknown }
   | { t: "checkpoint-failed"; name: string; sequenceNumber: number; error: { name?: string; message: string; stack?: string } }
@@ -23,7 +24,7 @@ let nextId = 1;
 const send = (m: ChildMessage): Promise<void> => new Promise((resolve) => process.send!(m, undefined, {}, () => resolve()));
 
 const io: StepIO = {
-  log: (stream, message) => void send({ t: "log", stream, message }),
+  log: (stream, message, progress) => void send({ t: "log", stream, message, ...(progress ? { progress } : {}) }),
   progress: (fraction, message) => void send({ t: "progress", fraction, ...(message ? { message } : {}) }),
   saveCheckpoint: (name, sequenceNumber, data) => new Promise<void>((resolve, reject) => {
     const id = nextId++;

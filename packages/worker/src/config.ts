@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError } from "@cairn/backend-interface";
 import { isDriverAvailable } from "./backend-url.js";
+import { ensureTypeScriptLoader, isTypeScriptFile } from "./typescript-loader.js";
 
 /** What a `cairn.config.json` / `cairn.config.ts` may set. */
 export interface CairnConfig {
@@ -26,6 +27,7 @@ export async function loadConfigFile(cwd: string): Promise<{ config: CairnConfig
     const file = join(cwd, name);
     if (!(await exists(file))) continue;
     try {
+      if (isTypeScriptFile(file)) await ensureTypeScriptLoader();
       const mod = (await import(pathToFileURL(file).href)) as { default?: CairnConfig };
       return { config: mod.default ?? {}, file };
     } catch (err) {

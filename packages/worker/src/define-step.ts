@@ -36,7 +36,7 @@ export interface StepContext<I = unknown, D = Record<string, unknown>> {
   log: StepLogger;
   /** Runs `fn` once per name: its saved result is replayed on retries instead of running it again. */
   checkpoint<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
-  /** Reports progress (stored as a log line and shown by `cairn submit --wait`). */
+  /** Reports progress: stored with the attempt's log lines (saved within a second) and shown live by `cairn submit --wait` and `cairn run`. */
   progress(progress: Progress, message?: string): void;
   workflowSlug: string;
   runId: string;

@@ -15,8 +15,15 @@ export interface InputSchema<Output = unknown> {
 export type InferInput<S> = S extends InputSchema<infer O> ? O : unknown;
 
 /** What `defineWorkflow` accepts. */
-export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | undefined> extends LifecycleHooks<InferInput<S>> {
-  /** Display name. The slug is the folder name. */
+export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | undefined>
+  extends LifecycleHooks<InferInput<S>> {
+  /**
+   * The workflow's slug. It is always the folder name; stating it here (discovery checks that they agree) lets an
+   * application submit with the declaration itself (`client.submit(workflow, input)`, @cairn/client) even when
+   * several registered workflows share a display name.
+   */
+  slug?: string;
+  /** Display name. */
   name: string;
   description?: string;
   /** Schema the run input is validated against when the run starts. */

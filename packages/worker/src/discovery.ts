@@ -90,6 +90,7 @@ export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWor
   if (!isWorkflowDeclaration(declaration)) return fail(wfFile, `expected \`export default defineWorkflow({ name, input? })\`${foundExports(wfModule.module)}`);
   const decl: AnyWorkflow = declaration;
   if (typeof decl.name !== "string" || decl.name.length === 0) return fail(wfFile, "defineWorkflow needs a non-empty `name`");
+  if (decl.slug !== undefined && decl.slug !== slug) return fail(wfFile, `defineWorkflow says slug ${JSON.stringify(decl.slug)} but the folder is "${slug}"; the slug is the folder name, so rename one or drop \`slug\``);
   if (decl.input !== undefined && typeof decl.input?.["~standard"]?.validate !== "function") return fail(wfFile, "`input` must be a zod schema (or another Standard Schema)");
 
   const stepFiles = files.filter((f) => f.startsWith("steps/") && STEP_FILE.test(f) && !f.endsWith(".d.ts") && !/\.test\.[mc]?[jt]s$/.test(f));

@@ -6,11 +6,15 @@ import { validateInput } from "./input-validation.js";
 import { recordOutcome, type Recorded } from "./record-outcome.js";
 import type { WriteRetryPolicy } from "./write-retry.js";
 import type { StepIO } from "./step-context.js";
+import { throttled } from "./throttle.js";
 import { settleWithin, type StepJob, type StepOutcome, type StepRunner } from "./step-runner.js";
 import type { AbortReason, WorkerEvents } from "./worker-events.js";
 import { realTimers, type WorkerTimers } from "./worker-timers.js";
 import type { HookRunner } from "./lifecycle-hooks.js";
 import type { WorkerServices } from "./worker-services.js";
+
+/** At most one early save of a step's log lines per this many ms, when it reports progress. */
+const PROGRESS_FLUSH_MS = 1000;
 
 /** A step this worker claimed. */
 export interface ClaimedStep extends StepRef {
@@ -87,9 +91,14 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     const batch = logs.splice(0);
     if (batch.length) await backend.saveStepLogs(c.workflowSlug, c.runId, c.stepId, batch);
   };
+  // Progress is for watchers (`submit --wait`, `cairn run`): saved within a second, not only at the next heartbeat.
+  const progressFlush = throttled(PROGRESS_FLUSH_MS, () => flushLogs().catch((error: unknown) => events.emit({ type: "error", where: `progress ${c.runId}/${c.stepId}`, error })));
   const io: StepIO = {
-    log: (stream, message) => { logs.push({ timestampUs: backend.clock.nowUs(), stream, message, attemptNumber: c.attempt }); },
-    progress: (fraction, message) => events.emit({ type: "step:progress", ...ref, attempt: c.attempt, fraction, ...(message ? { message } : {}) }),
+    log: (stream, message, progress) => { logs.push({ timestampUs: backend.clock.nowUs(), stream, message, attemptNumber: c.attempt, ...(progress ? { progress } : {}) }); },
+    progress: (fraction, message) => {
+      events.emit({ type: "step:progress", ...ref, attempt: c.attempt, fraction, ...(message ? { message } : {}) });
+      progressFlush.request();
+    },
     saveCheckpoint: (name, sequenceNumber, data) => backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, data }),
     saveCheckpointFailed: (name, sequenceNumber, error) => backend.saveStepCheckpointFailed(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, error }),
     ...(env.services ? { services: env.services.view(c.workflowSlug, c.workflow.declaration.services) } : {}),
@@ -117,6 +126,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     }
     clearTimer();
     stopHeartbeat();
+    progressFlush.cancel();
     env.releaseSignal.removeEventListener("abort", onRelease); // the function ended: a shutdown no longer concerns it
     env.released?.();
     const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}), ...(env.writeRetry ? { retry: env.writeRetry } : {}) }, outcome, env.random);
@@ -128,6 +138,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
   } finally {
     clearTimer();
     stopHeartbeat();
+    progressFlush.cancel();
     env.releaseSignal.removeEventListener("abort", onRelease);
   }
 }

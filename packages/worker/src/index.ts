@@ -11,7 +11,7 @@ export { resolveBackendUrl, resolveWorkflowsDir, loadConfigFile, defaultBackendU
 export { startWorker, runWorker, type WorkerOptions, type WorkerHandle } from "./worker.js";
 export { realTimers, every, type WorkerTimers } from "./worker-timers.js";
 export { handleOne, type HandleOneOptions, type HandleOneResult } from "./handle-one.js";
-export { maintenanceTick, type MaintenanceTickOptions } from "./maintenance-tick.js";
+export { maintenanceTick, type MaintenanceTickOptions, type MaintenanceTickResult } from "./maintenance-tick.js";
 export { type LifecycleHooks, type RunHookContext, type HookName } from "./lifecycle-hooks.js";
 export { ServiceUnavailableError, type ServiceFactory, type ServiceFactories, type Services } from "./worker-services.js";
 export { WorkerEvents, formatWorkerEvent, type WorkerEvent, type WorkerEventListener, type AbortReason } from "./worker-events.js";
@@ -19,4 +19,4 @@ export { submit, describeRun, waitForRun, type SubmitOptions, type RunDetails } 
 export { workerMetrics, type WorkerMetrics, type WorkerMetricsOptions } from "./worker-metrics.js";
 export { serveMetrics, type MetricsServer } from "./metrics-server.js";
 export { startTracing, TRACER_NAME, type WorkerTracing } from "./tracing.js";
-export { traceContextMetadata, TRACE_KEYS } from "./trace-context.js";
+export { traceContextMetadata, TRACE_KEYS } from "@cairn/client";

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { Backend, MaintenanceResult } from "@cairn/backend-interface";
+import type { Backend, DeleteEndedRunsOptions, MaintenanceResult } from "@cairn/backend-interface";
 import type { LoadedWorkflow } from "./discovery.js";
 import { HookRunner } from "./lifecycle-hooks.js";
 import { definedEnv } from "./worker-env.js";
@@ -13,6 +13,8 @@ export interface MaintenanceTickOptions {
   staleMs?: number;
   /** At most this many runs started and this many timed out per tick (default 100). */
   limit?: number;
+  /** Retention: also delete up to `limit` (default 500) runs that ended at least `olderThanMs` ago (deleteEndedRuns). */
+  retention?: Omit<DeleteEndedRunsOptions, "dryRun">;
   /** Recorded as the reclaimer (default `maintenance-<host>-<pid>`). */
   workerId?: string;
   /** With the workflows, their `onFail` hooks run for the runs this tick failed (timeout, spent reclaim budget). */
@@ -22,13 +24,19 @@ export interface MaintenanceTickOptions {
   onEvent?: WorkerEventListener;
 }
 
+/** What one maintenanceTick changed: Backend.maintain's result and the runs retention deleted. */
+export interface MaintenanceTickResult extends MaintenanceResult {
+  deleted: string[];
+}
+
 /**
  * One bounded round of upkeep for a cron-triggered host (Backend.maintain): reclaims steps whose host stopped
- * heartbeating, starts delayed runs that became due, fails runs past their timeout. Safe from any number of hosts
- * at once: each change is one guarded write, so of two hosts one makes it and the other finds nothing to do.
+ * heartbeating, starts delayed runs that became due, fails runs past their timeout and, with `retention`, deletes a
+ * batch of runs that ended long enough ago. Safe from any number of hosts at once: each change is one guarded write
+ * (a delete re-checks inside the store), so of two hosts one makes it and the other finds nothing to do.
  * Errors are thrown (the host's runtime reports them); returns what it changed.
  */
-export async function maintenanceTick(o: MaintenanceTickOptions): Promise<MaintenanceResult> {
+export async function maintenanceTick(o: MaintenanceTickOptions): Promise<MaintenanceTickResult> {
   const workerId = o.workerId ?? `maintenance-${hostname()}-${process.pid}`;
   const result = await o.backend.maintain({
     workerId,
@@ -48,5 +56,6 @@ export async function maintenanceTick(o: MaintenanceTickOptions): Promise<Mainte
       );
     }
   }
-  return result;
+  const deleted = o.retention ? (await o.backend.deleteEndedRuns(o.retention)).runIds : [];
+  return { ...result, deleted };
 }

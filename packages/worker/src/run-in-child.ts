@@ -1,20 +1,27 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { errorData } from "./step-context.js";
+import { isTypeScriptFile } from "./typescript-loader.js";
 import type { StepOutcome, StepRunner } from "./step-runner.js";
 import type { ChildMessage, ParentMessage } from "./child-entry.js";
 
 /**
- * A runner that runs each attempt in a fresh child process (`node --import tsx child-entry.ts`). The child imports the
+ * A runner that runs each attempt in a fresh child process (`node [--import tsx] child-entry.js`). The child imports the
  * step file, runs it, and reports logs, progress and checkpoints over IPC; the parent keeps heartbeating and does every
  * write. An abort is forwarded; a child that does not settle within `abortGraceMs` is killed. A child that exits
  * without a result (crash, `process.exit`, out of memory) fails the attempt with `crashed: true` (`worker-crash`).
  */
 export function runInChild(options: { abortGraceMs: number }): StepRunner {
-  const entry = fileURLToPath(new URL("./child-entry.ts", import.meta.url));
+  // The entry beside this file: child-entry.js when built, child-entry.ts when the sources run (through tsx).
+  const fromSource = isTypeScriptFile(fileURLToPath(import.meta.url));
+  const entry = fileURLToPath(new URL(fromSource ? "./child-entry.ts" : "./child-entry.js", import.meta.url));
   const tsx = import.meta.resolve("tsx");
+  // The child resolves packages as the parent does: its --conditions, and the sources' own when they run.
+  const inherited = conditionFlags(process.execArgv);
+  const conditions = [...new Set([...(fromSource ? ["--conditions=@cairn/source"] : []), ...inherited])];
   return (job, _declaration, io, signal) => new Promise<StepOutcome>((resolve) => {
-    const child = fork(entry, [], { execArgv: ["--import", tsx], serialization: "advanced", stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    const execArgv = [...conditions, ...(fromSource || isTypeScriptFile(job.file) ? ["--import", tsx] : [])];
+    const child = fork(entry, [], { execArgv, serialization: "advanced", stdio: ["ignore", "pipe", "pipe", "ipc"] });
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
     const finish = (o: StepOutcome): void => {
@@ -39,7 +46,7 @@ export function runInChild(options: { abortGraceMs: number }): StepRunner {
     child.on("message", (raw) => {
       const m = raw as ChildMessage;
       switch (m.t) {
-        case "log": return io.log(m.stream, m.message);
+        case "log": return io.log(m.stream, m.message, m.progress);
         case "progress": return io.progress(m.fraction, m.message);
         case "checkpoint":
           return void io.saveCheckpoint(m.name, m.sequenceNumber, m.data).then(() => send({ t: "ack", id: m.id }), (err: unknown) => send({ t: "ack", id: m.id, error: errorData(err) }));
@@ -54,5 +61,14 @@ export function runInChild(options: { abortGraceMs: number }): StepRunner {
     child.on("exit", (code, sig) => setTimeout(() => finish({ kind: "failed", crashed: true, error: { name: "WorkerCrashError", message: `the step process exited before finishing (${sig ? `signal ${sig}` : `code ${code}`})` } }), 100));
     if (signal.aborted) onAbort();
     send({ t: "start", job });
+  });
+}
+
+/** The --conditions flags among node's arguments, each as `--conditions=<name>`. */
+function conditionFlags(argv: readonly string[]): string[] {
+  return argv.flatMap((a, i) => {
+    if (/^(--conditions|-C)=/.test(a)) return [a.replace(/^-C=/, "--conditions=")];
+    const next = argv[i + 1];
+    return (a === "--conditions" || a === "-C") && next !== undefined ? [`--conditions=${next}`] : [];
   });
 }

@@ -1,11 +1,13 @@
 import { format } from "node:util";
-import { deserializeValue, type SavedCheckpoint } from "@cairn/backend-interface";
+import { deserializeValue, type LogProgress, type SavedCheckpoint } from "@cairn/backend-interface";
 import type { Progress, StepContext } from "./define-step.js";
 import { NO_SERVICES, type Services } from "./worker-services.js";
 
 /** Where a step context sends what the step reports. In-process it writes to the backend; in a child process it goes over IPC. */
 export interface StepIO {
-  log(stream: "stdout" | "stderr", message: string): void;
+  /** Stores one log line; `progress` is set on the line a progress report writes. */
+  log(stream: "stdout" | "stderr", message: string, progress?: LogProgress): void;
+  /** A progress report, sent after its log line (the worker saves reported progress soon, not only at heartbeats). */
   progress(fraction: number, message?: string): void;
   saveCheckpoint(name: string, sequenceNumber: number, data: unknown): Promise<void>;
   saveCheckpointFailed(name: string, sequenceNumber: number, error: { name?: string; message: string; stack?: string }): Promise<void>;
@@ -62,9 +64,9 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
     progress(progress: Progress, message?: string): void {
       const fraction = typeof progress === "number" ? progress : progress.total > 0 ? progress.current / progress.total : 0;
       const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-      init.io.progress(clamped, message);
       const detail = typeof progress === "number" ? `${Math.round(clamped * 100)}%` : `${progress.current}/${progress.total} (${Math.round(clamped * 100)}%)`;
-      init.io.log("stdout", `[progress] ${detail}${message ? ` ${message}` : ""}`);
+      init.io.log("stdout", `[progress] ${detail}${message ? ` ${message}` : ""}`, { fraction: clamped, ...(message ? { message } : {}) });
+      init.io.progress(clamped, message);
     },
   };
 }

@@ -1,7 +1,7 @@
 import { isTerminalRunStatus, type Backend } from "@cairn/backend-interface";
 import type * as Otel from "@opentelemetry/api";
 import type { StepRunner } from "./step-runner.js";
-import { contextFromMetadata, loadOtel, type OtelApi } from "./trace-context.js";
+import { contextFromMetadata, loadOtel, type OtelApi } from "@cairn/client";
 import type { WorkerEvent, WorkerEvents } from "./worker-events.js";
 
 /** The instrumentation scope of the worker's spans. */

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { register } from "node:module";
 import { pathToFileURL } from "node:url";
+import { ensureTypeScriptLoader, isTypeScriptFile } from "./typescript-loader.js";
 
 /** Why a workflow or step file did not load: the compiler's or runtime's message, and where when known. */
 export interface LoadFailure {
@@ -23,9 +24,16 @@ function registerEsmHooks(): void {
   }
 }
 
-/** Imports a workflow or step file; a failure becomes a LoadFailure saying where and what. */
+/**
+ * Imports a workflow or step file; a failure becomes a LoadFailure saying where and what. A TypeScript file first
+ * gets the TypeScript loader (tsx, registered once) and the module-format hooks, in that order (hooks registered later
+ * run first, so ours see every resolution before tsx does).
+ */
 export async function importWorkflowFile(file: string): Promise<{ module: Record<string, unknown> } | { failure: LoadFailure }> {
-  registerEsmHooks();
+  if (isTypeScriptFile(file)) {
+    await ensureTypeScriptLoader();
+    registerEsmHooks();
+  }
   try {
     return { module: (await import(pathToFileURL(file).href)) as Record<string, unknown> };
   } catch (err) {

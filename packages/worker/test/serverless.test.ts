@@ -3,8 +3,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Backend, MaintenanceResult } from "@cairn/backend-interface";
-import { discoverWorkflows, registerWorkflows, submit, openBackend, type HandleOneResult } from "../src/index.js";
+import type { Backend } from "@cairn/backend-interface";
+import {
+  discoverWorkflows,
+  registerWorkflows,
+  submit,
+  openBackend,
+  type HandleOneResult,
+  type MaintenanceTickResult,
+} from "../src/index.js";
+import { SOURCE_ARGS } from "./support/cli-process.js";
 import { DRIVERS } from "./support/drivers.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -17,11 +25,15 @@ function host(
   onSpawn?: (kill: () => void) => void,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "examples/serverless", `${script}.ts`)], {
-      cwd: ROOT,
-      env: { ...process.env, CAIRN_WORKFLOWS: WORKFLOWS, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [...SOURCE_ARGS, "--import", "tsx", join(ROOT, "examples/serverless", `${script}.ts`)],
+      {
+        cwd: ROOT,
+        env: { ...process.env, CAIRN_WORKFLOWS: WORKFLOWS, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -38,10 +50,12 @@ async function handle(url: string, deadlineMs: number): Promise<HandleOneResult>
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as HandleOneResult;
 }
 
-async function tick(url: string, staleMs: number): Promise<MaintenanceResult> {
-  const r = await host("cron-maintenance", { CAIRN_BACKEND: url, CAIRN_STALE_MS: String(staleMs) });
+async function tick(url: string, staleMs: number, retentionMs?: number): Promise<MaintenanceTickResult> {
+  const retention: Record<string, string> =
+    retentionMs === undefined ? {} : { CAIRN_RETENTION_MS: String(retentionMs) };
+  const r = await host("cron-maintenance", { CAIRN_BACKEND: url, CAIRN_STALE_MS: String(staleMs), ...retention });
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split("\n").pop()!) as MaintenanceResult;
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as MaintenanceTickResult;
 }
 
 describe.each(Object.values(DRIVERS))(
@@ -107,6 +121,11 @@ describe.each(Object.values(DRIVERS))(
 
         // 6. Nothing is left: a host finds nothing to do and returns at once.
         expect(await handle(url, 10_000)).toMatchObject({ claimed: 0, stopped: "idle" });
+
+        // 7. Retention: a tick deletes the ended run (with everything of it); the next finds nothing left to delete.
+        expect((await tick(url, 300, 0)).deleted).toEqual([runId]);
+        expect(await backend.getRun(runId)).toBeNull();
+        expect((await tick(url, 300, 0)).deleted).toEqual([]);
       },
       90_000,
     );

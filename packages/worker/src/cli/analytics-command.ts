@@ -1,51 +1,102 @@
 import type { Backend } from "@cairn/backend-interface";
-import { durationMsFlag, intFlag, parse, printJson, withBackend, type Command } from "./command.js";
-import { ExitCode, UsageError } from "./exit-codes.js";
-import { renderObject } from "./format.js";
+import { action, defineCommand, durationMsFlag, intFlag, printJson, withBackend, type CliContext, type CliProgram, type CommonOptions } from "./command.js";
+import { CliNotFoundError, ExitCode, UsageError } from "./exit-codes.js";
+import * as render from "./analytics-render.js";
 
-type Query = (b: Backend, o: { window: { startUs?: number; endUs?: number; workflowSlug?: string; stepId?: string }; fingerprint?: string; strategy: "exact" | "normalized" | "portable"; limit?: number }) => Promise<unknown>;
+type Strategy = "exact" | "normalized" | "portable";
+const STRATEGIES: Strategy[] = ["exact", "normalized", "portable"];
 
-const QUERIES: Record<string, { summary: string; query: Query }> = {
-  errors: { summary: "errors grouped by fingerprint", query: (b, o) => b.getErrorsList({ groupingStrategy: o.strategy, ...range(o.window), ...(o.window.workflowSlug ? { workflowSlug: o.window.workflowSlug } : {}), ...(o.limit ? { limit: o.limit } : {}) }) },
-  error: { summary: "every occurrence of one fingerprint (cairn analytics error <fingerprint>)", query: (b, o) => b.getErrorDetail(o.fingerprint!, o.strategy, { ...range(o.window), ...(o.limit ? { limit: o.limit } : {}) }) },
-  retries: { summary: "retry patterns and how often retries succeed", query: (b, o) => b.getRetryAnalysis(o.window) },
-  latency: { summary: "time from a step becoming ready to its start", query: (b, o) => b.getSchedulingLatency(o.window) },
-  durations: { summary: "step and run durations", query: async (b, o) => ({ steps: await b.getStepDuration(o.window), runs: await b.getWorkflowDuration(o.window) }) },
-  workers: { summary: "workers, their last sign of life and stability", query: async (b, o) => ({ active: await b.getActiveWorkers({ includeInactive: true }), stability: await b.getWorkerStability(o.window) }) },
-  throughput: { summary: "runs and steps finished over time", query: (b, o) => b.getThroughput(o.window) },
-  success: { summary: "success and failure rates", query: (b, o) => b.getSuccessRate(o.window) },
-  queue: { summary: "ready and delayed steps now", query: async (b, o) => ({ total: await b.getQueueDepth(o.window.workflowSlug ? { workflowSlug: o.window.workflowSlug } : {}), byWorkflow: await b.getQueueDepthByWorkflow() }) },
-  summary: { summary: "every analytics query in one answer", query: (b, o) => b.getAnalyticsSummary(o.window) },
-};
-
-function range(w: { startUs?: number; endUs?: number }): { timeRange?: { start: number; end: number } } {
-  return w.startUs !== undefined ? { timeRange: { start: w.startUs, end: w.endUs ?? Date.now() * 1000 } } : {};
+interface AnalyticsFlags {
+  since?: string;
+  workflow?: string;
+  step?: string;
+  strategy?: string;
+  limit?: string;
 }
 
-/** `cairn analytics <query>`: failures, retries, latency, durations, workers, throughput, success rates, queue. */
-export const analyticsCommand: Command = {
-  name: "analytics",
-  summary: "analytics: errors, error, retries, latency, durations, workers, throughput, success, queue, summary",
-  usage: `cairn analytics <${Object.keys(QUERIES).join("|")}> [--since <24h>] [--workflow <slug>] [--step <id>]
-                  [--strategy exact|normalized|portable] [--limit <n>] [--json]
-${Object.entries(QUERIES).map(([k, q]) => `  ${k.padEnd(11)}${q.summary}`).join("\n")}`,
-  async run(args, io) {
-    const { values: v, positionals } = parse(args, { since: { type: "string" }, workflow: { type: "string" }, step: { type: "string" }, strategy: { type: "string" }, limit: { type: "string" } });
-    const [kind, fingerprint] = positionals;
-    const q = kind ? QUERIES[kind] : undefined;
-    if (!q) throw new UsageError(`cairn analytics needs one of: ${Object.keys(QUERIES).join(", ")}${kind ? ` (got ${JSON.stringify(kind)})` : ""}.`);
-    if (kind === "error" && !fingerprint) throw new UsageError("cairn analytics error needs a fingerprint; list them with `cairn analytics errors`.");
-    const strategy = (v.strategy ?? "normalized") as "exact" | "normalized" | "portable";
-    if (!["exact", "normalized", "portable"].includes(strategy)) throw new UsageError("--strategy must be exact, normalized or portable.");
-    const sinceMs = durationMsFlag("since", v.since);
-    const nowUs = Date.now() * 1000;
-    const window = { ...(sinceMs ? { startUs: Math.max(0, nowUs - sinceMs * 1000), endUs: nowUs } : {}), ...(v.workflow ? { workflowSlug: v.workflow } : {}), ...(v.step ? { stepId: v.step } : {}) };
-    const limit = intFlag("limit", v.limit, 1);
-    return withBackend(v.backend, io, async (backend) => {
-      const result = await q.query(backend, { window, strategy, ...(fingerprint ? { fingerprint } : {}), ...(limit ? { limit } : {}) });
-      if (v.json) printJson(io, result);
-      else io.stdout(`${renderObject(result)}\n`);
-      return ExitCode.ok;
-    });
+/** What one query gets: the window, grouping, page size and the fingerprint (`error`). */
+interface QueryInput {
+  window: { startUs?: number; endUs?: number; workflowSlug?: string; stepId?: string };
+  strategy: Strategy;
+  limit?: number;
+  fingerprint?: string;
+}
+
+/** One `cairn analytics <query>`: what it asks the backend, and how it prints for people. */
+interface Query {
+  summary: string;
+  example: string;
+  ask: (b: Backend, q: QueryInput) => Promise<unknown>;
+  show: (result: never, c: render.RenderContext, nowUs: number) => string;
+}
+
+const range = (w: QueryInput["window"]) => (w.startUs !== undefined ? { timeRange: { start: w.startUs, end: w.endUs ?? Date.now() * 1000 } } : {});
+
+const QUERIES: Record<string, Query> = {
+  errors: {
+    summary: "errors grouped by fingerprint", example: "cairn analytics errors --since 24h --workflow etl",
+    ask: (b, q) => b.getErrorsList({ groupingStrategy: q.strategy, ...range(q.window), ...(q.window.workflowSlug ? { workflowSlug: q.window.workflowSlug } : {}), ...(q.limit ? { limit: q.limit } : {}) }),
+    show: render.renderErrors,
   },
+  error: {
+    summary: "every occurrence of one error fingerprint", example: "cairn analytics error 3f9a2c1e7b",
+    ask: async (b, q) => {
+      const detail = await b.getErrorDetail(q.fingerprint!, q.strategy, { ...range(q.window), ...(q.limit ? { limit: q.limit } : {}) });
+      if (detail.totalCount === 0) {
+        const scope = `grouping ${q.strategy}${q.window.startUs !== undefined ? ", in the --since window" : ""}`;
+        const list = `cairn analytics errors${q.strategy === "normalized" ? "" : ` --strategy ${q.strategy}`}`;
+        throw new CliNotFoundError("FINGERPRINT_NOT_FOUND", `No error has fingerprint ${JSON.stringify(q.fingerprint)} (${scope}). List them with \`${list}\`.`, { fingerprint: q.fingerprint, strategy: q.strategy });
+      }
+      return detail;
+    },
+    show: render.renderErrorDetail,
+  },
+  retries: { summary: "retry patterns and how often retries succeed", example: "cairn analytics retries --since 7d", ask: (b, q) => b.getRetryAnalysis(q.window), show: render.renderRetries },
+  latency: { summary: "time from a step becoming ready to its start", example: "cairn analytics latency --workflow etl", ask: (b, q) => b.getSchedulingLatency(q.window), show: render.renderLatency },
+  durations: {
+    summary: "step and run durations (avg, p50, p95, p99, max)", example: "cairn analytics durations --since 1h",
+    ask: async (b, q) => ({ steps: await b.getStepDuration(q.window), runs: await b.getWorkflowDuration(q.window) }), show: render.renderDurations,
+  },
+  workers: {
+    summary: "workers, their last sign of life and stability", example: "cairn analytics workers",
+    ask: async (b, q) => ({ active: await b.getActiveWorkers({ includeInactive: true }), stability: await b.getWorkerStability(q.window) }), show: render.renderWorkers,
+  },
+  throughput: { summary: "runs and steps finished per minute and hour", example: "cairn analytics throughput --since 1h", ask: (b, q) => b.getThroughput(q.window), show: render.renderThroughput },
+  success: { summary: "success and failure rates", example: "cairn analytics success --since 24h", ask: (b, q) => b.getSuccessRate(q.window), show: render.renderSuccess },
+  queue: {
+    summary: "ready and delayed runs and steps now", example: "cairn analytics queue",
+    ask: async (b, q) => ({ total: await b.getQueueDepth(q.window.workflowSlug ? { workflowSlug: q.window.workflowSlug } : {}), byWorkflow: await b.getQueueDepthByWorkflow() }), show: render.renderQueue,
+  },
+  summary: { summary: "every analytics query in one page", example: "cairn analytics summary --since 24h", ask: (b, q) => b.getAnalyticsSummary(q.window), show: render.renderSummary },
 };
+
+/** `cairn analytics <query>`: failures, retries, latency, durations, workers, throughput, success rates, queue. */
+export function defineAnalyticsCommand(cli: CliProgram): void {
+  const group = defineCommand(cli, "analytics", `analytics: ${Object.keys(QUERIES).join(", ")}`, Object.values(QUERIES).slice(0, 4).map((q) => q.example));
+  for (const [name, q] of Object.entries(QUERIES)) {
+    const cmd = group.command(name).summary(q.summary).description(`${q.summary[0]!.toUpperCase()}${q.summary.slice(1)}.`);
+    if (name === "error") cmd.argument("<fingerprint>", "as listed by `cairn analytics errors` (with the same --strategy)");
+    cmd
+      .option("--since <duration>", "only what happened in this last stretch of time (30m, 24h, 7d)")
+      .option("--workflow <slug>", "only this workflow")
+      .option("--step <id>", "only this step");
+    if (name === "errors" || name === "error") cmd.option("--strategy <s>", "how errors are grouped: exact, normalized (default: numbers, ids and paths masked) or portable", "normalized").option("--limit <n>", "at most this many rows");
+    cmd.addHelpText("after", `\nExample:\n  $ ${q.example}\n`);
+    cmd.action(action<AnalyticsFlags>(cli, async ([fingerprint], v, cx) => runQuery(q, fingerprint, v, cx)));
+  }
+}
+
+async function runQuery(q: Query, fingerprint: string | undefined, v: AnalyticsFlags & CommonOptions, cx: CliContext): Promise<ExitCode> {
+  const strategy = (v.strategy ?? "normalized") as Strategy;
+  if (!STRATEGIES.includes(strategy)) throw new UsageError(`--strategy must be exact, normalized or portable, got ${JSON.stringify(v.strategy)}.`);
+  const sinceMs = durationMsFlag("since", v.since);
+  const limit = intFlag("limit", v.limit, 1);
+  return withBackend(v.backend, cx.io, async (backend) => {
+    const nowUs = backend.clock.nowUs();
+    const window = { ...(sinceMs ? { startUs: Math.max(0, nowUs - sinceMs * 1000), endUs: nowUs } : {}), ...(v.workflow ? { workflowSlug: v.workflow } : {}), ...(v.step ? { stepId: v.step } : {}) };
+    const result = await q.ask(backend, { window, strategy, ...(limit ? { limit } : {}), ...(fingerprint ? { fingerprint } : {}) });
+    if (v.json) printJson(cx.io, result);
+    else cx.io.stdout(`${q.show(result as never, { s: cx.out, columns: cx.columns }, nowUs)}\n`);
+    return ExitCode.ok;
+  });
+}

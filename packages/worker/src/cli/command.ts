@@ -1,8 +1,9 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { Command, Option } from "commander";
 import type { Backend } from "@cairn/backend-interface";
 import { openBackend } from "../backend-url.js";
 import { resolveBackendUrl } from "../config.js";
 import { UsageError, type ExitCode } from "./exit-codes.js";
+import { colorEnabled, stylesFor, type Styles } from "./styles.js";
 
 /** Where a command writes, and its environment (injected so tests and library users control them). */
 export interface CliIO {
@@ -12,32 +13,92 @@ export interface CliIO {
   cwd: string;
   /** True when stderr is a terminal (live views redraw in place). */
   isTTY: boolean;
+  /** True when stdout is a terminal (tables fit its width, colour is on). */
+  stdoutIsTTY?: boolean;
+  /** The terminal's width in columns, when stdout is one. */
+  columns?: number | undefined;
+  /** True once stdout's reader went away (`cairn logs --follow | head`): a viewer then stops instead of watching on. */
+  stdoutGone?: () => boolean;
 }
 
-/** One `cairn <name>` command. */
-export interface Command {
-  name: string;
-  summary: string;
-  usage: string;
-  run(args: string[], io: CliIO): Promise<ExitCode>;
+/** What a command's action works with: the streams, their styles, and the width tables must fit. */
+export interface CliContext {
+  io: CliIO;
+  /** Styles for stdout and stderr (plain when not a terminal, NO_COLOR or --no-color). */
+  out: Styles;
+  err: Styles;
+  /** The terminal width for tables on stdout; undefined into a pipe. */
+  columns: number | undefined;
 }
-
-type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** Options every command accepts. */
-export const COMMON_OPTIONS = {
-  backend: { type: "string" },
-  json: { type: "boolean", default: false },
-  help: { type: "boolean", short: "h", default: false },
-} as const satisfies Options;
+export interface CommonOptions {
+  backend?: string;
+  json?: boolean;
+  color?: boolean;
+}
 
-/** parseArgs with the common options; unknown flags are a UsageError that names them. */
-export function parse<O extends Options>(args: string[], options: O) {
-  try {
-    return parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ""));
-  }
+/** A command's action: its positional arguments, its options, the context; resolves to the exit status. */
+export type Action<O> = (args: string[], opts: O & CommonOptions, cx: CliContext) => Promise<ExitCode>;
+
+/** What main() hands each command module: the program to attach to and the slot the exit status goes in. */
+export interface CliProgram {
+  program: Command;
+  io: CliIO;
+  /** Set by the action that ran. */
+  exitCode?: ExitCode;
+}
+
+/**
+ * Adds `cairn <name>` to the program, with its help examples; main() adds the common options (--backend, --json,
+ * --no-color) once every command is defined. Settings of the program (output routing, errors thrown instead of
+ * exiting) are inherited.
+ */
+export function defineCommand(cli: CliProgram, name: string, summary: string, examples: string[]): Command {
+  const cmd = cli.program.command(name).summary(summary).description(`${summary[0]!.toUpperCase()}${summary.slice(1)}.`);
+  cmd.addHelpText("after", `\nExamples:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`);
+  return cmd;
+}
+
+/** Adds the common options to a command that runs (not to a group such as `analytics`), after its own options. */
+export function addCommonOptions(cmd: Command): void {
+  for (const sub of cmd.commands) addCommonOptions(sub);
+  if (cmd.commands.length > 0) return;
+  cmd
+    .addOption(new Option("--backend <url>", "file:./dir, sqlite:./file.db or postgres://user@host/db?schema=s (default: CAIRN_BACKEND, then cairn.config.json, then sqlite:./.cairn/cairn.db)").helpGroup("Common options:"))
+    .addOption(new Option("--json", "machine-readable output on stdout; errors as {\"error\":{...}} on stderr").helpGroup("Common options:"))
+    .addOption(new Option("--no-color", "no colour (also when NO_COLOR is set or output is not a terminal)").helpGroup("Common options:"));
+}
+
+/** The commander action for `fn`: collects positionals and options, builds the context, stores the exit status. */
+export function action<O>(cli: CliProgram, fn: Action<O>): (...args: unknown[]) => Promise<void> {
+  return async (...raw) => {
+    const cmd = raw[raw.length - 1] as Command;
+    const opts = cmd.opts<O & CommonOptions>();
+    const args = cmd.processedArgs.flatMap((a: unknown) => (a === undefined ? [] : Array.isArray(a) ? a.map(String) : [String(a)]));
+    cli.exitCode = await fn(args, opts, context(cli.io, opts.color !== false));
+  };
+}
+
+/** The context for one command: styles per stream and the table width. */
+export function context(io: CliIO, colorFlag = true): CliContext {
+  const stdoutTTY = io.stdoutIsTTY === true;
+  return {
+    io,
+    out: stylesFor(colorEnabled(stdoutTTY, io.env, colorFlag)),
+    err: stylesFor(colorEnabled(io.isTTY, io.env, colorFlag)),
+    columns: stdoutTTY ? (io.columns ?? 100) : undefined,
+  };
+}
+
+/** A repeatable option's collector: `--tag a --tag b` → ["a", "b"]. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** A repeatable option whose values may also be comma-separated: `--status failed,cancelled --status pending`. */
+export function collectList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(",").filter(Boolean)];
 }
 
 /** Opens the configured backend (`--backend`, CAIRN_BACKEND, config file, default), runs `fn`, and closes it. */
@@ -55,7 +116,7 @@ export async function withBackend<T>(flag: string | undefined, io: CliIO, fn: (b
 export function intFlag(name: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
+  if (value.trim() === "" || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
   return n;
 }
 
@@ -66,6 +127,14 @@ export function durationMsFlag(name: string, value: string | undefined): number 
   if (!m) throw new UsageError(`--${name} must be a duration such as 30s, 15m, 2h or 7d, got ${JSON.stringify(value)}.`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? "ms") as "ms"];
   return Math.round(Number(m[1]) * unit);
+}
+
+/** Parses an ISO 8601 instant (`2026-03-01T09:00:00Z`, or local time without a zone) into µs since the epoch. */
+export function instantUsFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value.trim()) ? Date.parse(value.trim()) : NaN;
+  if (!Number.isFinite(ms)) throw new UsageError(`--${name} must be an ISO 8601 time such as 2026-03-01T09:00:00Z, got ${JSON.stringify(value)}.`);
+  return ms * 1000;
 }
 
 /** Prints JSON on stdout. */

@@ -1,59 +1,103 @@
+import { Command, CommanderError } from "commander";
 import { isCairnError, type InvalidInputError } from "@cairn/backend-interface";
-import { analyticsCommand } from "./analytics-command.js";
-import type { CliIO, Command } from "./command.js";
-import { cancelCommand, rerunCommand, retryCommand } from "./control-command.js";
-import { dashboardCommand } from "./dashboard-command.js";
-import { ExitCode, UsageError, exitCodeFor } from "./exit-codes.js";
+import { defineAnalyticsCommand } from "./analytics-command.js";
+import { addCommonOptions, type CliIO, type CliProgram } from "./command.js";
+import { defineCleanupCommand } from "./cleanup-command.js";
+import { defineControlCommands } from "./control-command.js";
+import { defineDashboardCommand } from "./dashboard-command.js";
+import { ExitCode, exitCodeFor } from "./exit-codes.js";
 export { exitWhenFlushed } from "./process-io.js";
-import { migrateCommand } from "./migrate-command.js";
-import { guardedWriter } from "./process-io.js";
-import { logsCommand, runCommand, runsCommand } from "./runs-command.js";
-import { submitCommand } from "./submit-command.js";
-import { workerCommand } from "./worker-command.js";
-import { workflowsCommand } from "./workflows-command.js";
+import { defineLogsCommand } from "./logs-command.js";
+import { defineMigrateCommand } from "./migrate-command.js";
+import { usageErrorFrom } from "./parse-errors.js";
+import { guardedWriter, streamGone } from "./process-io.js";
+import { defineRunCommand } from "./run-command.js";
+import { defineRunsCommand } from "./runs-command.js";
+import { defineSubmitCommand } from "./submit-command.js";
+import { defineWorkerCommand } from "./worker-command.js";
+import { defineWorkflowsCommand } from "./workflows-command.js";
 
-const COMMANDS: Command[] = [workerCommand, submitCommand, runsCommand, runCommand, logsCommand, cancelCommand, rerunCommand, retryCommand, workflowsCommand, analyticsCommand, migrateCommand, dashboardCommand];
+const VERSION = "0.1.0";
 
-function help(): string {
-  return `cairn: run and inspect event-sourced workflows
+const FOOTER = `
+Exit codes: 0 ok, 1 error, 2 bad usage or an input the workflow's schema rejects, 3 configuration, 4 not found,
+5 conflict, 6 bad workflow folders, 7 backend unavailable, 10 run failed, 11 run cancelled, 130 interrupted (Ctrl-C).
 
-Usage: cairn <command> [options]
-
-${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
-
-Every command takes --backend <url> (file:./dir, sqlite:./file.db, postgres://user@host/db?schema=s; default: CAIRN_BACKEND,
-then cairn.config.json / cairn.config.ts, then sqlite:./.cairn/cairn.db) and --json. \`cairn <command> --help\` for details.
-
-Exit codes: 0 ok, 1 error, 2 bad usage or an input the workflow's schema rejects, 3 configuration, 4 not found, 5 conflict, 6 bad workflow folders,
-7 backend unavailable, 10 run failed, 11 run cancelled.
+Examples:
+  $ cairn submit hello --input '{"name":"Ada"}' --wait --workflows examples/workflows
+  $ cairn worker --workflows examples/workflows --concurrency 8
+  $ cairn runs --status failed
+  $ cairn run <runId>
+  $ cairn logs <runId> --follow
 `;
+
+/** The `cairn` program: every command, output routed to `io`, errors thrown (not exiting) so main() maps them. */
+function buildProgram(io: CliIO): CliProgram {
+  const program = new Command("cairn")
+    .description("cairn: run and inspect event-sourced workflows")
+    .version(`cairn ${VERSION}`, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .helpCommand("help [command]", "show help for a command")
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: false })
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      outputError: () => {}, // main() prints parse errors in its own words
+      getOutHelpWidth: () => Math.min(io.columns ?? 120, 120),
+      getErrHelpWidth: () => Math.min(io.columns ?? 120, 120),
+    })
+    .addHelpText("after", FOOTER);
+  const cli: CliProgram = { program, io };
+  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWorkflowsCommand, defineAnalyticsCommand, defineMigrateCommand, defineCleanupCommand, defineDashboardCommand]) define(cli);
+  addCommonOptions(program);
+  return cli;
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") { io.stdout(help()); return name ? ExitCode.ok : ExitCode.usage; }
-  if (name === "--version") { io.stdout("cairn 0.1.0\n"); return ExitCode.ok; }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) { io.stderr(`Unknown command ${JSON.stringify(name)}.\n\n${help()}`); return ExitCode.usage; }
-  if (rest.includes("--help") || rest.includes("-h")) { io.stdout(`${command.usage}\n`); return ExitCode.ok; }
+  const cli = buildProgram(io);
+  const json = argv.includes("--json");
   try {
-    return await command.run(rest, io);
-  } catch (err) {
+    await cli.program.parseAsync(argv, { from: "user" });
+    return cli.exitCode ?? ExitCode.ok;
+  } catch (thrown) {
+    let err = thrown;
+    const command = commandName(cli.program, argv);
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return ExitCode.ok;
+      if (err.code === "commander.help" || err.code === "commander.executeSubCommandAsync") return ExitCode.usage; // help shown for a missing command
+      err = usageErrorFrom(err, command);
+    }
     const code = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
-    if (rest.includes("--json")) io.stderr(`${JSON.stringify({ error: errorJson(err, message) })}\n`);
-    else io.stderr(`cairn ${name}: ${message}\n${err instanceof UsageError ? `\nUsage: ${command.usage}\n` : ""}`);
+    if (json) io.stderr(`${JSON.stringify({ error: errorJson(err, message) })}\n`);
+    else io.stderr(`${command}: ${message}\n`);
     if (code === ExitCode.error && io.env.CAIRN_DEBUG && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
     return code;
   }
 }
 
-/** What `--json` prints on stderr for a failed command: the stable code, the message and, for a rejected input, every failing field. */
-function errorJson(err: unknown, message: string): { code: string; message: string; validationErrors?: unknown } {
-  const code = isCairnError(err) ? err.code : err instanceof UsageError ? "USAGE" : "ERROR";
+/** The command the arguments name, as far as they name one: `cairn analytics error`. */
+function commandName(program: Command, argv: string[]): string {
+  const names = ["cairn"];
+  let at = program;
+  for (const a of argv) {
+    const sub = at.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (!sub) break;
+    names.push(sub.name());
+    at = sub;
+  }
+  return names.join(" ");
+}
+
+/** What `--json` prints on stderr for a failed command: the stable code, the message, context fields and, for a rejected input, every failing field. */
+function errorJson(err: unknown, message: string): { code: string; message: string; [key: string]: unknown } {
+  const code = typeof (err as { code?: unknown })?.code === "string" ? (err as { code: string }).code : "ERROR";
   const validationErrors = isCairnError(err, "INVALID_INPUT") ? (err as InvalidInputError).validationErrors : undefined;
-  return { code, message, ...(validationErrors ? { validationErrors } : {}) };
+  const context = (err as { context?: Record<string, unknown> })?.context;
+  return { code, message, ...(context && Object.keys(context).length ? { context } : {}), ...(validationErrors ? { validationErrors } : {}) };
 }
 
 let stdio: { stdout: (t: string) => void; stderr: (t: string) => void } | undefined;
@@ -67,5 +111,8 @@ export function defaultIO(): CliIO {
     env: process.env,
     cwd: process.cwd(),
     isTTY: process.stderr.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    stdoutGone: () => streamGone(process.stdout),
   };
 }

@@ -5,14 +5,23 @@
 
 /** A write function for one stream that goes quiet, instead of crashing the process, once the stream breaks. */
 export function guardedWriter(stream: NodeJS.WriteStream): (text: string) => void {
-  let broken = false;
   // A reader that went away (`cairn runs --json | head`) makes the next write fail with EPIPE, emitted as an
   // 'error' event that would otherwise be uncaught. Nobody can read what we would write: stop writing, keep working.
-  stream.on("error", () => { broken = true; });
+  stream.on("error", () => { broken.add(stream); });
   return (text) => {
-    if (broken || stream.destroyed || !stream.writable) return;
+    if (streamGone(stream)) return;
     stream.write(text);
   };
+}
+
+const broken = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * True once `stream` can take no more output: a write failed (its reader went away) or it was closed. The failure is
+ * remembered: process.stdout is never destroyed, and reads as writable again after the error.
+ */
+export function streamGone(stream: NodeJS.WriteStream): boolean {
+  return broken.has(stream) || stream.destroyed || !stream.writable;
 }
 
 /** Resolves once everything written to `stream` so far has reached the OS (or the stream broke or closed). */

@@ -1,119 +1,92 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { deserializeValue, type Backend } from "@cairn/backend-interface";
-import { submit, waitForRun, type RunDetails } from "../client.js";
+import { submit } from "../client.js";
 import { discoverWorkflows, formatProblems } from "../discovery.js";
 import { registerWorkflows } from "../registration.js";
 import { startWorker, type WorkerHandle } from "../worker.js";
-import { durationMsFlag, intFlag, parse, printJson, withBackend, type CliIO, type Command } from "./command.js";
+import { action, collect, defineCommand, durationMsFlag, instantUsFlag, intFlag, printJson, withBackend, type CliProgram } from "./command.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
-import { duration, prettyJson } from "./format.js";
-import { ProgressView } from "./progress-view.js";
+import { duration, time } from "./format.js";
+import { waitAndReport } from "./wait-run.js";
 
-const OPTIONS = {
-  input: { type: "string", short: "i" },
-  "idempotency-key": { type: "string" },
-  priority: { type: "string" },
-  tag: { type: "string", multiple: true },
-  timeout: { type: "string" },
-  wait: { type: "boolean", default: false },
-  workflows: { type: "string", short: "w" },
-  concurrency: { type: "string" },
-  "poll-ms": { type: "string" },
-} as const;
-
-/** `cairn submit`: submits a run; with --wait, shows its steps live until it ends and prints its output. */
-export const submitCommand: Command = {
-  name: "submit",
-  summary: "submit a run of a workflow (--wait: watch it and print its output)",
-  usage: `cairn submit <workflow> [--input <json|@file>] [--idempotency-key <k>] [--priority <n>] [--tag <t>]... [--timeout <30s|5m>]
-                  [--wait] [--workflows <dir>] [--json]
-
-  --input            the run input: JSON text, or @path/to/file.json; an input the workflow's input schema rejects is
-                     not submitted (exit 2, every failing field listed; with --json on stderr as
-                     {"error":{"code":"INVALID_INPUT","message","validationErrors":[{"path","message"}]}})
-  --idempotency-key  submitting the same key again returns the existing run
-  --wait             show the run's steps live until it ends, then print its output (exit 10 if it failed, 11 if cancelled)
-  --workflows        register the workflows of this folder first; with --wait also run them in this process
-                     (no separate worker needed)`,
-  async run(args, io) {
-    const { values: v, positionals } = parse(args, OPTIONS);
-    const [workflow, ...extra] = positionals;
-    if (!workflow || extra.length) throw new UsageError("cairn submit needs exactly one workflow slug, e.g. `cairn submit hello --input '{\"name\":\"Ada\"}'`.");
-    const input = await readInput(v.input, io.cwd);
-    const priority = intFlag("priority", v.priority, Number.MIN_SAFE_INTEGER);
-    const timeoutMs = durationMsFlag("timeout", v.timeout);
-    return withBackend(v.backend, io, async (backend) => {
-      let local: WorkerHandle | undefined;
-      if (v.workflows) {
-        const { workflows, problems } = await discoverWorkflows(resolve(io.cwd, v.workflows));
-        if (problems.length) io.stderr(`Some workflows were not loaded:\n${formatProblems(problems)}\n`);
-        await registerWorkflows(backend, workflows);
-        if (v.wait && workflows.some((w) => w.slug === workflow)) {
-          local = await startWorker({ backend, workflows, register: false, ...(v.concurrency ? { concurrency: intFlag("concurrency", v.concurrency, 1)! } : {}),
-            onEvent: (e) => { if (e.type === "error") io.stderr(`worker error in ${e.where}: ${(e.error as Error)?.message ?? String(e.error)}\n`); } });
-        }
-      }
-      const { runId, isNew } = await submit(backend, { workflow, input, ...(v["idempotency-key"] ? { idempotencyKey: v["idempotency-key"] } : {}), ...(priority === undefined ? {} : { priority }), ...(v.tag ? { tags: v.tag } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
-      if (!v.wait) {
-        if (v.json) printJson(io, { runId, isNew, workflow });
-        else { io.stdout(`${runId}\n`); io.stderr(isNew ? `Submitted run ${runId} of ${workflow}.\n` : `Run ${runId} already exists for idempotency key ${JSON.stringify(v["idempotency-key"])}; not submitted again.\n`); }
-        return ExitCode.ok;
-      }
-      if (!v.json) io.stderr(isNew ? `Submitted run ${runId} of ${workflow}; waiting for it to end (Ctrl-C stops waiting, the run goes on).\n` : `Run ${runId} already exists for this idempotency key; waiting for it.\n`);
-      try {
-        const final = await watch(backend, runId, io, v.json, intFlag("poll-ms", v["poll-ms"], 10) ?? 250);
-        return report(final, isNew, io, v.json);
-      } finally {
-        await local?.stop({ urgent: true });
-      }
-    });
-  },
-};
-
-async function watch(backend: Backend, runId: string, io: CliIO, json: boolean, pollMs: number): Promise<RunDetails> {
-  const steps = (await backend.getRun(runId).then((r) => (r ? backend.getWorkflowSteps(r.workflowSlug) : []))).map((s) => s.id);
-  const view = json ? undefined : new ProgressView(io.stderr, io.isTTY, steps);
-  const stop = new AbortController();
-  const onSig = () => stop.abort();
-  process.once("SIGINT", onSig);
-  try {
-    const since = Date.now();
-    let hinted = false;
-    return await waitForRun(backend, runId, {
-      pollMs, signal: stop.signal,
-      onUpdate: (d) => {
-        view?.update(d, backend.clock.nowUs());
-        if (!json && !hinted && d.run.status === "pending" && Date.now() - since > 5000) {
-          hinted = true;
-          io.stderr(`The run is still pending: is a worker running for ${d.run.workflowSlug}? Start one with \`cairn worker --workflows <dir>\`, or pass --workflows to this command.\n`);
-        }
-      },
-    });
-  } finally {
-    process.off("SIGINT", onSig);
-  }
+interface SubmitFlags {
+  input?: string;
+  idempotencyKey?: string;
+  priority?: string;
+  tag?: string[];
+  timeout?: string;
+  delay?: string;
+  at?: string;
+  wait?: boolean;
+  workflows?: string;
+  concurrency?: string;
+  pollMs: string;
 }
 
-function report(d: RunDetails, isNew: boolean, io: CliIO, json: boolean): ExitCode {
-  const { run } = d;
-  const code = run.status === "completed" ? ExitCode.ok : run.status === "failed" ? ExitCode.runFailed : run.status === "cancelled" ? ExitCode.runCancelled : ExitCode.ok;
-  if (json) {
-    printJson(io, { runId: run.runId, isNew, workflow: run.workflowSlug, status: run.status, durationUs: run.durationUs, output: deserializeValue(run.output), error: run.error, failedStep: run.failedStep, validationErrors: run.inputValidation?.validationErrors });
-    return code;
-  }
-  if (run.status === "completed") {
-    io.stderr(`Run ${run.runId} completed in ${duration(run.durationUs)}. Output:\n`);
-    io.stdout(`${prettyJson(run.output)}\n`);
-  } else if (run.status === "failed") {
-    const fields = run.inputValidation?.validationErrors?.map((e) => `  ${e.path}: ${e.message}`).join("\n");
-    io.stderr(`Run ${run.runId} failed${run.failedStep ? ` at step ${run.failedStep}` : ""}: ${run.error?.message ?? "unknown error"}\n${fields ? `${fields}\n` : ""}See \`cairn run ${run.runId}\` and \`cairn logs ${run.runId}\`.\n`);
-  } else if (run.status === "cancelled") {
-    io.stderr(`Run ${run.runId} was cancelled${run.cancelReason ? `: ${run.cancelReason}` : ""}.\n`);
-  } else {
-    io.stderr(`Stopped waiting; run ${run.runId} is still ${run.status}. Follow it with \`cairn run ${run.runId}\`.\n`);
-  }
-  return code;
+/** `cairn submit`: submits a run (now, after --delay or --at); with --wait, shows its steps live until it ends and prints its output. */
+export function defineSubmitCommand(cli: CliProgram): void {
+  defineCommand(cli, "submit", "submit a run of a workflow (--wait: watch it and print its output)", [
+    `cairn submit hello --input '{"name":"Ada"}' --wait --workflows examples/workflows`,
+    "cairn submit etl --input @input.json --tag nightly",
+    "cairn submit etl --delay 10m",
+    "cairn submit etl --at 2026-03-01T09:00:00Z",
+    "cairn submit etl --idempotency-key order-42 --json",
+  ])
+    .argument("<workflow>", "the workflow's slug (its folder name)")
+    .option("-i, --input <json|@file>", "the run input: JSON text, or @path/to/file.json; an input the workflow's schema rejects is not submitted (exit 2, every failing field listed)")
+    .option("--idempotency-key <key>", "submitting the same key again returns the existing run")
+    .option("--priority <n>", "higher runs first")
+    .option("--tag <tag>", "a tag to find the run by (repeat for several)", collect)
+    .option("--timeout <duration>", "fail the run if it has not ended this long after it started (30s, 5m)")
+    .option("--delay <duration>", "start the run this long from now (30s, 10m, 2h)")
+    .option("--at <time>", "start the run at this ISO 8601 time (2026-03-01T09:00:00Z)")
+    .option("--wait", "show the run's steps live until it ends, then print its output (exit 10 if it failed, 11 if cancelled, 130 on Ctrl-C)")
+    .option("-w, --workflows <dir>", "register the workflows of this folder first; with --wait also run them in this process (no separate worker needed)")
+    .option("--concurrency <n>", "with --wait --workflows: steps the in-process worker runs at once")
+    .option("--poll-ms <ms>", "with --wait: how often to read the run when the backend cannot notify", "250")
+    .action(action<SubmitFlags>(cli, async ([workflow], v, cx) => {
+      const { io } = cx;
+      const input = await readInput(v.input, io.cwd);
+      const priority = intFlag("priority", v.priority, Number.MIN_SAFE_INTEGER);
+      const timeoutMs = durationMsFlag("timeout", v.timeout);
+      const concurrency = intFlag("concurrency", v.concurrency, 1);
+      if (v.delay !== undefined && v.at !== undefined) throw new UsageError("Give --delay or --at, not both.");
+      const delayMs = durationMsFlag("delay", v.delay);
+      const atUs = instantUsFlag("at", v.at);
+      return withBackend(v.backend, io, async (backend) => {
+        const nowUs = backend.clock.nowUs();
+        const availableAtUs = delayMs ? nowUs + delayMs * 1000 : atUs;
+        if (atUs !== undefined && atUs < nowUs) io.stderr(`--at ${v.at} is in the past; the run starts now.\n`);
+        let local: WorkerHandle | undefined;
+        if (v.workflows) {
+          const { workflows, problems } = await discoverWorkflows(resolve(io.cwd, v.workflows));
+          if (problems.length) io.stderr(`Some workflows were not loaded:\n${formatProblems(problems)}\n`);
+          await registerWorkflows(backend, workflows);
+          if (v.wait && workflows.some((w) => w.slug === workflow)) {
+            local = await startWorker({ backend, workflows, register: false, ...(concurrency ? { concurrency } : {}),
+              onEvent: (e) => { if (e.type === "error") io.stderr(`worker error in ${e.where}: ${(e.error as Error)?.message ?? String(e.error)}\n`); } });
+          }
+        }
+        try {
+          const { runId, isNew } = await submit(backend, {
+            workflow: workflow!, input, ...(v.idempotencyKey ? { idempotencyKey: v.idempotencyKey } : {}), ...(priority === undefined ? {} : { priority }),
+            ...(v.tag?.length ? { tags: v.tag } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(availableAtUs && availableAtUs > nowUs ? { availableAtUs } : {}),
+          });
+          const later = availableAtUs && availableAtUs > nowUs ? `; it starts at ${time(availableAtUs)} (in ${duration(availableAtUs - nowUs)})` : "";
+          if (!v.wait) {
+            if (v.json) printJson(io, { runId, isNew, workflow, ...(later ? { availableAtUs } : {}) });
+            else { io.stdout(`${runId}\n`); io.stderr(isNew ? `Submitted run ${runId} of ${workflow}${later}.\n` : `Run ${runId} already exists for idempotency key ${JSON.stringify(v.idempotencyKey)}; not submitted again.\n`); }
+            return ExitCode.ok;
+          }
+          if (!v.json) io.stderr(isNew ? `Submitted run ${runId} of ${workflow}${later}; waiting for it to end (Ctrl-C stops waiting).\n` : `Run ${runId} already exists for this idempotency key; waiting for it.\n`);
+          const wait = { json: v.json === true, pollMs: v.pollMs, isNew, ...(local ? { local } : {}) };
+          local = undefined; // waitAndReport stops it
+          return await waitAndReport(backend, runId, cx, wait);
+        } finally {
+          await local?.stop({ urgent: true });
+        }
+      });
+    }));
 }
 
 /** Parses --input: JSON text, or @file. */

@@ -1,20 +1,19 @@
 import { resolve } from "node:path";
 import { discoverWorkflows, formatProblems } from "../discovery.js";
 import { registerWorkflows } from "../registration.js";
-import { parse, printJson, withBackend, type Command } from "./command.js";
+import { action, defineCommand, printJson, withBackend, type CliProgram } from "./command.js";
 import { ExitCode } from "./exit-codes.js";
-import { table, time } from "./format.js";
+import { time } from "./format.js";
+import { renderTable } from "./table.js";
 
 /** `cairn workflows`: registered workflows; with --workflows, discovers and registers a folder first (reporting problems). */
-export const workflowsCommand: Command = {
-  name: "workflows",
-  summary: "list registered workflows (--workflows <dir>: check and register a folder first)",
-  usage: `cairn workflows [--workflows <dir>] [--json]
-  --workflows  discover this folder, report every problem (file and what was expected), register the valid workflows;
-               exits 6 when a workflow has problems`,
-  async run(args, io) {
-    const { values: v } = parse(args, { workflows: { type: "string", short: "w" } });
-    return withBackend(v.backend, io, async (backend) => {
+export function defineWorkflowsCommand(cli: CliProgram): void {
+  defineCommand(cli, "workflows", "list registered workflows (--workflows <dir>: check and register a folder first)", [
+    "cairn workflows", "cairn workflows --workflows ./workflows   # exit 6 when a workflow has problems",
+  ])
+    .option("-w, --workflows <dir>", "discover this folder, report every problem (file and what was expected), register the valid workflows; exits 6 when a workflow has problems")
+    .action(action<{ workflows?: string }>(cli, async (_args, v, cx) => withBackend(v.backend, cx.io, async (backend) => {
+      const { io } = cx;
       let problems: Awaited<ReturnType<typeof discoverWorkflows>>["problems"] = [];
       if (v.workflows) {
         const found = await discoverWorkflows(resolve(io.cwd, v.workflows));
@@ -26,8 +25,10 @@ export const workflowsCommand: Command = {
       const rows = await Promise.all(metas.map(async (m) => ({ ...m, steps: await backend.getWorkflowSteps(m.slug) })));
       if (v.json) printJson(io, v.workflows ? { workflows: rows, problems } : rows);
       else if (rows.length === 0) io.stderr("No workflows registered. Run `cairn worker --workflows <dir>` or `cairn workflows --workflows <dir>`.\n");
-      else io.stdout(`${table(["SLUG", "NAME", "STEPS", "INPUT SCHEMA", "VERSION", "REGISTERED"], rows.map((r) => [r.slug, r.name, r.steps.length, r.inputSchemaJSON === undefined ? "no" : "yes", r.versionId ?? "", time(r.registeredAtUs)]))}\n`);
+      else {
+        const cells = rows.map((r) => [r.slug, r.name, r.steps.length, r.inputSchemaJSON === undefined ? "no" : "yes", r.versionId ?? "", time(r.registeredAtUs)]);
+        io.stdout(`${renderTable(["SLUG", "NAME", "STEPS", "INPUT SCHEMA", "VERSION", "REGISTERED"], cells, { columns: cx.columns, shrink: [1], optional: [5, 4] })}\n`);
+      }
       return problems.length ? ExitCode.badWorkflows : ExitCode.ok;
-    });
-  },
-};
+    })));
+}

@@ -3,6 +3,8 @@ import { fileURLToPath } from "node:url";
 
 /** The real CLI entry point, run exactly as users run it. */
 export const CAIRN_BIN = fileURLToPath(new URL("../../bin/cairn.js", import.meta.url));
+/** Node flags before CAIRN_BIN: the "@cairn/source" condition runs the TypeScript sources, so tests need no build. */
+export const SOURCE_ARGS = ["--conditions=@cairn/source"];
 
 /** The result of one CLI call. */
 export interface CliResult {
@@ -14,7 +16,7 @@ export interface CliResult {
 /** Runs `cairn <args>` as a real process and collects its output. */
 export function cairn(args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CAIRN_BIN, ...args], { env: { ...process.env, ...o.env }, cwd: o.cwd ?? process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...SOURCE_ARGS, CAIRN_BIN, ...args], { env: { ...process.env, ...o.env }, cwd: o.cwd ?? process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -37,7 +39,7 @@ export interface WorkerProcess {
 
 /** Starts `cairn worker <args>` in the background. */
 export function startWorkerProcess(args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): WorkerProcess {
-  const child = spawn(process.execPath, [CAIRN_BIN, "worker", ...args], { env: { ...process.env, ...o.env }, cwd: o.cwd ?? process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...SOURCE_ARGS, CAIRN_BIN, "worker", ...args], { env: { ...process.env, ...o.env }, cwd: o.cwd ?? process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));

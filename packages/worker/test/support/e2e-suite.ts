@@ -230,6 +230,7 @@ export function defineE2eSuite(driver: DriverCase, options: { isolation?: boolea
         /bad\/no-workflow-file\/workflow\.ts: missing workflow file/,
         /bad\/not-a-step\/steps\/a\.ts: expected `export default defineStep/,
         /bad\/unknown-dep\/steps\/a\.ts: step "a" depends on unknown step "missing"/,
+        /bad\/wrong-slug\/workflow\.ts: defineWorkflow says slug "other" but the folder is "wrong-slug"/,
       ]) expect(sub.stderr).toMatch(expected);
       const w = await cairn(["worker", "--workflows", bad, "--once", ...FAST], { env: env(), timeoutMs: 30_000 });
       expect(w.code, w.stderr).toBe(0);

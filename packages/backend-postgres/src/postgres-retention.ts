@@ -1,0 +1,42 @@
+import type { EndedRunsQuery, RunState } from "@cairn/backend-interface";
+import type { PostgresConnection } from "./postgres-connection.js";
+
+type RunRef = Pick<RunState, "workflowSlug" | "runId">;
+
+/**
+ * Retention on Postgres: the ended runs in the order they ended (runs_ended_idx), and the deletion of runs with
+ * their events and step rows in one statement (one transaction). The run row's `NOT live` is checked by the
+ * DELETE itself, under the row lock every run-advancing write takes, so a run that is pending or running is never
+ * deleted, and an ended run cannot start again.
+ */
+export class PostgresRetention {
+  private readonly ended: string;
+  private readonly remove: string;
+
+  constructor(private readonly conn: PostgresConnection, private readonly schema: string, s: string) {
+    this.ended = `SELECT workflow_slug, run_id FROM ${s}.runs
+      WHERE status = ANY($1::text[]) AND NOT live AND (state->>'endedAtUs')::bigint < $2 AND ($3::text IS NULL OR workflow_slug = $3)
+      ORDER BY (state->>'endedAtUs')::bigint, run_id LIMIT $4`;
+    this.remove = `WITH d AS (
+        DELETE FROM ${s}.runs r USING unnest($1::text[], $2::text[]) AS t(workflow_slug, run_id)
+        WHERE r.run_id = t.run_id AND r.workflow_slug = t.workflow_slug AND NOT r.live RETURNING r.run_id, r.workflow_slug),
+      e AS (DELETE FROM ${s}.events ev USING d WHERE ev.run_id = d.run_id AND ev.workflow_slug = d.workflow_slug),
+      st AS (DELETE FROM ${s}.steps x USING d WHERE x.run_id = d.run_id AND x.workflow_slug = d.workflow_slug)
+      SELECT run_id FROM d`;
+  }
+
+  async endedRuns(q: EndedRunsQuery): Promise<RunRef[]> {
+    const r = await this.conn.query<{ workflow_slug: string; run_id: string }>({
+      name: `${this.schema}:endedRuns`, text: this.ended, values: [[...q.statuses], q.endedBeforeUs, q.workflowSlug ?? null, q.limit],
+    });
+    return r.rows.map((x) => ({ workflowSlug: x.workflow_slug, runId: x.run_id }));
+  }
+
+  async deleteEnded(runs: readonly RunRef[]): Promise<string[]> {
+    const r = await this.conn.query<{ run_id: string }>({
+      name: `${this.schema}:deleteRuns`, text: this.remove, values: [runs.map((x) => x.workflowSlug), runs.map((x) => x.runId)],
+    });
+    const deleted = new Set(r.rows.map((x) => x.run_id));
+    return runs.filter((x) => deleted.has(x.runId)).map((x) => x.runId);
+  }
+}

@@ -1,0 +1,180 @@
+import {
+  CairnError, deserializeValue,
+  type Backend, type ListRunsOptions, type RunState, type SubmitOutcome,
+} from "@cairn/backend-interface";
+import { openBackend } from "./backend-url.js";
+import { describeRun, submit, submitMany, waitForRun, type SubmitOptions } from "./run-operations.js";
+import { resolveWorkflowSlug, type SubmitInput, type WorkflowRef } from "./workflow-ref.js";
+
+/** What `createClient` takes. */
+export interface ClientOptions {
+  /** A backend URL (`sqlite:./.cairn/cairn.db`, `file:./dir`, `postgres://…`), or a Backend the caller opened and closes. */
+  backend: string | Backend;
+  /** The directory relative paths of the URL resolve against; default `process.cwd()`. */
+  cwd?: string;
+  /** How often `wait` reads the run on a backend without notifications; default 250 ms. */
+  pollMs?: number;
+}
+
+/** A run as the client returns it: the backend's RunState with its input and output decoded from their JSON text. */
+export type ClientRun = Omit<RunState, "input" | "output"> & {
+  /** The run input, decoded; `undefined` when the run has none. */
+  input: unknown;
+  /** The run output (the exported steps' outputs by step id), decoded; `undefined` until the run completes. */
+  output: unknown;
+};
+
+/** Options of a submission besides its workflow and input. */
+export type RunSubmitOptions = Omit<SubmitOptions, "workflow" | "input" | "availableAtUs"> & {
+  /** Do not start the run before this instant. */
+  availableAt?: Date;
+};
+
+/** One item of `submitMany`. */
+export type SubmitItem<W extends string | WorkflowRef = string | WorkflowRef> = RunSubmitOptions & {
+  workflow: W;
+  input?: SubmitInput<W>;
+};
+
+/** A submitted run: its id and whether this call created it (`false`: the idempotency key named an existing run). */
+export interface SubmittedRun {
+  runId: string;
+  isNew: boolean;
+}
+
+/** The arguments of `submit` after the workflow: the input (optional when the workflow takes any) and the options. */
+export type SubmitArgs<W> = unknown extends SubmitInput<W>
+  ? [input?: unknown, options?: RunSubmitOptions]
+  : [input: SubmitInput<W>, options?: RunSubmitOptions];
+
+/** What application code uses to submit and follow runs, without the worker or the CLI. */
+export interface CairnClient {
+  /**
+   * Submits a run of a workflow (a slug or its declaration); the input is typed from the declaration's schema and
+   * checked against the registered one. The same idempotency key returns the existing run (`isNew: false`).
+   */
+  submit<W extends string | WorkflowRef>(workflow: W, ...args: SubmitArgs<W>): Promise<SubmittedRun>;
+  /** Submits many runs in one write where the driver can; outcomes in item order, each the run or that item's error. */
+  submitMany<const W extends ReadonlyArray<string | WorkflowRef>>(
+    items: { readonly [K in keyof W]: SubmitItem<W[K]> },
+  ): Promise<SubmitOutcome[]>;
+  /** The run, decoded; `null` when there is none with this id. */
+  get(runId: string): Promise<ClientRun | null>;
+  /** Waits until the run ends (completed, failed or cancelled) and returns it; its current view if `signal` aborts. */
+  wait(run: string | { runId: string }, options?: WaitOptions): Promise<ClientRun>;
+  /** Cancels a run (its running steps are aborted at their next heartbeat) and returns it; an ended run is left as it is. */
+  cancel(runId: string, reason?: string): Promise<ClientRun>;
+  /** A new run that keeps the parent's results outside `from` and the steps depending on it, and runs those again. */
+  rerun(runId: string, options: { from: string; input?: unknown }): Promise<{ runId: string; rerunStepIds: string[] }>;
+  /** Runs again the failed and skipped steps of a failed run, keeping its completed results. */
+  retry(runId: string, options?: { reason?: string }): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }>;
+  /** Runs, newest first, filtered by workflow, status and tags. */
+  list(options?: ListOptions): Promise<ClientRun[]>;
+  /** The open Backend (opened on first use), for what the client does not wrap. */
+  backend(): Promise<Backend>;
+  /** Closes the backend the client opened from a URL; a Backend given to createClient is left open. */
+  close(): Promise<void>;
+}
+
+/** Options of `wait`. */
+export interface WaitOptions {
+  /** Stops waiting (e.g. `AbortSignal.timeout(30_000)`); `wait` then returns the run as it is. */
+  signal?: AbortSignal;
+  /** Called with each new view of the run while waiting. */
+  onUpdate?: (run: ClientRun) => void;
+}
+
+/** Options of `list`. */
+export type ListOptions = Omit<ListRunsOptions, "workflowSlug"> & { workflow?: string | WorkflowRef };
+
+/** The run with its input and output decoded. */
+export function decodeRun(run: RunState): ClientRun {
+  return { ...run, input: deserializeValue(run.input), output: deserializeValue(run.output) };
+}
+
+/**
+ * A client over the backend a URL names (opened lazily, on first use) or over a Backend the caller opened.
+ * `client.submit(helloWorkflow, { name: "Ada" })` checks the input against the declaration's schema type.
+ */
+export function createClient(options: ClientOptions): CairnClient {
+  const given = typeof options.backend === "string" ? undefined : options.backend;
+  let opening: Promise<Backend> | undefined = given ? Promise.resolve(given) : undefined;
+  const open = (): Promise<Backend> => {
+    if (opening) return opening;
+    const p = openBackend(options.backend as string, options.cwd ? { cwd: options.cwd } : {});
+    // A backend that failed to open (server down) is tried again on the next call.
+    p.catch(() => { if (opening === p) opening = undefined; });
+    return (opening = p);
+  };
+  const submitOptions = (slug: string, input: unknown, o: RunSubmitOptions = {}): SubmitOptions => {
+    const { availableAt, ...rest } = o;
+    return { ...rest, workflow: slug, ...(input === undefined ? {} : { input }),
+      ...(availableAt ? { availableAtUs: availableAt.getTime() * 1000 } : {}) };
+  };
+
+  return {
+    async submit(workflow, ...[input, o]) {
+      const backend = await open();
+      return submit(backend, submitOptions(await resolveWorkflowSlug(backend, workflow), input, o));
+    },
+    async submitMany(items) {
+      const backend = await open();
+      // One lookup per distinct workflow, not per item.
+      const lookups = new Map<string | WorkflowRef, Promise<unknown>>();
+      const slugOf = (w: string | WorkflowRef): Promise<unknown> => {
+        if (!lookups.has(w)) lookups.set(w, resolveWorkflowSlug(backend, w).catch((e: unknown) => e));
+        return lookups.get(w)!;
+      };
+      const slugs = await Promise.all(items.map((i) => slugOf(i.workflow)));
+      const bad = new Map<number, SubmitOutcome>();
+      const good: Array<{ index: number; o: SubmitOptions }> = [];
+      slugs.forEach((slug, index) => {
+        if (typeof slug === "string") good.push({ index, o: submitOptions(slug, items[index]!.input, items[index]) });
+        else if (slug instanceof CairnError) bad.set(index, { ok: false, error: slug });
+        else throw slug;
+      });
+      const outcomes = await submitMany(backend, good.map((g) => g.o));
+      const out = items.map((_, index) => bad.get(index));
+      good.forEach((g, k) => (out[g.index] = outcomes[k]));
+      return out as SubmitOutcome[];
+    },
+    async get(runId) {
+      const run = await (await open()).getRun(runId);
+      return run ? decodeRun(run) : null;
+    },
+    async wait(run, o = {}) {
+      const runId = typeof run === "string" ? run : run.runId;
+      const onUpdate = o.onUpdate;
+      const d = await waitForRun(await open(), runId, {
+        pollMs: options.pollMs ?? 250, ...(o.signal ? { signal: o.signal } : {}),
+        ...(onUpdate ? { onUpdate: (v: { run: RunState }) => onUpdate(decodeRun(v.run)) } : {}),
+      });
+      return decodeRun(d.run);
+    },
+    async cancel(runId, reason) {
+      const backend = await open();
+      await backend.cancelRun(runId, reason);
+      return decodeRun((await describeRun(backend, runId)).run);
+    },
+    async rerun(runId, o) {
+      const input = o.input === undefined ? {} : { input: o.input };
+      return (await open()).rerunFrom({ parentRunId: runId, fromStepId: o.from, ...input });
+    },
+    async retry(runId, o = {}) {
+      return (await open()).retryRun(runId, o);
+    },
+    async list(o = {}) {
+      const backend = await open();
+      const { workflow, ...rest } = o;
+      const filter = workflow === undefined ? rest : { ...rest, workflowSlug: await resolveWorkflowSlug(backend, workflow) };
+      return (await backend.listRuns(filter)).map(decodeRun);
+    },
+    backend: open,
+    async close() {
+      if (given || !opening) return;
+      const backend = await opening.catch(() => undefined);
+      opening = undefined;
+      await backend?.close();
+    },
+  };
+}

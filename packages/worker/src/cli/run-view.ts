@@ -1,0 +1,84 @@
+import { deserializeValue, type RunState, type StepState } from "@cairn/backend-interface";
+import type { Attempt } from "./attempts.js";
+import { FOLDED_FRAMES, errorText } from "./error-text.js";
+import { clip, duration, indent, percent, prettyJson, time } from "./format.js";
+import { statusColor, type Styles } from "./styles.js";
+import { renderTable, type Cell } from "./table.js";
+
+/** Everything `cairn run` shows: the run, its steps and each step's attempts. */
+export interface RunView {
+  run: RunState;
+  steps: StepState[];
+  attempts: Map<string, Attempt[]>;
+}
+
+/** How a run view is drawn. */
+export interface RunViewOptions {
+  styles: Styles;
+  columns: number | undefined;
+  nowUs: number;
+  /** Every stack frame instead of the first few. */
+  verbose?: boolean;
+}
+
+/** The run's header: id, workflow, status, times, tags, input, and its error in full. */
+export function renderRunHeader(run: RunState, s: Styles): string {
+  const row = (k: string, v: string) => `${s.dim(k.padEnd(10))}${v}`;
+  return [
+    row("run", s.bold(run.runId)), row("workflow", `${run.workflowSlug}${run.versionId ? ` (version ${run.versionId})` : ""}`),
+    row("status", `${statusColor(s, run.status)}${run.failureReason ? ` (${run.failureReason})` : ""}${run.failedStep ? ` at step ${run.failedStep}` : ""}`),
+    row("created", time(run.createdAtUs)), ...(run.availableAtUs && run.availableAtUs > run.createdAtUs ? [row("starts", time(run.availableAtUs))] : []),
+    ...(run.startedAtUs ? [row("started", time(run.startedAtUs))] : []), ...(run.durationUs !== undefined ? [row("duration", duration(run.durationUs))] : []),
+    ...(run.tags.length ? [row("tags", run.tags.join(", "))] : []), ...(run.parentRunId ? [row("rerun of", `${run.parentRunId} from ${run.rerunFromStepId}`)] : []),
+    ...(run.input !== undefined ? [row("input", clip(run.input, 200))] : []),
+    ...(run.cancelReason ? [row("reason", run.cancelReason)] : []),
+    ...(run.error ? [row("error", run.error.message)] : []),
+    ...(run.inputValidation?.validationErrors?.map((e) => `${" ".repeat(10)}${e.path}: ${e.message}`) ?? []),
+  ].join("\n");
+}
+
+/**
+ * One table of every step's attempts, in the order the steps started: attempt number, outcome, worker, start, duration
+ * and a note (progress of a running attempt, skip reason, next retry); under a failed attempt its error name, full
+ * message and stack (folded to a few frames unless `verbose`). A step that never ran has one row with its status.
+ */
+export function renderAttempts(v: RunView, o: RunViewOptions): string {
+  const s = o.styles;
+  const order = [...v.steps].sort((a, b) => (a.startTimeUs ?? a.createdAtUs) - (b.startTimeUs ?? b.createdAtUs));
+  const rows: Cell[][] = [];
+  for (const step of order) {
+    const list = v.attempts.get(step.stepId) ?? [];
+    if (list.length === 0) {
+      rows.push([step.stepId, statusColor(s, step.status), "", "", "", "", step.status === "skipped" ? step.skipReason ?? "" : step.availableAtUs ? `available ${time(step.availableAtUs)}` : ""]);
+      continue;
+    }
+    list.forEach((a, i) => {
+      const took = a.durationUs ?? (a.outcome === "running" && a.startedAtUs !== undefined ? Math.max(0, o.nowUs - a.startedAtUs) : undefined);
+      rows.push([i === 0 ? step.stepId : "", statusColor(s, a.outcome), `#${a.attemptNumber}`, a.workerId ?? "", time(a.startedAtUs), duration(took), note(a, o.nowUs)]);
+      if (a.error && a.outcome !== "completed") rows.push([{ content: s.red(indent(errorText(a.error, o.verbose ? Infinity : FOLDED_FRAMES), "    ")), colSpan: 7 }]);
+    });
+  }
+  return renderTable(["STEP", "OUTCOME", "ATTEMPT", "WORKER", "STARTED", "DURATION", "NOTE"], rows, { columns: o.columns, shrink: [6, 3, 0], optional: [3, 4], wrap: true });
+}
+
+function note(a: Attempt, nowUs: number): string {
+  if (a.outcome === "running" && a.progress) return `${percent(Math.round(a.progress.fraction * 1000) / 10)}${a.progress.message ? ` ${a.progress.message}` : ""} (${duration(Math.max(0, nowUs - a.progress.atUs))} ago)`;
+  if (a.outcome === "retried") return `${a.failureReason ?? ""}${a.nextRetryAtUs ? `, retry at ${time(a.nextRetryAtUs, true).slice(11)}` : ""}`;
+  if (a.outcome === "failed") return a.failureReason ?? "";
+  return a.note ?? "";
+}
+
+/** The whole `cairn run` page: header, attempts, output. */
+export function renderRun(v: RunView, o: RunViewOptions): string {
+  const parts = [renderRunHeader(v.run, o.styles), renderAttempts(v, o)];
+  if (v.run.output !== undefined) parts.push(`${o.styles.dim("output")}\n${prettyJson(v.run.output)}`);
+  return `${parts.join("\n\n")}\n`;
+}
+
+/** `cairn run --json`: the run, and each step with its attempts (errors whole, stacks unfolded). */
+export function runJson(v: RunView): unknown {
+  return {
+    run: { ...v.run, input: deserializeValue(v.run.input), output: deserializeValue(v.run.output) },
+    steps: v.steps.map((st) => ({ ...st, output: deserializeValue(st.output), attempts: v.attempts.get(st.stepId) ?? [] })),
+  };
+}
