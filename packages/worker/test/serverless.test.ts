@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "@cairn/backend-interface";
 import {
   discoverWorkflows,
+  handleOne,
   registerWorkflows,
   submit,
   openBackend,
@@ -131,3 +132,28 @@ describe.each(Object.values(DRIVERS))(
     );
   },
 );
+
+describe("handleOne in one process (memory store)", () => {
+  it("a few calls in a row finish a run (each returns idle while the retry is not due); a deadline that is not one is refused", async () => {
+    const { MemoryBackend } = await import("@cairn/backend-memory");
+    const backend = new MemoryBackend();
+    await backend.initialize();
+    const { workflows } = await discoverWorkflows(WORKFLOWS);
+    await expect(handleOne({ backend, workflows, deadlineMs: 0 })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringMatching(/deadlineMs must be a positive number of ms/),
+    });
+    await registerWorkflows(backend, workflows);
+    const { runId } = await submit(backend, { workflow: "relay", input: { slowMs: 10 } });
+    // The retry is due 50 ms after the failure: a call that returns idle leaves it for the next one.
+    let calls = 0;
+    while ((await backend.getRun(runId))?.status !== "completed" && calls++ < 20) {
+      await handleOne({ backend, workflows, deadlineMs: 5000, concurrency: 2 });
+      await sleep(30);
+    }
+    expect((await backend.getRun(runId))?.status).toBe("completed");
+    expect(calls).toBeLessThanOrEqual(4);
+    expect((await backend.loadRun("relay", runId)).every((s) => s.status === "completed")).toBe(true);
+    await backend.close();
+  });
+});
