@@ -26,6 +26,7 @@ import { transitionRaceTests } from "./transitions-races.js";
 import { workerPresenceTests } from "./workers.js";
 import { backendLifecycleTests } from "./backend-lifecycle.js";
 import { retentionTests } from "./retention.js";
+import { markTests } from "./marks.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -64,5 +65,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     workerPresenceTests(h);
     backendLifecycleTests(h);
     retentionTests(h);
+    markTests(h);
   });
 }

@@ -10,6 +10,7 @@
  * what it changed as JSON and exits.
  */
 import { pathToFileURL } from "node:url";
+import type { RetentionPolicy } from "@cairn/backend-interface";
 import { discoverWorkflows, maintenanceTick, openBackend, type MaintenanceTickResult } from "@cairn/worker";
 
 const backend = await openBackend(process.env.CAIRN_BACKEND ?? "sqlite:./.cairn/cairn.db");
@@ -18,13 +19,19 @@ const { workflows } = await discoverWorkflows(process.env.CAIRN_WORKFLOWS ?? "ex
 
 /** The platform's handler: one tick. `staleMs` must exceed the handlers' heartbeat interval (5 s by default) well. */
 export async function handler(): Promise<MaintenanceTickResult> {
-  const retentionMs = process.env.CAIRN_RETENTION_MS; // e.g. 30 days: runs that ended before are deleted, 500 a tick
+  const retentionMs = process.env.CAIRN_RETENTION_MS;
   return maintenanceTick({
     backend,
     workflows,
     staleMs: Number(process.env.CAIRN_STALE_MS ?? 30_000),
-    ...(retentionMs === undefined ? {} : { retention: { olderThanMs: Number(retentionMs) } }),
+    // Runs ended that long ago are deleted (unless their workflow's own retention says otherwise), once a minute.
+    ...(retentionMs === undefined ? {} : { retention: { defaults: everyStatus(Number(retentionMs)) } }),
   });
+}
+
+/** The same retention for completed, failed and cancelled runs. */
+function everyStatus(ms: number): RetentionPolicy {
+  return { completedMs: ms, failedMs: ms, cancelledMs: ms };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

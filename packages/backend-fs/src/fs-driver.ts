@@ -1,5 +1,5 @@
 import {
-  BackendClosedError, type BackendDriver, type EndedRunsQuery, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
+  BackendClosedError, type BackendDriver, type EndedRunsQuery, type Mark, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
   type PresenceFilter, type WorkerPresence,
@@ -9,6 +9,7 @@ import { FsCatalog } from "./fs-catalog.js";
 import { claimSteps } from "./fs-claims.js";
 import { FsPresence } from "./fs-presence.js";
 import { FsRetention } from "./fs-retention.js";
+import { FsMarks } from "./fs-marks.js";
 import { CorruptionReporter, type CorruptionListener } from "./fs-corruption.js";
 import { FsDoorbell, ringsDoorbell } from "./fs-doorbell.js";
 import { translateFsError } from "./fs-errors.js";
@@ -61,6 +62,7 @@ export class FileSystemDriver implements BackendDriver {
   private readonly catalog: FsCatalog;
   private readonly presence: FsPresence;
   private readonly retention: FsRetention;
+  private readonly marks: FsMarks;
   private readonly atomic: AtomicFs;
   private readonly doorbell: FsDoorbell;
   private opened: Promise<void> | undefined;
@@ -82,6 +84,7 @@ export class FileSystemDriver implements BackendDriver {
     this.catalog = new FsCatalog(layout, this.atomic, this.reporter);
     this.presence = new FsPresence(layout, this.atomic, this.reporter);
     this.retention = new FsRetention(layout, this.log, this.queries);
+    this.marks = new FsMarks(layout, this.atomic, this.reporter);
     this.doorbell = new FsDoorbell(layout.doorbellFile());
   }
 
@@ -203,6 +206,14 @@ export class FileSystemDriver implements BackendDriver {
     const out: string[] = [];
     for (const r of runs) if (await this.run("deleting a run in", () => this.retention.deleteEnded(r))) out.push(r.runId);
     return out;
+  }
+
+  putMarkIfAbsent(mark: Mark): Promise<Mark> {
+    return this.run("writing a mark in", () => this.marks.putIfAbsent(mark));
+  }
+
+  deleteMarks(prefix: string, beforeUs: number): Promise<number> {
+    return this.run("deleting marks in", () => this.marks.deleteBefore(prefix, beforeUs));
   }
 
   putWorkflow(registration: WorkflowRegistration): Promise<void> {

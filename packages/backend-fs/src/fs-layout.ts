@@ -114,6 +114,10 @@ export class FsLayout {
   doorbellFile(): string { return this.at("doorbell"); }
   /** Where step output files go. */
   outputsDir(): string { return this.at("outputs"); }
+  /** Directory of write-once marks. */
+  marksDir(): string { return this.at("marks"); }
+  /** One mark, named by the hash of its key (keys may hold any character). */
+  markFile(keyHash: string): string { return this.at("marks", `${keyHash}.json`); }
 }
 
 /**

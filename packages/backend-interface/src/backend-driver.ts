@@ -28,6 +28,13 @@ export interface PresenceFilter {
   workerId?: string;
 }
 
+/** A record written once under its key (see putMarkIfAbsent). */
+export interface Mark {
+  key: string;
+  holder: string;
+  atUs: number;
+}
+
 /** What queryEndedRuns selects. */
 export interface EndedRunsQuery {
   statuses: ReadonlyArray<"completed" | "failed" | "cancelled">;
@@ -152,6 +159,15 @@ export interface BackendDriver {
    * is pending or running is left as it is). Returns the ids it deleted.
    */
   deleteRuns(runs: ReadonlyArray<Pick<RunState, "workflowSlug" | "runId">>): Promise<string[]>;
+
+  // ─── Marks: records written once ─────────────────────────────────────────────────────────────────
+  /**
+   * Atomically records `mark` unless a mark with its key exists; returns the mark stored under the key (this one, or
+   * the earlier one, unchanged). The Backend builds leases and send-once decisions on it.
+   */
+  putMarkIfAbsent(mark: Mark): Promise<Mark>;
+  /** Deletes the marks whose key starts with `prefix` and whose `atUs` is before `beforeUs`; returns how many. */
+  deleteMarks(prefix: string, beforeUs: number): Promise<number>;
 
   // ─── Catalog and presence ────────────────────────────────────────────────────────────────────────
   /** Stores (or replaces) a workflow registration. */

@@ -94,6 +94,12 @@ export const WorkflowMetadataSchema = z.object({
   description: z.string().optional(),
   versionId: z.string().optional(),
   registeredAtUs: Micros.optional(),
+  /** How long ended runs are kept, per status (ms); absent: the deployment's default, else forever. */
+  retention: z.object({
+    completedMs: z.number().int().nonnegative().optional(),
+    failedMs: z.number().int().nonnegative().optional(),
+    cancelledMs: z.number().int().nonnegative().optional(),
+  }).optional(),
 });
 /** A registered workflow's metadata. */
 export type WorkflowMetadata = z.infer<typeof WorkflowMetadataSchema>;

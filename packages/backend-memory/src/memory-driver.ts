@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import {
   InvalidArgumentError, type AnalyticsWindow, type BackendCapabilities, type BackendDriver, type ClaimedStep, type ClaimRequest,
-  type EndedRunsQuery, type Event, type EventFilter, type EventOf, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
+  type EndedRunsQuery, type Event, type EventFilter, type Mark, type EventOf, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
   type PresenceFilter, type PutVersionResult, type RunState, type StepRef, type StepState, type SubmissionResult, type WorkerPresence,
   type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
@@ -133,6 +133,17 @@ export class MemoryDriver implements BackendDriver {
 
   async deleteRuns(runs: ReadonlyArray<Pick<RunState, "workflowSlug" | "runId">>): Promise<string[]> {
     return runs.filter((r) => this.store.deleteEnded(r.workflowSlug, r.runId)).map((r) => r.runId);
+  }
+
+  async putMarkIfAbsent(mark: Mark): Promise<Mark> {
+    if (!this.store.marks.has(mark.key)) this.store.marks.set(mark.key, { ...mark });
+    return { ...this.store.marks.get(mark.key)! };
+  }
+
+  async deleteMarks(prefix: string, beforeUs: number): Promise<number> {
+    let n = 0;
+    for (const [key, m] of this.store.marks) if (key.startsWith(prefix) && m.atUs < beforeUs && this.store.marks.delete(key)) n++;
+    return n;
   }
 
   async putWorkflow(registration: WorkflowRegistration): Promise<void> {

@@ -21,6 +21,8 @@ interface Snapshot {
   workflows: unknown[];
   versions: unknown[];
   presences: unknown[];
+  /** Write-once marks (absent in snapshots written before marks existed). */
+  marks?: Array<{ key: string; holder: string; atUs: number }>;
 }
 
 /** Reads a snapshot into a new store; a missing file is an empty store. Every record is validated. */
@@ -56,6 +58,10 @@ export async function loadSnapshot(path: string): Promise<MemoryStore> {
       const version = WorkflowVersionSchema.parse(v);
       store.versions.set(`${version.workflowSlug}\0${version.versionId}`, version as never);
     }
+    for (const m of raw.marks ?? []) {
+      if (typeof m?.key !== "string" || typeof m.holder !== "string" || typeof m.atUs !== "number") throw new Error("a mark is not {key, holder, atUs}");
+      store.marks.set(m.key, { key: m.key, holder: m.holder, atUs: m.atUs });
+    }
     for (const p of raw.presences) {
       const presence = WorkerPresenceSchema.parse(p);
       store.presences.set(presence.workerId, presence);
@@ -75,6 +81,7 @@ export async function saveSnapshot(store: MemoryStore, path: string): Promise<vo
     workflows: [...store.workflows.values()],
     versions: [...store.versions.values()],
     presences: [...store.presences.values()],
+    marks: [...store.marks.values()],
   };
   const tmp = `${path}.${process.pid}.tmp`;
   try {

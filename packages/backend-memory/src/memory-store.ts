@@ -1,4 +1,4 @@
-import { foldRun, isTerminalRunStatus, type Event, type RunState, type StepState, type WorkerPresence, type WorkflowRegistration, type WorkflowVersion } from "@cairn/backend-interface";
+import { foldRun, isTerminalRunStatus, type Event, type Mark, type RunState, type StepState, type WorkerPresence, type WorkflowRegistration, type WorkflowVersion } from "@cairn/backend-interface";
 
 /** One run's record: its events in append order and their projection (the pure reducers' fold). */
 export interface MemoryRun {
@@ -25,6 +25,8 @@ export class MemoryStore {
   /** Versions by `${workflowSlug}\0${versionId}`. */
   readonly versions = new Map<string, WorkflowVersion>();
   readonly presences = new Map<string, WorkerPresence>();
+  /** Write-once marks by key. */
+  readonly marks = new Map<string, Mark>();
 
   /** A run's record, created empty when `create`. */
   record(workflowSlug: string, runId: string, create: boolean): MemoryRun | undefined {

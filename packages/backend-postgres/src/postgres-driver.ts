@@ -1,7 +1,7 @@
 import pg from "pg";
 import { CorruptRecordError, InvalidArgumentError, systemClock } from "@cairn/backend-interface";
 import type {
-  AnalyticsWindow, BackendCapabilities, BackendDriver, ClaimRequest, ClaimedStep, Clock, EndedRunsQuery, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
+  AnalyticsWindow, BackendCapabilities, BackendDriver, ClaimRequest, ClaimedStep, Clock, EndedRunsQuery, Mark, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
   PresenceFilter, WorkerPresence,
 } from "@cairn/backend-interface";
@@ -244,6 +244,14 @@ export class PostgresDriver implements BackendDriver {
 
   deleteRuns(runs: ReadonlyArray<{ workflowSlug: string; runId: string }>): Promise<string[]> {
     return this.retention.deleteEnded(runs);
+  }
+
+  putMarkIfAbsent(mark: Mark): Promise<Mark> {
+    return this.retention.putMark(mark);
+  }
+
+  deleteMarks(prefix: string, beforeUs: number): Promise<number> {
+    return this.retention.deleteMarks(prefix, beforeUs);
   }
 
   putWorkerPresence(presence: WorkerPresence): Promise<void> {

@@ -1,4 +1,4 @@
-import type { EndedRunsQuery, RunState } from "@cairn/backend-interface";
+import type { EndedRunsQuery, Mark, RunState } from "@cairn/backend-interface";
 import type { PostgresConnection } from "./postgres-connection.js";
 
 type RunRef = Pick<RunState, "workflowSlug" | "runId">;
@@ -12,6 +12,9 @@ type RunRef = Pick<RunState, "workflowSlug" | "runId">;
 export class PostgresRetention {
   private readonly ended: string;
   private readonly remove: string;
+  private readonly putMarkSql: string;
+  private readonly getMarkSql: string;
+  private readonly deleteMarksSql: string;
 
   constructor(private readonly conn: PostgresConnection, private readonly schema: string, s: string) {
     this.ended = `SELECT workflow_slug, run_id FROM ${s}.runs
@@ -23,6 +26,23 @@ export class PostgresRetention {
       e AS (DELETE FROM ${s}.events ev USING d WHERE ev.run_id = d.run_id AND ev.workflow_slug = d.workflow_slug),
       st AS (DELETE FROM ${s}.steps x USING d WHERE x.run_id = d.run_id AND x.workflow_slug = d.workflow_slug)
       SELECT run_id FROM d`;
+    this.putMarkSql = `INSERT INTO ${s}.marks (key, holder, at_us) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING key, holder, at_us`;
+    this.getMarkSql = `SELECT key, holder, at_us FROM ${s}.marks WHERE key = $1`;
+    this.deleteMarksSql = `DELETE FROM ${s}.marks WHERE left(key, length($1)) = $1 AND at_us < $2`;
+  }
+
+  /** Records a mark unless its key exists; a lost race reads the winner's in a second statement (a fresh snapshot). */
+  async putMark(mark: Mark): Promise<Mark> {
+    type Row = { key: string; holder: string; at_us: string };
+    const toMark = (r: Row): Mark => ({ key: r.key, holder: r.holder, atUs: Number(r.at_us) });
+    const ins = await this.conn.query<Row>({ name: `${this.schema}:putMark`, text: this.putMarkSql, values: [mark.key, mark.holder, mark.atUs] });
+    if (ins.rows[0]) return toMark(ins.rows[0]);
+    const got = await this.conn.query<Row>({ name: `${this.schema}:getMark`, text: this.getMarkSql, values: [mark.key] });
+    return got.rows[0] ? toMark(got.rows[0]) : mark;
+  }
+
+  async deleteMarks(prefix: string, beforeUs: number): Promise<number> {
+    return (await this.conn.query({ name: `${this.schema}:deleteMarks`, text: this.deleteMarksSql, values: [prefix, beforeUs] })).rowCount ?? 0;
   }
 
   async endedRuns(q: EndedRunsQuery): Promise<RunRef[]> {

@@ -3,7 +3,7 @@ import type { Database, Transaction } from "better-sqlite3";
 import {
   assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError,
   type AnalyticsWindow, type BackendCapabilities, type ClaimOptions, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type EventType,
-  type BackendDriver, type EndedRunsQuery, type ClaimRequest, type ClaimedStep, type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
+  type BackendDriver, type EndedRunsQuery, type Mark, type ClaimRequest, type ClaimedStep, type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
   type PresenceFilter, type WorkerPresence,
 } from "@cairn/backend-interface";
@@ -194,6 +194,14 @@ export class SqliteDriver implements BackendDriver {
   /** One write transaction (of the group-commit queue) for the whole batch; each run re-checked inside it. */
   deleteRuns(runs: ReadonlyArray<{ workflowSlug: string; runId: string }>): Promise<string[]> {
     return this.write((c) => runs.filter((r) => c.retention.deleteEnded(r)).map((r) => r.runId));
+  }
+
+  putMarkIfAbsent(mark: Mark): Promise<Mark> {
+    return this.write((c) => c.retention.putMark(mark));
+  }
+
+  deleteMarks(prefix: string, beforeUs: number): Promise<number> {
+    return this.write((c) => c.retention.deleteMarks(prefix, beforeUs));
   }
 
   putWorkflow(registration: WorkflowRegistration): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
-import type { EndedRunsQuery, RunState } from "@cairn/backend-interface";
+import type { EndedRunsQuery, Mark, RunState } from "@cairn/backend-interface";
 
 type RunRef = Pick<RunState, "workflowSlug" | "runId">;
 
@@ -8,7 +8,7 @@ type RunRef = Pick<RunState, "workflowSlug" | "runId">;
  * every row derived from it. Deletion must run inside a write transaction; a run still live is left as it is.
  */
 export class SqliteRetention {
-  private readonly s: Record<"ended" | "endedOfWorkflow" | "head" | "facts" | "events" | "steps" | "tags" | "key" | "run", Statement>;
+  private readonly s: Record<"ended" | "endedOfWorkflow" | "head" | "facts" | "events" | "steps" | "tags" | "key" | "run" | "putMark" | "getMark" | "deleteMarks", Statement>;
 
   constructor(db: Database) {
     const p = (sql: string) => db.prepare(sql);
@@ -25,6 +25,9 @@ export class SqliteRetention {
       tags: p("DELETE FROM run_tags WHERE run_id = ?"),
       key: p("DELETE FROM idempotency_keys WHERE workflow_slug = ? AND idempotency_key = ? AND run_id = ?"),
       run: p("DELETE FROM runs WHERE run_id = ?"),
+      putMark: p("INSERT INTO marks (key, holder, at_us) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING"),
+      getMark: p("SELECT key, holder, at_us AS atUs FROM marks WHERE key = ?"),
+      deleteMarks: p("DELETE FROM marks WHERE substr(key, 1, length(?)) = ? AND at_us < ?"),
     };
   }
 
@@ -37,6 +40,17 @@ export class SqliteRetention {
     }
     rows.sort((a, b) => a.ended - b.ended || (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
     return rows.slice(0, q.limit).map((r) => ({ workflowSlug: r.workflow_slug, runId: r.run_id }));
+  }
+
+  /** Records a mark unless its key exists (inside the caller's write transaction); the mark stored under the key. */
+  putMark(mark: Mark): Mark {
+    this.s.putMark.run(mark.key, mark.holder, mark.atUs);
+    return this.s.getMark.get(mark.key) as Mark;
+  }
+
+  /** Deletes marks under `prefix` older than `beforeUs` (inside the caller's write transaction). */
+  deleteMarks(prefix: string, beforeUs: number): number {
+    return this.s.deleteMarks.run(prefix, prefix, beforeUs).changes;
   }
 
   /** Deletes one ended run and its rows (inside the caller's transaction); false when it is missing or still live. */

@@ -1,7 +1,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigError } from "@cairn/backend-interface";
+import { ConfigError, type RetentionPolicy } from "@cairn/backend-interface";
+import { toRetentionPolicy, type RetentionSpec } from "./retention-spec.js";
 import { isDriverAvailable } from "./backend-url.js";
 import { ensureTypeScriptLoader, isTypeScriptFile } from "./typescript-loader.js";
 
@@ -11,6 +12,8 @@ export interface CairnConfig {
   backend?: string;
   /** Workflows folder. */
   workflows?: string;
+  /** How long ended runs are kept by default, per status (`{ "completed": "7d", "failed": "30d" }`); a workflow's own `retention` wins. */
+  retention?: RetentionSpec;
 }
 
 /** Where a setting came from, for messages. */
@@ -63,6 +66,14 @@ export async function resolveWorkflowsDir(options: { flag?: string; env?: NodeJS
   if (env.CAIRN_WORKFLOWS) return resolve(cwd, env.CAIRN_WORKFLOWS);
   const { config } = await loadConfigFile(cwd);
   return resolve(cwd, typeof config.workflows === "string" ? config.workflows : "workflows");
+}
+
+/** The default retention of cairn.config (`retention`), checked; undefined when it sets none. ConfigError when it is malformed. */
+export async function resolveRetentionDefaults(cwd: string): Promise<RetentionPolicy | undefined> {
+  const { config, file } = await loadConfigFile(cwd);
+  const { policy, problems } = toRetentionPolicy(config.retention, "retention");
+  if (problems.length) throw new ConfigError(`${problems.join("; ")} (in ${file}).`, { ...(file ? { path: file } : {}) });
+  return policy;
 }
 
 async function exists(p: string): Promise<boolean> {

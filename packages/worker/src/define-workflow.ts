@@ -1,5 +1,6 @@
 import type { LifecycleHooks } from "./lifecycle-hooks.js";
 import type { ServiceFactories } from "./worker-services.js";
+import type { RetentionSpec } from "./retention-spec.js";
 
 /** A Standard Schema (zod 3.24+, zod 4, valibot, ...): what a workflow's `input` may be. */
 export interface InputSchema<Output = unknown> {
@@ -32,6 +33,11 @@ export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | 
   services?: ServiceFactories;
   /** Environment variables of this workflow's steps (`ctx.env`), over the worker's `env`. */
   env?: Record<string, string>;
+  /**
+   * How long ended runs are kept, per status (`{ completed: "7d", failed: "30d" }`); a status left out falls back to
+   * the deployment's default (`retention` in cairn.config), else is kept forever. Workers delete older runs.
+   */
+  retention?: RetentionSpec;
 }
 
 const WORKFLOW_BRAND = Symbol.for("cairn.workflow");

@@ -1,3 +1,5 @@
+import { toRetentionPolicy } from "./retention-spec.js";
+import type { RetentionPolicy } from "@cairn/backend-interface";
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isValidIdentifier, type StepDefinition } from "@cairn/backend-interface";
@@ -35,6 +37,8 @@ export interface LoadedWorkflow {
   stepsById: Map<string, LoadedStep>;
   contentHash: string;
   versionId: string;
+  /** How long ended runs are kept (from the declaration's `retention`). */
+  retention?: RetentionPolicy;
 }
 
 /** Why a workflow was not loaded: the file and what was expected. */
@@ -124,9 +128,12 @@ export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWor
   const contentHash = await hashWorkflowFolder(dir);
   const ordered = dag.order.map((id) => steps.get(id)!);
   const jsonSchema = inputJsonSchema(decl.input);
+  const retention = toRetentionPolicy(decl.retention, "retention");
+  if (retention.problems.length) return { problems: [{ workflowSlug: slug, file: wfFile, message: retention.problems.join("; ") }] };
   return {
     slug, name: decl.name, dir, file: wfFile, declaration: decl, steps: ordered, stepsById: new Map(ordered.map((s) => [s.id, s])), contentHash, versionId: shortHash(contentHash),
     ...(decl.description ? { description: decl.description } : {}), ...(decl.input ? { schema: decl.input } : {}), ...(jsonSchema === undefined ? {} : { inputSchemaJSON: jsonSchema }),
+    ...(retention.policy ? { retention: retention.policy } : {}),
   };
 }
 

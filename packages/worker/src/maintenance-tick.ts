@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { Backend, DeleteEndedRunsOptions, MaintenanceResult } from "@cairn/backend-interface";
+import type { Backend, MaintenanceResult, RetentionPolicy } from "@cairn/backend-interface";
 import type { LoadedWorkflow } from "./discovery.js";
 import { HookRunner } from "./lifecycle-hooks.js";
 import { definedEnv } from "./worker-env.js";
@@ -13,8 +13,11 @@ export interface MaintenanceTickOptions {
   staleMs?: number;
   /** At most this many runs started and this many timed out per tick (default 100). */
   limit?: number;
-  /** Retention: also delete up to `limit` (default 500) runs that ended at least `olderThanMs` ago (deleteEndedRuns). */
-  retention?: Omit<DeleteEndedRunsOptions, "dryRun">;
+  /**
+   * Retention: also apply the workflows' registered retention (else `defaults`) once per `everyMs` slot (default
+   * 60000) across all hosts (Backend.applyRetention, under the store's retention lease).
+   */
+  retention?: { defaults?: RetentionPolicy; everyMs?: number };
   /** Recorded as the reclaimer (default `maintenance-<host>-<pid>`). */
   workerId?: string;
   /** With the workflows, their `onFail` hooks run for the runs this tick failed (timeout, spent reclaim budget). */
@@ -31,8 +34,8 @@ export interface MaintenanceTickResult extends MaintenanceResult {
 
 /**
  * One bounded round of upkeep for a cron-triggered host (Backend.maintain): reclaims steps whose host stopped
- * heartbeating, starts delayed runs that became due, fails runs past their timeout and, with `retention`, deletes a
- * batch of runs that ended long enough ago. Safe from any number of hosts at once: each change is one guarded write
+ * heartbeating, starts delayed runs that became due, fails runs past their timeout and, with `retention`, applies the
+ * retention policies (one host per slot). Safe from any number of hosts at once: each change is one guarded write
  * (a delete re-checks inside the store), so of two hosts one makes it and the other finds nothing to do.
  * Errors are thrown (the host's runtime reports them); returns what it changed.
  */
@@ -56,6 +59,7 @@ export async function maintenanceTick(o: MaintenanceTickOptions): Promise<Mainte
       );
     }
   }
-  const deleted = o.retention ? (await o.backend.deleteEndedRuns(o.retention)).runIds : [];
+  const pass = o.retention ? await o.backend.applyRetention({ holder: workerId, ...o.retention }) : undefined;
+  const deleted = pass?.deleted.flatMap((d) => d.runIds) ?? [];
   return { ...result, deleted };
 }

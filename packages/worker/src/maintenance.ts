@@ -1,4 +1,4 @@
-import type { Backend } from "@cairn/backend-interface";
+import type { Backend, RetentionPolicy } from "@cairn/backend-interface";
 import type { LoadedWorkflow } from "./discovery.js";
 import type { WorkerEvents } from "./worker-events.js";
 import type { HookRunner } from "./lifecycle-hooks.js";
@@ -18,6 +18,26 @@ export async function runMaintenance(
     return r.reclaimed.length + r.started.length + r.timedOut.length;
   } catch (err) {
     events.emit({ type: "error", where: "maintenance", error: err });
+    return 0;
+  }
+}
+
+/**
+ * One retention pass (Backend.applyRetention) when `everyMs` has passed since the last one this worker ran: deletes
+ * ended runs older than their workflow's retention (else `defaults`), done by one host per slot whatever the number
+ * of workers. Returns how many runs it deleted.
+ */
+export async function runRetention(backend: Backend, events: WorkerEvents, o: { workerId: string; defaults?: RetentionPolicy; everyMs: number; state: { lastAt: number } }): Promise<number> {
+  const now = Date.now();
+  if (now - o.state.lastAt < o.everyMs) return 0;
+  o.state.lastAt = now;
+  try {
+    const r = await backend.applyRetention({ holder: o.workerId, everyMs: o.everyMs, ...(o.defaults ? { defaults: o.defaults } : {}) });
+    const n = r.deleted.reduce((sum, d) => sum + d.runIds.length, 0);
+    if (n) events.emit({ type: "runs:deleted", runs: n });
+    return n;
+  } catch (err) {
+    events.emit({ type: "error", where: "retention", error: err });
     return 0;
   }
 }

@@ -7,6 +7,8 @@ export type WorkerEvent =
   | { type: "worker:stopped"; workerId: string }
   | { type: "run:input-invalid"; workflowSlug: string; runId: string; issues: Array<{ path: string; message: string }> }
   | { type: "run:timed-out"; runId: string }
+  /** A retention pass deleted this many ended runs. */
+  | { type: "runs:deleted"; runs: number }
   | ({ type: "step:claimed"; attempt: number; slot: number } & StepRef)
   | ({ type: "step:completed"; attempt: number; durationMs: number } & StepRef)
   | ({ type: "step:skipped"; attempt: number; reason: string } & StepRef)
@@ -52,6 +54,7 @@ export function formatWorkerEvent(e: WorkerEvent): string {
     case "run:input-invalid": return `run input invalid ${at}: ${e.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`;
     case "run:timed-out": return `run failed ${at}: past its timeout`;
     case "run:hook": return `hook ${e.hook} ${at} ${e.ok ? "ran" : `failed: ${e.message ?? ""}`}`;
+    case "runs:deleted": return `retention: deleted ${e.runs} ended run(s) past their workflow's retention`;
     case "step:claimed": return `step claimed ${at} attempt ${e.attempt} slot ${e.slot}`;
     case "step:completed": return `step completed ${at} attempt ${e.attempt} in ${e.durationMs} ms`;
     case "step:skipped": return `step skipped ${at}: ${e.reason}`;

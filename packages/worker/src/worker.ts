@@ -1,3 +1,4 @@
+import type { RetentionPolicy } from "@cairn/backend-interface";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Backend } from "@cairn/backend-interface";
@@ -5,7 +6,7 @@ import { claimReadySteps } from "./claim.js";
 import { CompletionBatcher } from "./completions.js";
 import { discoverWorkflows, type DiscoveryProblem, type LoadedWorkflow } from "./discovery.js";
 import { executeStep, type ExecuteEnv } from "./execute-step.js";
-import { isDrained, runMaintenance } from "./maintenance.js";
+import { isDrained, runMaintenance, runRetention } from "./maintenance.js";
 import { registerWorkflows } from "./registration.js";
 import { drainSlots, onShutdownSignals } from "./shutdown.js";
 import { Slots, Wakeup } from "./slots.js";
@@ -36,6 +37,8 @@ export interface WorkerOptions {
   staleMs?: number;
   /** How often to reclaim stale steps and fail runs past their timeout (default staleMs / 2, at most 5000). */
   maintenanceMs?: number;
+  /** Deleting old ended runs: each workflow's `retention`, else `defaults`; a pass every `everyMs` (default 60 s) under a store-side lease. */
+  retention?: { defaults?: RetentionPolicy; everyMs?: number };
   /** On shutdown, how long running steps may take to finish before they are released (default 10000). */
   shutdownGraceMs?: number;
   /** How long an aborted step may take to settle before it is abandoned (default 2000). */
@@ -120,10 +123,13 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   };
 
   let maintaining = false;
+  const retentionState = { lastAt: 0 };
   const stopMaintenance = every(timers, maintenanceMs, () => {
     if (maintaining) return; // a slow sweep must not pile up behind itself
     maintaining = true;
-    void runMaintenance(backend, events, { workerId, staleMs, hooks, workflows: byslug }).then((n) => { if (n) wakeup.wake(); }).finally(() => { maintaining = false; });
+    void runMaintenance(backend, events, { workerId, staleMs, hooks, workflows: byslug }).then((n) => { if (n) wakeup.wake(); })
+      .then(() => runRetention(backend, events, { workerId, everyMs: o.retention?.everyMs ?? 60_000, state: retentionState, ...(o.retention?.defaults ? { defaults: o.retention.defaults } : {}) }))
+      .finally(() => { maintaining = false; });
   }, { unref: true });
   const stop = (opts: { urgent?: boolean } = {}): Promise<void> => {
     if (!stopClaiming.signal.aborted) { events.emit({ type: "worker:stopping", workerId, running: slots.size() }); stopClaiming.abort(); }

@@ -1,4 +1,4 @@
-import { resolveBackendUrl, resolveWorkflowsDir } from "../config.js";
+import { resolveBackendUrl, resolveRetentionDefaults, resolveWorkflowsDir } from "../config.js";
 import { discoverWorkflows, formatProblems } from "../discovery.js";
 import { startWorker } from "../worker.js";
 import { formatWorkerEvent, type WorkerEvent } from "../worker-events.js";
@@ -66,6 +66,7 @@ export function defineWorkerCommand(cli: CliProgram): void {
         return ExitCode.badWorkflows;
       }
       const { url } = await resolveBackendUrl({ ...(v.backend ? { flag: v.backend } : {}), env: io.env, cwd: io.cwd });
+      const retentionDefaults = await resolveRetentionDefaults(io.cwd);
       const label = url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
       const backend = await waitForBackend(url, label, io);
       if (!backend) { io.stderr(`[${new Date().toISOString()}] stopped before the backend at ${label} became reachable.\n`); return ExitCode.ok; }
@@ -77,7 +78,7 @@ export function defineWorkerCommand(cli: CliProgram): void {
         };
         const handle = await startWorker({
           backend, workflows, isolation, once: v.once, handleSignals: true, onEvent: log, backendLabel: label, ...timing,
-          ...(v.workerId ? { workerId: v.workerId } : {}),
+          ...(v.workerId ? { workerId: v.workerId } : {}), ...(retentionDefaults ? { retention: { defaults: retentionDefaults } } : {}),
         });
         const metrics = await startMetricsEndpoint(handle, backend, metricsPort, timing.concurrency, io);
         await handle.done;
