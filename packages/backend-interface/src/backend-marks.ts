@@ -32,6 +32,19 @@ export abstract class BackendMarks<D extends BackendDriver = BackendDriver> exte
     return (await this.store.putMarkIfAbsent(mark)).holder === mark.holder;
   }
 
+  /** Records `value` under `key` unless a value is recorded there already; returns the recorded value (this one or the first). */
+  async recordOnce(key: string, value: string): Promise<string> {
+    checkKeyPart("key", key, true);
+    checkKeyPart("value", value, true);
+    return (await this.store.putMarkIfAbsent({ key, holder: value, atUs: this.clock.nowUs() })).holder;
+  }
+
+  /** Deletes marks under `prefix` (a key prefix) written more than `olderThanMs` ago; returns how many. */
+  async pruneMarks(prefix: string, olderThanMs: number): Promise<number> {
+    checkKeyPart("prefix", prefix, true);
+    return this.store.deleteMarks(prefix, this.clock.nowUs() - olderThanMs * 1000);
+  }
+
   /** Deletes lease marks of slots that started more than `olderThanMs` ago; returns how many. */
   async pruneLeases(olderThanMs = 86_400_000): Promise<number> {
     return this.store.deleteMarks(LEASE_PREFIX, this.clock.nowUs() - olderThanMs * 1000);

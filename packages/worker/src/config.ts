@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError, type RetentionPolicy } from "@cairn/backend-interface";
 import { toRetentionPolicy, type RetentionSpec } from "./retention-spec.js";
+import { alertRuleProblems, type AlertRule } from "./alert-rules.js";
 import { isDriverAvailable } from "./backend-url.js";
 import { ensureTypeScriptLoader, isTypeScriptFile } from "./typescript-loader.js";
 
@@ -14,6 +15,8 @@ export interface CairnConfig {
   workflows?: string;
   /** How long ended runs are kept by default, per status (`{ "completed": "7d", "failed": "30d" }`); a workflow's own `retention` wins. */
   retention?: RetentionSpec;
+  /** Alert rules: `[{ "on": "new-error-group" | "error-group-regressed" | "queue-backlog", "webhook": "https://…", "threshold"?: n }]`. */
+  alerts?: AlertRule[];
 }
 
 /** Where a setting came from, for messages. */
@@ -74,6 +77,14 @@ export async function resolveRetentionDefaults(cwd: string): Promise<RetentionPo
   const { policy, problems } = toRetentionPolicy(config.retention, "retention");
   if (problems.length) throw new ConfigError(`${problems.join("; ")} (in ${file}).`, { ...(file ? { path: file } : {}) });
   return policy;
+}
+
+/** The alert rules of cairn.config (`alerts`), checked; [] when it sets none. ConfigError when they are malformed. */
+export async function resolveAlertRules(cwd: string): Promise<AlertRule[]> {
+  const { config, file } = await loadConfigFile(cwd);
+  const problems = alertRuleProblems(config.alerts);
+  if (problems.length) throw new ConfigError(`${problems.join("; ")} (in ${file}).`, { ...(file ? { path: file } : {}) });
+  return config.alerts ?? [];
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -20,3 +20,6 @@ export { workerMetrics, type WorkerMetrics, type WorkerMetricsOptions } from "./
 export { serveMetrics, type MetricsServer } from "./metrics-server.js";
 export { startTracing, TRACER_NAME, type WorkerTracing } from "./tracing.js";
 export { traceContextMetadata, TRACE_KEYS } from "@cairn/client";
+export { runAlertPass, type AlertsSent } from "./alerts.js";
+export { ALERT_KINDS, alertRuleProblems, type AlertRule } from "./alert-rules.js";
+export type { RetentionSpec } from "./retention-spec.js";

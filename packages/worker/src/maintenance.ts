@@ -1,4 +1,6 @@
 import type { Backend, RetentionPolicy } from "@cairn/backend-interface";
+import type { AlertRule } from "./alert-rules.js";
+import { runAlertPass } from "./alerts.js";
 import type { LoadedWorkflow } from "./discovery.js";
 import type { WorkerEvents } from "./worker-events.js";
 import type { HookRunner } from "./lifecycle-hooks.js";
@@ -39,6 +41,19 @@ export async function runRetention(backend: Backend, events: WorkerEvents, o: { 
   } catch (err) {
     events.emit({ type: "error", where: "retention", error: err });
     return 0;
+  }
+}
+
+/** One alert pass (see runAlertPass) when `everyMs` has passed since this worker's last one; reports what it sent. */
+export async function runAlerts(backend: Backend, events: WorkerEvents, o: { workerId: string; rules: readonly AlertRule[]; everyMs: number; state: { lastAt: number } }): Promise<void> {
+  const now = Date.now();
+  if (o.rules.length === 0 || now - o.state.lastAt < o.everyMs) return;
+  o.state.lastAt = now;
+  try {
+    const { sent } = await runAlertPass(backend, o.rules, { holder: o.workerId, everyMs: o.everyMs, events });
+    for (const a of sent) events.emit({ type: "alert:sent", on: a.on, key: a.key, ok: a.ok });
+  } catch (err) {
+    events.emit({ type: "error", where: "alerts", error: err });
   }
 }
 

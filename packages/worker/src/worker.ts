@@ -6,7 +6,8 @@ import { claimReadySteps } from "./claim.js";
 import { CompletionBatcher } from "./completions.js";
 import { discoverWorkflows, type DiscoveryProblem, type LoadedWorkflow } from "./discovery.js";
 import { executeStep, type ExecuteEnv } from "./execute-step.js";
-import { isDrained, runMaintenance, runRetention } from "./maintenance.js";
+import { isDrained, runAlerts, runMaintenance, runRetention } from "./maintenance.js";
+import type { AlertRule } from "./alert-rules.js";
 import { registerWorkflows } from "./registration.js";
 import { drainSlots, onShutdownSignals } from "./shutdown.js";
 import { Slots, Wakeup } from "./slots.js";
@@ -39,6 +40,8 @@ export interface WorkerOptions {
   maintenanceMs?: number;
   /** Deleting old ended runs: each workflow's `retention`, else `defaults`; a pass every `everyMs` (default 60 s) under a store-side lease. */
   retention?: { defaults?: RetentionPolicy; everyMs?: number };
+  /** Alert rules (cairn.config `alerts`), evaluated every `everyMs` (default 60 s) by one worker per slot. */
+  alerts?: { rules: readonly AlertRule[]; everyMs?: number };
   /** On shutdown, how long running steps may take to finish before they are released (default 10000). */
   shutdownGraceMs?: number;
   /** How long an aborted step may take to settle before it is abandoned (default 2000). */
@@ -124,11 +127,13 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
 
   let maintaining = false;
   const retentionState = { lastAt: 0 };
+  const alertState = { lastAt: 0 };
   const stopMaintenance = every(timers, maintenanceMs, () => {
     if (maintaining) return; // a slow sweep must not pile up behind itself
     maintaining = true;
     void runMaintenance(backend, events, { workerId, staleMs, hooks, workflows: byslug }).then((n) => { if (n) wakeup.wake(); })
       .then(() => runRetention(backend, events, { workerId, everyMs: o.retention?.everyMs ?? 60_000, state: retentionState, ...(o.retention?.defaults ? { defaults: o.retention.defaults } : {}) }))
+      .then(() => runAlerts(backend, events, { workerId, rules: o.alerts?.rules ?? [], everyMs: o.alerts?.everyMs ?? 60_000, state: alertState }))
       .finally(() => { maintaining = false; });
   }, { unref: true });
   const stop = (opts: { urgent?: boolean } = {}): Promise<void> => {

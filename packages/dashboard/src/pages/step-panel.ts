@@ -27,7 +27,7 @@ ${a.error ? html`<tr class="attempt-error"><td></td><td colspan="4">${errorBlock
 
 function logLines(events: readonly Event[]): Html {
   const lines = events.flatMap((e) =>
-    e.type === "LogEntry" ? [`[${formatTime(e.timestampUs)}] #${e.attemptNumber} ${e.stream}: ${e.message}\n`] : []);
+    e.type === "LogEntry" ? [`[${formatTime(e.emittedAtUs ?? e.timestampUs)}] #${e.attemptNumber} ${e.stream}: ${e.message}\n`] : []);
   return lines.length ? html`<pre class="logs" id="step-logs">${lines.join("")}</pre>` : html`<p class="empty">No log lines.</p>`;
 }
 

@@ -1,4 +1,4 @@
-import { resolveBackendUrl, resolveRetentionDefaults, resolveWorkflowsDir } from "../config.js";
+import { resolveAlertRules, resolveBackendUrl, resolveRetentionDefaults, resolveWorkflowsDir } from "../config.js";
 import { discoverWorkflows, formatProblems } from "../discovery.js";
 import { startWorker } from "../worker.js";
 import { formatWorkerEvent, type WorkerEvent } from "../worker-events.js";
@@ -67,6 +67,7 @@ export function defineWorkerCommand(cli: CliProgram): void {
       }
       const { url } = await resolveBackendUrl({ ...(v.backend ? { flag: v.backend } : {}), env: io.env, cwd: io.cwd });
       const retentionDefaults = await resolveRetentionDefaults(io.cwd);
+      const alertRules = await resolveAlertRules(io.cwd);
       const label = url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
       const backend = await waitForBackend(url, label, io);
       if (!backend) { io.stderr(`[${new Date().toISOString()}] stopped before the backend at ${label} became reachable.\n`); return ExitCode.ok; }
@@ -79,6 +80,7 @@ export function defineWorkerCommand(cli: CliProgram): void {
         const handle = await startWorker({
           backend, workflows, isolation, once: v.once, handleSignals: true, onEvent: log, backendLabel: label, ...timing,
           ...(v.workerId ? { workerId: v.workerId } : {}), ...(retentionDefaults ? { retention: { defaults: retentionDefaults } } : {}),
+          ...(alertRules.length ? { alerts: { rules: alertRules } } : {}),
         });
         const metrics = await startMetricsEndpoint(handle, backend, metricsPort, timing.concurrency, io);
         await handle.done;
