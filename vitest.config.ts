@@ -10,7 +10,7 @@ export default defineConfig({
   // may be meant for bundlers only (@opentelemetry/api's has extensionless imports that Node cannot load).
   ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions.filter((c) => c !== "module")], externalConditions: [SOURCE] } },
   test: {
-    include: ["packages/*/test/**/*.test.ts", "conformance-tests/test/**/*.test.ts"],
+    include: ["packages/*/test/**/*.test.ts", "conformance-tests/test/**/*.test.ts", "docs/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -43,6 +43,10 @@ export interface StepContext<I = unknown, D = Record<string, unknown>> {
   stepId: string;
   /** The attempt number, from 1. */
   attempt: number;
+  /** The worker's and the workflow's services, each created on first read (a promise when its factory is async). */
+  services: Readonly<Record<string, unknown>>;
+  /** The worker's environment variables with the workflow's over them (never the whole process.env unless given). */
+  env: Readonly<Record<string, string>>;
 }
 
 const STEP_BRAND = Symbol.for("cairn.step");

@@ -1,3 +1,7 @@
+import type { LifecycleHooks } from "./lifecycle-hooks.js";
+import type { ServiceFactories } from "./worker-services.js";
+import type { RetentionSpec } from "./retention-spec.js";
+
 /** A Standard Schema (zod 3.24+, zod 4, valibot, ...): what a workflow's `input` may be. */
 export interface InputSchema<Output = unknown> {
   readonly "~standard": {
@@ -12,7 +16,8 @@ export interface InputSchema<Output = unknown> {
 export type InferInput<S> = S extends InputSchema<infer O> ? O : unknown;
 
 /** What `defineWorkflow` accepts. */
-export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | undefined> {
+export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | undefined>
+  extends LifecycleHooks<InferInput<S>> {
   /**
    * The workflow's slug. It is always the folder name; stating it here (discovery checks that they agree) lets an
    * application submit with the declaration itself (`client.submit(workflow, input)`, @cairn/client) even when
@@ -24,14 +29,16 @@ export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | 
   description?: string;
   /** Schema the run input is validated against when the run starts. */
   input?: S;
+  /** Services scoped to this workflow (`ctx.services`), over the worker's of the same name; created lazily, once per worker. */
+  services?: ServiceFactories;
+  /** Environment variables of this workflow's steps (`ctx.env`), over the worker's `env`. */
+  env?: Record<string, string>;
   /**
    * How long ended runs are kept, per status (`{ completed: "7d", failed: "30d" }`); a status left out falls back to
    * the deployment's default (`retention` in cairn.config), else is kept forever. Workers delete older runs.
    */
   retention?: RetentionSpec;
 }
-
-import type { RetentionSpec } from "./retention-spec.js";
 
 const WORKFLOW_BRAND = Symbol.for("cairn.workflow");
 

@@ -30,6 +30,8 @@ export interface LoadedWorkflow {
   file: string;
   schema?: InputSchema;
   inputSchemaJSON?: unknown;
+  /** The `defineWorkflow` value of workflow.ts (hooks, services, env). */
+  declaration: AnyWorkflow;
   /** Steps in topological order (dependencies first). */
   steps: LoadedStep[];
   stepsById: Map<string, LoadedStep>;
@@ -129,7 +131,7 @@ export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWor
   const retention = toRetentionPolicy(decl.retention, "retention");
   if (retention.problems.length) return { problems: [{ workflowSlug: slug, file: wfFile, message: retention.problems.join("; ") }] };
   return {
-    slug, name: decl.name, dir, file: wfFile, steps: ordered, stepsById: new Map(ordered.map((s) => [s.id, s])), contentHash, versionId: shortHash(contentHash),
+    slug, name: decl.name, dir, file: wfFile, declaration: decl, steps: ordered, stepsById: new Map(ordered.map((s) => [s.id, s])), contentHash, versionId: shortHash(contentHash),
     ...(decl.description ? { description: decl.description } : {}), ...(decl.input ? { schema: decl.input } : {}), ...(jsonSchema === undefined ? {} : { inputSchemaJSON: jsonSchema }),
     ...(retention.policy ? { retention: retention.policy } : {}),
   };

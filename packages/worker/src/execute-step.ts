@@ -9,6 +9,9 @@ import type { StepIO } from "./step-context.js";
 import { throttled } from "./throttle.js";
 import { settleWithin, type StepJob, type StepOutcome, type StepRunner } from "./step-runner.js";
 import type { AbortReason, WorkerEvents } from "./worker-events.js";
+import { realTimers, type WorkerTimers } from "./worker-timers.js";
+import type { HookRunner } from "./lifecycle-hooks.js";
+import type { WorkerServices } from "./worker-services.js";
 
 /** At most one early save of a step's log lines per this many ms, when it reports progress. */
 const PROGRESS_FLUSH_MS = 1000;
@@ -42,6 +45,14 @@ export interface ExecuteEnv {
   writeRetry?: WriteRetryPolicy;
   /** Writes a completion (the worker batches them); default Backend.saveStepComplete. */
   complete?: (c: Completion) => Promise<void>;
+  /** Timer source of heartbeats and the step timeout (default real time). */
+  timers?: WorkerTimers;
+  /** Calls the workflow's lifecycle hooks for the transitions this attempt's writes make. */
+  hooks?: HookRunner;
+  /** `ctx.services` (none: every read throws ServiceUnavailableError). */
+  services?: WorkerServices;
+  /** The worker's environment variables (`ctx.env`, under the workflow's). */
+  env?: Record<string, string>;
 }
 
 /** How an attempt ended for the worker: what was recorded (`error`: recording failed), and the step's outcome. */
@@ -64,6 +75,7 @@ export class StepAbortedError extends Error {
  */
 export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Executed> {
   const { backend, events } = env;
+  const timers = env.timers ?? realTimers;
   const ref: StepRef = { workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId };
   const startedUs = backend.clock.nowUs();
   const controller = new AbortController();
@@ -89,20 +101,22 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     },
     saveCheckpoint: (name, sequenceNumber, data) => backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, data }),
     saveCheckpointFailed: (name, sequenceNumber, error) => backend.saveStepCheckpointFailed(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, error }),
+    ...(env.services ? { services: env.services.view(c.workflowSlug, c.workflow.declaration.services) } : {}),
   };
   const onRelease = (): void => abort("shutdown");
   if (env.releaseSignal.aborted) onRelease();
   else env.releaseSignal.addEventListener("abort", onRelease, { once: true });
   const stopHeartbeat = startHeartbeat({
-    backend, ref, workerId: env.workerId, attempt: c.attempt, intervalMs: env.heartbeatMs, slot: c.slot, concurrency: env.concurrency,
+    backend, ref, workerId: env.workerId, timers, attempt: c.attempt, intervalMs: env.heartbeatMs, slot: c.slot, concurrency: env.concurrency,
     beforeBeat: flushLogs, onLost: (reason) => abort(reason), onError: (error) => events.emit({ type: "error", where: `heartbeat ${c.runId}/${c.stepId}`, error }),
   });
   const timeoutMs = c.step.definition.timeoutMs;
-  const timer = timeoutMs ? setTimeout(() => abort("timeout"), timeoutMs) : undefined;
+  const clearTimer = timeoutMs ? timers.setTimeout(() => abort("timeout"), timeoutMs) : () => {};
   let outcome: StepOutcome | undefined;
   try {
     try {
-      const job = await prepareJob(c);
+      await env.hooks?.afterClaim(c.workflow, ref, c.attempt);
+      const job = { ...(await prepareJob(c)), env: { ...env.env, ...c.workflow.declaration.env } };
       outcome = await settleWithin(env.runner(job, c.step.declaration, io, controller.signal), controller.signal, env.abortGraceMs);
     } catch (err) {
       if (err instanceof InputValidationFailure) {
@@ -110,18 +124,19 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
         events.emit({ type: "run:input-invalid", workflowSlug: c.workflowSlug, runId: c.runId, issues: err.issues });
       } else outcome = { kind: "failed", error: { name: "StepSetupError", message: `could not prepare the step: ${err instanceof Error ? err.message : String(err)}` } };
     }
-    clearTimeout(timer);
+    clearTimer();
     stopHeartbeat();
     progressFlush.cancel();
     env.releaseSignal.removeEventListener("abort", onRelease); // the function ended: a shutdown no longer concerns it
     env.released?.();
     const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}), ...(env.writeRetry ? { retry: env.writeRetry } : {}) }, outcome, env.random);
+    await env.hooks?.afterRecorded(c.workflow, ref, c.attempt, recorded);
     return { recorded, outcome };
   } catch (err) {
     events.emit({ type: "error", where: `record ${c.runId}/${c.stepId}`, error: err });
     return { recorded: "error", ...(outcome ? { outcome } : {}) };
   } finally {
-    clearTimeout(timer);
+    clearTimer();
     stopHeartbeat();
     progressFlush.cancel();
     env.releaseSignal.removeEventListener("abort", onRelease);

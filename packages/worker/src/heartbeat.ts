@@ -1,5 +1,6 @@
 import { isCairnError, type Backend, type StepRef } from "@cairn/backend-interface";
 import type { AbortReason } from "./worker-events.js";
+import { every, realTimers, type WorkerTimers } from "./worker-timers.js";
 
 /** Options of startHeartbeat. */
 export interface HeartbeatOptions {
@@ -16,6 +17,8 @@ export interface HeartbeatOptions {
   onLost: (reason: AbortReason, error: unknown) => void;
   /** A beat failed for another reason (storage busy, network); the next beat tries again. */
   onError: (error: unknown) => void;
+  /** Timer source (default real time). */
+  timers?: WorkerTimers;
 }
 
 /**
@@ -44,11 +47,10 @@ export function startHeartbeat(o: HeartbeatOptions): () => void {
       inFlight = false;
     }
   };
-  const timer = setInterval(() => void beat(), o.intervalMs);
-  timer.unref?.();
+  const cancel = every(o.timers ?? realTimers, o.intervalMs, () => void beat(), { unref: true });
   const stop = (): void => {
     stopped = true;
-    clearInterval(timer);
+    cancel();
   };
   return stop;
 }

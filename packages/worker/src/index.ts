@@ -9,6 +9,11 @@ export { toRetryPolicy, retryDelayMs, shouldRetry, DEFAULT_RETRY } from "./retry
 export { parseBackendUrl, openBackend, loadDriver, isDriverAvailable, type BackendTarget } from "./backend-url.js";
 export { resolveBackendUrl, resolveWorkflowsDir, loadConfigFile, defaultBackendUrl, type CairnConfig, type ConfigSource } from "./config.js";
 export { startWorker, runWorker, type WorkerOptions, type WorkerHandle } from "./worker.js";
+export { realTimers, every, type WorkerTimers } from "./worker-timers.js";
+export { handleOne, type HandleOneOptions, type HandleOneResult } from "./handle-one.js";
+export { maintenanceTick, type MaintenanceTickOptions, type MaintenanceTickResult } from "./maintenance-tick.js";
+export { type LifecycleHooks, type RunHookContext, type HookName } from "./lifecycle-hooks.js";
+export { ServiceUnavailableError, type ServiceFactory, type ServiceFactories, type Services } from "./worker-services.js";
 export { WorkerEvents, formatWorkerEvent, type WorkerEvent, type WorkerEventListener, type AbortReason } from "./worker-events.js";
 export { submit, describeRun, waitForRun, type SubmitOptions, type RunDetails } from "./client.js";
 export { workerMetrics, type WorkerMetrics, type WorkerMetricsOptions } from "./worker-metrics.js";

@@ -3,16 +3,20 @@ import type { AlertRule } from "./alert-rules.js";
 import { runAlertPass } from "./alerts.js";
 import type { LoadedWorkflow } from "./discovery.js";
 import type { WorkerEvents } from "./worker-events.js";
+import type { HookRunner } from "./lifecycle-hooks.js";
 
 /**
  * Periodic upkeep, one bounded round (Backend.maintain): reclaims steps whose worker stopped heartbeating, starts runs
  * that became available and fails runs past their timeout. Returns the number of changes (a reason to claim at once).
  */
-export async function runMaintenance(backend: Backend, events: WorkerEvents, o: { workerId: string; staleMs: number }): Promise<number> {
+export async function runMaintenance(
+  backend: Backend, events: WorkerEvents, o: { workerId: string; staleMs: number; limit?: number; hooks?: HookRunner; workflows?: ReadonlyMap<string, LoadedWorkflow> },
+): Promise<number> {
   try {
-    const r = await backend.maintain({ workerId: o.workerId, staleMs: o.staleMs });
+    const r = await backend.maintain({ workerId: o.workerId, staleMs: o.staleMs, ...(o.limit ? { limit: o.limit } : {}) });
     if (r.reclaimed.length) events.emit({ type: "steps:reclaimed", steps: r.reclaimed });
     for (const runId of r.timedOut) events.emit({ type: "run:timed-out", runId });
+    if (o.hooks && o.workflows) await o.hooks.afterMaintenance(o.workflows, r.reclaimed, r.timedOut);
     return r.reclaimed.length + r.started.length + r.timedOut.length;
   } catch (err) {
     events.emit({ type: "error", where: "maintenance", error: err });

@@ -1,7 +1,10 @@
+import { realTimers, type WorkerTimers } from "./worker-timers.js";
+
 /** A wake-up latch: `wait` resolves on `wake()`, after `ms`, or when `signal` aborts. A wake with nobody waiting is kept for the next wait. */
 export class Wakeup {
   private pending = false;
   private resolver: (() => void) | undefined;
+  constructor(private readonly timers: WorkerTimers = realTimers) {}
 
   wake(): void {
     if (this.resolver) { const r = this.resolver; this.resolver = undefined; r(); }
@@ -11,8 +14,8 @@ export class Wakeup {
   async wait(ms: number, signal?: AbortSignal): Promise<void> {
     if (this.pending || signal?.aborted) { this.pending = false; return; }
     await new Promise<void>((resolve) => {
-      const done = (): void => { clearTimeout(timer); signal?.removeEventListener("abort", done); this.resolver = undefined; resolve(); };
-      const timer = setTimeout(done, ms);
+      const done = (): void => { cancel(); signal?.removeEventListener("abort", done); this.resolver = undefined; resolve(); };
+      const cancel = this.timers.setTimeout(done, ms);
       this.resolver = done;
       signal?.addEventListener("abort", done, { once: true });
     });

@@ -1,6 +1,7 @@
 import { format } from "node:util";
 import { deserializeValue, type LogProgress, type SavedCheckpoint } from "@cairn/backend-interface";
 import type { Progress, StepContext } from "./define-step.js";
+import { NO_SERVICES, type Services } from "./worker-services.js";
 
 /** Where a step context sends what the step reports. In-process it writes to the backend; in a child process it goes over IPC. */
 export interface StepIO {
@@ -10,6 +11,8 @@ export interface StepIO {
   progress(fraction: number, message?: string): void;
   saveCheckpoint(name: string, sequenceNumber: number, data: unknown): Promise<void>;
   saveCheckpointFailed(name: string, sequenceNumber: number, error: { name?: string; message: string; stack?: string }): Promise<void>;
+  /** The services of the step's workflow (in-process only; a step process has none). */
+  services?: Services;
 }
 
 /** What a step context is built from. */
@@ -23,6 +26,7 @@ export interface StepContextInit {
   signal: AbortSignal;
   checkpoints: readonly SavedCheckpoint[];
   io: StepIO;
+  env?: Record<string, string>;
 }
 
 /** Builds the context a step function receives. Checkpoints saved by earlier attempts are replayed by name. */
@@ -38,6 +42,8 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
     runId: init.runId,
     stepId: init.stepId,
     attempt: init.attempt,
+    services: init.io.services ?? NO_SERVICES,
+    env: Object.freeze({ ...init.env }),
     log: { info: line("stdout", "info"), debug: line("stdout", "debug"), warn: line("stderr", "warn"), error: line("stderr", "error") },
     async checkpoint<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
       const hit = saved.get(name);

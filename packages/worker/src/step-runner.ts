@@ -14,6 +14,8 @@ export interface StepJob {
   input: unknown;
   deps: Record<string, unknown>;
   checkpoints: SavedCheckpoint[];
+  /** `ctx.env`: the worker's variables with the workflow's over them. */
+  env?: Record<string, string>;
 }
 
 /** How an attempt ended, as the runner saw it. */

@@ -21,6 +21,8 @@ export type WorkerEvent =
   | ({ type: "step:stale"; attempt: number; message: string } & StepRef)
   | ({ type: "step:progress"; attempt: number; fraction: number; message?: string } & StepRef)
   | { type: "steps:reclaimed"; steps: StepRef[] }
+  /** A lifecycle hook ran (`ok: false`: it threw; the run is unchanged). */
+  | { type: "run:hook"; hook: "onStart" | "onComplete" | "onFail" | "onCancel"; workflowSlug: string; runId: string; ok: boolean; message?: string }
   | { type: "error"; where: string; error: unknown };
 
 /** Why a running attempt was aborted. */
@@ -53,6 +55,7 @@ export function formatWorkerEvent(e: WorkerEvent): string {
     case "worker:stopped": return `worker ${e.workerId} stopped`;
     case "run:input-invalid": return `run input invalid ${at}: ${e.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`;
     case "run:timed-out": return `run failed ${at}: past its timeout`;
+    case "run:hook": return `hook ${e.hook} ${at} ${e.ok ? "ran" : `failed: ${e.message ?? ""}`}`;
     case "alert:sent": return `alert ${e.on} (${e.key}) ${e.ok ? "posted" : "NOT accepted by its webhook"}`;
     case "runs:deleted": return `retention: deleted ${e.runs} ended run(s) past their workflow's retention`;
     case "step:claimed": return `step claimed ${at} attempt ${e.attempt} slot ${e.slot}`;

@@ -17,6 +17,8 @@ export interface LoopDeps {
   startDue: () => Promise<number>;
   /** With `--once`: true when there is nothing left to do, so the loop ends. */
   drained?: () => Promise<boolean>;
+  /** Time for the due-run throttle (default performance.now). */
+  nowMs?: () => number;
 }
 
 /**
@@ -27,6 +29,7 @@ export interface LoopDeps {
  */
 export async function workerLoop(d: LoopDeps): Promise<void> {
   let lastDueMs = -Infinity;
+  const nowMs = d.nowMs ?? (() => performance.now());
   while (!d.signal.aborted) {
     try {
       const free = d.slots.free();
@@ -36,8 +39,8 @@ export async function workerLoop(d: LoopDeps): Promise<void> {
         d.events.emit({ type: "step:claimed", workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, slot: step.slot });
         d.slots.start(step.slot, (release) => d.execute(step, release));
       }
-      if (claimed.length === 0 && performance.now() - lastDueMs >= d.pollMs) {
-        lastDueMs = performance.now();
+      if (claimed.length === 0 && nowMs() - lastDueMs >= d.pollMs) {
+        lastDueMs = nowMs();
         if ((await d.startDue()) > 0) continue; // their first steps are ready now
         if (d.drained && d.slots.size() === 0 && (await d.drained())) return;
       }

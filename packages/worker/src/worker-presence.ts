@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type { Backend, WorkerPresenceInput } from "@cairn/backend-interface";
 import type { WorkerEvents } from "./worker-events.js";
+import { every, realTimers, type WorkerTimers } from "./worker-timers.js";
 
 /** Default interval of presence writes (ms). */
 export const DEFAULT_PRESENCE_MS = 5000;
@@ -18,6 +19,8 @@ export interface PresenceOptions {
   /** Interval of presence writes (ms, default DEFAULT_PRESENCE_MS). */
   intervalMs?: number;
   events: WorkerEvents;
+  /** Timer source of the interval (default real time). */
+  timers?: WorkerTimers;
 }
 
 /** A running presence writer. */
@@ -47,11 +50,10 @@ export function startPresence(o: PresenceOptions): Presence {
     inFlight = write(false).finally(() => { inFlight = null; });
   };
   beat();
-  const timer = setInterval(beat, Math.max(10, o.intervalMs ?? DEFAULT_PRESENCE_MS));
-  timer.unref?.();
+  const cancel = every(o.timers ?? realTimers, Math.max(10, o.intervalMs ?? DEFAULT_PRESENCE_MS), beat, { unref: true });
   return {
     async stop() {
-      clearInterval(timer);
+      cancel();
       let timeout: NodeJS.Timeout | undefined;
       const late = new Promise<void>((r) => { timeout = setTimeout(r, STOP_WRITE_MS); });
       try {

@@ -16,6 +16,10 @@ import { workerLoop } from "./worker-loop.js";
 import { WorkerEvents, type WorkerEventListener } from "./worker-events.js";
 import { startPresence } from "./worker-presence.js";
 import { startTracing } from "./tracing.js";
+import { every, realTimers, type WorkerTimers } from "./worker-timers.js";
+import { HookRunner } from "./lifecycle-hooks.js";
+import { definedEnv } from "./worker-env.js";
+import { WorkerServices, type ServiceFactories } from "./worker-services.js";
 
 /** Options of startWorker / runWorker. Durations are ms. */
 export interface WorkerOptions {
@@ -59,6 +63,12 @@ export interface WorkerOptions {
   presenceMs?: number;
   /** Label of the backend for the start event. */
   backendLabel?: string;
+  /** Timer source of polls, heartbeats, maintenance, presence, step timeouts and write back-off (default real time). */
+  timers?: WorkerTimers;
+  /** Global services (`ctx.services`, under each workflow's own): created lazily, disposed when the worker stops. */
+  services?: ServiceFactories;
+  /** Environment variables of every step (`ctx.env`), under each workflow's `env`. Default none: pass what steps may read. */
+  env?: Record<string, string | undefined>;
 }
 
 /** A running worker. */
@@ -72,11 +82,14 @@ export interface WorkerHandle {
   stop(options?: { urgent?: boolean }): Promise<void>;
   /** Resolves when the worker has stopped (after `once` drained, or stop()). */
   done: Promise<void>;
+  /** Resolves once no attempt is running or being recorded (its lifecycle hooks included). */
+  idle(): Promise<void>;
 }
 
 /** Starts a worker: discovers and registers workflows, then runs the loop, upkeep and wake-ups until stopped. */
 export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const { backend } = o;
+  const timers = o.timers ?? realTimers;
   const events = new WorkerEvents();
   if (o.onEvent) events.on(o.onEvent);
   let workflows = o.workflows ?? [];
@@ -98,29 +111,31 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const release = new AbortController();
   let urgentResolve: () => void = () => {};
   const urgent = new Promise<void>((r) => { urgentResolve = r; });
-  const wakeup = new Wakeup();
+  const wakeup = new Wakeup(timers);
   const slots = new Slots(concurrency, () => wakeup.wake());
   const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.wake()) : () => {};
   const completions = new CompletionBatcher(backend);
+  const services = new WorkerServices(o.services);
+  const workerEnv = definedEnv(o.env);
+  const hooks = new HookRunner({ backend, events, services, env: workerEnv, workerId });
   const env: ExecuteEnv = {
-    backend, workerId, concurrency, events, runner, heartbeatMs, abortGraceMs: o.abortGraceMs ?? 2000, releaseSignal: release.signal, random: o.random ?? Math.random,
-    complete: (c) => completions.complete(c),
+    backend, workerId, concurrency, events, runner, heartbeatMs, timers, abortGraceMs: o.abortGraceMs ?? 2000, releaseSignal: release.signal, random: o.random ?? Math.random,
+    complete: (c) => completions.complete(c), hooks, services, env: workerEnv,
     // An outage shorter than the stale threshold costs no re-execution: the result is written once the store is back.
-    writeRetry: { maxMs: staleMs, onRetry: (error, attempt, delayMs) => events.emit({ type: "error", where: `writing a step result (attempt ${attempt}, next in ${delayMs} ms)`, error }) },
+    writeRetry: { maxMs: staleMs, timers, onRetry: (error, attempt, delayMs) => events.emit({ type: "error", where: `writing a step result (attempt ${attempt}, next in ${delayMs} ms)`, error }) },
   };
 
   let maintaining = false;
   const retentionState = { lastAt: 0 };
   const alertState = { lastAt: 0 };
-  const maintenance = setInterval(() => {
+  const stopMaintenance = every(timers, maintenanceMs, () => {
     if (maintaining) return; // a slow sweep must not pile up behind itself
     maintaining = true;
-    void runMaintenance(backend, events, { workerId, staleMs }).then((n) => { if (n) wakeup.wake(); })
+    void runMaintenance(backend, events, { workerId, staleMs, hooks, workflows: byslug }).then((n) => { if (n) wakeup.wake(); })
       .then(() => runRetention(backend, events, { workerId, everyMs: o.retention?.everyMs ?? 60_000, state: retentionState, ...(o.retention?.defaults ? { defaults: o.retention.defaults } : {}) }))
       .then(() => runAlerts(backend, events, { workerId, rules: o.alerts?.rules ?? [], everyMs: o.alerts?.everyMs ?? 60_000, state: alertState }))
       .finally(() => { maintaining = false; });
-  }, maintenanceMs);
-  maintenance.unref?.();
+  }, { unref: true });
   const stop = (opts: { urgent?: boolean } = {}): Promise<void> => {
     if (!stopClaiming.signal.aborted) { events.emit({ type: "worker:stopping", workerId, running: slots.size() }); stopClaiming.abort(); }
     if (opts.urgent) urgentResolve();
@@ -130,11 +145,11 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const removeSignals = o.handleSignals ? onShutdownSignals((_sig, isUrgent) => void stop({ urgent: isUrgent })) : () => {};
 
   events.emit({ type: "worker:started", workerId, concurrency, workflows: workflows.map((w) => w.slug), backend: o.backendLabel ?? backend.constructor.name });
-  const presence = startPresence({ backend, workerId, concurrency, workflows: workflows.map((w) => w.slug), events, ...(o.presenceMs ? { intervalMs: o.presenceMs } : {}) });
+  const presence = startPresence({ backend, workerId, concurrency, workflows: workflows.map((w) => w.slug), events, timers, ...(o.presenceMs ? { intervalMs: o.presenceMs } : {}) });
   const done = (async () => {
     try {
       await workerLoop({
-        slots, wakeup, events, pollMs, signal: stopClaiming.signal,
+        slots, wakeup, events, pollMs, signal: stopClaiming.signal, nowMs: () => timers.nowMs(),
         claim: (limit) => claimReadySteps(backend, workerId, byslug, limit),
         startDue: async () => (byslug.size ? (await backend.startDueRuns()).length : 0),
         execute: async (step, released) => {
@@ -145,15 +160,16 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       });
       await drainSlots(slots, o.shutdownGraceMs ?? 10_000, () => release.abort(), urgent);
     } finally {
-      clearInterval(maintenance);
+      stopMaintenance();
       unsubscribe();
       removeSignals();
       await presence.stop();
+      await services.dispose((error, name) => events.emit({ type: "error", where: `disposing service ${name}`, error }));
       tracing?.stop();
       events.emit({ type: "worker:stopped", workerId });
     }
   })();
-  return { workerId, events, workflows, problems, stop, done };
+  return { workerId, events, workflows, problems, stop, done, idle: () => slots.idle() };
 }
 
 /** Runs a worker until it stops (see startWorker). */

@@ -1,4 +1,5 @@
 import { CairnError } from "@cairn/backend-interface";
+import { realTimers, sleep, type WorkerTimers } from "./worker-timers.js";
 
 /** How long and how often an attempt's result is written again while the store is unreachable. */
 export interface WriteRetryPolicy {
@@ -9,6 +10,8 @@ export interface WriteRetryPolicy {
   maxDelayMs?: number;
   /** Called before each wait, with the error and the attempt number. */
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  /** Timer source of the back-off (default real time). */
+  timers?: WorkerTimers;
 }
 
 /**
@@ -17,15 +20,16 @@ export interface WriteRetryPolicy {
  * retry, never applied twice.
  */
 export async function retryWrite<T>(write: () => Promise<T>, policy: WriteRetryPolicy): Promise<T> {
-  const started = Date.now();
+  const timers = policy.timers ?? realTimers;
+  const started = timers.nowMs();
   let delay = policy.initialDelayMs ?? 50;
   for (let attempt = 1; ; attempt++) {
     try {
       return await write();
     } catch (err) {
-      if (!(err instanceof CairnError && err.retryable) || Date.now() - started + delay > policy.maxMs) throw err;
+      if (!(err instanceof CairnError && err.retryable) || timers.nowMs() - started + delay > policy.maxMs) throw err;
       policy.onRetry?.(err, attempt, delay);
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(timers, delay);
       delay = Math.min(delay * 2, policy.maxDelayMs ?? 2000);
     }
   }

@@ -10,7 +10,7 @@ import { startWorker as workerFromSource } from "../src/worker.js";
 import { SOURCE_ARGS } from "./support/cli-process.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const PACKAGES = ["backend-interface", "backend-fs", "backend-sqlite", "backend-postgres", "client", "worker"];
+const PACKAGES = ["backend-interface", "backend-fs", "backend-sqlite", "backend-postgres", "client", "worker", "testing"];
 
 describe("source-first resolution", () => {
   it("vitest loads the packages from their sources", () => {
