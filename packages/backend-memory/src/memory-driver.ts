@@ -20,7 +20,7 @@ export interface MemoryBackendOptions {
 }
 
 /** Stores shared by name within the process (MemoryBackendOptions.name). */
-const shared = new Map<string, { store: MemoryStore; listeners: Set<() => void> }>();
+const shared = new Map<string, { store: MemoryStore; listeners: Set<() => void>; open: number }>();
 
 /**
  * Cairn's in-memory driver: the whole store in this process's memory, every write synchronous from guard to
@@ -46,15 +46,18 @@ export class MemoryDriver implements BackendDriver {
 
   async initialize(): Promise<void> {
     const named = this.name === undefined ? undefined : shared.get(this.name);
-    const entry = named ?? { store: this.snapshotFile ? await loadSnapshot(this.snapshotFile) : new MemoryStore(), listeners: new Set<() => void>() };
+    const entry = named ?? { store: this.snapshotFile ? await loadSnapshot(this.snapshotFile) : new MemoryStore(), listeners: new Set<() => void>(), open: 0 };
+    entry.open += 1;
     if (this.name !== undefined) shared.set(this.name, entry);
     this.store = entry.store;
     this.listeners = entry.listeners;
     this.queries = new MemoryQueries(this.store);
   }
 
-  /** Writes the snapshot when there is a file. A named store stays in the process for the other backends on it. */
+  /** Writes the snapshot when there is a file. A named store lives while a backend on it is open, then is dropped. */
   async close(): Promise<void> {
+    const entry = this.name === undefined ? undefined : shared.get(this.name);
+    if (entry && entry.store === this.store && --entry.open <= 0) shared.delete(this.name!);
     if (this.snapshotFile) await saveSnapshot(this.store, this.snapshotFile);
   }
 

@@ -93,5 +93,13 @@ describe("memory driver: the JSON snapshot", () => {
     const { runId } = await a.submitRun({ workflowSlug: "wf" });
     expect((await b.getRun(runId))?.runId).toBe(runId);
     expect(await c.getRun(runId)).toBeNull();
+    // The store lives while a backend on it is open; after the last close, the name starts afresh.
+    await a.close();
+    expect((await b.getRun(runId))?.runId).toBe(runId);
+    await b.close();
+    const d = new MemoryBackend({ name: "shared-test" });
+    await d.initialize();
+    expect(await d.getRun(runId)).toBeNull();
+    await Promise.all([c.close(), d.close()]);
   });
 });
