@@ -1,9 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { submit } from "../client.js";
-import { discoverWorkflows, formatProblems } from "../discovery.js";
-import { registerWorkflows } from "../registration.js";
-import { startWorker, type WorkerHandle } from "../worker.js";
+import type { WorkerHandle } from "../worker.js";
+import { engineModules } from "./engine-modules.js";
 import { action, collect, defineCommand, durationMsFlag, instantUsFlag, intFlag, printJson, withBackend, type CliProgram } from "./command.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { duration, time } from "./format.js";
@@ -59,6 +58,7 @@ export function defineSubmitCommand(cli: CliProgram): void {
         if (atUs !== undefined && atUs < nowUs) io.stderr(`--at ${v.at} is in the past; the run starts now.\n`);
         let local: WorkerHandle | undefined;
         if (v.workflows) {
+          const { discoverWorkflows, formatProblems, registerWorkflows, startWorker } = await engineModules();
           const { workflows, problems } = await discoverWorkflows(resolve(io.cwd, v.workflows));
           if (problems.length) io.stderr(`Some workflows were not loaded:\n${formatProblems(problems)}\n`);
           await registerWorkflows(backend, workflows);

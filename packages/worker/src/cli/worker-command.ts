@@ -1,6 +1,5 @@
 import { resolveAlertRules, resolveBackendUrl, resolveRetentionDefaults, resolveWorkflowsDir } from "../config.js";
-import { discoverWorkflows, formatProblems } from "../discovery.js";
-import { startWorker } from "../worker.js";
+import { engineModules } from "./engine-modules.js";
 import { formatWorkerEvent, type WorkerEvent } from "../worker-events.js";
 import type { Backend } from "@cairn/backend-interface";
 import { action, defineCommand, intFlag, type CliIO, type CliProgram } from "./command.js";
@@ -58,6 +57,7 @@ export function defineWorkerCommand(cli: CliProgram): void {
       };
       const metricsPort = num("metrics-port", v.metricsPort, "CAIRN_METRICS_PORT", 0);
       const dir = await resolveWorkflowsDir({ ...(v.workflows ? { flag: v.workflows } : {}), env: io.env, cwd: io.cwd });
+      const { discoverWorkflows, formatProblems, startWorker } = await engineModules();
       const { workflows, problems } = await discoverWorkflows(dir);
       if (problems.length) io.stderr(`Some workflows were not loaded:\n${formatProblems(problems)}\n`);
       if (workflows.length === 0) {

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import { discoverWorkflows, formatProblems } from "../discovery.js";
-import { registerWorkflows } from "../registration.js";
+import type { DiscoveryProblem } from "../discovery.js";
+import { engineModules } from "./engine-modules.js";
 import { action, defineCommand, printJson, withBackend, type CliProgram } from "./command.js";
 import { ExitCode } from "./exit-codes.js";
 import { time } from "./format.js";
@@ -14,8 +14,9 @@ export function defineWorkflowsCommand(cli: CliProgram): void {
     .option("-w, --workflows <dir>", "discover this folder, report every problem (file and what was expected), register the valid workflows; exits 6 when a workflow has problems")
     .action(action<{ workflows?: string }>(cli, async (_args, v, cx) => withBackend(v.backend, cx.io, async (backend) => {
       const { io } = cx;
-      let problems: Awaited<ReturnType<typeof discoverWorkflows>>["problems"] = [];
+      let problems: DiscoveryProblem[] = [];
       if (v.workflows) {
+        const { discoverWorkflows, formatProblems, registerWorkflows } = await engineModules();
         const found = await discoverWorkflows(resolve(io.cwd, v.workflows));
         problems = found.problems;
         await registerWorkflows(backend, found.workflows);
