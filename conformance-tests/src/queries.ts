@@ -98,6 +98,45 @@ export function queryTests(h: ConformanceHarness): void {
       expect(await backend.listRunIds("wf-none")).toEqual([]);
     });
 
+    it("pages with a cursor (before: the last run of the previous page) and filters by createdAfterUs, with every filter", async () => {
+      const { backend, clock } = t;
+      const all: string[] = [];
+      for (let i = 0; i < 25; i++) {
+        // Pairs of runs share a createdAt, so the cursor must break ties by runId as the listing does.
+        if (i % 2 === 0) clock.advanceMs(1);
+        const runId = `run-${String(i).padStart(2, "0")}`;
+        await backend.submitRun({ workflowSlug: i % 3 === 0 ? "wf-other" : WF, runId, tags: i % 2 ? ["odd"] : [] });
+        all.push(runId);
+      }
+      await backend.cancelRun("run-04");
+      await backend.cancelRun("run-05");
+      const full = await backend.listRuns();
+      const pages = async (o: Parameters<typeof backend.listRuns>[0]) => {
+        const seen: string[] = [];
+        let before: { createdAtUs: number; runId: string } | undefined;
+        for (;;) {
+          const page = await backend.listRuns({ ...o, limit: 4, ...(before ? { before } : {}) });
+          seen.push(...page.map((r) => r.runId));
+          const last = page[page.length - 1];
+          // A cursor that is ignored would repeat the first page: stop rather than loop.
+          if (page.length < 4 || !last || seen.length > 100) return seen;
+          before = { createdAtUs: last.createdAtUs, runId: last.runId };
+        }
+      };
+      expect(await pages({})).toEqual(full.map((r) => r.runId));
+      for (const o of [{ workflowSlug: WF }, { status: ["pending" as const] }, { status: ["cancelled" as const, "pending" as const] }, { tags: ["odd"] }]) {
+        expect(await pages(o), JSON.stringify(o)).toEqual((await backend.listRuns(o)).map((r) => r.runId));
+      }
+      const cut = full[10]!.createdAtUs;
+      expect((await backend.listRuns({ createdAfterUs: cut })).map((r) => r.runId)).toEqual(full.filter((r) => r.createdAtUs >= cut).map((r) => r.runId));
+      expect((await backend.listRuns({ createdAfterUs: cut, before: { createdAtUs: full[3]!.createdAtUs, runId: full[3]!.runId } })).map((r) => r.runId))
+        .toEqual(full.slice(4).filter((r) => r.createdAtUs >= cut).map((r) => r.runId));
+      await expectCode(backend.listRuns({ before: { createdAtUs: -1, runId: "run-01" } }), "INVALID_ARGUMENT");
+      await expectCode(backend.listRuns({ before: { createdAtUs: 1, runId: "../x" } }), "INVALID_IDENTIFIER");
+      await expectCode(backend.listRuns({ createdAfterUs: Number.NaN }), "INVALID_ARGUMENT");
+      expect(all).toHaveLength(25);
+    });
+
     it("breaks createdAt ties by runId descending", async () => {
       const { backend } = t;
       for (const id of ["run-m", "run-z", "run-a"]) await backend.submitRun({ workflowSlug: WF, runId: id });

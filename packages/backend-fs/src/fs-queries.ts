@@ -78,8 +78,12 @@ export class FsQueries {
   async runs(options: ListRunsOptions): Promise<RunState[]> {
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const statuses = options.status && options.status.length > 0 ? new Set<string>(options.status) : undefined;
+    const b = options.before;
+    const inRange = (run: RunState): boolean =>
+      (b === undefined || run.createdAtUs < b.createdAtUs || (run.createdAtUs === b.createdAtUs && run.runId < b.runId)) &&
+      (options.createdAfterUs === undefined || run.createdAtUs >= options.createdAfterUs);
     const matches = (run: RunState): boolean =>
-      (statuses === undefined || statuses.has(run.status)) && (options.tags ?? []).every((t) => run.tags.includes(t));
+      (statuses === undefined || statuses.has(run.status)) && (options.tags ?? []).every((t) => run.tags.includes(t)) && inRange(run);
     if (statuses && [...statuses].every((s) => NON_TERMINAL.has(s))) {
       // Only live statuses asked for: the live markers hold every candidate.
       const runs = (await this.indexes.liveViews(options.workflowSlug)).map((v) => v.run as RunState).filter(matches);
@@ -92,6 +96,9 @@ export class FsQueries {
       for (const r of runs) if (r && matches(r) && out.length < limit) out.push(structuredClone(r));
     };
     for await (const entry of this.indexes.createdNewestFirst(options.workflowSlug)) {
+      // Newest first: entries before the cursor are skipped unread, and the walk ends past createdAfterUs.
+      if (b && (entry.createdAtUs > b.createdAtUs || (entry.createdAtUs === b.createdAtUs && entry.runId >= b.runId))) continue;
+      if (options.createdAfterUs !== undefined && entry.createdAtUs < options.createdAfterUs) break;
       pending.push(entry);
       // Read in small parallel chunks sized to what is still missing, so a limit of 20 reads about 20 runs.
       if (pending.length >= Math.min(64, Math.max(1, limit - out.length))) await flush();

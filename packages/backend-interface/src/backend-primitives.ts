@@ -31,6 +31,10 @@ export interface ListRunsOptions {
   tags?: string[];
   /** Newest first; at most this many. */
   limit?: number;
+  /** Only runs after this one in newest-first order (the last run of the previous page): cursor paging. */
+  before?: { createdAtUs: number; runId: string };
+  /** Only runs created at or after this µs instant. */
+  createdAfterUs?: number;
 }
 
 /** Options of listScheduledSteps. */

@@ -146,6 +146,16 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     if (options.limit === 0) return [];
     const allowed: RunStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
     for (const s of options.status ?? []) if (!allowed.includes(s)) throw new InvalidArgumentError(`Unknown run status ${JSON.stringify(s)}; use one of ${allowed.join(", ")}.`);
+    const b = options.before;
+    if (b !== undefined) {
+      if (b === null || typeof b !== "object" || !Number.isInteger(b.createdAtUs) || b.createdAtUs < 0) {
+        throw new InvalidArgumentError("before must be { createdAtUs, runId } of the last run of the previous page.");
+      }
+      assertRunId(b.runId, "before.runId");
+    }
+    if (options.createdAfterUs !== undefined && (!Number.isFinite(options.createdAfterUs) || options.createdAfterUs < 0)) {
+      throw new InvalidArgumentError(`createdAfterUs must be a non-negative number of µs, got ${String(options.createdAfterUs)}.`);
+    }
     return this.store.queryRuns(options);
   }
 

@@ -34,6 +34,8 @@ export class MemoryQueries {
       if (!run || (o.workflowSlug !== undefined && run.workflowSlug !== o.workflowSlug)) continue;
       if (o.status?.length && !o.status.includes(run.status)) continue;
       if (o.tags?.length && !o.tags.every((t) => run.tags.includes(t))) continue;
+      if (o.before && !(run.createdAtUs < o.before.createdAtUs || (run.createdAtUs === o.before.createdAtUs && run.runId < o.before.runId))) continue;
+      if (o.createdAfterUs !== undefined && run.createdAtUs < o.createdAfterUs) continue;
       out.push(run);
     }
     out.sort((a, b) => b.createdAtUs - a.createdAtUs || compareStrings(b.runId, a.runId));

@@ -103,6 +103,8 @@ export interface ListRunsFilter {
   status?: readonly string[];
   tags?: readonly string[];
   limit?: number;
+  before?: { createdAtUs: number; runId: string };
+  createdAfterUs?: number;
 }
 
 /**
@@ -118,6 +120,9 @@ export function listRunsQuery(s: string, o: ListRunsFilter): { text: string; val
   const common: string[] = [];
   if (o.workflowSlug !== undefined) common.push(`workflow_slug = ${param(o.workflowSlug)}`);
   if (o.tags !== undefined && o.tags.length > 0) common.push(`tags @> ${param(o.tags)}::text[]`);
+  // A row comparison in the index's order: the scan starts at the cursor.
+  if (o.before) common.push(`(created_at_us, run_id) < (${param(o.before.createdAtUs)}::bigint, ${param(o.before.runId)}::text)`);
+  if (o.createdAfterUs !== undefined) common.push(`created_at_us >= ${param(o.createdAfterUs)}`);
   const order = "ORDER BY created_at_us DESC, run_id DESC";
   const limit = o.limit === undefined ? "" : ` LIMIT ${param(o.limit)}`;
   const select = (where: string[]) => `SELECT state, created_at_us, run_id FROM ${s}.runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;

@@ -191,7 +191,12 @@ export function runsSql(options: ListRunsOptions): string {
   const statuses = distinctStatuses(options);
   const arm = (status: boolean): string => {
     const index = slug ? (status ? "runs_by_workflow_status" : "runs_by_workflow") : status ? "runs_by_status" : "runs_newest";
-    const where = [...(slug ? ["r.workflow_slug = ?"] : []), ...(status ? ["r.status = ?"] : []), ...(tags ? [TAGS_FILTER] : [])];
+    const where = [
+      ...(slug ? ["r.workflow_slug = ?"] : []), ...(status ? ["r.status = ?"] : []), ...(tags ? [TAGS_FILTER] : []),
+      // Both are ranges of the index's (created_at_us DESC, run_id DESC) order: the walk starts at the cursor.
+      ...(options.before ? ["(r.created_at_us < ? OR (r.created_at_us = ? AND r.run_id < ?))"] : []),
+      ...(options.createdAfterUs !== undefined ? ["r.created_at_us >= ?"] : []),
+    ];
     return `SELECT ${RUN_COLUMNS} FROM runs r INDEXED BY ${index}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
   };
   const body = statuses.length === 0 ? arm(false) : statuses.map(() => arm(true)).join(" UNION ALL ");
@@ -203,7 +208,9 @@ export function runsParams(options: ListRunsOptions): unknown[] {
   const tags = options.tags !== undefined && options.tags.length > 0 ? [JSON.stringify(options.tags)] : [];
   const slug = options.workflowSlug !== undefined ? [options.workflowSlug] : [];
   const statuses = distinctStatuses(options);
-  const params: unknown[] = statuses.length === 0 ? [...slug, ...tags] : statuses.flatMap((s) => [...slug, s, ...tags]);
+  const b = options.before;
+  const range = [...(b ? [b.createdAtUs, b.createdAtUs, b.runId] : []), ...(options.createdAfterUs !== undefined ? [options.createdAfterUs] : [])];
+  const params: unknown[] = statuses.length === 0 ? [...slug, ...tags, ...range] : statuses.flatMap((s) => [...slug, s, ...tags, ...range]);
   params.push(options.limit ?? -1);
   return params;
 }

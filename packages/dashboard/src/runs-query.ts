@@ -1,7 +1,7 @@
 import type { Backend, RunState } from "@cairn/backend-interface";
 import { TIME_RANGES, type RunCursor, type RunFilter } from "./run-filter.js";
 
-/** Most runs one listing reads from the store: the public listRuns has no cursor, so deeper pages read more. */
+/** Most runs one listing reads from the store to fill a page (only the tenant filter is applied here, not in the store). */
 export const MAX_SCAN = 20_000;
 
 /** A page of runs, newest first, and where the next page starts (absent on the last page). */
@@ -12,24 +12,10 @@ export interface RunsPage {
   truncated: boolean;
 }
 
-const before = (r: RunState, c: RunCursor): boolean =>
-  r.createdAtUs < c.createdAtUs || (r.createdAtUs === c.createdAtUs && r.runId < c.runId);
-
-/** The filter's predicate for what listRuns cannot filter itself: tenant, time range, cursor. */
-function matcher(f: RunFilter, nowUs: number): (r: RunState) => boolean {
-  const sinceUs = f.since ? nowUs - TIME_RANGES[f.since] : undefined;
-  return (r) =>
-    (f.tenant === undefined || r.metadata?.tenant === f.tenant) &&
-    (sinceUs === undefined || r.createdAtUs >= sinceUs) &&
-    (f.cursor === undefined || before(r, f.cursor));
-}
-
-const newestFirst = (a: RunState, b: RunState): number =>
-  b.createdAtUs - a.createdAtUs || (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0);
-
 /**
- * Reads runs matching `f` through Backend.listRuns (workflow, status and tag in the store; tenant, time and cursor
- * here), up to `want` of them, growing the read until enough match or the store has no more (at most MAX_SCAN).
+ * Reads runs matching `f` through Backend.listRuns: workflow, status, tag, time range and cursor in the store (the
+ * cursor is where the store's walk starts, so a deep page costs what the first one does); only the tenant is checked
+ * here, reading on from the last run read until enough match or the store has no more (at most MAX_SCAN).
  */
 export async function selectRuns(
   backend: Backend,
@@ -37,28 +23,27 @@ export async function selectRuns(
   want: number,
   nowUs: number,
 ): Promise<{ runs: RunState[]; more: boolean; truncated: boolean }> {
-  const match = matcher(f, nowUs);
-  let limit = Math.min(MAX_SCAN, Math.max(100, want * 4));
+  const matched: RunState[] = [];
+  let cursor: RunCursor | undefined = f.cursor;
+  let scanned = 0;
   for (;;) {
+    const limit = f.tenant === undefined ? want + 1 : Math.min(1000, Math.max(100, want * 4));
     const read = await backend.listRuns({
       ...(f.workflow ? { workflowSlug: f.workflow } : {}),
       ...(f.status.length ? { status: f.status } : {}),
       ...(f.tag ? { tags: [f.tag] } : {}),
+      ...(f.since ? { createdAfterUs: Math.max(0, nowUs - TIME_RANGES[f.since]) } : {}),
+      ...(cursor ? { before: cursor } : {}),
       limit,
     });
-    const sinceUs = f.since ? nowUs - TIME_RANGES[f.since] : undefined;
-    const matched = read.filter(match).sort(newestFirst);
-    const exhausted = read.length < limit;
-    // Newest first: once the oldest run read is older than the time range, nothing further can match.
-    const pastRange = sinceUs !== undefined && read.length > 0 && read[read.length - 1]!.createdAtUs < sinceUs;
-    if (matched.length > want || exhausted || pastRange || limit >= MAX_SCAN) {
-      return {
-        runs: matched.slice(0, want),
-        more: matched.length > want,
-        truncated: !exhausted && !pastRange && limit >= MAX_SCAN && matched.length <= want,
-      };
+    scanned += read.length;
+    matched.push(...read.filter((r) => f.tenant === undefined || r.metadata?.tenant === f.tenant));
+    const last = read[read.length - 1];
+    const exhausted = read.length < limit || !last;
+    if (matched.length > want || exhausted || scanned >= MAX_SCAN) {
+      return { runs: matched.slice(0, want), more: matched.length > want, truncated: !exhausted && scanned >= MAX_SCAN && matched.length <= want };
     }
-    limit = Math.min(MAX_SCAN, limit * 4);
+    cursor = { createdAtUs: last.createdAtUs, runId: last.runId };
   }
 }
 

@@ -36,7 +36,7 @@ export async function runsTable(env: PageEnv, f: RunFilter, live: boolean): Prom
   const older = page.next
     ? html`<a href="${link(filterQuery(f, { keepLimit: true, cursor: page.next }))}" id="next-page" rel="next">older »</a>`
     : "";
-  const truncated = page.truncated ? html`<span class="hint">only the newest runs were searched; narrow the filter</span>` : "";
+  const truncated = page.truncated ? html`<span class="hint">only part of the store was searched for this tenant; narrow the filter</span>` : "";
   return html`<div id="runs-table"${poll}>
 <table class="grid runs">
 <thead><tr><th>run</th><th>workflow</th><th>status</th><th>created</th><th>duration</th><th>tags</th></tr></thead>
