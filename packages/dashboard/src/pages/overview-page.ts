@@ -6,7 +6,7 @@ import type { PageEnv } from "../page-env.js";
 
 const HOURS = 24;
 const HOUR_US = 3_600_000_000;
-/** Most recent runs the "runs over time" chart reads. */
+/** Most runs of the last 24 h the "runs over time" chart reads (newest first). */
 const CHART_RUNS = 5000;
 
 /** Pure: per hour of the last 24, the number of runs created then, by their status now (uPlot's column layout). */
@@ -33,7 +33,7 @@ export async function overviewPage(env: PageEnv): Promise<Html> {
     backend.getQueueDepth(),
     backend.getActiveWorkers(),
     backend.getErrorsList({ limit: 5 }),
-    backend.listRuns({ limit: CHART_RUNS }),
+    backend.listRuns({ createdAfterUs: Math.max(0, env.nowUs() - 86_400_000_000), limit: CHART_RUNS }),
   ]);
   const chart = runsByHour(recent, env.nowUs());
   // JSON inside <script type="application/json">: "<" escaped so no text can close the element.
