@@ -135,7 +135,10 @@ export interface BackendDriver {
   readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]>;
   /** A run's state by id alone, at a cost independent of history. */
   readRun(runId: string): Promise<RunState | null>;
-  /** Runs, newest first (createdAt descending, runId descending on ties), filtered; reads no more than needed for `limit`. */
+  /**
+   * Runs, newest first (createdAt descending, runId descending on ties), filtered (workflow, statuses OR, tags AND,
+   * `createdAfterUs`), starting after the `before` cursor; reads no more than needed for `limit`.
+   */
   queryRuns(options: ListRunsOptions): Promise<RunState[]>;
   /** Scheduled steps available by `availableBefore` in non-terminal runs, priority desc then availableAt asc (then runId, stepId). */
   queryScheduledSteps(options: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions): Promise<StepRef[]>;
