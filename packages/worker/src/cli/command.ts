@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { parseDurationMs } from "../retention-spec.js";
 import type { Backend } from "@cairn/backend-interface";
 import { openBackend } from "../backend-url.js";
 import { resolveBackendUrl } from "../config.js";
@@ -123,10 +124,9 @@ export function intFlag(name: string, value: string | undefined, min = 0): numbe
 /** Parses a duration like 500ms, 30s, 15m, 2h, 7d (or a number of ms). */
 export function durationMsFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`--${name} must be a duration such as 30s, 15m, 2h or 7d, got ${JSON.stringify(value)}.`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? "ms") as "ms"];
-  return Math.round(Number(m[1]) * unit);
+  const ms = parseDurationMs(value);
+  if (ms === null) throw new UsageError(`--${name} must be a duration such as 30s, 15m, 2h or 7d, got ${JSON.stringify(value)}.`);
+  return ms;
 }
 
 /** Parses an ISO 8601 instant (`2026-03-01T09:00:00Z`, or local time without a zone) into µs since the epoch. */
