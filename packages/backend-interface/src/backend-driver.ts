@@ -43,6 +43,16 @@ export interface EndedRunsQuery {
   limit: number;
 }
 
+/** What queryGateRuns selects. */
+export interface GateRunsQuery {
+  workflowSlug: string;
+  flowKey: string;
+  status: "pending" | "running";
+  /** Only pending runs available by this µs instant. */
+  availableByUs?: number;
+  limit: number;
+}
+
 /** A claimed step: its address and the attempt it now runs. */
 export type ClaimedStep = StepRef & { attemptNumber: number };
 
@@ -124,7 +134,9 @@ export interface BackendDriver {
   /**
    * Atomically: evaluates `guard` (checkGuard) against the current projection of the run (and step) and, when it
    * holds, appends `events` in order, then the events `follow` returns for the state after them (see FollowUp), and
-   * updates the projection with the pure reducers. A `follow` that throws aborts the whole write.
+   * updates the projection with the pure reducers. A `follow` that throws aborts the whole write. When the follow-up
+   * asks for a gate count (FollowUp.gateQuery), the driver counts the gate (countGate semantics) inside the write,
+   * serialised with every other write that counts the same gate, and passes the view to the follow-up.
    */
   writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict>;
   /** Atomically creates a run from its RunSubmitted event plus `extra` events, honouring the idempotency key; `follow` as in writeEvents, only when created. */
@@ -144,8 +156,18 @@ export interface BackendDriver {
   queryScheduledSteps(options: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions): Promise<StepRef[]>;
   /** Running steps of non-terminal runs whose last heartbeat (or start) is before `heartbeatBeforeUs`. */
   queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]>;
-  /** Pending runs of registered versions available by `nowUs`, longest due first (availableAt ascending); at most `limit`. */
+  /**
+   * Pending runs of registered versions available by `nowUs`, longest due first (availableAt ascending); at most
+   * `limit`. Runs with a flow-control gate (`flowKey`) are left out: queryGateRuns serves them.
+   */
   queryDueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
+  /**
+   * Runs of one flow-control gate (workflow and flowKey) in `status`; pending ones in the order they start (priority
+   * descending, createdAt ascending, runId ascending), only those available by `availableByUs` when given; at most `limit`.
+   */
+  queryGateRuns(query: GateRunsQuery): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
+  /** Gates (workflow and flowKey) with a pending run available by `nowUs`, at most `limit`, in any order. */
+  queryWaitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>>;
   /** Running runs whose timeout (startedAt + timeout) is before `nowUs`, longest overdue first; at most `limit`. */
   queryOverdueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
   /** Slugs of workflows that have at least one non-terminal run. */

@@ -3,7 +3,12 @@ import { BackendCore } from "./backend-core.js";
 import type { FollowUp, WriteTarget } from "./backend-primitives.js";
 import type { Event, EventOf } from "./events.js";
 import type { GuardVerdict, WriteGuard } from "./guards.js";
-import { ADVANCING_EVENTS, advanceRun } from "./run-advance.js";
+import { ADVANCING_EVENTS, advanceRun, type MakeRunEvent } from "./run-advance.js";
+import { gateQueryFor } from "./run-admission.js";
+import { isTerminalRunStatus } from "./schemas.js";
+import type { EventType } from "./events.js";
+
+const TERMINAL_RUN_EVENTS: ReadonlySet<EventType> = new Set<EventType>(["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled"]);
 import { runDagOf, type RunDag } from "./run-dag.js";
 import type { RunState } from "./run-state.js";
 import type { GuardedWrite } from "./backend-core.js";
@@ -37,15 +42,77 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
     return dag;
   }
 
+  /** Gates (`slug \0 key`) where a run ended: their waiting runs may start. Drained after every engine write. */
+  private readonly freedGates = new Set<string>();
+
   /** The follow-up that advances a store-driven run (see advanceRun); synchronous, so drivers can run it inside any transaction. */
-  protected readonly advance: FollowUp = (run, steps) => {
-    if (!run?.versionId) return [];
-    const key = `${run.workflowSlug}\0${run.versionId}`;
-    const dag = this.dags.get(key);
-    if (dag === undefined) throw new DagNeeded(run.workflowSlug, run.versionId);
-    if (dag === null) return [];
-    return advanceRun(run, steps, dag, this.clock.nowUs(), (type, stepId, body) => this.makeEvent(type, run.workflowSlug, run.runId, stepId, body));
-  };
+  protected readonly advance: FollowUp = this.advancing(false);
+  /** The follow-up of the write that creates a run (flow control may refuse the submit there). */
+  protected readonly advanceSubmitted: FollowUp = this.advancing(true);
+
+  private advancing(submitting: boolean): FollowUp {
+    const follow: FollowUp = (run, steps, gate) => {
+      if (!run?.versionId) return [];
+      const dag = this.cachedDag(run.workflowSlug, run.versionId);
+      if (dag === null) return [];
+      const make: MakeRunEvent = (type, stepId, body) => this.makeEvent(type, run.workflowSlug, run.runId, stepId, body);
+      const out = advanceRun(run, steps, dag, this.clock.nowUs(), make, gate, submitting);
+      if (dag.flow && run.flowKey !== undefined && (isTerminalRunStatus(run.status) || out.some((e) => TERMINAL_RUN_EVENTS.has(e.type)))) {
+        this.freedGates.add(`${run.workflowSlug}\0${run.flowKey}`);
+      }
+      return out;
+    };
+    follow.gateQuery = (run) => {
+      if (!run?.versionId || run.status !== "pending" || run.flowKey === undefined) return null;
+      return gateQueryFor(run, this.cachedDag(run.workflowSlug, run.versionId)?.flow, this.clock.nowUs());
+    };
+    return follow;
+  }
+
+  /** The DAG of a version from the cache; throws DagNeeded (the write is retried once it is loaded) when not loaded. */
+  private cachedDag(workflowSlug: string, versionId: string): RunDag | null {
+    const dag = this.dags.get(`${workflowSlug}\0${versionId}`);
+    if (dag === undefined) throw new DagNeeded(workflowSlug, versionId);
+    return dag;
+  }
+
+  /** `base` with `fn` in its place: a follow-up that wraps the engine's keeps its gate query. */
+  protected wrapFollow(base: FollowUp, fn: FollowUp): FollowUp {
+    if (base.gateQuery) fn.gateQuery = base.gateQuery;
+    return fn;
+  }
+
+  /**
+   * Lets the waiting runs of gates where a run ended try to start (each decided by the store on the gate's count).
+   * The maintenance sweep (startDueRuns) does the same for gates whose nudge was lost with a crashed process.
+   */
+  private async releaseFreedGates(): Promise<void> {
+    while (this.freedGates.size > 0) {
+      const gates = [...this.freedGates];
+      this.freedGates.clear();
+      for (const gate of gates) {
+        const [workflowSlug, flowKey] = gate.split("\0") as [string, string];
+        await this.startGate(workflowSlug, flowKey, this.clock.nowUs());
+      }
+    }
+  }
+
+  /**
+   * Lets the waiting runs of one gate try to start, in FIFO order (only those available by `availableByUs` when given):
+   * the head first, then larger batches while every run of the last batch changed (started, or ended by a rule), so a
+   * full gate costs one read and one write. Returns the runs changed.
+   */
+  protected async startGate(workflowSlug: string, flowKey: string, availableByUs?: number): Promise<string[]> {
+    const changed: string[] = [];
+    for (let batch = 1; batch <= 64; batch *= 2) {
+      const waiting = await this.store.queryGateRuns({ workflowSlug, flowKey, status: "pending", limit: batch, ...(availableByUs === undefined ? {} : { availableByUs }) });
+      if (waiting.length === 0) break;
+      const moved = await this.advanceRuns(waiting);
+      changed.push(...moved);
+      if (moved.length < waiting.length) break;
+    }
+    return changed;
+  }
 
   /** The follow-up for a write of `events`: the engine when one of them may move the run on, else none. */
   protected followFor(events: readonly Event[]): FollowUp | undefined {
@@ -56,7 +123,9 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
   protected async withEngine<T>(write: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
-        return await write();
+        const result = await write();
+        if (this.freedGates.size > 0) await this.releaseFreedGates();
+        return result;
       } catch (err) {
         const needed = dagNeeded(err);
         if (!needed) throw err;
@@ -78,7 +147,7 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
 
   /** A submission that starts the run in the same write when it is store-driven and available. */
   protected submitAdvancing(submitted: EventOf<"RunSubmitted">, extra: Event[]): Promise<SubmissionResult> {
-    return this.withEngine(() => this.store.writeSubmission(submitted, extra, this.advance));
+    return this.withEngine(() => this.store.writeSubmission(submitted, extra, this.advanceSubmitted));
   }
 
   /** A batch of guarded writes (see writeEventBatch), each advancing its run. */
@@ -113,11 +182,11 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
     const wrote = runs.map(() => false);
     const writes: GuardedWrite[] = runs.map((r, i) => ({
       target: { workflowSlug: r.workflowSlug, runId: r.runId }, guard: { kind: "run-open" }, events: [],
-      follow: (run, steps) => {
-        const events = this.advance(run, steps);
+      follow: this.wrapFollow(this.advance, (run, steps, gate) => {
+        const events = this.advance(run, steps, gate);
         wrote[i] = events.length > 0;
         return events;
-      },
+      }),
     }));
     const verdicts = await this.withEngine(() => this.writeEventBatch(writes));
     return runs.filter((_, i) => verdicts[i]?.ok === true && wrote[i]).map((r) => r.runId);

@@ -1,4 +1,5 @@
 import type { RunStatus, WorkflowVersion } from "./schemas.js";
+import type { GateQuery, GateView } from "./flow-control.js";
 import type { Event } from "./events.js";
 import type { RunState } from "./run-state.js";
 import type { StepState } from "./step-state.js";
@@ -80,4 +81,11 @@ export interface BackendOptions {
  * returns are appended in that same write. It is how the store advances a run (see advanceRun). It may throw
  * (then nothing of the write is kept and the error reaches the caller).
  */
-export type FollowUp = (run: RunState | null, steps: ReadonlyMap<string, StepState>) => Event[];
+export type FollowUp = ((run: RunState | null, steps: ReadonlyMap<string, StepState>, gate?: GateView) => Event[]) & {
+  /**
+   * When present and it returns a query for the state after the write's own events, the driver counts the run's
+   * flow-control gate (GateView) inside the same atomic write, serialised with every other write that counts that
+   * gate (a lock held to commit, or a single writer), and hands the view to the follow-up.
+   */
+  gateQuery?: (run: RunState | null) => GateQuery | null;
+};

@@ -12,9 +12,19 @@ import { serializeValue } from "./serialize.js";
 import { sameJsonText } from "./canonical-json.js";
 import { planRerun, type RerunOptions } from "./rerun.js";
 import { cleanError } from "./clean-error.js";
+import { applyFlowToSubmission, FlowRejectedError, type FlowControl } from "./flow-control.js";
+import { newestWins } from "./run-admission.js";
+import { parseEvent } from "./validate-event.js";
 
 /** The outcome of one item of submitRuns: the run (new or existing), or the error submitRun would have thrown. */
 export type SubmitOutcome = { ok: true; runId: string; isNew: boolean } | { ok: false; error: CairnError };
+
+/** The FlowRejectedError a follow-up threw inside a driver's write (drivers may wrap it), or null. */
+function flowRejection(err: unknown): FlowRejectedError | null {
+  if (err instanceof FlowRejectedError) return err;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause instanceof FlowRejectedError ? cause : null;
+}
 
 /** What a submission's write result means for its caller: new, the same run again, or a conflicting reuse of its key. */
 function submissionOutcome(event: EventOf<"RunSubmitted">, input: string | undefined, result: SubmissionResult): SubmitOutcome {
@@ -42,9 +52,53 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
    */
   protected async prepareChecked(submission: RunSubmissionInput, nowUs: number): Promise<{ event: EventOf<"RunSubmitted">; input: string | undefined }> {
     const { event, input } = prepareSubmission(submission, nowUs);
-    const registered = await this.withRegisteredVersion(event, submission);
+    const registered = await this.withFlow(await this.withRegisteredVersion(event, submission), submission.concurrencyKey, nowUs);
     await this.checkSubmittedInput(registered);
     return { event: registered, input };
+  }
+
+  /** The submission under its version's flow control (gate key, debounce); a concurrencyKey for a workflow without flow control is an error. */
+  private async withFlow(event: EventOf<"RunSubmitted">, concurrencyKey: string | undefined, nowUs: number): Promise<EventOf<"RunSubmitted">> {
+    const dag = event.versionId ? await this.loadDag(event.workflowSlug, event.versionId) : null;
+    if (!dag?.flow) {
+      if (concurrencyKey !== undefined) throw new InvalidArgumentError(`concurrencyKey was given, but workflow ${event.workflowSlug} declares no flow control (concurrency, mode, rateLimit or debounce); leave it out. Nothing was written.`);
+      return event;
+    }
+    return parseEvent(applyFlowToSubmission(event, dag.flow, concurrencyKey, nowUs)) as EventOf<"RunSubmitted">;
+  }
+
+  /** True when flow control may refuse this submission (exclusive `reject`, `capacity`). */
+  private async mayRefuse(event: EventOf<"RunSubmitted">): Promise<boolean> {
+    if (event.flowKey === undefined || !event.versionId) return false;
+    const flow = (await this.loadDag(event.workflowSlug, event.versionId))?.flow;
+    return flow !== undefined && (flow.mode === "capacity" || (flow.mode === "exclusive" && flow.onBusy === "reject"));
+  }
+
+  /**
+   * After a submit created runs of gated workflows: under a newest-wins rule older waiting runs of the gate give way
+   * at once, and under singleton `replace` the gate's running runs are cancelled so the new one starts.
+   */
+  protected async afterFlowSubmit(created: ReadonlyArray<EventOf<"RunSubmitted">>): Promise<void> {
+    const gates = new Map<string, { event: EventOf<"RunSubmitted">; flow: FlowControl }>();
+    for (const event of created) {
+      if (event.flowKey === undefined || !event.versionId) continue;
+      const flow = (await this.loadDag(event.workflowSlug, event.versionId))?.flow;
+      if (flow && newestWins(flow)) gates.set(`${event.workflowSlug}\0${event.flowKey}`, { event, flow });
+    }
+    for (const { event, flow } of gates.values()) {
+      const { workflowSlug, flowKey } = event as { workflowSlug: string; flowKey: string };
+      await this.startGate(workflowSlug, flowKey);
+      if (flow.mode !== "singleton" || flow.onBusy !== "replace") continue;
+      const newest = await this.store.readRun(event.runId);
+      if (newest?.status !== "pending") continue;
+      for (const active of await this.store.queryGateRuns({ workflowSlug, flowKey, status: "running", limit: 10 })) {
+        const replaced = [
+          this.makeEvent("FlowControlled", workflowSlug, active.runId, undefined, { decision: "replaced", reason: `run ${event.runId} replaces it (mode singleton, onBusy replace)`, relatedRunId: event.runId }),
+          this.makeEvent("WorkflowCancelled", workflowSlug, active.runId, undefined, { workflowAttemptNumber: 1, reason: `replaced by run ${event.runId}`, durationUs: 0, completedSteps: 0 }),
+        ];
+        await this.writeAdvancing({ workflowSlug, runId: active.runId }, { kind: "run-open" }, replaced, this.advance);
+      }
+    }
   }
 
   /**
@@ -65,8 +119,15 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
 
   protected async finishSubmission(event: EventOf<"RunSubmitted">, extra: Event[], input: string | undefined): Promise<{ runId: string; isNew: boolean }> {
     if (event.versionId) await this.loadDag(event.workflowSlug, event.versionId);
-    const outcome = submissionOutcome(event, input, await this.submitAdvancing(event, extra));
+    let result: SubmissionResult;
+    try {
+      result = await this.submitAdvancing(event, extra);
+    } catch (err) {
+      throw flowRejection(err) ?? err;
+    }
+    const outcome = submissionOutcome(event, input, result);
     if (!outcome.ok) throw outcome.error;
+    if (outcome.isNew && event.flowKey !== undefined) await this.afterFlowSubmit([event]);
     return { runId: outcome.runId, isNew: outcome.isNew };
   }
 
@@ -96,8 +157,25 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
       const [slug, versionId] = key.split("\0") as [string, string];
       await this.loadDag(slug, versionId);
     }
-    const results = prepared.length === 0 ? [] : await this.withEngine(() => this.writeSubmissions(prepared.map((p) => p.event), this.advance));
-    prepared.forEach((p, k) => (out[p.index] = submissionOutcome(p.event, p.input, results[k]!)));
+    // Items flow control may refuse are written one by one, so a refusal is that item's error; the rest in one batch.
+    const refusable = await Promise.all(prepared.map((p) => this.mayRefuse(p.event)));
+    const batch = prepared.filter((_, k) => !refusable[k]);
+    const results = batch.length === 0 ? [] : await this.withEngine(() => this.writeSubmissions(batch.map((p) => p.event), this.advanceSubmitted));
+    batch.forEach((p, k) => (out[p.index] = submissionOutcome(p.event, p.input, results[k]!)));
+    const created = batch.filter((p, k) => p.event.flowKey !== undefined && results[k]?.created === true).map((p) => p.event);
+    for (const [k, p] of prepared.entries()) {
+      if (!refusable[k]) continue;
+      try {
+        const outcome = submissionOutcome(p.event, p.input, await this.submitAdvancing(p.event, []));
+        out[p.index] = outcome;
+        if (outcome.ok && outcome.isNew) created.push(p.event);
+      } catch (err) {
+        const refused = flowRejection(err);
+        if (!refused) throw err;
+        out[p.index] = { ok: false, error: refused };
+      }
+    }
+    await this.afterFlowSubmit(created);
     return out;
   }
 
@@ -203,7 +281,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     const ev = this.makeEvent("WorkflowCompleted", workflowSlug, runId, undefined, {
       workflowAttemptNumber: metadata.workflowAttemptNumber, output: serializeValue(output), durationUs: Math.max(0, Math.round(metadata.duration)), totalSteps: metadata.totalSteps,
     });
-    return (await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
+    return (await this.writeAdvancing({ workflowSlug, runId }, { kind: "run-open" }, [ev], this.advance)).ok;
   }
 
   /** Seed API: fails a live run; a run that already ended is left as it is (see failRunIfOpen). */
@@ -221,7 +299,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
       workflowAttemptNumber: metadata.workflowAttemptNumber, error: cleanError(error), durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
       failureReason, ...(metadata.failedStep ? { failedStep: metadata.failedStep } : {}),
     });
-    return (await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
+    return (await this.writeAdvancing({ workflowSlug, runId }, { kind: "run-open" }, [ev], this.advance)).ok;
   }
 
   /** Records that a run resumes the work of an earlier run. */
@@ -246,7 +324,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
       workflowAttemptNumber: metadata.workflowAttemptNumber, durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
       ...(metadata.reason === undefined ? {} : { reason: metadata.reason }),
     });
-    return (await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev])).ok;
+    return (await this.writeAdvancing({ workflowSlug, runId }, { kind: "run-open" }, [ev], this.advance)).ok;
   }
 
   /**
@@ -260,14 +338,14 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     for (const stepId of metadata.retriedSteps) assertIds({ stepId });
     const retry = this.makeEvent("WorkflowRetryStarted", workflowSlug, runId, undefined, metadata);
     const retried = new Set(metadata.retriedSteps);
-    const follow: FollowUp = (run, steps) => {
+    const follow: FollowUp = this.wrapFollow(this.advance, (run, steps, gate) => {
       if (run?.status !== "pending" || run.workflowAttemptNumber !== metadata.workflowAttemptNumber) return [];
       const resets = [...steps.values()].filter((st) => retried.has(st.stepId) && (st.status === "failed" || st.status === "skipped")).map((st) =>
         this.makeEvent("StepReset", workflowSlug, runId, st.stepId, { attemptNumber: st.attemptNumber, workflowAttemptNumber: metadata.workflowAttemptNumber, reason: `run retry (attempt ${metadata.workflowAttemptNumber})` }));
       const after = new Map(steps);
       for (const ev of resets) after.set(ev.stepId, reduceStepState(after.get(ev.stepId) ?? null, ev));
-      return [...resets, ...this.advance(run, after)];
-    };
+      return [...resets, ...this.advance(run, after, gate)];
+    });
     await this.writeAdvancing({ workflowSlug, runId }, { kind: "none" }, [retry], follow);
   }
 
@@ -300,6 +378,6 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
       workflowAttemptNumber: run.workflowAttemptNumber, durationUs: Math.max(0, nowUs - (run.startedAtUs ?? run.createdAtUs)),
       completedSteps: steps.filter((s) => s.status === "completed").length, ...(reason === undefined ? {} : { reason }),
     });
-    await this.store.writeEvents({ workflowSlug: run.workflowSlug, runId }, { kind: "run-open" }, [ev]);
+    await this.writeAdvancing({ workflowSlug: run.workflowSlug, runId }, { kind: "run-open" }, [ev], this.advance);
   }
 }

@@ -74,6 +74,9 @@ export abstract class BackendWork<D extends BackendDriver = BackendDriver> exten
   /** Starts up to `limit` store-driven runs that became available (longest due first); returns their ids. One indexed read when none is due. */
   async startDueRuns(limit = 100): Promise<string[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
-    return this.advanceRuns(await this.store.queryDueRuns(this.clock.nowUs(), limit));
+    const nowUs = this.clock.nowUs();
+    const started = await this.advanceRuns(await this.store.queryDueRuns(nowUs, limit));
+    for (const gate of await this.store.queryWaitingGates(nowUs, limit)) started.push(...(await this.startGate(gate.workflowSlug, gate.flowKey, nowUs)));
+    return started;
   }
 }

@@ -25,6 +25,7 @@ export const ErrorCode = {
   Config: "CONFIG_ERROR",
   DatabaseNotFound: "DATABASE_NOT_FOUND",
   StoreNotWritable: "STORE_NOT_WRITABLE",
+  FlowRejected: "FLOW_REJECTED",
 } as const;
 /** Union of every stable error code. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -160,6 +160,8 @@ export const RunSubmittedSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).optional(),
   tags: z.array(z.string()).optional(),
   parentRunId: z.string().optional(),
+  /** The run's flow-control gate key (see FlowControl): runs of a workflow with one key share its limits. */
+  flowKey: z.string().max(256).optional(),
 });
 /** A worker started the run. */
 export const WorkflowStartedSchema = z.object({
@@ -237,6 +239,22 @@ export const WorkflowRerunFromStepSchema = z.object({
   rerunStepIds: z.array(z.string()),
 });
 
+/** What the workflow's flow control decided for the run (recorded on the run it concerns). */
+export const FlowDecision = z.enum(["queued", "delayed", "dropped", "replaced", "superseded", "signalled"]);
+/**
+ * Flow control acted on the run: it waits for a slot (`queued`), waits for the rate limit (`delayed`, until `untilUs`),
+ * was dropped, replaced or superseded by a newer run (then a WorkflowCancelled follows), or was delivered to the
+ * active run as a signal. `relatedRunId` names the other run involved, when there is one.
+ */
+export const FlowControlledSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("FlowControlled"),
+  decision: FlowDecision,
+  reason: z.string(),
+  relatedRunId: z.string().optional(),
+  untilUs: Micros.optional(),
+});
+
 /** Every step event, discriminated by `type`. */
 export const StepEventSchema = z.discriminatedUnion("type", [
   StepScheduledSchema,
@@ -263,6 +281,7 @@ export const WorkflowEventSchema = z.discriminatedUnion("type", [
   WorkflowCancelledSchema,
   WorkflowRetryStartedSchema,
   WorkflowRerunFromStepSchema,
+  FlowControlledSchema,
 ]);
 /** Every event: category, then type, as discriminants. */
 export const EventSchema = z.discriminatedUnion("category", [StepEventSchema, WorkflowEventSchema]);
@@ -285,8 +304,9 @@ export const STEP_EVENT_TYPES = [
   "StepScheduled", "StepStarted", "StepHeartbeat", "StepCompleted", "StepFailed", "StepRetrying",
   "StepSkipped", "StepReclaimed", "LogEntry", "StepCheckpoint", "StepCheckpointFailed",
 ] as const satisfies readonly StepEvent["type"][];
-/** The 9 workflow event types. */
+/** The workflow event types. */
 export const WORKFLOW_EVENT_TYPES = [
   "RunSubmitted", "WorkflowStarted", "WorkflowInputValidation", "WorkflowCompleted", "WorkflowFailed",
   "WorkflowResumed", "WorkflowCancelled", "WorkflowRetryStarted", "WorkflowRerunFromStep",
+  "FlowControlled",
 ] as const satisfies readonly WorkflowEvent["type"][];

@@ -14,7 +14,12 @@ export { reduceStepState, projectStepState, projectStepStates } from "./project-
 export { reduceRunState, projectRunState } from "./project-run.js";
 export { checkGuard, type WriteGuard, type GuardVerdict, type GuardRefusal } from "./guards.js";
 export type { WriteTarget, EventFilter, FollowUp, SubmissionResult, ListRunsOptions, ListScheduledOptions, StepRef, PutVersionResult, BackendCapabilities, BackendOptions } from "./backend-primitives.js";
-export type { BackendDriver, ClaimRequest, ClaimedStep, AnalyticsFastPaths, EndedRunsQuery, Mark } from "./backend-driver.js";
+export type { BackendDriver, ClaimRequest, ClaimedStep, AnalyticsFastPaths, EndedRunsQuery, Mark, GateRunsQuery } from "./backend-driver.js";
+export {
+  FlowControlSchema, parseFlowControl, gateLimit, hasGate, flowKeyOf, countGate, gateOrder, applyFlowToSubmission, FlowKeyError, FlowRejectedError,
+  MAX_FLOW_KEY_LENGTH, type FlowControl, type FlowControlInput, type GateQuery, type GateView,
+} from "./flow-control.js";
+export { admitRun, gateQueryFor, newestWins, type Admission } from "./run-admission.js";
 export { ENDED_RUN_STATUSES, type DeleteEndedRunsOptions } from "./backend-retention.js";
 export type { RetentionPolicy, RetentionPassResult } from "./backend-retention-policies.js";
 export { BackendAnalytics, validateAnalyticsOptions, resolveAnalyticsQuery, type AnalyticsWindow, type ResolvedAnalyticsQuery } from "./backend-analytics.js";
@@ -28,4 +33,4 @@ export { InputSchemaValidator } from "./input-schema.js";
 export { advanceRun, ADVANCING_EVENTS, type MakeRunEvent } from "./run-advance.js";
 export { runDagOf, type RunDag } from "./run-dag.js";
 export { WorkerPresenceSchema, validatePresenceInput, mergeWorkerPresence, PRESENCE_WINDOW_US, type WorkerPresence, type WorkerPresenceInput, type LiveWorkerInfo } from "./worker-presence.js";
-export { foldRun, withFollowUp } from "./run-fold.js";
+export { foldRun, withFollowUp, withFollowUpAsync, gateQueryAfter } from "./run-fold.js";

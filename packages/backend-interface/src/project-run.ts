@@ -52,6 +52,7 @@ export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunSt
       if (ev.timeoutUs !== undefined) s.timeoutUs = ev.timeoutUs;
       if (ev.versionId !== undefined) s.versionId = ev.versionId;
       if (ev.parentRunId !== undefined) s.parentRunId = ev.parentRunId;
+      if (ev.flowKey !== undefined) s.flowKey = ev.flowKey;
       moveTo(s, "pending", ts, "submitted");
       return s;
     case "WorkflowStarted":
@@ -107,6 +108,14 @@ export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunSt
       s.parentRunId = ev.parentRunId;
       s.rerunFromStepId = ev.rerunFromStepId;
       s.rerunStepIds = [...ev.rerunStepIds];
+      return s;
+    case "FlowControlled":
+      if (terminal) return s;
+      s.flow = {
+        decision: ev.decision, reason: ev.reason, ...(ev.relatedRunId !== undefined ? { relatedRunId: ev.relatedRunId } : {}),
+        ...(ev.untilUs !== undefined ? { untilUs: ev.untilUs } : {}),
+      };
+      if (ev.decision === "delayed" && ev.untilUs !== undefined && s.status === "pending") s.availableAtUs = ev.untilUs;
       return s;
     default:
       return assertNever(ev);

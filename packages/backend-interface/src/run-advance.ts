@@ -1,4 +1,6 @@
 import type { Event, EventBody, EventOf, EventType } from "./events.js";
+import type { GateView } from "./flow-control.js";
+import { admitRun } from "./run-admission.js";
 import { reduceRunState } from "./project-run.js";
 import { reduceStepState } from "./project-step.js";
 import type { RunDag } from "./run-dag.js";
@@ -19,9 +21,10 @@ export type MakeRunEvent = <T extends EventType>(type: T, stepId: string | undef
  *  - every pending step behind a skipped dependency is cascade-skipped, every pending step whose dependencies all
  *    completed is scheduled (attempt 1, the run's priority), in topological order so cascades reach the end at once;
  *  - when every step completed or was skipped, the run completes with the outputs of its exported steps.
- * Its inputs are not changed.
+ * A pending run of a workflow with flow control starts only when admitRun admits it on `gate`, the count of its gate
+ * the driver took inside the write (`submitting`: this write creates the run). Its inputs are not changed.
  */
-export function advanceRun(run: RunState | null, current: ReadonlyMap<string, StepState>, dag: RunDag, nowUs: number, make: MakeRunEvent): Event[] {
+export function advanceRun(run: RunState | null, current: ReadonlyMap<string, StepState>, dag: RunDag, nowUs: number, make: MakeRunEvent, gate?: GateView, submitting = false): Event[] {
   if (!run) return [];
   const steps = new Map(current);
   const out: Event[] = [];
@@ -33,7 +36,14 @@ export function advanceRun(run: RunState | null, current: ReadonlyMap<string, St
   };
   const attempt = Math.max(1, state.workflowAttemptNumber);
   if (state.status === "pending") {
-    if (state.availableAtUs > nowUs) return out;
+    if (dag.flow && state.flowKey !== undefined) {
+      // A gated run starts only when its flow control admits it (decided on the gate's count, in this write).
+      const admission = admitRun(state, dag.flow, gate, nowUs, submitting, make);
+      if (!admission.start) {
+        for (const ev of admission.events) add(ev);
+        return out;
+      }
+    } else if (state.availableAtUs > nowUs) return out;
     add(make("WorkflowStarted", undefined, {
       workflowAttemptNumber: attempt, hasInputSchema: state.hasInputSchema, hasInput: state.input !== undefined, ...(state.versionId ? { versionId: state.versionId } : {}),
     }));

@@ -1,5 +1,6 @@
 import type { FollowUp } from "./backend-primitives.js";
 import type { Event } from "./events.js";
+import type { GateQuery, GateView } from "./flow-control.js";
 import { reduceRunState } from "./project-run.js";
 import { reduceStepState } from "./project-step.js";
 import type { RunState } from "./run-state.js";
@@ -16,8 +17,26 @@ export function foldRun(run: RunState | null, steps: ReadonlyMap<string, StepSta
   return { run: next, steps: after };
 }
 
-/** `events` followed by what `follow` returns for the state after them: what a driver appends for a guarded write with a follow-up. */
-export function withFollowUp(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[], follow: FollowUp): Event[] {
+/**
+ * `events` followed by what `follow` returns for the state after them: what a driver appends for a guarded write with
+ * a follow-up. `readGate` counts a flow-control gate when the follow-up asks for one (see FollowUp.gateQuery); it is
+ * called inside the write, under the gate's lock.
+ */
+export function withFollowUp(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[], follow: FollowUp, readGate?: (q: GateQuery) => GateView): Event[] {
   const after = foldRun(run, steps, events);
-  return [...events, ...follow(after.run, after.steps)];
+  const query = readGate ? follow.gateQuery?.(after.run) ?? null : null;
+  return [...events, ...follow(after.run, after.steps, query && readGate ? readGate(query) : undefined)];
+}
+
+/** withFollowUp for drivers whose gate count is asynchronous (a query on the write's connection). */
+export async function withFollowUpAsync(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[], follow: FollowUp, readGate: (q: GateQuery) => Promise<GateView>): Promise<Event[]> {
+  const after = foldRun(run, steps, events);
+  const query = follow.gateQuery?.(after.run) ?? null;
+  return [...events, ...follow(after.run, after.steps, query ? await readGate(query) : undefined)];
+}
+
+/** The gate query a follow-up asks for after `events` (null: none); for drivers that must lock the gate before counting. */
+export function gateQueryAfter(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[], follow: FollowUp | undefined): GateQuery | null {
+  if (!follow?.gateQuery) return null;
+  return follow.gateQuery(foldRun(run, steps, events).run);
 }

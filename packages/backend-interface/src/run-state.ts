@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Micros, StepErrorSchema } from "./schemas.js";
-import { WorkflowFailureReason } from "./events.js";
+import { FlowDecision, WorkflowFailureReason } from "./events.js";
 import { StateChangeSchema } from "./step-state.js";
 
 /** The projected state of one run. */
@@ -36,6 +36,10 @@ export const RunStateSchema = z.object({
   rerunFromStepId: z.string().optional(),
   rerunStepIds: z.array(z.string()).optional(),
   resumedFrom: z.string().optional(),
+  /** The run's flow-control gate key (runs of the workflow with this key share its limits). */
+  flowKey: z.string().optional(),
+  /** What flow control last decided for the run. */
+  flow: z.object({ decision: FlowDecision, reason: z.string(), relatedRunId: z.string().optional(), untilUs: Micros.optional() }).optional(),
   updatedAtUs: Micros,
   stateChanges: z.array(StateChangeSchema),
 });

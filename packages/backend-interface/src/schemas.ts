@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FlowControlSchema } from "./flow-control.js";
 
 /** Integer microseconds since the epoch. */
 export const Micros = z.number().int().nonnegative();
@@ -100,6 +101,8 @@ export const WorkflowMetadataSchema = z.object({
     failedMs: z.number().int().nonnegative().optional(),
     cancelledMs: z.number().int().nonnegative().optional(),
   }).optional(),
+  /** The flow control of the registered version (see FlowControl), for display; the store enforces the version's own. */
+  flow: FlowControlSchema.optional(),
 });
 /** A registered workflow's metadata. */
 export type WorkflowMetadata = z.infer<typeof WorkflowMetadataSchema>;
@@ -122,6 +125,8 @@ export const WorkflowVersionSchema = z.object({
   steps: z.array(StepDefinitionSchema),
   inputSchemaJSON: z.unknown().optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  /** Flow control (concurrency, modes, rate limit, debounce) the store enforces when runs of this version start. */
+  flow: FlowControlSchema.optional(),
 });
 /** One immutable version of a workflow. */
 export type WorkflowVersion = z.infer<typeof WorkflowVersionSchema>;
@@ -141,6 +146,8 @@ export const RunSubmissionSchema = z.object({
   tags: z.array(z.string().min(1).max(256)).optional(),
   versionId: z.string().optional(),
   hasInputSchema: z.boolean().optional(),
+  /** The flow-control key of the run (overrides the workflow's key path); only for workflows that declare flow control. */
+  concurrencyKey: z.string().min(1).max(256).optional(),
 });
 /** What submitRun accepts. */
 export type RunSubmission = z.infer<typeof RunSubmissionSchema>;

@@ -31,6 +31,6 @@ function claimOne(store: MemoryStore, ref: StepRef, request: ClaimRequest): Clai
   const guard = { kind: "claim", nowUs: request.nowUs } as const;
   // The event is built only for a claimable step (an unknown step has no attempt to start).
   if (!step || !checkGuard(guard, rec?.run ?? null, step).ok) return null;
-  const verdict = guardedWrite(store, ref, { ...guard, attemptNumber: step.attemptNumber }, [request.started(ref, step.attemptNumber)]);
+  const verdict = guardedWrite(store, ref, { ...guard, attemptNumber: step.attemptNumber }, [request.started(ref, step.attemptNumber)], undefined, () => { throw new Error("a claim counts no gate"); });
   return verdict.ok ? { ...ref, attemptNumber: step.attemptNumber } : null;
 }

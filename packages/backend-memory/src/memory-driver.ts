@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import {
   InvalidArgumentError, type AnalyticsWindow, type BackendCapabilities, type BackendDriver, type ClaimedStep, type ClaimRequest,
-  type EndedRunsQuery, type Event, type EventFilter, type Mark, type EventOf, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
+  type EndedRunsQuery, type Event, type EventFilter, type Mark, type EventOf, type GateQuery, type GateRunsQuery, type GateView, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
   type PresenceFilter, type PutVersionResult, type RunState, type StepRef, type StepState, type SubmissionResult, type WorkerPresence,
   type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
@@ -69,22 +69,25 @@ export class MemoryDriver implements BackendDriver {
   }
 
   async writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict> {
-    const verdict = guardedWrite(this.store, target, guard, events, follow);
+    const verdict = guardedWrite(this.store, target, guard, events, follow, this.readGate);
     if (verdict.ok) this.ring();
     return verdict;
   }
 
   async writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
-    const result = submission(this.store, submitted, extra, follow);
+    const result = submission(this.store, submitted, extra, follow, this.readGate);
     if (result.created) this.ring();
     return result;
   }
 
   async writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
-    const out = events.map((e) => submission(this.store, e, [], follow));
+    const out = events.map((e) => submission(this.store, e, [], follow, this.readGate));
     if (out.some((r) => r.created)) this.ring();
     return out;
   }
+
+  /** Counts a flow-control gate; inside a write, which nothing interleaves in one process. */
+  private readonly readGate = (q: GateQuery): GateView => this.queries.gate(q);
 
   async claimSteps(request: ClaimRequest): Promise<ClaimedStep[]> {
     return claimInStore(this.store, this.queries, request);
@@ -116,6 +119,14 @@ export class MemoryDriver implements BackendDriver {
 
   async queryDueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>> {
     return this.queries.dueRuns(nowUs, limit);
+  }
+
+  async queryGateRuns(query: GateRunsQuery): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>> {
+    return this.queries.gateRuns(query);
+  }
+
+  async queryWaitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
+    return this.queries.waitingGates(nowUs, limit);
   }
 
   async queryOverdueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>> {

@@ -1,6 +1,7 @@
 import {
   compareStrings, isTerminalRunStatus, type Event, type EventFilter, type ListRunsOptions, type ListScheduledOptions, type LiveState,
-  type RunState, type StepRef, type StepState, type AnalyticsWindow, type EndedRunsQuery,
+  type RunState, type StepRef, type StepState, type AnalyticsWindow, type EndedRunsQuery, type GateQuery, type GateRunsQuery, type GateView,
+  countGate, gateOrder,
 } from "@cairn/backend-interface";
 import type { MemoryRun, MemoryStore } from "./memory-store.js";
 
@@ -63,9 +64,32 @@ export class MemoryQueries {
 
   /** Pending store-driven runs available by `nowUs`, longest due first. */
   dueRuns(nowUs: number, limit: number): RunRef[] {
-    const due = this.liveRuns().filter((r) => r.status === "pending" && r.versionId !== undefined && r.availableAtUs <= nowUs);
+    const due = this.liveRuns().filter((r) => r.status === "pending" && r.versionId !== undefined && r.flowKey === undefined && r.availableAtUs <= nowUs);
     due.sort((a, b) => a.availableAtUs - b.availableAtUs || compareStrings(a.runId, b.runId));
     return due.slice(0, limit).map(ref);
+  }
+
+  /** Runs of one flow-control gate in a status (pending ones in start order). */
+  gateRuns(q: GateRunsQuery): RunRef[] {
+    const hits = this.liveRuns().filter((r) => r.workflowSlug === q.workflowSlug && r.flowKey === q.flowKey && r.status === q.status && (q.availableByUs === undefined || r.availableAtUs <= q.availableByUs));
+    hits.sort(gateOrder);
+    return hits.slice(0, q.limit).map(ref);
+  }
+
+  /** Gates with a pending run available by `nowUs`. */
+  waitingGates(nowUs: number, limit: number): Array<{ workflowSlug: string; flowKey: string }> {
+    const gates = new Map<string, { workflowSlug: string; flowKey: string }>();
+    for (const r of this.liveRuns()) {
+      if (r.status !== "pending" || r.flowKey === undefined || r.availableAtUs > nowUs) continue;
+      gates.set(`${r.workflowSlug}\0${r.flowKey}`, { workflowSlug: r.workflowSlug, flowKey: r.flowKey });
+      if (gates.size >= limit) break;
+    }
+    return [...gates.values()];
+  }
+
+  /** The count of a gate (every run, ended ones included for rate limits). */
+  gate(q: GateQuery): GateView {
+    return countGate(q, [...this.store.runs.values()].flatMap((r) => (r.run ? [r.run] : [])));
   }
 
   /** Running runs past their timeout at `nowUs`, longest overdue first. */

@@ -1,0 +1,215 @@
+import { describe, expect, it } from "vitest";
+import type { Backend, FlowControlInput, RunState } from "@cairn/backend-interface";
+import type { ConformanceHarness } from "./support/harness.js";
+import { useInstance } from "./support/lifecycle.js";
+import { expectCode } from "./support/expect-error.js";
+import { WF, claim, complete } from "./support/scenario.js";
+import { workflowTrail } from "./support/dags.js";
+
+/** Registers a one-step workflow ("s") whose version declares `flow`. */
+export async function registerFlow(backend: Backend, flow: FlowControlInput, workflowSlug = WF, versionId = "v1"): Promise<void> {
+  const steps = [{ id: "s", name: "S" }];
+  await backend.createWorkflowVersion({ workflowSlug, versionId, contentHash: `hash-${versionId}`, steps, flow: flow as never });
+  await backend.registerWorkflow({ slug: workflowSlug, name: workflowSlug, versionId, steps });
+}
+
+/** Submits runs one after the other (the clock moving on between them, so their order is their creation order). */
+async function submitAll(backend: Backend, inputs: unknown[], options: { priority?: number; concurrencyKey?: string } = {}): Promise<string[]> {
+  const ids: string[] = [];
+  for (const input of inputs) ids.push((await backend.submitRun({ workflowSlug: WF, input, ...options })).runId);
+  return ids;
+}
+
+async function states(backend: Backend, ids: readonly string[]): Promise<RunState[]> {
+  return Promise.all(ids.map(async (id) => (await backend.getRun(id))!));
+}
+
+async function statuses(backend: Backend, ids: readonly string[]): Promise<string[]> {
+  return (await states(backend, ids)).map((r) => r.status);
+}
+
+/** Runs the single step of a running run to its end (the run completes). */
+async function finish(backend: Backend, runId: string): Promise<void> {
+  const ref = { workflowSlug: WF, runId, stepId: "s" };
+  await complete(backend, ref, await claim(backend, ref));
+}
+
+/** Flow control decided by the store when runs start: concurrency, modes, rate limits, debounce. */
+export function flowControlTests(h: ConformanceHarness): void {
+  describe("flow control: the store admits runs", () => {
+    const t = useInstance(h, { manualClock: true });
+    const tick = () => t.clock.advanceMs(1);
+
+    it("concurrency limit 2: two runs start, the rest wait (recorded once) and start in FIFO order as slots free", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { limit: 2 });
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        ids.push(...(await submitAll(backend, [{ i }])));
+        tick();
+      }
+      expect(await statuses(backend, ids)).toEqual(["running", "running", "pending", "pending", "pending"]);
+      const waiting = (await backend.getRun(ids[2]!))!;
+      expect(waiting.flow).toMatchObject({ decision: "queued" });
+      expect(await workflowTrail(backend, ids[2]!)).toEqual(["RunSubmitted", "FlowControlled"]);
+      await finish(backend, ids[1]!);
+      expect(await statuses(backend, ids)).toEqual(["running", "completed", "running", "pending", "pending"]);
+      await backend.cancelRun(ids[0]!, "test");
+      expect(await statuses(backend, ids)).toEqual(["cancelled", "completed", "running", "running", "pending"]);
+      await backend.startDueRuns();
+      expect((await workflowTrail(backend, ids[4]!)).filter((e) => e === "FlowControlled")).toHaveLength(1);
+      await finish(backend, ids[2]!);
+      await finish(backend, ids[3]!);
+      await finish(backend, ids[4]!);
+      expect(await statuses(backend, ids)).toEqual(["cancelled", "completed", "completed", "completed", "completed"]);
+    });
+
+    it("a higher priority waiting run starts first; keys from the input path are separate gates", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { limit: 1, key: "customer.id" });
+      const [a1, a2] = await submitAll(backend, [{ customer: { id: "A" } }, { customer: { id: "A" } }]);
+      tick();
+      const [a3] = await submitAll(backend, [{ customer: { id: "A" } }], { priority: 5 });
+      const [b1] = await submitAll(backend, [{ customer: { id: "B" } }]);
+      expect(await statuses(backend, [a1!, a2!, a3!, b1!])).toEqual(["running", "pending", "pending", "running"]);
+      expect((await backend.getRun(a1!))!.flowKey).toBe("A");
+      await finish(backend, a1!);
+      expect(await statuses(backend, [a2!, a3!])).toEqual(["pending", "running"]);
+    });
+
+    it("concurrencyKey at submit names the gate; bad keys are typed errors that write nothing", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { limit: 1, key: "customerId" });
+      const [x1, x2] = await submitAll(backend, [{ customerId: "A" }, { customerId: "B" }], { concurrencyKey: "shared" });
+      expect(await statuses(backend, [x1!, x2!])).toEqual(["running", "pending"]);
+      await expectCode(backend.submitRun({ workflowSlug: WF, input: { customerId: { nested: true } } }), "INVALID_INPUT");
+      await backend.registerWorkflow({ slug: "plain", name: "plain", steps: [] });
+      await expectCode(backend.submitRun({ workflowSlug: "plain", concurrencyKey: "k" }), "INVALID_ARGUMENT");
+      expect(await backend.listRuns({ workflowSlug: "plain" })).toEqual([]);
+      expect(await backend.listRuns({ workflowSlug: WF })).toHaveLength(2);
+    });
+
+    it("singleton drop: a submit while a run is active is recorded as dropped and cancelled", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { mode: "singleton", onBusy: "drop" });
+      const [first, second] = await submitAll(backend, [{ n: 1 }, { n: 2 }]);
+      const dropped = (await backend.getRun(second!))!;
+      expect(dropped.status).toBe("cancelled");
+      expect(dropped.flow).toMatchObject({ decision: "dropped", relatedRunId: first });
+      await finish(backend, first!);
+      const [third] = await submitAll(backend, [{ n: 3 }]);
+      expect((await backend.getRun(third!))!.status).toBe("running");
+    });
+
+    it("singleton replace: the active run is cancelled as replaced and the new one starts", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { mode: "singleton", onBusy: "replace" });
+      const [first] = await submitAll(backend, [{ n: 1 }]);
+      tick();
+      const [second] = await submitAll(backend, [{ n: 2 }]);
+      const replaced = (await backend.getRun(first!))!;
+      expect(replaced).toMatchObject({ status: "cancelled", flow: { decision: "replaced", relatedRunId: second } });
+      expect((await backend.getRun(second!))!.status).toBe("running");
+    });
+
+    it("exclusive reject: a submit while a run is active is refused with FLOW_REJECTED and writes nothing, alone or in a batch", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { mode: "exclusive", onBusy: "reject" });
+      const [first] = await submitAll(backend, [{ n: 1 }]);
+      await expectCode(backend.submitRun({ workflowSlug: WF, input: { n: 2 } }), "FLOW_REJECTED");
+      const batch = await backend.submitRuns([{ workflowSlug: WF, input: { n: 3 } }, { workflowSlug: "missing-wf" }]);
+      expect(batch.map((o) => (o.ok ? "ok" : o.error.code))).toEqual(["FLOW_REJECTED", "WORKFLOW_NOT_FOUND"]);
+      expect((await backend.listRuns({ workflowSlug: WF })).map((r) => r.runId)).toEqual([first]);
+    });
+
+    it("exclusive latest: only the newest waiting run is kept, older ones are superseded at once", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { mode: "exclusive", onBusy: "latest" });
+      const ids: string[] = [];
+      for (let n = 1; n <= 4; n++) {
+        ids.push(...(await submitAll(backend, [{ n }])));
+        tick();
+      }
+      expect(await statuses(backend, ids)).toEqual(["running", "cancelled", "cancelled", "pending"]);
+      expect((await backend.getRun(ids[1]!))!.flow).toMatchObject({ decision: "superseded" });
+      await finish(backend, ids[0]!);
+      const last = (await backend.getRun(ids[3]!))!;
+      expect(last.status).toBe("running");
+      expect(JSON.parse(last.input!)).toEqual({ n: 4 });
+    });
+
+    it("capacity: beyond the waiting capacity a submit is refused", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { mode: "capacity", limit: 1, capacity: 2 });
+      const ids = await submitAll(backend, [1, 2, 3]);
+      expect(await statuses(backend, ids)).toEqual(["running", "pending", "pending"]);
+      await expectCode(backend.submitRun({ workflowSlug: WF, input: 4 }), "FLOW_REJECTED");
+      await finish(backend, ids[0]!);
+      expect((await backend.submitRun({ workflowSlug: WF, input: 5 })).isNew).toBe(true);
+    });
+
+    it("rate limit delay: never more than `limit` starts in any window; delayed runs start when the window allows", async () => {
+      const { backend, clock } = t;
+      await registerFlow(backend, { rateLimit: { limit: 2, periodMs: 60_000 } });
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        ids.push(...(await submitAll(backend, [i])));
+        clock.advanceMs(1000);
+      }
+      expect(await statuses(backend, ids)).toEqual(["running", "running", "pending", "pending", "pending"]);
+      const delayed = (await backend.getRun(ids[2]!))!;
+      expect(delayed.flow?.decision).toBe("delayed");
+      expect(delayed.availableAtUs).toBe(delayed.flow!.untilUs);
+      clock.advanceMs(30_000);
+      await backend.startDueRuns();
+      expect(await statuses(backend, ids.slice(2))).toEqual(["pending", "pending", "pending"]);
+      clock.advanceMs(30_000);
+      await backend.startDueRuns();
+      expect(await statuses(backend, ids)).toEqual(["running", "running", "running", "running", "pending"]);
+      clock.advanceMs(59_000);
+      await backend.startDueRuns();
+      expect((await backend.getRun(ids[4]!))!.status).toBe("pending");
+      clock.advanceMs(2000);
+      await backend.startDueRuns();
+      expect((await backend.getRun(ids[4]!))!.status).toBe("running");
+      const starts = (await states(backend, ids)).flatMap((r) => (r.startedAtUs === undefined ? [] : [r.startedAtUs])).sort((a, b) => a - b);
+      for (let i = 2; i < starts.length; i++) expect(starts[i]! - starts[i - 2]!, "three starts inside one window").toBeGreaterThanOrEqual(60_000_000);
+    });
+
+    it("rate limit drop: a run over the budget is dropped", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { rateLimit: { limit: 1, periodMs: 60_000, onExceed: "drop" } });
+      const ids = await submitAll(backend, [1, 2]);
+      expect(await statuses(backend, ids)).toEqual(["running", "cancelled"]);
+      expect((await backend.getRun(ids[1]!))!.flow?.decision).toBe("dropped");
+    });
+
+    it("debounce: one run starts, after the period, with the newest input; the others are superseded", async () => {
+      const { backend, clock } = t;
+      await registerFlow(backend, { key: "doc", debounce: { periodMs: 1000 } });
+      const ids: string[] = [];
+      for (let v = 1; v <= 3; v++) {
+        ids.push(...(await submitAll(backend, [{ doc: "d1", v }])));
+        clock.advanceMs(400);
+      }
+      const [other] = await submitAll(backend, [{ doc: "d2", v: 9 }]);
+      expect(await statuses(backend, [...ids, other!])).toEqual(["cancelled", "cancelled", "pending", "pending"]);
+      await backend.startDueRuns();
+      expect((await backend.getRun(ids[2]!))!.status).toBe("pending");
+      clock.advanceMs(1000);
+      await backend.startDueRuns();
+      const started = (await states(backend, [...ids, other!])).filter((r) => r.status === "running");
+      expect(started.map((r) => JSON.parse(r.input!))).toEqual([{ doc: "d1", v: 3 }, { doc: "d2", v: 9 }]);
+    });
+
+    it("a gated run that becomes available later is started by the maintenance sweep", async () => {
+      const { backend, clock } = t;
+      await registerFlow(backend, { limit: 1 });
+      const { runId } = await backend.submitRun({ workflowSlug: WF, availableAtUs: clock.nowUs() + 5_000_000 });
+      expect((await backend.getRun(runId))!.status).toBe("pending");
+      clock.advanceMs(5000);
+      expect(await backend.startDueRuns()).toEqual([runId]);
+      expect((await backend.getRun(runId))!.status).toBe("running");
+    });
+  });
+}
