@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Database, Transaction } from "better-sqlite3";
 import {
   assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError,
-  type AnalyticsWindow, type BackendCapabilities, type ClaimOptions, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type EventType,
+  type AnalyticsWindow, type BackendCapabilities, type ClaimOptions, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type GateRunsQuery, type EventType,
   type BackendDriver, type EndedRunsQuery, type Mark, type ClaimRequest, type ClaimedStep, type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
   type PresenceFilter, type WorkerPresence,
@@ -11,6 +11,7 @@ import { isMemoryFilename, openConnection } from "./sqlite-connection.js";
 import { DEFAULT_BUSY_RETRY, withBusyRetry, type BusyRetryPolicy } from "./sqlite-errors.js";
 import { SqliteQueries } from "./sqlite-queries.js";
 import { SqliteWrites, type EventSource } from "./sqlite-writes.js";
+import { SqliteGates } from "./sqlite-gates.js";
 import { SqliteCatalog } from "./sqlite-catalog.js";
 import { SqliteAnalytics } from "./sqlite-analytics.js";
 import { SqliteWriteQueue } from "./sqlite-write-queue.js";
@@ -43,6 +44,7 @@ interface Connection {
   facts: SqliteFacts;
   presence: SqlitePresence;
   retention: SqliteRetention;
+  gates: SqliteGates;
 }
 
 /**
@@ -90,11 +92,12 @@ export class SqliteDriver implements BackendDriver {
     const { db, migration } = await openConnection(this.filename, { busyTimeoutMs: this.busyTimeoutMs, busyRetry: this.busyRetry });
     const report = (e: CorruptRecordError) => this.reportCorrupt(e);
     const queries = new SqliteQueries(db, this.filename, report);
+    const gates = new SqliteGates(db);
     this.conn = {
-      db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteWrites(db, queries),
+      db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteWrites(db, queries, gates),
       catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
       facts: new SqliteFacts(db, queries, this.filename, report), presence: new SqlitePresence(db, this.filename, report),
-      retention: new SqliteRetention(db),
+      retention: new SqliteRetention(db), gates,
     };
     this.schemaVersion = migration.schemaVersion;
   }
@@ -161,6 +164,14 @@ export class SqliteDriver implements BackendDriver {
 
   queryDueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
     return this.read((c) => c.queries.dueRuns(nowUs, limit));
+  }
+
+  queryGateRuns(query: GateRunsQuery): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return this.read((c) => c.gates.runs(query));
+  }
+
+  queryWaitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
+    return this.read((c) => c.gates.waitingGates(nowUs, limit));
   }
 
   queryOverdueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {

@@ -39,8 +39,8 @@ export class SqliteQueries {
       eventsByCategory: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND workflow_slug = ? AND category = ? ORDER BY seq`),
       eventsByStep: p(`SELECT ${EVENT_COLUMNS} FROM events INDEXED BY events_by_step WHERE run_id = ? AND step_id = ? AND workflow_slug = ? ORDER BY seq`),
       run: p("SELECT run_id, workflow_slug, state FROM runs WHERE run_id = ?"),
-      dueRuns: p(`SELECT workflow_slug, run_id FROM runs INDEXED BY runs_due
-        WHERE status = 'pending' AND json_extract(state, '$.versionId') IS NOT NULL AND available_at_us <= ? ORDER BY available_at_us, run_id LIMIT ?`),
+      dueRuns: p(`SELECT workflow_slug, run_id FROM runs INDEXED BY runs_due_ungated
+        WHERE status = 'pending' AND json_extract(state, '$.versionId') IS NOT NULL AND flow_key IS NULL AND available_at_us <= ? ORDER BY available_at_us, run_id LIMIT ?`),
       overdueRuns: p(`SELECT workflow_slug, run_id FROM runs INDEXED BY runs_deadline
         WHERE status = 'running' AND json_extract(state, '$.timeoutUs') IS NOT NULL
           AND json_extract(state, '$.startedAtUs') + json_extract(state, '$.timeoutUs') < ?

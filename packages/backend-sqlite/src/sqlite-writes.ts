@@ -5,6 +5,7 @@ import {
 } from "@cairn/backend-interface";
 import { encodeJson } from "./sqlite-codec.js";
 import { factOf, INSERT_FACT } from "./sqlite-facts.js";
+import type { SqliteGates } from "./sqlite-gates.js";
 import type { SqliteQueries } from "./sqlite-queries.js";
 
 /** The columns of a runs row a guard needs, read without decoding the state JSON. */
@@ -33,7 +34,7 @@ export type EventSource = Event[] | ((step: StepState | null) => Event[]);
 export class SqliteWrites {
   private readonly s: Record<"runHead" | "insertEvent" | "upsertRun" | "upsertStep" | "setStepsLive" | "deleteTags" | "insertTag" | "getKey" | "insertKey" | "insertFact", Statement>;
 
-  constructor(db: Database, private readonly reader: SqliteQueries) {
+  constructor(db: Database, private readonly reader: SqliteQueries, private readonly gates: SqliteGates) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       runHead: p("SELECT workflow_slug, status, live, available_at_us FROM runs WHERE run_id = ?"),
@@ -114,7 +115,11 @@ export class SqliteWrites {
       }
     };
     for (const ev of events) insert(ev);
-    if (follow) for (const ev of follow(loadRun(), batch.allSteps())) insert(ev);
+    if (follow) {
+      const after = loadRun();
+      const query = follow.gateQuery?.(after) ?? null;
+      for (const ev of follow(after, batch.allSteps(), query ? this.gates.count(query) : undefined)) insert(ev);
+    }
     const wasLive = head?.live === 1;
     const live = runDirty && run ? !isTerminalRunStatus(run.status) : wasLive;
     if (runDirty && run) {
