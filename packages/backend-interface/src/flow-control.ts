@@ -91,6 +91,7 @@ export function flowKeyOf(flow: FlowControl, serializedInput: string | undefined
   if (typeof value === "string" || (typeof value === "number" && Number.isFinite(value)) || typeof value === "boolean") {
     const key = String(value);
     if (key.length > MAX_FLOW_KEY_LENGTH) throw new FlowKeyError(flow.key, `its value is longer than ${MAX_FLOW_KEY_LENGTH} characters`);
+    if (key.includes("\u0000")) throw new FlowKeyError(flow.key, "its value contains a NUL character");
     return key;
   }
   throw new FlowKeyError(flow.key, `its value is ${Array.isArray(value) ? "an array" : "an object"}; a concurrency key must be a string or a number`);

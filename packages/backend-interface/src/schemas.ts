@@ -147,7 +147,7 @@ export const RunSubmissionSchema = z.object({
   versionId: z.string().optional(),
   hasInputSchema: z.boolean().optional(),
   /** The flow-control key of the run (overrides the workflow's key path); only for workflows that declare flow control. */
-  concurrencyKey: z.string().min(1).max(256).optional(),
+  concurrencyKey: z.string().min(1).max(256).refine((k) => !k.includes("\u0000"), "must not contain a NUL character").optional(),
 });
 /** What submitRun accepts. */
 export type RunSubmission = z.infer<typeof RunSubmissionSchema>;

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { CorruptRecordError, InvalidArgumentError, systemClock } from "@cairn/backend-interface";
-import type {
+import type { GateRunsQuery,
   AnalyticsWindow, BackendCapabilities, BackendDriver, ClaimRequest, ClaimedStep, Clock, EndedRunsQuery, Mark, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
   PresenceFilter, WorkerPresence,
@@ -18,6 +18,7 @@ import { claimNextSql, claimRefsSql, claimScopeSql, claimSqlQueries, startedExtr
 import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
 import { writeGuarded, writeGuardedBatch, writeSubmission, type WriteContext } from "./postgres-writes.js";
 import { writeGuardedMany, writeSubmissionsMany } from "./postgres-many.js";
+import { buildGateQueries, gateRuns, type GateQueries } from "./postgres-gates.js";
 import { manySqlQueries, type ManySqlQueries } from "./postgres-many-sql.js";
 import { translatePgError } from "./postgres-errors.js";
 import { PostgresPresence } from "./postgres-presence.js";
@@ -61,6 +62,7 @@ export class PostgresDriver implements BackendDriver {
   private readonly csq: ClaimSqlQueries;
   private readonly ctx: WriteContext;
   private readonly mq: ManySqlQueries;
+  private readonly gq: GateQueries;
   private readonly notifier: PostgresNotifier | null;
   private readonly pollIntervalMs: number;
   private readonly pollers = new Set<NodeJS.Timeout>();
@@ -85,7 +87,8 @@ export class PostgresDriver implements BackendDriver {
     this.sq = stepWriteQueries(quoted);
     this.csq = claimSqlQueries(quoted);
     this.mq = manySqlQueries(quoted);
-    this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema) };
+    this.gq = buildGateQueries(quoted);
+    this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema), g: this.gq };
     const listen = options.listen ?? true;
     this.notifier = listen ? new PostgresNotifier(listenerConfig(pool, options.applicationName), channelName(this.schema)) : null;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -215,6 +218,15 @@ export class PostgresDriver implements BackendDriver {
 
   async queryDueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
     return refsOf(await this.conn.query<RunRefRow>({ name: `${this.schema}:dueRuns`, text: this.q.dueRuns, values: [nowUs, limit] }));
+  }
+
+  queryGateRuns(query: GateRunsQuery): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return gateRuns((stmt) => this.conn.query(stmt), this.gq, this.schema, query);
+  }
+
+  async queryWaitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
+    const rows = (await this.conn.query<{ workflow_slug: string; flow_key: string }>({ name: `${this.schema}:waitingGates`, text: this.gq.waitingGates, values: [nowUs, limit] })).rows;
+    return rows.map((r) => ({ workflowSlug: r.workflow_slug, flowKey: r.flow_key }));
   }
 
   async queryOverdueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { checkGuard, foldRun, withFollowUp } from "@cairn/backend-interface";
+import { checkGuard, foldRun, gateQueryAfter, withFollowUp } from "@cairn/backend-interface";
 import type { Event, EventOf, FollowUp, GuardVerdict, GuardedWrite, RunState, StepState, SubmissionResult } from "@cairn/backend-interface";
 import type { Statement } from "./postgres-connection.js";
 import type { ManySqlQueries } from "./postgres-many-sql.js";
@@ -48,6 +48,8 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
       if (!verdict.ok) continue;
       const written = foreign ? w.events.filter((e) => e.category === "step") : w.events;
       if (l.run === null && written.some((e) => e.category === "workflow")) return null;
+      // A gate count must see the batch's earlier writes, which this path stores only at the end: per-write path.
+      if (!foreign && gateQueryAfter(l.run, l.steps, written, w.follow) !== null) return null;
       const events = w.follow && !foreign ? withFollowUp(l.run, l.steps, written, w.follow) : written;
       const after = foldRun(l.run, l.steps, events);
       if (!foreign) l.run = after.run;
@@ -73,6 +75,12 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
  */
 export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries, submitted: Array<EventOf<"RunSubmitted">>, follow: FollowUp | undefined,
   oneByOne: (event: EventOf<"RunSubmitted">) => Promise<SubmissionResult>): Promise<SubmissionResult[]> {
+  // Flow control counts a gate inside each run's own transaction, so gated batches go one by one, in item order.
+  if (submitted.some((s) => gateQueryAfter(null, new Map(), [s], follow) !== null)) {
+    const out: SubmissionResult[] = [];
+    for (const s of submitted) out.push(await oneByOne(s));
+    return out;
+  }
   const prepared = submitted.map((s) => {
     const events: Event[] = follow ? withFollowUp(null, new Map(), [s], follow) : [s];
     return { submitted: s, events, projected: projectWrite(null, new Map(), events) };

@@ -11,7 +11,7 @@ export function buildQueries(s: string) {
       st AS (SELECT step_id, state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 AND step_id = ANY($3::text[]) ORDER BY step_id FOR UPDATE)
       SELECT NULL::text AS step_id, workflow_slug, state FROM r UNION ALL SELECT step_id, NULL, state FROM st`,
     /** A run row and every step row of it, locked for an engine transition (which decides over the whole run). */
-    dueRuns: `SELECT workflow_slug, run_id FROM ${s}.runs WHERE status = 'pending' AND (state->>'versionId') IS NOT NULL AND available_at_us <= $1
+    dueRuns: `SELECT workflow_slug, run_id FROM ${s}.runs WHERE status = 'pending' AND (state->>'versionId') IS NOT NULL AND flow_key IS NULL AND available_at_us <= $1
       ORDER BY available_at_us, run_id LIMIT $2`,
     overdueRuns: `SELECT workflow_slug, run_id FROM ${s}.runs WHERE status = 'running' AND (state->>'timeoutUs') IS NOT NULL
       AND ((state->>'startedAtUs')::bigint + (state->>'timeoutUs')::bigint) < $1

@@ -1,5 +1,6 @@
 import type pg from "pg";
-import { checkGuard, withFollowUp } from "@cairn/backend-interface";
+import { checkGuard, gateQueryAfter, withFollowUp, withFollowUpAsync } from "@cairn/backend-interface";
+import { readGate, type GateQueries } from "./postgres-gates.js";
 import type { Event, EventOf, FollowUp, GuardVerdict, GuardedWrite, RunState, StepState, SubmissionResult, WriteGuard, WriteTarget } from "@cairn/backend-interface";
 import type { PostgresConnection, Statement } from "./postgres-connection.js";
 import { eventColumnArrays, eventConcurrencyArray, eventFigureArrays, projectWrite, runColumns, stepColumnArrays, type ProjectedWrite } from "./postgres-projections.js";
@@ -11,6 +12,8 @@ export interface WriteContext {
   q: Queries;
   schema: string;
   channel: string;
+  /** Flow-control gate statements. */
+  g: GateQueries;
 }
 
 type LockRow = { step_id: string | null; workflow_slug: string | null; state: unknown };
@@ -66,7 +69,7 @@ async function writeGuardedOn(c: pg.PoolClient, ctx: WriteContext, target: Write
   const verdict = checkGuard(guard, run, target.stepId === undefined ? null : steps.get(target.stepId) ?? null);
   if (!verdict.ok) return verdict;
   const own = foreignRun ? written.filter((e) => e.category === "step") : written;
-  const events = follow && !foreignRun ? withFollowUp(run, steps, own, follow) : own;
+  const events = follow && !foreignRun ? await withFollowUpAsync(run, steps, own, follow, (q) => readGate(c, ctx.g, ctx.schema, q)) : own;
   if (events.length === 0) return verdict;
   const projected = projectWrite(run, steps, events);
   await writeChecked(c, writeStatement(ctx, workflowSlug, runId, events, projected, projected.runChanged, [...steps.keys()], run !== null), projected, projected.runChanged);
@@ -80,11 +83,16 @@ async function writeGuardedOn(c: pg.PoolClient, ctx: WriteContext, target: Write
  * and only if it was inserted append the events; otherwise report the existing run and its input.
  */
 export async function writeSubmission(ctx: WriteContext, submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
-  // A new run's follow-up depends on its first events alone.
-  const events: Event[] = follow ? withFollowUp(null, new Map(), [submitted, ...extra], follow) : [submitted, ...extra];
-  const projected = projectWrite(null, new Map(), events);
-  const run = projected.run as RunState;
+  // A new run's follow-up depends on its first events alone, unless flow control counts its gate (inside the transaction).
+  const gated = gateQueryAfter(null, new Map(), [submitted, ...extra], follow) !== null;
+  const decide = async (c?: pg.PoolClient): Promise<Event[]> => !follow ? [submitted, ...extra]
+    : c && gated ? withFollowUpAsync(null, new Map(), [submitted, ...extra], follow, (q) => readGate(c, ctx.g, ctx.schema, q))
+    : withFollowUp(null, new Map(), [submitted, ...extra], follow);
+  const ungated = gated ? null : await decide();
   return ctx.conn.tx(async (c) => {
+    const events = ungated ?? (await decide(c));
+    const projected = projectWrite(null, new Map(), events);
+    const run = projected.run as RunState;
     const inserted = await c.query({ name: `${ctx.schema}:insertRun`, text: ctx.q.insertRun, values: [run.runId, run.workflowSlug, ...runColumns(run)] });
     if (inserted.rowCount === 0) {
       const existing = await c.query<{ run_id: string; state: RunState }>({ text: ctx.q.existingRun, values: [submitted.workflowSlug, submitted.idempotencyKey ?? null, submitted.runId] });
