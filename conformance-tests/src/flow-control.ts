@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, test } from "vitest";
 import type { Backend, FlowControlInput, RunState } from "@cairn/backend-interface";
 import type { ConformanceHarness } from "./support/harness.js";
 import { useInstance } from "./support/lifecycle.js";
@@ -39,6 +39,20 @@ export function flowControlTests(h: ConformanceHarness): void {
   describe("flow control: the store admits runs", () => {
     const t = useInstance(h, { manualClock: true });
     const tick = () => t.clock.advanceMs(1);
+    const it = (name: string, body: () => Promise<void>) =>
+      test(name, async (ctx) => {
+        if (!t.backend.driver.capabilities.flowControl) ctx.skip();
+        await body();
+      });
+
+    test("a driver without flow control refuses a version that declares it; bad declarations are refused by every driver", async () => {
+      const { backend } = t;
+      if (!backend.driver.capabilities.flowControl) await expectCode(registerFlow(backend, { limit: 1 }), "INVALID_ARGUMENT");
+      await expectCode(registerFlow(backend, { mode: "singleton" }, WF, "v2"), "INVALID_ARGUMENT");
+      await expectCode(registerFlow(backend, { mode: "queue", onBusy: "drop" }, WF, "v3"), "INVALID_ARGUMENT");
+      await expectCode(registerFlow(backend, { limit: 0 }, WF, "v4"), "INVALID_EVENT");
+      expect(await backend.getWorkflowVersion(WF, "v2")).toBeNull();
+    });
 
     it("concurrency limit 2: two runs start, the rest wait (recorded once) and start in FIFO order as slots free", async () => {
       const { backend } = t;

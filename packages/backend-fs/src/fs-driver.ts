@@ -46,7 +46,7 @@ export interface FileSystemBackendOptions extends BackendOptions {
  */
 export class FileSystemDriver implements BackendDriver {
   /** Wake-ups through the doorbell file; several processes may share the store. */
-  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false };
+  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false, flowControl: false };
   /** Where step output files go: inside the store. */
   readonly outputDir: string;
   /** The store's absolute base directory. */
@@ -180,6 +180,16 @@ export class FileSystemDriver implements BackendDriver {
 
   queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]> {
     return this.run("listing stale steps in", () => this.queries.staleSteps(heartbeatBeforeUs));
+  }
+
+  /** No run here has a gate: this driver does not offer flow control (capabilities.flowControl), so no version declares it. */
+  async queryGateRuns(): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return [];
+  }
+
+  /** No run here has a gate (see queryGateRuns). */
+  async queryWaitingGates(): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
+    return [];
   }
 
   queryDueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {

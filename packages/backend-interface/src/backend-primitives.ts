@@ -64,6 +64,8 @@ export interface BackendCapabilities {
   multiProcess: boolean;
   /** claimScheduledSteps claims many steps in one round trip (rather than looping over claimScheduledStep). */
   batchClaim: boolean;
+  /** The driver counts flow-control gates inside its writes (FollowUp.gateQuery): workflow versions may declare flow control. */
+  flowControl: boolean;
 }
 
 /** Options every Backend accepts. */

@@ -1,4 +1,6 @@
 import type { BackendDriver } from "./backend-driver.js";
+import { InvalidArgumentError } from "./errors.js";
+import { parseFlowControl } from "./flow-control.js";
 import { BackendStepData } from "./backend-step-data.js";
 import { assertIds, assertVersionId, assertWorkflowSlug } from "./identifiers.js";
 import type { StepDefinition, WorkflowMetadata, WorkflowRegistration, WorkflowRegistrationInput, WorkflowVersion, WorkflowVersionInput } from "./schemas.js";
@@ -110,6 +112,13 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
     assertVersionId(version.versionId);
     const parsed = WorkflowVersionSchema.safeParse({ ...version, createdAtUs: version.createdAtUs ?? this.clock.nowUs() });
     if (!parsed.success) throw new InvalidEventError(`Invalid version of workflow ${version.workflowSlug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+    if (parsed.data.flow) {
+      const flow = parseFlowControl(parsed.data.flow);
+      if (!flow.ok) throw new InvalidArgumentError(`Invalid flow control of workflow ${version.workflowSlug}: ${flow.problems.join("; ")}. Nothing was written.`);
+      if (!this.store.capabilities.flowControl) {
+        throw new InvalidArgumentError(`Workflow ${version.workflowSlug} declares flow control (concurrency, mode, rateLimit or debounce), which this storage driver does not enforce yet; use the SQLite or Postgres driver. Nothing was written.`);
+      }
+    }
     const result = await this.store.putVersion(parsed.data);
     if (result.status === "exists" && !sameVersionContent(result.version, parsed.data)) throw new VersionConflictError({ workflowSlug: version.workflowSlug, versionId: version.versionId });
     await this.loadDag(result.version.workflowSlug, result.version.versionId);

@@ -28,7 +28,7 @@ const shared = new Map<string, { store: MemoryStore; listeners: Set<() => void>;
  * no files; one process only (`capabilities.multiProcess` is false).
  */
 export class MemoryDriver implements BackendDriver {
-  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: false, batchClaim: true };
+  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: false, batchClaim: true, flowControl: true };
   /** The snapshot file, absolute, when there is one. */
   readonly snapshotFile: string | undefined;
   private store = new MemoryStore();

@@ -92,7 +92,7 @@ export class PostgresDriver implements BackendDriver {
     const listen = options.listen ?? true;
     this.notifier = listen ? new PostgresNotifier(listenerConfig(pool, options.applicationName), channelName(this.schema)) : null;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
-    this.capabilities = { notifications: listen, multiProcess: true, batchClaim: true };
+    this.capabilities = { notifications: listen, multiProcess: true, batchClaim: true, flowControl: true };
     const onCorrupt = options.onCorruptRecord;
     this.reportCorrupt = (row) => onCorrupt?.(new CorruptRecordError(`${location} table events seq ${row.seq}`, "the stored body does not match its row (event id, type or run)", {}));
     this.presence = new PostgresPresence(this.conn, quoted, (e) => onCorrupt?.(e));

@@ -77,7 +77,7 @@ export class SqliteDriver implements BackendDriver {
     const memory = isMemoryFilename(filename);
     this.outputDir = memory ? undefined : `${resolve(filename)}.outputs`;
     this.filename = memory ? filename : resolve(filename);
-    this.capabilities = { notifications: true, multiProcess: !memory, batchClaim: true };
+    this.capabilities = { notifications: true, multiProcess: !memory, batchClaim: true, flowControl: true };
     this.wakeups = new SqliteWakeups(this.filename, { crossProcess: !memory });
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.busyRetry = { ...DEFAULT_BUSY_RETRY, ...options.busyRetry };
