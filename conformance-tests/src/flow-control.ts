@@ -1,10 +1,11 @@
 import { describe, expect, test } from "vitest";
 import type { Backend, FlowControlInput, RunState } from "@cairn/backend-interface";
-import type { ConformanceHarness } from "./support/harness.js";
+import { resolveCapabilities, type ConformanceHarness } from "./support/harness.js";
+import { withChildren, type ProcessPool } from "./support/processes.js";
 import { useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
 import { WF, claim, complete } from "./support/scenario.js";
-import { workflowTrail } from "./support/dags.js";
+import { eventTrail, workflowTrail } from "./support/dags.js";
 
 /** Registers a one-step workflow ("s") whose version declares `flow`. */
 export async function registerFlow(backend: Backend, flow: FlowControlInput, workflowSlug = WF, versionId = "v1"): Promise<void> {
@@ -35,7 +36,50 @@ async function finish(backend: Backend, runId: string): Promise<void> {
 }
 
 /** Flow control decided by the store when runs start: concurrency, modes, rate limits, debounce. */
-export function flowControlTests(h: ConformanceHarness): void {
+export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): void {
+  describe.skipIf(!resolveCapabilities(h).multiProcess)("flow control: real processes", () => {
+    const t = useInstance(h);
+
+    test("3 worker processes and 5 submitter processes: never more than `limit` runs of a key running; every run starts once and completes", async (ctx) => {
+      const { backend } = t;
+      if (!backend.driver.capabilities.flowControl) ctx.skip();
+      const limit = 2;
+      await registerFlow(backend, { limit, key: "customer" });
+      const keys = ["a", "b", "c"];
+      const startAtMs = Date.now() + 1500;
+      const untilMs = startAtMs + 30_000;
+      const seen = { samples: 0, max: 0 };
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const running = await backend.listRuns({ workflowSlug: WF, status: ["running"], limit: 500 });
+          const perKey = new Map<string, number>();
+          for (const r of running) perKey.set(r.flowKey ?? "", (perKey.get(r.flowKey ?? "") ?? 0) + 1);
+          seen.samples++;
+          seen.max = Math.max(seen.max, ...perKey.values(), 0);
+          await new Promise((r) => setTimeout(r, 3));
+        }
+      })();
+      const results = await withChildren(procs, t.instance.opener, 8, (group) =>
+        group.round<unknown>((i) => i < 3
+          ? { task: "drain", workflowSlug: WF, workerId: `w${i}`, startAtMs, untilMs, holdMs: 15, stopAfter: 60 }
+          : { task: "submit-each", startAtMs, items: Array.from({ length: 12 }, (_, n) => ({ workflowSlug: WF, input: { customer: keys[(n + i) % keys.length], n, by: i } })) }));
+      sampling = false;
+      await sampler;
+      const submitted = (results.slice(3) as Array<Array<{ ok: boolean; runId?: string }>>).flat();
+      expect(submitted.every((s) => s.ok)).toBe(true);
+      expect(seen.samples).toBeGreaterThan(10);
+      expect(seen.max, "runs of one key running at once").toBeLessThanOrEqual(limit);
+      expect(seen.max).toBeGreaterThan(0);
+      expect((results.slice(0, 3) as number[]).reduce((a, b) => a + b, 0), "steps the worker processes completed").toBe(60);
+      for (const s of submitted) {
+        const run = (await backend.getRun(s.runId!))!;
+        expect(run.status, `${s.runId}: ${(await eventTrail(backend, s.runId!)).join(" ")}`).toBe("completed");
+        expect((await workflowTrail(backend, s.runId!)).filter((e) => e === "WorkflowStarted"), s.runId).toHaveLength(1);
+      }
+    }, 120_000);
+  });
+
   describe("flow control: the store admits runs", () => {
     const t = useInstance(h, { manualClock: true });
     const tick = () => t.clock.advanceMs(1);

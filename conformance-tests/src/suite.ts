@@ -67,6 +67,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     backendLifecycleTests(h);
     retentionTests(h);
     markTests(h);
-    flowControlTests(h);
+    flowControlTests(h, procs);
   });
 }

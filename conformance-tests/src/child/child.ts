@@ -91,6 +91,43 @@ async function submitBatch(cmd: { items: unknown[]; startAtMs?: number }): Promi
   return outcomes.map((o) => (o.ok ? o : { ok: false as const, code: o.error.code }));
 }
 
+/** From `startAtMs` to `untilMs` (or until `stopAfter` runs of the workflow ended): claims steps of the workflow (up to `limit` at once), holds each `holdMs`, completes it; runs the maintenance sweep when idle. Returns how many it completed. */
+async function drain(cmd: { workflowSlug: string; workerId: string; startAtMs?: number; untilMs: number; holdMs: number; limit?: number; stopAfter?: number }): Promise<number> {
+  const b = open();
+  await waitUntil(cmd.startAtMs);
+  let done = 0;
+  let sweptAt = 0;
+  while (Date.now() < cmd.untilMs) {
+    const claimed = await b.claimScheduledSteps(cmd.workerId, { limit: cmd.limit ?? 2, workflowSlug: cmd.workflowSlug });
+    if (claimed.length === 0) {
+      if (cmd.stopAfter !== undefined && (await b.listRuns({ workflowSlug: cmd.workflowSlug, status: ["completed", "cancelled", "failed"], limit: cmd.stopAfter })).length >= cmd.stopAfter) break;
+      if (Date.now() - sweptAt > 200) {
+        await b.startDueRuns();
+        sweptAt = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, 5));
+      continue;
+    }
+    await Promise.all(claimed.map(async (c) => {
+      await new Promise((r) => setTimeout(r, cmd.holdMs));
+      await b.saveStepComplete(c.workflowSlug, c.runId, c.stepId, null, { timestamp: b.clock.nowUs(), duration: 1, attemptNumber: c.attemptNumber, output: null }, false);
+      done++;
+    }));
+  }
+  return done;
+}
+
+/** At `startAtMs`, submits the items one after the other; the run ids, or error codes, in order. */
+async function submitEach(cmd: { items: unknown[]; startAtMs?: number }): Promise<Array<{ ok: true; runId: string } | { ok: false; code: string }>> {
+  const b = open();
+  await waitUntil(cmd.startAtMs);
+  const out: Array<{ ok: true; runId: string } | { ok: false; code: string }> = [];
+  for (const item of cmd.items) {
+    out.push(await b.submitRun(item as never).then((r) => ({ ok: true as const, runId: r.runId }), (e) => ({ ok: false as const, code: String((e as { code?: unknown }).code) })));
+  }
+  return out;
+}
+
 async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unknown> {
   switch (cmd.task) {
     case "claim": return claim(cmd as never);
@@ -102,6 +139,8 @@ async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unk
     case "complete": return completeAll(cmd as never);
     case "cancel": return cancelAll(cmd as never);
     case "submit-batch": return submitBatch(cmd as never);
+    case "drain": return drain(cmd as never);
+    case "submit-each": return submitEach(cmd as never);
     case "maintain": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().maintain({ workerId: cmd.workerId as string, staleMs: cmd.staleMs as number, limit: cmd.limit as number }));
     default: throw new Error(`unknown task ${cmd.task}`);
   }

@@ -4,7 +4,8 @@ import type { FollowUp, WriteTarget } from "./backend-primitives.js";
 import type { Event, EventOf } from "./events.js";
 import type { GuardVerdict, WriteGuard } from "./guards.js";
 import { ADVANCING_EVENTS, advanceRun, type MakeRunEvent } from "./run-advance.js";
-import { gateQueryFor } from "./run-admission.js";
+import { gateQueryFor, newestWins } from "./run-admission.js";
+import { gateLimit } from "./flow-control.js";
 import { isTerminalRunStatus } from "./schemas.js";
 import type { EventType } from "./events.js";
 
@@ -104,6 +105,7 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
    */
   protected async startGate(workflowSlug: string, flowKey: string, availableByUs?: number): Promise<string[]> {
     const changed: string[] = [];
+    if (availableByUs !== undefined && (await this.gateIsFull(workflowSlug, flowKey))) return changed;
     for (let batch = 1; batch <= 64; batch *= 2) {
       const waiting = await this.store.queryGateRuns({ workflowSlug, flowKey, status: "pending", limit: batch, ...(availableByUs === undefined ? {} : { availableByUs }) });
       if (waiting.length === 0) break;
@@ -112,6 +114,22 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
       if (moved.length < waiting.length) break;
     }
     return changed;
+  }
+
+  /**
+   * A read outside any write: true when the gate's running runs already fill its limit and no other rule (rate limit,
+   * newest-wins) could change a waiting run, so trying its head would be a write that changes nothing. Only ever a
+   * shortcut: a slot freed after this read is followed by its own nudge, which reads again.
+   */
+  private async gateIsFull(workflowSlug: string, flowKey: string): Promise<boolean> {
+    const registration = await this.store.readWorkflow(workflowSlug);
+    const dag = registration?.versionId ? await this.loadDag(workflowSlug, registration.versionId) : null;
+    const flow = dag?.flow;
+    if (!flow || flow.rateLimit || newestWins(flow)) return false;
+    const limit = gateLimit(flow);
+    if (!Number.isFinite(limit)) return false;
+    const running = await this.store.queryGateRuns({ workflowSlug, flowKey, status: "running", limit });
+    return running.length >= limit;
   }
 
   /** The follow-up for a write of `events`: the engine when one of them may move the run on, else none. */
