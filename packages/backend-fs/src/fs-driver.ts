@@ -1,4 +1,5 @@
-import {
+import { FsGates } from "./fs-gates.js";
+import { gateQueryAfter, type GateRunsQuery,
   BackendClosedError, type BackendDriver, type EndedRunsQuery, type Mark, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
@@ -46,7 +47,7 @@ export interface FileSystemBackendOptions extends BackendOptions {
  */
 export class FileSystemDriver implements BackendDriver {
   /** Wake-ups through the doorbell file; several processes may share the store. */
-  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false, flowControl: false };
+  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false, flowControl: true };
   /** Where step output files go: inside the store. */
   readonly outputDir: string;
   /** The store's absolute base directory. */
@@ -57,6 +58,7 @@ export class FileSystemDriver implements BackendDriver {
   private readonly reporter: CorruptionReporter;
   private readonly log: EventLog;
   private readonly indexes: FsIndexes;
+  private readonly gates: FsGates;
   private readonly submissions: FsSubmissions;
   private readonly queries: FsQueries;
   private readonly catalog: FsCatalog;
@@ -80,6 +82,7 @@ export class FileSystemDriver implements BackendDriver {
     this.log = new EventLog(layout, this.atomic, this.reporter, options.projectionCacheSize ?? 10_000);
     this.indexes = new FsIndexes(layout, this.atomic, this.log, this.reporter, grace);
     this.submissions = new FsSubmissions(layout, this.atomic, this.log, this.indexes, grace);
+    this.gates = new FsGates(layout.root, this.indexes);
     this.queries = new FsQueries(layout, this.log, this.indexes, grace);
     this.catalog = new FsCatalog(layout, this.atomic, this.reporter);
     this.presence = new FsPresence(layout, this.atomic, this.reporter);
@@ -135,11 +138,23 @@ export class FileSystemDriver implements BackendDriver {
 
   writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict> {
     // A follow-up may schedule dependents or start the run: ring as for a schedule.
-    return this.publish("appending to", () => this.log.append(target, target.stepId, guard, events, this.indexes, follow), follow !== undefined || ringsDoorbell(events));
+    return this.publish("appending to", async () => {
+      const append = (f: FollowUp | undefined) => this.log.append(target, target.stepId, guard, events, this.indexes, f);
+      // Only a write of workflow events alone (a submit, start, retry or cancel; not a step's result) can leave a run pending.
+      if (!follow?.gateQuery || events.some((e) => e.category === "step")) return append(follow);
+      // A follow-up that counts a gate: the gate is locked (before the run's own lock) from the count to the publication.
+      const view = await this.log.view(target);
+      const query = gateQueryAfter(view.run, view.steps, events, follow);
+      return query ? this.gates.withGate(query, follow, append) : append(follow);
+    }, follow !== undefined || ringsDoorbell(events));
   }
 
   writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
-    return this.publish("submitting to", () => this.submissions.submit(submitted, extra, follow), true);
+    return this.publish("submitting to", () => {
+      const query = gateQueryAfter(null, new Map(), [submitted, ...extra], follow);
+      if (!query || !follow) return this.submissions.submit(submitted, extra, follow);
+      return this.gates.withGate(query, follow, (f) => this.submissions.submit(submitted, extra, f));
+    }, true);
   }
 
   /** Claims one step after the other, each attempt decided inside its guarded append (see fs-claims.ts). */
@@ -182,14 +197,12 @@ export class FileSystemDriver implements BackendDriver {
     return this.run("listing stale steps in", () => this.queries.staleSteps(heartbeatBeforeUs));
   }
 
-  /** No run here has a gate: this driver does not offer flow control (capabilities.flowControl), so no version declares it. */
-  async queryGateRuns(): Promise<Array<{ workflowSlug: string; runId: string }>> {
-    return [];
+  queryGateRuns(query: GateRunsQuery): Promise<Array<{ workflowSlug: string; runId: string }>> {
+    return this.run("listing the runs of a gate in", () => this.gates.gateRuns(query));
   }
 
-  /** No run here has a gate (see queryGateRuns). */
-  async queryWaitingGates(): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
-    return [];
+  queryWaitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
+    return this.run("listing waiting gates in", () => this.gates.waitingGates(nowUs, limit));
   }
 
   queryDueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {

@@ -45,7 +45,7 @@ export class FsQueries {
 
   /** Pending runs of registered versions due by `nowUs`, longest due first (availableAt, runId). */
   async dueRuns(nowUs: number, limit: number): Promise<RunAddress[]> {
-    const due = (await this.indexes.liveViews()).map((v) => v.run).filter((r): r is RunState => r !== null && r.status === "pending" && r.versionId !== undefined && r.availableAtUs <= nowUs);
+    const due = (await this.indexes.liveViews()).map((v) => v.run).filter((r): r is RunState => r !== null && r.status === "pending" && r.versionId !== undefined && r.flowKey === undefined && r.availableAtUs <= nowUs);
     due.sort((x, y) => x.availableAtUs - y.availableAtUs || cmp(x.runId, y.runId));
     return due.slice(0, limit).map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId }));
   }

@@ -17,6 +17,8 @@ export interface SubmitOptions {
   /** Do not start before this instant (µs). */
   availableAtUs?: number;
   metadata?: Record<string, unknown>;
+  /** The run's flow-control key (for a workflow that declares concurrency, mode, rateLimit or debounce), instead of the one its input gives. */
+  concurrencyKey?: string;
 }
 
 /**
@@ -61,7 +63,7 @@ function toSubmission(o: SubmitOptions, meta: WorkflowMetadata | null, trace: Re
     ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
     ...(o.priority === undefined ? {} : { priority: o.priority }), ...(o.tags?.length ? { tags: o.tags } : {}),
     ...(o.timeoutMs ? { timeoutUs: Math.round(o.timeoutMs * 1000) } : {}),
-    ...(o.availableAtUs ? { availableAtUs: o.availableAtUs } : {}),
+    ...(o.availableAtUs ? { availableAtUs: o.availableAtUs } : {}), ...(o.concurrencyKey !== undefined ? { concurrencyKey: o.concurrencyKey } : {}),
     ...(Object.keys(metadata).length ? { metadata } : {}), ...(meta?.versionId ? { versionId: meta.versionId } : {}),
   };
 }

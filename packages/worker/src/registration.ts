@@ -10,7 +10,7 @@ export async function registerWorkflows(backend: Backend, workflows: readonly Lo
     const steps = wf.steps.map((s) => s.definition);
     try {
       await backend.createWorkflowVersion({
-        workflowSlug: wf.slug, versionId: wf.versionId, contentHash: wf.contentHash, steps,
+        workflowSlug: wf.slug, versionId: wf.versionId, contentHash: wf.contentHash, steps, ...(wf.flow ? { flow: wf.flow } : {}),
         ...(wf.inputSchemaJSON === undefined ? {} : { inputSchemaJSON: wf.inputSchemaJSON }),
       });
     } catch (err) {
@@ -20,7 +20,7 @@ export async function registerWorkflows(backend: Backend, workflows: readonly Lo
     await backend.registerWorkflow({
       slug: wf.slug, name: wf.name, location: wf.dir, versionId: wf.versionId, registeredAtUs: nowUs(), steps,
       ...(wf.description ? { description: wf.description } : {}), ...(wf.inputSchemaJSON === undefined ? {} : { inputSchemaJSON: wf.inputSchemaJSON }),
-      ...(wf.retention ? { retention: wf.retention } : {}),
+      ...(wf.retention ? { retention: wf.retention } : {}), ...(wf.flow ? { flow: wf.flow } : {}),
     });
   }
 }

@@ -31,10 +31,19 @@ export function renderRunHeader(run: RunState, s: Styles): string {
     ...(run.startedAtUs ? [row("started", time(run.startedAtUs))] : []), ...(run.durationUs !== undefined ? [row("duration", duration(run.durationUs))] : []),
     ...(run.tags.length ? [row("tags", run.tags.join(", "))] : []), ...(run.parentRunId ? [row("rerun of", `${run.parentRunId} from ${run.rerunFromStepId}`)] : []),
     ...(run.input !== undefined ? [row("input", clip(run.input, 200))] : []),
+    ...(run.flowKey !== undefined || run.flow ? [row("flow", flowLine(run))] : []),
     ...(run.cancelReason ? [row("reason", run.cancelReason)] : []),
     ...(run.error ? [row("error", run.error.message)] : []),
     ...(run.inputValidation?.validationErrors?.map((e) => `${" ".repeat(10)}${e.path}: ${e.message}`) ?? []),
   ].join("\n");
+}
+
+/** What flow control decided for a run: its key, the last decision and why, the other run involved, until when. */
+function flowLine(run: RunState): string {
+  const key = run.flowKey ? `key ${JSON.stringify(run.flowKey)}` : "";
+  const f = run.flow;
+  const decision = f ? `${f.decision}: ${f.reason}${f.relatedRunId ? ` (run ${f.relatedRunId})` : ""}${f.untilUs ? ` until ${time(f.untilUs)}` : ""}` : "";
+  return [key, decision].filter(Boolean).join("; ");
 }
 
 /**

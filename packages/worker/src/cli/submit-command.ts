@@ -11,6 +11,7 @@ import { waitAndReport } from "./wait-run.js";
 interface SubmitFlags {
   input?: string;
   idempotencyKey?: string;
+  concurrencyKey?: string;
   priority?: string;
   tag?: string[];
   timeout?: string;
@@ -34,6 +35,7 @@ export function defineSubmitCommand(cli: CliProgram): void {
     .argument("<workflow>", "the workflow's slug (its folder name)")
     .option("-i, --input <json|@file>", "the run input: JSON text, or @path/to/file.json; an input the workflow's schema rejects is not submitted (exit 2, every failing field listed)")
     .option("--idempotency-key <key>", "submitting the same key again returns the existing run")
+    .option("--concurrency-key <key>", "the run's flow-control key, for a workflow that declares concurrency, mode, rateLimit or debounce (instead of the key its input gives)")
     .option("--priority <n>", "higher runs first")
     .option("--tag <tag>", "a tag to find the run by (repeat for several)", collect)
     .option("--timeout <duration>", "fail the run if it has not ended this long after it started (30s, 5m)")
@@ -69,7 +71,7 @@ export function defineSubmitCommand(cli: CliProgram): void {
         }
         try {
           const { runId, isNew } = await submit(backend, {
-            workflow: workflow!, input, ...(v.idempotencyKey ? { idempotencyKey: v.idempotencyKey } : {}), ...(priority === undefined ? {} : { priority }),
+            workflow: workflow!, input, ...(v.idempotencyKey ? { idempotencyKey: v.idempotencyKey } : {}), ...(v.concurrencyKey ? { concurrencyKey: v.concurrencyKey } : {}), ...(priority === undefined ? {} : { priority }),
             ...(v.tag?.length ? { tags: v.tag } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(availableAtUs && availableAtUs > nowUs ? { availableAtUs } : {}),
           });
           const later = availableAtUs && availableAtUs > nowUs ? `; it starts at ${time(availableAtUs)} (in ${duration(availableAtUs - nowUs)})` : "";

@@ -1,0 +1,125 @@
+import { createHash } from "node:crypto";
+import { mkdir, open, readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { countGate, gateOrder, isTerminalRunStatus, type Event, type FollowUp, type GateQuery, type GateRunsQuery, type GateView, type RunState } from "@cairn/backend-interface";
+import { KeyedMutex } from "./fs-keyed-mutex.js";
+import type { FsIndexes } from "./fs-indexes.js";
+
+/** A gate lock older than this is taken to belong to a process that died holding it, and is broken. */
+const STALE_LOCK_MS = 10_000;
+
+type RunRef = { workflowSlug: string; runId: string };
+
+/**
+ * Flow-control gates on the filesystem. Run logs need no lock, but deciding whether a run of a gate starts reads the
+ * other runs of the gate, so every write that counts a gate holds the gate's lock file (`gates/<slug>/<key hash>.lock`,
+ * created exclusively; one left by a process that died is broken after STALE_LOCK_MS) from the count until its
+ * append is published. The count reads the live runs (running and pending ones are all live) plus the gate's start
+ * records (`<key hash>.starts/<startedAtUs>-<runId>`), which remember recent starts of runs that have since ended
+ * for rate limits; records older than the window asked about are pruned.
+ *
+ * Lock order: a gate lock is always taken before any run's in-process mutex, never while holding one.
+ */
+export class FsGates {
+  private readonly mutex = new KeyedMutex();
+
+  constructor(private readonly root: string, private readonly indexes: FsIndexes) {}
+
+  /**
+   * Runs `write` with the gate of `q` locked, giving it a follow-up that decides on the gate's count; records the
+   * run's start when the write started it.
+   */
+  async withGate<T>(q: GateQuery, follow: FollowUp, write: (follow: FollowUp) => Promise<T>): Promise<T> {
+    const base = this.base(q.workflowSlug, q.flowKey);
+    return this.mutex.run(base, async () => {
+      const release = await this.lock(base);
+      try {
+        const view = await this.count(q, base);
+        let started: Event | undefined;
+        const decided: FollowUp = (run, steps) => {
+          const out = follow(run, steps, view);
+          started = out.find((e) => e.type === "WorkflowStarted");
+          return out;
+        };
+        const result = await write(decided);
+        if (started) await this.recordStart(base, started.timestampUs, started.runId);
+        return result;
+      } finally {
+        await release();
+      }
+    });
+  }
+
+  /** Runs of one gate in a status (pending ones in start order). */
+  async gateRuns(q: GateRunsQuery): Promise<RunRef[]> {
+    const runs = (await this.liveRuns(q.workflowSlug)).filter((r) => r.flowKey === q.flowKey && r.status === q.status && (q.availableByUs === undefined || r.availableAtUs <= q.availableByUs));
+    runs.sort(gateOrder);
+    return runs.slice(0, q.limit).map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId }));
+  }
+
+  /** Gates with a pending run available by `nowUs`. */
+  async waitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
+    const gates = new Map<string, { workflowSlug: string; flowKey: string }>();
+    for (const r of await this.liveRuns()) {
+      if (r.status !== "pending" || r.flowKey === undefined || r.availableAtUs > nowUs) continue;
+      gates.set(JSON.stringify([r.workflowSlug, r.flowKey]), { workflowSlug: r.workflowSlug, flowKey: r.flowKey });
+      if (gates.size >= limit) break;
+    }
+    return [...gates.values()];
+  }
+
+  private async liveRuns(workflowSlug?: string): Promise<RunState[]> {
+    return (await this.indexes.liveViews(workflowSlug)).flatMap((v) => (v.run && !isTerminalRunStatus(v.run.status) ? [v.run] : []));
+  }
+
+  /** The gate's count: its live runs, plus start records of ended runs when a rate limit asks. */
+  private async count(q: GateQuery, base: string): Promise<GateView> {
+    const live = await this.liveRuns(q.workflowSlug);
+    if (q.startedSinceUs === undefined) return countGate(q, live);
+    const liveIds = new Set(live.map((r) => r.runId));
+    const ended = [];
+    for (const name of await readdir(`${base}.starts`).catch(() => [] as string[])) {
+      const [at, runId] = [Number(name.slice(0, name.indexOf("-"))), name.slice(name.indexOf("-") + 1)];
+      if (!Number.isFinite(at) || at < q.startedSinceUs) {
+        await unlink(join(`${base}.starts`, name)).catch(() => undefined);
+        continue;
+      }
+      if (!liveIds.has(runId)) ended.push({ runId, workflowSlug: q.workflowSlug, flowKey: q.flowKey, status: "completed", priority: 0, createdAtUs: 0, availableAtUs: 0, startedAtUs: at });
+    }
+    return countGate(q, [...live, ...ended]);
+  }
+
+  private async recordStart(base: string, atUs: number, runId: string): Promise<void> {
+    await mkdir(`${base}.starts`, { recursive: true });
+    await writeFile(join(`${base}.starts`, `${atUs}-${runId}`), "");
+  }
+
+  /** The path prefix of a gate's files: the key is hashed, so any key value makes a safe file name. */
+  private base(workflowSlug: string, flowKey: string): string {
+    return join(this.root, "gates", workflowSlug, createHash("sha256").update(flowKey).digest("hex").slice(0, 32));
+  }
+
+  /** Takes the gate's lock file; returns its release. */
+  private async lock(base: string): Promise<() => Promise<void>> {
+    const file = `${base}.lock`;
+    await mkdir(join(base, ".."), { recursive: true });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const handle = await open(file, "wx");
+        await handle.writeFile(JSON.stringify({ pid: process.pid, atMs: Date.now() }));
+        await handle.close();
+        return () => unlink(file).catch(() => undefined);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+      const age = await stat(file).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > STALE_LOCK_MS) {
+        const holder = await readFile(file, "utf8").catch(() => "");
+        // Break it only if it is still the stale one read above (another breaker may have replaced it meanwhile).
+        if ((await readFile(file, "utf8").catch(() => null)) === holder) await unlink(file).catch(() => undefined);
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(20, 1 + attempt)));
+    }
+  }
+}
