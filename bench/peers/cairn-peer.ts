@@ -9,7 +9,7 @@ import { SLOTS, type PeerSystem, type StartPeerWorker } from "./peer-system.js";
 
 const WORKFLOWS = join(dirname(fileURLToPath(import.meta.url)), "..", "workflows");
 /** The 1-step no-op, the 5-step chain, and the 1-step workflow whose step returns its start time (latency). */
-const SLUG = { 1: "noop-1", 5: "noop-5", stamp: "stamp-1" } as const;
+const SLUG = { 1: "noop-1", 5: "noop-5", stamp: "stamp-1", gated: "noop-1-gated" } as const;
 
 type BatchSubmit = (items: RunSubmissionInput[]) => Promise<Array<{ runId: string; isNew: boolean } | { error: unknown }>>;
 
@@ -28,11 +28,14 @@ async function submitAll(backend: Backend, items: RunSubmissionInput[]): Promise
   await pool(items, 8, async (item) => { await backend.submitRun(item); });
 }
 
-/** Cairn on a driver, draining runs of the 1-step no-op (or the 5-step chain: `steps` 5). */
-export function cairnPeer(driver: DriverName, steps: 1 | 5 = 1): PeerSystem {
-  const slug = SLUG[steps];
+/**
+ * Cairn on a driver, draining runs of the 1-step no-op (or the 5-step chain: `steps` 5; or, `gated`, the 1-step no-op
+ * under a concurrency declaration that never binds: what flow control costs the same drain).
+ */
+export function cairnPeer(driver: DriverName, steps: 1 | 5 = 1, gated = false): PeerSystem {
+  const slug = gated ? SLUG.gated : SLUG[steps];
   return {
-    id: `cairn-${driver}${steps === 5 ? "-chain5" : ""}`,
+    id: `cairn-${driver}${steps === 5 ? "-chain5" : ""}${gated ? "-gated" : ""}`,
     config: `startWorker({ concurrency: ${SLOTS} }), ${slug}`,
     kind: "cairn",
     driver,
@@ -45,7 +48,7 @@ export function cairnPeer(driver: DriverName, steps: 1 | 5 = 1): PeerSystem {
       return {
         location: JSON.stringify({ url: inst.url, slug }),
         enqueueApi: submitMode(inst.backend) === "submitRuns" ? "submitRuns (one call)" : "submitRun, 8 in flight",
-        enqueueMany: (n) => submitAll(inst.backend, Array.from({ length: n }, (_, i) => ({ workflowSlug: slug, input: { i } }))),
+        enqueueMany: (n) => submitAll(inst.backend, Array.from({ length: n }, (_, i) => ({ workflowSlug: slug, input: gated ? { i, k: `k${i}` } : { i } }))),
         enqueueOne: async (i) => (await inst.backend.submitRun({ workflowSlug: SLUG.stamp, input: { i } })).runId,
         destroy: () => inst.destroy(),
       };

@@ -55,6 +55,12 @@ export function printPeerSummary(r: PeerResults, log: (line: string) => void): R
       add(`${c} enqueue→start p50 / ${p}`, ratio(r.latency[c]?.p50, r.latency[p]?.p50));
     }
   }
+  // What flow control costs: the same drain with a concurrency declaration that never binds, over the one without.
+  for (const c of cairn.filter((id) => id.endsWith("-gated"))) {
+    const plain = c.slice(0, -"-gated".length);
+    add(`${c} drain / ${plain} drain`, ratio(r.drain[c]?.median, r.drain[plain]?.median));
+    add(`${c} enqueue / ${plain} enqueue`, ratio(r.enqueue[c], r.enqueue[plain]));
+  }
   log("peers: ratios, Cairn ÷ peer (rates: above 1 is Cairn faster; RSS and latency: above 1 is Cairn bigger or slower)");
   for (const [name, value] of Object.entries(out)) log(`  ${name} = ${value < 0.1 ? value.toFixed(3) : value.toFixed(2)}x`);
   return out;

@@ -68,7 +68,7 @@ export async function benchPeers(ctx: BenchContext): Promise<void> {
   const rounds = ctx.runs();
   const samplesPerRound = ctx.quick ? 20 : Math.ceil(300 / rounds);
   const usable = (s: PeerSystem) => ctx.drivers.includes(s.driver);
-  const drainSystems = [graphilePeer("defaults"), graphilePeer("tuned"), pgBossPeer(), cairnPeer("postgres"), cairnPeer("sqlite"), cairnPeer("postgres", 5), cairnPeer("sqlite", 5)].filter(usable);
+  const drainSystems = [graphilePeer("defaults"), graphilePeer("tuned"), pgBossPeer(), cairnPeer("postgres"), cairnPeer("sqlite"), cairnPeer("postgres", 5), cairnPeer("sqlite", 5), cairnPeer("postgres", 1, true), cairnPeer("sqlite", 1, true)].filter(usable);
   const latencySystems = [graphilePeer("defaults"), pgBossPeer(), cairnPeer("postgres"), cairnPeer("sqlite"), cairnPeer("fs")].filter(usable);
   const jobsOf = (s: PeerSystem) => Math.round(n / s.stepsPerJob); // the chain drains N steps: N/5 runs
   const drains = new Map<string, DrainSample[]>();

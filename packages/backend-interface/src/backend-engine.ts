@@ -100,15 +100,15 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
 
   /**
    * Lets the waiting runs of one gate try to start, in FIFO order (only those available by `availableByUs` when given):
-   * the head first, then larger batches while every run of the last batch changed (started, or ended by a rule), so a
-   * full gate costs one read and one write. Returns the runs changed.
+   * the head first, then larger batches while every run of the last batch changed (started, or ended by a rule). A gate
+   * with no waiting run costs one read, a full one three reads and no write. Returns the runs changed.
    */
   protected async startGate(workflowSlug: string, flowKey: string, availableByUs?: number): Promise<string[]> {
     const changed: string[] = [];
-    if (availableByUs !== undefined && (await this.gateIsFull(workflowSlug, flowKey))) return changed;
     for (let batch = 1; batch <= 64; batch *= 2) {
       const waiting = await this.store.queryGateRuns({ workflowSlug, flowKey, status: "pending", limit: batch, ...(availableByUs === undefined ? {} : { availableByUs }) });
       if (waiting.length === 0) break;
+      if (batch === 1 && availableByUs !== undefined && (await this.gateIsFull(workflowSlug, flowKey))) break;
       const moved = await this.advanceRuns(waiting);
       changed.push(...moved);
       if (moved.length < waiting.length) break;
