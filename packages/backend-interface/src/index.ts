@@ -14,7 +14,7 @@ export { reduceStepState, projectStepState, projectStepStates } from "./project-
 export { reduceRunState, projectRunState } from "./project-run.js";
 export { checkGuard, type WriteGuard, type GuardVerdict, type GuardRefusal } from "./guards.js";
 export type { WriteTarget, EventFilter, FollowUp, SubmissionResult, ListRunsOptions, ListScheduledOptions, StepRef, PutVersionResult, BackendCapabilities, BackendOptions } from "./backend-primitives.js";
-export type { BackendDriver, ClaimRequest, ClaimedStep, AnalyticsFastPaths, EndedRunsQuery, Mark } from "./backend-driver.js";
+export type { BackendDriver, ClaimRequest, ClaimedStep, AnalyticsFastPaths, EndedRunsQuery, Mark, Cursor } from "./backend-driver.js";
 export { ENDED_RUN_STATUSES, type DeleteEndedRunsOptions } from "./backend-retention.js";
 export type { RetentionPolicy, RetentionPassResult } from "./backend-retention-policies.js";
 export { BackendAnalytics, validateAnalyticsOptions, resolveAnalyticsQuery, type AnalyticsWindow, type ResolvedAnalyticsQuery } from "./backend-analytics.js";

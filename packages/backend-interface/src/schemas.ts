@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { eventNameProblem, isValidEventName, scheduleProblems } from "./schedule-spec.js";
 
 /** Integer microseconds since the epoch. */
 export const Micros = z.number().int().nonnegative();
@@ -85,6 +86,15 @@ export type StepDefinition = z.infer<typeof StepDefinitionSchema>;
 /** Input accepted for a step definition (defaults filled in on parse). */
 export type StepDefinitionInput = z.input<typeof StepDefinitionSchema>;
 
+/** A workflow's schedule as registered (see ScheduleSpec); every expression, the timezone and the backfill are checked. */
+export const ScheduleSchema = z.object({
+  cron: z.array(z.string()).min(1),
+  timezone: z.string().optional(),
+  backfillMs: z.number().int().nonnegative().optional(),
+}).superRefine((spec, ctx) => {
+  for (const message of scheduleProblems(spec)) ctx.addIssue({ code: "custom", message });
+});
+
 /** A registered workflow's metadata. */
 export const WorkflowMetadataSchema = z.object({
   slug: z.string(),
@@ -100,6 +110,10 @@ export const WorkflowMetadataSchema = z.object({
     failedMs: z.number().int().nonnegative().optional(),
     cancelledMs: z.number().int().nonnegative().optional(),
   }).optional(),
+  /** Event names this workflow listens to: `Backend.emit` of one of them starts a run of it (triggers-and-schedules.md). */
+  on: z.array(z.string().refine(isValidEventName, { error: (i) => eventNameProblem(i.input) ?? "invalid event name" })).optional(),
+  /** When this workflow runs by itself: cron expressions, their timezone, the backfill window (triggers-and-schedules.md). */
+  schedule: ScheduleSchema.optional(),
 });
 /** A registered workflow's metadata. */
 export type WorkflowMetadata = z.infer<typeof WorkflowMetadataSchema>;
