@@ -102,6 +102,9 @@ async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unk
     case "complete": return completeAll(cmd as never);
     case "cancel": return cancelAll(cmd as never);
     case "submit-batch": return submitBatch(cmd as never);
+    case "emit": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().emit(cmd.event as string, cmd.payload, { id: cmd.id as string }));
+    case "tick-schedules": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().tickSchedules({ atUs: cmd.atUs as number }))
+      .then((r) => ({ runs: r.runs, failed: r.failed.map((f) => ({ ...f, error: f.error.code })) }));
     case "maintain": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().maintain({ workerId: cmd.workerId as string, staleMs: cmd.staleMs as number, limit: cmd.limit as number }));
     default: throw new Error(`unknown task ${cmd.task}`);
   }

@@ -29,3 +29,7 @@ export { advanceRun, ADVANCING_EVENTS, type MakeRunEvent } from "./run-advance.j
 export { runDagOf, type RunDag } from "./run-dag.js";
 export { WorkerPresenceSchema, validatePresenceInput, mergeWorkerPresence, PRESENCE_WINDOW_US, type WorkerPresence, type WorkerPresenceInput, type LiveWorkerInfo } from "./worker-presence.js";
 export { foldRun, withFollowUp } from "./run-fold.js";
+export { eventIdempotencyKey, type EmitOptions, type EmitResult, type TriggeredRun } from "./backend-triggers.js";
+export { scheduleCursorKey, scheduleIdempotencyKey, type ScheduleInfo, type ScheduleTickResult } from "./backend-schedules.js";
+export { cronProblem, dueTicks, eventNameProblem, isValidEventName, latestTick, nextTick, scheduleProblems, timezoneProblem, MAX_TICKS_PER_PASS, type ScheduleSpec } from "./schedule-spec.js";
+export { jsonValueProblem } from "./json-value.js";
