@@ -1,5 +1,6 @@
 import { toRetentionPolicy } from "./retention-spec.js";
-import type { RetentionPolicy } from "@cairn/backend-interface";
+import { toTriggers } from "./trigger-spec.js";
+import type { RetentionPolicy, ScheduleSpec } from "@cairn/backend-interface";
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isValidIdentifier, type StepDefinition } from "@cairn/backend-interface";
@@ -39,6 +40,10 @@ export interface LoadedWorkflow {
   versionId: string;
   /** How long ended runs are kept (from the declaration's `retention`). */
   retention?: RetentionPolicy;
+  /** The event names it listens to (from the declaration's `on`). */
+  on?: string[];
+  /** When it runs by itself (from the declaration's `schedule`, `timezone`, `backfill`). */
+  schedule?: ScheduleSpec;
 }
 
 /** Why a workflow was not loaded: the file and what was expected. */
@@ -130,10 +135,12 @@ export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWor
   const jsonSchema = inputJsonSchema(decl.input);
   const retention = toRetentionPolicy(decl.retention, "retention");
   if (retention.problems.length) return { problems: [{ workflowSlug: slug, file: wfFile, message: retention.problems.join("; ") }] };
+  const triggers = toTriggers(decl);
+  if (triggers.problems.length) return { problems: [{ workflowSlug: slug, file: wfFile, message: triggers.problems.join("; ") }] };
   return {
     slug, name: decl.name, dir, file: wfFile, declaration: decl, steps: ordered, stepsById: new Map(ordered.map((s) => [s.id, s])), contentHash, versionId: shortHash(contentHash),
     ...(decl.description ? { description: decl.description } : {}), ...(decl.input ? { schema: decl.input } : {}), ...(jsonSchema === undefined ? {} : { inputSchemaJSON: jsonSchema }),
-    ...(retention.policy ? { retention: retention.policy } : {}),
+    ...(retention.policy ? { retention: retention.policy } : {}), ...(triggers.on ? { on: triggers.on } : {}), ...(triggers.schedule ? { schedule: triggers.schedule } : {}),
   };
 }
 
