@@ -182,6 +182,14 @@ export function triggerTests(h: ConformanceHarness, procs: ProcessPool): void {
       expect(await store.readCursors(["c/1", "c/2"])).toEqual([{ key: "c/1", value: "6", atUs: 6 }]);
     });
 
+    it.skipIf(!caps.multiProcess)("cursors: concurrent compare-and-sets from 4 processes never lose or double an increment", async () => {
+      const wins = await withChildren(procs, t.instance.opener, 4, (group) =>
+        group.round<number>(() => ({ task: "cas-cursor", key: "race/count", rounds: 40, startAtMs: Date.now() + 500 })));
+      const [cursor] = await (t.backend.driver as BackendDriver).readCursors(["race/count"]);
+      expect(Number(cursor?.value)).toBe(wins.reduce((a, b) => a + b, 0));
+      expect(wins.reduce((a, b) => a + b, 0)).toBeGreaterThan(40);
+    }, 90_000);
+
     it.skipIf(!caps.multiProcess)("with 3 worker processes ticking at once, every tick starts exactly one run", async () => {
       const { backend } = t;
       await registerTriggered(backend, "wf-cron", { schedule: { cron: ["*/5 * * * *"] } });

@@ -6,14 +6,16 @@ import type { CorruptionReporter } from "./fs-corruption.js";
 import type { FsLayout } from "./fs-layout.js";
 
 const SEQ_DIGITS = 12;
+/** Versions kept below the newest: a writer would have to stall across this many later writes to be misjudged. */
+const KEEP = 64;
 
 /**
  * Compare-and-set cursors on the filesystem without locks. A cursor is a directory of numbered, write-once versions
  * (`cursors/<sha256(key)>/<seq>.json`); its value is the highest version's. A compare-and-set reads the highest
  * version and, when its value is the expected one, creates the next number exclusively (link), so of concurrent
  * writers that read the same version exactly one creates the next. A writer whose predecessor is gone (it read a
- * version since pruned) withdraws its file and reports failure. The first and the two newest versions are kept (the
- * first so that a stale "no cursor yet" can never be written again).
+ * version since pruned) withdraws its file and reports failure. The first version and the newest KEEP + 1 are kept
+ * (the first so that a stale "no cursor yet" can never be written again).
  */
 export class FsCursors {
   constructor(private readonly layout: FsLayout, private readonly atomic: AtomicFs, private readonly reporter: CorruptionReporter) {}
@@ -34,13 +36,13 @@ export class FsCursors {
     const seq = (head?.seq ?? 0) + 1;
     const file = join(dir, versionName(seq));
     if (!(await this.atomic.createExclusive(file, `${JSON.stringify(next)}\n`))) return false;
-    // Pruning removes a number only once two higher ones exist, lowest first: a predecessor gone means this number
+    // Pruning removes a number only once KEEP higher ones exist, lowest first: a predecessor gone means this number
     // had been taken and pruned before, so this write read a stale version and must not count.
     if (seq > 1 && (await readTextOrNull(join(dir, versionName(seq - 1)))) === null) {
       await removeIfExists(file);
       return false;
     }
-    for (const n of await this.versions(dir)) if (n > 1 && n < seq - 1) await removeIfExists(join(dir, versionName(n)));
+    for (const n of await this.versions(dir)) if (n > 1 && n < seq - KEEP) await removeIfExists(join(dir, versionName(n)));
     return true;
   }
 
