@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { discoverWorkflows, maintenanceTick, openBackend, registerWorkflows } from "../src/index.js";
-import { cairn, until } from "./support/cli-process.js";
+import { cairn, startWorkerProcess, until, type WorkerProcess } from "./support/cli-process.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../../examples/workflows/", import.meta.url));
 const json = <T = any>(text: string): T => JSON.parse(text) as T;
@@ -97,6 +97,38 @@ describe("cairn emit and cairn schedules (real CLI, real SQLite)", () => {
       expect(s).toMatchObject([{ workflowSlug: "nightly-report", cron: ["0 6 * * *"], timezone: "Europe/Paris", backfillMs: 21_600_000 }]);
       expect(s[0].lastTickUs).toBeTypeOf("number");
       expect(s[0].nextTickUs).toBeGreaterThan(Date.now() * 1000);
+    } finally {
+      await backend.close();
+    }
+  }, 120_000);
+});
+
+describe("three `cairn worker` processes ticking one schedule (real processes, real SQLite, real time)", () => {
+  let dir = "";
+  let workers: WorkerProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(workers.map((w) => w.stop("SIGTERM")));
+    workers = [];
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("every second's tick starts exactly one run, none missed, however the three workers' maintenance interleaves", async () => {
+    dir = await mkdtemp(join(tmpdir(), "cairn-ticks-"));
+    const wfs = fileURLToPath(new URL("./fixtures/schedules/", import.meta.url));
+    const url = `sqlite:${join(dir, "cairn.db")}`;
+    // --stale-ms 400: each worker's maintenance (and so its schedule pass) runs every 200 ms.
+    for (let i = 0; i < 3; i++) workers.push(startWorkerProcess(["--workflows", wfs, "--stale-ms", "400", "--heartbeat-ms", "100", "--poll-ms", "50", "--quiet"], { env: { CAIRN_BACKEND: url } }));
+    const backend = await openBackend(url);
+    try {
+      // First sight catches up the 30 s backfill window at once; then ten more seconds of ticks, live.
+      await until("forty scheduled runs", async () => (await backend.listRuns({ workflowSlug: "every-second" })).length >= 40, 90_000)
+        .catch((err: Error) => { throw new Error(`${err.message}\n${workers.map((w) => w.output()).join("\n---\n")}`); });
+      await Promise.all(workers.map((w) => w.stop("SIGTERM")));
+      const runs = await backend.listRuns({ workflowSlug: "every-second" });
+      const ticks = runs.map((r) => Date.parse((JSON.parse(r.input!) as { scheduledAt: string }).scheduledAt) / 1000).sort((a, b) => a - b);
+      expect(new Set(ticks).size).toBe(ticks.length);
+      expect(ticks.at(-1)! - ticks[0]!).toBe(ticks.length - 1); // one run per second, none skipped
+      expect(new Set(runs.map((r) => r.idempotencyKey)).size).toBe(runs.length);
     } finally {
       await backend.close();
     }
