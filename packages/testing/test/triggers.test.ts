@@ -28,7 +28,7 @@ describe("the example workflows run from emit and from schedule ticks (test kit 
     expect(done.status).toBe("completed");
     expect(done.output).toEqual({ confirm: { orderId: 42, reservation: "res-42", confirmed: true } });
 
-    // First sight at 00:00Z: the 05:00Z tick (06:00 in Paris) of the day before is outside the 6 h backfill.
+    // First sight at 00:00Z starts nothing (no backfill): the first run is the next tick, 05:00Z (06:00 in Paris).
     env.clock.advance("10s");
     await until("the schedule's first sight", async () => (await env!.backend.listSchedules())[0]?.lastTickUs !== null);
     expect(await env.backend.listRuns({ workflowSlug: "nightly-report" })).toEqual([]);
