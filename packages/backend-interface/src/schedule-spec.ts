@@ -58,8 +58,14 @@ export function scheduleProblems(spec: ScheduleSpec): string[] {
   return problems;
 }
 
+// croner's previousRuns leaves out a tick exactly at its reference: ask from just after `nowMs` so a tick at `nowMs` counts.
+function after(nowMs: number): Date {
+  return new Date(nowMs + 1);
+}
+
+// UTC unless the schedule names a timezone, never the host's: hosts in different zones must agree on every tick.
 function cronOf(expression: string, timezone: string | undefined): Cron {
-  return new Cron(expression, { paused: true, ...(timezone ? { timezone } : {}) });
+  return new Cron(expression, { paused: true, timezone: timezone ?? "UTC" });
 }
 
 /**
@@ -75,13 +81,13 @@ export function dueTicks(spec: ScheduleSpec, lastTickMs: number | null, nowMs: n
     const cron = cronOf(expression, spec.timezone);
     if (spec.backfillMs !== undefined) {
       const fromMs = Math.max(lastTickMs ?? -Infinity, nowMs - spec.backfillMs);
-      for (const d of cron.previousRuns(MAX_TICKS_PER_PASS, new Date(nowMs))) {
+      for (const d of cron.previousRuns(MAX_TICKS_PER_PASS, after(nowMs))) {
         const t = d.getTime();
         if (t <= fromMs) break;
         if (t <= nowMs) ticks.add(t);
       }
     } else if (lastTickMs !== null) {
-      const latest = cron.previousRuns(1, new Date(nowMs))[0]?.getTime();
+      const latest = cron.previousRuns(1, after(nowMs))[0]?.getTime();
       if (latest !== undefined && latest > lastTickMs && latest <= nowMs) ticks.add(latest);
     }
   }
@@ -92,7 +98,7 @@ export function dueTicks(spec: ScheduleSpec, lastTickMs: number | null, nowMs: n
 export function latestTick(spec: ScheduleSpec, nowMs: number): number | null {
   let best: number | null = null;
   for (const expression of spec.cron) {
-    const t = cronOf(expression, spec.timezone).previousRuns(1, new Date(nowMs))[0]?.getTime();
+    const t = cronOf(expression, spec.timezone).previousRuns(1, after(nowMs))[0]?.getTime();
     if (t !== undefined && t <= nowMs && (best === null || t > best)) best = t;
   }
   return best;
