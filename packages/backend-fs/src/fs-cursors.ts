@@ -13,9 +13,9 @@ const KEEP = 64;
  * Compare-and-set cursors on the filesystem without locks. A cursor is a directory of numbered, write-once versions
  * (`cursors/<sha256(key)>/<seq>.json`); its value is the highest version's. A compare-and-set reads the highest
  * version and, when its value is the expected one, creates the next number exclusively (link), so of concurrent
- * writers that read the same version exactly one creates the next. A writer whose predecessor is gone (it read a
- * version since pruned) withdraws its file and reports failure. The first version and the newest KEEP + 1 are kept
- * (the first so that a stale "no cursor yet" can never be written again).
+ * writers that read the same version exactly one creates the next. The newest KEEP + 1 versions are kept; a writer
+ * that finds a version more than KEEP above its own read a version since pruned, so it withdraws its file and
+ * reports failure (a writer is misjudged only if KEEP writes land between its create and its check).
  */
 export class FsCursors {
   constructor(private readonly layout: FsLayout, private readonly atomic: AtomicFs, private readonly reporter: CorruptionReporter) {}
@@ -36,13 +36,14 @@ export class FsCursors {
     const seq = (head?.seq ?? 0) + 1;
     const file = join(dir, versionName(seq));
     if (!(await this.atomic.createExclusive(file, `${JSON.stringify(next)}\n`))) return false;
-    // Pruning removes a number only once KEEP higher ones exist, lowest first: a predecessor gone means this number
-    // had been taken and pruned before, so this write read a stale version and must not count.
-    if (seq > 1 && (await readTextOrNull(join(dir, versionName(seq - 1)))) === null) {
+    // Pruning removes a number only once a version more than KEEP above it exists: finding one means this number had
+    // been taken and pruned before, so this write read a stale version and must not count.
+    const versions = await this.versions(dir);
+    if ((versions.at(-1) ?? seq) > seq + KEEP) {
       await removeIfExists(file);
       return false;
     }
-    for (const n of await this.versions(dir)) if (n > 1 && n < seq - KEEP) await removeIfExists(join(dir, versionName(n)));
+    for (const n of versions) if (n < seq - KEEP) await removeIfExists(join(dir, versionName(n)));
     return true;
   }
 
