@@ -128,6 +128,19 @@ async function submitEach(cmd: { items: unknown[]; startAtMs?: number }): Promis
   return out;
 }
 
+/** At `startAtMs`, `rounds` times: reads the cursor `key` (a count) and compare-and-sets it one higher; returns how many of its writes won. */
+async function casLoop(cmd: { key: string; rounds: number; startAtMs?: number }): Promise<number> {
+  const b = open();
+  await waitUntil(cmd.startAtMs);
+  let wins = 0;
+  for (let i = 0; i < cmd.rounds; i++) {
+    const cur = (await b.driver.readCursors([cmd.key]))[0];
+    const next = { key: cmd.key, value: String((cur ? Number(cur.value) : 0) + 1), atUs: b.clock.nowUs() };
+    if (await b.driver.compareAndSetCursor(cur?.value ?? null, next)) wins++;
+  }
+  return wins;
+}
+
 async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unknown> {
   switch (cmd.task) {
     case "claim": return claim(cmd as never);
@@ -141,6 +154,10 @@ async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unk
     case "submit-batch": return submitBatch(cmd as never);
     case "drain": return drain(cmd as never);
     case "submit-each": return submitEach(cmd as never);
+    case "cas-cursor": return casLoop(cmd as never);
+    case "emit": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().emit(cmd.event as string, cmd.payload, { id: cmd.id as string }));
+    case "tick-schedules": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().tickSchedules({ atUs: cmd.atUs as number }))
+      .then((r) => ({ runs: r.runs, failed: r.failed.map((f) => ({ ...f, error: f.error.code })) }));
     case "maintain": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().maintain({ workerId: cmd.workerId as string, staleMs: cmd.staleMs as number, limit: cmd.limit as number }));
     default: throw new Error(`unknown task ${cmd.task}`);
   }

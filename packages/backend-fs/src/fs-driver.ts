@@ -1,6 +1,6 @@
 import { FsGates } from "./fs-gates.js";
 import { gateQueryAfter, type GateRunsQuery,
-  BackendClosedError, type BackendDriver, type EndedRunsQuery, type Mark, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
+  BackendClosedError, type BackendDriver, type EndedRunsQuery, type Mark, type Cursor, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
   type PresenceFilter, type WorkerPresence,
@@ -11,6 +11,7 @@ import { claimSteps } from "./fs-claims.js";
 import { FsPresence } from "./fs-presence.js";
 import { FsRetention } from "./fs-retention.js";
 import { FsMarks } from "./fs-marks.js";
+import { FsCursors } from "./fs-cursors.js";
 import { CorruptionReporter, type CorruptionListener } from "./fs-corruption.js";
 import { FsDoorbell, ringsDoorbell } from "./fs-doorbell.js";
 import { translateFsError } from "./fs-errors.js";
@@ -65,6 +66,7 @@ export class FileSystemDriver implements BackendDriver {
   private readonly presence: FsPresence;
   private readonly retention: FsRetention;
   private readonly marks: FsMarks;
+  private readonly cursors: FsCursors;
   private readonly atomic: AtomicFs;
   private readonly doorbell: FsDoorbell;
   private opened: Promise<void> | undefined;
@@ -88,6 +90,7 @@ export class FileSystemDriver implements BackendDriver {
     this.presence = new FsPresence(layout, this.atomic, this.reporter);
     this.retention = new FsRetention(layout, this.log, this.queries);
     this.marks = new FsMarks(layout, this.atomic, this.reporter);
+    this.cursors = new FsCursors(layout, this.atomic, this.reporter);
     this.doorbell = new FsDoorbell(layout.doorbellFile());
   }
 
@@ -237,6 +240,14 @@ export class FileSystemDriver implements BackendDriver {
 
   deleteMarks(prefix: string, beforeUs: number): Promise<number> {
     return this.run("deleting marks in", () => this.marks.deleteBefore(prefix, beforeUs));
+  }
+
+  readCursors(keys: readonly string[]): Promise<Cursor[]> {
+    return this.run("reading cursors in", () => this.cursors.read(keys));
+  }
+
+  compareAndSetCursor(expected: string | null, next: Cursor): Promise<boolean> {
+    return this.run("writing a cursor in", () => this.cursors.compareAndSet(expected, next));
   }
 
   putWorkflow(registration: WorkflowRegistration): Promise<void> {

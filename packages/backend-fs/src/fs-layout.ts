@@ -118,6 +118,8 @@ export class FsLayout {
   marksDir(): string { return this.at("marks"); }
   /** One mark, named by the hash of its key (keys may hold any character). */
   markFile(keyHash: string): string { return this.at("marks", `${keyHash}.json`); }
+  /** Directory of one compare-and-set cursor's versions, named by the hash of its key (see FsCursors). */
+  cursorDir(keyHash: string): string { return this.at("cursors", keyHash); }
 }
 
 /**

@@ -35,6 +35,14 @@ export interface Mark {
   atUs: number;
 }
 
+/** A value kept under a key and replaced only by compare-and-set (see compareAndSetCursor): a schedule's last tick. */
+export interface Cursor {
+  key: string;
+  value: string;
+  /** When this value was written (µs, the writer's clock). */
+  atUs: number;
+}
+
 /** What queryEndedRuns selects. */
 export interface EndedRunsQuery {
   statuses: ReadonlyArray<"completed" | "failed" | "cancelled">;
@@ -193,6 +201,16 @@ export interface BackendDriver {
   putMarkIfAbsent(mark: Mark): Promise<Mark>;
   /** Deletes the marks whose key starts with `prefix` and whose `atUs` is before `beforeUs`; returns how many. */
   deleteMarks(prefix: string, beforeUs: number): Promise<number>;
+
+  // ─── Cursors: records advanced by compare-and-set ────────────────────────────────────────────────
+  /** The cursors stored under `keys` (keys without one left out), in any order. */
+  readCursors(keys: readonly string[]): Promise<Cursor[]>;
+  /**
+   * Atomically stores `next` under `next.key` when the value stored there is `expected` (null: no cursor under the
+   * key yet); true when it did, false when another value was there (then nothing is written). Of any number of
+   * concurrent calls with one `expected`, in one or many processes, at most one returns true.
+   */
+  compareAndSetCursor(expected: string | null, next: Cursor): Promise<boolean>;
 
   // ─── Catalog and presence ────────────────────────────────────────────────────────────────────────
   /** Stores (or replaces) a workflow registration. */

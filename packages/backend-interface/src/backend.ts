@@ -1,4 +1,4 @@
-import { BackendRetentionPolicies } from "./backend-retention-policies.js";
+import { BackendSchedules } from "./backend-schedules.js";
 import type { BackendDriver } from "./backend-driver.js";
 
 /**
@@ -15,8 +15,10 @@ import type { BackendDriver } from "./backend-driver.js";
  * - `BackendCore`, `BackendEngine` (backend-engine.ts: the store advances runs inside the driver's atomic writes),
  *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`, `BackendRetention`, `BackendMarks`, `BackendRetentionPolicies`: every
  *   public method of the seed interface as a template method over the driver's primitives.
+ * - `BackendTriggers` (backend-triggers.ts: `emit` starts the workflows listening to an event) and `BackendSchedules`
+ *   (backend-schedules.ts: `tickSchedules` starts each cron tick's run once, `listSchedules`).
  */
-export class Backend<D extends BackendDriver = BackendDriver> extends BackendRetentionPolicies<D> {}
+export class Backend<D extends BackendDriver = BackendDriver> extends BackendSchedules<D> {}
 
 export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { SubmitOutcome } from "./backend-runs.js";

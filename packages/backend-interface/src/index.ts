@@ -14,7 +14,7 @@ export { reduceStepState, projectStepState, projectStepStates } from "./project-
 export { reduceRunState, projectRunState } from "./project-run.js";
 export { checkGuard, type WriteGuard, type GuardVerdict, type GuardRefusal } from "./guards.js";
 export type { WriteTarget, EventFilter, FollowUp, SubmissionResult, ListRunsOptions, ListScheduledOptions, StepRef, PutVersionResult, BackendCapabilities, BackendOptions } from "./backend-primitives.js";
-export type { BackendDriver, ClaimRequest, ClaimedStep, AnalyticsFastPaths, EndedRunsQuery, Mark, GateRunsQuery } from "./backend-driver.js";
+export type { BackendDriver, ClaimRequest, ClaimedStep, AnalyticsFastPaths, EndedRunsQuery, Mark, Cursor, GateRunsQuery } from "./backend-driver.js";
 export {
   FlowControlSchema, parseFlowControl, gateLimit, hasGate, flowKeyOf, countGate, gateOrder, applyFlowToSubmission, FlowKeyError, FlowRejectedError,
   MAX_FLOW_KEY_LENGTH, type FlowControl, type FlowControlInput, type GateQuery, type GateView,
@@ -34,3 +34,7 @@ export { advanceRun, ADVANCING_EVENTS, type MakeRunEvent } from "./run-advance.j
 export { runDagOf, type RunDag } from "./run-dag.js";
 export { WorkerPresenceSchema, validatePresenceInput, mergeWorkerPresence, PRESENCE_WINDOW_US, type WorkerPresence, type WorkerPresenceInput, type LiveWorkerInfo } from "./worker-presence.js";
 export { foldRun, withFollowUp, withFollowUpAsync, gateQueryAfter } from "./run-fold.js";
+export { eventIdempotencyKey, type EmitOptions, type EmitResult, type TriggeredRun } from "./backend-triggers.js";
+export { scheduleCursorKey, scheduleIdempotencyKey, type ScheduleInfo, type ScheduleTickResult } from "./backend-schedules.js";
+export { cronProblem, dueTicks, eventNameProblem, isValidEventName, latestTick, nextTick, scheduleProblems, timezoneProblem, MAX_TICKS_PER_PASS, type ScheduleSpec } from "./schedule-spec.js";
+export { jsonValueProblem } from "./json-value.js";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FlowControlSchema } from "./flow-control.js";
+import { eventNameProblem, isValidEventName, scheduleProblems } from "./schedule-spec.js";
 
 /** Integer microseconds since the epoch. */
 export const Micros = z.number().int().nonnegative();
@@ -86,6 +87,15 @@ export type StepDefinition = z.infer<typeof StepDefinitionSchema>;
 /** Input accepted for a step definition (defaults filled in on parse). */
 export type StepDefinitionInput = z.input<typeof StepDefinitionSchema>;
 
+/** A workflow's schedule as registered (see ScheduleSpec); every expression, the timezone and the backfill are checked. */
+export const ScheduleSchema = z.object({
+  cron: z.array(z.string()).min(1),
+  timezone: z.string().optional(),
+  backfillMs: z.number().int().nonnegative().optional(),
+}).superRefine((spec, ctx) => {
+  for (const message of scheduleProblems(spec)) ctx.addIssue({ code: "custom", message });
+});
+
 /** A registered workflow's metadata. */
 export const WorkflowMetadataSchema = z.object({
   slug: z.string(),
@@ -103,6 +113,10 @@ export const WorkflowMetadataSchema = z.object({
   }).optional(),
   /** The flow control of the registered version (see FlowControl), for display; the store enforces the version's own. */
   flow: FlowControlSchema.optional(),
+  /** Event names this workflow listens to: `Backend.emit` of one of them starts a run of it (triggers-and-schedules.md). */
+  on: z.array(z.string().refine(isValidEventName, { error: (i) => eventNameProblem(i.input) ?? "invalid event name" })).optional(),
+  /** When this workflow runs by itself: cron expressions, their timezone, the backfill window (triggers-and-schedules.md). */
+  schedule: ScheduleSchema.optional(),
 });
 /** A registered workflow's metadata. */
 export type WorkflowMetadata = z.infer<typeof WorkflowMetadataSchema>;

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import {
   InvalidArgumentError, type AnalyticsWindow, type BackendCapabilities, type BackendDriver, type ClaimedStep, type ClaimRequest,
-  type EndedRunsQuery, type Event, type EventFilter, type Mark, type EventOf, type GateQuery, type GateRunsQuery, type GateView, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
+  type EndedRunsQuery, type Event, type EventFilter, type Mark, type Cursor, type EventOf, type GateQuery, type GateRunsQuery, type GateView, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
   type PresenceFilter, type PutVersionResult, type RunState, type StepRef, type StepState, type SubmissionResult, type WorkerPresence,
   type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
 } from "@cairn/backend-interface";
@@ -158,6 +158,16 @@ export class MemoryDriver implements BackendDriver {
     let n = 0;
     for (const [key, m] of this.store.marks) if (key.startsWith(prefix) && m.atUs < beforeUs && this.store.marks.delete(key)) n++;
     return n;
+  }
+
+  async readCursors(keys: readonly string[]): Promise<Cursor[]> {
+    return keys.flatMap((k) => { const c = this.store.cursors.get(k); return c ? [{ ...c }] : []; });
+  }
+
+  async compareAndSetCursor(expected: string | null, next: Cursor): Promise<boolean> {
+    if ((this.store.cursors.get(next.key)?.value ?? null) !== expected) return false;
+    this.store.cursors.set(next.key, { ...next });
+    return true;
   }
 
   async putWorkflow(registration: WorkflowRegistration): Promise<void> {

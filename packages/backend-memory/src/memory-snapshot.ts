@@ -23,6 +23,8 @@ interface Snapshot {
   presences: unknown[];
   /** Write-once marks (absent in snapshots written before marks existed). */
   marks?: Array<{ key: string; holder: string; atUs: number }>;
+  /** Compare-and-set cursors (absent in snapshots written before cursors existed). */
+  cursors?: Array<{ key: string; value: string; atUs: number }>;
 }
 
 /** Reads a snapshot into a new store; a missing file is an empty store. Every record is validated. */
@@ -62,6 +64,10 @@ export async function loadSnapshot(path: string): Promise<MemoryStore> {
       if (typeof m?.key !== "string" || typeof m.holder !== "string" || typeof m.atUs !== "number") throw new Error("a mark is not {key, holder, atUs}");
       store.marks.set(m.key, { key: m.key, holder: m.holder, atUs: m.atUs });
     }
+    for (const c of raw.cursors ?? []) {
+      if (typeof c?.key !== "string" || typeof c.value !== "string" || typeof c.atUs !== "number") throw new Error("a cursor is not {key, value, atUs}");
+      store.cursors.set(c.key, { key: c.key, value: c.value, atUs: c.atUs });
+    }
     for (const p of raw.presences) {
       const presence = WorkerPresenceSchema.parse(p);
       store.presences.set(presence.workerId, presence);
@@ -82,6 +88,7 @@ export async function saveSnapshot(store: MemoryStore, path: string): Promise<vo
     versions: [...store.versions.values()],
     presences: [...store.presences.values()],
     marks: [...store.marks.values()],
+    cursors: [...store.cursors.values()],
   };
   const tmp = `${path}.${process.pid}.tmp`;
   try {

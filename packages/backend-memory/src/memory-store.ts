@@ -1,4 +1,4 @@
-import { foldRun, isTerminalRunStatus, type Event, type Mark, type RunState, type StepState, type WorkerPresence, type WorkflowRegistration, type WorkflowVersion } from "@cairn/backend-interface";
+import { foldRun, isTerminalRunStatus, type Cursor, type Event, type Mark, type RunState, type StepState, type WorkerPresence, type WorkflowRegistration, type WorkflowVersion } from "@cairn/backend-interface";
 
 /** One run's record: its events in append order and their projection (the pure reducers' fold). */
 export interface MemoryRun {
@@ -27,6 +27,8 @@ export class MemoryStore {
   readonly presences = new Map<string, WorkerPresence>();
   /** Write-once marks by key. */
   readonly marks = new Map<string, Mark>();
+  /** Compare-and-set cursors by key. */
+  readonly cursors = new Map<string, Cursor>();
 
   /** A run's record, created empty when `create`. */
   record(workflowSlug: string, runId: string, create: boolean): MemoryRun | undefined {

@@ -51,6 +51,21 @@ describe("memory driver: the JSON snapshot", () => {
     await second.close();
   });
 
+  it("keeps a schedule's last-tick cursor across close and open, so a reopened store does not start the tick again", async () => {
+    const file = join(await tempDir(), "store.json");
+    const clockAt = (iso: string) => ({ nowUs: () => Date.parse(iso) * 1000 });
+    const first = new MemoryBackend({ snapshotFile: file, clock: clockAt("2026-01-01T00:05:30Z") });
+    await first.initialize();
+    await first.registerWorkflow({ slug: "wf", name: "wf", steps: [], schedule: { cron: ["*/5 * * * *"], backfillMs: 3_600_000 } });
+    expect((await first.tickSchedules()).runs.map((r) => r.isNew)).toEqual(Array(12).fill(true));
+    await first.close();
+    const second = new MemoryBackend({ snapshotFile: file, clock: clockAt("2026-01-01T00:06:00Z") });
+    await second.initialize();
+    expect((await second.listSchedules())[0]?.lastTickUs).toBe(Date.parse("2026-01-01T00:05:00Z") * 1000);
+    expect((await second.tickSchedules()).runs).toEqual([]);
+    await second.close();
+  });
+
   it("starts empty when the file does not exist, and writes nothing until close", async () => {
     const file = join(await tempDir(), "store.json");
     const b = await open(file);

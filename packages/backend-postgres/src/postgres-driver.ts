@@ -1,7 +1,7 @@
 import pg from "pg";
 import { CorruptRecordError, InvalidArgumentError, systemClock } from "@cairn/backend-interface";
 import type { GateRunsQuery,
-  AnalyticsWindow, BackendCapabilities, BackendDriver, ClaimRequest, ClaimedStep, Clock, EndedRunsQuery, Mark, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
+  AnalyticsWindow, BackendCapabilities, BackendDriver, ClaimRequest, ClaimedStep, Clock, EndedRunsQuery, Mark, Cursor, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
   PresenceFilter, WorkerPresence,
 } from "@cairn/backend-interface";
@@ -23,6 +23,7 @@ import { manySqlQueries, type ManySqlQueries } from "./postgres-many-sql.js";
 import { translatePgError } from "./postgres-errors.js";
 import { PostgresPresence } from "./postgres-presence.js";
 import { PostgresRetention } from "./postgres-retention.js";
+import { PostgresCursors } from "./postgres-cursors.js";
 
 /** Options of PostgresBackend (and its driver). Give either `connectionString` or an existing `pool` (which close() leaves open). */
 export interface PostgresBackendOptions extends BackendOptions {
@@ -69,6 +70,7 @@ export class PostgresDriver implements BackendDriver {
   private readonly reportCorrupt: (row: EventRow) => void;
   private readonly presence: PostgresPresence;
   private readonly retention: PostgresRetention;
+  private readonly cursors: PostgresCursors;
 
   private readonly clock: Clock;
 
@@ -97,6 +99,7 @@ export class PostgresDriver implements BackendDriver {
     this.reportCorrupt = (row) => onCorrupt?.(new CorruptRecordError(`${location} table events seq ${row.seq}`, "the stored body does not match its row (event id, type or run)", {}));
     this.presence = new PostgresPresence(this.conn, quoted, (e) => onCorrupt?.(e));
     this.retention = new PostgresRetention(this.conn, this.schema, quoted);
+    this.cursors = new PostgresCursors(this.conn, this.schema, quoted);
     const analyticsSql = new PostgresAnalyticsSql(this.conn, quoted, options.analyticsWorkMem ?? "64MB");
     this.analytics = new PostgresAnalyticsPaths(analyticsSql, this.conn, quoted, (rows) => intactEvents(rows, this.reportCorrupt));
   }
@@ -264,6 +267,14 @@ export class PostgresDriver implements BackendDriver {
 
   deleteMarks(prefix: string, beforeUs: number): Promise<number> {
     return this.retention.deleteMarks(prefix, beforeUs);
+  }
+
+  readCursors(keys: readonly string[]): Promise<Cursor[]> {
+    return this.cursors.read(keys);
+  }
+
+  compareAndSetCursor(expected: string | null, next: Cursor): Promise<boolean> {
+    return this.cursors.compareAndSet(expected, next);
   }
 
   putWorkerPresence(presence: WorkerPresence): Promise<void> {

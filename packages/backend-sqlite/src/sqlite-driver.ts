@@ -3,7 +3,7 @@ import type { Database, Transaction } from "better-sqlite3";
 import {
   assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError,
   type AnalyticsWindow, type BackendCapabilities, type ClaimOptions, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type GateRunsQuery, type EventType,
-  type BackendDriver, type EndedRunsQuery, type Mark, type ClaimRequest, type ClaimedStep, type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
+  type BackendDriver, type EndedRunsQuery, type Mark, type Cursor, type ClaimRequest, type ClaimedStep, type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
   type PresenceFilter, type WorkerPresence,
 } from "@cairn/backend-interface";
@@ -21,6 +21,7 @@ import { SqliteFacts } from "./sqlite-facts.js";
 import { SqliteWakeups } from "./sqlite-wakeups.js";
 import { SqlitePresence } from "./sqlite-presence.js";
 import { SqliteRetention } from "./sqlite-retention.js";
+import { SqliteCursors } from "./sqlite-cursors.js";
 
 /** Options of SqliteBackend (and its driver). */
 export interface SqliteBackendOptions extends BackendOptions {
@@ -45,6 +46,7 @@ interface Connection {
   presence: SqlitePresence;
   retention: SqliteRetention;
   gates: SqliteGates;
+  cursors: SqliteCursors;
 }
 
 /**
@@ -97,7 +99,7 @@ export class SqliteDriver implements BackendDriver {
       db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteWrites(db, queries, gates),
       catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
       facts: new SqliteFacts(db, queries, this.filename, report), presence: new SqlitePresence(db, this.filename, report),
-      retention: new SqliteRetention(db), gates,
+      retention: new SqliteRetention(db), gates, cursors: new SqliteCursors(db),
     };
     this.schemaVersion = migration.schemaVersion;
   }
@@ -213,6 +215,14 @@ export class SqliteDriver implements BackendDriver {
 
   deleteMarks(prefix: string, beforeUs: number): Promise<number> {
     return this.write((c) => c.retention.deleteMarks(prefix, beforeUs));
+  }
+
+  readCursors(keys: readonly string[]): Promise<Cursor[]> {
+    return this.read((c) => c.cursors.read(keys));
+  }
+
+  compareAndSetCursor(expected: string | null, next: Cursor): Promise<boolean> {
+    return this.write((c) => c.cursors.compareAndSet(expected, next));
   }
 
   putWorkflow(registration: WorkflowRegistration): Promise<void> {

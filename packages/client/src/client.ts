@@ -1,6 +1,6 @@
 import {
   CairnError, deserializeValue,
-  type Backend, type ListRunsOptions, type RunState, type SubmitOutcome,
+  type Backend, type EmitOptions, type EmitResult, type ListRunsOptions, type ScheduleInfo, type RunState, type SubmitOutcome,
 } from "@cairn/backend-interface";
 import { openBackend } from "./backend-url.js";
 import { describeRun, submit, submitMany, waitForRun, type SubmitOptions } from "./run-operations.js";
@@ -58,6 +58,14 @@ export interface CairnClient {
   submitMany<const W extends ReadonlyArray<string | WorkflowRef>>(
     items: { readonly [K in keyof W]: SubmitItem<W[K]> },
   ): Promise<SubmitOutcome[]>;
+  /**
+   * Emits an event: starts a run of every workflow whose `on` lists `event`, with `payload` (a JSON value) as input,
+   * in one write. The same `id` again starts nothing new and returns the same runs; without `id` a fresh one is made
+   * and returned. A name that is not valid or a payload that is not JSON is an InvalidArgumentError, writing nothing.
+   */
+  emit(event: string, payload?: unknown, options?: EmitOptions): Promise<EmitResult>;
+  /** Every registered schedule with its last and next tick. */
+  schedules(): Promise<ScheduleInfo[]>;
   /** The run, decoded; `null` when there is none with this id. */
   get(runId: string): Promise<ClientRun | null>;
   /** Waits until the run ends (completed, failed or cancelled) and returns it; its current view if `signal` aborts. */
@@ -137,6 +145,12 @@ export function createClient(options: ClientOptions): CairnClient {
       const out = items.map((_, index) => bad.get(index));
       good.forEach((g, k) => (out[g.index] = outcomes[k]));
       return out as SubmitOutcome[];
+    },
+    async emit(event, payload, o = {}) {
+      return (await open()).emit(event, payload, o);
+    },
+    async schedules() {
+      return (await open()).listSchedules();
     },
     async get(runId) {
       const run = await (await open()).getRun(runId);

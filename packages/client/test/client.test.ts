@@ -48,6 +48,17 @@ describe("@cairn/client on a real SQLite file, with a worker running the example
     expect((await client.list({ tags: ["t"] })).map((r) => r.runId)).toEqual([first.runId]);
   });
 
+  it("emit starts the workflows listening to the event, once per event id; a payload that is not JSON writes nothing", async () => {
+    const first = await client.emit("order.created", { orderId: 5, total: 1 }, { id: "order-5" });
+    expect(first).toMatchObject({ eventId: "order-5", runs: [{ workflowSlug: "order-created", isNew: true }] });
+    const again = await client.emit("order.created", { orderId: 5, total: 1 }, { id: "order-5" });
+    expect(again.runs).toEqual([{ ...first.runs[0], isNew: false }]);
+    expect((await client.wait(first.runs[0]!.runId)).output).toEqual({ confirm: { orderId: 5, reservation: "res-5", confirmed: true } });
+    await expect(client.emit("order.created", { orderId: 6n })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    expect((await client.list({ workflow: "order-created" })).length).toBe(1);
+    expect((await client.schedules()).map((s) => s.workflowSlug)).toEqual(["nightly-report"]);
+  });
+
   it("submitMany writes the good items and reports each bad one as its own error", async () => {
     const outcomes = await client.submitMany([
       { workflow: helloWorkflow, input: { name: "Cy" } },

@@ -2,6 +2,7 @@ import type { LifecycleHooks } from "./lifecycle-hooks.js";
 import type { ServiceFactories } from "./worker-services.js";
 import type { RetentionSpec } from "./retention-spec.js";
 import type { FlowSpec } from "./flow-spec.js";
+import type { TriggerDeclaration } from "./trigger-spec.js";
 
 /** A Standard Schema (zod 3.24+, zod 4, valibot, ...): what a workflow's `input` may be. */
 export interface InputSchema<Output = unknown> {
@@ -18,7 +19,7 @@ export type InferInput<S> = S extends InputSchema<infer O> ? O : unknown;
 
 /** What `defineWorkflow` accepts. */
 export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | undefined>
-  extends LifecycleHooks<InferInput<S>>, FlowSpec {
+  extends LifecycleHooks<InferInput<S>>, FlowSpec, TriggerDeclaration {
   /**
    * The workflow's slug. It is always the folder name; stating it here (discovery checks that they agree) lets an
    * application submit with the declaration itself (`client.submit(workflow, input)`, @cairn/client) even when

@@ -1,6 +1,7 @@
 import { toRetentionPolicy } from "./retention-spec.js";
 import { toFlowControl } from "./flow-spec.js";
-import type { FlowControl, RetentionPolicy } from "@cairn/backend-interface";
+import { toTriggers } from "./trigger-spec.js";
+import type { FlowControl, RetentionPolicy, ScheduleSpec } from "@cairn/backend-interface";
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { isValidIdentifier, type StepDefinition } from "@cairn/backend-interface";
@@ -42,6 +43,10 @@ export interface LoadedWorkflow {
   retention?: RetentionPolicy;
   /** Flow control the store enforces (from the declaration's concurrency, mode, rateLimit, debounce). */
   flow?: FlowControl;
+  /** The event names it listens to (from the declaration's `on`). */
+  on?: string[];
+  /** When it runs by itself (from the declaration's `schedule`, `timezone`, `backfill`). */
+  schedule?: ScheduleSpec;
 }
 
 /** Why a workflow was not loaded: the file and what was expected. */
@@ -135,10 +140,12 @@ export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWor
   if (retention.problems.length) return { problems: [{ workflowSlug: slug, file: wfFile, message: retention.problems.join("; ") }] };
   const flow = toFlowControl(decl, jsonSchema);
   if (flow.problems.length) return { problems: [{ workflowSlug: slug, file: wfFile, message: flow.problems.join("; ") }] };
+  const triggers = toTriggers(decl);
+  if (triggers.problems.length) return { problems: [{ workflowSlug: slug, file: wfFile, message: triggers.problems.join("; ") }] };
   return {
     slug, name: decl.name, dir, file: wfFile, declaration: decl, steps: ordered, stepsById: new Map(ordered.map((s) => [s.id, s])), contentHash, versionId: shortHash(contentHash),
     ...(decl.description ? { description: decl.description } : {}), ...(decl.input ? { schema: decl.input } : {}), ...(jsonSchema === undefined ? {} : { inputSchemaJSON: jsonSchema }),
-    ...(retention.policy ? { retention: retention.policy } : {}), ...(flow.flow ? { flow: flow.flow } : {}),
+    ...(retention.policy ? { retention: retention.policy } : {}), ...(triggers.on ? { on: triggers.on } : {}), ...(triggers.schedule ? { schedule: triggers.schedule } : {}), ...(flow.flow ? { flow: flow.flow } : {}),
   };
 }
 

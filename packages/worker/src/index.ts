@@ -24,3 +24,4 @@ export { traceContextMetadata, TRACE_KEYS } from "@cairn/client";
 export { runAlertPass, type AlertsSent } from "./alerts.js";
 export { ALERT_KINDS, alertRuleProblems, type AlertRule } from "./alert-rules.js";
 export type { RetentionSpec } from "./retention-spec.js";
+export type { TriggerDeclaration } from "./trigger-spec.js";

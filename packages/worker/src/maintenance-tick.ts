@@ -20,22 +20,30 @@ export interface MaintenanceTickOptions {
   retention?: { defaults?: RetentionPolicy; everyMs?: number };
   /** Recorded as the reclaimer (default `maintenance-<host>-<pid>`). */
   workerId?: string;
-  /** With the workflows, their `onFail` hooks run for the runs this tick failed (timeout, spent reclaim budget). */
+  /**
+   * With the workflows, their `onFail` hooks run for the runs this tick failed (timeout, spent reclaim budget), and
+   * only their schedules are ticked (without them, every registered schedule is).
+   */
   workflows?: LoadedWorkflow[];
+  /** Start the runs of the schedule ticks due (Backend.tickSchedules, at the backend's clock; default true). */
+  schedules?: boolean;
   services?: ServiceFactories;
   env?: Record<string, string | undefined>;
   onEvent?: WorkerEventListener;
 }
 
-/** What one maintenanceTick changed: Backend.maintain's result and the runs retention deleted. */
+/** What one maintenanceTick changed: Backend.maintain's result, the runs retention deleted and the runs schedule ticks started. */
 export interface MaintenanceTickResult extends MaintenanceResult {
   deleted: string[];
+  /** Runs started by schedule ticks in this tick (new ones only). */
+  scheduled: string[];
 }
 
 /**
  * One bounded round of upkeep for a cron-triggered host (Backend.maintain): reclaims steps whose host stopped
  * heartbeating, starts delayed runs that became due, fails runs past their timeout and, with `retention`, applies the
- * retention policies (one host per slot). Safe from any number of hosts at once: each change is one guarded write
+ * retention policies (one host per slot), and starts the runs of schedule ticks due (each tick once, whatever the
+ * number of hosts). Safe from any number of hosts at once: each change is one guarded write
  * (a delete re-checks inside the store), so of two hosts one makes it and the other finds nothing to do.
  * Errors are thrown (the host's runtime reports them); returns what it changed.
  */
@@ -61,5 +69,7 @@ export async function maintenanceTick(o: MaintenanceTickOptions): Promise<Mainte
   }
   const pass = o.retention ? await o.backend.applyRetention({ holder: workerId, ...o.retention }) : undefined;
   const deleted = pass?.deleted.flatMap((d) => d.runIds) ?? [];
-  return { ...result, deleted };
+  const ticks = o.schedules === false ? undefined : await o.backend.tickSchedules(o.workflows ? { workflowSlugs: o.workflows.map((w) => w.slug) } : {});
+  const scheduled = ticks?.runs.filter((r) => r.isNew).map((r) => r.runId) ?? [];
+  return { ...result, deleted, scheduled };
 }

@@ -57,6 +57,24 @@ export async function runAlerts(backend: Backend, events: WorkerEvents, o: { wor
   }
 }
 
+/**
+ * One schedule pass (Backend.tickSchedules) over the workflows `workflowSlugs`, at the backend's clock: starts the run
+ * of each tick due, exactly once whatever the number of workers (the store decides). Returns how many runs it started.
+ */
+export async function runSchedules(backend: Backend, events: WorkerEvents, o: { workflowSlugs: readonly string[] }): Promise<number> {
+  if (o.workflowSlugs.length === 0) return 0;
+  try {
+    const r = await backend.tickSchedules({ workflowSlugs: o.workflowSlugs });
+    const started = r.runs.filter((x) => x.isNew);
+    for (const x of started) events.emit({ type: "run:scheduled", workflowSlug: x.workflowSlug, runId: x.runId, scheduledAt: new Date(x.scheduledAtUs / 1000).toISOString() });
+    for (const f of r.failed) events.emit({ type: "error", where: `starting the ${new Date(f.scheduledAtUs / 1000).toISOString()} tick of ${f.workflowSlug}`, error: f.error });
+    return started.length;
+  } catch (err) {
+    events.emit({ type: "error", where: "schedules", error: err });
+    return 0;
+  }
+}
+
 /** True when no run of the loaded workflows is pending or running (what `--once` waits for). */
 export async function isDrained(backend: Backend, workflows: ReadonlyMap<string, LoadedWorkflow>): Promise<boolean> {
   for (const wf of workflows.values()) {

@@ -20,7 +20,7 @@ export async function registerWorkflows(backend: Backend, workflows: readonly Lo
     await backend.registerWorkflow({
       slug: wf.slug, name: wf.name, location: wf.dir, versionId: wf.versionId, registeredAtUs: nowUs(), steps,
       ...(wf.description ? { description: wf.description } : {}), ...(wf.inputSchemaJSON === undefined ? {} : { inputSchemaJSON: wf.inputSchemaJSON }),
-      ...(wf.retention ? { retention: wf.retention } : {}), ...(wf.flow ? { flow: wf.flow } : {}),
+      ...(wf.retention ? { retention: wf.retention } : {}), ...(wf.on ? { on: wf.on } : {}), ...(wf.schedule ? { schedule: wf.schedule } : {}), ...(wf.flow ? { flow: wf.flow } : {}),
     });
   }
 }

@@ -9,6 +9,8 @@ export type WorkerEvent =
   | { type: "run:timed-out"; runId: string }
   /** A retention pass deleted this many ended runs. */
   | { type: "runs:deleted"; runs: number }
+  /** A schedule tick started a run (`scheduledAt`: the tick, ISO 8601). */
+  | { type: "run:scheduled"; workflowSlug: string; runId: string; scheduledAt: string }
   /** An alert pass posted an alert (ok: the webhook accepted it). */
   | { type: "alert:sent"; on: string; key: string; ok: boolean }
   | ({ type: "step:claimed"; attempt: number; slot: number } & StepRef)
@@ -57,6 +59,7 @@ export function formatWorkerEvent(e: WorkerEvent): string {
     case "run:timed-out": return `run failed ${at}: past its timeout`;
     case "run:hook": return `hook ${e.hook} ${at} ${e.ok ? "ran" : `failed: ${e.message ?? ""}`}`;
     case "alert:sent": return `alert ${e.on} (${e.key}) ${e.ok ? "posted" : "NOT accepted by its webhook"}`;
+    case "run:scheduled": return `run scheduled ${at} for the tick of ${e.scheduledAt}`;
     case "runs:deleted": return `retention: deleted ${e.runs} ended run(s) past their workflow's retention`;
     case "step:claimed": return `step claimed ${at} attempt ${e.attempt} slot ${e.slot}`;
     case "step:completed": return `step completed ${at} attempt ${e.attempt} in ${e.durationMs} ms`;

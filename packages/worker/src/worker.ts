@@ -6,7 +6,7 @@ import { claimReadySteps } from "./claim.js";
 import { CompletionBatcher } from "./completions.js";
 import { discoverWorkflows, type DiscoveryProblem, type LoadedWorkflow } from "./discovery.js";
 import { executeStep, type ExecuteEnv } from "./execute-step.js";
-import { isDrained, runAlerts, runMaintenance, runRetention } from "./maintenance.js";
+import { isDrained, runAlerts, runMaintenance, runRetention, runSchedules } from "./maintenance.js";
 import type { AlertRule } from "./alert-rules.js";
 import { registerWorkflows } from "./registration.js";
 import { drainSlots, onShutdownSignals } from "./shutdown.js";
@@ -132,6 +132,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
     if (maintaining) return; // a slow sweep must not pile up behind itself
     maintaining = true;
     void runMaintenance(backend, events, { workerId, staleMs, hooks, workflows: byslug }).then((n) => { if (n) wakeup.wake(); })
+      .then(() => runSchedules(backend, events, { workflowSlugs: [...byslug.keys()] })).then((n) => { if (n) wakeup.wake(); })
       .then(() => runRetention(backend, events, { workerId, everyMs: o.retention?.everyMs ?? 60_000, state: retentionState, ...(o.retention?.defaults ? { defaults: o.retention.defaults } : {}) }))
       .then(() => runAlerts(backend, events, { workerId, rules: o.alerts?.rules ?? [], everyMs: o.alerts?.everyMs ?? 60_000, state: alertState }))
       .finally(() => { maintaining = false; });
