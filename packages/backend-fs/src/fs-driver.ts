@@ -1,4 +1,5 @@
 import {
+  FeedUnsupportedError, type DriverFeedEntry, type DriverFeedQuery,
   BackendClosedError, type BackendDriver, type EndedRunsQuery, type Mark, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
@@ -46,7 +47,7 @@ export interface FileSystemBackendOptions extends BackendOptions {
  */
 export class FileSystemDriver implements BackendDriver {
   /** Wake-ups through the doorbell file; several processes may share the store. */
-  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false };
+  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false, feed: false };
   /** Where step output files go: inside the store. */
   readonly outputDir: string;
   /** The store's absolute base directory. */
@@ -192,6 +193,11 @@ export class FileSystemDriver implements BackendDriver {
 
   queryActiveWorkflows(): Promise<string[]> {
     return this.run("listing workflows in", () => this.queries.activeWorkflows());
+  }
+
+  /** The filesystem store keeps one order per run and none across runs yet: the feed is refused (capabilities.feed is false). */
+  async readFeed(_query: DriverFeedQuery): Promise<DriverFeedEntry[]> {
+    throw new FeedUnsupportedError("the filesystem store (no order across runs yet)");
   }
 
   queryRunIds(workflowSlug: string): Promise<string[]> {

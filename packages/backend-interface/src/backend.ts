@@ -1,4 +1,4 @@
-import { BackendRetentionPolicies } from "./backend-retention-policies.js";
+import { BackendFeed } from "./backend-feed.js";
 import type { BackendDriver } from "./backend-driver.js";
 
 /**
@@ -15,8 +15,9 @@ import type { BackendDriver } from "./backend-driver.js";
  * - `BackendCore`, `BackendEngine` (backend-engine.ts: the store advances runs inside the driver's atomic writes),
  *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`, `BackendRetention`, `BackendMarks`, `BackendRetentionPolicies`: every
  *   public method of the seed interface as a template method over the driver's primitives.
+ * - `BackendFeed` (backend-feed.ts): the event feed, every run's events in commit order by cursor.
  */
-export class Backend<D extends BackendDriver = BackendDriver> extends BackendRetentionPolicies<D> {}
+export class Backend<D extends BackendDriver = BackendDriver> extends BackendFeed<D> {}
 
 export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { SubmitOutcome } from "./backend-runs.js";

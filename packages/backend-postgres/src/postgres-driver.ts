@@ -3,10 +3,11 @@ import { CorruptRecordError, InvalidArgumentError, systemClock } from "@cairn/ba
 import type {
   AnalyticsWindow, BackendCapabilities, BackendDriver, ClaimRequest, ClaimedStep, Clock, EndedRunsQuery, Mark, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
-  PresenceFilter, WorkerPresence,
+  PresenceFilter, WorkerPresence, DriverFeedEntry, DriverFeedQuery,
 } from "@cairn/backend-interface";
 import { PostgresAnalyticsPaths } from "./postgres-analytics-paths.js";
 import { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
+import { PostgresFeed } from "./postgres-feed.js";
 import { intactEvents, loadAnalyticsEvents, loadLiveState, type EventRow } from "./postgres-analytics.js";
 import { claimMany, claimOne, claimQueries, type ClaimQueries } from "./postgres-claims.js";
 import { PostgresConnection } from "./postgres-connection.js";
@@ -67,6 +68,7 @@ export class PostgresDriver implements BackendDriver {
   private readonly reportCorrupt: (row: EventRow) => void;
   private readonly presence: PostgresPresence;
   private readonly retention: PostgresRetention;
+  private readonly feed: PostgresFeed;
 
   private readonly clock: Clock;
 
@@ -94,6 +96,7 @@ export class PostgresDriver implements BackendDriver {
     this.reportCorrupt = (row) => onCorrupt?.(new CorruptRecordError(`${location} table events seq ${row.seq}`, "the stored body does not match its row (event id, type or run)", {}));
     this.presence = new PostgresPresence(this.conn, quoted, (e) => onCorrupt?.(e));
     this.retention = new PostgresRetention(this.conn, this.schema, quoted);
+    this.feed = new PostgresFeed(this.conn, this.schema, quoted);
     const analyticsSql = new PostgresAnalyticsSql(this.conn, quoted, options.analyticsWorkMem ?? "64MB");
     this.analytics = new PostgresAnalyticsPaths(analyticsSql, this.conn, quoted, (rows) => intactEvents(rows, this.reportCorrupt));
   }
@@ -188,6 +191,11 @@ export class PostgresDriver implements BackendDriver {
   async readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {
     const r = await this.conn.query<EventRow>({ name: `${this.schema}:readEvents`, text: this.q.readEvents, values: [runId, workflowSlug, filter.category ?? null, filter.stepId ?? null] });
     return intactEvents(r.rows, this.reportCorrupt);
+  }
+
+  /** The feed in commit order (see PostgresFeed and migration 0012). */
+  readFeed(query: DriverFeedQuery): Promise<DriverFeedEntry[]> {
+    return this.feed.read(query, this.reportCorrupt);
   }
 
   async readSteps(workflowSlug: string, runId: string): Promise<StepState[]> {
