@@ -1,5 +1,5 @@
 import {
-  FeedUnsupportedError, type DriverFeedEntry, type DriverFeedQuery,
+  type DriverFeedEntry, type DriverFeedQuery,
   BackendClosedError, type BackendDriver, type EndedRunsQuery, type Mark, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
@@ -15,6 +15,7 @@ import { CorruptionReporter, type CorruptionListener } from "./fs-corruption.js"
 import { FsDoorbell, ringsDoorbell } from "./fs-doorbell.js";
 import { translateFsError } from "./fs-errors.js";
 import { EventLog } from "./fs-event-log.js";
+import { FsFeed } from "./fs-feed.js";
 import { FsIndexes } from "./fs-indexes.js";
 import { FsLayout } from "./fs-layout.js";
 import { FsQueries } from "./fs-queries.js";
@@ -47,7 +48,7 @@ export interface FileSystemBackendOptions extends BackendOptions {
  */
 export class FileSystemDriver implements BackendDriver {
   /** Wake-ups through the doorbell file; several processes may share the store. */
-  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false, feed: false };
+  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false, feed: true };
   /** Where step output files go: inside the store. */
   readonly outputDir: string;
   /** The store's absolute base directory. */
@@ -66,6 +67,7 @@ export class FileSystemDriver implements BackendDriver {
   private readonly marks: FsMarks;
   private readonly atomic: AtomicFs;
   private readonly doorbell: FsDoorbell;
+  private readonly feed: FsFeed;
   private opened: Promise<void> | undefined;
   private closed = false;
 
@@ -78,7 +80,8 @@ export class FileSystemDriver implements BackendDriver {
     const grace = options.orphanGraceMs ?? 60_000;
     this.atomic = new AtomicFs(layout.tmpDir(), this.durability, options.metadataCalls ?? "sync");
     this.reporter = new CorruptionReporter(options.onCorrupt, options.warnOnCorrupt ?? true);
-    this.log = new EventLog(layout, this.atomic, this.reporter, options.projectionCacheSize ?? 10_000);
+    this.feed = new FsFeed(layout, this.atomic, this.reporter);
+    this.log = new EventLog(layout, this.atomic, this.reporter, options.projectionCacheSize ?? 10_000, this.feed);
     this.indexes = new FsIndexes(layout, this.atomic, this.log, this.reporter, grace);
     this.submissions = new FsSubmissions(layout, this.atomic, this.log, this.indexes, grace);
     this.queries = new FsQueries(layout, this.log, this.indexes, grace);
@@ -195,9 +198,9 @@ export class FileSystemDriver implements BackendDriver {
     return this.run("listing workflows in", () => this.queries.activeWorkflows());
   }
 
-  /** The filesystem store keeps one order per run and none across runs yet: the feed is refused (capabilities.feed is false). */
-  async readFeed(_query: DriverFeedQuery): Promise<DriverFeedEntry[]> {
-    throw new FeedUnsupportedError("the filesystem store (no order across runs yet)");
+  /** The feed from the chain of feed slots (FsFeed): every batch in the order it was published. */
+  readFeed(query: DriverFeedQuery): Promise<DriverFeedEntry[]> {
+    return this.feed.read(query);
   }
 
   queryRunIds(workflowSlug: string): Promise<string[]> {

@@ -23,7 +23,7 @@ defineConformanceSuite({
     await i.backend.close();
     await i.cleanup();
   },
-  capabilities: { multiProcess: true, feed: false },
+  capabilities: { multiProcess: true },
   corrupt: async (i, t) => void (await corruptLastStepBatch(i.storageDir as string, t.workflowSlug, t.runId)),
   reportedProblems: (i) => [...(i.backend as FileSystemBackend).driver.corruptRecords],
 });
