@@ -28,6 +28,8 @@ type Verdict = "c" | "v" | "pending";
 /** A holder that has not published this long after claiming its slot is taken for dead, on any host (ms). */
 const HOLDER_LEASE_MS = 30_000;
 const HOST = hostname();
+/** Slot files this process holds now (claimed, publish not yet returned), over every store it has open. */
+const held = new Set<string>();
 
 /**
  * The global order of the filesystem store: a chain of feed slots `feed/<bucket>/<n>.json`, one per published batch.
@@ -58,18 +60,29 @@ export class FsFeed {
   async sequenced(a: RunAddress, n: number, events: readonly Event[], publish: () => Promise<boolean>): Promise<boolean> {
     return this.mutex.run("feed", async () => {
       const slot = await this.claim({ s: a.workflowSlug, r: a.runId, n, e: events[0]?.eventId ?? "", pid: process.pid, host: HOST, at: Date.now() });
-      if (await this.exists(slot + 1)) {
-        // Settled behind our back: the batch number was already taken (our view was behind: the caller re-reads and
-        // retries), or we outlived the lease, and then nothing may be published.
-        if ((await readTextOrNull(this.layout.batchFile(a, n))) !== null) return false;
-        throw new BackendUnavailableError(`The write to run ${a.runId} took longer than the feed's ${HOLDER_LEASE_MS} ms lease and was not made; retry it.`);
+      const path = this.layout.feedSlotFile(slot);
+      held.add(path);
+      try {
+        return await this.publishHeld(a, n, slot, publish);
+      } finally {
+        held.delete(path);
       }
-      // Unknown until publish returns: a publish that threw may have linked the batch, so the next claim reads it.
-      this.own = null;
-      const published = await publish();
-      this.own = { slot, verdict: published ? "c" : "v" };
-      return published;
     });
+  }
+
+  /** The part of sequenced() done while holding `slot`. */
+  private async publishHeld(a: RunAddress, n: number, slot: number, publish: () => Promise<boolean>): Promise<boolean> {
+    if (await this.exists(slot + 1)) {
+      // Settled behind our back: the batch number was already taken (our view was behind: the caller re-reads and
+      // retries), or we outlived the lease, and then nothing may be published.
+      if ((await readTextOrNull(this.layout.batchFile(a, n))) !== null) return false;
+      throw new BackendUnavailableError(`The write to run ${a.runId} took longer than the feed's ${HOLDER_LEASE_MS} ms lease and was not made; retry it.`);
+    }
+    // Unknown until publish returns: a publish that threw may have linked the batch, so the next claim reads it.
+    this.own = null;
+    const published = await publish();
+    this.own = { slot, verdict: published ? "c" : "v" };
+    return published;
   }
 
   /** The feed after `query.after`: settled slots in order, each committed batch's events, at most `query.limit`. */
@@ -82,7 +95,7 @@ export class FsFeed {
     for (let g = from!; next && out.length < query.limit; g++, skip = -1) {
       const slot = next;
       next = await this.readSlot(g + 1);
-      const verdict = next ? next.prev ?? "v" : await this.settle(slot);
+      const verdict = next ? next.prev ?? "v" : await this.settle(slot, g);
       if (verdict === "pending") break;
       if (verdict === "v") continue;
       const events = await this.batch(slot);
@@ -102,7 +115,7 @@ export class FsFeed {
       if (last >= 0) {
         const known = this.own?.slot === last ? this.own.verdict : undefined;
         const slot = known ? null : await this.readSlot(last);
-        const verdict = known ?? (slot ? await this.settle(slot) : "pending");
+        const verdict = known ?? (slot ? await this.settle(slot, last) : "pending");
         if (verdict === "pending") {
           await new Promise((r) => setTimeout(r, waitMs));
           waitMs = Math.min(waitMs * 2, 20);
@@ -120,7 +133,7 @@ export class FsFeed {
   }
 
   /** Whether a slot's batch is published ("c"), never will be ("v"), or may still be ("pending"). */
-  private async settle(slot: Slot): Promise<Verdict> {
+  private async settle(slot: Slot, g: number): Promise<Verdict> {
     if (slot.n < 0) return "v";
     const text = await readTextOrNull(this.batchPath(slot));
     if (text !== null) {
@@ -131,7 +144,7 @@ export class FsFeed {
         return "v"; // a damaged batch holds no events the feed could list
       }
     }
-    return holderGone(slot) ? "v" : "pending";
+    return holderGone(slot, this.layout.feedSlotFile(g)) ? "v" : "pending";
   }
 
   /** The events of a committed slot's batch (none when its run was deleted since). */
@@ -187,10 +200,11 @@ export class FsFeed {
   }
 }
 
-/** True when a slot's holder can no longer publish: its process is gone (same host), or its lease ran out. */
-function holderGone(slot: Slot): boolean {
+/** True when a slot's holder can no longer publish: it is this process and done, its process is gone (same host), or its lease ran out. */
+function holderGone(slot: Slot, path: string): boolean {
   if (Date.now() - slot.at > HOLDER_LEASE_MS) return true;
   if (slot.host !== HOST) return false;
+  if (slot.pid === process.pid) return !held.has(path);
   try {
     process.kill(slot.pid, 0);
     return false;
