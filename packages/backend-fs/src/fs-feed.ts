@@ -144,7 +144,10 @@ export class FsFeed {
         return "v"; // a damaged batch holds no events the feed could list
       }
     }
-    return holderGone(slot, this.layout.feedSlotFile(g)) ? "v" : "pending";
+    if (holderGone(slot, this.layout.feedSlotFile(g))) return "v";
+    // The run was deleted since (its earlier batches are gone too): whatever this slot held is not listed any more.
+    if (slot.n > 0 && (await readTextOrNull(this.layout.batchFile({ workflowSlug: slot.s, runId: slot.r }, slot.n - 1))) === null) return "v";
+    return "pending";
   }
 
   /** The events of a committed slot's batch (none when its run was deleted since). */
