@@ -136,6 +136,14 @@ export function feedTests(h: ConformanceHarness, procs: ProcessPool): void {
       await expectCode(backend.readFeed({ types: [], limit: 1 }), "INVALID_ARGUMENT");
       await expectCode(backend.readFeed({ types: ["no spaces"], limit: 1 }), "INVALID_ARGUMENT");
       expect(() => backend.subscribeFeed({ from: "nope", onEvents: () => {} })).toThrow(/not a Cairn feed cursor/);
+      expect(() => backend.subscribeFeed({ batchSize: 0, onEvents: () => {} })).toThrow(/batchSize/);
+      // A well-formed cursor of another kind of store ends the subscription with one report.
+      const errors: unknown[] = [];
+      const sub = backend.subscribeFeed({ from: forged("zz:1"), pollIntervalMs: 5, onEvents: () => {}, onError: (e) => errors.push(e) });
+      const end = Date.now() + 5000;
+      while (errors.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      await sub.stop();
+      expect(errors.map((e) => (e as { code?: string }).code)).toEqual(["INVALID_FEED_CURSOR"]);
     });
 
     it("a subscription delivers what exists and what is written later, in order, and resumes from its cursor", async () => {

@@ -38,7 +38,10 @@ export interface SubscribeFeedOptions {
    * after the returned promise settles; when it rejects, the same page is delivered again (at-least-once).
    */
   onEvents: (entries: FeedEntry[], cursor: string) => void | Promise<void>;
-  /** Called when a read or onEvents fails (the subscription retries after `pollIntervalMs`). */
+  /**
+   * Called when a read or onEvents fails; the subscription retries after `pollIntervalMs`, except after a cursor
+   * the store refuses (INVALID_FEED_CURSOR), which ends it.
+   */
   onError?: (error: unknown) => void;
   /** Events per page; default 100. */
   batchSize?: number;
@@ -91,6 +94,7 @@ export abstract class BackendFeed<D extends BackendDriver = BackendDriver> exten
     const batchSize = options.batchSize ?? DEFAULT_LIMIT;
     const pollMs = options.pollIntervalMs ?? 500;
     if (!Number.isInteger(pollMs) || pollMs < 1) throw new InvalidArgumentError(`pollIntervalMs must be a positive integer, got ${String(pollMs)}.`);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_LIMIT) throw new InvalidArgumentError(`batchSize must be an integer from 1 to ${MAX_LIMIT}, got ${String(batchSize)}.`);
     if (typeof options.onEvents !== "function") throw new InvalidArgumentError("subscribeFeed needs an onEvents function.");
     const types = checkTypes(options.types);
     let cursor = options.from ?? null;
@@ -130,6 +134,8 @@ export abstract class BackendFeed<D extends BackendDriver = BackendDriver> exten
           } catch {
             // The error handler's own failure must not end the subscription.
           }
+          // A cursor this store refuses will never be accepted: reported once, then the subscription ends.
+          if (isCairnError(error, "INVALID_FEED_CURSOR")) break;
           woken = false;
         }
         await sleep();
