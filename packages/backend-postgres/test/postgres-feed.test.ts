@@ -2,7 +2,7 @@ import { expect, it } from "vitest";
 import type pg from "pg";
 import { newEventId, type FeedEntry } from "@cairn/backend-interface";
 import { describePostgres } from "../../../test-support/postgres.js";
-import { freshBackend, onCleanup } from "./helpers.js";
+import { freshBackend, onCleanup, sameSchema } from "./helpers.js";
 import { registerManual } from "../../../test-support/register.js";
 import pgModule from "pg";
 
@@ -106,5 +106,21 @@ describePostgres("Postgres event feed: commit order, not insert order", () => {
     expect(messages(page.entries)).toEqual(["t-kept"]);
     const commits = await c.query(`SELECT count(*)::int AS n FROM "${schema}".event_commits`);
     expect(commits.rows[0].n).toBe(2);
+  });
+
+  it("an upgraded database lists the events written before migration 0012 first, in seq order, then new ones", async () => {
+    const { backend, schema, url } = await freshBackend();
+    await registerManual(backend, "wf");
+    for (const r of ["r1", "r2", "r3"]) await backend.submitRun({ workflowSlug: "wf", runId: r });
+    const c = await client(url);
+    // What a database written before 0012 looks like.
+    await c.query(`DROP TRIGGER events_feed ON "${schema}".events; DROP TABLE "${schema}".event_commits; DROP INDEX "${schema}".events_xid_idx;
+      ALTER TABLE "${schema}".events DROP COLUMN xid; DELETE FROM "${schema}".migrations WHERE version = 12`);
+    const seqOrder = (await c.query<{ event_id: string }>(`SELECT event_id FROM "${schema}".events ORDER BY seq`)).rows.map((r) => r.event_id);
+    const upgraded = await sameSchema(url, schema);
+    await upgraded.submitRun({ workflowSlug: "wf", runId: "r4" });
+    const feed = (await upgraded.readFeed({ limit: 100 })).entries.map((e) => e.event);
+    expect(feed.slice(0, seqOrder.length).map((e) => e.eventId)).toEqual(seqOrder);
+    expect(feed.slice(seqOrder.length).map((e) => e.runId)).toEqual(["r4"]);
   });
 });

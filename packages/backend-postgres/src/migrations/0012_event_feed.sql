@@ -15,7 +15,8 @@ CREATE TABLE IF NOT EXISTS {{schema}}.event_commits (
 );
 
 -- Every event already stored becomes the feed's first position, in seq order.
-INSERT INTO {{schema}}.event_commits (xid) SELECT pg_current_xact_id() WHERE EXISTS (SELECT 1 FROM {{schema}}.events);
+INSERT INTO {{schema}}.event_commits (xid) SELECT pg_current_xact_id()
+  WHERE EXISTS (SELECT 1 FROM {{schema}}.events) AND NOT EXISTS (SELECT 1 FROM {{schema}}.event_commits);
 
 CREATE OR REPLACE FUNCTION {{schema}}.event_feed_commit() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -27,5 +28,7 @@ BEGIN
 END $$;
 
 -- Deferred: runs at commit, after every statement of the transaction, so the lock is held only while committing.
+-- (Every statement of this file may run again, as the migration tests do.)
+DROP TRIGGER IF EXISTS events_feed ON {{schema}}.events;
 CREATE CONSTRAINT TRIGGER events_feed AFTER INSERT ON {{schema}}.events
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {{schema}}.event_feed_commit();
