@@ -63,16 +63,7 @@ function collect(backend: Backend, from: string | null, options: { types?: strin
 export function feedTests(h: ConformanceHarness, procs: ProcessPool): void {
   const caps = resolveCapabilities(h);
 
-  describe.skipIf(caps.feed)("feed: not offered by this driver", () => {
-    const t = useInstance(h, { workflows: [WF] });
-
-    it("readFeed is refused with FEED_UNSUPPORTED and writes nothing", async () => {
-      await submit(t.backend);
-      await expectCode(t.backend.readFeed({ limit: 1 }), "FEED_UNSUPPORTED");
-    });
-  });
-
-  describe.skipIf(!caps.feed)("feed: read and follow", () => {
+  describe("feed: read and follow", () => {
     const t = useInstance(h, { workflows: [WF] });
 
     it("lists every event of every run once, in commit order, page by page, and resumes from any cursor", async () => {
@@ -211,7 +202,7 @@ export function feedTests(h: ConformanceHarness, procs: ProcessPool): void {
     });
   });
 
-  describe.skipIf(!caps.multiProcess || !caps.feed)("feed: concurrent writers in several processes", () => {
+  describe.skipIf(!caps.multiProcess)("feed: concurrent writers in several processes", () => {
     const t = useInstance(h, { workflows: [WF] });
 
     it("a consumer following the feed while processes commit never misses an event nor sees one out of commit order", async () => {

@@ -24,8 +24,6 @@ export interface ConformanceInstance {
 export interface ConformanceCapabilities {
   /** Several OS processes may open the same storage at once (default true). Off: the multi-process tests are skipped. */
   multiProcess?: boolean;
-  /** readFeed lists every run's events in commit order (default true). Off: the feed tests check the typed refusal only. */
-  feed?: boolean;
 }
 
 /** Where a corrupt hook damages data: one run. */
@@ -58,5 +56,5 @@ export interface ConformanceHarness<I extends ConformanceInstance = ConformanceI
 
 /** The capabilities a harness declares, with defaults filled in. */
 export function resolveCapabilities(h: ConformanceHarness<ConformanceInstance>): Required<ConformanceCapabilities> {
-  return { multiProcess: h.capabilities?.multiProcess ?? true, feed: h.capabilities?.feed ?? true };
+  return { multiProcess: h.capabilities?.multiProcess ?? true };
 }

@@ -44,11 +44,11 @@ export interface FileSystemBackendOptions extends BackendOptions {
 
 /**
  * The filesystem driver: one JSON file per atomic batch of events, inspectable with `ls` and `cat`, safe for many
- * processes at once without locks. See the package README for the layout and the guarantees.
+ * processes at once without locks a crash could leave held. See the package README for the layout and the guarantees.
  */
 export class FileSystemDriver implements BackendDriver {
   /** Wake-ups through the doorbell file; several processes may share the store. */
-  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false, feed: true };
+  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false };
   /** Where step output files go: inside the store. */
   readonly outputDir: string;
   /** The store's absolute base directory. */

@@ -63,8 +63,6 @@ export interface BackendCapabilities {
   multiProcess: boolean;
   /** claimScheduledSteps claims many steps in one round trip (rather than looping over claimScheduledStep). */
   batchClaim: boolean;
-  /** readFeed lists every run's events in commit order (absent: true). A driver without it refuses readFeed with a typed error. */
-  feed?: boolean;
 }
 
 /** Options every Backend accepts. */

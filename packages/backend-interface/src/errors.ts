@@ -26,7 +26,6 @@ export const ErrorCode = {
   DatabaseNotFound: "DATABASE_NOT_FOUND",
   StoreNotWritable: "STORE_NOT_WRITABLE",
   InvalidFeedCursor: "INVALID_FEED_CURSOR",
-  FeedUnsupported: "FEED_UNSUPPORTED",
 } as const;
 /** Union of every stable error code. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -89,13 +88,6 @@ export class InvalidArgumentError extends CairnError {
 export class InvalidFeedCursorError extends CairnError {
   constructor(cursor: string, reason: string) {
     super(ErrorCode.InvalidFeedCursor, `Feed cursor ${JSON.stringify(cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor)} is not valid here (${reason}). Pass a cursor exactly as readFeed or \`cairn feed --json\` returned it, from the same store, or none to start from the beginning.`, { cursor, reason });
-  }
-}
-
-/** The store's driver has no event feed (its `capabilities.feed` is false). */
-export class FeedUnsupportedError extends CairnError {
-  constructor(store: string) {
-    super(ErrorCode.FeedUnsupported, `The event feed is not available on ${store}. Use the SQLite, Postgres or memory driver for readFeed, subscribeFeed and \`cairn feed\`.`, { store });
   }
 }
 
