@@ -29,6 +29,7 @@ import { retentionTests } from "./retention.js";
 import { markTests } from "./marks.js";
 import { flowControlTests } from "./flow-control.js";
 import { triggerTests } from "./triggers.js";
+import { feedTests } from "./feed.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -70,5 +71,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     markTests(h);
     flowControlTests(h, procs);
     triggerTests(h, procs);
+    feedTests(h, procs);
   });
 }

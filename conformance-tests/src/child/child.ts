@@ -57,6 +57,20 @@ async function append(cmd: StepRef & { count: number; tag: string }): Promise<nu
   return cmd.count;
 }
 
+/** Appends `count` LogEntry events one at a time (each awaited), `tag:i` to run `runIds[i % runIds.length]`. */
+async function appendAlternating(cmd: { workflowSlug: string; runIds: string[]; stepId: string; count: number; tag: string }): Promise<number> {
+  const b = open();
+  for (let i = 0; i < cmd.count; i++) {
+    const ts = b.clock.nowUs();
+    const runId = cmd.runIds[i % cmd.runIds.length]!;
+    await b.appendEvent(cmd.workflowSlug, runId, {
+      eventId: newEventId(ts), timestampUs: ts, workflowSlug: cmd.workflowSlug, runId, category: "step", stepId: cmd.stepId,
+      type: "LogEntry", stream: "stdout", message: `${cmd.tag}:${i}`, attemptNumber: 1,
+    });
+  }
+  return cmd.count;
+}
+
 /** Waits until the wall clock reaches `atMs`: a barrier for children that must act at the same moment. */
 async function waitUntil(atMs: number | undefined): Promise<void> {
   const wait = (atMs ?? 0) - Date.now();
@@ -149,6 +163,7 @@ async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unk
     case "submit": return open().submitRun(cmd.submission as never);
     case "reclaim": return open().reclaimStaleSteps(cmd.thresholdMs as number, cmd.reclaimedBy as string);
     case "append": return append(cmd as never);
+    case "append-alternating": return appendAlternating(cmd as never);
     case "complete": return completeAll(cmd as never);
     case "cancel": return cancelAll(cmd as never);
     case "submit-batch": return submitBatch(cmd as never);

@@ -1,5 +1,5 @@
 import { FsGates } from "./fs-gates.js";
-import { gateQueryAfter, type GateRunsQuery,
+import { gateQueryAfter, type GateRunsQuery, type DriverFeedEntry, type DriverFeedQuery,
   BackendClosedError, type BackendDriver, type EndedRunsQuery, type Mark, type Cursor, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
@@ -16,6 +16,7 @@ import { CorruptionReporter, type CorruptionListener } from "./fs-corruption.js"
 import { FsDoorbell, ringsDoorbell } from "./fs-doorbell.js";
 import { translateFsError } from "./fs-errors.js";
 import { EventLog } from "./fs-event-log.js";
+import { FsFeed } from "./fs-feed.js";
 import { FsIndexes } from "./fs-indexes.js";
 import { FsLayout } from "./fs-layout.js";
 import { FsQueries } from "./fs-queries.js";
@@ -44,7 +45,7 @@ export interface FileSystemBackendOptions extends BackendOptions {
 
 /**
  * The filesystem driver: one JSON file per atomic batch of events, inspectable with `ls` and `cat`, safe for many
- * processes at once without locks. See the package README for the layout and the guarantees.
+ * processes at once without locks a crash could leave held. See the package README for the layout and the guarantees.
  */
 export class FileSystemDriver implements BackendDriver {
   /** Wake-ups through the doorbell file; several processes may share the store. */
@@ -69,6 +70,7 @@ export class FileSystemDriver implements BackendDriver {
   private readonly cursors: FsCursors;
   private readonly atomic: AtomicFs;
   private readonly doorbell: FsDoorbell;
+  private readonly feed: FsFeed;
   private opened: Promise<void> | undefined;
   private closed = false;
 
@@ -81,7 +83,8 @@ export class FileSystemDriver implements BackendDriver {
     const grace = options.orphanGraceMs ?? 60_000;
     this.atomic = new AtomicFs(layout.tmpDir(), this.durability, options.metadataCalls ?? "sync");
     this.reporter = new CorruptionReporter(options.onCorrupt, options.warnOnCorrupt ?? true);
-    this.log = new EventLog(layout, this.atomic, this.reporter, options.projectionCacheSize ?? 10_000);
+    this.feed = new FsFeed(layout, this.atomic, this.reporter);
+    this.log = new EventLog(layout, this.atomic, this.reporter, options.projectionCacheSize ?? 10_000, this.feed);
     this.indexes = new FsIndexes(layout, this.atomic, this.log, this.reporter, grace);
     this.submissions = new FsSubmissions(layout, this.atomic, this.log, this.indexes, grace);
     this.gates = new FsGates(layout.root, this.indexes);
@@ -218,6 +221,11 @@ export class FileSystemDriver implements BackendDriver {
 
   queryActiveWorkflows(): Promise<string[]> {
     return this.run("listing workflows in", () => this.queries.activeWorkflows());
+  }
+
+  /** The feed from the chain of feed slots (FsFeed): every batch in the order it was published. */
+  readFeed(query: DriverFeedQuery): Promise<DriverFeedEntry[]> {
+    return this.feed.read(query);
   }
 
   queryRunIds(workflowSlug: string): Promise<string[]> {

@@ -3,6 +3,7 @@ import type { AtomicFs, TempFile } from "./fs-atomic.js";
 import { readDirOrEmptySync, readListedFile, readTextOrNullSync } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 import { translateFsError } from "./fs-errors.js";
+import type { FsFeed } from "./fs-feed.js";
 import { KeyedMutex } from "./fs-keyed-mutex.js";
 import { parseSeq, type FsLayout, type RunAddress } from "./fs-layout.js";
 import { applyEvents, emptyView, parseBatch, projectRunAfter, type RunView } from "./fs-run-view.js";
@@ -36,6 +37,7 @@ export class EventLog {
     private readonly atomic: AtomicFs,
     private readonly reporter: CorruptionReporter,
     private readonly cacheSize: number,
+    private readonly feed: FsFeed,
   ) {}
 
   /** The run's current view (shared cache object: read it, never mutate it). */
@@ -173,9 +175,13 @@ export class EventLog {
     });
   }
 
-  /** Publishes a complete file as the view's next batch (under the run's mutex) and folds it in. True when published. */
+  /**
+   * Publishes a complete file as the view's next batch (under the run's mutex) and folds it in. True when published.
+   * Every batch of the store is published here, in the feed's global order (FsFeed.sequenced).
+   */
   async publishNext(view: RunView, file: TempFile | string, events: readonly Event[]): Promise<boolean> {
-    if (!(await this.atomic.publish(file, this.layout.batchFile(view, view.lastSeq + 1)))) return false;
+    const seq = view.lastSeq + 1;
+    if (!(await this.feed.sequenced(view, seq, events, () => this.atomic.publish(file, this.layout.batchFile(view, seq))))) return false;
     applyEvents(view, events);
     view.lastSeq += 1;
     return true;

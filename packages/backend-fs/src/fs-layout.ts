@@ -31,6 +31,7 @@ export interface RunAddress {
  * workflows/<slug>.json, versions/<slug>/<versionFileName(versionId)>, outputs/
  * workers/<workerId>.json                       a worker's presence record, replaced by rename at each write
  * doorbell                                      empty file whose mtime writers bump after publishing (wake-ups)
+ * feed/<bucket>/<slot>.json                     the global order: one slot per published batch, in commit order (FsFeed)
  * ```
  * Every path is checked to stay under the base directory.
  */
@@ -53,6 +54,9 @@ export class FsLayout {
     if (!p.startsWith(this.root + sep)) throw new InvalidArgumentError(`Path ${p} escapes the store ${this.root}.`);
     return p;
   }
+
+  /** A slot of the global event feed (see FsFeed), in buckets of 10,000 so no directory grows without bound. */
+  feedSlotFile(slot: number): string { return this.at("feed", String(Math.floor(slot / 10_000)).padStart(8, "0"), formatSeq(slot)); }
 
   /** The format marker file. */
   storeFile(): string { return this.at("cairn-store.json"); }

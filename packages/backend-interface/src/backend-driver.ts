@@ -61,6 +61,22 @@ export interface GateRunsQuery {
   limit: number;
 }
 
+/** What readFeed asks a driver for: events after a position of its own making (feedPosition), in commit order. */
+export interface DriverFeedQuery {
+  /** A position this driver returned (parse it with parseFeedPosition, which refuses anything else); null: from the start. */
+  after: string | null;
+  /** Only events of these types (names the driver need not know). */
+  types?: readonly string[];
+  /** At least 1. */
+  limit: number;
+}
+
+/** One event of the feed with the driver's position of it. */
+export interface DriverFeedEntry {
+  position: string;
+  event: Event;
+}
+
 /** A claimed step: its address and the attempt it now runs. */
 export type ClaimedStep = StepRef & { attemptNumber: number };
 
@@ -182,6 +198,12 @@ export interface BackendDriver {
   queryActiveWorkflows(): Promise<string[]>;
   /** Every run id of a workflow. */
   queryRunIds(workflowSlug: string): Promise<string[]>;
+  /**
+   * The event feed: events of every run after `query.after`, in commit order (an event committed after another is
+   * never listed before it, and no committed event is ever skipped: a reader that has passed a position never sees
+   * a new event appear before it), each with a position that survives restarts. Events of deleted runs are gone.
+   */
+  readFeed(query: DriverFeedQuery): Promise<DriverFeedEntry[]>;
 
   // ─── Retention ───────────────────────────────────────────────────────────────────────────────────
   /** Ended runs (status in `statuses`) whose endedAtUs is before `endedBeforeUs`, of one workflow when given, oldest ended first (then runId); at most `limit`. */

@@ -1,4 +1,4 @@
-import { BackendSchedules } from "./backend-schedules.js";
+import { BackendFeed } from "./backend-feed.js";
 import type { BackendDriver } from "./backend-driver.js";
 
 /**
@@ -17,8 +17,9 @@ import type { BackendDriver } from "./backend-driver.js";
  *   public method of the seed interface as a template method over the driver's primitives.
  * - `BackendTriggers` (backend-triggers.ts: `emit` starts the workflows listening to an event) and `BackendSchedules`
  *   (backend-schedules.ts: `tickSchedules` starts each cron tick's run once, `listSchedules`).
+ * - `BackendFeed` (backend-feed.ts): the event feed, every run's events in commit order by cursor.
  */
-export class Backend<D extends BackendDriver = BackendDriver> extends BackendSchedules<D> {}
+export class Backend<D extends BackendDriver = BackendDriver> extends BackendFeed<D> {}
 
 export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { SubmitOutcome } from "./backend-runs.js";

@@ -26,6 +26,7 @@ export const ErrorCode = {
   DatabaseNotFound: "DATABASE_NOT_FOUND",
   StoreNotWritable: "STORE_NOT_WRITABLE",
   FlowRejected: "FLOW_REJECTED",
+  InvalidFeedCursor: "INVALID_FEED_CURSOR",
 } as const;
 /** Union of every stable error code. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -81,6 +82,13 @@ export class InvalidEventError extends CairnError {
 export class InvalidArgumentError extends CairnError {
   constructor(message: string, context: ErrorContext = {}) {
     super(ErrorCode.InvalidArgument, message, context);
+  }
+}
+
+/** A feed cursor that this backend did not hand out (mangled, truncated, or from another kind of store). */
+export class InvalidFeedCursorError extends CairnError {
+  constructor(cursor: string, reason: string) {
+    super(ErrorCode.InvalidFeedCursor, `Feed cursor ${JSON.stringify(cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor)} is not valid here (${reason}). Pass a cursor exactly as readFeed or \`cairn feed --json\` returned it, from the same store, or none to start from the beginning.`, { cursor, reason });
   }
 }
 

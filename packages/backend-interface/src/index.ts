@@ -20,6 +20,9 @@ export {
   MAX_FLOW_KEY_LENGTH, type FlowControl, type FlowControlInput, type GateQuery, type GateView,
 } from "./flow-control.js";
 export { admitRun, gateQueryFor, newestWins, type Admission } from "./run-admission.js";
+export type { DriverFeedQuery, DriverFeedEntry } from "./backend-driver.js";
+export type { FeedEntry, FeedPage, ReadFeedOptions, SubscribeFeedOptions, FeedSubscription } from "./backend-feed.js";
+export { encodeFeedCursor, decodeFeedCursor, feedPosition, parseFeedPosition } from "./feed-cursor.js";
 export { ENDED_RUN_STATUSES, type DeleteEndedRunsOptions } from "./backend-retention.js";
 export type { RetentionPolicy, RetentionPassResult } from "./backend-retention-policies.js";
 export { BackendAnalytics, validateAnalyticsOptions, resolveAnalyticsQuery, type AnalyticsWindow, type ResolvedAnalyticsQuery } from "./backend-analytics.js";

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import {
-  InvalidArgumentError, type AnalyticsWindow, type BackendCapabilities, type BackendDriver, type ClaimedStep, type ClaimRequest,
+  InvalidArgumentError, feedPosition, parseFeedPosition, type AnalyticsWindow, type BackendCapabilities, type BackendDriver, type ClaimedStep, type ClaimRequest, type DriverFeedEntry, type DriverFeedQuery,
   type EndedRunsQuery, type Event, type EventFilter, type Mark, type Cursor, type EventOf, type GateQuery, type GateRunsQuery, type GateView, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
   type PresenceFilter, type PutVersionResult, type RunState, type StepRef, type StepState, type SubmissionResult, type WorkerPresence,
   type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
@@ -139,6 +139,12 @@ export class MemoryDriver implements BackendDriver {
 
   async queryRunIds(workflowSlug: string): Promise<string[]> {
     return this.queries.runIdsOf(workflowSlug);
+  }
+
+  /** Feed positions are the store's feed sequence numbers (`m:<seq>`); writes are serial, so this is commit order. */
+  async readFeed(query: DriverFeedQuery): Promise<DriverFeedEntry[]> {
+    const after = query.after === null ? 0 : parseFeedPosition(query.after, "m", 1)[0]!;
+    return this.store.feedAfter(after, query.types, query.limit).map((f) => ({ position: feedPosition("m", [f.seq]), event: f.event }));
   }
 
   async queryEndedRuns(query: EndedRunsQuery): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>> {

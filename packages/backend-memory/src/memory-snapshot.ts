@@ -17,7 +17,8 @@ export const MEMORY_SNAPSHOT_VERSION = 1;
 interface Snapshot {
   format: "cairn-memory-snapshot";
   version: number;
-  runs: Array<{ workflowSlug: string; runId: string; events: unknown[] }>;
+  /** `feedSeqs`: each event's feed sequence number (absent in snapshots written before the feed: numbered on load). */
+  runs: Array<{ workflowSlug: string; runId: string; events: unknown[]; feedSeqs?: number[] }>;
   workflows: unknown[];
   versions: unknown[];
   presences: unknown[];
@@ -51,7 +52,11 @@ export async function loadSnapshot(path: string): Promise<MemoryStore> {
   if (raw.version > MEMORY_SNAPSHOT_VERSION) throw new SchemaTooNewError(path, raw.version, MEMORY_SNAPSHOT_VERSION);
   const store = new MemoryStore();
   try {
-    for (const r of raw.runs) store.apply(store.record(r.workflowSlug, r.runId, true)!, r.events.map((e) => parseEvent(e) as Event));
+    for (const r of raw.runs) {
+      const seqs = Array.isArray(r.feedSeqs) && r.feedSeqs.length === r.events.length && r.feedSeqs.every(Number.isSafeInteger) ? r.feedSeqs : undefined;
+      store.apply(store.record(r.workflowSlug, r.runId, true)!, r.events.map((e) => parseEvent(e) as Event), seqs);
+    }
+    store.sortFeed();
     for (const w of raw.workflows) {
       const reg = WorkflowRegistrationSchema.parse(w);
       store.workflows.set(reg.slug, reg);
@@ -83,7 +88,7 @@ export async function saveSnapshot(store: MemoryStore, path: string): Promise<vo
   const snapshot: Snapshot = {
     format: "cairn-memory-snapshot",
     version: MEMORY_SNAPSHOT_VERSION,
-    runs: [...store.runs.values()].map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId, events: r.events })),
+    runs: [...store.runs.values()].map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId, events: r.events, feedSeqs: r.feedSeqs })),
     workflows: [...store.workflows.values()],
     versions: [...store.versions.values()],
     presences: [...store.presences.values()],

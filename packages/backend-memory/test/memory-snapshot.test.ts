@@ -24,6 +24,26 @@ async function open(snapshotFile: string): Promise<MemoryBackend> {
 const STEPS = [{ id: "a", name: "A" }, { id: "b", name: "B", dependencies: ["a"], exportOutput: true }];
 
 describe("memory driver: the JSON snapshot", () => {
+  it("keeps the feed's commit order and cursors across close and open (runs interleaved), and numbers new events after them", async () => {
+    const file = join(await tempDir(), "store.json");
+    const first = await open(file);
+    await first.registerWorkflow({ slug: "wf", name: "wf", steps: [] });
+    const a = (await first.submitRun({ workflowSlug: "wf" })).runId;
+    const b = (await first.submitRun({ workflowSlug: "wf" })).runId;
+    await first.cancelRun(a);
+    const feed = (await first.readFeed({ limit: 100 })).entries;
+    expect(feed.map((e) => [e.event.runId, e.event.type])).toEqual([[a, "RunSubmitted"], [b, "RunSubmitted"], [a, "WorkflowCancelled"]]);
+    await first.close();
+
+    const second = await open(file);
+    expect((await second.readFeed({ limit: 100 })).entries).toEqual(feed);
+    expect((await second.readFeed({ after: feed[0]!.cursor, limit: 100 })).entries).toEqual(feed.slice(1));
+    await second.cancelRun(b);
+    const next = (await second.readFeed({ after: feed[2]!.cursor, limit: 100 })).entries;
+    expect(next.map((e) => [e.event.runId, e.event.type])).toEqual([[b, "WorkflowCancelled"]]);
+    await second.close();
+  });
+
   it("keeps runs, events, steps, registrations and versions across close and open, and the store still drives runs", async () => {
     const file = join(await tempDir(), "nested", "store.json");
     const first = await open(file);

@@ -3,10 +3,11 @@ import { CorruptRecordError, InvalidArgumentError, systemClock } from "@cairn/ba
 import type { GateRunsQuery,
   AnalyticsWindow, BackendCapabilities, BackendDriver, ClaimRequest, ClaimedStep, Clock, EndedRunsQuery, Mark, Cursor, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
-  PresenceFilter, WorkerPresence,
+  PresenceFilter, WorkerPresence, DriverFeedEntry, DriverFeedQuery,
 } from "@cairn/backend-interface";
 import { PostgresAnalyticsPaths } from "./postgres-analytics-paths.js";
 import { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
+import { PostgresFeed } from "./postgres-feed.js";
 import { intactEvents, loadAnalyticsEvents, loadLiveState, type EventRow } from "./postgres-analytics.js";
 import { claimMany, claimOne, claimQueries, type ClaimQueries } from "./postgres-claims.js";
 import { PostgresConnection } from "./postgres-connection.js";
@@ -71,6 +72,7 @@ export class PostgresDriver implements BackendDriver {
   private readonly presence: PostgresPresence;
   private readonly retention: PostgresRetention;
   private readonly cursors: PostgresCursors;
+  private readonly feed: PostgresFeed;
 
   private readonly clock: Clock;
 
@@ -100,6 +102,7 @@ export class PostgresDriver implements BackendDriver {
     this.presence = new PostgresPresence(this.conn, quoted, (e) => onCorrupt?.(e));
     this.retention = new PostgresRetention(this.conn, this.schema, quoted);
     this.cursors = new PostgresCursors(this.conn, this.schema, quoted);
+    this.feed = new PostgresFeed(this.conn, this.schema, quoted);
     const analyticsSql = new PostgresAnalyticsSql(this.conn, quoted, options.analyticsWorkMem ?? "64MB");
     this.analytics = new PostgresAnalyticsPaths(analyticsSql, this.conn, quoted, (rows) => intactEvents(rows, this.reportCorrupt));
   }
@@ -194,6 +197,11 @@ export class PostgresDriver implements BackendDriver {
   async readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {
     const r = await this.conn.query<EventRow>({ name: `${this.schema}:readEvents`, text: this.q.readEvents, values: [runId, workflowSlug, filter.category ?? null, filter.stepId ?? null] });
     return intactEvents(r.rows, this.reportCorrupt);
+  }
+
+  /** The feed in commit order (see PostgresFeed and migration 0014). */
+  readFeed(query: DriverFeedQuery): Promise<DriverFeedEntry[]> {
+    return this.feed.read(query, this.reportCorrupt);
   }
 
   async readSteps(workflowSlug: string, runId: string): Promise<StepState[]> {

@@ -6,7 +6,7 @@ type RunRef = Pick<RunState, "workflowSlug" | "runId">;
 /**
  * Retention on Postgres: the ended runs in the order they ended (runs_ended_idx), and the deletion of runs with
  * their events and step rows in one statement (one transaction). The run row's `NOT live` is checked by the
- * DELETE itself, under the row lock every run-advancing write takes, so a run that is pending or running is never
+ * DELETE itself (a feed position left without events goes with them), under the row lock every run-advancing write takes, so a run that is pending or running is never
  * deleted, and an ended run cannot start again.
  */
 export class PostgresRetention {
@@ -23,7 +23,9 @@ export class PostgresRetention {
     this.remove = `WITH d AS (
         DELETE FROM ${s}.runs r USING unnest($1::text[], $2::text[]) AS t(workflow_slug, run_id)
         WHERE r.run_id = t.run_id AND r.workflow_slug = t.workflow_slug AND NOT r.live RETURNING r.run_id, r.workflow_slug),
-      e AS (DELETE FROM ${s}.events ev USING d WHERE ev.run_id = d.run_id AND ev.workflow_slug = d.workflow_slug),
+      e AS (DELETE FROM ${s}.events ev USING d WHERE ev.run_id = d.run_id AND ev.workflow_slug = d.workflow_slug RETURNING ev.xid, ev.seq),
+      fc AS (DELETE FROM ${s}.event_commits c WHERE c.xid IN (SELECT xid FROM e)
+        AND NOT EXISTS (SELECT 1 FROM ${s}.events x WHERE x.xid = c.xid AND x.seq NOT IN (SELECT seq FROM e))),
       st AS (DELETE FROM ${s}.steps x USING d WHERE x.run_id = d.run_id AND x.workflow_slug = d.workflow_slug)
       SELECT run_id FROM d`;
     this.putMarkSql = `INSERT INTO ${s}.marks (key, holder, at_us) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING key, holder, at_us`;

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Database, Transaction } from "better-sqlite3";
 import {
-  assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError,
+  assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError, feedPosition, parseFeedPosition, type DriverFeedEntry, type DriverFeedQuery,
   type AnalyticsWindow, type BackendCapabilities, type ClaimOptions, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type GateRunsQuery, type EventType,
   type BackendDriver, type EndedRunsQuery, type Mark, type Cursor, type ClaimRequest, type ClaimedStep, type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
@@ -198,6 +198,15 @@ export class SqliteDriver implements BackendDriver {
 
   queryRunIds(workflowSlug: string): Promise<string[]> {
     return this.read((c) => c.queries.runIds(workflowSlug));
+  }
+
+  /**
+   * The feed in `seq` order: every write holds SQLite's one write lock (BEGIN IMMEDIATE) from its inserts to its
+   * commit, across connections and processes, and AUTOINCREMENT never reuses a seq, so seq order is commit order.
+   */
+  readFeed(query: DriverFeedQuery): Promise<DriverFeedEntry[]> {
+    const after = query.after === null ? 0 : parseFeedPosition(query.after, "s", 1)[0]!;
+    return this.read((c) => c.queries.feed(after, query.types, query.limit).map((r) => ({ position: feedPosition("s", [r.seq]), event: r.event })));
   }
 
   queryEndedRuns(query: EndedRunsQuery): Promise<Array<{ workflowSlug: string; runId: string }>> {

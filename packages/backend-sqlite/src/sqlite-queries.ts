@@ -60,6 +60,25 @@ export class SqliteQueries {
     };
   }
 
+  /** Events of every run after `seq`, in seq order (of `types` when given), at most `limit`; damaged rows are reported and skipped. */
+  feed(after: number, types: readonly string[] | undefined, limit: number): Array<{ seq: number; event: Event }> {
+    const sql = types
+      ? `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? AND type IN (${types.map(() => "?").join(", ")}) ORDER BY seq LIMIT ?`
+      : `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`;
+    let stmt = this.dynamic.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.dynamic.set(sql, stmt);
+    }
+    const rows = stmt.all(after, ...(types ?? []), limit) as EventRow[];
+    const out: Array<{ seq: number; event: Event }> = [];
+    for (const row of rows) {
+      const event = decodeEventRow(row, this.filename, this.report);
+      if (event) out.push({ seq: row.seq, event });
+    }
+    return out;
+  }
+
   /** A run's events in append order, filtered; damaged rows are reported and skipped. */
   events(workflowSlug: string, runId: string, filter: EventFilter = {}): Event[] {
     let rows: EventRow[];

@@ -1,6 +1,7 @@
 import {
   CairnError, deserializeValue,
   type Backend, type EmitOptions, type EmitResult, type ListRunsOptions, type ScheduleInfo, type RunState, type SubmitOutcome,
+  type FeedPage, type FeedSubscription, type ReadFeedOptions, type SubscribeFeedOptions,
 } from "@cairn/backend-interface";
 import { openBackend } from "./backend-url.js";
 import { describeRun, submit, submitMany, waitForRun, type SubmitOptions } from "./run-operations.js";
@@ -80,6 +81,10 @@ export interface CairnClient {
   list(options?: ListOptions): Promise<ClientRun[]>;
   /** The open Backend (opened on first use), for what the client does not wrap. */
   backend(): Promise<Backend>;
+  /** One page of the event feed (every run's events in commit order) after `options.after`; see docs/event-feed.md. */
+  readFeed(options?: ReadFeedOptions): Promise<FeedPage>;
+  /** Follows the event feed from `options.from`, page by page, at least once; the consumer saves the cursor it is handed. */
+  subscribeFeed(options: SubscribeFeedOptions): Promise<FeedSubscription>;
   /** Closes the backend the client opened from a URL; a Backend given to createClient is left open. */
   close(): Promise<void>;
 }
@@ -182,6 +187,12 @@ export function createClient(options: ClientOptions): CairnClient {
       const { workflow, ...rest } = o;
       const filter = workflow === undefined ? rest : { ...rest, workflowSlug: await resolveWorkflowSlug(backend, workflow) };
       return (await backend.listRuns(filter)).map(decodeRun);
+    },
+    async readFeed(o = {}) {
+      return (await open()).readFeed(o);
+    },
+    async subscribeFeed(o) {
+      return (await open()).subscribeFeed(o);
     },
     backend: open,
     async close() {

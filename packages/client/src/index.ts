@@ -7,3 +7,4 @@ export { resolveWorkflowSlug, type WorkflowRef, type SubmitInput } from "./workf
 export { submit, submitMany, describeRun, waitForRun, type SubmitOptions, type RunDetails } from "./run-operations.js";
 export { traceContextMetadata, contextFromMetadata, loadOtel, TRACE_KEYS, type OtelApi } from "./trace-context.js";
 export { parseBackendUrl, openBackend, loadDriver, isDriverAvailable, type BackendTarget } from "./backend-url.js";
+export type { FeedEntry, FeedPage, ReadFeedOptions, SubscribeFeedOptions, FeedSubscription } from "@cairn/backend-interface";

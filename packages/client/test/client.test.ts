@@ -40,6 +40,22 @@ describe("@cairn/client on a real SQLite file, with a worker running the example
     expect((await client.list({ workflow: helloWorkflow })).map((r) => r.runId)).toContain(runId);
   });
 
+  it("follows the event feed while the worker runs a workflow: every event of the run, in its order, and readFeed agrees", async () => {
+    const start = (await client.readFeed({ limit: 10_000 })).cursor;
+    const all: Array<{ runId: string; eventId: string }> = [];
+    const sub = await client.subscribeFeed({ from: start, pollIntervalMs: 20, onEvents: (page) => void all.push(...page.map((e) => e.event)) });
+    const { runId } = await client.submit(helloWorkflow, { name: "Feed" });
+    await client.wait(runId);
+    const events = await (await client.backend()).loadEvents("hello", runId);
+    const end = Date.now() + 10_000;
+    const ofRun = () => all.filter((e) => e.runId === runId).map((e) => e.eventId);
+    while (ofRun().length < events.length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    await sub.stop();
+    expect(ofRun()).toEqual(events.map((e) => e.eventId));
+    const page = await client.readFeed({ after: start, types: ["WorkflowCompleted"] });
+    expect(page.entries.map((e) => e.event.runId)).toEqual([runId]);
+  });
+
   it("an idempotency key returns the existing run; a slug works as well as a declaration", async () => {
     const first = await client.submit("hello", { name: "Bo" }, { idempotencyKey: "bo-1", tags: ["t"] });
     const again = await client.submit(helloWorkflow, { name: "Bo" }, { idempotencyKey: "bo-1" });

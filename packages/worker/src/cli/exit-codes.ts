@@ -52,7 +52,7 @@ export function exitCodeFor(err: unknown): ExitCode {
   if (isCairnError(err, "DATABASE_NOT_FOUND") || isCairnError(err, "STORE_NOT_WRITABLE")) return ExitCode.config;
   if (isCairnError(err, "RUN_NOT_FOUND") || isCairnError(err, "WORKFLOW_NOT_FOUND") || isCairnError(err, "STEP_NOT_FOUND")) return ExitCode.notFound;
   if (isCairnError(err, "IDEMPOTENCY_CONFLICT") || isCairnError(err, "VERSION_CONFLICT") || isCairnError(err, "RUN_NOT_RETRYABLE") || isCairnError(err, "FLOW_REJECTED")) return ExitCode.conflict;
-  if (isCairnError(err, "INVALID_IDENTIFIER") || isCairnError(err, "INVALID_ARGUMENT") || isCairnError(err, "INVALID_EVENT") || isCairnError(err, "INVALID_INPUT")) return ExitCode.usage;
+  if (isCairnError(err, "INVALID_IDENTIFIER") || isCairnError(err, "INVALID_ARGUMENT") || isCairnError(err, "INVALID_EVENT") || isCairnError(err, "INVALID_INPUT") || isCairnError(err, "INVALID_FEED_CURSOR")) return ExitCode.usage;
   if (isCairnError(err, "BACKEND_UNAVAILABLE")) return ExitCode.unavailable;
   return ExitCode.error;
 }

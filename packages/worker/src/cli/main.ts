@@ -6,6 +6,7 @@ import { defineCleanupCommand } from "./cleanup-command.js";
 import { defineControlCommands } from "./control-command.js";
 import { defineDashboardCommand } from "./dashboard-command.js";
 import { ExitCode, exitCodeFor } from "./exit-codes.js";
+import { defineFeedCommand } from "./feed-command.js";
 export { exitWhenFlushed } from "./process-io.js";
 import { defineLogsCommand } from "./logs-command.js";
 import { defineMigrateCommand } from "./migrate-command.js";
@@ -51,7 +52,7 @@ function buildProgram(io: CliIO): CliProgram {
     })
     .addHelpText("after", FOOTER);
   const cli: CliProgram = { program, io };
-  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWorkflowsCommand, defineTriggerCommands, defineAnalyticsCommand, defineMigrateCommand, defineCleanupCommand, defineDashboardCommand]) define(cli);
+  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWorkflowsCommand, defineTriggerCommands, defineAnalyticsCommand, defineMigrateCommand, defineCleanupCommand, defineDashboardCommand, defineFeedCommand]) define(cli);
   addCommonOptions(program);
   return cli;
 }
