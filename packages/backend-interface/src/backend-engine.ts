@@ -3,7 +3,9 @@ import { BackendCore } from "./backend-core.js";
 import type { FollowUp, WriteTarget } from "./backend-primitives.js";
 import type { Event, EventOf } from "./events.js";
 import type { GuardVerdict, WriteGuard } from "./guards.js";
-import { ADVANCING_EVENTS, advanceRun } from "./run-advance.js";
+import { ADVANCING_EVENTS, advanceRun, type MakeRunEvent } from "./run-advance.js";
+import { foldRun } from "./run-fold.js";
+import { holdsFor, WAIT_EVENTS, wakeWaitingSteps } from "./run-waits.js";
 import { runDagOf, type RunDag } from "./run-dag.js";
 import type { RunState } from "./run-state.js";
 import type { GuardedWrite } from "./backend-core.js";
@@ -38,18 +40,26 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
   }
 
   /** The follow-up that advances a store-driven run (see advanceRun); synchronous, so drivers can run it inside any transaction. */
+  // Waits first (a woken step is then scheduled like any other), then the DAG, then a paused run's holds over the result.
   protected readonly advance: FollowUp = (run, steps) => {
-    if (!run?.versionId) return [];
-    const key = `${run.workflowSlug}\0${run.versionId}`;
-    const dag = this.dags.get(key);
-    if (dag === undefined) throw new DagNeeded(run.workflowSlug, run.versionId);
-    if (dag === null) return [];
-    return advanceRun(run, steps, dag, this.clock.nowUs(), (type, stepId, body) => this.makeEvent(type, run.workflowSlug, run.runId, stepId, body));
+    if (!run) return [];
+    const make: MakeRunEvent = (type, stepId, body) => this.makeEvent(type, run.workflowSlug, run.runId, stepId, body);
+    const nowUs = this.clock.nowUs();
+    const woken = wakeWaitingSteps(run, steps, nowUs, make);
+    let state = foldRun(run, steps, woken);
+    let moved: Event[] = [];
+    if (run.versionId) {
+      const dag = this.dags.get(`${run.workflowSlug}\0${run.versionId}`);
+      if (dag === undefined) throw new DagNeeded(run.workflowSlug, run.versionId);
+      if (dag !== null) moved = advanceRun(state.run, state.steps, dag, nowUs, make);
+      state = foldRun(state.run, state.steps, moved);
+    }
+    return [...woken, ...moved, ...holdsFor(state.run, state.steps, make)];
   };
 
-  /** The follow-up for a write of `events`: the engine when one of them may move the run on, else none. */
+  /** The follow-up for a write of `events`: the engine when one of them may move the run on (or a wait or pause), else none. */
   protected followFor(events: readonly Event[]): FollowUp | undefined {
-    return events.some((e) => ADVANCING_EVENTS.has(e.type)) ? this.advance : undefined;
+    return events.some((e) => ADVANCING_EVENTS.has(e.type) || WAIT_EVENTS.has(e.type)) ? this.advance : undefined;
   }
 
   /** Runs `write` (a driver primitive given the follow-up), loading a missing DAG and retrying when the follow-up needed it. */

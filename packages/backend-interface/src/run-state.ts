@@ -36,6 +36,15 @@ export const RunStateSchema = z.object({
   rerunFromStepId: z.string().optional(),
   rerunStepIds: z.array(z.string()).optional(),
   resumedFrom: z.string().optional(),
+  /** Set while the run is paused (WorkflowPaused until WorkflowResumed). */
+  paused: z.object({ atUs: Micros, scope: z.enum(["run", "workflow"]), reason: z.string().optional() }).optional(),
+  /** The run-level state steps read as `ctx.state`: the resume patches merged, serialised JSON object. */
+  state: z.string().optional(),
+  /** Signals delivered to the run in arrival order; `consumedBy` once a waiting step took one. */
+  signals: z.array(z.object({
+    signalId: z.string(), name: z.string(), payload: z.string(), receivedAtUs: Micros,
+    consumedBy: z.object({ stepId: z.string(), attemptNumber: z.number().int().positive() }).optional(),
+  })).optional(),
   updatedAtUs: Micros,
   stateChanges: z.array(StateChangeSchema),
 });

@@ -100,6 +100,8 @@ export const WorkflowMetadataSchema = z.object({
     failedMs: z.number().int().nonnegative().optional(),
     cancelledMs: z.number().int().nonnegative().optional(),
   }).optional(),
+  /** Set while the workflow is paused (`pauseWorkflow`): its runs, and runs submitted meanwhile, claim nothing new. */
+  paused: z.object({ atUs: Micros, reason: z.string().optional() }).optional(),
 });
 /** A registered workflow's metadata. */
 export type WorkflowMetadata = z.infer<typeof WorkflowMetadataSchema>;
