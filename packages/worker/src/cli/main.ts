@@ -16,6 +16,7 @@ import { defineRunsCommand } from "./runs-command.js";
 import { defineSubmitCommand } from "./submit-command.js";
 import { defineWorkerCommand } from "./worker-command.js";
 import { defineWorkflowsCommand } from "./workflows-command.js";
+import { defineWaitCommands } from "./wait-commands.js";
 
 const VERSION = "0.1.0";
 
@@ -50,7 +51,7 @@ function buildProgram(io: CliIO): CliProgram {
     })
     .addHelpText("after", FOOTER);
   const cli: CliProgram = { program, io };
-  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWorkflowsCommand, defineAnalyticsCommand, defineMigrateCommand, defineCleanupCommand, defineDashboardCommand]) define(cli);
+  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWaitCommands, defineWorkflowsCommand, defineAnalyticsCommand, defineMigrateCommand, defineCleanupCommand, defineDashboardCommand]) define(cli);
   addCommonOptions(program);
   return cli;
 }
