@@ -82,11 +82,14 @@ for (const driver of Object.values(DRIVERS)) {
         expect(polled.attempt).toBeGreaterThan(1);
 
         // ── Pause holds a run; resume continues it with the patch in ctx.state ──
-        const paused = (await json(["submit", "sleeper", "--input", JSON.stringify({ ms: 1500 })])).runId as string;
+        // Submitted for 4 s from now, so the pause lands before anything of it can run, however slow the machine.
+        const paused = (await json(["submit", "sleeper", "--input", JSON.stringify({ ms: 200 }), "--delay", "4s"])).runId as string;
         const pause = await run(["pause", paused, "--reason", "hold"]);
         expect(pause.code, pause.stderr).toBe(0);
-        await new Promise((r) => setTimeout(r, 2500));
-        expect(await status(paused)).toBe("running");
+        await new Promise((r) => setTimeout(r, 7000));
+        const held = await json(["run", paused]);
+        expect(held.run.status).not.toBe("completed");
+        expect((held.steps as Json[]).flatMap((st) => st.attempts as Json[])).toEqual([]);
         expect((await run(["run", paused])).stdout).toMatch(/paused\s+since/);
         const resumed = await run(["resume", paused, "--patch", JSON.stringify({ approvedBy: "ops" })]);
         expect(resumed.code, resumed.stderr).toBe(0);
