@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HELD_AVAILABLE_AT_US, type Backend, type StepRef } from "@cairn/backend-interface";
+import { computeQueueDepth, computeQueueDepthByWorkflow, HELD_AVAILABLE_AT_US, projectRunState, projectStepStates, type Backend, type LiveState, type StepEvent, type StepRef, type WorkflowEvent } from "@cairn/backend-interface";
 import type { ConformanceHarness } from "./support/harness.js";
 import { useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
@@ -18,6 +18,17 @@ async function runningA(backend: Backend): Promise<{ runId: string; attempt: num
   await registerVersion(backend, CHAIN);
   const { runId } = await backend.submitRun({ workflowSlug: WF, input: {} });
   return { runId, attempt: await claim(backend, at(runId, "a")) };
+}
+
+/** The live state projected from the runs' own events (the reference the queue-depth fast paths must equal). */
+async function liveFromEvents(backend: Backend, runIds: string[]): Promise<LiveState> {
+  const live: LiveState = { runs: [], steps: [] };
+  for (const runId of runIds) {
+    const run = projectRunState(await backend.loadEvents(WF, runId, { category: "workflow" }) as WorkflowEvent[]);
+    if (run) live.runs.push(run);
+    live.steps.push(...projectStepStates(await backend.loadEvents(WF, runId, { category: "step" }) as StepEvent[]).values());
+  }
+  return live;
 }
 
 /**
@@ -105,6 +116,14 @@ export function waitTests(h: ConformanceHarness): void {
       expect(step).toMatchObject({ status: "scheduled", attemptNumber: attempt + 1, scheduleReason: "wake", availableAtUs: until, wakes: 1, waiting: { kind: "sleep", name: "nap", untilUs: until, attemptNumber: attempt } });
       const waiting = await backend.listWaitingRuns();
       expect(waiting.map((w) => [w.run.runId, w.step.stepId])).toEqual([[runId, "a"]]);
+      // Queue depth counts it as waiting (a delayed step), the driver's answer equal to the reference's.
+      const { runId: other } = await backend.submitRun({ workflowSlug: WF, input: {} });
+      const live = await liveFromEvents(backend, [runId, other]);
+      const depth = await backend.getQueueDepth();
+      expect(depth).toMatchObject({ waitingSteps: 1, delayedSteps: 1, readySteps: 1 });
+      expect(depth).toEqual(computeQueueDepth(live, {}, clock.nowUs()));
+      expect(await backend.getQueueDepthByWorkflow()).toEqual(computeQueueDepthByWorkflow(live, clock.nowUs()));
+      await backend.cancelRun(other);
       expect(await claimAll(backend)).toEqual([]);
       // A second record of the same wait is fenced out.
       await expectCode(backend.saveStepWaiting(WF, runId, "a", { attemptNumber: attempt, wait: { kind: "sleep", name: "nap", untilUs: until }, duration: 10 }), "STALE_ATTEMPT");
