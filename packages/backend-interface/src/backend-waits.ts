@@ -172,7 +172,13 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
   /** Steps of live runs waiting now (scheduled after a wait), of one signal name and/or workflow when given. */
   async listWaitingSteps(filter: { name?: string; workflowSlug?: string } = {}): Promise<WaitingStep[]> {
     if (filter.workflowSlug !== undefined) assertWorkflowSlug(filter.workflowSlug);
-    const live = await this.store.loadLiveState(filter.workflowSlug === undefined ? {} : { workflowSlug: filter.workflowSlug });
+    const store = this.store;
+    if (filter.name !== undefined && store.queryWaitingSteps) {
+      const found = await store.queryWaitingSteps(filter.name);
+      return found.filter((s): s is WaitingStep => s.status === "scheduled" && s.waiting?.kind === "event" && s.waiting.name === filter.name
+        && (filter.workflowSlug === undefined || s.workflowSlug === filter.workflowSlug));
+    }
+    const live = await store.loadLiveState(filter.workflowSlug === undefined ? {} : { workflowSlug: filter.workflowSlug });
     const liveRuns = new Set(live.runs.filter((r) => !isTerminalRunStatus(r.status)).map((r) => r.runId));
     return live.steps.filter((s): s is WaitingStep => s.status === "scheduled" && s.waiting !== undefined && liveRuns.has(s.runId)
       && (filter.name === undefined || (s.waiting.kind === "event" && s.waiting.name === filter.name)));

@@ -9,7 +9,7 @@ const RUN_COUNTS = `coalesce(sum(status = 'pending'), 0) AS pending, coalesce(su
 // Parameters: nowUs, nowUs.
 const STEP_COUNTS = `coalesce(sum(status = 'scheduled'), 0) AS scheduled, coalesce(sum(status = 'scheduled' AND available_at_us <= ?), 0) AS readySteps,
   coalesce(sum(status = 'running'), 0) AS running, min(CASE WHEN status = 'scheduled' AND available_at_us <= ? THEN available_at_us END) AS oldestReady,
-  coalesce(sum(status = 'scheduled' AND available_at_us > ? AND json_extract(state, '$.waiting') IS NOT NULL), 0) AS waiting`;
+  coalesce(sum(status = 'scheduled' AND available_at_us > ? AND (CASE WHEN json_valid(state) THEN json_extract(state, '$.waiting') END) IS NOT NULL), 0) AS waiting`;
 
 interface RunCounts { slug: string; pending: number; readyRuns: number; running: number; oldestPending: number | null }
 interface StepCounts { slug: string; scheduled: number; readySteps: number; running: number; oldestReady: number | null; waiting: number }
