@@ -1,8 +1,7 @@
 import { deserializeValue, HELD_AVAILABLE_AT_US, runWaitingOn, type RunState, type StepState } from "@cairn/backend-interface";
-import { waitLabel } from "./runs-command.js";
 import type { Attempt } from "./attempts.js";
 import { FOLDED_FRAMES, errorText } from "./error-text.js";
-import { clip, duration, indent, percent, prettyJson, time } from "./format.js";
+import { clip, duration, indent, percent, prettyJson, time, waitLabel } from "./format.js";
 import { statusColor, type Styles } from "./styles.js";
 import { renderTable, type Cell } from "./table.js";
 

@@ -1,7 +1,7 @@
 import { deserializeValue, type Backend, type RunState, type RunStatus } from "@cairn/backend-interface";
 import { action, collect, collectList, defineCommand, durationMsFlag, intFlag, printJson, withBackend, type CliContext, type CliProgram } from "./command.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
-import { clip, duration, time } from "./format.js";
+import { clip, duration, time, waitLabel } from "./format.js";
 import { onInterrupt } from "./interrupt.js";
 import { statusColor } from "./styles.js";
 import { renderTable } from "./table.js";
@@ -91,12 +91,6 @@ async function listWaiting(backend: Backend, options: { limit: number; workflowS
     w.step.waiting.untilUs === undefined ? "a signal" : time(w.step.waiting.untilUs),
   ]), { columns: cx.columns, shrink: [6, 5], optional: [3, 6] })}\n`);
   return ExitCode.ok;
-}
-
-/** What a wait waits for, in words. */
-export function waitLabel(w: { kind: string; name: string; match?: Record<string, unknown> }): string {
-  if (w.kind === "event") return `signal ${w.name}${w.match ? ` ${JSON.stringify(w.match)}` : ""}`;
-  return `${w.kind} ${w.name}`;
 }
 
 function runJson(r: RunState): unknown {
