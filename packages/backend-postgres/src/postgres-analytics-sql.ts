@@ -111,7 +111,7 @@ export class PostgresAnalyticsSql {
           count(*) FILTER (WHERE status = 'running')::int AS running, min(created_at_us) FILTER (WHERE status = 'pending')::float8 AS oldest
         FROM ${this.s}.runs WHERE live AND ($1::text IS NULL OR workflow_slug = $1) GROUP BY 1),
       sx AS (
-        SELECT workflow_slug, status, available_at_us, (available_at_us > $2 AND (state -> 'waiting') IS NOT NULL) AS waits
+        SELECT workflow_slug, status, available_at_us, (available_at_us > $2 AND (CASE WHEN strpos(state::text, '\\u0000') > 0 THEN strpos(state::text, '"waiting":') > 0 ELSE (state -> 'waiting') IS NOT NULL END)) AS waits
         FROM ${this.s}.steps WHERE status = 'scheduled' AND run_live AND ($1::text IS NULL OR workflow_slug = $1)
         UNION ALL
         SELECT workflow_slug, status, available_at_us, false AS waits FROM ${this.s}.steps WHERE status = 'running' AND run_live AND ($1::text IS NULL OR workflow_slug = $1)),
