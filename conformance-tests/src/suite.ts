@@ -67,6 +67,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     backendLifecycleTests(h);
     retentionTests(h);
     markTests(h);
-    waitTests(h);
+    waitTests(h, procs);
   });
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { computeQueueDepth, computeQueueDepthByWorkflow, HELD_AVAILABLE_AT_US, projectRunState, projectStepStates, type Backend, type LiveState, type StepEvent, type StepRef, type WorkflowEvent } from "@cairn/backend-interface";
-import type { ConformanceHarness } from "./support/harness.js";
+import { resolveCapabilities, type ConformanceHarness } from "./support/harness.js";
+import { withChildren, type ProcessPool } from "./support/processes.js";
 import { useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
 import { WF, claim, complete, tryClaim } from "./support/scenario.js";
@@ -36,7 +37,36 @@ async function liveFromEvents(backend: Backend, runIds: string[]): Promise<LiveS
  * signal sent before the wait is buffered and delivered once; a signal wakes a waiting step in the write that delivers
  * it; a wait with a timeout becomes claimable at its end; bad input writes nothing.
  */
-export function waitTests(h: ConformanceHarness): void {
+export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
+  describe.skipIf(!resolveCapabilities(h).multiProcess)("waits: real processes", () => {
+    const t = useInstance(h);
+
+    it("8 processes signalling at once two steps that wait for the same name: each step takes exactly one signal, none is taken twice, the rest stay buffered", async () => {
+      const { backend } = t;
+      await registerVersion(backend, [{ id: "a", name: "A" }, { id: "b", name: "B" }]);
+      const { runId } = await backend.submitRun({ workflowSlug: WF, input: {} });
+      for (const stepId of ["a", "b"]) {
+        const attempt = await claim(backend, at(runId, stepId));
+        await backend.saveStepWaiting(WF, runId, stepId, { attemptNumber: attempt, wait: { kind: "event", name: "go" }, duration: 1 });
+      }
+      const outcomes = await withChildren(procs, t.instance.opener, 8, (group) => {
+        const startAtMs = Date.now() + 300;
+        return group.round<Array<{ ok: boolean }>>((i) => ({ task: "signal", startAtMs, signals: [{ runId, name: "go", payload: { from: i }, id: `go-${i}` }, { runId, name: "go", payload: { from: i }, id: `go-${i}` }] }));
+      });
+      expect(outcomes.flat().every((o) => o.ok)).toBe(true);
+      const events = await backend.loadEvents(WF, runId);
+      expect(events.filter((e) => e.type === "SignalReceived").length).toBeGreaterThanOrEqual(8);
+      const run = await backend.getRun(runId);
+      expect(run!.signals).toHaveLength(8); // the same id twice is one signal, even sent at once
+      const consumed = events.filter((e) => e.type === "SignalConsumed");
+      expect(consumed.map((e) => (e as { byStepId: string }).byStepId).sort()).toEqual(["a", "b"]);
+      expect(new Set(consumed.map((e) => (e as { signalId: string }).signalId)).size).toBe(2);
+      expect(events.filter((e) => e.type === "StepWoken").map((e) => (e as { stepId: string }).stepId).sort()).toEqual(["a", "b"]);
+      expect(run!.signals!.filter((g) => g.consumedBy).length).toBe(2);
+      expect((await claimAll(backend)).sort()).toEqual([`${runId}/a#2`, `${runId}/b#2`]);
+    });
+  });
+
   describe("waits: pause and resume", () => {
     const t = useInstance(h, { manualClock: true });
 

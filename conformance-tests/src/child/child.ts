@@ -91,6 +91,13 @@ async function submitBatch(cmd: { items: unknown[]; startAtMs?: number }): Promi
   return outcomes.map((o) => (o.ok ? o : { ok: false as const, code: o.error.code }));
 }
 
+/** At `startAtMs`, sends every signal at once; reports each outcome in order. */
+async function signalAll(cmd: { signals: Array<{ runId: string; name: string; payload: unknown; id?: string }>; startAtMs?: number }): Promise<Outcome[]> {
+  const b = open();
+  await waitUntil(cmd.startAtMs);
+  return Promise.all(cmd.signals.map((g) => b.signal(g.runId, g.name, g.payload, g.id === undefined ? {} : { id: g.id }).then((): Outcome => ({ ok: true }), failed)));
+}
+
 async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unknown> {
   switch (cmd.task) {
     case "claim": return claim(cmd as never);
@@ -102,6 +109,7 @@ async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unk
     case "complete": return completeAll(cmd as never);
     case "cancel": return cancelAll(cmd as never);
     case "submit-batch": return submitBatch(cmd as never);
+    case "signal": return signalAll(cmd as never);
     case "maintain": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().maintain({ workerId: cmd.workerId as string, staleMs: cmd.staleMs as number, limit: cmd.limit as number }));
     default: throw new Error(`unknown task ${cmd.task}`);
   }
