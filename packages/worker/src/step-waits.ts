@@ -101,6 +101,13 @@ export function makeWaits(io: WaitIO): StepWaits {
       if (options.match !== undefined && (typeof options.match !== "object" || options.match === null || Array.isArray(options.match))) {
         throw new InvalidWaitError(`waitForEvent ${name}: match must be an object of payload fields, got ${JSON.stringify(options.match)}`);
       }
+      if (options.match !== undefined) {
+        try {
+          JSON.stringify(options.match); // stored with the wait: it must be JSON
+        } catch (err) {
+          throw new InvalidWaitError(`waitForEvent ${name}: match must be plain JSON data (${(err as Error).message})`);
+        }
+      }
       const signal = io.signals.find((s) => s.name === name);
       if (signal) {
         const payload = JSON.parse(signal.payload) as T;
