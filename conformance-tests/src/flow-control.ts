@@ -170,6 +170,15 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
       expect((await backend.getRun(second!))!.status).toBe("running");
     });
 
+    it("singleton signal: a submit while a run is running becomes the signal \"input\" of the running run", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { mode: "singleton", onBusy: "signal" });
+      const [first, second] = await submitAll(backend, [{ n: 1 }, { n: 2 }]);
+      expect((await backend.getRun(second!))!).toMatchObject({ status: "cancelled", flow: { decision: "signalled", relatedRunId: first } });
+      const signals = (await backend.getRun(first!))!.signals ?? [];
+      expect(signals.map((g) => [g.name, JSON.parse(g.payload)])).toEqual([["input", { n: 2 }]]);
+    });
+
     it("exclusive reject: a submit while a run is active is refused with FLOW_REJECTED and writes nothing, alone or in a batch", async () => {
       const { backend } = t;
       await registerFlow(backend, { mode: "exclusive", onBusy: "reject" });

@@ -30,6 +30,7 @@ import { markTests } from "./marks.js";
 import { flowControlTests } from "./flow-control.js";
 import { triggerTests } from "./triggers.js";
 import { feedTests } from "./feed.js";
+import { waitTests } from "./waits.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -72,5 +73,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     flowControlTests(h, procs);
     triggerTests(h, procs);
     feedTests(h, procs);
+    waitTests(h, procs);
   });
 }

@@ -155,6 +155,13 @@ async function casLoop(cmd: { key: string; rounds: number; startAtMs?: number })
   return wins;
 }
 
+/** At `startAtMs`, sends every signal at once; reports each outcome in order. */
+async function signalAll(cmd: { signals: Array<{ runId: string; name: string; payload: unknown; id?: string }>; startAtMs?: number }): Promise<Outcome[]> {
+  const b = open();
+  await waitUntil(cmd.startAtMs);
+  return Promise.all(cmd.signals.map((g) => b.signal(g.runId, g.name, g.payload, g.id === undefined ? {} : { id: g.id }).then((): Outcome => ({ ok: true }), failed)));
+}
+
 async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unknown> {
   switch (cmd.task) {
     case "claim": return claim(cmd as never);
@@ -173,6 +180,7 @@ async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unk
     case "emit": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().emit(cmd.event as string, cmd.payload, { id: cmd.id as string }));
     case "tick-schedules": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().tickSchedules({ atUs: cmd.atUs as number }))
       .then((r) => ({ runs: r.runs, failed: r.failed.map((f) => ({ ...f, error: f.error.code })) }));
+    case "signal": return signalAll(cmd as never);
     case "maintain": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().maintain({ workerId: cmd.workerId as string, staleMs: cmd.staleMs as number, limit: cmd.limit as number }));
     default: throw new Error(`unknown task ${cmd.task}`);
   }

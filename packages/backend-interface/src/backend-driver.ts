@@ -276,4 +276,9 @@ export interface BackendDriver {
   claimSteps?(request: ClaimRequest): Promise<ClaimedStep[] | null>;
   /** Analytics in the driver's query language. */
   readonly analytics?: AnalyticsFastPaths;
+  /**
+   * Steps of live runs that are scheduled and wait for a signal named `name` (StepState.waiting, kind `event`), from an
+   * index (reference: the live state filtered). Any order.
+   */
+  queryWaitingSteps?(name: string): Promise<StepState[]>;
 }

@@ -9,6 +9,9 @@ import { gateLimit } from "./flow-control.js";
 import { isTerminalRunStatus } from "./schemas.js";
 import type { EventType } from "./events.js";
 
+import { foldRun } from "./run-fold.js";
+import { holdsFor, WAIT_EVENTS, wakeWaitingSteps } from "./run-waits.js";
+
 const TERMINAL_RUN_EVENTS: ReadonlySet<EventType> = new Set<EventType>(["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled"]);
 import { runDagOf, type RunDag } from "./run-dag.js";
 import type { RunState } from "./run-state.js";
@@ -53,15 +56,22 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
 
   private advancing(submitting: boolean): FollowUp {
     const follow: FollowUp = (run, steps, gate) => {
-      if (!run?.versionId) return [];
-      const dag = this.cachedDag(run.workflowSlug, run.versionId);
-      if (dag === null) return [];
+      if (!run) return [];
       const make: MakeRunEvent = (type, stepId, body) => this.makeEvent(type, run.workflowSlug, run.runId, stepId, body);
-      const out = advanceRun(run, steps, dag, this.clock.nowUs(), make, gate, submitting);
-      if (dag.flow && run.flowKey !== undefined && (isTerminalRunStatus(run.status) || out.some((e) => TERMINAL_RUN_EVENTS.has(e.type)))) {
+      const nowUs = this.clock.nowUs();
+      // Waits first (a woken step is then scheduled like any other), then the DAG, then a paused run's holds over the result.
+      const woken = wakeWaitingSteps(run, steps, nowUs, make);
+      let state = foldRun(run, steps, woken);
+      let moved: Event[] = [];
+      const dag = run.versionId ? this.cachedDag(run.workflowSlug, run.versionId) : null;
+      if (dag !== null) {
+        moved = advanceRun(state.run, state.steps, dag, nowUs, make, gate, submitting);
+        state = foldRun(state.run, state.steps, moved);
+      }
+      if (dag?.flow && run.flowKey !== undefined && (isTerminalRunStatus(run.status) || moved.some((e) => TERMINAL_RUN_EVENTS.has(e.type)))) {
         this.freedGates.add(`${run.workflowSlug}\0${run.flowKey}`);
       }
-      return out;
+      return [...woken, ...moved, ...holdsFor(state.run, state.steps, make)];
     };
     follow.gateQuery = (run) => {
       if (!run?.versionId || run.status !== "pending" || run.flowKey === undefined) return null;
@@ -132,9 +142,9 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
     return running.length >= limit;
   }
 
-  /** The follow-up for a write of `events`: the engine when one of them may move the run on, else none. */
+  /** The follow-up for a write of `events`: the engine when one of them may move the run on (or a wait or pause), else none. */
   protected followFor(events: readonly Event[]): FollowUp | undefined {
-    return events.some((e) => ADVANCING_EVENTS.has(e.type)) ? this.advance : undefined;
+    return events.some((e) => ADVANCING_EVENTS.has(e.type) || WAIT_EVENTS.has(e.type)) ? this.advance : undefined;
   }
 
   /** Runs `write` (a driver primitive given the follow-up), loading a missing DAG and retrying when the follow-up needed it. */

@@ -8,7 +8,7 @@ import { CairnError, IdempotencyConflictError, InvalidArgumentError, RunNotFound
 import { reduceStepState } from "./project-step.js";
 import type { FollowUp, ListRunsOptions, SubmissionResult } from "./backend-primitives.js";
 import { prepareSubmission, type RunSubmissionInput } from "./submission.js";
-import { serializeValue } from "./serialize.js";
+import { deserializeValue, serializeValue } from "./serialize.js";
 import { sameJsonText } from "./canonical-json.js";
 import { planRerun, type RerunOptions } from "./rerun.js";
 import { cleanError } from "./clean-error.js";
@@ -67,6 +67,18 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     return parseEvent(applyFlowToSubmission(event, dag.flow, concurrencyKey, nowUs)) as EventOf<"RunSubmitted">;
   }
 
+  /** Sends a run that singleton `signal` turned away to the running run, as the signal "input" (idempotent by the run's id). */
+  private async deliverAsSignal(event: EventOf<"RunSubmitted">): Promise<void> {
+    const run = await this.store.readRun(event.runId);
+    if (run?.flow?.decision !== "signalled" || !run.flow.relatedRunId) return;
+    await this.signal(run.flow.relatedRunId, "input", event.input === undefined ? null : deserializeValue(event.input), { id: event.runId }).catch((err: unknown) => {
+      if (!(err instanceof CairnError)) throw err; // the active run ended meanwhile: nothing waits for the input
+    });
+  }
+
+  /** Delivers a signal to a run (BackendWaits). */
+  abstract signal(runId: string, name: string, payload?: unknown, options?: { id?: string }): Promise<{ signalId: string; isNew: boolean }>;
+
   /** True when flow control may refuse this submission (exclusive `reject`, `capacity`). */
   private async mayRefuse(event: EventOf<"RunSubmitted">): Promise<boolean> {
     if (event.flowKey === undefined || !event.versionId) return false;
@@ -84,6 +96,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
       if (event.flowKey === undefined || !event.versionId) continue;
       const flow = (await this.loadDag(event.workflowSlug, event.versionId))?.flow;
       if (flow && newestWins(flow)) gates.set(`${event.workflowSlug}\0${event.flowKey}`, { event, flow });
+      if (flow?.mode === "singleton" && flow.onBusy === "signal") await this.deliverAsSignal(event);
     }
     for (const { event, flow } of gates.values()) {
       const { workflowSlug, flowKey } = event as { workflowSlug: string; flowKey: string };

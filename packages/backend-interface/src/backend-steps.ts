@@ -250,8 +250,8 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
         originalWorkerId: step.claimedBy ?? "unknown", reclaimedBy, lastHeartbeatUs: lastSeen, staleThresholdUs: Math.round(staleThresholdMs * 1000),
         staleDurationUs: Math.max(0, nowUs - lastSeen), attemptNumber,
       })];
-      // Attempts since the run last retried the step (a run retry gives it its retries again).
-      if (attemptNumber - (step.resetAtAttempt ?? 0) <= budget) {
+      // Attempts since the run last retried the step (a run retry gives it its retries again); wakes from waits are not retries.
+      if (attemptNumber - (step.resetAtAttempt ?? 0) - (step.wakes ?? 0) <= budget) {
         events.push(this.makeEvent("StepScheduled", workflowSlug, runId, stepId, { availableAtUs: nowUs, reason: "retry", attemptNumber: attemptNumber + 1, priority: step.priority }));
       } else {
         const error = { name: "WorkerCrashError", message: `Worker ${step.claimedBy ?? "unknown"} stopped heartbeating attempt ${attemptNumber} and the retry budget (${budget}) is spent.` };

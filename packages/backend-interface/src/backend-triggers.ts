@@ -1,3 +1,4 @@
+import { isValidIdentifier } from "./identifiers.js";
 import { randomUUID } from "node:crypto";
 import type { BackendDriver } from "./backend-driver.js";
 import { BackendRetentionPolicies } from "./backend-retention-policies.js";
@@ -24,6 +25,8 @@ export interface TriggeredRun {
 export interface EmitResult {
   eventId: string;
   runs: TriggeredRun[];
+  /** Runs with a step waiting for this event (`ctx.waitForEvent(eventName)`) that the emit delivered it to. */
+  wokenRunIds: string[];
 }
 
 /** The idempotency key of the run an event starts in each listening workflow (keys are scoped to their workflow). */
@@ -37,6 +40,9 @@ export function eventIdempotencyKey(eventName: string, eventId: string): string 
  * run idempotent by the event's name and id.
  */
 export abstract class BackendTriggers<D extends BackendDriver = BackendDriver> extends BackendRetentionPolicies<D> {
+  /** Delivers a signal to every run with a step waiting for it (BackendWaits). */
+  abstract signalWaiting(name: string, payload?: unknown, options?: { id?: string }): Promise<{ signalId: string; runIds: string[] }>;
+
   /**
    * Emits the event `eventName` with `payload` (any JSON value; the input of each run it starts). Every check comes
    * before any write: an invalid name, id or payload (not JSON: a function, a BigInt, a cycle, NaN) is an
@@ -68,8 +74,10 @@ export abstract class BackendTriggers<D extends BackendDriver = BackendDriver> e
       if (!o.ok) throw o.error;
       runs.push({ workflowSlug: items[k]!.workflowSlug, runId: o.runId, isNew: o.isNew });
     }
-    // TODO(signals): the merger adds here `await this.signalWaiting(eventName, payload, { id: eventId })` so the same emit wakes runs whose waitForEvent matches.
-    return { eventId, runs };
+    // The same emit wakes runs whose waitForEvent matches (a signal of the event's name, idempotent by the event id).
+    const wokenRunIds = isValidIdentifier("workflowSlug", eventName) && isValidIdentifier("workflowSlug", eventId)
+      ? (await this.signalWaiting(eventName, payload, { id: eventId })).runIds : [];
+    return { eventId, runs, wokenRunIds };
   }
 }
 

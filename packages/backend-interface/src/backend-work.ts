@@ -18,6 +18,10 @@ export interface ClaimedWork extends StepRef {
   dependencyOutputs: Record<string, string | undefined>;
   /** Checkpoints saved by earlier attempts (empty for a first attempt). */
   checkpoints: SavedCheckpoint[];
+  /** The run's state (`ctx.state`: resume patches merged), serialised; absent when none was given. */
+  state?: string;
+  /** The signals the store gave this step (consumed by its waits), in order, payloads serialised. */
+  signals?: Array<{ name: string; payload: string }>;
 }
 
 /** What one maintenance round did. */
@@ -50,8 +54,9 @@ export abstract class BackendWork<D extends BackendDriver = BackendDriver> exten
       const dependencyOutputs: Record<string, string | undefined> = {};
       for (const s of ctx?.steps ?? []) if (s.status === "completed" && (deps === undefined || deps.includes(s.stepId))) dependencyOutputs[s.stepId] = s.output;
       for (const d of deps ?? []) if (!(d in dependencyOutputs)) dependencyOutputs[d] = undefined;
+      const signals = (run?.signals ?? []).filter((g) => g.consumedBy?.stepId === c.stepId).map((g) => ({ name: g.name, payload: g.payload }));
       return {
-        ...c, workflowAttemptNumber: Math.max(1, run?.workflowAttemptNumber ?? 1), dependencyOutputs, checkpoints: c.attemptNumber > 1 ? await this.loadStepCheckpoints(c.workflowSlug, c.runId, c.stepId) : [],
+        ...c, ...(run?.state !== undefined ? { state: run.state } : {}), ...(signals.length ? { signals } : {}), workflowAttemptNumber: Math.max(1, run?.workflowAttemptNumber ?? 1), dependencyOutputs, checkpoints: c.attemptNumber > 1 ? await this.loadStepCheckpoints(c.workflowSlug, c.runId, c.stepId) : [],
         ...(run?.versionId ? { versionId: run.versionId } : {}), ...(run?.input !== undefined ? { input: run.input } : {}),
       };
     }));

@@ -29,8 +29,19 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
     const parsed = WorkflowRegistrationSchema.safeParse(registration);
     if (!parsed.success) throw new InvalidEventError(`Invalid registration of workflow ${registration.slug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
     for (const s of parsed.data.steps) assertIds({ stepId: s.id });
-    await this.store.putWorkflow({ ...parsed.data, registeredAtUs: parsed.data.registeredAtUs ?? this.clock.nowUs() });
+    // A new registration (a worker starting) keeps the workflow's pause: only resumeWorkflow ends it.
+    const paused = parsed.data.paused ?? (await this.store.readWorkflow(parsed.data.slug))?.paused;
+    await this.store.putWorkflow({ ...parsed.data, registeredAtUs: parsed.data.registeredAtUs ?? this.clock.nowUs(), ...(paused ? { paused } : {}) });
     this.registrations.delete(parsed.data.slug);
+  }
+
+  /** Sets or clears a workflow's pause mark on its registration (WorkflowNotFoundError when it was never registered). */
+  protected async markWorkflowPaused(slug: string, paused: { atUs: number; reason?: string } | undefined): Promise<void> {
+    const reg = await this.store.readWorkflow(slug);
+    if (!reg) throw new WorkflowNotFoundError(slug);
+    const { paused: _old, ...rest } = reg;
+    await this.store.putWorkflow(paused ? { ...rest, paused } : rest);
+    this.registrations.delete(slug);
   }
 
   /**
@@ -55,6 +66,7 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
   protected async withRegisteredVersion(event: EventOf<"RunSubmitted">, submitted: { hasInputSchema?: boolean | undefined }): Promise<EventOf<"RunSubmitted">> {
     const reg = await this.currentRegistration(event.workflowSlug);
     if (!reg) throw new WorkflowNotFoundError(event.workflowSlug);
+    if (reg.paused && !event.pausedByWorkflow) event = parseEvent({ ...event, pausedByWorkflow: true }) as EventOf<"RunSubmitted">;
     if (event.versionId !== undefined || !reg.versionId) return event;
     return parseEvent({ ...event, versionId: reg.versionId, hasInputSchema: submitted.hasInputSchema ?? reg.inputSchemaJSON !== undefined }) as EventOf<"RunSubmitted">;
   }

@@ -1,4 +1,4 @@
-import { BackendFeed } from "./backend-feed.js";
+import { BackendWaits } from "./backend-waits.js";
 import type { BackendDriver } from "./backend-driver.js";
 
 /**
@@ -13,17 +13,19 @@ import type { BackendDriver } from "./backend-driver.js";
  * - `BackendAnalytics` (backend-analytics.ts): the fifteen analytics queries: the driver's fast paths, else the
  *   reference implementation.
  * - `BackendCore`, `BackendEngine` (backend-engine.ts: the store advances runs inside the driver's atomic writes),
- *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`, `BackendRetention`, `BackendMarks`, `BackendRetentionPolicies`: every
+ *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`, `BackendRetention`, `BackendMarks`, `BackendRetentionPolicies`, `BackendWaits` (pause, resume, signals, waits): every
  *   public method of the seed interface as a template method over the driver's primitives.
  * - `BackendTriggers` (backend-triggers.ts: `emit` starts the workflows listening to an event) and `BackendSchedules`
  *   (backend-schedules.ts: `tickSchedules` starts each cron tick's run once, `listSchedules`).
  * - `BackendFeed` (backend-feed.ts): the event feed, every run's events in commit order by cursor.
+ * - `BackendWaits` (backend-waits.ts): pause and resume, signals, durable waits.
  */
-export class Backend<D extends BackendDriver = BackendDriver> extends BackendFeed<D> {}
+export class Backend<D extends BackendDriver = BackendDriver> extends BackendWaits<D> {}
 
 export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { SubmitOutcome } from "./backend-runs.js";
 export type { ClaimOptions, ClaimScope } from "./backend-steps.js";
 export type { PresenceFilter } from "./backend-presence.js";
 export type { StepStartMetadata, StepCompleteMetadata, StepCompleteItem, StepCompleteOutcome, GuardedWrite, WorkflowDetails, SavedCheckpoint } from "./backend-core.js";
+export { runWaitingOn, type WaitingStep } from "./backend-waits.js";
 export { serializeValue } from "./serialize.js";

@@ -3,6 +3,8 @@ import { ErrorFingerprintsSchema, LogProgressSchema, Micros, NonNegInt, Resource
 
 const Attempt = z.number().int().positive();
 const Id = z.string().min(1);
+/** Whose pause: the run's own (`cairn pause <runId>`) or its workflow's (`cairn pause --workflow`). */
+const PauseScope = z.enum(["run", "workflow"]);
 
 const envelope = {
   eventId: Id,
@@ -18,7 +20,8 @@ export const StepScheduledSchema = z.object({
   ...stepEnvelope,
   type: z.literal("StepScheduled"),
   availableAtUs: Micros,
-  reason: z.enum(["initial", "retry", "dependency-satisfied"]),
+  /** `wake`: the next attempt of a step that waited (a sleep, a signal, a poll); not a retry. */
+  reason: z.enum(["initial", "retry", "dependency-satisfied", "wake"]),
   attemptNumber: Attempt,
   retryDelayMs: NonNegInt.optional(),
   priority: z.number().int().optional(),
@@ -136,6 +139,47 @@ export const StepCheckpointFailedSchema = z.object({
   error: StepErrorSchema,
 });
 
+/** What a step waits for: a durable sleep, a signal (waitForEvent), or the next call of a poll. */
+export const StepWaitSchema = z.object({
+  kind: z.enum(["sleep", "event", "poll"]),
+  name: z.string().min(1),
+  /** When the wait ends on its own (sleep end, wait timeout, next poll); absent: only a signal ends it. */
+  untilUs: Micros.optional(),
+  /** For an event wait: fields the signal's payload must equal. */
+  match: z.record(z.string(), z.unknown()).optional(),
+});
+/** A step's wait. */
+export type StepWait = z.infer<typeof StepWaitSchema>;
+/** The running attempt gave back its slot to wait; written with StepScheduled (reason `wake`) of the next attempt. */
+export const StepWaitingSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepWaiting"),
+  attemptNumber: Attempt,
+  wait: StepWaitSchema,
+  durationUs: NonNegInt,
+});
+/** A waiting step is woken now (a signal it waits for arrived): its scheduled attempt becomes available. */
+export const StepWokenSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepWoken"),
+  /** The scheduled attempt that is woken. */
+  attemptNumber: Attempt,
+  availableAtUs: Micros,
+  signalId: Id.optional(),
+});
+/** A scheduled step of a paused run is held back (not claimable) until the run resumes. */
+export const StepHeldSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepHeld"),
+  attemptNumber: NonNegInt,
+});
+/** A held step is released when its run resumes: it is available again when it was before. */
+export const StepReleasedSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepReleased"),
+  attemptNumber: NonNegInt,
+});
+
 /** A run retry reopened the step: it is pending again (its attempt number kept, so the next attempt is numbered after it). */
 export const StepResetSchema = z.object({
   ...stepEnvelope,
@@ -162,6 +206,8 @@ export const RunSubmittedSchema = z.object({
   parentRunId: z.string().optional(),
   /** The run's flow-control gate key (see FlowControl): runs of a workflow with one key share its limits. */
   flowKey: z.string().max(256).optional(),
+  /** Submitted while its workflow was paused: the run starts paused (as by WorkflowPaused, scope `workflow`). */
+  pausedByWorkflow: z.boolean().optional(),
 });
 /** A worker started the run. */
 export const WorkflowStartedSchema = z.object({
@@ -204,13 +250,46 @@ export const WorkflowFailedSchema = z.object({
   failedStep: z.string().optional(),
   failureReason: WorkflowFailureReason,
 });
-/** The run resumes the work of an earlier run. */
+/**
+ * The run resumes: the work of an earlier run (`originalRunId`, with the step counts), or after a pause
+ * (WorkflowPaused; no `originalRunId`), optionally merging `patch` (a JSON object, serialised) into the run's state.
+ */
 export const WorkflowResumedSchema = z.object({
   ...workflowEnvelope,
   type: z.literal("WorkflowResumed"),
-  originalRunId: Id,
-  resumedSteps: NonNegInt,
-  pendingSteps: NonNegInt,
+  originalRunId: Id.optional(),
+  resumedSteps: NonNegInt.optional(),
+  pendingSteps: NonNegInt.optional(),
+  patch: z.string().optional(),
+  /** Which pause this resume ends: the run's own, or its workflow's (`cairn resume --workflow`). */
+  scope: PauseScope.optional(),
+});
+/** The run was paused: it schedules and claims nothing new until WorkflowResumed; running steps finish. */
+export const WorkflowPausedSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("WorkflowPaused"),
+  reason: z.string().optional(),
+  scope: PauseScope,
+});
+/** A signal was delivered to the run (buffered until a step's waitForEvent consumes it). */
+export const SignalReceivedSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("SignalReceived"),
+  /** Unique per run: the same id twice is one signal. */
+  signalId: Id,
+  name: z.string().min(1),
+  /** The payload, serialised JSON. */
+  payload: z.string(),
+});
+/** A waiting step took a buffered signal (the store decided, in the write that delivered it or started the wait). */
+export const SignalConsumedSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("SignalConsumed"),
+  signalId: Id,
+  /** The step that took it. */
+  byStepId: Id,
+  /** The attempt that waited. */
+  attemptNumber: Attempt,
 });
 /** The run was cancelled. */
 export const WorkflowCancelledSchema = z.object({
@@ -269,6 +348,10 @@ export const StepEventSchema = z.discriminatedUnion("type", [
   StepCheckpointSchema,
   StepCheckpointFailedSchema,
   StepResetSchema,
+  StepWaitingSchema,
+  StepWokenSchema,
+  StepHeldSchema,
+  StepReleasedSchema,
 ]);
 /** Every workflow event, discriminated by `type`. */
 export const WorkflowEventSchema = z.discriminatedUnion("type", [
@@ -282,6 +365,9 @@ export const WorkflowEventSchema = z.discriminatedUnion("type", [
   WorkflowRetryStartedSchema,
   WorkflowRerunFromStepSchema,
   FlowControlledSchema,
+  WorkflowPausedSchema,
+  SignalReceivedSchema,
+  SignalConsumedSchema,
 ]);
 /** Every event: category, then type, as discriminants. */
 export const EventSchema = z.discriminatedUnion("category", [StepEventSchema, WorkflowEventSchema]);

@@ -10,7 +10,7 @@ import { isTerminalRunStatus, isTerminalStepStatus } from "./schemas.js";
 export type WriteGuard =
   /** Always write. */
   | { kind: "none" }
-  /** Claim: step scheduled, available by `nowUs`, in a run that exists and is not terminal. */
+  /** Claim: step scheduled, available by `nowUs`, in a run that exists, is not terminal and is not paused. */
   | { kind: "claim"; nowUs: number; attemptNumber?: number }
   /** Fencing: the step is running attempt `attemptNumber` (claimed by `workerId` when given). */
   | { kind: "attempt"; attemptNumber: number; workerId?: string; rejectIfRunTerminal?: boolean }
@@ -46,6 +46,7 @@ export function checkGuard(guard: WriteGuard, run: RunState | null, step: StepSt
     case "claim":
       if (!run) return refuse("run-missing");
       if (runEnded) return refuse("run-terminal");
+      if (run.paused) return refuse("not-claimable");
       if (!step || step.status !== "scheduled" || (step.availableAtUs ?? 0) > guard.nowUs) return refuse("not-claimable");
       if (guard.attemptNumber !== undefined && step.attemptNumber !== guard.attemptNumber) return refuse("not-claimable");
       return OK;

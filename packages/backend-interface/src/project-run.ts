@@ -53,6 +53,7 @@ export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunSt
       if (ev.versionId !== undefined) s.versionId = ev.versionId;
       if (ev.parentRunId !== undefined) s.parentRunId = ev.parentRunId;
       if (ev.flowKey !== undefined) s.flowKey = ev.flowKey;
+      if (ev.pausedByWorkflow) s.paused = { atUs: ts, scope: "workflow" };
       moveTo(s, "pending", ts, "submitted");
       return s;
     case "WorkflowStarted":
@@ -102,7 +103,28 @@ export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunSt
       moveTo(s, "pending", ts, ev.reason ?? `retry attempt ${ev.workflowAttemptNumber}`);
       return s;
     case "WorkflowResumed":
-      s.resumedFrom = ev.originalRunId;
+      if (ev.originalRunId !== undefined) {
+        s.resumedFrom = ev.originalRunId;
+        return s;
+      }
+      // A workflow-wide resume does not end a run's own pause.
+      if (s.paused && (ev.scope === undefined || ev.scope === "run" || s.paused.scope === "workflow")) {
+        delete s.paused;
+        if (!terminal) moveTo(s, s.status, ts, "resumed");
+      }
+      if (ev.patch !== undefined) s.state = mergeState(s.state, ev.patch);
+      return s;
+    case "WorkflowPaused":
+      if (terminal || s.paused) return s;
+      s.paused = { atUs: ts, scope: ev.scope, ...(ev.reason !== undefined ? { reason: ev.reason } : {}) };
+      moveTo(s, s.status, ts, ev.reason === undefined ? "paused" : `paused: ${ev.reason}`);
+      return s;
+    case "SignalReceived":
+      if (s.signals?.some((g) => g.signalId === ev.signalId)) return s; // the same signal id twice is one signal
+      s.signals = [...(s.signals ?? []), { signalId: ev.signalId, name: ev.name, payload: ev.payload, receivedAtUs: ts }];
+      return s;
+    case "SignalConsumed":
+      s.signals = (s.signals ?? []).map((g) => (g.signalId === ev.signalId && !g.consumedBy ? { ...g, consumedBy: { stepId: ev.byStepId, attemptNumber: ev.attemptNumber } } : g));
       return s;
     case "WorkflowRerunFromStep":
       s.parentRunId = ev.parentRunId;
@@ -120,6 +142,12 @@ export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunSt
     default:
       return assertNever(ev);
   }
+}
+
+/** `state` with the fields of `patch` (both serialised JSON objects) set over it. */
+function mergeState(state: string | undefined, patch: string): string {
+  const base = state === undefined ? {} : (JSON.parse(state) as Record<string, unknown>);
+  return JSON.stringify({ ...base, ...(JSON.parse(patch) as Record<string, unknown>) });
 }
 
 /** The state of one run: its workflow events folded in order. `null` when there are none. */

@@ -1,6 +1,12 @@
 import type { StepEvent } from "./events.js";
 import type { StepState } from "./step-state.js";
 
+/**
+ * The availability of a held step (a paused run's) and of a wait with no end of its own: far enough ahead that no
+ * claim or listing reaches it, small enough to stay an exact integer in every driver (year 2243, in µs).
+ */
+export const HELD_AVAILABLE_AT_US = 8_640_000_000_000_000;
+
 function assertNever(x: never): never {
   throw new Error(`Unhandled event type ${(x as { type: string }).type}`);
 }
@@ -40,6 +46,9 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
       s.attemptNumber = ev.attemptNumber;
       s.availableAtUs = ev.availableAtUs;
       s.scheduleReason = ev.reason;
+      if (ev.reason === "wake") s.wakes = (s.wakes ?? 0) + 1;
+      else delete s.waiting;
+      delete s.heldAvailableAtUs;
       if (ev.priority !== undefined) s.priority = ev.priority;
       delete s.claimedBy;
       delete s.lastHeartbeatUs;
@@ -54,6 +63,8 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
       s.dependencies = [...ev.dependencies];
       delete s.lastHeartbeatUs;
       delete s.nextRetryAtUs;
+      delete s.waiting;
+      delete s.heldAvailableAtUs;
       moveTo(s, "running", ts, `attempt ${ev.attemptNumber} on ${ev.workerId}`);
       return s;
     case "StepHeartbeat":
@@ -101,6 +112,7 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
       return s;
     case "StepReset":
       for (const k of ["error", "errorFingerprints", "failureReason", "terminal", "nextRetryAtUs", "skipType", "skipReason", "cascadedFrom", "output", "endTimeUs", "claimedBy", "startTimeUs", "lastHeartbeatUs", "availableAtUs"] as const) delete s[k];
+      for (const k of ["waiting", "wakes", "heldAvailableAtUs"] as const) delete s[k];
       s.resetAtAttempt = ev.attemptNumber;
       moveTo(s, "pending", ts, ev.reason);
       return s;
@@ -108,6 +120,27 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
       s.wasReclaimed = true;
       s.reclaimedFrom = ev.originalWorkerId;
       s.reclaimedBy = ev.reclaimedBy;
+      return s;
+    case "StepWaiting":
+      if (ev.attemptNumber !== s.attemptNumber || s.status !== "running") return stale(s, ev.type, ev.attemptNumber, ts);
+      s.waiting = { ...ev.wait, attemptNumber: ev.attemptNumber, sinceUs: ts };
+      s.durationUs = ev.durationUs;
+      return s;
+    case "StepWoken":
+      if (ev.attemptNumber !== s.attemptNumber || s.status !== "scheduled") return s;
+      if (s.heldAvailableAtUs !== undefined) s.heldAvailableAtUs = ev.availableAtUs;
+      else s.availableAtUs = ev.availableAtUs;
+      if (s.waiting && ev.signalId !== undefined) s.waiting = { ...s.waiting, signalId: ev.signalId };
+      return s;
+    case "StepHeld":
+      if (s.status !== "scheduled" || s.heldAvailableAtUs !== undefined) return s;
+      s.heldAvailableAtUs = s.availableAtUs ?? ts;
+      s.availableAtUs = HELD_AVAILABLE_AT_US;
+      return s;
+    case "StepReleased":
+      if (s.heldAvailableAtUs === undefined) return s;
+      s.availableAtUs = s.heldAvailableAtUs;
+      delete s.heldAvailableAtUs;
       return s;
     case "LogEntry":
     case "StepRetrying":

@@ -51,8 +51,9 @@ export function admitRun(run: RunState, flow: FlowControl, gate: GateView | unde
       throw new FlowRejectedError(run.workflowSlug, run.flowKey ?? "", active !== undefined ? `run ${active} is active (mode exclusive, onBusy reject)` : "a run is waiting to start (mode exclusive, onBusy reject)");
     }
     if (flow.mode === "singleton" && busy && (flow.onBusy === "drop" || flow.onBusy === "signal")) {
-      const reason = flow.onBusy === "drop" ? "a run of the same workflow and key is active (mode singleton, onBusy drop)" : "its input was delivered to the active run as a signal (mode singleton, onBusy signal)";
-      return end(flow.onBusy === "drop" ? "dropped" : "signalled", reason, related);
+      // signal: the input goes to the running run as a signal named "input" (sent by the Backend after this write).
+      if (flow.onBusy === "signal" && active !== undefined) return end("signalled", `its input was delivered to run ${active} as the signal "input" (mode singleton, onBusy signal)`, related);
+      return end("dropped", "a run of the same workflow and key is active (mode singleton, onBusy drop)", related);
     }
   }
   if (newestWins(flow) && gate.newer) return end("superseded", "a newer run of the same workflow and key was submitted");

@@ -40,6 +40,15 @@ export const RunStateSchema = z.object({
   flowKey: z.string().optional(),
   /** What flow control last decided for the run. */
   flow: z.object({ decision: FlowDecision, reason: z.string(), relatedRunId: z.string().optional(), untilUs: Micros.optional() }).optional(),
+  /** Set while the run is paused (WorkflowPaused until WorkflowResumed). */
+  paused: z.object({ atUs: Micros, scope: z.enum(["run", "workflow"]), reason: z.string().optional() }).optional(),
+  /** The run-level state steps read as `ctx.state`: the resume patches merged, serialised JSON object. */
+  state: z.string().optional(),
+  /** Signals delivered to the run in arrival order; `consumedBy` once a waiting step took one. */
+  signals: z.array(z.object({
+    signalId: z.string(), name: z.string(), payload: z.string(), receivedAtUs: Micros,
+    consumedBy: z.object({ stepId: z.string(), attemptNumber: z.number().int().positive() }).optional(),
+  })).optional(),
   updatedAtUs: Micros,
   stateChanges: z.array(StateChangeSchema),
 });

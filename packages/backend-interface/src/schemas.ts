@@ -117,6 +117,8 @@ export const WorkflowMetadataSchema = z.object({
   on: z.array(z.string().refine(isValidEventName, { error: (i) => eventNameProblem(i.input) ?? "invalid event name" })).optional(),
   /** When this workflow runs by itself: cron expressions, their timezone, the backfill window (triggers-and-schedules.md). */
   schedule: ScheduleSchema.optional(),
+  /** Set while the workflow is paused (`pauseWorkflow`): its runs, and runs submitted meanwhile, claim nothing new. */
+  paused: z.object({ atUs: Micros, reason: z.string().optional() }).optional(),
 });
 /** A registered workflow's metadata. */
 export type WorkflowMetadata = z.infer<typeof WorkflowMetadataSchema>;

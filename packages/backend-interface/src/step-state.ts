@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ErrorFingerprintsSchema, Micros, ResourceUsageSchema, StepErrorSchema } from "./schemas.js";
-import { StepFailureReason } from "./events.js";
+import { StepFailureReason, StepWaitSchema } from "./events.js";
 
 /** One entry of a step's status history. `stale` marks an ignored event from an older attempt. */
 export const StateChangeSchema = z.object({
@@ -20,7 +20,7 @@ export const StepStateSchema = z.object({
   status: z.enum(["pending", "scheduled", "running", "completed", "failed", "skipped"]),
   attemptNumber: z.number().int().nonnegative(),
   availableAtUs: Micros.optional(),
-  scheduleReason: z.enum(["initial", "retry", "dependency-satisfied"]).optional(),
+  scheduleReason: z.enum(["initial", "retry", "dependency-satisfied", "wake"]).optional(),
   priority: z.number().int(),
   claimedBy: z.string().optional(),
   startTimeUs: Micros.optional(),
@@ -44,6 +44,12 @@ export const StepStateSchema = z.object({
   reclaimedFrom: z.string().optional(),
   reclaimedBy: z.string().optional(),
   resourceUsage: ResourceUsageSchema.optional(),
+  /** What the step waits for (StepWaiting), with the attempt that waited and the signal that woke it; cleared by StepStarted. */
+  waiting: StepWaitSchema.extend({ attemptNumber: z.number().int().positive(), sinceUs: Micros, signalId: z.string().optional() }).optional(),
+  /** Wakes since the last reset (StepScheduled `wake`): attempts that are not retries, left out of the retry budget. */
+  wakes: z.number().int().nonnegative().optional(),
+  /** Set while the step is held by a paused run: the availability it gets back on release (availableAtUs is far in the future meanwhile). */
+  heldAvailableAtUs: Micros.optional(),
   createdAtUs: Micros,
   updatedAtUs: Micros,
   stateChanges: z.array(StateChangeSchema),

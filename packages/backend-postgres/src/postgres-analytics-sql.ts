@@ -111,24 +111,25 @@ export class PostgresAnalyticsSql {
           count(*) FILTER (WHERE status = 'running')::int AS running, min(created_at_us) FILTER (WHERE status = 'pending')::float8 AS oldest
         FROM ${this.s}.runs WHERE live AND ($1::text IS NULL OR workflow_slug = $1) GROUP BY 1),
       sx AS (
-        SELECT workflow_slug, status, available_at_us FROM ${this.s}.steps WHERE status = 'scheduled' AND run_live AND ($1::text IS NULL OR workflow_slug = $1)
+        SELECT workflow_slug, status, available_at_us, (available_at_us > $2 AND (CASE WHEN strpos(state::text, '\\u0000') > 0 THEN strpos(state::text, '"waiting":') > 0 ELSE (state -> 'waiting') IS NOT NULL END)) AS waits
+        FROM ${this.s}.steps WHERE status = 'scheduled' AND run_live AND ($1::text IS NULL OR workflow_slug = $1)
         UNION ALL
-        SELECT workflow_slug, status, available_at_us FROM ${this.s}.steps WHERE status = 'running' AND run_live AND ($1::text IS NULL OR workflow_slug = $1)),
+        SELECT workflow_slug, status, available_at_us, false AS waits FROM ${this.s}.steps WHERE status = 'running' AND run_live AND ($1::text IS NULL OR workflow_slug = $1)),
       st AS (
         SELECT ${key} AS slug, count(*) FILTER (WHERE status = 'scheduled')::int AS scheduled,
           count(*) FILTER (WHERE status = 'scheduled' AND coalesce(available_at_us, 0) <= $2)::int AS ready,
-          count(*) FILTER (WHERE status = 'running')::int AS running,
+          count(*) FILTER (WHERE status = 'running')::int AS running, count(*) FILTER (WHERE waits)::int AS waiting,
           min(coalesce(available_at_us, 0)) FILTER (WHERE status = 'scheduled' AND coalesce(available_at_us, 0) <= $2)::float8 AS oldest
         FROM sx GROUP BY 1)
       SELECT r.slug, r.pending, r.ready, r.running, r.oldest, coalesce(st.scheduled, 0) AS s_scheduled, coalesce(st.ready, 0) AS s_ready,
-        coalesce(st.running, 0) AS s_running, st.oldest AS s_oldest
+        coalesce(st.running, 0) AS s_running, st.oldest AS s_oldest, coalesce(st.waiting, 0) AS s_waiting
       FROM r LEFT JOIN st ON st.slug = r.slug`;
-    type Row = { slug: string; pending: number; ready: number; running: number; oldest: number | null; s_scheduled: number; s_ready: number; s_running: number; s_oldest: number | null };
+    type Row = { slug: string; pending: number; ready: number; running: number; oldest: number | null; s_scheduled: number; s_ready: number; s_running: number; s_oldest: number | null; s_waiting: number };
     return (await this.conn.query<Row>({ text, values: [slug, nowUs] })).rows.map((r) => ({
       slug: r.slug,
       depth: {
         pendingRuns: r.pending, readyRuns: r.ready, delayedRuns: r.pending - r.ready, runningRuns: r.running,
-        scheduledSteps: r.s_scheduled, readySteps: r.s_ready, delayedSteps: r.s_scheduled - r.s_ready, runningSteps: r.s_running,
+        scheduledSteps: r.s_scheduled, readySteps: r.s_ready, delayedSteps: r.s_scheduled - r.s_ready, waitingSteps: r.s_waiting, runningSteps: r.s_running,
         oldestReadyStepAvailableAtUs: r.s_oldest, oldestReadyStepAgeUs: r.s_oldest === null ? 0 : Math.max(0, nowUs - r.s_oldest),
         oldestPendingRunCreatedAtUs: r.oldest, oldestPendingRunAgeUs: r.oldest === null ? 0 : Math.max(0, nowUs - r.oldest),
       },
@@ -145,7 +146,7 @@ function one(list: Array<{ g1: string; g2: string } & Percentiles> | undefined):
 
 function emptyQueue(): QueueDepth {
   return {
-    pendingRuns: 0, readyRuns: 0, delayedRuns: 0, runningRuns: 0, scheduledSteps: 0, readySteps: 0, delayedSteps: 0, runningSteps: 0,
+    pendingRuns: 0, readyRuns: 0, delayedRuns: 0, runningRuns: 0, scheduledSteps: 0, readySteps: 0, delayedSteps: 0, waitingSteps: 0, runningSteps: 0,
     oldestReadyStepAvailableAtUs: null, oldestReadyStepAgeUs: 0, oldestPendingRunCreatedAtUs: null, oldestPendingRunAgeUs: 0,
   };
 }

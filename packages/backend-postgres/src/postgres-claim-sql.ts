@@ -7,15 +7,15 @@ import { touchWorkersSql } from "./postgres-workers-sql.js";
 /**
  * The one-statement claims: lock with FOR UPDATE SKIP LOCKED, compute the StepStarted event and the new step state in
  * SQL, write both, in a single autocommitted statement (one round trip). The SQL state is reduceStepState's
- * StepStarted case spelled in jsonb: status running, claimedBy, startTimeUs, dependencies, lastHeartbeatUs and
- * nextRetryAtUs removed, updatedAtUs = greatest(updatedAtUs, ts), a stateChanges entry "attempt n on worker"
+ * StepStarted case spelled in jsonb: status running, claimedBy, startTimeUs, dependencies, lastHeartbeatUs,
+ * nextRetryAtUs, waiting and heldAvailableAtUs removed, updatedAtUs = greatest(updatedAtUs, ts), a stateChanges entry "attempt n on worker"
  * (the tests check it against the reducer).
  */
 export function claimSqlQueries(s: string) {
   const tail = (source: string) => `WITH ${source},
     ns AS (
       SELECT c.ord, c.run_id, c.workflow_slug, c.step_id, c.attempt_number, c.event_id, c.ts, c.deps,
-        ((c.state::jsonb - 'lastHeartbeatUs' - 'nextRetryAtUs') || jsonb_build_object(
+        ((c.state::jsonb - 'lastHeartbeatUs' - 'nextRetryAtUs' - 'waiting' - 'heldAvailableAtUs') || jsonb_build_object(
           'status', 'running', 'claimedBy', $1::text, 'startTimeUs', c.ts, 'dependencies', c.deps,
           'updatedAtUs', greatest((c.state::jsonb ->> 'updatedAtUs')::bigint, c.ts),
           'stateChanges', (c.state::jsonb -> 'stateChanges') || jsonb_build_array(jsonb_build_object(

@@ -223,6 +223,10 @@ export class PostgresDriver implements BackendDriver {
     return r.rows.map((x) => ({ workflowSlug: x.workflow_slug, runId: x.run_id, stepId: x.step_id }));
   }
 
+  async queryWaitingSteps(name: string): Promise<StepState[]> {
+    return (await this.conn.query<{ state: StepState }>({ text: this.q.waiting, values: [name] })).rows.map((x) => x.state);
+  }
+
   async queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]> {
     return (await this.conn.query<{ state: StepState }>({ text: this.q.stale, values: [heartbeatBeforeUs] })).rows.map((x) => x.state);
   }

@@ -76,6 +76,9 @@ export function buildQueries(s: string) {
     scheduled: `SELECT workflow_slug, run_id, step_id FROM ${s}.steps
       WHERE status = 'scheduled' AND run_live AND available_at_us <= $1 AND ($2::text IS NULL OR workflow_slug = $2)
       ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT $3`,
+    /** The expressions of steps_waiting_idx (0015), verbatim, so the planner uses it. */
+    waiting: `SELECT state FROM ${s}.steps WHERE (CASE WHEN strpos(state::text, '\\u0000') > 0 THEN NULL ELSE state -> 'waiting' ->> 'name' END) = $1
+      AND status = 'scheduled' AND run_live AND (CASE WHEN strpos(state::text, '\\u0000') > 0 THEN false ELSE (state -> 'waiting' ->> 'kind') = 'event' END)`,
     stale: `SELECT state FROM ${s}.steps WHERE status = 'running' AND run_live AND coalesce(last_seen_us, 0) < $1 ORDER BY last_seen_us, run_id, step_id`,
     activeWorkflows: `SELECT DISTINCT workflow_slug FROM ${s}.runs WHERE live ORDER BY workflow_slug`,
     runIds: `SELECT run_id FROM ${s}.runs WHERE workflow_slug = $1 UNION SELECT DISTINCT run_id FROM ${s}.steps WHERE workflow_slug = $1 ORDER BY 1`,

@@ -8,10 +8,11 @@ const RUN_COUNTS = `coalesce(sum(status = 'pending'), 0) AS pending, coalesce(su
   coalesce(sum(status = 'running'), 0) AS running, min(CASE WHEN status = 'pending' THEN created_at_us END) AS oldestPending`;
 // Parameters: nowUs, nowUs.
 const STEP_COUNTS = `coalesce(sum(status = 'scheduled'), 0) AS scheduled, coalesce(sum(status = 'scheduled' AND available_at_us <= ?), 0) AS readySteps,
-  coalesce(sum(status = 'running'), 0) AS running, min(CASE WHEN status = 'scheduled' AND available_at_us <= ? THEN available_at_us END) AS oldestReady`;
+  coalesce(sum(status = 'running'), 0) AS running, min(CASE WHEN status = 'scheduled' AND available_at_us <= ? THEN available_at_us END) AS oldestReady,
+  coalesce(sum(status = 'scheduled' AND available_at_us > ? AND (CASE WHEN json_valid(state) THEN json_extract(state, '$.waiting') END) IS NOT NULL), 0) AS waiting`;
 
 interface RunCounts { slug: string; pending: number; readyRuns: number; running: number; oldestPending: number | null }
-interface StepCounts { slug: string; scheduled: number; readySteps: number; running: number; oldestReady: number | null }
+interface StepCounts { slug: string; scheduled: number; readySteps: number; running: number; oldestReady: number | null; waiting: number }
 
 function snapshot(r: RunCounts | undefined, s: StepCounts | undefined, nowUs: number): QueueDepth {
   const pending = r?.pending ?? 0;
@@ -20,7 +21,7 @@ function snapshot(r: RunCounts | undefined, s: StepCounts | undefined, nowUs: nu
   const oldestRun = r?.oldestPending ?? null;
   return {
     pendingRuns: pending, readyRuns: r?.readyRuns ?? 0, delayedRuns: pending - (r?.readyRuns ?? 0), runningRuns: r?.running ?? 0,
-    scheduledSteps: scheduled, readySteps: s?.readySteps ?? 0, delayedSteps: scheduled - (s?.readySteps ?? 0), runningSteps: s?.running ?? 0,
+    scheduledSteps: scheduled, readySteps: s?.readySteps ?? 0, delayedSteps: scheduled - (s?.readySteps ?? 0), waitingSteps: s?.waiting ?? 0, runningSteps: s?.running ?? 0,
     oldestReadyStepAvailableAtUs: oldestStep, oldestReadyStepAgeUs: oldestStep === null ? 0 : Math.max(0, nowUs - oldestStep),
     oldestPendingRunCreatedAtUs: oldestRun, oldestPendingRunAgeUs: oldestRun === null ? 0 : Math.max(0, nowUs - oldestRun),
   };
@@ -84,13 +85,13 @@ export class SqliteAnalytics {
   /** The queue snapshot of live runs (of one workflow) at `nowUs`, counted in SQL; equals computeQueueDepth over liveState. */
   queueDepth(workflowSlug: string | undefined, nowUs: number): QueueDepth {
     const runs = (workflowSlug === undefined ? this.s.runCounts.all(nowUs) : this.s.runCountsOf.all(nowUs, workflowSlug)) as RunCounts[];
-    const steps = (workflowSlug === undefined ? this.s.stepCounts.all(nowUs, nowUs) : this.s.stepCountsOf.all(nowUs, nowUs, workflowSlug)) as StepCounts[];
+    const steps = (workflowSlug === undefined ? this.s.stepCounts.all(nowUs, nowUs, nowUs) : this.s.stepCountsOf.all(nowUs, nowUs, nowUs, workflowSlug)) as StepCounts[];
     return snapshot(runs[0], steps[0], nowUs);
   }
 
   /** The queue snapshot per workflow with a live run, workflowSlug ascending. */
   queueDepthByWorkflow(nowUs: number): QueueDepthByWorkflow {
-    const steps = new Map((this.s.stepCountsBySlug.all(nowUs, nowUs) as StepCounts[]).map((r) => [r.slug, r]));
+    const steps = new Map((this.s.stepCountsBySlug.all(nowUs, nowUs, nowUs) as StepCounts[]).map((r) => [r.slug, r]));
     return (this.s.runCountsBySlug.all(nowUs) as RunCounts[]).map((r) => ({ workflowSlug: r.slug, ...snapshot(r, steps.get(r.slug), nowUs) }));
   }
 

@@ -164,6 +164,10 @@ export class SqliteDriver implements BackendDriver {
     return this.read((c) => c.queries.stale(heartbeatBeforeUs));
   }
 
+  queryWaitingSteps(name: string): Promise<StepState[]> {
+    return this.read((c) => c.queries.waiting(name));
+  }
+
   queryDueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
     return this.read((c) => c.queries.dueRuns(nowUs, limit));
   }

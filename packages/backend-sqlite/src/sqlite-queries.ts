@@ -29,7 +29,7 @@ const EVENT_COLUMNS = "seq, run_id, workflow_slug, type, body";
  * same transaction); damaged rows are reported and rebuilt from the events.
  */
 export class SqliteQueries {
-  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "ready" | "readyOfWorkflow" | "stale" | "activeWorkflows" | "runIds" | "dueRuns" | "overdueRuns", Statement>;
+  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "ready" | "readyOfWorkflow" | "stale" | "waiting" | "activeWorkflows" | "runIds" | "dueRuns" | "overdueRuns", Statement>;
   private readonly dynamic = new Map<string, Statement>();
 
   constructor(private readonly db: Database, private readonly filename: string, private readonly report: CorruptionReporter) {
@@ -55,6 +55,9 @@ export class SqliteQueries {
                 ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT ?`),
       stale: p(`SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps INDEXED BY steps_running
                 WHERE status = 'running' AND run_live = 1 AND last_seen_us < ? ORDER BY last_seen_us, run_id, step_id`),
+      waiting: p(`SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps INDEXED BY steps_waiting
+                WHERE (CASE WHEN json_valid(state) THEN json_extract(state, '$.waiting.name') END) = ? AND status = 'scheduled' AND run_live = 1
+                  AND (CASE WHEN json_valid(state) THEN json_extract(state, '$.waiting.kind') = 'event' ELSE 0 END)`),
       activeWorkflows: p("SELECT DISTINCT workflow_slug AS slug FROM runs INDEXED BY runs_live WHERE live = 1 ORDER BY workflow_slug"),
       runIds: p("SELECT run_id AS runId FROM runs INDEXED BY runs_by_workflow WHERE workflow_slug = ? ORDER BY created_at_us, run_id"),
     };
@@ -164,6 +167,11 @@ export class SqliteQueries {
   /** Running steps of live runs last seen before `beforeUs`, from the partial index of running steps. */
   stale(beforeUs: number): StepState[] {
     return this.decodeSteps(this.s.stale.all(beforeUs) as StepRow[]);
+  }
+
+  /** Steps of live runs waiting for the signal `name`, from the partial index of waiting steps. */
+  waiting(name: string): StepState[] {
+    return this.decodeSteps(this.s.waiting.all(name) as StepRow[]);
   }
 
   /** Slugs with at least one live run, from the partial index of live runs. */

@@ -79,6 +79,17 @@ export interface CairnClient {
   retry(runId: string, options?: { reason?: string }): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }>;
   /** Runs, newest first, filtered by workflow, status and tags. */
   list(options?: ListOptions): Promise<ClientRun[]>;
+  /** Pauses a run (nothing new is claimed; running steps finish) and returns it; a typed error for an ended run. */
+  pause(runId: string, options?: { reason?: string }): Promise<ClientRun>;
+  /** Resumes a paused run, merging `patch` into the state its steps read as `ctx.state`, and returns it. */
+  resume(runId: string, options?: { patch?: Record<string, unknown> }): Promise<ClientRun>;
+  /** Pauses (`resume: false`, default) or resumes a whole workflow; returns how many runs it changed. */
+  pauseWorkflow(workflow: string | WorkflowRef, options?: { reason?: string; resume?: boolean }): Promise<{ runs: number }>;
+  /**
+   * Sends a signal to a run: buffered until a step's `ctx.waitForEvent(name)` takes it (a step waiting now is woken).
+   * The same `id` twice is one signal. A payload that is not JSON, or an unknown or ended run, is a typed error.
+   */
+  signal(runId: string, name: string, payload?: unknown, options?: { id?: string }): Promise<{ signalId: string; isNew: boolean }>;
   /** The open Backend (opened on first use), for what the client does not wrap. */
   backend(): Promise<Backend>;
   /** One page of the event feed (every run's events in commit order) after `options.after`; see docs/event-feed.md. */
@@ -193,6 +204,25 @@ export function createClient(options: ClientOptions): CairnClient {
     },
     async subscribeFeed(o) {
       return (await open()).subscribeFeed(o);
+
+    },
+    async pause(runId, o = {}) {
+      const backend = await open();
+      await backend.pauseRun(runId, o);
+      return decodeRun((await describeRun(backend, runId)).run);
+    },
+    async resume(runId, o = {}) {
+      const backend = await open();
+      await backend.resumeRun(runId, o);
+      return decodeRun((await describeRun(backend, runId)).run);
+    },
+    async pauseWorkflow(workflow, o = {}) {
+      const backend = await open();
+      const slug = await resolveWorkflowSlug(backend, workflow);
+      return o.resume ? backend.resumeWorkflow(slug) : backend.pauseWorkflow(slug, o.reason === undefined ? {} : { reason: o.reason });
+    },
+    async signal(runId, name, payload, o = {}) {
+      return (await open()).signal(runId, name, payload, o);
     },
     backend: open,
     async close() {

@@ -1,4 +1,4 @@
-import { isTerminalRunStatus, type Backend, type RunState, type StepState } from "@cairn/backend-interface";
+import { HELD_AVAILABLE_AT_US, isTerminalRunStatus, type Backend, type RunState, type StepState } from "@cairn/backend-interface";
 import type { TestClock } from "./test-clock.js";
 import { RunStuckError } from "./testing-errors.js";
 
@@ -92,7 +92,8 @@ function pendingWork(
   const at = (us: number) => (us > now ? dues.push(us) : (ready = true));
   if (run.status === "pending") at(run.availableAtUs);
   for (const s of steps) {
-    if (s.status === "scheduled") at(s.availableAtUs ?? 0);
+    // A step held by a pause, or waiting for a signal with no timeout, has no time of its own to move the clock to.
+    if (s.status === "scheduled" && (s.availableAtUs ?? 0) < HELD_AVAILABLE_AT_US) at(s.availableAtUs ?? 0);
     else if (s.status === "running") at((s.lastHeartbeatUs ?? s.startTimeUs ?? now) + staleMs * 1000 + 1);
   }
   if (run.status === "running" && run.timeoutUs && run.startedAtUs) at(run.startedAtUs + run.timeoutUs + 1);

@@ -4,8 +4,8 @@ import { deserializeValue, type Event, type RunState, type StepError, type StepS
 export interface TestAttempt {
   attempt: number;
   workerId: string;
-  /** `running`: not ended (yet); `reclaimed`: its worker stopped heartbeating and another took the step. */
-  outcome: "running" | "completed" | "failed" | "skipped" | "reclaimed";
+  /** `running`: not ended (yet); `reclaimed`: its worker stopped heartbeating and another took the step; `waiting`: it gave back its slot to wait (sleep, signal, poll). */
+  outcome: "running" | "completed" | "failed" | "skipped" | "reclaimed" | "waiting";
   /** The decoded output of a completed attempt. */
   output?: unknown;
   error?: StepError;
@@ -65,6 +65,7 @@ export function toTestRun(state: RunState, steps: readonly StepState[], events: 
       Object.assign(a, { outcome: "failed", error: e.error, failureReason: e.failureReason, endedAtUs: e.timestampUs });
     else if (e.type === "StepSkipped") Object.assign(a, { outcome: "skipped", endedAtUs: e.timestampUs });
     else if (e.type === "StepReclaimed") Object.assign(a, { outcome: "reclaimed", endedAtUs: e.timestampUs });
+    else if (e.type === "StepWaiting") Object.assign(a, { outcome: "waiting", endedAtUs: e.timestampUs });
   }
   const out: Record<string, TestStep> = {};
   for (const s of steps) {

@@ -1,3 +1,4 @@
+import type { StepWaits } from "./step-waits.js";
 import type { AnyWorkflow, WorkflowInput } from "./define-workflow.js";
 
 /** A step's retry policy as authors write it. */
@@ -47,6 +48,14 @@ export interface StepContext<I = unknown, D = Record<string, unknown>> {
   services: Readonly<Record<string, unknown>>;
   /** The worker's environment variables with the workflow's over them (never the whole process.env unless given). */
   env: Readonly<Record<string, string>>;
+  /** The run's state: the patches given to `cairn resume --patch` / `resumeRun`, merged ({} when none). */
+  state: Readonly<Record<string, unknown>>;
+  /** Sleeps durably: gives back the slot and runs the step again after `duration` (earlier work replayed from checkpoints). */
+  sleep: StepWaits["sleep"];
+  /** Waits for a buffered signal named `name`: its payload, or null after `timeout`. */
+  waitForEvent: StepWaits["waitForEvent"];
+  /** Calls `check` on a durable schedule until it returns a value; PollTimeoutError after `timeout`. */
+  poll: StepWaits["poll"];
 }
 
 const STEP_BRAND = Symbol.for("cairn.step");

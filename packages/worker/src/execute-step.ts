@@ -100,6 +100,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
       progressFlush.request();
     },
     saveCheckpoint: (name, sequenceNumber, data) => backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, data }),
+    nowUs: () => backend.clock.nowUs(),
     saveCheckpointFailed: (name, sequenceNumber, error) => backend.saveStepCheckpointFailed(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, error }),
     ...(env.services ? { services: env.services.view(c.workflowSlug, c.workflow.declaration.services) } : {}),
   };
@@ -158,5 +159,8 @@ async function prepareJob(c: ClaimedStep): Promise<StepJob> {
   if (!parsed.success) throw new InputValidationFailure(parsed.issues);
   const deps: Record<string, unknown> = {};
   for (const d of c.step.definition.dependencies) deps[d] = deserializeValue(c.work.dependencyOutputs[d]);
-  return { workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, file: c.step.file, input: parsed.value, deps, checkpoints: c.work.checkpoints };
+  return {
+    workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, file: c.step.file, input: parsed.value, deps, checkpoints: c.work.checkpoints,
+    ...(c.work.state !== undefined ? { state: deserializeValue(c.work.state) as Record<string, unknown> } : {}), ...(c.work.signals?.length ? { signals: c.work.signals } : {}),
+  };
 }

@@ -27,7 +27,7 @@ export interface AttemptRecord {
 }
 
 /** What recordOutcome wrote: a terminal result (completed, skipped, failed), a retry or release, or nothing of ours. */
-export type Recorded = "completed" | "skipped" | "failed" | "retry" | "released" | "cancelled" | "stale";
+export type Recorded = "completed" | "skipped" | "failed" | "retry" | "released" | "cancelled" | "stale" | "waiting";
 
 /**
  * Writes how an attempt ended. Completed and skipped results are recorded as they are. Otherwise the abort reason
@@ -63,6 +63,11 @@ export async function recordOutcome(store: Backend, events: WorkerEvents, r: Att
       await backend.saveStepFailed(workflowSlug, runId, stepId, { name: "Cancelled", message: "the run was cancelled or ended while the step ran" }, { duration, attemptNumber: r.attempt, terminal: true, failureReason: "cancelled", ...usage });
       events.emit({ type: "step:failed", ...r.ref, attempt: r.attempt, reason: "cancelled", message: "run cancelled" });
       return "cancelled";
+    }
+    if (outcome.kind === "waiting") { // a wake is no failure: nothing counts against the retry budget
+      await backend.saveStepWaiting(workflowSlug, runId, stepId, { attemptNumber: r.attempt, wait: outcome.wait, duration });
+      events.emit({ type: "step:waiting", ...r.ref, attempt: r.attempt, kind: outcome.wait.kind, name: outcome.wait.name, ...(outcome.wait.untilUs !== undefined ? { untilUs: outcome.wait.untilUs } : {}) });
+      return "waiting";
     }
     if (r.abortReason === "shutdown") {
       await backend.saveStepFailedAndScheduleRetry(workflowSlug, runId, stepId, { name: RELEASE_ERROR_NAME, message: "the worker shut down before the step finished; released for another worker" },

@@ -2,6 +2,7 @@ import { format } from "node:util";
 import { deserializeValue, type LogProgress, type SavedCheckpoint } from "@cairn/backend-interface";
 import type { Progress, StepContext } from "./define-step.js";
 import { NO_SERVICES, type Services } from "./worker-services.js";
+import { makeWaits } from "./step-waits.js";
 
 /** Where a step context sends what the step reports. In-process it writes to the backend; in a child process it goes over IPC. */
 export interface StepIO {
@@ -11,6 +12,8 @@ export interface StepIO {
   progress(fraction: number, message?: string): void;
   saveCheckpoint(name: string, sequenceNumber: number, data: unknown): Promise<void>;
   saveCheckpointFailed(name: string, sequenceNumber: number, error: { name?: string; message: string; stack?: string }): Promise<void>;
+  /** The store's clock in µs, for durable waits (default the system clock). */
+  nowUs?(): number;
   /** The services of the step's workflow (in-process only; a step process has none). */
   services?: Services;
 }
@@ -26,6 +29,8 @@ export interface StepContextInit {
   signal: AbortSignal;
   checkpoints: readonly SavedCheckpoint[];
   io: StepIO;
+  state?: Record<string, unknown>;
+  signals?: ReadonlyArray<{ name: string; payload: string }>;
   env?: Record<string, string>;
 }
 
@@ -33,6 +38,16 @@ export interface StepContextInit {
 export function makeStepContext(init: StepContextInit): StepContext<unknown, Record<string, unknown>> {
   const saved = new Map(init.checkpoints.map((c) => [c.name, c]));
   let sequence = init.checkpoints.reduce((m, c) => Math.max(m, c.sequenceNumber + 1), 0);
+  /** Saves a checkpoint under `name` (the waits' records) and makes it replayable in this attempt too. */
+  const remember = async (name: string, value: unknown): Promise<void> => {
+    const seq = sequence++;
+    await init.io.saveCheckpoint(name, seq, value);
+    saved.set(name, { name, sequenceNumber: seq, attemptNumber: init.attempt, data: JSON.stringify(value ?? null), timestampUs: 0 });
+  };
+  const waits = makeWaits({
+    recall: (name) => { const hit = saved.get(name); return hit ? { found: true, value: deserializeValue(hit.data) } : { found: false }; },
+    remember, signals: init.signals ?? [], nowUs: () => init.io.nowUs?.() ?? Date.now() * 1000,
+  });
   const line = (stream: "stdout" | "stderr", level: string) => (...args: unknown[]) => init.io.log(stream, `${level === "info" ? "" : `[${level}] `}${format(...args)}`);
   return {
     input: init.input,
@@ -44,6 +59,10 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
     attempt: init.attempt,
     services: init.io.services ?? NO_SERVICES,
     env: Object.freeze({ ...init.env }),
+    state: Object.freeze({ ...init.state }),
+    sleep: waits.sleep,
+    waitForEvent: waits.waitForEvent,
+    poll: waits.poll,
     log: { info: line("stdout", "info"), debug: line("stdout", "debug"), warn: line("stderr", "warn"), error: line("stderr", "error") },
     async checkpoint<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
       const hit = saved.get(name);

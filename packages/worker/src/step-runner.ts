@@ -1,4 +1,5 @@
-import type { SavedCheckpoint } from "@cairn/backend-interface";
+import type { SavedCheckpoint, StepWait } from "@cairn/backend-interface";
+import { isWaitRequest } from "./step-waits.js";
 import type { AnyStep } from "./define-step.js";
 import { isSkip } from "./skip.js";
 import { errorData, makeStepContext, type StepIO } from "./step-context.js";
@@ -14,6 +15,10 @@ export interface StepJob {
   input: unknown;
   deps: Record<string, unknown>;
   checkpoints: SavedCheckpoint[];
+  /** `ctx.state`: the run's state (resume patches merged); absent: {}. */
+  state?: Record<string, unknown>;
+  /** The signals the store gave this step (serialised payloads), for `ctx.waitForEvent`. */
+  signals?: Array<{ name: string; payload: string }>;
   /** `ctx.env`: the worker's variables with the workflow's over them. */
   env?: Record<string, string>;
 }
@@ -23,6 +28,8 @@ export type StepOutcome =
   | { kind: "completed"; output: unknown; resourceUsage?: ResourceUsage }
   | { kind: "skipped"; reason: string; metadata?: Record<string, unknown> }
   | { kind: "failed"; error: { name?: string; message: string; stack?: string }; crashed?: boolean; resourceUsage?: ResourceUsage; invalidInput?: Array<{ path: string; message: string }> }
+  /** The step gave back its slot to wait (ctx.sleep, ctx.waitForEvent, ctx.poll). */
+  | { kind: "waiting"; wait: StepWait }
   /** The attempt was aborted and did not settle within the grace period. */
   | { kind: "abandoned" };
 
@@ -45,6 +52,7 @@ export const runInProcess: StepRunner = async (job, declaration, io, signal) => 
     const output = await declaration.run(ctx);
     return { kind: "completed", output, resourceUsage: usageSince(cpu0) };
   } catch (err) {
+    if (isWaitRequest(err)) return { kind: "waiting", wait: err.wait };
     if (isSkip(err)) return { kind: "skipped", reason: err.message, ...(err.metadata ? { metadata: err.metadata } : {}) };
     return { kind: "failed", error: errorData(err), resourceUsage: usageSince(cpu0) };
   }

@@ -20,6 +20,8 @@ export type WorkerEvent =
   | ({ type: "step:failed"; attempt: number; reason: string; message: string } & StepRef)
   | ({ type: "step:aborted"; attempt: number; reason: AbortReason } & StepRef)
   | ({ type: "step:released"; attempt: number } & StepRef)
+  /** The attempt gave back its slot to wait (a sleep, a signal, a poll); the next attempt runs on wake. */
+  | ({ type: "step:waiting"; attempt: number; kind: "sleep" | "event" | "poll"; name: string; untilUs?: number } & StepRef)
   | ({ type: "step:stale"; attempt: number; message: string } & StepRef)
   | ({ type: "step:progress"; attempt: number; fraction: number; message?: string } & StepRef)
   | { type: "steps:reclaimed"; steps: StepRef[] }
@@ -67,6 +69,7 @@ export function formatWorkerEvent(e: WorkerEvent): string {
     case "step:retry": return `step failed ${at} attempt ${e.attempt}, retry in ${e.delayMs} ms: ${e.message}`;
     case "step:failed": return `step failed ${at} attempt ${e.attempt} (${e.reason}): ${e.message}`;
     case "step:aborted": return `step aborted ${at} attempt ${e.attempt}: ${e.reason}`;
+    case "step:waiting": return `step waiting ${at}: ${e.kind} ${e.name}${e.untilUs === undefined ? "" : ` until ${new Date(e.untilUs / 1000).toISOString()}`}`;
     case "step:released": return `step released ${at} attempt ${e.attempt} (shutdown); another worker will pick it up`;
     case "step:stale": return `step ${at} attempt ${e.attempt} lost its claim: ${e.message}`;
     case "step:progress": return `step progress ${at} ${Math.round(e.fraction * 100)}%${e.message ? ` ${e.message}` : ""}`;

@@ -115,16 +115,16 @@ export function analyticsFixtureExpected(baseUs: number) {
     ],
   };
   const emptyQueue: QueueDepth = {
-    pendingRuns: 0, readyRuns: 0, delayedRuns: 0, runningRuns: 0, scheduledSteps: 0, readySteps: 0, delayedSteps: 0, runningSteps: 0,
+    pendingRuns: 0, readyRuns: 0, delayedRuns: 0, runningRuns: 0, scheduledSteps: 0, readySteps: 0, delayedSteps: 0, waitingSteps: 0, runningSteps: 0,
     oldestReadyStepAvailableAtUs: null, oldestReadyStepAgeUs: 0, oldestPendingRunCreatedAtUs: null, oldestPendingRunAgeUs: 0,
   };
   const queueDepth: QueueDepth = {
-    pendingRuns: 2, readyRuns: 1, delayedRuns: 1, runningRuns: 1, scheduledSteps: 2, readySteps: 1, delayedSteps: 1, runningSteps: 1,
+    pendingRuns: 2, readyRuns: 1, delayedRuns: 1, runningRuns: 1, scheduledSteps: 2, readySteps: 1, delayedSteps: 1, waitingSteps: 0, runningSteps: 1,
     oldestReadyStepAvailableAtUs: t(3100), oldestReadyStepAgeUs: 500 * S, oldestPendingRunCreatedAtUs: t(3500), oldestPendingRunAgeUs: 100 * S,
   };
   const queueDepthByWorkflow: QueueDepthByWorkflow = [
     { workflowSlug: "billing", ...emptyQueue, pendingRuns: 1, delayedRuns: 1, oldestPendingRunCreatedAtUs: t(3500), oldestPendingRunAgeUs: 100 * S },
-    { workflowSlug: "etl", ...emptyQueue, runningRuns: 1, scheduledSteps: 2, readySteps: 1, delayedSteps: 1, runningSteps: 1, oldestReadyStepAvailableAtUs: t(3100), oldestReadyStepAgeUs: 500 * S },
+    { workflowSlug: "etl", ...emptyQueue, runningRuns: 1, scheduledSteps: 2, readySteps: 1, delayedSteps: 1, waitingSteps: 0, runningSteps: 1, oldestReadyStepAvailableAtUs: t(3100), oldestReadyStepAgeUs: 500 * S },
     { workflowSlug: "reports", ...emptyQueue, pendingRuns: 1, readyRuns: 1, oldestPendingRunCreatedAtUs: t(3550), oldestPendingRunAgeUs: 50 * S },
   ];
   const w2: WorkerInfo = {

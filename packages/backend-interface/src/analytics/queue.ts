@@ -24,6 +24,8 @@ export interface QueueDepth {
   scheduledSteps: number;
   readySteps: number;
   delayedSteps: number;
+  /** Delayed steps that wait (a sleep, a signal, a poll: `waiting` set, not yet available): part of delayedSteps. */
+  waitingSteps: number;
   runningSteps: number;
   /** Smallest availableAtUs of a ready step; null when none. */
   oldestReadyStepAvailableAtUs: number | null;
@@ -60,6 +62,7 @@ export function computeQueueDepth(live: LiveState, options: { workflowSlug?: str
     scheduledSteps: scheduled.length,
     readySteps: ready.length,
     delayedSteps: scheduled.length - ready.length,
+    waitingSteps: scheduled.filter((s) => s.waiting !== undefined && (s.availableAtUs ?? 0) > nowUs).length,
     runningSteps: steps.filter((s) => s.status === "running").length,
     oldestReadyStepAvailableAtUs: oldestStep,
     oldestReadyStepAgeUs: oldestStep === null ? 0 : Math.max(0, nowUs - oldestStep),

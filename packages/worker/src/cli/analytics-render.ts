@@ -125,7 +125,7 @@ export function renderQueue(r: { total: QueueDepth; byWorkflow?: QueueDepthByWor
     heading(c, "Queue now"),
     pairs([
       ["runs", `${q.pendingRuns} pending (${q.readyRuns} ready, ${q.delayedRuns} delayed), ${q.runningRuns} running`],
-      ["steps", `${q.scheduledSteps} scheduled (${q.readySteps} ready, ${q.delayedSteps} delayed), ${q.runningSteps} running`],
+      ["steps", `${q.scheduledSteps} scheduled (${q.readySteps} ready, ${q.delayedSteps} delayed, ${q.waitingSteps} of them waiting), ${q.runningSteps} running`],
       ["oldest ready step", q.oldestReadyStepAvailableAtUs === null ? "none" : `waiting ${duration(q.oldestReadyStepAgeUs)}`],
       ["oldest pending run", q.oldestPendingRunCreatedAtUs === null ? "none" : `waiting ${duration(q.oldestPendingRunAgeUs)}`],
     ]),

@@ -1,7 +1,7 @@
 import type { Event, LogProgress, StepError } from "@cairn/backend-interface";
 
 /** How an attempt ended (or that it has not). */
-export type AttemptOutcome = "running" | "completed" | "copied" | "failed" | "retried" | "released" | "reclaimed" | "cancelled" | "skipped";
+export type AttemptOutcome = "running" | "completed" | "copied" | "failed" | "retried" | "released" | "reclaimed" | "cancelled" | "skipped" | "waited";
 
 /** One attempt of a step, as its events tell it. */
 export interface Attempt {
@@ -70,6 +70,13 @@ export function foldAttempts(events: readonly Event[]): Map<string, Attempt[]> {
         if (e.attemptNumber < 1) break; // a cascade skip: the step never ran
         const a = at(e.stepId, e.attemptNumber);
         Object.assign(a, { outcome: "skipped", durationUs: e.durationUs, endedAtUs: e.timestampUs, note: e.reason });
+        break;
+      }
+      case "StepWaiting": {
+        const a = at(e.stepId, e.attemptNumber);
+        const w = e.wait;
+        const what = w.kind === "event" ? `signal ${w.name}` : `${w.kind} ${w.name}`;
+        Object.assign(a, { outcome: "waited", durationUs: e.durationUs, endedAtUs: e.timestampUs, note: `waited for ${what}${w.untilUs === undefined ? "" : ` until ${new Date(w.untilUs / 1000).toISOString()}`}` });
         break;
       }
       case "LogEntry":

@@ -42,3 +42,9 @@ export function prettyJson(text: string | undefined): string {
 export function indent(text: string, by: string): string {
   return text.split("\n").map((l) => (l ? by + l : l)).join("\n");
 }
+
+/** What a wait waits for, in words. */
+export function waitLabel(w: { kind: string; name: string; match?: Record<string, unknown> }): string {
+  if (w.kind === "event") return `signal ${w.name}${w.match ? ` ${JSON.stringify(w.match)}` : ""}`;
+  return `${w.kind} ${w.name}`;
+}

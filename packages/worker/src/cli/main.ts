@@ -18,6 +18,7 @@ import { defineSubmitCommand } from "./submit-command.js";
 import { defineWorkerCommand } from "./worker-command.js";
 import { defineWorkflowsCommand } from "./workflows-command.js";
 import { defineTriggerCommands } from "./trigger-commands.js";
+import { defineWaitCommands } from "./wait-commands.js";
 
 const VERSION = "0.1.0";
 
@@ -52,7 +53,7 @@ function buildProgram(io: CliIO): CliProgram {
     })
     .addHelpText("after", FOOTER);
   const cli: CliProgram = { program, io };
-  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWorkflowsCommand, defineTriggerCommands, defineAnalyticsCommand, defineMigrateCommand, defineCleanupCommand, defineDashboardCommand, defineFeedCommand]) define(cli);
+  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWaitCommands, defineWorkflowsCommand, defineTriggerCommands, defineAnalyticsCommand, defineMigrateCommand, defineCleanupCommand, defineDashboardCommand, defineFeedCommand]) define(cli);
   addCommonOptions(program);
   return cli;
 }

@@ -1,7 +1,7 @@
-import { deserializeValue, type RunState, type StepState } from "@cairn/backend-interface";
+import { deserializeValue, HELD_AVAILABLE_AT_US, runWaitingOn, type RunState, type StepState } from "@cairn/backend-interface";
 import type { Attempt } from "./attempts.js";
 import { FOLDED_FRAMES, errorText } from "./error-text.js";
-import { clip, duration, indent, percent, prettyJson, time } from "./format.js";
+import { clip, duration, indent, percent, prettyJson, time, waitLabel } from "./format.js";
 import { statusColor, type Styles } from "./styles.js";
 import { renderTable, type Cell } from "./table.js";
 
@@ -33,6 +33,7 @@ export function renderRunHeader(run: RunState, s: Styles): string {
     ...(run.input !== undefined ? [row("input", clip(run.input, 200))] : []),
     ...(run.flowKey !== undefined || run.flow ? [row("flow", flowLine(run))] : []),
     ...(run.cancelReason ? [row("reason", run.cancelReason)] : []),
+    ...(run.paused ? [row("paused", `since ${time(run.paused.atUs)}${run.paused.scope === "workflow" ? " (its workflow is paused)" : ""}${run.paused.reason ? `: ${run.paused.reason}` : ""}; \`cairn resume\` continues it`)] : []),
     ...(run.error ? [row("error", run.error.message)] : []),
     ...(run.inputValidation?.validationErrors?.map((e) => `${" ".repeat(10)}${e.path}: ${e.message}`) ?? []),
   ].join("\n");
@@ -77,9 +78,11 @@ function note(a: Attempt, nowUs: number): string {
   return a.note ?? "";
 }
 
-/** The whole `cairn run` page: header, attempts, output. */
+/** The whole `cairn run` page: header (with what a waiting run waits for), attempts, output. */
 export function renderRun(v: RunView, o: RunViewOptions): string {
-  const parts = [renderRunHeader(v.run, o.styles), renderAttempts(v, o)];
+  const waiting = runWaitingOn(v.run, v.steps, o.nowUs);
+  const header = renderRunHeader(v.run, o.styles) + (waiting ? `\n${o.styles.dim("waiting".padEnd(10))}${statusColor(o.styles, "waiting")}: step ${waiting.stepId} waits for ${waitLabel(waiting.waiting)}${waiting.waiting.untilUs === undefined || waiting.waiting.untilUs >= HELD_AVAILABLE_AT_US ? "" : ` until ${time(waiting.waiting.untilUs)}`}` : "");
+  const parts = [header, renderAttempts(v, o)];
   if (v.run.output !== undefined) parts.push(`${o.styles.dim("output")}\n${prettyJson(v.run.output)}`);
   return `${parts.join("\n\n")}\n`;
 }

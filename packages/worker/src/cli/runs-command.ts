@@ -1,13 +1,13 @@
 import { deserializeValue, type Backend, type RunState, type RunStatus } from "@cairn/backend-interface";
 import { action, collect, collectList, defineCommand, durationMsFlag, intFlag, printJson, withBackend, type CliContext, type CliProgram } from "./command.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
-import { clip, duration, time } from "./format.js";
+import { clip, duration, time, waitLabel } from "./format.js";
 import { onInterrupt } from "./interrupt.js";
 import { statusColor } from "./styles.js";
 import { renderTable } from "./table.js";
 import { CLEAR, watchLoop } from "./watch-loop.js";
 
-const STATUSES = ["pending", "running", "completed", "failed", "cancelled"];
+const STATUSES = ["pending", "running", "completed", "failed", "cancelled", "waiting"];
 
 interface RunsOptions {
   status?: string[];
@@ -36,7 +36,9 @@ export function defineRunsCommand(cli: CliProgram): void {
       const intervalMs = durationMsFlag("interval", v.interval)!;
       if (intervalMs < 100) throw new UsageError(`--interval must be at least 100ms, got ${JSON.stringify(v.interval)}.`);
       const filter = { limit, ...(status.length ? { status: status as RunStatus[] } : {}), ...(v.workflow ? { workflowSlug: v.workflow } : {}), ...(v.tag ? { tags: v.tag } : {}) };
+      if (status.includes("waiting") && status.length > 1) throw new UsageError("--status waiting lists running runs that wait (a sleep, a signal, a poll); it cannot be combined with other statuses.");
       return withBackend(v.backend, cx.io, async (backend) => {
+        if (status.includes("waiting")) return listWaiting(backend, { limit, ...(v.workflow ? { workflowSlug: v.workflow } : {}) }, v.tag ?? [], v.json === true, cx);
         if (!v.watch) {
           const runs = await backend.listRuns(filter);
           if (v.json) printJson(cx.io, runs.map(runJson));
@@ -77,6 +79,18 @@ function renderRuns(runs: RunState[], cx: CliContext, backend: Backend): string 
     r.runId, r.workflowSlug, statusColor(cx.out, r.status), time(r.createdAtUs),
     duration(r.durationUs ?? (r.status === "running" && r.startedAtUs ? now - r.startedAtUs : undefined)), r.tags.join(","), clip(r.error?.message, 200),
   ]), { columns: cx.columns, shrink: [6, 5, 1], optional: [5, 6, 4, 3] });
+}
+
+/** `--status waiting`: running runs with no step running or ready and a step waiting, with what it waits for and until when. */
+async function listWaiting(backend: Backend, options: { limit: number; workflowSlug?: string }, tags: string[], json: boolean, cx: CliContext): Promise<ExitCode> {
+  const waiting = (await backend.listWaitingRuns(options)).filter((w) => tags.every((t) => w.run.tags.includes(t)));
+  if (json) printJson(cx.io, waiting.map((w) => ({ ...(runJson(w.run) as object), status: "waiting", waitingStep: w.step.stepId, waiting: w.step.waiting })));
+  else if (waiting.length === 0) cx.io.stderr("No run is waiting.\n");
+  else cx.io.stdout(`${renderTable(["RUN", "WORKFLOW", "STATUS", "CREATED", "STEP", "WAITS FOR", "UNTIL"], waiting.map((w) => [
+    w.run.runId, w.run.workflowSlug, statusColor(cx.out, "waiting"), time(w.run.createdAtUs), w.step.stepId, waitLabel(w.step.waiting),
+    w.step.waiting.untilUs === undefined ? "a signal" : time(w.step.waiting.untilUs),
+  ]), { columns: cx.columns, shrink: [6, 5], optional: [3, 6] })}\n`);
+  return ExitCode.ok;
 }
 
 function runJson(r: RunState): unknown {
