@@ -27,6 +27,7 @@ import { workerPresenceTests } from "./workers.js";
 import { backendLifecycleTests } from "./backend-lifecycle.js";
 import { retentionTests } from "./retention.js";
 import { markTests } from "./marks.js";
+import { callTests } from "./calls.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -66,5 +67,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     backendLifecycleTests(h);
     retentionTests(h);
     markTests(h);
+    callTests(h);
   });
 }

@@ -1,5 +1,5 @@
 import type {
-  ActiveWorkersOptions, AnalyticsSummary, ErrorAnalysis, LiveState, QueueDepth, QueueDepthByWorkflow, RetryAnalysis,
+  ActiveWorkersOptions, AnalyticsSummary, CallAnalytics, UsageAnalytics, ErrorAnalysis, LiveState, QueueDepth, QueueDepthByWorkflow, RetryAnalysis,
   SchedulingLatency, StepDuration, SuccessRate, Throughput, WorkerInfo, WorkerStability, WorkflowDuration,
 } from "./analytics/index.js";
 import type { AnalyticsWindow, ResolvedAnalyticsQuery } from "./backend-analytics.js";
@@ -95,6 +95,10 @@ export interface AnalyticsFastPaths {
   activeWorkers?(q: ResolvedAnalyticsQuery, options: ActiveWorkersOptions): Promise<WorkerInfo[]>;
   /** One worker's record over `q`'s window (from step events), or null. */
   workerById?(q: ResolvedAnalyticsQuery, workerId: string): Promise<WorkerInfo | null>;
+  /** Calls per tool and operation (StepCall events of the window). */
+  callAnalytics?(q: ResolvedAnalyticsQuery): Promise<CallAnalytics>;
+  /** AI usage per workflow and model (StepCall events with usage of the window). */
+  usageAnalytics?(q: ResolvedAnalyticsQuery): Promise<UsageAnalytics>;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { BackendRetentionPolicies } from "./backend-retention-policies.js";
+import { BackendTracking } from "./backend-tracking.js";
 import type { BackendDriver } from "./backend-driver.js";
 
 /**
@@ -13,10 +13,10 @@ import type { BackendDriver } from "./backend-driver.js";
  * - `BackendAnalytics` (backend-analytics.ts): the fifteen analytics queries: the driver's fast paths, else the
  *   reference implementation.
  * - `BackendCore`, `BackendEngine` (backend-engine.ts: the store advances runs inside the driver's atomic writes),
- *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`, `BackendRetention`, `BackendMarks`, `BackendRetentionPolicies`: every
+ *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`, `BackendRetention`, `BackendMarks`, `BackendRetentionPolicies`, `BackendTracking` (calls, AI usage): every
  *   public method of the seed interface as a template method over the driver's primitives.
  */
-export class Backend<D extends BackendDriver = BackendDriver> extends BackendRetentionPolicies<D> {}
+export class Backend<D extends BackendDriver = BackendDriver> extends BackendTracking<D> {}
 
 export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { SubmitOutcome } from "./backend-runs.js";

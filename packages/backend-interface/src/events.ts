@@ -136,6 +136,38 @@ export const StepCheckpointFailedSchema = z.object({
   error: StepErrorSchema,
 });
 
+// ─── Tracking (calls): see calls.ts ───────────────────────────────────────────────────────────────
+/** Text without NUL characters: Postgres cannot read a json field out of a body holding `\u0000`, and calls are aggregated in SQL. */
+const NoNul = z.string().regex(/^[^\u0000]*$/, "must not contain NUL characters");
+/** AI usage of one call: the model and its token counts (and cost when known). */
+export const CallUsageSchema = z.object({
+  model: NoNul.min(1).max(200),
+  inputTokens: NonNegInt,
+  outputTokens: NonNegInt,
+  costUsd: z.number().nonnegative().finite().optional(),
+});
+/** One call a step attempt made (an API request, a query, an LLM call), recorded when it ended. No status effect. */
+export const StepCallSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepCall"),
+  /** The attempt that made the call. */
+  attemptNumber: Attempt,
+  callId: Id,
+  tool: NoNul.min(1).max(200),
+  operation: NoNul.min(1).max(500),
+  startedAtUs: Micros,
+  durationUs: NonNegInt,
+  outcome: z.enum(["ok", "error"]),
+  /** A bounded summary of the output (JSON text, cut at CALL_OUTPUT_SUMMARY_CHARS), never the whole payload. */
+  outputSummary: NoNul.optional(),
+  /** Size of the whole output's JSON text in bytes. */
+  outputBytes: NonNegInt.optional(),
+  error: StepErrorSchema.optional(),
+  errorFingerprints: ErrorFingerprintsSchema.optional(),
+  /** The usage as given, with the cost in integer micro-dollars (`floor(costUsd * 1e6 + 0.5)`) so every driver sums it exactly. */
+  usage: CallUsageSchema.extend({ costMicroUsd: NonNegInt.optional() }).optional(),
+});
+
 /** A run retry reopened the step: it is pending again (its attempt number kept, so the next attempt is numbered after it). */
 export const StepResetSchema = z.object({
   ...stepEnvelope,
@@ -251,6 +283,7 @@ export const StepEventSchema = z.discriminatedUnion("type", [
   StepCheckpointSchema,
   StepCheckpointFailedSchema,
   StepResetSchema,
+  StepCallSchema,
 ]);
 /** Every workflow event, discriminated by `type`. */
 export const WorkflowEventSchema = z.discriminatedUnion("type", [

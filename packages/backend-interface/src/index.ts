@@ -23,6 +23,8 @@ export { prepareSubmission, type RunSubmissionInput } from "./submission.js";
 export { planRerun, transitiveDependents, type RerunOptions } from "./rerun.js";
 export { computeErrorFingerprints, fingerprintFor, normalizeErrorMessage, parseStackFrames, portableLocations, stripLineNumbers, MAX_FRAMES, GROUPING_STRATEGIES, type StackFrame } from "./fingerprint.js";
 export * from "./analytics/index.js";
+export { CALL_OUTPUT_SUMMARY_CHARS, CALL_TOOL_MAX, CALL_OPERATION_MAX, validateCallSpec, validateCallUsage, validateCallInput, summarizeOutput, callRecordOf, type CallSpec, type CallInput, type CallRecord, type CallUsage } from "./calls.js";
+export { BackendTracking } from "./backend-tracking.js";
 export { toJsonSchema, zodGeneration, type ZodGeneration } from "./json-schema.js";
 export { InputSchemaValidator } from "./input-schema.js";
 export { advanceRun, ADVANCING_EVENTS, type MakeRunEvent } from "./run-advance.js";

@@ -113,6 +113,7 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
     case "StepRetrying":
     case "StepCheckpoint":
     case "StepCheckpointFailed":
+    case "StepCall":
       return s;
     default:
       return assertNever(ev);

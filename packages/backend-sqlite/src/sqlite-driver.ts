@@ -15,6 +15,7 @@ import { SqliteCatalog } from "./sqlite-catalog.js";
 import { SqliteAnalytics } from "./sqlite-analytics.js";
 import { SqliteWriteQueue } from "./sqlite-write-queue.js";
 import { SqliteAnalyticsPaths } from "./sqlite-analytics-paths.js";
+import { SqliteCallAnalytics } from "./sqlite-call-analytics.js";
 import { claimInTransaction } from "./sqlite-claims.js";
 import { SqliteFacts } from "./sqlite-facts.js";
 import { SqliteWakeups } from "./sqlite-wakeups.js";
@@ -43,6 +44,7 @@ interface Connection {
   facts: SqliteFacts;
   presence: SqlitePresence;
   retention: SqliteRetention;
+  calls: SqliteCallAnalytics;
 }
 
 /**
@@ -80,7 +82,7 @@ export class SqliteDriver implements BackendDriver {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.busyRetry = { ...DEFAULT_BUSY_RETRY, ...options.busyRetry };
     this.onCorrupt = options.onCorrupt;
-    this.analytics = new SqliteAnalyticsPaths((fn) => this.read((c) => fn(c.facts)), (fn) => this.read((c) => fn(c.analytics)));
+    this.analytics = new SqliteAnalyticsPaths((fn) => this.read((c) => fn(c.facts)), (fn) => this.read((c) => fn(c.analytics)), (fn) => this.read((c) => fn(c.calls)));
   }
 
   /** Opens the database, switches it to WAL and applies pending migrations. Idempotent. */
@@ -94,7 +96,7 @@ export class SqliteDriver implements BackendDriver {
       db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteWrites(db, queries),
       catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
       facts: new SqliteFacts(db, queries, this.filename, report), presence: new SqlitePresence(db, this.filename, report),
-      retention: new SqliteRetention(db),
+      retention: new SqliteRetention(db), calls: new SqliteCallAnalytics(queries),
     };
     this.schemaVersion = migration.schemaVersion;
   }

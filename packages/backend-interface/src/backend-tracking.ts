@@ -1,0 +1,77 @@
+import { BackendRetentionPolicies } from "./backend-retention-policies.js";
+import type { BackendDriver } from "./backend-driver.js";
+import { resolveAnalyticsQuery } from "./backend-analytics.js";
+import { callRecordOf, validateCallInput, withoutNul, type CallInput, type CallRecord } from "./calls.js";
+import { computeCallAnalytics, computeRunUsage, computeUsageAnalytics, costMicroUsd, type CallAnalytics, type RunUsage, type UsageAnalytics } from "./analytics/calls.js";
+import type { AnalyticsOptions } from "./analytics/window.js";
+import { ANALYTICS_EVENT_TYPES } from "./analytics/event-types.js";
+import { cleanError } from "./clean-error.js";
+import type { EventOf } from "./events.js";
+import { computeErrorFingerprints } from "./fingerprint.js";
+import { assertIds } from "./identifiers.js";
+import { newEventId } from "./ids.js";
+import { RunNotFoundError } from "./errors.js";
+
+/**
+ * The tracking layer of Backend: what a step records below and beside itself. Calls (`saveStepCalls`) are `StepCall`
+ * events of the attempt that made them, with no effect on the step's status; like log lines they are stored
+ * unfenced, so the calls of an attempt that lost its lease are kept under that attempt's number.
+ */
+export abstract class BackendTracking<D extends BackendDriver = BackendDriver> extends BackendRetentionPolicies<D> {
+  /**
+   * Records calls a step made (each with its attempt), in one write; a failed call's error is fingerprinted. Every
+   * call is checked first (InvalidArgumentError): a bad one writes none of them. Returns the records written.
+   */
+  async saveStepCalls(workflowSlug: string, runId: string, stepId: string, calls: readonly CallInput[]): Promise<CallRecord[]> {
+    assertIds({ workflowSlug, runId, stepId });
+    const valid = calls.map((c) => validateCallInput(c));
+    if (valid.length === 0) return [];
+    const events = valid.map((c) => {
+      const cleaned = c.error ? cleanError(c.error) : undefined;
+      const error = cleaned && {
+        message: withoutNul(cleaned.message), ...(cleaned.name !== undefined ? { name: withoutNul(cleaned.name) } : {}),
+        ...(cleaned.stack !== undefined ? { stack: withoutNul(cleaned.stack) } : {}),
+      };
+      const usage = c.usage ? { ...c.usage, ...(c.usage.costUsd !== undefined ? { costMicroUsd: costMicroUsd(c.usage.costUsd) } : {}) } : undefined;
+      const body: Omit<EventOf<"StepCall">, "eventId" | "timestampUs" | "workflowSlug" | "runId" | "category" | "stepId" | "type"> = {
+        attemptNumber: c.attemptNumber, callId: newEventId(c.startedAtUs), tool: c.tool, operation: c.operation, startedAtUs: c.startedAtUs,
+        durationUs: c.durationUs, outcome: c.outcome,
+        ...(c.outputSummary !== undefined ? { outputSummary: c.outputSummary } : {}), ...(c.outputBytes !== undefined ? { outputBytes: c.outputBytes } : {}),
+        ...(error ? { error, errorFingerprints: computeErrorFingerprints(error) } : {}), ...(usage ? { usage } : {}),
+      };
+      return this.makeEvent("StepCall", workflowSlug, runId, stepId, body);
+    });
+    await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, events);
+    return events.map(callRecordOf);
+  }
+
+  /** The calls of a run's step (or of every step), in the order they were recorded. */
+  async loadStepCalls(workflowSlug: string, runId: string, stepId?: string): Promise<CallRecord[]> {
+    const events = await this.loadEvents(workflowSlug, runId, { category: "step", ...(stepId !== undefined ? { stepId } : {}) });
+    return events.filter((e): e is EventOf<"StepCall"> => e.type === "StepCall").map(callRecordOf);
+  }
+
+  /** Calls per tool and operation over a window: count, error rate, p50/p95 duration. */
+  async getCallAnalytics(options?: AnalyticsOptions): Promise<CallAnalytics> {
+    const q = resolveAnalyticsQuery(options, this.clock.nowUs());
+    const fast = this.store.analytics;
+    if (fast?.callAnalytics) return fast.callAnalytics(q);
+    return computeCallAnalytics(await this.eventsFor(q, ANALYTICS_EVENT_TYPES.callAnalytics), q, q.nowUs);
+  }
+
+  /** AI usage (calls, tokens, cost) per workflow and model over a window, and the totals. */
+  async getUsageAnalytics(options?: AnalyticsOptions): Promise<UsageAnalytics> {
+    const q = resolveAnalyticsQuery(options, this.clock.nowUs());
+    const fast = this.store.analytics;
+    if (fast?.usageAnalytics) return fast.usageAnalytics(q);
+    return computeUsageAnalytics(await this.eventsFor(q, ANALYTICS_EVENT_TYPES.usageAnalytics), q, q.nowUs);
+  }
+
+  /** AI usage of one run, per model and in total (over the whole run, whatever its age). */
+  async getRunUsage(runId: string): Promise<RunUsage> {
+    assertIds({ runId });
+    const run = await this.store.readRun(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    return computeRunUsage(runId, await this.loadEvents(run.workflowSlug, runId, { category: "step" }));
+  }
+}
