@@ -1,6 +1,6 @@
 import {
-  CairnError, deserializeValue,
-  type Backend, type ListRunsOptions, type RunState, type SubmitOutcome,
+  CairnError, deserializeValue, RunNotFoundError,
+  type Backend, type CallRecord, type ListRunsOptions, type RunState, type RunUsage, type SubmitOutcome,
 } from "@cairn/backend-interface";
 import { openBackend } from "./backend-url.js";
 import { describeRun, submit, submitMany, waitForRun, type SubmitOptions } from "./run-operations.js";
@@ -70,6 +70,10 @@ export interface CairnClient {
   retry(runId: string, options?: { reason?: string }): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }>;
   /** Runs, newest first, filtered by workflow, status and tags. */
   list(options?: ListOptions): Promise<ClientRun[]>;
+  /** The calls a run's steps made (`ctx.call`), of one step when given, in the order they were recorded; RUN_NOT_FOUND for an unknown run. */
+  calls(runId: string, stepId?: string): Promise<CallRecord[]>;
+  /** A run's AI usage per model and in total; RUN_NOT_FOUND for an unknown run. */
+  usage(runId: string): Promise<RunUsage>;
   /** The open Backend (opened on first use), for what the client does not wrap. */
   backend(): Promise<Backend>;
   /** Closes the backend the client opened from a URL; a Backend given to createClient is left open. */
@@ -168,6 +172,15 @@ export function createClient(options: ClientOptions): CairnClient {
       const { workflow, ...rest } = o;
       const filter = workflow === undefined ? rest : { ...rest, workflowSlug: await resolveWorkflowSlug(backend, workflow) };
       return (await backend.listRuns(filter)).map(decodeRun);
+    },
+    async calls(runId, stepId) {
+      const backend = await open();
+      const run = await backend.getRun(runId);
+      if (!run) throw new RunNotFoundError(runId);
+      return backend.loadStepCalls(run.workflowSlug, runId, stepId);
+    },
+    async usage(runId) {
+      return (await open()).getRunUsage(runId);
     },
     backend: open,
     async close() {

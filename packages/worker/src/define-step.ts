@@ -1,3 +1,4 @@
+import type { CallUsage } from "@cairn/backend-interface";
 import type { AnyWorkflow, WorkflowInput } from "./define-workflow.js";
 
 /** A step's retry policy as authors write it. */
@@ -22,6 +23,16 @@ export interface StepLogger {
   debug(...args: unknown[]): void;
 }
 
+/** What `ctx.call` records about a call besides its timing and outcome. */
+export interface CallOptions<T = unknown> {
+  /** The tool used, e.g. "stripe_api". */
+  tool: string;
+  /** The operation, e.g. "GET /charges". */
+  operation: string;
+  /** AI usage of the call, or a function reading it from the result (return undefined when there is none). */
+  usage?: CallUsage | ((result: T) => CallUsage | undefined);
+}
+
 /** Progress as a fraction in [0, 1] or as `{ current, total }`. */
 export type Progress = number | { current: number; total: number };
 
@@ -36,6 +47,13 @@ export interface StepContext<I = unknown, D = Record<string, unknown>> {
   log: StepLogger;
   /** Runs `fn` once per name: its saved result is replayed on retries instead of running it again. */
   checkpoint<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` and records it as a call of this attempt: tool and operation, start, duration, outcome, a bounded
+   * summary of its result, the error when it throws (rethrown), and AI usage (`usage`: an object, or a function of the
+   * result). Listed by `cairn run`, aggregated by `cairn analytics calls` and `cairn analytics usage`. A call without
+   * a tool or operation, or with invalid usage, throws InvalidArgumentError and records nothing.
+   */
+  call<T>(options: CallOptions<T>, fn: () => T | Promise<T>): Promise<T>;
   /** Reports progress: stored with the attempt's log lines (saved within a second) and shown live by `cairn submit --wait` and `cairn run`. */
   progress(progress: Progress, message?: string): void;
   workflowSlug: string;

@@ -1,4 +1,4 @@
-import { deserializeValue, type Backend, type ClaimedWork, type LogEntry, type StepRef } from "@cairn/backend-interface";
+import { deserializeValue, type Backend, type CallInput, type ClaimedWork, type LogEntry, type StepRef } from "@cairn/backend-interface";
 import type { Completion } from "./completions.js";
 import type { LoadedStep, LoadedWorkflow } from "./discovery.js";
 import { startHeartbeat } from "./heartbeat.js";
@@ -87,9 +87,15 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     controller.abort(new StepAbortedError(reason));
   };
   const logs: LogEntry[] = [];
+  const calls: CallInput[] = [];
+  const flushCalls = async (): Promise<void> => {
+    const batch = calls.splice(0);
+    if (batch.length) await backend.saveStepCalls(c.workflowSlug, c.runId, c.stepId, batch);
+  };
   const flushLogs = async (): Promise<void> => {
     const batch = logs.splice(0);
     if (batch.length) await backend.saveStepLogs(c.workflowSlug, c.runId, c.stepId, batch);
+    await flushCalls();
   };
   // Progress is for watchers (`submit --wait`, `cairn run`): saved within a second, not only at the next heartbeat.
   const progressFlush = throttled(PROGRESS_FLUSH_MS, () => flushLogs().catch((error: unknown) => events.emit({ type: "error", where: `progress ${c.runId}/${c.stepId}`, error })));
@@ -99,6 +105,8 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
       events.emit({ type: "step:progress", ...ref, attempt: c.attempt, fraction, ...(message ? { message } : {}) });
       progressFlush.request();
     },
+    call: (call) => { calls.push({ ...call, attemptNumber: c.attempt }); },
+    nowUs: () => backend.clock.nowUs(),
     saveCheckpoint: (name, sequenceNumber, data) => backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, data }),
     saveCheckpointFailed: (name, sequenceNumber, error) => backend.saveStepCheckpointFailed(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, error }),
     ...(env.services ? { services: env.services.view(c.workflowSlug, c.workflow.declaration.services) } : {}),
@@ -129,6 +137,8 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     progressFlush.cancel();
     env.releaseSignal.removeEventListener("abort", onRelease); // the function ended: a shutdown no longer concerns it
     env.released?.();
+    // The attempt's calls are stored before its outcome (its log lines go with the outcome's own write).
+    await flushCalls().catch((error: unknown) => events.emit({ type: "error", where: `calls ${c.runId}/${c.stepId}`, error }));
     const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}), ...(env.writeRetry ? { retry: env.writeRetry } : {}) }, outcome, env.random);
     await env.hooks?.afterRecorded(c.workflow, ref, c.attempt, recorded);
     return { recorded, outcome };

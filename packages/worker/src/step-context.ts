@@ -1,6 +1,8 @@
 import { format } from "node:util";
-import { deserializeValue, type LogProgress, type SavedCheckpoint } from "@cairn/backend-interface";
-import type { Progress, StepContext } from "./define-step.js";
+import {
+  deserializeValue, summarizeOutput, validateCallSpec, validateCallUsage, type CallInput, type LogProgress, type SavedCheckpoint,
+} from "@cairn/backend-interface";
+import type { CallOptions, Progress, StepContext } from "./define-step.js";
 import { NO_SERVICES, type Services } from "./worker-services.js";
 
 /** Where a step context sends what the step reports. In-process it writes to the backend; in a child process it goes over IPC. */
@@ -11,6 +13,10 @@ export interface StepIO {
   progress(fraction: number, message?: string): void;
   saveCheckpoint(name: string, sequenceNumber: number, data: unknown): Promise<void>;
   saveCheckpointFailed(name: string, sequenceNumber: number, error: { name?: string; message: string; stack?: string }): Promise<void>;
+  /** Records a call that ended (validated; the attempt is the step's); stored with the next save of the attempt's log lines, at the latest before its outcome. */
+  call(call: Omit<CallInput, "attemptNumber">): void;
+  /** The current time in µs (in-process: the backend's clock; default the system clock). */
+  nowUs?(): number;
   /** The services of the step's workflow (in-process only; a step process has none). */
   services?: Services;
 }
@@ -60,6 +66,27 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
       }
       await init.io.saveCheckpoint(name, seq, value);
       return value;
+    },
+    async call<T>(options: CallOptions<T>, fn: () => T | Promise<T>): Promise<T> {
+      const spec = validateCallSpec(options);
+      const usageOf = options.usage;
+      if (usageOf !== undefined && typeof usageOf !== "function") validateCallUsage(usageOf);
+      const now = init.io.nowUs ? () => init.io.nowUs!() : () => Date.now() * 1000;
+      const startedAtUs = Math.floor(now());
+      const t0 = performance.now();
+      let result: T;
+      try {
+        result = await fn();
+      } catch (err) {
+        const durationUs = Math.max(0, Math.round((performance.now() - t0) * 1000));
+        init.io.call({ ...spec, startedAtUs, durationUs, outcome: "error", error: errorData(err) });
+        throw err;
+      }
+      const durationUs = Math.max(0, Math.round((performance.now() - t0) * 1000));
+      const raw = typeof usageOf === "function" ? usageOf(result) : usageOf;
+      const usage = raw === undefined ? undefined : validateCallUsage(raw);
+      init.io.call({ ...spec, startedAtUs, durationUs, outcome: "ok", ...summarizeOutput(result), ...(usage ? { usage } : {}) });
+      return result;
     },
     progress(progress: Progress, message?: string): void {
       const fraction = typeof progress === "number" ? progress : progress.total > 0 ? progress.current / progress.total : 0;

@@ -106,6 +106,7 @@ describe("services", () => {
       progress: () => {},
       saveCheckpoint: async () => {},
       saveCheckpointFailed: async () => {},
+      call: () => {},
     };
     const ctx = makeStepContext({
       workflowSlug: "w",

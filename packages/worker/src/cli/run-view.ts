@@ -1,15 +1,20 @@
-import { deserializeValue, type RunState, type StepState } from "@cairn/backend-interface";
+import { deserializeValue, type CallRecord, type RunState, type RunUsage, type StepState } from "@cairn/backend-interface";
 import type { Attempt } from "./attempts.js";
 import { FOLDED_FRAMES, errorText } from "./error-text.js";
 import { clip, duration, indent, percent, prettyJson, time } from "./format.js";
 import { statusColor, type Styles } from "./styles.js";
 import { renderTable, type Cell } from "./table.js";
+import { renderCalls, renderUsage } from "./run-calls-view.js";
 
 /** Everything `cairn run` shows: the run, its steps and each step's attempts. */
 export interface RunView {
   run: RunState;
   steps: StepState[];
   attempts: Map<string, Attempt[]>;
+  /** The calls of every step, in the order they were recorded (absent: not loaded). */
+  calls?: CallRecord[];
+  /** The run's AI usage (absent: not loaded). */
+  usage?: RunUsage;
 }
 
 /** How a run view is drawn. */
@@ -71,6 +76,10 @@ function note(a: Attempt, nowUs: number): string {
 /** The whole `cairn run` page: header, attempts, output. */
 export function renderRun(v: RunView, o: RunViewOptions): string {
   const parts = [renderRunHeader(v.run, o.styles), renderAttempts(v, o)];
+  const calls = renderCalls(v.calls ?? [], o);
+  if (calls) parts.push(calls);
+  const usage = v.usage ? renderUsage(v.usage, o.styles) : "";
+  if (usage) parts.push(usage);
   if (v.run.output !== undefined) parts.push(`${o.styles.dim("output")}\n${prettyJson(v.run.output)}`);
   return `${parts.join("\n\n")}\n`;
 }
@@ -79,6 +88,10 @@ export function renderRun(v: RunView, o: RunViewOptions): string {
 export function runJson(v: RunView): unknown {
   return {
     run: { ...v.run, input: deserializeValue(v.run.input), output: deserializeValue(v.run.output) },
-    steps: v.steps.map((st) => ({ ...st, output: deserializeValue(st.output), attempts: v.attempts.get(st.stepId) ?? [] })),
+    steps: v.steps.map((st) => ({
+      ...st, output: deserializeValue(st.output), attempts: v.attempts.get(st.stepId) ?? [],
+      ...(v.calls ? { calls: v.calls.filter((c) => c.stepId === st.stepId) } : {}),
+    })),
+    ...(v.usage ? { usage: v.usage } : {}),
   };
 }
