@@ -28,6 +28,7 @@ import { backendLifecycleTests } from "./backend-lifecycle.js";
 import { retentionTests } from "./retention.js";
 import { markTests } from "./marks.js";
 import { callTests } from "./calls.js";
+import { counterTests } from "./counters.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -68,5 +69,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     retentionTests(h);
     markTests(h);
     callTests(h);
+    counterTests(h, procs);
   });
 }

@@ -1,5 +1,5 @@
 import type {
-  ActiveWorkersOptions, AnalyticsSummary, CallAnalytics, UsageAnalytics, ErrorAnalysis, LiveState, QueueDepth, QueueDepthByWorkflow, RetryAnalysis,
+  ActiveWorkersOptions, AnalyticsSummary, CallAnalytics, CounterAnalytics, UsageAnalytics, ErrorAnalysis, LiveState, QueueDepth, QueueDepthByWorkflow, RetryAnalysis,
   SchedulingLatency, StepDuration, SuccessRate, Throughput, WorkerInfo, WorkerStability, WorkflowDuration,
 } from "./analytics/index.js";
 import type { AnalyticsWindow, ResolvedAnalyticsQuery } from "./backend-analytics.js";
@@ -99,6 +99,8 @@ export interface AnalyticsFastPaths {
   callAnalytics?(q: ResolvedAnalyticsQuery): Promise<CallAnalytics>;
   /** AI usage per workflow and model (StepCall events with usage of the window). */
   usageAnalytics?(q: ResolvedAnalyticsQuery): Promise<UsageAnalytics>;
+  /** Counters per workflow over the runs created in the window (computeCounterAnalytics). */
+  counterAnalytics?(q: ResolvedAnalyticsQuery): Promise<CounterAnalytics>;
 }
 
 /**

@@ -10,7 +10,10 @@ import type { EventOf } from "./events.js";
 import { computeErrorFingerprints } from "./fingerprint.js";
 import { assertIds } from "./identifiers.js";
 import { newEventId } from "./ids.js";
-import { RunNotFoundError } from "./errors.js";
+import { InvalidArgumentError, RunNotFoundError, RunTerminalError } from "./errors.js";
+import { validateIncrement } from "./counters.js";
+import { computeCounterAnalytics, type CounterAnalytics } from "./analytics/counters.js";
+import type { RunState } from "./run-state.js";
 
 /**
  * The tracking layer of Backend: what a step records below and beside itself. Calls (`saveStepCalls`) are `StepCall`
@@ -65,6 +68,45 @@ export abstract class BackendTracking<D extends BackendDriver = BackendDriver> e
     const fast = this.store.analytics;
     if (fast?.usageAnalytics) return fast.usageAnalytics(q);
     return computeUsageAnalytics(await this.eventsFor(q, ANALYTICS_EVENT_TYPES.usageAnalytics), q, q.nowUs);
+  }
+
+  /**
+   * Adds to the run's counters on behalf of a step attempt (`ctx.increment`), in one write: the run must exist and not
+   * have ended (RUN_NOT_FOUND, RUN_TERMINAL). A later attempt of the step replaces what earlier attempts counted (see
+   * reduceRunState). Bad counters (InvalidArgumentError) write nothing. Returns the run's counters after the write.
+   */
+  async incrementRunCounters(workflowSlug: string, runId: string, stepId: string, attemptNumber: number, counters: Record<string, number>): Promise<Record<string, number>> {
+    assertIds({ workflowSlug, runId, stepId });
+    if (!Number.isSafeInteger(attemptNumber) || attemptNumber < 1) throw new InvalidArgumentError(`attemptNumber must be a positive integer, got ${String(attemptNumber)}.`, { field: "attemptNumber" });
+    const values = validateIncrement(counters);
+    const ev = this.makeEvent("RunCountersIncremented", workflowSlug, runId, undefined, { byStepId: stepId, attemptNumber, counters: values });
+    let after: RunState | null = null;
+    const verdict = await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev], (run) => {
+      after = run;
+      return [];
+    });
+    if (!verdict.ok) {
+      if (verdict.reason === "run-terminal") throw new RunTerminalError({ workflowSlug, runId, stepId, status: verdict.runStatus ?? "ended" });
+      throw new RunNotFoundError(runId, workflowSlug);
+    }
+    return { ...(after as RunState | null)?.counters };
+  }
+
+  /** Counters per workflow, summed over the runs created in the window (`stepId` does not apply). */
+  async getCounterAnalytics(options?: AnalyticsOptions): Promise<CounterAnalytics> {
+    const q = resolveAnalyticsQuery(options, this.clock.nowUs());
+    const fast = this.store.analytics;
+    if (fast?.counterAnalytics) return fast.counterAnalytics(q);
+    const runs: RunState[] = [];
+    let before = { createdAtUs: q.endUs, runId: "\uffff" };
+    for (;;) {
+      const page = await this.store.queryRuns({ ...(q.workflowSlug ? { workflowSlug: q.workflowSlug } : {}), createdAfterUs: q.startUs, before, limit: 500 });
+      runs.push(...page);
+      const last = page[page.length - 1];
+      if (!last || page.length < 500) break;
+      before = { createdAtUs: last.createdAtUs, runId: last.runId };
+    }
+    return computeCounterAnalytics(runs, q);
   }
 
   /** AI usage of one run, per model and in total (over the whole run, whatever its age). */

@@ -260,6 +260,16 @@ export const WorkflowRetryStartedSchema = z.object({
   retriedSteps: z.array(z.string()),
   reason: z.string().optional(),
 });
+/** A step attempt added to the run's counters (`ctx.increment`); see reduceRunState for how retries are counted. */
+export const RunCountersIncrementedSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("RunCountersIncremented"),
+  /** The step whose attempt counted (the tracker's steps alike). */
+  byStepId: Id,
+  attemptNumber: Attempt,
+  /** Counter name → amount to add (non-negative integers). */
+  counters: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/), NonNegInt),
+});
 /** The run was created by rerunning a parent run from a step. */
 export const WorkflowRerunFromStepSchema = z.object({
   ...workflowEnvelope,
@@ -296,6 +306,7 @@ export const WorkflowEventSchema = z.discriminatedUnion("type", [
   WorkflowCancelledSchema,
   WorkflowRetryStartedSchema,
   WorkflowRerunFromStepSchema,
+  RunCountersIncrementedSchema,
 ]);
 /** Every event: category, then type, as discriminants. */
 export const EventSchema = z.discriminatedUnion("category", [StepEventSchema, WorkflowEventSchema]);

@@ -36,6 +36,10 @@ export const RunStateSchema = z.object({
   rerunFromStepId: z.string().optional(),
   rerunStepIds: z.array(z.string()).optional(),
   resumedFrom: z.string().optional(),
+  /** The run's counters (`ctx.increment`): per name, the sum over its steps of each step's counted attempt. */
+  counters: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** Per step, the attempt whose increments count and their sums (a later attempt's first increment replaces an earlier one's). */
+  counterParts: z.record(z.string(), z.object({ attemptNumber: z.number().int().positive(), values: z.record(z.string(), z.number().int().nonnegative()) })).optional(),
   updatedAtUs: Micros,
   stateChanges: z.array(StateChangeSchema),
 });

@@ -1,7 +1,7 @@
 import { computeRetryAnalysis } from "@cairn/backend-interface";
 import type {
   ActiveWorkersOptions, AnalyticsFastPaths, Event, QueueDepth, QueueDepthByWorkflow, ResolvedAnalyticsQuery, RetryAnalysis, SchedulingLatency,
-  StepDuration, SuccessRate, Throughput, WorkerInfo, WorkerStability, WorkflowDuration, CallAnalytics, UsageAnalytics,
+  StepDuration, SuccessRate, Throughput, WorkerInfo, WorkerStability, WorkflowDuration, CallAnalytics, CounterAnalytics, UsageAnalytics,
 } from "@cairn/backend-interface";
 import type { EventRow } from "./postgres-analytics.js";
 import type { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
@@ -37,6 +37,11 @@ export class PostgresAnalyticsPaths implements AnalyticsFastPaths {
   /** AI usage per workflow and model, in SQL. */
   usageAnalytics(q: ResolvedAnalyticsQuery): Promise<UsageAnalytics> {
     return this.callSql.usage(q);
+  }
+
+  /** Counters per workflow, in SQL over the runs' state. */
+  counterAnalytics(q: ResolvedAnalyticsQuery): Promise<CounterAnalytics> {
+    return this.callSql.counters(q);
   }
 
   /** The reference's retry analysis over the retried steps' events only. */

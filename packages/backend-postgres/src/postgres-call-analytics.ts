@@ -1,8 +1,10 @@
-import { compareStrings, rateOf, usageTotals, type CallAnalytics, type ResolvedAnalyticsQuery, type UsageAnalytics } from "@cairn/backend-interface";
+import {
+  compareStrings, rateOf, usageTotals, type CallAnalytics, type CounterAnalytics, type ResolvedAnalyticsQuery, type UsageAnalytics,
+} from "@cairn/backend-interface";
 import type { PostgresConnection } from "./postgres-connection.js";
 
 /**
- * The call and AI-usage analytics on Postgres, in SQL over the StepCall events of the window (events_type_time_idx):
+ * The call, AI-usage and counter analytics on Postgres, in SQL over the StepCall events of the window (events_type_time_idx):
  * grouped counts, sums and nearest-rank percentiles (window functions, integer rank `(p*n + 99) / 100`, at least 1).
  * Equal to the reference (computeCallAnalytics, computeUsageAnalytics); the conformance suite compares.
  */
@@ -23,6 +25,16 @@ export class PostgresCallAnalytics {
     const rows = (await this.conn.aggregate<{ tool: string; op: string; n: number; errors: number; mx: number; p50: number; p95: number }>({ text, values: values(q) }, this.workMem)).rows;
     const calls = rows.map((r) => ({ tool: r.tool, operation: r.op, count: r.n, errorCount: r.errors, errorRate: rateOf(r.errors, r.n), p50Us: r.p50, p95Us: r.p95, maxUs: r.mx }));
     return { calls: calls.sort((a, b) => compareStrings(a.tool, b.tool) || compareStrings(a.operation, b.operation)) };
+  }
+
+  /** Counters per workflow over the runs created in the window (computeCounterAnalytics), from the runs' state. */
+  async counters(q: ResolvedAnalyticsQuery): Promise<CounterAnalytics> {
+    const text = `SELECT r.workflow_slug AS "workflowSlug", j.key AS counter, sum(j.value::bigint)::float8 AS total, count(*)::int AS runs
+      FROM ${this.s}.runs r CROSS JOIN LATERAL json_each_text(coalesce(${this.s}.cairn_run_counters(r.state), '{}'::json)) j
+      WHERE r.created_at_us BETWEEN $1 AND $2 AND ($3::text IS NULL OR r.workflow_slug = $3) AND ($4::text[] IS NULL OR r.run_id = ANY($4::text[]))
+      GROUP BY 1, 2`;
+    const rows = (await this.conn.aggregate<CounterAnalytics["counters"][number]>({ text, values: [q.startUs, q.endUs, q.workflowSlug ?? null, q.runIds ?? null] }, this.workMem)).rows;
+    return { counters: rows.map((r) => ({ ...r })).sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.counter, b.counter)) };
   }
 
   /** AI usage per workflow and model. */

@@ -2,7 +2,7 @@ import {
   computeErrorAnalysis, computeRetryAnalysis,
   type AnalyticsFastPaths, type AnalyticsSummary, type ErrorAnalysis, type Event, type QueueDepth, type QueueDepthByWorkflow,
   type ResolvedAnalyticsQuery, type RetryAnalysis, type SchedulingLatency, type StepDuration, type SuccessRate, type Throughput,
-  type WorkerStability, type WorkflowDuration, type CallAnalytics, type UsageAnalytics,
+  type WorkerStability, type WorkflowDuration, type CallAnalytics, type CounterAnalytics, type UsageAnalytics,
 } from "@cairn/backend-interface";
 import { F, type FactRow, type FactSelection, type SqliteFacts } from "./sqlite-facts.js";
 import type { SqliteAnalytics } from "./sqlite-analytics.js";
@@ -38,6 +38,11 @@ export class SqliteAnalyticsPaths implements AnalyticsFastPaths {
   /** AI usage per workflow and model, in SQL. */
   usageAnalytics(q: ResolvedAnalyticsQuery): Promise<UsageAnalytics> {
     return this.readCalls((c) => c.usage(q));
+  }
+
+  /** Counters per workflow, in SQL over the runs' state. */
+  counterAnalytics(q: ResolvedAnalyticsQuery): Promise<CounterAnalytics> {
+    return this.readCalls((c) => c.counters(q));
   }
 
   /** Real-time queue snapshot, counted in SQL. */

@@ -1,16 +1,23 @@
-import { compareStrings, rateOf, usageTotals, type CallAnalytics, type ResolvedAnalyticsQuery, type UsageAnalytics } from "@cairn/backend-interface";
+import {
+  compareStrings, rateOf, usageTotals, type CallAnalytics, type CounterAnalytics, type ResolvedAnalyticsQuery, type UsageAnalytics,
+} from "@cairn/backend-interface";
 import type { SqliteQueries } from "./sqlite-queries.js";
 
 /** A StepCall's JSON field, or NULL for a damaged body (json_extract would throw on it). */
 const field = (path: string): string => `CASE WHEN json_valid(body) THEN json_extract(body, '$.${path}') END`;
 
 /**
- * The call and AI-usage analytics on SQLite, in SQL over the StepCall events of the window (the
+ * The call, AI-usage and counter analytics on SQLite, in SQL over the StepCall events of the window (the
  * events_calls_by_time partial index): grouped counts, sums and nearest-rank percentiles (window functions). Equal to
  * the reference (computeCallAnalytics, computeUsageAnalytics); the conformance suite compares.
  */
 export class SqliteCallAnalytics {
   constructor(private readonly queries: SqliteQueries) {}
+
+  /** Counters per workflow over the runs created in the window. */
+  counters(q: ResolvedAnalyticsQuery): CounterAnalytics {
+    return counterAnalytics(this.queries, q);
+  }
 
   /** Calls per tool and operation. */
   calls(q: ResolvedAnalyticsQuery): CallAnalytics {
@@ -41,6 +48,24 @@ export class SqliteCallAnalytics {
     usage.sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.model, b.model));
     return { usage, totals: usageTotals(figures) };
   }
+}
+
+/** Counters per workflow over the runs created in the window (computeCounterAnalytics), from the runs' state in SQL. */
+export function counterAnalytics(queries: SqliteQueries, q: ResolvedAnalyticsQuery): CounterAnalytics {
+  const where = ["r.created_at_us BETWEEN ? AND ?"];
+  const params: unknown[] = [q.startUs, q.endUs];
+  if (q.workflowSlug !== undefined) {
+    where.push("r.workflow_slug = ?");
+    params.push(q.workflowSlug);
+  }
+  if (q.runIds !== undefined) {
+    where.push("r.run_id IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(q.runIds));
+  }
+  const sql = `SELECT r.workflow_slug AS workflowSlug, j.key AS counter, sum(j.value) AS total, count(*) AS runs
+    FROM runs r, json_each(CASE WHEN json_valid(r.state) THEN r.state END, '$.counters') j WHERE ${where.join(" AND ")} GROUP BY r.workflow_slug, j.key`;
+  const rows = queries.statement(sql).raw(false).all(...params) as CounterAnalytics["counters"];
+  return { counters: rows.map((r) => ({ ...r })).sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.counter, b.counter)) };
 }
 
 /** The reference's selection (selectEvents) of StepCall events, as SQL. */
