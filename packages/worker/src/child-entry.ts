@@ -17,6 +17,7 @@ export type ChildMessage =
   | { t: "checkpoint"; id: number; name: string; sequenceNumber: number; data: unknown }
   | { t: "checkpoint-failed"; name: string; sequenceNumber: number; error: { name?: string; message: string; stack?: string } }
   | { t: "call"; call: Omit<CallInput, "attemptNumber"> }
+  | { t: "increment"; counters: Record<string, number> }
   | { t: "result"; outcome: StepOutcome };
 
 const controller = new AbortController();
@@ -34,6 +35,7 @@ const io: StepIO = {
   }),
   saveCheckpointFailed: (name, sequenceNumber, error) => send({ t: "checkpoint-failed", name, sequenceNumber, error }),
   call: (call) => void send({ t: "call", call }),
+  increment: (counters) => void send({ t: "increment", counters }),
 };
 
 async function run(job: StepJob): Promise<void> {

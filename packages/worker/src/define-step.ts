@@ -54,6 +54,13 @@ export interface StepContext<I = unknown, D = Record<string, unknown>> {
    * a tool or operation, or with invalid usage, throws InvalidArgumentError and records nothing.
    */
   call<T>(options: CallOptions<T>, fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Adds to the run's counters (`{ fetched: 50, inserted: 30 }`: names of letters, digits, `_.-`; non-negative
+   * integers), shown by `cairn run` and on the run (`counters`), summed by `cairn analytics counters`. Parallel steps
+   * add up; a retry's counts replace the failed attempt's (not added twice). Saved within a second, and before the
+   * attempt's outcome. Bad counters throw InvalidArgumentError and add nothing.
+   */
+  increment(counters: Record<string, number>): void;
   /** Reports progress: stored with the attempt's log lines (saved within a second) and shown live by `cairn submit --wait` and `cairn run`. */
   progress(progress: Progress, message?: string): void;
   workflowSlug: string;

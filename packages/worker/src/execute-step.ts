@@ -88,9 +88,13 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
   };
   const logs: LogEntry[] = [];
   const calls: CallInput[] = [];
+  let counts: Record<string, number> = {};
   const flushCalls = async (): Promise<void> => {
     const batch = calls.splice(0);
     if (batch.length) await backend.saveStepCalls(c.workflowSlug, c.runId, c.stepId, batch);
+    const add = counts;
+    counts = {};
+    if (Object.keys(add).length) await backend.incrementRunCounters(c.workflowSlug, c.runId, c.stepId, c.attempt, add);
   };
   const flushLogs = async (): Promise<void> => {
     const batch = logs.splice(0);
@@ -106,6 +110,10 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
       progressFlush.request();
     },
     call: (call) => { calls.push({ ...call, attemptNumber: c.attempt }); },
+    increment: (add) => {
+      for (const [k, v] of Object.entries(add)) counts[k] = (counts[k] ?? 0) + v;
+      progressFlush.request();
+    },
     nowUs: () => backend.clock.nowUs(),
     saveCheckpoint: (name, sequenceNumber, data) => backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, data }),
     saveCheckpointFailed: (name, sequenceNumber, error) => backend.saveStepCheckpointFailed(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, error }),
@@ -137,7 +145,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     progressFlush.cancel();
     env.releaseSignal.removeEventListener("abort", onRelease); // the function ended: a shutdown no longer concerns it
     env.released?.();
-    // The attempt's calls are stored before its outcome (its log lines go with the outcome's own write).
+    // The attempt's calls and counts are stored before its outcome (its log lines go with the outcome's own write).
     await flushCalls().catch((error: unknown) => events.emit({ type: "error", where: `calls ${c.runId}/${c.stepId}`, error }));
     const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}), ...(env.writeRetry ? { retry: env.writeRetry } : {}) }, outcome, env.random);
     await env.hooks?.afterRecorded(c.workflow, ref, c.attempt, recorded);

@@ -54,6 +54,8 @@ export function runInChild(options: { abortGraceMs: number }): StepRunner {
           return void io.saveCheckpointFailed(m.name, m.sequenceNumber, m.error).catch(() => {});
         case "call":
           return io.call(m.call);
+        case "increment":
+          return io.increment(m.counters);
         case "result":
           return finish(m.outcome);
       }

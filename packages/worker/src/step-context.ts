@@ -1,6 +1,6 @@
 import { format } from "node:util";
 import {
-  deserializeValue, summarizeOutput, validateCallSpec, validateCallUsage, type CallInput, type LogProgress, type SavedCheckpoint,
+  deserializeValue, summarizeOutput, validateCallSpec, validateCallUsage, validateIncrement, type CallInput, type LogProgress, type SavedCheckpoint,
 } from "@cairn/backend-interface";
 import type { CallOptions, Progress, StepContext } from "./define-step.js";
 import { NO_SERVICES, type Services } from "./worker-services.js";
@@ -15,6 +15,8 @@ export interface StepIO {
   saveCheckpointFailed(name: string, sequenceNumber: number, error: { name?: string; message: string; stack?: string }): Promise<void>;
   /** Records a call that ended (validated; the attempt is the step's); stored with the next save of the attempt's log lines, at the latest before its outcome. */
   call(call: Omit<CallInput, "attemptNumber">): void;
+  /** Adds validated counters to the run on behalf of the attempt; saved like calls. */
+  increment(counters: Record<string, number>): void;
   /** The current time in µs (in-process: the backend's clock; default the system clock). */
   nowUs?(): number;
   /** The services of the step's workflow (in-process only; a step process has none). */
@@ -87,6 +89,10 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
       const usage = raw === undefined ? undefined : validateCallUsage(raw);
       init.io.call({ ...spec, startedAtUs, durationUs, outcome: "ok", ...summarizeOutput(result), ...(usage ? { usage } : {}) });
       return result;
+    },
+    increment(counters: Record<string, number>): void {
+      const values = validateIncrement(counters);
+      if (Object.keys(values).length) init.io.increment(values);
     },
     progress(progress: Progress, message?: string): void {
       const fraction = typeof progress === "number" ? progress : progress.total > 0 ? progress.current / progress.total : 0;

@@ -1,7 +1,8 @@
 /**
  * Tracking below a step through the real worker and the real CLI on a real SQLite store: `ctx.call` records each call
  * of each attempt (in-process and in a step process), `cairn run` lists them with the run's AI usage, `cairn analytics
- * calls` and `cairn analytics usage` aggregate them, and the client returns them.
+ * calls` and `cairn analytics usage` aggregate them, and the client returns them; `ctx.increment` from two parallel
+ * steps and a retried attempt adds up to the run's counters exactly.
  */
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -60,8 +61,11 @@ for (const isolation of ["in-process", "process"] as const) {
         runId, byModel: [{ model: "fake-gpt", calls: 2, inputTokens: 300, outputTokens: 40, costUsd: 0.006 }], totals: { calls: 2, inputTokens: 300, outputTokens: 40, costUsd: 0.006 },
       });
 
+      // Parallel steps add up; the failed first attempt's counts are replaced by the retry's, not added.
+      expect((await client.get(runId))?.counters).toEqual({ audited: 5, fetched: 1201, inserted: 2 });
       const shown = await run(["run", runId]);
       expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toMatch(/counters\s+audited 5 · fetched 1201 · inserted 2/);
       expect(shown.stdout).toMatch(/calls\n/);
       expect(shown.stdout).toMatch(/fetch\s+#1\s+fake_api\s+GET \/items\s+ok/);
       expect(shown.stdout).toMatch(/#2\s+fake_api\s+GET \/flaky\s+error\s+\S+\s+\S+\s+Error: upstream answered 503 to attempt 2/);
@@ -81,6 +85,12 @@ for (const isolation of ["in-process", "process"] as const) {
       expect(usage.usage).toEqual([{ workflowSlug: "tracked", model: "fake-gpt", calls: 2, inputTokens: 300, outputTokens: 40, costUsd: 0.006 }]);
       expect((await run(["analytics", "usage", "--run", runId])).stdout).toMatch(/fake-gpt\s+2\s+300\s+40\s+\$0\.006/);
       expect((await run(["analytics", "usage", "--run", "run_missing"])).code).not.toBe(0);
+      const counters = json((await run(["analytics", "counters", "--json"])).stdout);
+      expect(counters.counters).toEqual([
+        { workflowSlug: "tracked", counter: "audited", total: 5, runs: 1 }, { workflowSlug: "tracked", counter: "fetched", total: 1201, runs: 1 },
+        { workflowSlug: "tracked", counter: "inserted", total: 2, runs: 1 },
+      ]);
+      expect((await run(["analytics", "counters"])).stdout).toMatch(/tracked\s+fetched\s+1201\s+1/);
     }, 90_000);
   });
 }

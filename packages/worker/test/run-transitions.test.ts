@@ -107,6 +107,7 @@ describe("services", () => {
       saveCheckpoint: async () => {},
       saveCheckpointFailed: async () => {},
       call: () => {},
+      increment: () => {},
     };
     const ctx = makeStepContext({
       workflowSlug: "w",

@@ -5,13 +5,14 @@ import { makeStepContext, type StepIO } from "../src/step-context.js";
 
 function context() {
   const calls: Array<Omit<CallInput, "attemptNumber">> = [];
+  const increments: Array<Record<string, number>> = [];
   let now = 1_000_000;
   const io: StepIO = {
     log: () => {}, progress: () => {}, saveCheckpoint: async () => {}, saveCheckpointFailed: async () => {},
-    call: (c) => calls.push(c), nowUs: () => (now += 10),
+    call: (c) => calls.push(c), increment: (c) => increments.push(c), nowUs: () => (now += 10),
   };
   const ctx = makeStepContext({ workflowSlug: "w", runId: "r", stepId: "s", attempt: 1, input: {}, deps: {}, signal: new AbortController().signal, checkpoints: [], io });
-  return { ctx, calls };
+  return { ctx, calls, increments };
 }
 
 describe("ctx.call", () => {
@@ -44,5 +45,17 @@ describe("ctx.call", () => {
     // Usage read from the result is checked once the result is there: the call is not recorded.
     await expect(ctx.call({ tool: "t", operation: "o", usage: () => ({ model: "", inputTokens: 1, outputTokens: 1 }) }, fn)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     expect(calls).toEqual([]);
+  });
+});
+
+describe("ctx.increment", () => {
+  it("passes valid counters on (zero amounts dropped) and refuses bad ones with INVALID_ARGUMENT, passing nothing", () => {
+    const { ctx, increments } = context();
+    ctx.increment({ fetched: 50, inserted: 0 });
+    ctx.increment({ skipped: 0 });
+    for (const bad of [{ fetched: -1 }, { fetched: 0.5 }, { fetched: Number.NaN }, {}, { "bad name": 1 }, null, [3]]) {
+      expect(() => ctx.increment(bad as never)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    }
+    expect(increments).toEqual([{ fetched: 50 }]);
   });
 });

@@ -1,4 +1,4 @@
-import type { CallAnalytics, RunUsage, UsageAnalytics } from "@cairn/backend-interface";
+import type { CallAnalytics, CounterAnalytics, RunUsage, UsageAnalytics } from "@cairn/backend-interface";
 import type { RenderContext } from "./analytics-render.js";
 import { duration, indent, percent } from "./format.js";
 import { renderTable, type Cell } from "./table.js";
@@ -28,4 +28,9 @@ export function renderUsageAnalytics(r: UsageAnalytics | RunUsage, c: RenderCont
     c.s.bold(`AI usage: ${t.calls} call${t.calls === 1 ? "" : "s"}, ${t.inputTokens} input and ${t.outputTokens} output tokens, ${usd(t.costUsd)}`),
     table(c, ["usage" in r ? "WORKFLOW" : "RUN", "MODEL", "CALLS", "INPUT TOKENS", "OUTPUT TOKENS", "COST"], rows),
   ].join("\n");
+}
+
+/** `analytics counters`: one row per workflow and counter. */
+export function renderCounterAnalytics(r: CounterAnalytics, c: RenderContext): string {
+  return [c.s.bold("Counters of the runs created in the window"), table(c, ["WORKFLOW", "COUNTER", "TOTAL", "RUNS"], r.counters.map((x) => [x.workflowSlug, x.counter, x.total, x.runs]))].join("\n");
 }

@@ -2,7 +2,7 @@ import type { Backend } from "@cairn/backend-interface";
 import { action, defineCommand, durationMsFlag, intFlag, printJson, withBackend, type CliContext, type CliProgram, type CommonOptions } from "./command.js";
 import { CliNotFoundError, ExitCode, UsageError } from "./exit-codes.js";
 import * as render from "./analytics-render.js";
-import { renderCallAnalytics, renderUsageAnalytics } from "./analytics-calls-render.js";
+import { renderCallAnalytics, renderCounterAnalytics, renderUsageAnalytics } from "./analytics-calls-render.js";
 
 type Strategy = "exact" | "normalized" | "portable";
 const STRATEGIES: Strategy[] = ["exact", "normalized", "portable"];
@@ -79,10 +79,14 @@ const QUERIES: Record<string, Query> = {
     summary: "AI usage (calls, tokens, cost) per workflow and model, or of one run", example: "cairn analytics usage --since 7d",
     ask: (b, q) => (q.runId ? b.getRunUsage(q.runId) : b.getUsageAnalytics(q.window)), show: renderUsageAnalytics,
   },
+  counters: {
+    summary: "run counters (ctx.increment) summed per workflow over the runs created in the window", example: "cairn analytics counters --since 7d --workflow sync",
+    ask: (b, q) => b.getCounterAnalytics(q.window), show: renderCounterAnalytics,
+  },
   summary: { summary: "every analytics query in one page", example: "cairn analytics summary --since 24h", ask: (b, q) => b.getAnalyticsSummary(q.window), show: render.renderSummary },
 };
 
-/** `cairn analytics <query>`: failures, retries, latency, durations, workers, throughput, success rates, queue, calls, AI usage. */
+/** `cairn analytics <query>`: failures, retries, latency, durations, workers, throughput, success rates, queue, calls, AI usage, counters. */
 export function defineAnalyticsCommand(cli: CliProgram): void {
   const group = defineCommand(cli, "analytics", `analytics: ${Object.keys(QUERIES).join(", ")}`, Object.values(QUERIES).slice(0, 4).map((q) => q.example));
   for (const [name, q] of Object.entries(QUERIES)) {

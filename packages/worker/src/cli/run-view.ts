@@ -36,6 +36,7 @@ export function renderRunHeader(run: RunState, s: Styles): string {
     ...(run.startedAtUs ? [row("started", time(run.startedAtUs))] : []), ...(run.durationUs !== undefined ? [row("duration", duration(run.durationUs))] : []),
     ...(run.tags.length ? [row("tags", run.tags.join(", "))] : []), ...(run.parentRunId ? [row("rerun of", `${run.parentRunId} from ${run.rerunFromStepId}`)] : []),
     ...(run.input !== undefined ? [row("input", clip(run.input, 200))] : []),
+    ...(run.counters && Object.keys(run.counters).length ? [row("counters", Object.entries(run.counters).map(([k, n]) => `${k} ${n}`).join(" · "))] : []),
     ...(run.cancelReason ? [row("reason", run.cancelReason)] : []),
     ...(run.error ? [row("error", run.error.message)] : []),
     ...(run.inputValidation?.validationErrors?.map((e) => `${" ".repeat(10)}${e.path}: ${e.message}`) ?? []),
