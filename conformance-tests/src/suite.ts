@@ -29,6 +29,7 @@ import { retentionTests } from "./retention.js";
 import { markTests } from "./marks.js";
 import { callTests } from "./calls.js";
 import { counterTests } from "./counters.js";
+import { progressTests } from "./progress.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -70,5 +71,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     markTests(h);
     callTests(h);
     counterTests(h, procs);
+    progressTests(h);
   });
 }

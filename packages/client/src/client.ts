@@ -1,6 +1,6 @@
 import {
   CairnError, deserializeValue, RunNotFoundError,
-  type Backend, type CallRecord, type ListRunsOptions, type RunState, type RunUsage, type SubmitOutcome,
+  type Backend, type CallRecord, type ListRunsOptions, type RunState, type RunUsage, type StepState, type SubmitOutcome,
 } from "@cairn/backend-interface";
 import { openBackend } from "./backend-url.js";
 import { describeRun, submit, submitMany, waitForRun, type SubmitOptions } from "./run-operations.js";
@@ -72,6 +72,8 @@ export interface CairnClient {
   list(options?: ListOptions): Promise<ClientRun[]>;
   /** The calls a run's steps made (`ctx.call`), of one step when given, in the order they were recorded; RUN_NOT_FOUND for an unknown run. */
   calls(runId: string, stepId?: string): Promise<CallRecord[]>;
+  /** A run's steps (status, attempt, error, latest `progress` with its item counts, …); RUN_NOT_FOUND for an unknown run. */
+  steps(runId: string): Promise<StepState[]>;
   /** A run's AI usage per model and in total; RUN_NOT_FOUND for an unknown run. */
   usage(runId: string): Promise<RunUsage>;
   /** The open Backend (opened on first use), for what the client does not wrap. */
@@ -178,6 +180,9 @@ export function createClient(options: ClientOptions): CairnClient {
       const run = await backend.getRun(runId);
       if (!run) throw new RunNotFoundError(runId);
       return backend.loadStepCalls(run.workflowSlug, runId, stepId);
+    },
+    async steps(runId) {
+      return (await describeRun(await open(), runId)).steps;
     },
     async usage(runId) {
       return (await open()).getRunUsage(runId);

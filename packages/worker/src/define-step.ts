@@ -33,8 +33,16 @@ export interface CallOptions<T = unknown> {
   usage?: CallUsage | ((result: T) => CallUsage | undefined);
 }
 
-/** Progress as a fraction in [0, 1] or as `{ current, total }`. */
-export type Progress = number | { current: number; total: number };
+/** Item counts of a step's progress: how many items there are, and how many were processed, succeeded and failed. */
+export interface ItemsProgress {
+  itemsTotal?: number;
+  itemsProcessed: number;
+  itemsSucceeded?: number;
+  itemsFailed?: number;
+}
+
+/** Progress as a fraction in [0, 1], as `{ current, total }`, or as item counts (non-negative integers). */
+export type Progress = number | { current: number; total: number } | ItemsProgress;
 
 /** What a step function receives. */
 export interface StepContext<I = unknown, D = Record<string, unknown>> {
@@ -61,7 +69,10 @@ export interface StepContext<I = unknown, D = Record<string, unknown>> {
    * attempt's outcome. Bad counters throw InvalidArgumentError and add nothing.
    */
   increment(counters: Record<string, number>): void;
-  /** Reports progress: stored with the attempt's log lines (saved within a second) and shown live by `cairn submit --wait` and `cairn run`. */
+  /**
+   * Reports progress (item counts must be non-negative integers, else InvalidArgumentError): stored as the step's
+   * latest progress (`StepState.progress`; consecutive reports between two saves keep only the last one) and with the
+   * attempt's log lines (saved within a second) and shown live by `cairn submit --wait` and `cairn run`. */
   progress(progress: Progress, message?: string): void;
   workflowSlug: string;
   runId: string;

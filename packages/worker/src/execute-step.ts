@@ -104,7 +104,12 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
   // Progress is for watchers (`submit --wait`, `cairn run`): saved within a second, not only at the next heartbeat.
   const progressFlush = throttled(PROGRESS_FLUSH_MS, () => flushLogs().catch((error: unknown) => events.emit({ type: "error", where: `progress ${c.runId}/${c.stepId}`, error })));
   const io: StepIO = {
-    log: (stream, message, progress) => { logs.push({ timestampUs: backend.clock.nowUs(), stream, message, attemptNumber: c.attempt, ...(progress ? { progress } : {}) }); },
+    log: (stream, message, progress) => {
+      const entry: LogEntry = { timestampUs: backend.clock.nowUs(), stream, message, attemptNumber: c.attempt, ...(progress ? { progress } : {}) };
+      // Progress reports in a row between two saves keep only the last: a tight loop stores one line per save.
+      if (progress && logs.at(-1)?.progress) logs[logs.length - 1] = entry;
+      else logs.push(entry);
+    },
     progress: (fraction, message) => {
       events.emit({ type: "step:progress", ...ref, attempt: c.attempt, fraction, ...(message ? { message } : {}) });
       progressFlush.request();

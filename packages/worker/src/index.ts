@@ -1,5 +1,5 @@
 export { defineWorkflow, isWorkflowDeclaration, type WorkflowDeclaration, type WorkflowSpec, type AnyWorkflow, type WorkflowInput, type InputSchema, type InferInput } from "./define-workflow.js";
-export { defineStep, isStepDeclaration, type StepDeclaration, type StepSpec, type StepContext, type StepLogger, type RetryOptions, type Progress, type CallOptions, type DependencySpec, type DependencyOutputs, type AnyStep } from "./define-step.js";
+export { defineStep, isStepDeclaration, type StepDeclaration, type StepSpec, type StepContext, type StepLogger, type RetryOptions, type Progress, type ItemsProgress, type CallOptions, type DependencySpec, type DependencyOutputs, type AnyStep } from "./define-step.js";
 export { Skip, isSkip } from "./skip.js";
 export { discoverWorkflows, loadWorkflow, formatProblems, type LoadedWorkflow, type LoadedStep, type DiscoveryProblem, type DiscoveryResult } from "./discovery.js";
 export { checkDag, type DagNode, type DagProblem } from "./dag.js";

@@ -1,10 +1,11 @@
 import { deserializeValue, type CallRecord, type RunState, type RunUsage, type StepState } from "@cairn/backend-interface";
 import type { Attempt } from "./attempts.js";
 import { FOLDED_FRAMES, errorText } from "./error-text.js";
-import { clip, duration, indent, percent, prettyJson, time } from "./format.js";
+import { clip, duration, indent, prettyJson, time } from "./format.js";
 import { statusColor, type Styles } from "./styles.js";
 import { renderTable, type Cell } from "./table.js";
 import { renderCalls, renderUsage } from "./run-calls-view.js";
+import { progressText } from "./progress-view.js";
 
 /** Everything `cairn run` shows: the run, its steps and each step's attempts. */
 export interface RunView {
@@ -68,7 +69,8 @@ export function renderAttempts(v: RunView, o: RunViewOptions): string {
 }
 
 function note(a: Attempt, nowUs: number): string {
-  if (a.outcome === "running" && a.progress) return `${percent(Math.round(a.progress.fraction * 1000) / 10)}${a.progress.message ? ` ${a.progress.message}` : ""} (${duration(Math.max(0, nowUs - a.progress.atUs))} ago)`;
+  if (a.outcome === "running" && a.progress) return `${progressText(a.progress)} (${duration(Math.max(0, nowUs - a.progress.atUs))} ago)`;
+  if (a.outcome === "completed" && a.progress?.items) return progressText(a.progress);
   if (a.outcome === "retried") return `${a.failureReason ?? ""}${a.nextRetryAtUs ? `, retry at ${time(a.nextRetryAtUs, true).slice(11)}` : ""}`;
   if (a.outcome === "failed") return a.failureReason ?? "";
   return a.note ?? "";
