@@ -63,8 +63,18 @@ for (const isolation of ["in-process", "process"] as const) {
 
       // Parallel steps add up; the failed first attempt's counts are replaced by the retry's, not added.
       expect((await client.get(runId))?.counters).toEqual({ audited: 5, fetched: 1201, inserted: 2 });
+      const steps = await client.steps(runId);
+      expect(steps.find((st) => st.stepId === "fetch")?.progress).toMatchObject({
+        attemptNumber: 2, fraction: 1, message: "page 3", items: { total: 1200, processed: 1200, succeeded: 1197, failed: 3 },
+      });
+      expect(steps.find((st) => st.stepId === "audit")?.progress).toMatchObject({ fraction: 1, items: { total: 2000, processed: 2000 } });
+      const backend = await client.backend();
+      const auditLines = (await backend.loadStepLogs("tracked", runId, "audit")) ?? [];
+      expect(auditLines.length).toBeGreaterThan(0);
+      expect(auditLines.length, "2000 reports in a tight loop store a handful of lines").toBeLessThan(20);
       const shown = await run(["run", runId]);
       expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toMatch(/completed\s+#2.*100% 1200\/1200 items \(1197 ok, 3 failed\) page 3/);
       expect(shown.stdout).toMatch(/counters\s+audited 5 · fetched 1201 · inserted 2/);
       expect(shown.stdout).toMatch(/calls\n/);
       expect(shown.stdout).toMatch(/fetch\s+#1\s+fake_api\s+GET \/items\s+ok/);
