@@ -30,6 +30,7 @@ import { markTests } from "./marks.js";
 import { callTests } from "./calls.js";
 import { counterTests } from "./counters.js";
 import { progressTests } from "./progress.js";
+import { linkTests } from "./links.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -72,5 +73,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     callTests(h);
     counterTests(h, procs);
     progressTests(h);
+    linkTests(h);
   });
 }

@@ -218,6 +218,11 @@ export interface BackendDriver {
    * null when it cannot serve this request, and the Backend claims through the reference path instead.
    */
   claimSteps?(request: ClaimRequest): Promise<ClaimedStep[] | null>;
+  /**
+   * The StepLinked events naming one entity, newest first (timestampUs desc, then eventId desc), at most `limit`,
+   * through an index (reference: every run's events read, so cost grows with history).
+   */
+  queryEntityLinks?(query: { entityType: string; entityId: string; limit: number }): Promise<Array<EventOf<"StepLinked">>>;
   /** Analytics in the driver's query language. */
   readonly analytics?: AnalyticsFastPaths;
 }

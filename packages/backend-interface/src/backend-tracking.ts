@@ -14,6 +14,7 @@ import { InvalidArgumentError, RunNotFoundError, RunTerminalError } from "./erro
 import { validateIncrement } from "./counters.js";
 import { computeCounterAnalytics, type CounterAnalytics } from "./analytics/counters.js";
 import type { RunState } from "./run-state.js";
+import { sortLinkEvents, stepLinkOf, validateEntityQuery, validateLinkSpec, type EntityQuery, type LinkInput, type StepLink } from "./links.js";
 
 /**
  * The tracking layer of Backend: what a step records below and beside itself. Calls (`saveStepCalls`) are `StepCall`
@@ -107,6 +108,51 @@ export abstract class BackendTracking<D extends BackendDriver = BackendDriver> e
       before = { createdAtUs: last.createdAtUs, runId: last.runId };
     }
     return computeCounterAnalytics(runs, q);
+  }
+
+  /**
+   * Records entities a step touched (`ctx.link`), each with its attempt, in one write; every link is checked first
+   * (InvalidArgumentError), so a bad one writes none. Unfenced, like calls. Returns the links written.
+   */
+  async saveStepLinks(workflowSlug: string, runId: string, stepId: string, links: readonly LinkInput[]): Promise<StepLink[]> {
+    assertIds({ workflowSlug, runId, stepId });
+    const valid = links.map((l) => {
+      if (!Number.isSafeInteger(l?.attemptNumber) || l.attemptNumber < 1) throw new InvalidArgumentError(`A link's attemptNumber must be a positive integer, got ${String(l?.attemptNumber)}.`, { field: "attemptNumber" });
+      return { ...validateLinkSpec(l), attemptNumber: l.attemptNumber };
+    });
+    if (valid.length === 0) return [];
+    const events = valid.map((l) => this.makeEvent("StepLinked", workflowSlug, runId, stepId, l));
+    await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, events);
+    return events.map(stepLinkOf);
+  }
+
+  /** The entities a step touched, in the order they were linked. */
+  async getStepLinks(workflowSlug: string, runId: string, stepId: string): Promise<StepLink[]> {
+    const events = await this.loadEvents(workflowSlug, runId, { category: "step", stepId });
+    return events.filter((e): e is EventOf<"StepLinked"> => e.type === "StepLinked").map(stepLinkOf);
+  }
+
+  /**
+   * The reverse query: which runs and steps touched an entity (`transaction:tx_123`), newest link first, at most
+   * `limit` (default 100). Indexed on SQLite and Postgres; the filesystem and memory drivers read every run.
+   */
+  async findEntityLinks(query: EntityQuery): Promise<StepLink[]> {
+    const q = validateEntityQuery(query);
+    if (this.store.queryEntityLinks) return (await this.store.queryEntityLinks(q)).map(stepLinkOf);
+    const found: Array<EventOf<"StepLinked">> = [];
+    let before: { createdAtUs: number; runId: string } | undefined;
+    for (;;) {
+      const page = await this.store.queryRuns({ limit: 200, ...(before ? { before } : {}) });
+      for (const run of page) {
+        for (const e of await this.store.readEvents(run.workflowSlug, run.runId, { category: "step" })) {
+          if (e.type === "StepLinked" && e.entityType === q.entityType && e.entityId === q.entityId) found.push(e);
+        }
+      }
+      const last = page[page.length - 1];
+      if (!last || page.length < 200) break;
+      before = { createdAtUs: last.createdAtUs, runId: last.runId };
+    }
+    return sortLinkEvents(found).slice(0, q.limit).map(stepLinkOf);
   }
 
   /** AI usage of one run, per model and in total (over the whole run, whatever its age). */

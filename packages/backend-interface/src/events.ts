@@ -168,6 +168,20 @@ export const StepCallSchema = z.object({
   usage: CallUsageSchema.extend({ costMicroUsd: NonNegInt.optional() }).optional(),
 });
 
+/** A step attempt touched an entity (`ctx.link`): the reverse index answers "which runs and steps touched it". No status effect. */
+export const StepLinkedSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepLinked"),
+  attemptNumber: Attempt,
+  /** How the step touched it ("output", "input", "updated", …). */
+  linkType: NoNul.min(1).max(100),
+  /** No `:` (an entity is written `type:id`). */
+  entityType: NoNul.min(1).max(100).regex(/^[^:]+$/, "must not contain ':'"),
+  entityId: NoNul.min(1).max(500),
+  /** The entity's id in an outside system (e.g. a Stripe charge id). */
+  externalId: NoNul.min(1).max(500).optional(),
+});
+
 /** A run retry reopened the step: it is pending again (its attempt number kept, so the next attempt is numbered after it). */
 export const StepResetSchema = z.object({
   ...stepEnvelope,
@@ -294,6 +308,7 @@ export const StepEventSchema = z.discriminatedUnion("type", [
   StepCheckpointFailedSchema,
   StepResetSchema,
   StepCallSchema,
+  StepLinkedSchema,
 ]);
 /** Every workflow event, discriminated by `type`. */
 export const WorkflowEventSchema = z.discriminatedUnion("type", [

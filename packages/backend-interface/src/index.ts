@@ -25,6 +25,7 @@ export { computeErrorFingerprints, fingerprintFor, normalizeErrorMessage, parseS
 export * from "./analytics/index.js";
 export { CALL_OUTPUT_SUMMARY_CHARS, CALL_TOOL_MAX, CALL_OPERATION_MAX, validateCallSpec, validateCallUsage, validateCallInput, summarizeOutput, callRecordOf, type CallSpec, type CallInput, type CallRecord, type CallUsage } from "./calls.js";
 export { BackendTracking } from "./backend-tracking.js";
+export { validateLinkSpec, validateEntityQuery, parseEntityRef, stepLinkOf, sortLinkEvents, type LinkSpec, type LinkInput, type StepLink, type EntityQuery } from "./links.js";
 export { COUNTER_NAME, MAX_COUNTERS_PER_INCREMENT, validateIncrement } from "./counters.js";
 export { toJsonSchema, zodGeneration, type ZodGeneration } from "./json-schema.js";
 export { InputSchemaValidator } from "./input-schema.js";

@@ -117,6 +117,7 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
     case "StepCheckpoint":
     case "StepCheckpointFailed":
     case "StepCall":
+    case "StepLinked":
       return s;
     default:
       return assertNever(ev);

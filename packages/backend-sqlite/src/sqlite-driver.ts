@@ -16,6 +16,7 @@ import { SqliteAnalytics } from "./sqlite-analytics.js";
 import { SqliteWriteQueue } from "./sqlite-write-queue.js";
 import { SqliteAnalyticsPaths } from "./sqlite-analytics-paths.js";
 import { SqliteCallAnalytics } from "./sqlite-call-analytics.js";
+import { entityLinks } from "./sqlite-links.js";
 import { claimInTransaction } from "./sqlite-claims.js";
 import { SqliteFacts } from "./sqlite-facts.js";
 import { SqliteWakeups } from "./sqlite-wakeups.js";
@@ -135,6 +136,11 @@ export class SqliteDriver implements BackendDriver {
   /** Many submissions in one write of the group-commit queue (one transaction). */
   writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
     return this.write((c) => events.map((e) => c.projector.submit(e, [], follow)));
+  }
+
+  /** StepLinked events of one entity, newest first, through the events_links_by_entity index. */
+  queryEntityLinks(query: { entityType: string; entityId: string; limit: number }): Promise<Array<EventOf<"StepLinked">>> {
+    return this.read((c) => entityLinks(c.queries, this.filename, (e) => this.reportCorrupt(e), query));
   }
 
   readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {

@@ -30,7 +30,7 @@ describe("SqliteBackend migrations", () => {
     expect(a.driver.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(b.driver.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     const raw = new Database(filename, { readonly: true });
-    expect(raw.prepare("SELECT version, name FROM cairn_migrations ORDER BY version").all()).toEqual([{ version: 1, name: "0001_init.sql" }, { version: 2, name: "0002_event_facts.sql" }, { version: 3, name: "0003_facts_by_type.sql" }, { version: 4, name: "0004_runs_by_workflow_status.sql" }, { version: 5, name: "0005_engine_maintenance.sql" }, { version: 6, name: "0006_worker_presence.sql" }, { version: 7, name: "0007_runs_ended.sql" }, { version: 8, name: "0008_marks.sql" }, { version: 9, name: "0009_call_events.sql" }]);
+    expect(raw.prepare("SELECT version, name FROM cairn_migrations ORDER BY version").all()).toEqual([{ version: 1, name: "0001_init.sql" }, { version: 2, name: "0002_event_facts.sql" }, { version: 3, name: "0003_facts_by_type.sql" }, { version: 4, name: "0004_runs_by_workflow_status.sql" }, { version: 5, name: "0005_engine_maintenance.sql" }, { version: 6, name: "0006_worker_presence.sql" }, { version: 7, name: "0007_runs_ended.sql" }, { version: 8, name: "0008_marks.sql" }, { version: 9, name: "0009_call_events.sql" }, { version: 10, name: "0010_entity_links.sql" }]);
     expect(raw.prepare("SELECT value FROM cairn_meta WHERE key = 'schema_version'").get()).toEqual({ value: String(LATEST_SCHEMA_VERSION) });
     expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
     raw.close();
