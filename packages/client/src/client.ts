@@ -1,6 +1,6 @@
 import {
-  CairnError, deserializeValue, RunNotFoundError,
-  type Backend, type CallRecord, type ListRunsOptions, type RunState, type RunUsage, type StepState, type SubmitOutcome,
+  CairnError, deserializeValue, parseEntityRef, RunNotFoundError,
+  type Backend, type CallRecord, type ListRunsOptions, type RunState, type RunUsage, type StepLink, type StepState, type SubmitOutcome,
 } from "@cairn/backend-interface";
 import { openBackend } from "./backend-url.js";
 import { describeRun, submit, submitMany, waitForRun, type SubmitOptions } from "./run-operations.js";
@@ -72,6 +72,10 @@ export interface CairnClient {
   list(options?: ListOptions): Promise<ClientRun[]>;
   /** The calls a run's steps made (`ctx.call`), of one step when given, in the order they were recorded; RUN_NOT_FOUND for an unknown run. */
   calls(runId: string, stepId?: string): Promise<CallRecord[]>;
+  /** The entities a run's step touched (`ctx.link`), in link order; RUN_NOT_FOUND for an unknown run. */
+  links(runId: string, stepId: string): Promise<StepLink[]>;
+  /** Which runs and steps touched an entity (`"transaction:tx_123"` or `{ entityType, entityId }`), newest link first. */
+  touching(entity: string | { entityType: string; entityId: string }, options?: { limit?: number }): Promise<StepLink[]>;
   /** A run's steps (status, attempt, error, latest `progress` with its item counts, …); RUN_NOT_FOUND for an unknown run. */
   steps(runId: string): Promise<StepState[]>;
   /** A run's AI usage per model and in total; RUN_NOT_FOUND for an unknown run. */
@@ -180,6 +184,16 @@ export function createClient(options: ClientOptions): CairnClient {
       const run = await backend.getRun(runId);
       if (!run) throw new RunNotFoundError(runId);
       return backend.loadStepCalls(run.workflowSlug, runId, stepId);
+    },
+    async links(runId, stepId) {
+      const backend = await open();
+      const run = await backend.getRun(runId);
+      if (!run) throw new RunNotFoundError(runId);
+      return backend.getStepLinks(run.workflowSlug, runId, stepId);
+    },
+    async touching(entity, o = {}) {
+      const ref = typeof entity === "string" ? parseEntityRef(entity) : entity;
+      return (await open()).findEntityLinks({ ...ref, ...(o.limit !== undefined ? { limit: o.limit } : {}) });
     },
     async steps(runId) {
       return (await describeRun(await open(), runId)).steps;

@@ -3,7 +3,7 @@
  * step with a context whose logs, progress, checkpoints and calls go back to the parent, reports the outcome, and exits.
  */
 import { pathToFileURL } from "node:url";
-import type { CallInput, LogProgress } from "@cairn/backend-interface";
+import type { CallInput, LinkSpec, LogProgress } from "@cairn/backend-interface";
 import { isStepDeclaration } from "./define-step.js";
 import { errorData, type StepIO } from "./step-context.js";
 import { runInProcess, type StepJob, type StepOutcome } from "./step-runner.js";
@@ -18,6 +18,7 @@ export type ChildMessage =
   | { t: "checkpoint-failed"; name: string; sequenceNumber: number; error: { name?: string; message: string; stack?: string } }
   | { t: "call"; call: Omit<CallInput, "attemptNumber"> }
   | { t: "increment"; counters: Record<string, number> }
+  | { t: "link"; link: LinkSpec }
   | { t: "result"; outcome: StepOutcome };
 
 const controller = new AbortController();
@@ -36,6 +37,7 @@ const io: StepIO = {
   saveCheckpointFailed: (name, sequenceNumber, error) => send({ t: "checkpoint-failed", name, sequenceNumber, error }),
   call: (call) => void send({ t: "call", call }),
   increment: (counters) => void send({ t: "increment", counters }),
+  link: (link) => void send({ t: "link", link }),
 };
 
 async function run(job: StepJob): Promise<void> {

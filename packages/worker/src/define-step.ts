@@ -1,4 +1,4 @@
-import type { CallUsage } from "@cairn/backend-interface";
+import type { CallUsage, LinkSpec } from "@cairn/backend-interface";
 import type { AnyWorkflow, WorkflowInput } from "./define-workflow.js";
 
 /** A step's retry policy as authors write it. */
@@ -69,6 +69,12 @@ export interface StepContext<I = unknown, D = Record<string, unknown>> {
    * attempt's outcome. Bad counters throw InvalidArgumentError and add nothing.
    */
   increment(counters: Record<string, number>): void;
+  /**
+   * Records that this attempt touched an entity (`{ linkType: "output", entityType: "transaction", entityId: "tx_123",
+   * externalId? }`): `cairn run` lists a step's links, `cairn runs --entity transaction:tx_123` finds the runs and steps
+   * that touched it. Saved like calls. A link without an entity type or id throws InvalidArgumentError.
+   */
+  link(link: LinkSpec): void;
   /**
    * Reports progress (item counts must be non-negative integers, else InvalidArgumentError): stored as the step's
    * latest progress (`StepState.progress`; consecutive reports between two saves keep only the last one) and with the

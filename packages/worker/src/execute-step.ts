@@ -1,4 +1,4 @@
-import { deserializeValue, type Backend, type CallInput, type ClaimedWork, type LogEntry, type StepRef } from "@cairn/backend-interface";
+import { deserializeValue, type Backend, type CallInput, type ClaimedWork, type LinkInput, type LogEntry, type StepRef } from "@cairn/backend-interface";
 import type { Completion } from "./completions.js";
 import type { LoadedStep, LoadedWorkflow } from "./discovery.js";
 import { startHeartbeat } from "./heartbeat.js";
@@ -89,9 +89,12 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
   const logs: LogEntry[] = [];
   const calls: CallInput[] = [];
   let counts: Record<string, number> = {};
+  const links: LinkInput[] = [];
   const flushCalls = async (): Promise<void> => {
     const batch = calls.splice(0);
     if (batch.length) await backend.saveStepCalls(c.workflowSlug, c.runId, c.stepId, batch);
+    const linked = links.splice(0);
+    if (linked.length) await backend.saveStepLinks(c.workflowSlug, c.runId, c.stepId, linked);
     const add = counts;
     counts = {};
     if (Object.keys(add).length) await backend.incrementRunCounters(c.workflowSlug, c.runId, c.stepId, c.attempt, add);
@@ -115,6 +118,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
       progressFlush.request();
     },
     call: (call) => { calls.push({ ...call, attemptNumber: c.attempt }); },
+    link: (link) => { links.push({ ...link, attemptNumber: c.attempt }); },
     increment: (add) => {
       for (const [k, v] of Object.entries(add)) counts[k] = (counts[k] ?? 0) + v;
       progressFlush.request();
@@ -150,7 +154,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     progressFlush.cancel();
     env.releaseSignal.removeEventListener("abort", onRelease); // the function ended: a shutdown no longer concerns it
     env.released?.();
-    // The attempt's calls and counts are stored before its outcome (its log lines go with the outcome's own write).
+    // The attempt's calls, links and counts are stored before its outcome (its log lines go with the outcome's own write).
     await flushCalls().catch((error: unknown) => events.emit({ type: "error", where: `calls ${c.runId}/${c.stepId}`, error }));
     const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}), ...(env.writeRetry ? { retry: env.writeRetry } : {}) }, outcome, env.random);
     await env.hooks?.afterRecorded(c.workflow, ref, c.attempt, recorded);

@@ -56,6 +56,8 @@ export function runInChild(options: { abortGraceMs: number }): StepRunner {
           return io.call(m.call);
         case "increment":
           return io.increment(m.counters);
+        case "link":
+          return io.link(m.link);
         case "result":
           return finish(m.outcome);
       }

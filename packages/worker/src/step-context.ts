@@ -1,6 +1,6 @@
 import { format } from "node:util";
 import {
-  deserializeValue, InvalidArgumentError, summarizeOutput, validateCallSpec, validateCallUsage, validateIncrement, type CallInput, type LogProgress, type SavedCheckpoint,
+  deserializeValue, InvalidArgumentError, summarizeOutput, validateCallSpec, validateCallUsage, validateIncrement, validateLinkSpec, type LinkSpec, type CallInput, type LogProgress, type SavedCheckpoint,
 } from "@cairn/backend-interface";
 import type { CallOptions, ItemsProgress, Progress, StepContext } from "./define-step.js";
 import { NO_SERVICES, type Services } from "./worker-services.js";
@@ -15,6 +15,8 @@ export interface StepIO {
   saveCheckpointFailed(name: string, sequenceNumber: number, error: { name?: string; message: string; stack?: string }): Promise<void>;
   /** Records a call that ended (validated; the attempt is the step's); stored with the next save of the attempt's log lines, at the latest before its outcome. */
   call(call: Omit<CallInput, "attemptNumber">): void;
+  /** Records a validated entity link of the attempt; saved like calls. */
+  link(link: LinkSpec): void;
   /** Adds validated counters to the run on behalf of the attempt; saved like calls. */
   increment(counters: Record<string, number>): void;
   /** The current time in µs (in-process: the backend's clock; default the system clock). */
@@ -89,6 +91,9 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
       const usage = raw === undefined ? undefined : validateCallUsage(raw);
       init.io.call({ ...spec, startedAtUs, durationUs, outcome: "ok", ...summarizeOutput(result), ...(usage ? { usage } : {}) });
       return result;
+    },
+    link(link: LinkSpec): void {
+      init.io.link(validateLinkSpec(link));
     },
     increment(counters: Record<string, number>): void {
       const values = validateIncrement(counters);

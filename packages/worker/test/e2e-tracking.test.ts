@@ -95,6 +95,21 @@ for (const isolation of ["in-process", "process"] as const) {
       expect(usage.usage).toEqual([{ workflowSlug: "tracked", model: "fake-gpt", calls: 2, inputTokens: 300, outputTokens: 40, costUsd: 0.006 }]);
       expect((await run(["analytics", "usage", "--run", runId])).stdout).toMatch(/fake-gpt\s+2\s+300\s+40\s+\$0\.006/);
       expect((await run(["analytics", "usage", "--run", "run_missing"])).code).not.toBe(0);
+      // Entity links both ways: the step's own, and which runs and steps touched an entity.
+      expect((await client.links(runId, "fetch")).map((l) => [l.attemptNumber, l.entityId, l.externalId])).toEqual([1, 2].flatMap((a) => [1, 2, 3].map((p) => [a, `item-${p}-0`, `ext-${p}`])));
+      const touching = await client.touching("item:item-1-0");
+      expect(new Set(touching.map((l) => `${l.stepId}#${l.attemptNumber} ${l.linkType}`))).toEqual(new Set(["fetch#1 output", "fetch#2 output", "audit#1 input"]));
+      expect(shown.stdout).toMatch(/links\n/);
+      expect(shown.stdout).toMatch(/fetch\s+#2\s+output\s+item:item-3-0\s+ext-3/);
+      const byEntity = await run(["runs", "--entity", "item:item-1-0"]);
+      expect(byEntity.code, byEntity.stderr).toBe(0);
+      expect(byEntity.stdout).toContain(runId);
+      expect(byEntity.stdout).toMatch(/(fetch \(output\), audit \(input\)|audit \(input\), fetch \(output\))/);
+      const byEntityJson = json((await run(["runs", "--entity", "item:item-2-0", "--json"])).stdout);
+      expect(byEntityJson.map((r: { runId: string }) => r.runId)).toEqual([runId]);
+      expect(byEntityJson[0].touchedBy.map((l: { stepId: string }) => l.stepId)).toEqual(["fetch", "fetch"]);
+      expect((await run(["runs", "--entity", "item:nothing"])).stderr).toContain("No run touched item:nothing");
+      expect((await run(["runs", "--entity", "no-colon"])).code).not.toBe(0);
       const counters = json((await run(["analytics", "counters", "--json"])).stdout);
       expect(counters.counters).toEqual([
         { workflowSlug: "tracked", counter: "audited", total: 5, runs: 1 }, { workflowSlug: "tracked", counter: "fetched", total: 1201, runs: 1 },

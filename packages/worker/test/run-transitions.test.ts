@@ -108,6 +108,7 @@ describe("services", () => {
       saveCheckpointFailed: async () => {},
       call: () => {},
       increment: () => {},
+      link: () => {},
     };
     const ctx = makeStepContext({
       workflowSlug: "w",

@@ -6,13 +6,14 @@ import { makeStepContext, type StepIO } from "../src/step-context.js";
 function context() {
   const calls: Array<Omit<CallInput, "attemptNumber">> = [];
   const increments: Array<Record<string, number>> = [];
+  const links: unknown[] = [];
   let now = 1_000_000;
   const io: StepIO = {
     log: () => {}, progress: () => {}, saveCheckpoint: async () => {}, saveCheckpointFailed: async () => {},
-    call: (c) => calls.push(c), increment: (c) => increments.push(c), nowUs: () => (now += 10),
+    call: (c) => calls.push(c), increment: (c) => increments.push(c), link: (l) => links.push(l), nowUs: () => (now += 10),
   };
   const ctx = makeStepContext({ workflowSlug: "w", runId: "r", stepId: "s", attempt: 1, input: {}, deps: {}, signal: new AbortController().signal, checkpoints: [], io });
-  return { ctx, calls, increments };
+  return { ctx, calls, increments, links };
 }
 
 describe("ctx.call", () => {
@@ -57,5 +58,16 @@ describe("ctx.increment", () => {
       expect(() => ctx.increment(bad as never)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     }
     expect(increments).toEqual([{ fetched: 50 }]);
+  });
+});
+
+describe("ctx.link", () => {
+  it("passes a valid link on and refuses one without an entity type or id with INVALID_ARGUMENT", () => {
+    const { ctx, links } = context();
+    ctx.link({ linkType: "output", entityType: "transaction", entityId: "tx_123", externalId: "ch_1" });
+    for (const bad of [{ linkType: "output", entityType: "transaction" }, { linkType: "output", entityId: "x" }, { linkType: "", entityType: "t", entityId: "x" }, { linkType: "o", entityType: "a:b", entityId: "x" }, null]) {
+      expect(() => ctx.link(bad as never)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    }
+    expect(links).toEqual([{ linkType: "output", entityType: "transaction", entityId: "tx_123", externalId: "ch_1" }]);
   });
 });

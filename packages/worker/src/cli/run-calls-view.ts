@@ -1,4 +1,4 @@
-import { computeRunUsage, type CallRecord, type Event, type RunUsage } from "@cairn/backend-interface";
+import { computeRunUsage, type CallRecord, type Event, type RunUsage, type StepLink } from "@cairn/backend-interface";
 import { clip, duration, time } from "./format.js";
 import type { Styles } from "./styles.js";
 import { renderTable, type Cell } from "./table.js";
@@ -39,4 +39,11 @@ export function renderUsage(u: RunUsage, s: Styles): string {
   if (u.totals.calls === 0) return "";
   const line = (label: string, t: RunUsage["totals"]) => `  ${label.padEnd(24)} ${String(t.calls).padStart(5)} calls ${String(t.inputTokens).padStart(9)} in ${String(t.outputTokens).padStart(9)} out  $${t.costUsd}`;
   return [s.dim("AI usage"), ...u.byModel.map((m) => line(m.model, m)), ...(u.byModel.length > 1 ? [line("total", u.totals)] : [])].join("\n");
+}
+
+/** The entities the run's steps touched (`ctx.link`), one row each in link order; empty when there are none. */
+export function renderLinks(links: readonly StepLink[], o: { styles: Styles; columns: number | undefined }): string {
+  if (links.length === 0) return "";
+  const rows: Cell[][] = links.map((l) => [l.stepId, `#${l.attemptNumber}`, l.linkType, `${l.entityType}:${l.entityId}`, l.externalId ?? ""]);
+  return `${o.styles.dim("links")}\n${renderTable(["STEP", "ATTEMPT", "LINK", "ENTITY", "EXTERNAL ID"], rows, { columns: o.columns, shrink: [3, 4, 0], wrap: true })}`;
 }

@@ -1,4 +1,4 @@
-import { callRecordOf, isTerminalRunStatus, type Backend, type EventOf } from "@cairn/backend-interface";
+import { callRecordOf, isTerminalRunStatus, stepLinkOf, type Backend, type EventOf } from "@cairn/backend-interface";
 import { describeRun } from "../client.js";
 import { foldAttempts } from "./attempts.js";
 import { action, defineCommand, intFlag, printJson, withBackend, type CliProgram } from "./command.js";
@@ -13,7 +13,8 @@ export async function loadRunView(backend: Backend, runId: string): Promise<RunV
   const { run, steps } = await describeRun(backend, runId);
   const events = await backend.loadEvents(run.workflowSlug, runId, { category: "step" });
   const calls = events.filter((e): e is EventOf<"StepCall"> => e.type === "StepCall").map(callRecordOf);
-  return { run, steps, attempts: foldAttempts(events), calls, usage: runUsageOf(runId, events) };
+  const links = events.filter((e): e is EventOf<"StepLinked"> => e.type === "StepLinked").map(stepLinkOf);
+  return { run, steps, attempts: foldAttempts(events), calls, links, usage: runUsageOf(runId, events) };
 }
 
 /** `cairn run <runId>`: a run and every step's attempts (worker, start, duration, outcome, errors with their stack). */

@@ -1,10 +1,10 @@
-import { deserializeValue, type CallRecord, type RunState, type RunUsage, type StepState } from "@cairn/backend-interface";
+import { deserializeValue, type CallRecord, type RunState, type RunUsage, type StepLink, type StepState } from "@cairn/backend-interface";
 import type { Attempt } from "./attempts.js";
 import { FOLDED_FRAMES, errorText } from "./error-text.js";
 import { clip, duration, indent, prettyJson, time } from "./format.js";
 import { statusColor, type Styles } from "./styles.js";
 import { renderTable, type Cell } from "./table.js";
-import { renderCalls, renderUsage } from "./run-calls-view.js";
+import { renderCalls, renderLinks, renderUsage } from "./run-calls-view.js";
 import { progressText } from "./progress-view.js";
 
 /** Everything `cairn run` shows: the run, its steps and each step's attempts. */
@@ -14,6 +14,8 @@ export interface RunView {
   attempts: Map<string, Attempt[]>;
   /** The calls of every step, in the order they were recorded (absent: not loaded). */
   calls?: CallRecord[];
+  /** The entities its steps touched, in link order (absent: not loaded). */
+  links?: StepLink[];
   /** The run's AI usage (absent: not loaded). */
   usage?: RunUsage;
 }
@@ -81,6 +83,8 @@ export function renderRun(v: RunView, o: RunViewOptions): string {
   const parts = [renderRunHeader(v.run, o.styles), renderAttempts(v, o)];
   const calls = renderCalls(v.calls ?? [], o);
   if (calls) parts.push(calls);
+  const links = renderLinks(v.links ?? [], o);
+  if (links) parts.push(links);
   const usage = v.usage ? renderUsage(v.usage, o.styles) : "";
   if (usage) parts.push(usage);
   if (v.run.output !== undefined) parts.push(`${o.styles.dim("output")}\n${prettyJson(v.run.output)}`);
@@ -94,6 +98,7 @@ export function runJson(v: RunView): unknown {
     steps: v.steps.map((st) => ({
       ...st, output: deserializeValue(st.output), attempts: v.attempts.get(st.stepId) ?? [],
       ...(v.calls ? { calls: v.calls.filter((c) => c.stepId === st.stepId) } : {}),
+      ...(v.links ? { links: v.links.filter((l) => l.stepId === st.stepId) } : {}),
     })),
     ...(v.usage ? { usage: v.usage } : {}),
   };
