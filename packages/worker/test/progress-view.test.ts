@@ -11,6 +11,8 @@ describe("progress with item counts", () => {
     expect(progressText({ fraction: 0.3, items: { total: 500, processed: 150, succeeded: 148, failed: 2 }, message: "page 3" })).toBe("30% 150/500 items (148 ok, 2 failed) page 3");
     expect(progressText({ fraction: 0, items: { processed: 42 } })).toBe("42 items");
     expect(progressText({ fraction: 0.5, message: "half" })).toBe("50% half");
+    expect(progressText({ fraction: 1 / 3 })).toBe("33.3%");
+    expect(progressText({ fraction: 1 / 3 }, true)).toBe("33%");
   });
 
   it("submit --wait prints the running step's item counts and a new line when they change", () => {
@@ -24,7 +26,7 @@ describe("progress with item counts", () => {
     view.update({ run, steps: [step], attempts: at(151) }, 3_000_000);
     const text = out.join("");
     expect(text).toContain("30% 150/500 items (1 failed)");
-    expect(text).toContain("30.2% 151/500 items (1 failed)");
+    expect(text).toContain("30% 151/500 items (1 failed)");
     expect(text.match(/items/g)).toHaveLength(2);
   });
 });
