@@ -15,6 +15,8 @@ import type { WorkerServices } from "./worker-services.js";
 
 /** At most one early save of a step's log lines per this many ms, when it reports progress. */
 const PROGRESS_FLUSH_MS = 1000;
+/** Buffered calls or links that ask for an early save (throttled like progress) instead of waiting for the heartbeat. */
+const RECORDS_FLUSH_AT = 200;
 
 /** A step this worker claimed. */
 export interface ClaimedStep extends StepRef {
@@ -117,8 +119,9 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
       events.emit({ type: "step:progress", ...ref, attempt: c.attempt, fraction, ...(message ? { message } : {}) });
       progressFlush.request();
     },
-    call: (call) => { calls.push({ ...call, attemptNumber: c.attempt }); },
-    link: (link) => { links.push({ ...link, attemptNumber: c.attempt }); },
+    // Many records before the next heartbeat are saved early (throttled), so the buffer stays small.
+    call: (call) => { if (calls.push({ ...call, attemptNumber: c.attempt }) >= RECORDS_FLUSH_AT) progressFlush.request(); },
+    link: (link) => { if (links.push({ ...link, attemptNumber: c.attempt }) >= RECORDS_FLUSH_AT) progressFlush.request(); },
     increment: (add) => {
       for (const [k, v] of Object.entries(add)) counts[k] = (counts[k] ?? 0) + v;
       progressFlush.request();
