@@ -31,6 +31,10 @@ import { flowControlTests } from "./flow-control.js";
 import { triggerTests } from "./triggers.js";
 import { feedTests } from "./feed.js";
 import { waitTests } from "./waits.js";
+import { callTests } from "./calls.js";
+import { counterTests } from "./counters.js";
+import { progressTests } from "./progress.js";
+import { linkTests } from "./links.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -74,5 +78,9 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     triggerTests(h, procs);
     feedTests(h, procs);
     waitTests(h, procs);
+    callTests(h);
+    counterTests(h, procs);
+    progressTests(h);
+    linkTests(h);
   });
 }

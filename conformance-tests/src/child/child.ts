@@ -71,6 +71,14 @@ async function appendAlternating(cmd: { workflowSlug: string; runIds: string[]; 
   return cmd.count;
 }
 
+/** At `startAtMs`, adds `counters` to the run `count` times, one write each, on behalf of the step's attempt. */
+async function increment(cmd: StepRef & { attemptNumber: number; counters: Record<string, number>; count: number; startAtMs?: number }): Promise<number> {
+  const b = open();
+  await waitUntil(cmd.startAtMs);
+  for (let i = 0; i < cmd.count; i++) await b.incrementRunCounters(cmd.workflowSlug, cmd.runId, cmd.stepId, cmd.attemptNumber, cmd.counters);
+  return cmd.count;
+}
+
 /** Waits until the wall clock reaches `atMs`: a barrier for children that must act at the same moment. */
 async function waitUntil(atMs: number | undefined): Promise<void> {
   const wait = (atMs ?? 0) - Date.now();
@@ -171,6 +179,7 @@ async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unk
     case "reclaim": return open().reclaimStaleSteps(cmd.thresholdMs as number, cmd.reclaimedBy as string);
     case "append": return append(cmd as never);
     case "append-alternating": return appendAlternating(cmd as never);
+    case "increment": return increment(cmd as never);
     case "complete": return completeAll(cmd as never);
     case "cancel": return cancelAll(cmd as never);
     case "submit-batch": return submitBatch(cmd as never);

@@ -9,7 +9,7 @@ const CHILD_SCRIPT = fileURLToPath(new URL("../child/child.ts", import.meta.url)
 const REPO_ROOT = resolve(dirname(CHILD_SCRIPT), "../../..");
 
 /** The tasks a child process can run (see child/child.ts). */
-export type ChildTask = "claim" | "claim-batch" | "claim-loop" | "submit" | "reclaim" | "append" | "complete" | "cancel" | "submit-batch" | "maintain" | "emit" | "tick-schedules" | "cas-cursor" | "drain" | "submit-each" | "append-alternating";
+export type ChildTask = "claim" | "claim-batch" | "claim-loop" | "submit" | "reclaim" | "append" | "complete" | "cancel" | "submit-batch" | "maintain" | "emit" | "tick-schedules" | "cas-cursor" | "drain" | "submit-each" | "append-alternating" | "increment";
 
 interface Pending {
   resolve: (value: unknown) => void;

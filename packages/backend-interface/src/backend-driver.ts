@@ -1,5 +1,5 @@
 import type {
-  ActiveWorkersOptions, AnalyticsSummary, ErrorAnalysis, LiveState, QueueDepth, QueueDepthByWorkflow, RetryAnalysis,
+  ActiveWorkersOptions, AnalyticsSummary, CallAnalytics, CounterAnalytics, UsageAnalytics, ErrorAnalysis, LiveState, QueueDepth, QueueDepthByWorkflow, RetryAnalysis,
   SchedulingLatency, StepDuration, SuccessRate, Throughput, WorkerInfo, WorkerStability, WorkflowDuration,
 } from "./analytics/index.js";
 import type { AnalyticsWindow, ResolvedAnalyticsQuery } from "./backend-analytics.js";
@@ -129,6 +129,12 @@ export interface AnalyticsFastPaths {
   activeWorkers?(q: ResolvedAnalyticsQuery, options: ActiveWorkersOptions): Promise<WorkerInfo[]>;
   /** One worker's record over `q`'s window (from step events), or null. */
   workerById?(q: ResolvedAnalyticsQuery, workerId: string): Promise<WorkerInfo | null>;
+  /** Calls per tool and operation (StepCall events of the window). */
+  callAnalytics?(q: ResolvedAnalyticsQuery): Promise<CallAnalytics>;
+  /** AI usage per workflow and model (StepCall events with usage of the window). */
+  usageAnalytics?(q: ResolvedAnalyticsQuery): Promise<UsageAnalytics>;
+  /** Counters per workflow over the runs created in the window (computeCounterAnalytics). */
+  counterAnalytics?(q: ResolvedAnalyticsQuery): Promise<CounterAnalytics>;
 }
 
 /**
@@ -274,6 +280,11 @@ export interface BackendDriver {
    * null when it cannot serve this request, and the Backend claims through the reference path instead.
    */
   claimSteps?(request: ClaimRequest): Promise<ClaimedStep[] | null>;
+  /**
+   * The StepLinked events naming one entity, newest first (timestampUs desc, then eventId desc), at most `limit`,
+   * through an index (reference: every run's events read, so cost grows with history).
+   */
+  queryEntityLinks?(query: { entityType: string; entityId: string; limit: number }): Promise<Array<EventOf<"StepLinked">>>;
   /** Analytics in the driver's query language. */
   readonly analytics?: AnalyticsFastPaths;
   /**

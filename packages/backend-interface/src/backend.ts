@@ -1,4 +1,4 @@
-import { BackendWaits } from "./backend-waits.js";
+import { BackendTracking } from "./backend-tracking.js";
 import type { BackendDriver } from "./backend-driver.js";
 
 /**
@@ -13,14 +13,14 @@ import type { BackendDriver } from "./backend-driver.js";
  * - `BackendAnalytics` (backend-analytics.ts): the fifteen analytics queries: the driver's fast paths, else the
  *   reference implementation.
  * - `BackendCore`, `BackendEngine` (backend-engine.ts: the store advances runs inside the driver's atomic writes),
- *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`, `BackendRetention`, `BackendMarks`, `BackendRetentionPolicies`, `BackendWaits` (pause, resume, signals, waits): every
+ *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`, `BackendRetention`, `BackendMarks`, `BackendRetentionPolicies`, `BackendWaits` (pause, resume, signals, waits), `BackendTracking` (calls, AI usage): every
  *   public method of the seed interface as a template method over the driver's primitives.
  * - `BackendTriggers` (backend-triggers.ts: `emit` starts the workflows listening to an event) and `BackendSchedules`
  *   (backend-schedules.ts: `tickSchedules` starts each cron tick's run once, `listSchedules`).
  * - `BackendFeed` (backend-feed.ts): the event feed, every run's events in commit order by cursor.
  * - `BackendWaits` (backend-waits.ts): pause and resume, signals, durable waits.
  */
-export class Backend<D extends BackendDriver = BackendDriver> extends BackendWaits<D> {}
+export class Backend<D extends BackendDriver = BackendDriver> extends BackendTracking<D> {}
 
 export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { SubmitOutcome } from "./backend-runs.js";

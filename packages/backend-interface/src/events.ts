@@ -180,6 +180,52 @@ export const StepReleasedSchema = z.object({
   attemptNumber: NonNegInt,
 });
 
+// ─── Tracking (calls): see calls.ts ───────────────────────────────────────────────────────────────
+/** Text without NUL characters: Postgres cannot read a json field out of a body holding `\u0000`, and calls are aggregated in SQL. */
+const NoNul = z.string().regex(/^[^\u0000]*$/, "must not contain NUL characters");
+/** AI usage of one call: the model and its token counts (and cost when known). */
+export const CallUsageSchema = z.object({
+  model: NoNul.min(1).max(200),
+  inputTokens: NonNegInt,
+  outputTokens: NonNegInt,
+  costUsd: z.number().nonnegative().finite().optional(),
+});
+/** One call a step attempt made (an API request, a query, an LLM call), recorded when it ended. No status effect. */
+export const StepCallSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepCall"),
+  /** The attempt that made the call. */
+  attemptNumber: Attempt,
+  callId: Id,
+  tool: NoNul.min(1).max(200),
+  operation: NoNul.min(1).max(500),
+  startedAtUs: Micros,
+  durationUs: NonNegInt,
+  outcome: z.enum(["ok", "error"]),
+  /** A bounded summary of the output (JSON text, cut at CALL_OUTPUT_SUMMARY_CHARS), never the whole payload. */
+  outputSummary: NoNul.optional(),
+  /** Size of the whole output's JSON text in bytes. */
+  outputBytes: NonNegInt.optional(),
+  error: StepErrorSchema.optional(),
+  errorFingerprints: ErrorFingerprintsSchema.optional(),
+  /** The usage as given, with the cost in integer micro-dollars (`floor(costUsd * 1e6 + 0.5)`) so every driver sums it exactly. */
+  usage: CallUsageSchema.extend({ costMicroUsd: NonNegInt.optional() }).optional(),
+});
+
+/** A step attempt touched an entity (`ctx.link`): the reverse index answers "which runs and steps touched it". No status effect. */
+export const StepLinkedSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepLinked"),
+  attemptNumber: Attempt,
+  /** How the step touched it ("output", "input", "updated", …). */
+  linkType: NoNul.min(1).max(100),
+  /** No `:` (an entity is written `type:id`). */
+  entityType: NoNul.min(1).max(100).regex(/^[^:]+$/, "must not contain ':'"),
+  entityId: NoNul.min(1).max(500),
+  /** The entity's id in an outside system (e.g. a Stripe charge id). */
+  externalId: NoNul.min(1).max(500).optional(),
+});
+
 /** A run retry reopened the step: it is pending again (its attempt number kept, so the next attempt is numbered after it). */
 export const StepResetSchema = z.object({
   ...stepEnvelope,
@@ -309,6 +355,16 @@ export const WorkflowRetryStartedSchema = z.object({
   retriedSteps: z.array(z.string()),
   reason: z.string().optional(),
 });
+/** A step attempt added to the run's counters (`ctx.increment`); see reduceRunState for how retries are counted. */
+export const RunCountersIncrementedSchema = z.object({
+  ...workflowEnvelope,
+  type: z.literal("RunCountersIncremented"),
+  /** The step whose attempt counted (the tracker's steps alike). */
+  byStepId: Id,
+  attemptNumber: Attempt,
+  /** Counter name → amount to add (non-negative integers). */
+  counters: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/), NonNegInt),
+});
 /** The run was created by rerunning a parent run from a step. */
 export const WorkflowRerunFromStepSchema = z.object({
   ...workflowEnvelope,
@@ -352,6 +408,8 @@ export const StepEventSchema = z.discriminatedUnion("type", [
   StepWokenSchema,
   StepHeldSchema,
   StepReleasedSchema,
+  StepCallSchema,
+  StepLinkedSchema,
 ]);
 /** Every workflow event, discriminated by `type`. */
 export const WorkflowEventSchema = z.discriminatedUnion("type", [
@@ -368,6 +426,7 @@ export const WorkflowEventSchema = z.discriminatedUnion("type", [
   WorkflowPausedSchema,
   SignalReceivedSchema,
   SignalConsumedSchema,
+  RunCountersIncrementedSchema,
 ]);
 /** Every event: category, then type, as discriminants. */
 export const EventSchema = z.discriminatedUnion("category", [StepEventSchema, WorkflowEventSchema]);

@@ -139,6 +139,8 @@ export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunSt
       };
       if (ev.decision === "delayed" && ev.untilUs !== undefined && s.status === "pending") s.availableAtUs = ev.untilUs;
       return s;
+    case "RunCountersIncremented":
+      return addCounters(s, ev);
     default:
       return assertNever(ev);
   }
@@ -148,6 +150,25 @@ export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunSt
 function mergeState(state: string | undefined, patch: string): string {
   const base = state === undefined ? {} : (JSON.parse(state) as Record<string, unknown>);
   return JSON.stringify({ ...base, ...(JSON.parse(patch) as Record<string, unknown>) });
+}
+
+/**
+ * Counts a step attempt's increments: the same attempt adds up; a later attempt of the step replaces what earlier
+ * attempts counted (a retry redoes the work, so its counts are not added twice); an earlier attempt's late increments
+ * are ignored. The run's counters are then the sum over its steps. Counting goes on whatever the run's status.
+ */
+function addCounters(s: RunState, ev: Extract<WorkflowEvent, { type: "RunCountersIncremented" }>): RunState {
+  const parts = { ...s.counterParts };
+  const part = parts[ev.byStepId];
+  if (part && part.attemptNumber > ev.attemptNumber) return s;
+  const values = part && part.attemptNumber === ev.attemptNumber ? { ...part.values } : {};
+  for (const [k, v] of Object.entries(ev.counters)) values[k] = (values[k] ?? 0) + v;
+  parts[ev.byStepId] = { attemptNumber: ev.attemptNumber, values };
+  const totals: Record<string, number> = {};
+  for (const p of Object.values(parts)) for (const [k, v] of Object.entries(p.values)) totals[k] = (totals[k] ?? 0) + v;
+  s.counterParts = parts;
+  s.counters = Object.fromEntries(Object.entries(totals).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return s;
 }
 
 /** The state of one run: its workflow events folded in order. `null` when there are none. */

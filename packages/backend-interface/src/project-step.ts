@@ -143,9 +143,14 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
       delete s.heldAvailableAtUs;
       return s;
     case "LogEntry":
+      // The step's latest progress: a progress line of its current attempt (a late line of an older attempt is not).
+      if (ev.progress && ev.attemptNumber === s.attemptNumber) s.progress = { ...ev.progress, attemptNumber: ev.attemptNumber, atUs: ev.emittedAtUs ?? ts };
+      return s;
     case "StepRetrying":
     case "StepCheckpoint":
     case "StepCheckpointFailed":
+    case "StepCall":
+    case "StepLinked":
       return s;
     default:
       return assertNever(ev);

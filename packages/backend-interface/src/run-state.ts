@@ -49,6 +49,10 @@ export const RunStateSchema = z.object({
     signalId: z.string(), name: z.string(), payload: z.string(), receivedAtUs: Micros,
     consumedBy: z.object({ stepId: z.string(), attemptNumber: z.number().int().positive() }).optional(),
   })).optional(),
+  /** The run's counters (`ctx.increment`): per name, the sum over its steps of each step's counted attempt. */
+  counters: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** Per step, the attempt whose increments count and their sums (a later attempt's first increment replaces an earlier one's). */
+  counterParts: z.record(z.string(), z.object({ attemptNumber: z.number().int().positive(), values: z.record(z.string(), z.number().int().nonnegative()) })).optional(),
   updatedAtUs: Micros,
   stateChanges: z.array(StateChangeSchema),
 });

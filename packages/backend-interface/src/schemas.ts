@@ -30,7 +30,12 @@ export const ErrorFingerprintsSchema = z.object({
 export type ErrorFingerprints = z.infer<typeof ErrorFingerprintsSchema>;
 
 /** What `ctx.progress()` reported: the fraction done in [0, 1] and its message. */
-export const LogProgressSchema = z.object({ fraction: z.number().min(0).max(1), message: z.string().optional() });
+export const LogProgressSchema = z.object({
+  fraction: z.number().min(0).max(1),
+  message: z.string().optional(),
+  /** Item counts, when the step reported them (`ctx.progress({ itemsTotal, itemsProcessed, itemsSucceeded, itemsFailed })`). */
+  items: z.object({ total: NonNegInt.optional(), processed: NonNegInt, succeeded: NonNegInt.optional(), failed: NonNegInt.optional() }).optional(),
+});
 /** What `ctx.progress()` reported. */
 export type LogProgress = z.infer<typeof LogProgressSchema>;
 

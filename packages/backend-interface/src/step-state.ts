@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ErrorFingerprintsSchema, Micros, ResourceUsageSchema, StepErrorSchema } from "./schemas.js";
+import { ErrorFingerprintsSchema, LogProgressSchema, Micros, ResourceUsageSchema, StepErrorSchema } from "./schemas.js";
 import { StepFailureReason, StepWaitSchema } from "./events.js";
 
 /** One entry of a step's status history. `stale` marks an ignored event from an older attempt. */
@@ -50,6 +50,8 @@ export const StepStateSchema = z.object({
   wakes: z.number().int().nonnegative().optional(),
   /** Set while the step is held by a paused run: the availability it gets back on release (availableAtUs is far in the future meanwhile). */
   heldAvailableAtUs: Micros.optional(),
+  /** The latest progress the current attempt reported (`ctx.progress`), with its attempt and when it was emitted. */
+  progress: LogProgressSchema.extend({ attemptNumber: z.number().int().positive(), atUs: Micros }).optional(),
   createdAtUs: Micros,
   updatedAtUs: Micros,
   stateChanges: z.array(StateChangeSchema),

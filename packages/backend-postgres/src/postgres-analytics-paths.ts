@@ -1,11 +1,12 @@
 import { computeRetryAnalysis } from "@cairn/backend-interface";
 import type {
   ActiveWorkersOptions, AnalyticsFastPaths, Event, QueueDepth, QueueDepthByWorkflow, ResolvedAnalyticsQuery, RetryAnalysis, SchedulingLatency,
-  StepDuration, SuccessRate, Throughput, WorkerInfo, WorkerStability, WorkflowDuration,
+  StepDuration, SuccessRate, Throughput, WorkerInfo, WorkerStability, WorkflowDuration, CallAnalytics, CounterAnalytics, UsageAnalytics,
 } from "@cairn/backend-interface";
 import type { EventRow } from "./postgres-analytics.js";
 import type { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
 import { PostgresAttemptAnalytics } from "./postgres-analytics-attempts.js";
+import { PostgresCallAnalytics } from "./postgres-call-analytics.js";
 import type { PostgresConnection } from "./postgres-connection.js";
 
 /**
@@ -17,6 +18,7 @@ import type { PostgresConnection } from "./postgres-connection.js";
  */
 export class PostgresAnalyticsPaths implements AnalyticsFastPaths {
   private readonly attemptAnalytics: PostgresAttemptAnalytics;
+  private readonly callSql: PostgresCallAnalytics;
 
   /**
    * @param analyticsSql the SQL aggregates of the deployment's schema
@@ -24,6 +26,22 @@ export class PostgresAnalyticsPaths implements AnalyticsFastPaths {
    */
   constructor(private readonly analyticsSql: PostgresAnalyticsSql, conn: PostgresConnection, quotedSchema: string, private readonly intactRows: (rows: EventRow[]) => Event[]) {
     this.attemptAnalytics = new PostgresAttemptAnalytics(conn, quotedSchema, analyticsSql);
+    this.callSql = new PostgresCallAnalytics(conn, quotedSchema, analyticsSql.workMem);
+  }
+
+  /** Calls per tool and operation, in SQL. */
+  callAnalytics(q: ResolvedAnalyticsQuery): Promise<CallAnalytics> {
+    return this.callSql.calls(q);
+  }
+
+  /** AI usage per workflow and model, in SQL. */
+  usageAnalytics(q: ResolvedAnalyticsQuery): Promise<UsageAnalytics> {
+    return this.callSql.usage(q);
+  }
+
+  /** Counters per workflow, in SQL over the runs' state. */
+  counterAnalytics(q: ResolvedAnalyticsQuery): Promise<CounterAnalytics> {
+    return this.callSql.counters(q);
   }
 
   /** The reference's retry analysis over the retried steps' events only. */

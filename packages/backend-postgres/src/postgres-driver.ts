@@ -194,6 +194,14 @@ export class PostgresDriver implements BackendDriver {
     return claimMany(this.ctx, this.cq, r.workerId, r.nowUs, r.limit, r.workflowSlug, r.started);
   }
 
+  /** StepLinked events of one entity, newest first, through events_links_by_entity_idx (migration 0017). */
+  async queryEntityLinks(query: { entityType: string; entityId: string; limit: number }): Promise<Array<EventOf<"StepLinked">>> {
+    const text = `SELECT seq, event_id, type, run_id, body FROM ${quoteSchema(this.schema)}.events
+      WHERE type = 'StepLinked' AND (body ->> 'entityType') = $1 AND (body ->> 'entityId') = $2 ORDER BY timestamp_us DESC, event_id COLLATE "C" DESC LIMIT $3`;
+    const r = await this.conn.query<EventRow>({ name: `${this.schema}:entityLinks`, text, values: [query.entityType, query.entityId, query.limit] });
+    return intactEvents(r.rows, this.reportCorrupt).filter((e): e is EventOf<"StepLinked"> => e.type === "StepLinked");
+  }
+
   async readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {
     const r = await this.conn.query<EventRow>({ name: `${this.schema}:readEvents`, text: this.q.readEvents, values: [runId, workflowSlug, filter.category ?? null, filter.stepId ?? null] });
     return intactEvents(r.rows, this.reportCorrupt);

@@ -2,10 +2,11 @@ import {
   computeErrorAnalysis, computeRetryAnalysis,
   type AnalyticsFastPaths, type AnalyticsSummary, type ErrorAnalysis, type Event, type QueueDepth, type QueueDepthByWorkflow,
   type ResolvedAnalyticsQuery, type RetryAnalysis, type SchedulingLatency, type StepDuration, type SuccessRate, type Throughput,
-  type WorkerStability, type WorkflowDuration,
+  type WorkerStability, type WorkflowDuration, type CallAnalytics, type CounterAnalytics, type UsageAnalytics,
 } from "@cairn/backend-interface";
 import { F, type FactRow, type FactSelection, type SqliteFacts } from "./sqlite-facts.js";
 import type { SqliteAnalytics } from "./sqlite-analytics.js";
+import type { SqliteCallAnalytics } from "./sqlite-call-analytics.js";
 import { successRateFrom, throughputFrom } from "./sqlite-facts-compute.js";
 import { outcomesSql, schedulingLatencySql, workerStabilitySql } from "./sqlite-facts-sql.js";
 
@@ -21,11 +22,28 @@ export class SqliteAnalyticsPaths implements AnalyticsFastPaths {
   /**
    * @param readFacts runs a function over the analytics facts in one read transaction
    * @param readAnalytics runs a function over the live-state queries in one read transaction
+   * @param readCalls runs a function over the call analytics in one read transaction
    */
   constructor(
     private readonly readFacts: <T>(fn: (facts: SqliteFacts) => T) => Promise<T>,
     private readonly readAnalytics: <T>(fn: (analytics: SqliteAnalytics) => T) => Promise<T>,
+    private readonly readCalls: <T>(fn: (calls: SqliteCallAnalytics) => T) => Promise<T>,
   ) {}
+
+  /** Calls per tool and operation, in SQL. */
+  callAnalytics(q: ResolvedAnalyticsQuery): Promise<CallAnalytics> {
+    return this.readCalls((c) => c.calls(q));
+  }
+
+  /** AI usage per workflow and model, in SQL. */
+  usageAnalytics(q: ResolvedAnalyticsQuery): Promise<UsageAnalytics> {
+    return this.readCalls((c) => c.usage(q));
+  }
+
+  /** Counters per workflow, in SQL over the runs' state. */
+  counterAnalytics(q: ResolvedAnalyticsQuery): Promise<CounterAnalytics> {
+    return this.readCalls((c) => c.counters(q));
+  }
 
   /** Real-time queue snapshot, counted in SQL. */
   queueDepth(workflowSlug: string | undefined, nowUs: number): Promise<QueueDepth> {

@@ -16,6 +16,8 @@ import { SqliteCatalog } from "./sqlite-catalog.js";
 import { SqliteAnalytics } from "./sqlite-analytics.js";
 import { SqliteWriteQueue } from "./sqlite-write-queue.js";
 import { SqliteAnalyticsPaths } from "./sqlite-analytics-paths.js";
+import { SqliteCallAnalytics } from "./sqlite-call-analytics.js";
+import { entityLinks } from "./sqlite-links.js";
 import { claimInTransaction } from "./sqlite-claims.js";
 import { SqliteFacts } from "./sqlite-facts.js";
 import { SqliteWakeups } from "./sqlite-wakeups.js";
@@ -47,6 +49,7 @@ interface Connection {
   retention: SqliteRetention;
   gates: SqliteGates;
   cursors: SqliteCursors;
+  calls: SqliteCallAnalytics;
 }
 
 /**
@@ -84,7 +87,7 @@ export class SqliteDriver implements BackendDriver {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.busyRetry = { ...DEFAULT_BUSY_RETRY, ...options.busyRetry };
     this.onCorrupt = options.onCorrupt;
-    this.analytics = new SqliteAnalyticsPaths((fn) => this.read((c) => fn(c.facts)), (fn) => this.read((c) => fn(c.analytics)));
+    this.analytics = new SqliteAnalyticsPaths((fn) => this.read((c) => fn(c.facts)), (fn) => this.read((c) => fn(c.analytics)), (fn) => this.read((c) => fn(c.calls)));
   }
 
   /** Opens the database, switches it to WAL and applies pending migrations. Idempotent. */
@@ -99,7 +102,7 @@ export class SqliteDriver implements BackendDriver {
       db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteWrites(db, queries, gates),
       catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
       facts: new SqliteFacts(db, queries, this.filename, report), presence: new SqlitePresence(db, this.filename, report),
-      retention: new SqliteRetention(db), gates, cursors: new SqliteCursors(db),
+      retention: new SqliteRetention(db), gates, cursors: new SqliteCursors(db), calls: new SqliteCallAnalytics(queries),
     };
     this.schemaVersion = migration.schemaVersion;
   }
@@ -138,6 +141,11 @@ export class SqliteDriver implements BackendDriver {
   /** Many submissions in one write of the group-commit queue (one transaction). */
   writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
     return this.write((c) => events.map((e) => c.projector.submit(e, [], follow)));
+  }
+
+  /** StepLinked events of one entity, newest first, through the events_links_by_entity index. */
+  queryEntityLinks(query: { entityType: string; entityId: string; limit: number }): Promise<Array<EventOf<"StepLinked">>> {
+    return this.read((c) => entityLinks(c.queries, this.filename, (e) => this.reportCorrupt(e), query));
   }
 
   readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {

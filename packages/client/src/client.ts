@@ -1,6 +1,6 @@
 import {
-  CairnError, deserializeValue,
-  type Backend, type EmitOptions, type EmitResult, type ListRunsOptions, type ScheduleInfo, type RunState, type SubmitOutcome,
+  CairnError, deserializeValue, parseEntityRef, RunNotFoundError,
+  type Backend, type CallRecord, type EmitOptions, type EmitResult, type ListRunsOptions, type ScheduleInfo, type RunState, type RunUsage, type StepLink, type StepState, type SubmitOutcome,
   type FeedPage, type FeedSubscription, type ReadFeedOptions, type SubscribeFeedOptions,
 } from "@cairn/backend-interface";
 import { openBackend } from "./backend-url.js";
@@ -90,6 +90,16 @@ export interface CairnClient {
    * The same `id` twice is one signal. A payload that is not JSON, or an unknown or ended run, is a typed error.
    */
   signal(runId: string, name: string, payload?: unknown, options?: { id?: string }): Promise<{ signalId: string; isNew: boolean }>;
+  /** The calls a run's steps made (`ctx.call`), of one step when given, in the order they were recorded; RUN_NOT_FOUND for an unknown run. */
+  calls(runId: string, stepId?: string): Promise<CallRecord[]>;
+  /** The entities a run's step touched (`ctx.link`), in link order; RUN_NOT_FOUND for an unknown run. */
+  links(runId: string, stepId: string): Promise<StepLink[]>;
+  /** Which runs and steps touched an entity (`"transaction:tx_123"` or `{ entityType, entityId }`), newest link first. */
+  touching(entity: string | { entityType: string; entityId: string }, options?: { limit?: number }): Promise<StepLink[]>;
+  /** A run's steps (status, attempt, error, latest `progress` with its item counts, …); RUN_NOT_FOUND for an unknown run. */
+  steps(runId: string): Promise<StepState[]>;
+  /** A run's AI usage per model and in total; RUN_NOT_FOUND for an unknown run. */
+  usage(runId: string): Promise<RunUsage>;
   /** The open Backend (opened on first use), for what the client does not wrap. */
   backend(): Promise<Backend>;
   /** One page of the event feed (every run's events in commit order) after `options.after`; see docs/event-feed.md. */
@@ -223,6 +233,29 @@ export function createClient(options: ClientOptions): CairnClient {
     },
     async signal(runId, name, payload, o = {}) {
       return (await open()).signal(runId, name, payload, o);
+
+    },
+    async calls(runId, stepId) {
+      const backend = await open();
+      const run = await backend.getRun(runId);
+      if (!run) throw new RunNotFoundError(runId);
+      return backend.loadStepCalls(run.workflowSlug, runId, stepId);
+    },
+    async links(runId, stepId) {
+      const backend = await open();
+      const run = await backend.getRun(runId);
+      if (!run) throw new RunNotFoundError(runId);
+      return backend.getStepLinks(run.workflowSlug, runId, stepId);
+    },
+    async touching(entity, o = {}) {
+      const ref = typeof entity === "string" ? parseEntityRef(entity) : entity;
+      return (await open()).findEntityLinks({ ...ref, ...(o.limit !== undefined ? { limit: o.limit } : {}) });
+    },
+    async steps(runId) {
+      return (await describeRun(await open(), runId)).steps;
+    },
+    async usage(runId) {
+      return (await open()).getRunUsage(runId);
     },
     backend: open,
     async close() {

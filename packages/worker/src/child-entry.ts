@@ -1,9 +1,9 @@
 /**
  * Entry point of a step child process (see run-in-child.ts): receives one job over IPC, imports the step file, runs the
- * step with a context whose logs, progress and checkpoints go back to the parent, reports the outcome, and exits.
+ * step with a context whose logs, progress, checkpoints and calls go back to the parent, reports the outcome, and exits.
  */
 import { pathToFileURL } from "node:url";
-import type { LogProgress } from "@cairn/backend-interface";
+import type { CallInput, LinkSpec, LogProgress } from "@cairn/backend-interface";
 import { isStepDeclaration } from "./define-step.js";
 import { errorData, type StepIO } from "./step-context.js";
 import { runInProcess, type StepJob, type StepOutcome } from "./step-runner.js";
@@ -16,6 +16,9 @@ export type ChildMessage =
   | { t: "progress"; fraction: number; message?: string }
   | { t: "checkpoint"; id: number; name: string; sequenceNumber: number; data: unknown }
   | { t: "checkpoint-failed"; name: string; sequenceNumber: number; error: { name?: string; message: string; stack?: string } }
+  | { t: "call"; call: Omit<CallInput, "attemptNumber"> }
+  | { t: "increment"; counters: Record<string, number> }
+  | { t: "link"; link: LinkSpec }
   | { t: "result"; outcome: StepOutcome };
 
 const controller = new AbortController();
@@ -32,6 +35,9 @@ const io: StepIO = {
     void send({ t: "checkpoint", id, name, sequenceNumber, data });
   }),
   saveCheckpointFailed: (name, sequenceNumber, error) => send({ t: "checkpoint-failed", name, sequenceNumber, error }),
+  call: (call) => void send({ t: "call", call }),
+  increment: (counters) => void send({ t: "increment", counters }),
+  link: (link) => void send({ t: "link", link }),
 };
 
 async function run(job: StepJob): Promise<void> {

@@ -1,4 +1,5 @@
 import type { StepWaits } from "./step-waits.js";
+import type { CallUsage, LinkSpec } from "@cairn/backend-interface";
 import type { AnyWorkflow, WorkflowInput } from "./define-workflow.js";
 
 /** A step's retry policy as authors write it. */
@@ -23,8 +24,26 @@ export interface StepLogger {
   debug(...args: unknown[]): void;
 }
 
-/** Progress as a fraction in [0, 1] or as `{ current, total }`. */
-export type Progress = number | { current: number; total: number };
+/** What `ctx.call` records about a call besides its timing and outcome. */
+export interface CallOptions<T = unknown> {
+  /** The tool used, e.g. "stripe_api". */
+  tool: string;
+  /** The operation, e.g. "GET /charges". */
+  operation: string;
+  /** AI usage of the call, or a function reading it from the result (return undefined when there is none). */
+  usage?: CallUsage | ((result: T) => CallUsage | undefined);
+}
+
+/** Item counts of a step's progress: how many items there are, and how many were processed, succeeded and failed. */
+export interface ItemsProgress {
+  itemsTotal?: number;
+  itemsProcessed: number;
+  itemsSucceeded?: number;
+  itemsFailed?: number;
+}
+
+/** Progress as a fraction in [0, 1], as `{ current, total }`, or as item counts (non-negative integers). */
+export type Progress = number | { current: number; total: number } | ItemsProgress;
 
 /** What a step function receives. */
 export interface StepContext<I = unknown, D = Record<string, unknown>> {
@@ -37,7 +56,30 @@ export interface StepContext<I = unknown, D = Record<string, unknown>> {
   log: StepLogger;
   /** Runs `fn` once per name: its saved result is replayed on retries instead of running it again. */
   checkpoint<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
-  /** Reports progress: stored with the attempt's log lines (saved within a second) and shown live by `cairn submit --wait` and `cairn run`. */
+  /**
+   * Runs `fn` and records it as a call of this attempt: tool and operation, start, duration, outcome, a bounded
+   * summary of its result, the error when it throws (rethrown), and AI usage (`usage`: an object, or a function of the
+   * result). Listed by `cairn run`, aggregated by `cairn analytics calls` and `cairn analytics usage`. A call without
+   * a tool or operation, or with invalid usage, throws InvalidArgumentError and records nothing.
+   */
+  call<T>(options: CallOptions<T>, fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Adds to the run's counters (`{ fetched: 50, inserted: 30 }`: names of letters, digits, `_.-`; non-negative
+   * integers), shown by `cairn run` and on the run (`counters`), summed by `cairn analytics counters`. Parallel steps
+   * add up; a retry's counts replace the failed attempt's (not added twice). Saved within a second, and before the
+   * attempt's outcome. Bad counters throw InvalidArgumentError and add nothing.
+   */
+  increment(counters: Record<string, number>): void;
+  /**
+   * Records that this attempt touched an entity (`{ linkType: "output", entityType: "transaction", entityId: "tx_123",
+   * externalId? }`): `cairn run` lists a step's links, `cairn runs --entity transaction:tx_123` finds the runs and steps
+   * that touched it. Saved like calls. A link without an entity type or id throws InvalidArgumentError.
+   */
+  link(link: LinkSpec): void;
+  /**
+   * Reports progress (item counts must be non-negative integers, else InvalidArgumentError): stored as the step's
+   * latest progress (`StepState.progress`; consecutive reports between two saves keep only the last one) and with the
+   * attempt's log lines (saved within a second) and shown live by `cairn submit --wait` and `cairn run`. */
   progress(progress: Progress, message?: string): void;
   workflowSlug: string;
   runId: string;

@@ -1,4 +1,4 @@
-import { deserializeValue, type Backend, type ClaimedWork, type LogEntry, type StepRef } from "@cairn/backend-interface";
+import { deserializeValue, type Backend, type CallInput, type ClaimedWork, type LinkInput, type LogEntry, type StepRef } from "@cairn/backend-interface";
 import type { Completion } from "./completions.js";
 import type { LoadedStep, LoadedWorkflow } from "./discovery.js";
 import { startHeartbeat } from "./heartbeat.js";
@@ -15,6 +15,8 @@ import type { WorkerServices } from "./worker-services.js";
 
 /** At most one early save of a step's log lines per this many ms, when it reports progress. */
 const PROGRESS_FLUSH_MS = 1000;
+/** Buffered calls or links that ask for an early save (throttled like progress) instead of waiting for the heartbeat. */
+const RECORDS_FLUSH_AT = 200;
 
 /** A step this worker claimed. */
 export interface ClaimedStep extends StepRef {
@@ -87,20 +89,45 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     controller.abort(new StepAbortedError(reason));
   };
   const logs: LogEntry[] = [];
+  const calls: CallInput[] = [];
+  let counts: Record<string, number> = {};
+  const links: LinkInput[] = [];
+  const flushCalls = async (): Promise<void> => {
+    const batch = calls.splice(0);
+    if (batch.length) await backend.saveStepCalls(c.workflowSlug, c.runId, c.stepId, batch);
+    const linked = links.splice(0);
+    if (linked.length) await backend.saveStepLinks(c.workflowSlug, c.runId, c.stepId, linked);
+    const add = counts;
+    counts = {};
+    if (Object.keys(add).length) await backend.incrementRunCounters(c.workflowSlug, c.runId, c.stepId, c.attempt, add);
+  };
   const flushLogs = async (): Promise<void> => {
     const batch = logs.splice(0);
     if (batch.length) await backend.saveStepLogs(c.workflowSlug, c.runId, c.stepId, batch);
+    await flushCalls();
   };
   // Progress is for watchers (`submit --wait`, `cairn run`): saved within a second, not only at the next heartbeat.
   const progressFlush = throttled(PROGRESS_FLUSH_MS, () => flushLogs().catch((error: unknown) => events.emit({ type: "error", where: `progress ${c.runId}/${c.stepId}`, error })));
   const io: StepIO = {
-    log: (stream, message, progress) => { logs.push({ timestampUs: backend.clock.nowUs(), stream, message, attemptNumber: c.attempt, ...(progress ? { progress } : {}) }); },
+    log: (stream, message, progress) => {
+      const entry: LogEntry = { timestampUs: backend.clock.nowUs(), stream, message, attemptNumber: c.attempt, ...(progress ? { progress } : {}) };
+      // Progress reports in a row between two saves keep only the last: a tight loop stores one line per save.
+      if (progress && logs.at(-1)?.progress) logs[logs.length - 1] = entry;
+      else logs.push(entry);
+    },
     progress: (fraction, message) => {
       events.emit({ type: "step:progress", ...ref, attempt: c.attempt, fraction, ...(message ? { message } : {}) });
       progressFlush.request();
     },
-    saveCheckpoint: (name, sequenceNumber, data) => backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, data }),
+    // Many records before the next heartbeat are saved early (throttled), so the buffer stays small.
+    call: (call) => { if (calls.push({ ...call, attemptNumber: c.attempt }) >= RECORDS_FLUSH_AT) progressFlush.request(); },
+    link: (link) => { if (links.push({ ...link, attemptNumber: c.attempt }) >= RECORDS_FLUSH_AT) progressFlush.request(); },
+    increment: (add) => {
+      for (const [k, v] of Object.entries(add)) counts[k] = (counts[k] ?? 0) + v;
+      progressFlush.request();
+    },
     nowUs: () => backend.clock.nowUs(),
+    saveCheckpoint: (name, sequenceNumber, data) => backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, data }),
     saveCheckpointFailed: (name, sequenceNumber, error) => backend.saveStepCheckpointFailed(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, error }),
     ...(env.services ? { services: env.services.view(c.workflowSlug, c.workflow.declaration.services) } : {}),
   };
@@ -130,6 +157,8 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     progressFlush.cancel();
     env.releaseSignal.removeEventListener("abort", onRelease); // the function ended: a shutdown no longer concerns it
     env.released?.();
+    // The attempt's calls, links and counts are stored before its outcome (its log lines go with the outcome's own write).
+    await flushCalls().catch((error: unknown) => events.emit({ type: "error", where: `calls ${c.runId}/${c.stepId}`, error }));
     const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}), ...(env.writeRetry ? { retry: env.writeRetry } : {}) }, outcome, env.random);
     await env.hooks?.afterRecorded(c.workflow, ref, c.attempt, recorded);
     return { recorded, outcome };

@@ -1,6 +1,6 @@
 export { defineWorkflow, isWorkflowDeclaration, type WorkflowDeclaration, type WorkflowSpec, type AnyWorkflow, type WorkflowInput, type InputSchema, type InferInput } from "./define-workflow.js";
 export { toFlowControl, type FlowSpec, type Duration } from "./flow-spec.js";
-export { defineStep, isStepDeclaration, type StepDeclaration, type StepSpec, type StepContext, type StepLogger, type RetryOptions, type Progress, type DependencySpec, type DependencyOutputs, type AnyStep } from "./define-step.js";
+export { defineStep, isStepDeclaration, type StepDeclaration, type StepSpec, type StepContext, type StepLogger, type RetryOptions, type Progress, type ItemsProgress, type CallOptions, type DependencySpec, type DependencyOutputs, type AnyStep } from "./define-step.js";
 export { Skip, isSkip } from "./skip.js";
 export { StepWaitRequest, isWaitRequest, PollTimeoutError, InvalidWaitError, type StepWaits, type WaitDuration } from "./step-waits.js";
 export { discoverWorkflows, loadWorkflow, formatProblems, type LoadedWorkflow, type LoadedStep, type DiscoveryProblem, type DiscoveryResult } from "./discovery.js";

@@ -1,6 +1,8 @@
 import { format } from "node:util";
-import { deserializeValue, type LogProgress, type SavedCheckpoint } from "@cairn/backend-interface";
-import type { Progress, StepContext } from "./define-step.js";
+import {
+  deserializeValue, InvalidArgumentError, summarizeOutput, validateCallSpec, validateCallUsage, validateIncrement, validateLinkSpec, type LinkSpec, type CallInput, type LogProgress, type SavedCheckpoint,
+} from "@cairn/backend-interface";
+import type { CallOptions, ItemsProgress, Progress, StepContext } from "./define-step.js";
 import { NO_SERVICES, type Services } from "./worker-services.js";
 import { makeWaits } from "./step-waits.js";
 
@@ -12,7 +14,13 @@ export interface StepIO {
   progress(fraction: number, message?: string): void;
   saveCheckpoint(name: string, sequenceNumber: number, data: unknown): Promise<void>;
   saveCheckpointFailed(name: string, sequenceNumber: number, error: { name?: string; message: string; stack?: string }): Promise<void>;
-  /** The store's clock in µs, for durable waits (default the system clock). */
+  /** Records a call that ended (validated; the attempt is the step's); stored with the next save of the attempt's log lines, at the latest before its outcome. */
+  call(call: Omit<CallInput, "attemptNumber">): void;
+  /** Records a validated entity link of the attempt; saved like calls. */
+  link(link: LinkSpec): void;
+  /** Adds validated counters to the run on behalf of the attempt; saved like calls. */
+  increment(counters: Record<string, number>): void;
+  /** The current time in µs (in-process: the backend's clock; default the system clock). */
   nowUs?(): number;
   /** The services of the step's workflow (in-process only; a step process has none). */
   services?: Services;
@@ -80,14 +88,63 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
       await init.io.saveCheckpoint(name, seq, value);
       return value;
     },
+    async call<T>(options: CallOptions<T>, fn: () => T | Promise<T>): Promise<T> {
+      const spec = validateCallSpec(options);
+      const usageOf = options.usage;
+      if (usageOf !== undefined && typeof usageOf !== "function") validateCallUsage(usageOf);
+      const now = init.io.nowUs ? () => init.io.nowUs!() : () => Date.now() * 1000;
+      const startedAtUs = Math.floor(now());
+      const t0 = performance.now();
+      let result: T;
+      try {
+        result = await fn();
+      } catch (err) {
+        const durationUs = Math.max(0, Math.round((performance.now() - t0) * 1000));
+        init.io.call({ ...spec, startedAtUs, durationUs, outcome: "error", error: errorData(err) });
+        throw err;
+      }
+      const durationUs = Math.max(0, Math.round((performance.now() - t0) * 1000));
+      const raw = typeof usageOf === "function" ? usageOf(result) : usageOf;
+      const usage = raw === undefined ? undefined : validateCallUsage(raw);
+      init.io.call({ ...spec, startedAtUs, durationUs, outcome: "ok", ...summarizeOutput(result), ...(usage ? { usage } : {}) });
+      return result;
+    },
+    link(link: LinkSpec): void {
+      init.io.link(validateLinkSpec(link));
+    },
+    increment(counters: Record<string, number>): void {
+      const values = validateIncrement(counters);
+      if (Object.keys(values).length) init.io.increment(values);
+    },
     progress(progress: Progress, message?: string): void {
-      const fraction = typeof progress === "number" ? progress : progress.total > 0 ? progress.current / progress.total : 0;
+      const items = typeof progress === "object" && progress !== null && "itemsProcessed" in progress ? itemsOf(progress) : undefined;
+      const fraction = items ? (items.total ? items.processed / items.total : 0)
+        : typeof progress === "number" ? progress : (progress as { total: number }).total > 0 ? (progress as { current: number }).current / (progress as { total: number }).total : 0;
       const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-      const detail = typeof progress === "number" ? `${Math.round(clamped * 100)}%` : `${progress.current}/${progress.total} (${Math.round(clamped * 100)}%)`;
-      init.io.log("stdout", `[progress] ${detail}${message ? ` ${message}` : ""}`, { fraction: clamped, ...(message ? { message } : {}) });
+      const pct = `${Math.round(clamped * 100)}%`;
+      const detail = items ? `${items.processed}${items.total !== undefined ? `/${items.total}` : ""} items${itemsNote(items)}${items.total ? ` (${pct})` : ""}`
+        : typeof progress === "number" ? pct : `${(progress as { current: number }).current}/${(progress as { total: number }).total} (${pct})`;
+      init.io.log("stdout", `[progress] ${detail}${message ? ` ${message}` : ""}`, { fraction: clamped, ...(message ? { message } : {}), ...(items ? { items } : {}) });
       init.io.progress(clamped, message);
     },
   };
+}
+
+/** The item counts of a progress report, checked (non-negative integers), as LogProgress stores them. */
+function itemsOf(p: ItemsProgress): NonNullable<LogProgress["items"]> {
+  const fields = { total: p.itemsTotal, processed: p.itemsProcessed, succeeded: p.itemsSucceeded, failed: p.itemsFailed };
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined && k !== "processed") continue;
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+      throw new InvalidArgumentError(`Progress items${k[0]!.toUpperCase()}${k.slice(1)} must be a non-negative integer, got ${JSON.stringify(v) ?? String(v)}.`, { field: `items${k[0]!.toUpperCase()}${k.slice(1)}` });
+    }
+  }
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as NonNullable<LogProgress["items"]>;
+}
+
+function itemsNote(i: NonNullable<LogProgress["items"]>): string {
+  const parts = [...(i.succeeded !== undefined ? [`${i.succeeded} ok`] : []), ...(i.failed !== undefined ? [`${i.failed} failed`] : [])];
+  return parts.length ? `, ${parts.join(", ")}` : "";
 }
 
 /** An error as plain data (what events and IPC carry). */

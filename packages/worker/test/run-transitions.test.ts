@@ -106,6 +106,9 @@ describe("services", () => {
       progress: () => {},
       saveCheckpoint: async () => {},
       saveCheckpointFailed: async () => {},
+      call: () => {},
+      increment: () => {},
+      link: () => {},
     };
     const ctx = makeStepContext({
       workflowSlug: "w",

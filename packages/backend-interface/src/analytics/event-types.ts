@@ -18,5 +18,7 @@ export const ANALYTICS_EVENT_TYPES = {
   throughput: ["WorkflowCompleted", "StepCompleted"],
   successRate: [...RUN_ENDS, "StepCompleted", "StepFailed", "StepSkipped"],
   activeWorkers: ["StepStarted", "StepHeartbeat", "StepCompleted", "StepFailed", "StepSkipped", "StepReclaimed", ...RUN_ENDS],
+  callAnalytics: ["StepCall"],
+  usageAnalytics: ["StepCall"],
   analyticsSummary: ["StepScheduled", "StepStarted", "StepHeartbeat", "StepCompleted", "StepFailed", "StepSkipped", "StepReclaimed", ...RUN_ENDS],
 } as const satisfies Record<string, readonly EventType[]>;

@@ -36,6 +36,11 @@ export {
 } from "./workers.js";
 export { computeQueueDepth, computeQueueDepthByWorkflow, type LiveState, type QueueDepth, type QueueDepthByWorkflow } from "./queue.js";
 export { computeAnalyticsSummary, type AnalyticsSummary } from "./summary.js";
+export {
+  computeCallAnalytics, computeUsageAnalytics, computeRunUsage, costMicroUsd, usageTotals, emptyUsage,
+  type CallAnalytics, type CallStats, type UsageAnalytics, type UsageTotals, type ModelUsage, type RunUsage,
+} from "./calls.js";
+export { computeCounterAnalytics, type CounterAnalytics, type CounterTotal } from "./counters.js";
 export { ANALYTICS_EVENT_TYPES } from "./event-types.js";
 export { buildAnalyticsFixture, projectLiveState, ANALYTICS_FIXTURE_ERRORS, ANALYTICS_FIXTURE_NOW_OFFSET_US, type AnalyticsFixtureItem } from "./fixture.js";
 export { analyticsFixtureExpected } from "./fixture-expected.js";

@@ -2,6 +2,7 @@ import type { Backend } from "@cairn/backend-interface";
 import { action, defineCommand, durationMsFlag, intFlag, printJson, withBackend, type CliContext, type CliProgram, type CommonOptions } from "./command.js";
 import { CliNotFoundError, ExitCode, UsageError } from "./exit-codes.js";
 import * as render from "./analytics-render.js";
+import { renderCallAnalytics, renderCounterAnalytics, renderUsageAnalytics } from "./analytics-calls-render.js";
 
 type Strategy = "exact" | "normalized" | "portable";
 const STRATEGIES: Strategy[] = ["exact", "normalized", "portable"];
@@ -12,6 +13,7 @@ interface AnalyticsFlags {
   step?: string;
   strategy?: string;
   limit?: string;
+  run?: string;
 }
 
 /** What one query gets: the window, grouping, page size and the fingerprint (`error`). */
@@ -20,6 +22,8 @@ interface QueryInput {
   strategy: Strategy;
   limit?: number;
   fingerprint?: string;
+  /** `usage --run`: one run's usage instead of a window. */
+  runId?: string;
 }
 
 /** One `cairn analytics <query>`: what it asks the backend, and how it prints for people. */
@@ -67,10 +71,22 @@ const QUERIES: Record<string, Query> = {
     summary: "ready and delayed runs and steps now", example: "cairn analytics queue",
     ask: async (b, q) => ({ total: await b.getQueueDepth(q.window.workflowSlug ? { workflowSlug: q.window.workflowSlug } : {}), byWorkflow: await b.getQueueDepthByWorkflow() }), show: render.renderQueue,
   },
+  calls: {
+    summary: "calls per tool and operation (count, error rate, p50, p95)", example: "cairn analytics calls --since 24h --workflow sync",
+    ask: (b, q) => b.getCallAnalytics(q.window), show: renderCallAnalytics,
+  },
+  usage: {
+    summary: "AI usage (calls, tokens, cost) per workflow and model, or of one run", example: "cairn analytics usage --since 7d",
+    ask: (b, q) => (q.runId ? b.getRunUsage(q.runId) : b.getUsageAnalytics(q.window)), show: renderUsageAnalytics,
+  },
+  counters: {
+    summary: "run counters (ctx.increment) summed per workflow over the runs created in the window", example: "cairn analytics counters --since 7d --workflow sync",
+    ask: (b, q) => b.getCounterAnalytics(q.window), show: renderCounterAnalytics,
+  },
   summary: { summary: "every analytics query in one page", example: "cairn analytics summary --since 24h", ask: (b, q) => b.getAnalyticsSummary(q.window), show: render.renderSummary },
 };
 
-/** `cairn analytics <query>`: failures, retries, latency, durations, workers, throughput, success rates, queue. */
+/** `cairn analytics <query>`: failures, retries, latency, durations, workers, throughput, success rates, queue, calls, AI usage, counters. */
 export function defineAnalyticsCommand(cli: CliProgram): void {
   const group = defineCommand(cli, "analytics", `analytics: ${Object.keys(QUERIES).join(", ")}`, Object.values(QUERIES).slice(0, 4).map((q) => q.example));
   for (const [name, q] of Object.entries(QUERIES)) {
@@ -80,6 +96,7 @@ export function defineAnalyticsCommand(cli: CliProgram): void {
       .option("--since <duration>", "only what happened in this last stretch of time (30m, 24h, 7d)")
       .option("--workflow <slug>", "only this workflow")
       .option("--step <id>", "only this step");
+    if (name === "usage") cmd.option("--run <runId>", "the usage of this run (any age) instead of a window");
     if (name === "errors" || name === "error") cmd.option("--strategy <s>", "how errors are grouped: exact, normalized (default: numbers, ids and paths masked) or portable", "normalized").option("--limit <n>", "at most this many rows");
     cmd.addHelpText("after", `\nExample:\n  $ ${q.example}\n`);
     cmd.action(action<AnalyticsFlags>(cli, async ([fingerprint], v, cx) => runQuery(q, fingerprint, v, cx)));
@@ -94,7 +111,7 @@ async function runQuery(q: Query, fingerprint: string | undefined, v: AnalyticsF
   return withBackend(v.backend, cx.io, async (backend) => {
     const nowUs = backend.clock.nowUs();
     const window = { ...(sinceMs ? { startUs: Math.max(0, nowUs - sinceMs * 1000), endUs: nowUs } : {}), ...(v.workflow ? { workflowSlug: v.workflow } : {}), ...(v.step ? { stepId: v.step } : {}) };
-    const result = await q.ask(backend, { window, strategy, ...(limit ? { limit } : {}), ...(fingerprint ? { fingerprint } : {}) });
+    const result = await q.ask(backend, { window, strategy, ...(limit ? { limit } : {}), ...(fingerprint ? { fingerprint } : {}), ...(v.run ? { runId: v.run } : {}) });
     if (v.json) printJson(cx.io, result);
     else cx.io.stdout(`${q.show(result as never, { s: cx.out, columns: cx.columns }, nowUs)}\n`);
     return ExitCode.ok;

@@ -1,22 +1,25 @@
-import { isTerminalRunStatus, type Backend } from "@cairn/backend-interface";
+import { callRecordOf, isTerminalRunStatus, stepLinkOf, type Backend, type EventOf } from "@cairn/backend-interface";
 import { describeRun } from "../client.js";
 import { foldAttempts } from "./attempts.js";
 import { action, defineCommand, intFlag, printJson, withBackend, type CliProgram } from "./command.js";
 import { ExitCode } from "./exit-codes.js";
 import { onInterrupt } from "./interrupt.js";
 import { renderRun, runJson, type RunView } from "./run-view.js";
+import { runUsageOf } from "./run-calls-view.js";
 import { CLEAR, watchLoop } from "./watch-loop.js";
 
 /** A run, its steps and their attempts (read through the public Backend API: the run, its steps, its step events). */
 export async function loadRunView(backend: Backend, runId: string): Promise<RunView> {
   const { run, steps } = await describeRun(backend, runId);
   const events = await backend.loadEvents(run.workflowSlug, runId, { category: "step" });
-  return { run, steps, attempts: foldAttempts(events) };
+  const calls = events.filter((e): e is EventOf<"StepCall"> => e.type === "StepCall").map(callRecordOf);
+  const links = events.filter((e): e is EventOf<"StepLinked"> => e.type === "StepLinked").map(stepLinkOf);
+  return { run, steps, attempts: foldAttempts(events), calls, links, usage: runUsageOf(runId, events) };
 }
 
 /** `cairn run <runId>`: a run and every step's attempts (worker, start, duration, outcome, errors with their stack). */
 export function defineRunCommand(cli: CliProgram): void {
-  defineCommand(cli, "run", "show a run and each step's attempts: worker, start, duration, outcome, errors with their stack", [
+  defineCommand(cli, "run", "show a run and each step's attempts (worker, start, duration, outcome, errors with their stack), its calls and AI usage", [
     "cairn run run_01JB…", "cairn run run_01JB… --verbose      # every stack frame", "cairn run run_01JB… --watch        # redraw until the run ends", "cairn run run_01JB… --json | jq '.steps[].attempts'",
   ])
     .argument("<runId>", "the run (list them with `cairn runs`)")

@@ -1,15 +1,23 @@
-import { deserializeValue, HELD_AVAILABLE_AT_US, runWaitingOn, type RunState, type StepState } from "@cairn/backend-interface";
+import { deserializeValue, HELD_AVAILABLE_AT_US, runWaitingOn, type CallRecord, type RunState, type RunUsage, type StepLink, type StepState } from "@cairn/backend-interface";
 import type { Attempt } from "./attempts.js";
 import { FOLDED_FRAMES, errorText } from "./error-text.js";
 import { clip, duration, indent, percent, prettyJson, time, waitLabel } from "./format.js";
 import { statusColor, type Styles } from "./styles.js";
 import { renderTable, type Cell } from "./table.js";
+import { renderCalls, renderLinks, renderUsage } from "./run-calls-view.js";
+import { progressText } from "./progress-view.js";
 
 /** Everything `cairn run` shows: the run, its steps and each step's attempts. */
 export interface RunView {
   run: RunState;
   steps: StepState[];
   attempts: Map<string, Attempt[]>;
+  /** The calls of every step, in the order they were recorded (absent: not loaded). */
+  calls?: CallRecord[];
+  /** The entities its steps touched, in link order (absent: not loaded). */
+  links?: StepLink[];
+  /** The run's AI usage (absent: not loaded). */
+  usage?: RunUsage;
 }
 
 /** How a run view is drawn. */
@@ -32,6 +40,7 @@ export function renderRunHeader(run: RunState, s: Styles): string {
     ...(run.tags.length ? [row("tags", run.tags.join(", "))] : []), ...(run.parentRunId ? [row("rerun of", `${run.parentRunId} from ${run.rerunFromStepId}`)] : []),
     ...(run.input !== undefined ? [row("input", clip(run.input, 200))] : []),
     ...(run.flowKey !== undefined || run.flow ? [row("flow", flowLine(run))] : []),
+    ...(run.counters && Object.keys(run.counters).length ? [row("counters", Object.entries(run.counters).map(([k, n]) => `${k} ${n}`).join(" · "))] : []),
     ...(run.cancelReason ? [row("reason", run.cancelReason)] : []),
     ...(run.paused ? [row("paused", `since ${time(run.paused.atUs)}${run.paused.scope === "workflow" ? " (its workflow is paused)" : ""}${run.paused.reason ? `: ${run.paused.reason}` : ""}; \`cairn resume\` continues it`)] : []),
     ...(run.error ? [row("error", run.error.message)] : []),
@@ -72,7 +81,8 @@ export function renderAttempts(v: RunView, o: RunViewOptions): string {
 }
 
 function note(a: Attempt, nowUs: number): string {
-  if (a.outcome === "running" && a.progress) return `${percent(Math.round(a.progress.fraction * 1000) / 10)}${a.progress.message ? ` ${a.progress.message}` : ""} (${duration(Math.max(0, nowUs - a.progress.atUs))} ago)`;
+  if (a.outcome === "running" && a.progress) return `${progressText(a.progress)} (${duration(Math.max(0, nowUs - a.progress.atUs))} ago)`;
+  if (a.outcome === "completed" && a.progress?.items) return progressText(a.progress);
   if (a.outcome === "retried") return `${a.failureReason ?? ""}${a.nextRetryAtUs ? `, retry at ${time(a.nextRetryAtUs, true).slice(11)}` : ""}`;
   if (a.outcome === "failed") return a.failureReason ?? "";
   return a.note ?? "";
@@ -83,6 +93,12 @@ export function renderRun(v: RunView, o: RunViewOptions): string {
   const waiting = runWaitingOn(v.run, v.steps, o.nowUs);
   const header = renderRunHeader(v.run, o.styles) + (waiting ? `\n${o.styles.dim("waiting".padEnd(10))}${statusColor(o.styles, "waiting")}: step ${waiting.stepId} waits for ${waitLabel(waiting.waiting)}${waiting.waiting.untilUs === undefined || waiting.waiting.untilUs >= HELD_AVAILABLE_AT_US ? "" : ` until ${time(waiting.waiting.untilUs)}`}` : "");
   const parts = [header, renderAttempts(v, o)];
+  const calls = renderCalls(v.calls ?? [], o);
+  if (calls) parts.push(calls);
+  const links = renderLinks(v.links ?? [], o);
+  if (links) parts.push(links);
+  const usage = v.usage ? renderUsage(v.usage, o.styles) : "";
+  if (usage) parts.push(usage);
   if (v.run.output !== undefined) parts.push(`${o.styles.dim("output")}\n${prettyJson(v.run.output)}`);
   return `${parts.join("\n\n")}\n`;
 }
@@ -91,6 +107,11 @@ export function renderRun(v: RunView, o: RunViewOptions): string {
 export function runJson(v: RunView): unknown {
   return {
     run: { ...v.run, input: deserializeValue(v.run.input), output: deserializeValue(v.run.output) },
-    steps: v.steps.map((st) => ({ ...st, output: deserializeValue(st.output), attempts: v.attempts.get(st.stepId) ?? [] })),
+    steps: v.steps.map((st) => ({
+      ...st, output: deserializeValue(st.output), attempts: v.attempts.get(st.stepId) ?? [],
+      ...(v.calls ? { calls: v.calls.filter((c) => c.stepId === st.stepId) } : {}),
+      ...(v.links ? { links: v.links.filter((l) => l.stepId === st.stepId) } : {}),
+    })),
+    ...(v.usage ? { usage: v.usage } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { deserializeValue, type Backend, type RunState, type RunStatus } from "@cairn/backend-interface";
+import { deserializeValue, parseEntityRef, type Backend, type RunState, type RunStatus, type StepLink } from "@cairn/backend-interface";
 import { action, collect, collectList, defineCommand, durationMsFlag, intFlag, printJson, withBackend, type CliContext, type CliProgram } from "./command.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { clip, duration, time, waitLabel } from "./format.js";
@@ -16,13 +16,15 @@ interface RunsOptions {
   limit: string;
   watch?: boolean;
   interval: string;
+  entity?: string;
 }
 
 /** `cairn runs`: lists runs, newest first; `--watch` refreshes the list until Ctrl-C. */
 export function defineRunsCommand(cli: CliProgram): void {
   defineCommand(cli, "runs", "list runs, newest first", [
-    "cairn runs", "cairn runs --status failed --workflow etl", "cairn runs --status pending,running --watch", "cairn runs --json | jq '.[].runId'",
+    "cairn runs", "cairn runs --status failed --workflow etl", "cairn runs --status pending,running --watch", "cairn runs --entity transaction:tx_123", "cairn runs --json | jq '.[].runId'",
   ])
+    .option("--entity <type:id>", "only runs whose steps touched this entity (ctx.link), newest link first, with the steps that did")
     .option("--status <status>", `only runs in this status: ${STATUSES.join(", ")} (repeat or comma-separate for several)`, collectList)
     .option("--workflow <slug>", "only runs of this workflow")
     .option("--tag <tag>", "only runs with this tag (repeat for several)", collect)
@@ -37,7 +39,10 @@ export function defineRunsCommand(cli: CliProgram): void {
       if (intervalMs < 100) throw new UsageError(`--interval must be at least 100ms, got ${JSON.stringify(v.interval)}.`);
       const filter = { limit, ...(status.length ? { status: status as RunStatus[] } : {}), ...(v.workflow ? { workflowSlug: v.workflow } : {}), ...(v.tag ? { tags: v.tag } : {}) };
       if (status.includes("waiting") && status.length > 1) throw new UsageError("--status waiting lists running runs that wait (a sleep, a signal, a poll); it cannot be combined with other statuses.");
+      const entity = v.entity === undefined ? undefined : parseEntityRef(v.entity);
+      if (entity && v.watch) throw new UsageError("--entity and --watch cannot be combined.");
       return withBackend(v.backend, cx.io, async (backend) => {
+        if (entity) return listTouching(backend, entity, filter, v.json === true, cx);
         if (status.includes("waiting")) return listWaiting(backend, { limit, ...(v.workflow ? { workflowSlug: v.workflow } : {}) }, v.tag ?? [], v.json === true, cx);
         if (!v.watch) {
           const runs = await backend.listRuns(filter);
@@ -69,6 +74,23 @@ async function watchRuns(backend: Backend, filter: Parameters<Backend["listRuns"
     });
   } finally {
     release();
+  }
+  return ExitCode.ok;
+}
+
+/** `runs --entity`: the runs whose steps touched the entity (in the order of their newest link), filtered like the list. */
+async function listTouching(backend: Backend, entity: { entityType: string; entityId: string }, filter: Parameters<Backend["listRuns"]>[0] & {}, json: boolean, cx: CliContext): Promise<ExitCode> {
+  const links = await backend.findEntityLinks({ ...entity, limit: 1000 });
+  const byRun = new Map<string, StepLink[]>();
+  for (const l of links) byRun.set(l.runId, [...(byRun.get(l.runId) ?? []), l]);
+  const runs = (await Promise.all([...byRun.keys()].map((id) => backend.getRun(id)))).filter((r): r is RunState =>
+    r !== null && (!filter.status || filter.status.includes(r.status)) && (!filter.workflowSlug || r.workflowSlug === filter.workflowSlug)
+    && (!filter.tags || filter.tags.every((t) => r.tags.includes(t)))).slice(0, filter.limit);
+  if (json) printJson(cx.io, runs.map((r) => ({ ...(runJson(r) as object), touchedBy: byRun.get(r.runId) })));
+  else if (runs.length === 0) cx.io.stderr(`No run touched ${entity.entityType}:${entity.entityId}.\n`);
+  else {
+    const touched = (r: RunState) => [...new Set((byRun.get(r.runId) ?? []).map((l) => `${l.stepId} (${l.linkType})`))].join(", ");
+    cx.io.stdout(`${renderTable(["RUN", "WORKFLOW", "STATUS", "CREATED", "TOUCHED BY"], runs.map((r) => [r.runId, r.workflowSlug, statusColor(cx.out, r.status), time(r.createdAtUs), touched(r)]), { columns: cx.columns, shrink: [4, 0] })}\n`);
   }
   return ExitCode.ok;
 }

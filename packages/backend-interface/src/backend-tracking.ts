@@ -1,0 +1,165 @@
+import { BackendWaits } from "./backend-waits.js";
+import type { BackendDriver } from "./backend-driver.js";
+import { resolveAnalyticsQuery } from "./backend-analytics.js";
+import { callRecordOf, validateCallInput, withoutNul, type CallInput, type CallRecord } from "./calls.js";
+import { computeCallAnalytics, computeRunUsage, computeUsageAnalytics, costMicroUsd, type CallAnalytics, type RunUsage, type UsageAnalytics } from "./analytics/calls.js";
+import type { AnalyticsOptions } from "./analytics/window.js";
+import { ANALYTICS_EVENT_TYPES } from "./analytics/event-types.js";
+import { cleanError } from "./clean-error.js";
+import type { EventOf } from "./events.js";
+import { computeErrorFingerprints } from "./fingerprint.js";
+import { assertIds } from "./identifiers.js";
+import { newEventId } from "./ids.js";
+import { InvalidArgumentError, RunNotFoundError, RunTerminalError } from "./errors.js";
+import { validateIncrement } from "./counters.js";
+import { computeCounterAnalytics, type CounterAnalytics } from "./analytics/counters.js";
+import type { RunState } from "./run-state.js";
+import { sortLinkEvents, stepLinkOf, validateEntityQuery, validateLinkSpec, type EntityQuery, type LinkInput, type StepLink } from "./links.js";
+
+/**
+ * The tracking layer of Backend: what a step records below and beside itself. Calls (`saveStepCalls`) are `StepCall`
+ * events of the attempt that made them, with no effect on the step's status; like log lines they are stored
+ * unfenced, so the calls of an attempt that lost its lease are kept under that attempt's number.
+ */
+export abstract class BackendTracking<D extends BackendDriver = BackendDriver> extends BackendWaits<D> {
+  /**
+   * Records calls a step made (each with its attempt), in one write; a failed call's error is fingerprinted. Every
+   * call is checked first (InvalidArgumentError): a bad one writes none of them. Returns the records written.
+   */
+  async saveStepCalls(workflowSlug: string, runId: string, stepId: string, calls: readonly CallInput[]): Promise<CallRecord[]> {
+    assertIds({ workflowSlug, runId, stepId });
+    const valid = calls.map((c) => validateCallInput(c));
+    if (valid.length === 0) return [];
+    const events = valid.map((c) => {
+      const cleaned = c.error ? cleanError(c.error) : undefined;
+      const error = cleaned && {
+        message: withoutNul(cleaned.message), ...(cleaned.name !== undefined ? { name: withoutNul(cleaned.name) } : {}),
+        ...(cleaned.stack !== undefined ? { stack: withoutNul(cleaned.stack) } : {}),
+      };
+      const usage = c.usage ? { ...c.usage, ...(c.usage.costUsd !== undefined ? { costMicroUsd: costMicroUsd(c.usage.costUsd) } : {}) } : undefined;
+      const body: Omit<EventOf<"StepCall">, "eventId" | "timestampUs" | "workflowSlug" | "runId" | "category" | "stepId" | "type"> = {
+        attemptNumber: c.attemptNumber, callId: newEventId(c.startedAtUs), tool: c.tool, operation: c.operation, startedAtUs: c.startedAtUs,
+        durationUs: c.durationUs, outcome: c.outcome,
+        ...(c.outputSummary !== undefined ? { outputSummary: c.outputSummary } : {}), ...(c.outputBytes !== undefined ? { outputBytes: c.outputBytes } : {}),
+        ...(error ? { error, errorFingerprints: computeErrorFingerprints(error) } : {}), ...(usage ? { usage } : {}),
+      };
+      return this.makeEvent("StepCall", workflowSlug, runId, stepId, body);
+    });
+    await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, events);
+    return events.map(callRecordOf);
+  }
+
+  /** The calls of a run's step (or of every step), in the order they were recorded. */
+  async loadStepCalls(workflowSlug: string, runId: string, stepId?: string): Promise<CallRecord[]> {
+    const events = await this.loadEvents(workflowSlug, runId, { category: "step", ...(stepId !== undefined ? { stepId } : {}) });
+    return events.filter((e): e is EventOf<"StepCall"> => e.type === "StepCall").map(callRecordOf);
+  }
+
+  /** Calls per tool and operation over a window: count, error rate, p50/p95 duration. */
+  async getCallAnalytics(options?: AnalyticsOptions): Promise<CallAnalytics> {
+    const q = resolveAnalyticsQuery(options, this.clock.nowUs());
+    const fast = this.store.analytics;
+    if (fast?.callAnalytics) return fast.callAnalytics(q);
+    return computeCallAnalytics(await this.eventsFor(q, ANALYTICS_EVENT_TYPES.callAnalytics), q, q.nowUs);
+  }
+
+  /** AI usage (calls, tokens, cost) per workflow and model over a window, and the totals. */
+  async getUsageAnalytics(options?: AnalyticsOptions): Promise<UsageAnalytics> {
+    const q = resolveAnalyticsQuery(options, this.clock.nowUs());
+    const fast = this.store.analytics;
+    if (fast?.usageAnalytics) return fast.usageAnalytics(q);
+    return computeUsageAnalytics(await this.eventsFor(q, ANALYTICS_EVENT_TYPES.usageAnalytics), q, q.nowUs);
+  }
+
+  /**
+   * Adds to the run's counters on behalf of a step attempt (`ctx.increment`), in one write: the run must exist and not
+   * have ended (RUN_NOT_FOUND, RUN_TERMINAL). A later attempt of the step replaces what earlier attempts counted (see
+   * reduceRunState). Bad counters (InvalidArgumentError) write nothing. Returns the run's counters after the write.
+   */
+  async incrementRunCounters(workflowSlug: string, runId: string, stepId: string, attemptNumber: number, counters: Record<string, number>): Promise<Record<string, number>> {
+    assertIds({ workflowSlug, runId, stepId });
+    if (!Number.isSafeInteger(attemptNumber) || attemptNumber < 1) throw new InvalidArgumentError(`attemptNumber must be a positive integer, got ${String(attemptNumber)}.`, { field: "attemptNumber" });
+    const values = validateIncrement(counters);
+    const ev = this.makeEvent("RunCountersIncremented", workflowSlug, runId, undefined, { byStepId: stepId, attemptNumber, counters: values });
+    let after: RunState | null = null;
+    const verdict = await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev], (run) => {
+      after = run;
+      return [];
+    });
+    if (!verdict.ok) {
+      if (verdict.reason === "run-terminal") throw new RunTerminalError({ workflowSlug, runId, stepId, status: verdict.runStatus ?? "ended" });
+      throw new RunNotFoundError(runId, workflowSlug);
+    }
+    return { ...(after as RunState | null)?.counters };
+  }
+
+  /** Counters per workflow, summed over the runs created in the window (`stepId` does not apply). */
+  async getCounterAnalytics(options?: AnalyticsOptions): Promise<CounterAnalytics> {
+    const q = resolveAnalyticsQuery(options, this.clock.nowUs());
+    const fast = this.store.analytics;
+    if (fast?.counterAnalytics) return fast.counterAnalytics(q);
+    const runs: RunState[] = [];
+    let before = { createdAtUs: q.endUs, runId: "\uffff" };
+    for (;;) {
+      const page = await this.store.queryRuns({ ...(q.workflowSlug ? { workflowSlug: q.workflowSlug } : {}), createdAfterUs: q.startUs, before, limit: 500 });
+      runs.push(...page);
+      const last = page[page.length - 1];
+      if (!last || page.length < 500) break;
+      before = { createdAtUs: last.createdAtUs, runId: last.runId };
+    }
+    return computeCounterAnalytics(runs, q);
+  }
+
+  /**
+   * Records entities a step touched (`ctx.link`), each with its attempt, in one write; every link is checked first
+   * (InvalidArgumentError), so a bad one writes none. Unfenced, like calls. Returns the links written.
+   */
+  async saveStepLinks(workflowSlug: string, runId: string, stepId: string, links: readonly LinkInput[]): Promise<StepLink[]> {
+    assertIds({ workflowSlug, runId, stepId });
+    const valid = links.map((l) => {
+      if (!Number.isSafeInteger(l?.attemptNumber) || l.attemptNumber < 1) throw new InvalidArgumentError(`A link's attemptNumber must be a positive integer, got ${String(l?.attemptNumber)}.`, { field: "attemptNumber" });
+      return { ...validateLinkSpec(l), attemptNumber: l.attemptNumber };
+    });
+    if (valid.length === 0) return [];
+    const events = valid.map((l) => this.makeEvent("StepLinked", workflowSlug, runId, stepId, l));
+    await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, events);
+    return events.map(stepLinkOf);
+  }
+
+  /** The entities a step touched, in the order they were linked. */
+  async getStepLinks(workflowSlug: string, runId: string, stepId: string): Promise<StepLink[]> {
+    const events = await this.loadEvents(workflowSlug, runId, { category: "step", stepId });
+    return events.filter((e): e is EventOf<"StepLinked"> => e.type === "StepLinked").map(stepLinkOf);
+  }
+
+  /**
+   * The reverse query: which runs and steps touched an entity (`transaction:tx_123`), newest link first, at most
+   * `limit` (default 100). Indexed on SQLite and Postgres; the filesystem and memory drivers read every run.
+   */
+  async findEntityLinks(query: EntityQuery): Promise<StepLink[]> {
+    const q = validateEntityQuery(query);
+    if (this.store.queryEntityLinks) return (await this.store.queryEntityLinks(q)).map(stepLinkOf);
+    const found: Array<EventOf<"StepLinked">> = [];
+    let before: { createdAtUs: number; runId: string } | undefined;
+    for (;;) {
+      const page = await this.store.queryRuns({ limit: 200, ...(before ? { before } : {}) });
+      for (const run of page) {
+        for (const e of await this.store.readEvents(run.workflowSlug, run.runId, { category: "step" })) {
+          if (e.type === "StepLinked" && e.entityType === q.entityType && e.entityId === q.entityId) found.push(e);
+        }
+      }
+      const last = page[page.length - 1];
+      if (!last || page.length < 200) break;
+      before = { createdAtUs: last.createdAtUs, runId: last.runId };
+    }
+    return sortLinkEvents(found).slice(0, q.limit).map(stepLinkOf);
+  }
+
+  /** AI usage of one run, per model and in total (over the whole run, whatever its age). */
+  async getRunUsage(runId: string): Promise<RunUsage> {
+    assertIds({ runId });
+    const run = await this.store.readRun(runId);
+    if (!run) throw new RunNotFoundError(runId);
+    return computeRunUsage(runId, await this.loadEvents(run.workflowSlug, runId, { category: "step" }));
+  }
+}
