@@ -83,6 +83,7 @@ export class FsQueries {
       (b === undefined || run.createdAtUs < b.createdAtUs || (run.createdAtUs === b.createdAtUs && run.runId < b.runId)) &&
       (options.createdAfterUs === undefined || run.createdAtUs >= options.createdAfterUs);
     const matches = (run: RunState): boolean =>
+      (options.tenantId === undefined || run.tenantId === options.tenantId) &&
       (statuses === undefined || statuses.has(run.status)) && (options.tags ?? []).every((t) => run.tags.includes(t)) && inRange(run);
     if (statuses && [...statuses].every((s) => NON_TERMINAL.has(s))) {
       // Only live statuses asked for: the live markers hold every candidate.

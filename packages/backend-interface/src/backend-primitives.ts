@@ -36,6 +36,8 @@ export interface ListRunsOptions {
   before?: { createdAtUs: number; runId: string };
   /** Only runs created at or after this µs instant. */
   createdAfterUs?: number;
+  /** Only runs of this tenant (RunState.tenantId; see tenants.ts). */
+  tenantId?: string;
 }
 
 /** Options of listScheduledSteps. */

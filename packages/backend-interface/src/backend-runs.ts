@@ -15,6 +15,7 @@ import { cleanError } from "./clean-error.js";
 import { applyFlowToSubmission, FlowRejectedError, type FlowControl } from "./flow-control.js";
 import { newestWins } from "./run-admission.js";
 import { parseEvent } from "./validate-event.js";
+import { assertTenantId } from "./tenants.js";
 
 /** The outcome of one item of submitRuns: the run (new or existing), or the error submitRun would have thrown. */
 export type SubmitOutcome = { ok: true; runId: string; isNew: boolean } | { ok: false; error: CairnError };
@@ -233,6 +234,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
   /** Runs, newest first; status filters are OR, tag filters AND; at most `limit`. */
   async listRuns(options: ListRunsOptions = {}): Promise<RunState[]> {
     if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
+    if (options.tenantId !== undefined) assertTenantId(options.tenantId);
     if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
     if (options.limit === 0) return [];
     const allowed: RunStatus[] = ["pending", "running", "completed", "failed", "cancelled"];

@@ -1,5 +1,6 @@
 import { BackendTracking } from "./backend-tracking.js";
 import type { BackendDriver } from "./backend-driver.js";
+import { TenantView } from "./tenant-view.js";
 
 /**
  * The Cairn backend: append-only events, projections, atomic claims, reclamation, submission and analytics, over
@@ -20,7 +21,15 @@ import type { BackendDriver } from "./backend-driver.js";
  * - `BackendFeed` (backend-feed.ts): the event feed, every run's events in commit order by cursor.
  * - `BackendWaits` (backend-waits.ts): pause and resume, signals, durable waits.
  */
-export class Backend<D extends BackendDriver = BackendDriver> extends BackendTracking<D> {}
+export class Backend<D extends BackendDriver = BackendDriver> extends BackendTracking<D> {
+  /**
+   * One tenant's view (tenant-view.ts): submits stamp the tenant id, and every read, list and change is scoped to
+   * the tenant's runs (a run of another tenant reads as not found). InvalidArgumentError for a bad tenant id.
+   */
+  forTenant(tenantId: string): TenantView {
+    return new TenantView(this as Backend, tenantId);
+  }
+}
 
 export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { SubmitOutcome } from "./backend-runs.js";

@@ -254,6 +254,8 @@ export const RunSubmittedSchema = z.object({
   flowKey: z.string().max(256).optional(),
   /** Submitted while its workflow was paused: the run starts paused (as by WorkflowPaused, scope `workflow`). */
   pausedByWorkflow: z.boolean().optional(),
+  /** The tenant that owns the run (see tenants.ts). */
+  tenantId: z.string().max(128).optional(),
 });
 /** A worker started the run. */
 export const WorkflowStartedSchema = z.object({

@@ -1,5 +1,7 @@
 export * from "./errors.js";
 export * from "./identifiers.js";
+export { assertTenantId, MAX_TENANT_ID_LENGTH, tenantIdempotencyKey } from "./tenants.js";
+export { TenantView } from "./tenant-view.js";
 export * from "./clock.js";
 export { newEventId, newRunId } from "./ids.js";
 export * from "./schemas.js";

@@ -38,6 +38,8 @@ export const RunStateSchema = z.object({
   resumedFrom: z.string().optional(),
   /** The run's flow-control gate key (runs of the workflow with this key share its limits). */
   flowKey: z.string().optional(),
+  /** The tenant that owns the run (see tenants.ts): a tenant view reads and lists only its own runs. */
+  tenantId: z.string().optional(),
   /** What flow control last decided for the run. */
   flow: z.object({ decision: FlowDecision, reason: z.string(), relatedRunId: z.string().optional(), untilUs: Micros.optional() }).optional(),
   /** Set while the run is paused (WorkflowPaused until WorkflowResumed). */

@@ -169,6 +169,8 @@ export const RunSubmissionSchema = z.object({
   hasInputSchema: z.boolean().optional(),
   /** The flow-control key of the run (overrides the workflow's key path); only for workflows that declare flow control. */
   concurrencyKey: z.string().min(1).max(256).refine((k) => !k.includes("\u0000"), "must not contain a NUL character").optional(),
+  /** The tenant that owns the run (see tenants.ts): `Backend.forTenant(id)` reads and lists only its runs. */
+  tenantId: z.string().optional(),
 });
 /** What submitRun accepts. */
 export type RunSubmission = z.infer<typeof RunSubmissionSchema>;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { EventOf } from "./events.js";
 import { InvalidEventError } from "./errors.js";
 import { assertIds } from "./identifiers.js";
+import { assertTenantId, tenantIdempotencyKey } from "./tenants.js";
 import { newEventId, newRunId } from "./ids.js";
 import { RunSubmissionSchema } from "./schemas.js";
 import { serializeValue } from "./serialize.js";
@@ -14,6 +15,7 @@ export type RunSubmissionInput = z.input<typeof RunSubmissionSchema>;
 export function prepareSubmission(submission: RunSubmissionInput, nowUs: number): { event: EventOf<"RunSubmitted">; input: string | undefined } {
   if (submission === null || typeof submission !== "object") throw new InvalidEventError("Invalid run submission", [{ path: "", message: "must be an object" }]);
   assertIds({ workflowSlug: submission.workflowSlug, runId: submission.runId, versionId: submission.versionId });
+  if (submission.tenantId !== undefined) assertTenantId(submission.tenantId);
   const parsed = RunSubmissionSchema.safeParse(submission);
   if (!parsed.success) throw new InvalidEventError(`Invalid submission of workflow ${String(submission.workflowSlug)}`, zodIssues(parsed.error));
   const s = parsed.data;
@@ -23,8 +25,9 @@ export function prepareSubmission(submission: RunSubmissionInput, nowUs: number)
     eventId: newEventId(nowUs), timestampUs: nowUs, workflowSlug: s.workflowSlug, runId, category: "workflow", type: "RunSubmitted",
     availableAtUs: s.availableAtUs ?? nowUs, priority: s.priority ?? 0, hasInputSchema: s.hasInputSchema ?? false,
     ...(input === undefined ? {} : { input }), ...(s.timeoutUs === undefined ? {} : { timeoutUs: s.timeoutUs }),
-    ...(s.idempotencyKey === undefined ? {} : { idempotencyKey: s.idempotencyKey }), ...(s.metadata ? { metadata: s.metadata } : {}),
+    ...(s.idempotencyKey === undefined ? {} : { idempotencyKey: s.tenantId === undefined ? s.idempotencyKey : tenantIdempotencyKey(s.tenantId, s.idempotencyKey) }), ...(s.metadata ? { metadata: s.metadata } : {}),
     ...(s.tags ? { tags: s.tags } : {}), ...(s.versionId ? { versionId: s.versionId } : {}),
+    ...(s.tenantId !== undefined ? { tenantId: s.tenantId } : {}),
   }) as EventOf<"RunSubmitted">;
   return { event, input };
 }

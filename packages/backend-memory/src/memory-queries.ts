@@ -33,6 +33,7 @@ export class MemoryQueries {
     const out: RunState[] = [];
     for (const { run } of this.store.runs.values()) {
       if (!run || (o.workflowSlug !== undefined && run.workflowSlug !== o.workflowSlug)) continue;
+      if (o.tenantId !== undefined && run.tenantId !== o.tenantId) continue;
       if (o.status?.length && !o.status.includes(run.status)) continue;
       if (o.tags?.length && !o.tags.every((t) => run.tags.includes(t))) continue;
       if (o.before && !(run.createdAtUs < o.before.createdAtUs || (run.createdAtUs === o.before.createdAtUs && run.runId < o.before.runId))) continue;

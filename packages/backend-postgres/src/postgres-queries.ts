@@ -108,6 +108,7 @@ export interface ListRunsFilter {
   limit?: number;
   before?: { createdAtUs: number; runId: string };
   createdAfterUs?: number;
+  tenantId?: string;
 }
 
 /**
@@ -121,6 +122,7 @@ export function listRunsQuery(s: string, o: ListRunsFilter): { text: string; val
   const values: unknown[] = [];
   const param = (v: unknown) => `$${values.push(v)}`;
   const common: string[] = [];
+  if (o.tenantId !== undefined) common.push(`tenant_id = ${param(o.tenantId)}`);
   if (o.workflowSlug !== undefined) common.push(`workflow_slug = ${param(o.workflowSlug)}`);
   if (o.tags !== undefined && o.tags.length > 0) common.push(`tags @> ${param(o.tags)}::text[]`);
   // A row comparison in the index's order: the scan starts at the cursor.

@@ -216,10 +216,12 @@ export function runsSql(options: ListRunsOptions): string {
   const slug = options.workflowSlug !== undefined;
   const tags = options.tags !== undefined && options.tags.length > 0;
   const statuses = distinctStatuses(options);
+  const tenant = options.tenantId !== undefined;
   const arm = (status: boolean): string => {
-    const index = slug ? (status ? "runs_by_workflow_status" : "runs_by_workflow") : status ? "runs_by_status" : "runs_newest";
+    // One tenant's runs are walked on runs_by_tenant (already newest first); the other filters apply to that range.
+    const index = tenant ? "runs_by_tenant" : slug ? (status ? "runs_by_workflow_status" : "runs_by_workflow") : status ? "runs_by_status" : "runs_newest";
     const where = [
-      ...(slug ? ["r.workflow_slug = ?"] : []), ...(status ? ["r.status = ?"] : []), ...(tags ? [TAGS_FILTER] : []),
+      ...(tenant ? ["r.tenant_id = ?"] : []), ...(slug ? ["r.workflow_slug = ?"] : []), ...(status ? ["r.status = ?"] : []), ...(tags ? [TAGS_FILTER] : []),
       // Both are ranges of the index's (created_at_us DESC, run_id DESC) order: the walk starts at the cursor.
       ...(options.before ? ["(r.created_at_us < ? OR (r.created_at_us = ? AND r.run_id < ?))"] : []),
       ...(options.createdAfterUs !== undefined ? ["r.created_at_us >= ?"] : []),
@@ -233,7 +235,7 @@ export function runsSql(options: ListRunsOptions): string {
 /** The values of {@link runsSql}'s statement, in order. */
 export function runsParams(options: ListRunsOptions): unknown[] {
   const tags = options.tags !== undefined && options.tags.length > 0 ? [JSON.stringify(options.tags)] : [];
-  const slug = options.workflowSlug !== undefined ? [options.workflowSlug] : [];
+  const slug = [...(options.tenantId !== undefined ? [options.tenantId] : []), ...(options.workflowSlug !== undefined ? [options.workflowSlug] : [])];
   const statuses = distinctStatuses(options);
   const b = options.before;
   const range = [...(b ? [b.createdAtUs, b.createdAtUs, b.runId] : []), ...(options.createdAfterUs !== undefined ? [options.createdAfterUs] : [])];
