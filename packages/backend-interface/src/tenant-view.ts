@@ -65,7 +65,7 @@ export class TenantView {
   }
 
   /** Backend.submitRun, the run owned by this tenant. */
-  submitRun(submission: RunSubmissionInput): Promise<{ runId: string; isNew: boolean }> {
+  async submitRun(submission: RunSubmissionInput): Promise<{ runId: string; isNew: boolean }> {
     return this.#backend.submitRun(this.#stamp(submission));
   }
 
@@ -95,7 +95,7 @@ export class TenantView {
   }
 
   /** Backend.listRuns over this tenant's runs only. */
-  listRuns(options: ListRunsOptions = {}): Promise<RunState[]> {
+  async listRuns(options: ListRunsOptions = {}): Promise<RunState[]> {
     if (options.tenantId !== undefined && options.tenantId !== this.tenantId) {
       throw new InvalidArgumentError(`listRuns names tenant ${JSON.stringify(String(options.tenantId))}, but this view is scoped to tenant ${JSON.stringify(this.tenantId)}; leave tenantId out.`);
     }
