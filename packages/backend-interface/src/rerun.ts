@@ -49,6 +49,7 @@ export function planRerun(parent: RunState, steps: StepState[], definitions: Ste
     availableAtUs: nowUs, priority: parent.priority, hasInputSchema: parent.hasInputSchema, parentRunId: parent.runId,
     ...(input === undefined ? {} : { input }), ...(parent.timeoutUs ? { timeoutUs: parent.timeoutUs } : {}),
     ...(parent.metadata ? { metadata: parent.metadata } : {}), ...(parent.tags.length ? { tags: parent.tags } : {}), ...(parent.versionId ? { versionId: parent.versionId } : {}),
+    ...(parent.tenantId !== undefined ? { tenantId: parent.tenantId } : {}),
   });
   const rerunStepIds = [...rerunSet].sort();
   const extra: Event[] = [make("WorkflowRerunFromStep", runId, undefined, { parentRunId: parent.runId, rerunFromStepId: options.fromStepId, rerunStepIds })];

@@ -8,6 +8,7 @@ import type { RunState } from "./run-state.js";
 import type { StepState } from "./step-state.js";
 import type { RunSubmissionInput } from "./submission.js";
 import { assertTenantId } from "./tenants.js";
+import type { RerunOptions } from "./rerun.js";
 import type { StepLink } from "./links.js";
 
 /** The AI usage of one run, as Backend.getRunUsage returns it. */
@@ -22,8 +23,8 @@ type RunUsage = Awaited<ReturnType<Backend["getRunUsage"]>>;
  * - Reads of one run (`getRun`, `loadRun`, `loadEvents`, `getStepState`, `loadStepCalls`, `getStepLinks`) treat a run of
  *   another tenant (or of no tenant) exactly as a run that does not exist: null or an empty list.
  * - `listRuns` lists only the tenant's runs (the drivers filter on the indexed tenant id).
- * - Changes and run-level reads that throw for an unknown run (`cancelRun`, `retryRun`, `pauseRun`, `resumeRun`,
- *   `signal`, `getRunUsage`) throw RunNotFoundError for a run of another tenant, and change nothing.
+ * - Changes and run-level reads that throw for an unknown run (`cancelRun`, `retryRun`, `rerunFrom`, `pauseRun`,
+ *   `resumeRun`, `signal`, `getRunUsage`) throw RunNotFoundError for a run of another tenant, and change nothing.
  *
  * Not on the view (yet): the analytics (they span every tenant), workflow registration, claiming and the other
  * worker-facing methods; use the Backend itself for those.
@@ -146,6 +147,12 @@ export class TenantView {
   async retryRun(runId: string, options: { reason?: string } = {}): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }> {
     await this.#required(runId);
     return this.#backend.retryRun(runId, options);
+  }
+
+  /** Backend.rerunFrom of one of this tenant's runs (the new run keeps the tenant); RunNotFoundError for a run of another tenant. */
+  async rerunFrom(options: RerunOptions): Promise<{ runId: string; rerunStepIds: string[] }> {
+    await this.#required(options?.parentRunId);
+    return this.#backend.rerunFrom(options);
   }
 
   /** Backend.pauseRun; RunNotFoundError for a run of another tenant. */

@@ -1,5 +1,5 @@
 import {
-  CairnError, deserializeValue, parseEntityRef, RunNotFoundError,
+  CairnError, deserializeValue, InvalidArgumentError, parseEntityRef, RunNotFoundError, TenantView, assertTenantId,
   type Backend, type CallRecord, type EmitOptions, type EmitResult, type ListRunsOptions, type ScheduleInfo, type RunState, type RunUsage, type StepLink, type StepState, type SubmitOutcome,
   type FeedPage, type FeedSubscription, type ReadFeedOptions, type SubscribeFeedOptions,
 } from "@cairn/backend-interface";
@@ -15,6 +15,13 @@ export interface ClientOptions {
   cwd?: string;
   /** How often `wait` reads the run on a backend without notifications; default 250 ms. */
   pollMs?: number;
+  /**
+   * Scopes the client to one tenant (`backend.forTenant(tenant)`): submits stamp the tenant id, and every read, list
+   * and change sees only the tenant's runs (another tenant's run id reads as RUN_NOT_FOUND). The calls that span
+   * every tenant (emit, pauseWorkflow, readFeed, subscribeFeed) are refused with INVALID_ARGUMENT; `backend()` still
+   * returns the unscoped Backend.
+   */
+  tenant?: string;
 }
 
 /** A run as the client returns it: the backend's RunState with its input and output decoded from their JSON text. */
@@ -131,6 +138,7 @@ export function decodeRun(run: RunState): ClientRun {
  * `client.submit(helloWorkflow, { name: "Ada" })` checks the input against the declaration's schema type.
  */
 export function createClient(options: ClientOptions): CairnClient {
+  if (options.tenant !== undefined) assertTenantId(options.tenant, "tenant");
   const given = typeof options.backend === "string" ? undefined : options.backend;
   let opening: Promise<Backend> | undefined = given ? Promise.resolve(given) : undefined;
   const open = (): Promise<Backend> => {
@@ -140,6 +148,17 @@ export function createClient(options: ClientOptions): CairnClient {
     p.catch(() => { if (opening === p) opening = undefined; });
     return (opening = p);
   };
+  // Every run-level call goes through `scope`: the Backend, or the tenant's view of it.
+  let views: { backend: Backend; view: TenantView } | undefined;
+  const scoped = async (): Promise<{ backend: Backend; scope: Backend | TenantView }> => {
+    const backend = await open();
+    if (options.tenant === undefined) return { backend, scope: backend };
+    if (views?.backend !== backend) views = { backend, view: backend.forTenant(options.tenant) };
+    return { backend, scope: views.view };
+  };
+  const unscoped = (what: string): void => {
+    if (options.tenant !== undefined) throw new InvalidArgumentError(`${what} spans every tenant, and this client is scoped to tenant ${JSON.stringify(options.tenant)}; use a client without \`tenant\` (or client.backend()) for it.`);
+  };
   const submitOptions = (slug: string, input: unknown, o: RunSubmitOptions = {}): SubmitOptions => {
     const { availableAt, ...rest } = o;
     return { ...rest, workflow: slug, ...(input === undefined ? {} : { input }),
@@ -148,11 +167,11 @@ export function createClient(options: ClientOptions): CairnClient {
 
   return {
     async submit(workflow, ...[input, o]) {
-      const backend = await open();
-      return submit(backend, submitOptions(await resolveWorkflowSlug(backend, workflow), input, o));
+      const { backend, scope } = await scoped();
+      return submit(backend, submitOptions(await resolveWorkflowSlug(backend, workflow), input, o), scope);
     },
     async submitMany(items) {
-      const backend = await open();
+      const { backend, scope } = await scoped();
       // One lookup per distinct workflow, not per item.
       const lookups = new Map<string | WorkflowRef, Promise<unknown>>();
       const slugOf = (w: string | WorkflowRef): Promise<unknown> => {
@@ -167,95 +186,106 @@ export function createClient(options: ClientOptions): CairnClient {
         else if (slug instanceof CairnError) bad.set(index, { ok: false, error: slug });
         else throw slug;
       });
-      const outcomes = await submitMany(backend, good.map((g) => g.o));
+      const outcomes = await submitMany(backend, good.map((g) => g.o), scope);
       const out = items.map((_, index) => bad.get(index));
       good.forEach((g, k) => (out[g.index] = outcomes[k]));
       return out as SubmitOutcome[];
     },
     async emit(event, payload, o = {}) {
+      unscoped("emit");
       return (await open()).emit(event, payload, o);
     },
     async schedules() {
       return (await open()).listSchedules();
     },
     async get(runId) {
-      const run = await (await open()).getRun(runId);
+      const run = await (await scoped()).scope.getRun(runId);
       return run ? decodeRun(run) : null;
     },
     async wait(run, o = {}) {
       const runId = typeof run === "string" ? run : run.runId;
       const onUpdate = o.onUpdate;
-      const d = await waitForRun(await open(), runId, {
-        pollMs: options.pollMs ?? 250, ...(o.signal ? { signal: o.signal } : {}),
+      const { backend, scope } = await scoped();
+      const d = await waitForRun(backend, runId, {
+        scope, pollMs: options.pollMs ?? 250, ...(o.signal ? { signal: o.signal } : {}),
         ...(onUpdate ? { onUpdate: (v: { run: RunState }) => onUpdate(decodeRun(v.run)) } : {}),
       });
       return decodeRun(d.run);
     },
     async cancel(runId, reason) {
-      const backend = await open();
-      await backend.cancelRun(runId, reason);
-      return decodeRun((await describeRun(backend, runId)).run);
+      const { scope } = await scoped();
+      await scope.cancelRun(runId, reason);
+      return decodeRun((await describeRun(scope, runId)).run);
     },
     async rerun(runId, o) {
       const input = o.input === undefined ? {} : { input: o.input };
-      return (await open()).rerunFrom({ parentRunId: runId, fromStepId: o.from, ...input });
+      return (await scoped()).scope.rerunFrom({ parentRunId: runId, fromStepId: o.from, ...input });
     },
     async retry(runId, o = {}) {
-      return (await open()).retryRun(runId, o);
+      return (await scoped()).scope.retryRun(runId, o);
     },
     async list(o = {}) {
-      const backend = await open();
+      const { backend, scope } = await scoped();
       const { workflow, ...rest } = o;
       const filter = workflow === undefined ? rest : { ...rest, workflowSlug: await resolveWorkflowSlug(backend, workflow) };
-      return (await backend.listRuns(filter)).map(decodeRun);
+      return (await scope.listRuns(filter)).map(decodeRun);
     },
     async readFeed(o = {}) {
+      unscoped("readFeed");
       return (await open()).readFeed(o);
     },
     async subscribeFeed(o) {
+      unscoped("subscribeFeed");
       return (await open()).subscribeFeed(o);
 
     },
     async pause(runId, o = {}) {
-      const backend = await open();
-      await backend.pauseRun(runId, o);
-      return decodeRun((await describeRun(backend, runId)).run);
+      const { scope } = await scoped();
+      await scope.pauseRun(runId, o);
+      return decodeRun((await describeRun(scope, runId)).run);
     },
     async resume(runId, o = {}) {
-      const backend = await open();
-      await backend.resumeRun(runId, o);
-      return decodeRun((await describeRun(backend, runId)).run);
+      const { scope } = await scoped();
+      await scope.resumeRun(runId, o);
+      return decodeRun((await describeRun(scope, runId)).run);
     },
     async pauseWorkflow(workflow, o = {}) {
+      unscoped("pauseWorkflow");
       const backend = await open();
       const slug = await resolveWorkflowSlug(backend, workflow);
       return o.resume ? backend.resumeWorkflow(slug) : backend.pauseWorkflow(slug, o.reason === undefined ? {} : { reason: o.reason });
     },
     async signal(runId, name, payload, o = {}) {
-      return (await open()).signal(runId, name, payload, o);
+      return (await scoped()).scope.signal(runId, name, payload, o);
 
     },
     async calls(runId, stepId) {
-      const backend = await open();
-      const run = await backend.getRun(runId);
+      const { scope } = await scoped();
+      const run = await scope.getRun(runId);
       if (!run) throw new RunNotFoundError(runId);
-      return backend.loadStepCalls(run.workflowSlug, runId, stepId);
+      return scope.loadStepCalls(run.workflowSlug, runId, stepId);
     },
     async links(runId, stepId) {
-      const backend = await open();
-      const run = await backend.getRun(runId);
+      const { scope } = await scoped();
+      const run = await scope.getRun(runId);
       if (!run) throw new RunNotFoundError(runId);
-      return backend.getStepLinks(run.workflowSlug, runId, stepId);
+      return scope.getStepLinks(run.workflowSlug, runId, stepId);
     },
     async touching(entity, o = {}) {
       const ref = typeof entity === "string" ? parseEntityRef(entity) : entity;
-      return (await open()).findEntityLinks({ ...ref, ...(o.limit !== undefined ? { limit: o.limit } : {}) });
+      const { backend, scope } = await scoped();
+      const links = await backend.findEntityLinks({ ...ref, ...(o.limit !== undefined ? { limit: o.limit } : {}) });
+      if (scope === backend) return links;
+      // Scoped: only the links of the tenant's runs (so a page may hold fewer than `limit`).
+      const owned = new Map<string, boolean>();
+      for (const l of links) if (!owned.has(l.runId)) owned.set(l.runId, (await scope.getRun(l.runId)) !== null);
+      return links.filter((l) => owned.get(l.runId));
     },
     async steps(runId) {
-      return (await describeRun(await open(), runId)).steps;
+      return (await describeRun((await scoped()).scope, runId)).steps;
     },
     async usage(runId) {
-      return (await open()).getRunUsage(runId);
+      return (await scoped()).scope.getRunUsage(runId);
     },
     backend: open,
     async close() {

@@ -5,6 +5,12 @@ import {
 import { Wakeup } from "./wakeup.js";
 import { traceContextMetadata } from "./trace-context.js";
 
+/**
+ * The run-level methods the client's operations use: the Backend itself, or one tenant's view of it
+ * (`backend.forTenant(id)`, the client's `tenant` option), so every submit and read goes through the same scope.
+ */
+export type RunScope = Pick<Backend, "getRun" | "loadRun" | "submitRun" | "submitRuns">;
+
 /** What submit accepts. */
 export interface SubmitOptions {
   workflow: string;
@@ -29,10 +35,10 @@ export interface SubmitOptions {
  * JSON Schema cannot express (refinements, transforms). With `@opentelemetry/api` installed, the active span's trace
  * context is stored in the run's metadata (`traceparent`), so the worker's spans join the caller's trace.
  */
-export async function submit(backend: Backend, o: SubmitOptions): Promise<{ runId: string; isNew: boolean }> {
+export async function submit(backend: Backend, o: SubmitOptions, scope: RunScope = backend): Promise<{ runId: string; isNew: boolean }> {
   const meta = await backend.getWorkflowMetadata(o.workflow);
   if (!meta) throw new WorkflowNotFoundError(o.workflow);
-  return backend.submitRun(toSubmission(o, meta, await traceContextMetadata()));
+  return scope.submitRun(toSubmission(o, meta, await traceContextMetadata()));
 }
 
 /**
@@ -40,7 +46,7 @@ export async function submit(backend: Backend, o: SubmitOptions): Promise<{ runI
  * item order, each the run (new or existing) or that item's error (an unregistered workflow, a rejected input, a
  * conflicting idempotency key); the other items are written.
  */
-export async function submitMany(backend: Backend, items: readonly SubmitOptions[]): Promise<SubmitOutcome[]> {
+export async function submitMany(backend: Backend, items: readonly SubmitOptions[], scope: RunScope = backend): Promise<SubmitOutcome[]> {
   const metas = new Map<string, Promise<WorkflowMetadata | null>>();
   const trace = await traceContextMetadata();
   const submissions = await Promise.all(items.map(async (o) => {
@@ -48,7 +54,7 @@ export async function submitMany(backend: Backend, items: readonly SubmitOptions
     // An unregistered workflow is left to submitRuns, which reports it as that item's WorkflowNotFoundError.
     return toSubmission(o, await metas.get(o.workflow)!, trace);
   }));
-  return backend.submitRuns(submissions);
+  return scope.submitRuns(submissions);
 }
 
 /** The Backend submission for `o`, stamped with the registration's version and whether it has an input schema. */
@@ -75,7 +81,7 @@ export interface RunDetails {
 }
 
 /** The run and its steps; RunNotFoundError when it does not exist. */
-export async function describeRun(backend: Backend, runId: string): Promise<RunDetails> {
+export async function describeRun(backend: RunScope, runId: string): Promise<RunDetails> {
   const run = await backend.getRun(runId);
   if (!run) throw new RunNotFoundError(runId);
   const steps = await backend.loadRun(run.workflowSlug, runId);
@@ -83,12 +89,12 @@ export async function describeRun(backend: Backend, runId: string): Promise<RunD
 }
 
 /** Waits until a run ends, calling `onUpdate` with each new view of it. Wakes on backend notifications, else polls. */
-export async function waitForRun(backend: Backend, runId: string, o: { pollMs?: number; signal?: AbortSignal; onUpdate?: (d: RunDetails) => void } = {}): Promise<RunDetails> {
+export async function waitForRun(backend: Backend, runId: string, o: { pollMs?: number; signal?: AbortSignal; onUpdate?: (d: RunDetails) => void; scope?: RunScope } = {}): Promise<RunDetails> {
   const wakeup = new Wakeup();
   const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.wake()) : () => {};
   try {
     for (;;) {
-      const d = await describeRun(backend, runId);
+      const d = await describeRun(o.scope ?? backend, runId);
       o.onUpdate?.(d);
       if (isTerminalRunStatus(d.run.status) || o.signal?.aborted) return d;
       await wakeup.wait(o.pollMs ?? 250, o.signal);
