@@ -1,4 +1,4 @@
-import { deserializeValue, parseEntityRef, type Backend, type RunState, type RunStatus, type StepLink } from "@cairn/backend-interface";
+import { assertTenantId, deserializeValue, parseEntityRef, type Backend, type RunState, type RunStatus, type StepLink } from "@cairn/backend-interface";
 import { action, collect, collectList, defineCommand, durationMsFlag, intFlag, printJson, withBackend, type CliContext, type CliProgram } from "./command.js";
 import { ExitCode, UsageError } from "./exit-codes.js";
 import { clip, duration, time, waitLabel } from "./format.js";
@@ -17,17 +17,19 @@ interface RunsOptions {
   watch?: boolean;
   interval: string;
   entity?: string;
+  tenant?: string;
 }
 
 /** `cairn runs`: lists runs, newest first; `--watch` refreshes the list until Ctrl-C. */
 export function defineRunsCommand(cli: CliProgram): void {
   defineCommand(cli, "runs", "list runs, newest first", [
-    "cairn runs", "cairn runs --status failed --workflow etl", "cairn runs --status pending,running --watch", "cairn runs --entity transaction:tx_123", "cairn runs --json | jq '.[].runId'",
+    "cairn runs", "cairn runs --status failed --workflow etl", "cairn runs --status pending,running --watch", "cairn runs --entity transaction:tx_123", "cairn runs --tenant acme", "cairn runs --json | jq '.[].runId'",
   ])
     .option("--entity <type:id>", "only runs whose steps touched this entity (ctx.link), newest link first, with the steps that did")
     .option("--status <status>", `only runs in this status: ${STATUSES.join(", ")} (repeat or comma-separate for several)`, collectList)
     .option("--workflow <slug>", "only runs of this workflow")
     .option("--tag <tag>", "only runs with this tag (repeat for several)", collect)
+    .option("--tenant <id>", "only runs of this tenant (submitted with --tenant or a tenant-scoped client)")
     .option("--limit <n>", "at most this many runs", "20")
     .option("--watch", "refresh the list until Ctrl-C")
     .option("--interval <duration>", "how often --watch refreshes (e.g. 500ms, 2s)", "2s")
@@ -37,13 +39,14 @@ export function defineRunsCommand(cli: CliProgram): void {
       const limit = intFlag("limit", v.limit, 1)!;
       const intervalMs = durationMsFlag("interval", v.interval)!;
       if (intervalMs < 100) throw new UsageError(`--interval must be at least 100ms, got ${JSON.stringify(v.interval)}.`);
-      const filter = { limit, ...(status.length ? { status: status as RunStatus[] } : {}), ...(v.workflow ? { workflowSlug: v.workflow } : {}), ...(v.tag ? { tags: v.tag } : {}) };
+      const filter = { limit, ...(status.length ? { status: status as RunStatus[] } : {}), ...(v.workflow ? { workflowSlug: v.workflow } : {}), ...(v.tag ? { tags: v.tag } : {}), ...(v.tenant !== undefined ? { tenantId: v.tenant } : {}) };
+      if (v.tenant !== undefined) assertTenantId(v.tenant, "--tenant");
       if (status.includes("waiting") && status.length > 1) throw new UsageError("--status waiting lists running runs that wait (a sleep, a signal, a poll); it cannot be combined with other statuses.");
       const entity = v.entity === undefined ? undefined : parseEntityRef(v.entity);
       if (entity && v.watch) throw new UsageError("--entity and --watch cannot be combined.");
       return withBackend(v.backend, cx.io, async (backend) => {
         if (entity) return listTouching(backend, entity, filter, v.json === true, cx);
-        if (status.includes("waiting")) return listWaiting(backend, { limit, ...(v.workflow ? { workflowSlug: v.workflow } : {}) }, v.tag ?? [], v.json === true, cx);
+        if (status.includes("waiting")) return listWaiting(backend, { limit, ...(v.workflow ? { workflowSlug: v.workflow } : {}) }, v.tag ?? [], v.json === true, cx, v.tenant);
         if (!v.watch) {
           const runs = await backend.listRuns(filter);
           if (v.json) printJson(cx.io, runs.map(runJson));
@@ -85,7 +88,7 @@ async function listTouching(backend: Backend, entity: { entityType: string; enti
   for (const l of links) byRun.set(l.runId, [...(byRun.get(l.runId) ?? []), l]);
   const runs = (await Promise.all([...byRun.keys()].map((id) => backend.getRun(id)))).filter((r): r is RunState =>
     r !== null && (!filter.status || filter.status.includes(r.status)) && (!filter.workflowSlug || r.workflowSlug === filter.workflowSlug)
-    && (!filter.tags || filter.tags.every((t) => r.tags.includes(t)))).slice(0, filter.limit);
+    && (!filter.tags || filter.tags.every((t) => r.tags.includes(t))) && (filter.tenantId === undefined || r.tenantId === filter.tenantId)).slice(0, filter.limit);
   if (json) printJson(cx.io, runs.map((r) => ({ ...(runJson(r) as object), touchedBy: byRun.get(r.runId) })));
   else if (runs.length === 0) cx.io.stderr(`No run touched ${entity.entityType}:${entity.entityId}.\n`);
   else {
@@ -104,8 +107,8 @@ function renderRuns(runs: RunState[], cx: CliContext, backend: Backend): string 
 }
 
 /** `--status waiting`: running runs with no step running or ready and a step waiting, with what it waits for and until when. */
-async function listWaiting(backend: Backend, options: { limit: number; workflowSlug?: string }, tags: string[], json: boolean, cx: CliContext): Promise<ExitCode> {
-  const waiting = (await backend.listWaitingRuns(options)).filter((w) => tags.every((t) => w.run.tags.includes(t)));
+async function listWaiting(backend: Backend, options: { limit: number; workflowSlug?: string }, tags: string[], json: boolean, cx: CliContext, tenantId?: string): Promise<ExitCode> {
+  const waiting = (await backend.listWaitingRuns(options)).filter((w) => tags.every((t) => w.run.tags.includes(t)) && (tenantId === undefined || w.run.tenantId === tenantId));
   if (json) printJson(cx.io, waiting.map((w) => ({ ...(runJson(w.run) as object), status: "waiting", waitingStep: w.step.stepId, waiting: w.step.waiting })));
   else if (waiting.length === 0) cx.io.stderr("No run is waiting.\n");
   else cx.io.stdout(`${renderTable(["RUN", "WORKFLOW", "STATUS", "CREATED", "STEP", "WAITS FOR", "UNTIL"], waiting.map((w) => [

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { assertTenantId } from "@cairn/backend-interface";
 import { resolve } from "node:path";
 import { submit } from "../client.js";
 import type { WorkerHandle } from "../worker.js";
@@ -21,6 +22,7 @@ interface SubmitFlags {
   workflows?: string;
   concurrency?: string;
   pollMs: string;
+  tenant?: string;
 }
 
 /** `cairn submit`: submits a run (now, after --delay or --at); with --wait, shows its steps live until it ends and prints its output. */
@@ -31,12 +33,14 @@ export function defineSubmitCommand(cli: CliProgram): void {
     "cairn submit etl --delay 10m",
     "cairn submit etl --at 2026-03-01T09:00:00Z",
     "cairn submit etl --idempotency-key order-42 --json",
+    "cairn submit etl --tenant acme",
   ])
     .argument("<workflow>", "the workflow's slug (its folder name)")
     .option("-i, --input <json|@file>", "the run input: JSON text, or @path/to/file.json; an input the workflow's schema rejects is not submitted (exit 2, every failing field listed)")
     .option("--idempotency-key <key>", "submitting the same key again returns the existing run")
     .option("--concurrency-key <key>", "the run's flow-control key, for a workflow that declares concurrency, mode, rateLimit or debounce (instead of the key its input gives)")
     .option("--priority <n>", "higher runs first")
+    .option("--tenant <id>", "the tenant that owns the run (letters, digits, '-', '_', '.'); `cairn runs --tenant` and tenant-scoped clients see only its runs")
     .option("--tag <tag>", "a tag to find the run by (repeat for several)", collect)
     .option("--timeout <duration>", "fail the run if it has not ended this long after it started (30s, 5m)")
     .option("--delay <duration>", "start the run this long from now (30s, 10m, 2h)")
@@ -54,6 +58,7 @@ export function defineSubmitCommand(cli: CliProgram): void {
       if (v.delay !== undefined && v.at !== undefined) throw new UsageError("Give --delay or --at, not both.");
       const delayMs = durationMsFlag("delay", v.delay);
       const atUs = instantUsFlag("at", v.at);
+      if (v.tenant !== undefined) assertTenantId(v.tenant, "--tenant");
       return withBackend(v.backend, io, async (backend) => {
         const nowUs = backend.clock.nowUs();
         const availableAtUs = delayMs ? nowUs + delayMs * 1000 : atUs;
@@ -73,7 +78,7 @@ export function defineSubmitCommand(cli: CliProgram): void {
           const { runId, isNew } = await submit(backend, {
             workflow: workflow!, input, ...(v.idempotencyKey ? { idempotencyKey: v.idempotencyKey } : {}), ...(v.concurrencyKey ? { concurrencyKey: v.concurrencyKey } : {}), ...(priority === undefined ? {} : { priority }),
             ...(v.tag?.length ? { tags: v.tag } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(availableAtUs && availableAtUs > nowUs ? { availableAtUs } : {}),
-          });
+          }, v.tenant === undefined ? backend : backend.forTenant(v.tenant));
           const later = availableAtUs && availableAtUs > nowUs ? `; it starts at ${time(availableAtUs)} (in ${duration(availableAtUs - nowUs)})` : "";
           if (!v.wait) {
             if (v.json) printJson(io, { runId, isNew, workflow, ...(later ? { availableAtUs } : {}) });
