@@ -31,6 +31,8 @@ describe("listRuns query plans (SQLite)", () => {
     ["tags", { tags: ["a", "b"], limit: 50 }, "runs_newest"],
     ["workflow, statuses and tags", { workflowSlug: "w", status: ["completed", "cancelled"], tags: ["a"], limit: 50 }, "runs_by_workflow_status"],
     ["no limit", { workflowSlug: "w", status: ["pending", "running"] }, "runs_by_workflow_status"],
+    ["one tenant", { tenantId: "acme", limit: 20 }, "runs_by_tenant"],
+    ["one tenant, a workflow and statuses", { tenantId: "acme", workflowSlug: "w", status: ["pending", "failed"], limit: 20 }, "runs_by_tenant"],
   ];
   for (const [name, options, index] of cases) {
     it(`${name}: walks ${index} in order, sorts nothing`, async () => {

@@ -20,7 +20,7 @@ export interface RunFilter {
   workflow?: string;
   status: RunStatus[];
   tag?: string;
-  /** Matches `metadata.tenant` of runs that carry one. */
+  /** Matches the run's tenantId (submitted with a tenant), or `metadata.tenant` of runs that carry one. */
   tenant?: string;
   since?: TimeRange;
   cursor?: RunCursor;

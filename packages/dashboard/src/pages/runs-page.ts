@@ -9,7 +9,8 @@ import type { PageEnv } from "../page-env.js";
 
 function runRow(env: PageEnv, r: RunState, now: number): Html {
   const { base } = env;
-  const tenant = typeof r.metadata?.tenant === "string" ? html`<span class="tag tenant">tenant ${r.metadata.tenant}</span>` : "";
+  const owner = r.tenantId ?? (typeof r.metadata?.tenant === "string" ? r.metadata.tenant : undefined);
+  const tenant = owner !== undefined ? html`<span class="tag tenant">tenant ${owner}</span>` : "";
   const duration = r.durationUs ?? (r.startedAtUs ? now - r.startedAtUs : undefined);
   return html`<tr data-run="${r.runId}" data-status="${r.status}">
 <td><a href="${base}/runs/${r.runId}"><code>${r.runId}</code></a></td>
