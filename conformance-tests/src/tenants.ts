@@ -107,6 +107,32 @@ export function tenantTests(h: ConformanceHarness): void {
       expect(await countEvents(b, { workflowSlug: WF, runId }, "WorkflowCancelled")).toBe(1);
     });
 
+    it("scopes the windowed analytics of a tenant view to the tenant's runs", async () => {
+      const { backend: b, clock } = t;
+      const add = async (tenantId: string | undefined, fetched: number, tokens: number) => {
+        const { runId } = await b.submitRun({ workflowSlug: WF, ...(tenantId ? { tenantId } : {}) });
+        const [ref] = await schedule(b, WF, runId, ["s"]);
+        const attempt = await claim(b, ref!);
+        await b.incrementRunCounters(WF, runId, "s", attempt, { fetched });
+        await b.saveStepCalls(WF, runId, "s", [{ attemptNumber: attempt, tool: "openai", operation: "chat", startedAtUs: b.clock.nowUs(), durationUs: 10, outcome: "ok", usage: { model: "m", inputTokens: tokens, outputTokens: 1 } }]);
+        return runId;
+      };
+      const a1 = await add("acme", 5, 3);
+      await add("acme", 6, 4);
+      const g = await add("globex", 100, 50);
+      await add(undefined, 1000, 500);
+      clock.advanceMs(1);
+      const acme = b.forTenant("acme");
+      expect((await acme.getCounterAnalytics()).counters).toEqual([{ workflowSlug: WF, counter: "fetched", total: 11, runs: 2 }]);
+      expect((await b.getCounterAnalytics()).counters).toEqual([{ workflowSlug: WF, counter: "fetched", total: 1111, runs: 4 }]);
+      expect((await acme.getUsageAnalytics()).totals).toMatchObject({ calls: 2, inputTokens: 7 });
+      expect((await b.forTenant("globex").getCallAnalytics()).calls.map((c) => [c.tool, c.count])).toEqual([["openai", 1]]);
+      // The caller's own runIds are intersected with the tenant's: another tenant's run adds nothing.
+      expect((await acme.getUsageAnalytics({ runIds: [a1, g] })).totals).toMatchObject({ calls: 1, inputTokens: 3 });
+      expect((await b.forTenant("initech").getUsageAnalytics()).totals).toMatchObject({ calls: 0, inputTokens: 0 });
+      await expectCode(acme.getSuccessRate({ startUs: 10, endUs: 5 }), "INVALID_ARGUMENT");
+    });
+
     it("scopes idempotency keys per tenant: the same key gives each tenant its own run", async () => {
       const { backend: b } = t;
       const a1 = await b.forTenant("acme").submitRun({ workflowSlug: WF, idempotencyKey: "order-1", input: { n: 1 } });

@@ -10,9 +10,20 @@ import type { RunSubmissionInput } from "./submission.js";
 import { assertTenantId } from "./tenants.js";
 import type { RerunOptions } from "./rerun.js";
 import type { StepLink } from "./links.js";
+import type { AnalyticsOptions } from "./analytics/index.js";
+import { validateAnalyticsOptions } from "./backend-analytics.js";
 
 /** The AI usage of one run, as Backend.getRunUsage returns it. */
 type RunUsage = Awaited<ReturnType<Backend["getRunUsage"]>>;
+
+/** The windowed analytics a tenant view scopes (each takes AnalyticsOptions and honours `runIds`). */
+const SCOPED_ANALYTICS = [
+  "getSuccessRate", "getThroughput", "getWorkflowDuration", "getStepDuration", "getRetryAnalysis", "getSchedulingLatency",
+  "getErrorAnalysis", "getAnalyticsSummary", "getCallAnalytics", "getUsageAnalytics", "getCounterAnalytics",
+] as const;
+type ScopedAnalytics = (typeof SCOPED_ANALYTICS)[number];
+/** One of the scoped analytics, as the view offers it. */
+type Analytics<K extends ScopedAnalytics> = (options?: AnalyticsOptions) => ReturnType<Backend[K]>;
 
 /**
  * One tenant's view of a Backend (`backend.forTenant(id)`): the application-facing methods, each scoped to the
@@ -26,8 +37,14 @@ type RunUsage = Awaited<ReturnType<Backend["getRunUsage"]>>;
  * - Changes and run-level reads that throw for an unknown run (`cancelRun`, `retryRun`, `rerunFrom`, `pauseRun`,
  *   `resumeRun`, `signal`, `getRunUsage`) throw RunNotFoundError for a run of another tenant, and change nothing.
  *
- * Not on the view (yet): the analytics (they span every tenant), workflow registration, claiming and the other
- * worker-facing methods; use the Backend itself for those.
+ * - The windowed analytics (`getSuccessRate`, `getThroughput`, `getWorkflowDuration`, `getStepDuration`,
+ *   `getRetryAnalysis`, `getSchedulingLatency`, `getErrorAnalysis`, `getAnalyticsSummary`, `getCallAnalytics`,
+ *   `getUsageAnalytics`, `getCounterAnalytics`) are restricted to the tenant's runs created up to the window's end
+ *   (`runIds`, intersected with the caller's own): the tenant's run ids are read first, so the cost grows with the
+ *   tenant's run count.
+ *
+ * Not on the view: the live and worker analytics (queue depth, workers), the error list, workflow registration,
+ * claiming and the other worker-facing methods; use the Backend itself for those.
  */
 export class TenantView {
   /** The tenant every call is scoped to. */
@@ -39,6 +56,47 @@ export class TenantView {
     assertTenantId(tenantId);
     this.#backend = backend;
     this.tenantId = tenantId;
+  }
+
+  /** Backend.getSuccessRate over this tenant's runs. */
+  readonly getSuccessRate: Analytics<"getSuccessRate"> = (o) => this.#analytics("getSuccessRate", o);
+  /** Backend.getThroughput over this tenant's runs. */
+  readonly getThroughput: Analytics<"getThroughput"> = (o) => this.#analytics("getThroughput", o);
+  /** Backend.getWorkflowDuration over this tenant's runs. */
+  readonly getWorkflowDuration: Analytics<"getWorkflowDuration"> = (o) => this.#analytics("getWorkflowDuration", o);
+  /** Backend.getStepDuration over this tenant's runs. */
+  readonly getStepDuration: Analytics<"getStepDuration"> = (o) => this.#analytics("getStepDuration", o);
+  /** Backend.getRetryAnalysis over this tenant's runs. */
+  readonly getRetryAnalysis: Analytics<"getRetryAnalysis"> = (o) => this.#analytics("getRetryAnalysis", o);
+  /** Backend.getSchedulingLatency over this tenant's runs. */
+  readonly getSchedulingLatency: Analytics<"getSchedulingLatency"> = (o) => this.#analytics("getSchedulingLatency", o);
+  /** Backend.getErrorAnalysis over this tenant's runs. */
+  readonly getErrorAnalysis: Analytics<"getErrorAnalysis"> = (o) => this.#analytics("getErrorAnalysis", o);
+  /** Backend.getAnalyticsSummary over this tenant's runs. */
+  readonly getAnalyticsSummary: Analytics<"getAnalyticsSummary"> = (o) => this.#analytics("getAnalyticsSummary", o);
+  /** Backend.getCallAnalytics over this tenant's runs. */
+  readonly getCallAnalytics: Analytics<"getCallAnalytics"> = (o) => this.#analytics("getCallAnalytics", o);
+  /** Backend.getUsageAnalytics over this tenant's runs. */
+  readonly getUsageAnalytics: Analytics<"getUsageAnalytics"> = (o) => this.#analytics("getUsageAnalytics", o);
+  /** Backend.getCounterAnalytics over this tenant's runs. */
+  readonly getCounterAnalytics: Analytics<"getCounterAnalytics"> = (o) => this.#analytics("getCounterAnalytics", o);
+
+  /** The analytics query restricted to this tenant's runs created up to the window's end. */
+  async #analytics<K extends ScopedAnalytics>(name: K, options?: AnalyticsOptions): Promise<Awaited<ReturnType<Backend[K]>>> {
+    const o = validateAnalyticsOptions(options);
+    const endUs = o.endUs ?? this.#backend.clock.nowUs();
+    const wanted = o.runIds ? new Set(o.runIds) : null;
+    const runIds: string[] = [];
+    let before: { createdAtUs: number; runId: string } | undefined;
+    for (;;) {
+      const page = await this.#backend.listRuns({ tenantId: this.tenantId, limit: 1000, ...(before ? { before } : {}) });
+      for (const r of page) if (r.createdAtUs <= endUs && (!wanted || wanted.has(r.runId))) runIds.push(r.runId);
+      const last = page[page.length - 1];
+      if (!last || page.length < 1000) break;
+      before = { createdAtUs: last.createdAtUs, runId: last.runId };
+    }
+    const method = this.#backend[name] as unknown as (options: AnalyticsOptions) => ReturnType<Backend[K]>;
+    return (await method.call(this.#backend, { ...o, endUs, runIds })) as Awaited<ReturnType<Backend[K]>>;
   }
 
   /** The run, if it exists and belongs to this tenant. */
