@@ -44,7 +44,8 @@ describePostgres("listRuns query plans (Postgres)", () => {
     await withClient(url, async (c) => {
       await c.query(`INSERT INTO ${s}.runs (run_id, workflow_slug, status, live, available_at_us, priority, created_at_us, tags, state)
         SELECT 'run-' || lpad(i::text, 6, '0'), (ARRAY['wf-a', 'wf-b', 'wf-c'])[1 + i % 3], CASE WHEN i % 50 = 0 THEN 'failed' ELSE 'completed' END,
-          false, i, 0, i / 2, CASE WHEN i % 10 = 0 THEN ARRAY['priority'] ELSE ARRAY['standard'] END, '{}'::json
+          false, i, 0, i / 2, CASE WHEN i % 10 = 0 THEN ARRAY['priority'] ELSE ARRAY['standard'] END,
+          CASE WHEN i % 7 = 0 THEN '{"tenantId":"acme"}'::json ELSE '{}'::json END
         FROM generate_series(1, 30000) AS i`);
       // Live runs of other workflows only: the polled workflow has none pending, as on a quiet worker.
       await c.query(`INSERT INTO ${s}.runs (run_id, workflow_slug, status, live, available_at_us, priority, created_at_us, tags, state)
@@ -62,6 +63,7 @@ describePostgres("listRuns query plans (Postgres)", () => {
         { status: ["completed"], limit: 50 },
         { workflowSlug: "wf-c", limit: 50 },
         { limit: 20 },
+        { tenantId: "acme", limit: 50 }, // one tenant's runs: runs_tenant_created_idx
       ];
       for (const options of cases) {
         const plan = await explain(c, schema, options);
