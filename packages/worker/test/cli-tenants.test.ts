@@ -36,6 +36,9 @@ describe("cairn submit --tenant and cairn runs --tenant", () => {
     const acme = await run(["runs", "--tenant", "acme", "--json"]);
     expect(acme.code, acme.stderr).toBe(0);
     expect(json<Array<{ runId: string; tenantId: string }>>(acme.stdout).map((r) => [r.runId, r.tenantId])).toEqual([[json(a.stdout).runId, "acme"]]);
+    const shown = await run(["run", json(a.stdout).runId]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/tenant\s+acme/);
     const all = await run(["runs", "--json"]);
     expect(json<unknown[]>(all.stdout)).toHaveLength(3);
     const empty = await run(["runs", "--tenant", "initech"]);
