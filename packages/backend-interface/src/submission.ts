@@ -25,6 +25,7 @@ export function prepareSubmission(submission: RunSubmissionInput, nowUs: number)
     ...(input === undefined ? {} : { input }), ...(s.timeoutUs === undefined ? {} : { timeoutUs: s.timeoutUs }),
     ...(s.idempotencyKey === undefined ? {} : { idempotencyKey: s.idempotencyKey }), ...(s.metadata ? { metadata: s.metadata } : {}),
     ...(s.tags ? { tags: s.tags } : {}), ...(s.versionId ? { versionId: s.versionId } : {}),
+    ...(s.runType === undefined ? {} : { runType: s.runType }), ...(s.trigger === undefined ? {} : { trigger: s.trigger }),
   }) as EventOf<"RunSubmitted">;
   return { event, input };
 }
