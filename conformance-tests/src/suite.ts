@@ -35,6 +35,7 @@ import { callTests } from "./calls.js";
 import { counterTests } from "./counters.js";
 import { progressTests } from "./progress.js";
 import { linkTests } from "./links.js";
+import { trackedRunTests } from "./tracked-runs.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -82,5 +83,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     counterTests(h, procs);
     progressTests(h);
     linkTests(h);
+    trackedRunTests(h);
   });
 }
