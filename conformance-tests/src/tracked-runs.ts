@@ -98,6 +98,10 @@ export function trackedRunTests(h: ConformanceHarness): void {
       expect(await b.startTrackedRun({ workflowSlug: WF, idempotencyKey: "req-1" })).toEqual({ runId: tracked, isNew: false });
       await b.startTrackedStep(WF, tracked, "x", TRACKER);
       await expectCode(b.startTrackedStep(WF, tracked, "x", TRACKER), "STEP_NOT_CLAIMABLE");
+      // Nor can a step of a tracked run be scheduled by hand (so no worker could claim it).
+      expect(await b.scheduleStep(WF, tracked, "y", { availableAt: b.clock.nowUs(), reason: "initial", attemptNumber: 1 })).toBe(false);
+      expect(await b.getStepState(WF, tracked, "y")).toBeNull();
+      expect(await b.claimScheduledSteps("w-thief", { limit: 10 })).toEqual([]);
       expect(await countEvents(b, { workflowSlug: WF, runId: tracked, stepId: "x" }, "StepStarted")).toBe(1);
       const submitted = await submit(b, { workflowSlug: WF });
       expect((await b.getRun(submitted))?.runType).toBeUndefined();

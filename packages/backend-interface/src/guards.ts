@@ -16,7 +16,7 @@ export type WriteGuard =
   | { kind: "attempt"; attemptNumber: number; workerId?: string; rejectIfRunTerminal?: boolean }
   /** Reclaim: the step is still running attempt `attemptNumber` and its last sign of life is before `heartbeatBeforeUs`. */
   | { kind: "stale"; attemptNumber: number; heartbeatBeforeUs: number }
-  /** Schedule attempt `attemptNumber`: attempt 1 only from pending; attempt n > 1 only after attempt n - 1, never over a result. */
+  /** Schedule attempt `attemptNumber` (never in a tracked run): attempt 1 only from pending; attempt n > 1 only after attempt n - 1, never over a result. */
   | { kind: "schedule"; attemptNumber: number }
   /** The step has not ended; if it is running, only its current attempt may end it. */
   | { kind: "step-open"; attemptNumber?: number }
@@ -67,6 +67,7 @@ export function checkGuard(guard: WriteGuard, run: RunState | null, step: StepSt
     }
     case "schedule":
       if (runEnded) return refuse("run-terminal");
+      if (run?.tracked) return refuse("not-claimable"); // a tracked run's steps are started by its tracker, never scheduled
       if (guard.attemptNumber === 1) return !step || step.status === "pending" ? OK : refuse("already-done");
       if (!step || step.attemptNumber !== guard.attemptNumber - 1) return refuse("already-done");
       return step.status === "completed" || step.status === "skipped" || step.status === "scheduled" ? refuse("already-done") : OK;

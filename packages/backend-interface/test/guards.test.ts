@@ -19,6 +19,7 @@ describe("checkGuard", () => {
     expect(checkGuard({ kind: "claim", nowUs: 200 }, trackedRun, scheduled)).toMatchObject({ ok: false, reason: "not-claimable" });
     expect(checkGuard({ kind: "stale", attemptNumber: 1, heartbeatBeforeUs: 10_000 }, runningRun, running)).toEqual({ ok: true });
     expect(checkGuard({ kind: "stale", attemptNumber: 1, heartbeatBeforeUs: 10_000 }, trackedRun, running)).toMatchObject({ ok: false, reason: "not-claimable" });
+    expect(checkGuard({ kind: "schedule", attemptNumber: 1 }, trackedRun, null)).toMatchObject({ ok: false, reason: "not-claimable" });
     expect(checkGuard({ kind: "tracked-step" }, trackedRun, null)).toEqual({ ok: true });
     expect(checkGuard({ kind: "tracked-step" }, trackedRun, running)).toMatchObject({ ok: false, reason: "already-done" });
     expect(checkGuard({ kind: "tracked-step" }, runningRun, null)).toMatchObject({ ok: false, reason: "not-claimable" });
