@@ -1,6 +1,6 @@
 import {
-  InvalidArgumentError, summarizeOutput, validateCallSpec, validateCallUsage, validateIncrement, validateLinkSpec,
-  type Backend, type CallInput, type CallUsage, type LinkSpec, type StepError,
+  InvalidArgumentError, progressReport, summarizeOutput, validateCallSpec, validateCallUsage, validateIncrement, validateLinkSpec,
+  type Backend, type CallInput, type CallUsage, type LinkSpec, type LogEntry, type ProgressInput, type StepError,
 } from "@cairn/backend-interface";
 import { openBackend } from "./backend-url.js";
 
@@ -51,6 +51,11 @@ export interface TrackedStep {
   link(link: LinkSpec): void;
   /** Adds to the run's counters (merged in memory, saved before the step's outcome). */
   increment(counters: Record<string, number>): void;
+  /**
+   * Reports progress as `ctx.progress` does (a fraction, `{ current, total }` or item counts): stored as a progress line
+   * at most once a second (the latest report between two saves wins) and always before the step's outcome.
+   */
+  progress(progress: ProgressInput, message?: string): void;
 }
 
 /** A running tracked run. */
@@ -87,7 +92,14 @@ function errorData(err: unknown): StepError {
 }
 
 interface RunBook { startedAt: number; steps: number; completed: number; failedStep?: string }
-interface StepBook { startedAt: number; calls: CallInput[]; links: LinkSpec[]; counters: Record<string, number>; finished: boolean }
+interface StepBook {
+  startedAt: number; calls: CallInput[]; links: LinkSpec[]; counters: Record<string, number>; finished: boolean;
+  /** The latest progress line not saved yet, when the last save was, and the save under way. */
+  progress?: LogEntry; progressSavedAt: number; saving: Promise<void>;
+}
+
+/** At most one progress save per step per this many ms. */
+const PROGRESS_SAVE_MS = 1000;
 
 /**
  * A tracker for work that runs outside the worker (a web request, a script, a serverless function): its runs are made
@@ -131,8 +143,27 @@ export function createTracker(options: TrackerOptions): Tracker {
         const b = book(step);
         for (const [name, n] of Object.entries(validateIncrement(counters))) b.counters[name] = (b.counters[name] ?? 0) + n;
       },
+      progress(progress: ProgressInput, message?: string): void {
+        const b = book(step);
+        const report = progressReport(progress, message);
+        b.progress = { timestampUs: Date.now() * 1000, stream: "stdout", message: report.line, attemptNumber: 1, progress: report.progress };
+        if (performance.now() - b.progressSavedAt >= PROGRESS_SAVE_MS) b.saving = b.saving.then(() => saveProgress(step, b, true));
+      },
     };
     return step;
+  };
+  /** Saves the step's latest unsaved progress line; a failed save in the background keeps the line for the next one (the one at finishStep throws). */
+  const saveProgress = async (step: TrackedStep, b: StepBook, background: boolean): Promise<void> => {
+    const line = b.progress;
+    if (!line) return;
+    b.progress = undefined;
+    b.progressSavedAt = performance.now();
+    try {
+      await (await backend()).saveStepLogs(step.workflowSlug, step.runId, step.stepId, [line]);
+    } catch (err) {
+      b.progress ??= line;
+      if (!background) throw err;
+    }
   };
   const book = (step: TrackedStep): StepBook & { run: TrackedRun } => {
     const b = steps.get(step);
@@ -177,7 +208,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       await (await backend()).startTrackedStep(run.workflowSlug, run.runId, name, trackerId);
       r.steps++;
       const step = makeStep(run, name);
-      steps.set(step, { run, startedAt: performance.now(), calls: [], links: [], counters: {}, finished: false });
+      steps.set(step, { run, startedAt: performance.now(), calls: [], links: [], counters: {}, finished: false, progressSavedAt: 0, saving: Promise.resolve() });
       return step;
     },
 
@@ -186,6 +217,8 @@ export function createTracker(options: TrackerOptions): Tracker {
       s.finished = true;
       const b = await backend();
       const { workflowSlug, runId, stepId } = step;
+      await s.saving;
+      await saveProgress(step, s, false);
       if (s.calls.length) await b.saveStepCalls(workflowSlug, runId, stepId, s.calls);
       if (s.links.length) await b.saveStepLinks(workflowSlug, runId, stepId, s.links.map((l) => ({ ...l, attemptNumber: 1 })));
       if (Object.keys(s.counters).length) await b.incrementRunCounters(workflowSlug, runId, stepId, 1, s.counters);

@@ -45,6 +45,10 @@ describe("createTracker on a real SQLite file", () => {
         await step.call({ tool: "openai", operation: "chat.completions", usage: { model: "gpt-4o", inputTokens: 120, outputTokens: 30, costUsd: 0.0015 } }, async () => "summary");
         step.link({ linkType: "output", entityType: "charge", entityId: "ch_1" });
         step.increment({ fetched: page.data.length });
+        // Two reports before the first save ran: the latest wins, one progress line is stored.
+        step.progress({ itemsTotal: 2, itemsProcessed: 1, itemsSucceeded: 1 }, "page 1");
+        step.progress({ itemsTotal: 2, itemsProcessed: 2, itemsSucceeded: 2 }, "page 1");
+        expect(() => step.progress({ itemsProcessed: -1 })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
         return page.data.length;
       });
       return { charges };
@@ -57,9 +61,10 @@ describe("createTracker on a real SQLite file", () => {
     expect(calls[0]?.outputBytes).toBeGreaterThan(0);
     expect((await client.usage(runId)).totals).toMatchObject({ inputTokens: 120, outputTokens: 30 });
     expect((await client.links(runId, "fetch")).map((l) => l.entityId)).toEqual(["ch_1"]);
-    expect((await client.steps(runId)).map((s) => [s.stepId, s.status, s.claimedBy])).toEqual([["fetch", "completed", "tracker:test"]]);
+    const [fetched] = await client.steps(runId);
+    expect(fetched).toMatchObject({ stepId: "fetch", status: "completed", claimedBy: "tracker:test", progress: { fraction: 1, message: "page 1", items: { total: 2, processed: 2, succeeded: 2 }, attemptNumber: 1 } });
     const types = (await backend.loadEvents("charges-sync", runId)).map((e) => e.type);
-    expect(types).toEqual(["RunSubmitted", "WorkflowStarted", "StepStarted", "StepCall", "StepCall", "StepLinked", "RunCountersIncremented", "StepCompleted", "WorkflowCompleted"]);
+    expect(types).toEqual(["RunSubmitted", "WorkflowStarted", "StepStarted", "LogEntry", "StepCall", "StepCall", "StepLinked", "RunCountersIncremented", "StepCompleted", "WorkflowCompleted"]);
     // The call analytics count the tracked run's calls like a worker's.
     const analytics = await backend.getCallAnalytics({ workflowSlug: "charges-sync" });
     expect(analytics.calls.find((c) => c.tool === "stripe_api")).toMatchObject({ count: 1, errorCount: 0 });
