@@ -156,4 +156,15 @@ describe("createTracker on a real SQLite file", () => {
     expect(view).toContain("tracked");
     expect(view).toContain("GET /");
   });
+
+  it("`cairn submit --run-type --trigger` stores both on a worker run; a bad trigger is refused and submits nothing", async () => {
+    await backend.registerWorkflow({ slug: "cli-submit", name: "cli-submit", steps: [] });
+    const { runId } = JSON.parse(await cairn(["submit", "cli-submit", "--run-type", "nightly-sync", "--trigger", "cron", "--json", "--backend", url])) as { runId: string };
+    expect(await client.get(runId)).toMatchObject({ runType: "nightly-sync", trigger: "cron" });
+    expect((await client.get(runId))?.tracked).toBeUndefined();
+    const bad = await cairn(["submit", "cli-submit", "--trigger", "not valid", "--backend", url]).then(() => null, (err: { code?: number; stderr?: string }) => err);
+    expect(bad?.code).not.toBe(0);
+    expect(bad?.stderr).toMatch(/trigger/);
+    expect((await client.list({ workflow: "cli-submit" })).map((r) => r.runId)).toEqual([runId]);
+  });
 });
