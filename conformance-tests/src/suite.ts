@@ -36,6 +36,7 @@ import { counterTests } from "./counters.js";
 import { progressTests } from "./progress.js";
 import { linkTests } from "./links.js";
 import { tenantTests } from "./tenants.js";
+import { trackedRunTests } from "./tracked-runs.js";
 
 /**
  * Registers the Cairn backend conformance suite for one driver: vitest describe blocks covering every obligation of
@@ -84,5 +85,6 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     progressTests(h);
     linkTests(h);
     tenantTests(h);
+    trackedRunTests(h);
   });
 }

@@ -10,7 +10,10 @@ import type { EventOf } from "./events.js";
 import { computeErrorFingerprints } from "./fingerprint.js";
 import { assertIds } from "./identifiers.js";
 import { newEventId } from "./ids.js";
-import { InvalidArgumentError, RunNotFoundError, RunTerminalError } from "./errors.js";
+import { InvalidArgumentError, RunNotFoundError, RunTerminalError, StepNotClaimableError } from "./errors.js";
+import { prepareSubmission } from "./submission.js";
+import { parseEvent } from "./validate-event.js";
+import type { TrackedRunStart } from "./tracked-runs.js";
 import { validateIncrement } from "./counters.js";
 import { computeCounterAnalytics, type CounterAnalytics } from "./analytics/counters.js";
 import type { RunState } from "./run-state.js";
@@ -161,5 +164,43 @@ export abstract class BackendTracking<D extends BackendDriver = BackendDriver> e
     const run = await this.store.readRun(runId);
     if (!run) throw new RunNotFoundError(runId);
     return computeRunUsage(runId, await this.loadEvents(run.workflowSlug, runId, { category: "step" }));
+  }
+
+  // ─── Tracked runs (the standalone tracker, createTracker in @cairn/client): see tracked-runs.ts ───────────────
+  /**
+   * Starts a tracked run: its RunSubmitted (marked `tracked`) and WorkflowStarted in one write, with no follow-up, so
+   * the store engine never starts, schedules or ends it. The workflow need not be registered. Bad fields throw a typed
+   * error (InvalidEventError, InvalidIdentifierError) and write nothing; an idempotency key returns the existing run.
+   */
+  async startTrackedRun(start: TrackedRunStart): Promise<{ runId: string; isNew: boolean }> {
+    this.assertOpen();
+    if (start === null || typeof start !== "object") throw new InvalidArgumentError("startTrackedRun takes { workflowSlug, input?, runType?, trigger?, … }.");
+    const { workflowSlug, runId, input: value, runType, trigger, tags, metadata, idempotencyKey } = start;
+    const picked = { workflowSlug, runId, runType, trigger, tags, metadata, idempotencyKey };
+    const defined = Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined)) as unknown as TrackedRunStart;
+    const { event, input } = prepareSubmission({ ...defined, ...("input" in start ? { input: value } : {}) }, this.clock.nowUs());
+    const submitted = parseEvent({ ...event, tracked: true }) as EventOf<"RunSubmitted">;
+    const started = this.makeEvent("WorkflowStarted", submitted.workflowSlug, submitted.runId, undefined, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: input !== undefined });
+    const result = await this.store.writeSubmission(submitted, [started]);
+    if (result.created) return { runId: result.runId, isNew: true };
+    const existing = await this.store.readRun(result.runId);
+    if (!existing?.tracked) throw new InvalidArgumentError(`Idempotency key ${String(start.idempotencyKey)} names run ${result.runId}, which is not a tracked run; use another key. Nothing was written.`, { runId: result.runId });
+    return { runId: result.runId, isNew: false };
+  }
+
+  /**
+   * Starts a step of a tracked run (StepStarted, attempt 1, never scheduled): only in an open tracked run, only once per
+   * step. RunNotFoundError, RunTerminalError, or StepNotClaimableError (not a tracked run, or the step already started).
+   * End it with saveStepComplete / saveStepFailed (attempt 1) as a worker does.
+   */
+  async startTrackedStep(workflowSlug: string, runId: string, stepId: string, workerId: string): Promise<{ attemptNumber: 1 }> {
+    assertIds({ workflowSlug, runId, stepId });
+    if (typeof workerId !== "string" || workerId.length === 0) throw new InvalidArgumentError("startTrackedStep needs a non-empty workerId (who records the step).");
+    const ev = this.makeEvent("StepStarted", workflowSlug, runId, stepId, { workerId, dependencies: [], attemptNumber: 1 });
+    const verdict = await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "tracked-step" }, [ev]);
+    if (verdict.ok) return { attemptNumber: 1 };
+    if (verdict.reason === "run-missing") throw new RunNotFoundError(runId, workflowSlug);
+    if (verdict.reason === "run-terminal") throw new RunTerminalError({ workflowSlug, runId, stepId, status: verdict.runStatus ?? "ended" });
+    throw new StepNotClaimableError({ workflowSlug, runId, stepId });
   }
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ErrorFingerprintsSchema, LogProgressSchema, Micros, NonNegInt, ResourceUsageSchema, StepErrorSchema } from "./schemas.js";
+import { RunLabelSchema, ErrorFingerprintsSchema, LogProgressSchema, Micros, NonNegInt, ResourceUsageSchema, StepErrorSchema } from "./schemas.js";
 
 const Attempt = z.number().int().positive();
 const Id = z.string().min(1);
@@ -256,6 +256,12 @@ export const RunSubmittedSchema = z.object({
   pausedByWorkflow: z.boolean().optional(),
   /** The tenant that owns the run (see tenants.ts). */
   tenantId: z.string().max(128).optional(),
+  /** What kind of run this is (a submit option, or the tracker's `runType`). */
+  runType: RunLabelSchema.optional(),
+  /** What started the run ("cron", "api", "webhook", …). */
+  trigger: RunLabelSchema.optional(),
+  /** Recorded by the standalone tracker (createTracker): no worker claims or reclaims its steps, the engine does not advance it. */
+  tracked: z.boolean().optional(),
 });
 /** A worker started the run. */
 export const WorkflowStartedSchema = z.object({

@@ -10,16 +10,18 @@ import { isTerminalRunStatus, isTerminalStepStatus } from "./schemas.js";
 export type WriteGuard =
   /** Always write. */
   | { kind: "none" }
-  /** Claim: step scheduled, available by `nowUs`, in a run that exists, is not terminal and is not paused. */
+  /** Claim: step scheduled, available by `nowUs`, in a run that exists, is not terminal, not paused and not tracked. */
   | { kind: "claim"; nowUs: number; attemptNumber?: number }
   /** Fencing: the step is running attempt `attemptNumber` (claimed by `workerId` when given). */
   | { kind: "attempt"; attemptNumber: number; workerId?: string; rejectIfRunTerminal?: boolean }
   /** Reclaim: the step is still running attempt `attemptNumber` and its last sign of life is before `heartbeatBeforeUs`. */
   | { kind: "stale"; attemptNumber: number; heartbeatBeforeUs: number }
-  /** Schedule attempt `attemptNumber`: attempt 1 only from pending; attempt n > 1 only after attempt n - 1, never over a result. */
+  /** Schedule attempt `attemptNumber` (never in a tracked run): attempt 1 only from pending; attempt n > 1 only after attempt n - 1, never over a result. */
   | { kind: "schedule"; attemptNumber: number }
   /** The step has not ended; if it is running, only its current attempt may end it. */
   | { kind: "step-open"; attemptNumber?: number }
+  /** Tracked step start: the run exists, is tracked and open, and the step was never started (attempt 1 of a tracker's step). */
+  | { kind: "tracked-step" }
   /** Run start: the run is pending and available by `nowUs`. */
   | { kind: "run-start"; nowUs: number }
   /** The run exists and has not ended. */
@@ -46,7 +48,7 @@ export function checkGuard(guard: WriteGuard, run: RunState | null, step: StepSt
     case "claim":
       if (!run) return refuse("run-missing");
       if (runEnded) return refuse("run-terminal");
-      if (run.paused) return refuse("not-claimable");
+      if (run.paused || run.tracked) return refuse("not-claimable");
       if (!step || step.status !== "scheduled" || (step.availableAtUs ?? 0) > guard.nowUs) return refuse("not-claimable");
       if (guard.attemptNumber !== undefined && step.attemptNumber !== guard.attemptNumber) return refuse("not-claimable");
       return OK;
@@ -57,12 +59,15 @@ export function checkGuard(guard: WriteGuard, run: RunState | null, step: StepSt
       return OK;
     case "stale": {
       if (runEnded) return refuse("run-terminal");
+      // A tracked run's steps run in the tracker's process, not on a worker: no heartbeat to miss, never reclaimed.
+      if (run?.tracked) return refuse("not-claimable");
       if (!step || step.status !== "running" || step.attemptNumber !== guard.attemptNumber) return refuse("stale-attempt");
       const lastSeen = step.lastHeartbeatUs ?? step.startTimeUs ?? 0;
       return lastSeen < guard.heartbeatBeforeUs ? OK : refuse("not-claimable");
     }
     case "schedule":
       if (runEnded) return refuse("run-terminal");
+      if (run?.tracked) return refuse("not-claimable"); // a tracked run's steps are started by its tracker, never scheduled
       if (guard.attemptNumber === 1) return !step || step.status === "pending" ? OK : refuse("already-done");
       if (!step || step.attemptNumber !== guard.attemptNumber - 1) return refuse("already-done");
       return step.status === "completed" || step.status === "skipped" || step.status === "scheduled" ? refuse("already-done") : OK;
@@ -70,6 +75,11 @@ export function checkGuard(guard: WriteGuard, run: RunState | null, step: StepSt
       if (step && isTerminalStepStatus(step.status)) return refuse("already-done");
       if (step && step.status === "running" && guard.attemptNumber !== undefined && step.attemptNumber !== guard.attemptNumber) return refuse("stale-attempt");
       return OK;
+    case "tracked-step":
+      if (!run) return refuse("run-missing");
+      if (runEnded) return refuse("run-terminal");
+      if (!run.tracked) return refuse("not-claimable");
+      return step && step.status !== "pending" ? refuse("already-done") : OK;
     case "run-start":
       if (!run) return refuse("run-missing");
       if (run.status !== "pending" || run.availableAtUs > guard.nowUs) return refuse("not-claimable");

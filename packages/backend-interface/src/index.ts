@@ -50,3 +50,5 @@ export { eventIdempotencyKey, type EmitOptions, type EmitResult, type TriggeredR
 export { scheduleCursorKey, scheduleIdempotencyKey, type ScheduleInfo, type ScheduleTickResult } from "./backend-schedules.js";
 export { cronProblem, dueTicks, eventNameProblem, isValidEventName, latestTick, nextTick, scheduleProblems, timezoneProblem, MAX_TICKS_PER_PASS, type ScheduleSpec } from "./schedule-spec.js";
 export { jsonValueProblem } from "./json-value.js";
+export { type TrackedRunStart } from "./tracked-runs.js";
+export { progressReport, type ProgressInput, type ItemsProgressInput } from "./progress-report.js";

@@ -54,6 +54,9 @@ export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunSt
       if (ev.parentRunId !== undefined) s.parentRunId = ev.parentRunId;
       if (ev.flowKey !== undefined) s.flowKey = ev.flowKey;
       if (ev.tenantId !== undefined) s.tenantId = ev.tenantId;
+      if (ev.runType !== undefined) s.runType = ev.runType;
+      if (ev.trigger !== undefined) s.trigger = ev.trigger;
+      if (ev.tracked) s.tracked = true;
       if (ev.pausedByWorkflow) s.paused = { atUs: ts, scope: "workflow" };
       moveTo(s, "pending", ts, "submitted");
       return s;

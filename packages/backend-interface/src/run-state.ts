@@ -55,6 +55,12 @@ export const RunStateSchema = z.object({
   counters: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Per step, the attempt whose increments count and their sums (a later attempt's first increment replaces an earlier one's). */
   counterParts: z.record(z.string(), z.object({ attemptNumber: z.number().int().positive(), values: z.record(z.string(), z.number().int().nonnegative()) })).optional(),
+  /** What kind of run this is (RunSubmitted `runType`). */
+  runType: z.string().optional(),
+  /** What started the run (RunSubmitted `trigger`: "cron", "api", "webhook", …). */
+  trigger: z.string().optional(),
+  /** Recorded by the standalone tracker: no worker claims or reclaims its steps, the engine does not advance it. */
+  tracked: z.boolean().optional(),
   updatedAtUs: Micros,
   stateChanges: z.array(StateChangeSchema),
 });

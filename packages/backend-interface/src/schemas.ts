@@ -154,6 +154,9 @@ export type WorkflowVersion = z.infer<typeof WorkflowVersionSchema>;
 /** Input accepted by createWorkflowVersion (createdAtUs filled in when absent). */
 export type WorkflowVersionInput = Omit<z.input<typeof WorkflowVersionSchema>, "createdAtUs"> & { createdAtUs?: number };
 
+/** A run's `runType` or `trigger`: 1 to 100 characters, a letter or digit first, then letters, digits, `_`, `.`, `:`, `/`, `-`. */
+export const RunLabelSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/, "must be 1 to 100 characters: a letter or digit, then letters, digits, '_', '.', ':', '/' or '-'");
+
 /** What submitRun accepts. */
 export const RunSubmissionSchema = z.object({
   workflowSlug: z.string(),
@@ -171,7 +174,12 @@ export const RunSubmissionSchema = z.object({
   concurrencyKey: z.string().min(1).max(256).refine((k) => !k.includes("\u0000"), "must not contain a NUL character").optional(),
   /** The tenant that owns the run (see tenants.ts): `Backend.forTenant(id)` reads and lists only its runs. */
   tenantId: z.string().optional(),
+  /** What kind of run this is, for grouping ("nightly-sync", "checkout"); see RunLabelSchema. */
+  runType: RunLabelSchema.optional(),
+  /** What started the run ("cron", "api", "webhook", …); see RunLabelSchema. */
+  trigger: RunLabelSchema.optional(),
 });
+
 /** What submitRun accepts. */
 export type RunSubmission = z.infer<typeof RunSubmissionSchema>;
 

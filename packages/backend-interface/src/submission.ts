@@ -28,6 +28,7 @@ export function prepareSubmission(submission: RunSubmissionInput, nowUs: number)
     ...(s.idempotencyKey === undefined ? {} : { idempotencyKey: s.tenantId === undefined ? s.idempotencyKey : tenantIdempotencyKey(s.tenantId, s.idempotencyKey) }), ...(s.metadata ? { metadata: s.metadata } : {}),
     ...(s.tags ? { tags: s.tags } : {}), ...(s.versionId ? { versionId: s.versionId } : {}),
     ...(s.tenantId !== undefined ? { tenantId: s.tenantId } : {}),
+    ...(s.runType === undefined ? {} : { runType: s.runType }), ...(s.trigger === undefined ? {} : { trigger: s.trigger }),
   }) as EventOf<"RunSubmitted">;
   return { event, input };
 }

@@ -11,7 +11,22 @@ const beating = projectStepState([step.scheduled(100, 1), step.started(150, 1, "
 const failedNonTerminal = projectStepState([step.scheduled(100, 1), step.started(150, 1, "w1"), step.failed(160, 1, false)]) as StepState;
 const completed = projectStepState([step.scheduled(100, 1), step.started(150, 1, "w1"), step.completed(160, 1)]) as StepState;
 
+const trackedRun = { ...runningRun, tracked: true } as RunState;
+const trackedEnded = { ...cancelledRun, tracked: true } as RunState;
+
 describe("checkGuard", () => {
+  it("tracked runs: their steps are never claimed or reclaimed; tracked-step starts a never-started step of an open tracked run", () => {
+    expect(checkGuard({ kind: "claim", nowUs: 200 }, trackedRun, scheduled)).toMatchObject({ ok: false, reason: "not-claimable" });
+    expect(checkGuard({ kind: "stale", attemptNumber: 1, heartbeatBeforeUs: 10_000 }, runningRun, running)).toEqual({ ok: true });
+    expect(checkGuard({ kind: "stale", attemptNumber: 1, heartbeatBeforeUs: 10_000 }, trackedRun, running)).toMatchObject({ ok: false, reason: "not-claimable" });
+    expect(checkGuard({ kind: "schedule", attemptNumber: 1 }, trackedRun, null)).toMatchObject({ ok: false, reason: "not-claimable" });
+    expect(checkGuard({ kind: "tracked-step" }, trackedRun, null)).toEqual({ ok: true });
+    expect(checkGuard({ kind: "tracked-step" }, trackedRun, running)).toMatchObject({ ok: false, reason: "already-done" });
+    expect(checkGuard({ kind: "tracked-step" }, runningRun, null)).toMatchObject({ ok: false, reason: "not-claimable" });
+    expect(checkGuard({ kind: "tracked-step" }, trackedEnded, null)).toMatchObject({ ok: false, reason: "run-terminal" });
+    expect(checkGuard({ kind: "tracked-step" }, null, null)).toMatchObject({ ok: false, reason: "run-missing" });
+  });
+
   it("none always holds", () => {
     expect(checkGuard({ kind: "none" }, null, null)).toEqual({ ok: true });
   });

@@ -61,8 +61,12 @@ export class SqliteWrites {
     const batch = new Batch(this.reader, target.workflowSlug, target.runId);
     const step = target.stepId === undefined ? null : batch.step(target.stepId).state;
     if (guard.kind !== "none") {
-      // Guards read only a run's status and availableAt, which are columns: no need to decode the run's JSON.
-      const runView = head && head.workflow_slug === target.workflowSlug ? ({ status: head.status, availableAtUs: head.available_at_us } as RunState) : null;
+      // Guards read only a run's status and availableAt, which are columns: no need to decode the run's JSON. Except
+      // the ones that ask whether the run is tracked (reclaims, schedules by hand, tracked step starts; none on the
+      // claim path): they read its state.
+      const needsState = guard.kind === "stale" || guard.kind === "tracked-step" || guard.kind === "schedule";
+      const runView = head && head.workflow_slug === target.workflowSlug
+        ? (needsState ? this.reader.run(target.runId) : ({ status: head.status, availableAtUs: head.available_at_us } as RunState)) : null;
       const verdict = checkGuard(guard, runView, step);
       if (!verdict.ok) return verdict;
     }

@@ -8,3 +8,4 @@ export { submit, submitMany, describeRun, waitForRun, type SubmitOptions, type R
 export { traceContextMetadata, contextFromMetadata, loadOtel, TRACE_KEYS, type OtelApi } from "./trace-context.js";
 export { parseBackendUrl, openBackend, loadDriver, isDriverAvailable, type BackendTarget } from "./backend-url.js";
 export type { FeedEntry, FeedPage, ReadFeedOptions, SubscribeFeedOptions, FeedSubscription } from "@cairn/backend-interface";
+export { createTracker, type Tracker, type TrackerOptions, type TrackedRun, type TrackedStep, type TrackedRunOptions, type TrackedOutcome, type TrackedCallOptions } from "./tracker.js";

@@ -25,6 +25,10 @@ export interface SubmitOptions {
   metadata?: Record<string, unknown>;
   /** The run's flow-control key (for a workflow that declares concurrency, mode, rateLimit or debounce), instead of the one its input gives. */
   concurrencyKey?: string;
+  /** What kind of run this is ("nightly-sync"): 1 to 100 characters, a letter or digit, then letters, digits, `_ . : / -`. */
+  runType?: string;
+  /** What started the run ("cron", "api", "webhook", …); the same rule as runType. */
+  trigger?: string;
 }
 
 /**
@@ -70,6 +74,7 @@ function toSubmission(o: SubmitOptions, meta: WorkflowMetadata | null, trace: Re
     ...(o.priority === undefined ? {} : { priority: o.priority }), ...(o.tags?.length ? { tags: o.tags } : {}),
     ...(o.timeoutMs ? { timeoutUs: Math.round(o.timeoutMs * 1000) } : {}),
     ...(o.availableAtUs ? { availableAtUs: o.availableAtUs } : {}), ...(o.concurrencyKey !== undefined ? { concurrencyKey: o.concurrencyKey } : {}),
+    ...(o.runType !== undefined ? { runType: o.runType } : {}), ...(o.trigger !== undefined ? { trigger: o.trigger } : {}),
     ...(Object.keys(metadata).length ? { metadata } : {}), ...(meta?.versionId ? { versionId: meta.versionId } : {}),
   };
 }

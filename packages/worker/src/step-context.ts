@@ -1,8 +1,8 @@
 import { format } from "node:util";
 import {
-  deserializeValue, InvalidArgumentError, summarizeOutput, validateCallSpec, validateCallUsage, validateIncrement, validateLinkSpec, type LinkSpec, type CallInput, type LogProgress, type SavedCheckpoint,
+  deserializeValue, progressReport, summarizeOutput, validateCallSpec, validateCallUsage, validateIncrement, validateLinkSpec, type LinkSpec, type CallInput, type LogProgress, type SavedCheckpoint,
 } from "@cairn/backend-interface";
-import type { CallOptions, ItemsProgress, Progress, StepContext } from "./define-step.js";
+import type { CallOptions, Progress, StepContext } from "./define-step.js";
 import { NO_SERVICES, type Services } from "./worker-services.js";
 import { makeWaits } from "./step-waits.js";
 
@@ -117,34 +117,11 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
       if (Object.keys(values).length) init.io.increment(values);
     },
     progress(progress: Progress, message?: string): void {
-      const items = typeof progress === "object" && progress !== null && "itemsProcessed" in progress ? itemsOf(progress) : undefined;
-      const fraction = items ? (items.total ? items.processed / items.total : 0)
-        : typeof progress === "number" ? progress : (progress as { total: number }).total > 0 ? (progress as { current: number }).current / (progress as { total: number }).total : 0;
-      const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
-      const pct = `${Math.round(clamped * 100)}%`;
-      const detail = items ? `${items.processed}${items.total !== undefined ? `/${items.total}` : ""} items${itemsNote(items)}${items.total ? ` (${pct})` : ""}`
-        : typeof progress === "number" ? pct : `${(progress as { current: number }).current}/${(progress as { total: number }).total} (${pct})`;
-      init.io.log("stdout", `[progress] ${detail}${message ? ` ${message}` : ""}`, { fraction: clamped, ...(message ? { message } : {}), ...(items ? { items } : {}) });
-      init.io.progress(clamped, message);
+      const report = progressReport(progress, message);
+      init.io.log("stdout", report.line, report.progress);
+      init.io.progress(report.progress.fraction, message);
     },
   };
-}
-
-/** The item counts of a progress report, checked (non-negative integers), as LogProgress stores them. */
-function itemsOf(p: ItemsProgress): NonNullable<LogProgress["items"]> {
-  const fields = { total: p.itemsTotal, processed: p.itemsProcessed, succeeded: p.itemsSucceeded, failed: p.itemsFailed };
-  for (const [k, v] of Object.entries(fields)) {
-    if (v === undefined && k !== "processed") continue;
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-      throw new InvalidArgumentError(`Progress items${k[0]!.toUpperCase()}${k.slice(1)} must be a non-negative integer, got ${JSON.stringify(v) ?? String(v)}.`, { field: `items${k[0]!.toUpperCase()}${k.slice(1)}` });
-    }
-  }
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as NonNullable<LogProgress["items"]>;
-}
-
-function itemsNote(i: NonNullable<LogProgress["items"]>): string {
-  const parts = [...(i.succeeded !== undefined ? [`${i.succeeded} ok`] : []), ...(i.failed !== undefined ? [`${i.failed} failed`] : [])];
-  return parts.length ? `, ${parts.join(", ")}` : "";
 }
 
 /** An error as plain data (what events and IPC carry). */

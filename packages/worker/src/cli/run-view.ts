@@ -29,6 +29,11 @@ export interface RunViewOptions {
   verbose?: boolean;
 }
 
+/** The run's kind: its runType, trigger, and whether the standalone tracker recorded it (no worker runs its steps). */
+function kindLine(run: RunState): string {
+  return [run.runType ? `type ${run.runType}` : "", run.trigger ? `trigger ${run.trigger}` : "", run.tracked ? "tracked (recorded by a tracker, not run by a worker)" : ""].filter(Boolean).join(" · ");
+}
+
 /** The run's header: id, workflow, status, times, tenant, tags, input, and its error in full. */
 export function renderRunHeader(run: RunState, s: Styles): string {
   const row = (k: string, v: string) => `${s.dim(k.padEnd(10))}${v}`;
@@ -37,7 +42,9 @@ export function renderRunHeader(run: RunState, s: Styles): string {
     row("status", `${statusColor(s, run.status)}${run.failureReason ? ` (${run.failureReason})` : ""}${run.failedStep ? ` at step ${run.failedStep}` : ""}`),
     row("created", time(run.createdAtUs)), ...(run.availableAtUs && run.availableAtUs > run.createdAtUs ? [row("starts", time(run.availableAtUs))] : []),
     ...(run.startedAtUs ? [row("started", time(run.startedAtUs))] : []), ...(run.durationUs !== undefined ? [row("duration", duration(run.durationUs))] : []),
-    ...(run.tenantId !== undefined ? [row("tenant", run.tenantId)] : []), ...(run.tags.length ? [row("tags", run.tags.join(", "))] : []), ...(run.parentRunId ? [row("rerun of", `${run.parentRunId} from ${run.rerunFromStepId}`)] : []),
+    ...(run.tenantId !== undefined ? [row("tenant", run.tenantId)] : []),
+    ...(run.runType !== undefined || run.trigger !== undefined || run.tracked ? [row("kind", kindLine(run))] : []),
+    ...(run.tags.length ? [row("tags", run.tags.join(", "))] : []), ...(run.parentRunId ? [row("rerun of", `${run.parentRunId} from ${run.rerunFromStepId}`)] : []),
     ...(run.input !== undefined ? [row("input", clip(run.input, 200))] : []),
     ...(run.flowKey !== undefined || run.flow ? [row("flow", flowLine(run))] : []),
     ...(run.counters && Object.keys(run.counters).length ? [row("counters", Object.entries(run.counters).map(([k, n]) => `${k} ${n}`).join(" · "))] : []),

@@ -101,7 +101,7 @@ async function listTouching(backend: Backend, entity: { entityType: string; enti
 function renderRuns(runs: RunState[], cx: CliContext, backend: Backend): string {
   const now = backend.clock.nowUs();
   return renderTable(["RUN", "WORKFLOW", "STATUS", "CREATED", "DURATION", "TAGS", "ERROR"], runs.map((r) => [
-    r.runId, r.workflowSlug, statusColor(cx.out, r.status), time(r.createdAtUs),
+    r.runId, `${r.workflowSlug}${r.tracked ? " (tracked)" : ""}${r.trigger ? ` by ${r.trigger}` : ""}`, statusColor(cx.out, r.status), time(r.createdAtUs),
     duration(r.durationUs ?? (r.status === "running" && r.startedAtUs ? now - r.startedAtUs : undefined)), r.tags.join(","), clip(r.error?.message, 200),
   ]), { columns: cx.columns, shrink: [6, 5, 1], optional: [5, 6, 4, 3] });
 }

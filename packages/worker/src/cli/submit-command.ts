@@ -11,6 +11,8 @@ import { waitAndReport } from "./wait-run.js";
 
 interface SubmitFlags {
   input?: string;
+  runType?: string;
+  trigger?: string;
   idempotencyKey?: string;
   concurrencyKey?: string;
   priority?: string;
@@ -41,6 +43,8 @@ export function defineSubmitCommand(cli: CliProgram): void {
     .option("--concurrency-key <key>", "the run's flow-control key, for a workflow that declares concurrency, mode, rateLimit or debounce (instead of the key its input gives)")
     .option("--priority <n>", "higher runs first")
     .option("--tenant <id>", "the tenant that owns the run (letters, digits, '-', '_', '.'); `cairn runs --tenant` and tenant-scoped clients see only its runs")
+    .option("--run-type <type>", "what kind of run this is (stored as the run's runType)")
+    .option("--trigger <trigger>", "what started the run: cron, api, webhook, … (stored as the run's trigger)")
     .option("--tag <tag>", "a tag to find the run by (repeat for several)", collect)
     .option("--timeout <duration>", "fail the run if it has not ended this long after it started (30s, 5m)")
     .option("--delay <duration>", "start the run this long from now (30s, 10m, 2h)")
@@ -78,6 +82,7 @@ export function defineSubmitCommand(cli: CliProgram): void {
           const { runId, isNew } = await submit(backend, {
             workflow: workflow!, input, ...(v.idempotencyKey ? { idempotencyKey: v.idempotencyKey } : {}), ...(v.concurrencyKey ? { concurrencyKey: v.concurrencyKey } : {}), ...(priority === undefined ? {} : { priority }),
             ...(v.tag?.length ? { tags: v.tag } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(availableAtUs && availableAtUs > nowUs ? { availableAtUs } : {}),
+            ...(v.runType !== undefined ? { runType: v.runType } : {}), ...(v.trigger !== undefined ? { trigger: v.trigger } : {}),
           }, v.tenant === undefined ? backend : backend.forTenant(v.tenant));
           const later = availableAtUs && availableAtUs > nowUs ? `; it starts at ${time(availableAtUs)} (in ${duration(availableAtUs - nowUs)})` : "";
           if (!v.wait) {
