@@ -12,9 +12,6 @@ import type { EventType } from "./events.js";
 import { foldRun } from "./run-fold.js";
 import { holdsFor, WAIT_EVENTS, wakeWaitingSteps } from "./run-waits.js";
 
-/** How many waiting gates releaseFreedGates reads at once to skip the freed gates nothing waits at. */
-const WAITING_GATES_READ = 500;
-
 const TERMINAL_RUN_EVENTS: ReadonlySet<EventType> = new Set<EventType>(["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled"]);
 import { runDagOf, type RunDag } from "./run-dag.js";
 import type { RunState } from "./run-state.js";
@@ -105,11 +102,7 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
       const gates = [...this.freedGates];
       this.freedGates.clear();
       const nowUs = this.clock.nowUs();
-      // One read finds the gates with a waiting run (when they are fewer than the read's bound); the others are skipped.
-      const waiting = gates.length > 1 ? await this.store.queryWaitingGates(nowUs, WAITING_GATES_READ) : null;
-      const hasWaiting = waiting && waiting.length < WAITING_GATES_READ ? new Set(waiting.map((g) => `${g.workflowSlug}\0${g.flowKey}`)) : null;
       for (const gate of gates) {
-        if (hasWaiting && !hasWaiting.has(gate)) continue;
         const [workflowSlug, flowKey] = gate.split("\0") as [string, string];
         await this.startGate(workflowSlug, flowKey, nowUs);
       }

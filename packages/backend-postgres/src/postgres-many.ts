@@ -79,6 +79,8 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
   if (submitted.some((s) => gateQueryAfter(null, new Map(), [s], follow) !== null)) {
     const out: SubmissionResult[] = [];
     for (const s of submitted) out.push(await oneByOne(s));
+    // As below: fresh planner statistics after a bulk submission, which the claim's plan depends on.
+    if (out.filter((r) => r.created).length >= ANALYZE_AFTER) await ctx.conn.query({ text: mq.analyze, values: [] });
     return out;
   }
   const prepared = submitted.map((s) => {

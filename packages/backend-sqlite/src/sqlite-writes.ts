@@ -39,9 +39,11 @@ export class SqliteWrites {
     this.s = {
       runHead: p("SELECT workflow_slug, status, live, available_at_us FROM runs WHERE run_id = ?"),
       insertEvent: p("INSERT INTO events (run_id, workflow_slug, step_id, category, type, timestamp_us, body) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-      upsertRun: p(`INSERT INTO runs (run_id, workflow_slug, status, live, created_at_us, available_at_us, priority, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      upsertRun: p(`INSERT INTO runs (run_id, workflow_slug, status, live, created_at_us, available_at_us, priority, state, flow_key, started_at_us, tenant_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, live = excluded.live, created_at_us = excluded.created_at_us,
-                    available_at_us = excluded.available_at_us, priority = excluded.priority, state = excluded.state`),
+                    available_at_us = excluded.available_at_us, priority = excluded.priority, state = excluded.state, flow_key = excluded.flow_key,
+                    started_at_us = excluded.started_at_us, tenant_id = excluded.tenant_id`),
       upsertStep: p(`INSERT INTO steps (run_id, step_id, workflow_slug, status, run_live, attempt_number, priority, available_at_us, last_seen_us, first_seq, state)
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                      ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, run_live = excluded.run_live, attempt_number = excluded.attempt_number,
@@ -127,7 +129,8 @@ export class SqliteWrites {
     const wasLive = head?.live === 1;
     const live = runDirty && run ? !isTerminalRunStatus(run.status) : wasLive;
     if (runDirty && run) {
-      this.s.upsertRun.run(run.runId, run.workflowSlug, run.status, live ? 1 : 0, run.createdAtUs, run.availableAtUs, run.priority, encodeJson(run));
+      this.s.upsertRun.run(run.runId, run.workflowSlug, run.status, live ? 1 : 0, run.createdAtUs, run.availableAtUs, run.priority, encodeJson(run),
+        run.flowKey ?? null, run.startedAtUs ?? null, run.tenantId ?? null);
       if (run.tags.length !== oldTags.length || run.tags.some((t, i) => t !== oldTags[i])) {
         this.s.deleteTags.run(run.runId);
         for (const tag of run.tags) this.s.insertTag.run(tag, run.runId);
