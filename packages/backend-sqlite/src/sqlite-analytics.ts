@@ -2,6 +2,7 @@ import type { Database, Statement } from "better-sqlite3";
 import type { AnalyticsWindow, Event, LiveState, QueueDepth, QueueDepthByWorkflow, RunState } from "@cairn/backend-interface";
 import { decodeEventRow, type CorruptionReporter, type EventRow } from "./sqlite-codec.js";
 import type { RunRow, SqliteQueries, StepRow } from "./sqlite-queries.js";
+import { windowConditions } from "./sqlite-window-sql.js";
 
 // Parameters: nowUs. Live runs are pending or running by construction (live = 1 only for non-terminal runs).
 const RUN_COUNTS = `coalesce(sum(status = 'pending'), 0) AS pending, coalesce(sum(status = 'pending' AND available_at_us <= ?), 0) AS readyRuns,
@@ -58,16 +59,7 @@ export class SqliteAnalytics {
    * `output`, which no analytics query reads.
    */
   windowEvents(window: AnalyticsWindow, types?: readonly string[]): Event[] {
-    const where = ["timestamp_us BETWEEN ? AND ?"];
-    const params: unknown[] = [window.startUs, window.endUs];
-    if (window.workflowSlug !== undefined) {
-      where.push("workflow_slug = ?");
-      params.push(window.workflowSlug);
-    }
-    if (window.runIds !== undefined) {
-      where.push("run_id IN (SELECT value FROM json_each(?))");
-      params.push(JSON.stringify(window.runIds));
-    }
+    const { where, params } = windowConditions(window, "timestamp_us");
     if (types !== undefined) {
       where.push("type IN (SELECT value FROM json_each(?))");
       params.push(JSON.stringify(types));

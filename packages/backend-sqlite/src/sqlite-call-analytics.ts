@@ -2,6 +2,7 @@ import {
   compareStrings, rateOf, usageTotals, type CallAnalytics, type CounterAnalytics, type ResolvedAnalyticsQuery, type UsageAnalytics,
 } from "@cairn/backend-interface";
 import type { SqliteQueries } from "./sqlite-queries.js";
+import { windowConditions } from "./sqlite-window-sql.js";
 
 /** A StepCall's JSON field, or NULL for a damaged body (json_extract would throw on it). */
 const field = (path: string): string => `CASE WHEN json_valid(body) THEN json_extract(body, '$.${path}') END`;
@@ -52,16 +53,7 @@ export class SqliteCallAnalytics {
 
 /** Counters per workflow over the runs created in the window (computeCounterAnalytics), from the runs' state in SQL. */
 export function counterAnalytics(queries: SqliteQueries, q: ResolvedAnalyticsQuery): CounterAnalytics {
-  const where = ["r.created_at_us BETWEEN ? AND ?"];
-  const params: unknown[] = [q.startUs, q.endUs];
-  if (q.workflowSlug !== undefined) {
-    where.push("r.workflow_slug = ?");
-    params.push(q.workflowSlug);
-  }
-  if (q.runIds !== undefined) {
-    where.push("r.run_id IN (SELECT value FROM json_each(?))");
-    params.push(JSON.stringify(q.runIds));
-  }
+  const { where, params } = windowConditions(q, "created_at_us", "r.");
   const sql = `SELECT r.workflow_slug AS workflowSlug, j.key AS counter, sum(j.value) AS total, count(*) AS runs
     FROM runs r, json_each(CASE WHEN json_valid(r.state) THEN r.state END, '$.counters') j WHERE ${where.join(" AND ")} GROUP BY r.workflow_slug, j.key`;
   const rows = queries.statement(sql).raw(false).all(...params) as CounterAnalytics["counters"];
@@ -70,16 +62,8 @@ export function counterAnalytics(queries: SqliteQueries, q: ResolvedAnalyticsQue
 
 /** The reference's selection (selectEvents) of StepCall events, as SQL. */
 function selection(q: ResolvedAnalyticsQuery): { where: string; params: unknown[] } {
-  const where = ["type = 'StepCall'", "timestamp_us BETWEEN ? AND ?"];
-  const params: unknown[] = [q.startUs, q.endUs];
-  if (q.workflowSlug !== undefined) {
-    where.push("workflow_slug = ?");
-    params.push(q.workflowSlug);
-  }
-  if (q.runIds !== undefined) {
-    where.push("run_id IN (SELECT value FROM json_each(?))");
-    params.push(JSON.stringify(q.runIds));
-  }
+  const { where, params } = windowConditions(q, "timestamp_us");
+  where.unshift("type = 'StepCall'");
   if (q.stepId !== undefined) {
     where.push("step_id = ?");
     params.push(q.stepId);

@@ -2,6 +2,7 @@ import type { Database, Statement } from "better-sqlite3";
 import type { Event } from "@cairn/backend-interface";
 import { decodeEventRow, type CorruptionReporter, type EventRow } from "./sqlite-codec.js";
 import type { SqliteQueries } from "./sqlite-queries.js";
+import { windowConditions } from "./sqlite-window-sql.js";
 
 /** The event types event_facts keeps: every type a windowed analytics query counts. */
 export const FACT_TYPES: ReadonlySet<string> = new Set([
@@ -92,16 +93,8 @@ export class SqliteFacts {
     // Types come from this driver's own constant lists (checked against FACT_TYPES), so they are inlined as literals:
     // a literal IN list is cheaper per row than a json_each subquery.
     for (const t of types) if (!FACT_TYPES.has(t)) throw new Error(`not a fact type: ${t}`);
-    const where = ["timestamp_us BETWEEN ? AND ?", `type IN (${types.map((t) => `'${t}'`).join(", ")})`];
-    const params: unknown[] = [sel.startUs, sel.endUs];
-    if (sel.workflowSlug !== undefined) {
-      where.push("workflow_slug = ?");
-      params.push(sel.workflowSlug);
-    }
-    if (sel.runIds !== undefined) {
-      where.push("run_id IN (SELECT value FROM json_each(?))");
-      params.push(JSON.stringify(sel.runIds));
-    }
+    const { where, params } = windowConditions(sel, "timestamp_us");
+    where.splice(1, 0, `type IN (${types.map((t) => `'${t}'`).join(", ")})`);
     if (sel.stepId !== undefined) {
       where.push("(step_id IS NULL OR step_id = ?)");
       params.push(sel.stepId);
