@@ -111,6 +111,22 @@ export function claimTests(h: ConformanceHarness, procs: ProcessPool): void {
     });
   });
 
+  describe("claims: over several workflows", () => {
+    const t = useInstance(h, { manualClock: true, workflows: [WF, "wf-other"] });
+
+    it("claims the first ready steps in listing order across the scope's workflows, whatever the scope's order", async () => {
+      const { backend } = t;
+      const low = await runWithSteps(backend, ["a1", "a2"], { priority: 0 });
+      const high = await runWithSteps(backend, ["o1"], { workflowSlug: "wf-other", priority: 9 });
+      const scope = { [WF]: { a1: [], a2: [] }, "wf-other": { o1: [] } };
+      const [first] = await backend.claimScheduledSteps("w1", { limit: 1, workflows: scope });
+      expect(first).toMatchObject({ workflowSlug: "wf-other", runId: high.runId, stepId: "o1" });
+      expect(await backend.claimScheduledSteps("w2", { limit: 5, workflows: { "wf-other": {} } })).toEqual([]);
+      const rest = await backend.claimScheduledSteps("w2", { limit: 5, workflows: { "wf-none": {}, ...scope } });
+      expect(rest.map((r) => `${r.workflowSlug}/${r.runId}/${r.stepId}`).sort()).toEqual(low.steps.map((r) => `${WF}/${low.runId}/${r.stepId}`).sort());
+    });
+  });
+
   describe.skipIf(!caps.multiProcess)("claims: real processes", () => {
     const t = useInstance(h, { workflows: [WF, "wf-other"] });
 

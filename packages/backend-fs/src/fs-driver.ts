@@ -4,6 +4,7 @@ import { gateQueryAfter, type GateRunsQuery, type DriverFeedEntry, type DriverFe
   type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
   type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
   type PresenceFilter, type WorkerPresence,
+  type Gate,
 } from "@cairn/backend-interface";
 import { AtomicFs, type Durability, type MetadataCalls } from "./fs-atomic.js";
 import { FsCatalog } from "./fs-catalog.js";
@@ -207,8 +208,8 @@ export class FileSystemDriver implements BackendDriver {
     return this.run("listing the runs of a gate in", () => this.gates.gateRuns(query));
   }
 
-  queryWaitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
-    return this.run("listing waiting gates in", () => this.gates.waitingGates(nowUs, limit));
+  queryWaitingGates(nowUs: number, limit: number, among?: readonly Gate[]): Promise<Gate[]> {
+    return this.run("listing waiting gates in", () => this.gates.waitingGates(nowUs, limit, among));
   }
 
   queryDueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, open, readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { countGate, gateOrder, isTerminalRunStatus, type Event, type FollowUp, type GateQuery, type GateRunsQuery, type GateView, type RunState } from "@cairn/backend-interface";
+import { countGate, gateOrder, isTerminalRunStatus, type Event, type FollowUp, type GateQuery, type GateRunsQuery, type GateView, type RunState, type Gate } from "@cairn/backend-interface";
 import { KeyedMutex } from "./fs-keyed-mutex.js";
 import type { FsIndexes } from "./fs-indexes.js";
 
@@ -58,10 +58,13 @@ export class FsGates {
   }
 
   /** Gates with a pending run available by `nowUs`. */
-  async waitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
-    const gates = new Map<string, { workflowSlug: string; flowKey: string }>();
-    for (const r of await this.liveRuns()) {
+  async waitingGates(nowUs: number, limit: number, among?: readonly Gate[]): Promise<Gate[]> {
+    const gates = new Map<string, Gate>();
+    const wanted = among ? new Set(among.map((g) => JSON.stringify([g.workflowSlug, g.flowKey]))) : undefined;
+    const slugs = among ? [...new Set(among.map((g) => g.workflowSlug))] : [undefined];
+    for (const r of (await Promise.all(slugs.map((s) => this.liveRuns(s)))).flat()) {
       if (r.status !== "pending" || r.flowKey === undefined || r.availableAtUs > nowUs) continue;
+      if (wanted && !wanted.has(JSON.stringify([r.workflowSlug, r.flowKey]))) continue;
       gates.set(JSON.stringify([r.workflowSlug, r.flowKey]), { workflowSlug: r.workflowSlug, flowKey: r.flowKey });
       if (gates.size >= limit) break;
     }

@@ -87,9 +87,10 @@ export class FsIndexes implements AppendHooks {
 
   // ─── Reading, with verification and repair ─────────────────────────────────────────────────────
   /** Views of every live run (of one workflow), each verified against its events; stale markers are repaired. */
-  async liveViews(workflowSlug?: string): Promise<RunView[]> {
+  async liveViews(workflowSlug?: string, workflowSlugs?: ReadonlySet<string>): Promise<RunView[]> {
     const names = await readDirOrEmpty(this.layout.liveDir());
-    const addresses = names.map(parseRunName).filter((a): a is RunAddress => a !== null && (workflowSlug === undefined || a.workflowSlug === workflowSlug));
+    const wanted = (a: RunAddress) => (workflowSlug === undefined || a.workflowSlug === workflowSlug) && (workflowSlugs === undefined || workflowSlugs.has(a.workflowSlug));
+    const addresses = names.map(parseRunName).filter((a): a is RunAddress => a !== null && wanted(a));
     const views = await mapLimit(addresses, 32, (a) => this.verifiedLive(a));
     return views.filter((v): v is RunView => v !== null);
   }

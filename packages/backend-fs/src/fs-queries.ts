@@ -22,9 +22,11 @@ export class FsQueries {
   ) {}
 
   /** Scheduled steps available by `availableBefore` in live runs: priority desc, availableAt asc, runId, stepId. */
-  async scheduledSteps(options: ListScheduledOptions & { availableBefore: number }): Promise<StepRef[]> {
+  async scheduledSteps(options: ListScheduledOptions & { availableBefore: number; workflowSlugs?: readonly string[] | undefined }): Promise<StepRef[]> {
     const found: StepState[] = [];
-    for (const view of await this.indexes.liveViews(options.workflowSlug)) {
+    const slugs = options.workflowSlugs;
+    const only = slugs?.length === 1 ? slugs[0] : options.workflowSlug;
+    for (const view of await this.indexes.liveViews(only, slugs && slugs.length > 1 ? new Set(slugs) : undefined)) {
       for (const s of view.steps.values()) if (s.status === "scheduled" && (s.availableAtUs ?? 0) <= options.availableBefore) found.push(s);
     }
     found.sort((x, y) => y.priority - x.priority || (x.availableAtUs ?? 0) - (y.availableAtUs ?? 0) || cmp(x.runId, y.runId) || cmp(x.stepId, y.stepId));

@@ -14,6 +14,9 @@ import type { WorkflowRegistration, WorkflowVersion } from "./schemas.js";
 import type { StepState } from "./step-state.js";
 import type { WorkerPresence } from "./worker-presence.js";
 
+/** A flow-control gate: the runs of one workflow with one flowKey. */
+export type Gate = { workflowSlug: string; flowKey: string };
+
 /** Workflows a claim may take steps of: slug → step id → that step's dependencies. */
 export type ClaimScope = Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
 
@@ -95,7 +98,10 @@ export interface ClaimRequest {
   step?: StepRef;
   /** Only steps of this workflow. */
   workflowSlug?: string;
-  /** Only steps of these workflows, each step's dependencies looked up in it. */
+  /**
+   * Only steps of these workflows, each step's dependencies looked up in it. The claim still takes the first ready
+   * steps in listing order across all of them (not one workflow after the other): see claimWorkflows.
+   */
   scope?: ClaimScope;
   /** The dependencies recorded on a claimed step's StepStarted (from `scope` when given); absent: none. */
   dependencies?: (ref: StepRef) => string[];
@@ -196,8 +202,11 @@ export interface BackendDriver {
    * descending, createdAt ascending, runId ascending), only those available by `availableByUs` when given; at most `limit`.
    */
   queryGateRuns(query: GateRunsQuery): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
-  /** Gates (workflow and flowKey) with a pending run available by `nowUs`, at most `limit`, in any order. */
-  queryWaitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>>;
+  /**
+   * Gates (workflow and flowKey) with a pending run available by `nowUs`, at most `limit`, in any order; only gates of
+   * `among` when given (the gates where runs just ended: one read for a whole batch of completions).
+   */
+  queryWaitingGates(nowUs: number, limit: number, among?: readonly Gate[]): Promise<Gate[]>;
   /** Running runs whose timeout (startedAt + timeout) is before `nowUs`, longest overdue first; at most `limit`. */
   queryOverdueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>>;
   /** Slugs of workflows that have at least one non-terminal run. */
@@ -292,4 +301,14 @@ export interface BackendDriver {
    * index (reference: the live state filtered). Any order.
    */
   queryWaitingSteps?(name: string): Promise<StepState[]>;
+}
+
+/**
+ * The workflows a claim may take steps of: the scope's, else the one `workflowSlug`, else every workflow (undefined).
+ * Every driver claims the first ready steps in listing order among them, so a worker running several workflows is
+ * served in priority order whatever the order of its scope, and an idle workflow of the scope costs nothing.
+ */
+export function claimWorkflows(request: Pick<ClaimRequest, "scope" | "workflowSlug">): readonly string[] | undefined {
+  if (request.scope) return Object.keys(request.scope);
+  return request.workflowSlug === undefined ? undefined : [request.workflowSlug];
 }

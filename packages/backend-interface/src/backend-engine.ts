@@ -99,13 +99,11 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
    */
   private async releaseFreedGates(): Promise<void> {
     while (this.freedGates.size > 0) {
-      const gates = [...this.freedGates];
+      const gates = [...this.freedGates].map((g) => { const [workflowSlug, flowKey] = g.split("\0") as [string, string]; return { workflowSlug, flowKey }; });
       this.freedGates.clear();
       const nowUs = this.clock.nowUs();
-      for (const gate of gates) {
-        const [workflowSlug, flowKey] = gate.split("\0") as [string, string];
-        await this.startGate(workflowSlug, flowKey, nowUs);
-      }
+      // One read for every gate a write freed; only gates with a run waiting go on to try it.
+      for (const gate of await this.store.queryWaitingGates(nowUs, gates.length, gates)) await this.startGate(gate.workflowSlug, gate.flowKey, nowUs);
     }
   }
 

@@ -1,10 +1,10 @@
-import { checkGuard, type ClaimedStep, type ClaimRequest, type StepRef } from "@cairn/backend-interface";
+import { checkGuard, claimWorkflows, type ClaimedStep, type ClaimRequest, type StepRef } from "@cairn/backend-interface";
 import type { MemoryQueries } from "./memory-queries.js";
 import type { MemoryStore } from "./memory-store.js";
 import { guardedWrite } from "./memory-writes.js";
 
 /**
- * The memory claim: the ready steps in listing order (of each workflow of the scope in turn), each moved to running
+ * The memory claim: the ready steps of the claim's workflows in listing order, each moved to running
  * by a guarded write whose StepStarted carries the attempt the write finds. Synchronous, so the whole batch is one
  * atomic step of the process: no other claimer can interleave.
  */
@@ -14,13 +14,9 @@ export function claimInStore(store: MemoryStore, queries: MemoryQueries, request
     return one ? [one] : [];
   }
   const out: ClaimedStep[] = [];
-  const slugs: Array<string | undefined> = request.scope ? Object.keys(request.scope) : [request.workflowSlug];
-  for (const slug of slugs) {
-    if (out.length >= request.limit) break;
-    for (const ref of queries.scheduled({ availableBefore: request.nowUs, limit: request.limit - out.length, ...(slug ? { workflowSlug: slug } : {}) })) {
-      const claimed = claimOne(store, ref, request);
-      if (claimed) out.push(claimed);
-    }
+  for (const ref of queries.scheduled({ availableBefore: request.nowUs, limit: request.limit, workflowSlugs: claimWorkflows(request) })) {
+    const claimed = claimOne(store, ref, request);
+    if (claimed) out.push(claimed);
   }
   return out;
 }

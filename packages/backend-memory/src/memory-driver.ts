@@ -4,6 +4,7 @@ import {
   type EndedRunsQuery, type Event, type EventFilter, type Mark, type Cursor, type EventOf, type GateQuery, type GateRunsQuery, type GateView, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
   type PresenceFilter, type PutVersionResult, type RunState, type StepRef, type StepState, type SubmissionResult, type WorkerPresence,
   type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
+  type Gate,
 } from "@cairn/backend-interface";
 import { claimInStore } from "./memory-claims.js";
 import { MemoryQueries } from "./memory-queries.js";
@@ -125,8 +126,8 @@ export class MemoryDriver implements BackendDriver {
     return this.queries.gateRuns(query);
   }
 
-  async queryWaitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
-    return this.queries.waitingGates(nowUs, limit);
+  async queryWaitingGates(nowUs: number, limit: number, among?: readonly Gate[]): Promise<Gate[]> {
+    return this.queries.waitingGates(nowUs, limit, among);
   }
 
   async queryOverdueRuns(nowUs: number, limit: number): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>> {

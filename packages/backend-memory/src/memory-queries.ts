@@ -2,6 +2,7 @@ import {
   compareStrings, isTerminalRunStatus, type Event, type EventFilter, type ListRunsOptions, type ListScheduledOptions, type LiveState,
   type RunState, type StepRef, type StepState, type AnalyticsWindow, type EndedRunsQuery, type GateQuery, type GateRunsQuery, type GateView,
   countGate, gateOrder,
+  type Gate,
 } from "@cairn/backend-interface";
 import type { MemoryRun, MemoryStore } from "./memory-store.js";
 
@@ -44,10 +45,12 @@ export class MemoryQueries {
     return structuredClone(o.limit === undefined ? out : out.slice(0, o.limit));
   }
 
-  /** Scheduled steps of live runs available by `availableBefore`: priority desc, availableAt asc, runId, stepId. */
-  scheduled(o: ListScheduledOptions & { availableBefore: number }): StepRef[] {
+  /** Scheduled steps of live runs (of the given workflows) available by `availableBefore`: priority desc, availableAt asc, runId, stepId. */
+  scheduled(o: ListScheduledOptions & { availableBefore: number; workflowSlugs?: readonly string[] | undefined }): StepRef[] {
     const found: StepState[] = [];
+    const slugs = o.workflowSlugs ? new Set(o.workflowSlugs) : undefined;
     for (const rec of this.live(o.workflowSlug)) {
+      if (slugs && !slugs.has(rec.workflowSlug)) continue;
       for (const s of rec.steps.values()) if (s.status === "scheduled" && (s.availableAtUs ?? 0) <= o.availableBefore) found.push(s);
     }
     found.sort((x, y) => y.priority - x.priority || (x.availableAtUs ?? 0) - (y.availableAtUs ?? 0) || compareStrings(x.runId, y.runId) || compareStrings(x.stepId, y.stepId));
@@ -78,10 +81,12 @@ export class MemoryQueries {
   }
 
   /** Gates with a pending run available by `nowUs`. */
-  waitingGates(nowUs: number, limit: number): Array<{ workflowSlug: string; flowKey: string }> {
-    const gates = new Map<string, { workflowSlug: string; flowKey: string }>();
+  waitingGates(nowUs: number, limit: number, among?: readonly Gate[]): Gate[] {
+    const gates = new Map<string, Gate>();
+    const wanted = among ? new Set(among.map((g) => `${g.workflowSlug}\0${g.flowKey}`)) : undefined;
     for (const r of this.liveRuns()) {
       if (r.status !== "pending" || r.flowKey === undefined || r.availableAtUs > nowUs) continue;
+      if (wanted && !wanted.has(`${r.workflowSlug}\0${r.flowKey}`)) continue;
       gates.set(`${r.workflowSlug}\0${r.flowKey}`, { workflowSlug: r.workflowSlug, flowKey: r.flowKey });
       if (gates.size >= limit) break;
     }

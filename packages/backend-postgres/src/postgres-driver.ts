@@ -1,5 +1,5 @@
 import pg from "pg";
-import { CorruptRecordError, InvalidArgumentError, systemClock } from "@cairn/backend-interface";
+import { CorruptRecordError, InvalidArgumentError, systemClock, type Gate } from "@cairn/backend-interface";
 import type { GateRunsQuery,
   AnalyticsWindow, BackendCapabilities, BackendDriver, ClaimRequest, ClaimedStep, Clock, EndedRunsQuery, Mark, Cursor, BackendOptions, Event, EventFilter, EventOf, FollowUp, GuardVerdict, GuardedWrite, ListRunsOptions, ListScheduledOptions,
   LiveState, PutVersionResult, RunState, StepRef, StepState, SubmissionResult, WorkflowRegistration, WorkflowVersion, WriteGuard, WriteTarget,
@@ -247,8 +247,11 @@ export class PostgresDriver implements BackendDriver {
     return gateRuns((stmt) => this.conn.query(stmt), this.gq, this.schema, query);
   }
 
-  async queryWaitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
-    const rows = (await this.conn.query<{ workflow_slug: string; flow_key: string }>({ name: `${this.schema}:waitingGates`, text: this.gq.waitingGates, values: [nowUs, limit] })).rows;
+  async queryWaitingGates(nowUs: number, limit: number, among?: readonly Gate[]): Promise<Gate[]> {
+    const stmt = among
+      ? { name: `${this.schema}:waitingAmong`, text: this.gq.waitingAmong, values: [nowUs, limit, among.map((g) => g.workflowSlug), among.map((g) => g.flowKey)] }
+      : { name: `${this.schema}:waitingGates`, text: this.gq.waitingGates, values: [nowUs, limit] };
+    const rows = (await this.conn.query<{ workflow_slug: string; flow_key: string }>(stmt)).rows;
     return rows.map((r) => ({ workflowSlug: r.workflow_slug, flowKey: r.flow_key }));
   }
 

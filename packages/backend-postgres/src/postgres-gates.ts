@@ -20,6 +20,10 @@ export function buildGateQueries(s: string) {
       AND ($3::bigint IS NULL OR available_at_us <= $3) ORDER BY priority DESC, created_at_us, run_id LIMIT $4`,
     gateRunning: `SELECT workflow_slug, run_id FROM ${s}.runs WHERE workflow_slug = $1 AND flow_key = $2 AND status = 'running' ORDER BY run_id LIMIT $3`,
     waitingGates: `SELECT DISTINCT workflow_slug, flow_key FROM ${s}.runs WHERE flow_key IS NOT NULL AND status = 'pending' AND available_at_us <= $1 LIMIT $2`,
+    /** Which of the gates $3 (slugs) / $4 (keys) have a pending run available by $1. */
+    waitingAmong: `SELECT g.workflow_slug, g.flow_key FROM unnest($3::text[], $4::text[]) AS g(workflow_slug, flow_key)
+      WHERE EXISTS (SELECT 1 FROM ${s}.runs r WHERE r.workflow_slug = g.workflow_slug AND r.flow_key = g.flow_key AND r.status = 'pending' AND r.available_at_us <= $1)
+      LIMIT $2`,
   };
 }
 export type GateQueries = ReturnType<typeof buildGateQueries>;

@@ -1,10 +1,10 @@
-import type { ClaimedStep, ClaimRequest, StepRef } from "@cairn/backend-interface";
+import { claimWorkflows, type ClaimedStep, type ClaimRequest, type StepRef } from "@cairn/backend-interface";
 import type { SqliteWrites } from "./sqlite-writes.js";
 import type { SqliteQueries } from "./sqlite-queries.js";
 
 /**
- * The SQLite claim, run inside one write transaction: the ready steps in listScheduledSteps order (of each workflow
- * of the scope in turn), each moved to running by a guarded write whose StepStarted is built from the attempt the
+ * The SQLite claim, run inside one write transaction: the ready steps of the claim's workflows in listScheduledSteps
+ * order, each moved to running by a guarded write whose StepStarted is built from the attempt the
  * transaction finds. Exactly one concurrent claimer wins a step: the write lock serialises them.
  */
 export function claimInTransaction(projector: SqliteWrites, queries: SqliteQueries, request: ClaimRequest): ClaimedStep[] {
@@ -13,13 +13,9 @@ export function claimInTransaction(projector: SqliteWrites, queries: SqliteQueri
     return one ? [one] : [];
   }
   const out: ClaimedStep[] = [];
-  const slugs: Array<string | undefined> = request.scope ? Object.keys(request.scope) : [request.workflowSlug];
-  for (const slug of slugs) {
-    if (out.length >= request.limit) break;
-    for (const ref of queries.ready({ availableBefore: request.nowUs, limit: request.limit - out.length, ...(slug ? { workflowSlug: slug } : {}) })) {
-      const claimed = claimOne(projector, ref, request);
-      if (claimed) out.push(claimed);
-    }
+  for (const ref of queries.ready({ availableBefore: request.nowUs, limit: request.limit, workflowSlugs: claimWorkflows(request) })) {
+    const claimed = claimOne(projector, ref, request);
+    if (claimed) out.push(claimed);
   }
   return out;
 }

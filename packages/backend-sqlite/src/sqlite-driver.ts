@@ -1,11 +1,13 @@
 import { resolve } from "node:path";
 import type { Database, Transaction } from "better-sqlite3";
 import {
+  claimWorkflows,
   assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError, feedPosition, parseFeedPosition, type DriverFeedEntry, type DriverFeedQuery,
   type AnalyticsWindow, type BackendCapabilities, type ClaimOptions, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type GateRunsQuery, type EventType,
   type BackendDriver, type EndedRunsQuery, type Mark, type Cursor, type ClaimRequest, type ClaimedStep, type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
   type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
   type PresenceFilter, type WorkerPresence,
+  type Gate,
 } from "@cairn/backend-interface";
 import { isMemoryFilename, openConnection } from "./sqlite-connection.js";
 import { DEFAULT_BUSY_RETRY, withBusyRetry, type BusyRetryPolicy } from "./sqlite-errors.js";
@@ -184,8 +186,8 @@ export class SqliteDriver implements BackendDriver {
     return this.read((c) => c.gates.runs(query));
   }
 
-  queryWaitingGates(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; flowKey: string }>> {
-    return this.read((c) => c.gates.waitingGates(nowUs, limit));
+  queryWaitingGates(nowUs: number, limit: number, among?: readonly Gate[]): Promise<Gate[]> {
+    return this.read((c) => c.gates.waitingGates(nowUs, limit, among));
   }
 
   queryOverdueRuns(nowUs: number, limit: number): Promise<Array<{ workflowSlug: string; runId: string }>> {
@@ -289,10 +291,8 @@ export class SqliteDriver implements BackendDriver {
   /** Claims in one write transaction (see claimInTransaction); an idle poll costs one indexed read, never the write lock. */
   async claimSteps(request: ClaimRequest): Promise<ClaimedStep[]> {
     if (!request.step) {
-      const any = { limit: 1, ...(request.workflowSlug ? { workflowSlug: request.workflowSlug } : {}) };
-      const slugs = request.scope ? Object.keys(request.scope) : [];
-      if (slugs.length === 1) any.workflowSlug = slugs[0]!;
-      if ((await this.read((c) => c.queries.ready({ ...any, availableBefore: request.nowUs }))).length === 0) return [];
+      const probe = { limit: 1, availableBefore: request.nowUs, workflowSlugs: claimWorkflows(request) };
+      if ((await this.read((c) => c.queries.ready(probe))).length === 0) return [];
     }
     return this.write((c) => claimInTransaction(c.projector, c.queries, request));
   }

@@ -1,5 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
-import type { GateQuery, GateRunsQuery, GateView } from "@cairn/backend-interface";
+import type { Gate, GateQuery, GateRunsQuery, GateView } from "@cairn/backend-interface";
 
 type RunRef = { workflowSlug: string; runId: string };
 
@@ -9,7 +9,7 @@ type RunRef = { workflowSlug: string; runId: string };
  * sweep. Served by the runs_by_gate, runs_gate_starts and runs_waiting_gates indexes (migration 0009).
  */
 export class SqliteGates {
-  private readonly s: Record<"running" | "counts" | "starts" | "pending" | "pendingAvailable" | "runningRuns" | "waitingGates", Statement>;
+  private readonly s: Record<"running" | "counts" | "starts" | "pending" | "pendingAvailable" | "runningRuns" | "waitingGates" | "waitingAmong", Statement>;
 
   constructor(db: Database) {
     const p = (sql: string) => db.prepare(sql);
@@ -31,6 +31,9 @@ export class SqliteGates {
       runningRuns: p(`SELECT workflow_slug, run_id FROM runs INDEXED BY runs_by_gate WHERE workflow_slug = ? AND flow_key = ? AND status = 'running' ORDER BY run_id LIMIT ?`),
       waitingGates: p(`SELECT DISTINCT workflow_slug, flow_key FROM runs INDEXED BY runs_waiting_gates
           WHERE flow_key IS NOT NULL AND status = 'pending' AND available_at_us <= ? LIMIT ?`),
+      waitingAmong: p(`SELECT g.value ->> '$[0]' AS workflow_slug, g.value ->> '$[1]' AS flow_key FROM json_each(@gates) g
+          WHERE EXISTS (SELECT 1 FROM runs INDEXED BY runs_by_gate WHERE workflow_slug = g.value ->> '$[0]' AND flow_key = g.value ->> '$[1]'
+            AND status = 'pending' AND available_at_us <= @now) LIMIT @limit`),
     };
   }
 
@@ -57,7 +60,9 @@ export class SqliteGates {
   }
 
   /** Gates with a pending run available by `nowUs`. */
-  waitingGates(nowUs: number, limit: number): Array<{ workflowSlug: string; flowKey: string }> {
-    return (this.s.waitingGates.all(nowUs, limit) as Array<{ workflow_slug: string; flow_key: string }>).map((r) => ({ workflowSlug: r.workflow_slug, flowKey: r.flow_key }));
+  waitingGates(nowUs: number, limit: number, among?: readonly Gate[]): Gate[] {
+    const rows = among ? this.s.waitingAmong.all({ gates: JSON.stringify(among.map((g) => [g.workflowSlug, g.flowKey])), now: nowUs, limit })
+      : this.s.waitingGates.all(nowUs, limit);
+    return (rows as Array<{ workflow_slug: string; flow_key: string }>).map((r) => ({ workflowSlug: r.workflow_slug, flowKey: r.flow_key }));
   }
 }

@@ -29,7 +29,7 @@ const EVENT_COLUMNS = "seq, run_id, workflow_slug, type, body";
  * same transaction); damaged rows are reported and rebuilt from the events.
  */
 export class SqliteQueries {
-  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "ready" | "readyOfWorkflow" | "stale" | "waiting" | "activeWorkflows" | "runIds" | "dueRuns" | "overdueRuns", Statement>;
+  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "ready" | "readyOfWorkflow" | "readyOfWorkflows" | "stale" | "waiting" | "activeWorkflows" | "runIds" | "dueRuns" | "overdueRuns", Statement>;
   private readonly dynamic = new Map<string, Statement>();
 
   constructor(private readonly db: Database, private readonly filename: string, private readonly report: CorruptionReporter) {
@@ -52,6 +52,9 @@ export class SqliteQueries {
                 ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT ?`),
       readyOfWorkflow: p(`SELECT workflow_slug AS workflowSlug, run_id AS runId, step_id AS stepId FROM steps INDEXED BY steps_ready
                 WHERE status = 'scheduled' AND run_live = 1 AND available_at_us <= ? AND workflow_slug = ?
+                ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT ?`),
+      readyOfWorkflows: p(`SELECT workflow_slug AS workflowSlug, run_id AS runId, step_id AS stepId FROM steps INDEXED BY steps_ready
+                WHERE status = 'scheduled' AND run_live = 1 AND available_at_us <= ? AND workflow_slug IN (SELECT value FROM json_each(?))
                 ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT ?`),
       stale: p(`SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps INDEXED BY steps_running
                 WHERE status = 'running' AND run_live = 1 AND last_seen_us < ? ORDER BY last_seen_us, run_id, step_id`),
@@ -156,12 +159,13 @@ export class SqliteQueries {
     return rows.map((r) => this.decodeRun(r)).filter((r): r is RunState => r !== null);
   }
 
-  /** Ready steps of live runs, priority desc then availableAt asc, from the partial index of scheduled steps. */
-  ready(options: ListScheduledOptions & { availableBefore: number }): StepRef[] {
+  /** Ready steps of live runs (of the given workflows), priority desc then availableAt asc, from the partial index of scheduled steps. */
+  ready(options: ListScheduledOptions & { availableBefore: number; workflowSlugs?: readonly string[] | undefined }): StepRef[] {
     const limit = options.limit ?? -1;
-    return (options.workflowSlug === undefined
-      ? this.s.ready.all(options.availableBefore, limit)
-      : this.s.readyOfWorkflow.all(options.availableBefore, options.workflowSlug, limit)) as StepRef[];
+    const slugs = options.workflowSlugs ?? (options.workflowSlug === undefined ? undefined : [options.workflowSlug]);
+    if (slugs === undefined) return this.s.ready.all(options.availableBefore, limit) as StepRef[];
+    if (slugs.length === 1) return this.s.readyOfWorkflow.all(options.availableBefore, slugs[0], limit) as StepRef[];
+    return this.s.readyOfWorkflows.all(options.availableBefore, JSON.stringify(slugs), limit) as StepRef[];
   }
 
   /** Running steps of live runs last seen before `beforeUs`, from the partial index of running steps. */
