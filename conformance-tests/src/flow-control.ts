@@ -40,7 +40,7 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
   describe.skipIf(!resolveCapabilities(h).multiProcess)("flow control: real processes", () => {
     const t = useInstance(h);
 
-    test("3 worker processes and 5 submitter processes: never more than `limit` runs of a key running; every run starts once and completes", async (ctx) => {
+    test("3 worker processes and 8 submitter processes: never more than `limit` runs of a key running; every run starts once and completes", async (ctx) => {
       const { backend } = t;
       if (!backend.driver.capabilities.flowControl) ctx.skip();
       const limit = 2;
@@ -60,10 +60,10 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
           await new Promise((r) => setTimeout(r, 3));
         }
       })();
-      const results = await withChildren(procs, t.instance.opener, 8, (group) =>
+      const results = await withChildren(procs, t.instance.opener, 11, (group) =>
         group.round<unknown>((i) => i < 3
-          ? { task: "drain", workflowSlug: WF, workerId: `w${i}`, startAtMs, untilMs, holdMs: 15, stopAfter: 60 }
-          : { task: "submit-each", startAtMs, items: Array.from({ length: 12 }, (_, n) => ({ workflowSlug: WF, input: { customer: keys[(n + i) % keys.length], n, by: i } })) }));
+          ? { task: "drain", workflowSlug: WF, workerId: `w${i}`, startAtMs, untilMs, holdMs: 15, stopAfter: 64 }
+          : { task: "submit-each", startAtMs, items: Array.from({ length: 8 }, (_, n) => ({ workflowSlug: WF, input: { customer: keys[(n + i) % keys.length], n, by: i } })) }));
       sampling = false;
       await sampler;
       const submitted = (results.slice(3) as Array<Array<{ ok: boolean; runId?: string }>>).flat();
@@ -71,7 +71,7 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
       expect(seen.samples).toBeGreaterThan(10);
       expect(seen.max, "runs of one key running at once").toBeLessThanOrEqual(limit);
       expect(seen.max).toBeGreaterThan(0);
-      expect((results.slice(0, 3) as number[]).reduce((a, b) => a + b, 0), "steps the worker processes completed").toBe(60);
+      expect((results.slice(0, 3) as number[]).reduce((a, b) => a + b, 0), "steps the worker processes completed").toBe(64);
       for (const s of submitted) {
         const run = (await backend.getRun(s.runId!))!;
         expect(run.status, `${s.runId}: ${(await eventTrail(backend, s.runId!)).join(" ")}`).toBe("completed");
