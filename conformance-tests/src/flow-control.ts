@@ -243,6 +243,32 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
       for (let i = 2; i < starts.length; i++) expect(starts[i]! - starts[i - 2]!, "three starts inside one window").toBeGreaterThanOrEqual(60_000_000);
     });
 
+    it("a batch submit decides each item as one submit after the other would, against the runs already there", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { limit: 2, key: "customer" });
+      const first = await backend.submitRun({ workflowSlug: WF, input: { customer: "a" }, idempotencyKey: "first" });
+      tick();
+      const keys = ["a", "a", "b", "a", "b", "b", "c"];
+      const ids = async (items: Array<Record<string, unknown>>) => (await backend.submitRuns(items.map((o) => ({ workflowSlug: WF, ...o })))).map((o) => {
+        if (!o.ok) throw o.error;
+        return o;
+      });
+      const batch = await ids(keys.map((customer, n) => ({ input: { customer, n } })));
+      expect(batch.every((o) => o.isNew)).toBe(true);
+      expect(await statuses(backend, batch.map((o) => o.runId))).toEqual(["running", "pending", "running", "pending", "running", "pending", "running"]);
+      for (const r of await states(backend, batch.map((o) => o.runId))) if (r.status === "pending") expect(r.flow?.decision).toBe("queued");
+      // A batch with a taken key: that item is the existing run, the others are decided as above.
+      tick();
+      const again = await ids([{ input: { customer: "c", n: 7 } }, { input: { customer: "a" }, idempotencyKey: "first" }, { input: { customer: "c", n: 8 } }]);
+      expect(again.map((o) => o.isNew)).toEqual([true, false, true]);
+      expect(again[1]!.runId).toBe(first.runId);
+      expect(await statuses(backend, [again[0]!.runId, again[2]!.runId])).toEqual(["running", "pending"]);
+      await registerFlow(backend, { rateLimit: { limit: 2, periodMs: 60_000 } }, "wf-rate");
+      const rated = (await backend.submitRuns([0, 1, 2, 3].map((i) => ({ workflowSlug: "wf-rate", input: { i } })))).map((o) => (o.ok ? o.runId : ""));
+      expect(await statuses(backend, rated)).toEqual(["running", "running", "pending", "pending"]);
+      expect((await backend.getRun(rated[2]!))!.flow?.decision).toBe("delayed");
+    });
+
     it("rate limit drop: a run over the budget is dropped", async () => {
       const { backend } = t;
       await registerFlow(backend, { rateLimit: { limit: 1, periodMs: 60_000, onExceed: "drop" } });

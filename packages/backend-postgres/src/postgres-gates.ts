@@ -7,6 +7,17 @@ export function buildGateQueries(s: string) {
   return {
     /** Serialises every write that counts one gate, until its transaction ends. */
     lockGate: `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`,
+    /** lockGate for many gates ($1, keys), taken in one order (hash, then key) so two batches never deadlock. */
+    lockGates: `SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1, k) l`,
+    /**
+     * The runs countGate needs of gates $1 (slugs) / $2 (keys): the live ones, and those started at or after $3 when
+     * not null (rate limits); at most $4 rows.
+     */
+    gateRunsOf: `SELECT r.run_id, r.workflow_slug, r.flow_key, r.status, r.priority, r.created_at_us, r.available_at_us, r.started_at_us
+      FROM unnest($1::text[], $2::text[]) AS g(workflow_slug, flow_key)
+      JOIN ${s}.runs r ON r.workflow_slug = g.workflow_slug AND r.flow_key = g.flow_key
+        AND (r.status IN ('pending', 'running') OR ($3::bigint IS NOT NULL AND r.started_at_us >= $3))
+      LIMIT $4`,
     /** The gate's count (countGate semantics), read after the lock so its snapshot sees every earlier holder's commit. */
     countGate: `SELECT
       ARRAY(SELECT run_id FROM ${s}.runs WHERE ${gate} AND status = 'running' ORDER BY run_id LIMIT $4) AS running,
@@ -30,7 +41,7 @@ export type GateQueries = ReturnType<typeof buildGateQueries>;
 
 /** Locks the gate for the rest of the transaction and counts it. */
 export async function readGate(c: pg.PoolClient, g: GateQueries, schema: string, q: GateQuery): Promise<GateView> {
-  await c.query({ name: `${schema}:lockGate`, text: g.lockGate, values: [JSON.stringify([schema, q.workflowSlug, q.flowKey])] });
+  await c.query({ name: `${schema}:lockGate`, text: g.lockGate, values: [gateLockKey(schema, q.workflowSlug, q.flowKey)] });
   const row = (await c.query<{ running: string[]; ahead: number; waiting: number; newer: boolean; started: number; earliest: string | null }>({
     name: `${schema}:countGate`, text: g.countGate,
     values: [q.workflowSlug, q.flowKey, q.runId, q.cap, q.nowUs, q.priority, q.createdAtUs, q.startedSinceUs ?? null],
@@ -39,6 +50,9 @@ export async function readGate(c: pg.PoolClient, g: GateQueries, schema: string,
   if (row.earliest !== null) view.earliestStartUs = Number(row.earliest);
   return view;
 }
+
+/** The gate key of the advisory lock: every write that counts a gate takes it first, so they serialise on it. */
+export const gateLockKey = (schema: string, workflowSlug: string, flowKey: string): string => JSON.stringify([schema, workflowSlug, flowKey]);
 
 type RefRow = { workflow_slug: string; run_id: string };
 

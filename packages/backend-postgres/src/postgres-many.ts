@@ -5,6 +5,7 @@ import type { Statement } from "./postgres-connection.js";
 import type { ManySqlQueries } from "./postgres-many-sql.js";
 import { eventConcurrencyArray, eventFigureArrays, lastSeen, projectWrite, type ProjectedWrite } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
+import { writeGatedSubmissions } from "./postgres-gated-submit.js";
 
 /** One run's share of a batch: its events and the rows they project to, against what was locked. */
 interface RunWrite {
@@ -75,10 +76,16 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
  */
 export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries, submitted: Array<EventOf<"RunSubmitted">>, follow: FollowUp | undefined,
   oneByOne: (event: EventOf<"RunSubmitted">) => Promise<SubmissionResult>): Promise<SubmissionResult[]> {
-  // Flow control counts a gate inside each run's own transaction, so gated batches go one by one, in item order.
-  if (submitted.some((s) => gateQueryAfter(null, new Map(), [s], follow) !== null)) {
+  // Flow control counts gates inside the write: gated batches are decided set-wise per chunk (writeGatedSubmissions),
+  // else (a crowded gate, a taken key) one by one, in item order.
+  if (follow && submitted.some((s) => gateQueryAfter(null, new Map(), [s], follow) !== null)) {
     const out: SubmissionResult[] = [];
-    for (const s of submitted) out.push(await oneByOne(s));
+    for (let from = 0; from < submitted.length; from += SUBMIT_CHUNK) {
+      const chunk = submitted.slice(from, from + SUBMIT_CHUNK);
+      const set = chunk.length > 1 ? await writeGatedSubmissions(ctx, mq, chunk, follow, (items) => submitStatement(ctx, mq, items)) : null;
+      if (set) out.push(...set);
+      else for (const s of chunk) out.push(await oneByOne(s));
+    }
     // As below: fresh planner statistics after a bulk submission, which the claim's plan depends on.
     if (out.filter((r) => r.created).length >= ANALYZE_AFTER) await ctx.conn.query({ text: mq.analyze, values: [] });
     return out;
