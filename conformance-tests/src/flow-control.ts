@@ -269,6 +269,20 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
       expect((await backend.getRun(rated[2]!))!.flow?.decision).toBe("delayed");
     });
 
+    it("a waiting run is judged by its own version's limit when a slot frees, not by a newer version's", async () => {
+      const { backend } = t;
+      await registerFlow(backend, { limit: 3 });
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        ids.push(...(await submitAll(backend, [{ i }])));
+        tick();
+      }
+      expect(await statuses(backend, ids)).toEqual(["running", "running", "running", "pending"]);
+      await registerFlow(backend, { limit: 1 }, WF, "v2");
+      await finish(backend, ids[0]!);
+      expect(await statuses(backend, ids)).toEqual(["completed", "running", "running", "running"]);
+    });
+
     it("rate limit drop: a run over the budget is dropped", async () => {
       const { backend } = t;
       await registerFlow(backend, { rateLimit: { limit: 1, periodMs: 60_000, onExceed: "drop" } });

@@ -117,7 +117,7 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
     for (let batch = 1; batch <= 64; batch *= 2) {
       const waiting = await this.store.queryGateRuns({ workflowSlug, flowKey, status: "pending", limit: batch, ...(availableByUs === undefined ? {} : { availableByUs }) });
       if (waiting.length === 0) break;
-      if (batch === 1 && availableByUs !== undefined && (await this.gateIsFull(workflowSlug, flowKey))) break;
+      if (batch === 1 && availableByUs !== undefined && (await this.gateIsFull(workflowSlug, flowKey, waiting[0]!.runId))) break;
       const moved = await this.advanceRuns(waiting);
       changed.push(...moved);
       if (moved.length < waiting.length) break;
@@ -126,13 +126,14 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
   }
 
   /**
-   * A read outside any write: true when the gate's running runs already fill its limit and no other rule (rate limit,
-   * newest-wins) could change a waiting run, so trying its head would be a write that changes nothing. Only ever a
-   * shortcut: a slot freed after this read is followed by its own nudge, which reads again.
+   * A read outside any write: true when the gate's running runs already fill the limit of the head's version (each
+   * run is judged by the rules it was submitted under) and no other rule (rate limit, newest-wins) could change it,
+   * so trying the head would be a write that changes nothing. Only ever a shortcut: a slot freed after this read is
+   * followed by its own nudge, which reads again.
    */
-  private async gateIsFull(workflowSlug: string, flowKey: string): Promise<boolean> {
-    const registration = await this.store.readWorkflow(workflowSlug);
-    const dag = registration?.versionId ? await this.loadDag(workflowSlug, registration.versionId) : null;
+  private async gateIsFull(workflowSlug: string, flowKey: string, headRunId: string): Promise<boolean> {
+    const head = await this.store.readRun(headRunId);
+    const dag = head?.versionId ? await this.loadDag(workflowSlug, head.versionId) : null;
     const flow = dag?.flow;
     if (!flow || flow.rateLimit || newestWins(flow)) return false;
     const limit = gateLimit(flow);
