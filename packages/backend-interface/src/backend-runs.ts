@@ -1,5 +1,5 @@
 import type { BackendDriver } from "./backend-driver.js";
-import { BackendSteps } from "./backend-steps.js";
+import { BackendWaits } from "./backend-waits.js";
 import type { Event, EventOf } from "./events.js";
 import { assertIds, assertRunId, assertWorkflowSlug } from "./identifiers.js";
 import type { RunState } from "./run-state.js";
@@ -38,7 +38,7 @@ function submissionOutcome(event: EventOf<"RunSubmitted">, input: string | undef
 }
 
 /** The run layer of Backend: submission with idempotency keys, reruns, run queries, run start, completion, failure and cancellation. */
-export abstract class BackendRuns<D extends BackendDriver = BackendDriver> extends BackendSteps<D> {
+export abstract class BackendRuns<D extends BackendDriver = BackendDriver> extends BackendWaits<D> {
   // ─── Runs ──────────────────────────────────────────────────────────────────────────────────────
   /** Submits a run. Validates and serialises first (a failed submit leaves no trace); an idempotency key (scoped to the workflow) returns the existing run, or throws IdempotencyConflictError for a different input. */
   async submitRun(submission: RunSubmissionInput): Promise<{ runId: string; isNew: boolean }> {
@@ -77,8 +77,6 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     });
   }
 
-  /** Delivers a signal to a run (BackendWaits). */
-  abstract signal(runId: string, name: string, payload?: unknown, options?: { id?: string }): Promise<{ signalId: string; isNew: boolean }>;
 
   /** True when flow control may refuse this submission (exclusive `reject`, `capacity`). */
   private async mayRefuse(event: EventOf<"RunSubmitted">): Promise<boolean> {

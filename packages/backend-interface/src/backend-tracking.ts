@@ -1,4 +1,4 @@
-import { BackendWaits } from "./backend-waits.js";
+import { BackendFeed } from "./backend-feed.js";
 import type { BackendDriver } from "./backend-driver.js";
 import { resolveAnalyticsQuery } from "./backend-analytics.js";
 import { callRecordOf, validateCallInput, withoutNul, type CallInput, type CallRecord } from "./calls.js";
@@ -24,7 +24,7 @@ import { sortLinkEvents, stepLinkOf, validateEntityQuery, validateLinkSpec, type
  * events of the attempt that made them, with no effect on the step's status; like log lines they are stored
  * unfenced, so the calls of an attempt that lost its lease are kept under that attempt's number.
  */
-export abstract class BackendTracking<D extends BackendDriver = BackendDriver> extends BackendWaits<D> {
+export abstract class BackendTracking<D extends BackendDriver = BackendDriver> extends BackendFeed<D> {
   /**
    * Records calls a step made (each with its attempt), in one write; a failed call's error is fingerprinted. Every
    * call is checked first (InvalidArgumentError): a bad one writes none of them. Returns the records written.

@@ -40,9 +40,6 @@ export function eventIdempotencyKey(eventName: string, eventId: string): string 
  * run idempotent by the event's name and id.
  */
 export abstract class BackendTriggers<D extends BackendDriver = BackendDriver> extends BackendRetentionPolicies<D> {
-  /** Delivers a signal to every run with a step waiting for it (BackendWaits). */
-  abstract signalWaiting(name: string, payload?: unknown, options?: { id?: string }): Promise<{ signalId: string; runIds: string[] }>;
-
   /**
    * Emits the event `eventName` with `payload` (any JSON value; the input of each run it starts). Every check comes
    * before any write: an invalid name, id or payload (not JSON: a function, a BigInt, a cycle, NaN) is an

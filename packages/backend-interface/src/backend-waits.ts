@@ -1,5 +1,5 @@
 import type { BackendDriver } from "./backend-driver.js";
-import { BackendFeed } from "./backend-feed.js";
+import { BackendSteps } from "./backend-steps.js";
 import type { Event } from "./events.js";
 import { StepWaitSchema, type StepWait } from "./events.js";
 import { InvalidArgumentError, RunNotFoundError, RunTerminalError } from "./errors.js";
@@ -45,7 +45,7 @@ function assertSignalName(name: unknown, field = "name"): asserts name is string
  * follow-up (run-waits.ts), so a signal wakes the step waiting for it, and a pause holds the run's scheduled steps,
  * in the same atomic write.
  */
-export abstract class BackendWaits<D extends BackendDriver = BackendDriver> extends BackendFeed<D> {
+export abstract class BackendWaits<D extends BackendDriver = BackendDriver> extends BackendSteps<D> {
   /** A live run by id: RunNotFoundError when unknown, RunTerminalError when it ended. */
   private async liveRun(runId: string): Promise<RunState> {
     assertRunId(runId);

@@ -14,12 +14,14 @@ import { TenantView } from "./tenant-view.js";
  * - `BackendAnalytics` (backend-analytics.ts): the fifteen analytics queries: the driver's fast paths, else the
  *   reference implementation.
  * - `BackendCore`, `BackendEngine` (backend-engine.ts: the store advances runs inside the driver's atomic writes),
- *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendRuns`, `BackendWork`, `BackendPresence`, `BackendRetention`, `BackendMarks`, `BackendRetentionPolicies`, `BackendWaits` (pause, resume, signals, waits), `BackendTracking` (calls, AI usage): every
- *   public method of the seed interface as a template method over the driver's primitives.
+ *   `BackendStepData`, `BackendWorkflows`, `BackendSteps`, `BackendWaits` (backend-waits.ts: pause, resume, signals,
+ *   durable waits; below the runs, whose flow control and triggers deliver signals), `BackendRuns`, `BackendWork`,
+ *   `BackendPresence`, `BackendRetention`, `BackendMarks`, `BackendRetentionPolicies`: every public method of the
+ *   seed interface as a template method over the driver's primitives.
  * - `BackendTriggers` (backend-triggers.ts: `emit` starts the workflows listening to an event) and `BackendSchedules`
  *   (backend-schedules.ts: `tickSchedules` starts each cron tick's run once, `listSchedules`).
  * - `BackendFeed` (backend-feed.ts): the event feed, every run's events in commit order by cursor.
- * - `BackendWaits` (backend-waits.ts): pause and resume, signals, durable waits.
+ * - `BackendTracking` (backend-tracking.ts): calls, AI usage, run counters, entity links.
  */
 export class Backend<D extends BackendDriver = BackendDriver> extends BackendTracking<D> {
   /**
