@@ -40,10 +40,10 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
   describe.skipIf(!resolveCapabilities(h).multiProcess)("flow control: real processes", () => {
     const t = useInstance(h);
 
-    test("3 worker processes and 8 submitter processes: never more than `limit` runs of a key running; every run starts once and completes", async (ctx) => {
+    test("3 worker processes and 8 submitter processes: never more than `limit` runs of a key running; each submitter's runs of a key start in its order; every run starts once and completes", async (ctx) => {
       const { backend } = t;
       if (!backend.driver.capabilities.flowControl) ctx.skip();
-      const limit = 2;
+      const limit = 1;
       await registerFlow(backend, { limit, key: "customer" });
       const keys = ["a", "b", "c"];
       const startAtMs = Date.now() + 1500;
@@ -72,10 +72,19 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
       expect(seen.max, "runs of one key running at once").toBeLessThanOrEqual(limit);
       expect(seen.max).toBeGreaterThan(0);
       expect((results.slice(0, 3) as number[]).reduce((a, b) => a + b, 0), "steps the worker processes completed").toBe(64);
+      const startedAt = new Map<string, number>();
       for (const s of submitted) {
         const run = (await backend.getRun(s.runId!))!;
         expect(run.status, `${s.runId}: ${(await eventTrail(backend, s.runId!)).join(" ")}`).toBe("completed");
         expect((await workflowTrail(backend, s.runId!)).filter((e) => e === "WorkflowStarted"), s.runId).toHaveLength(1);
+        startedAt.set(s.runId!, run.startedAtUs!);
+      }
+      // FIFO within a key: a submitter's earlier run of a key was committed before its later one, so it starts first.
+      for (const [i, mine] of (results.slice(3) as Array<Array<{ runId: string }>>).entries()) {
+        for (const key of keys) {
+          const starts = mine.filter((_, n) => keys[(n + i + 3) % keys.length] === key).map((s) => startedAt.get(s.runId)!);
+          expect(starts, `submitter ${i}, key ${key}`).toEqual([...starts].sort((a, b) => a - b));
+        }
       }
     }, 120_000);
   });
