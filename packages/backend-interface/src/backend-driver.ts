@@ -81,7 +81,10 @@ export interface DriverFeedEntry {
 }
 
 /** A claimed step: its address and the attempt it now runs. */
-export type ClaimedStep = StepRef & { attemptNumber: number };
+export type ClaimedStep = StepRef & { attemptNumber: number; context?: RunContext };
+
+/** A run and all its steps, as readRunContexts returns them (what a claimed step needs besides its own record). */
+export type RunContext = { run: RunState; steps: StepState[] };
 
 /**
  * A validated claim as the Backend hands it to a driver's claim fast path. The driver claims up to `limit` ready
@@ -103,6 +106,11 @@ export interface ClaimRequest {
    * steps in listing order across all of them (not one workflow after the other): see claimWorkflows.
    */
   scope?: ClaimScope;
+  /**
+   * Also return each claimed step's run context (`ClaimedStep.context`), read by the claim itself where the driver
+   * can (one round trip for both); a step left without one has its context read by the Backend afterwards.
+   */
+  contexts?: boolean;
   /** The dependencies recorded on a claimed step's StepStarted (from `scope` when given); absent: none. */
   dependencies?: (ref: StepRef) => string[];
   /** Recorded on StepStarted when given. */

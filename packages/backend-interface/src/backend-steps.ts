@@ -77,6 +77,11 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
    * StepStarted), so one call serves a worker that runs several workflows.
    */
   async claimScheduledSteps(workerId: string, options: ClaimOptions): Promise<ClaimedStep[]> {
+    return this.claimReady(workerId, options, false); // drivers attach contexts only when asked
+  }
+
+  /** claimScheduledSteps, asking the driver for the claimed steps' run contexts too when `contexts` (see ClaimRequest). */
+  protected async claimReady(workerId: string, options: ClaimOptions, contexts: boolean): Promise<ClaimedStep[]> {
     if (!Number.isInteger(options.limit) || options.limit < 0) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
     if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
     const scope = options.workflows;
@@ -86,6 +91,7 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
     const dependencies = scope ? (r: StepRef) => [...(scope[r.workflowSlug]?.[r.stepId] ?? [])] : given ? (r: StepRef) => given(r) : undefined;
     const fast = await this.store.claimSteps?.(this.claimRequest(workerId, {
       limit: options.limit, ...(dependencies ? { dependencies } : {}), ...(scope ? { scope } : {}), ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}),
+      ...(contexts ? { contexts } : {}),
     }));
     if (fast) return fast;
     if (scope) return this.claimPerWorkflow(workerId, options.limit, scope);

@@ -44,9 +44,11 @@ export abstract class BackendWork<D extends BackendDriver = BackendDriver> exten
    * dependencies' outputs and, for a retry, the checkpoints of earlier attempts: one batched read for all of them.
    */
   async claimSteps(workerId: string, options: ClaimOptions): Promise<ClaimedWork[]> {
-    const claimed = await this.claimScheduledSteps(workerId, options);
+    const claimed = await this.claimReady(workerId, options, true);
     if (claimed.length === 0) return [];
-    const contexts = await this.readRunContexts([...new Set(claimed.map((c) => c.runId))]);
+    const contexts = new Map(claimed.flatMap((c) => (c.context ? [[c.runId, c.context] as const] : [])));
+    const missing = [...new Set(claimed.filter((c) => !contexts.has(c.runId)).map((c) => c.runId))];
+    if (missing.length) for (const [id, ctx] of await this.readRunContexts(missing)) contexts.set(id, ctx);
     return Promise.all(claimed.map(async (c): Promise<ClaimedWork> => {
       const ctx = contexts.get(c.runId);
       const run = ctx?.run;
@@ -55,8 +57,9 @@ export abstract class BackendWork<D extends BackendDriver = BackendDriver> exten
       for (const s of ctx?.steps ?? []) if (s.status === "completed" && (deps === undefined || deps.includes(s.stepId))) dependencyOutputs[s.stepId] = s.output;
       for (const d of deps ?? []) if (!(d in dependencyOutputs)) dependencyOutputs[d] = undefined;
       const signals = (run?.signals ?? []).filter((g) => g.consumedBy?.stepId === c.stepId).map((g) => ({ name: g.name, payload: g.payload }));
+      const { context: _context, ...step } = c;
       return {
-        ...c, ...(run?.state !== undefined ? { state: run.state } : {}), ...(signals.length ? { signals } : {}), workflowAttemptNumber: Math.max(1, run?.workflowAttemptNumber ?? 1), dependencyOutputs, checkpoints: c.attemptNumber > 1 ? await this.loadStepCheckpoints(c.workflowSlug, c.runId, c.stepId) : [],
+        ...step, ...(run?.state !== undefined ? { state: run.state } : {}), ...(signals.length ? { signals } : {}), workflowAttemptNumber: Math.max(1, run?.workflowAttemptNumber ?? 1), dependencyOutputs, checkpoints: c.attemptNumber > 1 ? await this.loadStepCheckpoints(c.workflowSlug, c.runId, c.stepId) : [],
         ...(run?.versionId ? { versionId: run.versionId } : {}), ...(run?.input !== undefined ? { input: run.input } : {}),
       };
     }));

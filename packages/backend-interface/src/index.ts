@@ -17,7 +17,7 @@ export { reduceRunState, projectRunState } from "./project-run.js";
 export { checkGuard, type WriteGuard, type GuardVerdict, type GuardRefusal } from "./guards.js";
 export type { WriteTarget, EventFilter, FollowUp, SubmissionResult, ListRunsOptions, ListScheduledOptions, StepRef, PutVersionResult, BackendCapabilities, BackendOptions } from "./backend-primitives.js";
 export { claimWorkflows } from "./backend-driver.js";
-export type { Gate, BackendDriver, ClaimRequest, ClaimedStep, AnalyticsFastPaths, EndedRunsQuery, Mark, Cursor, GateRunsQuery } from "./backend-driver.js";
+export type { Gate, BackendDriver, ClaimRequest, ClaimedStep, RunContext, AnalyticsFastPaths, EndedRunsQuery, Mark, Cursor, GateRunsQuery } from "./backend-driver.js";
 export {
   FlowControlSchema, parseFlowControl, gateLimit, hasGate, flowKeyOf, countGate, gateOrder, applyFlowToSubmission, FlowKeyError, FlowRejectedError,
   MAX_FLOW_KEY_LENGTH, type FlowControl, type FlowControlInput, type GateQuery, type GateView,

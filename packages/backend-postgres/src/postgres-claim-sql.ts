@@ -1,5 +1,5 @@
 import { newEventId } from "@cairn/backend-interface";
-import type { ClaimScope, Clock, StepRef } from "@cairn/backend-interface";
+import type { ClaimScope, ClaimedStep, Clock, RunContext, RunState, StepRef, StepState } from "@cairn/backend-interface";
 import { pgCode } from "./postgres-errors.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { touchWorkersSql } from "./postgres-workers-sql.js";
@@ -12,7 +12,14 @@ import { touchWorkersSql } from "./postgres-workers-sql.js";
  * (the tests check it against the reducer).
  */
 export function claimSqlQueries(s: string) {
-  const tail = (source: string) => `WITH ${source},
+  const claimedRows = `SELECT workflow_slug, run_id, step_id, attempt_number FROM ns ORDER BY ord`;
+  /** The claimed steps (kind 0, in order), then their runs (kind 1) and the runs' steps (kind 2), read in the claim's snapshot. */
+  const withContexts = `SELECT 0 AS kind, ns.ord, ns.workflow_slug, ns.run_id, ns.step_id, ns.attempt_number, NULL::json AS state FROM ns
+    UNION ALL SELECT 1, NULL, r.workflow_slug, r.run_id, NULL, NULL, r.state FROM ${s}.runs r WHERE r.run_id IN (SELECT run_id FROM ns)
+    UNION ALL SELECT 2, NULL, st.workflow_slug, st.run_id, st.step_id, NULL, st.state FROM ${s}.steps st
+      JOIN ${s}.runs r ON r.run_id = st.run_id AND r.workflow_slug = st.workflow_slug WHERE st.run_id IN (SELECT run_id FROM ns)
+    ORDER BY 1, 2`;
+  const tail = (source: string, final = claimedRows) => `WITH ${source},
     ns AS (
       SELECT c.ord, c.run_id, c.workflow_slug, c.step_id, c.attempt_number, c.event_id, c.ts, c.deps,
         ((c.state::jsonb - 'lastHeartbeatUs' - 'nextRetryAtUs' - 'waiting' - 'heldAvailableAtUs') || jsonb_build_object(
@@ -32,8 +39,16 @@ export function claimSqlQueries(s: string) {
       FROM ns ORDER BY ns.ord RETURNING 1),
     wk AS (
       ${touchWorkersSql(s, "(SELECT $1::text AS id, max(ns.ts) AS ts FROM ns HAVING count(*) > 0) AS k")})
-    SELECT workflow_slug, run_id, step_id, attempt_number FROM ns ORDER BY ord`;
+    ${final}`;
   const claimable = `s.status = 'scheduled' AND s.run_live AND s.available_at_us <= $3`;
+  const scopeSource = `l AS (
+        SELECT s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, s.priority, s.available_at_us FROM ${s}.steps s
+        WHERE ${claimable} AND $4::jsonb ? s.workflow_slug
+        ORDER BY s.priority DESC, s.available_at_us, s.run_id, s.step_id LIMIT $5 FOR UPDATE SKIP LOCKED),
+      c AS (
+        SELECT o.ord, o.run_id, o.workflow_slug, o.step_id, o.attempt_number, o.state, coalesce($4::jsonb -> o.workflow_slug -> o.step_id, '[]'::jsonb) AS deps,
+          ($6::text[])[o.ord] AS event_id, ($7::bigint[])[o.ord] AS ts
+        FROM (SELECT l.*, row_number() OVER (ORDER BY l.priority DESC, l.available_at_us, l.run_id, l.step_id) AS ord FROM l) o)`;
   return {
     /** Named refs ($4..$9: slugs, runs, steps, dependency lists, event ids, timestamps), in the given order, at most $10. */
     refs: tail(`t AS (
@@ -63,14 +78,9 @@ export function claimSqlQueries(s: string) {
         SELECT o.ord, o.run_id, o.workflow_slug, o.step_id, o.attempt_number, o.state, '[]'::jsonb AS deps, ($6::text[])[o.ord] AS event_id, ($7::bigint[])[o.ord] AS ts
         FROM (SELECT l.*, row_number() OVER (ORDER BY l.priority DESC, l.available_at_us, l.run_id, l.step_id) AS ord FROM l) o)`),
     /** The first $5 ready steps of the workflows of scope $4 (slug → step → dependencies, jsonb) in listing order; ids $6, timestamps $7. */
-    scope: tail(`l AS (
-        SELECT s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, s.priority, s.available_at_us FROM ${s}.steps s
-        WHERE ${claimable} AND $4::jsonb ? s.workflow_slug
-        ORDER BY s.priority DESC, s.available_at_us, s.run_id, s.step_id LIMIT $5 FOR UPDATE SKIP LOCKED),
-      c AS (
-        SELECT o.ord, o.run_id, o.workflow_slug, o.step_id, o.attempt_number, o.state, coalesce($4::jsonb -> o.workflow_slug -> o.step_id, '[]'::jsonb) AS deps,
-          ($6::text[])[o.ord] AS event_id, ($7::bigint[])[o.ord] AS ts
-        FROM (SELECT l.*, row_number() OVER (ORDER BY l.priority DESC, l.available_at_us, l.run_id, l.step_id) AS ord FROM l) o)`),
+    scope: tail(scopeSource),
+    /** `scope` that also returns the claimed steps' run contexts (withContexts). */
+    scopeContexts: tail(scopeSource, withContexts),
   };
 }
 
@@ -114,10 +124,27 @@ export async function claimNextSql(ctx: WriteContext, q: ClaimSqlQueries, clock:
 }
 
 /** Claims the next `limit` ready steps of the scope's workflows, with their dependencies, in one statement. Null: use the reducer path. */
-export async function claimScopeSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, limit: number, scope: ClaimScope): Promise<Claimed[] | null> {
+export async function claimScopeSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, limit: number, scope: ClaimScope, contexts = false): Promise<ClaimedStep[] | null> {
   const { ids, ts } = stamps(clock, limit);
-  return run(ctx, { name: `${ctx.schema}:claimScope`, text: q.scope, values: [workerId, "{}", nowUs, JSON.stringify(scope), limit, ids, ts] });
+  const values = [workerId, "{}", nowUs, JSON.stringify(scope), limit, ids, ts];
+  if (!contexts) return run(ctx, { name: `${ctx.schema}:claimScope`, text: q.scope, values });
+  let rows: ContextRow[];
+  try {
+    rows = (await ctx.conn.query<ContextRow>({ name: `${ctx.schema}:claimScopeContexts`, text: q.scopeContexts, values })).rows;
+  } catch (err) {
+    if (pgCode(err) === "22P05" || pgCode((err as { cause?: unknown }).cause) === "22P05") return null;
+    throw err;
+  }
+  const byRun = new Map<string, RunContext>();
+  for (const r of rows) if (r.kind === 1) byRun.set(r.run_id, { run: r.state as RunState, steps: [] });
+  for (const r of rows) if (r.kind === 2) byRun.get(r.run_id)?.steps.push(r.state as StepState);
+  return rows.filter((r) => r.kind === 0).map((r) => {
+    const context = byRun.get(r.run_id);
+    return { ...toClaimed(r as Row), ...(context ? { context } : {}) };
+  });
 }
+
+type ContextRow = Row & { kind: number; state: unknown };
 
 async function run(ctx: WriteContext, stmt: { name: string; text: string; values: unknown[] }): Promise<Claimed[] | null> {
   try {

@@ -180,7 +180,7 @@ export class PostgresDriver implements BackendDriver {
     if (r.scope !== undefined) {
       // One statement for every workflow of the scope, each step's dependencies looked up in it.
       if (startedExtras(r.workerId, Object.values(r.scope).flatMap((steps) => Object.values(steps)), {}) === null) return null;
-      return claimScopeSql(this.ctx, this.csq, this.clock, r.nowUs, r.workerId, r.limit, r.scope);
+      return claimScopeSql(this.ctx, this.csq, this.clock, r.nowUs, r.workerId, r.limit, r.scope, r.contexts === true);
     }
     let fast: ClaimedStep[] | null = null;
     if (r.dependencies === undefined) {
