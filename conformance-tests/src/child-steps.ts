@@ -57,8 +57,9 @@ export function childStepTests(h: ConformanceHarness): void {
       await b.saveStepChild(WF, runId, "s", child(b, 1, "fetch", { value: { page: 1 } }));
       await b.saveStepChild(WF, runId, "s", child(b, 1, "transform/parse", { value: "parsed" }));
       await b.saveStepChild(WF, runId, "s", child(b, 1, "transform", { message: "bad row" }));
-      await b.incrementRunCounters(WF, runId, "s", 1, { fetched: 50 }, "fetch");
-      await b.incrementRunCounters(WF, runId, "s", 1, { transformed: 7 }, "transform");
+      // Two children's counts in one write.
+      expect(await b.incrementRunCounterParts(WF, runId, "s", 1, [{ counters: { fetched: 50 }, childId: "fetch" }, { counters: { transformed: 7 }, childId: "transform" }]))
+        .toEqual({ fetched: 50, transformed: 7 });
       await failAndRetry(b, ref!, 1);
       const [second] = await b.claimSteps("w2", { limit: 10, workflowSlug: WF });
       expect(second?.attemptNumber).toBe(2);
@@ -95,6 +96,8 @@ export function childStepTests(h: ConformanceHarness): void {
       }
       await expectCode(b.saveStepCalls(WF, runId, "s", [{ attemptNumber: a1, tool: "t", operation: "o", startedAtUs: 1, durationUs: 1, outcome: "ok", childId: "a/" }]), "INVALID_ARGUMENT");
       await expectCode(b.incrementRunCounters(WF, runId, "s", a1, { n: 1 }, ""), "INVALID_ARGUMENT");
+      await expectCode(b.incrementRunCounterParts(WF, runId, "s", a1, [{ counters: { n: 1 } }, { counters: { n: 1 }, childId: "a//b" }]), "INVALID_ARGUMENT");
+      await expectCode(b.incrementRunCounterParts(WF, runId, "s", a1, []), "INVALID_ARGUMENT");
       await expectCode(b.saveStepLinks(WF, runId, "s", [{ attemptNumber: a1, linkType: "l", entityType: "e", entityId: "i", childId: "/" }]), "INVALID_ARGUMENT");
       expect(await countEvents(b, { workflowSlug: WF, runId }, "StepChild")).toBe(before);
       expect(await b.loadStepCalls(WF, runId, "s")).toEqual([]);

@@ -109,13 +109,24 @@ export abstract class BackendTracking<D extends BackendDriver = BackendDriver> e
    * replays a finished child keeps what the child counted.
    */
   async incrementRunCounters(workflowSlug: string, runId: string, stepId: string, attemptNumber: number, counters: Record<string, number>, childId?: string): Promise<Record<string, number>> {
+    return this.incrementRunCounterParts(workflowSlug, runId, stepId, attemptNumber, [{ counters, ...(childId !== undefined ? { childId } : {}) }]);
+  }
+
+  /**
+   * incrementRunCounters for several parts of one step attempt at once (the step's own counts and its children's), in
+   * one write: every part is checked first, so a bad one writes none. Returns the run's counters after the write.
+   */
+  async incrementRunCounterParts(workflowSlug: string, runId: string, stepId: string, attemptNumber: number, parts: ReadonlyArray<{ counters: Record<string, number>; childId?: string }>): Promise<Record<string, number>> {
     assertIds({ workflowSlug, runId, stepId });
     if (!Number.isSafeInteger(attemptNumber) || attemptNumber < 1) throw new InvalidArgumentError(`attemptNumber must be a positive integer, got ${String(attemptNumber)}.`, { field: "attemptNumber" });
-    const values = validateIncrement(counters);
-    if (childId !== undefined) validateChildPath(childId);
-    const ev = this.makeEvent("RunCountersIncremented", workflowSlug, runId, undefined, { byStepId: stepId, ...(childId !== undefined ? { byChildId: childId } : {}), attemptNumber, counters: values });
+    if (!Array.isArray(parts) || parts.length === 0) throw new InvalidArgumentError("incrementRunCounterParts needs at least one { counters, childId? }.", { field: "parts" });
+    const events = parts.map(({ counters, childId }) => {
+      const values = validateIncrement(counters);
+      if (childId !== undefined) validateChildPath(childId);
+      return this.makeEvent("RunCountersIncremented", workflowSlug, runId, undefined, { byStepId: stepId, ...(childId !== undefined ? { byChildId: childId } : {}), attemptNumber, counters: values });
+    });
     let after: RunState | null = null;
-    const verdict = await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev], (run) => {
+    const verdict = await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, events, (run) => {
       after = run;
       return [];
     });

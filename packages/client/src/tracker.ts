@@ -262,7 +262,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       await saveProgress(step, s, false);
       if (s.calls.length) await b.saveStepCalls(workflowSlug, runId, stepId, s.calls);
       if (s.links.length) await b.saveStepLinks(workflowSlug, runId, stepId, s.links);
-      for (const [child, counters] of s.counters) await b.incrementRunCounters(workflowSlug, runId, stepId, 1, counters, child === "" ? undefined : child);
+      if (s.counters.size) await b.incrementRunCounterParts(workflowSlug, runId, stepId, 1, [...s.counters].map(([child, counters]) => ({ counters, ...(child === "" ? {} : { childId: child }) })));
       const duration = Math.max(0, Math.round((performance.now() - s.startedAt) * 1000));
       const r = runs.get(s.run);
       if ("error" in outcome) {

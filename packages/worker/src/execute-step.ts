@@ -100,7 +100,7 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     if (linked.length) await backend.saveStepLinks(c.workflowSlug, c.runId, c.stepId, linked);
     const parts = counts;
     counts = new Map();
-    for (const [child, add] of parts) await backend.incrementRunCounters(c.workflowSlug, c.runId, c.stepId, c.attempt, add, child === "" ? undefined : child);
+    if (parts.size) await backend.incrementRunCounterParts(c.workflowSlug, c.runId, c.stepId, c.attempt, [...parts].map(([child, counters]) => ({ counters, ...(child === "" ? {} : { childId: child }) })));
   };
   const flushLogs = async (): Promise<void> => {
     const batch = logs.splice(0);
