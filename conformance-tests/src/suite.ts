@@ -32,6 +32,7 @@ import { triggerTests } from "./triggers.js";
 import { feedTests } from "./feed.js";
 import { waitTests } from "./waits.js";
 import { callTests } from "./calls.js";
+import { childStepTests } from "./child-steps.js";
 import { counterTests } from "./counters.js";
 import { progressTests } from "./progress.js";
 import { linkTests } from "./links.js";
@@ -81,6 +82,7 @@ export function defineConformanceSuite<I extends ConformanceInstance>(harness: C
     feedTests(h, procs);
     waitTests(h, procs);
     callTests(h);
+    childStepTests(h);
     counterTests(h, procs);
     progressTests(h);
     linkTests(h);

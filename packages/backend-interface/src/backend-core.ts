@@ -96,7 +96,7 @@ export abstract class BackendCore<D extends BackendDriver = BackendDriver> exten
     const events = await this.loadEvents(workflowSlug, runId, { category: "step" });
     const out = new Map<string, StepEvent[]>();
     for (const ev of events) {
-      if (ev.type === "StepHeartbeat" || ev.type === "LogEntry" || ev.type === "StepRetrying" || ev.type === "StepCall" || ev.type === "StepLinked") continue;
+      if (ev.type === "StepHeartbeat" || ev.type === "LogEntry" || ev.type === "StepRetrying" || ev.type === "StepCall" || ev.type === "StepLinked" || ev.type === "StepChild") continue;
       const list = out.get(ev.stepId) ?? [];
       list.push(ev);
       out.set(ev.stepId, list);

@@ -1,7 +1,7 @@
 import type { BackendDriver } from "./backend-driver.js";
 import { BackendEngine } from "./backend-engine.js";
 import { join } from "node:path";
-import type { EventOf } from "./events.js";
+import type { Event, EventOf } from "./events.js";
 import { assertIds } from "./identifiers.js";
 import type { StepState, StepRecord } from "./step-state.js";
 import type { LogEntry, StepError } from "./schemas.js";
@@ -54,13 +54,7 @@ export abstract class BackendStepData<D extends BackendDriver = BackendDriver> e
 
   /** The latest saved checkpoint per name across all attempts of a step, in sequence order: what a retry replays. */
   async loadStepCheckpoints(workflowSlug: string, runId: string, stepId: string): Promise<SavedCheckpoint[]> {
-    const events = await this.loadEvents(workflowSlug, runId, { category: "step", stepId });
-    const byName = new Map<string, SavedCheckpoint>();
-    for (const e of events) {
-      if (e.type !== "StepCheckpoint") continue;
-      byName.set(e.name, { name: e.name, sequenceNumber: e.sequenceNumber, attemptNumber: e.attemptNumber, data: e.data, timestampUs: e.timestampUs, ...(e.label ? { label: e.label } : {}) });
-    }
-    return [...byName.values()].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
+    return checkpointsOf(await this.loadEvents(workflowSlug, runId, { category: "step", stepId }));
   }
 
   /** Path where a step attempt's output file goes; always a local path under the backend's directory. */
@@ -87,4 +81,14 @@ export abstract class BackendStepData<D extends BackendDriver = BackendDriver> e
     const steps = await this.loadRun(workflowSlug, runId);
     return steps.filter((s) => s.status === "failed" && s.error).map((s) => ({ stepId: s.stepId, error: s.error as StepError, attemptNumber: s.attemptNumber }));
   }
+}
+
+/** The checkpoints among a step's events: the newest per name, in sequence order. */
+export function checkpointsOf(events: readonly Event[]): SavedCheckpoint[] {
+  const byName = new Map<string, SavedCheckpoint>();
+  for (const e of events) {
+    if (e.type !== "StepCheckpoint") continue;
+    byName.set(e.name, { name: e.name, sequenceNumber: e.sequenceNumber, attemptNumber: e.attemptNumber, data: e.data, timestampUs: e.timestampUs, ...(e.label ? { label: e.label } : {}) });
+  }
+  return [...byName.values()].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
 }

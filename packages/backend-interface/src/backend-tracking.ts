@@ -17,6 +17,7 @@ import type { TrackedRunStart } from "./tracked-runs.js";
 import { validateIncrement } from "./counters.js";
 import { computeCounterAnalytics, type CounterAnalytics } from "./analytics/counters.js";
 import type { RunState } from "./run-state.js";
+import { childStepOf, validateChildPath, validateChildStepInput, type ChildStepInput, type ChildStepRecord } from "./child-steps.js";
 import { sortLinkEvents, stepLinkOf, validateEntityQuery, validateLinkSpec, type EntityQuery, type LinkInput, type StepLink } from "./links.js";
 
 /**
@@ -45,6 +46,7 @@ export abstract class BackendTracking<D extends BackendDriver = BackendDriver> e
         durationUs: c.durationUs, outcome: c.outcome,
         ...(c.outputSummary !== undefined ? { outputSummary: c.outputSummary } : {}), ...(c.outputBytes !== undefined ? { outputBytes: c.outputBytes } : {}),
         ...(error ? { error, errorFingerprints: computeErrorFingerprints(error) } : {}), ...(usage ? { usage } : {}),
+        ...(c.childId !== undefined ? { childId: c.childId } : {}),
       };
       return this.makeEvent("StepCall", workflowSlug, runId, stepId, body);
     });
@@ -56,6 +58,31 @@ export abstract class BackendTracking<D extends BackendDriver = BackendDriver> e
   async loadStepCalls(workflowSlug: string, runId: string, stepId?: string): Promise<CallRecord[]> {
     const events = await this.loadEvents(workflowSlug, runId, { category: "step", ...(stepId !== undefined ? { stepId } : {}) });
     return events.filter((e): e is EventOf<"StepCall"> => e.type === "StepCall").map(callRecordOf);
+  }
+
+  /**
+   * Records a child step (`ctx.step`) of a step attempt that ended: its path, status, start, duration and its result
+   * (`ok`, replayed by later attempts) or its error (fingerprinted). Fenced like a checkpoint: only the step's running
+   * attempt records (StaleAttemptError otherwise). A bad record (InvalidArgumentError) writes nothing.
+   */
+  async saveStepChild(workflowSlug: string, runId: string, stepId: string, child: ChildStepInput): Promise<ChildStepRecord> {
+    assertIds({ workflowSlug, runId, stepId });
+    const c = validateChildStepInput(child);
+    const cleaned = c.error ? cleanError(c.error) : undefined;
+    const error = cleaned && {
+      message: withoutNul(cleaned.message), ...(cleaned.name !== undefined ? { name: withoutNul(cleaned.name) } : {}),
+      ...(cleaned.stack !== undefined ? { stack: withoutNul(cleaned.stack) } : {}),
+    };
+    const { error: _raw, ...rest } = c;
+    const ev = this.makeEvent("StepChild", workflowSlug, runId, stepId, { ...rest, ...(error ? { error, errorFingerprints: computeErrorFingerprints(error) } : {}) });
+    await this.fenced({ workflowSlug, runId, stepId }, { kind: "attempt", attemptNumber: c.attemptNumber }, [ev], c.attemptNumber);
+    return childStepOf(ev);
+  }
+
+  /** The child steps of a run's step (or of every step), every attempt's, in the order they ended. */
+  async loadStepChildren(workflowSlug: string, runId: string, stepId?: string): Promise<ChildStepRecord[]> {
+    const events = await this.loadEvents(workflowSlug, runId, { category: "step", ...(stepId !== undefined ? { stepId } : {}) });
+    return events.filter((e): e is EventOf<"StepChild"> => e.type === "StepChild").map(childStepOf);
   }
 
   /** Calls per tool and operation over a window: count, error rate, p50/p95 duration. */
@@ -78,14 +105,28 @@ export abstract class BackendTracking<D extends BackendDriver = BackendDriver> e
    * Adds to the run's counters on behalf of a step attempt (`ctx.increment`), in one write: the run must exist and not
    * have ended (RUN_NOT_FOUND, RUN_TERMINAL). A later attempt of the step replaces what earlier attempts counted (see
    * reduceRunState). Bad counters (InvalidArgumentError) write nothing. Returns the run's counters after the write.
+   * `childId`: the child step (`ctx.step`) that counted; its counts are kept apart from the step's own, so a retry that
+   * replays a finished child keeps what the child counted.
    */
-  async incrementRunCounters(workflowSlug: string, runId: string, stepId: string, attemptNumber: number, counters: Record<string, number>): Promise<Record<string, number>> {
+  async incrementRunCounters(workflowSlug: string, runId: string, stepId: string, attemptNumber: number, counters: Record<string, number>, childId?: string): Promise<Record<string, number>> {
+    return this.incrementRunCounterParts(workflowSlug, runId, stepId, attemptNumber, [{ counters, ...(childId !== undefined ? { childId } : {}) }]);
+  }
+
+  /**
+   * incrementRunCounters for several parts of one step attempt at once (the step's own counts and its children's), in
+   * one write: every part is checked first, so a bad one writes none. Returns the run's counters after the write.
+   */
+  async incrementRunCounterParts(workflowSlug: string, runId: string, stepId: string, attemptNumber: number, parts: ReadonlyArray<{ counters: Record<string, number>; childId?: string }>): Promise<Record<string, number>> {
     assertIds({ workflowSlug, runId, stepId });
     if (!Number.isSafeInteger(attemptNumber) || attemptNumber < 1) throw new InvalidArgumentError(`attemptNumber must be a positive integer, got ${String(attemptNumber)}.`, { field: "attemptNumber" });
-    const values = validateIncrement(counters);
-    const ev = this.makeEvent("RunCountersIncremented", workflowSlug, runId, undefined, { byStepId: stepId, attemptNumber, counters: values });
+    if (!Array.isArray(parts) || parts.length === 0) throw new InvalidArgumentError("incrementRunCounterParts needs at least one { counters, childId? }.", { field: "parts" });
+    const events = parts.map(({ counters, childId }) => {
+      const values = validateIncrement(counters);
+      if (childId !== undefined) validateChildPath(childId);
+      return this.makeEvent("RunCountersIncremented", workflowSlug, runId, undefined, { byStepId: stepId, ...(childId !== undefined ? { byChildId: childId } : {}), attemptNumber, counters: values });
+    });
     let after: RunState | null = null;
-    const verdict = await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, [ev], (run) => {
+    const verdict = await this.store.writeEvents({ workflowSlug, runId }, { kind: "run-open" }, events, (run) => {
       after = run;
       return [];
     });
@@ -121,7 +162,8 @@ export abstract class BackendTracking<D extends BackendDriver = BackendDriver> e
     assertIds({ workflowSlug, runId, stepId });
     const valid = links.map((l) => {
       if (!Number.isSafeInteger(l?.attemptNumber) || l.attemptNumber < 1) throw new InvalidArgumentError(`A link's attemptNumber must be a positive integer, got ${String(l?.attemptNumber)}.`, { field: "attemptNumber" });
-      return { ...validateLinkSpec(l), attemptNumber: l.attemptNumber };
+      if (l.childId !== undefined) validateChildPath(l.childId);
+      return { ...validateLinkSpec(l), attemptNumber: l.attemptNumber, ...(l.childId !== undefined ? { childId: l.childId } : {}) };
     });
     if (valid.length === 0) return [];
     const events = valid.map((l) => this.makeEvent("StepLinked", workflowSlug, runId, stepId, l));

@@ -1,5 +1,7 @@
 import type { BackendDriver } from "./backend-driver.js";
 import { BackendRuns } from "./backend-runs.js";
+import { checkpointsOf } from "./backend-step-data.js";
+import { finishedChildren, type SavedChildStep } from "./child-steps.js";
 import type { SavedCheckpoint } from "./backend-core.js";
 import type { ClaimOptions } from "./backend-steps.js";
 import type { StepRef } from "./backend-primitives.js";
@@ -18,6 +20,8 @@ export interface ClaimedWork extends StepRef {
   dependencyOutputs: Record<string, string | undefined>;
   /** Checkpoints saved by earlier attempts (empty for a first attempt). */
   checkpoints: SavedCheckpoint[];
+  /** Child steps (`ctx.step`) that earlier attempts finished, replayed instead of run again (empty for a first attempt). */
+  children: SavedChildStep[];
   /** The run's state (`ctx.state`: resume patches merged), serialised; absent when none was given. */
   state?: string;
   /** The signals the store gave this step (consumed by its waits), in order, payloads serialised. */
@@ -41,7 +45,7 @@ export interface MaintenanceResult {
 export abstract class BackendWork<D extends BackendDriver = BackendDriver> extends BackendRuns<D> {
   /**
    * Claims up to `limit` ready steps (atomically, as claimScheduledSteps) and returns each with its run's input, its
-   * dependencies' outputs and, for a retry, the checkpoints of earlier attempts: one batched read for all of them.
+   * dependencies' outputs and, for a retry, the checkpoints and finished child steps of earlier attempts.
    */
   async claimSteps(workerId: string, options: ClaimOptions): Promise<ClaimedWork[]> {
     const claimed = await this.claimReady(workerId, options, true);
@@ -57,9 +61,12 @@ export abstract class BackendWork<D extends BackendDriver = BackendDriver> exten
       for (const s of ctx?.steps ?? []) if (s.status === "completed" && (deps === undefined || deps.includes(s.stepId))) dependencyOutputs[s.stepId] = s.output;
       for (const d of deps ?? []) if (!(d in dependencyOutputs)) dependencyOutputs[d] = undefined;
       const signals = (run?.signals ?? []).filter((g) => g.consumedBy?.stepId === c.stepId).map((g) => ({ name: g.name, payload: g.payload }));
+      // A retry replays what earlier attempts saved: checkpoints and finished child steps, from one read of the step's events.
+      const earlier = c.attemptNumber > 1 ? await this.loadEvents(c.workflowSlug, c.runId, { category: "step", stepId: c.stepId }) : [];
       const { context: _context, ...step } = c;
       return {
-        ...step, ...(run?.state !== undefined ? { state: run.state } : {}), ...(signals.length ? { signals } : {}), workflowAttemptNumber: Math.max(1, run?.workflowAttemptNumber ?? 1), dependencyOutputs, checkpoints: c.attemptNumber > 1 ? await this.loadStepCheckpoints(c.workflowSlug, c.runId, c.stepId) : [],
+        ...step, ...(run?.state !== undefined ? { state: run.state } : {}), ...(signals.length ? { signals } : {}), workflowAttemptNumber: Math.max(1, run?.workflowAttemptNumber ?? 1), dependencyOutputs,
+        checkpoints: checkpointsOf(earlier), children: finishedChildren(earlier),
         ...(run?.versionId ? { versionId: run.versionId } : {}), ...(run?.input !== undefined ? { input: run.input } : {}),
       };
     }));

@@ -3,6 +3,7 @@ import { CallUsageSchema, type EventOf } from "./events.js";
 import { InvalidArgumentError } from "./errors.js";
 import type { StepError } from "./schemas.js";
 import { serializeValue } from "./serialize.js";
+import { validateChildPath } from "./child-steps.js";
 
 /** The longest output summary a call keeps (characters of the output's JSON text); the rest is cut, never stored. */
 export const CALL_OUTPUT_SUMMARY_CHARS = 512;
@@ -36,6 +37,8 @@ export interface CallInput extends CallSpec {
   /** The error of a failed call (fingerprinted by the backend). */
   error?: StepError;
   usage?: CallUsage;
+  /** The child step (`ctx.step`) that made the call, as its path (`load/parse`); absent: the step itself. */
+  childId?: string;
 }
 
 /** A recorded call, as `loadStepCalls` returns it. */
@@ -84,12 +87,13 @@ export function validateCallInput(call: CallInput): CallInput {
   if (call.outcome === "error" && (!call.error || typeof call.error.message !== "string")) throw new InvalidArgumentError("A failed call needs its error ({ message }).", { field: "error" });
   if (call.outputBytes !== undefined && !nonNegInt(call.outputBytes)) throw new InvalidArgumentError(`A call's outputBytes must be a non-negative integer, got ${String(call.outputBytes)}.`, { field: "outputBytes" });
   if (call.outputSummary !== undefined && typeof call.outputSummary !== "string") throw new InvalidArgumentError("A call's outputSummary must be a string.", { field: "outputSummary" });
+  if (call.childId !== undefined) validateChildPath(call.childId);
   return {
     ...spec, attemptNumber: call.attemptNumber, startedAtUs: call.startedAtUs, durationUs: call.durationUs, outcome: call.outcome,
     ...(call.outputSummary !== undefined ? { outputSummary: cutSummary(call.outputSummary) } : {}),
     ...(call.outputBytes !== undefined ? { outputBytes: call.outputBytes } : {}),
     ...(call.outcome === "error" && call.error ? { error: call.error } : {}),
-    ...(call.usage !== undefined ? { usage: validateCallUsage(call.usage) } : {}),
+    ...(call.usage !== undefined ? { usage: validateCallUsage(call.usage) } : {}), ...(call.childId !== undefined ? { childId: call.childId } : {}),
   };
 }
 
@@ -116,5 +120,6 @@ export function callRecordOf(e: EventOf<"StepCall">): CallRecord {
     startedAtUs: e.startedAtUs, durationUs: e.durationUs, outcome: e.outcome,
     ...(e.outputSummary !== undefined ? { outputSummary: e.outputSummary } : {}), ...(e.outputBytes !== undefined ? { outputBytes: e.outputBytes } : {}),
     ...(e.error ? { error: e.error } : {}), ...(e.errorFingerprints ? { errorFingerprints: e.errorFingerprints } : {}), ...(e.usage ? { usage: e.usage } : {}),
+    ...(e.childId !== undefined ? { childId: e.childId } : {}),
   };
 }

@@ -210,6 +210,30 @@ export const StepCallSchema = z.object({
   errorFingerprints: ErrorFingerprintsSchema.optional(),
   /** The usage as given, with the cost in integer micro-dollars (`floor(costUsd * 1e6 + 0.5)`) so every driver sums it exactly. */
   usage: CallUsageSchema.extend({ costMicroUsd: NonNegInt.optional() }).optional(),
+  /** The child step (`ctx.step`) that made the call, as its path (`load/parse`); absent: the step itself. */
+  childId: NoNul.min(1).optional(),
+});
+
+/**
+ * A child step (`ctx.step(name, fn)`) of a step attempt ended; see child-steps.ts. No status effect on the step. An
+ * `ok` record holds the child's result, which a later attempt of the step replays instead of running the child again.
+ */
+export const StepChildSchema = z.object({
+  ...stepEnvelope,
+  type: z.literal("StepChild"),
+  attemptNumber: Attempt,
+  /** The child's path under its step: the names from the outermost child down, joined by `/` (`load/parse`). */
+  childId: NoNul.min(1),
+  name: NoNul.min(1).max(200),
+  /** The child it runs in, when nested (the path without its last name); absent: directly under the step. */
+  parentChildId: NoNul.min(1).optional(),
+  status: z.enum(["ok", "error"]),
+  startedAtUs: Micros,
+  durationUs: NonNegInt,
+  /** The result of an `ok` child, serialised JSON. */
+  output: z.string().optional(),
+  error: StepErrorSchema.optional(),
+  errorFingerprints: ErrorFingerprintsSchema.optional(),
 });
 
 /** A step attempt touched an entity (`ctx.link`): the reverse index answers "which runs and steps touched it". No status effect. */
@@ -224,6 +248,8 @@ export const StepLinkedSchema = z.object({
   entityId: NoNul.min(1).max(500),
   /** The entity's id in an outside system (e.g. a Stripe charge id). */
   externalId: NoNul.min(1).max(500).optional(),
+  /** The child step that made the link (see StepCall.childId). */
+  childId: NoNul.min(1).optional(),
 });
 
 /** A run retry reopened the step: it is pending again (its attempt number kept, so the next attempt is numbered after it). */
@@ -369,6 +395,8 @@ export const RunCountersIncrementedSchema = z.object({
   type: z.literal("RunCountersIncremented"),
   /** The step whose attempt counted (the tracker's steps alike). */
   byStepId: Id,
+  /** The child step of `byStepId` that counted (see StepChild); its counts are kept apart from the step's own. */
+  byChildId: z.string().min(1).optional(),
   attemptNumber: Attempt,
   /** Counter name → amount to add (non-negative integers). */
   counters: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/), NonNegInt),
@@ -418,6 +446,7 @@ export const StepEventSchema = z.discriminatedUnion("type", [
   StepReleasedSchema,
   StepCallSchema,
   StepLinkedSchema,
+  StepChildSchema,
 ]);
 /** Every workflow event, discriminated by `type`. */
 export const WorkflowEventSchema = z.discriminatedUnion("type", [

@@ -36,6 +36,10 @@ export { computeErrorFingerprints, fingerprintFor, normalizeErrorMessage, parseS
 export * from "./analytics/index.js";
 export { CALL_OUTPUT_SUMMARY_CHARS, CALL_TOOL_MAX, CALL_OPERATION_MAX, validateCallSpec, validateCallUsage, validateCallInput, summarizeOutput, callRecordOf, type CallSpec, type CallInput, type CallRecord, type CallUsage } from "./calls.js";
 export { BackendTracking } from "./backend-tracking.js";
+export {
+  CHILD_STEP_NAME_MAX, CHILD_STEP_DEPTH_MAX, validateChildStepName, validateChildPath, validateChildStepInput, childPath, childStepOf, finishedChildren,
+  type ChildStepInput, type ChildStepRecord, type SavedChildStep,
+} from "./child-steps.js";
 export { validateLinkSpec, validateEntityQuery, parseEntityRef, stepLinkOf, sortLinkEvents, type LinkSpec, type LinkInput, type StepLink, type EntityQuery } from "./links.js";
 export { COUNTER_NAME, MAX_COUNTERS_PER_INCREMENT, validateIncrement } from "./counters.js";
 export { toJsonSchema, zodGeneration, type ZodGeneration } from "./json-schema.js";

@@ -12,6 +12,8 @@ export interface LinkSpec {
 /** One link as a step (or the tracker) reports it: the spec and the attempt that made it. */
 export interface LinkInput extends LinkSpec {
   attemptNumber: number;
+  /** The child step (`ctx.step`) that made the link, as its path; absent: the step itself. */
+  childId?: string;
 }
 
 /** A stored link: where it was made and when. */
@@ -70,6 +72,7 @@ export function stepLinkOf(e: EventOf<"StepLinked">): StepLink {
   return {
     workflowSlug: e.workflowSlug, runId: e.runId, stepId: e.stepId, attemptNumber: e.attemptNumber, linkType: e.linkType, entityType: e.entityType,
     entityId: e.entityId, ...(e.externalId !== undefined ? { externalId: e.externalId } : {}), linkedAtUs: e.timestampUs,
+    ...(e.childId !== undefined ? { childId: e.childId } : {}),
   };
 }
 

@@ -163,11 +163,14 @@ function mergeState(state: string | undefined, patch: string): string {
  */
 function addCounters(s: RunState, ev: Extract<WorkflowEvent, { type: "RunCountersIncremented" }>): RunState {
   const parts = { ...s.counterParts };
-  const part = parts[ev.byStepId];
+  // A child step's counts are a part of their own (`step#child`; a step id holds no `#`): a retry that replays the
+  // child keeps them, one that runs the child again replaces them.
+  const key = ev.byChildId === undefined ? ev.byStepId : `${ev.byStepId}#${ev.byChildId}`;
+  const part = parts[key];
   if (part && part.attemptNumber > ev.attemptNumber) return s;
   const values = part && part.attemptNumber === ev.attemptNumber ? { ...part.values } : {};
   for (const [k, v] of Object.entries(ev.counters)) values[k] = (values[k] ?? 0) + v;
-  parts[ev.byStepId] = { attemptNumber: ev.attemptNumber, values };
+  parts[key] = { attemptNumber: ev.attemptNumber, values };
   const totals: Record<string, number> = {};
   for (const p of Object.values(parts)) for (const [k, v] of Object.entries(p.values)) totals[k] = (totals[k] ?? 0) + v;
   s.counterParts = parts;

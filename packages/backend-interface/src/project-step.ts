@@ -151,6 +151,7 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
     case "StepCheckpointFailed":
     case "StepCall":
     case "StepLinked":
+    case "StepChild":
       return s;
     default:
       return assertNever(ev);

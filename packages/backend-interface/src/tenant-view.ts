@@ -1,6 +1,7 @@
 import type { Backend, SubmitOutcome } from "./backend.js";
 import type { ListRunsOptions } from "./backend-primitives.js";
 import type { CallRecord } from "./calls.js";
+import type { ChildStepRecord } from "./child-steps.js";
 import { CairnError, InvalidArgumentError, RunNotFoundError } from "./errors.js";
 import type { Event, StepEvent, WorkflowEvent } from "./events.js";
 import { assertRunId, assertWorkflowSlug } from "./identifiers.js";
@@ -31,7 +32,7 @@ type Analytics<K extends ScopedAnalytics> = (options?: AnalyticsOptions) => Retu
  *
  * - Submits (`submitRun`, `submitRuns`) stamp the tenant id on the run (a submission naming another tenant is an
  *   INVALID_ARGUMENT error that writes nothing); idempotency keys are scoped per tenant.
- * - Reads of one run (`getRun`, `loadRun`, `loadEvents`, `getStepState`, `loadStepCalls`, `getStepLinks`) treat a run of
+ * - Reads of one run (`getRun`, `loadRun`, `loadEvents`, `getStepState`, `loadStepCalls`, `loadStepChildren`, `getStepLinks`) treat a run of
  *   another tenant (or of no tenant) exactly as a run that does not exist: null or an empty list.
  * - `listRuns` lists only the tenant's runs (the drivers filter on the indexed tenant id).
  * - Changes and run-level reads that throw for an unknown run (`cancelRun`, `retryRun`, `rerunFrom`, `pauseRun`,
@@ -182,6 +183,11 @@ export class TenantView {
   /** The calls of a run's step (or of every step); empty when the run belongs to another tenant. */
   async loadStepCalls(workflowSlug: string, runId: string, stepId?: string): Promise<CallRecord[]> {
     return (await this.#owned(runId, workflowSlug)) ? this.#backend.loadStepCalls(workflowSlug, runId, stepId) : [];
+  }
+
+  /** The child steps of a run's step (or of every step); empty when the run belongs to another tenant. */
+  async loadStepChildren(workflowSlug: string, runId: string, stepId?: string): Promise<ChildStepRecord[]> {
+    return (await this.#owned(runId, workflowSlug)) ? this.#backend.loadStepChildren(workflowSlug, runId, stepId) : [];
   }
 
   /** The entity links of a run's step; empty when the run belongs to another tenant. */

@@ -1,6 +1,6 @@
 import {
   CairnError, deserializeValue, InvalidArgumentError, parseEntityRef, RunNotFoundError, TenantView, assertTenantId,
-  type Backend, type CallRecord, type EmitOptions, type EmitResult, type ListRunsOptions, type ScheduleInfo, type RunState, type RunUsage, type StepLink, type StepState, type SubmitOutcome,
+  type Backend, type CallRecord, type ChildStepRecord, type EmitOptions, type EmitResult, type ListRunsOptions, type ScheduleInfo, type RunState, type RunUsage, type StepLink, type StepState, type SubmitOutcome,
   type FeedPage, type FeedSubscription, type ReadFeedOptions, type SubscribeFeedOptions,
 } from "@cairn/backend-interface";
 import { openBackend } from "./backend-url.js";
@@ -99,6 +99,11 @@ export interface CairnClient {
   signal(runId: string, name: string, payload?: unknown, options?: { id?: string }): Promise<{ signalId: string; isNew: boolean }>;
   /** The calls a run's steps made (`ctx.call`), of one step when given, in the order they were recorded; RUN_NOT_FOUND for an unknown run. */
   calls(runId: string, stepId?: string): Promise<CallRecord[]>;
+  /**
+   * The child steps (`ctx.step`) of a run's steps, of one step when given, every attempt's, in the order they ended
+   * (each names its step, path, parent and attempt); RUN_NOT_FOUND for an unknown run.
+   */
+  children(runId: string, stepId?: string): Promise<ChildStepRecord[]>;
   /** The entities a run's step touched (`ctx.link`), in link order; RUN_NOT_FOUND for an unknown run. */
   links(runId: string, stepId: string): Promise<StepLink[]>;
   /** Which runs and steps touched an entity (`"transaction:tx_123"` or `{ entityType, entityId }`), newest link first. */
@@ -264,6 +269,12 @@ export function createClient(options: ClientOptions): CairnClient {
       const run = await scope.getRun(runId);
       if (!run) throw new RunNotFoundError(runId);
       return scope.loadStepCalls(run.workflowSlug, runId, stepId);
+    },
+    async children(runId, stepId) {
+      const { scope } = await scoped();
+      const run = await scope.getRun(runId);
+      if (!run) throw new RunNotFoundError(runId);
+      return scope.loadStepChildren(run.workflowSlug, runId, stepId);
     },
     async links(runId, stepId) {
       const { scope } = await scoped();

@@ -1,6 +1,7 @@
 import {
-  InvalidArgumentError, progressReport, summarizeOutput, validateCallSpec, validateCallUsage, validateIncrement, validateLinkSpec,
-  type Backend, type CallInput, type CallUsage, type LinkSpec, type LogEntry, type ProgressInput, type StepError,
+  childPath, InvalidArgumentError, progressReport, serializeValue, summarizeOutput, validateCallSpec, validateCallUsage, validateChildPath,
+  validateChildStepName, validateIncrement, validateLinkSpec,
+  type Backend, type CallInput, type CallUsage, type LinkInput, type LinkSpec, type LogEntry, type ProgressInput, type StepError,
 } from "@cairn/backend-interface";
 import { openBackend } from "./backend-url.js";
 
@@ -45,6 +46,14 @@ export interface TrackedStep {
   readonly workflowSlug: string;
   readonly runId: string;
   readonly stepId: string;
+  /** Inside a child step (`step.step`): its path under the step (`load/parse`); undefined for the step itself. */
+  readonly childId: string | undefined;
+  /**
+   * Runs `fn` as a child step (as `ctx.step`): its status, start, duration, result or error are recorded (StepChild)
+   * when it ends, and the calls, links and counts made through the step `fn` receives belong to it. A name used twice
+   * under one parent, or a bad name, throws InvalidArgumentError and records nothing.
+   */
+  step<T>(name: string, fn: (step: TrackedStep) => T | Promise<T>): Promise<T>;
   /** Runs `fn` and records the call (tool, operation, duration, outcome, output summary, error, usage); returns its result or rethrows. */
   call<T>(options: TrackedCallOptions<T>, fn: () => T | Promise<T>): Promise<T>;
   /** Records that the step touched an entity (saved with the step's calls, before its outcome). */
@@ -93,7 +102,10 @@ function errorData(err: unknown): StepError {
 
 interface RunBook { startedAt: number; steps: number; completed: number; failedStep?: string }
 interface StepBook {
-  startedAt: number; calls: CallInput[]; links: LinkSpec[]; counters: Record<string, number>; finished: boolean;
+  /** Counts per child step ("" for the step itself), kept apart as the worker keeps them. */
+  startedAt: number; calls: CallInput[]; links: LinkInput[]; counters: Map<string, Record<string, number>>; finished: boolean;
+  /** The child paths used so far (a name twice under one parent is refused). */
+  children: Set<string>;
   /** The latest progress line not saved yet, when the last save was, and the save under way. */
   progress?: LogEntry; progressSavedAt: number; saving: Promise<void>;
 }
@@ -114,9 +126,35 @@ export function createTracker(options: TrackerOptions): Tracker {
   const runs = new WeakMap<TrackedRun, RunBook>();
   const steps = new WeakMap<TrackedStep, StepBook & { run: TrackedRun }>();
 
-  const makeStep = (run: TrackedRun, stepId: string): TrackedStep => {
+  const makeStep = (run: TrackedRun, stepId: string, childId?: string): TrackedStep => {
+    const by = childId === undefined ? {} : { childId };
     const step: TrackedStep = {
-      workflowSlug: run.workflowSlug, runId: run.runId, stepId,
+      workflowSlug: run.workflowSlug, runId: run.runId, stepId, childId,
+      async step<T>(name: string, fn: (step: TrackedStep) => T | Promise<T>): Promise<T> {
+        const b = book(step);
+        const id = childPath(childId, validateChildStepName(name));
+        validateChildPath(id);
+        if (typeof fn !== "function") throw new InvalidArgumentError(`step.step(${JSON.stringify(name)}, fn) needs a function. Nothing was recorded.`, { field: "fn" });
+        if (b.children.has(id)) throw new InvalidArgumentError(`Child step ${JSON.stringify(id)} of step ${stepId} already ran; give each child of one parent its own name. Nothing was recorded.`, { field: "name" });
+        b.children.add(id);
+        const child = makeStep(run, stepId, id);
+        steps.set(child, b);
+        const startedAtUs = Date.now() * 1000;
+        const t0 = performance.now();
+        const took = (): number => Math.max(0, Math.round((performance.now() - t0) * 1000));
+        const save = async (record: { status: "ok"; output: string } | { status: "error"; error: StepError }): Promise<void> => {
+          await (await backend()).saveStepChild(run.workflowSlug, run.runId, stepId, { attemptNumber: 1, childId: id, startedAtUs, durationUs: took(), ...record });
+        };
+        let value: T;
+        try {
+          value = await fn(child);
+        } catch (err) {
+          await save({ status: "error", error: errorData(err) }).catch(() => {});
+          throw err;
+        }
+        await save({ status: "ok", output: serializeValue(value) });
+        return value;
+      },
       async call<T>(o: TrackedCallOptions<T>, fn: () => T | Promise<T>): Promise<T> {
         const spec = validateCallSpec(o);
         if (o.usage !== undefined && typeof o.usage !== "function") validateCallUsage(o.usage);
@@ -127,21 +165,23 @@ export function createTracker(options: TrackerOptions): Tracker {
         try {
           result = await fn();
         } catch (err) {
-          book(step).calls.push({ ...spec, attemptNumber: 1, startedAtUs, durationUs: took(), outcome: "error", error: errorData(err) });
+          book(step).calls.push({ ...spec, attemptNumber: 1, startedAtUs, durationUs: took(), outcome: "error", error: errorData(err), ...by });
           throw err;
         }
         const durationUs = took();
         const raw = typeof o.usage === "function" ? o.usage(result) : o.usage;
         const usage = raw === undefined ? undefined : validateCallUsage(raw);
-        book(step).calls.push({ ...spec, attemptNumber: 1, startedAtUs, durationUs, outcome: "ok", ...summarizeOutput(result), ...(usage ? { usage } : {}) });
+        book(step).calls.push({ ...spec, attemptNumber: 1, startedAtUs, durationUs, outcome: "ok", ...summarizeOutput(result), ...(usage ? { usage } : {}), ...by });
         return result;
       },
       link(link: LinkSpec): void {
-        book(step).links.push(validateLinkSpec(link));
+        book(step).links.push({ ...validateLinkSpec(link), attemptNumber: 1, ...by });
       },
       increment(counters: Record<string, number>): void {
         const b = book(step);
-        for (const [name, n] of Object.entries(validateIncrement(counters))) b.counters[name] = (b.counters[name] ?? 0) + n;
+        const part = b.counters.get(childId ?? "") ?? {};
+        for (const [name, n] of Object.entries(validateIncrement(counters))) part[name] = (part[name] ?? 0) + n;
+        if (Object.keys(part).length) b.counters.set(childId ?? "", part);
       },
       progress(progress: ProgressInput, message?: string): void {
         const b = book(step);
@@ -208,20 +248,21 @@ export function createTracker(options: TrackerOptions): Tracker {
       await (await backend()).startTrackedStep(run.workflowSlug, run.runId, name, trackerId);
       r.steps++;
       const step = makeStep(run, name);
-      steps.set(step, { run, startedAt: performance.now(), calls: [], links: [], counters: {}, finished: false, progressSavedAt: 0, saving: Promise.resolve() });
+      steps.set(step, { run, startedAt: performance.now(), calls: [], links: [], counters: new Map(), children: new Set(), finished: false, progressSavedAt: 0, saving: Promise.resolve() });
       return step;
     },
 
     async finishStep(step: TrackedStep, outcome: TrackedOutcome = {}): Promise<void> {
       const s = book(step);
+      if (step.childId !== undefined) throw new InvalidArgumentError(`${step.childId} is a child step: it ends when its step.step callback returns; finish its step ${step.stepId} instead.`);
       s.finished = true;
       const b = await backend();
       const { workflowSlug, runId, stepId } = step;
       await s.saving;
       await saveProgress(step, s, false);
       if (s.calls.length) await b.saveStepCalls(workflowSlug, runId, stepId, s.calls);
-      if (s.links.length) await b.saveStepLinks(workflowSlug, runId, stepId, s.links.map((l) => ({ ...l, attemptNumber: 1 })));
-      if (Object.keys(s.counters).length) await b.incrementRunCounters(workflowSlug, runId, stepId, 1, s.counters);
+      if (s.links.length) await b.saveStepLinks(workflowSlug, runId, stepId, s.links);
+      if (s.counters.size) await b.incrementRunCounterParts(workflowSlug, runId, stepId, 1, [...s.counters].map(([child, counters]) => ({ counters, ...(child === "" ? {} : { childId: child }) })));
       const duration = Math.max(0, Math.round((performance.now() - s.startedAt) * 1000));
       const r = runs.get(s.run);
       if ("error" in outcome) {

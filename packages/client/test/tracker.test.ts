@@ -146,6 +146,36 @@ describe("createTracker on a real SQLite file", () => {
     expect(await client.get(trackedRun)).toMatchObject({ status: "completed", tracked: true });
   });
 
+  it("step.step records nested children with the same events as ctx.step: calls, links and counts belong to the child; bad names record nothing", async () => {
+    const { runId } = await tracker.executeRun({ runType: "nested-sync" }, (r) => r.step("sync", async (step) => {
+      expect(step.childId).toBeUndefined();
+      await step.step("fetch", async (fetch) => {
+        expect(fetch.childId).toBe("fetch");
+        await fetch.call({ tool: "api", operation: "GET /pages" }, async () => [1, 2]);
+        fetch.increment({ fetched: 2 });
+        await fetch.step("parse", async (parse) => {
+          parse.link({ linkType: "output", entityType: "page", entityId: "p1" });
+          return parse.call({ tool: "parser", operation: "parse" }, async () => "ok");
+        });
+      });
+      await expect(step.step("fetch", async () => 1)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      for (const name of ["", "a/b", "x".repeat(201), 7]) await expect(step.step(name as string, async () => 1)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      await expect(step.step("store", async () => { throw new Error("disk full"); })).rejects.toThrow("disk full");
+      step.increment({ fetched: 1 });
+      return "done";
+    }));
+    const children = await client.children(runId, "sync");
+    expect(children.map((c) => [c.childId, c.parentChildId, c.attemptNumber, c.status, c.output])).toEqual([
+      ["fetch/parse", "fetch", 1, "ok", '"ok"'], ["fetch", undefined, 1, "ok", "null"], ["store", undefined, 1, "error", undefined],
+    ]);
+    expect(children[2]!.error).toMatchObject({ message: "disk full" });
+    expect((await client.calls(runId, "sync")).map((c) => [c.operation, c.childId])).toEqual([["GET /pages", "fetch"], ["parse", "fetch/parse"]]);
+    expect((await client.links(runId, "sync")).map((l) => l.childId)).toEqual(["fetch/parse"]);
+    expect((await client.get(runId))?.counters).toEqual({ fetched: 3 });
+    const shown = await cairn(["run", runId, "--backend", url]);
+    expect(shown).toMatch(/└ fetch\s+ok\s+#1.*1 call\n\s+└ parse\s+ok\s+#1.*1 call\n\s+└ store\s+error\s+#1.*Error: disk full/);
+  });
+
   it("tracked runs appear in `cairn runs --json` and `cairn run` (the real CLI)", async () => {
     const { runId } = await tracker.executeRun({ runType: "cli-visible", trigger: "api" }, async (r) => r.step("only", async (s) => s.call({ tool: "http", operation: "GET /" }, async () => 200)));
     const runs = JSON.parse(await cairn(["runs", "--json", "--backend", url])) as Array<{ runId: string; tracked?: boolean; trigger?: string; runType?: string }>;

@@ -3,7 +3,7 @@
  * step with a context whose logs, progress, checkpoints and calls go back to the parent, reports the outcome, and exits.
  */
 import { pathToFileURL } from "node:url";
-import type { CallInput, LinkSpec, LogProgress } from "@cairn/backend-interface";
+import type { CallInput, ChildStepInput, LinkSpec, LogProgress } from "@cairn/backend-interface";
 import { isStepDeclaration } from "./define-step.js";
 import { errorData, type StepIO } from "./step-context.js";
 import { runInProcess, type StepJob, type StepOutcome } from "./step-runner.js";
@@ -17,8 +17,9 @@ export type ChildMessage =
   | { t: "checkpoint"; id: number; name: string; sequenceNumber: number; data: unknown }
   | { t: "checkpoint-failed"; name: string; sequenceNumber: number; error: { name?: string; message: string; stack?: string } }
   | { t: "call"; call: Omit<CallInput, "attemptNumber"> }
-  | { t: "increment"; counters: Record<string, number> }
-  | { t: "link"; link: LinkSpec }
+  | { t: "increment"; counters: Record<string, number>; childId?: string }
+  | { t: "link"; link: LinkSpec; childId?: string }
+  | { t: "child"; id: number; child: Omit<ChildStepInput, "attemptNumber"> }
   | { t: "result"; outcome: StepOutcome };
 
 const controller = new AbortController();
@@ -26,18 +27,25 @@ const pendingAcks = new Map<number, { resolve: () => void; reject: (e: Error) =>
 let nextId = 1;
 const send = (m: ChildMessage): Promise<void> => new Promise((resolve) => process.send!(m, undefined, {}, () => resolve()));
 
+/** Sends a message the parent acknowledges once it stored what it carries; rejects with the parent's error. */
+function acked(message: (id: number) => ChildMessage): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const id = nextId++;
+    pendingAcks.set(id, { resolve, reject });
+    void send(message(id));
+  });
+}
+
 const io: StepIO = {
   log: (stream, message, progress) => void send({ t: "log", stream, message, ...(progress ? { progress } : {}) }),
   progress: (fraction, message) => void send({ t: "progress", fraction, ...(message ? { message } : {}) }),
-  saveCheckpoint: (name, sequenceNumber, data) => new Promise<void>((resolve, reject) => {
-    const id = nextId++;
-    pendingAcks.set(id, { resolve, reject });
-    void send({ t: "checkpoint", id, name, sequenceNumber, data });
-  }),
+  saveCheckpoint: (name, sequenceNumber, data) => acked((id) => ({ t: "checkpoint", id, name, sequenceNumber, data })),
   saveCheckpointFailed: (name, sequenceNumber, error) => send({ t: "checkpoint-failed", name, sequenceNumber, error }),
   call: (call) => void send({ t: "call", call }),
-  increment: (counters) => void send({ t: "increment", counters }),
-  link: (link) => void send({ t: "link", link }),
+  increment: (counters, childId) => void send({ t: "increment", counters, ...(childId !== undefined ? { childId } : {}) }),
+  link: (link, childId) => void send({ t: "link", link, ...(childId !== undefined ? { childId } : {}) }),
+  // A child step's record is saved before ctx.step returns (the parent acks once it is stored), as a checkpoint is.
+  child: (child) => acked((id) => ({ t: "child", id, child })),
 };
 
 async function run(job: StepJob): Promise<void> {

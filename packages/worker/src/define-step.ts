@@ -81,6 +81,17 @@ export interface StepContext<I = unknown, D = Record<string, unknown>> {
    * latest progress (`StepState.progress`; consecutive reports between two saves keep only the last one) and with the
    * attempt's log lines (saved within a second) and shown live by `cairn submit --wait` and `cairn run`. */
   progress(progress: Progress, message?: string): void;
+  /**
+   * Runs `fn` as a child step named `name` (non-empty, at most 200 characters, no `/`): its status, start, duration,
+   * result or error are recorded under this step, and the calls, links and counts made through the context `fn`
+   * receives belong to the child (which can nest further with its own `step`). A finished child's result is saved
+   * before `step` returns, so a retry of the step returns it without calling `fn`; a failed or unfinished child runs
+   * again. A name used twice under one parent in one attempt throws InvalidArgumentError (use `page-${n}`); so does a
+   * bad name, and nothing is recorded. Shown as a tree by `cairn run`.
+   */
+  step<T>(name: string, fn: (ctx: StepContext<I, D>) => T | Promise<T>): Promise<T>;
+  /** Inside a child step (`step`): its path under the step (`load/parse`); undefined in the step itself. */
+  childId: string | undefined;
   workflowSlug: string;
   runId: string;
   stepId: string;

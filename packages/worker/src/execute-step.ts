@@ -90,16 +90,17 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
   };
   const logs: LogEntry[] = [];
   const calls: CallInput[] = [];
-  let counts: Record<string, number> = {};
+  /** Counts merged per child step ("" for the step itself): a child's counts are a part of their own (see incrementRunCounters). */
+  let counts = new Map<string, Record<string, number>>();
   const links: LinkInput[] = [];
   const flushCalls = async (): Promise<void> => {
     const batch = calls.splice(0);
     if (batch.length) await backend.saveStepCalls(c.workflowSlug, c.runId, c.stepId, batch);
     const linked = links.splice(0);
     if (linked.length) await backend.saveStepLinks(c.workflowSlug, c.runId, c.stepId, linked);
-    const add = counts;
-    counts = {};
-    if (Object.keys(add).length) await backend.incrementRunCounters(c.workflowSlug, c.runId, c.stepId, c.attempt, add);
+    const parts = counts;
+    counts = new Map();
+    if (parts.size) await backend.incrementRunCounterParts(c.workflowSlug, c.runId, c.stepId, c.attempt, [...parts].map(([child, counters]) => ({ counters, ...(child === "" ? {} : { childId: child }) })));
   };
   const flushLogs = async (): Promise<void> => {
     const batch = logs.splice(0);
@@ -121,11 +122,14 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     },
     // Many records before the next heartbeat are saved early (throttled), so the buffer stays small.
     call: (call) => { if (calls.push({ ...call, attemptNumber: c.attempt }) >= RECORDS_FLUSH_AT) progressFlush.request(); },
-    link: (link) => { if (links.push({ ...link, attemptNumber: c.attempt }) >= RECORDS_FLUSH_AT) progressFlush.request(); },
-    increment: (add) => {
-      for (const [k, v] of Object.entries(add)) counts[k] = (counts[k] ?? 0) + v;
+    link: (link, childId) => { if (links.push({ ...link, attemptNumber: c.attempt, ...(childId !== undefined ? { childId } : {}) }) >= RECORDS_FLUSH_AT) progressFlush.request(); },
+    increment: (add, childId) => {
+      const part = counts.get(childId ?? "") ?? {};
+      for (const [k, v] of Object.entries(add)) part[k] = (part[k] ?? 0) + v;
+      counts.set(childId ?? "", part);
       progressFlush.request();
     },
+    child: async (child) => { await backend.saveStepChild(c.workflowSlug, c.runId, c.stepId, { ...child, attemptNumber: c.attempt }); },
     nowUs: () => backend.clock.nowUs(),
     saveCheckpoint: (name, sequenceNumber, data) => backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, data }),
     saveCheckpointFailed: (name, sequenceNumber, error) => backend.saveStepCheckpointFailed(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, error }),
@@ -190,6 +194,7 @@ async function prepareJob(c: ClaimedStep): Promise<StepJob> {
   for (const d of c.step.definition.dependencies) deps[d] = deserializeValue(c.work.dependencyOutputs[d]);
   return {
     workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, file: c.step.file, input: parsed.value, deps, checkpoints: c.work.checkpoints,
+    ...(c.work.children?.length ? { children: c.work.children } : {}),
     ...(c.work.state !== undefined ? { state: deserializeValue(c.work.state) as Record<string, unknown> } : {}), ...(c.work.signals?.length ? { signals: c.work.signals } : {}),
   };
 }

@@ -7,7 +7,7 @@ import type { ChildMessage, ParentMessage } from "./child-entry.js";
 
 /**
  * A runner that runs each attempt in a fresh child process (`node [--import tsx] child-entry.js`). The child imports the
- * step file, runs it, and reports logs, progress, checkpoints and calls over IPC; the parent keeps heartbeating and does every
+ * step file, runs it, and reports logs, progress, checkpoints, calls and child steps over IPC; the parent keeps heartbeating and does every
  * write. An abort is forwarded; a child that does not settle within `abortGraceMs` is killed. A child that exits
  * without a result (crash, `process.exit`, out of memory) fails the attempt with `crashed: true` (`worker-crash`).
  */
@@ -55,9 +55,11 @@ export function runInChild(options: { abortGraceMs: number }): StepRunner {
         case "call":
           return io.call(m.call);
         case "increment":
-          return io.increment(m.counters);
+          return io.increment(m.counters, m.childId);
         case "link":
-          return io.link(m.link);
+          return io.link(m.link, m.childId);
+        case "child":
+          return void io.child(m.child).then(() => send({ t: "ack", id: m.id }), (err: unknown) => send({ t: "ack", id: m.id, error: errorData(err) }));
         case "result":
           return finish(m.outcome);
       }

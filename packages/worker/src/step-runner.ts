@@ -1,4 +1,4 @@
-import type { SavedCheckpoint, StepWait } from "@cairn/backend-interface";
+import type { SavedCheckpoint, SavedChildStep, StepWait } from "@cairn/backend-interface";
 import { isWaitRequest } from "./step-waits.js";
 import type { AnyStep } from "./define-step.js";
 import { isSkip } from "./skip.js";
@@ -15,6 +15,8 @@ export interface StepJob {
   input: unknown;
   deps: Record<string, unknown>;
   checkpoints: SavedCheckpoint[];
+  /** Child steps (`ctx.step`) finished by earlier attempts, replayed by name. */
+  children?: SavedChildStep[];
   /** `ctx.state`: the run's state (resume patches merged); absent: {}. */
   state?: Record<string, unknown>;
   /** The signals the store gave this step (serialised payloads), for `ctx.waitForEvent`. */

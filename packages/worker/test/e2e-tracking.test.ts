@@ -62,7 +62,7 @@ for (const isolation of ["in-process", "process"] as const) {
       });
 
       // Parallel steps add up; the failed first attempt's counts are replaced by the retry's, not added.
-      expect((await client.get(runId))?.counters).toEqual({ audited: 5, fetched: 1201, inserted: 2 });
+      expect((await client.get(runId))?.counters).toEqual({ audited: 5, enriched: 3, fetched: 1201, inserted: 2 });
       const steps = await client.steps(runId);
       expect(steps.find((st) => st.stepId === "fetch")?.progress).toMatchObject({
         attemptNumber: 2, fraction: 1, message: "page 3", items: { total: 1200, processed: 1200, succeeded: 1197, failed: 3 },
@@ -75,7 +75,7 @@ for (const isolation of ["in-process", "process"] as const) {
       const shown = await run(["run", runId]);
       expect(shown.code, shown.stderr).toBe(0);
       expect(shown.stdout).toMatch(/completed\s+#2.*100% 1200\/1200 items \(1197 ok, 3 failed\) page 3/);
-      expect(shown.stdout).toMatch(/counters\s+audited 5 · fetched 1201 · inserted 2/);
+      expect(shown.stdout).toMatch(/counters\s+audited 5 · enriched 3 · fetched 1201 · inserted 2/);
       expect(shown.stdout).toMatch(/calls\n/);
       expect(shown.stdout).toMatch(/fetch\s+#1\s+fake_api\s+GET \/items\s+ok/);
       expect(shown.stdout).toMatch(/#2\s+fake_api\s+GET \/flaky\s+error\s+\S+\s+\S+\s+Error: upstream answered 503 to attempt 2/);
@@ -85,9 +85,33 @@ for (const isolation of ["in-process", "process"] as const) {
       expect(data.steps.find((s: { stepId: string }) => s.stepId === "fetch").calls).toHaveLength(10);
       expect(data.usage.totals).toEqual({ calls: 2, inputTokens: 300, outputTokens: 40, costUsd: 0.006 });
 
+      // Nested steps: load (and its child parse) finished in attempt 1 and were replayed by attempt 2; publish failed,
+      // then ran again. Calls, links and counts belong to the child that made them.
+      const children = await client.children(runId, "enrich");
+      expect(children.map((c) => [c.childId, c.parentChildId, c.attemptNumber, c.status])).toEqual([
+        ["load/parse", "load", 1, "ok"], ["load", undefined, 1, "ok"], ["publish", undefined, 1, "error"], ["publish", undefined, 2, "ok"],
+      ]);
+      expect(children[2]!.error).toMatchObject({ message: "publish refused attempt 1" });
+      expect(JSON.parse((await client.steps(runId)).find((st) => st.stepId === "enrich")!.output!)).toEqual({
+        loaded: { parsed: [10, 20, 30], ranInAttempt: 1, childId: "load" }, published: "published",
+      });
+      const enrichCalls = await client.calls(runId, "enrich");
+      expect(enrichCalls.map((c) => [c.attemptNumber, c.childId, c.operation, c.outcome])).toEqual([
+        [1, "load", "SELECT rows", "ok"], [1, "load/parse", "parse", "ok"], [1, "publish", "POST /publish", "error"], [2, "publish", "POST /publish", "ok"],
+      ]);
+      expect((await client.links(runId, "enrich")).map((l) => [l.attemptNumber, l.childId, l.entityId])).toEqual([[2, "publish", "r-1"]]);
+      expect(shown.stdout).toMatch(/enrich\s+retried\s+#1[^\n]*\n(?:.*\n)*?\s+completed\s+#2/);
+      expect(shown.stdout).toMatch(/\n\s+└ load\s+ok\s+#1\s+\S+ \S+\s+\S+\s+1 call\n\s+└ parse\s+ok\s+#1\s+\S+ \S+\s+\S+\s+1 call\n\s+└ publish\s+ok\s+#2\s+\S+ \S+\s+\S+\s+1 call\n/);
+      expect(shown.stdout).toMatch(/enrich > load\/parse\s+#1\s+warehouse\s+parse\s+ok/);
+      expect(shown.stdout).toMatch(/enrich > publish\s+#2\s+output\s+report:r-1/);
+      const enrichJson = data.steps.find((s: { stepId: string }) => s.stepId === "enrich");
+      expect(enrichJson.children.map((c: { childId: string; attemptNumber: number }) => `${c.childId}#${c.attemptNumber}`)).toEqual(["load/parse#1", "load#1", "publish#1", "publish#2"]);
+      expect(enrichJson.children[1].output).toEqual({ parsed: [10, 20, 30], ranInAttempt: 1, childId: "load" });
+
       const stats = json((await run(["analytics", "calls", "--json"])).stdout);
       expect(stats.calls.map((c: { tool: string; operation: string; count: number; errorCount: number; errorRate: number }) => [c.tool, c.operation, c.count, c.errorCount, c.errorRate])).toEqual([
         ["fake_api", "GET /flaky", 2, 2, 100], ["fake_api", "GET /items", 6, 0, 0], ["llm", "summarize", 2, 0, 0],
+        ["warehouse", "SELECT rows", 1, 0, 0], ["warehouse", "parse", 1, 0, 0], ["webhook", "POST /publish", 2, 1, 50],
       ]);
       const human = await run(["analytics", "calls", "--since", "1h"]);
       expect(human.stdout).toMatch(/fake_api\s+GET \/items\s+6\s+0\s+0%/);
@@ -112,7 +136,8 @@ for (const isolation of ["in-process", "process"] as const) {
       expect((await run(["runs", "--entity", "no-colon"])).code).not.toBe(0);
       const counters = json((await run(["analytics", "counters", "--json"])).stdout);
       expect(counters.counters).toEqual([
-        { workflowSlug: "tracked", counter: "audited", total: 5, runs: 1 }, { workflowSlug: "tracked", counter: "fetched", total: 1201, runs: 1 },
+        { workflowSlug: "tracked", counter: "audited", total: 5, runs: 1 }, { workflowSlug: "tracked", counter: "enriched", total: 3, runs: 1 },
+        { workflowSlug: "tracked", counter: "fetched", total: 1201, runs: 1 },
         { workflowSlug: "tracked", counter: "inserted", total: 2, runs: 1 },
       ]);
       expect((await run(["analytics", "counters"])).stdout).toMatch(/tracked\s+fetched\s+1201\s+1/);

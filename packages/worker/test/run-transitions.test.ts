@@ -108,7 +108,7 @@ describe("services", () => {
       saveCheckpointFailed: async () => {},
       call: () => {},
       increment: () => {},
-      link: () => {},
+      link: () => {}, child: async () => {},
     };
     const ctx = makeStepContext({
       workflowSlug: "w",

@@ -10,7 +10,7 @@ function context() {
   let now = 1_000_000;
   const io: StepIO = {
     log: () => {}, progress: () => {}, saveCheckpoint: async () => {}, saveCheckpointFailed: async () => {},
-    call: (c) => calls.push(c), increment: (c) => increments.push(c), link: (l) => links.push(l), nowUs: () => (now += 10),
+    call: (c) => calls.push(c), increment: (c) => increments.push(c), link: (l) => links.push(l), child: async () => {}, nowUs: () => (now += 10),
   };
   const ctx = makeStepContext({ workflowSlug: "w", runId: "r", stepId: "s", attempt: 1, input: {}, deps: {}, signal: new AbortController().signal, checkpoints: [], io });
   return { ctx, calls, increments, links };

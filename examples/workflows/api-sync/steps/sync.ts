@@ -21,15 +21,21 @@ export default defineStep({
     const { pages, pageSize } = ctx.input;
     let amount = 0;
     for (let page = 1; page <= pages; page++) {
-      const charges = await ctx.call({ tool: "payments_api", operation: "GET /charges" }, () => listCharges(page, pageSize));
-      ctx.increment({ fetched: charges.data.length });
-      for (const charge of charges.data) {
-        const existed = known.has(charge.id);
-        known.add(charge.id);
-        amount += charge.amount;
-        ctx.increment(existed ? { updated: 1 } : { inserted: 1 });
-        ctx.link({ linkType: existed ? "updated" : "output", entityType: "charge", entityId: charge.id, externalId: `stripe_${charge.id}` });
-      }
+      // Each page is a child step: a retry of the sync replays the pages already written (their totals come back) and
+      // goes on from the first page that did not finish.
+      amount += await ctx.step(`page-${page}`, async (p) => {
+        const charges = await p.call({ tool: "payments_api", operation: "GET /charges" }, () => listCharges(page, pageSize));
+        p.increment({ fetched: charges.data.length });
+        let pageAmount = 0;
+        for (const charge of charges.data) {
+          const existed = known.has(charge.id);
+          known.add(charge.id);
+          pageAmount += charge.amount;
+          p.increment(existed ? { updated: 1 } : { inserted: 1 });
+          p.link({ linkType: existed ? "updated" : "output", entityType: "charge", entityId: charge.id, externalId: `stripe_${charge.id}` });
+        }
+        return pageAmount;
+      });
       ctx.progress({ itemsTotal: pages * pageSize, itemsProcessed: page * pageSize, itemsSucceeded: page * pageSize, itemsFailed: 0 }, `page ${page}`);
     }
     const summary = await ctx.call(

@@ -12,7 +12,8 @@ export function runUsageOf(runId: string, events: readonly Event[]): RunUsage {
 }
 
 /**
- * The calls of a run's steps, one row each in the order they were recorded: step, attempt, tool, operation, outcome,
+ * The calls of a run's steps, one row each in the order they were recorded: step (`step > child` for a call made in a
+ * child step), attempt, tool, operation, outcome,
  * start, duration and a note (AI usage, the error of a failed call, else the output summary). Past FOLDED_CALLS rows
  * the rest are counted unless `verbose`. Empty when the run made no call.
  */
@@ -21,7 +22,7 @@ export function renderCalls(calls: readonly CallRecord[], o: { styles: Styles; c
   const s = o.styles;
   const shown = o.verbose ? calls : calls.slice(0, FOLDED_CALLS);
   const rows: Cell[][] = shown.map((c) => [
-    c.stepId, `#${c.attemptNumber}`, c.tool, c.operation, c.outcome === "ok" ? s.green("ok") : s.red("error"), time(c.startedAtUs, true).slice(11), duration(c.durationUs), callNote(c),
+    c.childId === undefined ? c.stepId : `${c.stepId} > ${c.childId}`, `#${c.attemptNumber}`, c.tool, c.operation, c.outcome === "ok" ? s.green("ok") : s.red("error"), time(c.startedAtUs, true).slice(11), duration(c.durationUs), callNote(c),
   ]);
   const table = renderTable(["STEP", "ATTEMPT", "TOOL", "OPERATION", "OUTCOME", "STARTED", "DURATION", "NOTE"], rows, { columns: o.columns, shrink: [7, 3, 0], optional: [5, 1], wrap: true });
   const more = calls.length - shown.length;
@@ -44,6 +45,6 @@ export function renderUsage(u: RunUsage, s: Styles): string {
 /** The entities the run's steps touched (`ctx.link`), one row each in link order; empty when there are none. */
 export function renderLinks(links: readonly StepLink[], o: { styles: Styles; columns: number | undefined }): string {
   if (links.length === 0) return "";
-  const rows: Cell[][] = links.map((l) => [l.stepId, `#${l.attemptNumber}`, l.linkType, `${l.entityType}:${l.entityId}`, l.externalId ?? ""]);
+  const rows: Cell[][] = links.map((l) => [l.childId === undefined ? l.stepId : `${l.stepId} > ${l.childId}`, `#${l.attemptNumber}`, l.linkType, `${l.entityType}:${l.entityId}`, l.externalId ?? ""]);
   return `${o.styles.dim("links")}\n${renderTable(["STEP", "ATTEMPT", "LINK", "ENTITY", "EXTERNAL ID"], rows, { columns: o.columns, shrink: [3, 4, 0], wrap: true })}`;
 }

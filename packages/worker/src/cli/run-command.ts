@@ -1,4 +1,4 @@
-import { callRecordOf, isTerminalRunStatus, stepLinkOf, type Backend, type EventOf } from "@cairn/backend-interface";
+import { callRecordOf, childStepOf, isTerminalRunStatus, stepLinkOf, type Backend, type EventOf } from "@cairn/backend-interface";
 import { describeRun } from "../client.js";
 import { foldAttempts } from "./attempts.js";
 import { action, defineCommand, intFlag, printJson, withBackend, type CliProgram } from "./command.js";
@@ -14,7 +14,8 @@ export async function loadRunView(backend: Backend, runId: string): Promise<RunV
   const events = await backend.loadEvents(run.workflowSlug, runId, { category: "step" });
   const calls = events.filter((e): e is EventOf<"StepCall"> => e.type === "StepCall").map(callRecordOf);
   const links = events.filter((e): e is EventOf<"StepLinked"> => e.type === "StepLinked").map(stepLinkOf);
-  return { run, steps, attempts: foldAttempts(events), calls, links, usage: runUsageOf(runId, events) };
+  const children = events.filter((e): e is EventOf<"StepChild"> => e.type === "StepChild").map(childStepOf);
+  return { run, steps, attempts: foldAttempts(events), calls, children, links, usage: runUsageOf(runId, events) };
 }
 
 /** `cairn run <runId>`: a run and every step's attempts (worker, start, duration, outcome, errors with their stack). */

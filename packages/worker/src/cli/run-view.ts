@@ -1,4 +1,4 @@
-import { deserializeValue, HELD_AVAILABLE_AT_US, runWaitingOn, type CallRecord, type RunState, type RunUsage, type StepLink, type StepState } from "@cairn/backend-interface";
+import { deserializeValue, HELD_AVAILABLE_AT_US, runWaitingOn, type CallRecord, type ChildStepRecord, type RunState, type RunUsage, type StepLink, type StepState } from "@cairn/backend-interface";
 import type { Attempt } from "./attempts.js";
 import { FOLDED_FRAMES, errorText } from "./error-text.js";
 import { clip, duration, indent, percent, prettyJson, time, waitLabel } from "./format.js";
@@ -6,6 +6,7 @@ import { statusColor, type Styles } from "./styles.js";
 import { renderTable, type Cell } from "./table.js";
 import { renderCalls, renderLinks, renderUsage } from "./run-calls-view.js";
 import { progressText } from "./progress-view.js";
+import { childRows, childTree } from "./run-children-view.js";
 
 /** Everything `cairn run` shows: the run, its steps and each step's attempts. */
 export interface RunView {
@@ -14,6 +15,8 @@ export interface RunView {
   attempts: Map<string, Attempt[]>;
   /** The calls of every step, in the order they were recorded (absent: not loaded). */
   calls?: CallRecord[];
+  /** The child steps (`ctx.step`) of every step, every attempt's, in the order they ended (absent: not loaded). */
+  children?: ChildStepRecord[];
   /** The entities its steps touched, in link order (absent: not loaded). */
   links?: StepLink[];
   /** The run's AI usage (absent: not loaded). */
@@ -67,6 +70,7 @@ function flowLine(run: RunState): string {
  * One table of every step's attempts, in the order the steps started: attempt number, outcome, worker, start, duration
  * and a note (progress of a running attempt, skip reason, next retry); under a failed attempt its error name, full
  * message and stack (folded to a few frames unless `verbose`). A step that never ran has one row with its status.
+ * Under a step, its child steps (`ctx.step`) as an indented tree: status, attempt, start, duration, calls, error.
  */
 export function renderAttempts(v: RunView, o: RunViewOptions): string {
   const s = o.styles;
@@ -83,6 +87,7 @@ export function renderAttempts(v: RunView, o: RunViewOptions): string {
       rows.push([i === 0 ? step.stepId : "", statusColor(s, a.outcome), `#${a.attemptNumber}`, a.workerId ?? "", time(a.startedAtUs), duration(took), note(a, o.nowUs)]);
       if (a.error && a.outcome !== "completed") rows.push([{ content: s.red(indent(errorText(a.error, o.verbose ? Infinity : FOLDED_FRAMES), "    ")), colSpan: 7 }]);
     });
+    rows.push(...childRows(childTree(step.stepId, v.children ?? [], v.calls ?? []), s));
   }
   return renderTable(["STEP", "OUTCOME", "ATTEMPT", "WORKER", "STARTED", "DURATION", "NOTE"], rows, { columns: o.columns, shrink: [6, 3, 0], optional: [3, 4], wrap: true });
 }
@@ -117,6 +122,7 @@ export function runJson(v: RunView): unknown {
     steps: v.steps.map((st) => ({
       ...st, output: deserializeValue(st.output), attempts: v.attempts.get(st.stepId) ?? [],
       ...(v.calls ? { calls: v.calls.filter((c) => c.stepId === st.stepId) } : {}),
+      ...(v.children ? { children: v.children.filter((c) => c.stepId === st.stepId).map((c) => ({ ...c, output: deserializeValue(c.output) })) } : {}),
       ...(v.links ? { links: v.links.filter((l) => l.stepId === st.stepId) } : {}),
     })),
     ...(v.usage ? { usage: v.usage } : {}),
