@@ -280,6 +280,8 @@ export interface BackendDriver {
   loadLiveState(filter: { workflowSlug?: string }): Promise<LiveState>;
 
   // ─── Optional fast paths (absent: the Backend's reference path over the primitives) ──────────────
+  /** Ids of a tenant's runs created at or before `createdUpToUs`, any order (reference: listRuns pages of the tenant). */
+  queryTenantRunIds?(tenantId: string, createdUpToUs: number): Promise<string[]>;
   /** All step states of a run (reference: project the run's step events). */
   readSteps?(workflowSlug: string, runId: string): Promise<StepState[]>;
   /** Runs and all their steps by run id, absent ids left out (reference: readRun and readSteps per run). */

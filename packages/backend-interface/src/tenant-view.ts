@@ -41,8 +41,9 @@ type Analytics<K extends ScopedAnalytics> = (options?: AnalyticsOptions) => Retu
  * - The windowed analytics (`getSuccessRate`, `getThroughput`, `getWorkflowDuration`, `getStepDuration`,
  *   `getRetryAnalysis`, `getSchedulingLatency`, `getErrorAnalysis`, `getAnalyticsSummary`, `getCallAnalytics`,
  *   `getUsageAnalytics`, `getCounterAnalytics`) are restricted to the tenant's runs created up to the window's end
- *   (`runIds`, intersected with the caller's own): the tenant's run ids are read first, so the cost grows with the
- *   tenant's run count.
+ *   (`runIds`, intersected with the caller's own): the tenant's run ids are read first (the driver's
+ *   queryTenantRunIds, ids only from the tenant index, else pages of listRuns), so the cost grows with the tenant's
+ *   run count.
  *
  * Not on the view: the live and worker analytics (queue depth, workers), the error list, workflow registration,
  * claiming and the other worker-facing methods; use the Backend itself for those.
@@ -87,9 +88,10 @@ export class TenantView {
     const o = validateAnalyticsOptions(options);
     const endUs = o.endUs ?? this.#backend.clock.nowUs();
     const wanted = o.runIds ? new Set(o.runIds) : null;
-    const runIds: string[] = [];
+    const fast = await this.#backend.driver.queryTenantRunIds?.(this.tenantId, endUs);
+    const runIds: string[] = fast ? fast.filter((id) => !wanted || wanted.has(id)) : [];
     let before: { createdAtUs: number; runId: string } | undefined;
-    for (;;) {
+    while (!fast) {
       const page = await this.#backend.listRuns({ tenantId: this.tenantId, limit: 1000, ...(before ? { before } : {}) });
       for (const r of page) if (r.createdAtUs <= endUs && (!wanted || wanted.has(r.runId))) runIds.push(r.runId);
       const last = page[page.length - 1];

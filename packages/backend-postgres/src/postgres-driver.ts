@@ -272,6 +272,11 @@ export class PostgresDriver implements BackendDriver {
     return (await this.conn.query<{ workflow_slug: string }>({ text: this.q.activeWorkflows, values: [] })).rows.map((x) => x.workflow_slug);
   }
 
+  /** A tenant's run ids (an index-only range of runs_tenant_created_idx). */
+  async queryTenantRunIds(tenantId: string, createdUpToUs: number): Promise<string[]> {
+    return (await this.conn.query<{ run_id: string }>({ name: `${this.schema}:tenantRunIds`, text: this.q.tenantRunIds, values: [tenantId, createdUpToUs] })).rows.map((x) => x.run_id);
+  }
+
   async queryRunIds(workflowSlug: string): Promise<string[]> {
     return (await this.conn.query<{ run_id: string }>({ text: this.q.runIds, values: [workflowSlug] })).rows.map((x) => x.run_id);
   }

@@ -81,6 +81,7 @@ export function buildQueries(s: string) {
       AND status = 'scheduled' AND run_live AND (CASE WHEN strpos(state::text, '\\u0000') > 0 THEN false ELSE (state -> 'waiting' ->> 'kind') = 'event' END)`,
     stale: `SELECT state FROM ${s}.steps WHERE status = 'running' AND run_live AND coalesce(last_seen_us, 0) < $1 ORDER BY last_seen_us, run_id, step_id`,
     activeWorkflows: `SELECT DISTINCT workflow_slug FROM ${s}.runs WHERE live ORDER BY workflow_slug`,
+    tenantRunIds: `SELECT run_id FROM ${s}.runs WHERE tenant_id = $1 AND created_at_us <= $2`,
     runIds: `SELECT run_id FROM ${s}.runs WHERE workflow_slug = $1 UNION SELECT DISTINCT run_id FROM ${s}.steps WHERE workflow_slug = $1 ORDER BY 1`,
     putWorkflow: `INSERT INTO ${s}.workflows (slug, registration) VALUES ($1, $2) ON CONFLICT (slug) DO UPDATE SET registration = EXCLUDED.registration`,
     readWorkflow: `SELECT registration FROM ${s}.workflows WHERE slug = $1`,

@@ -214,6 +214,11 @@ export class SqliteDriver implements BackendDriver {
     return this.read((c) => c.queries.runIds(workflowSlug));
   }
 
+  /** A tenant's run ids from the runs_by_tenant index alone (no state decoded). */
+  queryTenantRunIds(tenantId: string, createdUpToUs: number): Promise<string[]> {
+    return this.read((c) => c.queries.tenantRunIds(tenantId, createdUpToUs));
+  }
+
   /**
    * The feed in `seq` order: every write holds SQLite's one write lock (BEGIN IMMEDIATE) from its inserts to its
    * commit, across connections and processes, and AUTOINCREMENT never reuses a seq, so seq order is commit order.

@@ -29,7 +29,7 @@ const EVENT_COLUMNS = "seq, run_id, workflow_slug, type, body";
  * same transaction); damaged rows are reported and rebuilt from the events.
  */
 export class SqliteQueries {
-  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "ready" | "readyOfWorkflow" | "readyOfWorkflows" | "stale" | "waiting" | "activeWorkflows" | "runIds" | "dueRuns" | "overdueRuns", Statement>;
+  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "ready" | "readyOfWorkflow" | "readyOfWorkflows" | "stale" | "waiting" | "activeWorkflows" | "runIds" | "tenantRunIds" | "dueRuns" | "overdueRuns", Statement>;
   private readonly dynamic = new Map<string, Statement>();
 
   constructor(private readonly db: Database, private readonly filename: string, private readonly report: CorruptionReporter) {
@@ -63,6 +63,7 @@ export class SqliteQueries {
                   AND (CASE WHEN json_valid(state) THEN json_extract(state, '$.waiting.kind') = 'event' ELSE 0 END)`),
       activeWorkflows: p("SELECT DISTINCT workflow_slug AS slug FROM runs INDEXED BY runs_live WHERE live = 1 ORDER BY workflow_slug"),
       runIds: p("SELECT run_id AS runId FROM runs INDEXED BY runs_by_workflow WHERE workflow_slug = ? ORDER BY created_at_us, run_id"),
+      tenantRunIds: p("SELECT run_id FROM runs INDEXED BY runs_by_tenant WHERE tenant_id = ? AND created_at_us <= ?").pluck(),
     };
   }
 
@@ -184,6 +185,11 @@ export class SqliteQueries {
   }
 
   /** Every run id of a workflow, oldest first. */
+  /** A tenant's run ids created at or before `createdUpToUs`, from the runs_by_tenant index alone. */
+  tenantRunIds(tenantId: string, createdUpToUs: number): string[] {
+    return this.s.tenantRunIds.all(tenantId, createdUpToUs) as string[];
+  }
+
   runIds(workflowSlug: string): string[] {
     return (this.s.runIds.all(workflowSlug) as Array<{ runId: string }>).map((r) => r.runId);
   }
