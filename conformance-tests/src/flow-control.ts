@@ -89,6 +89,45 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
     }, 120_000);
   });
 
+  describe.skipIf(!resolveCapabilities(h).multiProcess)("flow control: real processes submitting at once", () => {
+    const t = useInstance(h);
+
+    test("8 submitter processes at one instant: singleton drop keeps one run, exclusive reject accepts one, a rate limit starts exactly its limit, a debounce starts one run with the newest input", async (ctx) => {
+      const { backend } = t;
+      if (!backend.driver.capabilities.flowControl) ctx.skip();
+      const rules = { "wf-single": { mode: "singleton", onBusy: "drop" }, "wf-excl": { mode: "exclusive", onBusy: "reject" }, "wf-rate": { rateLimit: { limit: 3, periodMs: 60_000 } }, "wf-debounce": { debounce: { periodMs: 400 } } } as const;
+      for (const [slug, flow] of Object.entries(rules)) await registerFlow(backend, flow as FlowControlInput, slug);
+      const startAtMs = Date.now() + 1500;
+      const results = (await withChildren(procs, t.instance.opener, 8, (group) =>
+        group.round<unknown>((i) => ({ task: "submit-each", startAtMs, items: Object.keys(rules).map((slug) => ({ workflowSlug: slug, input: { by: i } })) })))) as Array<Array<{ ok: boolean; runId?: string; code?: string }>>;
+      const of = (k: number) => results.map((r) => r[k]!);
+      const runs = async (slug: string) => backend.listRuns({ workflowSlug: slug, limit: 100 });
+
+      const single = await runs("wf-single");
+      expect(single).toHaveLength(8);
+      expect(single.filter((r) => r.status !== "cancelled").map((r) => r.status)).toEqual(["running"]);
+      for (const r of single.filter((x) => x.status === "cancelled")) expect(r.flow?.decision).toBe("dropped");
+
+      const excl = of(1);
+      expect(excl.filter((o) => o.ok)).toHaveLength(1);
+      expect(excl.filter((o) => !o.ok).map((o) => o.code)).toEqual(Array(7).fill("FLOW_REJECTED"));
+      expect((await runs("wf-excl")).map((r) => r.runId)).toEqual([excl.find((o) => o.ok)!.runId]);
+
+      const rated = await runs("wf-rate");
+      expect(rated.filter((r) => r.status === "running")).toHaveLength(3);
+      const delayed = rated.filter((r) => r.status === "pending");
+      expect(delayed).toHaveLength(5);
+      for (const r of delayed) expect(r.flow?.decision).toBe("delayed");
+
+      const newest = (await runs("wf-debounce")).reduce((a, b) => (b.createdAtUs > a.createdAtUs || (b.createdAtUs === a.createdAtUs && b.runId > a.runId) ? b : a));
+      await new Promise((r) => setTimeout(r, 500));
+      await backend.startDueRuns();
+      const debounced = await runs("wf-debounce");
+      expect(debounced.filter((r) => r.status !== "cancelled").map((r) => [r.runId, r.status])).toEqual([[newest.runId, "running"]]);
+      for (const r of debounced.filter((x) => x.status === "cancelled")) expect(r.flow?.decision).toBe("superseded");
+    }, 60_000);
+  });
+
   describe("flow control: the store admits runs", () => {
     const t = useInstance(h, { manualClock: true });
     const tick = () => t.clock.advanceMs(1);
