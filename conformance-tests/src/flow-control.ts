@@ -131,6 +131,15 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
   describe("flow control: the store admits runs", () => {
     const t = useInstance(h, { manualClock: true });
     const tick = () => t.clock.advanceMs(1);
+    /** Submits each input alone, the clock moving on `gapMs` after each (so creation order is submission order). */
+    const submitSpaced = async (inputs: unknown[], gapMs = 1): Promise<string[]> => {
+      const ids: string[] = [];
+      for (const input of inputs) {
+        ids.push(...(await submitAll(t.backend, [input])));
+        t.clock.advanceMs(gapMs);
+      }
+      return ids;
+    };
     const it = (name: string, body: () => Promise<void>) =>
       test(name, async (ctx) => {
         if (!t.backend.driver.capabilities.flowControl) ctx.skip();
@@ -149,11 +158,7 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
     it("concurrency limit 2: two runs start, the rest wait (recorded once) and start in FIFO order as slots free", async () => {
       const { backend } = t;
       await registerFlow(backend, { limit: 2 });
-      const ids: string[] = [];
-      for (let i = 0; i < 5; i++) {
-        ids.push(...(await submitAll(backend, [{ i }])));
-        tick();
-      }
+      const ids = await submitSpaced([0, 1, 2, 3, 4].map((i) => ({ i })));
       expect(await statuses(backend, ids)).toEqual(["running", "running", "pending", "pending", "pending"]);
       const waiting = (await backend.getRun(ids[2]!))!;
       expect(waiting.flow).toMatchObject({ decision: "queued" });
@@ -240,11 +245,7 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
     it("exclusive latest: only the newest waiting run is kept, older ones are superseded at once", async () => {
       const { backend } = t;
       await registerFlow(backend, { mode: "exclusive", onBusy: "latest" });
-      const ids: string[] = [];
-      for (let n = 1; n <= 4; n++) {
-        ids.push(...(await submitAll(backend, [{ n }])));
-        tick();
-      }
+      const ids = await submitSpaced([1, 2, 3, 4].map((n) => ({ n })));
       expect(await statuses(backend, ids)).toEqual(["running", "cancelled", "cancelled", "pending"]);
       expect((await backend.getRun(ids[1]!))!.flow).toMatchObject({ decision: "superseded" });
       await finish(backend, ids[0]!);
@@ -266,11 +267,7 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
     it("rate limit delay: never more than `limit` starts in any window; delayed runs start when the window allows", async () => {
       const { backend, clock } = t;
       await registerFlow(backend, { rateLimit: { limit: 2, periodMs: 60_000 } });
-      const ids: string[] = [];
-      for (let i = 0; i < 5; i++) {
-        ids.push(...(await submitAll(backend, [i])));
-        clock.advanceMs(1000);
-      }
+      const ids = await submitSpaced([0, 1, 2, 3, 4], 1000);
       expect(await statuses(backend, ids)).toEqual(["running", "running", "pending", "pending", "pending"]);
       const delayed = (await backend.getRun(ids[2]!))!;
       expect(delayed.flow?.decision).toBe("delayed");
@@ -320,11 +317,7 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
     it("a waiting run is judged by its own version's limit when a slot frees, not by a newer version's", async () => {
       const { backend } = t;
       await registerFlow(backend, { limit: 3 });
-      const ids: string[] = [];
-      for (let i = 0; i < 4; i++) {
-        ids.push(...(await submitAll(backend, [{ i }])));
-        tick();
-      }
+      const ids = await submitSpaced([0, 1, 2, 3].map((i) => ({ i })));
       expect(await statuses(backend, ids)).toEqual(["running", "running", "running", "pending"]);
       await registerFlow(backend, { limit: 1 }, WF, "v2");
       await finish(backend, ids[0]!);
@@ -342,11 +335,7 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
     it("debounce: one run starts, after the period, with the newest input; the others are superseded", async () => {
       const { backend, clock } = t;
       await registerFlow(backend, { key: "doc", debounce: { periodMs: 1000 } });
-      const ids: string[] = [];
-      for (let v = 1; v <= 3; v++) {
-        ids.push(...(await submitAll(backend, [{ doc: "d1", v }])));
-        clock.advanceMs(400);
-      }
+      const ids = await submitSpaced([1, 2, 3].map((v) => ({ doc: "d1", v })), 400);
       const [other] = await submitAll(backend, [{ doc: "d2", v: 9 }]);
       expect(await statuses(backend, [...ids, other!])).toEqual(["cancelled", "cancelled", "pending", "pending"]);
       await backend.startDueRuns();
