@@ -1,5 +1,7 @@
 import { newEventId } from "@cairn/backend-interface";
-import type { ClaimScope, ClaimedStep, Clock, RunContext, RunState, StepRef, StepState } from "@cairn/backend-interface";
+import type pg from "pg";
+import type { ClaimScope, ClaimedStep, Clock, StepRef } from "@cairn/backend-interface";
+import { runContextsOf } from "./postgres-queries.js";
 import { pgCode } from "./postgres-errors.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { touchWorkersSql } from "./postgres-workers-sql.js";
@@ -127,28 +129,26 @@ export async function claimNextSql(ctx: WriteContext, q: ClaimSqlQueries, clock:
 export async function claimScopeSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, limit: number, scope: ClaimScope, contexts = false): Promise<ClaimedStep[] | null> {
   const { ids, ts } = stamps(clock, limit);
   const values = [workerId, "{}", nowUs, JSON.stringify(scope), limit, ids, ts];
-  if (!contexts) return run(ctx, { name: `${ctx.schema}:claimScope`, text: q.scope, values });
-  let rows: ContextRow[];
-  try {
-    rows = (await ctx.conn.query<ContextRow>({ name: `${ctx.schema}:claimScopeContexts`, text: q.scopeContexts, values })).rows;
-  } catch (err) {
-    if (pgCode(err) === "22P05" || pgCode((err as { cause?: unknown }).cause) === "22P05") return null;
-    throw err;
-  }
-  const byRun = new Map<string, RunContext>();
-  for (const r of rows) if (r.kind === 1) byRun.set(r.run_id, { run: r.state as RunState, steps: [] });
-  for (const r of rows) if (r.kind === 2) byRun.get(r.run_id)?.steps.push(r.state as StepState);
+  if (!contexts) return (await rowsOrNull<Row>(ctx, { name: `${ctx.schema}:claimScope`, text: q.scope, values }))?.map(toClaimed) ?? null;
+  const rows = await rowsOrNull<ContextRow>(ctx, { name: `${ctx.schema}:claimScopeContexts`, text: q.scopeContexts, values });
+  if (rows === null) return null;
+  const byRun = runContextsOf(rows.filter((r) => r.kind !== 0));
   return rows.filter((r) => r.kind === 0).map((r) => {
     const context = byRun.get(r.run_id);
     return { ...toClaimed(r as Row), ...(context ? { context } : {}) };
   });
 }
 
-type ContextRow = Row & { kind: number; state: unknown };
+type ContextRow = Row & { kind: number; state: unknown; step_id: string | null };
 
 async function run(ctx: WriteContext, stmt: { name: string; text: string; values: unknown[] }): Promise<Claimed[] | null> {
+  return (await rowsOrNull<Row>(ctx, stmt))?.map(toClaimed) ?? null;
+}
+
+/** The rows of a claim statement, or null when a state holds what jsonb cannot (then the reducer path claims). */
+async function rowsOrNull<R extends pg.QueryResultRow>(ctx: WriteContext, stmt: { name: string; text: string; values: unknown[] }): Promise<R[] | null> {
   try {
-    return (await ctx.conn.query<Row>(stmt)).rows.map(toClaimed);
+    return (await ctx.conn.query<R>(stmt)).rows;
   } catch (err) {
     // jsonb cannot hold \u0000 inside strings; such a (rare) state is claimed through the json-preserving reducer path.
     if (pgCode(err) === "22P05" || pgCode((err as { cause?: unknown }).cause) === "22P05") return null;

@@ -13,7 +13,7 @@ import { claimMany, claimOne, claimQueries, type ClaimQueries } from "./postgres
 import { PostgresConnection } from "./postgres-connection.js";
 import { migrate } from "./postgres-migrations.js";
 import { PostgresNotifier } from "./postgres-notify.js";
-import { buildQueries, listRunsQuery, type Queries } from "./postgres-queries.js";
+import { buildQueries, listRunsQuery, runContextsOf, type Queries } from "./postgres-queries.js";
 import { DEFAULT_SCHEMA, channelName, quoteSchema } from "./postgres-schema-name.js";
 import { claimNextSql, claimRefsSql, claimScopeSql, claimSqlQueries, startedExtras, type ClaimSqlQueries } from "./postgres-claim-sql.js";
 import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
@@ -262,10 +262,7 @@ export class PostgresDriver implements BackendDriver {
   /** Runs and all their steps in one statement. */
   async readRunContexts(runIds: readonly string[]): Promise<Map<string, { run: RunState; steps: StepState[] }>> {
     const r = await this.conn.query<{ run_id: string; step_id: string | null; state: unknown }>({ name: `${this.schema}:runContexts`, text: this.q.runContexts, values: [runIds] });
-    const out = new Map<string, { run: RunState; steps: StepState[] }>();
-    for (const row of r.rows) if (row.step_id === null) out.set(row.run_id, { run: row.state as RunState, steps: [] });
-    for (const row of r.rows) if (row.step_id !== null) out.get(row.run_id)?.steps.push(row.state as StepState);
-    return out;
+    return runContextsOf(r.rows);
   }
 
   async queryActiveWorkflows(): Promise<string[]> {

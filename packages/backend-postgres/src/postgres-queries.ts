@@ -1,3 +1,4 @@
+import type { RunContext, RunState, StepState } from "@cairn/backend-interface";
 import { touchWorkersSql } from "./postgres-workers-sql.js";
 
 /**
@@ -139,4 +140,12 @@ export function listRunsQuery(s: string, o: ListRunsFilter): { text: string; val
   }
   const arms = statuses.map((st) => `(${select([...common, `status = ${param(st)}`])} ${order}${limit})`);
   return { text: `${arms.join(" UNION ALL ")} ${order}${limit}`, values };
+}
+
+/** Run contexts from rows of runContexts' shape: a run's row has no step id, its steps' rows follow in any order. */
+export function runContextsOf(rows: ReadonlyArray<{ run_id: string; step_id: string | null; state: unknown }>): Map<string, RunContext> {
+  const out = new Map<string, RunContext>();
+  for (const row of rows) if (row.step_id === null) out.set(row.run_id, { run: row.state as RunState, steps: [] });
+  for (const row of rows) if (row.step_id !== null) out.get(row.run_id)?.steps.push(row.state as StepState);
+  return out;
 }
