@@ -46,8 +46,7 @@ export async function openConnection(filename: string, options: ConnectionOption
     db.pragma("temp_store = MEMORY");
     // Analytics scan the same window of event_facts several times: keep it in a bounded (32 MiB) page cache.
     db.pragma("cache_size = -32768");
-    // Checkpoint every ~40 MiB of WAL rather than ~4 MiB: fewer fsyncs on the write path, bounded WAL.
-    db.pragma("wal_autocheckpoint = 10000");
+    // Checkpoints: see SqliteCheckpointer (off the writing thread for a file; nothing to checkpoint in memory).
     const migration = await withBusyRetry(() => migrate(db, filename), filename, options.busyRetry);
     return { db, migration };
   } catch (err) {

@@ -17,6 +17,7 @@ import { SqliteGates } from "./sqlite-gates.js";
 import { SqliteCatalog } from "./sqlite-catalog.js";
 import { SqliteAnalytics } from "./sqlite-analytics.js";
 import { SqliteWriteQueue } from "./sqlite-write-queue.js";
+import { DEFAULT_CHECKPOINT_PAGES, SqliteCheckpointer } from "./sqlite-checkpoints.js";
 import { SqliteAnalyticsPaths } from "./sqlite-analytics-paths.js";
 import { SqliteCallAnalytics } from "./sqlite-call-analytics.js";
 import { entityLinks } from "./sqlite-links.js";
@@ -35,6 +36,11 @@ export interface SqliteBackendOptions extends BackendOptions {
   busyRetry?: Partial<BusyRetryPolicy>;
   /** Called once per damaged record found (it is skipped, or rebuilt from events, and reading goes on). */
   onCorrupt?: (error: CorruptRecordError) => void;
+  /**
+   * WAL size (in 4 KiB pages) at which a checkpoint starts, on a worker thread so writes do not wait for it; default
+   * 10,000 (~40 MiB). See SqliteCheckpointer.
+   */
+  walCheckpointPages?: number;
 }
 
 /** The open database and the role objects built on its prepared statements. */
@@ -42,6 +48,7 @@ interface Connection {
   db: Database;
   tx: Transaction<(fn: () => unknown) => unknown>;
   writes: SqliteWriteQueue;
+  checkpoints: SqliteCheckpointer | null;
   queries: SqliteQueries;
   projector: SqliteWrites;
   catalog: SqliteCatalog;
@@ -75,6 +82,7 @@ export class SqliteDriver implements BackendDriver {
   private closed = false;
   private readonly seenCorrupt = new Set<string>();
   private readonly busyTimeoutMs: number;
+  private readonly walCheckpointPages: number;
   private readonly busyRetry: BusyRetryPolicy;
   private readonly onCorrupt: ((error: CorruptRecordError) => void) | undefined;
   private readonly wakeups: SqliteWakeups;
@@ -87,6 +95,9 @@ export class SqliteDriver implements BackendDriver {
     this.capabilities = { notifications: true, multiProcess: !memory, batchClaim: true, flowControl: true };
     this.wakeups = new SqliteWakeups(this.filename, { crossProcess: !memory });
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    const pages = options.walCheckpointPages ?? DEFAULT_CHECKPOINT_PAGES;
+    if (!Number.isSafeInteger(pages) || pages < 1) throw new InvalidArgumentError(`walCheckpointPages must be a whole number of pages ≥ 1 (got ${String(options.walCheckpointPages)}); leave it out for the default ${DEFAULT_CHECKPOINT_PAGES}.`);
+    this.walCheckpointPages = pages;
     this.busyRetry = { ...DEFAULT_BUSY_RETRY, ...options.busyRetry };
     this.onCorrupt = options.onCorrupt;
     this.analytics = new SqliteAnalyticsPaths((fn) => this.read((c) => fn(c.facts)), (fn) => this.read((c) => fn(c.analytics)), (fn) => this.read((c) => fn(c.calls)));
@@ -100,8 +111,9 @@ export class SqliteDriver implements BackendDriver {
     const report = (e: CorruptRecordError) => this.reportCorrupt(e);
     const queries = new SqliteQueries(db, this.filename, report);
     const gates = new SqliteGates(db);
+    const checkpoints = isMemoryFilename(this.filename) ? null : new SqliteCheckpointer(db, this.filename, this.walCheckpointPages);
     this.conn = {
-      db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry), queries, projector: new SqliteWrites(db, queries, gates),
+      db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry, checkpoints ? () => checkpoints.afterCommit() : undefined), checkpoints, queries, projector: new SqliteWrites(db, queries, gates),
       catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
       facts: new SqliteFacts(db, queries, this.filename, report), presence: new SqlitePresence(db, this.filename, report),
       retention: new SqliteRetention(db), gates, cursors: new SqliteCursors(db), calls: new SqliteCallAnalytics(queries),
@@ -118,6 +130,7 @@ export class SqliteDriver implements BackendDriver {
     if (!conn) return;
     await conn.writes.drain();
     this.conn = null;
+    await conn.checkpoints?.close();
     conn.db.close();
   }
 

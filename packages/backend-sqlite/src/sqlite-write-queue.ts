@@ -24,7 +24,8 @@ export class SqliteWriteQueue {
   private readonly tx: Transaction<(ops: PendingWrite[]) => Outcome[]>;
   private readonly savepoint: Transaction<(fn: () => unknown) => unknown>;
 
-  constructor(db: Database, private readonly filename: string, private readonly policy: BusyRetryPolicy, private readonly maxBatch = 64) {
+  /** `afterCommit` runs after each committed batch (the WAL checkpointer looks at the WAL there). */
+  constructor(db: Database, private readonly filename: string, private readonly policy: BusyRetryPolicy, private readonly afterCommit?: () => void, private readonly maxBatch = 64) {
     this.savepoint = db.transaction((fn: () => unknown) => fn());
     // A lone write needs no savepoint: if it throws, the whole transaction rolls back and only it is rejected.
     this.tx = db.transaction((ops: PendingWrite[]): Outcome[] => ops.length === 1 ? [{ ok: true, value: ops[0]!.fn() }] : ops.map((op) => this.attempt(() => this.savepoint(op.fn))));
@@ -70,6 +71,7 @@ export class SqliteWriteQueue {
       for (const op of batch) op.reject(error);
       return;
     }
+    this.afterCommit?.();
     outcomes.forEach((o, i) => (o.ok ? batch[i]!.resolve(o.value) : batch[i]!.reject(o.error)));
   }
 
