@@ -65,12 +65,21 @@ export class SqliteCheckpointer {
     this.thread().postMessage("checkpoint");
   }
 
-  /** Stops the thread (a checkpoint it is running completes or is abandoned safely: SQLite checkpoints are restartable). */
+  /**
+   * Stops the thread: it finishes a checkpoint it is running, closes its connection and exits; one that does not exit
+   * within 5 s is terminated (safe: a checkpoint cut short is redone by the next one).
+   */
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     this.worker = null;
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    worker.postMessage("close");
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => { timer = setTimeout(() => resolve("late"), 5000); });
+    if ((await Promise.race([exited, late])) === "late") await worker.terminate();
+    clearTimeout(timer);
   }
 
   private thread(): Worker {
