@@ -4,13 +4,16 @@
  * replayed, not redone); the approval example waits for a signal sent with `cairn signal` (shown as waiting by `cairn
  * runs --status waiting` and `cairn run`; a bad payload or an unknown run writes nothing); a poll calls its check on a
  * durable schedule until the outside result appears; `cairn pause` / `cairn resume --patch` gate a run. The second
- * worker runs steps in child processes (`--isolation process`), so that path is covered as well.
+ * worker runs steps in child processes (`--isolation process`), so that path is covered as well. The test waits for
+ * each state through a Backend of its own (a CLI process per poll would cost a second each); what the CLI shows is
+ * then checked once with the CLI.
  */
 import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { openBackend } from "../src/index.js";
 import { cairn, startWorkerProcess, until, type WorkerProcess } from "./support/cli-process.js";
 import { DRIVERS } from "./support/drivers.js";
 
@@ -35,7 +38,9 @@ for (const driver of Object.values(DRIVERS)) {
         if (r.code !== 0) throw new Error(`cairn ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
         return JSON.parse(r.stdout) as Json;
       };
-      const status = async (runId: string): Promise<string> => (await json(["run", runId])).run.status as string;
+      const backend = await openBackend(url);
+      const status = async (runId: string): Promise<string | undefined> => (await backend.getRun(runId))?.status;
+      const isWaiting = async (runId: string) => (await backend.listWaitingRuns({ limit: 100 })).some((w) => w.run.runId === runId);
       const workers: WorkerProcess[] = [];
       try {
         // ── A sleep survives kill -9 ──
@@ -43,10 +48,8 @@ for (const driver of Object.values(DRIVERS)) {
         workers.push(a);
         await until("worker a to start", async () => a.output().includes('"worker:started"'), 30_000);
         const sleeper = (await json(["submit", "sleeper", "--input", JSON.stringify({ ms: 4000 })])).runId as string;
-        const waiting = await until("the sleeper to wait", async () => {
-          const list = (await json(["runs", "--status", "waiting"])) as unknown as Json[];
-          return list.find((r) => r.runId === sleeper);
-        }, 20_000, 200);
+        await until("the sleeper to wait", () => isWaiting(sleeper), 20_000, 100);
+        const waiting = ((await json(["runs", "--status", "waiting"])) as unknown as Json[]).find((r) => r.runId === sleeper);
         expect(waiting).toMatchObject({ status: "waiting", waitingStep: "nap", waiting: { kind: "sleep", name: "rest" } });
         await a.stop("SIGKILL");
         // Worker b runs each attempt in a child process: waits, signals, polls and ctx.state go through that path too.
@@ -61,7 +64,8 @@ for (const driver of Object.values(DRIVERS)) {
 
         // ── The approval example: a signal via the CLI wakes the waiting step ──
         const approval = (await json(["submit", "approval", "--input", JSON.stringify({ amount: 40, timeout: "1h" })])).runId as string;
-        await until("the approval to wait", async () => ((await json(["runs", "--status", "waiting"])) as unknown as Json[]).some((r) => r.runId === approval), 20_000, 200);
+        await until("the approval to wait", () => isWaiting(approval), 20_000, 100);
+        expect(((await json(["runs", "--status", "waiting"])) as unknown as Json[]).some((r) => r.runId === approval)).toBe(true);
         const page = await run(["run", approval]);
         expect(page.stdout).toMatch(/waits for signal approval until/);
         const bad = await run(["signal", approval, "approval", "--payload", "{nope"]);
@@ -77,7 +81,7 @@ for (const driver of Object.values(DRIVERS)) {
         // ── A poll checks on its schedule until the outside result appears ──
         const file = join(dir, "result.txt");
         const poller = (await json(["submit", "poller", "--input", JSON.stringify({ file })])).runId as string;
-        await until("the poller to have waited once", async () => ((await json(["run", poller])).steps as Json[]).some((st) => (st.attempts as Json[]).some((x) => x.outcome === "waited")), 30_000, 100);
+        await until("the poller to have waited once", () => isWaiting(poller), 30_000, 100);
         await writeFile(file, "batch done\n");
         await until("the poller to complete", async () => (await status(poller)) === "completed", 30_000, 250);
         const polled = (await json(["run", poller])).run.output["wait-file"] as Json;
@@ -85,12 +89,13 @@ for (const driver of Object.values(DRIVERS)) {
         expect(polled.attempt).toBeGreaterThan(1);
 
         // ── Pause holds a run; resume continues it with the patch in ctx.state ──
-        // Submitted for 4 s from now, so the pause normally lands before anything of it runs; on a slow machine an
-        // attempt may have started first: it finishes (here: it sleeps), and nothing starts after the pause.
-        const paused = (await json(["submit", "sleeper", "--input", JSON.stringify({ ms: 200 }), "--delay", "4s"])).runId as string;
+        // Submitted for 3 s from now, so the pause normally lands before anything of it runs; on a slow machine an
+        // attempt may have started first: it finishes (here: it sleeps), and nothing starts after the pause. The check
+        // comes 2 s after the run became available (the workers poll every 100 ms).
+        const paused = (await json(["submit", "sleeper", "--input", JSON.stringify({ ms: 200 }), "--delay", "3s"])).runId as string;
         const pause = await run(["pause", paused, "--reason", "hold"]);
         expect(pause.code, pause.stderr).toBe(0);
-        await new Promise((r) => setTimeout(r, 7000));
+        await new Promise((r) => setTimeout(r, 5000));
         const held = await json(["run", paused]);
         expect(held.run.status).not.toBe("completed");
         const heldAttempts = (held.steps as Json[]).flatMap((st) => st.attempts as Json[]);
@@ -103,6 +108,7 @@ for (const driver of Object.values(DRIVERS)) {
         expect((await run(["pause", paused])).code).not.toBe(0);
       } finally {
         for (const w of workers) await w.stop("SIGKILL");
+        await backend.close();
         await rm(dir, { recursive: true, force: true });
         await cleanup();
       }

@@ -91,7 +91,7 @@ describe.each(Object.values(DRIVERS))(
         expect(a).toMatchObject({ claimed: 2, recorded: { completed: 1, retry: 1 }, stopped: "idle" });
 
         // 2. A host with too little time: `flaky` completes, `slow` is released at the deadline, before the host returns.
-        await sleep(60);
+        await sleep(550);
         const b = await handle(url, 1200);
         expect(b).toMatchObject({ recorded: { completed: 1, released: 1 }, stopped: "deadline" });
         expect(await step("slow")).toMatchObject({ status: "scheduled" });
@@ -145,11 +145,11 @@ describe("handleOne in one process (memory store)", () => {
     });
     await registerWorkflows(backend, workflows);
     const { runId } = await submit(backend, { workflow: "relay", input: { slowMs: 10 } });
-    // The retry is due 50 ms after the failure: a call that returns idle leaves it for the next one.
+    // The retry is due 500 ms after the failure: a call that returns idle leaves it for the next one.
     let calls = 0;
     while ((await backend.getRun(runId))?.status !== "completed" && calls++ < 20) {
       await handleOne({ backend, workflows, deadlineMs: 5000, concurrency: 2 });
-      await sleep(30);
+      await sleep(300);
     }
     expect((await backend.getRun(runId))?.status).toBe("completed");
     expect(calls).toBeLessThanOrEqual(4);
