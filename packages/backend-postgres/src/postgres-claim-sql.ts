@@ -129,7 +129,7 @@ export async function claimNextSql(ctx: WriteContext, q: ClaimSqlQueries, clock:
 export async function claimScopeSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, limit: number, scope: ClaimScope, contexts = false): Promise<ClaimedStep[] | null> {
   const { ids, ts } = stamps(clock, limit);
   const values = [workerId, "{}", nowUs, JSON.stringify(scope), limit, ids, ts];
-  if (!contexts) return (await rowsOrNull<Row>(ctx, { name: `${ctx.schema}:claimScope`, text: q.scope, values }))?.map(toClaimed) ?? null;
+  if (!contexts) return run(ctx, { name: `${ctx.schema}:claimScope`, text: q.scope, values });
   const rows = await rowsOrNull<ContextRow>(ctx, { name: `${ctx.schema}:claimScopeContexts`, text: q.scopeContexts, values });
   if (rows === null) return null;
   const byRun = runContextsOf(rows.filter((r) => r.kind !== 0));
