@@ -28,7 +28,7 @@ parentPort.on("message", (m) => {
 /**
  * WAL checkpoints off the writing thread. SQLite's automatic checkpoint runs inside the commit that crosses the
  * threshold, so one commit in every few thousand copies ~40 MiB into the database file and fsyncs it while every write
- * of the process waits (about a tenth of a drain's time, measured). Instead the writing connection has
+ * of the process waits (a stall in the p99; BENCHMARKS.md has the A/B). Instead the writing connection has
  * `wal_autocheckpoint = 0`, looks at the WAL's size after each commit (a stat call, a few µs), and when it passes the threshold asks a worker
  * thread with its own connection for a checkpoint: a PASSIVE one copies the bulk without taking the write lock, then a
  * RESTART copies the few frames written meanwhile, so that the next write starts the WAL over (writers wait only for
@@ -41,6 +41,8 @@ export class SqliteCheckpointer {
   readonly done = { thread: 0, writer: 0 };
   private worker: Worker | null = null;
   private inFlight = false;
+  /** The thread failed (it could not open the file, say): from then on only the writer's backstop checkpoints. */
+  private threadFailed = false;
   private closed = false;
   private readonly thresholdBytes: number;
 
@@ -50,17 +52,21 @@ export class SqliteCheckpointer {
     db.pragma(`journal_size_limit = ${Math.floor(this.thresholdBytes / 4)}`);
   }
 
-  /** Called after each commit of the writing connection. */
+  /** Called after each commit of the writing connection; never throws (a checkpoint that fails is tried again later). */
   afterCommit(): void {
     if (this.closed) return;
     const size = walBytes(this.filename);
     if (size < this.thresholdBytes) return;
     if (size >= BACKSTOP * this.thresholdBytes) {
-      this.db.pragma("wal_checkpoint(PASSIVE)");
-      this.done.writer++;
+      try {
+        this.db.pragma("wal_checkpoint(PASSIVE)");
+        this.done.writer++;
+      } catch {
+        // The commit itself succeeded; the next commit past the backstop tries again.
+      }
       return;
     }
-    if (this.inFlight) return;
+    if (this.inFlight || this.threadFailed) return;
     this.inFlight = true;
     this.thread().postMessage("checkpoint");
   }
@@ -91,8 +97,12 @@ export class SqliteCheckpointer {
       this.inFlight = false;
       if (m.error === null) this.done.thread++;
     });
-    // A thread that fails (cannot open the file, say) is dropped; the backstop keeps the WAL bounded meanwhile.
-    worker.on("error", () => { this.inFlight = false; if (this.worker === worker) this.worker = null; });
+    // A thread that fails (cannot open the file, say) is dropped and not started again; the backstop bounds the WAL.
+    worker.on("error", () => {
+      this.inFlight = false;
+      this.threadFailed = true;
+      if (this.worker === worker) this.worker = null;
+    });
     this.worker = worker;
     return worker;
   }

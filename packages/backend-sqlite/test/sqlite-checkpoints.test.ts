@@ -1,13 +1,28 @@
 import { existsSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import Database from "better-sqlite3";
 import { InvalidArgumentError } from "@cairn/backend-interface";
 import { SqliteBackend } from "../src/index.js";
 import { SqliteCheckpointer } from "../src/sqlite-checkpoints.js";
-import { freshBackend, tempDb } from "./helpers.js";
+import { freshBackend, tempDb, tempWalTable } from "./helpers.js";
 import { registerManual } from "../../../test-support/register.js";
 
 const size = (file: string) => (existsSync(file) ? statSync(file).size : 0);
+
+/** Counts the times the WAL file shrank between two looks: only a completed checkpoint lets the next write start it over. */
+function walRestarts(filename: string): { look: () => void; readonly count: number } {
+  let last = 0;
+  let count = 0;
+  return {
+    look: () => {
+      const wal = size(`${filename}-wal`);
+      if (wal < last) count++;
+      last = wal;
+    },
+    get count() {
+      return count;
+    },
+  };
+}
 
 describe("WAL checkpoints", () => {
   it("copies the WAL into the database file off the writing thread, keeping the WAL bounded", async () => {
@@ -16,20 +31,17 @@ describe("WAL checkpoints", () => {
     try {
       await registerManual(backend, "wf");
       const before = size(filename);
-      let last = 0;
-      let restarts = 0;
+      const restarts = walRestarts(filename);
       for (let i = 0; i < 600; i++) {
         await backend.submitRun({ workflowSlug: "wf", input: { i, pad: "x".repeat(2000) } });
-        const wal = size(`${filename}-wal`);
-        if (wal < last) restarts++;
-        last = wal;
+        restarts.look();
       }
       // The writing connection never checkpoints by itself below the backstop (wal_autocheckpoint = 0), so the
       // database file grows only when the checkpoint thread copied pages into it.
       await expect.poll(() => size(filename), { timeout: 10_000, interval: 50 }).toBeGreaterThan(before + 200 * 4096);
       // Bounded: the WAL shrinks only when a checkpoint completed and the next write started it over (truncated by
       // journal_size_limit); without checkpoints it would only grow.
-      expect(restarts).toBeGreaterThanOrEqual(3);
+      expect(restarts.count).toBeGreaterThanOrEqual(3);
       expect((await backend.listRuns({ workflowSlug: "wf", limit: 1000 })).length).toBe(600);
     } finally {
       await dispose();
@@ -51,25 +63,19 @@ describe("WAL checkpoints", () => {
 
 describe("SqliteCheckpointer", () => {
   it("checkpoints on its thread while the writer goes on, and the WAL starts over", async () => {
-    const { filename, cleanup } = tempDb();
-    const db = new Database(filename);
-    db.pragma("journal_mode = WAL");
-    db.exec("CREATE TABLE t (v TEXT)");
+    const { db, filename, cleanup } = tempWalTable();
     const checkpoints = new SqliteCheckpointer(db, filename, 50);
     try {
       const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
-      let last = 0;
-      let restarts = 0;
+      const restarts = walRestarts(filename);
       for (let i = 0; i < 400; i++) {
         insert.run("x".repeat(8000));
         checkpoints.afterCommit();
-        const wal = size(`${filename}-wal`);
-        if (wal < last) restarts++;
-        last = wal;
+        restarts.look();
         await new Promise((r) => setImmediate(r)); // the writer's event loop turns, as between real commits
       }
       await expect.poll(() => checkpoints.done.thread, { timeout: 10_000 }).toBeGreaterThan(0);
-      expect(restarts).toBeGreaterThanOrEqual(1);
+      expect(restarts.count).toBeGreaterThanOrEqual(1);
       expect(db.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 400 });
     } finally {
       await checkpoints.close();

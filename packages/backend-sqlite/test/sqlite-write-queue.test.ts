@@ -2,15 +2,12 @@ import { describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { DEFAULT_BUSY_RETRY } from "../src/index.js";
 import { SqliteWriteQueue } from "../src/sqlite-write-queue.js";
-import { claimMeta, freshBackend, tempDb } from "./helpers.js";
+import { claimMeta, freshBackend, tempWalTable } from "./helpers.js";
 import { registerManual } from "../../../test-support/register.js";
 
 describe("group commit", () => {
   it("runs concurrent writes in one transaction, rolling back only the one that throws", async () => {
-    const { filename, cleanup } = tempDb();
-    const db = new Database(filename);
-    db.pragma("journal_mode = WAL");
-    db.exec("CREATE TABLE t (v TEXT)");
+    const { db, filename, cleanup } = tempWalTable();
     const observer = new Database(filename, { readonly: true });
     try {
       const queue = new SqliteWriteQueue(db, filename, DEFAULT_BUSY_RETRY);
