@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { projectRunState, type Backend, type Event, type StepDefinitionInput, type WorkflowEvent } from "@cairn/backend-interface";
+import { EventSchema, projectRunState, type Backend, type Event, type StepDefinitionInput, type WorkflowEvent } from "@cairn/backend-interface";
 import { WF } from "./scenario.js";
 
 /** a → (b, c) → d, with d exported: the diamond the transition tests drive. */
@@ -35,12 +35,25 @@ export async function registerVersion(backend: Backend, steps: StepDefinitionInp
 
 /** The run's events as `type` or `type:stepId`, in order. */
 export async function eventTrail(backend: Backend, runId: string, workflowSlug = WF): Promise<string[]> {
-  return (await backend.loadEvents(workflowSlug, runId)).map((e) => (e.category === "step" ? `${e.type}:${e.stepId}` : e.type));
+  const events = await backend.loadEvents(workflowSlug, runId);
+  expectValidEvents(events);
+  return events.map((e) => (e.category === "step" ? `${e.type}:${e.stepId}` : e.type));
+}
+
+/** Every event parses as EventSchema: the engine builds its events without validating them again (Backend.buildEvent). */
+export function expectValidEvents(events: readonly Event[]): void {
+  for (const e of events) {
+    const parsed = EventSchema.safeParse(e);
+    expect(parsed.success ? null : parsed.error.issues, `${e.type} ${e.eventId}`).toBeNull();
+    expect(parsed.data, `${e.type} ${e.eventId}: fields EventSchema does not know`).toEqual(e);
+  }
 }
 
 /** The run's workflow events' types, in order. */
 export async function workflowTrail(backend: Backend, runId: string, workflowSlug = WF): Promise<string[]> {
-  return (await backend.loadEvents(workflowSlug, runId, { category: "workflow" })).map((e) => e.type);
+  const events = await backend.loadEvents(workflowSlug, runId, { category: "workflow" });
+  expectValidEvents(events);
+  return events.map((e) => e.type);
 }
 
 /** Step id → status, for the steps the store knows of (a step never written is absent). */

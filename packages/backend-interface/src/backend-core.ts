@@ -51,10 +51,18 @@ export abstract class BackendCore<D extends BackendDriver = BackendDriver> exten
 
   /** Builds and validates an event of `type` for a run (and step) with the backend's clock. */
   protected makeEvent<T extends EventType>(type: T, workflowSlug: string, runId: string, stepId: string | undefined, body: EventBody<T>): EventOf<T> {
+    return parseEvent(this.buildEvent(type, workflowSlug, runId, stepId, body)) as EventOf<T>;
+  }
+
+  /**
+   * An event stamped like makeEvent's, not validated again: only for events the engine derives inside a write from
+   * state that was validated on its way in (the DAG of a registered version, the run's and steps' projected states).
+   * The conformance suite parses every event of its transition runs (support/dags.ts), so a malformed one fails it.
+   */
+  protected buildEvent<T extends EventType>(type: T, workflowSlug: string, runId: string, stepId: string | undefined, body: EventBody<T>): EventOf<T> {
     const timestampUs = this.clock.nowUs();
-    const category = stepId === undefined ? "workflow" : "step";
-    const raw = { ...body, eventId: newEventId(timestampUs), timestampUs, workflowSlug, runId, category, type, ...(stepId === undefined ? {} : { stepId }) };
-    return parseEvent(raw) as EventOf<T>;
+    const envelope = { eventId: newEventId(timestampUs), timestampUs, workflowSlug, runId, category: stepId === undefined ? "workflow" : "step", type };
+    return (stepId === undefined ? { ...body, ...envelope } : { ...body, ...envelope, stepId }) as unknown as EventOf<T>;
   }
 
   // ─── Events ────────────────────────────────────────────────────────────────────────────────────

@@ -57,7 +57,7 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
   private advancing(submitting: boolean): FollowUp {
     const follow: FollowUp = (run, steps, gate) => {
       if (!run) return [];
-      const make: MakeRunEvent = (type, stepId, body) => this.makeEvent(type, run.workflowSlug, run.runId, stepId, body);
+      const make: MakeRunEvent = (type, stepId, body) => this.buildEvent(type, run.workflowSlug, run.runId, stepId, body);
       const nowUs = this.clock.nowUs();
       // Waits first (a woken step is then scheduled like any other), then the DAG, then a paused run's holds over the result.
       const woken = wakeWaitingSteps(run, steps, nowUs, make);

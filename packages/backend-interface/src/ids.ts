@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomFillSync } from "node:crypto";
 
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 let counter = 0;
@@ -19,7 +19,20 @@ export function newEventId(nowUs: number = Date.now() * 1000): string {
   return `${base36(nowUs, 11)}${base36(counter, 4)}${processTag}`;
 }
 
+/** Random bytes drawn from the system's CSPRNG a block at a time (one call per 1,024 run ids, not one per id). */
+const pool = Buffer.alloc(6 * 1024);
+let poolOffset = pool.length;
+
+function randomHex6(): string {
+  if (poolOffset === pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  poolOffset += 6;
+  return pool.toString("hex", poolOffset - 6, poolOffset);
+}
+
 /** A new run id: time-prefixed, random-suffixed, a valid identifier. */
 export function newRunId(nowUs: number = Date.now() * 1000): string {
-  return `run_${base36(Math.floor(nowUs / 1000), 9)}${randomBytes(6).toString("hex")}`;
+  return `run_${base36(Math.floor(nowUs / 1000), 9)}${randomHex6()}`;
 }

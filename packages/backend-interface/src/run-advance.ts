@@ -8,7 +8,7 @@ import type { RunState } from "./run-state.js";
 import { deserializeValue, serializeValue } from "./serialize.js";
 import type { StepState } from "./step-state.js";
 
-/** Builds a validated event of the run being advanced (the store's clock, the run's ids). */
+/** Builds an event of the run being advanced (the store's clock, the run's ids), from validated state only. */
 export type MakeRunEvent = <T extends EventType>(type: T, stepId: string | undefined, body: EventBody<T>) => EventOf<T>;
 
 /**

@@ -6,11 +6,10 @@ import {
 import { encodeJson } from "./sqlite-codec.js";
 import { factOf, INSERT_FACT } from "./sqlite-facts.js";
 import type { SqliteGates } from "./sqlite-gates.js";
-import type { SqliteQueries } from "./sqlite-queries.js";
+import type { RunRow, SqliteQueries } from "./sqlite-queries.js";
 
-/** The columns of a runs row a guard needs, read without decoding the state JSON. */
-interface RunHead {
-  workflow_slug: string;
+/** A runs row as a write reads it: the columns a guard needs, and the state, decoded only when the write needs it. */
+interface RunHead extends RunRow {
   status: RunState["status"];
   live: number;
   available_at_us: number;
@@ -37,7 +36,7 @@ export class SqliteWrites {
   constructor(db: Database, private readonly reader: SqliteQueries, private readonly gates: SqliteGates) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      runHead: p("SELECT workflow_slug, status, live, available_at_us FROM runs WHERE run_id = ?"),
+      runHead: p("SELECT run_id, workflow_slug, status, live, available_at_us, state FROM runs WHERE run_id = ?"),
       insertEvent: p("INSERT INTO events (run_id, workflow_slug, step_id, category, type, timestamp_us, body) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       upsertRun: p(`INSERT INTO runs (run_id, workflow_slug, status, live, created_at_us, available_at_us, priority, state, flow_key, started_at_us, tenant_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -68,7 +67,7 @@ export class SqliteWrites {
       // claim path): they read its state.
       const needsState = guard.kind === "stale" || guard.kind === "tracked-step" || guard.kind === "schedule";
       const runView = head && head.workflow_slug === target.workflowSlug
-        ? (needsState ? this.reader.run(target.runId) : ({ status: head.status, availableAtUs: head.available_at_us } as RunState)) : null;
+        ? (needsState ? this.reader.decodeRun(head) : ({ status: head.status, availableAtUs: head.available_at_us } as RunState)) : null;
       const verdict = checkGuard(guard, runView, step);
       if (!verdict.ok) return verdict;
     }
@@ -84,7 +83,7 @@ export class SqliteWrites {
       if (existing) return { created: false, runId: existing.run_id, existingInput: this.reader.run(existing.run_id)?.input };
     }
     const head = this.s.runHead.get(submitted.runId) as RunHead | undefined;
-    if (head) return { created: false, runId: submitted.runId, existingInput: this.reader.run(submitted.runId)?.input };
+    if (head) return { created: false, runId: submitted.runId, existingInput: this.reader.decodeRun(head)?.input };
     this.append(new Batch(this.reader, submitted.workflowSlug, submitted.runId), undefined, [submitted, ...extra], follow);
     if (key !== undefined) this.s.insertKey.run(submitted.workflowSlug, key, submitted.runId, submitted.timestampUs);
     return { created: true, runId: submitted.runId };
@@ -98,7 +97,7 @@ export class SqliteWrites {
     let oldTags: string[] = [];
     const loadRun = (): RunState | null => {
       if (run === undefined) {
-        run = head ? this.reader.run(batch.runId) : null;
+        run = head ? this.reader.decodeRun(head) : null;
         oldTags = run?.tags ?? [];
       }
       return run;
@@ -142,7 +141,8 @@ export class SqliteWrites {
       this.s.upsertStep.run(s.runId, s.stepId, s.workflowSlug, s.status, live ? 1 : 0, s.attemptNumber, s.priority, s.availableAtUs ?? null,
         s.lastHeartbeatUs ?? s.startTimeUs ?? 0, slot.firstSeq ?? 0, encodeJson(s));
     }
-    if (live !== wasLive) this.s.setStepsLive.run(live ? 1 : 0, batch.runId, live ? 1 : 0);
+    // The other step rows of the run take its new liveness (none are left when this write stored every row of the run).
+    if (live !== wasLive && !batch.wroteEveryStep()) this.s.setStepsLive.run(live ? 1 : 0, batch.runId, live ? 1 : 0);
   }
 }
 
@@ -155,7 +155,8 @@ class Batch {
   step(stepId: string): StepSlot {
     let slot = this.cache.get(stepId);
     if (!slot) {
-      const row = this.reader.stepRow(this.runId, stepId);
+      // Once every row of the run was read, a step not among them has no row.
+      const row = this.complete ? undefined : this.reader.stepRow(this.runId, stepId);
       slot = { state: row ? this.reader.decodeStep(row) : null, firstSeq: row?.first_seq, dirty: false };
       this.cache.set(stepId, slot);
     }
@@ -164,6 +165,13 @@ class Batch {
 
   slots(): Iterable<StepSlot> {
     return this.cache.values();
+  }
+
+  /** True when every step row of the run is known to this write and is being written by it. */
+  wroteEveryStep(): boolean {
+    if (!this.complete) return false;
+    for (const slot of this.cache.values()) if (!slot.dirty) return false;
+    return true;
   }
 
   /** Every step of the run as it stands in this write (rows read once, then this write's changes). */
