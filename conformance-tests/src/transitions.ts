@@ -282,6 +282,35 @@ export function transitionTests(h: ConformanceHarness): void {
       expect(await eventTrail(backend, laterId)).toEqual(["RunSubmitted"]);
       expect((await backend.listRuns({ workflowSlug: WF })).map((r) => r.runId).sort()).toEqual([firstId, laterId].sort());
     });
+
+    it("a batch of several thousand items (written in chunks) keeps item order: a key or run id repeated far apart answers with the first run", async () => {
+      const { backend } = t;
+      await registerVersion(backend, CHAIN);
+      const items: Array<Record<string, unknown>> = Array.from({ length: 2_100 }, (_, i) => ({ workflowSlug: WF, input: { i } }));
+      items[5] = { workflowSlug: WF, idempotencyKey: "far", input: "x" };
+      items[1_500] = { workflowSlug: WF, idempotencyKey: "far", input: "x" };
+      items[2_050] = { workflowSlug: WF, idempotencyKey: "far", input: "other" };
+      items[900] = { workflowSlug: WF, runId: "run-far-apart", input: 900 };
+      items[1_001] = { workflowSlug: WF, runId: "run-far-apart", input: 900 };
+      items[1_002] = { workflowSlug: WF, runId: "../bad" };
+      const outcomes = await backend.submitRuns(items as never);
+      expect(outcomes).toHaveLength(items.length);
+      const id = (k: number) => { const o = outcomes[k]!; return o.ok ? o.runId : `error ${o.error.code}`; };
+      expect(outcomes[5]).toMatchObject({ ok: true, isNew: true });
+      expect(outcomes[1_500]).toEqual({ ok: true, runId: id(5), isNew: false });
+      expect(outcomes[2_050]).toMatchObject({ ok: false, error: { code: "IDEMPOTENCY_CONFLICT" } });
+      expect(outcomes[900]).toEqual({ ok: true, runId: "run-far-apart", isNew: true });
+      expect(outcomes[1_001]).toEqual({ ok: true, runId: "run-far-apart", isNew: false });
+      expect(outcomes[1_002]).toMatchObject({ ok: false, error: { code: "INVALID_IDENTIFIER" } });
+      const fresh = outcomes.filter((o) => o.ok && o.isNew);
+      expect(fresh).toHaveLength(items.length - 4);
+      expect(new Set(fresh.map((o) => (o.ok ? o.runId : ""))).size).toBe(fresh.length);
+      for (const k of [0, 999, 1_000, 2_099]) {
+        expect((await backend.getRun(id(k)))?.input, `item ${k}`).toBe(JSON.stringify({ i: k }));
+        expect(await stepStatuses(backend, id(k))).toEqual({ a: "scheduled" });
+      }
+      expect(await backend.listRunIds(WF)).toHaveLength(items.length - 4);
+    });
   });
 
   describe("transitions: claimSteps returns what the step needs", () => {

@@ -17,6 +17,22 @@ import { newestWins } from "./run-admission.js";
 import { parseEvent } from "./validate-event.js";
 import { assertTenantId } from "./tenants.js";
 
+/** Items of submitRuns validated in one go while the previous chunk is written (see submitRuns). */
+const SUBMIT_WINDOW = 1000;
+
+/** One validated item of submitRuns: its position, its RunSubmitted event and its serialised input. */
+interface Prepared {
+  index: number;
+  event: EventOf<"RunSubmitted">;
+  input: string | undefined;
+}
+
+/** What makes two submissions the same run: the run id, and the idempotency key within the workflow. */
+function submissionIdentities(event: EventOf<"RunSubmitted">): string[] {
+  const id = `run\0${event.runId}`;
+  return event.idempotencyKey === undefined ? [id] : [id, `key\0${event.workflowSlug}\0${event.idempotencyKey}`];
+}
+
 /** The outcome of one item of submitRuns: the run (new or existing), or the error submitRun would have thrown. */
 export type SubmitOutcome = { ok: true; runId: string; isNew: boolean } | { ok: false; error: CairnError };
 
@@ -154,11 +170,56 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     if (!Array.isArray(items)) throw new InvalidArgumentError("submitRuns takes an array of submissions.");
     this.assertOpen();
     const out: SubmitOutcome[] = new Array(items.length);
-    const prepared: Array<{ index: number; event: EventOf<"RunSubmitted">; input: string | undefined }> = [];
     const nowUs = this.clock.nowUs();
-    for (const [index, item] of items.entries()) {
+    const refused: Prepared[] = [];
+    const created: Array<EventOf<"RunSubmitted">> = [];
+    // Chunks of SUBMIT_WINDOW items: the next chunk is validated while the previous one's write is in flight (the
+    // database works while this process prepares). A chunk that is gated, or shares a run id or idempotency key with
+    // the chunk in flight, waits for it, so a later item still sees the earlier ones and a gate sees items in order.
+    let inFlight: { write: Promise<void>; identities: Set<string>; gated: boolean } | null = null;
+    for (let from = 0; from < items.length; from += SUBMIT_WINDOW) {
+      const prepared = await this.prepareItems(items, from, Math.min(items.length, from + SUBMIT_WINDOW), nowUs, out);
+      const refusable = await Promise.all(prepared.map((p) => this.mayRefuse(p.event)));
+      refused.push(...prepared.filter((_, k) => refusable[k]));
+      const batch = prepared.filter((_, k) => !refusable[k]);
+      const identities = new Set(batch.flatMap((p) => submissionIdentities(p.event)));
+      const gated = batch.some((p) => p.event.flowKey !== undefined);
+      if (inFlight && (gated || inFlight.gated || [...identities].some((id) => inFlight!.identities.has(id)))) {
+        await inFlight.write;
+        inFlight = null;
+      }
+      const write = batch.length === 0 ? Promise.resolve() : this.withEngine(() => this.writeSubmissions(batch.map((p) => p.event), this.advanceSubmitted)).then((results) => {
+        batch.forEach((p, k) => (out[p.index] = submissionOutcome(p.event, p.input, results[k]!)));
+        for (const [k, p] of batch.entries()) if (p.event.flowKey !== undefined && results[k]?.created === true) created.push(p.event);
+      });
+      // Observed at once: if an earlier write fails first, the caller gets that error and this one is not unhandled.
+      write.catch(() => {});
+      if (inFlight) await inFlight.write;
+      inFlight = { write, identities, gated };
+    }
+    if (inFlight) await inFlight.write;
+    // Items flow control may refuse are written one by one, so a refusal is that item's error.
+    for (const p of refused) {
       try {
-        const { event, input } = await this.prepareChecked(item, nowUs);
+        const outcome = submissionOutcome(p.event, p.input, await this.submitAdvancing(p.event, []));
+        out[p.index] = outcome;
+        if (outcome.ok && outcome.isNew) created.push(p.event);
+      } catch (err) {
+        const refusal = flowRejection(err);
+        if (!refusal) throw err;
+        out[p.index] = { ok: false, error: refusal };
+      }
+    }
+    await this.afterFlowSubmit(created);
+    return out;
+  }
+
+  /** Items [from, to) validated into their events (an invalid item's error goes into `out`), their DAGs loaded. */
+  private async prepareItems(items: RunSubmissionInput[], from: number, to: number, nowUs: number, out: SubmitOutcome[]): Promise<Prepared[]> {
+    const prepared: Prepared[] = [];
+    for (let index = from; index < to; index++) {
+      try {
+        const { event, input } = await this.prepareChecked(items[index]!, nowUs);
         prepared.push({ index, event, input });
       } catch (err) {
         if (!(err instanceof CairnError)) throw err;
@@ -169,26 +230,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
       const [slug, versionId] = key.split("\0") as [string, string];
       await this.loadDag(slug, versionId);
     }
-    // Items flow control may refuse are written one by one, so a refusal is that item's error; the rest in one batch.
-    const refusable = await Promise.all(prepared.map((p) => this.mayRefuse(p.event)));
-    const batch = prepared.filter((_, k) => !refusable[k]);
-    const results = batch.length === 0 ? [] : await this.withEngine(() => this.writeSubmissions(batch.map((p) => p.event), this.advanceSubmitted));
-    batch.forEach((p, k) => (out[p.index] = submissionOutcome(p.event, p.input, results[k]!)));
-    const created = batch.filter((p, k) => p.event.flowKey !== undefined && results[k]?.created === true).map((p) => p.event);
-    for (const [k, p] of prepared.entries()) {
-      if (!refusable[k]) continue;
-      try {
-        const outcome = submissionOutcome(p.event, p.input, await this.submitAdvancing(p.event, []));
-        out[p.index] = outcome;
-        if (outcome.ok && outcome.isNew) created.push(p.event);
-      } catch (err) {
-        const refused = flowRejection(err);
-        if (!refused) throw err;
-        out[p.index] = { ok: false, error: refused };
-      }
-    }
-    await this.afterFlowSubmit(created);
-    return out;
+    return prepared;
   }
 
   /**

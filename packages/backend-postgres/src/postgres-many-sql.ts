@@ -52,6 +52,8 @@ export function manySqlQueries(s: string) {
       SELECT (SELECT coalesce(array_agg(run_id), '{}') FROM ru) AS inserted, (SELECT count(*) FROM si)::int AS steps_inserted, (SELECT count(*) FROM nt) AS notified`,
     /** Fresh planner statistics after a bulk submission (the claim's plan depends on them; see writeSubmissionsMany). */
     analyze: `ANALYZE ${s}.steps, ${s}.runs`,
+    /** The steps row count the planner's statistics know (-1: never analyzed). */
+    stepsKnown: `SELECT reltuples FROM pg_class WHERE oid = '${s}.steps'::regclass`,
     /** The existing run for each (workflow, key, run id) that was not inserted: by key first, else by id. */
     existingRuns: `SELECT u.ord, x.run_id, x.state FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(slug, idem, run_id, ord)
       CROSS JOIN LATERAL (SELECT r.run_id, r.state FROM ${s}.runs r WHERE (r.workflow_slug = u.slug AND r.idempotency_key = u.idem) OR r.run_id = u.run_id

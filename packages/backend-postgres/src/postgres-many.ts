@@ -87,7 +87,7 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
       else for (const s of chunk) out.push(await oneByOne(s));
     }
     // As below: fresh planner statistics after a bulk submission, which the claim's plan depends on.
-    if (out.filter((r) => r.created).length >= ANALYZE_AFTER) await ctx.conn.query({ text: mq.analyze, values: [] });
+    await analyzeAfterBulk(ctx, mq, out.filter((r) => r.created).length);
     return out;
   }
   const prepared = submitted.map((s) => {
@@ -119,9 +119,7 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
     if (row.steps_inserted !== expectedSteps) throw new Error(`submitRuns: ${expectedSteps - row.steps_inserted} step row(s) appeared concurrently for new runs`);
     insertedRuns += inserted.size;
   }
-  // A bulk submission into a small table leaves the statistics stale until autovacuum analyzes it (up to a minute):
-  // the claim's planner then expects a handful of ready steps and sorts the whole queue for every claim. Analyze now.
-  if (insertedRuns >= ANALYZE_AFTER) await ctx.conn.query({ text: mq.analyze, values: [] });
+  await analyzeAfterBulk(ctx, mq, insertedRuns);
   const others = prepared.map((_, i) => i).filter((i) => results[i] === undefined);
   if (others.length) {
     const subs = others.map((i) => prepared[i]!.submitted);
@@ -161,8 +159,21 @@ function submitStatement(ctx: WriteContext, mq: ManySqlQueries, items: Array<{ e
 }
 /** The most runs one submission statement inserts (larger batches are split; bounded statement size and memory). */
 const SUBMIT_CHUNK = 1000;
-/** A submission of at least this many new runs refreshes the planner statistics. */
+/** A submission of at least this many new runs may refresh the planner statistics (see analyzeAfterBulk). */
 const ANALYZE_AFTER = 1000;
+
+/**
+ * A bulk submission into a small table leaves the statistics stale until autovacuum analyzes it (up to a minute): the
+ * claim's planner then expects a handful of ready steps and sorts the whole queue for every claim. So a submission of
+ * ANALYZE_AFTER runs or more analyzes the tables when their statistics know of fewer rows than it inserted. Beyond
+ * that the planner scales the row counts it knows by the tables' current size, so a large batch submitted in chunks
+ * analyzes once, not once per chunk.
+ */
+async function analyzeAfterBulk(ctx: WriteContext, mq: ManySqlQueries, insertedRuns: number): Promise<void> {
+  if (insertedRuns < ANALYZE_AFTER) return;
+  const known = Number((await ctx.conn.query<{ reltuples: number }>({ name: `${ctx.schema}:stepsKnown`, text: mq.stepsKnown, values: [] })).rows[0]?.reltuples ?? -1);
+  if (known < insertedRuns) await ctx.conn.query({ text: mq.analyze, values: [] });
+}
 
 function keyOf(s: EventOf<"RunSubmitted">): string {
   return s.idempotencyKey === undefined ? `1\0${s.runId}` : `0\0${s.workflowSlug}\0${s.idempotencyKey}`;

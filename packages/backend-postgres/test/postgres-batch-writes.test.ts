@@ -68,4 +68,23 @@ describe("postgres batch completions", () => {
     expect((await backend.getStepState("wf", runId, "c"))?.status).toBe("scheduled");
     await expectProjectionsMatchEvents(backend, "wf", [runId]);
   });
+
+  it("a bulk submission refreshes the planner statistics of a fresh table once, not once per chunk", async () => {
+    const { schema, url, drop } = await freshSchema("pgan");
+    onCleanup(drop);
+    const backend = new PostgresBackend({ connectionString: url, schema, listen: false });
+    onCleanup(() => backend.close());
+    await backend.initialize();
+    const steps = [{ id: "a", name: "A" }];
+    await backend.createWorkflowVersion({ workflowSlug: "wf", versionId: "v1", contentHash: "h1", steps });
+    await backend.registerWorkflow({ slug: "wf", name: "wf", versionId: "v1", steps });
+    const known = () => withClient(url, async (c) => Number((await c.query(`SELECT reltuples FROM pg_class WHERE oid = '"${schema}".steps'::regclass`)).rows[0].reltuples));
+    // Autovacuum stays out of the way: only the driver analyzes this table during the test.
+    await withClient(url, (c) => c.query(`ALTER TABLE "${schema}".steps SET (autovacuum_enabled = false)`));
+    expect(await known()).toBe(-1); // never analyzed
+    const outcomes = await backend.submitRuns(Array.from({ length: 3_000 }, (_, i) => ({ workflowSlug: "wf", input: { i } })));
+    expect(outcomes.every((o) => o.ok && o.isNew)).toBe(true);
+    // Analyzed after the first chunk of 1,000 (the planner then scales by the table's size), not after the later ones.
+    expect(await known()).toBe(1_000);
+  });
 });
