@@ -3,7 +3,9 @@ import { touchWorkersSql } from "./postgres-workers-sql.js";
 /**
  * The set-based statements of the engine's batch paths (batch completions, batch submissions): every row carries its
  * run, so one statement serves any number of runs. The rows written are computed in JavaScript by the pure reducers
- * (postgres-projections.ts); these statements only store them.
+ * (postgres-projections.ts); these statements only store them. Columns come as arrays zipped by ROWS FROM, except
+ * the documents (event bodies, run and step states), which come as one json array each (see documents() in
+ * postgres-many.ts): json_array_elements keeps each element's text as sent.
  */
 export function manySqlQueries(s: string) {
   return {
@@ -27,7 +29,11 @@ export function manySqlQueries(s: string) {
     submitMany: `WITH ru AS (
         INSERT INTO ${s}.runs (run_id, workflow_slug, status, live, available_at_us, priority, created_at_us, idempotency_key, tags, state)
         SELECT u.run_id, u.slug, u.status, u.live, u.available_at_us, u.priority, u.created_at_us, u.idem, ARRAY(SELECT json_array_elements_text(u.tags)), u.state
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::integer[], $7::bigint[], $8::text[], $9::json[], $10::json[])
+        FROM ROWS FROM (
+            unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::boolean[]),
+            unnest($5::bigint[]), unnest($6::integer[]), unnest($7::bigint[]), unnest($8::text[]),
+            unnest($9::json[]), json_array_elements($10::json)
+          )
           WITH ORDINALITY AS u(run_id, slug, status, live, available_at_us, priority, created_at_us, idem, tags, state, ord)
         WHERE NOT EXISTS (SELECT 1 FROM ${s}.steps x WHERE x.run_id = u.run_id)
         ORDER BY u.ord
@@ -35,7 +41,12 @@ export function manySqlQueries(s: string) {
       ev AS (
         INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency)
         SELECT e.event_id, e.slug, e.run_id, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason, e.worker_concurrency
-        FROM unnest($11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], $17::json[], $18::bigint[], $19::boolean[], $20::boolean[], $21::integer[], $22::bigint[], $23::text[], $24::text[], $25::integer[])
+        FROM ROWS FROM (
+            unnest($11::text[]), unnest($12::text[]), unnest($13::text[]), unnest($14::text[]),
+            unnest($15::text[]), unnest($16::bigint[]), json_array_elements($17::json), unnest($18::bigint[]),
+            unnest($19::boolean[]), unnest($20::boolean[]), unnest($21::integer[]), unnest($22::bigint[]),
+            unnest($23::text[]), unnest($24::text[]), unnest($25::integer[])
+          )
           WITH ORDINALITY AS e(run_id, slug, event_id, step_id, type, ts, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency, ord)
         WHERE e.run_id IN (SELECT run_id FROM ru)
         ORDER BY e.ord
@@ -43,7 +54,11 @@ export function manySqlQueries(s: string) {
       si AS (
         INSERT INTO ${s}.steps (run_id, workflow_slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, first_seq, state)
         SELECT u.run_id, u.slug, u.step_id, u.status, u.run_live, u.available_at_us, u.priority, u.attempt_number, u.last_seen_us, u.created_at_us, f.first_seq, u.state
-        FROM unnest($26::text[], $27::text[], $28::text[], $29::text[], $30::boolean[], $31::bigint[], $32::integer[], $33::integer[], $34::bigint[], $35::bigint[], $36::json[])
+        FROM ROWS FROM (
+            unnest($26::text[]), unnest($27::text[]), unnest($28::text[]), unnest($29::text[]),
+            unnest($30::boolean[]), unnest($31::bigint[]), unnest($32::integer[]), unnest($33::integer[]),
+            unnest($34::bigint[]), unnest($35::bigint[]), json_array_elements($36::json)
+          )
           AS u(run_id, slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, state)
         JOIN (SELECT run_id, step_id, min(seq) AS first_seq FROM ev WHERE step_id IS NOT NULL GROUP BY run_id, step_id) f ON f.run_id = u.run_id AND f.step_id = u.step_id
         ON CONFLICT (run_id, workflow_slug, step_id) DO NOTHING
@@ -67,21 +82,34 @@ export function manySqlQueries(s: string) {
     writeMany: `WITH ev AS (
         INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency)
         SELECT e.event_id, e.slug, e.run_id, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason, e.worker_concurrency
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::json[], $8::bigint[], $9::boolean[], $10::boolean[], $11::integer[], $12::bigint[], $13::text[], $14::text[], $15::integer[])
+        FROM ROWS FROM (
+            unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
+            unnest($6::bigint[]), json_array_elements($7::json), unnest($8::bigint[]), unnest($9::boolean[]),
+            unnest($10::boolean[]), unnest($11::integer[]), unnest($12::bigint[]), unnest($13::text[]),
+            unnest($14::text[]), unnest($15::integer[])
+          )
           WITH ORDINALITY AS e(run_id, slug, event_id, step_id, type, ts, body, duration_us, terminal, copied, attempt_number, available_at_us, worker_id, reason, worker_concurrency, ord)
         ORDER BY e.ord
         RETURNING seq, run_id, step_id),
       ru AS (
         UPDATE ${s}.runs r SET status = u.status, live = u.live, available_at_us = u.available_at_us, priority = u.priority, created_at_us = u.created_at_us,
           idempotency_key = u.idem, tags = ARRAY(SELECT json_array_elements_text(u.tags)), state = u.state
-        FROM unnest($16::text[], $17::text[], $18::boolean[], $19::bigint[], $20::integer[], $21::bigint[], $22::text[], $23::json[], $24::json[])
+        FROM ROWS FROM (
+            unnest($16::text[]), unnest($17::text[]), unnest($18::boolean[]), unnest($19::bigint[]),
+            unnest($20::integer[]), unnest($21::bigint[]), unnest($22::text[]), unnest($23::json[]),
+            json_array_elements($24::json)
+          )
           AS u(run_id, status, live, available_at_us, priority, created_at_us, idem, tags, state)
         WHERE r.run_id = u.run_id
         RETURNING 1),
       su AS (
         UPDATE ${s}.steps t SET status = u.status, run_live = u.run_live, available_at_us = u.available_at_us, priority = u.priority,
           attempt_number = u.attempt_number, last_seen_us = u.last_seen_us, state = u.state, version = t.version + 1
-        FROM unnest($25::text[], $26::text[], $27::text[], $28::boolean[], $29::bigint[], $30::integer[], $31::integer[], $32::bigint[], $33::json[])
+        FROM ROWS FROM (
+            unnest($25::text[]), unnest($26::text[]), unnest($27::text[]), unnest($28::boolean[]),
+            unnest($29::bigint[]), unnest($30::integer[]), unnest($31::integer[]), unnest($32::bigint[]),
+            json_array_elements($33::json)
+          )
           AS u(run_id, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, state)
         WHERE t.run_id = u.run_id AND t.step_id = u.step_id
         RETURNING 1),
@@ -89,7 +117,11 @@ export function manySqlQueries(s: string) {
         INSERT INTO ${s}.steps (run_id, workflow_slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, first_seq, state)
         SELECT u.run_id, u.slug, u.step_id, u.status, u.run_live, u.available_at_us, u.priority, u.attempt_number, u.last_seen_us, u.created_at_us,
           f.first_seq, u.state
-        FROM unnest($34::text[], $35::text[], $36::text[], $37::text[], $38::boolean[], $39::bigint[], $40::integer[], $41::integer[], $42::bigint[], $43::bigint[], $44::json[])
+        FROM ROWS FROM (
+            unnest($34::text[]), unnest($35::text[]), unnest($36::text[]), unnest($37::text[]),
+            unnest($38::boolean[]), unnest($39::bigint[]), unnest($40::integer[]), unnest($41::integer[]),
+            unnest($42::bigint[]), unnest($43::bigint[]), json_array_elements($44::json)
+          )
           AS u(run_id, slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, state)
         JOIN (SELECT run_id, step_id, min(seq) AS first_seq FROM ev WHERE step_id IS NOT NULL GROUP BY run_id, step_id) f ON f.run_id = u.run_id AND f.step_id = u.step_id
         ON CONFLICT (run_id, workflow_slug, step_id) DO NOTHING

@@ -143,20 +143,29 @@ function submitStatement(ctx: WriteContext, mq: ManySqlQueries, items: Array<{ e
   const steps: unknown[][] = Array.from({ length: 11 }, () => []);
   for (const { events: evs, projected: p } of items) {
     const r = p.run as RunState;
-    [r.runId, r.workflowSlug, r.status, p.liveAfter, r.availableAtUs, r.priority, r.createdAtUs, r.idempotencyKey ?? null, JSON.stringify(r.tags), JSON.stringify(r)].forEach((v, i) => runs[i]!.push(v));
+    [r.runId, r.workflowSlug, r.status, p.liveAfter, r.availableAtUs, r.priority, r.createdAtUs, r.idempotencyKey ?? null, JSON.stringify(r.tags), r].forEach((v, i) => runs[i]!.push(v));
     for (const e of evs) {
-      [r.runId, r.workflowSlug, e.eventId, e.category === "step" ? e.stepId : null, e.type, e.timestampUs, JSON.stringify(e)].forEach((v, i) => ev[i]!.push(v));
+      [r.runId, r.workflowSlug, e.eventId, e.category === "step" ? e.stepId : null, e.type, e.timestampUs, e].forEach((v, i) => ev[i]!.push(v));
       events.push(e);
     }
     for (const st of p.steps.values()) {
-      [r.runId, r.workflowSlug, st.stepId, st.status, p.liveAfter, st.availableAtUs ?? null, st.priority, st.attemptNumber, lastSeen(st), st.createdAtUs, JSON.stringify(st)].forEach((v, i) => steps[i]!.push(v));
+      [r.runId, r.workflowSlug, st.stepId, st.status, p.liveAfter, st.availableAtUs ?? null, st.priority, st.attemptNumber, lastSeen(st), st.createdAtUs, st].forEach((v, i) => steps[i]!.push(v));
     }
   }
   return {
     name: `${ctx.schema}:submitMany`, text: mq.submitMany,
-    values: [...runs, ...ev, ...eventFigureArrays(events), eventConcurrencyArray(events), ...steps, ctx.channel, items[0]?.events[0]?.workflowSlug ?? ""],
+    values: [...documents(runs), ...documents(ev), ...eventFigureArrays(events), eventConcurrencyArray(events), ...documents(steps), ctx.channel, items[0]?.events[0]?.workflowSlug ?? ""],
   };
 }
+/**
+ * Column arrays whose last column holds documents (events, run or step states): that column goes as ONE json array
+ * text (json_array_elements in the statement) instead of a json[] parameter, so each document is serialised once by
+ * JSON.stringify and not escaped again element by element into an array literal.
+ */
+function documents(columns: unknown[][]): unknown[] {
+  return [...columns.slice(0, -1), JSON.stringify(columns[columns.length - 1])];
+}
+
 /** The most runs one submission statement inserts (larger batches are split; bounded statement size and memory). */
 const SUBMIT_CHUNK = 1000;
 /** A submission of at least this many new runs may refresh the planner statistics (see analyzeAfterBulk). */
@@ -209,19 +218,19 @@ function manyStatement(ctx: WriteContext, mq: ManySqlQueries, runs: RunWrite[]):
   let notify = false;
   for (const w of runs) {
     for (const e of w.events) {
-      [w.runId, w.workflowSlug, e.eventId, e.category === "step" ? e.stepId : null, e.type, e.timestampUs, JSON.stringify(e)].forEach((v, i) => ev[i]!.push(v));
+      [w.runId, w.workflowSlug, e.eventId, e.category === "step" ? e.stepId : null, e.type, e.timestampUs, e].forEach((v, i) => ev[i]!.push(v));
       events.push(e);
     }
     const p = w.projected;
     if (p.runChanged && p.run && w.runExisted) {
       const r = p.run;
-      [r.runId, r.status, p.liveAfter, r.availableAtUs, r.priority, r.createdAtUs, r.idempotencyKey ?? null, JSON.stringify(r.tags), JSON.stringify(r)].forEach((v, i) => runUpd[i]!.push(v));
+      [r.runId, r.status, p.liveAfter, r.availableAtUs, r.priority, r.createdAtUs, r.idempotencyKey ?? null, JSON.stringify(r.tags), r].forEach((v, i) => runUpd[i]!.push(v));
     }
     for (const s of p.steps.values()) {
       if (w.known.has(s.stepId)) {
-        [w.runId, s.stepId, s.status, p.liveAfter, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), JSON.stringify(s)].forEach((v, i) => stepUpd[i]!.push(v));
+        [w.runId, s.stepId, s.status, p.liveAfter, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), s].forEach((v, i) => stepUpd[i]!.push(v));
       } else {
-        [w.runId, w.workflowSlug, s.stepId, s.status, p.liveAfter, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), s.createdAtUs, JSON.stringify(s)].forEach((v, i) => stepIns[i]!.push(v));
+        [w.runId, w.workflowSlug, s.stepId, s.status, p.liveAfter, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), s.createdAtUs, s].forEach((v, i) => stepIns[i]!.push(v));
       }
     }
     if (p.liveBefore !== p.liveAfter) {
@@ -235,7 +244,7 @@ function manyStatement(ctx: WriteContext, mq: ManySqlQueries, runs: RunWrite[]):
     name: `${ctx.schema}:writeMany`,
     text: mq.writeMany,
     values: [
-      ...ev, ...eventFigureArrays(events), eventConcurrencyArray(events), ...runUpd, ...stepUpd, ...stepIns, ...live,
+      ...documents(ev), ...eventFigureArrays(events), eventConcurrencyArray(events), ...documents(runUpd), ...documents(stepUpd), ...documents(stepIns), ...live,
       [...workers.keys()], [...workers.values()], notify ? ctx.channel : null, runs[0]?.workflowSlug ?? "",
     ],
   };
