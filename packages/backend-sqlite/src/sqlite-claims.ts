@@ -1,4 +1,4 @@
-import { claimWorkflows, type ClaimedStep, type ClaimRequest, type StepRef } from "@cairn/backend-interface";
+import { claimWorkflows, type ClaimedStep, type ClaimRequest, type RunContext, type StepRef } from "@cairn/backend-interface";
 import type { SqliteWrites } from "./sqlite-writes.js";
 import type { SqliteQueries } from "./sqlite-queries.js";
 
@@ -10,14 +10,28 @@ import type { SqliteQueries } from "./sqlite-queries.js";
 export function claimInTransaction(projector: SqliteWrites, queries: SqliteQueries, request: ClaimRequest): ClaimedStep[] {
   if (request.step) {
     const one = claimOne(projector, request.step, request);
-    return one ? [one] : [];
+    return withContexts(queries, one ? [one] : [], request);
   }
   const out: ClaimedStep[] = [];
   for (const ref of queries.ready({ availableBefore: request.nowUs, limit: request.limit, workflowSlugs: claimWorkflows(request) })) {
     const claimed = claimOne(projector, ref, request);
     if (claimed) out.push(claimed);
   }
-  return out;
+  return withContexts(queries, out, request);
+}
+
+/** With `request.contexts`: each claimed step with its run and the run's steps, read in the claim's transaction (no read after it). */
+function withContexts(queries: SqliteQueries, claimed: ClaimedStep[], request: ClaimRequest): ClaimedStep[] {
+  if (!request.contexts) return claimed;
+  const byRun = new Map<string, RunContext | null>();
+  return claimed.map((c) => {
+    if (!byRun.has(c.runId)) {
+      const run = queries.run(c.runId);
+      byRun.set(c.runId, run && run.workflowSlug === c.workflowSlug ? { run, steps: queries.steps(c.workflowSlug, c.runId) } : null);
+    }
+    const context = byRun.get(c.runId);
+    return context ? { ...c, context } : c;
+  });
 }
 
 /** One step's claim: the claim guard (scheduled, available, live run) checked and StepStarted appended, or null. */
