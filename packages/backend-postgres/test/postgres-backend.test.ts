@@ -130,7 +130,7 @@ describePostgres("PostgresBackend", () => {
     expect((await backend.listRuns({ tags: [nasty] })).map((r) => r.runId)).toEqual([runId]);
     expect((await backend.submitRun({ workflowSlug: "wf_select.from-x", idempotencyKey: nasty, input: { nasty } })).isNew).toBe(false);
     const tables = await withClient(url, (c) => c.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1", [schema]));
-    expect(tables.rows[0].n).toBe(10);
+    expect(tables.rows[0].n).toBe(11);
   });
 
   it("keeps deployments in different schemas of one database apart, and validates the schema name", async () => {

@@ -108,14 +108,37 @@ describePostgres("Postgres event feed: commit order, not insert order", () => {
     expect(commits.rows[0].n).toBe(2);
   });
 
+  it("a transaction gets one position however many event inserts it made; one whose inserts stored no row gets none", async () => {
+    const { backend, schema, url } = await freshBackend();
+    await registerManual(backend, "wf");
+    await backend.submitRun({ workflowSlug: "wf", runId: "r" });
+    const c = await client(url);
+    const positions = async () => (await c.query(`SELECT count(*)::int AS n FROM "${schema}".event_commits`)).rows[0].n as number;
+    const before = await positions();
+    await c.query("BEGIN");
+    for (const m of ["t-1", "t-2", "t-3"]) await insertLog(c, schema, "r", m);
+    await c.query(`INSERT INTO "${schema}".events (event_id, workflow_slug, run_id, type, timestamp_us, body) SELECT 'x', 'wf', 'r', 'LogEntry', 0, '{}' WHERE false`);
+    await c.query("COMMIT");
+    expect(await positions()).toBe(before + 1);
+    await c.query(`INSERT INTO "${schema}".events (event_id, workflow_slug, run_id, type, timestamp_us, body) SELECT 'x', 'wf', 'r', 'LogEntry', 0, '{}' WHERE false`);
+    expect(await positions()).toBe(before + 1);
+    // Two transactions on one session: the mark of the first does not carry over to the second.
+    await c.query("BEGIN");
+    await insertLog(c, schema, "r", "t-4");
+    await c.query("COMMIT");
+    expect(await positions()).toBe(before + 2);
+    expect(messages((await backend.readFeed({ limit: 100 })).entries)).toEqual(["t-1", "t-2", "t-3", "t-4"]);
+    expect((await c.query(`SELECT count(*)::int AS n FROM "${schema}".feed_marks`)).rows[0].n).toBe(0);
+  });
+
   it("an upgraded database lists the events written before migration 0014 first, in seq order, then new ones", async () => {
     const { backend, schema, url } = await freshBackend();
     await registerManual(backend, "wf");
     for (const r of ["r1", "r2", "r3"]) await backend.submitRun({ workflowSlug: "wf", runId: r });
     const c = await client(url);
     // What a database written before 0014 looks like.
-    await c.query(`DROP TRIGGER events_feed ON "${schema}".events; DROP TABLE "${schema}".event_commits; DROP INDEX "${schema}".events_xid_idx;
-      ALTER TABLE "${schema}".events DROP COLUMN xid; DELETE FROM "${schema}".migrations WHERE version = 14`);
+    await c.query(`DROP TRIGGER events_feed_mark ON "${schema}".events; DROP TABLE "${schema}".feed_marks; DROP TABLE "${schema}".event_commits;
+      DROP INDEX "${schema}".events_xid_idx; ALTER TABLE "${schema}".events DROP COLUMN xid; DELETE FROM "${schema}".migrations WHERE version IN (14, 19)`);
     const seqOrder = (await c.query<{ event_id: string }>(`SELECT event_id FROM "${schema}".events ORDER BY seq`)).rows.map((r) => r.event_id);
     const upgraded = await sameSchema(url, schema);
     await upgraded.submitRun({ workflowSlug: "wf", runId: "r4" });
