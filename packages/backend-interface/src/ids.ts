@@ -1,16 +1,12 @@
 import { randomBytes, randomFillSync } from "node:crypto";
 
-const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 let counter = 0;
 const processTag = randomBytes(4).toString("hex");
 
+/** `n` in base 36 (0-9a-z), zero-padded to `width` digits (its low `width` digits when longer). */
 function base36(n: number, width: number): string {
-  let s = "";
-  for (let i = 0; i < width; i++) {
-    s = ALPHABET[n % 36] + s;
-    n = Math.floor(n / 36);
-  }
-  return s;
+  const digits = Math.floor(n).toString(36);
+  return digits.length >= width ? digits.slice(digits.length - width) : digits.padStart(width, "0");
 }
 
 /** A new event id: sortable by creation time within a process, unique across processes. */
