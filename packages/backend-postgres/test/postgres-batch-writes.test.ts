@@ -82,9 +82,12 @@ describe("postgres batch completions", () => {
     // Autovacuum stays out of the way: only the driver analyzes this table during the test.
     await withClient(url, (c) => c.query(`ALTER TABLE "${schema}".steps SET (autovacuum_enabled = false)`));
     expect(await known()).toBe(-1); // never analyzed
-    const outcomes = await backend.submitRuns(Array.from({ length: 3_000 }, (_, i) => ({ workflowSlug: "wf", input: { i } })));
+    const outcomes = await backend.submitRuns(Array.from({ length: 5_000 }, (_, i) => ({ workflowSlug: "wf", input: { i } })));
     expect(outcomes.every((o) => o.ok && o.isNew)).toBe(true);
-    // Analyzed after the first chunk of 1,000 (the planner then scales by the table's size), not after the later ones.
-    expect(await known()).toBe(1_000);
+    // Analyzed once the first chunk of 1,000 was in (the second, written alongside, may be in too), then no more: the
+    // planner scales what it knows by the table's size. Analyzing after every chunk would leave 5,000 here.
+    const rows = await known();
+    expect(rows).toBeGreaterThanOrEqual(1_000);
+    expect(rows).toBeLessThanOrEqual(2_000);
   });
 });
