@@ -90,4 +90,39 @@ describe("postgres batch completions", () => {
     expect(rows).toBeGreaterThanOrEqual(1_000);
     expect(rows).toBeLessThanOrEqual(2_000);
   });
+
+  it("a completion batch finds its rows through the indexes, however large the tables (no sequential scan)", async () => {
+    const { schema, url, drop } = await freshSchema("pgplan");
+    onCleanup(drop);
+    const seen: Array<{ name?: string; text: string; values: unknown[] }> = [];
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    pool.on("connect", (client) => {
+      const q = client.query.bind(client) as (...a: unknown[]) => unknown;
+      (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+        const stmt = a[0] as { name?: string; text?: string; values?: unknown[] };
+        if (typeof stmt === "object" && stmt?.name?.endsWith(":writeMany")) seen.push({ text: stmt.text!, values: stmt.values ?? [] });
+        return q(...a);
+      };
+    });
+    const backend = new PostgresBackend({ pool, schema, listen: false });
+    onCleanup(async () => { await backend.close(); await pool.end(); });
+    await backend.initialize();
+    const steps = [{ id: "s", name: "S" }];
+    await backend.createWorkflowVersion({ workflowSlug: "wf", versionId: "v1", contentHash: "h1", steps });
+    await backend.registerWorkflow({ slug: "wf", name: "wf", versionId: "v1", steps });
+    expect((await backend.submitRuns(Array.from({ length: 3_000 }, () => ({ workflowSlug: "wf" })))).every((o) => o.ok)).toBe(true);
+    await withClient(url, (c) => c.query(`ANALYZE "${schema}".steps, "${schema}".runs`));
+    const claimed = await backend.claimScheduledSteps("w", { limit: 5 });
+    expect((await backend.saveStepCompletes(claimed.map((c) => ({ ...c, output: 1, metadata: meta(c.attemptNumber, 1) })))).every((r) => r.ok)).toBe(true);
+    const write = seen.at(-1)!;
+    expect(write, "the batch went through the writeMany statement").toBeDefined();
+    const plan = await withClient(url, async (c) => (await c.query(`EXPLAIN (FORMAT JSON) ${write.text}`, write.values)).rows[0]["QUERY PLAN"][0].Plan);
+    const scans: string[] = [];
+    const walk = (n: { "Node Type": string; "Relation Name"?: string; Plans?: unknown[] }) => {
+      if (n["Node Type"] === "Seq Scan" && n["Relation Name"]) scans.push(n["Relation Name"]);
+      for (const child of n.Plans ?? []) walk(child as typeof n);
+    };
+    walk(plan);
+    expect(scans, "tables read whole by a batch of 5 completions").toEqual([]);
+  });
 });
