@@ -6,7 +6,8 @@
  *  - drain: N runs submitted, then the real worker (`startWorker`, 10 slots, on a backend of its own) drains them in
  *    this process. Runs/s, this process's CPU µs per run; Postgres: the server's CPU µs per run, summed over its
  *    processes from /proc (a server on this machine). `--wal` (SQLite): the worker's backend does not checkpoint, so
- *    the WAL bytes its writes appended per run can be read off the file (commits then cost more: a separate figure).
+ *    the WAL bytes its writes appended per run can be read off the file (commits then cost more: a separate figure);
+ *    `--checkpoint-pages=N` (SQLite): the worker's backend checkpoints past N WAL pages (walCheckpointPages).
  * One JSON line per round.
  */
 import { execFileSync } from "node:child_process";
@@ -19,9 +20,10 @@ import { createDriver, type DriverName } from "./drivers.js";
 
 const args = process.argv.slice(2);
 const walMode = args.includes("--wal");
-const [mode = "submit", driver = "sqlite", nArg = "20000", roundsArg = "3"] = args.filter((a) => a !== "--wal");
+const checkpointPages = Number(args.find((a) => a.startsWith("--checkpoint-pages="))?.split("=")[1] ?? Number.NaN);
+const [mode = "submit", driver = "sqlite", nArg = "20000", roundsArg = "3"] = args.filter((a) => !a.startsWith("--"));
 if ((mode !== "submit" && mode !== "drain") || (driver !== "sqlite" && driver !== "postgres")) {
-  throw new Error("usage: bench/in-process.ts submit|drain sqlite|postgres [N] [rounds] [--wal]");
+  throw new Error("usage: bench/in-process.ts submit|drain sqlite|postgres [N] [rounds] [--wal] [--checkpoint-pages=N]");
 }
 const N = Number(nArg);
 const WORKFLOWS = join(dirname(fileURLToPath(import.meta.url)), "workflows");
@@ -67,7 +69,7 @@ async function drainRound(): Promise<Record<string, unknown>> {
     await registerWorkflows(inst.backend, workflows);
     const out = await inst.backend.submitRuns(Array.from({ length: N }, (_, i) => ({ workflowSlug: "noop-1", input: { i } })));
     if (out.some((o) => !o.ok)) throw new Error("an item was refused");
-    const backend = driver === "sqlite" ? new SqliteBackend(inst.location, walMode ? { walCheckpointPages: 2 ** 31 } : {}) : await openBackend(inst.url);
+    const backend = driver === "sqlite" ? new SqliteBackend(inst.location, walMode ? { walCheckpointPages: 2 ** 31 } : Number.isNaN(checkpointPages) ? {} : { walCheckpointPages: checkpointPages }) : await openBackend(inst.url);
     if (backend instanceof SqliteBackend) await backend.initialize();
     const walSize = () => { try { return statSync(`${inst.location}-wal`).size; } catch { return 0; } };
     let finished = 0;
@@ -92,6 +94,7 @@ async function drainRound(): Promise<Record<string, unknown>> {
       runsPerSec: Math.round((N * 1000) / ms), cpuUsPerRun: Math.round(cpu / N),
       ...(pg0 !== null && pg1 !== null ? { serverCpuUsPerRun: Math.round((pg1 - pg0) / N) } : {}),
       ...(walMode && driver === "sqlite" ? { checkpoints: "off", walBytesPerRun: Math.round(walBytes / N) } : {}),
+      ...(!Number.isNaN(checkpointPages) ? { checkpointPages } : {}),
     };
   } finally {
     await inst.destroy();
