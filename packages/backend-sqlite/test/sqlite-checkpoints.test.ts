@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, renameSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "@cairn/backend-interface";
 import { SqliteBackend } from "../src/index.js";
@@ -77,6 +77,33 @@ describe("SqliteCheckpointer", () => {
       await expect.poll(() => checkpoints.done.thread, { timeout: 10_000 }).toBeGreaterThan(0);
       expect(restarts.count).toBeGreaterThanOrEqual(1);
       expect(db.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 400 });
+    } finally {
+      await checkpoints.close();
+      db.close();
+      cleanup();
+    }
+  });
+
+  it("when the thread fails (here it cannot open the file), the writer's backstop checkpoints and the WAL stays bounded", async () => {
+    const { db, filename, cleanup } = tempWalTable();
+    const pages = 50;
+    const checkpoints = new SqliteCheckpointer(db, filename, pages);
+    try {
+      // The writing connection keeps its open file; the thread, opening the path with fileMustExist, fails.
+      renameSync(filename, `${filename}.moved`);
+      const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
+      let largest = 0;
+      for (let i = 0; i < 600; i++) {
+        insert.run("x".repeat(8000));
+        checkpoints.afterCommit();
+        largest = Math.max(largest, size(`${filename}-wal`));
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(checkpoints.done.thread).toBe(0);
+      expect(checkpoints.done.writer).toBeGreaterThan(0);
+      // 600 rows of 8 KB without any checkpoint would be a WAL of about 5 MB; the backstop holds it near 4x 200 KiB.
+      expect(largest).toBeLessThan(6 * pages * 4096);
+      expect(db.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 600 });
     } finally {
       await checkpoints.close();
       db.close();
