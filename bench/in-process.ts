@@ -69,7 +69,8 @@ async function drainRound(): Promise<Record<string, unknown>> {
     await registerWorkflows(inst.backend, workflows);
     const out = await inst.backend.submitRuns(Array.from({ length: N }, (_, i) => ({ workflowSlug: "noop-1", input: { i } })));
     if (out.some((o) => !o.ok)) throw new Error("an item was refused");
-    const backend = driver === "sqlite" ? new SqliteBackend(inst.location, walMode ? { walCheckpointPages: 2 ** 31 } : Number.isNaN(checkpointPages) ? {} : { walCheckpointPages: checkpointPages }) : await openBackend(inst.url);
+    const sqliteOptions = walMode ? { walCheckpointPages: 2 ** 31 } : Number.isNaN(checkpointPages) ? {} : { walCheckpointPages: checkpointPages };
+    const backend = driver === "sqlite" ? new SqliteBackend(inst.location, sqliteOptions) : await openBackend(inst.url);
     if (backend instanceof SqliteBackend) await backend.initialize();
     const walSize = () => { try { return statSync(`${inst.location}-wal`).size; } catch { return 0; } };
     let finished = 0;

@@ -188,7 +188,8 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
         await inFlight.write;
         inFlight = null;
       }
-      const write = batch.length === 0 ? Promise.resolve() : this.withEngine(() => this.writeSubmissions(batch.map((p) => p.event), this.advanceSubmitted)).then((results) => {
+      const events = batch.map((p) => p.event);
+      const write = batch.length === 0 ? Promise.resolve() : this.withEngine(() => this.writeSubmissions(events, this.advanceSubmitted)).then((results) => {
         batch.forEach((p, k) => (out[p.index] = submissionOutcome(p.event, p.input, results[k]!)));
         for (const [k, p] of batch.entries()) if (p.event.flowKey !== undefined && results[k]?.created === true) created.push(p.event);
       });
