@@ -61,8 +61,12 @@ export abstract class BackendCore<D extends BackendDriver = BackendDriver> exten
    */
   protected buildEvent<T extends EventType>(type: T, workflowSlug: string, runId: string, stepId: string | undefined, body: EventBody<T>): EventOf<T> {
     const timestampUs = this.clock.nowUs();
-    const envelope = { eventId: newEventId(timestampUs), timestampUs, workflowSlug, runId, category: stepId === undefined ? "workflow" : "step", type };
-    return (stepId === undefined ? { ...body, ...envelope } : { ...body, ...envelope, stepId }) as unknown as EventOf<T>;
+    // The envelope first, then the body's fields (the envelope wins): one object of one shape, not two spreads, which
+    // cost ~15 % of a batch submit's CPU.
+    const event: Record<string, unknown> = { eventId: newEventId(timestampUs), timestampUs, workflowSlug, runId, category: stepId === undefined ? "workflow" : "step", type };
+    if (stepId !== undefined) event.stepId = stepId;
+    for (const key of Object.keys(body)) if (!(key in event)) event[key] = (body as Record<string, unknown>)[key];
+    return event as unknown as EventOf<T>;
   }
 
   // ─── Events ────────────────────────────────────────────────────────────────────────────────────
