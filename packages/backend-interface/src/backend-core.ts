@@ -65,7 +65,7 @@ export abstract class BackendCore<D extends BackendDriver = BackendDriver> exten
     // cost ~15 % of a batch submit's CPU.
     const event: Record<string, unknown> = { eventId: newEventId(timestampUs), timestampUs, workflowSlug, runId, category: stepId === undefined ? "workflow" : "step", type };
     if (stepId !== undefined) event.stepId = stepId;
-    for (const key of Object.keys(body)) if (!(key in event)) event[key] = (body as Record<string, unknown>)[key];
+    for (const key of Object.keys(body)) if (!Object.hasOwn(event, key)) event[key] = (body as Record<string, unknown>)[key];
     return event as unknown as EventOf<T>;
   }
 

@@ -215,7 +215,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     return out;
   }
 
-  /** Items [from, to) validated into their events (an invalid item's error goes into `out`), their DAGs loaded. */
+  /** Items [from, to) validated into their events (an invalid item's error goes into `out`); prepareChecked loads their DAGs. */
   private async prepareItems(items: RunSubmissionInput[], from: number, to: number, nowUs: number, out: SubmitOutcome[]): Promise<Prepared[]> {
     const prepared: Prepared[] = [];
     for (let index = from; index < to; index++) {
@@ -226,10 +226,6 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
         if (!(err instanceof CairnError)) throw err;
         out[index] = { ok: false, error: err };
       }
-    }
-    for (const key of new Set(prepared.flatMap((p) => (p.event.versionId ? [`${p.event.workflowSlug}\0${p.event.versionId}`] : [])))) {
-      const [slug, versionId] = key.split("\0") as [string, string];
-      await this.loadDag(slug, versionId);
     }
     return prepared;
   }

@@ -10,6 +10,9 @@ import { touchWorkersSql } from "./postgres-workers-sql.js";
  * columns' arrays and turned the completion batch's step updates into hash joins over the whole steps table (the
  * 5-step chain drain ran at two thirds of its speed); unnest of a computed array is estimated at 10.
  */
+/** The column of documents sent as parameter $n (one json array; see above). */
+const documentsColumn = (n: number) => `unnest(ARRAY(SELECT json_array_elements($${n}::json)))`;
+
 export function manySqlQueries(s: string) {
   return {
     /** Runs and every step row of them, locked in run-id order (two batches never deadlock on each other). */
@@ -35,7 +38,7 @@ export function manySqlQueries(s: string) {
         FROM ROWS FROM (
             unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::boolean[]),
             unnest($5::bigint[]), unnest($6::integer[]), unnest($7::bigint[]), unnest($8::text[]),
-            unnest($9::json[]), unnest(ARRAY(SELECT json_array_elements($10::json)))
+            unnest($9::json[]), ${documentsColumn(10)}
           )
           WITH ORDINALITY AS u(run_id, slug, status, live, available_at_us, priority, created_at_us, idem, tags, state, ord)
         WHERE NOT EXISTS (SELECT 1 FROM ${s}.steps x WHERE x.run_id = u.run_id)
@@ -46,7 +49,7 @@ export function manySqlQueries(s: string) {
         SELECT e.event_id, e.slug, e.run_id, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason, e.worker_concurrency
         FROM ROWS FROM (
             unnest($11::text[]), unnest($12::text[]), unnest($13::text[]), unnest($14::text[]),
-            unnest($15::text[]), unnest($16::bigint[]), unnest(ARRAY(SELECT json_array_elements($17::json))), unnest($18::bigint[]),
+            unnest($15::text[]), unnest($16::bigint[]), ${documentsColumn(17)}, unnest($18::bigint[]),
             unnest($19::boolean[]), unnest($20::boolean[]), unnest($21::integer[]), unnest($22::bigint[]),
             unnest($23::text[]), unnest($24::text[]), unnest($25::integer[])
           )
@@ -60,7 +63,7 @@ export function manySqlQueries(s: string) {
         FROM ROWS FROM (
             unnest($26::text[]), unnest($27::text[]), unnest($28::text[]), unnest($29::text[]),
             unnest($30::boolean[]), unnest($31::bigint[]), unnest($32::integer[]), unnest($33::integer[]),
-            unnest($34::bigint[]), unnest($35::bigint[]), unnest(ARRAY(SELECT json_array_elements($36::json)))
+            unnest($34::bigint[]), unnest($35::bigint[]), ${documentsColumn(36)}
           )
           AS u(run_id, slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, state)
         JOIN (SELECT run_id, step_id, min(seq) AS first_seq FROM ev WHERE step_id IS NOT NULL GROUP BY run_id, step_id) f ON f.run_id = u.run_id AND f.step_id = u.step_id
@@ -87,7 +90,7 @@ export function manySqlQueries(s: string) {
         SELECT e.event_id, e.slug, e.run_id, e.step_id, e.type, e.ts, e.body, e.duration_us, e.terminal, e.copied, e.attempt_number, e.available_at_us, e.worker_id, e.reason, e.worker_concurrency
         FROM ROWS FROM (
             unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
-            unnest($6::bigint[]), unnest(ARRAY(SELECT json_array_elements($7::json))), unnest($8::bigint[]), unnest($9::boolean[]),
+            unnest($6::bigint[]), ${documentsColumn(7)}, unnest($8::bigint[]), unnest($9::boolean[]),
             unnest($10::boolean[]), unnest($11::integer[]), unnest($12::bigint[]), unnest($13::text[]),
             unnest($14::text[]), unnest($15::integer[])
           )
@@ -100,7 +103,7 @@ export function manySqlQueries(s: string) {
         FROM ROWS FROM (
             unnest($16::text[]), unnest($17::text[]), unnest($18::boolean[]), unnest($19::bigint[]),
             unnest($20::integer[]), unnest($21::bigint[]), unnest($22::text[]), unnest($23::json[]),
-            unnest(ARRAY(SELECT json_array_elements($24::json)))
+            ${documentsColumn(24)}
           )
           AS u(run_id, status, live, available_at_us, priority, created_at_us, idem, tags, state)
         WHERE r.run_id = u.run_id
@@ -111,7 +114,7 @@ export function manySqlQueries(s: string) {
         FROM ROWS FROM (
             unnest($25::text[]), unnest($26::text[]), unnest($27::text[]), unnest($28::boolean[]),
             unnest($29::bigint[]), unnest($30::integer[]), unnest($31::integer[]), unnest($32::bigint[]),
-            unnest(ARRAY(SELECT json_array_elements($33::json)))
+            ${documentsColumn(33)}
           )
           AS u(run_id, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, state)
         WHERE t.run_id = u.run_id AND t.step_id = u.step_id
@@ -123,7 +126,7 @@ export function manySqlQueries(s: string) {
         FROM ROWS FROM (
             unnest($34::text[]), unnest($35::text[]), unnest($36::text[]), unnest($37::text[]),
             unnest($38::boolean[]), unnest($39::bigint[]), unnest($40::integer[]), unnest($41::integer[]),
-            unnest($42::bigint[]), unnest($43::bigint[]), unnest(ARRAY(SELECT json_array_elements($44::json)))
+            unnest($42::bigint[]), unnest($43::bigint[]), ${documentsColumn(44)}
           )
           AS u(run_id, slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, state)
         JOIN (SELECT run_id, step_id, min(seq) AS first_seq FROM ev WHERE step_id IS NOT NULL GROUP BY run_id, step_id) f ON f.run_id = u.run_id AND f.step_id = u.step_id

@@ -33,6 +33,7 @@ BEGIN
 END $$;
 
 DROP TRIGGER IF EXISTS events_feed ON {{schema}}.events;
+DROP FUNCTION IF EXISTS {{schema}}.event_feed_commit();
 DROP TRIGGER IF EXISTS events_feed_mark ON {{schema}}.events;
 CREATE TRIGGER events_feed_mark BEFORE INSERT ON {{schema}}.events FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.event_feed_mark();
 DROP TRIGGER IF EXISTS feed_marks_commit ON {{schema}}.feed_marks;
