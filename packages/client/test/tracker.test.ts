@@ -14,7 +14,7 @@ const run = promisify(execFile);
 
 /** `cairn <args>` as a real process (the TypeScript sources, no build). */
 async function cairn(args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, ["--conditions=@cairn/source", CAIRN_BIN, ...args], { timeout: 30_000 });
+  const { stdout } = await run(process.execPath, [CAIRN_BIN, ...args], { timeout: 30_000 });
   return stdout;
 }
 

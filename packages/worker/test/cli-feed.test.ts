@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newEventId, type Backend, type Event } from "@cairn/backend-interface";
 import { openBackend } from "../src/index.js";
-import { CAIRN_BIN, SOURCE_ARGS, cairn } from "./support/cli-process.js";
+import { CAIRN_BIN, cairn } from "./support/cli-process.js";
 import { registerManual } from "../../../test-support/register.js";
 
 let dir: string;
@@ -66,7 +66,7 @@ describe("cairn feed", () => {
 
   it("--follow --json prints events committed while it runs, from its cursor, and stops at --limit", async () => {
     const start = (await backend.readFeed({ limit: 1000 })).cursor!;
-    const child = spawn(process.execPath, [...SOURCE_ARGS, CAIRN_BIN, "feed", "--follow", "--json", "--backend", url, "--after", start, "--limit", "3", "--poll-ms", "50"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CAIRN_BIN, "feed", "--follow", "--json", "--backend", url, "--after", start, "--limit", "3", "--poll-ms", "50"], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBackend } from "../src/index.js";
 import { postgresUrl } from "../../../test-support/postgres.js";
 import { readOnlyDir } from "../../../test-support/read-only-dir.js";
-import { CAIRN_BIN, SOURCE_ARGS, cairn, startWorkerProcess, until } from "./support/cli-process.js";
+import { CAIRN_BIN, cairn, startWorkerProcess, until } from "./support/cli-process.js";
 import { registerManual } from "../../../test-support/register.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
@@ -67,7 +67,7 @@ describe("output into pipes", () => {
   });
 
   it("a reader that stops reading (`| head`) ends the command normally: exit 0, no EPIPE stack", async () => {
-    const child = spawn(process.execPath, [...SOURCE_ARGS, CAIRN_BIN, "runs", "--json", "--limit", "600", "--backend", url], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CAIRN_BIN, "runs", "--json", "--limit", "600", "--backend", url], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.stdout.once("data", () => child.stdout.destroy()); // like `head -c 100`: read once, close the pipe

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { CAIRN_BIN, SOURCE_ARGS, startWorkerProcess, type CliResult, type WorkerProcess } from "./cli-process.js";
+import { CAIRN_BIN, startWorkerProcess, type CliResult, type WorkerProcess } from "./cli-process.js";
 
 /** The chaos test's knobs: CI-sized defaults, longer runs through the environment. */
 export interface ChaosSettings {
@@ -86,7 +86,7 @@ export class ProcessPool {
   /** Runs `cairn <args>` to its end (SIGKILL after `timeoutMs`), tracked meanwhile. */
   cli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<CliResult> {
     this.assertOpen();
-    const child = spawn(process.execPath, [...SOURCE_ARGS, CAIRN_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CAIRN_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

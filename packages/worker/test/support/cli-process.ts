@@ -3,7 +3,11 @@ import { fileURLToPath } from "node:url";
 
 /** The real CLI entry point, run exactly as users run it. */
 export const CAIRN_BIN = fileURLToPath(new URL("../../bin/cairn.js", import.meta.url));
-/** Node flags before CAIRN_BIN: the "@cairn/source" condition runs the TypeScript sources, so tests need no build. */
+/**
+ * Node flags for a child process that runs the TypeScript sources: the "@cairn/source" condition resolves each package
+ * to its src/. The CLI itself runs from dist/ (no flags), as users run it, which the global setup builds first: from
+ * the sources through tsx one CLI process costs about three times the CPU.
+ */
 export const SOURCE_ARGS = ["--conditions=@cairn/source"];
 
 /** The result of one CLI call. */
@@ -16,7 +20,7 @@ export interface CliResult {
 /** Runs `cairn <args>` as a real process and collects its output. */
 export function cairn(args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...SOURCE_ARGS, CAIRN_BIN, ...args], { env: { ...process.env, ...o.env }, cwd: o.cwd ?? process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CAIRN_BIN, ...args], { env: { ...process.env, ...o.env }, cwd: o.cwd ?? process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -39,7 +43,7 @@ export interface WorkerProcess {
 
 /** Starts `cairn worker <args>` in the background. */
 export function startWorkerProcess(args: string[], o: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): WorkerProcess {
-  const child = spawn(process.execPath, [...SOURCE_ARGS, CAIRN_BIN, "worker", ...args], { env: { ...process.env, ...o.env }, cwd: o.cwd ?? process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CAIRN_BIN, "worker", ...args], { env: { ...process.env, ...o.env }, cwd: o.cwd ?? process.cwd(), stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
