@@ -28,6 +28,34 @@ export function withFollowUp(run: RunState | null, steps: ReadonlyMap<string, St
   return [...events, ...follow(after.run, after.steps, query && readGate ? readGate(query) : undefined)];
 }
 
+/** A write's events with its follow-up's, and the state after all of them. */
+export interface FoldedWrite {
+  events: Event[];
+  run: RunState | null;
+  steps: Map<string, StepState>;
+  /** The gate count the follow-up asked for: without `readGate` to count it, the follow-up was not applied. */
+  gateQuery: GateQuery | null;
+}
+
+/**
+ * withFollowUp that also returns the state after every event, each event folded once (drivers that project the rows
+ * of a batch need both). Without `readGate`, a follow-up that asks for a gate count is not applied: `gateQuery` says
+ * so, and the caller takes a path that counts the gate inside its write.
+ */
+export function foldWithFollowUp(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[], follow: FollowUp | undefined, readGate?: (q: GateQuery) => GateView): FoldedWrite {
+  const after = foldRun(run, steps, events);
+  if (!follow) return { events: [...events], ...after, gateQuery: null };
+  const gateQuery = follow.gateQuery?.(after.run) ?? null;
+  if (gateQuery && !readGate) return { events: [...events], ...after, gateQuery };
+  const more = follow(after.run, after.steps, gateQuery && readGate ? readGate(gateQuery) : undefined);
+  let next = after.run;
+  for (const ev of more) {
+    if (ev.category === "workflow") next = reduceRunState(next, ev);
+    else after.steps.set(ev.stepId, reduceStepState(after.steps.get(ev.stepId) ?? null, ev));
+  }
+  return { events: [...events, ...more], run: next, steps: after.steps, gateQuery };
+}
+
 /** withFollowUp for drivers whose gate count is asynchronous (a query on the write's connection). */
 export async function withFollowUpAsync(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[], follow: FollowUp, readGate: (q: GateQuery) => Promise<GateView>): Promise<Event[]> {
   const after = foldRun(run, steps, events);

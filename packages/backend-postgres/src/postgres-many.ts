@@ -1,9 +1,9 @@
 import type pg from "pg";
-import { checkGuard, foldRun, gateQueryAfter, withFollowUp } from "@cairn/backend-interface";
+import { checkGuard, foldWithFollowUp } from "@cairn/backend-interface";
 import type { Event, EventOf, FollowUp, GuardVerdict, GuardedWrite, RunState, StepState, SubmissionResult } from "@cairn/backend-interface";
 import type { Statement } from "./postgres-connection.js";
 import type { ManySqlQueries } from "./postgres-many-sql.js";
-import { eventConcurrencyArray, eventFigureArrays, lastSeen, projectWrite, type ProjectedWrite } from "./postgres-projections.js";
+import { eventConcurrencyArray, eventFigureArrays, lastSeen, projectFolded, type ProjectedWrite } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { writeGatedSubmissions } from "./postgres-gated-submit.js";
 
@@ -26,7 +26,6 @@ interface LockedRun {
   known: Set<string>;
   events: Event[];
   initialRun: RunState | null;
-  initialSteps: Map<string, StepState>;
 }
 
 /**
@@ -49,19 +48,18 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
       if (!verdict.ok) continue;
       const written = foreign ? w.events.filter((e) => e.category === "step") : w.events;
       if (l.run === null && written.some((e) => e.category === "workflow")) return null;
+      const after = foldWithFollowUp(run, l.steps, written, foreign ? undefined : w.follow);
       // A gate count must see the batch's earlier writes, which this path stores only at the end: per-write path.
-      if (!foreign && gateQueryAfter(l.run, l.steps, written, w.follow) !== null) return null;
-      const events = w.follow && !foreign ? withFollowUp(l.run, l.steps, written, w.follow) : written;
-      const after = foldRun(l.run, l.steps, events);
+      if (after.gateQuery !== null) return null;
       if (!foreign) l.run = after.run;
       l.steps = after.steps;
-      l.events.push(...events);
+      l.events.push(...after.events);
       l.workflowSlug ??= w.target.workflowSlug;
     }
     const runs: RunWrite[] = [];
     for (const [runId, l] of locked) {
       if (l.events.length === 0) continue;
-      runs.push({ workflowSlug: l.workflowSlug!, runId, events: l.events, projected: projectWrite(l.initialRun, l.initialSteps, l.events), known: l.known, runExisted: l.initialRun !== null });
+      runs.push({ workflowSlug: l.workflowSlug!, runId, events: l.events, projected: projectFolded(l.initialRun, l.run, l.steps, l.events), known: l.known, runExisted: l.initialRun !== null });
     }
     if (runs.length) await writeChecked(c, manyStatement(ctx, mq, runs), runs);
     return out;
@@ -76,9 +74,11 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
  */
 export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries, submitted: Array<EventOf<"RunSubmitted">>, follow: FollowUp | undefined,
   oneByOne: (event: EventOf<"RunSubmitted">) => Promise<SubmissionResult>): Promise<SubmissionResult[]> {
+  const none = new Map<string, StepState>();
+  const folded = submitted.map((s) => foldWithFollowUp(null, none, [s], follow));
   // Flow control counts gates inside the write: gated batches are decided set-wise per chunk (writeGatedSubmissions),
   // else (a crowded gate, a taken key) one by one, in item order.
-  if (follow && submitted.some((s) => gateQueryAfter(null, new Map(), [s], follow) !== null)) {
+  if (follow && folded.some((f) => f.gateQuery !== null)) {
     const out: SubmissionResult[] = [];
     for (let from = 0; from < submitted.length; from += SUBMIT_CHUNK) {
       const chunk = submitted.slice(from, from + SUBMIT_CHUNK);
@@ -90,9 +90,9 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
     await analyzeAfterBulk(ctx, mq, out.filter((r) => r.created).length);
     return out;
   }
-  const prepared = submitted.map((s) => {
-    const events: Event[] = follow ? withFollowUp(null, new Map(), [s], follow) : [s];
-    return { submitted: s, events, projected: projectWrite(null, new Map(), events) };
+  const prepared = submitted.map((s, i) => {
+    const f = folded[i]!;
+    return { submitted: s, events: f.events, projected: projectFolded(null, f.run, f.steps, f.events) };
   });
   // Insert in key order, so two batches with shared keys wait on each other in one order (never a deadlock); one
   // item per run id (a later one with the same id is answered as the existing run).
@@ -191,7 +191,7 @@ function keyOf(s: EventOf<"RunSubmitted">): string {
 
 async function lockRuns(c: pg.PoolClient, ctx: WriteContext, mq: ManySqlQueries, runIds: string[]): Promise<Map<string, LockedRun>> {
   const rows = (await c.query<{ run_id: string; step_id: string | null; workflow_slug: string | null; state: unknown }>({ name: `${ctx.schema}:lockRuns`, text: mq.lockRuns, values: [runIds] })).rows;
-  const out = new Map<string, LockedRun>(runIds.map((id) => [id, { workflowSlug: null, run: null, steps: new Map(), known: new Set(), events: [], initialRun: null, initialSteps: new Map() }]));
+  const out = new Map<string, LockedRun>(runIds.map((id) => [id, { workflowSlug: null, run: null, steps: new Map(), known: new Set(), events: [], initialRun: null }]));
   for (const r of rows) {
     const l = out.get(r.run_id)!;
     if (r.step_id === null) {
@@ -199,7 +199,6 @@ async function lockRuns(c: pg.PoolClient, ctx: WriteContext, mq: ManySqlQueries,
       l.run = l.initialRun = r.state as RunState;
     } else {
       l.steps.set(r.step_id, r.state as StepState);
-      l.initialSteps.set(r.step_id, r.state as StepState);
       l.known.add(r.step_id);
     }
   }

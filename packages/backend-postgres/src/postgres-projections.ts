@@ -1,5 +1,5 @@
-import { isTerminalRunStatus, reduceRunState, reduceStepState } from "@cairn/backend-interface";
-import type { Event, RunState, StepEvent, StepState, WorkflowEvent } from "@cairn/backend-interface";
+import { foldRun, isTerminalRunStatus } from "@cairn/backend-interface";
+import type { Event, RunState, StepState } from "@cairn/backend-interface";
 
 /** The projection rows one write touches, after applying its events with the pure reducers. */
 export interface ProjectedWrite {
@@ -27,25 +27,30 @@ export function isLive(run: RunState | null): boolean {
  * reduceStepState, exactly as the reference projection would, so the rows written equal the projection.
  */
 export function projectWrite(run: RunState | null, steps: Map<string, StepState>, events: readonly Event[]): ProjectedWrite {
-  let next = run;
+  const after = foldRun(run, steps, events);
+  return projectFolded(run, after.run, after.steps, events);
+}
+
+/**
+ * The rows of a write whose events are already folded: `before` is the run as the write found it, `run` and `steps`
+ * the states after `events` (foldRun, foldWithFollowUp). Equal to projectWrite(before, stepsBefore, events).
+ */
+export function projectFolded(before: RunState | null, run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[]): ProjectedWrite {
   let runChanged = false;
   const touched = new Map<string, StepState>();
   const workers = new Map<string, number>();
   let notify = false;
   for (const ev of events) {
     if (ev.category === "workflow") {
-      next = reduceRunState(next, ev as WorkflowEvent);
       runChanged = true;
       if (ev.type === "RunSubmitted" || ev.type === "WorkflowRetryStarted") notify = true;
       continue;
     }
-    const sev = ev as StepEvent;
-    const prev = touched.get(sev.stepId) ?? steps.get(sev.stepId) ?? null;
-    touched.set(sev.stepId, reduceStepState(prev, sev));
-    if (sev.type === "StepScheduled") notify = true;
-    if (sev.type === "StepStarted" || sev.type === "StepHeartbeat") workers.set(sev.workerId, Math.max(workers.get(sev.workerId) ?? 0, sev.timestampUs));
+    if (!touched.has(ev.stepId)) touched.set(ev.stepId, steps.get(ev.stepId)!);
+    if (ev.type === "StepScheduled") notify = true;
+    if (ev.type === "StepStarted" || ev.type === "StepHeartbeat") workers.set(ev.workerId, Math.max(workers.get(ev.workerId) ?? 0, ev.timestampUs));
   }
-  return { run: next, runChanged, liveBefore: isLive(run), liveAfter: isLive(next), steps: touched, workers, notify };
+  return { run: runChanged ? run : before, runChanged, liveBefore: isLive(before), liveAfter: isLive(runChanged ? run : before), steps: touched, workers, notify };
 }
 
 /** The indexed columns of a run row, in the order of the upsert's parameters. */
