@@ -42,7 +42,13 @@ export interface FoldedWrite {
  * of a batch need both). Without `readGate`, a follow-up that asks for a gate count is not applied: `gateQuery` says
  * so, and the caller takes a path that counts the gate inside its write.
  */
-export function foldWithFollowUp(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[], follow: FollowUp | undefined, readGate?: (q: GateQuery) => GateView): FoldedWrite {
+export function foldWithFollowUp(
+  run: RunState | null,
+  steps: ReadonlyMap<string, StepState>,
+  events: readonly Event[],
+  follow: FollowUp | undefined,
+  readGate?: (q: GateQuery) => GateView,
+): FoldedWrite {
   const after = foldRun(run, steps, events);
   if (!follow) return { events: [...events], ...after, gateQuery: null };
   const gateQuery = follow.gateQuery?.(after.run) ?? null;

@@ -5,13 +5,19 @@ import { run, step, stepEv } from "./support/events.js";
 /** A follow-up like the engine's: once s1 completed, schedule s2; once s2 completed, complete the run. */
 const advance: FollowUp = (r, steps) => {
   if (!r || r.status !== "running") return [];
-  if (steps.get("s1")?.status === "completed" && !steps.has("s2")) return [stepEv("StepScheduled", 40, { stepId: "s2", availableAtUs: 40, reason: "initial", attemptNumber: 1 })];
+  if (steps.get("s1")?.status === "completed" && !steps.has("s2"))
+    return [stepEv("StepScheduled", 40, { stepId: "s2", availableAtUs: 40, reason: "initial", attemptNumber: 1 })];
   if (steps.get("s2")?.status === "completed") return [run.completed(60)];
   return [];
 };
 
 describe("foldWithFollowUp", () => {
-  const before = foldRun(null, new Map(), [run.submitted(1), run.started(2), step.scheduled(3, 1), step.started(4, 1, "w1")]);
+  const before = foldRun(null, new Map(), [
+    run.submitted(1),
+    run.started(2),
+    step.scheduled(3, 1),
+    step.started(4, 1, "w1"),
+  ]);
 
   it("returns withFollowUp's events and the state foldRun gives after all of them", () => {
     const written = [step.completed(30, 1)];
@@ -29,8 +35,23 @@ describe("foldWithFollowUp", () => {
 
   it("folds a follow-up that ends the run", () => {
     const mid = foldWithFollowUp(before.run, before.steps, [step.completed(30, 1)], advance);
-    const started = foldRun(mid.run, mid.steps, [stepEv("StepStarted", 45, { stepId: "s2", workerId: "w1", dependencies: ["s1"], attemptNumber: 1 })]);
-    const done = foldWithFollowUp(started.run, started.steps, [stepEv("StepCompleted", 50, { stepId: "s2", output: '"ok"', durationUs: 5, attemptNumber: 1, exportOutput: false })], advance);
+    const started = foldRun(mid.run, mid.steps, [
+      stepEv("StepStarted", 45, { stepId: "s2", workerId: "w1", dependencies: ["s1"], attemptNumber: 1 }),
+    ]);
+    const done = foldWithFollowUp(
+      started.run,
+      started.steps,
+      [
+        stepEv("StepCompleted", 50, {
+          stepId: "s2",
+          output: '"ok"',
+          durationUs: 5,
+          attemptNumber: 1,
+          exportOutput: false,
+        }),
+      ],
+      advance,
+    );
     expect(done.events.map((e) => e.type)).toEqual(["StepCompleted", "WorkflowCompleted"]);
     expect(done.run?.status).toBe("completed");
     expect(done.steps.get("s2")?.status).toBe("completed");
@@ -39,7 +60,13 @@ describe("foldWithFollowUp", () => {
   it("does not apply a follow-up that asks for a gate count without a way to count it, and says which gate", () => {
     const query: GateQuery = { workflowSlug: "wf", flowKey: "k", versionId: "v1" } as unknown as GateQuery;
     const seen: Array<GateView | undefined> = [];
-    const gated: FollowUp = Object.assign((r: unknown, s: unknown, gate?: GateView) => { seen.push(gate); return []; }, { gateQuery: () => query });
+    const gated: FollowUp = Object.assign(
+      (r: unknown, s: unknown, gate?: GateView) => {
+        seen.push(gate);
+        return [];
+      },
+      { gateQuery: () => query },
+    );
     const written = [step.completed(30, 1)];
     const folded = foldWithFollowUp(before.run, before.steps, written, gated);
     expect(folded.gateQuery).toBe(query);

@@ -59,7 +59,8 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
     const runs: RunWrite[] = [];
     for (const [runId, l] of locked) {
       if (l.events.length === 0) continue;
-      runs.push({ workflowSlug: l.workflowSlug!, runId, events: l.events, projected: projectFolded(l.initialRun, l.run, l.steps, l.events), known: l.known, runExisted: l.initialRun !== null });
+      const projected = projectFolded(l.initialRun, l.run, l.steps, l.events);
+      runs.push({ workflowSlug: l.workflowSlug!, runId, events: l.events, projected, known: l.known, runExisted: l.initialRun !== null });
     }
     if (runs.length) await writeChecked(c, manyStatement(ctx, mq, runs), runs);
     return out;

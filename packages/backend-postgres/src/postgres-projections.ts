@@ -35,7 +35,12 @@ export function projectWrite(run: RunState | null, steps: Map<string, StepState>
  * The rows of a write whose events are already folded: `before` is the run as the write found it, `run` and `steps`
  * the states after `events` (foldRun, foldWithFollowUp). Equal to projectWrite(before, stepsBefore, events).
  */
-export function projectFolded(before: RunState | null, run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[]): ProjectedWrite {
+export function projectFolded(
+  before: RunState | null,
+  run: RunState | null,
+  steps: ReadonlyMap<string, StepState>,
+  events: readonly Event[],
+): ProjectedWrite {
   let runChanged = false;
   const touched = new Map<string, StepState>();
   const workers = new Map<string, number>();
