@@ -8,13 +8,18 @@ import type { StepState } from "./step-state.js";
 
 /** Pure: a run's state and every step's state with `events` folded in (copies; the inputs are not changed). */
 export function foldRun(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[]): { run: RunState | null; steps: Map<string, StepState> } {
-  let next = run;
   const after = new Map(steps);
+  return { run: foldInto(run, after, events), steps: after };
+}
+
+/** Folds `events` into `steps` in place and returns the run's state after them. */
+function foldInto(run: RunState | null, steps: Map<string, StepState>, events: readonly Event[]): RunState | null {
+  let next = run;
   for (const ev of events) {
     if (ev.category === "workflow") next = reduceRunState(next, ev);
-    else after.set(ev.stepId, reduceStepState(after.get(ev.stepId) ?? null, ev));
+    else steps.set(ev.stepId, reduceStepState(steps.get(ev.stepId) ?? null, ev));
   }
-  return { run: next, steps: after };
+  return next;
 }
 
 /**
@@ -54,12 +59,7 @@ export function foldWithFollowUp(
   const gateQuery = follow.gateQuery?.(after.run) ?? null;
   if (gateQuery && !readGate) return { events: [...events], ...after, gateQuery };
   const more = follow(after.run, after.steps, gateQuery && readGate ? readGate(gateQuery) : undefined);
-  let next = after.run;
-  for (const ev of more) {
-    if (ev.category === "workflow") next = reduceRunState(next, ev);
-    else after.steps.set(ev.stepId, reduceStepState(after.steps.get(ev.stepId) ?? null, ev));
-  }
-  return { events: [...events, ...more], run: next, steps: after.steps, gateQuery };
+  return { events: [...events, ...more], run: foldInto(after.run, after.steps, more), steps: after.steps, gateQuery };
 }
 
 /** withFollowUp for drivers whose gate count is asynchronous (a query on the write's connection). */
