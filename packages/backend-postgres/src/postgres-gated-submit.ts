@@ -1,8 +1,8 @@
-import { countGate, gateQueryAfter, withFollowUp } from "@cairn/backend-interface";
-import type { Event, EventOf, FollowUp, GateQuery, RunState, SubmissionResult } from "@cairn/backend-interface";
+import { countGate, foldWithFollowUp } from "@cairn/backend-interface";
+import type { Event, EventOf, FollowUp, GateQuery, RunState, StepState, SubmissionResult } from "@cairn/backend-interface";
 import type { Statement } from "./postgres-connection.js";
 import type { ManySqlQueries } from "./postgres-many-sql.js";
-import { projectWrite, type ProjectedWrite } from "./postgres-projections.js";
+import { projectFolded, type ProjectedWrite } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { gateLockKey } from "./postgres-gates.js";
 
@@ -20,11 +20,12 @@ type GateRun = { runId: string; workflowSlug: string; flowKey?: string; status: 
  *
  * Returns null, having written nothing, when the per-item path must decide: a gate has more than GATE_READ_CAP live
  * runs, or an item's run id or idempotency key is taken (then an earlier decision may have counted a run that is not
- * inserted). Items flow control may refuse are never here (the Backend writes them one by one).
+ * inserted). Items flow control may refuse are never here (the Backend writes them one by one). `queries` are the gate
+ * queries the follow-up asks for after each item's RunSubmitted (foldWithFollowUp's gateQuery), in item order.
  */
-export async function writeGatedSubmissions(ctx: WriteContext, mq: ManySqlQueries, submitted: Array<EventOf<"RunSubmitted">>, follow: FollowUp,
+export async function writeGatedSubmissions(ctx: WriteContext, mq: ManySqlQueries, submitted: Array<EventOf<"RunSubmitted">>,
+  queries: Array<GateQuery | null>, follow: FollowUp,
   statementOf: (items: Array<{ events: Event[]; projected: ProjectedWrite }>) => Statement): Promise<SubmissionResult[] | null> {
-  const queries = submitted.map((s) => gateQueryAfter(null, new Map(), [s], follow));
   const gates = new Map<string, { workflowSlug: string; flowKey: string }>();
   let since: number | null = null;
   for (const q of queries) {
@@ -54,11 +55,13 @@ export async function writeGatedSubmissions(ctx: WriteContext, mq: ManySqlQuerie
       });
     }
     if (rows.length > GATE_READ_CAP * list.length || [...byGate.values()].some((g) => g.length > GATE_READ_CAP)) return null;
+    const none = new Map<string, StepState>();
     const prepared = submitted.map((s, i) => {
       const q = queries[i];
       const runs = q ? byGate.get(gateLockKey(ctx.schema, q.workflowSlug, q.flowKey))! : null;
-      const events = withFollowUp(null, new Map(), [s], follow, (gq: GateQuery) => countGate(gq, runs ?? []));
-      const projected = projectWrite(null, new Map(), events);
+      const f = foldWithFollowUp(null, none, [s], follow, (gq: GateQuery) => countGate(gq, runs ?? []));
+      const events = f.events;
+      const projected = projectFolded(null, f.run, f.steps, events);
       const run = projected.run as RunState;
       runs?.push({ ...run, ...(run.flowKey === undefined ? {} : { flowKey: run.flowKey }) });
       return { events, projected };

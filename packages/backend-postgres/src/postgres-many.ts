@@ -83,7 +83,9 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
     const out: SubmissionResult[] = [];
     for (let from = 0; from < submitted.length; from += SUBMIT_CHUNK) {
       const chunk = submitted.slice(from, from + SUBMIT_CHUNK);
-      const set = chunk.length > 1 ? await writeGatedSubmissions(ctx, mq, chunk, follow, (items) => submitStatement(ctx, mq, items)) : null;
+      const queries = folded.slice(from, from + SUBMIT_CHUNK).map((f) => f.gateQuery);
+      const statementOf = (items: Array<{ events: Event[]; projected: ProjectedWrite }>) => submitStatement(ctx, mq, items);
+      const set = chunk.length > 1 ? await writeGatedSubmissions(ctx, mq, chunk, queries, follow, statementOf) : null;
       if (set) out.push(...set);
       else for (const s of chunk) out.push(await oneByOne(s));
     }
