@@ -55,7 +55,7 @@ export function projectFolded(
     if (ev.type === "StepScheduled") notify = true;
     if (ev.type === "StepStarted" || ev.type === "StepHeartbeat") workers.set(ev.workerId, Math.max(workers.get(ev.workerId) ?? 0, ev.timestampUs));
   }
-  return { run: runChanged ? run : before, runChanged, liveBefore: isLive(before), liveAfter: isLive(runChanged ? run : before), steps: touched, workers, notify };
+  return { run, runChanged, liveBefore: isLive(before), liveAfter: isLive(run), steps: touched, workers, notify };
 }
 
 /** The indexed columns of a run row, in the order of the upsert's parameters. */
