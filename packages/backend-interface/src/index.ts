@@ -51,7 +51,7 @@ export { HELD_AVAILABLE_AT_US } from "./project-step.js";
 export { runDagOf, type RunDag } from "./run-dag.js";
 export { WorkerPresenceSchema, validatePresenceInput, mergeWorkerPresence, PRESENCE_WINDOW_US, type WorkerPresence, type WorkerPresenceInput, type LiveWorkerInfo } from "./worker-presence.js";
 export {
-  foldRun, foldWithFollowUp, withFollowUp, withFollowUpAsync, gateQueryAfter, type FoldedWrite,
+  foldRun, foldWithFollowUp, foldWithFollowUpAsync, withFollowUp, gateQueryAfter, type FoldedWrite,
 } from "./run-fold.js";
 export { eventIdempotencyKey, type EmitOptions, type EmitResult, type TriggeredRun } from "./backend-triggers.js";
 export { scheduleCursorKey, scheduleIdempotencyKey, type ScheduleInfo, type ScheduleTickResult } from "./backend-schedules.js";

@@ -58,15 +58,33 @@ export function foldWithFollowUp(
   if (!follow) return { events: [...events], ...after, gateQuery: null };
   const gateQuery = follow.gateQuery?.(after.run) ?? null;
   if (gateQuery && !readGate) return { events: [...events], ...after, gateQuery };
-  const more = follow(after.run, after.steps, gateQuery && readGate ? readGate(gateQuery) : undefined);
-  return { events: [...events, ...more], run: foldInto(after.run, after.steps, more), steps: after.steps, gateQuery };
+  return applyFollowUp(after, events, follow, gateQuery, gateQuery && readGate ? readGate(gateQuery) : undefined);
 }
 
-/** withFollowUp for drivers whose gate count is asynchronous (a query on the write's connection). */
-export async function withFollowUpAsync(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[], follow: FollowUp, readGate: (q: GateQuery) => Promise<GateView>): Promise<Event[]> {
+/** foldWithFollowUp for drivers whose gate count is asynchronous (a query on the write's connection). */
+export async function foldWithFollowUpAsync(
+  run: RunState | null,
+  steps: ReadonlyMap<string, StepState>,
+  events: readonly Event[],
+  follow: FollowUp | undefined,
+  readGate: (q: GateQuery) => Promise<GateView>,
+): Promise<FoldedWrite> {
   const after = foldRun(run, steps, events);
-  const query = follow.gateQuery?.(after.run) ?? null;
-  return [...events, ...follow(after.run, after.steps, query ? await readGate(query) : undefined)];
+  if (!follow) return { events: [...events], ...after, gateQuery: null };
+  const gateQuery = follow.gateQuery?.(after.run) ?? null;
+  return applyFollowUp(after, events, follow, gateQuery, gateQuery ? await readGate(gateQuery) : undefined);
+}
+
+/** The follow-up's events after `events`, folded into `after` (which the caller owns). */
+function applyFollowUp(
+  after: { run: RunState | null; steps: Map<string, StepState> },
+  events: readonly Event[],
+  follow: FollowUp,
+  gateQuery: GateQuery | null,
+  gate: GateView | undefined,
+): FoldedWrite {
+  const more = follow(after.run, after.steps, gate);
+  return { events: [...events, ...more], run: foldInto(after.run, after.steps, more), steps: after.steps, gateQuery };
 }
 
 /** The gate query a follow-up asks for after `events` (null: none); for drivers that must lock the gate before counting. */

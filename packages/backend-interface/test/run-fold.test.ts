@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { foldRun, foldWithFollowUp, withFollowUp, type FollowUp, type GateQuery, type GateView } from "../src/index.js";
+import {
+  foldRun,
+  foldWithFollowUp,
+  foldWithFollowUpAsync,
+  withFollowUp,
+  type FollowUp,
+  type GateQuery,
+  type GateView,
+} from "../src/index.js";
 import { run, step, stepEv } from "./support/events.js";
 
 /** A follow-up like the engine's: once s1 completed, schedule s2; once s2 completed, complete the run. */
@@ -76,5 +84,29 @@ describe("foldWithFollowUp", () => {
     const counted = foldWithFollowUp(before.run, before.steps, written, gated, () => view);
     expect(counted.gateQuery).toBe(query);
     expect(seen).toEqual([view]);
+  });
+
+  it("async: counts the gate the follow-up asks for with the awaited reader, then folds the follow-up", async () => {
+    const query = { workflowSlug: "wf", flowKey: "k", versionId: "v1" } as unknown as GateQuery;
+    const view = { running: 0 } as unknown as GateView;
+    const seen: Array<GateView | undefined> = [];
+    const gated: FollowUp = Object.assign(
+      (r: Parameters<FollowUp>[0], s: Parameters<FollowUp>[1], gate?: GateView) => {
+        seen.push(gate);
+        return advance(r, s);
+      },
+      { gateQuery: () => query },
+    );
+    const asked: GateQuery[] = [];
+    const written = [step.completed(30, 1)];
+    const folded = await foldWithFollowUpAsync(before.run, before.steps, written, gated, async (q) => {
+      asked.push(q);
+      return view;
+    });
+    expect(asked).toEqual([query]);
+    expect(seen).toEqual([view]);
+    expect(folded.events.map((e) => e.type)).toEqual(["StepCompleted", "StepScheduled"]);
+    expect(folded.steps).toEqual(foldRun(before.run, before.steps, folded.events).steps);
+    expect(folded.gateQuery).toBe(query);
   });
 });

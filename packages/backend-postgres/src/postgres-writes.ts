@@ -1,9 +1,9 @@
 import type pg from "pg";
-import { checkGuard, gateQueryAfter, withFollowUp, withFollowUpAsync } from "@cairn/backend-interface";
+import { checkGuard, foldWithFollowUp, foldWithFollowUpAsync, type FoldedWrite } from "@cairn/backend-interface";
 import { readGate, type GateQueries } from "./postgres-gates.js";
 import type { Event, EventOf, FollowUp, GuardVerdict, GuardedWrite, RunState, StepState, SubmissionResult, WriteGuard, WriteTarget } from "@cairn/backend-interface";
 import type { PostgresConnection, Statement } from "./postgres-connection.js";
-import { eventColumnArrays, eventConcurrencyArray, eventFigureArrays, projectWrite, runColumns, stepColumnArrays, type ProjectedWrite } from "./postgres-projections.js";
+import { eventColumnArrays, eventConcurrencyArray, eventFigureArrays, projectFolded, runColumns, stepColumnArrays, type ProjectedWrite } from "./postgres-projections.js";
 import type { Queries } from "./postgres-queries.js";
 
 /** What the write paths need: the connection, the statements, the schema's notification channel. */
@@ -69,9 +69,10 @@ async function writeGuardedOn(c: pg.PoolClient, ctx: WriteContext, target: Write
   const verdict = checkGuard(guard, run, target.stepId === undefined ? null : steps.get(target.stepId) ?? null);
   if (!verdict.ok) return verdict;
   const own = foreignRun ? written.filter((e) => e.category === "step") : written;
-  const events = follow && !foreignRun ? await withFollowUpAsync(run, steps, own, follow, (q) => readGate(c, ctx.g, ctx.schema, q)) : own;
+  const after = await foldWithFollowUpAsync(run, steps, own, foreignRun ? undefined : follow, (q) => readGate(c, ctx.g, ctx.schema, q));
+  const events = after.events;
   if (events.length === 0) return verdict;
-  const projected = projectWrite(run, steps, events);
+  const projected = projectFolded(run, after.run, after.steps, events);
   await writeChecked(c, writeStatement(ctx, workflowSlug, runId, events, projected, projected.runChanged, [...steps.keys()], run !== null), projected, projected.runChanged);
   return verdict;
 }
@@ -84,14 +85,14 @@ async function writeGuardedOn(c: pg.PoolClient, ctx: WriteContext, target: Write
  */
 export async function writeSubmission(ctx: WriteContext, submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
   // A new run's follow-up depends on its first events alone, unless flow control counts its gate (inside the transaction).
-  const gated = gateQueryAfter(null, new Map(), [submitted, ...extra], follow) !== null;
-  const decide = async (c?: pg.PoolClient): Promise<Event[]> => !follow ? [submitted, ...extra]
-    : c && gated ? withFollowUpAsync(null, new Map(), [submitted, ...extra], follow, (q) => readGate(c, ctx.g, ctx.schema, q))
-    : withFollowUp(null, new Map(), [submitted, ...extra], follow);
-  const ungated = gated ? null : await decide();
+  const first = [submitted, ...extra];
+  const none = new Map<string, StepState>();
+  const ungated = foldWithFollowUp(null, none, first, follow);
   return ctx.conn.tx(async (c) => {
-    const events = ungated ?? (await decide(c));
-    const projected = projectWrite(null, new Map(), events);
+    const after: FoldedWrite = ungated.gateQuery === null ? ungated
+      : await foldWithFollowUpAsync(null, none, first, follow, (q) => readGate(c, ctx.g, ctx.schema, q));
+    const events = after.events;
+    const projected = projectFolded(null, after.run, after.steps, events);
     const run = projected.run as RunState;
     const inserted = await c.query({ name: `${ctx.schema}:insertRun`, text: ctx.q.insertRun, values: [run.runId, run.workflowSlug, ...runColumns(run)] });
     if (inserted.rowCount === 0) {
