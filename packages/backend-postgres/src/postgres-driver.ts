@@ -11,6 +11,7 @@ import { PostgresFeed } from "./postgres-feed.js";
 import { intactEvents, loadAnalyticsEvents, loadLiveState, type EventRow } from "./postgres-analytics.js";
 import { claimMany, claimOne, claimQueries, type ClaimQueries } from "./postgres-claims.js";
 import { PostgresConnection } from "./postgres-connection.js";
+import { claimPool } from "./postgres-claim-pool.js";
 import { migrate } from "./postgres-migrations.js";
 import { PostgresNotifier } from "./postgres-notify.js";
 import { buildQueries, listRunsQuery, runContextsOf, type Queries } from "./postgres-queries.js";
@@ -58,6 +59,9 @@ export class PostgresDriver implements BackendDriver {
   /** The Postgres schema of this deployment. */
   readonly schema: string;
   private readonly conn: PostgresConnection;
+  /** The connections of the claims that scan the ready queue (see postgres-claim-pool.ts). */
+  private readonly claimConn: PostgresConnection;
+  private readonly claimCtx: WriteContext;
   private readonly q: Queries;
   private readonly cq: ClaimQueries;
   private readonly sq: StepWriteQueries;
@@ -93,6 +97,8 @@ export class PostgresDriver implements BackendDriver {
     this.mq = manySqlQueries(quoted);
     this.gq = buildGateQueries(quoted);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema), g: this.gq };
+    this.claimConn = new PostgresConnection(claimPool(pool, options.applicationName), location, true);
+    this.claimCtx = { ...this.ctx, conn: this.claimConn };
     const listen = options.listen ?? true;
     this.notifier = listen ? new PostgresNotifier(listenerConfig(pool, options.applicationName), channelName(this.schema)) : null;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -124,6 +130,7 @@ export class PostgresDriver implements BackendDriver {
     for (const t of this.pollers) clearInterval(t);
     this.pollers.clear();
     await this.notifier?.close();
+    await this.claimConn.close();
     await this.conn.close();
   }
 
@@ -180,11 +187,11 @@ export class PostgresDriver implements BackendDriver {
     if (r.scope !== undefined) {
       // One statement for every workflow of the scope, each step's dependencies looked up in it.
       if (startedExtras(r.workerId, Object.values(r.scope).flatMap((steps) => Object.values(steps)), {}) === null) return null;
-      return claimScopeSql(this.ctx, this.csq, this.clock, r.nowUs, r.workerId, r.limit, r.scope, r.contexts === true);
+      return claimScopeSql(this.claimCtx, this.csq, this.clock, r.nowUs, r.workerId, r.limit, r.scope, r.contexts === true);
     }
     let fast: ClaimedStep[] | null = null;
     if (r.dependencies === undefined) {
-      if (startedExtras(r.workerId, [], {}) !== null) fast = await claimNextSql(this.ctx, this.csq, this.clock, r.nowUs, r.workerId, r.limit, r.workflowSlug);
+      if (startedExtras(r.workerId, [], {}) !== null) fast = await claimNextSql(this.claimCtx, this.csq, this.clock, r.nowUs, r.workerId, r.limit, r.workflowSlug);
     } else {
       const peek = await this.queryScheduledSteps({ availableBefore: r.nowUs, limit: r.limit * 2, ...(r.workflowSlug ? { workflowSlug: r.workflowSlug } : {}) });
       const refs = peek.map((ref) => ({ ...ref, deps: deps(ref) }));
