@@ -4,13 +4,15 @@ import pg from "pg";
  * How the claim pool's sessions plan. `plan_cache_mode = force_generic_plan`: each prepared statement is planned
  * once per connection. The ready-queue claim is one large CTE that Postgres otherwise plans again on most executions
  * (its generic plan looks dearer to the planner than the custom ones, though it is the same plan): ~1.2 ms of planning
- * per claim on a 2-core machine, on the path from enqueue to start. No bitmap or sequential scans: every scan of these
- * statements is an index lookup or the walk of the partial ready index in claim order that stops after `limit` rows.
- * Without statistics (a queue filled since the last ANALYZE), the planner takes the ready predicate for rare and
- * would otherwise read every ready step through a bitmap and sort them, on every claim until autovacuum analyzes.
- * postgres-claim-plan.test.ts checks the plans: made on an empty queue, on a full one without statistics, after ANALYZE.
+ * per claim on a 2-core machine, on the path from enqueue to start. No bitmap or sequential scans, no hash or merge
+ * joins: every scan of these statements is a walk of a partial ready index in claim order that stops after `limit`
+ * rows, or an index lookup of one of the few rows found, in nested loops. A plan is otherwise at the mercy of the
+ * statistics it was made with: without them (a queue filled since the last ANALYZE) the planner takes the ready
+ * predicate for rare and reads every ready step through a bitmap and sorts them; with them, a plan made once for any
+ * limit expects hundreds of claimed rows and joins them to the whole steps table. postgres-claim-plan.test.ts checks
+ * the plans, made on an empty queue, on a full one without statistics and after ANALYZE.
  */
-export const CLAIM_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan -c enable_bitmapscan=off -c enable_seqscan=off";
+export const CLAIM_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan -c enable_bitmapscan=off -c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off";
 
 /**
  * A small pool (2 connections, opened on first use) for the claims that take the next ready steps, with the
