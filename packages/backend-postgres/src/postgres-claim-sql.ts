@@ -5,6 +5,7 @@ import { runContextsOf } from "./postgres-queries.js";
 import { pgCode } from "./postgres-errors.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { touchWorkersSql } from "./postgres-workers-sql.js";
+import { oneOrEveryWorkflowSql, readyOrder, readyStepsSql } from "./postgres-ready-sql.js";
 
 /**
  * The one-statement claims: lock with FOR UPDATE SKIP LOCKED, compute the StepStarted event and the new step state in
@@ -43,14 +44,13 @@ export function claimSqlQueries(s: string) {
       ${touchWorkersSql(s, "(SELECT $1::text AS id, max(ns.ts) AS ts FROM ns HAVING count(*) > 0) AS k")})
     ${final}`;
   const claimable = `s.status = 'scheduled' AND s.run_live AND s.available_at_us <= $3`;
-  const scopeSource = `l AS (
-        SELECT s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, s.priority, s.available_at_us FROM ${s}.steps s
-        WHERE ${claimable} AND $4::jsonb ? s.workflow_slug
-        ORDER BY s.priority DESC, s.available_at_us, s.run_id, s.step_id LIMIT $5 FOR UPDATE SKIP LOCKED),
+  const readyColumns = "s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, s.priority, s.available_at_us";
+  const numbered = `SELECT l.*, row_number() OVER (ORDER BY ${readyOrder("l")}) AS ord FROM l`;
+  const scopeSource = `l AS (${readyStepsSql(s, "jsonb_object_keys($4::jsonb)", readyColumns, "s.available_at_us <= $3", "$5", true)}),
       c AS (
         SELECT o.ord, o.run_id, o.workflow_slug, o.step_id, o.attempt_number, o.state, coalesce($4::jsonb -> o.workflow_slug -> o.step_id, '[]'::jsonb) AS deps,
           ($6::text[])[o.ord] AS event_id, ($7::bigint[])[o.ord] AS ts
-        FROM (SELECT l.*, row_number() OVER (ORDER BY l.priority DESC, l.available_at_us, l.run_id, l.step_id) AS ord FROM l) o)`;
+        FROM (${numbered}) o)`;
   return {
     /** Named refs ($4..$9: slugs, runs, steps, dependency lists, event ids, timestamps), in the given order, at most $10. */
     refs: tail(`t AS (
@@ -72,13 +72,10 @@ export function claimSqlQueries(s: string) {
         SELECT 1::bigint AS ord, k.run_id, k.workflow_slug, k.step_id, k.attempt_number, k.state, ($7::jsonb[])[1] AS deps, ($8::text[])[1] AS event_id, ($9::bigint[])[1] AS ts
         FROM k WHERE k.status = 'scheduled' AND k.run_live AND k.available_at_us <= $3 AND $10::integer >= 1)`),
     /** The first $5 ready steps in listing order (of workflow $4 when not null), with no dependencies; ids $6, timestamps $7. */
-    next: tail(`l AS (
-        SELECT s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, s.priority, s.available_at_us FROM ${s}.steps s
-        WHERE ${claimable} AND ($4::text IS NULL OR s.workflow_slug = $4)
-        ORDER BY s.priority DESC, s.available_at_us, s.run_id, s.step_id LIMIT $5 FOR UPDATE SKIP LOCKED),
+    next: tail(`l AS (${readyStepsSql(s, oneOrEveryWorkflowSql(s, "$4"), readyColumns, "s.available_at_us <= $3", "$5", true)}),
       c AS (
         SELECT o.ord, o.run_id, o.workflow_slug, o.step_id, o.attempt_number, o.state, '[]'::jsonb AS deps, ($6::text[])[o.ord] AS event_id, ($7::bigint[])[o.ord] AS ts
-        FROM (SELECT l.*, row_number() OVER (ORDER BY l.priority DESC, l.available_at_us, l.run_id, l.step_id) AS ord FROM l) o)`),
+        FROM (${numbered}) o)`),
     /** The first $5 ready steps of the workflows of scope $4 (slug → step → dependencies, jsonb) in listing order; ids $6, timestamps $7. */
     scope: tail(scopeSource),
     /** `scope` that also returns the claimed steps' run contexts (withContexts). */

@@ -3,6 +3,7 @@ import type { EventOf, StepRef, StepState } from "@cairn/backend-interface";
 import { eventColumnArrays, eventConcurrencyArray, lastSeen } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { touchWorkersSql } from "./postgres-workers-sql.js";
+import { oneOrEveryWorkflowSql, readyOrder, readyStepsSql } from "./postgres-ready-sql.js";
 
 /** Builds the StepStarted event of a claim (the backend's makeEvent, so ids and clock are the backend's). */
 export type MakeStarted = (ref: StepRef, attemptNumber: number) => EventOf<"StepStarted">;
@@ -17,9 +18,8 @@ export function claimQueries(s: string) {
     lockOne: `SELECT workflow_slug, run_id, step_id, state FROM ${s}.steps
       WHERE run_id = $2 AND workflow_slug = $3 AND step_id = $4 AND ${claimable} FOR UPDATE SKIP LOCKED`,
     /** The first `limit` ready steps in listing order that nobody else is claiming. */
-    lockMany: `SELECT workflow_slug, run_id, step_id, state FROM ${s}.steps
-      WHERE ${claimable} AND ($2::text IS NULL OR workflow_slug = $2)
-      ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+    lockMany: `SELECT w.workflow_slug, w.run_id, w.step_id, w.state FROM (${readyStepsSql(s, oneOrEveryWorkflowSql(s, "$2"),
+      "s.workflow_slug, s.run_id, s.step_id, s.state, s.priority, s.available_at_us", "s.available_at_us <= $1", "$3", true)}) w ORDER BY ${readyOrder("w")}`,
     /** StepStarted events and the running projections of the locked steps, one statement. */
     start: `WITH ev AS (
         INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, attempt_number, worker_id, worker_concurrency)

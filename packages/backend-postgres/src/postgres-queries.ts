@@ -1,5 +1,6 @@
 import type { RunContext, RunState, StepState } from "@cairn/backend-interface";
 import { touchWorkersSql } from "./postgres-workers-sql.js";
+import { oneOrEveryWorkflowSql, readyOrder, readyStepsSql } from "./postgres-ready-sql.js";
 
 /**
  * The SQL of the driver, built once per schema. The quoted schema is the only interpolated value; every other
@@ -74,9 +75,8 @@ export function buildQueries(s: string) {
     readSteps: `SELECT state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 ORDER BY first_seq`,
     readEvents: `SELECT seq, event_id, type, run_id, body FROM ${s}.events WHERE run_id = $1 AND workflow_slug = $2
       AND ($3::text IS NULL OR ($3 = 'step') = (step_id IS NOT NULL)) AND ($4::text IS NULL OR step_id = $4) ORDER BY seq`,
-    scheduled: `SELECT workflow_slug, run_id, step_id FROM ${s}.steps
-      WHERE status = 'scheduled' AND run_live AND available_at_us <= $1 AND ($2::text IS NULL OR workflow_slug = $2)
-      ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT $3`,
+    scheduled: `SELECT w.workflow_slug, w.run_id, w.step_id FROM (${readyStepsSql(s, oneOrEveryWorkflowSql(s, "$2"),
+      "s.workflow_slug, s.run_id, s.step_id, s.priority, s.available_at_us", "s.available_at_us <= $1", "$3", false)}) w ORDER BY ${readyOrder("w")}`,
     /** The expressions of steps_waiting_idx (0015), verbatim, so the planner uses it. */
     waiting: `SELECT state FROM ${s}.steps WHERE (CASE WHEN strpos(state::text, '\\u0000') > 0 THEN NULL ELSE state -> 'waiting' ->> 'name' END) = $1
       AND status = 'scheduled' AND run_live AND (CASE WHEN strpos(state::text, '\\u0000') > 0 THEN false ELSE (state -> 'waiting' ->> 'kind') = 'event' END)`,

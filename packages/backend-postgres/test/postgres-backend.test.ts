@@ -155,9 +155,9 @@ describePostgres("PostgresBackend", () => {
     await backend.scheduleStep("wf", "r1", "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
     const plan = await withClient(url, async (c) => {
       await c.query("SET enable_seqscan = off");
-      const r = await c.query(`EXPLAIN SELECT workflow_slug, run_id, step_id FROM "${schema}".steps WHERE status = 'scheduled' AND run_live AND available_at_us <= 10 ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT 5`);
+      const r = await c.query(`EXPLAIN SELECT workflow_slug, run_id, step_id FROM "${schema}".steps WHERE workflow_slug = 'wf' AND status = 'scheduled' AND run_live AND available_at_us <= 10 ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT 5`);
       return r.rows.map((x: { "QUERY PLAN": string }) => x["QUERY PLAN"]).join("\n");
     });
-    expect(plan).toContain("steps_ready_idx");
+    expect(plan).toContain("steps_ready_by_workflow_idx");
   });
 });
