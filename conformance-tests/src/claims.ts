@@ -125,6 +125,23 @@ export function claimTests(h: ConformanceHarness, procs: ProcessPool): void {
       const rest = await backend.claimScheduledSteps("w2", { limit: 5, workflows: { "wf-none": {}, ...scope } });
       expect(rest.map((r) => `${r.workflowSlug}/${r.runId}/${r.stepId}`).sort()).toEqual(low.steps.map((r) => `${WF}/${low.runId}/${r.stepId}`).sort());
     });
+
+    it("merges the workflows' ready steps in claim order, past another workflow's backlog ahead of them", async () => {
+      const { backend } = t;
+      const backlog = await runWithSteps(backend, Array.from({ length: 30 }, (_, i) => `o${String(i).padStart(2, "0")}`), { workflowSlug: "wf-other", priority: 9 });
+      const low = await runWithSteps(backend, ["a1", "a2"], { priority: 0 });
+      const mid = await runWithSteps(backend, ["m1"], { priority: 5 });
+      const ids = (refs: StepRef[]) => refs.map((r) => `${r.workflowSlug}/${r.stepId}`);
+      // Listing and claiming one workflow: its own steps in claim order, none of the backlog ahead of them.
+      expect(ids(await backend.listScheduledSteps({ workflowSlug: WF }))).toEqual([`${WF}/m1`, `${WF}/a1`, `${WF}/a2`]);
+      const own = await backend.claimScheduledSteps("w1", { limit: 2, workflowSlug: WF });
+      expect(own.map((r) => r.runId)).toEqual([mid.runId, low.runId]);
+      // Every workflow: the backlog first (priority 9), then the rest.
+      expect(ids(await backend.listScheduledSteps({ limit: 3 }))).toEqual([`wf-other/o00`, `wf-other/o01`, `wf-other/o02`]);
+      const all = await backend.claimScheduledSteps("w2", { limit: 31 });
+      expect(all.map((r) => r.runId)).toEqual([...Array.from({ length: 30 }, () => backlog.runId), low.runId]);
+      expect(await backend.claimScheduledSteps("w3", { limit: 5, workflows: { [WF]: {}, "wf-other": {} } })).toEqual([]);
+    });
   });
 
   describe.skipIf(!caps.multiProcess)("claims: real processes", () => {

@@ -23,13 +23,42 @@ export interface StepRow {
 
 const EVENT_COLUMNS = "seq, run_id, workflow_slug, type, body";
 
+/** One workflow's ready steps in claim order: a walk of its range of the ready index (migration 0015). */
+export const READY_OF_WORKFLOW_SQL = `SELECT workflow_slug AS workflowSlug, run_id AS runId, step_id AS stepId, priority, available_at_us AS availableAtUs
+  FROM steps INDEXED BY steps_ready_by_workflow
+  WHERE workflow_slug = ? AND status = 'scheduled' AND run_live = 1 AND available_at_us <= ?
+  ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT ?`;
+
+/** The workflows with ready steps, by a loose scan of the ready index: one probe per workflow. */
+export const READY_WORKFLOWS_SQL = `WITH RECURSIVE k(slug) AS (
+    SELECT (SELECT workflow_slug FROM steps INDEXED BY steps_ready_by_workflow WHERE status = 'scheduled' AND run_live = 1 ORDER BY workflow_slug LIMIT 1)
+    UNION ALL
+    SELECT (SELECT workflow_slug FROM steps INDEXED BY steps_ready_by_workflow WHERE status = 'scheduled' AND run_live = 1 AND workflow_slug > k.slug
+      ORDER BY workflow_slug LIMIT 1) FROM k WHERE k.slug IS NOT NULL)
+  SELECT slug FROM k WHERE slug IS NOT NULL`;
+
+/** A ready step as its workflow's walk of the ready index returns it. */
+interface ReadyRow extends StepRef {
+  priority: number;
+  availableAtUs: number;
+}
+
+/** Claim order, as the ready index orders a workflow's steps (ids compared as SQLite's BINARY collation does: bytes). */
+function claimOrder(a: ReadyRow, b: ReadyRow): number {
+  return b.priority - a.priority || a.availableAtUs - b.availableAtUs || binary(a.runId, b.runId) || binary(a.stepId, b.stepId);
+}
+
+function binary(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
 /**
  * The read side of the SQLite driver: prepared once, every query served from an index. Runs and steps come
  * from their projection rows (equal to the projection of the events, as the writer maintains them in the
  * same transaction); damaged rows are reported and rebuilt from the events.
  */
 export class SqliteQueries {
-  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "ready" | "readyOfWorkflow" | "readyOfWorkflows" | "stale" | "waiting" | "activeWorkflows" | "runIds" | "tenantRunIds" | "dueRuns" | "overdueRuns", Statement>;
+  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "readyOfWorkflow" | "readyWorkflows" | "stale" | "waiting" | "activeWorkflows" | "runIds" | "tenantRunIds" | "dueRuns" | "overdueRuns", Statement>;
   private readonly dynamic = new Map<string, Statement>();
 
   constructor(private readonly db: Database, private readonly filename: string, private readonly report: CorruptionReporter) {
@@ -47,15 +76,8 @@ export class SqliteQueries {
         ORDER BY json_extract(state, '$.startedAtUs') + json_extract(state, '$.timeoutUs') LIMIT ?`),
       steps: p("SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps WHERE run_id = ? AND workflow_slug = ? ORDER BY first_seq"),
       step: p("SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps WHERE run_id = ? AND step_id = ?"),
-      ready: p(`SELECT workflow_slug AS workflowSlug, run_id AS runId, step_id AS stepId FROM steps INDEXED BY steps_ready
-                WHERE status = 'scheduled' AND run_live = 1 AND available_at_us <= ?
-                ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT ?`),
-      readyOfWorkflow: p(`SELECT workflow_slug AS workflowSlug, run_id AS runId, step_id AS stepId FROM steps INDEXED BY steps_ready
-                WHERE status = 'scheduled' AND run_live = 1 AND available_at_us <= ? AND workflow_slug = ?
-                ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT ?`),
-      readyOfWorkflows: p(`SELECT workflow_slug AS workflowSlug, run_id AS runId, step_id AS stepId FROM steps INDEXED BY steps_ready
-                WHERE status = 'scheduled' AND run_live = 1 AND available_at_us <= ? AND workflow_slug IN (SELECT value FROM json_each(?))
-                ORDER BY priority DESC, available_at_us, run_id, step_id LIMIT ?`),
+      readyOfWorkflow: p(READY_OF_WORKFLOW_SQL),
+      readyWorkflows: p(READY_WORKFLOWS_SQL).pluck(),
       stale: p(`SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps INDEXED BY steps_running
                 WHERE status = 'running' AND run_live = 1 AND last_seen_us < ? ORDER BY last_seen_us, run_id, step_id`),
       waiting: p(`SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps INDEXED BY steps_waiting
@@ -160,13 +182,19 @@ export class SqliteQueries {
     return rows.map((r) => this.decodeRun(r)).filter((r): r is RunState => r !== null);
   }
 
-  /** Ready steps of live runs (of the given workflows), priority desc then availableAt asc, from the partial index of scheduled steps. */
+  /**
+   * Ready steps of live runs (of the given workflows, else of every workflow with ready steps), in claim order: priority
+   * desc, then availableAt, run id and step id. Each workflow's first `limit` come from its own walk of the ready index
+   * (steps_ready_by_workflow), then the walks are merged: the cost is that of those workflows' first rows, however
+   * many ready steps other workflows have.
+   */
   ready(options: ListScheduledOptions & { availableBefore: number; workflowSlugs?: readonly string[] | undefined }): StepRef[] {
     const limit = options.limit ?? -1;
-    const slugs = options.workflowSlugs ?? (options.workflowSlug === undefined ? undefined : [options.workflowSlug]);
-    if (slugs === undefined) return this.s.ready.all(options.availableBefore, limit) as StepRef[];
-    if (slugs.length === 1) return this.s.readyOfWorkflow.all(options.availableBefore, slugs[0], limit) as StepRef[];
-    return this.s.readyOfWorkflows.all(options.availableBefore, JSON.stringify(slugs), limit) as StepRef[];
+    const given = options.workflowSlugs ?? (options.workflowSlug === undefined ? undefined : [options.workflowSlug]);
+    const slugs = given === undefined ? (this.s.readyWorkflows.all() as string[]) : [...new Set(given)];
+    const walks = slugs.map((slug) => this.s.readyOfWorkflow.all(slug, options.availableBefore, limit) as ReadyRow[]);
+    const rows = walks.length === 1 ? walks[0]! : walks.flat().sort(claimOrder);
+    return (limit >= 0 ? rows.slice(0, limit) : rows).map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId, stepId: r.stepId }));
   }
 
   /** Running steps of live runs last seen before `beforeUs`, from the partial index of running steps. */

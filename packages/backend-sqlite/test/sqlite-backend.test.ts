@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { projectRunState, projectStepStates, type ManualClock, type StepEvent, type WorkflowEvent } from "@cairn/backend-interface";
 import type { SqliteBackend } from "../src/index.js";
 import { claimMeta, freshBackend } from "./helpers.js";
+import { READY_OF_WORKFLOW_SQL, READY_WORKFLOWS_SQL } from "../src/sqlite-queries.js";
 import { registerManual } from "../../../test-support/register.js";
 
 const WF = "wf";
@@ -154,6 +155,12 @@ describe("SqliteBackend queries", () => {
     expect(plan("SELECT * FROM runs r WHERE +r.status IN (SELECT value FROM json_each('[\"completed\"]')) ORDER BY r.created_at_us DESC, r.run_id DESC LIMIT 20")).toMatch(/runs_newest/);
     expect(plan("SELECT * FROM runs r WHERE r.workflow_slug = 'x' ORDER BY r.created_at_us DESC, r.run_id DESC LIMIT 20")).toMatch(/runs_by_workflow/);
     expect(plan("SELECT * FROM events WHERE timestamp_us BETWEEN 1 AND 2 ORDER BY seq")).toMatch(/events_by_time/);
+    // The ready queue: each workflow's walk seeks to its own range of the index and stops after `limit` (no sort), so
+    // another workflow's backlog costs it nothing; every workflow is found by one probe of the index per workflow.
+    const readyOf = plan(READY_OF_WORKFLOW_SQL.replace("workflow_slug = ?", "workflow_slug = 'x'").replaceAll("?", "1"));
+    expect(readyOf).toMatch(/SEARCH steps USING (COVERING )?INDEX steps_ready_by_workflow \(workflow_slug=\?\)/);
+    expect(readyOf).not.toMatch(/TEMP B-TREE/);
+    expect(plan(READY_WORKFLOWS_SQL)).toMatch(/SEARCH steps USING (COVERING )?INDEX steps_ready_by_workflow \(workflow_slug>\?\)/);
     db.close();
   });
 });
