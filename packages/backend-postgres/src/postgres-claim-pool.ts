@@ -15,14 +15,14 @@ import pg from "pg";
 export const CLAIM_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan -c enable_bitmapscan=off -c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off";
 
 /**
- * A small pool (2 connections, opened on first use) for the claims that take the next ready steps, with the
- * session settings above. Only those claims use it; the other statements keep the planner's defaults, which the
+ * A small pool (`size` connections, 2 by default, opened on first use) for the claims that take the next ready steps,
+ * with the session settings above. Only those claims use it; the other statements keep the planner's defaults, which the
  * optional filters of listings and analytics need.
  */
-export function claimPool(pool: pg.Pool, applicationName: string | undefined): pg.Pool {
+export function claimPool(pool: pg.Pool, applicationName: string | undefined, size = 2): pg.Pool {
   const base = (pool as unknown as { options: pg.PoolConfig }).options;
   // Sent in the startup packet, so no statement runs first. An `options` parameter in the connection string takes
   // precedence over this one (node-postgres reads the URL last): then the claims are planned as Postgres decides.
   const options = [base.options, CLAIM_SESSION_OPTIONS].filter(Boolean).join(" ");
-  return new pg.Pool({ ...base, options, max: 2, application_name: `${applicationName ?? base.application_name ?? "cairn"}-claims` });
+  return new pg.Pool({ ...base, options, max: size, application_name: `${applicationName ?? base.application_name ?? "cairn"}-claims` });
 }

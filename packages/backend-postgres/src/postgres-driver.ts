@@ -35,6 +35,12 @@ export interface PostgresBackendOptions extends BackendOptions {
   schema?: string;
   /** Maximum pool size when the backend creates the pool; default 10. */
   poolSize?: number;
+  /**
+   * Connections of the claim pool, which runs the claims that walk the ready queue with plans made once (see
+   * postgres-claim-pool.ts); default 2, opened on first use. 0 runs those claims on the main pool instead (no extra
+   * connections, for servers that count them; the claims are then planned as Postgres decides).
+   */
+  claimPoolSize?: number;
   /** LISTEN/NOTIFY wake-ups (default true). Set false behind poolers that break LISTEN: subscribers are then woken by polling. */
   listen?: boolean;
   /** Interval of the polling wake-up when `listen` is false; default 1000 ms. */
@@ -97,7 +103,11 @@ export class PostgresDriver implements BackendDriver {
     this.mq = manySqlQueries(quoted);
     this.gq = buildGateQueries(quoted);
     this.ctx = { conn: this.conn, q: this.q, schema: this.schema, channel: channelName(this.schema), g: this.gq };
-    this.claimConn = new PostgresConnection(claimPool(pool, options.applicationName), location, true);
+    const claimPoolSize = options.claimPoolSize ?? 2;
+    if (!Number.isInteger(claimPoolSize) || claimPoolSize < 0) {
+      throw new InvalidArgumentError(`claimPoolSize must be a non-negative integer (0: claims on the main pool), got ${String(options.claimPoolSize)}.`);
+    }
+    this.claimConn = claimPoolSize === 0 ? this.conn : new PostgresConnection(claimPool(pool, options.applicationName, claimPoolSize), location, true);
     this.claimCtx = { ...this.ctx, conn: this.claimConn };
     const listen = options.listen ?? true;
     this.notifier = listen ? new PostgresNotifier(listenerConfig(pool, options.applicationName), channelName(this.schema)) : null;
@@ -130,7 +140,7 @@ export class PostgresDriver implements BackendDriver {
     for (const t of this.pollers) clearInterval(t);
     this.pollers.clear();
     await this.notifier?.close();
-    await this.claimConn.close();
+    if (this.claimConn !== this.conn) await this.claimConn.close();
     await this.conn.close();
   }
 

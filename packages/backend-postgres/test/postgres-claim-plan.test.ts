@@ -4,6 +4,9 @@ import { describePostgres } from "../../../test-support/postgres.js";
 import { claimSqlQueries } from "../src/postgres-claim-sql.js";
 import { CLAIM_SESSION_OPTIONS, claimPool } from "../src/postgres-claim-pool.js";
 import { quoteSchema } from "../src/index.js";
+import { InvalidArgumentError } from "@cairn/backend-interface";
+import { PostgresBackend } from "../src/index.js";
+import { registerManual } from "../../../test-support/register.js";
 import { freshBackend, withClient } from "./helpers.js";
 
 interface PlanNode {
@@ -142,5 +145,25 @@ describePostgres("ready-queue claim plans (Postgres)", () => {
       await prepareAgain();
       await check("planned on fresh statistics");
     });
+  });
+
+  it("claims open the claim pool's connections on first use; claimPoolSize 0 keeps them on the main pool; a bad size is refused", async () => {
+    const sessions = async (url: string, app: string) =>
+      withClient(url, async (c) => (await c.query<{ app: string }>("SELECT application_name AS app FROM pg_stat_activity WHERE application_name LIKE $1 || '%' ORDER BY 1", [app])).rows.map((r) => r.app));
+    for (const [size, expected] of [[undefined, ["claims-a", "claims-a-claims"]], [0, ["claims-b"]]] as const) {
+      const app = size === undefined ? "claims-a" : "claims-b";
+      const { backend, url } = await freshBackend({ applicationName: app, listen: false, ...(size === undefined ? {} : { claimPoolSize: size }) });
+      await registerManual(backend, "wf");
+      const { runId } = await backend.submitRun({ workflowSlug: "wf" });
+      await backend.scheduleStep("wf", runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
+      expect(await sessions(url, app)).not.toContain(`${app}-claims`); // not before a claim
+      const claimed = await backend.claimScheduledSteps("w1", { limit: 5, workflows: { wf: { s: [] } } });
+      expect(claimed.map((c) => c.stepId)).toEqual(["s"]);
+      expect([...new Set(await sessions(url, app))]).toEqual(expected);
+    }
+    const { url, schema } = await freshBackend();
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      expect(() => new PostgresBackend({ connectionString: url, schema, claimPoolSize: bad })).toThrow(InvalidArgumentError);
+    }
   });
 });
