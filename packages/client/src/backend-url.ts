@@ -6,10 +6,12 @@ import { ConfigError, type Backend } from "@cairn/backend-interface";
 export type BackendTarget =
   | { driver: "fs"; url: string; dir: string; durability?: string }
   | { driver: "sqlite"; url: string; filename: string }
-  | { driver: "postgres"; url: string; connectionString: string; schema?: string }
+  | { driver: "postgres"; url: string; connectionString: string; schema?: string; poolSize?: number; claimPoolSize?: number }
   | { driver: "memory"; url: string; snapshotFile?: string };
 
 const EXAMPLES = "file:./.cairn/data, sqlite:./.cairn/cairn.db, postgres://user@host:5432/db?schema=cairn or memory:";
+/** Postgres URL parameters that are Cairn's own (connection counts), taken out of the connection string. */
+const POOL_PARAMS = { poolSize: 1, claimPoolSize: 0 } as const;
 
 /**
  * Parses a backend URL (`file:`, `sqlite:`, `postgres://`/`postgresql://`, `memory:` with an optional snapshot file
@@ -25,7 +27,16 @@ export function parseBackendUrl(url: string, cwd: string = process.cwd()): Backe
     const schema = parsed.searchParams.get("schema") ?? undefined;
     if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new ConfigError(`Invalid Postgres schema name ${JSON.stringify(schema)} in the backend URL; use letters, digits and "_".`, { url: u });
     parsed.searchParams.delete("schema");
-    return { driver: "postgres", url: u, connectionString: parsed.toString(), ...(schema ? { schema } : {}) };
+    const pools: { poolSize?: number; claimPoolSize?: number } = {};
+    for (const [name, min] of Object.entries(POOL_PARAMS) as Array<[keyof typeof POOL_PARAMS, number]>) {
+      const raw = parsed.searchParams.get(name);
+      if (raw === null) continue;
+      const n = Number(raw);
+      if (!/^\d+$/.test(raw) || n < min) throw new ConfigError(`Invalid ${name} ${JSON.stringify(raw)} in the backend URL; use a whole number of connections, at least ${min}.`, { url: u });
+      pools[name] = n;
+      parsed.searchParams.delete(name);
+    }
+    return { driver: "postgres", url: u, connectionString: parsed.toString(), ...(schema ? { schema } : {}), ...pools };
   }
   if (u.startsWith("memory:")) {
     const file = u.slice("memory:".length);
@@ -87,7 +98,10 @@ export async function openBackend(url: string, options: { cwd?: string } = {}): 
       backend = new Ctor(target.filename);
       break;
     case "postgres":
-      backend = new Ctor({ connectionString: target.connectionString, ...(target.schema ? { schema: target.schema } : {}) });
+      backend = new Ctor({
+        connectionString: target.connectionString, ...(target.schema ? { schema: target.schema } : {}),
+        ...(target.poolSize === undefined ? {} : { poolSize: target.poolSize }), ...(target.claimPoolSize === undefined ? {} : { claimPoolSize: target.claimPoolSize }),
+      });
       break;
     case "memory":
       backend = new Ctor(target.snapshotFile ? { snapshotFile: target.snapshotFile } : {});

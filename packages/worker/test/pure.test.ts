@@ -35,11 +35,18 @@ describe("parseBackendUrl", () => {
     expect(parseBackendUrl("file:///abs/dir?durability=none")).toMatchObject({ driver: "fs", dir: "/abs/dir", durability: "none" });
     expect(parseBackendUrl("sqlite:./.cairn/cairn.db", "/srv")).toMatchObject({ driver: "sqlite", filename: "/srv/.cairn/cairn.db" });
     expect(parseBackendUrl("postgres://u@h:5432/db?schema=tenant_1&sslmode=disable")).toMatchObject({ driver: "postgres", connectionString: "postgres://u@h:5432/db?sslmode=disable", schema: "tenant_1" });
+    // Connection counts are Cairn's options, not the server's: out of the connection string.
+    expect(parseBackendUrl("postgres://u@h/db?poolSize=4&claimPoolSize=0&sslmode=disable")).toEqual({
+      driver: "postgres", url: "postgres://u@h/db?poolSize=4&claimPoolSize=0&sslmode=disable", connectionString: "postgres://u@h/db?sslmode=disable", poolSize: 4, claimPoolSize: 0,
+    });
   });
   it("rejects malformed URLs with a ConfigError saying what to use", () => {
     expect(() => parseBackendUrl("mysql://x")).toThrow(/Use one of: file:/);
     expect(() => parseBackendUrl("sqlite:")).toThrow(/has no path/);
     expect(() => parseBackendUrl("postgres://u@h/db?schema=bad-name")).toThrow(/Invalid Postgres schema name/);
+    expect(() => parseBackendUrl("postgres://u@h/db?poolSize=0")).toThrow(/Invalid poolSize "0".*at least 1/);
+    expect(() => parseBackendUrl("postgres://u@h/db?claimPoolSize=-1")).toThrow(/Invalid claimPoolSize "-1"/);
+    expect(() => parseBackendUrl("postgres://u@h/db?claimPoolSize=2.5")).toThrow(/Invalid claimPoolSize/);
     try { parseBackendUrl(""); } catch (err) { expect((err as { code: string }).code).toBe("CONFIG_ERROR"); }
   });
 });
