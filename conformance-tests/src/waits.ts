@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { computeQueueDepth, computeQueueDepthByWorkflow, HELD_AVAILABLE_AT_US, projectRunState, projectStepStates, type Backend, type LiveState, type StepEvent, type StepRef, type WorkflowEvent } from "@cairn/backend-interface";
 import { resolveCapabilities, type ConformanceHarness } from "./support/harness.js";
 import { withChildren, type ProcessPool } from "./support/processes.js";
-import { useInstance } from "./support/lifecycle.js";
+import { openSecondBackend, useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
 import { WF, claim, complete, tryClaim } from "./support/scenario.js";
 import { CHAIN, registerVersion, stepStatuses } from "./support/dags.js";
@@ -131,6 +131,28 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       expect((await claimAll(backend)).sort()).toEqual([`${early}/a#1`, `${late}/a#1`].sort());
       expect((await backend.getRun(own))?.paused?.scope).toBe("run");
       await expectCode(backend.pauseWorkflow("never-registered"), "WORKFLOW_NOT_FOUND");
+    });
+
+    it("a workflow's pause and resume reach runs submitted through a registration another backend read before them", async () => {
+      const { backend } = t;
+      await registerVersion(backend, [{ id: "a", name: "A" }]);
+      const other = await openSecondBackend(t.instance.opener);
+      try {
+        await other.submitRun({ workflowSlug: WF, input: {} }); // other now holds the registration, not paused
+        const pausing = backend.pauseWorkflow(WF);
+        await new Promise((r) => setTimeout(r, 300)); // the mark is written and the live runs are paused
+        const { runId: stale } = await other.submitRun({ workflowSlug: WF, input: {} }); // through the registration it holds
+        await pausing;
+        expect((await backend.getRun(stale))?.paused).toMatchObject({ scope: "workflow" });
+        const { runId: held } = await other.submitRun({ workflowSlug: WF, input: {} }); // other now holds the paused registration
+        expect((await backend.getRun(held))?.paused).toMatchObject({ scope: "workflow" });
+        await backend.resumeWorkflow(WF);
+        const { runId: after } = await other.submitRun({ workflowSlug: WF, input: {} }); // must not start paused: nothing would resume it
+        expect((await backend.getRun(after))?.paused).toBeUndefined();
+        expect((await backend.getRun(stale))?.paused).toBeUndefined();
+      } finally {
+        await other.close();
+      }
     });
   });
 

@@ -9,7 +9,11 @@ import { HELD_AVAILABLE_AT_US } from "./project-step.js";
 import type { RunState } from "./run-state.js";
 import { signalMatches } from "./run-waits.js";
 import { isTerminalRunStatus } from "./schemas.js";
+import { REGISTRATION_TTL_MS } from "./backend-workflows.js";
 import type { StepState } from "./step-state.js";
+
+/** Time beyond the registration cache's lifetime that pauseWorkflow leaves for submissions that read it just before. */
+const PAUSE_MARGIN_MS = 200;
 
 /** A step that waits, as listWaitingSteps returns it. */
 export type WaitingStep = StepState & { waiting: NonNullable<StepState["waiting"]> };
@@ -92,18 +96,29 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
 
   /**
    * Pauses a workflow: marks its registration (runs submitted from now on start paused) and pauses each of its live
-   * runs. Returns how many runs it paused. WorkflowNotFoundError when the workflow was never registered.
+   * runs. Submitters in other processes may still use a registration they read before the mark for up to
+   * REGISTRATION_TTL_MS, so once that has passed (about a second) it pauses the runs they submitted meanwhile too,
+   * unless the pause was ended or replaced in the meantime. Returns how many runs it paused. WorkflowNotFoundError when
+   * the workflow was never registered.
    */
   async pauseWorkflow(workflowSlug: string, options: { reason?: string } = {}): Promise<{ runs: number }> {
     assertWorkflowSlug(workflowSlug);
-    await this.markWorkflowPaused(workflowSlug, { atUs: this.clock.nowUs(), ...(options.reason ? { reason: options.reason } : {}) });
+    const mark = { atUs: this.clock.nowUs(), ...(options.reason ? { reason: options.reason } : {}) };
+    await this.markWorkflowPaused(workflowSlug, mark);
+    let runs = await this.pauseLiveRuns(workflowSlug, options.reason);
+    await new Promise((resolve) => setTimeout(resolve, REGISTRATION_TTL_MS + PAUSE_MARGIN_MS));
+    if ((await this.freshRegistration(workflowSlug))?.paused?.atUs === mark.atUs) runs += await this.pauseLiveRuns(workflowSlug, options.reason);
+    return { runs };
+  }
+
+  private async pauseLiveRuns(workflowSlug: string, reason: string | undefined): Promise<number> {
     let runs = 0;
     for (const run of await this.liveRunsOf(workflowSlug)) {
       if (run.paused) continue;
-      const ev = this.makeEvent("WorkflowPaused", workflowSlug, run.runId, undefined, { scope: "workflow", ...(options.reason ? { reason: options.reason } : {}) });
+      const ev = this.makeEvent("WorkflowPaused", workflowSlug, run.runId, undefined, { scope: "workflow", ...(reason ? { reason } : {}) });
       if ((await this.writeAdvancing({ workflowSlug, runId: run.runId }, { kind: "run-open" }, [ev])).ok) runs++;
     }
-    return { runs };
+    return runs;
   }
 
   /** Ends a workflow's pause: clears the mark and resumes its runs paused by it (a run paused on its own stays paused). */

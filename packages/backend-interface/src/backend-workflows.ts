@@ -49,9 +49,14 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
    * never kept, so a workflow registered by another process is submittable at once.
    */
   protected async currentRegistration(slug: string): Promise<WorkflowRegistration | null> {
-    const now = Date.now();
     const hit = this.registrations.get(slug);
-    if (hit && now - hit.at < REGISTRATION_TTL_MS) return hit.registration;
+    if (hit && Date.now() - hit.at < REGISTRATION_TTL_MS) return hit.registration;
+    return this.freshRegistration(slug);
+  }
+
+  /** The registration as stored now (and kept for currentRegistration). */
+  protected async freshRegistration(slug: string): Promise<WorkflowRegistration | null> {
+    const now = Date.now();
     const registration = await this.store.readWorkflow(slug);
     if (registration) this.registrations.set(slug, { at: now, registration });
     else this.registrations.delete(slug);
@@ -64,7 +69,10 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
    * available. WorkflowNotFoundError when the workflow was never registered.
    */
   protected async withRegisteredVersion(event: EventOf<"RunSubmitted">, submitted: { hasInputSchema?: boolean | undefined }): Promise<EventOf<"RunSubmitted">> {
-    const reg = await this.currentRegistration(event.workflowSlug);
+    let reg = await this.currentRegistration(event.workflowSlug);
+    // A pause seen through the cache may have ended since (resumeWorkflow in another process): a run submitted paused
+    // then would stay paused, as nothing resumes it. Paused workflows are rare, so check the stored one.
+    if (reg?.paused) reg = await this.freshRegistration(event.workflowSlug);
     if (!reg) throw new WorkflowNotFoundError(event.workflowSlug);
     if (reg.paused && !event.pausedByWorkflow) event = parseEvent({ ...event, pausedByWorkflow: true }) as EventOf<"RunSubmitted">;
     if (event.versionId !== undefined || !reg.versionId) return event;
@@ -164,4 +172,4 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
 }
 
 /** How long a submission may use a registration it read (ms). */
-const REGISTRATION_TTL_MS = 1000;
+export const REGISTRATION_TTL_MS = 1000;
