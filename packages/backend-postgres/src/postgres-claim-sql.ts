@@ -2,7 +2,7 @@ import { newEventId } from "@cairn/backend-interface";
 import type pg from "pg";
 import type { ClaimScope, ClaimedStep, Clock, StepRef } from "@cairn/backend-interface";
 import { runContextsOf } from "./postgres-queries.js";
-import { pgCode } from "./postgres-errors.js";
+import { isConnectionError, pgCode, translatePgError } from "./postgres-errors.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { touchWorkersSql } from "./postgres-workers-sql.js";
 import { oneOrEveryWorkflowSql, readyOrder, readyStepsSql } from "./postgres-ready-sql.js";
@@ -144,11 +144,22 @@ async function run(ctx: WriteContext, stmt: { name: string; text: string; values
 
 /** The rows of a claim statement, or null when a state holds what jsonb cannot (then the reducer path claims). */
 async function rowsOrNull<R extends pg.QueryResultRow>(ctx: WriteContext, stmt: { name: string; text: string; values: unknown[] }): Promise<R[] | null> {
+  const client = await ctx.conn.checkout();
   try {
-    return (await ctx.conn.query<R>(stmt)).rows;
+    const rows = (await client.query<R>(stmt)).rows;
+    ctx.conn.release(client);
+    return rows;
   } catch (err) {
     // jsonb cannot hold \u0000 inside strings; such a (rare) state is claimed through the json-preserving reducer path.
-    if (pgCode(err) === "22P05" || pgCode((err as { cause?: unknown }).cause) === "22P05") return null;
-    throw err;
+    if (pgCode(err) === "22P05" || pgCode((err as { cause?: unknown }).cause) === "22P05") {
+      // The error arrives before the server has ended the statement's transaction, and with it the row locks its
+      // scan took: the reducer path, on another connection, would skip those rows as locked (SKIP LOCKED). A query
+      // on this connection runs once that is done.
+      await client.query("SELECT 1").catch(() => {});
+      ctx.conn.release(client);
+      return null;
+    }
+    ctx.conn.release(client, isConnectionError(err) ? err : undefined);
+    throw translatePgError(err, ctx.conn.location);
   }
 }
