@@ -55,11 +55,18 @@ describe("dashboard pages in Chromium", () => {
     expect(await page.locator("#runs-table td.empty").textContent()).toContain("No run matches");
 
     await page.goto(server.url + "/runs?limit=4");
-    const first = await rowsOf(page).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-run")));
-    await page.click("#next-page");
-    const second = await rowsOf(page).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-run")));
-    await page.click("#next-page");
-    const third = await rowsOf(page).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-run")));
+    const ids = () => rowsOf(page).evaluateAll((rows) => rows.map((r) => r.getAttribute("data-run")));
+    // A click resolves before the next page has loaded: wait for its URL (and its load event) before reading rows.
+    const nextPage = async () => {
+      const before = page.url();
+      await page.click("#next-page");
+      await page.waitForURL((url) => url.toString() !== before);
+    };
+    const first = await ids();
+    await nextPage();
+    const second = await ids();
+    await nextPage();
+    const third = await ids();
     expect(first).toHaveLength(4);
     expect(second).toHaveLength(4);
     expect(third).toHaveLength(1);
@@ -129,6 +136,7 @@ describe("dashboard pages in Chromium", () => {
   it("workflows: the DAG, versions and input schema of a workflow", async () => {
     await page.goto(server.url + "/workflows");
     await page.click("#workflows a[href$='/workflows/etl']");
+    await page.waitForURL(/\/workflows\/etl/); // the click resolves before the page has loaded
     expect(
       await page.locator("svg.dag g.node").evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-step"))),
     ).toEqual(["extract", "transform/clean", "transform/enrich", "load"]);
