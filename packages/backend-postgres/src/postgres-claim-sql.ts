@@ -5,7 +5,7 @@ import { runContextsOf } from "./postgres-queries.js";
 import { isConnectionError, pgCode, translatePgError } from "./postgres-errors.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { touchWorkersSql } from "./postgres-workers-sql.js";
-import { oneOrEveryWorkflowSql, readyOrder, readyStepsSql } from "./postgres-ready-sql.js";
+import { isReady, oneOrEveryWorkflowSql, readyOrder, readyStepsSql } from "./postgres-ready-sql.js";
 
 /**
  * The one-statement claims: lock with FOR UPDATE SKIP LOCKED, compute the StepStarted event and the new step state in
@@ -43,10 +43,10 @@ export function claimSqlQueries(s: string) {
     wk AS (
       ${touchWorkersSql(s, "(SELECT $1::text AS id, max(ns.ts) AS ts FROM ns HAVING count(*) > 0) AS k")})
     ${final}`;
-  const claimable = `s.status = 'scheduled' AND s.run_live AND s.available_at_us <= $3`;
-  const readyColumns = "s.run_id, s.workflow_slug, s.step_id, s.attempt_number, s.state, s.priority, s.available_at_us";
+  const claimable = `${isReady("s")} AND s.available_at_us <= $3`;
+  const claimColumns = ["attempt_number", "state"]; // beside readyStepsSql's own: what a claim builds the step's new state from
   const numbered = `SELECT l.*, row_number() OVER (ORDER BY ${readyOrder("l")}) AS ord FROM l`;
-  const scopeSource = `l AS (${readyStepsSql(s, "jsonb_object_keys($4::jsonb)", readyColumns, "s.available_at_us <= $3", "$5", true)}),
+  const scopeSource = `l AS (${readyStepsSql(s, "jsonb_object_keys($4::jsonb)", claimColumns, "s.available_at_us <= $3", "$5", true)}),
       c AS (
         SELECT o.ord, o.run_id, o.workflow_slug, o.step_id, o.attempt_number, o.state, coalesce($4::jsonb -> o.workflow_slug -> o.step_id, '[]'::jsonb) AS deps,
           ($6::text[])[o.ord] AS event_id, ($7::bigint[])[o.ord] AS ts
@@ -70,9 +70,9 @@ export function claimSqlQueries(s: string) {
         WHERE s.run_id = ($5::text[])[1] AND s.workflow_slug = ($4::text[])[1] AND s.step_id = ($6::text[])[1] FOR UPDATE SKIP LOCKED),
       c AS (
         SELECT 1::bigint AS ord, k.run_id, k.workflow_slug, k.step_id, k.attempt_number, k.state, ($7::jsonb[])[1] AS deps, ($8::text[])[1] AS event_id, ($9::bigint[])[1] AS ts
-        FROM k WHERE k.status = 'scheduled' AND k.run_live AND k.available_at_us <= $3 AND $10::integer >= 1)`),
+        FROM k WHERE ${isReady("k")} AND k.available_at_us <= $3 AND $10::integer >= 1)`),
     /** The first $5 ready steps in listing order (of workflow $4 when not null), with no dependencies; ids $6, timestamps $7. */
-    next: tail(`l AS (${readyStepsSql(s, oneOrEveryWorkflowSql(s, "$4"), readyColumns, "s.available_at_us <= $3", "$5", true)}),
+    next: tail(`l AS (${readyStepsSql(s, oneOrEveryWorkflowSql(s, "$4"), claimColumns, "s.available_at_us <= $3", "$5", true)}),
       c AS (
         SELECT o.ord, o.run_id, o.workflow_slug, o.step_id, o.attempt_number, o.state, '[]'::jsonb AS deps, ($6::text[])[o.ord] AS event_id, ($7::bigint[])[o.ord] AS ts
         FROM (${numbered}) o)`),

@@ -3,7 +3,7 @@ import type { EventOf, StepRef, StepState } from "@cairn/backend-interface";
 import { eventColumnArrays, eventConcurrencyArray, lastSeen } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { touchWorkersSql } from "./postgres-workers-sql.js";
-import { oneOrEveryWorkflowSql, readyOrder, readyStepsSql } from "./postgres-ready-sql.js";
+import { isReady, oneOrEveryWorkflowSql, readyOrder, readyStepsSql } from "./postgres-ready-sql.js";
 
 /** Builds the StepStarted event of a claim (the backend's makeEvent, so ids and clock are the backend's). */
 export type MakeStarted = (ref: StepRef, attemptNumber: number) => EventOf<"StepStarted">;
@@ -12,14 +12,14 @@ type Candidate = { workflow_slug: string; run_id: string; step_id: string; state
 
 /** The claim statements of one schema. */
 export function claimQueries(s: string) {
-  const claimable = `status = 'scheduled' AND run_live AND available_at_us <= $1`;
+  const claimable = `${isReady("s")} AND s.available_at_us <= $1`;
   return {
     /** One named step, skipped (not waited for) when another transaction holds it. */
-    lockOne: `SELECT workflow_slug, run_id, step_id, state FROM ${s}.steps
-      WHERE run_id = $2 AND workflow_slug = $3 AND step_id = $4 AND ${claimable} FOR UPDATE SKIP LOCKED`,
+    lockOne: `SELECT s.workflow_slug, s.run_id, s.step_id, s.state FROM ${s}.steps s
+      WHERE s.run_id = $2 AND s.workflow_slug = $3 AND s.step_id = $4 AND ${claimable} FOR UPDATE SKIP LOCKED`,
     /** The first `limit` ready steps in listing order that nobody else is claiming. */
     lockMany: `SELECT w.workflow_slug, w.run_id, w.step_id, w.state FROM (${readyStepsSql(s, oneOrEveryWorkflowSql(s, "$2"),
-      "s.workflow_slug, s.run_id, s.step_id, s.state, s.priority, s.available_at_us", "s.available_at_us <= $1", "$3", true)}) w ORDER BY ${readyOrder("w")}`,
+      ["state"], "s.available_at_us <= $1", "$3", true)}) w ORDER BY ${readyOrder("w")}`,
     /** StepStarted events and the running projections of the locked steps, one statement. */
     start: `WITH ev AS (
         INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, attempt_number, worker_id, worker_concurrency)

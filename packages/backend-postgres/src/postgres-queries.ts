@@ -75,8 +75,8 @@ export function buildQueries(s: string) {
     readSteps: `SELECT state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 ORDER BY first_seq`,
     readEvents: `SELECT seq, event_id, type, run_id, body FROM ${s}.events WHERE run_id = $1 AND workflow_slug = $2
       AND ($3::text IS NULL OR ($3 = 'step') = (step_id IS NOT NULL)) AND ($4::text IS NULL OR step_id = $4) ORDER BY seq`,
-    scheduled: `SELECT w.workflow_slug, w.run_id, w.step_id FROM (${readyStepsSql(s, oneOrEveryWorkflowSql(s, "$2"),
-      "s.workflow_slug, s.run_id, s.step_id, s.priority, s.available_at_us", "s.available_at_us <= $1", "$3", false)}) w ORDER BY ${readyOrder("w")}`,
+    scheduled: `SELECT w.workflow_slug, w.run_id, w.step_id FROM (${readyStepsSql(s, oneOrEveryWorkflowSql(s, "$2"), [],
+      "s.available_at_us <= $1", "$3", false)}) w ORDER BY ${readyOrder("w")}`,
     /** The expressions of steps_waiting_idx (0015), verbatim, so the planner uses it. */
     waiting: `SELECT state FROM ${s}.steps WHERE (CASE WHEN strpos(state::text, '\\u0000') > 0 THEN NULL ELSE state -> 'waiting' ->> 'name' END) = $1
       AND status = 'scheduled' AND run_live AND (CASE WHEN strpos(state::text, '\\u0000') > 0 THEN false ELSE (state -> 'waiting' ->> 'kind') = 'event' END)`,

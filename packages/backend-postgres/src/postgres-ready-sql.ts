@@ -27,14 +27,17 @@ export function oneOrEveryWorkflowSql(s: string, param: string): string {
       UNION ALL SELECT a.slug FROM ${readyWorkflowsSql(s)} a WHERE ${param}::text IS NULL)`;
 }
 
+/** The columns every row of readyStepsSql has: the step's address and the claim order's columns. */
+const READY_COLUMNS = "s.workflow_slug, s.run_id, s.step_id, s.priority, s.available_at_us";
+
 /**
  * The first `limit` ready steps in claim order of the workflows `workflows` (a FROM item of one text column) that
- * also satisfy `where` (on alias s), selecting `columns` of alias s, which must include the order's columns. Each
- * workflow's walk stops after `limit` rows; `lock` locks them as they are read (FOR UPDATE SKIP LOCKED: those beyond
- * the first `limit` of all are unlocked at the statement's end, so another claimer misses them for that long only).
- * The result's rows are alias w.
+ * also satisfy `where` (on alias s): READY_COLUMNS and the `extra` columns of alias s. Each workflow's walk stops after
+ * `limit` rows; `lock` locks them as they are read (FOR UPDATE SKIP LOCKED: those beyond the first `limit` of all are
+ * unlocked at the statement's end, so another claimer misses them for that long only). The result's rows are alias w.
  */
-export function readyStepsSql(s: string, workflows: string, columns: string, where: string, limit: string, lock: boolean): string {
+export function readyStepsSql(s: string, workflows: string, extra: string[], where: string, limit: string, lock: boolean): string {
+  const columns = [READY_COLUMNS, ...extra.map((c) => `s.${c}`)].join(", ");
   return `SELECT w.* FROM ${workflows} AS k(slug) CROSS JOIN LATERAL (
       SELECT ${columns} FROM ${s}.steps s WHERE s.workflow_slug = k.slug AND ${isReady("s")} AND ${where}
       ORDER BY ${readyOrder("s")} LIMIT ${limit}${lock ? " FOR UPDATE SKIP LOCKED" : ""}) w

@@ -133,7 +133,7 @@ describePostgres("ready-queue claim plans (Postgres)", () => {
             const allowed = (n["Index Name"] === "steps_ready_by_workflow_idx" ? walks : 1) * 4 * LIMIT;
             expect(rowsRead(n), `${label}: ${n["Node Type"]} ${n["Index Name"] ?? ""} on ${n["Relation Name"]}`).toBeLessThanOrEqual(allowed);
           }
-          // What the claim took, in claim order: wf-other's steps first when it may, else the scope's.
+          // Each walk of the ready index stopped after at most LIMIT steps.
           const claimed = ready.reduce((sum, n) => sum + n["Actual Rows"] * n["Actual Loops"], 0);
           expect(claimed, label).toBeLessThanOrEqual(walks * LIMIT);
         }
