@@ -140,19 +140,59 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       try {
         await other.submitRun({ workflowSlug: WF, input: {} }); // other now holds the registration, not paused
         const pausing = backend.pauseWorkflow(WF);
-        await new Promise((r) => setTimeout(r, 300)); // the mark is written and the live runs are paused
-        const { runId: stale } = await other.submitRun({ workflowSlug: WF, input: {} }); // through the registration it holds
-        await pausing;
+        while (!(await backend.getWorkflowMetadata(WF))?.paused) await new Promise((r) => setTimeout(r, 5));
+        // Through the registration other holds (read before the mark): the run is paused by the time submitRun returns,
+        // however the submission interleaves with pauseWorkflow's scan of the live runs.
+        const { runId: stale } = await other.submitRun({ workflowSlug: WF, input: {} });
         expect((await backend.getRun(stale))?.paused).toMatchObject({ scope: "workflow" });
+        expect((await pausing).runs).toBeGreaterThanOrEqual(1);
+        expect(await claimAll(backend)).toEqual([]);
         const { runId: held } = await other.submitRun({ workflowSlug: WF, input: {} }); // other now holds the paused registration
         expect((await backend.getRun(held))?.paused).toMatchObject({ scope: "workflow" });
-        await backend.resumeWorkflow(WF);
+        expect(await backend.resumeWorkflow(WF)).toEqual({ runs: 3 });
         const { runId: after } = await other.submitRun({ workflowSlug: WF, input: {} }); // must not start paused: nothing would resume it
         expect((await backend.getRun(after))?.paused).toBeUndefined();
         expect((await backend.getRun(stale))?.paused).toBeUndefined();
+        // Several submitters racing a pause: every run ends up on the side of the mark the store has once they return.
+        const submitters = [other, backend];
+        const racing = Array.from({ length: 12 }, (_, i) => submitters[i % 2]!.submitRun({ workflowSlug: WF, input: { i } }));
+        await backend.pauseWorkflow(WF);
+        const raced = await Promise.all(racing);
+        for (const { runId } of raced) expect((await backend.getRun(runId))?.paused).toMatchObject({ scope: "workflow" });
+        expect(await claimAll(backend)).toEqual([]);
       } finally {
         await other.close();
       }
+    });
+    it("a submission whose write lands after a workflow's pause or resume scanned the live runs is settled by its submitter", async () => {
+      const { backend } = t;
+      await registerVersion(backend, [{ id: "a", name: "A" }]);
+      // The store's own submit writes, with `before` run first: the submission was prepared (its registration read),
+      // and its write reaches the store only after a whole pauseWorkflow or resumeWorkflow, as a slow write would.
+      const driver = backend.driver as unknown as Record<"writeSubmission" | "writeSubmissions", ((...a: unknown[]) => Promise<unknown>) | undefined>;
+      const delayOnce = (before: () => Promise<unknown>) => {
+        for (const name of ["writeSubmission", "writeSubmissions"] as const) {
+          const write = driver[name];
+          if (!write) continue;
+          driver[name] = async (...args: unknown[]) => {
+            delete driver[name];
+            await before();
+            return write.apply(backend.driver, args);
+          };
+        }
+        return () => { for (const name of ["writeSubmission", "writeSubmissions"] as const) delete driver[name]; };
+      };
+      let restore = delayOnce(() => backend.pauseWorkflow(WF));
+      const { runId: missed } = await backend.submitRun({ workflowSlug: WF, input: {} });
+      restore();
+      expect((await backend.getRun(missed))?.paused).toMatchObject({ scope: "workflow" });
+      expect(await claimAll(backend)).toEqual([]);
+      restore = delayOnce(() => backend.resumeWorkflow(WF));
+      const [late] = await backend.submitRuns([{ workflowSlug: WF, input: {} }]);
+      restore();
+      if (!late?.ok) throw new Error("the submission was refused");
+      expect((await backend.getRun(late.runId))?.paused).toBeUndefined();
+      expect((await claimAll(backend)).sort()).toEqual([`${missed}/a#1`, `${late.runId}/a#1`].sort());
     });
   });
 

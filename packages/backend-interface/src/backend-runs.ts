@@ -59,7 +59,9 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
   /** Submits a run. Validates and serialises first (a failed submit leaves no trace); an idempotency key (scoped to the workflow) returns the existing run, or throws IdempotencyConflictError for a different input. */
   async submitRun(submission: RunSubmissionInput): Promise<{ runId: string; isNew: boolean }> {
     const prepared = await this.prepareChecked(submission, this.clock.nowUs());
-    return this.finishSubmission(prepared.event, [], prepared.input);
+    const result = await this.finishSubmission(prepared.event, [], prepared.input);
+    if (result.isNew) await this.settleWorkflowPause([prepared.event]);
+    return result;
   }
 
   /**
@@ -191,7 +193,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
       const events = batch.map((p) => p.event);
       const write = batch.length === 0 ? Promise.resolve() : this.withEngine(() => this.writeSubmissions(events, this.advanceSubmitted)).then((results) => {
         batch.forEach((p, k) => (out[p.index] = submissionOutcome(p.event, p.input, results[k]!)));
-        for (const [k, p] of batch.entries()) if (p.event.flowKey !== undefined && results[k]?.created === true) created.push(p.event);
+        for (const [k, p] of batch.entries()) if (results[k]?.created === true) created.push(p.event);
       });
       // Observed at once: if an earlier write fails first, the caller gets that error and this one is not unhandled.
       write.catch(() => {});
@@ -212,6 +214,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
       }
     }
     await this.afterFlowSubmit(created);
+    await this.settleWorkflowPause(created);
     return out;
   }
 
@@ -252,6 +255,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     const plan = planRerun(parent, steps, definitions, options, this.clock.nowUs(), (type, runId, stepId, body) => this.makeEvent(type, parent.workflowSlug, runId, stepId, body as never));
     if (plan.submitted.versionId) await this.loadDag(parent.workflowSlug, plan.submitted.versionId);
     await this.submitAdvancing(plan.submitted, plan.extra);
+    await this.settleWorkflowPause([plan.submitted]);
     return { runId: plan.submitted.runId, rerunStepIds: plan.rerunStepIds };
   }
 

@@ -1,6 +1,6 @@
 import type { BackendDriver } from "./backend-driver.js";
 import { BackendSteps } from "./backend-steps.js";
-import type { Event } from "./events.js";
+import type { Event, EventOf } from "./events.js";
 import { StepWaitSchema, type StepWait } from "./events.js";
 import { InvalidArgumentError, RunNotFoundError, RunTerminalError } from "./errors.js";
 import { assertIds, assertRunId, assertWorkflowSlug, isValidIdentifier } from "./identifiers.js";
@@ -9,11 +9,7 @@ import { HELD_AVAILABLE_AT_US } from "./project-step.js";
 import type { RunState } from "./run-state.js";
 import { signalMatches } from "./run-waits.js";
 import { isTerminalRunStatus } from "./schemas.js";
-import { REGISTRATION_TTL_MS } from "./backend-workflows.js";
 import type { StepState } from "./step-state.js";
-
-/** Time beyond the registration cache's lifetime that pauseWorkflow leaves for submissions that read it just before. */
-const PAUSE_MARGIN_MS = 200;
 
 /** A step that waits, as listWaitingSteps returns it. */
 export type WaitingStep = StepState & { waiting: NonNullable<StepState["waiting"]> };
@@ -96,29 +92,16 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
 
   /**
    * Pauses a workflow: marks its registration (runs submitted from now on start paused) and pauses each of its live
-   * runs. Submitters in other processes may still use a registration they read before the mark for up to
-   * REGISTRATION_TTL_MS, so once that has passed (about a second) it pauses the runs they submitted meanwhile too,
-   * unless the pause was ended or replaced in the meantime. Returns how many runs it paused. WorkflowNotFoundError when
-   * the workflow was never registered.
+   * runs. A submission racing the mark is settled by the submitter (settleWorkflowPause): it writes its run, then reads
+   * the stored registration, so either this scan sees the run or that read sees the mark. Returns how many runs it
+   * paused. WorkflowNotFoundError when the workflow was never registered.
    */
   async pauseWorkflow(workflowSlug: string, options: { reason?: string } = {}): Promise<{ runs: number }> {
     assertWorkflowSlug(workflowSlug);
-    const mark = { atUs: this.clock.nowUs(), ...(options.reason ? { reason: options.reason } : {}) };
-    await this.markWorkflowPaused(workflowSlug, mark);
-    let runs = await this.pauseLiveRuns(workflowSlug, options.reason);
-    await new Promise((resolve) => setTimeout(resolve, REGISTRATION_TTL_MS + PAUSE_MARGIN_MS));
-    if ((await this.freshRegistration(workflowSlug))?.paused?.atUs === mark.atUs) runs += await this.pauseLiveRuns(workflowSlug, options.reason);
-    return { runs };
-  }
-
-  private async pauseLiveRuns(workflowSlug: string, reason: string | undefined): Promise<number> {
+    await this.markWorkflowPaused(workflowSlug, { atUs: this.clock.nowUs(), ...(options.reason ? { reason: options.reason } : {}) });
     let runs = 0;
-    for (const run of await this.liveRunsOf(workflowSlug)) {
-      if (run.paused) continue;
-      const ev = this.makeEvent("WorkflowPaused", workflowSlug, run.runId, undefined, { scope: "workflow", ...(reason ? { reason } : {}) });
-      if ((await this.writeAdvancing({ workflowSlug, runId: run.runId }, { kind: "run-open" }, [ev])).ok) runs++;
-    }
-    return runs;
+    for (const run of await this.liveRunsOf(workflowSlug)) if (await this.holdForWorkflow(run, options.reason)) runs++;
+    return { runs };
   }
 
   /** Ends a workflow's pause: clears the mark and resumes its runs paused by it (a run paused on its own stays paused). */
@@ -126,12 +109,42 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
     assertWorkflowSlug(workflowSlug);
     await this.markWorkflowPaused(workflowSlug, undefined);
     let runs = 0;
-    for (const run of await this.liveRunsOf(workflowSlug)) {
-      if (run.paused?.scope !== "workflow") continue;
-      const ev = this.makeEvent("WorkflowResumed", workflowSlug, run.runId, undefined, { scope: "workflow" });
-      if ((await this.writeAdvancing({ workflowSlug, runId: run.runId }, { kind: "run-open" }, [ev])).ok) runs++;
-    }
+    for (const run of await this.liveRunsOf(workflowSlug)) if (await this.releaseForWorkflow(run)) runs++;
     return { runs };
+  }
+
+  /**
+   * After submissions created runs, each through the registration its submitter read (pausedByWorkflow): the
+   * workflow's pause as stored now, read after the runs were written, decides. A run that missed a pause written
+   * meanwhile is paused, and a run held by a pause that ended meanwhile is resumed. With pauseWorkflow and
+   * resumeWorkflow writing their mark before scanning the live runs, a run is never left on the wrong side of the
+   * mark, whatever the submitter's registration cache held or however long its write took.
+   */
+  protected async settleWorkflowPause(created: ReadonlyArray<EventOf<"RunSubmitted">>): Promise<void> {
+    const pauses = new Map<string, { reason?: string } | undefined>();
+    for (const event of created) {
+      if (!pauses.has(event.workflowSlug)) pauses.set(event.workflowSlug, (await this.freshRegistration(event.workflowSlug))?.paused);
+      const pause = pauses.get(event.workflowSlug);
+      if (Boolean(pause) === Boolean(event.pausedByWorkflow)) continue;
+      const run = await this.store.readRun(event.runId);
+      if (!run || isTerminalRunStatus(run.status)) continue;
+      if (pause) await this.holdForWorkflow(run, pause.reason);
+      else await this.releaseForWorkflow(run);
+    }
+  }
+
+  /** Pauses a live run for its workflow's pause; false when it was already paused or has ended. */
+  private async holdForWorkflow(run: RunState, reason: string | undefined): Promise<boolean> {
+    if (run.paused) return false;
+    const ev = this.makeEvent("WorkflowPaused", run.workflowSlug, run.runId, undefined, { scope: "workflow", ...(reason ? { reason } : {}) });
+    return (await this.writeAdvancing({ workflowSlug: run.workflowSlug, runId: run.runId }, { kind: "run-open" }, [ev])).ok;
+  }
+
+  /** Resumes a live run its workflow's pause held; false when something else paused it, or it is not paused. */
+  private async releaseForWorkflow(run: RunState): Promise<boolean> {
+    if (run.paused?.scope !== "workflow") return false;
+    const ev = this.makeEvent("WorkflowResumed", run.workflowSlug, run.runId, undefined, { scope: "workflow" });
+    return (await this.writeAdvancing({ workflowSlug: run.workflowSlug, runId: run.runId }, { kind: "run-open" }, [ev])).ok;
   }
 
   private async liveRunsOf(workflowSlug: string): Promise<RunState[]> {
