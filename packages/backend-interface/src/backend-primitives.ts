@@ -20,7 +20,12 @@ export interface EventFilter {
 
 /** Result of the atomic submission primitive. */
 export type SubmissionResult =
-  | { created: true; runId: string }
+  /**
+   * `workflowPaused`: whether the run's workflow is paused, as the write read it, serialised with the writes of the
+   * pause mark (the driver's fast path; see settleWorkflowPause). Absent: the Backend reads the registration after
+   * the write instead.
+   */
+  | { created: true; runId: string; workflowPaused?: boolean }
   | { created: false; runId: string; existingInput: string | undefined };
 
 /** Options of listRuns. */

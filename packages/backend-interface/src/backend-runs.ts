@@ -59,9 +59,9 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
   /** Submits a run. Validates and serialises first (a failed submit leaves no trace); an idempotency key (scoped to the workflow) returns the existing run, or throws IdempotencyConflictError for a different input. */
   async submitRun(submission: RunSubmissionInput): Promise<{ runId: string; isNew: boolean }> {
     const prepared = await this.prepareChecked(submission, this.clock.nowUs());
-    const result = await this.finishSubmission(prepared.event, [], prepared.input);
-    if (result.isNew) await this.settleWorkflowPause([prepared.event]);
-    return result;
+    const { runId, isNew, workflowPaused } = await this.finishSubmission(prepared.event, [], prepared.input);
+    if (isNew) await this.settleWorkflowPause([{ event: prepared.event, workflowPaused }]);
+    return { runId, isNew };
   }
 
   /**
@@ -147,7 +147,8 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     await this.finishSubmission(ev, [], metadata.input);
   }
 
-  protected async finishSubmission(event: EventOf<"RunSubmitted">, extra: Event[], input: string | undefined): Promise<{ runId: string; isNew: boolean }> {
+  /** Writes a prepared submission; `workflowPaused` as the write reported it (SubmissionResult). */
+  protected async finishSubmission(event: EventOf<"RunSubmitted">, extra: Event[], input: string | undefined): Promise<{ runId: string; isNew: boolean; workflowPaused?: boolean }> {
     if (event.versionId) await this.loadDag(event.workflowSlug, event.versionId);
     let result: SubmissionResult;
     try {
@@ -158,7 +159,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     const outcome = submissionOutcome(event, input, result);
     if (!outcome.ok) throw outcome.error;
     if (outcome.isNew && event.flowKey !== undefined) await this.afterFlowSubmit([event]);
-    return { runId: outcome.runId, isNew: outcome.isNew };
+    return { runId: outcome.runId, isNew: outcome.isNew, ...(result.created && result.workflowPaused !== undefined ? { workflowPaused: result.workflowPaused } : {}) };
   }
 
   /**
@@ -174,7 +175,7 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     const out: SubmitOutcome[] = new Array(items.length);
     const nowUs = this.clock.nowUs();
     const refused: Prepared[] = [];
-    const created: Array<EventOf<"RunSubmitted">> = [];
+    const created: Array<{ event: EventOf<"RunSubmitted">; workflowPaused?: boolean | undefined }> = [];
     // Chunks of SUBMIT_WINDOW items: the next chunk is validated while the previous one's write is in flight (the
     // database works while this process prepares). A chunk that is gated, or shares a run id or idempotency key with
     // the chunk in flight, waits for it, so a later item still sees the earlier ones and a gate sees items in order.
@@ -193,7 +194,10 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
       const events = batch.map((p) => p.event);
       const write = batch.length === 0 ? Promise.resolve() : this.withEngine(() => this.writeSubmissions(events, this.advanceSubmitted)).then((results) => {
         batch.forEach((p, k) => (out[p.index] = submissionOutcome(p.event, p.input, results[k]!)));
-        for (const [k, p] of batch.entries()) if (results[k]?.created === true) created.push(p.event);
+        for (const [k, p] of batch.entries()) {
+          const r = results[k];
+          if (r?.created) created.push({ event: p.event, workflowPaused: r.workflowPaused });
+        }
       });
       // Observed at once: if an earlier write fails first, the caller gets that error and this one is not unhandled.
       write.catch(() => {});
@@ -204,16 +208,16 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     // Items flow control may refuse are written one by one, so a refusal is that item's error.
     for (const p of refused) {
       try {
-        const outcome = submissionOutcome(p.event, p.input, await this.submitAdvancing(p.event, []));
-        out[p.index] = outcome;
-        if (outcome.ok && outcome.isNew) created.push(p.event);
+        const result = await this.submitAdvancing(p.event, []);
+        out[p.index] = submissionOutcome(p.event, p.input, result);
+        if (result.created) created.push({ event: p.event, workflowPaused: result.workflowPaused });
       } catch (err) {
         const refusal = flowRejection(err);
         if (!refusal) throw err;
         out[p.index] = { ok: false, error: refusal };
       }
     }
-    await this.afterFlowSubmit(created);
+    await this.afterFlowSubmit(created.map((c) => c.event));
     await this.settleWorkflowPause(created);
     return out;
   }
@@ -254,8 +258,8 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     const [steps, definitions] = await Promise.all([this.readSteps(parent.workflowSlug, parent.runId), this.getWorkflowSteps(parent.workflowSlug)]);
     const plan = planRerun(parent, steps, definitions, options, this.clock.nowUs(), (type, runId, stepId, body) => this.makeEvent(type, parent.workflowSlug, runId, stepId, body as never));
     if (plan.submitted.versionId) await this.loadDag(parent.workflowSlug, plan.submitted.versionId);
-    await this.submitAdvancing(plan.submitted, plan.extra);
-    await this.settleWorkflowPause([plan.submitted]);
+    const written = await this.submitAdvancing(plan.submitted, plan.extra);
+    if (written.created) await this.settleWorkflowPause([{ event: plan.submitted, workflowPaused: written.workflowPaused }]);
     return { runId: plan.submitted.runId, rerunStepIds: plan.rerunStepIds };
   }
 

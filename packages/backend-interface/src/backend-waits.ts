@@ -115,16 +115,21 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
 
   /**
    * After submissions created runs, each through the registration its submitter read (pausedByWorkflow): the
-   * workflow's pause as stored now, read after the runs were written, decides. A run that missed a pause written
-   * meanwhile is paused, and a run held by a pause that ended meanwhile is resumed. With pauseWorkflow and
-   * resumeWorkflow writing their mark before scanning the live runs, a run is never left on the wrong side of the
-   * mark, whatever the submitter's registration cache held or however long its write took.
+   * workflow's pause as stored after the run was written decides. A run that missed a pause written meanwhile is
+   * paused, and a run held by a pause that ended meanwhile is resumed. With pauseWorkflow and resumeWorkflow writing
+   * their mark before scanning the live runs, a run is never left on the wrong side of the mark, whatever the
+   * submitter's registration cache held or however long its write took. The pause is the one the write reported
+   * (`workflowPaused`, read serialised with the mark's writes) or else the registration read now, after the write.
    */
-  protected async settleWorkflowPause(created: ReadonlyArray<EventOf<"RunSubmitted">>): Promise<void> {
-    const pauses = new Map<string, { reason?: string } | undefined>();
-    for (const event of created) {
-      if (!pauses.has(event.workflowSlug)) pauses.set(event.workflowSlug, (await this.freshRegistration(event.workflowSlug))?.paused);
-      const pause = pauses.get(event.workflowSlug);
+  protected async settleWorkflowPause(created: ReadonlyArray<{ event: EventOf<"RunSubmitted">; workflowPaused?: boolean | undefined }>): Promise<void> {
+    const stored = new Map<string, { reason?: string } | undefined>();
+    const pauseOf = async (slug: string) => {
+      if (!stored.has(slug)) stored.set(slug, (await this.freshRegistration(slug))?.paused);
+      return stored.get(slug);
+    };
+    for (const { event, workflowPaused } of created) {
+      if (workflowPaused !== undefined && workflowPaused === Boolean(event.pausedByWorkflow)) continue;
+      const pause = await pauseOf(event.workflowSlug);
       if (Boolean(pause) === Boolean(event.pausedByWorkflow)) continue;
       const run = await this.store.readRun(event.runId);
       if (!run || isTerminalRunStatus(run.status)) continue;

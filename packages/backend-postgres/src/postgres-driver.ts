@@ -14,7 +14,7 @@ import { PostgresConnection } from "./postgres-connection.js";
 import { claimPool } from "./postgres-claim-pool.js";
 import { migrate } from "./postgres-migrations.js";
 import { PostgresNotifier } from "./postgres-notify.js";
-import { buildQueries, listRunsQuery, runContextsOf, type Queries } from "./postgres-queries.js";
+import { buildQueries, listRunsQuery, pauseLockPrefix, runContextsOf, type Queries } from "./postgres-queries.js";
 import { DEFAULT_SCHEMA, channelName, quoteSchema } from "./postgres-schema-name.js";
 import { claimNextSql, claimRefsSql, claimScopeSql, claimSqlQueries, startedExtras, type ClaimSqlQueries } from "./postgres-claim-sql.js";
 import { stepWriteQueries, writeStepOptimistic, type StepWriteQueries } from "./postgres-step-writes.js";
@@ -328,7 +328,7 @@ export class PostgresDriver implements BackendDriver {
   }
 
   async putWorkflow(registration: WorkflowRegistration): Promise<void> {
-    await this.conn.query({ text: this.q.putWorkflow, values: [registration.slug, JSON.stringify(registration)] });
+    await this.conn.query({ text: this.q.putWorkflow, values: [registration.slug, JSON.stringify(registration), pauseLockPrefix(this.schema) + registration.slug] });
   }
 
   async readWorkflow(slug: string): Promise<WorkflowRegistration | null> {

@@ -66,11 +66,12 @@ export async function writeGatedSubmissions(ctx: WriteContext, mq: ManySqlQuerie
       runs?.push({ ...run, ...(run.flowKey === undefined ? {} : { flowKey: run.flowKey }) });
       return { events, projected };
     });
-    const row = (await c.query<{ inserted: string[]; steps_inserted: number }>(statementOf(prepared))).rows[0]!;
+    const row = (await c.query<{ inserted: string[]; steps_inserted: number; paused_workflows: string[] }>(statementOf(prepared))).rows[0]!;
     const expectedSteps = prepared.reduce((n, p) => n + p.projected.steps.size, 0);
     // A run id or key taken since the check, or step rows written before the run: let the per-item path decide.
     if (row.inserted.length !== prepared.length || row.steps_inserted !== expectedSteps) throw new GatedBatchFallback();
-    return submitted.map((s): SubmissionResult => ({ created: true, runId: s.runId }));
+    const paused = new Set(row.paused_workflows);
+    return submitted.map((s): SubmissionResult => ({ created: true, runId: s.runId, workflowPaused: paused.has(s.workflowSlug) }));
   }).catch((err: unknown) => {
     if (err instanceof GatedBatchFallback) return null;
     throw err;

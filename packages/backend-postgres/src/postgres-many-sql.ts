@@ -30,7 +30,8 @@ export function manySqlQueries(s: string) {
     /**
      * Submissions in ONE autocommitted statement: the new runs (unless their id or (workflow, idempotency key)
      * exists, or step rows of that run id were written before it: the caller takes the transactional path for those),
-     * then the events and step rows of exactly the runs inserted, and one NOTIFY. Returns the ids inserted.
+     * then the events and step rows of exactly the runs inserted, and one NOTIFY. Returns the ids inserted, and which
+     * of the items' workflows are paused, read under their pause locks (0021_workflow_pause_in_submit) held to commit.
      */
     submitMany: `WITH ru AS (
         INSERT INTO ${s}.runs (run_id, workflow_slug, status, live, available_at_us, priority, created_at_us, idempotency_key, tags, state)
@@ -69,8 +70,11 @@ export function manySqlQueries(s: string) {
         JOIN (SELECT run_id, step_id, min(seq) AS first_seq FROM ev WHERE step_id IS NOT NULL GROUP BY run_id, step_id) f ON f.run_id = u.run_id AND f.step_id = u.step_id
         ON CONFLICT (run_id, workflow_slug, step_id) DO NOTHING
         RETURNING 1),
-      nt AS (SELECT pg_notify($37::text, $38::text) AS x WHERE $37::text IS NOT NULL AND EXISTS (SELECT 1 FROM ru))
-      SELECT (SELECT coalesce(array_agg(run_id), '{}') FROM ru) AS inserted, (SELECT count(*) FROM si)::int AS steps_inserted, (SELECT count(*) FROM nt) AS notified`,
+      nt AS (SELECT pg_notify($37::text, $38::text) AS x WHERE $37::text IS NOT NULL AND EXISTS (SELECT 1 FROM ru)),
+      pz AS MATERIALIZED (SELECT coalesce(array_agg(d.w) FILTER (WHERE ${s}.workflow_paused($39::text || d.w, d.w)), '{}') AS paused
+        FROM (SELECT DISTINCT w FROM unnest($2::text[]) AS w) d)
+      SELECT (SELECT coalesce(array_agg(run_id), '{}') FROM ru) AS inserted, (SELECT count(*) FROM si)::int AS steps_inserted, (SELECT count(*) FROM nt) AS notified,
+        (SELECT paused FROM pz) AS paused_workflows`,
     /** Fresh planner statistics after a bulk submission (the claim's plan depends on them; see writeSubmissionsMany). */
     analyze: `ANALYZE ${s}.steps, ${s}.runs`,
     /** The steps row count the planner's statistics know (-1: never analyzed). */

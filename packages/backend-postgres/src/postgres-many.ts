@@ -6,6 +6,7 @@ import type { ManySqlQueries } from "./postgres-many-sql.js";
 import { eventConcurrencyArray, eventFigureArrays, lastSeen, projectFolded, type ProjectedWrite } from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { writeGatedSubmissions } from "./postgres-gated-submit.js";
+import { pauseLockPrefix } from "./postgres-queries.js";
 
 /** One run's share of a batch: its events and the rows they project to, against what was locked. */
 interface RunWrite {
@@ -110,13 +111,14 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
   // Statements of at most SUBMIT_CHUNK runs: each is atomic for its runs (every item is idempotent on its own anyway).
   for (let from = 0; from < firsts.length; from += SUBMIT_CHUNK) {
     const chunk = firsts.slice(from, from + SUBMIT_CHUNK);
-    const row = (await ctx.conn.query<{ inserted: string[]; steps_inserted: number }>(submitStatement(ctx, mq, chunk.map((i) => prepared[i]!)))).rows[0]!;
+    const row = (await ctx.conn.query<{ inserted: string[]; steps_inserted: number; paused_workflows: string[] }>(submitStatement(ctx, mq, chunk.map((i) => prepared[i]!)))).rows[0]!;
     const inserted = new Set(row.inserted);
+    const paused = new Set(row.paused_workflows);
     let expectedSteps = 0;
     for (const i of chunk) {
       const p = prepared[i]!;
       if (!inserted.has(p.submitted.runId)) continue;
-      results[i] = { created: true, runId: p.submitted.runId };
+      results[i] = { created: true, runId: p.submitted.runId, workflowPaused: paused.has(p.submitted.workflowSlug) };
       expectedSteps += p.projected.steps.size;
     }
     if (row.steps_inserted !== expectedSteps) throw new Error(`submitRuns: ${expectedSteps - row.steps_inserted} step row(s) appeared concurrently for new runs`);
@@ -157,7 +159,8 @@ function submitStatement(ctx: WriteContext, mq: ManySqlQueries, items: Array<{ e
   }
   return {
     name: `${ctx.schema}:submitMany`, text: mq.submitMany,
-    values: [...documents(runs), ...documents(ev), ...eventFigureArrays(events), eventConcurrencyArray(events), ...documents(steps), ctx.channel, items[0]?.events[0]?.workflowSlug ?? ""],
+    values: [...documents(runs), ...documents(ev), ...eventFigureArrays(events), eventConcurrencyArray(events), ...documents(steps), ctx.channel, items[0]?.events[0]?.workflowSlug ?? "",
+      pauseLockPrefix(ctx.schema)],
   };
 }
 /**

@@ -6,6 +6,9 @@ import { oneOrEveryWorkflowSql, readyOrder, readyStepsSql } from "./postgres-rea
  * The SQL of the driver, built once per schema. The quoted schema is the only interpolated value; every other
  * value is a bound parameter. Hot statements are sent as named (prepared) statements.
  */
+/** The text of a workflow's pause lock key, before the slug (see 0021_workflow_pause_in_submit). */
+export const pauseLockPrefix = (schema: string): string => `cairn-pause:${schema}:`;
+
 export function buildQueries(s: string) {
   return {
     /** Locks the run (share, or update when the write changes it) then the touched steps, and returns their states. */
@@ -84,7 +87,9 @@ export function buildQueries(s: string) {
     activeWorkflows: `SELECT DISTINCT workflow_slug FROM ${s}.runs WHERE live ORDER BY workflow_slug`,
     tenantRunIds: `SELECT run_id FROM ${s}.runs WHERE tenant_id = $1 AND created_at_us <= $2`,
     runIds: `SELECT run_id FROM ${s}.runs WHERE workflow_slug = $1 UNION SELECT DISTINCT run_id FROM ${s}.steps WHERE workflow_slug = $1 ORDER BY 1`,
-    putWorkflow: `INSERT INTO ${s}.workflows (slug, registration) VALUES ($1, $2) ON CONFLICT (slug) DO UPDATE SET registration = EXCLUDED.registration`,
+    /** Under the workflow's pause lock, held exclusively to commit ($3: pauseLockKey; see 0021_workflow_pause_in_submit). */
+    putWorkflow: `WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($3::text, 0)))
+      INSERT INTO ${s}.workflows (slug, registration) SELECT $1, $2::json FROM l ON CONFLICT (slug) DO UPDATE SET registration = EXCLUDED.registration`,
     readWorkflow: `SELECT registration FROM ${s}.workflows WHERE slug = $1`,
     readWorkflows: `SELECT registration FROM ${s}.workflows ORDER BY slug`,
     insertVersion: `INSERT INTO ${s}.versions (workflow_slug, version_id, created_at_us, version) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING version_id`,
