@@ -9,7 +9,12 @@ export default defineConfig({
   resolve: { conditions: [SOURCE, ...defaultClientConditions] },
   // Not "module": packages loaded by Node itself (externalized) must resolve as Node resolves them; a "module" build
   // may be meant for bundlers only (@opentelemetry/api's has extensionless imports that Node cannot load).
-  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions.filter((c) => c !== "module")], externalConditions: [SOURCE] } },
+  ssr: {
+    resolve: {
+      conditions: [SOURCE, ...defaultServerConditions.filter((c) => c !== "module")],
+      externalConditions: [SOURCE],
+    },
+  },
   test: {
     include: ["packages/*/test/**/*.test.ts", "conformance-tests/test/**/*.test.ts", "docs/**/*.test.ts"],
     testTimeout: 30_000,

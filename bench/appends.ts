@@ -10,7 +10,18 @@ const SLUG = "ingest-orders";
 
 function logEvent(b: Backend, runId: string, i: number): Event {
   const t = b.clock.nowUs();
-  return { eventId: newEventId(t), timestampUs: t, workflowSlug: SLUG, runId, category: "step", stepId: "process", type: "LogEntry", stream: "stdout", message: `processed item ${i} of the batch`, attemptNumber: 1 } as Event;
+  return {
+    eventId: newEventId(t),
+    timestampUs: t,
+    workflowSlug: SLUG,
+    runId,
+    category: "step",
+    stepId: "process",
+    type: "LogEntry",
+    stream: "stdout",
+    message: `processed item ${i} of the batch`,
+    attemptNumber: 1,
+  } as Event;
 }
 
 async function runIds(b: Backend, n: number): Promise<string[]> {
@@ -61,7 +72,18 @@ export async function benchAppends(ctx: BenchContext): Promise<void> {
           }
         }
         const mem = sampler.stop();
-        emit(ctx, { workload: "append", driver, params, runs: values.length, median: median(values), unit: "events/s", min: min(values), max: max(values), peakRssBytes: mem.peakRssBytes, ...(driver.startsWith("fs") ? { fsyncsPerEvent: median(fsyncs) } : {}) });
+        emit(ctx, {
+          workload: "append",
+          driver,
+          params,
+          runs: values.length,
+          median: median(values),
+          unit: "events/s",
+          min: min(values),
+          max: max(values),
+          peakRssBytes: mem.peakRssBytes,
+          ...(driver.startsWith("fs") ? { fsyncsPerEvent: median(fsyncs) } : {}),
+        });
       } catch (err) {
         emitError(ctx, "append", driver, params, err);
       }

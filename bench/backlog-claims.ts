@@ -21,7 +21,9 @@ async function measure(driver: DriverName, backlog: number, samples: number): Pr
     const { backend } = inst;
     await registerWorkflows(backend, (await discoverWorkflows(WORKFLOWS)).workflows);
     if (backlog > 0) {
-      const out = await backend.submitRuns(Array.from({ length: backlog }, (_, i) => ({ workflowSlug: "noop-5", input: { i } })));
+      const out = await backend.submitRuns(
+        Array.from({ length: backlog }, (_, i) => ({ workflowSlug: "noop-5", input: { i } })),
+      );
       if (out.some((o) => !o.ok)) throw new Error("a backlog item was refused");
     }
     const ms: number[] = [];
@@ -32,13 +34,22 @@ async function measure(driver: DriverName, backlog: number, samples: number): Pr
       ms.push(performance.now() - t0);
       if (claimed.length !== 1) throw new Error(`claimed ${claimed.length} steps, expected the one stamp-1 step`);
     }
-    return { driver, backlog, samples, claimP50Ms: round(percentile(ms, 50), 3), claimP90Ms: round(percentile(ms, 90), 3) };
+    return {
+      driver,
+      backlog,
+      samples,
+      claimP50Ms: round(percentile(ms, 50), 3),
+      claimP90Ms: round(percentile(ms, 90), 3),
+    };
   } finally {
     await inst.destroy();
   }
 }
 
 for (const driver of driversArg.split(",") as DriverName[]) {
-  for (const backlog of [0, Number(backlogArg)]) console.log(JSON.stringify({ workload: "backlog-claims", ...(await measure(driver, backlog, Number(samplesArg))) }));
+  for (const backlog of [0, Number(backlogArg)])
+    console.log(
+      JSON.stringify({ workload: "backlog-claims", ...(await measure(driver, backlog, Number(samplesArg))) }),
+    );
 }
 process.exit(0);

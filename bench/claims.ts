@@ -28,8 +28,38 @@ export async function prepareScheduled(b: Backend, n: number, concurrency = 8): 
     refs.push({ runId });
     const t = b.clock.nowUs();
     items.push(
-      { workflowSlug: SLUG, runId, event: { eventId: newEventId(t), timestampUs: t, workflowSlug: SLUG, runId, category: "workflow", type: "WorkflowStarted", workflowAttemptNumber: 1, hasInputSchema: false, hasInput: true } as Event },
-      { workflowSlug: SLUG, runId, event: { eventId: newEventId(t + 1), timestampUs: t + 1, workflowSlug: SLUG, runId, category: "step", stepId: "process", type: "StepScheduled", availableAtUs: t, reason: "initial", attemptNumber: 1, priority: 0 } as Event },
+      {
+        workflowSlug: SLUG,
+        runId,
+        event: {
+          eventId: newEventId(t),
+          timestampUs: t,
+          workflowSlug: SLUG,
+          runId,
+          category: "workflow",
+          type: "WorkflowStarted",
+          workflowAttemptNumber: 1,
+          hasInputSchema: false,
+          hasInput: true,
+        } as Event,
+      },
+      {
+        workflowSlug: SLUG,
+        runId,
+        event: {
+          eventId: newEventId(t + 1),
+          timestampUs: t + 1,
+          workflowSlug: SLUG,
+          runId,
+          category: "step",
+          stepId: "process",
+          type: "StepScheduled",
+          availableAtUs: t,
+          reason: "initial",
+          attemptNumber: 1,
+          priority: 0,
+        } as Event,
+      },
     );
     if (items.length >= 200) {
       flushes.push(b.batchAppendEvents(items));
@@ -44,27 +74,70 @@ export async function prepareScheduled(b: Backend, n: number, concurrency = 8): 
 /** Steps prepared for the first repetition; later ones prepare 1.3 × what the previous one managed in a window. */
 const PREPARE_FIRST: Record<DriverName, number> = { fs: 400, "fs-none": 800, sqlite: 3000, postgres: 1000 };
 
-export async function claimCompleteRate(b: Backend, refs: Array<{ runId: string }>, claimers: number, windowMs: number, batch: number, batchComplete = false): Promise<number> {
+export async function claimCompleteRate(
+  b: Backend,
+  refs: Array<{ runId: string }>,
+  claimers: number,
+  windowMs: number,
+  batch: number,
+  batchComplete = false,
+): Promise<number> {
   let next = 0;
   const res = await throughput(claimers, windowMs, 1e9, async (loop) => {
     const workerId = `bench-claimer-${loop}`;
     if (batch === 0) {
       const ref = refs[next++];
       if (!ref) return 0;
-      const c = await b.claimScheduledStep(SLUG, ref.runId, "process", workerId, { dependencies: [], timestamp: Date.now() * 1000, attemptNumber: 1 });
+      const c = await b.claimScheduledStep(SLUG, ref.runId, "process", workerId, {
+        dependencies: [],
+        timestamp: Date.now() * 1000,
+        attemptNumber: 1,
+      });
       if (!c) throw new Error(`claim of ${ref.runId} returned null`);
-      await b.saveStepComplete(SLUG, ref.runId, "process", { ok: true }, { timestamp: Date.now() * 1000, duration: 100, attemptNumber: c.attemptNumber, output: { ok: true } }, true);
+      await b.saveStepComplete(
+        SLUG,
+        ref.runId,
+        "process",
+        { ok: true },
+        { timestamp: Date.now() * 1000, duration: 100, attemptNumber: c.attemptNumber, output: { ok: true } },
+        true,
+      );
       return 1;
     }
     const claimed = await b.claimScheduledSteps(workerId, { limit: batch, workflowSlug: SLUG });
     if (batchComplete) {
       if (claimed.length === 0) return 0;
-      const outcomes = await b.saveStepCompletes(claimed.map((c) => ({ workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, output: { ok: true }, metadata: { timestamp: Date.now() * 1000, duration: 100, attemptNumber: c.attemptNumber, output: { ok: true } }, exportOutput: true })));
+      const outcomes = await b.saveStepCompletes(
+        claimed.map((c) => ({
+          workflowSlug: c.workflowSlug,
+          runId: c.runId,
+          stepId: c.stepId,
+          output: { ok: true },
+          metadata: {
+            timestamp: Date.now() * 1000,
+            duration: 100,
+            attemptNumber: c.attemptNumber,
+            output: { ok: true },
+          },
+          exportOutput: true,
+        })),
+      );
       const refused = outcomes.find((o) => !o.ok);
       if (refused && !refused.ok) throw refused.error;
       return claimed.length;
     }
-    await Promise.all(claimed.map((c) => b.saveStepComplete(c.workflowSlug, c.runId, c.stepId, { ok: true }, { timestamp: Date.now() * 1000, duration: 100, attemptNumber: c.attemptNumber, output: { ok: true } }, true)));
+    await Promise.all(
+      claimed.map((c) =>
+        b.saveStepComplete(
+          c.workflowSlug,
+          c.runId,
+          c.stepId,
+          { ok: true },
+          { timestamp: Date.now() * 1000, duration: 100, attemptNumber: c.attemptNumber, output: { ok: true } },
+          true,
+        ),
+      ),
+    );
     return claimed.length;
   });
   return res.perSecond;
@@ -81,7 +154,11 @@ export async function benchClaims(ctx: BenchContext): Promise<void> {
   ];
   for (const driver of ctx.drivers) {
     for (const v of variants) {
-      const params = { claimers: v.claimers, mode: v.batchComplete ? "batch+batchComplete" : v.batch ? "batch" : "unbatched", ...(v.batch ? { claimLimit: v.batch } : {}) };
+      const params = {
+        claimers: v.claimers,
+        mode: v.batchComplete ? "batch+batchComplete" : v.batch ? "batch" : "unbatched",
+        ...(v.batch ? { claimLimit: v.batch } : {}),
+      };
       let inst;
       try {
         inst = await createDriver(driver);
@@ -104,9 +181,22 @@ export async function benchClaims(ctx: BenchContext): Promise<void> {
           if (v.batch) while ((await inst.backend.claimScheduledSteps("drain", { limit: 500 })).length);
         }
         const mem = sampler.stop();
-        const target = driver === "postgres" ? (v.batch ? { value: 10_000, text: "≥10,000 steps/s batched" } : { value: 3000, text: "≥3,000 steps/s unbatched" }) : undefined;
+        const target =
+          driver === "postgres"
+            ? v.batch
+              ? { value: 10_000, text: "≥10,000 steps/s batched" }
+              : { value: 3000, text: "≥3,000 steps/s unbatched" }
+            : undefined;
         emit(ctx, {
-          workload: "claim-complete", driver, params, runs: values.length, median: median(values), unit: "steps/s", min: min(values), max: max(values), peakRssBytes: mem.peakRssBytes,
+          workload: "claim-complete",
+          driver,
+          params,
+          runs: values.length,
+          median: median(values),
+          unit: "steps/s",
+          min: min(values),
+          max: max(values),
+          peakRssBytes: mem.peakRssBytes,
           ...(target ? { target: target.text, targetMet: median(values) >= target.value } : {}),
         });
       } catch (err) {

@@ -4,13 +4,19 @@
  */
 import { readFileSync } from "node:fs";
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
 const file = process.argv.slice(2).find((a) => !a.startsWith("--"))!;
 const prof = JSON.parse(readFileSync(file, "utf8")) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
 const self = new Map<number, number>();
 prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
 const total = [...self.values()].reduce((a, b) => a + b, 0);
-const urlOf = (n: Node) => n.callFrame.url.replace(/^file:\/\//, "").replace(/.*\/(packages|node_modules|bench)\//, "$1/");
+const urlOf = (n: Node) =>
+  n.callFrame.url.replace(/^file:\/\//, "").replace(/.*\/(packages|node_modules|bench)\//, "$1/");
 const keyOf = (n: Node) => `${n.callFrame.functionName || "(anonymous)"} ${urlOf(n)}:${n.callFrame.lineNumber + 1}`;
 const byFn = new Map<string, number>();
 const byPkg = new Map<string, number>();
@@ -20,7 +26,14 @@ for (const n of prof.nodes) {
   const url = urlOf(n);
   const key = keyOf(n);
   byFn.set(key, (byFn.get(key) ?? 0) + t);
-  const pkg = n.callFrame.functionName === "(idle)" ? "(idle)" : n.callFrame.functionName === "(garbage collector)" ? "(gc)" : /packages\/([^/]+)/.exec(url)?.[1] ?? /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.startsWith("node:") ? "node internals" : url ? url : n.callFrame.functionName || "(native)");
+  const pkg =
+    n.callFrame.functionName === "(idle)"
+      ? "(idle)"
+      : n.callFrame.functionName === "(garbage collector)"
+        ? "(gc)"
+        : (/packages\/([^/]+)/.exec(url)?.[1] ??
+          /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+          (url.startsWith("node:") ? "node internals" : url ? url : n.callFrame.functionName || "(native)"));
   byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + t);
 }
 const pct = (t: number) => `${((100 * t) / total).toFixed(1)}%`;
@@ -41,6 +54,8 @@ if (process.argv.includes("--inclusive")) {
     for (const k of seen) inclusive.set(k, (inclusive.get(k) ?? 0) + t);
   }
   console.log("\ntop functions (inclusive time):");
-  const shown = [...inclusive].filter(([k]) => !k.startsWith("(root)") && !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]);
+  const shown = [...inclusive]
+    .filter(([k]) => !k.startsWith("(root)") && !k.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1]);
   for (const [k, t] of shown.slice(0, 60)) console.log(`  ${pct(t).padStart(6)}  ${k}`);
 }

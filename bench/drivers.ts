@@ -52,8 +52,15 @@ export async function createDriver(driver: DriverName, options: CreateOptions = 
       };
       const backend = await open();
       return {
-        driver, backend, url: `file:${dir}?durability=${durability}`, location: dir, reopen: open,
-        destroy: async () => { await backend.close().catch(() => {}); await rm(dir, { recursive: true, force: true }); },
+        driver,
+        backend,
+        url: `file:${dir}?durability=${durability}`,
+        location: dir,
+        reopen: open,
+        destroy: async () => {
+          await backend.close().catch(() => {});
+          await rm(dir, { recursive: true, force: true });
+        },
       };
     }
     case "sqlite": {
@@ -66,7 +73,11 @@ export async function createDriver(driver: DriverName, options: CreateOptions = 
       };
       const backend = await open();
       return {
-        driver, backend, url: `sqlite:${filename}`, location: filename, reopen: open,
+        driver,
+        backend,
+        url: `sqlite:${filename}`,
+        location: filename,
+        reopen: open,
         destroy: async () => {
           await backend.close().catch(() => {});
           const parent = dir ?? dirname(filename);
@@ -86,8 +97,15 @@ export async function createDriver(driver: DriverName, options: CreateOptions = 
       const u = new URL(DATABASE_URL);
       u.searchParams.set("schema", schema);
       return {
-        driver, backend, url: u.toString(), location: schema, reopen: (o) => open(o),
-        destroy: async () => { await backend.close().catch(() => {}); await dropSchema(schema); },
+        driver,
+        backend,
+        url: u.toString(),
+        location: schema,
+        reopen: (o) => open(o),
+        destroy: async () => {
+          await backend.close().catch(() => {});
+          await dropSchema(schema);
+        },
       };
     }
   }
@@ -100,7 +118,10 @@ export async function freshDir(prefix: string): Promise<string> {
 }
 
 /** Runs one SQL statement on a short-lived connection. */
-export async function sql<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+export async function sql<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  text: string,
+  values: unknown[] = [],
+): Promise<R[]> {
   const c = new pg.Client({ connectionString: DATABASE_URL });
   await c.connect();
   try {

@@ -15,10 +15,22 @@ export function installFsyncCounter(): void {
   const fd = fs.fdatasync;
   const fsy = fs.fsyncSync;
   const fdsy = fs.fdatasyncSync;
-  fs.fsync = ((...args: Parameters<typeof fs.fsync>) => { count++; return f(...args); }) as typeof fs.fsync;
-  fs.fdatasync = ((...args: Parameters<typeof fs.fdatasync>) => { count++; return fd(...args); }) as typeof fs.fdatasync;
-  fs.fsyncSync = ((...args: Parameters<typeof fs.fsyncSync>) => { count++; return fsy(...args); }) as typeof fs.fsyncSync;
-  fs.fdatasyncSync = ((...args: Parameters<typeof fs.fdatasyncSync>) => { count++; return fdsy(...args); }) as typeof fs.fdatasyncSync;
+  fs.fsync = ((...args: Parameters<typeof fs.fsync>) => {
+    count++;
+    return f(...args);
+  }) as typeof fs.fsync;
+  fs.fdatasync = ((...args: Parameters<typeof fs.fdatasync>) => {
+    count++;
+    return fd(...args);
+  }) as typeof fs.fdatasync;
+  fs.fsyncSync = ((...args: Parameters<typeof fs.fsyncSync>) => {
+    count++;
+    return fsy(...args);
+  }) as typeof fs.fsyncSync;
+  fs.fdatasyncSync = ((...args: Parameters<typeof fs.fdatasyncSync>) => {
+    count++;
+    return fdsy(...args);
+  }) as typeof fs.fdatasyncSync;
 }
 
 /** fsync + fdatasync calls so far in this process. */

@@ -23,7 +23,9 @@ const walMode = args.includes("--wal");
 const checkpointPages = Number(args.find((a) => a.startsWith("--checkpoint-pages="))?.split("=")[1] ?? Number.NaN);
 const [mode = "submit", driver = "sqlite", nArg = "20000", roundsArg = "3"] = args.filter((a) => !a.startsWith("--"));
 if ((mode !== "submit" && mode !== "drain") || (driver !== "sqlite" && driver !== "postgres")) {
-  throw new Error("usage: bench/in-process.ts submit|drain sqlite|postgres [N] [rounds] [--wal] [--checkpoint-pages=N]");
+  throw new Error(
+    "usage: bench/in-process.ts submit|drain sqlite|postgres [N] [rounds] [--wal] [--checkpoint-pages=N]",
+  );
 }
 const N = Number(nArg);
 const WORKFLOWS = join(dirname(fileURLToPath(import.meta.url)), "workflows");
@@ -44,7 +46,10 @@ function postgresCpuUs(): number | null {
   }
 }
 
-const cpuUs = (since: NodeJS.CpuUsage) => { const u = process.cpuUsage(since); return u.user + u.system; };
+const cpuUs = (since: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(since);
+  return u.user + u.system;
+};
 
 async function submitRound(): Promise<Record<string, unknown>> {
   const inst = await createDriver(driver as DriverName);
@@ -67,12 +72,24 @@ async function drainRound(): Promise<Record<string, unknown>> {
   try {
     const { workflows } = await discoverWorkflows(WORKFLOWS);
     await registerWorkflows(inst.backend, workflows);
-    const out = await inst.backend.submitRuns(Array.from({ length: N }, (_, i) => ({ workflowSlug: "noop-1", input: { i } })));
+    const out = await inst.backend.submitRuns(
+      Array.from({ length: N }, (_, i) => ({ workflowSlug: "noop-1", input: { i } })),
+    );
     if (out.some((o) => !o.ok)) throw new Error("an item was refused");
-    const sqliteOptions = walMode ? { walCheckpointPages: 2 ** 31 } : Number.isNaN(checkpointPages) ? {} : { walCheckpointPages: checkpointPages };
+    const sqliteOptions = walMode
+      ? { walCheckpointPages: 2 ** 31 }
+      : Number.isNaN(checkpointPages)
+        ? {}
+        : { walCheckpointPages: checkpointPages };
     const backend = driver === "sqlite" ? new SqliteBackend(inst.location, sqliteOptions) : await openBackend(inst.url);
     if (backend instanceof SqliteBackend) await backend.initialize();
-    const walSize = () => { try { return statSync(`${inst.location}-wal`).size; } catch { return 0; } };
+    const walSize = () => {
+      try {
+        return statSync(`${inst.location}-wal`).size;
+      } catch {
+        return 0;
+      }
+    };
     let finished = 0;
     let allDone: () => void = () => {};
     const done = new Promise<void>((resolve) => (allDone = resolve));
@@ -81,8 +98,12 @@ async function drainRound(): Promise<Record<string, unknown>> {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const worker = await startWorker({
-      backend, workflowsDir: WORKFLOWS, concurrency: 10,
-      onEvent: (e) => { if (e.type === "step:completed" && ++finished === N) allDone(); },
+      backend,
+      workflowsDir: WORKFLOWS,
+      concurrency: 10,
+      onEvent: (e) => {
+        if (e.type === "step:completed" && ++finished === N) allDone();
+      },
     });
     await done;
     const ms = performance.now() - t0;
@@ -92,7 +113,8 @@ async function drainRound(): Promise<Record<string, unknown>> {
     await worker.stop();
     await backend.close();
     return {
-      runsPerSec: Math.round((N * 1000) / ms), cpuUsPerRun: Math.round(cpu / N),
+      runsPerSec: Math.round((N * 1000) / ms),
+      cpuUsPerRun: Math.round(cpu / N),
       ...(pg0 !== null && pg1 !== null ? { serverCpuUsPerRun: Math.round((pg1 - pg0) / N) } : {}),
       ...(walMode && driver === "sqlite" ? { checkpoints: "off", walBytesPerRun: Math.round(walBytes / N) } : {}),
       ...(!Number.isNaN(checkpointPages) ? { checkpointPages } : {}),

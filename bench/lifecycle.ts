@@ -16,12 +16,36 @@ export const LIFE_SLUG = "ingest-orders";
 export async function oneLife(b: Backend, n: number, workerId: string): Promise<void> {
   const slug = LIFE_SLUG;
   const { runId } = await b.submitRun({ workflowSlug: slug, input: { orderId: n } });
-  if (!(await b.startRun(slug, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: true }))) throw new Error(`startRun refused ${runId}`);
-  if (!(await b.scheduleStep(slug, runId, "process", { availableAt: b.clock.nowUs(), reason: "initial", attemptNumber: 1 }))) throw new Error(`scheduleStep refused ${runId}`);
-  const claimed = await b.claimScheduledStep(slug, runId, "process", workerId, { dependencies: [], timestamp: Date.now() * 1000, attemptNumber: 1 });
+  if (!(await b.startRun(slug, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: true })))
+    throw new Error(`startRun refused ${runId}`);
+  if (
+    !(await b.scheduleStep(slug, runId, "process", {
+      availableAt: b.clock.nowUs(),
+      reason: "initial",
+      attemptNumber: 1,
+    }))
+  )
+    throw new Error(`scheduleStep refused ${runId}`);
+  const claimed = await b.claimScheduledStep(slug, runId, "process", workerId, {
+    dependencies: [],
+    timestamp: Date.now() * 1000,
+    attemptNumber: 1,
+  });
   if (!claimed) throw new Error(`claimScheduledStep returned null for ${runId}`);
-  await b.saveStepComplete(slug, runId, "process", { ok: true, n }, { timestamp: Date.now() * 1000, duration: 250, attemptNumber: claimed.attemptNumber, output: { ok: true, n } }, true);
-  await b.saveWorkflowComplete(slug, runId, { process: { ok: true, n } }, { workflowAttemptNumber: 1, timestamp: Date.now() * 1000, duration: 1000, totalSteps: 1 });
+  await b.saveStepComplete(
+    slug,
+    runId,
+    "process",
+    { ok: true, n },
+    { timestamp: Date.now() * 1000, duration: 250, attemptNumber: claimed.attemptNumber, output: { ok: true, n } },
+    true,
+  );
+  await b.saveWorkflowComplete(
+    slug,
+    runId,
+    { process: { ok: true, n } },
+    { workflowAttemptNumber: 1, timestamp: Date.now() * 1000, duration: 1000, totalSteps: 1 },
+  );
 }
 
 export const LIFECYCLE_TARGETS: Record<string, Record<number, { value: number; text: string }>> = {
@@ -59,7 +83,15 @@ export async function benchLifecycle(ctx: BenchContext): Promise<void> {
         const mem = sampler.stop();
         const target = LIFECYCLE_TARGETS[driver]?.[inFlight];
         emit(ctx, {
-          workload: "lifecycle", driver, params, runs: values.length, median: median(values), unit: "runs/s", min: min(values), max: max(values), peakRssBytes: mem.peakRssBytes,
+          workload: "lifecycle",
+          driver,
+          params,
+          runs: values.length,
+          median: median(values),
+          unit: "runs/s",
+          min: min(values),
+          max: max(values),
+          peakRssBytes: mem.peakRssBytes,
           ...(driver.startsWith("fs") ? { fsyncsPerRun: median(fsyncs) } : {}),
           ...(target ? { target: target.text, targetMet: median(values) >= target.value } : {}),
         });

@@ -14,7 +14,14 @@ import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promi
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
-import { computeErrorFingerprints, newEventId, systemClock, type Backend, type Clock, type Event } from "@cairn/backend-interface";
+import {
+  computeErrorFingerprints,
+  newEventId,
+  systemClock,
+  type Backend,
+  type Clock,
+  type Event,
+} from "@cairn/backend-interface";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import pg from "pg";
@@ -45,15 +52,28 @@ export class SimClock implements Clock {
 /** The workflows of the datasets: two single-step ones and a two-step one. */
 export const WORKFLOWS = [
   { slug: "ingest-orders", steps: [{ id: "process", dependencies: [] as string[] }] },
-  { slug: "sync-accounts", steps: [{ id: "fetch", dependencies: [] as string[] }, { id: "store", dependencies: ["fetch"] }] },
+  {
+    slug: "sync-accounts",
+    steps: [
+      { id: "fetch", dependencies: [] as string[] },
+      { id: "store", dependencies: ["fetch"] },
+    ],
+  },
   { slug: "send-emails", steps: [{ id: "send", dependencies: [] as string[] }] },
 ] as const;
 
 export async function registerBenchWorkflows(backend: Backend): Promise<void> {
   for (const w of WORKFLOWS) {
     await backend.registerWorkflow({
-      slug: w.slug, name: w.slug,
-      steps: w.steps.map((s) => ({ id: s.id, name: s.id, dependencies: [...s.dependencies], exportOutput: true, maxRetries: 2 })),
+      slug: w.slug,
+      name: w.slug,
+      steps: w.steps.map((s) => ({
+        id: s.id,
+        name: s.id,
+        dependencies: [...s.dependencies],
+        exportOutput: true,
+        maxRetries: 2,
+      })),
     });
   }
 }
@@ -72,18 +92,46 @@ export function rng(seed: number): () => number {
 
 const WORKERS = ["worker-a-1201", "worker-b-1202", "worker-c-1203", "worker-d-1204"];
 const ERRORS = [
-  { name: "TimeoutError", message: "Request to https://api.example.com/orders/4411 timed out after 30000 ms", stack: "TimeoutError: Request timed out\n    at fetchOrder (/srv/app/steps/process.ts:41:11)\n    at async run (/srv/app/node_modules/@cairn/worker/src/execute-step.ts:88:5)" },
-  { name: "TypeError", message: "Cannot read properties of undefined (reading 'email')", stack: "TypeError: Cannot read properties of undefined (reading 'email')\n    at send (/srv/app/steps/send.ts:17:30)\n    at async run (/srv/app/node_modules/@cairn/worker/src/execute-step.ts:88:5)" },
-  { name: "Error", message: "ECONNRESET while writing to upstream", stack: "Error: ECONNRESET while writing to upstream\n    at store (/srv/app/steps/store.ts:9:13)" },
+  {
+    name: "TimeoutError",
+    message: "Request to https://api.example.com/orders/4411 timed out after 30000 ms",
+    stack:
+      "TimeoutError: Request timed out\n    at fetchOrder (/srv/app/steps/process.ts:41:11)\n    at async run (/srv/app/node_modules/@cairn/worker/src/execute-step.ts:88:5)",
+  },
+  {
+    name: "TypeError",
+    message: "Cannot read properties of undefined (reading 'email')",
+    stack:
+      "TypeError: Cannot read properties of undefined (reading 'email')\n    at send (/srv/app/steps/send.ts:17:30)\n    at async run (/srv/app/node_modules/@cairn/worker/src/execute-step.ts:88:5)",
+  },
+  {
+    name: "Error",
+    message: "ECONNRESET while writing to upstream",
+    stack: "Error: ECONNRESET while writing to upstream\n    at store (/srv/app/steps/store.ts:9:13)",
+  },
 ];
 
 /** The events after RunSubmitted of one finished run, starting at `t0` (µs). */
-export function finishedRunEvents(slug: string, runId: string, steps: ReadonlyArray<{ id: string; dependencies: readonly string[] }>, t0: number, r: () => number): Event[] {
+export function finishedRunEvents(
+  slug: string,
+  runId: string,
+  steps: ReadonlyArray<{ id: string; dependencies: readonly string[] }>,
+  t0: number,
+  r: () => number,
+): Event[] {
   let t = t0 + Math.round(1000 + r() * 50_000);
   const ev: Event[] = [];
   const env = (type: string, stepId?: string) => {
     t += Math.round(50 + r() * 3000);
-    return { eventId: newEventId(t), timestampUs: t, workflowSlug: slug, runId, category: stepId ? "step" : "workflow", type, ...(stepId ? { stepId } : {}) };
+    return {
+      eventId: newEventId(t),
+      timestampUs: t,
+      workflowSlug: slug,
+      runId,
+      category: stepId ? "step" : "workflow",
+      type,
+      ...(stepId ? { stepId } : {}),
+    };
   };
   const startedAt = t;
   ev.push({ ...env("WorkflowStarted"), workflowAttemptNumber: 1, hasInputSchema: false, hasInput: true } as Event);
@@ -95,38 +143,113 @@ export function finishedRunEvents(slug: string, runId: string, steps: ReadonlyAr
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]!;
     const sched = env("StepScheduled", s.id);
-    ev.push({ ...sched, availableAtUs: sched.timestampUs, reason: i === 0 ? "initial" : "dependency-satisfied", attemptNumber: 1, priority: 0 } as Event);
-    ev.push({ ...env("StepStarted", s.id), workerId: worker, dependencies: [...s.dependencies], attemptNumber: 1, slotIndex: 0, workerConcurrency: 4 } as Event);
+    ev.push({
+      ...sched,
+      availableAtUs: sched.timestampUs,
+      reason: i === 0 ? "initial" : "dependency-satisfied",
+      attemptNumber: 1,
+      priority: 0,
+    } as Event);
+    ev.push({
+      ...env("StepStarted", s.id),
+      workerId: worker,
+      dependencies: [...s.dependencies],
+      attemptNumber: 1,
+      slotIndex: 0,
+      workerConcurrency: 4,
+    } as Event);
     const dur = Math.round(5_000 + r() * 2_000_000);
     t += dur;
     if (i === failIdx && failing !== "ok") {
       const error = ERRORS[Math.floor(r() * ERRORS.length)]!;
       const failed = env("StepFailed", s.id);
       if (failing === "terminal") {
-        ev.push({ ...failed, error, errorFingerprints: computeErrorFingerprints(error), durationUs: dur, attemptNumber: 1, terminal: true, failureReason: "exhausted-retries" } as Event);
-        ev.push({ ...env("WorkflowFailed"), workflowAttemptNumber: 1, error, durationUs: t - startedAt, completedSteps: completed, failedStep: s.id, failureReason: "step-failed" } as Event);
+        ev.push({
+          ...failed,
+          error,
+          errorFingerprints: computeErrorFingerprints(error),
+          durationUs: dur,
+          attemptNumber: 1,
+          terminal: true,
+          failureReason: "exhausted-retries",
+        } as Event);
+        ev.push({
+          ...env("WorkflowFailed"),
+          workflowAttemptNumber: 1,
+          error,
+          durationUs: t - startedAt,
+          completedSteps: completed,
+          failedStep: s.id,
+          failureReason: "step-failed",
+        } as Event);
         return ev;
       }
       const retryAt = failed.timestampUs + 1_000_000;
-      ev.push({ ...failed, error, errorFingerprints: computeErrorFingerprints(error), durationUs: dur, attemptNumber: 1, terminal: false, nextRetryAtUs: retryAt, failureReason: "execution-error" } as Event);
+      ev.push({
+        ...failed,
+        error,
+        errorFingerprints: computeErrorFingerprints(error),
+        durationUs: dur,
+        attemptNumber: 1,
+        terminal: false,
+        nextRetryAtUs: retryAt,
+        failureReason: "execution-error",
+      } as Event);
       ev.push({ ...env("StepRetrying", s.id), attemptNumber: 1, nextAttempt: 2, error, maxRetries: 2 } as Event);
       const re = env("StepScheduled", s.id);
-      ev.push({ ...re, availableAtUs: retryAt, reason: "retry", attemptNumber: 2, retryDelayMs: 1000, priority: 0 } as Event);
+      ev.push({
+        ...re,
+        availableAtUs: retryAt,
+        reason: "retry",
+        attemptNumber: 2,
+        retryDelayMs: 1000,
+        priority: 0,
+      } as Event);
       t = Math.max(t, retryAt);
-      ev.push({ ...env("StepStarted", s.id), workerId: worker, dependencies: [...s.dependencies], attemptNumber: 2, slotIndex: 1, workerConcurrency: 4 } as Event);
+      ev.push({
+        ...env("StepStarted", s.id),
+        workerId: worker,
+        dependencies: [...s.dependencies],
+        attemptNumber: 2,
+        slotIndex: 1,
+        workerConcurrency: 4,
+      } as Event);
       t += dur;
-      ev.push({ ...env("StepCompleted", s.id), output: JSON.stringify({ ok: true, attempt: 2, n: Math.floor(r() * 1000) }), durationUs: dur, attemptNumber: 2, exportOutput: true } as Event);
+      ev.push({
+        ...env("StepCompleted", s.id),
+        output: JSON.stringify({ ok: true, attempt: 2, n: Math.floor(r() * 1000) }),
+        durationUs: dur,
+        attemptNumber: 2,
+        exportOutput: true,
+      } as Event);
     } else {
-      ev.push({ ...env("StepCompleted", s.id), output: JSON.stringify({ ok: true, n: Math.floor(r() * 1000) }), durationUs: dur, attemptNumber: 1, exportOutput: true } as Event);
+      ev.push({
+        ...env("StepCompleted", s.id),
+        output: JSON.stringify({ ok: true, n: Math.floor(r() * 1000) }),
+        durationUs: dur,
+        attemptNumber: 1,
+        exportOutput: true,
+      } as Event);
     }
     completed++;
   }
-  ev.push({ ...env("WorkflowCompleted"), workflowAttemptNumber: 1, output: JSON.stringify({ ok: true, steps: completed }), durationUs: t - startedAt, totalSteps: steps.length } as Event);
+  ev.push({
+    ...env("WorkflowCompleted"),
+    workflowAttemptNumber: 1,
+    output: JSON.stringify({ ok: true, steps: completed }),
+    durationUs: t - startedAt,
+    totalSteps: steps.length,
+  } as Event);
   return ev;
 }
 
 /** Writes `count` finished runs; returns a sample of run ids (for getRun). */
-export async function populateFinished(backend: Backend, clock: SimClock, count: number, options: { concurrency: number; seed?: number; chunk?: number }): Promise<string[]> {
+export async function populateFinished(
+  backend: Backend,
+  clock: SimClock,
+  count: number,
+  options: { concurrency: number; seed?: number; chunk?: number },
+): Promise<string[]> {
   const r = rng(options.seed ?? 42);
   const nowUs = systemClock.nowUs();
   const span = 48 * HOUR_US - 10 * 60_000_000;
@@ -143,13 +266,27 @@ export async function populateFinished(backend: Backend, clock: SimClock, count:
     });
     const items: Array<Array<{ workflowSlug: string; runId: string; event: Event }>> = [];
     await pool(plans, options.concurrency, async (p) => {
-      const { runId } = await clock.at(p.t0, () => backend.submitRun({ workflowSlug: p.w.slug, input: { orderId: p.i, customer: `c-${p.i % 977}` }, tags: [p.i % 10 === 0 ? "priority" : "standard"] }));
+      const { runId } = await clock.at(p.t0, () =>
+        backend.submitRun({
+          workflowSlug: p.w.slug,
+          input: { orderId: p.i, customer: `c-${p.i % 977}` },
+          tags: [p.i % 10 === 0 ? "priority" : "standard"],
+        }),
+      );
       if (p.i % sampleEvery === 0) sample.push(runId);
-      items.push(finishedRunEvents(p.w.slug, runId, p.w.steps, p.t0, rng(p.seed)).map((event) => ({ workflowSlug: p.w.slug, runId, event })));
+      items.push(
+        finishedRunEvents(p.w.slug, runId, p.w.steps, p.t0, rng(p.seed)).map((event) => ({
+          workflowSlug: p.w.slug,
+          runId,
+          event,
+        })),
+      );
     });
     // batchAppendEvents: several batches in flight (each batch writes its runs' events run by run).
     const per = Math.ceil(items.length / options.concurrency);
-    const batches = Array.from({ length: options.concurrency }, (_, k) => items.slice(k * per, (k + 1) * per).flat()).filter((b) => b.length);
+    const batches = Array.from({ length: options.concurrency }, (_, k) =>
+      items.slice(k * per, (k + 1) * per).flat(),
+    ).filter((b) => b.length);
     await Promise.all(batches.map((b) => backend.batchAppendEvents(b)));
     if (count >= 20_000 && (start / chunk) % 20 === 19) progress(`    populated ${start + n}/${count}`);
   }
@@ -162,9 +299,17 @@ export async function addLiveWork(backend: Backend, scheduled: number, running: 
   for (let i = 0; i < scheduled + running; i++) {
     const { runId } = await backend.submitRun({ workflowSlug: slug, input: { live: i } });
     await backend.startRun(slug, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: true });
-    await backend.scheduleStep(slug, runId, "process", { availableAt: backend.clock.nowUs(), reason: "initial", attemptNumber: 1 });
+    await backend.scheduleStep(slug, runId, "process", {
+      availableAt: backend.clock.nowUs(),
+      reason: "initial",
+      attemptNumber: 1,
+    });
     if (i >= scheduled) {
-      const claimed = await backend.claimScheduledStep(slug, runId, "process", "live-worker", { dependencies: [], timestamp: Date.now() * 1000, attemptNumber: 1 });
+      const claimed = await backend.claimScheduledStep(slug, runId, "process", "live-worker", {
+        dependencies: [],
+        timestamp: Date.now() * 1000,
+        attemptNumber: 1,
+      });
       if (!claimed) throw new Error("could not claim a live step while preparing the dataset");
     }
   }
@@ -191,7 +336,11 @@ export interface Dataset {
  *    (same rows, no WAL flush wait per commit), dumped with pg_dump to the cache directory, and restored with
  *    pg_restore into that schema for each use (dropped afterwards).
  */
-export async function finishedDataset(driver: DriverName, count: number, options: { concurrency?: number; useCache?: boolean } = {}): Promise<Dataset> {
+export async function finishedDataset(
+  driver: DriverName,
+  count: number,
+  options: { concurrency?: number; useCache?: boolean } = {},
+): Promise<Dataset> {
   const kind = driver === "fs-none" ? "fs" : driver;
   const key = `${kind}-${count}-v${CACHE_FORMAT}-${await storageVersion(kind)}`;
   const cachePath = join(CACHE_DIR, kind === "postgres" ? `${key}.dump` : key);
@@ -214,16 +363,28 @@ export async function finishedDataset(driver: DriverName, count: number, options
       await dropSchema(schema);
       writerPool = new pg.Pool({ connectionString: DATABASE_URL, max: 10, options: "-c synchronous_commit=off" });
     }
-    const writer = await createDriver(kind === "fs" ? "fs-none" : kind, { clock, location: kind === "postgres" ? schema : kind === "fs" ? cachePath : undefined, ...(writerPool ? { pool: writerPool } : {}) });
+    const writer = await createDriver(kind === "fs" ? "fs-none" : kind, {
+      clock,
+      location: kind === "postgres" ? schema : kind === "fs" ? cachePath : undefined,
+      ...(writerPool ? { pool: writerPool } : {}),
+    });
     await registerBenchWorkflows(writer.backend);
-    sampleRunIds = await populateFinished(writer.backend, clock, count, { concurrency: options.concurrency ?? (kind === "postgres" ? 8 : 4) });
+    sampleRunIds = await populateFinished(writer.backend, clock, count, {
+      concurrency: options.concurrency ?? (kind === "postgres" ? 8 : 4),
+    });
     await writer.backend.close();
     await writerPool?.end();
     if (kind === "sqlite") {
       await cp(writer.location, cachePath);
       await writer.destroy();
     } else if (kind === "postgres") {
-      await execFileP("pg_dump", ["--format=custom", "--compress=1", `--schema=${schema}`, `--file=${cachePath}`, DATABASE_URL]);
+      await execFileP("pg_dump", [
+        "--format=custom",
+        "--compress=1",
+        `--schema=${schema}`,
+        `--file=${cachePath}`,
+        DATABASE_URL,
+      ]);
       await dropSchema(schema);
     }
     await writeFile(meta, JSON.stringify({ createdMs: Date.now(), sampleRunIds, populateMs: performance.now() - t0 }));
@@ -241,7 +402,13 @@ export async function finishedDataset(driver: DriverName, count: number, options
     location = await copyOut(kind, cachePath);
   }
   const instance = await createDriver(kind, { location });
-  return { instance, sampleRunIds, populateMs: populatedMs, restoreMs: performance.now() - t0 - populatedMs, fromCache };
+  return {
+    instance,
+    sampleRunIds,
+    populateMs: populatedMs,
+    restoreMs: performance.now() - t0 - populatedMs,
+    fromCache,
+  };
 }
 
 /** A short hash of what decides the stored format: the driver's migrations (sqlite, postgres) or its store version (fs). */

@@ -43,13 +43,26 @@ export async function benchNotifyLatency(ctx: BenchContext): Promise<void> {
     const commitMs: number[] = [];
     const sampler = new MemSampler();
     for (const runId of ids) {
-      const fired = new Promise<number>((resolve) => { wake = () => { wake = null; resolve(nowMs()); }; });
+      const fired = new Promise<number>((resolve) => {
+        wake = () => {
+          wake = null;
+          resolve(nowMs());
+        };
+      });
       const t0 = nowMs();
-      await scheduler.scheduleStep(SLUG, runId, "process", { availableAt: scheduler.clock.nowUs(), reason: "initial", attemptNumber: 1 });
+      await scheduler.scheduleStep(SLUG, runId, "process", {
+        availableAt: scheduler.clock.nowUs(),
+        reason: "initial",
+        attemptNumber: 1,
+      });
       const tCommit = nowMs();
       const tWake = await Promise.race([fired, sleep(5000).then(() => Number.NaN)]);
       if (Number.isNaN(tWake)) throw new Error("no notification within 5 s of scheduling a step");
-      const claimed = await listener.claimScheduledStep(SLUG, runId, "process", "listener", { dependencies: [], timestamp: Date.now() * 1000, attemptNumber: 1 });
+      const claimed = await listener.claimScheduledStep(SLUG, runId, "process", "listener", {
+        dependencies: [],
+        timestamp: Date.now() * 1000,
+        attemptNumber: 1,
+      });
       if (!claimed) throw new Error(`claim after wake-up returned null (${runId})`);
       const tClaim = nowMs();
       wakeMs.push(tWake - t0);
@@ -59,10 +72,26 @@ export async function benchNotifyLatency(ctx: BenchContext): Promise<void> {
     }
     unsubscribe();
     const mem = sampler.stop();
-    const base = { workload: "pg-notify-latency", driver: "postgres", runs: wakeMs.length, unit: "ms", peakRssBytes: mem.peakRssBytes };
-    for (const [what, v] of [["schedule→listener fired", wakeMs], ["schedule→claim succeeded", claimMs], ["scheduleStep call (commit) alone", commitMs]] as const) {
+    const base = {
+      workload: "pg-notify-latency",
+      driver: "postgres",
+      runs: wakeMs.length,
+      unit: "ms",
+      peakRssBytes: mem.peakRssBytes,
+    };
+    for (const [what, v] of [
+      ["schedule→listener fired", wakeMs],
+      ["schedule→claim succeeded", claimMs],
+      ["scheduleStep call (commit) alone", commitMs],
+    ] as const) {
       emit(ctx, {
-        ...base, params: { ...params, measure: what }, median: median([...v]), min: min([...v]), max: max([...v]), p50: percentile([...v], 50), p99: percentile([...v], 99),
+        ...base,
+        params: { ...params, measure: what },
+        median: median([...v]),
+        min: min([...v]),
+        max: max([...v]),
+        p50: percentile([...v], 50),
+        p99: percentile([...v], 99),
         ...(what === "schedule→listener fired" ? { target: "p50 < 5 ms", targetMet: percentile([...v], 50) < 5 } : {}),
       });
     }
@@ -74,12 +103,25 @@ export async function benchNotifyLatency(ctx: BenchContext): Promise<void> {
   }
 }
 
-interface TableStats { relname: string; ins: number; upd: number; del: number; hot: number }
+interface TableStats {
+  relname: string;
+  ins: number;
+  upd: number;
+  del: number;
+  hot: number;
+}
 
 async function tableStats(schema: string): Promise<Map<string, TableStats>> {
   const rows = await sql<{ relname: string; ins: string; upd: string; del: string; hot: string }>(
-    "SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_del AS del, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE schemaname = $1", [schema]);
-  return new Map(rows.map((r) => [r.relname, { relname: r.relname, ins: Number(r.ins), upd: Number(r.upd), del: Number(r.del), hot: Number(r.hot) }]));
+    "SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_del AS del, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE schemaname = $1",
+    [schema],
+  );
+  return new Map(
+    rows.map((r) => [
+      r.relname,
+      { relname: r.relname, ins: Number(r.ins), upd: Number(r.upd), del: Number(r.del), hot: Number(r.hot) },
+    ]),
+  );
 }
 
 async function settledStats(schema: string): Promise<Map<string, TableStats>> {
@@ -96,16 +138,28 @@ async function settledStats(schema: string): Promise<Map<string, TableStats>> {
 }
 
 /** A backend on its own pool whose round trips are counted. */
-async function countingBackend(schema: string): Promise<{ backend: PostgresBackend; pool: pg.Pool; trips: () => number; reset: () => void }> {
+async function countingBackend(
+  schema: string,
+): Promise<{ backend: PostgresBackend; pool: pg.Pool; trips: () => number; reset: () => void }> {
   let trips = 0;
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
   pool.on("connect", (client) => {
     const q = client.query.bind(client) as (...a: unknown[]) => unknown;
-    (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => { trips++; return q(...a); };
+    (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+      trips++;
+      return q(...a);
+    };
   });
   const backend = new PostgresBackend({ pool, schema, listen: false });
   await backend.initialize();
-  return { backend, pool, trips: () => trips, reset: () => { trips = 0; } };
+  return {
+    backend,
+    pool,
+    trips: () => trips,
+    reset: () => {
+      trips = 0;
+    },
+  };
 }
 
 export async function benchRoundTrips(ctx: BenchContext): Promise<void> {
@@ -144,13 +198,28 @@ export async function benchRoundTrips(ctx: BenchContext): Promise<void> {
       let writes = 0;
       for (const [name, a] of after) {
         const b = before.get(name) ?? { ins: 0, upd: 0, del: 0, hot: 0 };
-        const d = { inserts: (a.ins - b.ins) / steps, updates: (a.upd - b.upd) / steps, deletes: (a.del - b.del) / steps, hotUpdates: (a.hot - b.hot) / steps };
+        const d = {
+          inserts: (a.ins - b.ins) / steps,
+          updates: (a.upd - b.upd) / steps,
+          deletes: (a.del - b.del) / steps,
+          hotUpdates: (a.hot - b.hot) / steps,
+        };
         if (d.inserts || d.updates || d.deletes) perTable[name] = d;
         writes += d.inserts + d.updates + d.deletes;
       }
       emit(ctx, {
-        workload: "pg-cost-per-step", driver: "postgres", params, runs: 1, median: trips / steps, unit: `round trips per ${sc.perUnit}`, min: Number.NaN, max: Number.NaN,
-        peakRssBytes: process.memoryUsage().rss, rowWritesPerUnit: writes, rowWritesByTable: perTable, sequentialRatePerSecond: (steps * 1000) / elapsed,
+        workload: "pg-cost-per-step",
+        driver: "postgres",
+        params,
+        runs: 1,
+        median: trips / steps,
+        unit: `round trips per ${sc.perUnit}`,
+        min: Number.NaN,
+        max: Number.NaN,
+        peakRssBytes: process.memoryUsage().rss,
+        rowWritesPerUnit: writes,
+        rowWritesByTable: perTable,
+        sequentialRatePerSecond: (steps * 1000) / elapsed,
       });
     } catch (err) {
       emitError(ctx, "pg-cost-per-step", "postgres", params, err);

@@ -16,7 +16,10 @@ async function main(): Promise<void> {
     await registerManual(inst.backend, "ingest-orders");
     if (what === "lifecycle") {
       let n = 0;
-      const r = await throughput(Number(inFlight), Number(secs) * 1000, 1e9, async (loop) => { await oneLife(inst.backend, n++, `w${loop}`); return 1; });
+      const r = await throughput(Number(inFlight), Number(secs) * 1000, 1e9, async (loop) => {
+        await oneLife(inst.backend, n++, `w${loop}`);
+        return 1;
+      });
       console.log(`${driver} lifecycle ${inFlight} in flight: ${r.perSecond.toFixed(1)} runs/s (${r.units} runs)`);
     } else {
       const refs = await prepareScheduled(inst.backend, 3000);
@@ -27,4 +30,10 @@ async function main(): Promise<void> {
     await inst.destroy();
   }
 }
-main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -20,7 +20,12 @@ const CALL_TIMEOUT_MS = 120_000;
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s (not measured)`)), ms); })]);
+    return await Promise.race([
+      p,
+      new Promise<T>((_, reject) => {
+        t = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s (not measured)`)), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(t);
   }
@@ -37,7 +42,11 @@ const QUERIES: Query[] = [
   { name: "reclaimStaleSteps", fast: true, run: (b) => b.reclaimStaleSteps(60_000, "bench-reaper") },
   { name: "listRuns(20)", fast: true, run: (b) => b.listRuns({ limit: 20 }) },
   // What the worker polls on every loop iteration, per loaded workflow (startPendingRuns).
-  { name: "listRuns(pending,50)", fast: true, run: (b) => b.listRuns({ workflowSlug: "ingest-orders", status: ["pending"], limit: 50 }) },
+  {
+    name: "listRuns(pending,50)",
+    fast: true,
+    run: (b) => b.listRuns({ workflowSlug: "ingest-orders", status: ["pending"], limit: 50 }),
+  },
   { name: "getQueueDepth", fast: true, run: (b) => b.getQueueDepth() },
   { name: "getRun", fast: true, run: (b, i, ids) => b.getRun(ids[(i * 7919) % ids.length]!) },
   { name: "getAnalyticsSummary", fast: false, run: (b) => b.getAnalyticsSummary() },
@@ -45,8 +54,10 @@ const QUERIES: Query[] = [
 
 /** Targets (ms) by driver and size; only where an issue sets one. */
 function target(driver: DriverName, size: number, query: string): number | undefined {
-  if (driver === "fs" && size === 10_000) return { listScheduledSteps: 20, reclaimStaleSteps: 20, "listRuns(20)": 50, getQueueDepth: 50 }[query];
-  if ((driver === "sqlite" || driver === "postgres") && size === 100_000) return { listScheduledSteps: 5, getQueueDepth: 5, "listRuns(20)": 5, getRun: 5, getAnalyticsSummary: 1000 }[query];
+  if (driver === "fs" && size === 10_000)
+    return { listScheduledSteps: 20, reclaimStaleSteps: 20, "listRuns(20)": 50, getQueueDepth: 50 }[query];
+  if ((driver === "sqlite" || driver === "postgres") && size === 100_000)
+    return { listScheduledSteps: 5, getQueueDepth: 5, "listRuns(20)": 5, getRun: 5, getAnalyticsSummary: 1000 }[query];
   return undefined;
 }
 
@@ -69,11 +80,21 @@ export async function benchQueries(ctx: BenchContext, sizesOverride?: number[]):
         ds = await finishedDataset(driver, size);
         if (!ds.fromCache) {
           emit(ctx, {
-            workload: "populate", driver, params: { finishedRuns: size }, runs: 1, median: (size * 1000) / ds.populateMs,
-            unit: "runs/s", min: Number.NaN, max: Number.NaN, peakRssBytes: process.memoryUsage().rss, elapsedMs: ds.populateMs,
+            workload: "populate",
+            driver,
+            params: { finishedRuns: size },
+            runs: 1,
+            median: (size * 1000) / ds.populateMs,
+            unit: "runs/s",
+            min: Number.NaN,
+            max: Number.NaN,
+            peakRssBytes: process.memoryUsage().rss,
+            elapsedMs: ds.populateMs,
           });
         }
-        progress(`  dataset ${ds.fromCache ? "from cache" : `populated in ${(ds.populateMs / 1000).toFixed(1)} s`}; working copy in ${(ds.restoreMs / 1000).toFixed(1)} s`);
+        progress(
+          `  dataset ${ds.fromCache ? "from cache" : `populated in ${(ds.populateMs / 1000).toFixed(1)} s`}; working copy in ${(ds.restoreMs / 1000).toFixed(1)} s`,
+        );
         await addLiveWork(ds.instance.backend, 10, 5);
         const b = ds.instance.backend;
         progress(`queries ${driver} ${size} finished runs: measuring`);
@@ -82,11 +103,16 @@ export async function benchQueries(ctx: BenchContext, sizesOverride?: number[]):
           try {
             const before = slow.get(q.name);
             if (before && before.ms * (size / before.size) > SKIP_IF_LINEAR_ABOVE_MS) {
-              throw new Error(`not measured: took ${Math.round(before.ms)} ms at ${before.size.toLocaleString("en-US")} finished runs already (> ${SKIP_IF_LINEAR_ABOVE_MS / 1000} s here even if linear)`);
+              throw new Error(
+                `not measured: took ${Math.round(before.ms)} ms at ${before.size.toLocaleString("en-US")} finished runs already (> ${SKIP_IF_LINEAR_ABOVE_MS / 1000} s here even if linear)`,
+              );
             }
             const sampler = new MemSampler();
             const tw = nowMs();
-            await withTimeout(q.run(b, 0, ds.sampleRunIds), CALL_TIMEOUT_MS).catch((err: unknown) => { slow.set(q.name, { ms: CALL_TIMEOUT_MS, size }); throw err; }); // warm-up
+            await withTimeout(q.run(b, 0, ds.sampleRunIds), CALL_TIMEOUT_MS).catch((err: unknown) => {
+              slow.set(q.name, { ms: CALL_TIMEOUT_MS, size });
+              throw err;
+            }); // warm-up
             const warmMs = nowMs() - tw;
             const values: number[] = [];
             // A call slower than SLOW_MS is measured once: the warm-up call is the measurement.
@@ -103,8 +129,19 @@ export async function benchQueries(ctx: BenchContext, sizesOverride?: number[]):
             slow.set(q.name, { ms: median(values), size });
             const t = target(driver, size, q.name);
             emit(ctx, {
-              workload: "query", driver, params: { query: q.name, ...params }, runs: values.length, median: median(values), unit: "ms", min: min(values), max: max(values),
-              peakRssBytes: mem.peakRssBytes, peakHeapBytes: mem.peakHeapBytes, heapGrowthBytes: mem.heapGrowthBytes, resultSize, ...(runs === 0 ? { note: "single cold call (slower than 5 s)" } : {}),
+              workload: "query",
+              driver,
+              params: { query: q.name, ...params },
+              runs: values.length,
+              median: median(values),
+              unit: "ms",
+              min: min(values),
+              max: max(values),
+              peakRssBytes: mem.peakRssBytes,
+              peakHeapBytes: mem.peakHeapBytes,
+              heapGrowthBytes: mem.heapGrowthBytes,
+              resultSize,
+              ...(runs === 0 ? { note: "single cold call (slower than 5 s)" } : {}),
               ...(t !== undefined ? { target: `< ${t} ms`, targetMet: median(values) < t } : {}),
             });
           } catch (err) {

@@ -31,7 +31,8 @@ export const collected: Measurement[] = [];
 
 export function emit(ctx: BenchContext, m: Measurement): void {
   const line: Measurement = { ...m, median: round(m.median), min: round(m.min), max: round(m.max) };
-  for (const [k, v] of Object.entries(line)) if (typeof v === "number" && !Number.isInteger(v)) (line as Record<string, unknown>)[k] = round(v);
+  for (const [k, v] of Object.entries(line))
+    if (typeof v === "number" && !Number.isInteger(v)) (line as Record<string, unknown>)[k] = round(v);
   collected.push(line);
   const text = JSON.stringify(line);
   process.stdout.write(`${text}\n`);
@@ -39,7 +40,13 @@ export function emit(ctx: BenchContext, m: Measurement): void {
 }
 
 /** Records that a driver failed a workload: an error line instead of a number. */
-export function emitError(ctx: BenchContext, workload: string, driver: string, params: Record<string, unknown>, err: unknown): void {
+export function emitError(
+  ctx: BenchContext,
+  workload: string,
+  driver: string,
+  params: Record<string, unknown>,
+  err: unknown,
+): void {
   const e = err instanceof Error ? err : new Error(String(err));
   const line = { workload, driver, params, error: `${e.name}: ${e.message.split("\n")[0]}` };
   collected.push(line as unknown as Measurement);

@@ -32,7 +32,17 @@ const { values: args } = parseArgs({
   },
 });
 
-const WORKLOADS = ["append", "lifecycle", "claims", "queries", "pg-notify", "pg-cost", "worker", "worker-latency", "peers"] as const;
+const WORKLOADS = [
+  "append",
+  "lifecycle",
+  "claims",
+  "queries",
+  "pg-notify",
+  "pg-cost",
+  "worker",
+  "worker-latency",
+  "peers",
+] as const;
 type Workload = (typeof WORKLOADS)[number];
 /** Workloads run only when named with --only. */
 const OPT_IN: Workload[] = ["peers"];
@@ -42,8 +52,12 @@ async function main(): Promise<void> {
   const { ALL_DRIVERS, postgresAvailable, DATABASE_URL } = await import("./drivers.js");
   type DriverName = (typeof ALL_DRIVERS)[number];
 
-  const only = (args.only?.split(",").map((s) => s.trim()).filter(Boolean) ?? WORKLOADS.filter((w) => !OPT_IN.includes(w))) as Workload[];
-  for (const w of only) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}; use ${WORKLOADS.join(", ")}`);
+  const only = (args.only
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean) ?? WORKLOADS.filter((w) => !OPT_IN.includes(w))) as Workload[];
+  for (const w of only)
+    if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}; use ${WORKLOADS.join(", ")}`);
   let drivers: DriverName[] = [...ALL_DRIVERS];
   if (args.drivers) {
     drivers = [];
@@ -64,22 +78,47 @@ async function main(): Promise<void> {
   const baseRuns = args.runs ? Number(args.runs) : quick ? 1 : 3;
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const outFile = args.out === "-" ? undefined : args.out ?? join(root, "bench", "results", `${quick ? "quick-" : ""}${stamp}.jsonl`);
+  const outFile =
+    args.out === "-"
+      ? undefined
+      : (args.out ?? join(root, "bench", "results", `${quick ? "quick-" : ""}${stamp}.jsonl`));
   if (outFile) mkdirSync(dirname(outFile), { recursive: true });
   const ctx = {
-    quick, drivers, outFile,
+    quick,
+    drivers,
+    outFile,
     windowMs: args["window-ms"] ? Number(args["window-ms"]) : quick ? 300 : 1500,
     runs: (fast = false) => (quick ? (fast ? 3 : 1) : fast ? Math.max(baseRuns, 11) : baseRuns),
   };
 
   let commit = "unknown";
-  try { commit = execSync("git rev-parse --short HEAD", { cwd: root }).toString().trim(); } catch { /* not a checkout */ }
+  try {
+    commit = execSync("git rev-parse --short HEAD", { cwd: root }).toString().trim();
+  } catch {
+    /* not a checkout */
+  }
   const { fsyncProbe, pgCommitProbe } = await import("./machine.js");
   const probes = { fsyncSmallFile: fsyncProbe(), ...(pgVersion ? { postgresCommit: await pgCommitProbe() } : {}) };
   const machine = {
-    workload: "machine", driver: "-", params: { quick, drivers, only }, runs: 0, median: Number.NaN, unit: "-", min: Number.NaN, max: Number.NaN, peakRssBytes: process.memoryUsage().rss,
-    cores: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", totalMemBytes: totalmem(), kernel: release(), node: process.version, postgres: pgVersion ?? "not used",
-    date: new Date().toISOString(), loadAvgAtStart: loadavg().map((x) => Math.round(x * 100) / 100), gitCommit: commit, probes,
+    workload: "machine",
+    driver: "-",
+    params: { quick, drivers, only },
+    runs: 0,
+    median: Number.NaN,
+    unit: "-",
+    min: Number.NaN,
+    max: Number.NaN,
+    peakRssBytes: process.memoryUsage().rss,
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    totalMemBytes: totalmem(),
+    kernel: release(),
+    node: process.version,
+    postgres: pgVersion ?? "not used",
+    date: new Date().toISOString(),
+    loadAvgAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+    gitCommit: commit,
+    probes,
   };
   emit(ctx, machine);
   const t0 = performance.now();
@@ -90,21 +129,50 @@ async function main(): Promise<void> {
     const tw = performance.now();
     progress(`=== ${w}`);
     switch (w) {
-      case "append": await (await import("./appends.js")).benchAppends(ctx); break;
-      case "lifecycle": await (await import("./lifecycle.js")).benchLifecycle(ctx); break;
-      case "claims": await (await import("./claims.js")).benchClaims(ctx); break;
-      case "queries": await (await import("./queries.js")).benchQueries(ctx, sizes); break;
-      case "pg-notify": if (pg) await (await import("./postgres-claims.js")).benchNotifyLatency(ctx); break;
-      case "pg-cost": if (pg) await (await import("./postgres-claims.js")).benchRoundTrips(ctx); break;
-      case "worker": await (await import("./worker.js")).benchWorkerThroughput(ctx); break;
-      case "worker-latency": await (await import("./worker.js")).benchWorkerLatency(ctx); break;
-      case "peers": await (await import("./peers/peers.js")).benchPeers(ctx); break;
+      case "append":
+        await (await import("./appends.js")).benchAppends(ctx);
+        break;
+      case "lifecycle":
+        await (await import("./lifecycle.js")).benchLifecycle(ctx);
+        break;
+      case "claims":
+        await (await import("./claims.js")).benchClaims(ctx);
+        break;
+      case "queries":
+        await (await import("./queries.js")).benchQueries(ctx, sizes);
+        break;
+      case "pg-notify":
+        if (pg) await (await import("./postgres-claims.js")).benchNotifyLatency(ctx);
+        break;
+      case "pg-cost":
+        if (pg) await (await import("./postgres-claims.js")).benchRoundTrips(ctx);
+        break;
+      case "worker":
+        await (await import("./worker.js")).benchWorkerThroughput(ctx);
+        break;
+      case "worker-latency":
+        await (await import("./worker.js")).benchWorkerLatency(ctx);
+        break;
+      case "peers":
+        await (await import("./peers/peers.js")).benchPeers(ctx);
+        break;
     }
     progress(`=== ${w} done in ${((performance.now() - tw) / 1000).toFixed(1)} s`);
   }
   const errors = collected.filter((m) => "error" in m).length;
-  progress(`finished in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${collected.length - 1} lines, ${errors} errors; load average now ${loadavg().map((x) => x.toFixed(2)).join(" ")}${outFile ? `; written to ${outFile}` : ""}`);
-  emit(ctx, { ...machine, workload: "machine-end", probes: { fsyncSmallFile: fsyncProbe(), ...(pgVersion ? { postgresCommit: await pgCommitProbe() } : {}) }, date: new Date().toISOString(), loadAvgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100), totalSeconds: (performance.now() - t0) / 1000 });
+  progress(
+    `finished in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${collected.length - 1} lines, ${errors} errors; load average now ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(" ")}${outFile ? `; written to ${outFile}` : ""}`,
+  );
+  emit(ctx, {
+    ...machine,
+    workload: "machine-end",
+    probes: { fsyncSmallFile: fsyncProbe(), ...(pgVersion ? { postgresCommit: await pgCommitProbe() } : {}) },
+    date: new Date().toISOString(),
+    loadAvgAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
+    totalSeconds: (performance.now() - t0) / 1000,
+  });
 }
 
 main().then(

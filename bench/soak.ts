@@ -15,17 +15,28 @@ const WORKFLOWS = join(dirname(fileURLToPath(import.meta.url)), "workflows");
 const driver = process.argv[2] ?? "sqlite";
 const runs = Number(process.argv[3] ?? 100_000);
 const tmp = mkdtempSync(join(tmpdir(), "cairn-soak-"));
-const url = driver === "postgres"
-  ? `${process.env.DATABASE_URL ?? "postgres://root@127.0.0.1:5432/test"}?schema=soak_${process.pid}`
-  : `sqlite:${join(tmp, "soak.db")}`;
+const url =
+  driver === "postgres"
+    ? `${process.env.DATABASE_URL ?? "postgres://root@127.0.0.1:5432/test"}?schema=soak_${process.pid}`
+    : `sqlite:${join(tmp, "soak.db")}`;
 
 const backend = await openBackend(url);
 try {
   await registerWorkflows(backend, (await discoverWorkflows(WORKFLOWS)).workflows);
   let t = performance.now();
-  const out = await backend.submitRuns(Array.from({ length: runs }, (_, i) => ({ workflowSlug: "noop-1", input: { i } })));
+  const out = await backend.submitRuns(
+    Array.from({ length: runs }, (_, i) => ({ workflowSlug: "noop-1", input: { i } })),
+  );
   const failed = out.filter((o) => !o.ok).length;
-  console.log(JSON.stringify({ phase: "enqueue", driver, runs, failed, runsPerSecond: Math.round((runs / (performance.now() - t)) * 1000) }));
+  console.log(
+    JSON.stringify({
+      phase: "enqueue",
+      driver,
+      runs,
+      failed,
+      runsPerSecond: Math.round((runs / (performance.now() - t)) * 1000),
+    }),
+  );
   const rss: number[] = [];
   const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 1000);
   t = performance.now();
@@ -35,10 +46,20 @@ try {
   const ms = performance.now() - t;
   const tenth = Math.max(1, Math.floor(rss.length / 10));
   const mb = (a: number[]) => (a.length ? Math.round(Math.max(...a) / 1e6) : null);
-  console.log(JSON.stringify({
-    phase: "drain", driver, runs, runsPerSecond: Math.round((runs / ms) * 1000),
-    rssMaxMb: { firstTenth: mb(rss.slice(0, tenth)), middle: mb(rss.slice(tenth, -tenth)), lastTenth: mb(rss.slice(-tenth)) }, samples: rss.length,
-  }));
+  console.log(
+    JSON.stringify({
+      phase: "drain",
+      driver,
+      runs,
+      runsPerSecond: Math.round((runs / ms) * 1000),
+      rssMaxMb: {
+        firstTenth: mb(rss.slice(0, tenth)),
+        middle: mb(rss.slice(tenth, -tenth)),
+        lastTenth: mb(rss.slice(-tenth)),
+      },
+      samples: rss.length,
+    }),
+  );
 } finally {
   await backend.close();
   rmSync(tmp, { recursive: true, force: true });

@@ -68,12 +68,20 @@ export class MemSampler {
     this.sample();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    return { peakRssBytes: this.peakRss, peakHeapBytes: this.peakHeap, rssGrowthBytes: this.peakRss - this.startRss, heapGrowthBytes: this.peakHeap - this.startHeap };
+    return {
+      peakRssBytes: this.peakRss,
+      peakHeapBytes: this.peakHeap,
+      rssGrowthBytes: this.peakRss - this.startRss,
+      heapGrowthBytes: this.peakHeap - this.startHeap,
+    };
   }
 }
 
 /** Runs `fn` (which resolves to one measured value) `runs` times; returns the values and the memory seen meanwhile. */
-export async function repeat(runs: number, fn: (i: number) => Promise<number>): Promise<{ values: number[]; mem: ReturnType<MemSampler["stop"]> }> {
+export async function repeat(
+  runs: number,
+  fn: (i: number) => Promise<number>,
+): Promise<{ values: number[]; mem: ReturnType<MemSampler["stop"]> }> {
   const sampler = new MemSampler();
   const values: number[] = [];
   try {
@@ -90,7 +98,12 @@ export async function repeat(runs: number, fn: (i: number) => Promise<number>): 
  * `worker(i)` performs one operation and resolves to how many units it did (0 = nothing left, that loop stops).
  * Returns units per second over the wall time.
  */
-export async function throughput(concurrency: number, stopAfterMs: number, maxOps: number, worker: (loop: number) => Promise<number>): Promise<{ perSecond: number; units: number; elapsedMs: number }> {
+export async function throughput(
+  concurrency: number,
+  stopAfterMs: number,
+  maxOps: number,
+  worker: (loop: number) => Promise<number>,
+): Promise<{ perSecond: number; units: number; elapsedMs: number }> {
   let units = 0;
   let ops = 0;
   const t0 = nowMs();
@@ -110,7 +123,11 @@ export async function throughput(concurrency: number, stopAfterMs: number, maxOp
 }
 
 /** Runs `fn` over `items` with at most `concurrency` in flight. */
-export async function pool<T>(items: T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, items.length) }, async () => {

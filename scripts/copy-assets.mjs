@@ -6,9 +6,10 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const dirs = process.argv.length > 2
-  ? process.argv.slice(2).map((d) => resolve(d))
-  : [...readdirSync(join(root, "packages")).map((d) => join(root, "packages", d)), join(root, "conformance-tests")];
+const dirs =
+  process.argv.length > 2
+    ? process.argv.slice(2).map((d) => resolve(d))
+    : [...readdirSync(join(root, "packages")).map((d) => join(root, "packages", d)), join(root, "conformance-tests")];
 
 for (const dir of dirs) {
   const src = join(dir, "src");

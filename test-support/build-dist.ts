@@ -17,6 +17,8 @@ export function buildDist(): void {
     execFileSync(process.execPath, [join(ROOT, "scripts", "copy-assets.mjs")], { cwd: ROOT, stdio: "pipe" });
   } catch (err) {
     const out = err && typeof err === "object" && "stdout" in err ? String((err as { stdout: unknown }).stdout) : "";
-    throw new Error(`[cairn] building dist/ for the tests failed (run \`npm run build\` to see why):\n${out.slice(0, 4000)}`);
+    throw new Error(
+      `[cairn] building dist/ for the tests failed (run \`npm run build\` to see why):\n${out.slice(0, 4000)}`,
+    );
   }
 }

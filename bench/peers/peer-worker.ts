@@ -11,7 +11,11 @@ import { wallMs } from "./install.js";
 import type { StartPeerWorker } from "./peer-system.js";
 import { startPgBossWorker } from "./pg-boss-peer.js";
 
-const STARTERS: Record<string, StartPeerWorker> = { graphile: startGraphileWorker, "pg-boss": startPgBossWorker, cairn: startCairnWorker };
+const STARTERS: Record<string, StartPeerWorker> = {
+  graphile: startGraphileWorker,
+  "pg-boss": startPgBossWorker,
+  cairn: startCairnWorker,
+};
 
 function say(line: Record<string, unknown>): void {
   process.stdout.write(`@@peer ${JSON.stringify(line)}\n`);
@@ -20,21 +24,32 @@ function say(line: Record<string, unknown>): void {
 async function main(): Promise<void> {
   const [system, mode, location, nText] = process.argv.slice(2);
   const start = system ? STARTERS[system] : undefined;
-  if (!start || (mode !== "drain" && mode !== "idle") || !location) throw new Error("usage: peer-worker.ts graphile|pg-boss|cairn drain|idle <location> [n]");
+  if (!start || (mode !== "drain" && mode !== "idle") || !location)
+    throw new Error("usage: peer-worker.ts graphile|pg-boss|cairn drain|idle <location> [n]");
   let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 100);
   const n = Number(nText ?? 0);
   let firstStartMs = Number.NaN;
   let finished = 0;
   let allFinished: () => void = () => {};
-  const finishedAll = new Promise<void>((r) => { allFinished = r; });
-  const worker = await start(location, {
-    started: (key, atMs) => {
-      if (mode === "idle") say({ started: key, atMs });
-      else if (Number.isNaN(firstStartMs)) firstStartMs = atMs;
+  const finishedAll = new Promise<void>((r) => {
+    allFinished = r;
+  });
+  const worker = await start(
+    location,
+    {
+      started: (key, atMs) => {
+        if (mode === "idle") say({ started: key, atMs });
+        else if (Number.isNaN(firstStartMs)) firstStartMs = atMs;
+      },
+      finished: () => {
+        if (++finished === n) allFinished();
+      },
     },
-    finished: () => { if (++finished === n) allFinished(); },
-  }, mode);
+    mode,
+  );
 
   if (mode === "idle") {
     say({ ready: true });

@@ -28,25 +28,47 @@ function ratio(x: number | undefined, y: number | undefined): number | undefined
 /** Prints the table and the ratios; returns the ratios by name (`cairn-postgres drain / graphile-defaults`). */
 export function printPeerSummary(r: PeerResults, log: (line: string) => void): Record<string, number> {
   const ids = [...new Set([...Object.keys(r.drain), ...Object.keys(r.latency)])];
-  const head = ["system", "drain jobs/s", "steps/s", "enqueue jobs/s", "enqueue+drain jobs/s", "worker peak RSS MB", "enqueue→start p50 ms", "p99 ms"];
+  const head = [
+    "system",
+    "drain jobs/s",
+    "steps/s",
+    "enqueue jobs/s",
+    "enqueue+drain jobs/s",
+    "worker peak RSS MB",
+    "enqueue→start p50 ms",
+    "p99 ms",
+  ];
   const rows = ids.map((id) => {
     const d = r.drain[id];
     const l = r.latency[id];
-    return [id, fmt(d?.median), fmt(d ? d.median * d.steps : undefined), fmt(r.enqueue[id]), fmt(r.enqueueDrain[id]), fmt(r.rss[id] === undefined ? undefined : r.rss[id]! / 2 ** 20), fmt(l?.p50), fmt(l?.p99)];
+    return [
+      id,
+      fmt(d?.median),
+      fmt(d ? d.median * d.steps : undefined),
+      fmt(r.enqueue[id]),
+      fmt(r.enqueueDrain[id]),
+      fmt(r.rss[id] === undefined ? undefined : r.rss[id]! / 2 ** 20),
+      fmt(l?.p50),
+      fmt(l?.p99),
+    ];
   });
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
   log("peers: side by side (Cairn rates are runs/s; the chain's steps/s is 5 × its runs/s)");
   log(line(head));
   for (const row of rows) log(line(row));
 
   const out: Record<string, number> = {};
-  const add = (name: string, value: number | undefined) => { if (value !== undefined) out[name] = value; };
+  const add = (name: string, value: number | undefined) => {
+    if (value !== undefined) out[name] = value;
+  };
   const cairn = ids.filter((id) => id.startsWith("cairn-"));
   for (const c of cairn) {
     for (const p of PEERS) {
       const cd = r.drain[c];
-      if (cd) add(`${c} drain${cd.steps > 1 ? " (steps/s)" : ""} / ${p}`, ratio(cd.median * cd.steps, r.drain[p]?.median));
+      if (cd)
+        add(`${c} drain${cd.steps > 1 ? " (steps/s)" : ""} / ${p}`, ratio(cd.median * cd.steps, r.drain[p]?.median));
       if (cd && cd.steps === 1) {
         add(`${c} enqueue / ${p}`, ratio(r.enqueue[c], r.enqueue[p]));
         add(`${c} enqueue+drain / ${p}`, ratio(r.enqueueDrain[c], r.enqueueDrain[p]));
@@ -61,7 +83,10 @@ export function printPeerSummary(r: PeerResults, log: (line: string) => void): R
     add(`${c} drain / ${plain} drain`, ratio(r.drain[c]?.median, r.drain[plain]?.median));
     add(`${c} enqueue / ${plain} enqueue`, ratio(r.enqueue[c], r.enqueue[plain]));
   }
-  log("peers: ratios, Cairn ÷ peer (rates: above 1 is Cairn faster; RSS and latency: above 1 is Cairn bigger or slower)");
-  for (const [name, value] of Object.entries(out)) log(`  ${name} = ${value < 0.1 ? value.toFixed(3) : value.toFixed(2)}x`);
+  log(
+    "peers: ratios, Cairn ÷ peer (rates: above 1 is Cairn faster; RSS and latency: above 1 is Cairn bigger or slower)",
+  );
+  for (const [name, value] of Object.entries(out))
+    log(`  ${name} = ${value < 0.1 ? value.toFixed(3) : value.toFixed(2)}x`);
   return out;
 }

@@ -18,7 +18,13 @@ import { spawnPeer } from "./peer-process.js";
 import { printPeerSummary, type PeerResults } from "./peers-report.js";
 import { pgBossPeer } from "./pg-boss-peer.js";
 
-interface DrainSample { enqueuePerSec: number; drainPerSec: number; enqueueDrainPerSec: number; workerPeakRss: number; enqueueApi: string }
+interface DrainSample {
+  enqueuePerSec: number;
+  drainPerSec: number;
+  enqueueDrainPerSec: number;
+  workerPeakRss: number;
+  enqueueApi: string;
+}
 
 async function drainOnce(system: PeerSystem, jobs: number): Promise<DrainSample> {
   const prepared = await system.prepare();
@@ -31,7 +37,13 @@ async function drainOnce(system: PeerSystem, jobs: number): Promise<DrainSample>
       const done = await worker.next((l) => "drainedMs" in l, 900_000, `${system.id} drain`);
       const drainMs = Number(done.drainedMs) - Number(done.firstStartMs);
       if (!(drainMs > 0)) throw new Error(`${system.id}: no drain time in ${JSON.stringify(done)}`);
-      return { enqueuePerSec: (jobs * 1000) / enqueueMs, drainPerSec: (jobs * 1000) / drainMs, enqueueDrainPerSec: (jobs * 1000) / (enqueueMs + drainMs), workerPeakRss: Number(done.peakRssBytes), enqueueApi: prepared.enqueueApi };
+      return {
+        enqueuePerSec: (jobs * 1000) / enqueueMs,
+        drainPerSec: (jobs * 1000) / drainMs,
+        enqueueDrainPerSec: (jobs * 1000) / (enqueueMs + drainMs),
+        workerPeakRss: Number(done.peakRssBytes),
+        enqueueApi: prepared.enqueueApi,
+      };
     } finally {
       await worker.stop();
     }
@@ -68,13 +80,32 @@ export async function benchPeers(ctx: BenchContext): Promise<void> {
   const rounds = ctx.runs();
   const samplesPerRound = ctx.quick ? 20 : Math.ceil(300 / rounds);
   const usable = (s: PeerSystem) => ctx.drivers.includes(s.driver);
-  const drainSystems = [graphilePeer("defaults"), graphilePeer("tuned"), pgBossPeer(), cairnPeer("postgres"), cairnPeer("sqlite"), cairnPeer("postgres", 5), cairnPeer("sqlite", 5), cairnPeer("postgres", 1, true), cairnPeer("sqlite", 1, true)].filter(usable);
-  const latencySystems = [graphilePeer("defaults"), pgBossPeer(), cairnPeer("postgres"), cairnPeer("sqlite"), cairnPeer("fs")].filter(usable);
+  const drainSystems = [
+    graphilePeer("defaults"),
+    graphilePeer("tuned"),
+    pgBossPeer(),
+    cairnPeer("postgres"),
+    cairnPeer("sqlite"),
+    cairnPeer("postgres", 5),
+    cairnPeer("sqlite", 5),
+    cairnPeer("postgres", 1, true),
+    cairnPeer("sqlite", 1, true),
+  ].filter(usable);
+  const latencySystems = [
+    graphilePeer("defaults"),
+    pgBossPeer(),
+    cairnPeer("postgres"),
+    cairnPeer("sqlite"),
+    cairnPeer("fs"),
+  ].filter(usable);
   const jobsOf = (s: PeerSystem) => Math.round(n / s.stepsPerJob); // the chain drains N steps: N/5 runs
   const drains = new Map<string, DrainSample[]>();
   const latencies = new Map<string, number[]>();
   const failed = new Set<string>();
-  const fail = (workload: string, s: PeerSystem, params: Record<string, unknown>, err: unknown) => { failed.add(`${workload}:${s.id}`); emitError(ctx, workload, s.id, params, err); };
+  const fail = (workload: string, s: PeerSystem, params: Record<string, unknown>, err: unknown) => {
+    failed.add(`${workload}:${s.id}`);
+    emitError(ctx, workload, s.id, params, err);
+  };
 
   for (let round = 1; round <= rounds; round++) {
     for (const s of drainSystems) {
@@ -83,7 +114,9 @@ export async function benchPeers(ctx: BenchContext): Promise<void> {
       try {
         const r = await drainOnce(s, jobsOf(s));
         drains.set(s.id, [...(drains.get(s.id) ?? []), r]);
-        progress(`  enqueue ${Math.round(r.enqueuePerSec)}/s, drain ${Math.round(r.drainPerSec)}/s, worker peak RSS ${Math.round(r.workerPeakRss / 2 ** 20)} MB`);
+        progress(
+          `  enqueue ${Math.round(r.enqueuePerSec)}/s, drain ${Math.round(r.drainPerSec)}/s, worker peak RSS ${Math.round(r.workerPeakRss / 2 ** 20)} MB`,
+        );
       } catch (err) {
         fail("peers-drain", s, { jobs: jobsOf(s), round }, err);
       }
@@ -118,16 +151,72 @@ export async function benchPeers(ctx: BenchContext): Promise<void> {
     results.enqueue[s.id] = median(e);
     results.enqueueDrain[s.id] = median(ed);
     results.rss[s.id] = median(m);
-    emit(ctx, { workload: "peers-drain", driver: s.id, params: base, runs: d.length, median: median(d), unit, min: min(d), max: max(d), peakRssBytes: rss, stepsPerSecondMedian: median(d) * s.stepsPerJob, workerPeakRssBytesMedian: median(m), workerPeakRssBytesMax: max(m) });
-    emit(ctx, { workload: "peers-enqueue", driver: s.id, params: { ...base, api }, runs: e.length, median: median(e), unit, min: min(e), max: max(e), peakRssBytes: rss });
-    emit(ctx, { workload: "peers-enqueue-drain", driver: s.id, params: { ...base, api }, runs: ed.length, median: median(ed), unit, min: min(ed), max: max(ed), peakRssBytes: rss });
+    emit(ctx, {
+      workload: "peers-drain",
+      driver: s.id,
+      params: base,
+      runs: d.length,
+      median: median(d),
+      unit,
+      min: min(d),
+      max: max(d),
+      peakRssBytes: rss,
+      stepsPerSecondMedian: median(d) * s.stepsPerJob,
+      workerPeakRssBytesMedian: median(m),
+      workerPeakRssBytesMax: max(m),
+    });
+    emit(ctx, {
+      workload: "peers-enqueue",
+      driver: s.id,
+      params: { ...base, api },
+      runs: e.length,
+      median: median(e),
+      unit,
+      min: min(e),
+      max: max(e),
+      peakRssBytes: rss,
+    });
+    emit(ctx, {
+      workload: "peers-enqueue-drain",
+      driver: s.id,
+      params: { ...base, api },
+      runs: ed.length,
+      median: median(ed),
+      unit,
+      min: min(ed),
+      max: max(ed),
+      peakRssBytes: rss,
+    });
   }
   for (const s of latencySystems) {
     const xs = latencies.get(s.id);
     if (!xs?.length) continue;
     results.latency[s.id] = { p50: percentile(xs, 50), p99: percentile(xs, 99) };
-    emit(ctx, { workload: "peers-enqueue-to-start", driver: s.id, params: { samples: xs.length, gapMs: 10, config: s.config, rounds }, runs: xs.length, median: median(xs), unit: "ms", min: min(xs), max: max(xs), p50: percentile(xs, 50), p99: percentile(xs, 99), peakRssBytes: rss });
+    emit(ctx, {
+      workload: "peers-enqueue-to-start",
+      driver: s.id,
+      params: { samples: xs.length, gapMs: 10, config: s.config, rounds },
+      runs: xs.length,
+      median: median(xs),
+      unit: "ms",
+      min: min(xs),
+      max: max(xs),
+      p50: percentile(xs, 50),
+      p99: percentile(xs, 99),
+      peakRssBytes: rss,
+    });
   }
   const ratios = printPeerSummary(results, progress);
-  emit(ctx, { workload: "peers-ratios", driver: "-", params: { jobs: n, rounds }, runs: rounds, median: Number.NaN, unit: "x (Cairn ÷ peer)", min: Number.NaN, max: Number.NaN, peakRssBytes: rss, ratios });
+  emit(ctx, {
+    workload: "peers-ratios",
+    driver: "-",
+    params: { jobs: n, rounds },
+    runs: rounds,
+    median: Number.NaN,
+    unit: "x (Cairn ÷ peer)",
+    min: Number.NaN,
+    max: Number.NaN,
+    peakRssBytes: rss,
+    ratios,
+  });
 }

@@ -34,9 +34,20 @@ export function pgBossPeer(): PeerSystem {
       return {
         location: schema,
         enqueueApi: "insert (one call)",
-        enqueueMany: async (n) => { await boss.insert(QUEUE, Array.from({ length: n }, (_, i) => ({ data: { i } }))); },
-        enqueueOne: async (i) => { await boss.send(QUEUE, { i }); return String(i); },
-        destroy: async () => { await boss.stop({ graceful: false, close: true }); await dropSchema(schema); },
+        enqueueMany: async (n) => {
+          await boss.insert(
+            QUEUE,
+            Array.from({ length: n }, (_, i) => ({ data: { i } })),
+          );
+        },
+        enqueueOne: async (i) => {
+          await boss.send(QUEUE, { i });
+          return String(i);
+        },
+        destroy: async () => {
+          await boss.stop({ graceful: false, close: true });
+          await dropSchema(schema);
+        },
       };
     },
   };
@@ -54,9 +65,14 @@ export const startPgBossWorker: StartPeerWorker = async (schema, hooks) => {
   await probe.connect();
   return {
     drained: async () => {
-      const r = await probe.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".job WHERE state IN ('created', 'retry', 'active')`);
+      const r = await probe.query<{ n: string }>(
+        `SELECT count(*) AS n FROM "${schema}".job WHERE state IN ('created', 'retry', 'active')`,
+      );
       return Number(r.rows[0]?.n) === 0;
     },
-    stop: async () => { await probe.end(); await boss.stop({ graceful: true, close: true, timeout: 10_000 }); },
+    stop: async () => {
+      await probe.end();
+      await boss.stop({ graceful: true, close: true, timeout: 10_000 });
+    },
   };
 };

@@ -1,8 +1,22 @@
 import { describe, expect, it } from "vitest";
 import {
-  computeActiveWorkers, computeAnalyticsSummary, computeErrorAnalysis, computeErrorDetail, computeErrorsList, computeQueueDepth,
-  computeQueueDepthByWorkflow, computeRetryAnalysis, computeSchedulingLatency, computeStepDuration, computeSuccessRate, computeThroughput,
-  computeWorkerById, computeWorkerStability, computeWorkflowDuration, type AnalyticsOptions, type GroupingStrategy,
+  computeActiveWorkers,
+  computeAnalyticsSummary,
+  computeErrorAnalysis,
+  computeErrorDetail,
+  computeErrorsList,
+  computeQueueDepth,
+  computeQueueDepthByWorkflow,
+  computeRetryAnalysis,
+  computeSchedulingLatency,
+  computeStepDuration,
+  computeSuccessRate,
+  computeThroughput,
+  computeWorkerById,
+  computeWorkerStability,
+  computeWorkflowDuration,
+  type AnalyticsOptions,
+  type GroupingStrategy,
 } from "@cairn/backend-interface";
 import type { ConformanceHarness } from "./support/harness.js";
 import { T0_US, useInstance } from "./support/lifecycle.js";
@@ -31,7 +45,10 @@ export function analyticsTests(h: ConformanceHarness): void {
         ["step", { stepId: "parse" }],
         ["runs", { runIds: [sc.failedRun, sc.completedRun] }],
         ["no runs", { runIds: [] }],
-        ["exact bounds", { startUs: ts(sc.reclaimedRun, "RunSubmitted"), endUs: ts(sc.completedRun, "WorkflowCompleted") }],
+        [
+          "exact bounds",
+          { startUs: ts(sc.reclaimedRun, "RunSubmitted"), endUs: ts(sc.completedRun, "WorkflowCompleted") },
+        ],
         ["window before everything", { startUs: 0, endUs: T0_US - 1 }],
         ["workflow and step within a window", { workflowSlug: WF, stepId: "fetch", startUs: T0_US, endUs: now }],
       ];
@@ -39,30 +56,55 @@ export function analyticsTests(h: ConformanceHarness): void {
       for (const [label, o] of variants) {
         expect(await b.getErrorAnalysis(o), `errorAnalysis ${label}`).toEqual(computeErrorAnalysis(events, o, now));
         expect(await b.getRetryAnalysis(o), `retryAnalysis ${label}`).toEqual(computeRetryAnalysis(events, o, now));
-        expect(await b.getSchedulingLatency(o), `schedulingLatency ${label}`).toEqual(computeSchedulingLatency(events, o, now));
+        expect(await b.getSchedulingLatency(o), `schedulingLatency ${label}`).toEqual(
+          computeSchedulingLatency(events, o, now),
+        );
         expect(await b.getStepDuration(o), `stepDuration ${label}`).toEqual(computeStepDuration(events, o, now));
-        expect(await b.getWorkflowDuration(o), `workflowDuration ${label}`).toEqual(computeWorkflowDuration(events, o, now));
-        expect(await b.getWorkerStability(o), `workerStability ${label}`).toEqual(computeWorkerStability(events, o, now));
+        expect(await b.getWorkflowDuration(o), `workflowDuration ${label}`).toEqual(
+          computeWorkflowDuration(events, o, now),
+        );
+        expect(await b.getWorkerStability(o), `workerStability ${label}`).toEqual(
+          computeWorkerStability(events, o, now),
+        );
         expect(await b.getThroughput(o), `throughput ${label}`).toEqual(computeThroughput(events, o, now));
         expect(await b.getSuccessRate(o), `successRate ${label}`).toEqual(computeSuccessRate(events, o, now));
         const queue = computeQueueDepth(live, o.workflowSlug ? { workflowSlug: o.workflowSlug } : {}, now);
-        expect(await b.getAnalyticsSummary(o), `summary ${label}`).toEqual(computeAnalyticsSummary(events, queue, o, now));
+        expect(await b.getAnalyticsSummary(o), `summary ${label}`).toEqual(
+          computeAnalyticsSummary(events, queue, o, now),
+        );
       }
 
       const errorVariants = [
-        {}, { groupingStrategy: "exact" as const }, { groupingStrategy: "portable" as const }, { limit: 1 }, { limit: 1, offset: 1 }, { offset: 50 },
-        { workflowSlug: WF_B }, { timeRange: { start: ts(sc.reclaimedRun, "RunSubmitted"), end: now } },
+        {},
+        { groupingStrategy: "exact" as const },
+        { groupingStrategy: "portable" as const },
+        { limit: 1 },
+        { limit: 1, offset: 1 },
+        { offset: 50 },
+        { workflowSlug: WF_B },
+        { timeRange: { start: ts(sc.reclaimedRun, "RunSubmitted"), end: now } },
       ];
-      for (const o of errorVariants) expect(await b.getErrorsList(o), `errorsList ${JSON.stringify(o)}`).toEqual(computeErrorsList(events, o, now));
+      for (const o of errorVariants)
+        expect(await b.getErrorsList(o), `errorsList ${JSON.stringify(o)}`).toEqual(computeErrorsList(events, o, now));
       let details = 0;
       for (const strategy of STRATEGIES) {
         for (const group of computeErrorsList(events, { groupingStrategy: strategy }, now).errors) {
-          for (const o of [{}, { limit: 1 }, { limit: 1, offset: 1 }, { timeRange: { start: T0_US, end: ts(sc.failedRun, "WorkflowFailed") } }]) {
-            expect(await b.getErrorDetail(group.fingerprint, strategy, o), `errorDetail ${strategy} ${group.fingerprint}`).toEqual(computeErrorDetail(events, group.fingerprint, strategy, o, now));
+          for (const o of [
+            {},
+            { limit: 1 },
+            { limit: 1, offset: 1 },
+            { timeRange: { start: T0_US, end: ts(sc.failedRun, "WorkflowFailed") } },
+          ]) {
+            expect(
+              await b.getErrorDetail(group.fingerprint, strategy, o),
+              `errorDetail ${strategy} ${group.fingerprint}`,
+            ).toEqual(computeErrorDetail(events, group.fingerprint, strategy, o, now));
             details++;
           }
         }
-        expect(await b.getErrorDetail("0:0:0", strategy), "unknown fingerprint").toEqual(computeErrorDetail(events, "0:0:0", strategy, {}, now));
+        expect(await b.getErrorDetail("0:0:0", strategy), "unknown fingerprint").toEqual(
+          computeErrorDetail(events, "0:0:0", strategy, {}, now),
+        );
       }
       expect(details).toBeGreaterThan(0);
 
@@ -71,8 +113,16 @@ export function analyticsTests(h: ConformanceHarness): void {
       }
       expect(await b.getQueueDepthByWorkflow()).toEqual(computeQueueDepthByWorkflow(live, now));
 
-      for (const o of [{}, { includeInactive: true }, { staleThresholdUs: 1 }, { staleThresholdUs: 600_000_000 }, { staleThresholdUs: 0, includeInactive: true }]) {
-        expect(await b.getActiveWorkers(o), `activeWorkers ${JSON.stringify(o)}`).toEqual(computeActiveWorkers(events, o, now));
+      for (const o of [
+        {},
+        { includeInactive: true },
+        { staleThresholdUs: 1 },
+        { staleThresholdUs: 600_000_000 },
+        { staleThresholdUs: 0, includeInactive: true },
+      ]) {
+        expect(await b.getActiveWorkers(o), `activeWorkers ${JSON.stringify(o)}`).toEqual(
+          computeActiveWorkers(events, o, now),
+        );
       }
       for (const id of ["w1", "w2", "w3", "w4", "w5", "reaper-1", "nobody"]) {
         expect(await b.getWorkerById(id), `workerById ${id}`).toEqual(computeWorkerById(events, id, now));
@@ -82,8 +132,23 @@ export function analyticsTests(h: ConformanceHarness): void {
     it("reports ready and delayed work apart in the queue snapshot, and ignores copied rerun results", async () => {
       const { backend: b, clock } = t;
       const sc = await buildAnalyticsScenario(b, clock);
-      expect(await b.getQueueDepth()).toMatchObject({ pendingRuns: 2, readyRuns: 1, delayedRuns: 1, runningRuns: 1, scheduledSteps: 2, readySteps: 1, delayedSteps: 1, runningSteps: 1 });
-      expect(await b.getQueueDepth({ workflowSlug: WF_B })).toMatchObject({ pendingRuns: 1, readyRuns: 0, delayedRuns: 1, runningRuns: 0, scheduledSteps: 0 });
+      expect(await b.getQueueDepth()).toMatchObject({
+        pendingRuns: 2,
+        readyRuns: 1,
+        delayedRuns: 1,
+        runningRuns: 1,
+        scheduledSteps: 2,
+        readySteps: 1,
+        delayedSteps: 1,
+        runningSteps: 1,
+      });
+      expect(await b.getQueueDepth({ workflowSlug: WF_B })).toMatchObject({
+        pendingRuns: 1,
+        readyRuns: 0,
+        delayedRuns: 1,
+        runningRuns: 0,
+        scheduledSteps: 0,
+      });
       expect((await b.getQueueDepthByWorkflow()).map((q) => q.workflowSlug)).toEqual([WF_B, WF]);
       const onlyChild = await b.getSuccessRate({ runIds: [sc.rerunChild] });
       expect(onlyChild.steps.completed).toBe(0);
@@ -102,5 +167,4 @@ export function analyticsTests(h: ConformanceHarness): void {
       await expectCode(b.getWorkerById(""), "INVALID_ARGUMENT");
     });
   });
-
 }

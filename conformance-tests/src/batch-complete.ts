@@ -5,8 +5,19 @@ import { useInstance } from "./support/lifecycle.js";
 import { WF, claim, complete, countEvents, eventsOf, runWithSteps } from "./support/scenario.js";
 
 /** A completion item of `ref`'s attempt `attemptNumber`. */
-function item(backend: Backend, ref: StepRef, attemptNumber: number, output: unknown, extra: Partial<StepCompleteItem> = {}): StepCompleteItem {
-  return { ...ref, output, metadata: { timestamp: backend.clock.nowUs(), duration: 250, attemptNumber, output }, ...extra };
+function item(
+  backend: Backend,
+  ref: StepRef,
+  attemptNumber: number,
+  output: unknown,
+  extra: Partial<StepCompleteItem> = {},
+): StepCompleteItem {
+  return {
+    ...ref,
+    output,
+    metadata: { timestamp: backend.clock.nowUs(), duration: 250, attemptNumber, output },
+    ...extra,
+  };
 }
 
 /** The outcomes as short strings: "ok" or the error code. */
@@ -18,7 +29,10 @@ function codes(outcomes: Awaited<ReturnType<Backend["saveStepCompletes"]>>): str
 async function expectProjected(backend: Backend, refs: StepRef[]): Promise<void> {
   for (const ref of refs) {
     const events = await backend.loadEvents(ref.workflowSlug, ref.runId, { category: "step", stepId: ref.stepId });
-    expect(await backend.getStepState(ref.workflowSlug, ref.runId, ref.stepId), `state of ${ref.runId}/${ref.stepId}`).toEqual(projectStepState(events));
+    expect(
+      await backend.getStepState(ref.workflowSlug, ref.runId, ref.stepId),
+      `state of ${ref.runId}/${ref.stepId}`,
+    ).toEqual(projectStepState(events));
   }
 }
 
@@ -44,7 +58,16 @@ export function batchCompleteTests(h: ConformanceHarness): void {
       const zombieBefore = await eventsOf(backend, WF, superseded.runId);
       const logs = [{ timestampUs: clock.nowUs(), stream: "stdout" as const, message: "hello", attemptNumber: 1 }];
       const outcomes = await backend.saveStepCompletes([
-        item(backend, one, 1, { n: 1 }, { exportOutput: true, metadata: { timestamp: clock.nowUs(), duration: 250, attemptNumber: 1, output: { n: 1 }, logs } }),
+        item(
+          backend,
+          one,
+          1,
+          { n: 1 },
+          {
+            exportOutput: true,
+            metadata: { timestamp: clock.nowUs(), duration: 250, attemptNumber: 1, output: { n: 1 }, logs },
+          },
+        ),
         item(backend, zombie, 1, "zombie output"),
         item(backend, { ...solo, runId: "../escape" }, 1, "bad id"),
         item(backend, solo, 1, [1, 2, 3]),
@@ -53,25 +76,61 @@ export function batchCompleteTests(h: ConformanceHarness): void {
         item(backend, one, 1, "second completion of one"),
         item(backend, solo, 2, "a future attempt"),
       ]);
-      expect(codes(outcomes)).toEqual(["ok", "STALE_ATTEMPT", "INVALID_IDENTIFIER", "ok", "STALE_ATTEMPT", "ok", "STALE_ATTEMPT", "STALE_ATTEMPT"]);
+      expect(codes(outcomes)).toEqual([
+        "ok",
+        "STALE_ATTEMPT",
+        "INVALID_IDENTIFIER",
+        "ok",
+        "STALE_ATTEMPT",
+        "ok",
+        "STALE_ATTEMPT",
+        "STALE_ATTEMPT",
+      ]);
       const stale = outcomes[1] as { ok: false; error: Error & { code: string; context?: Record<string, unknown> } };
       expect(stale.error.message.length).toBeGreaterThan(0);
 
-      expect(await backend.getStepState(WF, a.runId, "one")).toMatchObject({ status: "completed", attemptNumber: 1, output: JSON.stringify({ n: 1 }), exportOutput: true, durationUs: 250 });
-      expect(await backend.getStepState(WF, a.runId, "two/nested")).toMatchObject({ status: "completed", output: "null", exportOutput: false });
-      expect(await backend.getStepState(WF, b.runId, "solo")).toMatchObject({ status: "completed", output: JSON.stringify([1, 2, 3]) });
-      expect(await backend.getStepState(WF, superseded.runId, "zombie")).toMatchObject({ status: "running", attemptNumber: 2, claimedBy: "w-new" });
+      expect(await backend.getStepState(WF, a.runId, "one")).toMatchObject({
+        status: "completed",
+        attemptNumber: 1,
+        output: JSON.stringify({ n: 1 }),
+        exportOutput: true,
+        durationUs: 250,
+      });
+      expect(await backend.getStepState(WF, a.runId, "two/nested")).toMatchObject({
+        status: "completed",
+        output: "null",
+        exportOutput: false,
+      });
+      expect(await backend.getStepState(WF, b.runId, "solo")).toMatchObject({
+        status: "completed",
+        output: JSON.stringify([1, 2, 3]),
+      });
+      expect(await backend.getStepState(WF, superseded.runId, "zombie")).toMatchObject({
+        status: "running",
+        attemptNumber: 2,
+        claimedBy: "w-new",
+      });
       expect(await eventsOf(backend, WF, superseded.runId), "a refused item writes nothing").toEqual(zombieBefore);
       expect(await backend.getStepState(WF, b.runId, "ghost")).toBeNull();
-      for (const ref of [one, two, solo]) expect(await countEvents(backend, ref, "StepCompleted"), `completions of ${ref.stepId}`).toBe(1);
+      for (const ref of [one, two, solo])
+        expect(await countEvents(backend, ref, "StepCompleted"), `completions of ${ref.stepId}`).toBe(1);
       const oneEvents = await backend.loadEvents(WF, a.runId, { category: "step", stepId: "one" });
-      expect(oneEvents.slice(-2).map((e) => e.type), "the item's log lines precede its completion").toEqual(["LogEntry", "StepCompleted"]);
-      expect(await backend.loadStepLogs(WF, a.runId, "one")).toEqual([expect.objectContaining({ message: "hello", attemptNumber: 1 })]);
+      expect(
+        oneEvents.slice(-2).map((e) => e.type),
+        "the item's log lines precede its completion",
+      ).toEqual(["LogEntry", "StepCompleted"]);
+      expect(await backend.loadStepLogs(WF, a.runId, "one")).toEqual([
+        expect.objectContaining({ message: "hello", attemptNumber: 1 }),
+      ]);
       await expectProjected(backend, [one, two, solo, zombie]);
 
       // The current attempt of the superseded step completes afterwards, alone or in a batch.
       expect(codes(await backend.saveStepCompletes([item(backend, zombie, 2, "final")]))).toEqual(["ok"]);
-      expect(await backend.getStepState(WF, superseded.runId, "zombie")).toMatchObject({ status: "completed", attemptNumber: 2, output: JSON.stringify("final") });
+      expect(await backend.getStepState(WF, superseded.runId, "zombie")).toMatchObject({
+        status: "completed",
+        attemptNumber: 2,
+        output: JSON.stringify("final"),
+      });
     });
 
     it("fences a completed step afterwards, alike for single and batch completions", async () => {
@@ -82,7 +141,10 @@ export function batchCompleteTests(h: ConformanceHarness): void {
       await claim(backend, sb);
       expect(codes(await backend.saveStepCompletes([item(backend, sa, 1, 1)]))).toEqual(["ok"]);
       await complete(backend, sb, 1, 2);
-      expect(codes(await backend.saveStepCompletes([item(backend, sa, 1, 3), item(backend, sb, 1, 4)]))).toEqual(["STALE_ATTEMPT", "STALE_ATTEMPT"]);
+      expect(codes(await backend.saveStepCompletes([item(backend, sa, 1, 3), item(backend, sb, 1, 4)]))).toEqual([
+        "STALE_ATTEMPT",
+        "STALE_ATTEMPT",
+      ]);
       await expect(complete(backend, sa, 1, 5)).rejects.toMatchObject({ code: "STALE_ATTEMPT" });
       expect(await backend.getStepState(WF, sa.runId, "a")).toMatchObject({ output: "1" });
       expect(await backend.getStepState(WF, sb.runId, "b")).toMatchObject({ output: "2" });
@@ -93,7 +155,11 @@ export function batchCompleteTests(h: ConformanceHarness): void {
       expect(await backend.saveStepCompletes([])).toEqual([]);
       const { runId, steps } = await runWithSteps(backend, ["nul", "big", "plain"]);
       for (const ref of steps) await claim(backend, ref);
-      const outcomes = await backend.saveStepCompletes([item(backend, steps[0]!, 1, "a\u0000b"), item(backend, steps[1]!, 1, { n: 10n }), item(backend, steps[2]!, 1, "x")]);
+      const outcomes = await backend.saveStepCompletes([
+        item(backend, steps[0]!, 1, "a\u0000b"),
+        item(backend, steps[1]!, 1, { n: 10n }),
+        item(backend, steps[2]!, 1, "x"),
+      ]);
       expect(codes(outcomes)).toEqual(["ok", "ok", "ok"]);
       expect((await backend.getStepState(WF, runId, "nul"))?.output).toBe(JSON.stringify("a\u0000b"));
       expect(JSON.parse((await backend.getStepState(WF, runId, "big"))?.output ?? "null")).toBeTypeOf("object");
@@ -106,11 +172,16 @@ export function batchCompleteTests(h: ConformanceHarness): void {
       for (let r = 0; r < 4; r++) refs.push(...(await runWithSteps(backend, ["p", "q", "r"])).steps);
       for (const ref of refs) await claim(backend, ref, "w1");
       const batch = (tag: string) => refs.map((ref) => item(backend, ref, 1, { tag, step: ref.stepId }));
-      const results = await Promise.all([backend.saveStepCompletes(batch("x")), backend.saveStepCompletes([...batch("y")].reverse()), backend.saveStepCompletes(batch("z"))]);
+      const results = await Promise.all([
+        backend.saveStepCompletes(batch("x")),
+        backend.saveStepCompletes([...batch("y")].reverse()),
+        backend.saveStepCompletes(batch("z")),
+      ]);
       const oks = results.flatMap((r) => r.filter((o) => o.ok)).length;
       expect(oks, "one success per step across the racing batches").toBe(refs.length);
       for (const r of results) for (const o of r) if (!o.ok) expect(o.error.code).toBe("STALE_ATTEMPT");
-      for (const ref of refs) expect(await countEvents(backend, ref, "StepCompleted"), `completions of ${ref.runId}/${ref.stepId}`).toBe(1);
+      for (const ref of refs)
+        expect(await countEvents(backend, ref, "StepCompleted"), `completions of ${ref.runId}/${ref.stepId}`).toBe(1);
       await expectProjected(backend, refs);
     });
   });

@@ -17,7 +17,9 @@ export function corruptionTests(h: ConformanceHarness): void {
         await backend.startRun(WF, run.runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false });
         const ref = run.steps[0]!;
         await complete(backend, ref, await claim(backend, ref), { run: run.runId });
-        await backend.saveStepLogs(WF, run.runId, "a", [{ timestampUs: clock.nowUs(), stream: "stdout", message: "done", attemptNumber: 1 }]);
+        await backend.saveStepLogs(WF, run.runId, "a", [
+          { timestampUs: clock.nowUs(), stream: "stdout", message: "done", attemptNumber: 1 },
+        ]);
       }
       const before = await backend.loadEvents(WF, victim.runId);
       const bystanderBefore = await backend.loadEvents(WF, bystander.runId);
@@ -26,13 +28,21 @@ export function corruptionTests(h: ConformanceHarness): void {
       await h.corrupt!(t.instance, { workflowSlug: WF, runId: victim.runId });
 
       let after: Event[] = [];
-      await expect((async () => { after = await backend.loadEvents(WF, victim.runId); })(), "loadEvents of the damaged run").resolves.toBeUndefined();
+      await expect(
+        (async () => {
+          after = await backend.loadEvents(WF, victim.runId);
+        })(),
+        "loadEvents of the damaged run",
+      ).resolves.toBeUndefined();
       const beforeIds = before.map((e) => e.eventId);
       expect(after.length).toBeGreaterThanOrEqual(before.length - 1);
       expect(after.length).toBeLessThanOrEqual(before.length);
       const afterIds = after.map((e) => e.eventId);
       expect(afterIds, "surviving events keep their order").toEqual(beforeIds.filter((id) => afterIds.includes(id)));
-      expect(after.filter((e) => e.category === "workflow"), "workflow events survive").toEqual(before.filter((e) => e.category === "workflow"));
+      expect(
+        after.filter((e) => e.category === "workflow"),
+        "workflow events survive",
+      ).toEqual(before.filter((e) => e.category === "workflow"));
       for (const e of after) expect(before, "survivors are unchanged").toContainEqual(e);
 
       expect((await backend.getRun(victim.runId))?.status).toBe("running");

@@ -15,10 +15,16 @@ export function counterTests(h: ConformanceHarness, procs: ProcessPool): void {
 
     it("adds up across steps and within an attempt; a later attempt replaces the earlier one's counts; a stale attempt's are ignored", async () => {
       const { backend: b } = t;
-      const { runId, steps: [a, c] } = await runWithSteps(b, ["a", "c"]);
+      const {
+        runId,
+        steps: [a, c],
+      } = await runWithSteps(b, ["a", "c"]);
       const a1 = await claim(b, a!);
       const c1 = await claim(b, c!);
-      expect(await b.incrementRunCounters(WF, runId, "a", a1, { fetched: 50, inserted: 30 })).toEqual({ fetched: 50, inserted: 30 });
+      expect(await b.incrementRunCounters(WF, runId, "a", a1, { fetched: 50, inserted: 30 })).toEqual({
+        fetched: 50,
+        inserted: 30,
+      });
       await b.incrementRunCounters(WF, runId, "a", a1, { fetched: 50 });
       await b.incrementRunCounters(WF, runId, "c", c1, { fetched: 7, updated: 2 });
       expect((await b.getRun(runId))?.counters).toEqual({ fetched: 107, inserted: 30, updated: 2 });
@@ -39,8 +45,16 @@ export function counterTests(h: ConformanceHarness, procs: ProcessPool): void {
       const { backend: b } = t;
       const { runId } = await runWithSteps(b, ["a"]);
       for (const [label, counters] of [
-        ["empty", {}], ["negative", { fetched: -1 }], ["fractional", { fetched: 1.5 }], ["NaN", { fetched: Number.NaN }], ["infinite", { fetched: Number.POSITIVE_INFINITY }],
-        ["string amount", { fetched: "5" }], ["bad name", { "no spaces": 1 }], ["leading digit", { "1st": 1 }], ["array", [1]], ["null", null],
+        ["empty", {}],
+        ["negative", { fetched: -1 }],
+        ["fractional", { fetched: 1.5 }],
+        ["NaN", { fetched: Number.NaN }],
+        ["infinite", { fetched: Number.POSITIVE_INFINITY }],
+        ["string amount", { fetched: "5" }],
+        ["bad name", { "no spaces": 1 }],
+        ["leading digit", { "1st": 1 }],
+        ["array", [1]],
+        ["null", null],
       ] as Array<[string, unknown]>) {
         await expectCode(b.incrementRunCounters(WF, runId, "a", 1, counters as never), "INVALID_ARGUMENT", label);
       }
@@ -65,15 +79,29 @@ export function counterTests(h: ConformanceHarness, procs: ProcessPool): void {
       const r3 = await submit(b, { workflowSlug: WF_B });
       await b.incrementRunCounters(WF_B, r3, "s", 1, { fetched: 1 });
       await submit(b); // no counters
-      expect(await b.getCounterAnalytics()).toEqual({ counters: [
-        { workflowSlug: WF_B, counter: "fetched", total: 1, runs: 1 },
-        { workflowSlug: WF, counter: "fetched", total: 15, runs: 2 },
-        { workflowSlug: WF, counter: "inserted", total: 4, runs: 1 },
-      ].sort((x, y) => (x.workflowSlug < y.workflowSlug ? -1 : 1)) });
+      expect(await b.getCounterAnalytics()).toEqual({
+        counters: [
+          { workflowSlug: WF_B, counter: "fetched", total: 1, runs: 1 },
+          { workflowSlug: WF, counter: "fetched", total: 15, runs: 2 },
+          { workflowSlug: WF, counter: "inserted", total: 4, runs: 1 },
+        ].sort((x, y) => (x.workflowSlug < y.workflowSlug ? -1 : 1)),
+      });
       const runs = await b.listRuns();
       const now = clock.nowUs();
-      for (const o of [{}, { workflowSlug: WF }, { startUs: mid, endUs: now }, { startUs: T0_US, endUs: mid - 1 }, { runIds: [r1, r3] }, { runIds: [] }] as AnalyticsOptions[]) {
-        const w = { startUs: o.startUs ?? Math.max(0, (o.endUs ?? now) - 86_400_000_000), endUs: o.endUs ?? now, ...(o.workflowSlug ? { workflowSlug: o.workflowSlug } : {}), ...(o.runIds ? { runIds: o.runIds } : {}) };
+      for (const o of [
+        {},
+        { workflowSlug: WF },
+        { startUs: mid, endUs: now },
+        { startUs: T0_US, endUs: mid - 1 },
+        { runIds: [r1, r3] },
+        { runIds: [] },
+      ] as AnalyticsOptions[]) {
+        const w = {
+          startUs: o.startUs ?? Math.max(0, (o.endUs ?? now) - 86_400_000_000),
+          endUs: o.endUs ?? now,
+          ...(o.workflowSlug ? { workflowSlug: o.workflowSlug } : {}),
+          ...(o.runIds ? { runIds: o.runIds } : {}),
+        };
         expect(await b.getCounterAnalytics(o), JSON.stringify(o)).toEqual(computeCounterAnalytics(runs, w));
       }
     });
@@ -84,12 +112,24 @@ export function counterTests(h: ConformanceHarness, procs: ProcessPool): void {
 
     it("add up exactly", async () => {
       const { backend: b } = t;
-      const { runId, steps } = await runWithSteps(b, Array.from({ length: 8 }, (_, i) => `s${i}`));
+      const { runId, steps } = await runWithSteps(
+        b,
+        Array.from({ length: 8 }, (_, i) => `s${i}`),
+      );
       const attempts = await Promise.all(steps.map((s) => claim(b, s)));
       const startAtMs = Date.now() + 300;
-      await withChildren(procs, t.instance.opener, 8, (group) => group.round((i) => ({
-        task: "increment", workflowSlug: WF, runId, stepId: `s${i}`, attemptNumber: attempts[i], counters: { fetched: 3, [`by${i}`]: 1 }, count: 10, startAtMs,
-      })));
+      await withChildren(procs, t.instance.opener, 8, (group) =>
+        group.round((i) => ({
+          task: "increment",
+          workflowSlug: WF,
+          runId,
+          stepId: `s${i}`,
+          attemptNumber: attempts[i],
+          counters: { fetched: 3, [`by${i}`]: 1 },
+          count: 10,
+          startAtMs,
+        })),
+      );
       const counters = (await b.getRun(runId))?.counters;
       expect(counters?.fetched).toBe(8 * 10 * 3);
       for (let i = 0; i < 8; i++) expect(counters?.[`by${i}`]).toBe(10);

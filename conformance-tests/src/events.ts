@@ -20,12 +20,54 @@ function deepFreeze<T>(o: T): T {
 function stepEvents(runId: string, ts: number, prefix: string): Event[] {
   const base = { timestampUs: ts, workflowSlug: WF, runId, category: "step" as const };
   return [
-    { ...base, eventId: `${prefix}-9`, stepId: "a", type: "StepScheduled", availableAtUs: ts, reason: "initial", attemptNumber: 1 },
-    { ...base, eventId: `${prefix}-8`, stepId: "b/nested", type: "StepScheduled", availableAtUs: ts, reason: "initial", attemptNumber: 1, priority: 3 },
-    { ...base, eventId: `${prefix}-7`, stepId: "a", type: "StepStarted", workerId: "w1", dependencies: [], attemptNumber: 1 },
+    {
+      ...base,
+      eventId: `${prefix}-9`,
+      stepId: "a",
+      type: "StepScheduled",
+      availableAtUs: ts,
+      reason: "initial",
+      attemptNumber: 1,
+    },
+    {
+      ...base,
+      eventId: `${prefix}-8`,
+      stepId: "b/nested",
+      type: "StepScheduled",
+      availableAtUs: ts,
+      reason: "initial",
+      attemptNumber: 1,
+      priority: 3,
+    },
+    {
+      ...base,
+      eventId: `${prefix}-7`,
+      stepId: "a",
+      type: "StepStarted",
+      workerId: "w1",
+      dependencies: [],
+      attemptNumber: 1,
+    },
     { ...base, eventId: `${prefix}-6`, stepId: "a", type: "StepHeartbeat", workerId: "w1", attemptNumber: 1 },
-    { ...base, eventId: `${prefix}-5`, stepId: "b/nested", type: "LogEntry", stream: "stderr", message: "hello", attemptNumber: 1 },
-    { ...base, eventId: `${prefix}-4`, stepId: "a", type: "StepCompleted", output: "{\"x\":1}", durationUs: 5, attemptNumber: 1, exportOutput: true },
+    {
+      ...base,
+      eventId: `${prefix}-5`,
+      stepId: "b/nested",
+      type: "LogEntry",
+      stream: "stderr",
+      message: "hello",
+      attemptNumber: 1,
+    },
+    {
+      ...base,
+      eventId: `${prefix}-4`,
+      stepId: "a",
+      type: "StepCompleted",
+      output: '{"x":1}',
+      durationUs: 5,
+      attemptNumber: 1,
+      exportOutput: true,
+    },
   ];
 }
 
@@ -43,9 +85,23 @@ export function eventTests(h: ConformanceHarness, procs: ProcessPool): void {
       const wfBase = { timestampUs: ts, workflowSlug: WF, runId, category: "workflow" as const };
       const appended: Event[] = [
         ...stepEvents(runId, ts, "z1"),
-        { ...wfBase, eventId: "z1-3", type: "WorkflowStarted", workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false },
+        {
+          ...wfBase,
+          eventId: "z1-3",
+          type: "WorkflowStarted",
+          workflowAttemptNumber: 1,
+          hasInputSchema: false,
+          hasInput: false,
+        },
         ...stepEvents(runId, ts, "y1"),
-        { ...wfBase, eventId: "y0-1", type: "WorkflowInputValidation", workflowAttemptNumber: 1, hasSchema: false, success: true },
+        {
+          ...wfBase,
+          eventId: "y0-1",
+          type: "WorkflowInputValidation",
+          workflowAttemptNumber: 1,
+          hasSchema: false,
+          success: true,
+        },
       ];
       for (const ev of appended) await backend.appendEvent(WF, runId, ev);
       const all = await backend.loadEvents(WF, runId);
@@ -76,7 +132,11 @@ export function eventTests(h: ConformanceHarness, procs: ProcessPool): void {
       const runId = await submit(backend);
       const ref = { workflowSlug: WF, runId, stepId: "s" };
       const now = clock.nowUs();
-      const events = [logEvent(ref, "first", now + 5_000), logEvent(ref, "second", now + 1_000), logEvent(ref, "third", now + 3_000)];
+      const events = [
+        logEvent(ref, "first", now + 5_000),
+        logEvent(ref, "second", now + 1_000),
+        logEvent(ref, "third", now + 3_000),
+      ];
       for (const e of events) await backend.appendEvent(WF, runId, e);
       const loaded = await backend.loadEvents(WF, runId, { category: "step", stepId: "s" });
       expect(loaded.map((e) => (e.type === "LogEntry" ? e.message : e.type))).toEqual(["first", "second", "third"]);
@@ -106,14 +166,28 @@ export function eventTests(h: ConformanceHarness, procs: ProcessPool): void {
         ["empty eventId", { ...ok, eventId: "" }],
         ["bad stream", { ...ok, stream: "stdnull" }],
         ["step event without stepId", { ...ok, stepId: undefined }],
-        ["workflow event missing fields", { eventId: "e1", timestampUs: ts, workflowSlug: WF, runId, category: "workflow", type: "WorkflowCompleted" }],
-        ["StepFailed without fingerprints", { ...ok, type: "StepFailed", error: { message: "x" }, durationUs: 1, terminal: true, failureReason: "execution-error" }],
+        [
+          "workflow event missing fields",
+          { eventId: "e1", timestampUs: ts, workflowSlug: WF, runId, category: "workflow", type: "WorkflowCompleted" },
+        ],
+        [
+          "StepFailed without fingerprints",
+          {
+            ...ok,
+            type: "StepFailed",
+            error: { message: "x" },
+            durationUs: 1,
+            terminal: true,
+            failureReason: "execution-error",
+          },
+        ],
         ["event of another run", { ...ok, runId: "run-elsewhere" }],
         ["event of another workflow", { ...ok, workflowSlug: "wf-elsewhere" }],
         ["null", null],
         ["a string", "LogEntry"],
       ];
-      for (const [label, ev] of bad) await expectCode(backend.appendEvent(WF, runId, ev as Event), "INVALID_EVENT", label);
+      for (const [label, ev] of bad)
+        await expectCode(backend.appendEvent(WF, runId, ev as Event), "INVALID_EVENT", label);
       expect((await backend.loadEvents(WF, runId)).map((e) => e.type)).toEqual(["RunSubmitted"]);
       expect(await backend.loadEvents(WF, "run-elsewhere")).toEqual([]);
       expect(await backend.loadEvents("wf-elsewhere", runId)).toEqual([]);
@@ -122,7 +196,11 @@ export function eventTests(h: ConformanceHarness, procs: ProcessPool): void {
     it("never mutates the caller's event and stores a normalised copy (unknown keys dropped, later caller edits invisible)", async () => {
       const { backend, clock } = t;
       const runId = await submit(backend);
-      const ev = { ...logEvent({ workflowSlug: WF, runId, stepId: "s" }, "orig", clock.nowUs()), extraField: "drop me", nested: { deep: 1 } };
+      const ev = {
+        ...logEvent({ workflowSlug: WF, runId, stepId: "s" }, "orig", clock.nowUs()),
+        extraField: "drop me",
+        nested: { deep: 1 },
+      };
       const snapshot = structuredClone(ev);
       const frozen = deepFreeze(structuredClone(ev));
       await backend.appendEvent(WF, runId, frozen as unknown as Event);
@@ -147,13 +225,23 @@ export function eventTests(h: ConformanceHarness, procs: ProcessPool): void {
       const ts = clock.nowUs();
       const a = (runId: string, m: string) => logEvent({ workflowSlug: WF, runId, stepId: "s" }, m, ts);
       const bad = { ...a(r2, "bad"), attemptNumber: -3 } as Event;
-      await expectCode(backend.batchAppendEvents([{ workflowSlug: WF, runId: r1, event: a(r1, "x") }, { workflowSlug: WF, runId: r2, event: bad }]), "INVALID_EVENT");
+      await expectCode(
+        backend.batchAppendEvents([
+          { workflowSlug: WF, runId: r1, event: a(r1, "x") },
+          { workflowSlug: WF, runId: r2, event: bad },
+        ]),
+        "INVALID_EVENT",
+      );
       expect(await backend.loadEvents(WF, r1, { category: "step" })).toEqual([]);
       expect(await backend.loadEvents(WF, r2, { category: "step" })).toEqual([]);
-      const items = ["1", "2", "3"].flatMap((m) => [r1, r2].map((runId) => ({ workflowSlug: WF, runId, event: a(runId, `${runId}-${m}`) })));
+      const items = ["1", "2", "3"].flatMap((m) =>
+        [r1, r2].map((runId) => ({ workflowSlug: WF, runId, event: a(runId, `${runId}-${m}`) })),
+      );
       await backend.batchAppendEvents(items);
       for (const r of [r1, r2]) {
-        const msgs = (await backend.loadEvents(WF, r, { category: "step" })).map((e) => (e.type === "LogEntry" ? e.message : ""));
+        const msgs = (await backend.loadEvents(WF, r, { category: "step" })).map((e) =>
+          e.type === "LogEntry" ? e.message : "",
+        );
         expect(msgs).toEqual([`${r}-1`, `${r}-2`, `${r}-3`]);
       }
     });
@@ -162,8 +250,12 @@ export function eventTests(h: ConformanceHarness, procs: ProcessPool): void {
       const { backend, clock } = t;
       const runId = await submit(backend);
       const ref = { workflowSlug: WF, runId, stepId: "s" };
-      await Promise.all(Array.from({ length: 40 }, (_, i) => backend.appendEvent(WF, runId, logEvent(ref, `m${i}`, clock.nowUs()))));
-      const msgs = (await backend.loadEvents(WF, runId, { category: "step" })).map((e) => (e.type === "LogEntry" ? e.message : ""));
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => backend.appendEvent(WF, runId, logEvent(ref, `m${i}`, clock.nowUs()))),
+      );
+      const msgs = (await backend.loadEvents(WF, runId, { category: "step" })).map((e) =>
+        e.type === "LogEntry" ? e.message : "",
+      );
       expect(msgs).toHaveLength(40);
       expect(new Set(msgs).size).toBe(40);
     });
@@ -175,14 +267,18 @@ export function eventTests(h: ConformanceHarness, procs: ProcessPool): void {
     it("loses and duplicates nothing, keeps each process's order, and every reader sees one total order", async () => {
       const { backend } = t;
       const runId = await submit(backend);
-      await withChildren(procs, t.instance.opener, 4, (group) => group.round((i) => ({ task: "append", workflowSlug: WF, runId, stepId: "s", count: 15, tag: `p${i}` })));
+      await withChildren(procs, t.instance.opener, 4, (group) =>
+        group.round((i) => ({ task: "append", workflowSlug: WF, runId, stepId: "s", count: 15, tag: `p${i}` })),
+      );
       const events = await backend.loadEvents(WF, runId, { category: "step" });
       const msgs = events.map((e) => (e.type === "LogEntry" ? e.message : ""));
       expect(msgs).toHaveLength(60);
       expect(new Set(msgs).size).toBe(60);
       for (let p = 0; p < 4; p++) {
         expect(msgs.filter((m) => m.startsWith(`p${p}:`))).toEqual(Array.from({ length: 15 }, (_, i) => `p${p}:${i}`));
-        const stamps = events.filter((e) => e.type === "LogEntry" && e.message.startsWith(`p${p}:`)).map((e) => e.timestampUs);
+        const stamps = events
+          .filter((e) => e.type === "LogEntry" && e.message.startsWith(`p${p}:`))
+          .map((e) => e.timestampUs);
         expect(stamps, "one process's timestamps never go backwards").toEqual([...stamps].sort((a, b) => a - b));
       }
       expect(ids(await backend.loadEvents(WF, runId, { category: "step" }))).toEqual(ids(events));

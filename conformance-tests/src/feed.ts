@@ -10,11 +10,18 @@ const ids = (events: readonly Event[]) => events.map((e) => e.eventId);
 const message = (e: Event) => (e.type === "LogEntry" ? e.message : "");
 
 /** The whole feed after `after`, read in pages of `pageSize`; checks that each page's cursor is its last entry's. */
-async function readAll(backend: Backend, options: { after?: string | null; types?: string[]; pageSize?: number } = {}): Promise<FeedEntry[]> {
+async function readAll(
+  backend: Backend,
+  options: { after?: string | null; types?: string[]; pageSize?: number } = {},
+): Promise<FeedEntry[]> {
   const out: FeedEntry[] = [];
   let after = options.after ?? null;
   for (;;) {
-    const page = await backend.readFeed({ after, limit: options.pageSize ?? 7, ...(options.types ? { types: options.types } : {}) });
+    const page = await backend.readFeed({
+      after,
+      limit: options.pageSize ?? 7,
+      ...(options.types ? { types: options.types } : {}),
+    });
     if (page.entries.length === 0) {
       expect(page.cursor).toBe(after);
       return out;
@@ -37,7 +44,8 @@ function expectCompleteAndOrdered(feed: readonly Event[], runs: Map<string, Even
   expect(new Set(ids(feed)).size, "no event twice").toBe(feed.length);
   const all = [...runs.values()].flat();
   expect([...ids(feed)].sort()).toEqual([...ids(all)].sort());
-  for (const [runId, events] of runs) expect(ids(feed.filter((e) => e.runId === runId)), `run ${runId} in its own order`).toEqual(ids(events));
+  for (const [runId, events] of runs)
+    expect(ids(feed.filter((e) => e.runId === runId)), `run ${runId} in its own order`).toEqual(ids(events));
 }
 
 /** Subscribes from `from` and collects every page until stopped. */
@@ -45,7 +53,10 @@ function collect(backend: Backend, from: string | null, options: { types?: strin
   const entries: FeedEntry[] = [];
   const cursors: string[] = [];
   const sub = backend.subscribeFeed({
-    from, batchSize: options.batchSize ?? 5, pollIntervalMs: 20, ...(options.types ? { types: options.types } : {}),
+    from,
+    batchSize: options.batchSize ?? 5,
+    pollIntervalMs: 20,
+    ...(options.types ? { types: options.types } : {}),
     onEvents: (page, cursor) => {
       entries.push(...page);
       cursors.push(cursor);
@@ -80,17 +91,34 @@ export function feedTests(h: ConformanceHarness, procs: ProcessPool): void {
         written.push(e);
       }
       const feed = await readAll(backend, { pageSize: 3 });
-      expectCompleteAndOrdered(feed.map((f) => f.event), await eventsOfRuns(backend, [a, b]));
+      expectCompleteAndOrdered(
+        feed.map((f) => f.event),
+        await eventsOfRuns(backend, [a, b]),
+      );
       // Writes that each waited for the one before are listed in that order.
-      expect(feed.filter((f) => f.event.type === "LogEntry").map((f) => message(f.event))).toEqual(["m0", "m1", "m2", "m3", "m4", "m5"]);
+      expect(feed.filter((f) => f.event.type === "LogEntry").map((f) => message(f.event))).toEqual([
+        "m0",
+        "m1",
+        "m2",
+        "m3",
+        "m4",
+        "m5",
+      ]);
       expect(new Set(feed.map((f) => f.cursor)).size).toBe(feed.length);
-      for (let i = 0; i < feed.length; i++) expect(ids((await readAll(backend, { after: feed[i]!.cursor })).map((f) => f.event))).toEqual(ids(feed.slice(i + 1).map((f) => f.event)));
-      expect(ids((await readAll(backend, { pageSize: 1000 })).map((f) => f.event))).toEqual(ids(feed.map((f) => f.event)));
+      for (let i = 0; i < feed.length; i++)
+        expect(ids((await readAll(backend, { after: feed[i]!.cursor })).map((f) => f.event))).toEqual(
+          ids(feed.slice(i + 1).map((f) => f.event)),
+        );
+      expect(ids((await readAll(backend, { pageSize: 1000 })).map((f) => f.event))).toEqual(
+        ids(feed.map((f) => f.event)),
+      );
 
       // A cursor survives a restart: another backend on the same storage resumes from it.
       const second = await openSecondBackend(t.instance.opener);
       try {
-        expect(ids((await readAll(second, { after: feed[3]!.cursor })).map((f) => f.event))).toEqual(ids(feed.slice(4).map((f) => f.event)));
+        expect(ids((await readAll(second, { after: feed[3]!.cursor })).map((f) => f.event))).toEqual(
+          ids(feed.slice(4).map((f) => f.event)),
+        );
       } finally {
         await second.close();
       }
@@ -106,11 +134,15 @@ export function feedTests(h: ConformanceHarness, procs: ProcessPool): void {
       expect(ids(logs.map((f) => f.event))).toEqual(ids(all.map((f) => f.event).filter((e) => e.type === "LogEntry")));
       expect(logs).toHaveLength(4);
       const both = await readAll(backend, { types: ["LogEntry", "RunSubmitted"] });
-      expect(ids(both.map((f) => f.event))).toEqual(ids(all.map((f) => f.event).filter((e) => e.type === "LogEntry" || e.type === "RunSubmitted")));
+      expect(ids(both.map((f) => f.event))).toEqual(
+        ids(all.map((f) => f.event).filter((e) => e.type === "LogEntry" || e.type === "RunSubmitted")),
+      );
       expect(await readAll(backend, { types: ["SomeFutureEventType"] })).toEqual([]);
       // A filtered cursor resumes the unfiltered feed from the same point.
       const rest = await readAll(backend, { after: logs[1]!.cursor });
-      expect(ids(rest.map((f) => f.event))).toEqual(ids(all.slice(all.findIndex((f) => f.event.eventId === logs[1]!.event.eventId) + 1).map((f) => f.event)));
+      expect(ids(rest.map((f) => f.event))).toEqual(
+        ids(all.slice(all.findIndex((f) => f.event.eventId === logs[1]!.event.eventId) + 1).map((f) => f.event)),
+      );
     });
 
     it("refuses malformed cursors and bad options with typed errors", async () => {
@@ -119,7 +151,18 @@ export function feedTests(h: ConformanceHarness, procs: ProcessPool): void {
       const page = await backend.readFeed({ limit: 1 });
       const good = page.cursor!;
       const forged = (position: string) => encodeFeedCursor(position);
-      for (const bad of ["", "12", "cf1_", "cf1_!!", `${good}x`, `x${good}`, good.replace(/\.(.)/, ".$1$1").slice(0, good.length), forged("zz:1"), forged("q:1.2.3.4.5.6"), forged("nonsense")]) {
+      for (const bad of [
+        "",
+        "12",
+        "cf1_",
+        "cf1_!!",
+        `${good}x`,
+        `x${good}`,
+        good.replace(/\.(.)/, ".$1$1").slice(0, good.length),
+        forged("zz:1"),
+        forged("q:1.2.3.4.5.6"),
+        forged("nonsense"),
+      ]) {
         await expectCode(backend.readFeed({ after: bad, limit: 1 }), "INVALID_FEED_CURSOR");
       }
       await expectCode(backend.readFeed({ limit: 0 }), "INVALID_ARGUMENT");
@@ -130,7 +173,12 @@ export function feedTests(h: ConformanceHarness, procs: ProcessPool): void {
       expect(() => backend.subscribeFeed({ batchSize: 0, onEvents: () => {} })).toThrow(/batchSize/);
       // A well-formed cursor of another kind of store ends the subscription with one report.
       const errors: unknown[] = [];
-      const sub = backend.subscribeFeed({ from: forged("zz:1"), pollIntervalMs: 5, onEvents: () => {}, onError: (e) => errors.push(e) });
+      const sub = backend.subscribeFeed({
+        from: forged("zz:1"),
+        pollIntervalMs: 5,
+        onEvents: () => {},
+        onError: (e) => errors.push(e),
+      });
       const end = Date.now() + 5000;
       while (errors.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
       await sub.stop();
@@ -212,9 +260,16 @@ export function feedTests(h: ConformanceHarness, procs: ProcessPool): void {
       const start = await backend.readFeed({ limit: 10_000 });
       const c = collect(backend, start.cursor, { batchSize: 7 });
       try {
-        await withChildren(procs, t.instance.opener, 4, (group) => group.round((i) => ({
-          task: "append-alternating", workflowSlug: WF, runIds: [shared, own[i]!], stepId: "s", count: 24, tag: `p${i}`,
-        })));
+        await withChildren(procs, t.instance.opener, 4, (group) =>
+          group.round((i) => ({
+            task: "append-alternating",
+            workflowSlug: WF,
+            runIds: [shared, own[i]!],
+            stepId: "s",
+            count: 24,
+            tag: `p${i}`,
+          })),
+        );
         await c.until(4 * 24);
       } finally {
         await c.sub.stop();
@@ -224,15 +279,27 @@ export function feedTests(h: ConformanceHarness, procs: ProcessPool): void {
       // committed behind its cursor, and nothing reached it out of order.
       const final = await readAll(backend, { after: start.cursor, pageSize: 50 });
       expect(ids(followed)).toEqual(ids(final.map((f) => f.event)));
-      expectCompleteAndOrdered(followed, new Map([...(await eventsOfRuns(backend, [shared, ...own]))].map(([id, evs]) => [id, evs.filter((e) => e.type === "LogEntry")])));
+      expectCompleteAndOrdered(
+        followed,
+        new Map(
+          [...(await eventsOfRuns(backend, [shared, ...own]))].map(([id, evs]) => [
+            id,
+            evs.filter((e) => e.type === "LogEntry"),
+          ]),
+        ),
+      );
       // Each process waited for each write before the next: its writes are in the feed in that order.
       for (let p = 0; p < 4; p++) {
-        expect(followed.map(message).filter((m) => m.startsWith(`p${p}:`))).toEqual(Array.from({ length: 24 }, (_, i) => `p${p}:${i}`));
+        expect(followed.map(message).filter((m) => m.startsWith(`p${p}:`))).toEqual(
+          Array.from({ length: 24 }, (_, i) => `p${p}:${i}`),
+        );
       }
       // Another process reads the same feed.
       const second = await openSecondBackend(t.instance.opener);
       try {
-        expect(ids((await readAll(second, { after: start.cursor, pageSize: 13 })).map((f) => f.event))).toEqual(ids(followed));
+        expect(ids((await readAll(second, { after: start.cursor, pageSize: 13 })).map((f) => f.event))).toEqual(
+          ids(followed),
+        );
       } finally {
         await second.close();
       }

@@ -8,14 +8,29 @@ import { WF, claim, complete } from "./support/scenario.js";
 import { eventTrail, workflowTrail } from "./support/dags.js";
 
 /** Registers a one-step workflow ("s") whose version declares `flow`. */
-export async function registerFlow(backend: Backend, flow: FlowControlInput, workflowSlug = WF, versionId = "v1"): Promise<void> {
+export async function registerFlow(
+  backend: Backend,
+  flow: FlowControlInput,
+  workflowSlug = WF,
+  versionId = "v1",
+): Promise<void> {
   const steps = [{ id: "s", name: "S" }];
-  await backend.createWorkflowVersion({ workflowSlug, versionId, contentHash: `hash-${versionId}`, steps, flow: flow as never });
+  await backend.createWorkflowVersion({
+    workflowSlug,
+    versionId,
+    contentHash: `hash-${versionId}`,
+    steps,
+    flow: flow as never,
+  });
   await backend.registerWorkflow({ slug: workflowSlug, name: workflowSlug, versionId, steps });
 }
 
 /** Submits runs one after the other (the clock moving on between them, so their order is their creation order). */
-async function submitAll(backend: Backend, inputs: unknown[], options: { priority?: number; concurrencyKey?: string } = {}): Promise<string[]> {
+async function submitAll(
+  backend: Backend,
+  inputs: unknown[],
+  options: { priority?: number; concurrencyKey?: string } = {},
+): Promise<string[]> {
   const ids: string[] = [];
   for (const input of inputs) ids.push((await backend.submitRun({ workflowSlug: WF, input, ...options })).runId);
   return ids;
@@ -61,9 +76,19 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
         }
       })();
       const results = await withChildren(procs, t.instance.opener, 11, (group) =>
-        group.round<unknown>((i) => i < 3
-          ? { task: "drain", workflowSlug: WF, workerId: `w${i}`, startAtMs, untilMs, holdMs: 15, stopAfter: 64 }
-          : { task: "submit-each", startAtMs, items: Array.from({ length: 8 }, (_, n) => ({ workflowSlug: WF, input: { customer: keys[(n + i) % keys.length], n, by: i } })) }));
+        group.round<unknown>((i) =>
+          i < 3
+            ? { task: "drain", workflowSlug: WF, workerId: `w${i}`, startAtMs, untilMs, holdMs: 15, stopAfter: 64 }
+            : {
+                task: "submit-each",
+                startAtMs,
+                items: Array.from({ length: 8 }, (_, n) => ({
+                  workflowSlug: WF,
+                  input: { customer: keys[(n + i) % keys.length], n, by: i },
+                })),
+              },
+        ),
+      );
       sampling = false;
       await sampler;
       const submitted = (results.slice(3) as Array<Array<{ ok: boolean; runId?: string }>>).flat();
@@ -71,18 +96,26 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
       expect(seen.samples).toBeGreaterThan(10);
       expect(seen.max, "runs of one key running at once").toBeLessThanOrEqual(limit);
       expect(seen.max).toBeGreaterThan(0);
-      expect((results.slice(0, 3) as number[]).reduce((a, b) => a + b, 0), "steps the worker processes completed").toBe(64);
+      expect(
+        (results.slice(0, 3) as number[]).reduce((a, b) => a + b, 0),
+        "steps the worker processes completed",
+      ).toBe(64);
       const startedAt = new Map<string, number>();
       for (const s of submitted) {
         const run = (await backend.getRun(s.runId!))!;
         expect(run.status, `${s.runId}: ${(await eventTrail(backend, s.runId!)).join(" ")}`).toBe("completed");
-        expect((await workflowTrail(backend, s.runId!)).filter((e) => e === "WorkflowStarted"), s.runId).toHaveLength(1);
+        expect(
+          (await workflowTrail(backend, s.runId!)).filter((e) => e === "WorkflowStarted"),
+          s.runId,
+        ).toHaveLength(1);
         startedAt.set(s.runId!, run.startedAtUs!);
       }
       // FIFO within a key: a submitter's earlier run of a key was committed before its later one, so it starts first.
       for (const [i, mine] of (results.slice(3) as Array<Array<{ runId: string }>>).entries()) {
         for (const key of keys) {
-          const starts = mine.filter((_, n) => keys[(n + i + 3) % keys.length] === key).map((s) => startedAt.get(s.runId)!);
+          const starts = mine
+            .filter((_, n) => keys[(n + i + 3) % keys.length] === key)
+            .map((s) => startedAt.get(s.runId)!);
           expect(starts, `submitter ${i}, key ${key}`).toEqual([...starts].sort((a, b) => a - b));
         }
       }
@@ -95,11 +128,21 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
     test("8 submitter processes at one instant: singleton drop keeps one run, exclusive reject accepts one, a rate limit starts exactly its limit, a debounce starts one run with the newest input", async (ctx) => {
       const { backend } = t;
       if (!backend.driver.capabilities.flowControl) ctx.skip();
-      const rules = { "wf-single": { mode: "singleton", onBusy: "drop" }, "wf-excl": { mode: "exclusive", onBusy: "reject" }, "wf-rate": { rateLimit: { limit: 3, periodMs: 60_000 } }, "wf-debounce": { debounce: { periodMs: 400 } } } as const;
+      const rules = {
+        "wf-single": { mode: "singleton", onBusy: "drop" },
+        "wf-excl": { mode: "exclusive", onBusy: "reject" },
+        "wf-rate": { rateLimit: { limit: 3, periodMs: 60_000 } },
+        "wf-debounce": { debounce: { periodMs: 400 } },
+      } as const;
       for (const [slug, flow] of Object.entries(rules)) await registerFlow(backend, flow as FlowControlInput, slug);
       const startAtMs = Date.now() + 1500;
       const results = (await withChildren(procs, t.instance.opener, 8, (group) =>
-        group.round<unknown>((i) => ({ task: "submit-each", startAtMs, items: Object.keys(rules).map((slug) => ({ workflowSlug: slug, input: { by: i } })) })))) as Array<Array<{ ok: boolean; runId?: string; code?: string }>>;
+        group.round<unknown>((i) => ({
+          task: "submit-each",
+          startAtMs,
+          items: Object.keys(rules).map((slug) => ({ workflowSlug: slug, input: { by: i } })),
+        })),
+      )) as Array<Array<{ ok: boolean; runId?: string; code?: string }>>;
       const of = (k: number) => results.map((r) => r[k]!);
       const runs = async (slug: string) => backend.listRuns({ workflowSlug: slug, limit: 100 });
 
@@ -119,11 +162,15 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
       expect(delayed).toHaveLength(5);
       for (const r of delayed) expect(r.flow?.decision).toBe("delayed");
 
-      const newest = (await runs("wf-debounce")).reduce((a, b) => (b.createdAtUs > a.createdAtUs || (b.createdAtUs === a.createdAtUs && b.runId > a.runId) ? b : a));
+      const newest = (await runs("wf-debounce")).reduce((a, b) =>
+        b.createdAtUs > a.createdAtUs || (b.createdAtUs === a.createdAtUs && b.runId > a.runId) ? b : a,
+      );
       await new Promise((r) => setTimeout(r, 500));
       await backend.startDueRuns();
       const debounced = await runs("wf-debounce");
-      expect(debounced.filter((r) => r.status !== "cancelled").map((r) => [r.runId, r.status])).toEqual([[newest.runId, "running"]]);
+      expect(debounced.filter((r) => r.status !== "cancelled").map((r) => [r.runId, r.status])).toEqual([
+        [newest.runId, "running"],
+      ]);
       for (const r of debounced.filter((x) => x.status === "cancelled")) expect(r.flow?.decision).toBe("superseded");
     }, 60_000);
   });
@@ -148,7 +195,8 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
 
     test("a driver without flow control refuses a version that declares it; bad declarations are refused by every driver", async () => {
       const { backend } = t;
-      if (!backend.driver.capabilities.flowControl) await expectCode(registerFlow(backend, { limit: 1 }), "INVALID_ARGUMENT");
+      if (!backend.driver.capabilities.flowControl)
+        await expectCode(registerFlow(backend, { limit: 1 }), "INVALID_ARGUMENT");
       await expectCode(registerFlow(backend, { mode: "singleton" }, WF, "v2"), "INVALID_ARGUMENT");
       await expectCode(registerFlow(backend, { mode: "queue", onBusy: "drop" }, WF, "v3"), "INVALID_ARGUMENT");
       await expectCode(registerFlow(backend, { limit: 0 }, WF, "v4"), "INVALID_EVENT");
@@ -191,9 +239,14 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
     it("concurrencyKey at submit names the gate; bad keys are typed errors that write nothing", async () => {
       const { backend } = t;
       await registerFlow(backend, { limit: 1, key: "customerId" });
-      const [x1, x2] = await submitAll(backend, [{ customerId: "A" }, { customerId: "B" }], { concurrencyKey: "shared" });
+      const [x1, x2] = await submitAll(backend, [{ customerId: "A" }, { customerId: "B" }], {
+        concurrencyKey: "shared",
+      });
       expect(await statuses(backend, [x1!, x2!])).toEqual(["running", "pending"]);
-      await expectCode(backend.submitRun({ workflowSlug: WF, input: { customerId: { nested: true } } }), "INVALID_INPUT");
+      await expectCode(
+        backend.submitRun({ workflowSlug: WF, input: { customerId: { nested: true } } }),
+        "INVALID_INPUT",
+      );
       await backend.registerWorkflow({ slug: "plain", name: "plain", steps: [] });
       await expectCode(backend.submitRun({ workflowSlug: "plain", concurrencyKey: "k" }), "INVALID_ARGUMENT");
       expect(await backend.listRuns({ workflowSlug: "plain" })).toEqual([]);
@@ -223,11 +276,14 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
       expect((await backend.getRun(second!))!.status).toBe("running");
     });
 
-    it("singleton signal: a submit while a run is running becomes the signal \"input\" of the running run", async () => {
+    it('singleton signal: a submit while a run is running becomes the signal "input" of the running run', async () => {
       const { backend } = t;
       await registerFlow(backend, { mode: "singleton", onBusy: "signal" });
       const [first, second] = await submitAll(backend, [{ n: 1 }, { n: 2 }]);
-      expect((await backend.getRun(second!))!).toMatchObject({ status: "cancelled", flow: { decision: "signalled", relatedRunId: first } });
+      expect((await backend.getRun(second!))!).toMatchObject({
+        status: "cancelled",
+        flow: { decision: "signalled", relatedRunId: first },
+      });
       const signals = (await backend.getRun(first!))!.signals ?? [];
       expect(signals.map((g) => [g.name, JSON.parse(g.payload)])).toEqual([["input", { n: 2 }]]);
     });
@@ -284,8 +340,11 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
       clock.advanceMs(2000);
       await backend.startDueRuns();
       expect((await backend.getRun(ids[4]!))!.status).toBe("running");
-      const starts = (await states(backend, ids)).flatMap((r) => (r.startedAtUs === undefined ? [] : [r.startedAtUs])).sort((a, b) => a - b);
-      for (let i = 2; i < starts.length; i++) expect(starts[i]! - starts[i - 2]!, "three starts inside one window").toBeGreaterThanOrEqual(60_000_000);
+      const starts = (await states(backend, ids))
+        .flatMap((r) => (r.startedAtUs === undefined ? [] : [r.startedAtUs]))
+        .sort((a, b) => a - b);
+      for (let i = 2; i < starts.length; i++)
+        expect(starts[i]! - starts[i - 2]!, "three starts inside one window").toBeGreaterThanOrEqual(60_000_000);
     });
 
     it("a batch submit decides each item as one submit after the other would, against the runs already there", async () => {
@@ -294,22 +353,38 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
       const first = await backend.submitRun({ workflowSlug: WF, input: { customer: "a" }, idempotencyKey: "first" });
       tick();
       const keys = ["a", "a", "b", "a", "b", "b", "c"];
-      const ids = async (items: Array<Record<string, unknown>>) => (await backend.submitRuns(items.map((o) => ({ workflowSlug: WF, ...o })))).map((o) => {
-        if (!o.ok) throw o.error;
-        return o;
-      });
+      const ids = async (items: Array<Record<string, unknown>>) =>
+        (await backend.submitRuns(items.map((o) => ({ workflowSlug: WF, ...o })))).map((o) => {
+          if (!o.ok) throw o.error;
+          return o;
+        });
       const batch = await ids(keys.map((customer, n) => ({ input: { customer, n } })));
       expect(batch.every((o) => o.isNew)).toBe(true);
-      expect(await statuses(backend, batch.map((o) => o.runId))).toEqual(["running", "pending", "running", "pending", "running", "pending", "running"]);
-      for (const r of await states(backend, batch.map((o) => o.runId))) if (r.status === "pending") expect(r.flow?.decision).toBe("queued");
+      expect(
+        await statuses(
+          backend,
+          batch.map((o) => o.runId),
+        ),
+      ).toEqual(["running", "pending", "running", "pending", "running", "pending", "running"]);
+      for (const r of await states(
+        backend,
+        batch.map((o) => o.runId),
+      ))
+        if (r.status === "pending") expect(r.flow?.decision).toBe("queued");
       // A batch with a taken key: that item is the existing run, the others are decided as above.
       tick();
-      const again = await ids([{ input: { customer: "c", n: 7 } }, { input: { customer: "a" }, idempotencyKey: "first" }, { input: { customer: "c", n: 8 } }]);
+      const again = await ids([
+        { input: { customer: "c", n: 7 } },
+        { input: { customer: "a" }, idempotencyKey: "first" },
+        { input: { customer: "c", n: 8 } },
+      ]);
       expect(again.map((o) => o.isNew)).toEqual([true, false, true]);
       expect(again[1]!.runId).toBe(first.runId);
       expect(await statuses(backend, [again[0]!.runId, again[2]!.runId])).toEqual(["running", "pending"]);
       await registerFlow(backend, { rateLimit: { limit: 2, periodMs: 60_000 } }, "wf-rate");
-      const rated = (await backend.submitRuns([0, 1, 2, 3].map((i) => ({ workflowSlug: "wf-rate", input: { i } })))).map((o) => (o.ok ? o.runId : ""));
+      const rated = (
+        await backend.submitRuns([0, 1, 2, 3].map((i) => ({ workflowSlug: "wf-rate", input: { i } })))
+      ).map((o) => (o.ok ? o.runId : ""));
       expect(await statuses(backend, rated)).toEqual(["running", "running", "pending", "pending"]);
       expect((await backend.getRun(rated[2]!))!.flow?.decision).toBe("delayed");
     });
@@ -335,7 +410,10 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
     it("debounce: one run starts, after the period, with the newest input; the others are superseded", async () => {
       const { backend, clock } = t;
       await registerFlow(backend, { key: "doc", debounce: { periodMs: 1000 } });
-      const ids = await submitSpaced([1, 2, 3].map((v) => ({ doc: "d1", v })), 400);
+      const ids = await submitSpaced(
+        [1, 2, 3].map((v) => ({ doc: "d1", v })),
+        400,
+      );
       const [other] = await submitAll(backend, [{ doc: "d2", v: 9 }]);
       expect(await statuses(backend, [...ids, other!])).toEqual(["cancelled", "cancelled", "pending", "pending"]);
       await backend.startDueRuns();
@@ -343,7 +421,10 @@ export function flowControlTests(h: ConformanceHarness, procs: ProcessPool): voi
       clock.advanceMs(1000);
       await backend.startDueRuns();
       const started = (await states(backend, [...ids, other!])).filter((r) => r.status === "running");
-      expect(started.map((r) => JSON.parse(r.input!))).toEqual([{ doc: "d1", v: 3 }, { doc: "d2", v: 9 }]);
+      expect(started.map((r) => JSON.parse(r.input!))).toEqual([
+        { doc: "d1", v: 3 },
+        { doc: "d2", v: 9 },
+      ]);
     });
 
     it("a gated run that becomes available later is started by the maintenance sweep", async () => {

@@ -8,7 +8,20 @@ import { expectCode } from "./support/expect-error.js";
 import { WF, logEvent, runWithSteps } from "./support/scenario.js";
 
 /** Malformed values for every identifier kind. The `esc-` names are checked for on disk next to the storage dir. */
-const BAD_COMMON = ["../esc-a", "..", ".", "", "/etc/passwd", "a\0b", "x".repeat(600), "a b", "a\\b", "$(rm)", "a\nb", "é"];
+const BAD_COMMON = [
+  "../esc-a",
+  "..",
+  ".",
+  "",
+  "/etc/passwd",
+  "a\0b",
+  "x".repeat(600),
+  "a b",
+  "a\\b",
+  "$(rm)",
+  "a\nb",
+  "é",
+];
 const BAD_SLUG_OR_RUN = [...BAD_COMMON, "a/../../esc-b", "a/b"];
 const BAD_STEP = [...BAD_COMMON, "a/../../esc-c", "a//b", "/abs", "a/", "a/./b", `${"s/".repeat(300)}s`];
 
@@ -35,7 +48,10 @@ function slugCalls(b: Backend, bad: string, runId: string): Array<[string, () =>
     ["saveStepHeartbeat", () => b.saveStepHeartbeat(bad, runId, "s", "w", 1)],
     ["registerWorkflow", () => b.registerWorkflow({ slug: bad, name: "x", steps: [] })],
     ["getWorkflowSteps", () => b.getWorkflowSteps(bad)],
-    ["createWorkflowVersion", () => b.createWorkflowVersion({ workflowSlug: bad, versionId: "v1", contentHash: "h", steps: [] })],
+    [
+      "createWorkflowVersion",
+      () => b.createWorkflowVersion({ workflowSlug: bad, versionId: "v1", contentHash: "h", steps: [] }),
+    ],
     ["getStepOutputPath", () => b.getStepOutputPath(bad, runId, "s", 1)],
     ["getQueueDepth", () => b.getQueueDepth({ workflowSlug: bad })],
   ];
@@ -53,8 +69,14 @@ function runCalls(b: Backend, bad: string): Array<[string, () => unknown]> {
     ["cancelRun", () => b.cancelRun(bad)],
     ["rerunFrom", () => b.rerunFrom({ parentRunId: bad, fromStepId: "s" })],
     ["startRun", () => b.startRun(WF, bad, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false })],
-    ["saveStepComplete", () => b.saveStepComplete(WF, bad, "s", 1, { timestamp: 0, duration: 0, attemptNumber: 1, output: 1 })],
-    ["saveStepLogs", () => b.saveStepLogs(WF, bad, "s", [{ timestampUs: 0, stream: "stdout", message: "m", attemptNumber: 1 }])],
+    [
+      "saveStepComplete",
+      () => b.saveStepComplete(WF, bad, "s", 1, { timestamp: 0, duration: 0, attemptNumber: 1, output: 1 }),
+    ],
+    [
+      "saveStepLogs",
+      () => b.saveStepLogs(WF, bad, "s", [{ timestampUs: 0, stream: "stdout", message: "m", attemptNumber: 1 }]),
+    ],
     ["loadStepLogs", () => b.loadStepLogs(WF, bad, "s")],
     ["getFailedSteps", () => b.getFailedSteps(WF, bad)],
     ["loadStepEventsForProjection", () => b.loadStepEventsForProjection(WF, bad)],
@@ -70,9 +92,25 @@ function stepCalls(b: Backend, bad: string, runId: string): Array<[string, () =>
     ["claimScheduledStep", () => b.claimScheduledStep(WF, runId, bad, "w", meta(b))],
     ["scheduleStep", () => b.scheduleStep(WF, runId, bad, { availableAt: 0, reason: "initial", attemptNumber: 1 })],
     ["saveStepHeartbeat", () => b.saveStepHeartbeat(WF, runId, bad, "w", 1)],
-    ["saveStepComplete", () => b.saveStepComplete(WF, runId, bad, 1, { timestamp: 0, duration: 0, attemptNumber: 1, output: 1 })],
-    ["saveStepFailed", () => b.saveStepFailed(WF, runId, bad, { message: "x" }, { duration: 0, attemptNumber: 1, terminal: true, failureReason: "execution-error" })],
-    ["saveStepCheckpoint", () => b.saveStepCheckpoint(WF, runId, bad, { name: "c", sequenceNumber: 0, attemptNumber: 1, data: 1 })],
+    [
+      "saveStepComplete",
+      () => b.saveStepComplete(WF, runId, bad, 1, { timestamp: 0, duration: 0, attemptNumber: 1, output: 1 }),
+    ],
+    [
+      "saveStepFailed",
+      () =>
+        b.saveStepFailed(
+          WF,
+          runId,
+          bad,
+          { message: "x" },
+          { duration: 0, attemptNumber: 1, terminal: true, failureReason: "execution-error" },
+        ),
+    ],
+    [
+      "saveStepCheckpoint",
+      () => b.saveStepCheckpoint(WF, runId, bad, { name: "c", sequenceNumber: 0, attemptNumber: 1, data: 1 }),
+    ],
     ["getStepState", () => b.getStepState(WF, runId, bad)],
     ["isStepClaimable", () => b.isStepClaimable(WF, runId, bad)],
     ["loadStepLogs", () => b.loadStepLogs(WF, runId, bad)],
@@ -89,7 +127,8 @@ export function identifierTests(h: ConformanceHarness): void {
     const t = useInstance(h, { manualClock: true });
 
     async function checkAll(calls: Array<[string, () => unknown]>, bad: string): Promise<void> {
-      for (const [name, call] of calls) await expectCode(async () => call(), "INVALID_IDENTIFIER", `${name}(${JSON.stringify(bad).slice(0, 40)})`);
+      for (const [name, call] of calls)
+        await expectCode(async () => call(), "INVALID_IDENTIFIER", `${name}(${JSON.stringify(bad).slice(0, 40)})`);
     }
 
     it("rejects malformed workflow slugs everywhere", async () => {
@@ -120,15 +159,22 @@ export function identifierTests(h: ConformanceHarness): void {
         [/^Invalid versionId /, () => backend.getWorkflowVersion(WF, "a/b")],
         [/^Invalid parentRunId /, () => backend.rerunFrom({ parentRunId: "a/b", fromStepId: "s" })],
         [/^Invalid fromStepId /, () => backend.rerunFrom({ parentRunId: runId, fromStepId: "a//b" })],
-        [/^Invalid originalRunId /, () => backend.saveWorkflowResumed(WF, runId, { originalRunId: "a/b", resumedSteps: 0, pendingSteps: 0 })],
+        [
+          /^Invalid originalRunId /,
+          () => backend.saveWorkflowResumed(WF, runId, { originalRunId: "a/b", resumedSteps: 0, pendingSteps: 0 }),
+        ],
       ];
-      for (const [pattern, call] of cases) expect((await expectCode(call(), "INVALID_IDENTIFIER", String(pattern))).message).toMatch(pattern);
+      for (const [pattern, call] of cases)
+        expect((await expectCode(call(), "INVALID_IDENTIFIER", String(pattern))).message).toMatch(pattern);
     });
 
     it("leaves no trace of the rejected calls: no runs, no workflows, nothing outside the storage directory", async () => {
       const { backend } = t;
       for (const bad of BAD_SLUG_OR_RUN) {
-        for (const [, call] of [...slugCalls(backend, bad, "run-x"), ...runCalls(backend, bad)]) await Promise.resolve().then(call).catch(() => undefined);
+        for (const [, call] of [...slugCalls(backend, bad, "run-x"), ...runCalls(backend, bad)])
+          await Promise.resolve()
+            .then(call)
+            .catch(() => undefined);
       }
       expect(await backend.listRuns()).toEqual([]);
       expect(await backend.listActiveWorkflows()).toEqual([]);
@@ -136,7 +182,8 @@ export function identifierTests(h: ConformanceHarness): void {
       const dir = t.instance.storageDir;
       if (dir) {
         for (const name of ["esc-a", "esc-b", "esc-c"]) {
-          for (const up of ["..", "../..", "../../.."]) expect(existsSync(resolve(dir, up, name)), `${name} outside the storage dir`).toBe(false);
+          for (const up of ["..", "../..", "../../.."])
+            expect(existsSync(resolve(dir, up, name)), `${name} outside the storage dir`).toBe(false);
         }
       }
     });

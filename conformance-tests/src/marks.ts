@@ -29,7 +29,10 @@ export function markTests(h: ConformanceHarness): void {
       const { backend } = t;
       const other = await openSecondBackend(t.instance.opener);
       try {
-        const results = await Promise.all([backend.markOnce("alert/new-error-group/fp1", "w1"), other.markOnce("alert/new-error-group/fp1", "w2")]);
+        const results = await Promise.all([
+          backend.markOnce("alert/new-error-group/fp1", "w1"),
+          other.markOnce("alert/new-error-group/fp1", "w2"),
+        ]);
         expect(results.filter(Boolean)).toHaveLength(1);
         expect(await backend.markOnce("alert/new-error-group/fp1", "w1")).toBe(false);
         expect(await other.markOnce("alert/new-error-group/fp2", "w2")).toBe(true);
@@ -44,16 +47,27 @@ export function markTests(h: ConformanceHarness): void {
       await backend.registerWorkflow({ slug: "wf-defaults", name: "wf-defaults", steps: [] });
       const ended: string[] = [];
       for (const slug of [WF, "wf-defaults"]) {
-        const { runId, steps: [s] } = await runWithSteps(backend, ["s"], { workflowSlug: slug });
+        const {
+          runId,
+          steps: [s],
+        } = await runWithSteps(backend, ["s"], { workflowSlug: slug });
         await backend.startRun(slug, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false });
         await complete(backend, s!, await claim(backend, s!));
-        await backend.completeRunIfOpen(slug, runId, null, { workflowAttemptNumber: 1, timestamp: 0, duration: 1, totalSteps: 1 });
+        await backend.completeRunIfOpen(slug, runId, null, {
+          workflowAttemptNumber: 1,
+          timestamp: 0,
+          duration: 1,
+          totalSteps: 1,
+        });
         ended.push(runId);
       }
       clock.advanceMs(120_000);
       const first = await backend.applyRetention({ holder: "w1", defaults: { completedMs: 3_600_000 } });
       expect(first).toEqual({ ran: true, deleted: [{ workflowSlug: WF, runIds: [ended[0]] }] });
-      expect(await backend.applyRetention({ holder: "w2", defaults: { completedMs: 0 } })).toEqual({ ran: false, deleted: [] });
+      expect(await backend.applyRetention({ holder: "w2", defaults: { completedMs: 0 } })).toEqual({
+        ran: false,
+        deleted: [],
+      });
       clock.advanceMs(60_000);
       const next = await backend.applyRetention({ holder: "w2", defaults: { completedMs: 0 } });
       expect(next).toEqual({ ran: true, deleted: [{ workflowSlug: "wf-defaults", runIds: [ended[1]] }] });

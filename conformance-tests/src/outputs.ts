@@ -19,7 +19,7 @@ const CASES: Array<[string, unknown, unknown]> = [
   ["empty object", {}, {}],
   ["array", [1, "x", { y: 2 }], [1, "x", { y: 2 }]],
   ["empty array", [], []],
-  ["string", "hello \"quoted\"\n\ttab \\ slash", "hello \"quoted\"\n\ttab \\ slash"],
+  ["string", 'hello "quoted"\n\ttab \\ slash', 'hello "quoted"\n\ttab \\ slash'],
   ["empty string", "", ""],
   ["integer", 42, 42],
   ["zero", 0, 0],
@@ -30,13 +30,33 @@ const CASES: Array<[string, unknown, unknown]> = [
   ["null", null, null],
   ["undefined (stored as null)", undefined, null],
   ["NaN (as JSON.stringify)", NaN, null],
-  ["nested", { l1: { l2: { l3: { l4: [[[{ deep: "yes" }]]] } } } }, { l1: { l2: { l3: { l4: [[[{ deep: "yes" }]]] } } } }],
-  ["unicode", { emoji: "🚀👩‍💻", cjk: "漢字", rtl: "שלום", combining: "é", nul: "a\u0000b", lone: "\u2028" }, { emoji: "🚀👩‍💻", cjk: "漢字", rtl: "שלום", combining: "é", nul: "a\u0000b", lone: "\u2028" }],
+  [
+    "nested",
+    { l1: { l2: { l3: { l4: [[[{ deep: "yes" }]]] } } } },
+    { l1: { l2: { l3: { l4: [[[{ deep: "yes" }]]] } } } },
+  ],
+  [
+    "unicode",
+    { emoji: "🚀👩‍💻", cjk: "漢字", rtl: "שלום", combining: "é", nul: "a\u0000b", lone: "\u2028" },
+    { emoji: "🚀👩‍💻", cjk: "漢字", rtl: "שלום", combining: "é", nul: "a\u0000b", lone: "\u2028" },
+  ],
   ["undefined members dropped", { keep: 1, drop: undefined, arr: [undefined] }, { keep: 1, arr: [null] }],
   ["BigInt", { n: 12345678901234567890n }, { n: { $bigint: "12345678901234567890" } }],
   ["bare BigInt", 7n, { $bigint: "7" }],
-  ["functions and symbols: dropped as members, marked in arrays", { f: () => 1, s: Symbol("s"), arr: [() => 2, Symbol("t")], keep: "k" }, { arr: [{ $unserializable: "function" }, { $unserializable: "symbol" }], keep: "k" }],
-  ["functions beside a cycle encode alike", (() => { const o: Record<string, unknown> = { arr: [() => 2] }; o.me = o; return o; })(), { arr: [{ $unserializable: "function" }], me: { $circular: "$" } }],
+  [
+    "functions and symbols: dropped as members, marked in arrays",
+    { f: () => 1, s: Symbol("s"), arr: [() => 2, Symbol("t")], keep: "k" },
+    { arr: [{ $unserializable: "function" }, { $unserializable: "symbol" }], keep: "k" },
+  ],
+  [
+    "functions beside a cycle encode alike",
+    (() => {
+      const o: Record<string, unknown> = { arr: [() => 2] };
+      o.me = o;
+      return o;
+    })(),
+    { arr: [{ $unserializable: "function" }], me: { $circular: "$" } },
+  ],
   ["bare function", () => 1, { $unserializable: "function" }],
   ["cycle", cyclic(), { name: "loop", list: [1, { $circular: "$" }], self: { $circular: "$" } }],
   ["Date (toJSON)", new Date(Date.UTC(2026, 0, 2)), "2026-01-02T00:00:00.000Z"],
@@ -54,7 +74,15 @@ export function outputTests(h: ConformanceHarness): void {
       for (const [i, [label, value]] of CASES.entries()) {
         const ref = steps[i]!;
         const attemptNumber = await claim(backend, ref);
-        await expect(backend.saveStepComplete(WF, runId, ref.stepId, value, { timestamp: 0, duration: 1, attemptNumber, output: value }), label).resolves.toBeUndefined();
+        await expect(
+          backend.saveStepComplete(WF, runId, ref.stepId, value, {
+            timestamp: 0,
+            duration: 1,
+            attemptNumber,
+            output: value,
+          }),
+          label,
+        ).resolves.toBeUndefined();
       }
       const states = new Map((await backend.loadRun(WF, runId)).map((s) => [s.stepId, s]));
       const events = await backend.loadEvents(WF, runId, { category: "step" });
@@ -72,17 +100,34 @@ export function outputTests(h: ConformanceHarness): void {
 
     it("stores a large output (1 MiB) intact", async () => {
       const { backend } = t;
-      const { runId, steps: [ref] } = await runWithSteps(backend, ["big"]);
-      const big = { rows: Array.from({ length: 4096 }, (_, i) => ({ i, text: "x".repeat(240) + String.fromCodePoint(0x1f600 + (i % 50)) })) };
+      const {
+        runId,
+        steps: [ref],
+      } = await runWithSteps(backend, ["big"]);
+      const big = {
+        rows: Array.from({ length: 4096 }, (_, i) => ({
+          i,
+          text: "x".repeat(240) + String.fromCodePoint(0x1f600 + (i % 50)),
+        })),
+      };
       await complete(backend, ref!, await claim(backend, ref!), big);
       expect(JSON.parse((await backend.getStepState(WF, runId, "big"))!.output!)).toEqual(big);
     });
 
     it("stores workflow outputs of any shape", async () => {
       const { backend } = t;
-      for (const [label, value, expected] of [["undefined", undefined, null], ["array", [1, { a: "ü" }], [1, { a: "ü" }]], ["bigint", 5n, { $bigint: "5" }]] as const) {
+      for (const [label, value, expected] of [
+        ["undefined", undefined, null],
+        ["array", [1, { a: "ü" }], [1, { a: "ü" }]],
+        ["bigint", 5n, { $bigint: "5" }],
+      ] as const) {
         const { runId } = await runWithSteps(backend, []);
-        await backend.saveWorkflowComplete(WF, runId, value, { workflowAttemptNumber: 1, timestamp: 0, duration: 1, totalSteps: 0 });
+        await backend.saveWorkflowComplete(WF, runId, value, {
+          workflowAttemptNumber: 1,
+          timestamp: 0,
+          duration: 1,
+          totalSteps: 0,
+        });
         const run = await backend.getRun(runId);
         expect(run?.status, label).toBe("completed");
         expect(JSON.parse(run!.output!), label).toEqual(expected);

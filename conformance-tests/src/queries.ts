@@ -25,18 +25,37 @@ export function queryTests(h: ConformanceHarness): void {
       await schedule(backend, WF, r2, ["neg"], { availableAt: now - 9000, priority: -2 });
       await schedule(backend, WF, r2, ["future"], { availableAt: now + 10_000, priority: 100 });
       await schedule(backend, "wf-other", other, ["o"], { availableAt: now - 500, priority: 1 });
-      const expected = ["run-1/p5-z", "run-2/p5-a", "run-2/p5-b", "run-o/o", "run-1/p0-old", "run-1/p0-new", "run-2/neg"];
+      const expected = [
+        "run-1/p5-z",
+        "run-2/p5-a",
+        "run-2/p5-b",
+        "run-o/o",
+        "run-1/p0-old",
+        "run-1/p0-new",
+        "run-2/neg",
+      ];
       const all = await backend.listScheduledSteps();
       expect(names(all)).toEqual(expected);
       expect(all[0]).toEqual({ workflowSlug: WF, runId: "run-1", stepId: "p5-z" });
       expect(names(await backend.listScheduledSteps({ limit: 3 }))).toEqual(expected.slice(0, 3));
       expect(names(await backend.listScheduledSteps({ limit: 1 }))).toEqual(expected.slice(0, 1));
       expect(await backend.listScheduledSteps({ limit: 0 })).toEqual([]);
-      expect(names(await backend.listScheduledSteps({ workflowSlug: WF }))).toEqual(expected.filter((n) => !n.startsWith("run-o")));
+      expect(names(await backend.listScheduledSteps({ workflowSlug: WF }))).toEqual(
+        expected.filter((n) => !n.startsWith("run-o")),
+      );
       expect(names(await backend.listScheduledSteps({ workflowSlug: "wf-other" }))).toEqual(["run-o/o"]);
       expect(await backend.listScheduledSteps({ workflowSlug: "wf-none" })).toEqual([]);
-      expect(names(await backend.listScheduledSteps({ availableBefore: now - 2000 }))).toEqual(["run-1/p5-z", "run-2/p5-a", "run-2/p5-b", "run-1/p0-old", "run-2/neg"]);
-      expect(names(await backend.listScheduledSteps({ availableBefore: now + 10_000, limit: 2 }))).toEqual(["run-2/future", "run-1/p5-z"]);
+      expect(names(await backend.listScheduledSteps({ availableBefore: now - 2000 }))).toEqual([
+        "run-1/p5-z",
+        "run-2/p5-a",
+        "run-2/p5-b",
+        "run-1/p0-old",
+        "run-2/neg",
+      ]);
+      expect(names(await backend.listScheduledSteps({ availableBefore: now + 10_000, limit: 2 }))).toEqual([
+        "run-2/future",
+        "run-1/p5-z",
+      ]);
       await expectCode(backend.listScheduledSteps({ limit: -1 }), "INVALID_ARGUMENT");
     });
 
@@ -51,10 +70,21 @@ export function queryTests(h: ConformanceHarness): void {
       await backend.cancelRun(cancelled);
       const finished = await submit(backend, { runId: "run-finished" });
       await schedule(backend, WF, finished, ["s"]);
-      await backend.saveWorkflowComplete(WF, finished, 1, { workflowAttemptNumber: 1, timestamp: 0, duration: 1, totalSteps: 1 });
+      await backend.saveWorkflowComplete(WF, finished, 1, {
+        workflowAttemptNumber: 1,
+        timestamp: 0,
+        duration: 1,
+        totalSteps: 1,
+      });
       const failed = await submit(backend, { runId: "run-failed" });
       await schedule(backend, WF, failed, ["s"]);
-      await backend.saveWorkflowFailed(WF, failed, { message: "x" }, { workflowAttemptNumber: 1, duration: 1, completedSteps: 0 }, "step-failed");
+      await backend.saveWorkflowFailed(
+        WF,
+        failed,
+        { message: "x" },
+        { workflowAttemptNumber: 1, duration: 1, completedSteps: 0 },
+        "step-failed",
+      );
       expect(await backend.listScheduledSteps()).toEqual([s1]);
     });
   });
@@ -76,7 +106,12 @@ export function queryTests(h: ConformanceHarness): void {
       const meta = { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false };
       expect(await backend.startRun(WF, "run-b", meta)).toBe(true);
       expect(await backend.startRun(WF, "run-d", meta)).toBe(true);
-      await backend.saveWorkflowComplete(WF, "run-d", 1, { workflowAttemptNumber: 1, timestamp: 0, duration: 1, totalSteps: 0 });
+      await backend.saveWorkflowComplete(WF, "run-d", 1, {
+        workflowAttemptNumber: 1,
+        timestamp: 0,
+        duration: 1,
+        totalSteps: 0,
+      });
       await backend.cancelRun("run-e");
       const ids = async (o: Parameters<typeof backend.listRuns>[0]) => (await backend.listRuns(o)).map((r) => r.runId);
       expect(await ids({})).toEqual(["run-e", "run-d", "run-c", "run-b", "run-a"]);
@@ -124,13 +159,31 @@ export function queryTests(h: ConformanceHarness): void {
         }
       };
       expect(await pages({})).toEqual(full.map((r) => r.runId));
-      for (const o of [{ workflowSlug: WF }, { status: ["pending" as const] }, { status: ["cancelled" as const, "pending" as const] }, { tags: ["odd"] }]) {
+      for (const o of [
+        { workflowSlug: WF },
+        { status: ["pending" as const] },
+        { status: ["cancelled" as const, "pending" as const] },
+        { tags: ["odd"] },
+      ]) {
         expect(await pages(o), JSON.stringify(o)).toEqual((await backend.listRuns(o)).map((r) => r.runId));
       }
       const cut = full[10]!.createdAtUs;
-      expect((await backend.listRuns({ createdAfterUs: cut })).map((r) => r.runId)).toEqual(full.filter((r) => r.createdAtUs >= cut).map((r) => r.runId));
-      expect((await backend.listRuns({ createdAfterUs: cut, before: { createdAtUs: full[3]!.createdAtUs, runId: full[3]!.runId } })).map((r) => r.runId))
-        .toEqual(full.slice(4).filter((r) => r.createdAtUs >= cut).map((r) => r.runId));
+      expect((await backend.listRuns({ createdAfterUs: cut })).map((r) => r.runId)).toEqual(
+        full.filter((r) => r.createdAtUs >= cut).map((r) => r.runId),
+      );
+      expect(
+        (
+          await backend.listRuns({
+            createdAfterUs: cut,
+            before: { createdAtUs: full[3]!.createdAtUs, runId: full[3]!.runId },
+          })
+        ).map((r) => r.runId),
+      ).toEqual(
+        full
+          .slice(4)
+          .filter((r) => r.createdAtUs >= cut)
+          .map((r) => r.runId),
+      );
       await expectCode(backend.listRuns({ before: { createdAtUs: -1, runId: "run-01" } }), "INVALID_ARGUMENT");
       await expectCode(backend.listRuns({ before: { createdAtUs: 1, runId: "../x" } }), "INVALID_IDENTIFIER");
       await expectCode(backend.listRuns({ createdAfterUs: Number.NaN }), "INVALID_ARGUMENT");
@@ -163,7 +216,12 @@ export function queryTests(h: ConformanceHarness): void {
       expect(await backend.listActiveWorkflows()).toEqual([WF]);
       await backend.startRun(WF, a, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false });
       expect(await backend.listActiveWorkflows()).toEqual([WF]);
-      await backend.saveWorkflowComplete(WF, a, null, { workflowAttemptNumber: 1, timestamp: 0, duration: 1, totalSteps: 0 });
+      await backend.saveWorkflowComplete(WF, a, null, {
+        workflowAttemptNumber: 1,
+        timestamp: 0,
+        duration: 1,
+        totalSteps: 0,
+      });
       expect(await backend.listActiveWorkflows()).toEqual([]);
     });
   });

@@ -7,8 +7,11 @@ import { WF, claim, complete, eventsOf, schedule, submit } from "./support/scena
 
 /** a → b → c, a → d, e (skipped, independent). */
 const DEFS = [
-  { id: "a", name: "a" }, { id: "b", name: "b", dependencies: ["a"] }, { id: "c", name: "c", dependencies: ["b"] },
-  { id: "d", name: "d", dependencies: ["a"], exportOutput: true }, { id: "e", name: "e" },
+  { id: "a", name: "a" },
+  { id: "b", name: "b", dependencies: ["a"] },
+  { id: "c", name: "c", dependencies: ["b"] },
+  { id: "d", name: "d", dependencies: ["a"], exportOutput: true },
+  { id: "e", name: "e" },
 ];
 
 async function finishedParent(backend: Backend, clock: ManualClock): Promise<string> {
@@ -18,12 +21,22 @@ async function finishedParent(backend: Backend, clock: ManualClock): Promise<str
   for (const ref of steps) {
     clock.advanceMs(1);
     if (ref.stepId === "e") {
-      await backend.saveStepSkipped(WF, runId, "e", { skipType: "primary", reason: "condition false", duration: 0, attemptNumber: 1 });
+      await backend.saveStepSkipped(WF, runId, "e", {
+        skipType: "primary",
+        reason: "condition false",
+        duration: 0,
+        attemptNumber: 1,
+      });
       continue;
     }
     await complete(backend, ref, await claim(backend, ref), { from: ref.stepId, unicode: "ü→✓" }, ref.stepId === "d");
   }
-  await backend.saveWorkflowComplete(WF, runId, { d: { from: "d" } }, { workflowAttemptNumber: 1, timestamp: 0, duration: 9, totalSteps: 5 });
+  await backend.saveWorkflowComplete(
+    WF,
+    runId,
+    { d: { from: "d" } },
+    { workflowAttemptNumber: 1, timestamp: 0, duration: 9, totalSteps: 5 },
+  );
   return runId;
 }
 
@@ -42,18 +55,30 @@ export function rerunTests(h: ConformanceHarness): void {
       expect(runId).not.toBe(parentId);
       expect([...rerunStepIds].sort()).toEqual(["b", "c"]);
       const child = await backend.getRun(runId);
-      expect(child).toMatchObject({ status: "pending", createdAtUs: clock.nowUs(), parentRunId: parentId, rerunFromStepId: "b", workflowSlug: WF });
+      expect(child).toMatchObject({
+        status: "pending",
+        createdAtUs: clock.nowUs(),
+        parentRunId: parentId,
+        rerunFromStepId: "b",
+        workflowSlug: WF,
+      });
       expect(child?.input).toBe(JSON.stringify({ original: true }));
       expect(child?.createdAtUs).not.toBe(parentRun?.createdAtUs);
       const steps = new Map((await backend.loadRun(WF, runId)).map((s) => [s.stepId, s]));
       const parentSteps = new Map((await backend.loadRun(WF, parentId)).map((s) => [s.stepId, s]));
       for (const id of ["a", "d"]) {
-        expect(steps.get(id)).toMatchObject({ status: "completed", output: parentSteps.get(id)!.output, exportOutput: id === "d" });
+        expect(steps.get(id)).toMatchObject({
+          status: "completed",
+          output: parentSteps.get(id)!.output,
+          exportOutput: id === "d",
+        });
         expect(JSON.parse(steps.get(id)!.output!)).toEqual({ from: id, unicode: "ü→✓" });
       }
       expect(steps.get("e")).toMatchObject({ status: "skipped" });
       for (const id of ["b", "c"]) expect(["pending", undefined]).toContain(steps.get(id)?.status);
-      const copied = (await backend.loadEvents(WF, runId, { category: "step" })).filter((e) => e.type === "StepCompleted" || e.type === "StepSkipped");
+      const copied = (await backend.loadEvents(WF, runId, { category: "step" })).filter(
+        (e) => e.type === "StepCompleted" || e.type === "StepSkipped",
+      );
       expect(copied.map((e) => e.stepId).sort()).toEqual(["a", "d", "e"]);
       for (const e of copied) expect(e).toMatchObject({ copiedFromRunId: parentId });
       const wf = await backend.loadEvents(WF, runId, { category: "workflow" });
@@ -66,11 +91,18 @@ export function rerunTests(h: ConformanceHarness): void {
     it("uses the input override and a given run id; rerunning from the root keeps nothing but independent steps", async () => {
       const { backend, clock } = t;
       const parentId = await finishedParent(backend, clock);
-      const { runId, rerunStepIds } = await backend.rerunFrom({ parentRunId: parentId, fromStepId: "a", input: { fresh: [1, 2] }, runId: "run-child" });
+      const { runId, rerunStepIds } = await backend.rerunFrom({
+        parentRunId: parentId,
+        fromStepId: "a",
+        input: { fresh: [1, 2] },
+        runId: "run-child",
+      });
       expect(runId).toBe("run-child");
       expect([...rerunStepIds].sort()).toEqual(["a", "b", "c", "d"]);
       expect(JSON.parse((await backend.getRun("run-child"))!.input!)).toEqual({ fresh: [1, 2] });
-      const kept = (await backend.loadRun(WF, "run-child")).filter((s) => s.status === "completed" || s.status === "skipped").map((s) => s.stepId);
+      const kept = (await backend.loadRun(WF, "run-child"))
+        .filter((s) => s.status === "completed" || s.status === "skipped")
+        .map((s) => s.stepId);
       expect(kept).toEqual(["e"]);
     });
 

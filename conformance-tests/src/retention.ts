@@ -10,16 +10,29 @@ const START = { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false
 const META = { workflowAttemptNumber: 1, duration: 1, completedSteps: 0 };
 
 /** A run that ended with `status` now (one step, completed for a completed run), or that stays live. */
-async function runEnding(backend: Backend, status: "completed" | "failed" | "cancelled" | "running" | "pending", options: { workflowSlug?: string } = {}): Promise<string> {
+async function runEnding(
+  backend: Backend,
+  status: "completed" | "failed" | "cancelled" | "running" | "pending",
+  options: { workflowSlug?: string } = {},
+): Promise<string> {
   const workflowSlug = options.workflowSlug ?? WF;
-  const { runId, steps: [step] } = await runWithSteps(backend, ["s"], { workflowSlug });
+  const {
+    runId,
+    steps: [step],
+  } = await runWithSteps(backend, ["s"], { workflowSlug });
   if (status === "pending") return runId;
   await backend.startRun(workflowSlug, runId, START);
   if (status === "completed") {
     await complete(backend, step!, await claim(backend, step!));
-    await backend.completeRunIfOpen(workflowSlug, runId, { ok: true }, { workflowAttemptNumber: 1, timestamp: 0, duration: 1, totalSteps: 1 });
+    await backend.completeRunIfOpen(
+      workflowSlug,
+      runId,
+      { ok: true },
+      { workflowAttemptNumber: 1, timestamp: 0, duration: 1, totalSteps: 1 },
+    );
   }
-  if (status === "failed") await backend.failRunIfOpen(workflowSlug, runId, { name: "Error", message: "boom" }, META, "step-failed");
+  if (status === "failed")
+    await backend.failRunIfOpen(workflowSlug, runId, { name: "Error", message: "boom" }, META, "step-failed");
   if (status === "cancelled") await backend.cancelRun(runId, "no longer needed");
   return runId;
 }
@@ -53,7 +66,12 @@ export function retentionTests(h: ConformanceHarness): void {
       expect(new Set(await backend.listRunIds(WF))).toEqual(new Set([running, pending, recent]));
       expect((await backend.deleteEndedRuns({ olderThanMs: 30_000 })).runIds).toEqual([]);
       // Even handed to the driver directly, a live run is not deleted: the driver checks inside the delete.
-      expect(await backend.driver.deleteRuns([{ workflowSlug: WF, runId: running }, { workflowSlug: WF, runId: pending }])).toEqual([]);
+      expect(
+        await backend.driver.deleteRuns([
+          { workflowSlug: WF, runId: running },
+          { workflowSlug: WF, runId: pending },
+        ]),
+      ).toEqual([]);
       expect((await backend.getRun(running))?.status).toBe("running");
       expect((await backend.getRun(pending))?.status).toBe("pending");
     });
@@ -69,11 +87,17 @@ export function retentionTests(h: ConformanceHarness): void {
       const keyed = await backend.submitRun({ workflowSlug: WF, idempotencyKey: "k1", input: { n: 1 } });
       await backend.cancelRun(keyed.runId);
       clock.advanceMs(1_000);
-      expect((await backend.deleteEndedRuns({ olderThanMs: 0, statuses: ["completed"], workflowSlug: WF, limit: 1 })).runIds).toEqual([first]);
-      expect((await backend.deleteEndedRuns({ olderThanMs: 0, statuses: ["completed"], workflowSlug: WF })).runIds).toEqual([second]);
+      expect(
+        (await backend.deleteEndedRuns({ olderThanMs: 0, statuses: ["completed"], workflowSlug: WF, limit: 1 })).runIds,
+      ).toEqual([first]);
+      expect(
+        (await backend.deleteEndedRuns({ olderThanMs: 0, statuses: ["completed"], workflowSlug: WF })).runIds,
+      ).toEqual([second]);
       expect(await backend.getRun(failed)).not.toBeNull();
       expect(await backend.getRun(other)).not.toBeNull();
-      expect((await backend.deleteEndedRuns({ olderThanMs: 0, statuses: ["cancelled"] })).runIds).toEqual([keyed.runId]);
+      expect((await backend.deleteEndedRuns({ olderThanMs: 0, statuses: ["cancelled"] })).runIds).toEqual([
+        keyed.runId,
+      ]);
       const again = await backend.submitRun({ workflowSlug: WF, idempotencyKey: "k1", input: { n: 2 } });
       expect(again.isNew).toBe(true);
       expect(again.runId).not.toBe(keyed.runId);
@@ -97,8 +121,14 @@ export function retentionTests(h: ConformanceHarness): void {
       const id = await runEnding(backend, "completed");
       clock.advanceMs(1_000);
       const bad: unknown[] = [
-        { olderThanMs: -1 }, { olderThanMs: Number.NaN }, { olderThanMs: "7d" }, { olderThanMs: 0, statuses: ["running"] },
-        { olderThanMs: 0, statuses: [] }, { olderThanMs: 0, limit: 0 }, { olderThanMs: 0, limit: 1.5 }, null,
+        { olderThanMs: -1 },
+        { olderThanMs: Number.NaN },
+        { olderThanMs: "7d" },
+        { olderThanMs: 0, statuses: ["running"] },
+        { olderThanMs: 0, statuses: [] },
+        { olderThanMs: 0, limit: 0 },
+        { olderThanMs: 0, limit: 1.5 },
+        null,
       ];
       for (const o of bad) await expectCode(backend.deleteEndedRuns(o as never), "INVALID_ARGUMENT", JSON.stringify(o));
       await expectCode(backend.deleteEndedRuns({ olderThanMs: 0, workflowSlug: "../x" }), "INVALID_IDENTIFIER");

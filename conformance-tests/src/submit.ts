@@ -16,11 +16,38 @@ export function submitTests(h: ConformanceHarness, procs: ProcessPool): void {
       const { backend, clock } = t;
       const { runId, isNew } = await backend.submitRun({ workflowSlug: WF, input: { n: 1, s: "é" } });
       expect(isNew).toBe(true);
-      expect(await backend.getRun(runId)).toMatchObject({ runId, workflowSlug: WF, status: "pending", createdAtUs: clock.nowUs(), availableAtUs: clock.nowUs(), priority: 0, input: JSON.stringify({ n: 1, s: "é" }), tags: [] });
+      expect(await backend.getRun(runId)).toMatchObject({
+        runId,
+        workflowSlug: WF,
+        status: "pending",
+        createdAtUs: clock.nowUs(),
+        availableAtUs: clock.nowUs(),
+        priority: 0,
+        input: JSON.stringify({ n: 1, s: "é" }),
+        tags: [],
+      });
       const later = clock.nowUs() + 5_000_000;
-      const full = await backend.submitRun({ workflowSlug: WF, runId: "run-full", availableAtUs: later, priority: -3, tags: ["x", "y"], metadata: { who: "me" }, timeoutUs: 9_000, versionId: "v1", idempotencyKey: "k-full" });
+      const full = await backend.submitRun({
+        workflowSlug: WF,
+        runId: "run-full",
+        availableAtUs: later,
+        priority: -3,
+        tags: ["x", "y"],
+        metadata: { who: "me" },
+        timeoutUs: 9_000,
+        versionId: "v1",
+        idempotencyKey: "k-full",
+      });
       expect(full).toEqual({ runId: "run-full", isNew: true });
-      expect(await backend.getRun("run-full")).toMatchObject({ availableAtUs: later, priority: -3, tags: ["x", "y"], metadata: { who: "me" }, timeoutUs: 9_000, versionId: "v1", idempotencyKey: "k-full" });
+      expect(await backend.getRun("run-full")).toMatchObject({
+        availableAtUs: later,
+        priority: -3,
+        tags: ["x", "y"],
+        metadata: { who: "me" },
+        timeoutUs: 9_000,
+        versionId: "v1",
+        idempotencyKey: "k-full",
+      });
       expect((await backend.getRun("run-full"))?.input).toBeUndefined();
       expect(await countEvents(backend, { workflowSlug: WF, runId: "run-full" }, "RunSubmitted")).toBe(1);
     });
@@ -29,10 +56,20 @@ export function submitTests(h: ConformanceHarness, procs: ProcessPool): void {
       const { backend } = t;
       const first = await backend.submitRun({ workflowSlug: WF, idempotencyKey: "order-42", input: { a: 1 } });
       expect(first.isNew).toBe(true);
-      expect(await backend.submitRun({ workflowSlug: WF, idempotencyKey: "order-42", input: { a: 1 } })).toEqual({ runId: first.runId, isNew: false });
-      const err = await expectCode(backend.submitRun({ workflowSlug: WF, idempotencyKey: "order-42", input: { a: 2 } }), "IDEMPOTENCY_CONFLICT");
+      expect(await backend.submitRun({ workflowSlug: WF, idempotencyKey: "order-42", input: { a: 1 } })).toEqual({
+        runId: first.runId,
+        isNew: false,
+      });
+      const err = await expectCode(
+        backend.submitRun({ workflowSlug: WF, idempotencyKey: "order-42", input: { a: 2 } }),
+        "IDEMPOTENCY_CONFLICT",
+      );
       expect(err.message).toContain("order-42");
-      await expectCode(backend.submitRun({ workflowSlug: WF, idempotencyKey: "order-42" }), "IDEMPOTENCY_CONFLICT", "missing input");
+      await expectCode(
+        backend.submitRun({ workflowSlug: WF, idempotencyKey: "order-42" }),
+        "IDEMPOTENCY_CONFLICT",
+        "missing input",
+      );
       const other = await backend.submitRun({ workflowSlug: "wf-other", idempotencyKey: "order-42", input: { a: 2 } });
       expect(other.isNew).toBe(true);
       expect(other.runId).not.toBe(first.runId);
@@ -42,25 +79,82 @@ export function submitTests(h: ConformanceHarness, procs: ProcessPool): void {
 
     it("compares an idempotent resubmit's input as canonical JSON: key order and whitespace do not conflict, array order and values do", async () => {
       const { backend } = t;
-      const first = await backend.submitRun({ workflowSlug: WF, idempotencyKey: "canon", input: { a: 1, b: 2, nested: { p: [1, { y: 2, x: 1 }], q: null } } });
+      const first = await backend.submitRun({
+        workflowSlug: WF,
+        idempotencyKey: "canon",
+        input: { a: 1, b: 2, nested: { p: [1, { y: 2, x: 1 }], q: null } },
+      });
       expect(first.isNew).toBe(true);
-      expect(await backend.submitRun({ workflowSlug: WF, idempotencyKey: "canon", input: { nested: { q: null, p: [1, { x: 1, y: 2 }] }, b: 2, a: 1 } })).toEqual({ runId: first.runId, isNew: false });
-      await expectCode(backend.submitRun({ workflowSlug: WF, idempotencyKey: "canon", input: { a: 1, b: 2, nested: { p: [{ x: 1, y: 2 }, 1], q: null } } }), "IDEMPOTENCY_CONFLICT", "array order");
-      await expectCode(backend.submitRun({ workflowSlug: WF, idempotencyKey: "canon", input: { a: 1, b: 2, nested: { p: [1, { x: 1, y: 2 }] } } }), "IDEMPOTENCY_CONFLICT", "missing key");
-      expect(JSON.parse((await backend.getRun(first.runId))!.input!)).toEqual({ a: 1, b: 2, nested: { p: [1, { y: 2, x: 1 }], q: null } });
+      expect(
+        await backend.submitRun({
+          workflowSlug: WF,
+          idempotencyKey: "canon",
+          input: { nested: { q: null, p: [1, { x: 1, y: 2 }] }, b: 2, a: 1 },
+        }),
+      ).toEqual({ runId: first.runId, isNew: false });
+      await expectCode(
+        backend.submitRun({
+          workflowSlug: WF,
+          idempotencyKey: "canon",
+          input: { a: 1, b: 2, nested: { p: [{ x: 1, y: 2 }, 1], q: null } },
+        }),
+        "IDEMPOTENCY_CONFLICT",
+        "array order",
+      );
+      await expectCode(
+        backend.submitRun({
+          workflowSlug: WF,
+          idempotencyKey: "canon",
+          input: { a: 1, b: 2, nested: { p: [1, { x: 1, y: 2 }] } },
+        }),
+        "IDEMPOTENCY_CONFLICT",
+        "missing key",
+      );
+      expect(JSON.parse((await backend.getRun(first.runId))!.input!)).toEqual({
+        a: 1,
+        b: 2,
+        nested: { p: [1, { y: 2, x: 1 }], q: null },
+      });
       // The seed's saveRunSubmitted takes the input already serialised: the same value in other text is the same input.
-      await backend.saveRunSubmitted(WF, "run-canon-text", { availableAt: 0, priority: 0, hasInputSchema: false, idempotencyKey: "canon-text", input: '{"a":1,"b":2}' });
-      await backend.saveRunSubmitted(WF, "run-canon-text-2", { availableAt: 0, priority: 0, hasInputSchema: false, idempotencyKey: "canon-text", input: '{ "b": 2, "a": 1 }' });
+      await backend.saveRunSubmitted(WF, "run-canon-text", {
+        availableAt: 0,
+        priority: 0,
+        hasInputSchema: false,
+        idempotencyKey: "canon-text",
+        input: '{"a":1,"b":2}',
+      });
+      await backend.saveRunSubmitted(WF, "run-canon-text-2", {
+        availableAt: 0,
+        priority: 0,
+        hasInputSchema: false,
+        idempotencyKey: "canon-text",
+        input: '{ "b": 2, "a": 1 }',
+      });
       expect((await backend.listRuns()).map((r) => r.runId).sort()).toEqual([first.runId, "run-canon-text"].sort());
-      await expectCode(backend.saveRunSubmitted(WF, "run-canon-text-3", { availableAt: 0, priority: 0, hasInputSchema: false, idempotencyKey: "canon-text", input: '{"a":1,"b":3}' }), "IDEMPOTENCY_CONFLICT");
+      await expectCode(
+        backend.saveRunSubmitted(WF, "run-canon-text-3", {
+          availableAt: 0,
+          priority: 0,
+          hasInputSchema: false,
+          idempotencyKey: "canon-text",
+          input: '{"a":1,"b":3}',
+        }),
+        "IDEMPOTENCY_CONFLICT",
+      );
       expect(await countEvents(backend, { workflowSlug: WF, runId: first.runId }, "RunSubmitted")).toBe(1);
     });
 
     it("never creates a second run with an existing run id, even in another workflow", async () => {
       const { backend } = t;
       await backend.submitRun({ workflowSlug: WF, runId: "run-taken" });
-      expect(await backend.submitRun({ workflowSlug: WF, runId: "run-taken" })).toEqual({ runId: "run-taken", isNew: false });
-      expect(await backend.submitRun({ workflowSlug: "wf-other", runId: "run-taken" })).toEqual({ runId: "run-taken", isNew: false });
+      expect(await backend.submitRun({ workflowSlug: WF, runId: "run-taken" })).toEqual({
+        runId: "run-taken",
+        isNew: false,
+      });
+      expect(await backend.submitRun({ workflowSlug: "wf-other", runId: "run-taken" })).toEqual({
+        runId: "run-taken",
+        isNew: false,
+      });
       expect((await backend.getRun("run-taken"))?.workflowSlug).toBe(WF);
       expect(await backend.listRuns({ workflowSlug: "wf-other" })).toEqual([]);
       expect(await backend.runExists("wf-other", "run-taken")).toBe(false);
@@ -82,7 +176,8 @@ export function submitTests(h: ConformanceHarness, procs: ProcessPool): void {
         ["no slug", { idempotencyKey: "k" }, ["INVALID_IDENTIFIER", "INVALID_EVENT"]],
         ["not an object", null, "INVALID_EVENT"],
       ];
-      for (const [label, submission, code] of bad) await expectCode(backend.submitRun(submission as never), code, label);
+      for (const [label, submission, code] of bad)
+        await expectCode(backend.submitRun(submission as never), code, label);
       expect((await backend.listRuns()).map((r) => r.runId)).toEqual([kept.runId]);
       expect(await backend.listActiveWorkflows()).toEqual([WF]);
       const fresh = await backend.submitRun({ workflowSlug: WF, idempotencyKey: "k", input: 1 });
@@ -94,7 +189,10 @@ export function submitTests(h: ConformanceHarness, procs: ProcessPool): void {
       const cyclic: Record<string, unknown> = { big: 10n };
       cyclic.self = cyclic;
       const { runId } = await backend.submitRun({ workflowSlug: WF, input: cyclic });
-      expect(JSON.parse((await backend.getRun(runId))!.input!)).toEqual({ big: { $bigint: "10" }, self: { $circular: "$" } });
+      expect(JSON.parse((await backend.getRun(runId))!.input!)).toEqual({
+        big: { $bigint: "10" },
+        self: { $circular: "$" },
+      });
     });
 
     it("starts a run exactly once under concurrent callers, and never a terminal or not-yet-available run", async () => {
@@ -104,7 +202,11 @@ export function submitTests(h: ConformanceHarness, procs: ProcessPool): void {
       const results = await Promise.all(Array.from({ length: 8 }, () => backend.startRun(WF, runId, meta)));
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(await countEvents(backend, { workflowSlug: WF, runId }, "WorkflowStarted")).toBe(1);
-      expect(await backend.getRun(runId)).toMatchObject({ status: "running", startedAtUs: clock.nowUs(), workflowAttemptNumber: 1 });
+      expect(await backend.getRun(runId)).toMatchObject({
+        status: "running",
+        startedAtUs: clock.nowUs(),
+        workflowAttemptNumber: 1,
+      });
       const { runId: future } = await backend.submitRun({ workflowSlug: WF, availableAtUs: clock.nowUs() + 1_000 });
       expect(await backend.startRun(WF, future, meta)).toBe(false);
       const { runId: cancelled } = await backend.submitRun({ workflowSlug: WF });
@@ -123,7 +225,11 @@ export function submitTests(h: ConformanceHarness, procs: ProcessPool): void {
     it("8 processes submitting one key: exactly one isNew, all get the same run id, one run stored", async () => {
       const { backend } = t;
       const results = await withChildren(procs, t.instance.opener, 8, (group) =>
-        group.round<{ runId: string; isNew: boolean }>(() => ({ task: "submit", submission: { workflowSlug: WF, idempotencyKey: "shared-key", input: { same: true } } })));
+        group.round<{ runId: string; isNew: boolean }>(() => ({
+          task: "submit",
+          submission: { workflowSlug: WF, idempotencyKey: "shared-key", input: { same: true } },
+        })),
+      );
       expect(results.filter((r) => r.isNew)).toHaveLength(1);
       expect(new Set(results.map((r) => r.runId)).size).toBe(1);
       const runs = await backend.listRuns({ workflowSlug: WF });

@@ -14,7 +14,9 @@ export function tenantTests(h: ConformanceHarness): void {
       const { backend: b } = t;
       const { runId: direct } = await b.submitRun({ workflowSlug: WF, tenantId: "acme" });
       const { runId: viaView } = await b.forTenant("globex").submitRun({ workflowSlug: WF });
-      const [ok, bad] = await b.forTenant("acme").submitRuns([{ workflowSlug: WF_B }, { workflowSlug: WF, tenantId: "globex" }]);
+      const [ok, bad] = await b
+        .forTenant("acme")
+        .submitRuns([{ workflowSlug: WF_B }, { workflowSlug: WF, tenantId: "globex" }]);
       const { runId: none } = await b.submitRun({ workflowSlug: WF });
       expect((await b.getRun(direct))?.tenantId).toBe("acme");
       expect((await b.getRun(viaView))?.tenantId).toBe("globex");
@@ -30,7 +32,10 @@ export function tenantTests(h: ConformanceHarness): void {
       const { backend: b, clock } = t;
       const acme: string[] = [];
       for (let i = 0; i < 5; i++) {
-        acme.push((await b.submitRun({ workflowSlug: i % 2 === 0 ? WF : WF_B, tenantId: "acme", tags: i < 2 ? ["old"] : [] })).runId);
+        acme.push(
+          (await b.submitRun({ workflowSlug: i % 2 === 0 ? WF : WF_B, tenantId: "acme", tags: i < 2 ? ["old"] : [] }))
+            .runId,
+        );
         await b.submitRun({ workflowSlug: WF, tenantId: "globex" });
         await b.submitRun({ workflowSlug: WF });
         clock.advanceMs(1);
@@ -39,13 +44,21 @@ export function tenantTests(h: ConformanceHarness): void {
       const newest = [...acme].reverse();
       expect((await b.listRuns({ tenantId: "acme" })).map((r) => r.runId)).toEqual(newest);
       expect((await b.forTenant("acme").listRuns()).map((r) => r.runId)).toEqual(newest);
-      expect((await b.listRuns({ tenantId: "acme", workflowSlug: WF })).map((r) => r.runId)).toEqual([acme[4], acme[2], acme[0]]);
+      expect((await b.listRuns({ tenantId: "acme", workflowSlug: WF })).map((r) => r.runId)).toEqual([
+        acme[4],
+        acme[2],
+        acme[0],
+      ]);
       expect((await b.listRuns({ tenantId: "acme", status: ["cancelled"] })).map((r) => r.runId)).toEqual([acme[1]]);
-      expect((await b.listRuns({ tenantId: "acme", status: ["pending", "cancelled"] })).map((r) => r.runId)).toEqual(newest);
+      expect((await b.listRuns({ tenantId: "acme", status: ["pending", "cancelled"] })).map((r) => r.runId)).toEqual(
+        newest,
+      );
       expect((await b.listRuns({ tenantId: "acme", tags: ["old"] })).map((r) => r.runId)).toEqual([acme[1], acme[0]]);
       const page1 = await b.listRuns({ tenantId: "acme", limit: 2 });
       const last = page1[page1.length - 1]!;
-      const page2 = await b.forTenant("acme").listRuns({ limit: 2, before: { createdAtUs: last.createdAtUs, runId: last.runId } });
+      const page2 = await b
+        .forTenant("acme")
+        .listRuns({ limit: 2, before: { createdAtUs: last.createdAtUs, runId: last.runId } });
       expect([...page1, ...page2].map((r) => r.runId)).toEqual(newest.slice(0, 4));
       expect(await b.listRuns({ tenantId: "globex" })).toHaveLength(5);
       expect(await b.listRuns({ tenantId: "initech" })).toEqual([]);
@@ -59,8 +72,20 @@ export function tenantTests(h: ConformanceHarness): void {
       const { runId } = await acme.submitRun({ workflowSlug: WF, input: { secret: 1 } });
       const [ref] = await schedule(b, WF, runId, ["s"]);
       const attempt = await claim(b, ref!);
-      await b.saveStepCalls(WF, runId, "s", [{ attemptNumber: attempt, tool: "openai", operation: "chat", startedAtUs: b.clock.nowUs(), durationUs: 10, outcome: "ok", usage: { model: "m", inputTokens: 3, outputTokens: 4 } }]);
-      await b.saveStepLinks(WF, runId, "s", [{ attemptNumber: attempt, linkType: "output", entityType: "invoice", entityId: "inv_1" }]);
+      await b.saveStepCalls(WF, runId, "s", [
+        {
+          attemptNumber: attempt,
+          tool: "openai",
+          operation: "chat",
+          startedAtUs: b.clock.nowUs(),
+          durationUs: 10,
+          outcome: "ok",
+          usage: { model: "m", inputTokens: 3, outputTokens: 4 },
+        },
+      ]);
+      await b.saveStepLinks(WF, runId, "s", [
+        { attemptNumber: attempt, linkType: "output", entityType: "invoice", entityId: "inv_1" },
+      ]);
       const { runId: untenanted } = await b.submitRun({ workflowSlug: WF });
 
       // The owner sees everything.
@@ -73,7 +98,11 @@ export function tenantTests(h: ConformanceHarness): void {
       expect((await acme.getRunUsage(runId)).totals).toMatchObject({ inputTokens: 3, outputTokens: 4 });
 
       // Another tenant sees nothing, exactly as for a run that does not exist.
-      for (const [view, id] of [[globex, runId], [acme, untenanted], [globex, "run-unknown"]] as const) {
+      for (const [view, id] of [
+        [globex, runId],
+        [acme, untenanted],
+        [globex, "run-unknown"],
+      ] as const) {
         expect(await view.getRun(id)).toBeNull();
         expect(await view.loadRun(WF, id)).toEqual([]);
         expect(await view.loadEvents(WF, id)).toEqual([]);
@@ -114,7 +143,17 @@ export function tenantTests(h: ConformanceHarness): void {
         const [ref] = await schedule(b, WF, runId, ["s"]);
         const attempt = await claim(b, ref!);
         await b.incrementRunCounters(WF, runId, "s", attempt, { fetched });
-        await b.saveStepCalls(WF, runId, "s", [{ attemptNumber: attempt, tool: "openai", operation: "chat", startedAtUs: b.clock.nowUs(), durationUs: 10, outcome: "ok", usage: { model: "m", inputTokens: tokens, outputTokens: 1 } }]);
+        await b.saveStepCalls(WF, runId, "s", [
+          {
+            attemptNumber: attempt,
+            tool: "openai",
+            operation: "chat",
+            startedAtUs: b.clock.nowUs(),
+            durationUs: 10,
+            outcome: "ok",
+            usage: { model: "m", inputTokens: tokens, outputTokens: 1 },
+          },
+        ]);
         return runId;
       };
       const a1 = await add("acme", 5, 3);
@@ -123,10 +162,16 @@ export function tenantTests(h: ConformanceHarness): void {
       await add(undefined, 1000, 500);
       clock.advanceMs(1);
       const acme = b.forTenant("acme");
-      expect((await acme.getCounterAnalytics()).counters).toEqual([{ workflowSlug: WF, counter: "fetched", total: 11, runs: 2 }]);
-      expect((await b.getCounterAnalytics()).counters).toEqual([{ workflowSlug: WF, counter: "fetched", total: 1111, runs: 4 }]);
+      expect((await acme.getCounterAnalytics()).counters).toEqual([
+        { workflowSlug: WF, counter: "fetched", total: 11, runs: 2 },
+      ]);
+      expect((await b.getCounterAnalytics()).counters).toEqual([
+        { workflowSlug: WF, counter: "fetched", total: 1111, runs: 4 },
+      ]);
       expect((await acme.getUsageAnalytics()).totals).toMatchObject({ calls: 2, inputTokens: 7 });
-      expect((await b.forTenant("globex").getCallAnalytics()).calls.map((c) => [c.tool, c.count])).toEqual([["openai", 1]]);
+      expect((await b.forTenant("globex").getCallAnalytics()).calls.map((c) => [c.tool, c.count])).toEqual([
+        ["openai", 1],
+      ]);
       // The caller's own runIds are intersected with the tenant's: another tenant's run adds nothing.
       expect((await acme.getUsageAnalytics({ runIds: [a1, g] })).totals).toMatchObject({ calls: 1, inputTokens: 3 });
       expect((await b.forTenant("initech").getUsageAnalytics()).totals).toMatchObject({ calls: 0, inputTokens: 0 });
@@ -137,7 +182,9 @@ export function tenantTests(h: ConformanceHarness): void {
       const { backend: b } = t;
       const a1 = await b.forTenant("acme").submitRun({ workflowSlug: WF, idempotencyKey: "order-1", input: { n: 1 } });
       const a2 = await b.forTenant("acme").submitRun({ workflowSlug: WF, idempotencyKey: "order-1", input: { n: 1 } });
-      const g1 = await b.forTenant("globex").submitRun({ workflowSlug: WF, idempotencyKey: "order-1", input: { n: 2 } });
+      const g1 = await b
+        .forTenant("globex")
+        .submitRun({ workflowSlug: WF, idempotencyKey: "order-1", input: { n: 2 } });
       expect(a2).toEqual({ runId: a1.runId, isNew: false });
       expect(g1.isNew).toBe(true);
       expect(g1.runId).not.toBe(a1.runId);

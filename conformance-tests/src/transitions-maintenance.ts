@@ -30,11 +30,18 @@ export function transitionMaintenanceTests(h: ConformanceHarness): void {
       expect((await backend.maintain({ workerId: "m", staleMs: 600_000 })).timedOut).toEqual([runId]);
       expect(await backend.getRun(runId)).toMatchObject({ status: "failed", failureReason: "timeout" });
       expect(await workflowTrail(backend, runId)).toEqual(["RunSubmitted", "WorkflowStarted", "WorkflowFailed"]);
-      expect((await backend.loadEvents(WF, runId, { category: "workflow" }))[2]).toMatchObject({ failureReason: "timeout", completedSteps: 1 });
+      expect((await backend.loadEvents(WF, runId, { category: "workflow" }))[2]).toMatchObject({
+        failureReason: "timeout",
+        completedSteps: 1,
+      });
       expect(await tryClaim(backend, at(runId, "c"), "late")).toBeNull();
       expect(await backend.isStepClaimable(WF, runId, "c")).toBe(false);
       expect(await backend.claimSteps("late", { limit: 10 })).toEqual([]);
-      await expectCode(backend.saveStepHeartbeat(WF, runId, "b", "worker-1", b), "RUN_TERMINAL", "heartbeat of a running step of the timed-out run");
+      await expectCode(
+        backend.saveStepHeartbeat(WF, runId, "b", "worker-1", b),
+        "RUN_TERMINAL",
+        "heartbeat of a running step of the timed-out run",
+      );
       expect((await backend.maintain({ workerId: "m", staleMs: 600_000 })).timedOut).toEqual([]);
       expect(await workflowTrail(backend, runId)).toEqual(["RunSubmitted", "WorkflowStarted", "WorkflowFailed"]);
     });
@@ -46,9 +53,19 @@ export function transitionMaintenanceTests(h: ConformanceHarness): void {
     it("startDueRuns starts a run due earlier although 60 runs submitted after it wait for later", async () => {
       const { backend, clock } = t;
       await registerVersion(backend, CHAIN);
-      const early = await backend.submitRun({ workflowSlug: WF, runId: "run-zz-early", availableAtUs: clock.nowUs() + 10_000_000 });
+      const early = await backend.submitRun({
+        workflowSlug: WF,
+        runId: "run-zz-early",
+        availableAtUs: clock.nowUs() + 10_000_000,
+      });
       clock.advanceMs(1);
-      const later = await backend.submitRuns(Array.from({ length: 60 }, (_, i) => ({ workflowSlug: WF, runId: `run-later-${String(i).padStart(2, "0")}`, availableAtUs: clock.nowUs() + 3_600_000_000 })));
+      const later = await backend.submitRuns(
+        Array.from({ length: 60 }, (_, i) => ({
+          workflowSlug: WF,
+          runId: `run-later-${String(i).padStart(2, "0")}`,
+          availableAtUs: clock.nowUs() + 3_600_000_000,
+        })),
+      );
       expect(later.every((o) => o.ok)).toBe(true);
       clock.advanceMs(15_000);
       expect(await backend.startDueRuns(1)).toEqual([early.runId]);
@@ -83,7 +100,9 @@ export function transitionMaintenanceTests(h: ConformanceHarness): void {
       const { runId } = await backend.submitRun({ workflowSlug: WF, runId: "run-old" });
       const a = await claim(backend, at(runId, "a"), "doomed-worker");
       clock.advanceMs(10);
-      const newer = await backend.submitRuns(Array.from({ length: 200 }, (_, i) => ({ workflowSlug: WF, runId: `run-new-${String(i).padStart(3, "0")}` })));
+      const newer = await backend.submitRuns(
+        Array.from({ length: 200 }, (_, i) => ({ workflowSlug: WF, runId: `run-new-${String(i).padStart(3, "0")}` })),
+      );
       expect(newer.every((o) => o.ok && o.isNew)).toBe(true);
       expect(await backend.listRuns({ workflowSlug: WF, status: ["running"] })).toHaveLength(201);
       clock.advanceMs(10);

@@ -4,7 +4,15 @@ import type { ConformanceHarness } from "./support/harness.js";
 import { useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
 import { WF, claim, complete, countEvents, failAndRetry, failTerminally } from "./support/scenario.js";
-import { CHAIN, DIAMOND, eventTrail, expectRunMatchesEvents, registerVersion, stepStatuses, workflowTrail } from "./support/dags.js";
+import {
+  CHAIN,
+  DIAMOND,
+  eventTrail,
+  expectRunMatchesEvents,
+  registerVersion,
+  stepStatuses,
+  workflowTrail,
+} from "./support/dags.js";
 
 const at = (runId: string, stepId: string): StepRef => ({ workflowSlug: WF, runId, stepId });
 
@@ -22,13 +30,22 @@ export function transitionTests(h: ConformanceHarness): void {
       await registerVersion(backend, [...DIAMOND, { id: "e", name: "E" }]);
       const { runId, isNew } = await backend.submitRun({ workflowSlug: WF, input: { n: 1 } });
       expect(isNew).toBe(true);
-      expect(await backend.getRun(runId)).toMatchObject({ status: "running", versionId: "v1", startedAtUs: clock.nowUs() });
+      expect(await backend.getRun(runId)).toMatchObject({
+        status: "running",
+        versionId: "v1",
+        startedAtUs: clock.nowUs(),
+      });
       expect(await stepStatuses(backend, runId)).toEqual({ a: "scheduled", e: "scheduled" });
       const workflow = await backend.loadEvents(WF, runId, { category: "workflow" });
       expect(workflow.map((e) => e.type)).toEqual(["RunSubmitted", "WorkflowStarted"]);
       expect(workflow[1]).toMatchObject({ versionId: "v1", workflowAttemptNumber: 1, hasInput: true });
       for (const id of ["a", "e"]) {
-        expect(await backend.getStepState(WF, runId, id)).toMatchObject({ status: "scheduled", attemptNumber: 1, scheduleReason: "initial", availableAtUs: clock.nowUs() });
+        expect(await backend.getStepState(WF, runId, id)).toMatchObject({
+          status: "scheduled",
+          attemptNumber: 1,
+          scheduleReason: "initial",
+          availableAtUs: clock.nowUs(),
+        });
         expect(await backend.isStepClaimable(WF, runId, id)).toBe(true);
       }
     });
@@ -74,13 +91,21 @@ export function transitionTests(h: ConformanceHarness): void {
       const { runId } = await backend.submitRun({ workflowSlug: WF });
       await complete(backend, at(runId, "a"), await claim(backend, at(runId, "a")), { rows: 3 });
       expect(await stepStatuses(backend, runId)).toEqual({ a: "completed", b: "scheduled", c: "scheduled" });
-      expect(await backend.getStepState(WF, runId, "b")).toMatchObject({ attemptNumber: 1, scheduleReason: "dependency-satisfied" });
+      expect(await backend.getStepState(WF, runId, "b")).toMatchObject({
+        attemptNumber: 1,
+        scheduleReason: "dependency-satisfied",
+      });
       const b = await claim(backend, at(runId, "b"));
       const c = await claim(backend, at(runId, "c"));
       await complete(backend, at(runId, "b"), b, "B");
       expect(await stepStatuses(backend, runId)).toEqual({ a: "completed", b: "completed", c: "running" });
       await complete(backend, at(runId, "c"), c, "C");
-      expect(await stepStatuses(backend, runId)).toEqual({ a: "completed", b: "completed", c: "completed", d: "scheduled" });
+      expect(await stepStatuses(backend, runId)).toEqual({
+        a: "completed",
+        b: "completed",
+        c: "completed",
+        d: "scheduled",
+      });
       expect((await backend.getRun(runId))?.status).toBe("running");
       await complete(backend, at(runId, "d"), await claim(backend, at(runId, "d")), { sum: 5 }, true);
 
@@ -88,19 +113,29 @@ export function transitionTests(h: ConformanceHarness): void {
       expect(run).toMatchObject({ status: "completed", totalSteps: 4 });
       expect(JSON.parse(run!.output!)).toEqual({ d: { sum: 5 } });
       expect(await workflowTrail(backend, runId)).toEqual(["RunSubmitted", "WorkflowStarted", "WorkflowCompleted"]);
-      for (const id of ["a", "b", "c", "d"]) expect(await countEvents(backend, at(runId, id), "StepScheduled"), id).toBe(1);
+      for (const id of ["a", "b", "c", "d"])
+        expect(await countEvents(backend, at(runId, id), "StepScheduled"), id).toBe(1);
     });
 
     it("a chain runs end to end with exactly the events of each transition, in order", async () => {
       const { backend } = t;
       await registerVersion(backend, CHAIN);
       const { runId } = await backend.submitRun({ workflowSlug: WF });
-      for (const id of ["a", "b", "c"]) await complete(backend, at(runId, id), await claim(backend, at(runId, id)), id, id === "c");
+      for (const id of ["a", "b", "c"])
+        await complete(backend, at(runId, id), await claim(backend, at(runId, id)), id, id === "c");
       expect(await eventTrail(backend, runId)).toEqual([
-        "RunSubmitted", "WorkflowStarted", "StepScheduled:a",
-        "StepStarted:a", "StepCompleted:a", "StepScheduled:b",
-        "StepStarted:b", "StepCompleted:b", "StepScheduled:c",
-        "StepStarted:c", "StepCompleted:c", "WorkflowCompleted",
+        "RunSubmitted",
+        "WorkflowStarted",
+        "StepScheduled:a",
+        "StepStarted:a",
+        "StepCompleted:a",
+        "StepScheduled:b",
+        "StepStarted:b",
+        "StepCompleted:b",
+        "StepScheduled:c",
+        "StepStarted:c",
+        "StepCompleted:c",
+        "WorkflowCompleted",
       ]);
       const run = await backend.getRun(runId);
       expect(run).toMatchObject({ status: "completed", totalSteps: 3 });
@@ -117,9 +152,16 @@ export function transitionTests(h: ConformanceHarness): void {
       const { runId } = await backend.submitRun({ workflowSlug: WF });
       await complete(backend, at(runId, "a"), await claim(backend, at(runId, "a")));
       const c = await claim(backend, at(runId, "c"));
-      await backend.saveStepSkipped(WF, runId, "b", { skipType: "primary", reason: "not needed", duration: 0, attemptNumber: 0 });
+      await backend.saveStepSkipped(WF, runId, "b", {
+        skipType: "primary",
+        reason: "not needed",
+        duration: 0,
+        attemptNumber: 0,
+      });
       expect(await stepStatuses(backend, runId)).toEqual({ a: "completed", b: "skipped", c: "running", d: "skipped" });
-      const skips = (await backend.loadEvents(WF, runId, { category: "step", stepId: "d" })).filter((e) => e.type === "StepSkipped");
+      const skips = (await backend.loadEvents(WF, runId, { category: "step", stepId: "d" })).filter(
+        (e) => e.type === "StepSkipped",
+      );
       expect(skips).toHaveLength(1);
       expect(skips[0]).toMatchObject({ skipType: "cascade", cascadedFrom: "b" });
       expect((await backend.getRun(runId))?.status).toBe("running");
@@ -136,8 +178,21 @@ export function transitionTests(h: ConformanceHarness): void {
       const { backend } = t;
       await registerVersion(backend, CHAIN);
       const { runId } = await backend.submitRun({ workflowSlug: WF });
-      await backend.saveStepSkipped(WF, runId, "a", { skipType: "primary", reason: "nothing to do", duration: 0, attemptNumber: 0 });
-      expect(await eventTrail(backend, runId)).toEqual(["RunSubmitted", "WorkflowStarted", "StepScheduled:a", "StepSkipped:a", "StepSkipped:b", "StepSkipped:c", "WorkflowCompleted"]);
+      await backend.saveStepSkipped(WF, runId, "a", {
+        skipType: "primary",
+        reason: "nothing to do",
+        duration: 0,
+        attemptNumber: 0,
+      });
+      expect(await eventTrail(backend, runId)).toEqual([
+        "RunSubmitted",
+        "WorkflowStarted",
+        "StepScheduled:a",
+        "StepSkipped:a",
+        "StepSkipped:b",
+        "StepSkipped:c",
+        "WorkflowCompleted",
+      ]);
       expect(await backend.getRun(runId)).toMatchObject({ status: "completed", totalSteps: 3 });
     });
   });
@@ -155,10 +210,25 @@ export function transitionTests(h: ConformanceHarness): void {
       const trail = await eventTrail(backend, runId);
       expect(trail.slice(-2)).toEqual(["StepFailed:b", "WorkflowFailed"]);
       expect(trail.filter((e) => e === "WorkflowFailed")).toHaveLength(1);
-      const failed = (await backend.loadEvents(WF, runId, { category: "workflow" })).find((e) => e.type === "WorkflowFailed");
-      expect(failed).toMatchObject({ failedStep: "b", failureReason: "step-failed", completedSteps: 1, workflowAttemptNumber: 1 });
-      expect(await backend.getRun(runId)).toMatchObject({ status: "failed", failedStep: "b", failureReason: "step-failed" });
-      await expectCode(backend.saveStepHeartbeat(WF, runId, "c", "worker-1", c), "RUN_TERMINAL", "heartbeat of a step of the failed run");
+      const failed = (await backend.loadEvents(WF, runId, { category: "workflow" })).find(
+        (e) => e.type === "WorkflowFailed",
+      );
+      expect(failed).toMatchObject({
+        failedStep: "b",
+        failureReason: "step-failed",
+        completedSteps: 1,
+        workflowAttemptNumber: 1,
+      });
+      expect(await backend.getRun(runId)).toMatchObject({
+        status: "failed",
+        failedStep: "b",
+        failureReason: "step-failed",
+      });
+      await expectCode(
+        backend.saveStepHeartbeat(WF, runId, "c", "worker-1", c),
+        "RUN_TERMINAL",
+        "heartbeat of a step of the failed run",
+      );
       expect(await countEvents(backend, at(runId, "d"), "StepScheduled")).toBe(0);
     });
 
@@ -186,16 +256,32 @@ export function transitionTests(h: ConformanceHarness): void {
       const { runId } = await backend.submitRun({ workflowSlug: WF });
       await failTerminally(backend, at(runId, "a"), await claim(backend, at(runId, "a")));
       expect((await backend.getRun(runId))?.status).toBe("failed");
-      await backend.saveWorkflowRetryStarted(WF, runId, { workflowAttemptNumber: 2, previousAttemptNumber: 1, retriedSteps: ["a"], reason: "manual" });
+      await backend.saveWorkflowRetryStarted(WF, runId, {
+        workflowAttemptNumber: 2,
+        previousAttemptNumber: 1,
+        retriedSteps: ["a"],
+        reason: "manual",
+      });
       // The store reschedules the retried step in the retry write: a caller's schedule of the same attempt is a duplicate.
-      expect(await backend.scheduleStep(WF, runId, "a", { availableAt: clock.nowUs(), reason: "retry", attemptNumber: 2 })).toBe(false);
-      expect(await workflowTrail(backend, runId)).toEqual(["RunSubmitted", "WorkflowStarted", "WorkflowFailed", "WorkflowRetryStarted", "WorkflowStarted"]);
+      expect(
+        await backend.scheduleStep(WF, runId, "a", { availableAt: clock.nowUs(), reason: "retry", attemptNumber: 2 }),
+      ).toBe(false);
+      expect(await workflowTrail(backend, runId)).toEqual([
+        "RunSubmitted",
+        "WorkflowStarted",
+        "WorkflowFailed",
+        "WorkflowRetryStarted",
+        "WorkflowStarted",
+      ]);
       expect(await backend.getRun(runId)).toMatchObject({ status: "running", workflowAttemptNumber: 2 });
       expect(await backend.getStepState(WF, runId, "a")).toMatchObject({ status: "scheduled", attemptNumber: 2 });
       await complete(backend, at(runId, "a"), await claim(backend, at(runId, "a")));
       await complete(backend, at(runId, "b"), await claim(backend, at(runId, "b")));
       expect(await backend.getRun(runId)).toMatchObject({ status: "completed", workflowAttemptNumber: 2 });
-      expect((await backend.loadEvents(WF, runId, { category: "workflow" })).at(-1)).toMatchObject({ type: "WorkflowCompleted", workflowAttemptNumber: 2 });
+      expect((await backend.loadEvents(WF, runId, { category: "workflow" })).at(-1)).toMatchObject({
+        type: "WorkflowCompleted",
+        workflowAttemptNumber: 2,
+      });
     });
   });
 
@@ -204,10 +290,20 @@ export function transitionTests(h: ConformanceHarness): void {
 
     it("re-runs the failed and skipped steps (a cascade-skipped one waits for its dependency again), keeps completed results, and completes as attempt 2", async () => {
       const { backend, clock } = t;
-      await registerVersion(backend, [{ id: "x", name: "X", maxRetries: 1 }, { id: "y", name: "Y" }, { id: "z", name: "Z", dependencies: ["y"], exportOutput: true }, { id: "w", name: "W" }]);
+      await registerVersion(backend, [
+        { id: "x", name: "X", maxRetries: 1 },
+        { id: "y", name: "Y" },
+        { id: "z", name: "Z", dependencies: ["y"], exportOutput: true },
+        { id: "w", name: "W" },
+      ]);
       const { runId } = await backend.submitRun({ workflowSlug: WF });
       await complete(backend, at(runId, "w"), await claim(backend, at(runId, "w")), { kept: true });
-      await backend.saveStepSkipped(WF, runId, "y", { skipType: "primary", reason: "not today", duration: 0, attemptNumber: await claim(backend, at(runId, "y")) });
+      await backend.saveStepSkipped(WF, runId, "y", {
+        skipType: "primary",
+        reason: "not today",
+        duration: 0,
+        attemptNumber: await claim(backend, at(runId, "y")),
+      });
       expect(await stepStatuses(backend, runId)).toMatchObject({ y: "skipped", z: "skipped", w: "completed" });
       await failTerminally(backend, at(runId, "x"), await claim(backend, at(runId, "x")));
       expect((await backend.getRun(runId))?.status).toBe("failed");
@@ -217,7 +313,12 @@ export function transitionTests(h: ConformanceHarness): void {
       expect(retried).toEqual({ workflowAttemptNumber: 2, retriedSteps: expect.arrayContaining(["x", "y", "z"]) });
       expect(retried.retriedSteps).toHaveLength(3);
       expect(await backend.getRun(runId)).toMatchObject({ status: "running", workflowAttemptNumber: 2 });
-      expect(await stepStatuses(backend, runId)).toEqual({ w: "completed", x: "scheduled", y: "scheduled", z: "pending" });
+      expect(await stepStatuses(backend, runId)).toEqual({
+        w: "completed",
+        x: "scheduled",
+        y: "scheduled",
+        z: "pending",
+      });
       expect(await backend.getStepState(WF, runId, "x")).toMatchObject({ attemptNumber: 2 });
       expect(await backend.getStepState(WF, runId, "w")).toMatchObject({ status: "completed", attemptNumber: 1 });
 
@@ -241,7 +342,10 @@ export function transitionTests(h: ConformanceHarness): void {
 
     it("a reclaim reschedules within the retry budget; past it, StepFailed worker-crash and WorkflowFailed worker-crash in the same write", async () => {
       const { backend, clock } = t;
-      await registerVersion(backend, [{ id: "a", name: "A", maxRetries: 1 }, { id: "b", name: "B", dependencies: ["a"] }]);
+      await registerVersion(backend, [
+        { id: "a", name: "A", maxRetries: 1 },
+        { id: "b", name: "B", dependencies: ["a"] },
+      ]);
       const { runId } = await backend.submitRun({ workflowSlug: WF });
       await claim(backend, at(runId, "a"), "crasher-1");
       clock.advanceMs(5_000);
@@ -251,8 +355,16 @@ export function transitionTests(h: ConformanceHarness): void {
       await claim(backend, at(runId, "a"), "crasher-2");
       clock.advanceMs(5_000);
       expect(await backend.reclaimStaleSteps(1_000, "reaper")).toEqual([at(runId, "a")]);
-      expect((await eventTrail(backend, runId)).slice(-3)).toEqual(["StepReclaimed:a", "StepFailed:a", "WorkflowFailed"]);
-      expect(await backend.getRun(runId)).toMatchObject({ status: "failed", failedStep: "a", failureReason: "worker-crash" });
+      expect((await eventTrail(backend, runId)).slice(-3)).toEqual([
+        "StepReclaimed:a",
+        "StepFailed:a",
+        "WorkflowFailed",
+      ]);
+      expect(await backend.getRun(runId)).toMatchObject({
+        status: "failed",
+        failedStep: "a",
+        failureReason: "worker-crash",
+      });
       expect(await countEvents(backend, at(runId, "b"), "StepScheduled")).toBe(0);
     });
   });
@@ -280,13 +392,18 @@ export function transitionTests(h: ConformanceHarness): void {
       const laterId = later!.ok ? later!.runId : "";
       expect(await eventTrail(backend, firstId)).toEqual(["RunSubmitted", "WorkflowStarted", "StepScheduled:a"]);
       expect(await eventTrail(backend, laterId)).toEqual(["RunSubmitted"]);
-      expect((await backend.listRuns({ workflowSlug: WF })).map((r) => r.runId).sort()).toEqual([firstId, laterId].sort());
+      expect((await backend.listRuns({ workflowSlug: WF })).map((r) => r.runId).sort()).toEqual(
+        [firstId, laterId].sort(),
+      );
     });
 
     it("a batch of several thousand items (written in chunks) keeps item order: a key or run id repeated far apart answers with the first run", async () => {
       const { backend } = t;
       await registerVersion(backend, CHAIN);
-      const items: Array<Record<string, unknown>> = Array.from({ length: 2_100 }, (_, i) => ({ workflowSlug: WF, input: { i } }));
+      const items: Array<Record<string, unknown>> = Array.from({ length: 2_100 }, (_, i) => ({
+        workflowSlug: WF,
+        input: { i },
+      }));
       items[5] = { workflowSlug: WF, idempotencyKey: "far", input: "x" };
       items[1_500] = { workflowSlug: WF, idempotencyKey: "far", input: "x" };
       items[2_050] = { workflowSlug: WF, idempotencyKey: "far", input: "other" };
@@ -295,7 +412,10 @@ export function transitionTests(h: ConformanceHarness): void {
       items[1_002] = { workflowSlug: WF, runId: "../bad" };
       const outcomes = await backend.submitRuns(items as never);
       expect(outcomes).toHaveLength(items.length);
-      const id = (k: number) => { const o = outcomes[k]!; return o.ok ? o.runId : `error ${o.error.code}`; };
+      const id = (k: number) => {
+        const o = outcomes[k]!;
+        return o.ok ? o.runId : `error ${o.error.code}`;
+      };
       expect(outcomes[5]).toMatchObject({ ok: true, isNew: true });
       expect(outcomes[1_500]).toEqual({ ok: true, runId: id(5), isNew: false });
       expect(outcomes[2_050]).toMatchObject({ ok: false, error: { code: "IDEMPOTENCY_CONFLICT" } });
@@ -321,7 +441,16 @@ export function transitionTests(h: ConformanceHarness): void {
       await registerVersion(backend, DIAMOND);
       const { runId } = await backend.submitRun({ workflowSlug: WF, input: { n: 2, tag: "x" } });
       const [a] = await backend.claimSteps("w1", { limit: 10 });
-      expect(a).toMatchObject({ workflowSlug: WF, runId, stepId: "a", attemptNumber: 1, versionId: "v1", workflowAttemptNumber: 1, dependencyOutputs: {}, checkpoints: [] });
+      expect(a).toMatchObject({
+        workflowSlug: WF,
+        runId,
+        stepId: "a",
+        attemptNumber: 1,
+        versionId: "v1",
+        workflowAttemptNumber: 1,
+        dependencyOutputs: {},
+        checkpoints: [],
+      });
       expect(typeof a!.input).toBe("string");
       expect(JSON.parse(a!.input!)).toEqual({ n: 2, tag: "x" });
       await complete(backend, at(runId, "a"), a!.attemptNumber, { rows: 3 });
@@ -333,7 +462,12 @@ export function transitionTests(h: ConformanceHarness): void {
         expect(JSON.parse(w.dependencyOutputs.a!)).toEqual({ rows: 3 });
         expect(JSON.parse(w.input!)).toEqual({ n: 2, tag: "x" });
       }
-      await backend.saveStepCheckpoint(WF, runId, "b", { name: "page", sequenceNumber: 0, attemptNumber: 1, data: { page: 7 } });
+      await backend.saveStepCheckpoint(WF, runId, "b", {
+        name: "page",
+        sequenceNumber: 0,
+        attemptNumber: 1,
+        data: { page: 7 },
+      });
       await failAndRetry(backend, at(runId, "b"), 1);
       const [b2] = await backend.claimSteps("w2", { limit: 10 });
       expect(b2).toMatchObject({ stepId: "b", attemptNumber: 2, versionId: "v1", workflowAttemptNumber: 1 });

@@ -4,7 +4,10 @@ import { useInstance } from "./support/lifecycle.js";
 import { expectCode } from "./support/expect-error.js";
 import { WF } from "./support/scenario.js";
 
-const steps = [{ id: "a", name: "A" }, { id: "b/inner", name: "B", dependencies: ["a"], maxRetries: 2, exportOutput: true, timeoutMs: 5000 }];
+const steps = [
+  { id: "a", name: "A" },
+  { id: "b/inner", name: "B", dependencies: ["a"], maxRetries: 2, exportOutput: true, timeoutMs: 5000 },
+];
 
 /** Workflow registration and versions. */
 export function versionTests(h: ConformanceHarness): void {
@@ -16,8 +19,24 @@ export function versionTests(h: ConformanceHarness): void {
       expect(await backend.getWorkflowMetadata(WF)).toBeNull();
       expect(await backend.getWorkflowSteps(WF)).toEqual([]);
       const inputSchemaJSON = { type: "object", properties: { n: { type: "number" } }, required: ["n"] };
-      await backend.registerWorkflow({ slug: WF, name: "Main", description: "desc", location: "/app/wf", inputSchemaJSON, versionId: "v1", steps });
-      expect(await backend.getWorkflowMetadata(WF)).toEqual({ slug: WF, name: "Main", description: "desc", location: "/app/wf", inputSchemaJSON, versionId: "v1", registeredAtUs: clock.nowUs() });
+      await backend.registerWorkflow({
+        slug: WF,
+        name: "Main",
+        description: "desc",
+        location: "/app/wf",
+        inputSchemaJSON,
+        versionId: "v1",
+        steps,
+      });
+      expect(await backend.getWorkflowMetadata(WF)).toEqual({
+        slug: WF,
+        name: "Main",
+        description: "desc",
+        location: "/app/wf",
+        inputSchemaJSON,
+        versionId: "v1",
+        registeredAtUs: clock.nowUs(),
+      });
       expect(await backend.getWorkflowSteps(WF)).toEqual([
         { id: "a", name: "A", dependencies: [], exportOutput: false },
         { id: "b/inner", name: "B", dependencies: ["a"], maxRetries: 2, exportOutput: true, timeoutMs: 5000 },
@@ -37,17 +56,42 @@ export function versionTests(h: ConformanceHarness): void {
 
     it("creates a version idempotently per versionId and rejects other content under the same id with VERSION_CONFLICT", async () => {
       const { backend, clock } = t;
-      const v1 = await backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v1", contentHash: "hash-1", steps, metadata: { git: "abc" } });
-      expect(v1).toMatchObject({ workflowSlug: WF, versionId: "v1", contentHash: "hash-1", createdAtUs: clock.nowUs(), metadata: { git: "abc" } });
+      const v1 = await backend.createWorkflowVersion({
+        workflowSlug: WF,
+        versionId: "v1",
+        contentHash: "hash-1",
+        steps,
+        metadata: { git: "abc" },
+      });
+      expect(v1).toMatchObject({
+        workflowSlug: WF,
+        versionId: "v1",
+        contentHash: "hash-1",
+        createdAtUs: clock.nowUs(),
+        metadata: { git: "abc" },
+      });
       clock.advanceMs(5);
-      const again = await backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v1", contentHash: "hash-1", steps, metadata: { git: "abc" } });
+      const again = await backend.createWorkflowVersion({
+        workflowSlug: WF,
+        versionId: "v1",
+        contentHash: "hash-1",
+        steps,
+        metadata: { git: "abc" },
+      });
       expect(again).toEqual(v1);
-      await expectCode(backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v1", contentHash: "hash-2", steps }), "VERSION_CONFLICT");
+      await expectCode(
+        backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v1", contentHash: "hash-2", steps }),
+        "VERSION_CONFLICT",
+      );
       expect(await backend.listWorkflowVersions(WF)).toEqual([v1]);
       expect(await backend.getWorkflowVersion(WF, "v1")).toEqual(v1);
       expect(await backend.getWorkflowVersion(WF, "v9")).toBeNull();
       expect(await backend.getWorkflowVersion("wf-other", "v1")).toBeNull();
-      const results = await Promise.allSettled(Array.from({ length: 5 }, () => backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v-race", contentHash: "h", steps: [] })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 5 }, () =>
+          backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v-race", contentHash: "h", steps: [] }),
+        ),
+      );
       expect(results.every((r) => r.status === "fulfilled")).toBe(true);
       expect((await backend.listWorkflowVersions(WF)).filter((v) => v.versionId === "v-race")).toHaveLength(1);
     });
@@ -58,10 +102,20 @@ export function versionTests(h: ConformanceHarness): void {
       const older = "sha256:0123456789abcdef";
       const v = await backend.createWorkflowVersion({ workflowSlug: WF, versionId: id, contentHash: "h-sha", steps });
       expect(v.versionId).toBe(id);
-      expect(await backend.createWorkflowVersion({ workflowSlug: WF, versionId: id, contentHash: "h-sha", steps })).toEqual(v);
-      await expectCode(backend.createWorkflowVersion({ workflowSlug: WF, versionId: id, contentHash: "h-other", steps }), "VERSION_CONFLICT");
+      expect(
+        await backend.createWorkflowVersion({ workflowSlug: WF, versionId: id, contentHash: "h-sha", steps }),
+      ).toEqual(v);
+      await expectCode(
+        backend.createWorkflowVersion({ workflowSlug: WF, versionId: id, contentHash: "h-other", steps }),
+        "VERSION_CONFLICT",
+      );
       clock.advanceMs(10);
-      await backend.createWorkflowVersion({ workflowSlug: WF, versionId: older.replace("0123", "9999"), contentHash: "h-newest", steps: [] });
+      await backend.createWorkflowVersion({
+        workflowSlug: WF,
+        versionId: older.replace("0123", "9999"),
+        contentHash: "h-newest",
+        steps: [],
+      });
       expect(await backend.getWorkflowVersion(WF, id)).toEqual(v);
       expect(await backend.getWorkflowVersion(WF, older)).toBeNull();
       expect((await backend.listWorkflowVersions(WF)).map((x) => x.versionId)).toEqual(["sha256:9999456789abcdef", id]);
@@ -70,20 +124,54 @@ export function versionTests(h: ConformanceHarness): void {
       expect(await backend.getCurrentWorkflowVersion(WF)).toEqual(v);
       const { runId } = await backend.submitRun({ workflowSlug: WF, versionId: id });
       // The store started the run at submit (its version is registered).
-      expect(await backend.startRun(WF, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false, versionId: id })).toBe(false);
+      expect(
+        await backend.startRun(WF, runId, {
+          workflowAttemptNumber: 1,
+          hasInputSchema: false,
+          hasInput: false,
+          versionId: id,
+        }),
+      ).toBe(false);
       expect((await backend.getRun(runId))?.versionId).toBe(id);
-      expect((await backend.loadEvents(WF, runId, { category: "workflow" })).map((e) => ("versionId" in e ? e.versionId : undefined)).slice(0, 2)).toEqual([id, id]);
+      expect(
+        (await backend.loadEvents(WF, runId, { category: "workflow" }))
+          .map((e) => ("versionId" in e ? e.versionId : undefined))
+          .slice(0, 2),
+      ).toEqual([id, id]);
     });
 
     it("refuses a malformed versionId everywhere with INVALID_IDENTIFIER naming versionId, before writing anything", async () => {
       const { backend } = t;
-      for (const bad of ["", ".", "..", "../esc-v", "sha256/abc", "a b", "sha256:abc\\x", "a\0b", "é", "x".repeat(200)]) {
+      for (const bad of [
+        "",
+        ".",
+        "..",
+        "../esc-v",
+        "sha256/abc",
+        "a b",
+        "sha256:abc\\x",
+        "a\0b",
+        "é",
+        "x".repeat(200),
+      ]) {
         const calls: Array<[string, () => Promise<unknown>]> = [
-          ["createWorkflowVersion", () => backend.createWorkflowVersion({ workflowSlug: WF, versionId: bad, contentHash: "h", steps: [] })],
+          [
+            "createWorkflowVersion",
+            () => backend.createWorkflowVersion({ workflowSlug: WF, versionId: bad, contentHash: "h", steps: [] }),
+          ],
           ["getWorkflowVersion", () => backend.getWorkflowVersion(WF, bad)],
           ["registerWorkflow", () => backend.registerWorkflow({ slug: WF, name: "x", versionId: bad, steps: [] })],
           ["submitRun", () => backend.submitRun({ workflowSlug: WF, versionId: bad })],
-          ["saveRunSubmitted", () => backend.saveRunSubmitted(WF, "run-v", { availableAt: 0, priority: 0, hasInputSchema: false, versionId: bad })],
+          [
+            "saveRunSubmitted",
+            () =>
+              backend.saveRunSubmitted(WF, "run-v", {
+                availableAt: 0,
+                priority: 0,
+                hasInputSchema: false,
+                versionId: bad,
+              }),
+          ],
         ];
         for (const [name, call] of calls) {
           const err = await expectCode(call(), "INVALID_IDENTIFIER", `${name}(${JSON.stringify(bad).slice(0, 30)})`);
@@ -112,7 +200,14 @@ export function versionTests(h: ConformanceHarness): void {
       const { runId } = await backend.submitRun({ workflowSlug: WF, versionId: "v2" });
       expect((await backend.getRun(runId))?.versionId).toBe("v2");
       // A run of a registered version is started by the store at submit (and, with no steps, completed at once).
-      expect(await backend.startRun(WF, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false, versionId: "v2" })).toBe(false);
+      expect(
+        await backend.startRun(WF, runId, {
+          workflowAttemptNumber: 1,
+          hasInputSchema: false,
+          hasInput: false,
+          versionId: "v2",
+        }),
+      ).toBe(false);
       const events = await backend.loadEvents(WF, runId, { category: "workflow" });
       expect(events.map((e) => e.type)).toEqual(["RunSubmitted", "WorkflowStarted", "WorkflowCompleted"]);
       expect(events.slice(0, 2).map((e) => ("versionId" in e ? e.versionId : undefined))).toEqual(["v2", "v2"]);

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { computeQueueDepth, computeQueueDepthByWorkflow, HELD_AVAILABLE_AT_US, projectRunState, projectStepStates, type Backend, type LiveState, type StepEvent, type StepRef, type WorkflowEvent } from "@cairn/backend-interface";
+import {
+  computeQueueDepth,
+  computeQueueDepthByWorkflow,
+  HELD_AVAILABLE_AT_US,
+  projectRunState,
+  projectStepStates,
+  type Backend,
+  type LiveState,
+  type StepEvent,
+  type StepRef,
+  type WorkflowEvent,
+} from "@cairn/backend-interface";
 import { resolveCapabilities, type ConformanceHarness } from "./support/harness.js";
 import { withChildren, type ProcessPool } from "./support/processes.js";
 import { openSecondBackend, useInstance } from "./support/lifecycle.js";
@@ -25,9 +36,11 @@ async function runningA(backend: Backend): Promise<{ runId: string; attempt: num
 async function liveFromEvents(backend: Backend, runIds: string[]): Promise<LiveState> {
   const live: LiveState = { runs: [], steps: [] };
   for (const runId of runIds) {
-    const run = projectRunState(await backend.loadEvents(WF, runId, { category: "workflow" }) as WorkflowEvent[]);
+    const run = projectRunState((await backend.loadEvents(WF, runId, { category: "workflow" })) as WorkflowEvent[]);
     if (run) live.runs.push(run);
-    live.steps.push(...projectStepStates(await backend.loadEvents(WF, runId, { category: "step" }) as StepEvent[]).values());
+    live.steps.push(
+      ...projectStepStates((await backend.loadEvents(WF, runId, { category: "step" })) as StepEvent[]).values(),
+    );
   }
   return live;
 }
@@ -43,15 +56,29 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
 
     it("8 processes signalling at once two steps that wait for the same name: each step takes exactly one signal, none is taken twice, the rest stay buffered", async () => {
       const { backend } = t;
-      await registerVersion(backend, [{ id: "a", name: "A" }, { id: "b", name: "B" }]);
+      await registerVersion(backend, [
+        { id: "a", name: "A" },
+        { id: "b", name: "B" },
+      ]);
       const { runId } = await backend.submitRun({ workflowSlug: WF, input: {} });
       for (const stepId of ["a", "b"]) {
         const attempt = await claim(backend, at(runId, stepId));
-        await backend.saveStepWaiting(WF, runId, stepId, { attemptNumber: attempt, wait: { kind: "event", name: "go" }, duration: 1 });
+        await backend.saveStepWaiting(WF, runId, stepId, {
+          attemptNumber: attempt,
+          wait: { kind: "event", name: "go" },
+          duration: 1,
+        });
       }
       const outcomes = await withChildren(procs, t.instance.opener, 8, (group) => {
         const startAtMs = Date.now() + 300;
-        return group.round<Array<{ ok: boolean }>>((i) => ({ task: "signal", startAtMs, signals: [{ runId, name: "go", payload: { from: i }, id: `go-${i}` }, { runId, name: "go", payload: { from: i }, id: `go-${i}` }] }));
+        return group.round<Array<{ ok: boolean }>>((i) => ({
+          task: "signal",
+          startAtMs,
+          signals: [
+            { runId, name: "go", payload: { from: i }, id: `go-${i}` },
+            { runId, name: "go", payload: { from: i }, id: `go-${i}` },
+          ],
+        }));
       });
       expect(outcomes.flat().every((o) => o.ok)).toBe(true);
       const events = await backend.loadEvents(WF, runId);
@@ -61,7 +88,12 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       const consumed = events.filter((e) => e.type === "SignalConsumed");
       expect(consumed.map((e) => (e as { byStepId: string }).byStepId).sort()).toEqual(["a", "b"]);
       expect(new Set(consumed.map((e) => (e as { signalId: string }).signalId)).size).toBe(2);
-      expect(events.filter((e) => e.type === "StepWoken").map((e) => (e as { stepId: string }).stepId).sort()).toEqual(["a", "b"]);
+      expect(
+        events
+          .filter((e) => e.type === "StepWoken")
+          .map((e) => (e as { stepId: string }).stepId)
+          .sort(),
+      ).toEqual(["a", "b"]);
       expect(run!.signals!.filter((g) => g.consumedBy).length).toBe(2);
       expect((await claimAll(backend)).sort()).toEqual([`${runId}/a#2`, `${runId}/b#2`]);
     });
@@ -72,7 +104,11 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
 
     it("a paused run claims nothing on any path, its running step finishes, and resume makes its steps claimable again", async () => {
       const { backend } = t;
-      await registerVersion(backend, [{ id: "a", name: "A" }, { id: "b", name: "B" }, { id: "c", name: "C", dependencies: ["a"] }]);
+      await registerVersion(backend, [
+        { id: "a", name: "A" },
+        { id: "b", name: "B" },
+        { id: "c", name: "C", dependencies: ["a"] },
+      ]);
       const { runId } = await backend.submitRun({ workflowSlug: WF, input: {} });
       const { runId: other } = await backend.submitRun({ workflowSlug: WF, input: {} });
       const attemptA = await claim(backend, at(runId, "a"));
@@ -105,7 +141,10 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       await backend.resumeRun(runId, { patch: { a: 1, b: 1 } });
       await backend.resumeRun(runId, { patch: { b: 2 } });
       expect(JSON.parse((await backend.getRun(runId))!.state!)).toEqual({ a: 1, b: 2 });
-      await expectCode(backend.resumeRun(runId, { patch: [1] as unknown as Record<string, unknown> }), "INVALID_ARGUMENT");
+      await expectCode(
+        backend.resumeRun(runId, { patch: [1] as unknown as Record<string, unknown> }),
+        "INVALID_ARGUMENT",
+      );
       await complete(backend, at(runId, "a"), await claim(backend, at(runId, "a")));
       expect((await backend.getRun(runId))?.status).toBe("completed");
       const before = (await backend.loadEvents(WF, runId)).length;
@@ -155,10 +194,13 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
         expect((await backend.getRun(stale))?.paused).toBeUndefined();
         // Several submitters racing a pause: every run ends up on the side of the mark the store has once they return.
         const submitters = [other, backend];
-        const racing = Array.from({ length: 12 }, (_, i) => submitters[i % 2]!.submitRun({ workflowSlug: WF, input: { i } }));
+        const racing = Array.from({ length: 12 }, (_, i) =>
+          submitters[i % 2]!.submitRun({ workflowSlug: WF, input: { i } }),
+        );
         await backend.pauseWorkflow(WF);
         const raced = await Promise.all(racing);
-        for (const { runId } of raced) expect((await backend.getRun(runId))?.paused).toMatchObject({ scope: "workflow" });
+        for (const { runId } of raced)
+          expect((await backend.getRun(runId))?.paused).toMatchObject({ scope: "workflow" });
         expect(await claimAll(backend)).toEqual([]);
       } finally {
         await other.close();
@@ -169,7 +211,10 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       await registerVersion(backend, [{ id: "a", name: "A" }]);
       // The store's own submit writes, with `before` run first: the submission was prepared (its registration read),
       // and its write reaches the store only after a whole pauseWorkflow or resumeWorkflow, as a slow write would.
-      const driver = backend.driver as unknown as Record<"writeSubmission" | "writeSubmissions", ((...a: unknown[]) => Promise<unknown>) | undefined>;
+      const driver = backend.driver as unknown as Record<
+        "writeSubmission" | "writeSubmissions",
+        ((...a: unknown[]) => Promise<unknown>) | undefined
+      >;
       const delayOnce = (before: () => Promise<unknown>) => {
         for (const name of ["writeSubmission", "writeSubmissions"] as const) {
           const write = driver[name];
@@ -180,7 +225,9 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
             return write.apply(backend.driver, args);
           };
         }
-        return () => { for (const name of ["writeSubmission", "writeSubmissions"] as const) delete driver[name]; };
+        return () => {
+          for (const name of ["writeSubmission", "writeSubmissions"] as const) delete driver[name];
+        };
       };
       let restore = delayOnce(() => backend.pauseWorkflow(WF));
       const { runId: missed } = await backend.submitRun({ workflowSlug: WF, input: {} });
@@ -203,9 +250,20 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       const { backend, clock } = t;
       const { runId, attempt } = await runningA(backend);
       const until = clock.nowUs() + 60_000_000;
-      await backend.saveStepWaiting(WF, runId, "a", { attemptNumber: attempt, wait: { kind: "sleep", name: "nap", untilUs: until }, duration: 10 });
+      await backend.saveStepWaiting(WF, runId, "a", {
+        attemptNumber: attempt,
+        wait: { kind: "sleep", name: "nap", untilUs: until },
+        duration: 10,
+      });
       const step = await backend.getStepState(WF, runId, "a");
-      expect(step).toMatchObject({ status: "scheduled", attemptNumber: attempt + 1, scheduleReason: "wake", availableAtUs: until, wakes: 1, waiting: { kind: "sleep", name: "nap", untilUs: until, attemptNumber: attempt } });
+      expect(step).toMatchObject({
+        status: "scheduled",
+        attemptNumber: attempt + 1,
+        scheduleReason: "wake",
+        availableAtUs: until,
+        wakes: 1,
+        waiting: { kind: "sleep", name: "nap", untilUs: until, attemptNumber: attempt },
+      });
       const waiting = await backend.listWaitingRuns();
       expect(waiting.map((w) => [w.run.runId, w.step.stepId])).toEqual([[runId, "a"]]);
       // Queue depth counts it as waiting (a delayed step), the driver's answer equal to the reference's.
@@ -218,7 +276,14 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       await backend.cancelRun(other);
       expect(await claimAll(backend)).toEqual([]);
       // A second record of the same wait is fenced out.
-      await expectCode(backend.saveStepWaiting(WF, runId, "a", { attemptNumber: attempt, wait: { kind: "sleep", name: "nap", untilUs: until }, duration: 10 }), "STALE_ATTEMPT");
+      await expectCode(
+        backend.saveStepWaiting(WF, runId, "a", {
+          attemptNumber: attempt,
+          wait: { kind: "sleep", name: "nap", untilUs: until },
+          duration: 10,
+        }),
+        "STALE_ATTEMPT",
+      );
       clock.setUs(until);
       expect(await claimAll(backend)).toEqual([`${runId}/a#${attempt + 1}`]);
       const started = await backend.getStepState(WF, runId, "a");
@@ -227,7 +292,10 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       // A reclaim after wakes still has the whole retry budget: it reschedules instead of failing.
       clock.advanceMs(120_000);
       expect(await backend.reclaimStaleSteps(60_000, "reaper")).toHaveLength(1);
-      expect((await backend.getStepState(WF, runId, "a"))).toMatchObject({ status: "scheduled", scheduleReason: "retry" });
+      expect(await backend.getStepState(WF, runId, "a")).toMatchObject({
+        status: "scheduled",
+        scheduleReason: "retry",
+      });
     });
 
     it("a signal sent before the wait is buffered and delivered exactly once, to the earliest wait that matches", async () => {
@@ -235,8 +303,15 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       const { runId, attempt } = await runningA(backend);
       await backend.signal(runId, "approval", { ok: false, by: "x" });
       const { signalId } = await backend.signal(runId, "approval", { ok: true, by: "ann" }, { id: "sig-1" });
-      expect(await backend.signal(runId, "approval", { ok: true, by: "ann" }, { id: "sig-1" })).toEqual({ signalId: "sig-1", isNew: false });
-      await backend.saveStepWaiting(WF, runId, "a", { attemptNumber: attempt, wait: { kind: "event", name: "approval", match: { ok: true } }, duration: 10 });
+      expect(await backend.signal(runId, "approval", { ok: true, by: "ann" }, { id: "sig-1" })).toEqual({
+        signalId: "sig-1",
+        isNew: false,
+      });
+      await backend.saveStepWaiting(WF, runId, "a", {
+        attemptNumber: attempt,
+        wait: { kind: "event", name: "approval", match: { ok: true } },
+        duration: 10,
+      });
       // Woken in the same write: claimable now, the consumption recorded on the run.
       const run = await backend.getRun(runId);
       const consumed = run!.signals!.filter((g) => g.consumedBy);
@@ -252,7 +327,11 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       const { backend, clock } = t;
       const { runId, attempt } = await runningA(backend);
       const timeoutAt = clock.nowUs() + 3_600_000_000;
-      await backend.saveStepWaiting(WF, runId, "a", { attemptNumber: attempt, wait: { kind: "event", name: "approval", untilUs: timeoutAt, match: { order: 7 } }, duration: 10 });
+      await backend.saveStepWaiting(WF, runId, "a", {
+        attemptNumber: attempt,
+        wait: { kind: "event", name: "approval", untilUs: timeoutAt, match: { order: 7 } },
+        duration: 10,
+      });
       expect((await backend.listWaitingSteps({ name: "approval" })).map((s) => s.runId)).toEqual([runId]);
       expect(await backend.listWaitingSteps({ name: "other" })).toEqual([]);
       await backend.signal(runId, "approval", { order: 8 });
@@ -269,13 +348,21 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       const { backend, clock } = t;
       const { runId, attempt } = await runningA(backend);
       const timeoutAt = clock.nowUs() + 30_000_000;
-      await backend.saveStepWaiting(WF, runId, "a", { attemptNumber: attempt, wait: { kind: "event", name: "approval", untilUs: timeoutAt }, duration: 10 });
+      await backend.saveStepWaiting(WF, runId, "a", {
+        attemptNumber: attempt,
+        wait: { kind: "event", name: "approval", untilUs: timeoutAt },
+        duration: 10,
+      });
       clock.setUs(timeoutAt - 1);
       expect(await claimAll(backend)).toEqual([]);
       clock.setUs(timeoutAt);
       expect(await claimAll(backend)).toEqual([`${runId}/a#${attempt + 1}`]);
       expect((await backend.getRun(runId))?.signals).toBeUndefined();
-      await backend.saveStepWaiting(WF, runId, "a", { attemptNumber: attempt + 1, wait: { kind: "event", name: "forever" }, duration: 10 });
+      await backend.saveStepWaiting(WF, runId, "a", {
+        attemptNumber: attempt + 1,
+        wait: { kind: "event", name: "forever" },
+        duration: 10,
+      });
       expect((await backend.getStepState(WF, runId, "a"))?.availableAtUs).toBe(HELD_AVAILABLE_AT_US);
     });
 
@@ -290,7 +377,14 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
       await expectCode(backend.signal(runId, "bad name!", {}), "INVALID_ARGUMENT");
       await expectCode(backend.signal("no-such-run", "approval", {}), "RUN_NOT_FOUND");
       await expectCode(backend.signalWaiting("approval", cyclic), "INVALID_ARGUMENT");
-      await expectCode(backend.saveStepWaiting(WF, runId, "a", { attemptNumber: attempt, wait: { kind: "nap" } as never, duration: 0 }), "INVALID_ARGUMENT");
+      await expectCode(
+        backend.saveStepWaiting(WF, runId, "a", {
+          attemptNumber: attempt,
+          wait: { kind: "nap" } as never,
+          duration: 0,
+        }),
+        "INVALID_ARGUMENT",
+      );
       expect((await backend.loadEvents(WF, runId)).length).toBe(before);
       await backend.cancelRun(runId);
       const ended = (await backend.loadEvents(WF, runId)).length;

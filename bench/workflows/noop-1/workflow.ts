@@ -1,4 +1,7 @@
 import { defineWorkflow } from "@cairn/worker";
 
 /** Benchmark: one no-op step. */
-export default defineWorkflow({ name: "No-op, 1 step", description: "Benchmark workflow: a single step that returns at once." });
+export default defineWorkflow({
+  name: "No-op, 1 step",
+  description: "Benchmark workflow: a single step that returns at once.",
+});

@@ -6,7 +6,10 @@ import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { newEventId, type Backend, type StepRef } from "@cairn/backend-interface";
 
-type Command = { op: "open"; opener: { module: string; config: unknown } } | { op: "run" | "start"; task: string; [k: string]: unknown } | { op: "close" | "exit" };
+type Command =
+  | { op: "open"; opener: { module: string; config: unknown } }
+  | { op: "run" | "start"; task: string; [k: string]: unknown }
+  | { op: "close" | "exit" };
 
 let backend: Backend | null = null;
 const send = (msg: unknown): void => {
@@ -19,13 +22,18 @@ const open = (): Backend => {
 const meta = (b: Backend) => ({ dependencies: [], timestamp: b.clock.nowUs(), attemptNumber: 0 });
 
 /** Claims every target at once; reports the ones won. */
-async function claim(cmd: { targets: StepRef[]; workerId: string }): Promise<Array<StepRef & { attemptNumber: number }>> {
+async function claim(cmd: {
+  targets: StepRef[];
+  workerId: string;
+}): Promise<Array<StepRef & { attemptNumber: number }>> {
   const b = open();
   const won: Array<StepRef & { attemptNumber: number }> = [];
-  await Promise.all(cmd.targets.map(async (t) => {
-    const r = await b.claimScheduledStep(t.workflowSlug, t.runId, t.stepId, cmd.workerId, meta(b));
-    if (r) won.push({ ...t, attemptNumber: r.attemptNumber });
-  }));
+  await Promise.all(
+    cmd.targets.map(async (t) => {
+      const r = await b.claimScheduledStep(t.workflowSlug, t.runId, t.stepId, cmd.workerId, meta(b));
+      if (r) won.push({ ...t, attemptNumber: r.attemptNumber });
+    }),
+  );
   return won;
 }
 
@@ -37,9 +45,16 @@ async function claimLoop(cmd: { targets: StepRef[]; workerId: string }): Promise
       const r = await b.claimScheduledStep(t.workflowSlug, t.runId, t.stepId, cmd.workerId, meta(b));
       if (!r) continue;
       const now = b.clock.nowUs();
-      await b.saveStepFailedAndScheduleRetry(t.workflowSlug, t.runId, t.stepId, { message: "loop" },
-        { duration: 0, attemptNumber: r.attemptNumber, nextRetryAt: now, failureReason: "execution-error" },
-        { availableAt: now, nextAttemptNumber: r.attemptNumber + 1, retryDelayMs: 0, maxRetries: 1_000_000 }).catch(() => undefined);
+      await b
+        .saveStepFailedAndScheduleRetry(
+          t.workflowSlug,
+          t.runId,
+          t.stepId,
+          { message: "loop" },
+          { duration: 0, attemptNumber: r.attemptNumber, nextRetryAt: now, failureReason: "execution-error" },
+          { availableAt: now, nextAttemptNumber: r.attemptNumber + 1, retryDelayMs: 0, maxRetries: 1_000_000 },
+        )
+        .catch(() => undefined);
     }
   }
 }
@@ -50,32 +65,57 @@ async function append(cmd: StepRef & { count: number; tag: string }): Promise<nu
   for (let i = 0; i < cmd.count; i++) {
     const ts = b.clock.nowUs();
     await b.appendEvent(cmd.workflowSlug, cmd.runId, {
-      eventId: newEventId(ts), timestampUs: ts, workflowSlug: cmd.workflowSlug, runId: cmd.runId, category: "step", stepId: cmd.stepId,
-      type: "LogEntry", stream: "stdout", message: `${cmd.tag}:${i}`, attemptNumber: 1,
+      eventId: newEventId(ts),
+      timestampUs: ts,
+      workflowSlug: cmd.workflowSlug,
+      runId: cmd.runId,
+      category: "step",
+      stepId: cmd.stepId,
+      type: "LogEntry",
+      stream: "stdout",
+      message: `${cmd.tag}:${i}`,
+      attemptNumber: 1,
     });
   }
   return cmd.count;
 }
 
 /** Appends `count` LogEntry events one at a time (each awaited), `tag:i` to run `runIds[i % runIds.length]`. */
-async function appendAlternating(cmd: { workflowSlug: string; runIds: string[]; stepId: string; count: number; tag: string }): Promise<number> {
+async function appendAlternating(cmd: {
+  workflowSlug: string;
+  runIds: string[];
+  stepId: string;
+  count: number;
+  tag: string;
+}): Promise<number> {
   const b = open();
   for (let i = 0; i < cmd.count; i++) {
     const ts = b.clock.nowUs();
     const runId = cmd.runIds[i % cmd.runIds.length]!;
     await b.appendEvent(cmd.workflowSlug, runId, {
-      eventId: newEventId(ts), timestampUs: ts, workflowSlug: cmd.workflowSlug, runId, category: "step", stepId: cmd.stepId,
-      type: "LogEntry", stream: "stdout", message: `${cmd.tag}:${i}`, attemptNumber: 1,
+      eventId: newEventId(ts),
+      timestampUs: ts,
+      workflowSlug: cmd.workflowSlug,
+      runId,
+      category: "step",
+      stepId: cmd.stepId,
+      type: "LogEntry",
+      stream: "stdout",
+      message: `${cmd.tag}:${i}`,
+      attemptNumber: 1,
     });
   }
   return cmd.count;
 }
 
 /** At `startAtMs`, adds `counters` to the run `count` times, one write each, on behalf of the step's attempt. */
-async function increment(cmd: StepRef & { attemptNumber: number; counters: Record<string, number>; count: number; startAtMs?: number }): Promise<number> {
+async function increment(
+  cmd: StepRef & { attemptNumber: number; counters: Record<string, number>; count: number; startAtMs?: number },
+): Promise<number> {
   const b = open();
   await waitUntil(cmd.startAtMs);
-  for (let i = 0; i < cmd.count; i++) await b.incrementRunCounters(cmd.workflowSlug, cmd.runId, cmd.stepId, cmd.attemptNumber, cmd.counters);
+  for (let i = 0; i < cmd.count; i++)
+    await b.incrementRunCounters(cmd.workflowSlug, cmd.runId, cmd.stepId, cmd.attemptNumber, cmd.counters);
   return cmd.count;
 }
 
@@ -87,15 +127,33 @@ async function waitUntil(atMs: number | undefined): Promise<void> {
 
 /** The outcome of one write of a child: ok, or the error code it failed with (errors do not cross JSON). */
 type Outcome = { ok: true } | { ok: false; code: string; message: string };
-const failed = (e: unknown): Outcome => ({ ok: false, code: String((e as { code?: unknown }).code ?? "UNKNOWN"), message: e instanceof Error ? e.message : String(e) });
+const failed = (e: unknown): Outcome => ({
+  ok: false,
+  code: String((e as { code?: unknown }).code ?? "UNKNOWN"),
+  message: e instanceof Error ? e.message : String(e),
+});
 
 /** At `startAtMs`, completes every target's running attempt at once; reports each outcome in target order. */
-async function completeAll(cmd: { targets: Array<StepRef & { attemptNumber: number; output: unknown; exportOutput?: boolean }>; startAtMs?: number }): Promise<Outcome[]> {
+async function completeAll(cmd: {
+  targets: Array<StepRef & { attemptNumber: number; output: unknown; exportOutput?: boolean }>;
+  startAtMs?: number;
+}): Promise<Outcome[]> {
   const b = open();
   await waitUntil(cmd.startAtMs);
-  return Promise.all(cmd.targets.map((t) =>
-    b.saveStepComplete(t.workflowSlug, t.runId, t.stepId, t.output, { timestamp: b.clock.nowUs(), duration: 1, attemptNumber: t.attemptNumber, output: t.output }, t.exportOutput ?? false)
-      .then((): Outcome => ({ ok: true }), failed)));
+  return Promise.all(
+    cmd.targets.map((t) =>
+      b
+        .saveStepComplete(
+          t.workflowSlug,
+          t.runId,
+          t.stepId,
+          t.output,
+          { timestamp: b.clock.nowUs(), duration: 1, attemptNumber: t.attemptNumber, output: t.output },
+          t.exportOutput ?? false,
+        )
+        .then((): Outcome => ({ ok: true }), failed),
+    ),
+  );
 }
 
 /** At `startAtMs`, cancels every run at once; reports each outcome in order. */
@@ -106,7 +164,10 @@ async function cancelAll(cmd: { runIds: string[]; reason?: string; startAtMs?: n
 }
 
 /** At `startAtMs`, submits the items in one submitRuns; per-item outcomes with errors reduced to their codes. */
-async function submitBatch(cmd: { items: unknown[]; startAtMs?: number }): Promise<Array<{ ok: true; runId: string; isNew: boolean } | { ok: false; code: string }>> {
+async function submitBatch(cmd: {
+  items: unknown[];
+  startAtMs?: number;
+}): Promise<Array<{ ok: true; runId: string; isNew: boolean } | { ok: false; code: string }>> {
   const b = open();
   await waitUntil(cmd.startAtMs);
   const outcomes = await b.submitRuns(cmd.items as never);
@@ -114,15 +175,36 @@ async function submitBatch(cmd: { items: unknown[]; startAtMs?: number }): Promi
 }
 
 /** From `startAtMs` to `untilMs` (or until `stopAfter` runs of the workflow ended): claims steps of the workflow (up to `limit` at once), holds each `holdMs`, completes it; runs the maintenance sweep when idle. Returns how many it completed. */
-async function drain(cmd: { workflowSlug: string; workerId: string; startAtMs?: number; untilMs: number; holdMs: number; limit?: number; stopAfter?: number }): Promise<number> {
+async function drain(cmd: {
+  workflowSlug: string;
+  workerId: string;
+  startAtMs?: number;
+  untilMs: number;
+  holdMs: number;
+  limit?: number;
+  stopAfter?: number;
+}): Promise<number> {
   const b = open();
   await waitUntil(cmd.startAtMs);
   let done = 0;
   let sweptAt = 0;
   while (Date.now() < cmd.untilMs) {
-    const claimed = await b.claimScheduledSteps(cmd.workerId, { limit: cmd.limit ?? 2, workflowSlug: cmd.workflowSlug });
+    const claimed = await b.claimScheduledSteps(cmd.workerId, {
+      limit: cmd.limit ?? 2,
+      workflowSlug: cmd.workflowSlug,
+    });
     if (claimed.length === 0) {
-      if (cmd.stopAfter !== undefined && (await b.listRuns({ workflowSlug: cmd.workflowSlug, status: ["completed", "cancelled", "failed"], limit: cmd.stopAfter })).length >= cmd.stopAfter) break;
+      if (
+        cmd.stopAfter !== undefined &&
+        (
+          await b.listRuns({
+            workflowSlug: cmd.workflowSlug,
+            status: ["completed", "cancelled", "failed"],
+            limit: cmd.stopAfter,
+          })
+        ).length >= cmd.stopAfter
+      )
+        break;
       if (Date.now() - sweptAt > 200) {
         await b.startDueRuns();
         sweptAt = Date.now();
@@ -130,22 +212,39 @@ async function drain(cmd: { workflowSlug: string; workerId: string; startAtMs?: 
       await new Promise((r) => setTimeout(r, 5));
       continue;
     }
-    await Promise.all(claimed.map(async (c) => {
-      await new Promise((r) => setTimeout(r, cmd.holdMs));
-      await b.saveStepComplete(c.workflowSlug, c.runId, c.stepId, null, { timestamp: b.clock.nowUs(), duration: 1, attemptNumber: c.attemptNumber, output: null }, false);
-      done++;
-    }));
+    await Promise.all(
+      claimed.map(async (c) => {
+        await new Promise((r) => setTimeout(r, cmd.holdMs));
+        await b.saveStepComplete(
+          c.workflowSlug,
+          c.runId,
+          c.stepId,
+          null,
+          { timestamp: b.clock.nowUs(), duration: 1, attemptNumber: c.attemptNumber, output: null },
+          false,
+        );
+        done++;
+      }),
+    );
   }
   return done;
 }
 
 /** At `startAtMs`, submits the items one after the other; the run ids, or error codes, in order. */
-async function submitEach(cmd: { items: unknown[]; startAtMs?: number }): Promise<Array<{ ok: true; runId: string } | { ok: false; code: string }>> {
+async function submitEach(cmd: {
+  items: unknown[];
+  startAtMs?: number;
+}): Promise<Array<{ ok: true; runId: string } | { ok: false; code: string }>> {
   const b = open();
   await waitUntil(cmd.startAtMs);
   const out: Array<{ ok: true; runId: string } | { ok: false; code: string }> = [];
   for (const item of cmd.items) {
-    out.push(await b.submitRun(item as never).then((r) => ({ ok: true as const, runId: r.runId }), (e) => ({ ok: false as const, code: String((e as { code?: unknown }).code) })));
+    out.push(
+      await b.submitRun(item as never).then(
+        (r) => ({ ok: true as const, runId: r.runId }),
+        (e) => ({ ok: false as const, code: String((e as { code?: unknown }).code) }),
+      ),
+    );
   }
   return out;
 }
@@ -164,34 +263,71 @@ async function casLoop(cmd: { key: string; rounds: number; startAtMs?: number })
 }
 
 /** At `startAtMs`, sends every signal at once; reports each outcome in order. */
-async function signalAll(cmd: { signals: Array<{ runId: string; name: string; payload: unknown; id?: string }>; startAtMs?: number }): Promise<Outcome[]> {
+async function signalAll(cmd: {
+  signals: Array<{ runId: string; name: string; payload: unknown; id?: string }>;
+  startAtMs?: number;
+}): Promise<Outcome[]> {
   const b = open();
   await waitUntil(cmd.startAtMs);
-  return Promise.all(cmd.signals.map((g) => b.signal(g.runId, g.name, g.payload, g.id === undefined ? {} : { id: g.id }).then((): Outcome => ({ ok: true }), failed)));
+  return Promise.all(
+    cmd.signals.map((g) =>
+      b
+        .signal(g.runId, g.name, g.payload, g.id === undefined ? {} : { id: g.id })
+        .then((): Outcome => ({ ok: true }), failed),
+    ),
+  );
 }
 
 async function runTask(cmd: { task: string; [k: string]: unknown }): Promise<unknown> {
   switch (cmd.task) {
-    case "claim": return claim(cmd as never);
-    case "claim-loop": return claimLoop(cmd as never);
-    case "claim-batch": return open().claimScheduledSteps(cmd.workerId as string, { limit: cmd.limit as number });
-    case "submit": return open().submitRun(cmd.submission as never);
-    case "reclaim": return open().reclaimStaleSteps(cmd.thresholdMs as number, cmd.reclaimedBy as string);
-    case "append": return append(cmd as never);
-    case "append-alternating": return appendAlternating(cmd as never);
-    case "increment": return increment(cmd as never);
-    case "complete": return completeAll(cmd as never);
-    case "cancel": return cancelAll(cmd as never);
-    case "submit-batch": return submitBatch(cmd as never);
-    case "drain": return drain(cmd as never);
-    case "submit-each": return submitEach(cmd as never);
-    case "cas-cursor": return casLoop(cmd as never);
-    case "emit": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().emit(cmd.event as string, cmd.payload, { id: cmd.id as string }));
-    case "tick-schedules": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().tickSchedules({ atUs: cmd.atUs as number }))
-      .then((r) => ({ runs: r.runs, failed: r.failed.map((f) => ({ ...f, error: f.error.code })) }));
-    case "signal": return signalAll(cmd as never);
-    case "maintain": return waitUntil(cmd.startAtMs as number | undefined).then(() => open().maintain({ workerId: cmd.workerId as string, staleMs: cmd.staleMs as number, limit: cmd.limit as number }));
-    default: throw new Error(`unknown task ${cmd.task}`);
+    case "claim":
+      return claim(cmd as never);
+    case "claim-loop":
+      return claimLoop(cmd as never);
+    case "claim-batch":
+      return open().claimScheduledSteps(cmd.workerId as string, { limit: cmd.limit as number });
+    case "submit":
+      return open().submitRun(cmd.submission as never);
+    case "reclaim":
+      return open().reclaimStaleSteps(cmd.thresholdMs as number, cmd.reclaimedBy as string);
+    case "append":
+      return append(cmd as never);
+    case "append-alternating":
+      return appendAlternating(cmd as never);
+    case "increment":
+      return increment(cmd as never);
+    case "complete":
+      return completeAll(cmd as never);
+    case "cancel":
+      return cancelAll(cmd as never);
+    case "submit-batch":
+      return submitBatch(cmd as never);
+    case "drain":
+      return drain(cmd as never);
+    case "submit-each":
+      return submitEach(cmd as never);
+    case "cas-cursor":
+      return casLoop(cmd as never);
+    case "emit":
+      return waitUntil(cmd.startAtMs as number | undefined).then(() =>
+        open().emit(cmd.event as string, cmd.payload, { id: cmd.id as string }),
+      );
+    case "tick-schedules":
+      return waitUntil(cmd.startAtMs as number | undefined)
+        .then(() => open().tickSchedules({ atUs: cmd.atUs as number }))
+        .then((r) => ({ runs: r.runs, failed: r.failed.map((f) => ({ ...f, error: f.error.code })) }));
+    case "signal":
+      return signalAll(cmd as never);
+    case "maintain":
+      return waitUntil(cmd.startAtMs as number | undefined).then(() =>
+        open().maintain({
+          workerId: cmd.workerId as string,
+          staleMs: cmd.staleMs as number,
+          limit: cmd.limit as number,
+        }),
+      );
+    default:
+      throw new Error(`unknown task ${cmd.task}`);
   }
 }
 
@@ -200,7 +336,9 @@ async function handle(cmd: Command): Promise<unknown> {
     case "open": {
       if (backend) await backend.close();
       backend = null;
-      const mod = (await import(pathToFileURL(cmd.opener.module).href)) as { openBackend: (config: unknown) => Promise<Backend> };
+      const mod = (await import(pathToFileURL(cmd.opener.module).href)) as {
+        openBackend: (config: unknown) => Promise<Backend>;
+      };
       backend = await mod.openBackend(cmd.opener.config);
       return "opened";
     }

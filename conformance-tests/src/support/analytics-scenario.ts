@@ -18,7 +18,13 @@ export interface AnalyticsScenario {
 const wfMeta = { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false };
 
 async function claimAs(b: Backend, ref: StepRef, workerId: string, workerConcurrency: number): Promise<number> {
-  const r = await b.claimScheduledStep(ref.workflowSlug, ref.runId, ref.stepId, workerId, { dependencies: [], timestamp: 0, attemptNumber: 0, slotIndex: 0, workerConcurrency });
+  const r = await b.claimScheduledStep(ref.workflowSlug, ref.runId, ref.stepId, workerId, {
+    dependencies: [],
+    timestamp: 0,
+    attemptNumber: 0,
+    slotIndex: 0,
+    workerConcurrency,
+  });
   if (!r) throw new Error(`scenario: claim of ${ref.stepId} failed`);
   return r.attemptNumber;
 }
@@ -29,7 +35,15 @@ async function claimAs(b: Backend, ref: StepRef, workerId: string, workerConcurr
  */
 export async function buildAnalyticsScenario(b: Backend, clock: ManualClock): Promise<AnalyticsScenario> {
   const tick = (ms: number) => clock.advanceMs(ms);
-  await b.registerWorkflow({ slug: WF, name: "main", steps: [{ id: "fetch", name: "fetch", maxRetries: 1 }, { id: "parse", name: "parse", dependencies: ["fetch"] }, { id: "store", name: "store", dependencies: ["parse"] }] });
+  await b.registerWorkflow({
+    slug: WF,
+    name: "main",
+    steps: [
+      { id: "fetch", name: "fetch", maxRetries: 1 },
+      { id: "parse", name: "parse", dependencies: ["fetch"] },
+      { id: "store", name: "store", dependencies: ["parse"] },
+    ],
+  });
 
   const r1 = await runWithSteps(b, ["fetch", "parse", "store"], { runId: "run-failed" });
   tick(40);
@@ -43,9 +57,18 @@ export async function buildAnalyticsScenario(b: Backend, clock: ManualClock): Pr
   tick(15);
   a = await claimAs(b, parse1!, "w2", 2);
   tick(300);
-  await b.saveStepFailedAndScheduleRetry(WF, r1.runId, "parse", { name: "TimeoutError", message: "Timeout after 1234 ms", stack: "TimeoutError: Timeout after 1234 ms\n    at parse (/home/alice/app/parse.js:10:5)" },
+  await b.saveStepFailedAndScheduleRetry(
+    WF,
+    r1.runId,
+    "parse",
+    {
+      name: "TimeoutError",
+      message: "Timeout after 1234 ms",
+      stack: "TimeoutError: Timeout after 1234 ms\n    at parse (/home/alice/app/parse.js:10:5)",
+    },
     { duration: 300_000, attemptNumber: a, nextRetryAt: clock.nowUs() + 2_000_000, failureReason: "timeout" },
-    { availableAt: clock.nowUs() + 2_000_000, nextAttemptNumber: a + 1, retryDelayMs: 2000, maxRetries: 3 });
+    { availableAt: clock.nowUs() + 2_000_000, nextAttemptNumber: a + 1, retryDelayMs: 2000, maxRetries: 3 },
+  );
   tick(2600);
   a = await claimAs(b, parse1!, "w1", 4);
   tick(900);
@@ -53,8 +76,20 @@ export async function buildAnalyticsScenario(b: Backend, clock: ManualClock): Pr
   tick(25);
   await failTerminally(b, store1!, await claimAs(b, store1!, "w2", 2), "x is undefined");
   tick(5);
-  await b.saveStepSkipped(WF, r1.runId, "cleanup", { skipType: "cascade", reason: "store failed", duration: 0, attemptNumber: 0, cascadedFrom: "store" });
-  await b.saveWorkflowFailed(WF, r1.runId, { name: "StepError", message: "store failed" }, { workflowAttemptNumber: 1, duration: 6_000_000, completedSteps: 2, failedStep: "store" }, "step-failed");
+  await b.saveStepSkipped(WF, r1.runId, "cleanup", {
+    skipType: "cascade",
+    reason: "store failed",
+    duration: 0,
+    attemptNumber: 0,
+    cascadedFrom: "store",
+  });
+  await b.saveWorkflowFailed(
+    WF,
+    r1.runId,
+    { name: "StepError", message: "store failed" },
+    { workflowAttemptNumber: 1, duration: 6_000_000, completedSteps: 2, failedStep: "store" },
+    "step-failed",
+  );
 
   tick(60_000);
   const r2 = await runWithSteps(b, ["fetch", "parse"], { runId: "run-reclaimed" });
@@ -68,9 +103,24 @@ export async function buildAnalyticsScenario(b: Backend, clock: ManualClock): Pr
   tick(20);
   a = await claimAs(b, r2.steps[1]!, "w2", 2);
   tick(450);
-  await b.saveStepFailed(WF, r2.runId, "parse", { name: "TimeoutError", message: "Timeout after 999 ms", stack: "TimeoutError: Timeout after 999 ms\n    at parse (/home/bob/app/parse.js:12:7)" },
-    { duration: 450_000, attemptNumber: a, terminal: true, failureReason: "timeout" });
-  await b.saveWorkflowFailed(WF, r2.runId, { message: "parse failed" }, { workflowAttemptNumber: 1, duration: 171_000_000, completedSteps: 1, failedStep: "parse" }, "step-failed");
+  await b.saveStepFailed(
+    WF,
+    r2.runId,
+    "parse",
+    {
+      name: "TimeoutError",
+      message: "Timeout after 999 ms",
+      stack: "TimeoutError: Timeout after 999 ms\n    at parse (/home/bob/app/parse.js:12:7)",
+    },
+    { duration: 450_000, attemptNumber: a, terminal: true, failureReason: "timeout" },
+  );
+  await b.saveWorkflowFailed(
+    WF,
+    r2.runId,
+    { message: "parse failed" },
+    { workflowAttemptNumber: 1, duration: 171_000_000, completedSteps: 1, failedStep: "parse" },
+    "step-failed",
+  );
 
   tick(30_000);
   const r3 = await runWithSteps(b, ["only"], { runId: "run-completed", workflowSlug: WF_B });
@@ -79,10 +129,19 @@ export async function buildAnalyticsScenario(b: Backend, clock: ManualClock): Pr
   a = await claimAs(b, r3.steps[0]!, "w2", 2);
   tick(3_000);
   await complete(b, r3.steps[0]!, a, [1, 2, 3], true);
-  await b.saveWorkflowComplete(WF_B, r3.runId, { only: [1, 2, 3] }, { workflowAttemptNumber: 1, timestamp: 0, duration: 3_200_000, totalSteps: 1 });
+  await b.saveWorkflowComplete(
+    WF_B,
+    r3.runId,
+    { only: [1, 2, 3] },
+    { workflowAttemptNumber: 1, timestamp: 0, duration: 3_200_000, totalSteps: 1 },
+  );
 
   tick(1_000);
-  const delayedRun = await submit(b, { workflowSlug: WF_B, runId: "run-delayed", availableAtUs: clock.nowUs() + 3_600_000_000 });
+  const delayedRun = await submit(b, {
+    workflowSlug: WF_B,
+    runId: "run-delayed",
+    availableAtUs: clock.nowUs() + 3_600_000_000,
+  });
   const r5 = await runWithSteps(b, ["ready"], { runId: "run-live" });
   await schedule(b, WF, r5.runId, ["later"], { availableAt: clock.nowUs() + 600_000_000 });
   await schedule(b, WF, r5.runId, ["busy"]);
@@ -90,7 +149,10 @@ export async function buildAnalyticsScenario(b: Backend, clock: ManualClock): Pr
   tick(30);
   await claimAs(b, { workflowSlug: WF, runId: r5.runId, stepId: "busy" }, "w4", 8);
   tick(2_000);
-  await b.saveStepHeartbeat(WF, r5.runId, "busy", "w4", 1, { workerConcurrency: 8, resourceSnapshot: { memoryBytes: 1_000_000 } });
+  await b.saveStepHeartbeat(WF, r5.runId, "busy", "w4", 1, {
+    workerConcurrency: 8,
+    resourceSnapshot: { memoryBytes: 1_000_000 },
+  });
 
   const r6 = await runWithSteps(b, ["s"], { runId: "run-cancelled" });
   await b.startRun(WF, r6.runId, wfMeta);
@@ -101,7 +163,15 @@ export async function buildAnalyticsScenario(b: Backend, clock: ManualClock): Pr
   tick(10_000);
   const child = await b.rerunFrom({ parentRunId: r1.runId, fromStepId: "store", runId: "run-rerun" });
   tick(1_000);
-  return { failedRun: r1.runId, reclaimedRun: r2.runId, completedRun: r3.runId, delayedRun, liveRun: r5.runId, cancelledRun: r6.runId, rerunChild: child.runId };
+  return {
+    failedRun: r1.runId,
+    reclaimedRun: r2.runId,
+    completedRun: r3.runId,
+    delayedRun,
+    liveRun: r5.runId,
+    cancelledRun: r6.runId,
+    rerunChild: child.runId,
+  };
 }
 
 /** Every event the driver holds, read back through its own loadEvents (the reference's input). */

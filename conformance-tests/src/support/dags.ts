@@ -1,5 +1,12 @@
 import { expect } from "vitest";
-import { EventSchema, projectRunState, type Backend, type Event, type StepDefinitionInput, type WorkflowEvent } from "@cairn/backend-interface";
+import {
+  EventSchema,
+  projectRunState,
+  type Backend,
+  type Event,
+  type StepDefinitionInput,
+  type WorkflowEvent,
+} from "@cairn/backend-interface";
 import { WF } from "./scenario.js";
 
 /** a → (b, c) → d, with d exported: the diamond the transition tests drive. */
@@ -25,7 +32,11 @@ export const FORK: StepDefinitionInput[] = [
 ];
 
 /** Registers `steps` as version `versionId` of the workflow and makes it the registered one: its runs are store-driven. */
-export async function registerVersion(backend: Backend, steps: StepDefinitionInput[], options: { workflowSlug?: string; versionId?: string } = {}): Promise<string> {
+export async function registerVersion(
+  backend: Backend,
+  steps: StepDefinitionInput[],
+  options: { workflowSlug?: string; versionId?: string } = {},
+): Promise<string> {
   const workflowSlug = options.workflowSlug ?? WF;
   const versionId = options.versionId ?? "v1";
   await backend.createWorkflowVersion({ workflowSlug, versionId, contentHash: `hash-${versionId}`, steps });
@@ -57,7 +68,11 @@ export async function workflowTrail(backend: Backend, runId: string, workflowSlu
 }
 
 /** Step id → status, for the steps the store knows of (a step never written is absent). */
-export async function stepStatuses(backend: Backend, runId: string, workflowSlug = WF): Promise<Record<string, string>> {
+export async function stepStatuses(
+  backend: Backend,
+  runId: string,
+  workflowSlug = WF,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const s of await backend.loadRun(workflowSlug, runId)) out[s.stepId] = s.status;
   return out;
@@ -65,7 +80,9 @@ export async function stepStatuses(backend: Backend, runId: string, workflowSlug
 
 /** The terminal run events among `events`. */
 export function terminalEvents(events: readonly Event[]): Event[] {
-  return events.filter((e) => e.type === "WorkflowCompleted" || e.type === "WorkflowFailed" || e.type === "WorkflowCancelled");
+  return events.filter(
+    (e) => e.type === "WorkflowCompleted" || e.type === "WorkflowFailed" || e.type === "WorkflowCancelled",
+  );
 }
 
 /** Asserts the run's stored state equals the projection of its own events; returns that state. */

@@ -20,7 +20,10 @@ export interface TestContext {
  * `workflows`: slugs registered (without a version, see registerManual) on the fresh storage before each test, so the
  * tests may submit runs of them.
  */
-export function useInstance(h: ConformanceHarness, options: { manualClock?: boolean; workflows?: readonly string[] } = {}): TestContext {
+export function useInstance(
+  h: ConformanceHarness,
+  options: { manualClock?: boolean; workflows?: readonly string[] } = {},
+): TestContext {
   let instance: ConformanceInstance | undefined;
   let clock: ManualClock | undefined;
   const extra: Backend[] = [];
@@ -51,7 +54,9 @@ export function useInstance(h: ConformanceHarness, options: { manualClock?: bool
 
 /** Opens a second backend on the same storage, in this process, through the driver's opener (system clock). */
 export async function openSecondBackend(opener: BackendOpener): Promise<Backend> {
-  const mod = (await import(pathToFileURL(opener.module).href)) as { openBackend: (config: unknown) => Promise<Backend> };
+  const mod = (await import(pathToFileURL(opener.module).href)) as {
+    openBackend: (config: unknown) => Promise<Backend>;
+  };
   return mod.openBackend(opener.config);
 }
 

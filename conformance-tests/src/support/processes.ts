@@ -9,7 +9,24 @@ const CHILD_SCRIPT = fileURLToPath(new URL("../child/child.ts", import.meta.url)
 const REPO_ROOT = resolve(dirname(CHILD_SCRIPT), "../../..");
 
 /** The tasks a child process can run (see child/child.ts). */
-export type ChildTask = "claim" | "claim-batch" | "claim-loop" | "submit" | "reclaim" | "append" | "complete" | "cancel" | "submit-batch" | "maintain" | "emit" | "tick-schedules" | "cas-cursor" | "drain" | "submit-each" | "append-alternating" | "increment";
+export type ChildTask =
+  | "claim"
+  | "claim-batch"
+  | "claim-loop"
+  | "submit"
+  | "reclaim"
+  | "append"
+  | "complete"
+  | "cancel"
+  | "submit-batch"
+  | "maintain"
+  | "emit"
+  | "tick-schedules"
+  | "cas-cursor"
+  | "drain"
+  | "submit-each"
+  | "append-alternating"
+  | "increment";
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -25,23 +42,40 @@ class Child {
   private stderr = "";
 
   constructor(readonly index: number) {
-    this.proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD_SCRIPT], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    this.proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD_SCRIPT], {
+      cwd: REPO_ROOT,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     this.proc.stdin!.on("error", () => undefined); // writes to a killed child
-    this.proc.stderr!.on("data", (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-4000); });
+    this.proc.stderr!.on("data", (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
     let onReady!: () => void;
     let onReadyFail!: (e: Error) => void;
-    this.ready = new Promise((res, rej) => { onReady = res; onReadyFail = rej; });
+    this.ready = new Promise((res, rej) => {
+      onReady = res;
+      onReadyFail = rej;
+    });
     this.ready.catch(() => undefined);
-    this.exited = new Promise((res) => this.proc.on("exit", (code, signal) => {
-      const err = new Error(`child ${index} exited (code ${code}, signal ${signal}): ${this.stderr}`);
-      onReadyFail(err);
-      for (const p of this.waiting.splice(0)) p.reject(err);
-      res();
-    }));
+    this.exited = new Promise((res) =>
+      this.proc.on("exit", (code, signal) => {
+        const err = new Error(`child ${index} exited (code ${code}, signal ${signal}): ${this.stderr}`);
+        onReadyFail(err);
+        for (const p of this.waiting.splice(0)) p.reject(err);
+        res();
+      }),
+    );
     createInterface({ input: this.proc.stdout! }).on("line", (line) => {
       let msg: { type: string; result?: unknown; message?: string; code?: string };
-      try { msg = JSON.parse(line); } catch { return; }
-      if (msg.type === "ready") { onReady(); return; }
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (msg.type === "ready") {
+        onReady();
+        return;
+      }
       const p = this.waiting.shift();
       if (!p) return;
       if (msg.type === "result") p.resolve(msg.result);
@@ -89,7 +123,9 @@ export class ChildGroup {
 
   /** Closes the backends of the surviving children (their storage is about to be destroyed). */
   async release(): Promise<void> {
-    await Promise.all(this.children.filter((c) => c.alive).map((c) => c.request({ op: "close" }).catch(() => undefined)));
+    await Promise.all(
+      this.children.filter((c) => c.alive).map((c) => c.request({ op: "close" }).catch(() => undefined)),
+    );
   }
 }
 
@@ -118,18 +154,26 @@ export class ProcessPool {
   /** Asks every child to exit; SIGKILLs those that do not within 10 s. */
   async close(): Promise<void> {
     const all = this.children.splice(0);
-    await Promise.all(all.map(async (c) => {
-      if (!c.alive) return;
-      c.proc.stdin!.end(`${JSON.stringify({ op: "exit" })}\n`);
-      const timer = setTimeout(() => c.proc.kill("SIGKILL"), 10_000);
-      await c.exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all(
+      all.map(async (c) => {
+        if (!c.alive) return;
+        c.proc.stdin!.end(`${JSON.stringify({ op: "exit" })}\n`);
+        const timer = setTimeout(() => c.proc.kill("SIGKILL"), 10_000);
+        await c.exited;
+        clearTimeout(timer);
+      }),
+    );
   }
 }
 
 /** Runs `body` with `count` children (from `offset`) opened on the storage, releasing them afterwards. */
-export async function withChildren<T>(pool: ProcessPool, opener: BackendOpener, count: number, body: (group: ChildGroup) => Promise<T>, offset = 0): Promise<T> {
+export async function withChildren<T>(
+  pool: ProcessPool,
+  opener: BackendOpener,
+  count: number,
+  body: (group: ChildGroup) => Promise<T>,
+  offset = 0,
+): Promise<T> {
   const group = await pool.take(opener, count, offset);
   try {
     return await body(group);

@@ -9,5 +9,8 @@ import { defineWorkflow } from "@cairn/worker";
 export default defineWorkflow({
   name: "API sync",
   description: "Syncs charges from a (simulated) payments API, tracking calls, links, counters and AI usage.",
-  input: z.object({ pages: z.number().int().min(1).max(50).default(3), pageSize: z.number().int().min(1).max(100).default(10) }),
+  input: z.object({
+    pages: z.number().int().min(1).max(50).default(3),
+    pageSize: z.number().int().min(1).max(100).default(10),
+  }),
 });

@@ -50,7 +50,11 @@ export class AtomicFs {
 
   private readonly syncMeta: boolean;
 
-  constructor(private readonly tmpDir: string, readonly durability: Durability, metadataCalls: MetadataCalls = "sync") {
+  constructor(
+    private readonly tmpDir: string,
+    readonly durability: Durability,
+    metadataCalls: MetadataCalls = "sync",
+  ) {
     this.syncMeta = metadataCalls === "sync";
   }
 
@@ -72,7 +76,8 @@ export class AtomicFs {
           first = dir;
         } catch (err) {
           if (isErrno(err, "EEXIST")) first = undefined;
-          else if (isErrno(err, "ENOENT")) first = this.syncMeta ? fs.mkdirSync(dir, { recursive: true }) : await fsp.mkdir(dir, { recursive: true });
+          else if (isErrno(err, "ENOENT"))
+            first = this.syncMeta ? fs.mkdirSync(dir, { recursive: true }) : await fsp.mkdir(dir, { recursive: true });
           else throw err;
         }
       } else {
@@ -114,10 +119,12 @@ export class AtomicFs {
     if (!st.inFlight) return this.startFlush(dir, st);
     // A flush is running and may have started before our entry was made: join the next one.
     const state = st;
-    const queued = st.inFlight.catch(() => undefined).then(() => {
-      state.queued = null;
-      return this.startFlush(dir, state);
-    });
+    const queued = st.inFlight
+      .catch(() => undefined)
+      .then(() => {
+        state.queued = null;
+        return this.startFlush(dir, state);
+      });
     st.queued = queued;
     return queued;
   }
@@ -171,7 +178,15 @@ export class AtomicFs {
     const dir = dirname(final);
     await this.ensureDir(dir);
     const from = typeof src === "string" ? src : src.path;
-    if (!(await this.create(final, dir, () => fsp.link(from, final), () => fs.linkSync(from, final)))) return false;
+    if (
+      !(await this.create(
+        final,
+        dir,
+        () => fsp.link(from, final),
+        () => fs.linkSync(from, final),
+      ))
+    )
+      return false;
     if (this.fsync) await Promise.all([typeof src === "string" ? undefined : this.syncTemp(src), this.fsyncDir(dir)]);
     return true;
   }
@@ -185,9 +200,10 @@ export class AtomicFs {
       await closeFd(fd).catch(() => undefined);
     }
     if (this.syncMeta) removeIfExistsSync(tmp.path);
-    else await fsp.unlink(tmp.path).catch((err: unknown) => {
-      if (!isErrno(err, "ENOENT")) throw err;
-    });
+    else
+      await fsp.unlink(tmp.path).catch((err: unknown) => {
+        if (!isErrno(err, "ENOENT")) throw err;
+      });
   }
 
   /** Creates `final` with `data` unless it exists. True when created. */
@@ -224,7 +240,12 @@ export class AtomicFs {
   async symlink(path: string, target: string, durable: boolean): Promise<boolean> {
     const dir = dirname(path);
     await this.ensureDir(dir);
-    const created = await this.create(path, dir, () => fsp.symlink(target, path), () => fs.symlinkSync(target, path));
+    const created = await this.create(
+      path,
+      dir,
+      () => fsp.symlink(target, path),
+      () => fs.symlinkSync(target, path),
+    );
     if (created && durable) await this.fsyncDir(dir);
     return created;
   }
@@ -272,7 +293,9 @@ function fsyncFd(fd: number): Promise<void> {
 async function writeAll(fd: number, data: string): Promise<void> {
   const buf = Buffer.from(data, "utf8");
   for (let off = 0; off < buf.length;) {
-    off += await new Promise<number>((res, rej) => fs.write(fd, buf, off, buf.length - off, null, (err, n) => (err ? rej(err) : res(n))));
+    off += await new Promise<number>((res, rej) =>
+      fs.write(fd, buf, off, buf.length - off, null, (err, n) => (err ? rej(err) : res(n))),
+    );
   }
 }
 

@@ -1,4 +1,10 @@
-import { WorkflowRegistrationSchema, WorkflowVersionSchema, type PutVersionResult, type WorkflowRegistration, type WorkflowVersion } from "@cairn/backend-interface";
+import {
+  WorkflowRegistrationSchema,
+  WorkflowVersionSchema,
+  type PutVersionResult,
+  type WorkflowRegistration,
+  type WorkflowVersion,
+} from "@cairn/backend-interface";
 import { readDirOrEmpty, readTextOrNull, type AtomicFs } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 import { withFsErrors } from "./fs-errors.js";
@@ -17,7 +23,10 @@ export class FsCatalog {
 
   /** Stores (or replaces) a registration. */
   async putWorkflow(registration: WorkflowRegistration): Promise<void> {
-    await this.atomic.replace(this.layout.workflowFile(registration.slug), `${JSON.stringify(registration, null, 2)}\n`);
+    await this.atomic.replace(
+      this.layout.workflowFile(registration.slug),
+      `${JSON.stringify(registration, null, 2)}\n`,
+    );
   }
 
   /** A registration, or null (also when its file is damaged, which is reported). */
@@ -37,28 +46,45 @@ export class FsCatalog {
   /** Creates a version unless its id exists; then returns the stored one ("exists"). */
   async putVersion(version: WorkflowVersion): Promise<PutVersionResult> {
     const path = this.layout.versionFile(version.workflowSlug, version.versionId);
-    if (await this.atomic.createExclusive(path, `${JSON.stringify(version, null, 2)}\n`)) return { status: "created", version };
+    if (await this.atomic.createExclusive(path, `${JSON.stringify(version, null, 2)}\n`))
+      return { status: "created", version };
     const existing = (await this.readVersions(version.workflowSlug, version.versionId))[0];
-    if (!existing) throw this.reporter.report(path, "unreadable workflow version; remove it to reuse the id", { workflowSlug: version.workflowSlug });
+    if (!existing)
+      throw this.reporter.report(path, "unreadable workflow version; remove it to reuse the id", {
+        workflowSlug: version.workflowSlug,
+      });
     return { status: "exists", version: existing };
   }
 
   /** Versions of a workflow (or the one with `versionId`), newest first. */
   async readVersions(slug: string, versionId?: string): Promise<WorkflowVersion[]> {
-    const ids = versionId !== undefined
-      ? [versionId]
-      : (await readDirOrEmpty(this.layout.versionsDir(slug))).map(parseVersionFileName).filter((id): id is string => id !== null);
-    const versions = await Promise.all(ids.map(async (id) => {
-      const path = this.layout.versionFile(slug, id);
-      const text = await readTextOrNull(path);
-      return text === null ? null : this.parse(path, text, WorkflowVersionSchema, "workflow version", slug);
-    }));
+    const ids =
+      versionId !== undefined
+        ? [versionId]
+        : (await readDirOrEmpty(this.layout.versionsDir(slug)))
+            .map(parseVersionFileName)
+            .filter((id): id is string => id !== null);
+    const versions = await Promise.all(
+      ids.map(async (id) => {
+        const path = this.layout.versionFile(slug, id);
+        const text = await readTextOrNull(path);
+        return text === null ? null : this.parse(path, text, WorkflowVersionSchema, "workflow version", slug);
+      }),
+    );
     return versions
       .filter((v): v is WorkflowVersion => v !== null)
-      .sort((x, y) => y.createdAtUs - x.createdAtUs || (y.versionId < x.versionId ? -1 : y.versionId > x.versionId ? 1 : 0));
+      .sort(
+        (x, y) => y.createdAtUs - x.createdAtUs || (y.versionId < x.versionId ? -1 : y.versionId > x.versionId ? 1 : 0),
+      );
   }
 
-  private parse<T>(path: string, text: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: unknown } }, what: string, slug: string): T | null {
+  private parse<T>(
+    path: string,
+    text: string,
+    schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: unknown } },
+    what: string,
+    slug: string,
+  ): T | null {
     let raw: unknown;
     try {
       raw = JSON.parse(text);

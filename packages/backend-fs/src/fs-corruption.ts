@@ -13,7 +13,10 @@ export class CorruptionReporter {
   readonly records: CorruptRecordError[] = [];
   private readonly seen = new Set<string>();
 
-  constructor(private readonly listener?: CorruptionListener, private readonly warn: boolean = true) {}
+  constructor(
+    private readonly listener?: CorruptionListener,
+    private readonly warn: boolean = true,
+  ) {}
 
   /** Reports a damaged record at `path`; repeated reports of one path are ignored. */
   report(path: string, reason: string, context: ErrorContext = {}, cause?: unknown): CorruptRecordError {

@@ -18,7 +18,11 @@ const KEEP = 64;
  * reports failure (a writer is misjudged only if KEEP writes land between its create and its check).
  */
 export class FsCursors {
-  constructor(private readonly layout: FsLayout, private readonly atomic: AtomicFs, private readonly reporter: CorruptionReporter) {}
+  constructor(
+    private readonly layout: FsLayout,
+    private readonly atomic: AtomicFs,
+    private readonly reporter: CorruptionReporter,
+  ) {}
 
   async read(keys: readonly string[]): Promise<Cursor[]> {
     const out: Cursor[] = [];
@@ -49,7 +53,10 @@ export class FsCursors {
 
   /** Version numbers present in `dir`, ascending. */
   private async versions(dir: string): Promise<number[]> {
-    return (await readDirOrEmpty(dir)).filter((n) => /^\d+\.json$/.test(n)).map((n) => Number(n.slice(0, -5))).sort((a, b) => a - b);
+    return (await readDirOrEmpty(dir))
+      .filter((n) => /^\d+\.json$/.test(n))
+      .map((n) => Number(n.slice(0, -5)))
+      .sort((a, b) => a - b);
   }
 
   /** The highest version and its record (null record when damaged: reported, treated as no value). */
@@ -62,7 +69,8 @@ export class FsCursors {
       if (text === null) continue; // pruned between listing and reading: list again
       try {
         const c = JSON.parse(text) as Cursor;
-        if (typeof c.key === "string" && typeof c.value === "string" && typeof c.atUs === "number") return { seq, cursor: c };
+        if (typeof c.key === "string" && typeof c.value === "string" && typeof c.atUs === "number")
+          return { seq, cursor: c };
       } catch {
         // reported below
       }

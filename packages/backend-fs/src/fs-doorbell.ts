@@ -1,5 +1,15 @@
 import type { Event, EventType } from "@cairn/backend-interface";
-import { closeSync, openSync, statSync, unwatchFile, utimesSync, watch, watchFile, type BigIntStats, type FSWatcher } from "node:fs";
+import {
+  closeSync,
+  openSync,
+  statSync,
+  unwatchFile,
+  utimesSync,
+  watch,
+  watchFile,
+  type BigIntStats,
+  type FSWatcher,
+} from "node:fs";
 
 /** How the doorbell is watched: `watch` (inotify and the like, falling back to polling when it fails) or `poll` only. */
 export type DoorbellMode = "watch" | "poll";
@@ -13,7 +23,11 @@ export interface FsDoorbellOptions {
 }
 
 /** The event types whose append may make work ready: a run to start, a step to claim (the set Postgres notifies on). */
-const RINGING_TYPES: ReadonlySet<EventType> = new Set<EventType>(["RunSubmitted", "WorkflowRetryStarted", "StepScheduled"]);
+const RINGING_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  "RunSubmitted",
+  "WorkflowRetryStarted",
+  "StepScheduled",
+]);
 
 /**
  * True when appending `events` may make work ready, so the doorbell should ring. Claims, heartbeats and logs do
@@ -46,7 +60,10 @@ export class FsDoorbell {
   private ownMtimeNs: bigint | null = null;
   private closed = false;
 
-  constructor(private readonly path: string, options: FsDoorbellOptions = {}) {
+  constructor(
+    private readonly path: string,
+    options: FsDoorbellOptions = {},
+  ) {
     this.mode = options.mode ?? "watch";
     this.pollMs = options.pollIntervalMs ?? DEFAULT_DOORBELL_POLL_MS;
   }

@@ -1,9 +1,39 @@
 import { FsGates } from "./fs-gates.js";
-import { gateQueryAfter, type GateRunsQuery, type DriverFeedEntry, type DriverFeedQuery,
-  BackendClosedError, type BackendDriver, type EndedRunsQuery, type Mark, type Cursor, type ClaimRequest, type ClaimedStep, type AnalyticsWindow, type BackendCapabilities, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type FollowUp,
-  type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type RunState, type StepRef,
-  type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
-  type PresenceFilter, type WorkerPresence,
+import {
+  gateQueryAfter,
+  type GateRunsQuery,
+  type DriverFeedEntry,
+  type DriverFeedQuery,
+  BackendClosedError,
+  type BackendDriver,
+  type EndedRunsQuery,
+  type Mark,
+  type Cursor,
+  type ClaimRequest,
+  type ClaimedStep,
+  type AnalyticsWindow,
+  type BackendCapabilities,
+  type BackendOptions,
+  type CorruptRecordError,
+  type Event,
+  type EventFilter,
+  type EventOf,
+  type FollowUp,
+  type GuardVerdict,
+  type ListRunsOptions,
+  type ListScheduledOptions,
+  type LiveState,
+  type PutVersionResult,
+  type RunState,
+  type StepRef,
+  type StepState,
+  type SubmissionResult,
+  type WorkflowRegistration,
+  type WorkflowVersion,
+  type WriteGuard,
+  type WriteTarget,
+  type PresenceFilter,
+  type WorkerPresence,
   type Gate,
 } from "@cairn/backend-interface";
 import { AtomicFs, type Durability, type MetadataCalls } from "./fs-atomic.js";
@@ -50,7 +80,12 @@ export interface FileSystemBackendOptions extends BackendOptions {
  */
 export class FileSystemDriver implements BackendDriver {
   /** Wake-ups through the doorbell file; several processes may share the store. */
-  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: true, batchClaim: false, flowControl: true };
+  readonly capabilities: BackendCapabilities = {
+    notifications: true,
+    multiProcess: true,
+    batchClaim: false,
+    flowControl: true,
+  };
   /** Where step output files go: inside the store. */
   readonly outputDir: string;
   /** The store's absolute base directory. */
@@ -145,23 +180,32 @@ export class FileSystemDriver implements BackendDriver {
 
   writeEvents(target: WriteTarget, guard: WriteGuard, events: Event[], follow?: FollowUp): Promise<GuardVerdict> {
     // A follow-up may schedule dependents or start the run: ring as for a schedule.
-    return this.publish("appending to", async () => {
-      const append = (f: FollowUp | undefined) => this.log.append(target, target.stepId, guard, events, this.indexes, f);
-      // Only a write of workflow events alone (a submit, start, retry or cancel; not a step's result) can leave a run pending.
-      if (!follow?.gateQuery || events.some((e) => e.category === "step")) return append(follow);
-      // A follow-up that counts a gate: the gate is locked (before the run's own lock) from the count to the publication.
-      const view = await this.log.view(target);
-      const query = gateQueryAfter(view.run, view.steps, events, follow);
-      return query ? this.gates.withGate(query, follow, append) : append(follow);
-    }, follow !== undefined || ringsDoorbell(events));
+    return this.publish(
+      "appending to",
+      async () => {
+        const append = (f: FollowUp | undefined) =>
+          this.log.append(target, target.stepId, guard, events, this.indexes, f);
+        // Only a write of workflow events alone (a submit, start, retry or cancel; not a step's result) can leave a run pending.
+        if (!follow?.gateQuery || events.some((e) => e.category === "step")) return append(follow);
+        // A follow-up that counts a gate: the gate is locked (before the run's own lock) from the count to the publication.
+        const view = await this.log.view(target);
+        const query = gateQueryAfter(view.run, view.steps, events, follow);
+        return query ? this.gates.withGate(query, follow, append) : append(follow);
+      },
+      follow !== undefined || ringsDoorbell(events),
+    );
   }
 
   writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
-    return this.publish("submitting to", () => {
-      const query = gateQueryAfter(null, new Map(), [submitted, ...extra], follow);
-      if (!query || !follow) return this.submissions.submit(submitted, extra, follow);
-      return this.gates.withGate(query, follow, (f) => this.submissions.submit(submitted, extra, f));
-    }, true);
+    return this.publish(
+      "submitting to",
+      () => {
+        const query = gateQueryAfter(null, new Map(), [submitted, ...extra], follow);
+        if (!query || !follow) return this.submissions.submit(submitted, extra, follow);
+        return this.gates.withGate(query, follow, (f) => this.submissions.submit(submitted, extra, f));
+      },
+      true,
+    );
   }
 
   /** Claims one step after the other, each attempt decided inside its guarded append (see fs-claims.ts). */
@@ -172,7 +216,9 @@ export class FileSystemDriver implements BackendDriver {
   readEvents(workflowSlug: string, runId: string, filter: EventFilter): Promise<Event[]> {
     return this.run("reading", async () =>
       (await this.log.readEvents({ workflowSlug, runId })).filter(
-        (e) => (filter.category === undefined || e.category === filter.category) && (filter.stepId === undefined || (e.category === "step" && e.stepId === filter.stepId)),
+        (e) =>
+          (filter.category === undefined || e.category === filter.category) &&
+          (filter.stepId === undefined || (e.category === "step" && e.stepId === filter.stepId)),
       ),
     );
   }
@@ -183,20 +229,27 @@ export class FileSystemDriver implements BackendDriver {
       if (!at) return null;
       const view = await this.log.view(at);
       // Indexed but without events: a submission in flight, or a keyed one whose process died after claiming its key.
-      const run = view.lastSeq === -1 ? (await this.indexes.recoverOrphan(at, this.layout.liveFile(at)))?.run ?? null : view.run;
+      const run =
+        view.lastSeq === -1
+          ? ((await this.indexes.recoverOrphan(at, this.layout.liveFile(at)))?.run ?? null)
+          : view.run;
       return run ? structuredClone(run) : null;
     });
   }
 
   readSteps(workflowSlug: string, runId: string): Promise<StepState[]> {
-    return this.run("reading", async () => [...(await this.log.view({ workflowSlug, runId })).steps.values()].map((s) => structuredClone(s)));
+    return this.run("reading", async () =>
+      [...(await this.log.view({ workflowSlug, runId })).steps.values()].map((s) => structuredClone(s)),
+    );
   }
 
   queryRuns(options: ListRunsOptions): Promise<RunState[]> {
     return this.run("listing runs in", () => this.queries.runs(options));
   }
 
-  queryScheduledSteps(options: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions): Promise<StepRef[]> {
+  queryScheduledSteps(
+    options: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions,
+  ): Promise<StepRef[]> {
     return this.run("listing scheduled steps in", () => this.queries.scheduledSteps(options));
   }
 
@@ -239,7 +292,8 @@ export class FileSystemDriver implements BackendDriver {
 
   async deleteRuns(runs: ReadonlyArray<{ workflowSlug: string; runId: string }>): Promise<string[]> {
     const out: string[] = [];
-    for (const r of runs) if (await this.run("deleting a run in", () => this.retention.deleteEnded(r))) out.push(r.runId);
+    for (const r of runs)
+      if (await this.run("deleting a run in", () => this.retention.deleteEnded(r))) out.push(r.runId);
     return out;
   }
 

@@ -1,4 +1,13 @@
-import { checkGuard, withFollowUp, BackendUnavailableError, type Event, type FollowUp, type GuardVerdict, type RunState, type WriteGuard } from "@cairn/backend-interface";
+import {
+  checkGuard,
+  withFollowUp,
+  BackendUnavailableError,
+  type Event,
+  type FollowUp,
+  type GuardVerdict,
+  type RunState,
+  type WriteGuard,
+} from "@cairn/backend-interface";
 import type { AtomicFs, TempFile } from "./fs-atomic.js";
 import { readDirOrEmptySync, readListedFile, readTextOrNullSync } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
@@ -61,7 +70,8 @@ export class EventLog {
   private cached(a: RunAddress): RunView {
     const k = key(a);
     let view = this.cache.get(k);
-    if (view) this.cache.delete(k); // re-inserted below as most recently used
+    if (view)
+      this.cache.delete(k); // re-inserted below as most recently used
     else view = this.loadFull(a);
     this.cache.set(k, view);
     while (this.cache.size > this.cacheSize) {
@@ -112,7 +122,11 @@ export class EventLog {
     const out: Array<{ seq: number; events: Event[] | null }> = [];
     let expected = 0;
     for (const seq of seqs) {
-      for (; expected < seq; expected++) this.reporter.report(this.layout.batchFile(a, expected), "missing batch file (gap in the sequence)", { workflowSlug: a.workflowSlug, runId: a.runId });
+      for (; expected < seq; expected++)
+        this.reporter.report(this.layout.batchFile(a, expected), "missing batch file (gap in the sequence)", {
+          workflowSlug: a.workflowSlug,
+          runId: a.runId,
+        });
       expected = seq + 1;
       const path = this.layout.batchFile(a, seq);
       const text = sync("reading", path, () => readListedFile(path));
@@ -136,14 +150,21 @@ export class EventLog {
    * had published N+1, so the view was current at that instant and the check was valid. A refusal is only final once
    * the view has been brought up to date.
    */
-  async append(a: RunAddress, stepId: string | undefined, guard: WriteGuard, written: readonly Event[], hooks: AppendHooks, follow?: FollowUp): Promise<GuardVerdict> {
+  async append(
+    a: RunAddress,
+    stepId: string | undefined,
+    guard: WriteGuard,
+    written: readonly Event[],
+    hooks: AppendHooks,
+    follow?: FollowUp,
+  ): Promise<GuardVerdict> {
     return this.mutex.run(key(a), async () => {
       const view = this.cached(a);
       let fresh = false;
       let tmp: TempFile | undefined;
       try {
         for (let round = 0; round < MAX_APPEND_ROUNDS; round++) {
-          const step = stepId === undefined ? null : view.steps.get(stepId) ?? null;
+          const step = stepId === undefined ? null : (view.steps.get(stepId) ?? null);
           const verdict = checkGuard(guard, view.run, step);
           // The follow-up depends on the view: decided again (and its batch file written again) each round.
           const events = verdict.ok && follow ? withFollowUp(view.run, view.steps, written, follow) : written;
@@ -181,7 +202,10 @@ export class EventLog {
    */
   async publishNext(view: RunView, file: TempFile | string, events: readonly Event[]): Promise<boolean> {
     const seq = view.lastSeq + 1;
-    if (!(await this.feed.sequenced(view, seq, events, () => this.atomic.publish(file, this.layout.batchFile(view, seq))))) return false;
+    if (
+      !(await this.feed.sequenced(view, seq, events, () => this.atomic.publish(file, this.layout.batchFile(view, seq))))
+    )
+      return false;
     applyEvents(view, events);
     view.lastSeq += 1;
     return true;

@@ -1,5 +1,12 @@
 import { hostname } from "node:os";
-import { BackendUnavailableError, feedPosition, parseFeedPosition, type DriverFeedEntry, type DriverFeedQuery, type Event } from "@cairn/backend-interface";
+import {
+  BackendUnavailableError,
+  feedPosition,
+  parseFeedPosition,
+  type DriverFeedEntry,
+  type DriverFeedQuery,
+  type Event,
+} from "@cairn/backend-interface";
 import type { AtomicFs } from "./fs-atomic.js";
 import { readTextOrNull } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
@@ -51,15 +58,32 @@ export class FsFeed {
   private own: { slot: number; verdict: "c" | "v" } | null = null;
   private readonly mutex = new KeyedMutex();
 
-  constructor(private readonly layout: FsLayout, private readonly atomic: AtomicFs, private readonly reporter: CorruptionReporter) {}
+  constructor(
+    private readonly layout: FsLayout,
+    private readonly atomic: AtomicFs,
+    private readonly reporter: CorruptionReporter,
+  ) {}
 
   /**
    * Publishes a batch in the feed's order: claims the next slot for `(a, n)`, then runs `publish` (true when the
    * batch was published, false when the number was taken). Serial within this process and across processes.
    */
-  async sequenced(a: RunAddress, n: number, events: readonly Event[], publish: () => Promise<boolean>): Promise<boolean> {
+  async sequenced(
+    a: RunAddress,
+    n: number,
+    events: readonly Event[],
+    publish: () => Promise<boolean>,
+  ): Promise<boolean> {
     return this.mutex.run("feed", async () => {
-      const slot = await this.claim({ s: a.workflowSlug, r: a.runId, n, e: events[0]?.eventId ?? "", pid: process.pid, host: HOST, at: Date.now() });
+      const slot = await this.claim({
+        s: a.workflowSlug,
+        r: a.runId,
+        n,
+        e: events[0]?.eventId ?? "",
+        pid: process.pid,
+        host: HOST,
+        at: Date.now(),
+      });
       const path = this.layout.feedSlotFile(slot);
       held.add(path);
       try {
@@ -76,7 +100,9 @@ export class FsFeed {
       // Settled behind our back: the batch number was already taken (our view was behind: the caller re-reads and
       // retries), or we outlived the lease, and then nothing may be published.
       if ((await readTextOrNull(this.layout.batchFile(a, n))) !== null) return false;
-      throw new BackendUnavailableError(`The write to run ${a.runId} took longer than the feed's ${HOLDER_LEASE_MS} ms lease and was not made; retry it.`);
+      throw new BackendUnavailableError(
+        `The write to run ${a.runId} took longer than the feed's ${HOLDER_LEASE_MS} ms lease and was not made; retry it.`,
+      );
     }
     // Unknown until publish returns: a publish that threw may have linked the batch, so the next claim reads it.
     this.own = null;
@@ -95,12 +121,13 @@ export class FsFeed {
     for (let g = from!; next && out.length < query.limit; g++, skip = -1) {
       const slot = next;
       next = await this.readSlot(g + 1);
-      const verdict = next ? next.prev ?? "v" : await this.settle(slot, g);
+      const verdict = next ? (next.prev ?? "v") : await this.settle(slot, g);
       if (verdict === "pending") break;
       if (verdict === "v") continue;
       const events = await this.batch(slot);
       for (let i = skip + 1; i < events.length && out.length < query.limit; i++) {
-        if (!wanted || wanted.has(events[i]!.type)) out.push({ position: feedPosition("f", [g, i]), event: events[i]! });
+        if (!wanted || wanted.has(events[i]!.type))
+          out.push({ position: feedPosition("f", [g, i]), event: events[i]! });
       }
     }
     return out;
@@ -146,7 +173,11 @@ export class FsFeed {
     }
     if (holderGone(slot, this.layout.feedSlotFile(g))) return "v";
     // The run was deleted since (its earlier batches are gone too): whatever this slot held is not listed any more.
-    if (slot.n > 0 && (await readTextOrNull(this.layout.batchFile({ workflowSlug: slot.s, runId: slot.r }, slot.n - 1))) === null) return "v";
+    if (
+      slot.n > 0 &&
+      (await readTextOrNull(this.layout.batchFile({ workflowSlug: slot.s, runId: slot.r }, slot.n - 1))) === null
+    )
+      return "v";
     return "pending";
   }
 
@@ -155,7 +186,7 @@ export class FsFeed {
     if (slot.n < 0) return [];
     const path = this.batchPath(slot);
     const text = await readTextOrNull(path);
-    return text === null ? [] : parseBatch(text, path, { workflowSlug: slot.s, runId: slot.r }, this.reporter) ?? [];
+    return text === null ? [] : (parseBatch(text, path, { workflowSlug: slot.s, runId: slot.r }, this.reporter) ?? []);
   }
 
   private batchPath(slot: Slot): string {
@@ -193,7 +224,8 @@ export class FsFeed {
     if (text === null) return null;
     try {
       const s = JSON.parse(text) as Slot;
-      if (typeof s.s === "string" && typeof s.r === "string" && Number.isInteger(s.n) && typeof s.e === "string") return s;
+      if (typeof s.s === "string" && typeof s.r === "string" && Number.isInteger(s.n) && typeof s.e === "string")
+        return s;
     } catch {
       // reported below
     }

@@ -1,7 +1,18 @@
 import { createHash } from "node:crypto";
 import { mkdir, open, readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { countGate, gateOrder, isTerminalRunStatus, type Event, type FollowUp, type GateQuery, type GateRunsQuery, type GateView, type RunState, type Gate } from "@cairn/backend-interface";
+import {
+  countGate,
+  gateOrder,
+  isTerminalRunStatus,
+  type Event,
+  type FollowUp,
+  type GateQuery,
+  type GateRunsQuery,
+  type GateView,
+  type RunState,
+  type Gate,
+} from "@cairn/backend-interface";
 import { KeyedMutex } from "./fs-keyed-mutex.js";
 import type { FsIndexes } from "./fs-indexes.js";
 
@@ -23,7 +34,10 @@ type RunRef = { workflowSlug: string; runId: string };
 export class FsGates {
   private readonly mutex = new KeyedMutex();
 
-  constructor(private readonly root: string, private readonly indexes: FsIndexes) {}
+  constructor(
+    private readonly root: string,
+    private readonly indexes: FsIndexes,
+  ) {}
 
   /**
    * Runs `write` with the gate of `q` locked, giving it a follow-up that decides on the gate's count; records the
@@ -52,7 +66,12 @@ export class FsGates {
 
   /** Runs of one gate in a status (pending ones in start order). */
   async gateRuns(q: GateRunsQuery): Promise<RunRef[]> {
-    const runs = (await this.liveRuns(q.workflowSlug)).filter((r) => r.flowKey === q.flowKey && r.status === q.status && (q.availableByUs === undefined || r.availableAtUs <= q.availableByUs));
+    const runs = (await this.liveRuns(q.workflowSlug)).filter(
+      (r) =>
+        r.flowKey === q.flowKey &&
+        r.status === q.status &&
+        (q.availableByUs === undefined || r.availableAtUs <= q.availableByUs),
+    );
     runs.sort(gateOrder);
     return runs.slice(0, q.limit).map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId }));
   }
@@ -72,7 +91,9 @@ export class FsGates {
   }
 
   private async liveRuns(workflowSlug?: string): Promise<RunState[]> {
-    return (await this.indexes.liveViews(workflowSlug)).flatMap((v) => (v.run && !isTerminalRunStatus(v.run.status) ? [v.run] : []));
+    return (await this.indexes.liveViews(workflowSlug)).flatMap((v) =>
+      v.run && !isTerminalRunStatus(v.run.status) ? [v.run] : [],
+    );
   }
 
   /** The gate's count: its live runs, plus start records of ended runs when a rate limit asks. */
@@ -87,7 +108,17 @@ export class FsGates {
         await unlink(join(`${base}.starts`, name)).catch(() => undefined);
         continue;
       }
-      if (!liveIds.has(runId)) ended.push({ runId, workflowSlug: q.workflowSlug, flowKey: q.flowKey, status: "completed", priority: 0, createdAtUs: 0, availableAtUs: 0, startedAtUs: at });
+      if (!liveIds.has(runId))
+        ended.push({
+          runId,
+          workflowSlug: q.workflowSlug,
+          flowKey: q.flowKey,
+          status: "completed",
+          priority: 0,
+          createdAtUs: 0,
+          availableAtUs: 0,
+          startedAtUs: at,
+        });
     }
     return countGate(q, [...live, ...ended]);
   }
@@ -115,7 +146,10 @@ export class FsGates {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       }
-      const age = await stat(file).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(file).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > STALE_LOCK_MS) {
         const holder = await readFile(file, "utf8").catch(() => "");
         // Break it only if it is still the stale one read above (another breaker may have replaced it meanwhile).

@@ -2,7 +2,15 @@ import type { Event, EventOf, RunState } from "@cairn/backend-interface";
 import { ageMs, readDirOrEmpty, readLinkOrNull, readTextOrNull, removeIfExists, type AtomicFs } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 import type { AppendHooks, EventLog } from "./fs-event-log.js";
-import { dayBucket, parseCreatedName, parseIdempotencyTarget, parseRunIndexTarget, parseRunName, type FsLayout, type RunAddress } from "./fs-layout.js";
+import {
+  dayBucket,
+  parseCreatedName,
+  parseIdempotencyTarget,
+  parseRunIndexTarget,
+  parseRunName,
+  type FsLayout,
+  type RunAddress,
+} from "./fs-layout.js";
 import { isRunLive, isRunTerminal, parseBatch, type RunView } from "./fs-run-view.js";
 import { mapLimit } from "./fs-concurrency.js";
 import { DirListingCache } from "./fs-dir-cache.js";
@@ -36,7 +44,8 @@ export class FsIndexes implements AppendHooks {
   /** Creates the entries the post-append state needs, durably, before the batch is published. */
   async beforePublish(view: RunView, postRun: RunState | null, events: readonly Event[]): Promise<void> {
     const tasks: Array<Promise<unknown>> = [this.ensureTouched(view, events)];
-    if (view.lastSeq === -1) tasks.push(this.atomic.symlink(this.layout.runIndexFile(view.runId), this.layout.runIndexTarget(view), true));
+    if (view.lastSeq === -1)
+      tasks.push(this.atomic.symlink(this.layout.runIndexFile(view.runId), this.layout.runIndexTarget(view), true));
     if (isRunLive(postRun) && !isRunLive(view.run)) tasks.push(this.ensureLive(view));
     if (postRun && !view.run) tasks.push(this.ensureCreated(view, postRun.createdAtUs));
     await Promise.all(tasks);
@@ -69,13 +78,15 @@ export class FsIndexes implements AppendHooks {
   /** Records the UTC days on which the run has events (for analytics windows). */
   async ensureTouched(a: RunAddress, events: readonly Event[]): Promise<void> {
     const days = new Set(events.map((e) => dayBucket(e.timestampUs)));
-    await Promise.all([...days].map(async (day) => {
-      const k = `${day}/${a.workflowSlug}/${a.runId}`;
-      if (this.knownTouched.has(k)) return;
-      await this.atomic.symlink(this.layout.touchedFile(day, a), this.layout.touchedTarget(a), true);
-      if (this.knownTouched.size >= TOUCHED_MEMORY) this.knownTouched.clear();
-      this.knownTouched.add(k);
-    }));
+    await Promise.all(
+      [...days].map(async (day) => {
+        const k = `${day}/${a.workflowSlug}/${a.runId}`;
+        if (this.knownTouched.has(k)) return;
+        await this.atomic.symlink(this.layout.touchedFile(day, a), this.layout.touchedTarget(a), true);
+        if (this.knownTouched.size >= TOUCHED_MEMORY) this.knownTouched.clear();
+        this.knownTouched.add(k);
+      }),
+    );
   }
 
   /** Removes the live marker of an ended run, then re-checks: if a newer batch reopened the run, the marker comes back. */
@@ -89,7 +100,9 @@ export class FsIndexes implements AppendHooks {
   /** Views of every live run (of one workflow), each verified against its events; stale markers are repaired. */
   async liveViews(workflowSlug?: string, workflowSlugs?: ReadonlySet<string>): Promise<RunView[]> {
     const names = await readDirOrEmpty(this.layout.liveDir());
-    const wanted = (a: RunAddress) => (workflowSlug === undefined || a.workflowSlug === workflowSlug) && (workflowSlugs === undefined || workflowSlugs.has(a.workflowSlug));
+    const wanted = (a: RunAddress) =>
+      (workflowSlug === undefined || a.workflowSlug === workflowSlug) &&
+      (workflowSlugs === undefined || workflowSlugs.has(a.workflowSlug));
     const addresses = names.map(parseRunName).filter((a): a is RunAddress => a !== null && wanted(a));
     const views = await mapLimit(addresses, 32, (a) => this.verifiedLive(a));
     return views.filter((v): v is RunView => v !== null);
@@ -136,8 +149,13 @@ export class FsIndexes implements AppendHooks {
     const { events, first } = claim;
     const view = await this.log.withRun(a, async (v) => {
       if (v.lastSeq === -1) {
-        await Promise.all([this.ensureTouched(a, events), this.ensureRunEntries(a, first.timestampUs), this.ensureLive(a, this.layout.idempotencyTarget(a.workflowSlug, keyHash))]);
-        if (!(await this.log.publishNext(v, this.layout.idempotencyFile(a.workflowSlug, keyHash), events))) await this.log.catchUp(v);
+        await Promise.all([
+          this.ensureTouched(a, events),
+          this.ensureRunEntries(a, first.timestampUs),
+          this.ensureLive(a, this.layout.idempotencyTarget(a.workflowSlug, keyHash)),
+        ]);
+        if (!(await this.log.publishNext(v, this.layout.idempotencyFile(a.workflowSlug, keyHash), events)))
+          await this.log.catchUp(v);
       }
       return v;
     });
@@ -148,7 +166,10 @@ export class FsIndexes implements AppendHooks {
    * Reads an idempotency claim: the batch 0 of the run that holds the key. Null when the key is free; throws the
    * reported CorruptRecordError when the claim is unreadable (the key stays blocked until an operator removes it).
    */
-  async readClaim(slug: string, keyHash: string): Promise<{ runId: string; events: Event[]; first: EventOf<"RunSubmitted"> } | null> {
+  async readClaim(
+    slug: string,
+    keyHash: string,
+  ): Promise<{ runId: string; events: Event[]; first: EventOf<"RunSubmitted"> } | null> {
     const keyFile = this.layout.idempotencyFile(slug, keyHash);
     const text = await readTextOrNull(keyFile);
     if (text === null) return null;
@@ -158,27 +179,35 @@ export class FsIndexes implements AppendHooks {
     } catch {
       runId = undefined;
     }
-    const events = typeof runId === "string" ? parseBatch(text, keyFile, { workflowSlug: slug, runId }, this.reporter) : null;
+    const events =
+      typeof runId === "string" ? parseBatch(text, keyFile, { workflowSlug: slug, runId }, this.reporter) : null;
     const first = events?.[0];
     if (typeof runId !== "string" || !events || !first || first.type !== "RunSubmitted") {
-      throw this.reporter.report(keyFile, "unreadable idempotency claim; remove it to free the key", { workflowSlug: slug });
+      throw this.reporter.report(keyFile, "unreadable idempotency claim; remove it to free the key", {
+        workflowSlug: slug,
+      });
     }
     return { runId, events, first };
   }
 
   /** Created-at entries newest first (createdAt descending, runId descending), bucket by bucket, lazily. */
-  async *createdNewestFirst(workflowSlug?: string): AsyncGenerator<RunAddress & { createdAtUs: number; entryPath: string }> {
+  async *createdNewestFirst(
+    workflowSlug?: string,
+  ): AsyncGenerator<RunAddress & { createdAtUs: number; entryPath: string }> {
     const desc = (names: string[]): string[] => [...names].sort().reverse();
     for (const day of this.listings.listDerived(this.layout.createdDir(), desc)) {
       for (const hour of this.listings.listDerived(this.layout.createdDir(day), desc)) {
         for (const second of this.listings.listDerived(this.layout.createdDir(day, hour), desc)) {
           const dir = this.layout.createdDir(day, hour, second);
-          const entries = this.listings.listDerived(dir, (names) => names
-            .map(parseCreatedName)
-            .filter((e): e is NonNullable<typeof e> => e !== null)
-            .sort((x, y) => y.createdAtUs - x.createdAtUs || (y.runId < x.runId ? -1 : y.runId > x.runId ? 1 : 0)));
+          const entries = this.listings.listDerived(dir, (names) =>
+            names
+              .map(parseCreatedName)
+              .filter((e): e is NonNullable<typeof e> => e !== null)
+              .sort((x, y) => y.createdAtUs - x.createdAtUs || (y.runId < x.runId ? -1 : y.runId > x.runId ? 1 : 0)),
+          );
           for (const e of entries) {
-            if (workflowSlug === undefined || e.workflowSlug === workflowSlug) yield { ...e, entryPath: this.layout.createdFile(e, e.createdAtUs) };
+            if (workflowSlug === undefined || e.workflowSlug === workflowSlug)
+              yield { ...e, entryPath: this.layout.createdFile(e, e.createdAtUs) };
           }
         }
       }

@@ -46,7 +46,14 @@ export class FsLayout {
   /** Joins identifier segments under the root, refusing anything that could leave it. */
   private at(...parts: string[]): string {
     for (const part of parts) {
-      if (part.length === 0 || part === "." || part === ".." || part.includes("/") || part.includes("\\") || part.includes("\0")) {
+      if (
+        part.length === 0 ||
+        part === "." ||
+        part === ".." ||
+        part.includes("/") ||
+        part.includes("\\") ||
+        part.includes("\0")
+      ) {
         throw new InvalidArgumentError(`Refusing unsafe path segment ${JSON.stringify(part)} in the filesystem store.`);
       }
     }
@@ -56,74 +63,142 @@ export class FsLayout {
   }
 
   /** A slot of the global event feed (see FsFeed), in buckets of 10,000 so no directory grows without bound. */
-  feedSlotFile(slot: number): string { return this.at("feed", String(Math.floor(slot / 10_000)).padStart(8, "0"), formatSeq(slot)); }
+  feedSlotFile(slot: number): string {
+    return this.at("feed", String(Math.floor(slot / 10_000)).padStart(8, "0"), formatSeq(slot));
+  }
 
   /** The format marker file. */
-  storeFile(): string { return this.at("cairn-store.json"); }
+  storeFile(): string {
+    return this.at("cairn-store.json");
+  }
   /** Directory of temp files (same filesystem as everything else, so link and rename work). */
-  tmpDir(): string { return this.at("tmp"); }
+  tmpDir(): string {
+    return this.at("tmp");
+  }
   /** Directory of all runs of a workflow. */
-  workflowRunsDir(slug: string): string { return this.at("runs", slug); }
+  workflowRunsDir(slug: string): string {
+    return this.at("runs", slug);
+  }
   /** Directory of one run. */
-  runDir(a: RunAddress): string { return this.at("runs", a.workflowSlug, a.runId); }
+  runDir(a: RunAddress): string {
+    return this.at("runs", a.workflowSlug, a.runId);
+  }
   /** Directory of a run's batch files: the run's directory itself (one directory to create and flush per run). */
-  eventsDir(a: RunAddress): string { return this.runDir(a); }
+  eventsDir(a: RunAddress): string {
+    return this.runDir(a);
+  }
   /** One batch file of a run. */
-  batchFile(a: RunAddress, seq: number): string { return this.at("runs", a.workflowSlug, a.runId, formatSeq(seq)); }
+  batchFile(a: RunAddress, seq: number): string {
+    return this.at("runs", a.workflowSlug, a.runId, formatSeq(seq));
+  }
   /** Directory of the run-id index. */
-  runIndexDir(): string { return this.at("run-index"); }
+  runIndexDir(): string {
+    return this.at("run-index");
+  }
   /** The run-id index entry: a symlink whose target names the run's directory. */
-  runIndexFile(runId: string): string { return this.at("run-index", runId); }
+  runIndexFile(runId: string): string {
+    return this.at("run-index", runId);
+  }
   /** Symlink target of a run-index entry (relative, so the store can be moved). */
-  runIndexTarget(a: RunAddress): string { return `../runs/${a.workflowSlug}/${a.runId}`; }
+  runIndexTarget(a: RunAddress): string {
+    return `../runs/${a.workflowSlug}/${a.runId}`;
+  }
   /** Directory of live-run markers. */
-  liveDir(): string { return this.at("live"); }
+  liveDir(): string {
+    return this.at("live");
+  }
   /** The live marker of a run. */
-  liveFile(a: RunAddress): string { return this.at("live", `${a.workflowSlug}${NAME_SEPARATOR}${a.runId}`); }
+  liveFile(a: RunAddress): string {
+    return this.at("live", `${a.workflowSlug}${NAME_SEPARATOR}${a.runId}`);
+  }
   /** A directory of the created-at index: day, hour and second buckets (`2026-01-31/13/05-59`). */
-  createdDir(...buckets: string[]): string { return this.at("runs-by-created", ...buckets); }
+  createdDir(...buckets: string[]): string {
+    return this.at("runs-by-created", ...buckets);
+  }
   /** The created-at entry of a run. Second buckets keep each directory small, so the newest runs are found fast. */
   createdFile(a: RunAddress, createdAtUs: number): string {
     const iso = new Date(Math.floor(createdAtUs / 1000)).toISOString(); // 2026-01-31T13:05:59.123Z
     const name = `${String(createdAtUs).padStart(US_WIDTH, "0")}${NAME_SEPARATOR}${a.runId}${NAME_SEPARATOR}${a.workflowSlug}`;
-    return this.at("runs-by-created", iso.slice(0, 10), iso.slice(11, 13), `${iso.slice(14, 16)}-${iso.slice(17, 19)}`, name);
+    return this.at(
+      "runs-by-created",
+      iso.slice(0, 10),
+      iso.slice(11, 13),
+      `${iso.slice(14, 16)}-${iso.slice(17, 19)}`,
+      name,
+    );
   }
   /** Symlink target of a created-at entry: the run's directory (the entry's name is what readers use). */
-  createdTarget(a: RunAddress): string { return `../../../../runs/${a.workflowSlug}/${a.runId}`; }
+  createdTarget(a: RunAddress): string {
+    return `../../../../runs/${a.workflowSlug}/${a.runId}`;
+  }
   /** Symlink target of a touched-day entry: the run's directory. */
-  touchedTarget(a: RunAddress): string { return `../../runs/${a.workflowSlug}/${a.runId}`; }
+  touchedTarget(a: RunAddress): string {
+    return `../../runs/${a.workflowSlug}/${a.runId}`;
+  }
   /** Root of the touched-day index. */
-  touchedRoot(): string { return this.at("touched"); }
+  touchedRoot(): string {
+    return this.at("touched");
+  }
   /** One day bucket of the touched-day index. */
-  touchedBucket(day: string): string { return this.at("touched", day); }
+  touchedBucket(day: string): string {
+    return this.at("touched", day);
+  }
   /** The entry saying a run has events on `day`. */
-  touchedFile(day: string, a: RunAddress): string { return this.at("touched", day, `${a.workflowSlug}${NAME_SEPARATOR}${a.runId}`); }
+  touchedFile(day: string, a: RunAddress): string {
+    return this.at("touched", day, `${a.workflowSlug}${NAME_SEPARATOR}${a.runId}`);
+  }
   /** The idempotency claim of a key (its file name is the key's hash). */
-  idempotencyFile(slug: string, keyHash: string): string { return this.at("idempotency", slug, `${keyHash}.json`); }
+  idempotencyFile(slug: string, keyHash: string): string {
+    return this.at("idempotency", slug, `${keyHash}.json`);
+  }
   /** Symlink target of a keyed run's live marker: its idempotency claim, which lets readers finish a half-done submit. */
-  idempotencyTarget(slug: string, keyHash: string): string { return `../idempotency/${slug}/${keyHash}.json`; }
+  idempotencyTarget(slug: string, keyHash: string): string {
+    return `../idempotency/${slug}/${keyHash}.json`;
+  }
   /** Directory of workflow registrations. */
-  workflowsDir(): string { return this.at("workflows"); }
+  workflowsDir(): string {
+    return this.at("workflows");
+  }
   /** One workflow registration. */
-  workflowFile(slug: string): string { return this.at("workflows", `${slug}.json`); }
+  workflowFile(slug: string): string {
+    return this.at("workflows", `${slug}.json`);
+  }
   /** Directory of a workflow's versions. */
-  versionsDir(slug: string): string { return this.at("versions", slug); }
+  versionsDir(slug: string): string {
+    return this.at("versions", slug);
+  }
   /** One workflow version. */
-  versionFile(slug: string, versionId: string): string { return this.at("versions", slug, versionFileName(versionId)); }
+  versionFile(slug: string, versionId: string): string {
+    return this.at("versions", slug, versionFileName(versionId));
+  }
   /** Directory of workers' presence records. */
-  workersDir(): string { return this.at("workers"); }
+  workersDir(): string {
+    return this.at("workers");
+  }
   /** One worker's presence record. */
-  workerFile(workerId: string): string { return this.at("workers", `${workerId}.json`); }
+  workerFile(workerId: string): string {
+    return this.at("workers", `${workerId}.json`);
+  }
   /** The wake-up doorbell (see FsDoorbell). */
-  doorbellFile(): string { return this.at("doorbell"); }
+  doorbellFile(): string {
+    return this.at("doorbell");
+  }
   /** Where step output files go. */
-  outputsDir(): string { return this.at("outputs"); }
+  outputsDir(): string {
+    return this.at("outputs");
+  }
   /** Directory of write-once marks. */
-  marksDir(): string { return this.at("marks"); }
+  marksDir(): string {
+    return this.at("marks");
+  }
   /** One mark, named by the hash of its key (keys may hold any character). */
-  markFile(keyHash: string): string { return this.at("marks", `${keyHash}.json`); }
+  markFile(keyHash: string): string {
+    return this.at("marks", `${keyHash}.json`);
+  }
   /** Directory of one compare-and-set cursor's versions, named by the hash of its key (see FsCursors). */
-  cursorDir(keyHash: string): string { return this.at("cursors", keyHash); }
+  cursorDir(keyHash: string): string {
+    return this.at("cursors", keyHash);
+  }
 }
 
 /**

@@ -10,7 +10,11 @@ import type { FsLayout } from "./fs-layout.js";
  * of any number of processes writing one key exactly one succeeds, and everyone reads the winner's file.
  */
 export class FsMarks {
-  constructor(private readonly layout: FsLayout, private readonly atomic: AtomicFs, private readonly reporter: CorruptionReporter) {}
+  constructor(
+    private readonly layout: FsLayout,
+    private readonly atomic: AtomicFs,
+    private readonly reporter: CorruptionReporter,
+  ) {}
 
   async putIfAbsent(mark: Mark): Promise<Mark> {
     const path = this.layout.markFile(hashKey(mark.key));

@@ -19,9 +19,12 @@ export class FsPresence {
 
   /** Records matching the filter; damaged files are reported and left out. Cost: one small file per worker. */
   async read(filter: PresenceFilter): Promise<WorkerPresence[]> {
-    const ids = filter.workerId !== undefined
-      ? [filter.workerId]
-      : (await readDirOrEmpty(this.layout.workersDir())).filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5));
+    const ids =
+      filter.workerId !== undefined
+        ? [filter.workerId]
+        : (await readDirOrEmpty(this.layout.workersDir()))
+            .filter((n) => n.endsWith(".json"))
+            .map((n) => n.slice(0, -5));
     const records = await Promise.all(ids.map((id) => this.readOne(id)));
     return records.filter((p): p is WorkerPresence => p !== null && p.lastSeenUs >= filter.seenSinceUs);
   }

@@ -1,4 +1,13 @@
-import type { AnalyticsWindow, Event, LiveState, ListRunsOptions, ListScheduledOptions, RunState, StepRef, StepState } from "@cairn/backend-interface";
+import type {
+  AnalyticsWindow,
+  Event,
+  LiveState,
+  ListRunsOptions,
+  ListScheduledOptions,
+  RunState,
+  StepRef,
+  StepState,
+} from "@cairn/backend-interface";
 import { ageMs, readDirOrEmpty, removeIfExists } from "./fs-atomic.js";
 import { mapLimit } from "./fs-concurrency.js";
 import type { EventLog } from "./fs-event-log.js";
@@ -22,14 +31,23 @@ export class FsQueries {
   ) {}
 
   /** Scheduled steps available by `availableBefore` in live runs: priority desc, availableAt asc, runId, stepId. */
-  async scheduledSteps(options: ListScheduledOptions & { availableBefore: number; workflowSlugs?: readonly string[] | undefined }): Promise<StepRef[]> {
+  async scheduledSteps(
+    options: ListScheduledOptions & { availableBefore: number; workflowSlugs?: readonly string[] | undefined },
+  ): Promise<StepRef[]> {
     const found: StepState[] = [];
     const slugs = options.workflowSlugs;
     const only = slugs?.length === 1 ? slugs[0] : options.workflowSlug;
     for (const view of await this.indexes.liveViews(only, slugs && slugs.length > 1 ? new Set(slugs) : undefined)) {
-      for (const s of view.steps.values()) if (s.status === "scheduled" && (s.availableAtUs ?? 0) <= options.availableBefore) found.push(s);
+      for (const s of view.steps.values())
+        if (s.status === "scheduled" && (s.availableAtUs ?? 0) <= options.availableBefore) found.push(s);
     }
-    found.sort((x, y) => y.priority - x.priority || (x.availableAtUs ?? 0) - (y.availableAtUs ?? 0) || cmp(x.runId, y.runId) || cmp(x.stepId, y.stepId));
+    found.sort(
+      (x, y) =>
+        y.priority - x.priority ||
+        (x.availableAtUs ?? 0) - (y.availableAtUs ?? 0) ||
+        cmp(x.runId, y.runId) ||
+        cmp(x.stepId, y.stepId),
+    );
     const limited = options.limit === undefined ? found : found.slice(0, options.limit);
     return limited.map((s) => ({ workflowSlug: s.workflowSlug, runId: s.runId, stepId: s.stepId }));
   }
@@ -39,7 +57,8 @@ export class FsQueries {
     const out: StepState[] = [];
     for (const view of await this.indexes.liveViews()) {
       for (const s of view.steps.values()) {
-        if (s.status === "running" && (s.lastHeartbeatUs ?? s.startTimeUs ?? 0) < heartbeatBeforeUs) out.push(structuredClone(s));
+        if (s.status === "running" && (s.lastHeartbeatUs ?? s.startTimeUs ?? 0) < heartbeatBeforeUs)
+          out.push(structuredClone(s));
       }
     }
     return out.sort((x, y) => cmp(x.runId, y.runId) || cmp(x.stepId, y.stepId));
@@ -47,7 +66,16 @@ export class FsQueries {
 
   /** Pending runs of registered versions due by `nowUs`, longest due first (availableAt, runId). */
   async dueRuns(nowUs: number, limit: number): Promise<RunAddress[]> {
-    const due = (await this.indexes.liveViews()).map((v) => v.run).filter((r): r is RunState => r !== null && r.status === "pending" && r.versionId !== undefined && r.flowKey === undefined && r.availableAtUs <= nowUs);
+    const due = (await this.indexes.liveViews())
+      .map((v) => v.run)
+      .filter(
+        (r): r is RunState =>
+          r !== null &&
+          r.status === "pending" &&
+          r.versionId !== undefined &&
+          r.flowKey === undefined &&
+          r.availableAtUs <= nowUs,
+      );
     due.sort((x, y) => x.availableAtUs - y.availableAtUs || cmp(x.runId, y.runId));
     return due.slice(0, limit).map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId }));
   }
@@ -55,8 +83,16 @@ export class FsQueries {
   /** Running runs past their timeout at `nowUs`, longest overdue first. */
   async overdueRuns(nowUs: number, limit: number): Promise<RunAddress[]> {
     const deadline = (r: RunState): number => (r.startedAtUs ?? 0) + (r.timeoutUs ?? 0);
-    const over = (await this.indexes.liveViews()).map((v) => v.run)
-      .filter((r): r is RunState => r !== null && r.status === "running" && r.timeoutUs !== undefined && r.startedAtUs !== undefined && deadline(r) < nowUs);
+    const over = (await this.indexes.liveViews())
+      .map((v) => v.run)
+      .filter(
+        (r): r is RunState =>
+          r !== null &&
+          r.status === "running" &&
+          r.timeoutUs !== undefined &&
+          r.startedAtUs !== undefined &&
+          deadline(r) < nowUs,
+      );
     over.sort((x, y) => deadline(x) - deadline(y) || cmp(x.runId, y.runId));
     return over.slice(0, limit).map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId }));
   }
@@ -82,15 +118,22 @@ export class FsQueries {
     const statuses = options.status && options.status.length > 0 ? new Set<string>(options.status) : undefined;
     const b = options.before;
     const inRange = (run: RunState): boolean =>
-      (b === undefined || run.createdAtUs < b.createdAtUs || (run.createdAtUs === b.createdAtUs && run.runId < b.runId)) &&
+      (b === undefined ||
+        run.createdAtUs < b.createdAtUs ||
+        (run.createdAtUs === b.createdAtUs && run.runId < b.runId)) &&
       (options.createdAfterUs === undefined || run.createdAtUs >= options.createdAfterUs);
     const matches = (run: RunState): boolean =>
       (options.tenantId === undefined || run.tenantId === options.tenantId) &&
-      (statuses === undefined || statuses.has(run.status)) && (options.tags ?? []).every((t) => run.tags.includes(t)) && inRange(run);
+      (statuses === undefined || statuses.has(run.status)) &&
+      (options.tags ?? []).every((t) => run.tags.includes(t)) &&
+      inRange(run);
     if (statuses && [...statuses].every((s) => NON_TERMINAL.has(s))) {
       // Only live statuses asked for: the live markers hold every candidate.
       const runs = (await this.indexes.liveViews(options.workflowSlug)).map((v) => v.run as RunState).filter(matches);
-      return runs.sort(newestFirst).slice(0, limit).map((r) => structuredClone(r));
+      return runs
+        .sort(newestFirst)
+        .slice(0, limit)
+        .map((r) => structuredClone(r));
     }
     const out: RunState[] = [];
     const pending: Array<RunAddress & { createdAtUs: number; entryPath: string }> = [];
@@ -100,7 +143,8 @@ export class FsQueries {
     };
     for await (const entry of this.indexes.createdNewestFirst(options.workflowSlug)) {
       // Newest first: entries before the cursor are skipped unread, and the walk ends past createdAfterUs.
-      if (b && (entry.createdAtUs > b.createdAtUs || (entry.createdAtUs === b.createdAtUs && entry.runId >= b.runId))) continue;
+      if (b && (entry.createdAtUs > b.createdAtUs || (entry.createdAtUs === b.createdAtUs && entry.runId >= b.runId)))
+        continue;
       if (options.createdAfterUs !== undefined && entry.createdAtUs < options.createdAfterUs) break;
       pending.push(entry);
       // Read in small parallel chunks sized to what is still missing, so a limit of 20 reads about 20 runs.
@@ -151,7 +195,9 @@ export class FsQueries {
     }
     if (window.workflowSlug !== undefined) runs = runs.filter((a) => a.workflowSlug === window.workflowSlug);
     runs.sort((x, y) => cmp(x.workflowSlug, y.workflowSlug) || cmp(x.runId, y.runId));
-    const perRun = await mapLimit(runs, 16, async (a) => (await this.log.readEvents(a)).filter((e) => e.timestampUs >= window.startUs && e.timestampUs <= window.endUs));
+    const perRun = await mapLimit(runs, 16, async (a) =>
+      (await this.log.readEvents(a)).filter((e) => e.timestampUs >= window.startUs && e.timestampUs <= window.endUs),
+    );
     return perRun.flat();
   }
 }

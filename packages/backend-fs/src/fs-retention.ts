@@ -16,10 +16,17 @@ import { hashIdempotencyKey } from "./fs-submission.js";
  * and remove after the orphan grace period.
  */
 export class FsRetention {
-  constructor(private readonly layout: FsLayout, private readonly log: EventLog, private readonly queries: FsQueries) {}
+  constructor(
+    private readonly layout: FsLayout,
+    private readonly log: EventLog,
+    private readonly queries: FsQueries,
+  ) {}
 
   async endedRuns(q: EndedRunsQuery): Promise<RunAddress[]> {
-    const runs = await this.queries.runs({ status: [...q.statuses], ...(q.workflowSlug !== undefined ? { workflowSlug: q.workflowSlug } : {}) });
+    const runs = await this.queries.runs({
+      status: [...q.statuses],
+      ...(q.workflowSlug !== undefined ? { workflowSlug: q.workflowSlug } : {}),
+    });
     const old = runs.filter((r) => r.endedAtUs !== undefined && r.endedAtUs < q.endedBeforeUs);
     old.sort((a, b) => (a.endedAtUs ?? 0) - (b.endedAtUs ?? 0) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
     return old.slice(0, q.limit).map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId }));
@@ -41,7 +48,9 @@ export class FsRetention {
         removeIfExists(this.layout.createdFile(a, run.createdAtUs)),
         removeIfExists(this.layout.liveFile(a)),
         ...[...days].map((day) => removeIfExists(this.layout.touchedFile(day, a))),
-        ...(run.idempotencyKey === undefined ? [] : [removeIfExists(this.layout.idempotencyFile(a.workflowSlug, hashIdempotencyKey(run.idempotencyKey)))]),
+        ...(run.idempotencyKey === undefined
+          ? []
+          : [removeIfExists(this.layout.idempotencyFile(a.workflowSlug, hashIdempotencyKey(run.idempotencyKey)))]),
       ]);
       return true;
     });

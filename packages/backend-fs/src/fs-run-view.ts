@@ -1,4 +1,11 @@
-import { EventSchema, reduceRunState, reduceStepState, type Event, type RunState, type StepState } from "@cairn/backend-interface";
+import {
+  EventSchema,
+  reduceRunState,
+  reduceStepState,
+  type Event,
+  type RunState,
+  type StepState,
+} from "@cairn/backend-interface";
 import type { RunAddress } from "./fs-layout.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 
@@ -57,11 +64,20 @@ export function parseBatch(text: string, path: string, a: RunAddress, reporter: 
   for (let i = 0; i < raw.length; i++) {
     const parsed = EventSchema.safeParse(raw[i]);
     if (!parsed.success) {
-      reporter.report(path, `event ${i} does not match the event schema (${parsed.error.issues[0]?.message ?? "invalid"})`, ctx, parsed.error);
+      reporter.report(
+        path,
+        `event ${i} does not match the event schema (${parsed.error.issues[0]?.message ?? "invalid"})`,
+        ctx,
+        parsed.error,
+      );
       return null;
     }
     if (parsed.data.workflowSlug !== a.workflowSlug || parsed.data.runId !== a.runId) {
-      reporter.report(path, `event ${i} belongs to ${parsed.data.workflowSlug}/${parsed.data.runId}, not to this run`, ctx);
+      reporter.report(
+        path,
+        `event ${i} belongs to ${parsed.data.workflowSlug}/${parsed.data.runId}, not to this run`,
+        ctx,
+      );
       return null;
     }
     events.push(parsed.data);

@@ -25,7 +25,8 @@ export async function openStore(layout: FsLayout, atomic: AtomicFs): Promise<voi
     const others = (await readDirOrEmpty(layout.root)).filter((n) => !n.startsWith("cairn-store.json") && n !== "tmp");
     if (others.length > 0) {
       text = await readTextOrNull(layout.storeFile()); // another process may just have created the store
-      if (text === null) throw new NotACairnStoreError(layout.root, "the directory is not empty and has no cairn-store.json");
+      if (text === null)
+        throw new NotACairnStoreError(layout.root, "the directory is not empty and has no cairn-store.json");
     } else {
       await createMarker(layout);
       text = await readTextOrNull(layout.storeFile());
@@ -57,10 +58,15 @@ function checkMarker(layout: FsLayout, text: string): void {
   } catch (err) {
     throw new NotACairnStoreError(layout.root, "cairn-store.json is not valid JSON", err);
   }
-  if (marker.format !== FORMAT || typeof marker.schemaVersion !== "number") throw new NotACairnStoreError(layout.root, "cairn-store.json is not a filesystem store marker");
-  if (marker.schemaVersion > FS_SCHEMA_VERSION) throw new SchemaTooNewError(layout.storeFile(), marker.schemaVersion, FS_SCHEMA_VERSION);
+  if (marker.format !== FORMAT || typeof marker.schemaVersion !== "number")
+    throw new NotACairnStoreError(layout.root, "cairn-store.json is not a filesystem store marker");
+  if (marker.schemaVersion > FS_SCHEMA_VERSION)
+    throw new SchemaTooNewError(layout.storeFile(), marker.schemaVersion, FS_SCHEMA_VERSION);
   if (marker.schemaVersion < OLDEST_READABLE_VERSION) {
-    throw new NotACairnStoreError(layout.root, `store format ${marker.schemaVersion} (batches under events/) is not readable by this version (format ${FS_SCHEMA_VERSION})`);
+    throw new NotACairnStoreError(
+      layout.root,
+      `store format ${marker.schemaVersion} (batches under events/) is not readable by this version (format ${FS_SCHEMA_VERSION})`,
+    );
   }
 }
 

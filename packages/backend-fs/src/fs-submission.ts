@@ -1,5 +1,12 @@
 import { createHash } from "node:crypto";
-import { BackendUnavailableError, withFollowUp, type Event, type EventOf, type FollowUp, type SubmissionResult } from "@cairn/backend-interface";
+import {
+  BackendUnavailableError,
+  withFollowUp,
+  type Event,
+  type EventOf,
+  type FollowUp,
+  type SubmissionResult,
+} from "@cairn/backend-interface";
 import { ageMs, readLinkOrNull, readTextOrNull, removeIfExists, type AtomicFs } from "./fs-atomic.js";
 import type { EventLog } from "./fs-event-log.js";
 import type { FsIndexes } from "./fs-indexes.js";
@@ -34,7 +41,11 @@ export class FsSubmissions {
   ) {}
 
   /** Creates the run unless its idempotency key or its run id is taken (then reports the existing run). */
-  async submit(submitted: EventOf<"RunSubmitted">, extra: readonly Event[], follow?: FollowUp): Promise<SubmissionResult> {
+  async submit(
+    submitted: EventOf<"RunSubmitted">,
+    extra: readonly Event[],
+    follow?: FollowUp,
+  ): Promise<SubmissionResult> {
     const a: RunAddress = { workflowSlug: submitted.workflowSlug, runId: submitted.runId };
     const keyHash = submitted.idempotencyKey === undefined ? undefined : hashIdempotencyKey(submitted.idempotencyKey);
     if (keyHash) {
@@ -45,7 +56,9 @@ export class FsSubmissions {
     if (byId) return byId;
 
     // A new run's follow-up depends on its first events alone, so batch 0 holds it too.
-    const events: Event[] = follow ? withFollowUp(null, new Map(), [submitted, ...extra], follow) : [submitted, ...extra];
+    const events: Event[] = follow
+      ? withFollowUp(null, new Map(), [submitted, ...extra], follow)
+      : [submitted, ...extra];
     const startedMs = Date.now();
     const liveTarget = keyHash ? this.layout.idempotencyTarget(a.workflowSlug, keyHash) : this.layout.runIndexTarget(a);
     // Everything that must be durable before the commit, in parallel: with fsync on, the flushes share journal commits.
@@ -79,11 +92,14 @@ export class FsSubmissions {
       if (keyHash && !(await this.atomic.publish(tmp, this.layout.idempotencyFile(a.workflowSlug, keyHash)))) {
         const winner = await this.indexes.readClaim(a.workflowSlug, keyHash);
         const shared = winner?.runId === a.runId;
-        if (!(shared && winner.first.timestampUs === submitted.timestampUs)) await removeIfExists(this.layout.createdFile(a, submitted.timestampUs));
+        if (!(shared && winner.first.timestampUs === submitted.timestampUs))
+          await removeIfExists(this.layout.createdFile(a, submitted.timestampUs));
         if (!shared) await this.rollback(a);
         const claimed = await this.existingClaim(a.workflowSlug, keyHash);
         if (claimed) return claimed;
-        throw new BackendUnavailableError(`The idempotency claim of workflow ${a.workflowSlug} vanished during submission.`);
+        throw new BackendUnavailableError(
+          `The idempotency claim of workflow ${a.workflowSlug} vanished during submission.`,
+        );
       }
       let result: SubmissionResult;
       if (await this.log.publishFirst(a, tmp, events)) {
@@ -91,14 +107,20 @@ export class FsSubmissions {
       } else {
         const view = await this.log.view(a);
         // Batch 0 may be our own claim, rolled forward by a reader; otherwise the run id was taken.
-        result = (await this.batchZeroIs(a, submitted.eventId)) ? { created: true, runId: a.runId } : { created: false, runId: a.runId, existingInput: view.run?.input };
+        result = (await this.batchZeroIs(a, submitted.eventId))
+          ? { created: true, runId: a.runId }
+          : { created: false, runId: a.runId, existingInput: view.run?.input };
       }
       if (!result.created) {
         const existing = (await this.log.view(a)).run;
-        if (existing?.createdAtUs !== submitted.timestampUs) await removeIfExists(this.layout.createdFile(a, submitted.timestampUs));
+        if (existing?.createdAtUs !== submitted.timestampUs)
+          await removeIfExists(this.layout.createdFile(a, submitted.timestampUs));
       } else if (Date.now() - startedMs > this.orphanGraceMs / 2) {
         // Only after a very slow submit could a reader have removed our provisional entries as orphans.
-        await Promise.all([this.indexes.ensureLive(a, liveTarget), this.indexes.ensureRunEntries(a, submitted.timestampUs)]);
+        await Promise.all([
+          this.indexes.ensureLive(a, liveTarget),
+          this.indexes.ensureRunEntries(a, submitted.timestampUs),
+        ]);
       }
       return result;
     } finally {
@@ -134,7 +156,9 @@ export class FsSubmissions {
       // Another workflow's submission of this id never committed (or is in flight): take the id once it is stale.
       const age = await ageMs(path);
       if (age !== null && age <= this.orphanGraceMs) {
-        throw new BackendUnavailableError(`Run id ${a.runId} is being submitted to workflow ${owner.workflowSlug} right now.`);
+        throw new BackendUnavailableError(
+          `Run id ${a.runId} is being submitted to workflow ${owner.workflowSlug} right now.`,
+        );
       }
       await removeIfExists(path);
     }
@@ -151,7 +175,8 @@ export class FsSubmissions {
     this.log.forget(a);
     this.removeRunDirIfEmpty(a);
     await removeIfExists(this.layout.liveFile(a));
-    if ((await readLinkOrNull(this.layout.runIndexFile(a.runId))) === this.layout.runIndexTarget(a)) await removeIfExists(this.layout.runIndexFile(a.runId));
+    if ((await readLinkOrNull(this.layout.runIndexFile(a.runId))) === this.layout.runIndexTarget(a))
+      await removeIfExists(this.layout.runIndexFile(a.runId));
   }
 
   private removeRunDirIfEmpty(a: RunAddress): void {

@@ -10,12 +10,19 @@ defineConformanceSuite({
   name: "filesystem",
   create: async ({ clock }) => {
     const dir = await mkdtemp(join(tmpdir(), "cairn-fs-conf-"));
-    const backend = new FileSystemBackend(dir, { durability: "none", warnOnCorrupt: false, ...(clock ? { clock } : {}) });
+    const backend = new FileSystemBackend(dir, {
+      durability: "none",
+      warnOnCorrupt: false,
+      ...(clock ? { clock } : {}),
+    });
     await backend.initialize();
     return {
       backend,
       storageDir: dir,
-      opener: { module: fileURLToPath(new URL("../src/open-backend.ts", import.meta.url)), config: { dir, durability: "none" } },
+      opener: {
+        module: fileURLToPath(new URL("../src/open-backend.ts", import.meta.url)),
+        config: { dir, durability: "none" },
+      },
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };
   },

@@ -17,7 +17,8 @@ async function runWithLogs(backend: FileSystemBackend): Promise<string> {
   const { runId } = await backend.submitRun({ workflowSlug: WF, input: { a: 1 } });
   await backend.startRun(WF, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: true });
   await backend.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
-  for (const m of ["one", "two", "three"]) await backend.saveStepLogs(WF, runId, "s", [{ timestampUs: 0, stream: "stdout", message: m, attemptNumber: 1 }]);
+  for (const m of ["one", "two", "three"])
+    await backend.saveStepLogs(WF, runId, "s", [{ timestampUs: 0, stream: "stdout", message: m, attemptNumber: 1 }]);
   return runId;
 }
 
@@ -43,7 +44,9 @@ describe("filesystem driver: damaged files", () => {
     expect(seen.map((e) => e.context.path)).toEqual([path]);
     expect(warn.mock.calls.filter((c) => String(c[0]).includes(path))).toHaveLength(1);
     // Appends go on after the damaged batch.
-    await reader.saveStepLogs(WF, victim, "s", [{ timestampUs: 0, stream: "stdout", message: "four", attemptNumber: 1 }]);
+    await reader.saveStepLogs(WF, victim, "s", [
+      { timestampUs: 0, stream: "stdout", message: "four", attemptNumber: 1 },
+    ]);
     expect((await s.backend.loadStepLogs(WF, victim, "s"))?.map((l) => l.message)).toEqual(["one", "two", "four"]);
   });
 
@@ -62,7 +65,9 @@ describe("filesystem driver: damaged files", () => {
     const reader = await openFs(s.dir, { durability: "none", warnOnCorrupt: false });
     const events = await reader.loadEvents(WF, runId);
     expect(events.map((e) => e.type)).toEqual(["RunSubmitted", "WorkflowStarted", "StepScheduled"]);
-    expect(reader.driver.corruptRecords.map((e) => e.context.path).sort()).toEqual([3, 4, 5, 6].map((n) => layout.batchFile(a, n)).sort());
+    expect(reader.driver.corruptRecords.map((e) => e.context.path).sort()).toEqual(
+      [3, 4, 5, 6].map((n) => layout.batchFile(a, n)).sort(),
+    );
     expect((await reader.getStepState(WF, runId, "s"))?.status).toBe("scheduled");
   });
 
@@ -79,7 +84,9 @@ describe("filesystem driver: damaged files", () => {
     expect((await s.backend.listWorkflowMetadata()).map((m) => m.slug)).toEqual(["good"]);
     expect(await s.backend.getWorkflowMetadata("bad")).toBeNull();
     expect((await s.backend.listWorkflowVersions("good")).map((v) => v.versionId)).toEqual(["v2"]);
-    expect(s.backend.driver.corruptRecords.map((e) => e.context.path).sort()).toEqual([layout.versionFile("good", "v1"), layout.workflowFile("bad")].sort());
+    expect(s.backend.driver.corruptRecords.map((e) => e.context.path).sort()).toEqual(
+      [layout.versionFile("good", "v1"), layout.workflowFile("bad")].sort(),
+    );
   });
 
   it("reports a missing batch in the middle of a run and still reads the batches after it", async () => {
@@ -90,8 +97,12 @@ describe("filesystem driver: damaged files", () => {
     await rm(layout.batchFile({ workflowSlug: WF, runId }, 4));
     const reader = await openFs(s.dir, { durability: "none", warnOnCorrupt: false });
     expect((await reader.loadStepLogs(WF, runId, "s"))?.map((l) => l.message)).toEqual(["one", "three"]);
-    expect(reader.driver.corruptRecords.map((e) => e.context.path)).toEqual([layout.batchFile({ workflowSlug: WF, runId }, 4)]);
-    await reader.saveStepLogs(WF, runId, "s", [{ timestampUs: 0, stream: "stdout", message: "four", attemptNumber: 1 }]);
+    expect(reader.driver.corruptRecords.map((e) => e.context.path)).toEqual([
+      layout.batchFile({ workflowSlug: WF, runId }, 4),
+    ]);
+    await reader.saveStepLogs(WF, runId, "s", [
+      { timestampUs: 0, stream: "stdout", message: "four", attemptNumber: 1 },
+    ]);
     expect((await readdir(layout.eventsDir({ workflowSlug: WF, runId }))).sort().at(-1)).toBe("000000000006.json");
   });
 });

@@ -19,8 +19,15 @@ afterEach(async () => {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
-function spawnChild(dir: string, mode: string): { proc: ChildProcess; next: () => Promise<string>; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, dir, mode], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+function spawnChild(
+  dir: string,
+  mode: string,
+): { proc: ChildProcess; next: () => Promise<string>; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, dir, mode], {
+    cwd: REPO_ROOT,
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
   let stderr = "";
   proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
@@ -36,9 +43,17 @@ function spawnChild(dir: string, mode: string): { proc: ChildProcess; next: () =
 /** A writer child on the store, ready to submit on request; stopped after the test. */
 async function writer(dir: string): Promise<{ submit: () => Promise<void> }> {
   const c = spawnChild(dir, "writer");
-  cleanups.push(async () => { c.proc.stdin!.end(); await c.exited; });
+  cleanups.push(async () => {
+    c.proc.stdin!.end();
+    await c.exited;
+  });
   expect(await c.next()).toBe("ready");
-  return { submit: async () => { c.proc.stdin!.write("submit\n"); expect(await c.next()).toBe("done"); } };
+  return {
+    submit: async () => {
+      c.proc.stdin!.write("submit\n");
+      expect(await c.next()).toBe("done");
+    },
+  };
 }
 
 async function store(): Promise<{ dir: string; backend: FileSystemBackend }> {
@@ -102,7 +117,9 @@ describe("FileSystemBackend wake-ups (doorbell)", () => {
     const { runId } = await backend.submitRun({ workflowSlug: "wf", input: {} });
     let calls = 0;
     cleanups.push(backend.subscribe(() => calls++));
-    await backend.saveStepLogs("wf", runId, "s", [{ timestampUs: 0, stream: "stdout", message: "hello", attemptNumber: 1 }]);
+    await backend.saveStepLogs("wf", runId, "s", [
+      { timestampUs: 0, stream: "stdout", message: "hello", attemptNumber: 1 },
+    ]);
     await sleep(50);
     expect(calls).toBe(0);
     await backend.scheduleStep("wf", runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });

@@ -13,7 +13,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function store(options: Parameters<typeof freshStore>[0] = {}): Promise<{ dir: string; backend: FileSystemBackend }> {
+async function store(
+  options: Parameters<typeof freshStore>[0] = {},
+): Promise<{ dir: string; backend: FileSystemBackend }> {
   const s = await freshStore(options);
   cleanups.push(s.cleanup);
   await registerManual(s.backend, WF);
@@ -47,7 +49,14 @@ describe("filesystem driver: guarded writes", () => {
     await backend.startRun(WF, runId, meta);
     await backend.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
     await backend.claimScheduledStep(WF, runId, "s", "w", claimMeta);
-    await backend.saveStepFailedAndScheduleRetry(WF, runId, "s", { message: "boom" }, { duration: 1, attemptNumber: 1, nextRetryAt: 0, failureReason: "execution-error" }, { availableAt: 0, nextAttemptNumber: 2, retryDelayMs: 0, maxRetries: 3 });
+    await backend.saveStepFailedAndScheduleRetry(
+      WF,
+      runId,
+      "s",
+      { message: "boom" },
+      { duration: 1, attemptNumber: 1, nextRetryAt: 0, failureReason: "execution-error" },
+      { availableAt: 0, nextAttemptNumber: 2, retryDelayMs: 0, maxRetries: 3 },
+    );
     const eventsDir = new FsLayout(dir).eventsDir({ workflowSlug: WF, runId });
     const names = (await readdir(eventsDir)).sort();
     expect(names).toEqual([0, 1, 2, 3, 4].map((n) => `${String(n).padStart(12, "0")}.json`));
@@ -72,9 +81,16 @@ describe("filesystem driver: guarded writes", () => {
     await backend.scheduleStep(WF, runId, "s", { availableAt: clock.nowUs(), reason: "initial", attemptNumber: 1 });
     await backend.claimScheduledStep(WF, runId, "s", "w", claimMeta);
     clock.advanceMs(5000);
-    const [first, second] = await Promise.all([backend.reclaimStaleSteps(1000, "r1"), backend.reclaimStaleSteps(1000, "r2")]);
+    const [first, second] = await Promise.all([
+      backend.reclaimStaleSteps(1000, "r1"),
+      backend.reclaimStaleSteps(1000, "r2"),
+    ]);
     expect([...first!, ...second!]).toEqual([{ workflowSlug: WF, runId, stepId: "s" }]);
-    expect(await backend.getStepState(WF, runId, "s")).toMatchObject({ status: "scheduled", attemptNumber: 2, wasReclaimed: true });
+    expect(await backend.getStepState(WF, runId, "s")).toMatchObject({
+      status: "scheduled",
+      attemptNumber: 2,
+      wasReclaimed: true,
+    });
   });
 });
 
@@ -84,12 +100,16 @@ describe("filesystem driver: submissions racing in one process", () => {
     const { dir, backend } = await store({ clock });
     const others = await Promise.all(Array.from({ length: 3 }, () => openFs(dir, { durability: "none", clock })));
     for (const [i, options] of [{ runId: "fixed-1", idempotencyKey: "k" }, { runId: "fixed-2" }].entries()) {
-      const results = await Promise.all([backend, ...others].map((b) => b.submitRun({ workflowSlug: WF, input: 1, ...options })));
+      const results = await Promise.all(
+        [backend, ...others].map((b) => b.submitRun({ workflowSlug: WF, input: 1, ...options })),
+      );
       expect(results.filter((r) => r.isNew)).toHaveLength(1);
       expect(new Set(results.map((r) => r.runId))).toEqual(new Set([options.runId]));
       const cold = await openFs(dir, { durability: "none", clock });
       expect((await cold.listRuns()).map((r) => r.runId).sort()).toEqual(["fixed-1", "fixed-2"].slice(0, i + 1));
-      expect((await cold.listRuns({ status: ["pending"] })).map((r) => r.runId).sort()).toEqual(["fixed-1", "fixed-2"].slice(0, i + 1));
+      expect((await cold.listRuns({ status: ["pending"] })).map((r) => r.runId).sort()).toEqual(
+        ["fixed-1", "fixed-2"].slice(0, i + 1),
+      );
       expect((await cold.getRun(options.runId))?.status).toBe("pending");
     }
   });
@@ -99,9 +119,24 @@ describe("filesystem driver: the store", () => {
   it("stores a `sha256:<hex>` version under a portable file name (':' encoded), keeps old names, and reads both back", async () => {
     const { dir, backend } = await store();
     const id = `sha256:${"ab12".repeat(16)}`;
-    await backend.createWorkflowVersion({ workflowSlug: WF, versionId: id, contentHash: "h1", steps: [], createdAtUs: 2 });
-    await backend.createWorkflowVersion({ workflowSlug: WF, versionId: "v1", contentHash: "h0", steps: [], createdAtUs: 1 });
-    expect((await readdir(join(dir, "versions", WF))).sort()).toEqual([`sha256%3A${"ab12".repeat(16)}.json`, "v1.json"]);
+    await backend.createWorkflowVersion({
+      workflowSlug: WF,
+      versionId: id,
+      contentHash: "h1",
+      steps: [],
+      createdAtUs: 2,
+    });
+    await backend.createWorkflowVersion({
+      workflowSlug: WF,
+      versionId: "v1",
+      contentHash: "h0",
+      steps: [],
+      createdAtUs: 1,
+    });
+    expect((await readdir(join(dir, "versions", WF))).sort()).toEqual([
+      `sha256%3A${"ab12".repeat(16)}.json`,
+      "v1.json",
+    ]);
     expect(new FsLayout(dir).versionFile(WF, id)).toBe(join(dir, "versions", WF, `sha256%3A${"ab12".repeat(16)}.json`));
     const reopened = await openFs(dir, { durability: "none" });
     expect((await reopened.listWorkflowVersions(WF)).map((v) => v.versionId)).toEqual([id, "v1"]);
@@ -146,23 +181,38 @@ describe("filesystem driver: the store", () => {
 });
 
 describe("filesystem driver: durability fsync under concurrency", () => {
-  it.each(["sync", "threadpool"] as const)("runs 12 concurrent lives with shared (group-committed) directory flushes and leaves no temp file (metadata calls: %s)", async (metadataCalls) => {
-    const { dir, backend } = await store({ durability: "fsync", metadataCalls });
-    const ids = await Promise.all(Array.from({ length: 12 }, async (_, i) => {
-      const { runId } = await backend.submitRun({ workflowSlug: WF, input: i, ...(i % 3 === 0 ? { idempotencyKey: `k${i}` } : {}) });
-      await backend.startRun(WF, runId, meta);
-      await backend.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
-      expect(await backend.claimScheduledStep(WF, runId, "s", "w", claimMeta)).toEqual({ attemptNumber: 1 });
-      await backend.saveStepComplete(WF, runId, "s", i, { timestamp: 0, duration: 1, attemptNumber: 1, output: i });
-      await backend.saveWorkflowComplete(WF, runId, i, { workflowAttemptNumber: 1, timestamp: 0, duration: 1, totalSteps: 1 });
-      return runId;
-    }));
-    const cold = await openFs(dir, { durability: "none" });
-    for (const id of ids) expect((await cold.getRun(id))?.status).toBe("completed");
-    expect((await cold.listRuns({})).map((r) => r.runId).sort()).toEqual([...ids].sort());
-    expect(await cold.listActiveWorkflows()).toEqual([]);
-    expect(await readdir(join(dir, "tmp"))).toEqual([]);
-  }, 60_000);
+  it.each(["sync", "threadpool"] as const)(
+    "runs 12 concurrent lives with shared (group-committed) directory flushes and leaves no temp file (metadata calls: %s)",
+    async (metadataCalls) => {
+      const { dir, backend } = await store({ durability: "fsync", metadataCalls });
+      const ids = await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          const { runId } = await backend.submitRun({
+            workflowSlug: WF,
+            input: i,
+            ...(i % 3 === 0 ? { idempotencyKey: `k${i}` } : {}),
+          });
+          await backend.startRun(WF, runId, meta);
+          await backend.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
+          expect(await backend.claimScheduledStep(WF, runId, "s", "w", claimMeta)).toEqual({ attemptNumber: 1 });
+          await backend.saveStepComplete(WF, runId, "s", i, { timestamp: 0, duration: 1, attemptNumber: 1, output: i });
+          await backend.saveWorkflowComplete(WF, runId, i, {
+            workflowAttemptNumber: 1,
+            timestamp: 0,
+            duration: 1,
+            totalSteps: 1,
+          });
+          return runId;
+        }),
+      );
+      const cold = await openFs(dir, { durability: "none" });
+      for (const id of ids) expect((await cold.getRun(id))?.status).toBe("completed");
+      expect((await cold.listRuns({})).map((r) => r.runId).sort()).toEqual([...ids].sort());
+      expect(await cold.listActiveWorkflows()).toEqual([]);
+      expect(await readdir(join(dir, "tmp"))).toEqual([]);
+    },
+    60_000,
+  );
 });
 
 describe("filesystem driver: metadata calls on the thread pool", () => {
@@ -172,7 +222,9 @@ describe("filesystem driver: metadata calls on the thread pool", () => {
     const { runId } = await backend.submitRun({ workflowSlug: WF, idempotencyKey: "k" });
     expect(await other.submitRun({ workflowSlug: WF, idempotencyKey: "k" })).toEqual({ runId, isNew: false });
     await backend.scheduleStep(WF, runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
-    const claims = await Promise.all([backend, other, backend, other].map((b, i) => b.claimScheduledStep(WF, runId, "s", `w${i}`, claimMeta)));
+    const claims = await Promise.all(
+      [backend, other, backend, other].map((b, i) => b.claimScheduledStep(WF, runId, "s", `w${i}`, claimMeta)),
+    );
     expect(claims.filter((c) => c !== null)).toHaveLength(1);
     expect(await readdir(join(dir, "tmp"))).toEqual([]);
   });

@@ -21,7 +21,10 @@ afterEach(async () => {
 
 /** Starts a writer that stalls `when` its batch is published, waits until it stalls, and SIGKILLs it. */
 async function dieMidWrite(dir: string, runId: string, when: "before" | "after"): Promise<void> {
-  const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, dir, runId, when], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, dir, runId, when], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise((resolve) => proc.on("exit", resolve));
@@ -37,7 +40,18 @@ async function feedOf(b: FileSystemBackend): Promise<Event[]> {
 }
 async function log(b: FileSystemBackend, runId: string, message: string): Promise<void> {
   const ts = b.clock.nowUs();
-  await b.appendEvent("wf", runId, { eventId: `${message}-${ts}`, timestampUs: ts, workflowSlug: "wf", runId, category: "step", stepId: "s", type: "LogEntry", stream: "stdout", message, attemptNumber: 1 });
+  await b.appendEvent("wf", runId, {
+    eventId: `${message}-${ts}`,
+    timestampUs: ts,
+    workflowSlug: "wf",
+    runId,
+    category: "step",
+    stepId: "s",
+    type: "LogEntry",
+    stream: "stdout",
+    message,
+    attemptNumber: 1,
+  });
 }
 
 describe("filesystem feed: writers killed mid-write", () => {
@@ -67,6 +81,11 @@ describe("filesystem feed: writers killed mid-write", () => {
     expect(messages(await feedOf(backend))).toEqual(["RunSubmitted", "before", "stalled-after"]);
     await log(backend, runId, "next");
     expect(messages(await feedOf(backend))).toEqual(["RunSubmitted", "before", "stalled-after", "next"]);
-    expect(messages(await backend.loadEvents("wf", runId))).toEqual(["RunSubmitted", "before", "stalled-after", "next"]);
+    expect(messages(await backend.loadEvents("wf", runId))).toEqual([
+      "RunSubmitted",
+      "before",
+      "stalled-after",
+      "next",
+    ]);
   }, 60_000);
 });

@@ -13,7 +13,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function store(options: { orphanGraceMs?: number; clock?: ManualClock } = {}): Promise<{ dir: string; backend: FileSystemBackend; layout: FsLayout }> {
+async function store(
+  options: { orphanGraceMs?: number; clock?: ManualClock } = {},
+): Promise<{ dir: string; backend: FileSystemBackend; layout: FsLayout }> {
   const s = await freshStore(options);
   cleanups.push(s.cleanup);
   await registerManual(s.backend, WF, "one", "two");
@@ -36,9 +38,19 @@ describe("filesystem driver: indexes are hints, verified and repaired", () => {
     const done = await finishedRun(b, 1);
     const { runId: live } = await b.submitRun({ workflowSlug: WF });
     expect(await readdir(layout.liveDir())).toEqual([`${WF}~${live}`]);
-    await b.saveWorkflowFailed(WF, live, { message: "x" }, { workflowAttemptNumber: 1, duration: 0, completedSteps: 0 }, "step-failed");
+    await b.saveWorkflowFailed(
+      WF,
+      live,
+      { message: "x" },
+      { workflowAttemptNumber: 1, duration: 0, completedSteps: 0 },
+      "step-failed",
+    );
     expect(await readdir(layout.liveDir())).toEqual([]);
-    await b.saveWorkflowRetryStarted(WF, live, { workflowAttemptNumber: 2, previousAttemptNumber: 1, retriedSteps: [] });
+    await b.saveWorkflowRetryStarted(WF, live, {
+      workflowAttemptNumber: 2,
+      previousAttemptNumber: 1,
+      retriedSteps: [],
+    });
     expect(await readdir(layout.liveDir())).toEqual([`${WF}~${live}`]);
     expect(await b.listActiveWorkflows()).toEqual([WF]);
     expect((await b.listRuns({ status: ["pending"] })).map((r) => r.runId)).toEqual([live]);
@@ -86,7 +98,10 @@ describe("filesystem driver: indexes are hints, verified and repaired", () => {
     expect((await (await openFs(layout.root, { durability: "none" })).getRun(runId))?.status).toBe("pending"); // so does getRun
     await unlink(layout.batchFile(a, 0));
     const cold2 = await openFs(layout.root, { durability: "none" });
-    expect(await cold2.submitRun({ workflowSlug: WF, idempotencyKey: "k", input: { x: 1 } })).toEqual({ runId, isNew: false });
+    expect(await cold2.submitRun({ workflowSlug: WF, idempotencyKey: "k", input: { x: 1 } })).toEqual({
+      runId,
+      isNew: false,
+    });
     expect((await cold2.loadEvents(WF, runId)).map((e) => e.type)).toEqual(["RunSubmitted"]);
     expect(await readdir(layout.liveDir())).toEqual([`${WF}~${runId}`]);
     expect(await readdir(`${layout.root}/idempotency/${WF}`)).toEqual([`${hashIdempotencyKey("k")}.json`]);
@@ -96,7 +111,9 @@ describe("filesystem driver: indexes are hints, verified and repaired", () => {
     const { backend: b, layout } = await store();
     await b.submitRun({ workflowSlug: "one", runId: "r1", input: 1 });
     expect(await b.submitRun({ workflowSlug: "two", runId: "r1", input: 1 })).toEqual({ runId: "r1", isNew: false });
-    await expect(b.submitRun({ workflowSlug: "two", runId: "r1", input: 2 })).rejects.toMatchObject({ code: "IDEMPOTENCY_CONFLICT" });
+    await expect(b.submitRun({ workflowSlug: "two", runId: "r1", input: 2 })).rejects.toMatchObject({
+      code: "IDEMPOTENCY_CONFLICT",
+    });
     expect((await b.getRun("r1"))?.workflowSlug).toBe("one");
     expect(await readdir(`${layout.root}/runs`)).toEqual(["one"]);
   });

@@ -29,7 +29,16 @@ describe("filesystem driver: several processes on one store", () => {
   it("exactly one of 8 processes claims a step", async () => {
     const { dir, backend } = await store();
     const runId = await liveRunWithStep(backend, "s");
-    const results = await race(Array.from({ length: 8 }, (_, i) => ({ dir, task: "claim", workflowSlug: WF, runId, stepId: "s", tag: String(i) })));
+    const results = await race(
+      Array.from({ length: 8 }, (_, i) => ({
+        dir,
+        task: "claim",
+        workflowSlug: WF,
+        runId,
+        stepId: "s",
+        tag: String(i),
+      })),
+    );
     expect(results.filter((r) => r !== null)).toEqual([{ attemptNumber: 1 }]);
     const started = (await backend.loadEvents(WF, runId, { category: "step" })).filter((e) => e.type === "StepStarted");
     expect(started).toHaveLength(1);
@@ -38,7 +47,9 @@ describe("filesystem driver: several processes on one store", () => {
 
   it("concurrent submits with one idempotency key from 8 processes create exactly one run", async () => {
     const { dir, backend } = await store();
-    const results = (await race(Array.from({ length: 8 }, () => ({ dir, task: "submit", workflowSlug: WF, key: "order-42", input: { n: 1 } })))) as Array<{ runId: string; isNew: boolean }>;
+    const results = (await race(
+      Array.from({ length: 8 }, () => ({ dir, task: "submit", workflowSlug: WF, key: "order-42", input: { n: 1 } })),
+    )) as Array<{ runId: string; isNew: boolean }>;
     expect(results.filter((r) => r.isNew)).toHaveLength(1);
     expect(new Set(results.map((r) => r.runId)).size).toBe(1);
     const runs = await backend.listRuns();
@@ -47,19 +58,33 @@ describe("filesystem driver: several processes on one store", () => {
     const layout = new FsLayout(dir);
     expect(await readdir(layout.liveDir())).toHaveLength(1);
     expect(await readdir(layout.workflowRunsDir(WF))).toEqual([results[0]!.runId]);
-    const entries = (await readdir(layout.createdDir(), { recursive: true, withFileTypes: true })).filter((e) => e.isSymbolicLink());
+    const entries = (await readdir(layout.createdDir(), { recursive: true, withFileTypes: true })).filter((e) =>
+      e.isSymbolicLink(),
+    );
     expect(entries).toHaveLength(1);
   }, 60_000);
 
   it("concurrent appends from 4 processes to one run lose nothing and leave a gapless sequence", async () => {
     const { dir, backend } = await store();
     const runId = await liveRunWithStep(backend, "s");
-    await race(Array.from({ length: 4 }, (_, i) => ({ dir, task: "append", workflowSlug: WF, runId, stepId: "s", count: 40, tag: `p${i}` })));
+    await race(
+      Array.from({ length: 4 }, (_, i) => ({
+        dir,
+        task: "append",
+        workflowSlug: WF,
+        runId,
+        stepId: "s",
+        count: 40,
+        tag: `p${i}`,
+      })),
+    );
     const logs = (await backend.loadStepLogs(WF, runId, "s")) ?? [];
     expect(logs).toHaveLength(160);
     for (let p = 0; p < 4; p++) {
       // Each process's own appends keep their order.
-      expect(logs.filter((l) => l.message.startsWith(`p${p}:`)).map((l) => l.message)).toEqual(Array.from({ length: 40 }, (_, i) => `p${p}:${i}`));
+      expect(logs.filter((l) => l.message.startsWith(`p${p}:`)).map((l) => l.message)).toEqual(
+        Array.from({ length: 40 }, (_, i) => `p${p}:${i}`),
+      );
     }
     const names = (await readdir(new FsLayout(dir).eventsDir({ workflowSlug: WF, runId }))).sort();
     expect(names).toEqual(names.map((_, i) => `${String(i).padStart(12, "0")}.json`));
@@ -69,18 +94,23 @@ describe("filesystem driver: several processes on one store", () => {
   it("writers killed at random moments leave no damaged or half-published batch, and block nothing", async () => {
     const { dir, backend } = await store();
     const runId = await liveRunWithStep(backend, "s");
-    const children = Array.from({ length: 3 }, (_, i) => spawnChild({ dir, task: "append-forever", workflowSlug: WF, runId, stepId: "s", tag: `k${i}` }));
+    const children = Array.from({ length: 3 }, (_, i) =>
+      spawnChild({ dir, task: "append-forever", workflowSlug: WF, runId, stepId: "s", tag: `k${i}` }),
+    );
     for (const c of children) c.result.catch(() => undefined);
     const eventsDir = new FsLayout(dir).eventsDir({ workflowSlug: WF, runId });
     // Let them get going (process start-up is slow on a busy machine), then kill them mid-flight.
-    for (let waited = 0; (await readdir(eventsDir)).length < 60 && waited < 30_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    for (let waited = 0; (await readdir(eventsDir)).length < 60 && waited < 30_000; waited += 50)
+      await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
     for (const c of children) c.proc.kill("SIGKILL");
     await Promise.allSettled(children.map((c) => c.result));
     for (const name of await readdir(eventsDir)) JSON.parse(await readFile(`${eventsDir}/${name}`, "utf8"));
     // A fresh process claims the step at once: nothing the dead writers did holds it.
     const fresh = await openFs(dir, { durability: "none" });
-    expect(await fresh.claimScheduledStep(WF, runId, "s", "survivor", { dependencies: [], timestamp: 0, attemptNumber: 0 })).toEqual({ attemptNumber: 1 });
+    expect(
+      await fresh.claimScheduledStep(WF, runId, "s", "survivor", { dependencies: [], timestamp: 0, attemptNumber: 0 }),
+    ).toEqual({ attemptNumber: 1 });
     expect(fresh.driver.corruptRecords).toEqual([]);
   }, 60_000);
 });

@@ -8,18 +8,29 @@ import { translateFsError } from "../src/fs-errors.js";
 import { readOnlyDir } from "../../../test-support/read-only-dir.js";
 
 /** A native error as node:fs raises it. */
-const errno = (code: string, syscall: string, path: string) => Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, syscall, path });
+const errno = (code: string, syscall: string, path: string) =>
+  Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, syscall, path });
 
 describe("filesystem store paths that cannot be written", () => {
   let tmp = "";
-  beforeAll(async () => { tmp = await mkdtemp(join(tmpdir(), "cairn-fs-unwritable-")); });
-  afterAll(async () => { await rm(tmp, { recursive: true, force: true }); });
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "cairn-fs-unwritable-"));
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
 
   it("on a read-only filesystem: STORE_NOT_WRITABLE naming the read-only directory, not mkdir's ENOENT", async (ctx) => {
     const ro = await readOnlyDir();
-    if (ro.dir === null) { ctx.skip(); return; }
+    if (ro.dir === null) {
+      ctx.skip();
+      return;
+    }
     try {
-      const err = await new FileSystemBackend(join(ro.dir, "store", "deeper")).initialize().then(() => null, (e: unknown) => e);
+      const err = await new FileSystemBackend(join(ro.dir, "store", "deeper")).initialize().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isCairnError(err, "STORE_NOT_WRITABLE"), String(err)).toBe(true);
       expect((err as Error).message).toContain(`${ro.dir} is on a read-only filesystem`);
       expect((err as Error).message).toContain(join(ro.dir, "store", "deeper"));
@@ -32,7 +43,10 @@ describe("filesystem store paths that cannot be written", () => {
     const file = join(tmp, "file");
     await writeFile(file, "x");
     for (const dir of [join(file, "store"), file]) {
-      const err = await new FileSystemBackend(dir).initialize().then(() => null, (e: unknown) => e);
+      const err = await new FileSystemBackend(dir).initialize().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(isCairnError(err, "CONFIG_ERROR"), String(err)).toBe(true);
       expect((err as Error).message).toContain(`${file} is a file, not a directory`);
     }

@@ -42,7 +42,12 @@ describe("filesystem driver: a store is relocatable", () => {
     await b.scheduleStep(WF, finished, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
     await b.claimScheduledStep(WF, finished, "s", "w", { dependencies: [], timestamp: 0, attemptNumber: 0 });
     await b.saveStepComplete(WF, finished, "s", 1, { timestamp: 0, duration: 1, attemptNumber: 1, output: 1 });
-    await b.saveWorkflowComplete(WF, finished, 1, { workflowAttemptNumber: 1, timestamp: 0, duration: 1, totalSteps: 1 });
+    await b.saveWorkflowComplete(WF, finished, 1, {
+      workflowAttemptNumber: 1,
+      timestamp: 0,
+      duration: 1,
+      totalSteps: 1,
+    });
     const keyed = (await b.submitRun({ workflowSlug: WF, input: 2, idempotencyKey: "k" })).runId;
     const scheduled = (await b.submitRun({ workflowSlug: WF, input: 3 })).runId;
     await b.scheduleStep(WF, scheduled, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
@@ -65,7 +70,10 @@ describe("filesystem driver: a store is relocatable", () => {
     expect((await c.listScheduledSteps()).map((s) => s.runId)).toEqual([scheduled]);
     expect(await c.listActiveWorkflows()).toEqual([WF]);
     expect((await c.loadEvents(WF, finished)).map((e) => e.type)).toContain("WorkflowCompleted");
-    expect(await c.submitRun({ workflowSlug: WF, input: 2, idempotencyKey: "k" })).toEqual({ runId: keyed, isNew: false });
+    expect(await c.submitRun({ workflowSlug: WF, input: 2, idempotencyKey: "k" })).toEqual({
+      runId: keyed,
+      isNew: false,
+    });
     expect((await c.getWorkflowMetadata(WF))?.name).toBe("W");
     expect(await c.listRunIds(WF)).toEqual([finished, keyed, scheduled].sort());
     expect(c.driver.corruptRecords).toEqual([]);

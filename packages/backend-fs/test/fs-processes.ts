@@ -7,7 +7,11 @@ const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../.
 
 /** A spawned child process running fs-child.ts with one task. */
 export function spawnChild(task: Record<string, unknown>): { proc: ChildProcess; result: Promise<unknown> } {
-  const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, JSON.stringify(task)], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+  const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, JSON.stringify(task)], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
   let out = "";
   let err = "";
   proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));

@@ -5,7 +5,9 @@ import type { Clock } from "@cairn/backend-interface";
 import { FileSystemBackend, FsLayout, type FileSystemBackendOptions } from "../src/index.js";
 
 /** A fresh store in a temp dir with an initialized backend on it. */
-export async function freshStore(options: FileSystemBackendOptions & { clock?: Clock } = {}): Promise<{ dir: string; backend: FileSystemBackend; cleanup: () => Promise<void> }> {
+export async function freshStore(
+  options: FileSystemBackendOptions & { clock?: Clock } = {},
+): Promise<{ dir: string; backend: FileSystemBackend; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "cairn-fs-test-"));
   const backend = new FileSystemBackend(dir, { durability: "none", warnOnCorrupt: false, ...options });
   await backend.initialize();

@@ -3,9 +3,26 @@ import type { BackendDriver } from "./backend-driver.js";
 import type { Event, EventType } from "./events.js";
 import * as ref from "./analytics/index.js";
 import type {
-  ActiveWorkersOptions, AnalyticsOptions, AnalyticsSummary, ErrorAnalysis, ErrorDetail, ErrorDetailOptions, ErrorsList, ErrorsListOptions,
-  GroupingStrategy, LiveState, QueueDepth, QueueDepthByWorkflow, RetryAnalysis, SchedulingLatency, StepDuration, SuccessRate, Throughput,
-  WorkerInfo, WorkerStability, WorkflowDuration,
+  ActiveWorkersOptions,
+  AnalyticsOptions,
+  AnalyticsSummary,
+  ErrorAnalysis,
+  ErrorDetail,
+  ErrorDetailOptions,
+  ErrorsList,
+  ErrorsListOptions,
+  GroupingStrategy,
+  LiveState,
+  QueueDepth,
+  QueueDepthByWorkflow,
+  RetryAnalysis,
+  SchedulingLatency,
+  StepDuration,
+  SuccessRate,
+  Throughput,
+  WorkerInfo,
+  WorkerStability,
+  WorkflowDuration,
 } from "./analytics/index.js";
 import { ANALYTICS_EVENT_TYPES as TYPES } from "./analytics/event-types.js";
 import { assertIds } from "./identifiers.js";
@@ -48,9 +65,11 @@ export function validateAnalyticsOptions(options: AnalyticsOptions | undefined):
   for (const id of o.runIds ?? []) assertIds({ runId: id });
   for (const k of ["startUs", "endUs"] as const) {
     const v = o[k];
-    if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new InvalidArgumentError(`${k} must be a non-negative number of µs, got ${v}.`);
+    if (v !== undefined && (!Number.isFinite(v) || v < 0))
+      throw new InvalidArgumentError(`${k} must be a non-negative number of µs, got ${v}.`);
   }
-  if (o.startUs !== undefined && o.endUs !== undefined && o.startUs > o.endUs) throw new InvalidArgumentError("startUs must not be after endUs.");
+  if (o.startUs !== undefined && o.endUs !== undefined && o.startUs > o.endUs)
+    throw new InvalidArgumentError("startUs must not be after endUs.");
   return o;
 }
 
@@ -59,8 +78,11 @@ export function resolveAnalyticsQuery(options: AnalyticsOptions | undefined, now
   const o = validateAnalyticsOptions(options);
   const w = ref.resolveWindow(o, nowUs);
   return {
-    ...w, nowUs,
-    ...(o.workflowSlug ? { workflowSlug: o.workflowSlug } : {}), ...(o.runIds ? { runIds: o.runIds } : {}), ...(o.stepId !== undefined ? { stepId: o.stepId } : {}),
+    ...w,
+    nowUs,
+    ...(o.workflowSlug ? { workflowSlug: o.workflowSlug } : {}),
+    ...(o.runIds ? { runIds: o.runIds } : {}),
+    ...(o.stepId !== undefined ? { stepId: o.stepId } : {}),
   };
 }
 
@@ -96,12 +118,22 @@ export abstract class BackendAnalytics<D extends BackendDriver = BackendDriver> 
   /** Errors grouped by fingerprint under a strategy, paginated. */
   async getErrorsList(options: ErrorsListOptions = {}): Promise<ErrorsList> {
     const window = options.timeRange ? { startUs: options.timeRange.start, endUs: options.timeRange.end } : {};
-    return this.computeErrorsList(this.resolve({ ...window, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) }), options);
+    return this.computeErrorsList(
+      this.resolve({ ...window, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) }),
+      options,
+    );
   }
 
   /** Every occurrence of one fingerprint. */
-  async getErrorDetail(fingerprint: string, groupingStrategy: GroupingStrategy, options: ErrorDetailOptions = {}): Promise<ErrorDetail> {
-    if (!["exact", "normalized", "portable"].includes(groupingStrategy)) throw new InvalidArgumentError(`Unknown grouping strategy ${JSON.stringify(groupingStrategy)}; use exact, normalized or portable.`);
+  async getErrorDetail(
+    fingerprint: string,
+    groupingStrategy: GroupingStrategy,
+    options: ErrorDetailOptions = {},
+  ): Promise<ErrorDetail> {
+    if (!["exact", "normalized", "portable"].includes(groupingStrategy))
+      throw new InvalidArgumentError(
+        `Unknown grouping strategy ${JSON.stringify(groupingStrategy)}; use exact, normalized or portable.`,
+      );
     const window = options.timeRange ? { startUs: options.timeRange.start, endUs: options.timeRange.end } : {};
     return this.computeErrorDetail(this.resolve(window), fingerprint, groupingStrategy, options);
   }
@@ -164,7 +196,8 @@ export abstract class BackendAnalytics<D extends BackendDriver = BackendDriver> 
 
   /** One worker's record, or null. */
   async getWorkerById(workerId: string): Promise<WorkerInfo | null> {
-    if (typeof workerId !== "string" || workerId.length === 0) throw new InvalidArgumentError("workerId must be a non-empty string.");
+    if (typeof workerId !== "string" || workerId.length === 0)
+      throw new InvalidArgumentError("workerId must be a non-empty string.");
     return this.computeWorkerById(this.resolve({}), workerId);
   }
 
@@ -183,7 +216,12 @@ export abstract class BackendAnalytics<D extends BackendDriver = BackendDriver> 
   }
 
   /** One fingerprint's occurrences in `q`'s window (strategy already checked). */
-  protected async computeErrorDetail(q: ResolvedAnalyticsQuery, fingerprint: string, strategy: GroupingStrategy, options: ErrorDetailOptions): Promise<ErrorDetail> {
+  protected async computeErrorDetail(
+    q: ResolvedAnalyticsQuery,
+    fingerprint: string,
+    strategy: GroupingStrategy,
+    options: ErrorDetailOptions,
+  ): Promise<ErrorDetail> {
     return ref.computeErrorDetail(await this.eventsFor(q, TYPES.errorDetail), fingerprint, strategy, options, q.nowUs);
   }
 
@@ -262,15 +300,46 @@ export abstract class BackendAnalytics<D extends BackendDriver = BackendDriver> 
 
   /** The summary from each part's hook, concurrently (for drivers that aggregate some parts themselves). */
   private async composedSummary(q: ResolvedAnalyticsQuery): Promise<AnalyticsSummary> {
-    const [successRate, throughput, stepDuration, workflowDuration, schedulingLatency, retryAnalysis, errorAnalysis, workerStability, queueDepth] = await Promise.all([
-      this.computeSuccessRate(q), this.computeThroughput(q), this.computeStepDuration(q), this.computeWorkflowDuration(q), this.computeSchedulingLatency(q),
-      this.computeRetryAnalysis(q), this.computeErrorAnalysis(q), this.computeWorkerStability(q), this.computeQueueDepth(q.workflowSlug, q.nowUs),
+    const [
+      successRate,
+      throughput,
+      stepDuration,
+      workflowDuration,
+      schedulingLatency,
+      retryAnalysis,
+      errorAnalysis,
+      workerStability,
+      queueDepth,
+    ] = await Promise.all([
+      this.computeSuccessRate(q),
+      this.computeThroughput(q),
+      this.computeStepDuration(q),
+      this.computeWorkflowDuration(q),
+      this.computeSchedulingLatency(q),
+      this.computeRetryAnalysis(q),
+      this.computeErrorAnalysis(q),
+      this.computeWorkerStability(q),
+      this.computeQueueDepth(q.workflowSlug, q.nowUs),
     ]);
-    return { window: { startUs: q.startUs, endUs: q.endUs }, successRate, throughput, stepDuration, workflowDuration, schedulingLatency, retryAnalysis, errorAnalysis, workerStability, queueDepth };
+    return {
+      window: { startUs: q.startUs, endUs: q.endUs },
+      successRate,
+      throughput,
+      stepDuration,
+      workflowDuration,
+      schedulingLatency,
+      retryAnalysis,
+      errorAnalysis,
+      workerStability,
+      queueDepth,
+    };
   }
 
   /** Active workers over `q` (the last 24 h, all workflows); the stale threshold is checked by the reference. */
-  protected async computeActiveWorkers(q: ResolvedAnalyticsQuery, options: ActiveWorkersOptions): Promise<WorkerInfo[]> {
+  protected async computeActiveWorkers(
+    q: ResolvedAnalyticsQuery,
+    options: ActiveWorkersOptions,
+  ): Promise<WorkerInfo[]> {
     const fast = this.fast.activeWorkers;
     if (fast) return fast.call(this.fast, q, options);
     return ref.computeActiveWorkers(await this.eventsFor(q, TYPES.activeWorkers), options, q.nowUs);

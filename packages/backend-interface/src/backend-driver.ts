@@ -1,10 +1,32 @@
 import type {
-  ActiveWorkersOptions, AnalyticsSummary, CallAnalytics, CounterAnalytics, UsageAnalytics, ErrorAnalysis, LiveState, QueueDepth, QueueDepthByWorkflow, RetryAnalysis,
-  SchedulingLatency, StepDuration, SuccessRate, Throughput, WorkerInfo, WorkerStability, WorkflowDuration,
+  ActiveWorkersOptions,
+  AnalyticsSummary,
+  CallAnalytics,
+  CounterAnalytics,
+  UsageAnalytics,
+  ErrorAnalysis,
+  LiveState,
+  QueueDepth,
+  QueueDepthByWorkflow,
+  RetryAnalysis,
+  SchedulingLatency,
+  StepDuration,
+  SuccessRate,
+  Throughput,
+  WorkerInfo,
+  WorkerStability,
+  WorkflowDuration,
 } from "./analytics/index.js";
 import type { AnalyticsWindow, ResolvedAnalyticsQuery } from "./backend-analytics.js";
 import type {
-  BackendCapabilities, EventFilter, FollowUp, ListRunsOptions, ListScheduledOptions, PutVersionResult, StepRef, SubmissionResult,
+  BackendCapabilities,
+  EventFilter,
+  FollowUp,
+  ListRunsOptions,
+  ListScheduledOptions,
+  PutVersionResult,
+  StepRef,
+  SubmissionResult,
   WriteTarget,
 } from "./backend-primitives.js";
 import type { Event, EventOf } from "./events.js";
@@ -197,7 +219,9 @@ export interface BackendDriver {
    */
   queryRuns(options: ListRunsOptions): Promise<RunState[]>;
   /** Scheduled steps available by `availableBefore` in non-terminal runs, priority desc then availableAt asc (then runId, stepId). */
-  queryScheduledSteps(options: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions): Promise<StepRef[]>;
+  queryScheduledSteps(
+    options: Required<Pick<ListScheduledOptions, "availableBefore">> & ListScheduledOptions,
+  ): Promise<StepRef[]>;
   /** Running steps of non-terminal runs whose last heartbeat (or start) is before `heartbeatBeforeUs`. */
   queryStaleSteps(heartbeatBeforeUs: number): Promise<StepState[]>;
   /**
@@ -303,7 +327,11 @@ export interface BackendDriver {
    * The StepLinked events naming one entity, newest first (timestampUs desc, then eventId desc), at most `limit`,
    * through an index (reference: every run's events read, so cost grows with history).
    */
-  queryEntityLinks?(query: { entityType: string; entityId: string; limit: number }): Promise<Array<EventOf<"StepLinked">>>;
+  queryEntityLinks?(query: {
+    entityType: string;
+    entityId: string;
+    limit: number;
+  }): Promise<Array<EventOf<"StepLinked">>>;
   /** Analytics in the driver's query language. */
   readonly analytics?: AnalyticsFastPaths;
   /**

@@ -12,7 +12,11 @@ import type { EventType } from "./events.js";
 import { foldRun } from "./run-fold.js";
 import { holdsFor, WAIT_EVENTS, wakeWaitingSteps } from "./run-waits.js";
 
-const TERMINAL_RUN_EVENTS: ReadonlySet<EventType> = new Set<EventType>(["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled"]);
+const TERMINAL_RUN_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
+  "WorkflowCompleted",
+  "WorkflowFailed",
+  "WorkflowCancelled",
+]);
 import { runDagOf, type RunDag } from "./run-dag.js";
 import type { RunState } from "./run-state.js";
 import type { GuardedWrite } from "./backend-core.js";
@@ -20,7 +24,10 @@ import type { SubmissionResult } from "./backend-primitives.js";
 
 /** Thrown inside a follow-up when the run's DAG is not loaded yet; the write is abandoned, the DAG loaded, the write retried. */
 class DagNeeded extends Error {
-  constructor(readonly workflowSlug: string, readonly versionId: string) {
+  constructor(
+    readonly workflowSlug: string,
+    readonly versionId: string,
+  ) {
     super(`the DAG of ${workflowSlug} version ${versionId} is not loaded`);
   }
 }
@@ -57,7 +64,8 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
   private advancing(submitting: boolean): FollowUp {
     const follow: FollowUp = (run, steps, gate) => {
       if (!run) return [];
-      const make: MakeRunEvent = (type, stepId, body) => this.buildEvent(type, run.workflowSlug, run.runId, stepId, body);
+      const make: MakeRunEvent = (type, stepId, body) =>
+        this.buildEvent(type, run.workflowSlug, run.runId, stepId, body);
       const nowUs = this.clock.nowUs();
       // Waits first (a woken step is then scheduled like any other), then the DAG, then a paused run's holds over the result.
       const woken = wakeWaitingSteps(run, steps, nowUs, make);
@@ -68,7 +76,11 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
         moved = advanceRun(state.run, state.steps, dag, nowUs, make, gate, submitting);
         state = foldRun(state.run, state.steps, moved);
       }
-      if (dag?.flow && run.flowKey !== undefined && (isTerminalRunStatus(run.status) || moved.some((e) => TERMINAL_RUN_EVENTS.has(e.type)))) {
+      if (
+        dag?.flow &&
+        run.flowKey !== undefined &&
+        (isTerminalRunStatus(run.status) || moved.some((e) => TERMINAL_RUN_EVENTS.has(e.type)))
+      ) {
         this.freedGates.add(`${run.workflowSlug}\0${run.flowKey}`);
       }
       return [...woken, ...moved, ...holdsFor(state.run, state.steps, make)];
@@ -99,11 +111,15 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
    */
   private async releaseFreedGates(): Promise<void> {
     while (this.freedGates.size > 0) {
-      const gates = [...this.freedGates].map((g) => { const [workflowSlug, flowKey] = g.split("\0") as [string, string]; return { workflowSlug, flowKey }; });
+      const gates = [...this.freedGates].map((g) => {
+        const [workflowSlug, flowKey] = g.split("\0") as [string, string];
+        return { workflowSlug, flowKey };
+      });
       this.freedGates.clear();
       const nowUs = this.clock.nowUs();
       // One read for every gate a write freed; only gates with a run waiting go on to try it.
-      for (const gate of await this.store.queryWaitingGates(nowUs, gates.length, gates)) await this.startGate(gate.workflowSlug, gate.flowKey, nowUs);
+      for (const gate of await this.store.queryWaitingGates(nowUs, gates.length, gates))
+        await this.startGate(gate.workflowSlug, gate.flowKey, nowUs);
     }
   }
 
@@ -115,9 +131,20 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
   protected async startGate(workflowSlug: string, flowKey: string, availableByUs?: number): Promise<string[]> {
     const changed: string[] = [];
     for (let batch = 1; batch <= 64; batch *= 2) {
-      const waiting = await this.store.queryGateRuns({ workflowSlug, flowKey, status: "pending", limit: batch, ...(availableByUs === undefined ? {} : { availableByUs }) });
+      const waiting = await this.store.queryGateRuns({
+        workflowSlug,
+        flowKey,
+        status: "pending",
+        limit: batch,
+        ...(availableByUs === undefined ? {} : { availableByUs }),
+      });
       if (waiting.length === 0) break;
-      if (batch === 1 && availableByUs !== undefined && (await this.gateIsFull(workflowSlug, flowKey, waiting[0]!.runId))) break;
+      if (
+        batch === 1 &&
+        availableByUs !== undefined &&
+        (await this.gateIsFull(workflowSlug, flowKey, waiting[0]!.runId))
+      )
+        break;
       const moved = await this.advanceRuns(waiting);
       changed.push(...moved);
       if (moved.length < waiting.length) break;
@@ -163,12 +190,22 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
   }
 
   /** A guarded write that advances the run in the same write when its events may move it on. */
-  protected writeAdvancing(target: WriteTarget, guard: WriteGuard, events: Event[], follow = this.followFor(events)): Promise<GuardVerdict> {
+  protected writeAdvancing(
+    target: WriteTarget,
+    guard: WriteGuard,
+    events: Event[],
+    follow = this.followFor(events),
+  ): Promise<GuardVerdict> {
     return this.withEngine(() => this.store.writeEvents(target, guard, events, follow));
   }
 
   /** Runs a fenced write (advancing the run when its events may move it on) and turns a refusal into StaleAttemptError or RunTerminalError. */
-  protected async fenced(target: Required<WriteTarget>, guard: WriteGuard, events: Event[], attemptNumber: number): Promise<void> {
+  protected async fenced(
+    target: Required<WriteTarget>,
+    guard: WriteGuard,
+    events: Event[],
+    attemptNumber: number,
+  ): Promise<void> {
     const verdict = await this.writeAdvancing(target, guard, events);
     if (!verdict.ok) throw this.refusal(target, verdict, attemptNumber);
   }
@@ -194,7 +231,8 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
     const store = this.store;
     if (store.writeEventBatch) return store.writeEventBatch(writes);
     const out: GuardVerdict[] = [];
-    for (const w of writes) out.push(await this.withEngine(() => this.store.writeEvents(w.target, w.guard, w.events, w.follow)));
+    for (const w of writes)
+      out.push(await this.withEngine(() => this.store.writeEvents(w.target, w.guard, w.events, w.follow)));
     return out;
   }
 
@@ -209,7 +247,9 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
     // may be decided more than once (a driver retrying a lost race): only the last decision of a write that landed counts.
     const wrote = runs.map(() => false);
     const writes: GuardedWrite[] = runs.map((r, i) => ({
-      target: { workflowSlug: r.workflowSlug, runId: r.runId }, guard: { kind: "run-open" }, events: [],
+      target: { workflowSlug: r.workflowSlug, runId: r.runId },
+      guard: { kind: "run-open" },
+      events: [],
       follow: this.wrapFollow(this.advance, (run, steps, gate) => {
         const events = this.advance(run, steps, gate);
         wrote[i] = events.length > 0;
@@ -219,7 +259,6 @@ export abstract class BackendEngine<D extends BackendDriver = BackendDriver> ext
     const verdicts = await this.withEngine(() => this.writeEventBatch(writes));
     return runs.filter((_, i) => verdicts[i]?.ok === true && wrote[i]).map((r) => r.runId);
   }
-
 }
 
 function dagNeeded(err: unknown): DagNeeded | null {

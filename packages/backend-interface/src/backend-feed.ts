@@ -70,7 +70,8 @@ export abstract class BackendFeed<D extends BackendDriver = BackendDriver> exten
   /** One page of the feed after `options.after`, in commit order across all runs (see docs/event-feed.md). */
   async readFeed(options: ReadFeedOptions = {}): Promise<FeedPage> {
     const limit = options.limit ?? DEFAULT_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidArgumentError(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${String(limit)}.`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+      throw new InvalidArgumentError(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${String(limit)}.`);
     const types = checkTypes(options.types);
     const after = options.after ?? null;
     const position = after === null ? null : decodeFeedCursor(after);
@@ -78,7 +79,8 @@ export abstract class BackendFeed<D extends BackendDriver = BackendDriver> exten
     try {
       rows = await this.store.readFeed({ after: position, ...(types ? { types } : {}), limit });
     } catch (e) {
-      if (after !== null && isCairnError(e, "INVALID_FEED_CURSOR")) throw new InvalidFeedCursorError(after, String(e.context.reason ?? "damaged"));
+      if (after !== null && isCairnError(e, "INVALID_FEED_CURSOR"))
+        throw new InvalidFeedCursorError(after, String(e.context.reason ?? "damaged"));
       throw e;
     }
     const entries = rows.map((r) => ({ cursor: encodeFeedCursor(r.position), event: r.event }));
@@ -93,9 +95,12 @@ export abstract class BackendFeed<D extends BackendDriver = BackendDriver> exten
   subscribeFeed(options: SubscribeFeedOptions): FeedSubscription {
     const batchSize = options.batchSize ?? DEFAULT_LIMIT;
     const pollMs = options.pollIntervalMs ?? 500;
-    if (!Number.isInteger(pollMs) || pollMs < 1) throw new InvalidArgumentError(`pollIntervalMs must be a positive integer, got ${String(pollMs)}.`);
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_LIMIT) throw new InvalidArgumentError(`batchSize must be an integer from 1 to ${MAX_LIMIT}, got ${String(batchSize)}.`);
-    if (typeof options.onEvents !== "function") throw new InvalidArgumentError("subscribeFeed needs an onEvents function.");
+    if (!Number.isInteger(pollMs) || pollMs < 1)
+      throw new InvalidArgumentError(`pollIntervalMs must be a positive integer, got ${String(pollMs)}.`);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_LIMIT)
+      throw new InvalidArgumentError(`batchSize must be an integer from 1 to ${MAX_LIMIT}, got ${String(batchSize)}.`);
+    if (typeof options.onEvents !== "function")
+      throw new InvalidArgumentError("subscribeFeed needs an onEvents function.");
     const types = checkTypes(options.types);
     let cursor = options.from ?? null;
     if (cursor !== null) decodeFeedCursor(cursor);
@@ -107,16 +112,17 @@ export abstract class BackendFeed<D extends BackendDriver = BackendDriver> exten
       wake?.();
     };
     const unsubscribe = this.subscribe(nudge);
-    const sleep = (): Promise<void> => new Promise((resolve) => {
-      if (woken || stopped) return resolve();
-      const timer = setTimeout(done, pollMs);
-      function done(): void {
-        clearTimeout(timer);
-        wake = null;
-        resolve();
-      }
-      wake = done;
-    });
+    const sleep = (): Promise<void> =>
+      new Promise((resolve) => {
+        if (woken || stopped) return resolve();
+        const timer = setTimeout(done, pollMs);
+        function done(): void {
+          clearTimeout(timer);
+          wake = null;
+          resolve();
+        }
+        wake = done;
+      });
     const loop = (async () => {
       while (!stopped) {
         woken = false;
@@ -157,7 +163,12 @@ export abstract class BackendFeed<D extends BackendDriver = BackendDriver> exten
 
 function checkTypes(types: readonly string[] | undefined): string[] | undefined {
   if (types === undefined) return undefined;
-  if (!Array.isArray(types) || types.length === 0) throw new InvalidArgumentError("types must be a non-empty list of event type names (leave it out for every type).");
-  for (const t of types) if (typeof t !== "string" || !TYPE_NAME.test(t)) throw new InvalidArgumentError(`Event type ${JSON.stringify(t)} is not a type name (letters and digits, e.g. StepCompleted).`);
+  if (!Array.isArray(types) || types.length === 0)
+    throw new InvalidArgumentError("types must be a non-empty list of event type names (leave it out for every type).");
+  for (const t of types)
+    if (typeof t !== "string" || !TYPE_NAME.test(t))
+      throw new InvalidArgumentError(
+        `Event type ${JSON.stringify(t)} is not a type name (letters and digits, e.g. StepCompleted).`,
+      );
   return [...new Set(types)];
 }

@@ -16,7 +16,8 @@ export abstract class BackendMarks<D extends BackendDriver = BackendDriver> exte
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
     checkKeyPart("name", name);
     checkKeyPart("holder", holder);
-    if (!Number.isInteger(ttlMs) || ttlMs < 1) throw new InvalidArgumentError(`ttlMs must be a positive integer, got ${String(ttlMs)}.`);
+    if (!Number.isInteger(ttlMs) || ttlMs < 1)
+      throw new InvalidArgumentError(`ttlMs must be a positive integer, got ${String(ttlMs)}.`);
     const nowUs = this.clock.nowUs();
     const slot = Math.floor(nowUs / (ttlMs * 1000));
     const mark = await this.store.putMarkIfAbsent({ key: `${LEASE_PREFIX}${name}/${slot}`, holder, atUs: nowUs });
@@ -52,6 +53,14 @@ export abstract class BackendMarks<D extends BackendDriver = BackendDriver> exte
 }
 
 function checkKeyPart(what: string, value: unknown, slashes = false): void {
-  const ok = typeof value === "string" && value.length > 0 && value.length <= 500 && !/[\u0000-\u001f]/.test(value) && (slashes || !value.includes("/"));
-  if (!ok) throw new InvalidArgumentError(`${what} must be a non-empty string of at most 500 characters without control characters${slashes ? "" : " or \"/\""}, got ${JSON.stringify(value)}.`);
+  const ok =
+    typeof value === "string" &&
+    value.length > 0 &&
+    value.length <= 500 &&
+    !/[\u0000-\u001f]/.test(value) &&
+    (slashes || !value.includes("/"));
+  if (!ok)
+    throw new InvalidArgumentError(
+      `${what} must be a non-empty string of at most 500 characters without control characters${slashes ? "" : ' or "/"'}, got ${JSON.stringify(value)}.`,
+    );
 }

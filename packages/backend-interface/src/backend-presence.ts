@@ -2,7 +2,14 @@ import type { BackendDriver } from "./backend-driver.js";
 import { BackendWork } from "./backend-work.js";
 import type { ActiveWorkersOptions } from "./analytics/workers.js";
 import { isValidIdentifier } from "./identifiers.js";
-import { mergeWorkerPresence, PRESENCE_WINDOW_US, validatePresenceInput, type LiveWorkerInfo, type WorkerPresence, type WorkerPresenceInput } from "./worker-presence.js";
+import {
+  mergeWorkerPresence,
+  PRESENCE_WINDOW_US,
+  validatePresenceInput,
+  type LiveWorkerInfo,
+  type WorkerPresence,
+  type WorkerPresenceInput,
+} from "./worker-presence.js";
 
 export type { PresenceFilter } from "./backend-driver.js";
 
@@ -19,7 +26,12 @@ export abstract class BackendPresence<D extends BackendDriver = BackendDriver> e
   async recordWorkerPresence(input: WorkerPresenceInput): Promise<WorkerPresence> {
     const { stopped, ...valid } = validatePresenceInput(input);
     const nowUs = this.clock.nowUs();
-    const presence: WorkerPresence = { ...valid, workflows: [...valid.workflows], lastSeenUs: nowUs, ...(stopped ? { stoppedAtUs: nowUs } : {}) };
+    const presence: WorkerPresence = {
+      ...valid,
+      workflows: [...valid.workflows],
+      lastSeenUs: nowUs,
+      ...(stopped ? { stoppedAtUs: nowUs } : {}),
+    };
     await this.store.putWorkerPresence(presence);
     return presence;
   }
@@ -37,7 +49,16 @@ export abstract class BackendPresence<D extends BackendDriver = BackendDriver> e
     const fromEvents = await super.getWorkerById(workerId);
     const nowUs = this.clock.nowUs();
     // An id no presence record can have (see assertWorkerId) is known through step events only.
-    const presences = isValidIdentifier("workerId", workerId) ? await this.store.readWorkerPresences({ seenSinceUs: nowUs - PRESENCE_WINDOW_US, workerId }) : [];
-    return mergeWorkerPresence(fromEvents ? [fromEvents] : [], presences.filter((p) => p.workerId === workerId), { includeInactive: true }, nowUs)[0] ?? null;
+    const presences = isValidIdentifier("workerId", workerId)
+      ? await this.store.readWorkerPresences({ seenSinceUs: nowUs - PRESENCE_WINDOW_US, workerId })
+      : [];
+    return (
+      mergeWorkerPresence(
+        fromEvents ? [fromEvents] : [],
+        presences.filter((p) => p.workerId === workerId),
+        { includeInactive: true },
+        nowUs,
+      )[0] ?? null
+    );
   }
 }

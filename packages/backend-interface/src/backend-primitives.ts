@@ -83,7 +83,6 @@ export interface BackendOptions {
   outputDir?: string;
 }
 
-
 /**
  * The follow-up of a guarded write: called by the driver inside the same atomic write, after the guard held, with
  * the run's state and every step's state as they are once the write's own events are folded in; the events it

@@ -24,7 +24,12 @@ const KEYS = { completed: "completedMs", failed: "failedMs", cancelled: "cancell
  */
 export abstract class BackendRetentionPolicies<D extends BackendDriver = BackendDriver> extends BackendMarks<D> {
   /** Applies the retention policies once (at most `limit` runs per workflow and status); see RetentionPassResult. */
-  async applyRetention(o: { holder: string; defaults?: RetentionPolicy; everyMs?: number; limit?: number }): Promise<RetentionPassResult> {
+  async applyRetention(o: {
+    holder: string;
+    defaults?: RetentionPolicy;
+    everyMs?: number;
+    limit?: number;
+  }): Promise<RetentionPassResult> {
     const everyMs = o.everyMs ?? 60_000;
     if (o.defaults !== undefined) checkPolicy(o.defaults);
     if (!(await this.acquireLease("retention", o.holder, everyMs))) return { ran: false, deleted: [] };
@@ -34,7 +39,12 @@ export abstract class BackendRetentionPolicies<D extends BackendDriver = Backend
       for (const status of ENDED_RUN_STATUSES) {
         const olderThanMs = policy[KEYS[status]];
         if (olderThanMs === undefined) continue;
-        const { runIds } = await this.deleteEndedRuns({ olderThanMs, statuses: [status], workflowSlug: wf.slug, limit: o.limit ?? 500 });
+        const { runIds } = await this.deleteEndedRuns({
+          olderThanMs,
+          statuses: [status],
+          workflowSlug: wf.slug,
+          limit: o.limit ?? 500,
+        });
         if (runIds.length) deleted.push({ workflowSlug: wf.slug, runIds });
       }
     }
@@ -46,6 +56,7 @@ export abstract class BackendRetentionPolicies<D extends BackendDriver = Backend
 function checkPolicy(p: RetentionPolicy): void {
   for (const k of Object.values(KEYS)) {
     const v = p[k];
-    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new InvalidArgumentError(`retention.${k} must be a non-negative integer of ms, got ${String(v)}.`);
+    if (v !== undefined && (!Number.isInteger(v) || v < 0))
+      throw new InvalidArgumentError(`retention.${k} must be a non-negative integer of ms, got ${String(v)}.`);
   }
 }

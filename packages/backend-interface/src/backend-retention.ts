@@ -34,22 +34,33 @@ export abstract class BackendRetention<D extends BackendDriver = BackendDriver> 
   }
 
   private endedRunsQuery(o: DeleteEndedRunsOptions): EndedRunsQuery {
-    if (o === null || typeof o !== "object") throw new InvalidArgumentError("deleteEndedRuns takes options: { olderThanMs, statuses?, workflowSlug?, limit?, dryRun? }.");
+    if (o === null || typeof o !== "object")
+      throw new InvalidArgumentError(
+        "deleteEndedRuns takes options: { olderThanMs, statuses?, workflowSlug?, limit?, dryRun? }.",
+      );
     if (typeof o.olderThanMs !== "number" || !Number.isFinite(o.olderThanMs) || o.olderThanMs < 0) {
-      throw new InvalidArgumentError(`olderThanMs must be a non-negative number of milliseconds, got ${String(o.olderThanMs)}.`);
+      throw new InvalidArgumentError(
+        `olderThanMs must be a non-negative number of milliseconds, got ${String(o.olderThanMs)}.`,
+      );
     }
     const statuses = o.statuses ?? ENDED_RUN_STATUSES;
-    if (!Array.isArray(statuses) || statuses.length === 0) throw new InvalidArgumentError("statuses must list at least one of completed, failed, cancelled.");
+    if (!Array.isArray(statuses) || statuses.length === 0)
+      throw new InvalidArgumentError("statuses must list at least one of completed, failed, cancelled.");
     for (const s of statuses) {
       if (!(ENDED_RUN_STATUSES as readonly string[]).includes(s)) {
-        throw new InvalidArgumentError(`Cannot delete runs with status ${JSON.stringify(s)}: only ended runs (completed, failed, cancelled) are deleted.`);
+        throw new InvalidArgumentError(
+          `Cannot delete runs with status ${JSON.stringify(s)}: only ended runs (completed, failed, cancelled) are deleted.`,
+        );
       }
     }
     if (o.workflowSlug !== undefined) assertWorkflowSlug(o.workflowSlug);
     const limit = o.limit ?? 500;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new InvalidArgumentError(`limit must be an integer from 1 to 10000, got ${String(limit)}.`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw new InvalidArgumentError(`limit must be an integer from 1 to 10000, got ${String(limit)}.`);
     return {
-      statuses: [...new Set(statuses)], endedBeforeUs: this.clock.nowUs() - Math.round(o.olderThanMs * 1000), limit,
+      statuses: [...new Set(statuses)],
+      endedBeforeUs: this.clock.nowUs() - Math.round(o.olderThanMs * 1000),
+      limit,
       ...(o.workflowSlug !== undefined ? { workflowSlug: o.workflowSlug } : {}),
     };
   }

@@ -4,7 +4,13 @@ import type { Event, EventOf } from "./events.js";
 import { assertIds, assertRunId, assertWorkflowSlug } from "./identifiers.js";
 import type { RunState } from "./run-state.js";
 import type { RunStatus, StepError } from "./schemas.js";
-import { CairnError, IdempotencyConflictError, InvalidArgumentError, RunNotFoundError, RunNotRetryableError } from "./errors.js";
+import {
+  CairnError,
+  IdempotencyConflictError,
+  InvalidArgumentError,
+  RunNotFoundError,
+  RunNotRetryableError,
+} from "./errors.js";
 import { reduceStepState } from "./project-step.js";
 import type { FollowUp, ListRunsOptions, SubmissionResult } from "./backend-primitives.js";
 import { prepareSubmission, type RunSubmissionInput } from "./submission.js";
@@ -44,11 +50,22 @@ function flowRejection(err: unknown): FlowRejectedError | null {
 }
 
 /** What a submission's write result means for its caller: new, the same run again, or a conflicting reuse of its key. */
-function submissionOutcome(event: EventOf<"RunSubmitted">, input: string | undefined, result: SubmissionResult): SubmitOutcome {
+function submissionOutcome(
+  event: EventOf<"RunSubmitted">,
+  input: string | undefined,
+  result: SubmissionResult,
+): SubmitOutcome {
   if (result.created) return { ok: true, runId: result.runId, isNew: true };
   // Same value, not same text: {"a":1,"b":2} and {"b":2,"a":1} are one input.
   if (!sameJsonText(result.existingInput, input)) {
-    return { ok: false, error: new IdempotencyConflictError({ workflowSlug: event.workflowSlug, idempotencyKey: event.idempotencyKey ?? "", existingRunId: result.runId }) };
+    return {
+      ok: false,
+      error: new IdempotencyConflictError({
+        workflowSlug: event.workflowSlug,
+        idempotencyKey: event.idempotencyKey ?? "",
+        existingRunId: result.runId,
+      }),
+    };
   }
   return { ok: true, runId: result.runId, isNew: false };
 }
@@ -69,18 +86,32 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
    * I/O), its workflow registered (WorkflowNotFoundError otherwise), its input matching the workflow's input schema
    * (InvalidInputError with every failing field otherwise).
    */
-  protected async prepareChecked(submission: RunSubmissionInput, nowUs: number): Promise<{ event: EventOf<"RunSubmitted">; input: string | undefined }> {
+  protected async prepareChecked(
+    submission: RunSubmissionInput,
+    nowUs: number,
+  ): Promise<{ event: EventOf<"RunSubmitted">; input: string | undefined }> {
     const { event, input } = prepareSubmission(submission, nowUs);
-    const registered = await this.withFlow(await this.withRegisteredVersion(event, submission), submission.concurrencyKey, nowUs);
+    const registered = await this.withFlow(
+      await this.withRegisteredVersion(event, submission),
+      submission.concurrencyKey,
+      nowUs,
+    );
     await this.checkSubmittedInput(registered);
     return { event: registered, input };
   }
 
   /** The submission under its version's flow control (gate key, debounce); a concurrencyKey for a workflow without flow control is an error. */
-  private async withFlow(event: EventOf<"RunSubmitted">, concurrencyKey: string | undefined, nowUs: number): Promise<EventOf<"RunSubmitted">> {
+  private async withFlow(
+    event: EventOf<"RunSubmitted">,
+    concurrencyKey: string | undefined,
+    nowUs: number,
+  ): Promise<EventOf<"RunSubmitted">> {
     const dag = event.versionId ? await this.loadDag(event.workflowSlug, event.versionId) : null;
     if (!dag?.flow) {
-      if (concurrencyKey !== undefined) throw new InvalidArgumentError(`concurrencyKey was given, but workflow ${event.workflowSlug} declares no flow control (concurrency, mode, rateLimit or debounce); leave it out. Nothing was written.`);
+      if (concurrencyKey !== undefined)
+        throw new InvalidArgumentError(
+          `concurrencyKey was given, but workflow ${event.workflowSlug} declares no flow control (concurrency, mode, rateLimit or debounce); leave it out. Nothing was written.`,
+        );
       return event;
     }
     return parseEvent(applyFlowToSubmission(event, dag.flow, concurrencyKey, nowUs)) as EventOf<"RunSubmitted">;
@@ -90,11 +121,15 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
   private async deliverAsSignal(event: EventOf<"RunSubmitted">): Promise<void> {
     const run = await this.store.readRun(event.runId);
     if (run?.flow?.decision !== "signalled" || !run.flow.relatedRunId) return;
-    await this.signal(run.flow.relatedRunId, "input", event.input === undefined ? null : deserializeValue(event.input), { id: event.runId }).catch((err: unknown) => {
+    await this.signal(
+      run.flow.relatedRunId,
+      "input",
+      event.input === undefined ? null : deserializeValue(event.input),
+      { id: event.runId },
+    ).catch((err: unknown) => {
       if (!(err instanceof CairnError)) throw err; // the active run ended meanwhile: nothing waits for the input
     });
   }
-
 
   /** True when flow control may refuse this submission (exclusive `reject`, `capacity`). */
   private async mayRefuse(event: EventOf<"RunSubmitted">): Promise<boolean> {
@@ -123,8 +158,17 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
       if (newest?.status !== "pending") continue;
       for (const active of await this.store.queryGateRuns({ workflowSlug, flowKey, status: "running", limit: 10 })) {
         const replaced = [
-          this.makeEvent("FlowControlled", workflowSlug, active.runId, undefined, { decision: "replaced", reason: `run ${event.runId} replaces it (mode singleton, onBusy replace)`, relatedRunId: event.runId }),
-          this.makeEvent("WorkflowCancelled", workflowSlug, active.runId, undefined, { workflowAttemptNumber: 1, reason: `replaced by run ${event.runId}`, durationUs: 0, completedSteps: 0 }),
+          this.makeEvent("FlowControlled", workflowSlug, active.runId, undefined, {
+            decision: "replaced",
+            reason: `run ${event.runId} replaces it (mode singleton, onBusy replace)`,
+            relatedRunId: event.runId,
+          }),
+          this.makeEvent("WorkflowCancelled", workflowSlug, active.runId, undefined, {
+            workflowAttemptNumber: 1,
+            reason: `replaced by run ${event.runId}`,
+            durationUs: 0,
+            completedSteps: 0,
+          }),
         ];
         await this.writeAdvancing({ workflowSlug, runId: active.runId }, { kind: "run-open" }, replaced, this.advance);
       }
@@ -136,19 +180,42 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
    * what the caller already decided, as the seed's event-recording methods do: the fields and ids are validated, but
    * neither the registration nor the input schema is checked (submitRun and submitRuns check both).
    */
-  async saveRunSubmitted(workflowSlug: string, runId: string, metadata: { availableAt: number; priority: number; input?: string; hasInputSchema: boolean; timeout?: number; idempotencyKey?: string; metadata?: Record<string, unknown>; tags?: string[]; versionId?: string }): Promise<void> {
+  async saveRunSubmitted(
+    workflowSlug: string,
+    runId: string,
+    metadata: {
+      availableAt: number;
+      priority: number;
+      input?: string;
+      hasInputSchema: boolean;
+      timeout?: number;
+      idempotencyKey?: string;
+      metadata?: Record<string, unknown>;
+      tags?: string[];
+      versionId?: string;
+    },
+  ): Promise<void> {
     assertIds({ workflowSlug, runId, versionId: metadata.versionId });
     const ev = this.makeEvent("RunSubmitted", workflowSlug, runId, undefined, {
-      availableAtUs: metadata.availableAt, priority: metadata.priority, hasInputSchema: metadata.hasInputSchema,
-      ...(metadata.input === undefined ? {} : { input: metadata.input }), ...(metadata.timeout === undefined ? {} : { timeoutUs: metadata.timeout }),
-      ...(metadata.idempotencyKey === undefined ? {} : { idempotencyKey: metadata.idempotencyKey }), ...(metadata.metadata ? { metadata: metadata.metadata } : {}),
-      ...(metadata.tags ? { tags: metadata.tags } : {}), ...(metadata.versionId ? { versionId: metadata.versionId } : {}),
+      availableAtUs: metadata.availableAt,
+      priority: metadata.priority,
+      hasInputSchema: metadata.hasInputSchema,
+      ...(metadata.input === undefined ? {} : { input: metadata.input }),
+      ...(metadata.timeout === undefined ? {} : { timeoutUs: metadata.timeout }),
+      ...(metadata.idempotencyKey === undefined ? {} : { idempotencyKey: metadata.idempotencyKey }),
+      ...(metadata.metadata ? { metadata: metadata.metadata } : {}),
+      ...(metadata.tags ? { tags: metadata.tags } : {}),
+      ...(metadata.versionId ? { versionId: metadata.versionId } : {}),
     });
     await this.finishSubmission(ev, [], metadata.input);
   }
 
   /** Writes a prepared submission; `workflowPaused` as the write reported it (SubmissionResult). */
-  protected async finishSubmission(event: EventOf<"RunSubmitted">, extra: Event[], input: string | undefined): Promise<{ runId: string; isNew: boolean; workflowPaused?: boolean }> {
+  protected async finishSubmission(
+    event: EventOf<"RunSubmitted">,
+    extra: Event[],
+    input: string | undefined,
+  ): Promise<{ runId: string; isNew: boolean; workflowPaused?: boolean }> {
     if (event.versionId) await this.loadDag(event.workflowSlug, event.versionId);
     let result: SubmissionResult;
     try {
@@ -159,7 +226,11 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     const outcome = submissionOutcome(event, input, result);
     if (!outcome.ok) throw outcome.error;
     if (outcome.isNew && event.flowKey !== undefined) await this.afterFlowSubmit([event]);
-    return { runId: outcome.runId, isNew: outcome.isNew, ...(result.created && result.workflowPaused !== undefined ? { workflowPaused: result.workflowPaused } : {}) };
+    return {
+      runId: outcome.runId,
+      isNew: outcome.isNew,
+      ...(result.created && result.workflowPaused !== undefined ? { workflowPaused: result.workflowPaused } : {}),
+    };
   }
 
   /**
@@ -192,13 +263,16 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
         inFlight = null;
       }
       const events = batch.map((p) => p.event);
-      const write = batch.length === 0 ? Promise.resolve() : this.withEngine(() => this.writeSubmissions(events, this.advanceSubmitted)).then((results) => {
-        batch.forEach((p, k) => (out[p.index] = submissionOutcome(p.event, p.input, results[k]!)));
-        for (const [k, p] of batch.entries()) {
-          const r = results[k];
-          if (r?.created) created.push({ event: p.event, workflowPaused: r.workflowPaused });
-        }
-      });
+      const write =
+        batch.length === 0
+          ? Promise.resolve()
+          : this.withEngine(() => this.writeSubmissions(events, this.advanceSubmitted)).then((results) => {
+              batch.forEach((p, k) => (out[p.index] = submissionOutcome(p.event, p.input, results[k]!)));
+              for (const [k, p] of batch.entries()) {
+                const r = results[k];
+                if (r?.created) created.push({ event: p.event, workflowPaused: r.workflowPaused });
+              }
+            });
       // Observed at once: if an earlier write fails first, the caller gets that error and this one is not unhandled.
       write.catch(() => {});
       if (inFlight) await inFlight.write;
@@ -223,7 +297,13 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
   }
 
   /** Items [from, to) validated into their events (an invalid item's error goes into `out`); prepareChecked loads their DAGs. */
-  private async prepareItems(items: RunSubmissionInput[], from: number, to: number, nowUs: number, out: SubmitOutcome[]): Promise<Prepared[]> {
+  private async prepareItems(
+    items: RunSubmissionInput[],
+    from: number,
+    to: number,
+    nowUs: number,
+    out: SubmitOutcome[],
+  ): Promise<Prepared[]> {
     const prepared: Prepared[] = [];
     for (let index = from; index < to; index++) {
       try {
@@ -242,7 +322,10 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
    * earlier ones), results in item order: the driver's batch fast path (one transaction or statement), else
    * writeSubmission one after the other.
    */
-  protected async writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
+  protected async writeSubmissions(
+    events: Array<EventOf<"RunSubmitted">>,
+    follow: FollowUp,
+  ): Promise<SubmissionResult[]> {
     const store = this.store;
     if (store.writeSubmissions) return store.writeSubmissions(events, follow);
     const out: SubmissionResult[] = [];
@@ -255,11 +338,17 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     assertRunId(options.parentRunId, "parentRunId");
     const parent = await this.store.readRun(options.parentRunId);
     if (!parent) throw new RunNotFoundError(options.parentRunId);
-    const [steps, definitions] = await Promise.all([this.readSteps(parent.workflowSlug, parent.runId), this.getWorkflowSteps(parent.workflowSlug)]);
-    const plan = planRerun(parent, steps, definitions, options, this.clock.nowUs(), (type, runId, stepId, body) => this.makeEvent(type, parent.workflowSlug, runId, stepId, body as never));
+    const [steps, definitions] = await Promise.all([
+      this.readSteps(parent.workflowSlug, parent.runId),
+      this.getWorkflowSteps(parent.workflowSlug),
+    ]);
+    const plan = planRerun(parent, steps, definitions, options, this.clock.nowUs(), (type, runId, stepId, body) =>
+      this.makeEvent(type, parent.workflowSlug, runId, stepId, body as never),
+    );
     if (plan.submitted.versionId) await this.loadDag(parent.workflowSlug, plan.submitted.versionId);
     const written = await this.submitAdvancing(plan.submitted, plan.extra);
-    if (written.created) await this.settleWorkflowPause([{ event: plan.submitted, workflowPaused: written.workflowPaused }]);
+    if (written.created)
+      await this.settleWorkflowPause([{ event: plan.submitted, workflowPaused: written.workflowPaused }]);
     return { runId: plan.submitted.runId, rerunStepIds: plan.rerunStepIds };
   }
 
@@ -280,10 +369,13 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
   async listRuns(options: ListRunsOptions = {}): Promise<RunState[]> {
     if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
     if (options.tenantId !== undefined) assertTenantId(options.tenantId);
-    if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
+    if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0))
+      throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
     if (options.limit === 0) return [];
     const allowed: RunStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
-    for (const s of options.status ?? []) if (!allowed.includes(s)) throw new InvalidArgumentError(`Unknown run status ${JSON.stringify(s)}; use one of ${allowed.join(", ")}.`);
+    for (const s of options.status ?? [])
+      if (!allowed.includes(s))
+        throw new InvalidArgumentError(`Unknown run status ${JSON.stringify(s)}; use one of ${allowed.join(", ")}.`);
     const b = options.before;
     if (b !== undefined) {
       if (b === null || typeof b !== "object" || !Number.isInteger(b.createdAtUs) || b.createdAtUs < 0) {
@@ -291,8 +383,13 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
       }
       assertRunId(b.runId, "before.runId");
     }
-    if (options.createdAfterUs !== undefined && (!Number.isFinite(options.createdAfterUs) || options.createdAfterUs < 0)) {
-      throw new InvalidArgumentError(`createdAfterUs must be a non-negative number of µs, got ${String(options.createdAfterUs)}.`);
+    if (
+      options.createdAfterUs !== undefined &&
+      (!Number.isFinite(options.createdAfterUs) || options.createdAfterUs < 0)
+    ) {
+      throw new InvalidArgumentError(
+        `createdAfterUs must be a non-negative number of µs, got ${String(options.createdAfterUs)}.`,
+      );
     }
     return this.store.queryRuns(options);
   }
@@ -309,26 +406,53 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
   }
 
   /** Starts a pending, available run exactly once; returns false if another worker started it or it is not startable. */
-  async startRun(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; hasInputSchema: boolean; hasInput: boolean; versionId?: string }): Promise<boolean> {
+  async startRun(
+    workflowSlug: string,
+    runId: string,
+    metadata: { workflowAttemptNumber: number; hasInputSchema: boolean; hasInput: boolean; versionId?: string },
+  ): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowStarted", workflowSlug, runId, undefined, metadata);
-    return (await this.writeAdvancing({ workflowSlug, runId }, { kind: "run-start", nowUs: this.clock.nowUs() }, [ev])).ok;
+    return (await this.writeAdvancing({ workflowSlug, runId }, { kind: "run-start", nowUs: this.clock.nowUs() }, [ev]))
+      .ok;
   }
 
   /** Seed API: records that a run started (only a pending, available run starts; see startRun). */
-  async saveWorkflowStart(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; hasInputSchema: boolean; hasInput: boolean; versionId?: string }): Promise<void> {
+  async saveWorkflowStart(
+    workflowSlug: string,
+    runId: string,
+    metadata: { workflowAttemptNumber: number; hasInputSchema: boolean; hasInput: boolean; versionId?: string },
+  ): Promise<void> {
     await this.startRun(workflowSlug, runId, metadata);
   }
 
   /** Records the input validation result. */
-  async saveWorkflowInputValidation(workflowSlug: string, runId: string, result: { workflowAttemptNumber: number; hasSchema: boolean; success: boolean; error?: StepError; validationErrors?: Array<{ path: string; message: string }> }): Promise<void> {
+  async saveWorkflowInputValidation(
+    workflowSlug: string,
+    runId: string,
+    result: {
+      workflowAttemptNumber: number;
+      hasSchema: boolean;
+      success: boolean;
+      error?: StepError;
+      validationErrors?: Array<{ path: string; message: string }>;
+    },
+  ): Promise<void> {
     assertIds({ workflowSlug, runId });
-    const ev = this.makeEvent("WorkflowInputValidation", workflowSlug, runId, undefined, { ...result, ...(result.error ? { error: cleanError(result.error) } : {}) });
+    const ev = this.makeEvent("WorkflowInputValidation", workflowSlug, runId, undefined, {
+      ...result,
+      ...(result.error ? { error: cleanError(result.error) } : {}),
+    });
     await this.store.writeEvents({ workflowSlug, runId }, { kind: "none" }, [ev]);
   }
 
   /** Seed API: completes a live run with its output; a run that already ended is left as it is (see completeRunIfOpen). */
-  async saveWorkflowComplete(workflowSlug: string, runId: string, output: unknown, metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number }): Promise<void> {
+  async saveWorkflowComplete(
+    workflowSlug: string,
+    runId: string,
+    output: unknown,
+    metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number },
+  ): Promise<void> {
     await this.completeRunIfOpen(workflowSlug, runId, output, metadata);
   }
 
@@ -336,16 +460,30 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
    * Completes a live run with its output (WorkflowCompleted, guarded on the run being open) and says whether it did:
    * true when this call wrote it, false when the run had already ended (completed, failed or cancelled) and was left as it is.
    */
-  async completeRunIfOpen(workflowSlug: string, runId: string, output: unknown, metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number }): Promise<boolean> {
+  async completeRunIfOpen(
+    workflowSlug: string,
+    runId: string,
+    output: unknown,
+    metadata: { workflowAttemptNumber: number; timestamp: number; duration: number; totalSteps: number },
+  ): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowCompleted", workflowSlug, runId, undefined, {
-      workflowAttemptNumber: metadata.workflowAttemptNumber, output: serializeValue(output), durationUs: Math.max(0, Math.round(metadata.duration)), totalSteps: metadata.totalSteps,
+      workflowAttemptNumber: metadata.workflowAttemptNumber,
+      output: serializeValue(output),
+      durationUs: Math.max(0, Math.round(metadata.duration)),
+      totalSteps: metadata.totalSteps,
     });
     return (await this.writeAdvancing({ workflowSlug, runId }, { kind: "run-open" }, [ev], this.advance)).ok;
   }
 
   /** Seed API: fails a live run; a run that already ended is left as it is (see failRunIfOpen). */
-  async saveWorkflowFailed(workflowSlug: string, runId: string, error: StepError, metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string }, failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled"): Promise<void> {
+  async saveWorkflowFailed(
+    workflowSlug: string,
+    runId: string,
+    error: StepError,
+    metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string },
+    failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled",
+  ): Promise<void> {
     await this.failRunIfOpen(workflowSlug, runId, error, metadata, failureReason);
   }
 
@@ -353,24 +491,44 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
    * Fails a live run (WorkflowFailed, guarded on the run being open) and says whether it did: true when this call wrote
    * it, false when the run had already ended and was left as it is.
    */
-  async failRunIfOpen(workflowSlug: string, runId: string, error: StepError, metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string }, failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled"): Promise<boolean> {
+  async failRunIfOpen(
+    workflowSlug: string,
+    runId: string,
+    error: StepError,
+    metadata: { workflowAttemptNumber: number; duration: number; completedSteps: number; failedStep?: string },
+    failureReason: "step-failed" | "worker-crash" | "timeout" | "cancelled",
+  ): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowFailed", workflowSlug, runId, undefined, {
-      workflowAttemptNumber: metadata.workflowAttemptNumber, error: cleanError(error), durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
-      failureReason, ...(metadata.failedStep ? { failedStep: metadata.failedStep } : {}),
+      workflowAttemptNumber: metadata.workflowAttemptNumber,
+      error: cleanError(error),
+      durationUs: Math.max(0, Math.round(metadata.duration)),
+      completedSteps: metadata.completedSteps,
+      failureReason,
+      ...(metadata.failedStep ? { failedStep: metadata.failedStep } : {}),
     });
     return (await this.writeAdvancing({ workflowSlug, runId }, { kind: "run-open" }, [ev], this.advance)).ok;
   }
 
   /** Records that a run resumes the work of an earlier run. */
-  async saveWorkflowResumed(workflowSlug: string, runId: string, metadata: { originalRunId: string; resumedSteps: number; pendingSteps: number }): Promise<void> {
+  async saveWorkflowResumed(
+    workflowSlug: string,
+    runId: string,
+    metadata: { originalRunId: string; resumedSteps: number; pendingSteps: number },
+  ): Promise<void> {
     assertIds({ workflowSlug, runId });
     assertRunId(metadata.originalRunId, "originalRunId");
-    await this.store.writeEvents({ workflowSlug, runId }, { kind: "none" }, [this.makeEvent("WorkflowResumed", workflowSlug, runId, undefined, metadata)]);
+    await this.store.writeEvents({ workflowSlug, runId }, { kind: "none" }, [
+      this.makeEvent("WorkflowResumed", workflowSlug, runId, undefined, metadata),
+    ]);
   }
 
   /** Seed API: cancels a live run; a run that already ended is left as it is (see cancelRunIfOpen). */
-  async saveWorkflowCancelled(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number }): Promise<void> {
+  async saveWorkflowCancelled(
+    workflowSlug: string,
+    runId: string,
+    metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number },
+  ): Promise<void> {
     await this.cancelRunIfOpen(workflowSlug, runId, metadata);
   }
 
@@ -378,10 +536,16 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
    * Cancels a live run (WorkflowCancelled, guarded on the run being open) and says whether it did: true when this call
    * wrote it, false when the run had already ended and was left as it is. cancelRun is the by-id form that fills in the metadata.
    */
-  async cancelRunIfOpen(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number }): Promise<boolean> {
+  async cancelRunIfOpen(
+    workflowSlug: string,
+    runId: string,
+    metadata: { workflowAttemptNumber: number; reason?: string; duration: number; completedSteps: number },
+  ): Promise<boolean> {
     assertIds({ workflowSlug, runId });
     const ev = this.makeEvent("WorkflowCancelled", workflowSlug, runId, undefined, {
-      workflowAttemptNumber: metadata.workflowAttemptNumber, durationUs: Math.max(0, Math.round(metadata.duration)), completedSteps: metadata.completedSteps,
+      workflowAttemptNumber: metadata.workflowAttemptNumber,
+      durationUs: Math.max(0, Math.round(metadata.duration)),
+      completedSteps: metadata.completedSteps,
       ...(metadata.reason === undefined ? {} : { reason: metadata.reason }),
     });
     return (await this.writeAdvancing({ workflowSlug, runId }, { kind: "run-open" }, [ev], this.advance)).ok;
@@ -393,15 +557,26 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
    * the store starts the run and schedules what is ready, so the retried steps run again and completed results are
    * kept. A run that is not failed is left as it is.
    */
-  async saveWorkflowRetryStarted(workflowSlug: string, runId: string, metadata: { workflowAttemptNumber: number; previousAttemptNumber: number; retriedSteps: string[]; reason?: string }): Promise<void> {
+  async saveWorkflowRetryStarted(
+    workflowSlug: string,
+    runId: string,
+    metadata: { workflowAttemptNumber: number; previousAttemptNumber: number; retriedSteps: string[]; reason?: string },
+  ): Promise<void> {
     assertIds({ workflowSlug, runId });
     for (const stepId of metadata.retriedSteps) assertIds({ stepId });
     const retry = this.makeEvent("WorkflowRetryStarted", workflowSlug, runId, undefined, metadata);
     const retried = new Set(metadata.retriedSteps);
     const follow: FollowUp = this.wrapFollow(this.advance, (run, steps, gate) => {
       if (run?.status !== "pending" || run.workflowAttemptNumber !== metadata.workflowAttemptNumber) return [];
-      const resets = [...steps.values()].filter((st) => retried.has(st.stepId) && (st.status === "failed" || st.status === "skipped")).map((st) =>
-        this.makeEvent("StepReset", workflowSlug, runId, st.stepId, { attemptNumber: st.attemptNumber, workflowAttemptNumber: metadata.workflowAttemptNumber, reason: `run retry (attempt ${metadata.workflowAttemptNumber})` }));
+      const resets = [...steps.values()]
+        .filter((st) => retried.has(st.stepId) && (st.status === "failed" || st.status === "skipped"))
+        .map((st) =>
+          this.makeEvent("StepReset", workflowSlug, runId, st.stepId, {
+            attemptNumber: st.attemptNumber,
+            workflowAttemptNumber: metadata.workflowAttemptNumber,
+            reason: `run retry (attempt ${metadata.workflowAttemptNumber})`,
+          }),
+        );
       const after = new Map(steps);
       for (const ev of resets) after.set(ev.stepId, reduceStepState(after.get(ev.stepId) ?? null, ev));
       return [...resets, ...this.advance(run, after, gate)];
@@ -413,15 +588,23 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
    * Retries a failed run: its failed and skipped steps run again, its completed results are kept (see
    * saveWorkflowRetryStarted). RunNotFoundError for an unknown run; RunNotRetryableError unless it failed.
    */
-  async retryRun(runId: string, options: { reason?: string } = {}): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }> {
+  async retryRun(
+    runId: string,
+    options: { reason?: string } = {},
+  ): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }> {
     assertRunId(runId);
     const run = await this.store.readRun(runId);
     if (!run) throw new RunNotFoundError(runId);
     if (run.status !== "failed") throw new RunNotRetryableError({ runId, status: run.status });
-    const retriedSteps = (await this.readSteps(run.workflowSlug, runId)).filter((s) => s.status === "failed" || s.status === "skipped").map((s) => s.stepId);
+    const retriedSteps = (await this.readSteps(run.workflowSlug, runId))
+      .filter((s) => s.status === "failed" || s.status === "skipped")
+      .map((s) => s.stepId);
     const workflowAttemptNumber = Math.max(1, run.workflowAttemptNumber) + 1;
     await this.saveWorkflowRetryStarted(run.workflowSlug, runId, {
-      workflowAttemptNumber, previousAttemptNumber: Math.max(1, run.workflowAttemptNumber), retriedSteps, ...(options.reason === undefined ? {} : { reason: options.reason }),
+      workflowAttemptNumber,
+      previousAttemptNumber: Math.max(1, run.workflowAttemptNumber),
+      retriedSteps,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
     });
     return { workflowAttemptNumber, retriedSteps };
   }
@@ -435,8 +618,10 @@ export abstract class BackendRuns<D extends BackendDriver = BackendDriver> exten
     const steps = await this.readSteps(run.workflowSlug, runId);
     const nowUs = this.clock.nowUs();
     const ev = this.makeEvent("WorkflowCancelled", run.workflowSlug, runId, undefined, {
-      workflowAttemptNumber: run.workflowAttemptNumber, durationUs: Math.max(0, nowUs - (run.startedAtUs ?? run.createdAtUs)),
-      completedSteps: steps.filter((s) => s.status === "completed").length, ...(reason === undefined ? {} : { reason }),
+      workflowAttemptNumber: run.workflowAttemptNumber,
+      durationUs: Math.max(0, nowUs - (run.startedAtUs ?? run.createdAtUs)),
+      completedSteps: steps.filter((s) => s.status === "completed").length,
+      ...(reason === undefined ? {} : { reason }),
     });
     await this.writeAdvancing({ workflowSlug: run.workflowSlug, runId }, { kind: "run-open" }, [ev], this.advance);
   }

@@ -54,9 +54,12 @@ export abstract class BackendSchedules<D extends BackendDriver = BackendDriver> 
   async tickSchedules(options: { atUs?: number; workflowSlugs?: readonly string[] } = {}): Promise<ScheduleTickResult> {
     this.assertOpen();
     const atUs = options.atUs ?? this.clock.nowUs();
-    if (!Number.isInteger(atUs) || atUs < 0) throw new InvalidArgumentError(`atUs must be a non-negative integer of µs, got ${String(atUs)}.`);
+    if (!Number.isInteger(atUs) || atUs < 0)
+      throw new InvalidArgumentError(`atUs must be a non-negative integer of µs, got ${String(atUs)}.`);
     const only = options.workflowSlugs ? new Set(options.workflowSlugs) : undefined;
-    const scheduled = (await this.listWorkflowMetadata()).filter((w): w is Scheduled => w.schedule !== undefined && (!only || only.has(w.slug)));
+    const scheduled = (await this.listWorkflowMetadata()).filter(
+      (w): w is Scheduled => w.schedule !== undefined && (!only || only.has(w.slug)),
+    );
     if (scheduled.length === 0) return { runs: [], failed: [] };
     const cursors = await this.readScheduleCursors(scheduled);
     const nowMs = Math.floor(atUs / 1000);
@@ -69,23 +72,35 @@ export abstract class BackendSchedules<D extends BackendDriver = BackendDriver> 
       const ticks = dueTicks(wf.schedule, lastMs, nowMs);
       if (ticks.length === 0) {
         // First sight, nothing to catch up: the baseline is the latest tick passed, so the next one is owed.
-        if (!cursor) advance.push({ expected: null, key: scheduleCursorKey(wf.slug), lastMs: latestTick(wf.schedule, nowMs) ?? nowMs });
+        if (!cursor)
+          advance.push({
+            expected: null,
+            key: scheduleCursorKey(wf.slug),
+            lastMs: latestTick(wf.schedule, nowMs) ?? nowMs,
+          });
         continue;
       }
       for (const tickMs of ticks) {
         owed.push({ wf, tickMs });
         const scheduledAt = new Date(tickMs).toISOString();
-        items.push({ workflowSlug: wf.slug, input: { scheduledAt }, idempotencyKey: scheduleIdempotencyKey(tickMs), metadata: { trigger: { schedule: scheduledAt } } });
+        items.push({
+          workflowSlug: wf.slug,
+          input: { scheduledAt },
+          idempotencyKey: scheduleIdempotencyKey(tickMs),
+          metadata: { trigger: { schedule: scheduledAt } },
+        });
       }
       advance.push({ expected: cursor?.value ?? null, key: scheduleCursorKey(wf.slug), lastMs: ticks.at(-1)! });
     }
     // Runs first, cursor after: a host that dies between the two leaves the tick owed, and the next pass finds its run.
     const outcomes = items.length ? await this.submitRuns(items) : [];
-    for (const a of advance) await this.store.compareAndSetCursor(a.expected, { key: a.key, value: String(a.lastMs * 1000), atUs });
+    for (const a of advance)
+      await this.store.compareAndSetCursor(a.expected, { key: a.key, value: String(a.lastMs * 1000), atUs });
     const result: ScheduleTickResult = { runs: [], failed: [] };
     outcomes.forEach((o, k) => {
       const { wf, tickMs } = owed[k]!;
-      if (o.ok) result.runs.push({ workflowSlug: wf.slug, runId: o.runId, scheduledAtUs: tickMs * 1000, isNew: o.isNew });
+      if (o.ok)
+        result.runs.push({ workflowSlug: wf.slug, runId: o.runId, scheduledAtUs: tickMs * 1000, isNew: o.isNew });
       else result.failed.push({ workflowSlug: wf.slug, scheduledAtUs: tickMs * 1000, error: o.error });
     });
     return result;
@@ -101,9 +116,12 @@ export abstract class BackendSchedules<D extends BackendDriver = BackendDriver> 
       const cursor = cursors.get(wf.slug);
       const next = nextTick(wf.schedule, Math.floor(atUs / 1000));
       return {
-        workflowSlug: wf.slug, cron: [...wf.schedule.cron], timezone: wf.schedule.timezone ?? "UTC",
+        workflowSlug: wf.slug,
+        cron: [...wf.schedule.cron],
+        timezone: wf.schedule.timezone ?? "UTC",
         ...(wf.schedule.backfillMs === undefined ? {} : { backfillMs: wf.schedule.backfillMs }),
-        lastTickUs: cursor ? Number(cursor.value) : null, nextTickUs: next === null ? null : next * 1000,
+        lastTickUs: cursor ? Number(cursor.value) : null,
+        nextTickUs: next === null ? null : next * 1000,
       };
     });
   }

@@ -12,8 +12,16 @@ import { type SavedCheckpoint } from "./backend-core.js";
 import { cleanError } from "./clean-error.js";
 
 /** The body of the LogEntry event that stores `l`: its emission time kept apart from the storing time. */
-export function logEntryBody(l: LogEntry): Pick<EventOf<"LogEntry">, "stream" | "message" | "attemptNumber" | "emittedAtUs" | "progress"> {
-  return { stream: l.stream, message: l.message, attemptNumber: l.attemptNumber, emittedAtUs: l.timestampUs, ...(l.progress ? { progress: l.progress } : {}) };
+export function logEntryBody(
+  l: LogEntry,
+): Pick<EventOf<"LogEntry">, "stream" | "message" | "attemptNumber" | "emittedAtUs" | "progress"> {
+  return {
+    stream: l.stream,
+    message: l.message,
+    attemptNumber: l.attemptNumber,
+    emittedAtUs: l.timestampUs,
+    ...(l.progress ? { progress: l.progress } : {}),
+  };
 }
 
 /** The step-data layer of Backend: logs, checkpoints, outputs and step states. */
@@ -27,28 +35,73 @@ export abstract class BackendStepData<D extends BackendDriver = BackendDriver> e
   }
 
   /** A step's log lines (one attempt, or all), or null when it has none. */
-  async loadStepLogs(workflowSlug: string, runId: string, stepId: string, attemptNumber?: number): Promise<LogEntry[] | null> {
+  async loadStepLogs(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    attemptNumber?: number,
+  ): Promise<LogEntry[] | null> {
     const events = await this.loadEvents(workflowSlug, runId, { category: "step", stepId });
     const logs = events
-      .filter((e): e is EventOf<"LogEntry"> => e.type === "LogEntry" && (attemptNumber === undefined || e.attemptNumber === attemptNumber))
-      .map((e) => ({ timestampUs: e.emittedAtUs ?? e.timestampUs, stream: e.stream, message: e.message, attemptNumber: e.attemptNumber, ...(e.progress ? { progress: e.progress } : {}) }));
+      .filter(
+        (e): e is EventOf<"LogEntry"> =>
+          e.type === "LogEntry" && (attemptNumber === undefined || e.attemptNumber === attemptNumber),
+      )
+      .map((e) => ({
+        timestampUs: e.emittedAtUs ?? e.timestampUs,
+        stream: e.stream,
+        message: e.message,
+        attemptNumber: e.attemptNumber,
+        ...(e.progress ? { progress: e.progress } : {}),
+      }));
     return logs.length ? logs : null;
   }
 
   /** Saves a checkpoint of the running attempt (fenced). */
-  async saveStepCheckpoint(workflowSlug: string, runId: string, stepId: string, checkpoint: { name: string; sequenceNumber: number; attemptNumber: number; data: unknown; label?: string; parentCheckpoint?: string }): Promise<void> {
+  async saveStepCheckpoint(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    checkpoint: {
+      name: string;
+      sequenceNumber: number;
+      attemptNumber: number;
+      data: unknown;
+      label?: string;
+      parentCheckpoint?: string;
+    },
+  ): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     const ev = this.makeEvent("StepCheckpoint", workflowSlug, runId, stepId, {
-      name: checkpoint.name, sequenceNumber: checkpoint.sequenceNumber, attemptNumber: checkpoint.attemptNumber, data: serializeValue(checkpoint.data),
-      ...(checkpoint.label ? { label: checkpoint.label } : {}), ...(checkpoint.parentCheckpoint ? { parentCheckpoint: checkpoint.parentCheckpoint } : {}),
+      name: checkpoint.name,
+      sequenceNumber: checkpoint.sequenceNumber,
+      attemptNumber: checkpoint.attemptNumber,
+      data: serializeValue(checkpoint.data),
+      ...(checkpoint.label ? { label: checkpoint.label } : {}),
+      ...(checkpoint.parentCheckpoint ? { parentCheckpoint: checkpoint.parentCheckpoint } : {}),
     });
-    await this.fenced({ workflowSlug, runId, stepId }, { kind: "attempt", attemptNumber: checkpoint.attemptNumber }, [ev], checkpoint.attemptNumber);
+    await this.fenced(
+      { workflowSlug, runId, stepId },
+      { kind: "attempt", attemptNumber: checkpoint.attemptNumber },
+      [ev],
+      checkpoint.attemptNumber,
+    );
   }
 
   /** Records that a checkpointed function threw. */
-  async saveStepCheckpointFailed(workflowSlug: string, runId: string, stepId: string, failure: { name: string; sequenceNumber: number; attemptNumber: number; error: StepError }): Promise<void> {
+  async saveStepCheckpointFailed(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    failure: { name: string; sequenceNumber: number; attemptNumber: number; error: StepError },
+  ): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
-    const ev = this.makeEvent("StepCheckpointFailed", workflowSlug, runId, stepId, { name: failure.name, sequenceNumber: failure.sequenceNumber, attemptNumber: failure.attemptNumber, error: cleanError(failure.error) });
+    const ev = this.makeEvent("StepCheckpointFailed", workflowSlug, runId, stepId, {
+      name: failure.name,
+      sequenceNumber: failure.sequenceNumber,
+      attemptNumber: failure.attemptNumber,
+      error: cleanError(failure.error),
+    });
     await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, [ev]);
   }
 
@@ -60,7 +113,8 @@ export abstract class BackendStepData<D extends BackendDriver = BackendDriver> e
   /** Path where a step attempt's output file goes; always a local path under the backend's directory. */
   getStepOutputPath(workflowSlug: string, runId: string, stepId: string, attemptNumber: number): string {
     assertIds({ workflowSlug, runId, stepId });
-    if (!Number.isInteger(attemptNumber) || attemptNumber < 1) throw new InvalidArgumentError(`attemptNumber must be a positive integer, got ${attemptNumber}.`);
+    if (!Number.isInteger(attemptNumber) || attemptNumber < 1)
+      throw new InvalidArgumentError(`attemptNumber must be a positive integer, got ${attemptNumber}.`);
     return join(this.outputDir, workflowSlug, runId, ...stepId.split("/"), `attempt-${attemptNumber}.output.json`);
   }
 
@@ -77,9 +131,14 @@ export abstract class BackendStepData<D extends BackendDriver = BackendDriver> e
   }
 
   /** Steps that failed terminally, with their last error. */
-  async getFailedSteps(workflowSlug: string, runId: string): Promise<Array<{ stepId: string; error: StepError; attemptNumber: number }>> {
+  async getFailedSteps(
+    workflowSlug: string,
+    runId: string,
+  ): Promise<Array<{ stepId: string; error: StepError; attemptNumber: number }>> {
     const steps = await this.loadRun(workflowSlug, runId);
-    return steps.filter((s) => s.status === "failed" && s.error).map((s) => ({ stepId: s.stepId, error: s.error as StepError, attemptNumber: s.attemptNumber }));
+    return steps
+      .filter((s) => s.status === "failed" && s.error)
+      .map((s) => ({ stepId: s.stepId, error: s.error as StepError, attemptNumber: s.attemptNumber }));
   }
 }
 
@@ -88,7 +147,14 @@ export function checkpointsOf(events: readonly Event[]): SavedCheckpoint[] {
   const byName = new Map<string, SavedCheckpoint>();
   for (const e of events) {
     if (e.type !== "StepCheckpoint") continue;
-    byName.set(e.name, { name: e.name, sequenceNumber: e.sequenceNumber, attemptNumber: e.attemptNumber, data: e.data, timestampUs: e.timestampUs, ...(e.label ? { label: e.label } : {}) });
+    byName.set(e.name, {
+      name: e.name,
+      sequenceNumber: e.sequenceNumber,
+      attemptNumber: e.attemptNumber,
+      data: e.data,
+      timestampUs: e.timestampUs,
+      ...(e.label ? { label: e.label } : {}),
+    });
   }
   return [...byName.values()].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
 }

@@ -7,13 +7,26 @@ import { assertIds, assertWorkflowSlug } from "./identifiers.js";
 import type { LogEntry, StepError } from "./schemas.js";
 import { logEntryBody } from "./backend-step-data.js";
 import { DEFAULT_MAX_RETRIES } from "./schemas.js";
-import { CairnError, InvalidArgumentError, InvalidEventError, RunTerminalError, StaleAttemptError, StepNotClaimableError } from "./errors.js";
+import {
+  CairnError,
+  InvalidArgumentError,
+  InvalidEventError,
+  RunTerminalError,
+  StaleAttemptError,
+  StepNotClaimableError,
+} from "./errors.js";
 import { computeErrorFingerprints } from "./fingerprint.js";
 import type { ListScheduledOptions, StepRef, WriteTarget } from "./backend-primitives.js";
 import type { ClaimedStep, ClaimRequest, ClaimScope } from "./backend-driver.js";
 import { serializeValue } from "./serialize.js";
 import { cleanError } from "./clean-error.js";
-import type { StepStartMetadata, StepCompleteMetadata, StepCompleteItem, StepCompleteOutcome, GuardedWrite } from "./backend-core.js";
+import type {
+  StepStartMetadata,
+  StepCompleteMetadata,
+  StepCompleteItem,
+  StepCompleteOutcome,
+  GuardedWrite,
+} from "./backend-core.js";
 
 export type { ClaimScope } from "./backend-driver.js";
 
@@ -32,42 +45,87 @@ export interface ClaimOptions {
 export abstract class BackendSteps<D extends BackendDriver = BackendDriver> extends BackendWorkflows<D> {
   // ─── Steps ─────────────────────────────────────────────────────────────────────────────────────
   /** Schedules attempt `attemptNumber` of a step; a duplicate or superseded schedule is ignored. Returns whether it was written. */
-  async scheduleStep(workflowSlug: string, runId: string, stepId: string, metadata: { availableAt: number; reason: "initial" | "retry" | "dependency-satisfied"; attemptNumber: number; retryDelayMs?: number; priority?: number }): Promise<boolean> {
+  async scheduleStep(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    metadata: {
+      availableAt: number;
+      reason: "initial" | "retry" | "dependency-satisfied";
+      attemptNumber: number;
+      retryDelayMs?: number;
+      priority?: number;
+    },
+  ): Promise<boolean> {
     assertIds({ workflowSlug, runId, stepId });
     const ev = this.makeEvent("StepScheduled", workflowSlug, runId, stepId, {
-      availableAtUs: metadata.availableAt, reason: metadata.reason, attemptNumber: metadata.attemptNumber,
+      availableAtUs: metadata.availableAt,
+      reason: metadata.reason,
+      attemptNumber: metadata.attemptNumber,
       ...(metadata.retryDelayMs === undefined ? {} : { retryDelayMs: metadata.retryDelayMs }),
       ...(metadata.priority === undefined ? {} : { priority: metadata.priority }),
     });
-    const verdict = await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "schedule", attemptNumber: metadata.attemptNumber }, [ev]);
+    const verdict = await this.store.writeEvents(
+      { workflowSlug, runId, stepId },
+      { kind: "schedule", attemptNumber: metadata.attemptNumber },
+      [ev],
+    );
     return verdict.ok;
   }
 
   /** Seed API: records that a step was scheduled (see scheduleStep). */
-  async saveStepScheduled(workflowSlug: string, runId: string, stepId: string, metadata: { availableAt: number; reason: "initial" | "retry" | "dependency-satisfied"; attemptNumber: number; retryDelayMs?: number }): Promise<void> {
+  async saveStepScheduled(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    metadata: {
+      availableAt: number;
+      reason: "initial" | "retry" | "dependency-satisfied";
+      attemptNumber: number;
+      retryDelayMs?: number;
+    },
+  ): Promise<void> {
     await this.scheduleStep(workflowSlug, runId, stepId, metadata);
   }
 
   /** Scheduled, available steps of live runs: priority desc, then availableAt asc; at most `limit`. */
   async listScheduledSteps(options: ListScheduledOptions = {}): Promise<StepRef[]> {
     if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
-    if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
+    if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0))
+      throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
     if (options.limit === 0) return [];
-    return this.store.queryScheduledSteps({ ...options, availableBefore: options.availableBefore ?? this.clock.nowUs() });
+    return this.store.queryScheduledSteps({
+      ...options,
+      availableBefore: options.availableBefore ?? this.clock.nowUs(),
+    });
   }
 
   /** Atomically moves a scheduled, available step of a live run to running; exactly one concurrent claimer wins, the rest get null. */
-  async claimScheduledStep(workflowSlug: string, runId: string, stepId: string, workerId: string, metadata: StepStartMetadata): Promise<{ attemptNumber: number } | null> {
+  async claimScheduledStep(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    workerId: string,
+    metadata: StepStartMetadata,
+  ): Promise<{ attemptNumber: number } | null> {
     assertIds({ workflowSlug, runId, stepId });
     const ref = { workflowSlug, runId, stepId };
-    const request = this.claimRequest(workerId, { limit: 1, step: ref, dependencies: () => metadata.dependencies, slotIndex: metadata.slotIndex, workerConcurrency: metadata.workerConcurrency });
+    const request = this.claimRequest(workerId, {
+      limit: 1,
+      step: ref,
+      dependencies: () => metadata.dependencies,
+      slotIndex: metadata.slotIndex,
+      workerConcurrency: metadata.workerConcurrency,
+    });
     const fast = await this.store.claimSteps?.(request);
     if (fast) return fast[0] ? { attemptNumber: fast[0].attemptNumber } : null;
     const step = (await this.readSteps(workflowSlug, runId)).find((s) => s.stepId === stepId);
     if (!step || step.status !== "scheduled") return null;
     const attemptNumber = step.attemptNumber;
     // The guard re-checks status, availability, run liveness and (through the event) the attempt atomically.
-    const verdict = await this.store.writeEvents(ref, { kind: "claim", nowUs: request.nowUs, attemptNumber }, [request.started(ref, attemptNumber)]);
+    const verdict = await this.store.writeEvents(ref, { kind: "claim", nowUs: request.nowUs, attemptNumber }, [
+      request.started(ref, attemptNumber),
+    ]);
     return verdict.ok ? { attemptNumber } : null;
   }
 
@@ -82,24 +140,41 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
 
   /** claimScheduledSteps, asking the driver for the claimed steps' run contexts too when `contexts` (see ClaimRequest). */
   protected async claimReady(workerId: string, options: ClaimOptions, contexts: boolean): Promise<ClaimedStep[]> {
-    if (!Number.isInteger(options.limit) || options.limit < 0) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
+    if (!Number.isInteger(options.limit) || options.limit < 0)
+      throw new InvalidArgumentError(`limit must be a non-negative integer, got ${options.limit}.`);
     if (options.workflowSlug !== undefined) assertWorkflowSlug(options.workflowSlug);
     const scope = options.workflows;
     for (const slug of Object.keys(scope ?? {})) assertWorkflowSlug(slug);
     if (options.limit === 0) return [];
     const given = options.dependencies;
-    const dependencies = scope ? (r: StepRef) => [...(scope[r.workflowSlug]?.[r.stepId] ?? [])] : given ? (r: StepRef) => given(r) : undefined;
-    const fast = await this.store.claimSteps?.(this.claimRequest(workerId, {
-      limit: options.limit, ...(dependencies ? { dependencies } : {}), ...(scope ? { scope } : {}), ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}),
-      ...(contexts ? { contexts } : {}),
-    }));
+    const dependencies = scope
+      ? (r: StepRef) => [...(scope[r.workflowSlug]?.[r.stepId] ?? [])]
+      : given
+        ? (r: StepRef) => given(r)
+        : undefined;
+    const fast = await this.store.claimSteps?.(
+      this.claimRequest(workerId, {
+        limit: options.limit,
+        ...(dependencies ? { dependencies } : {}),
+        ...(scope ? { scope } : {}),
+        ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}),
+        ...(contexts ? { contexts } : {}),
+      }),
+    );
     if (fast) return fast;
     if (scope) return this.claimPerWorkflow(workerId, options.limit, scope);
     const out: ClaimedStep[] = [];
-    const candidates = await this.listScheduledSteps({ limit: options.limit * 2, ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) });
+    const candidates = await this.listScheduledSteps({
+      limit: options.limit * 2,
+      ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}),
+    });
     for (const ref of candidates) {
       if (out.length >= options.limit) break;
-      const claimed = await this.claimScheduledStep(ref.workflowSlug, ref.runId, ref.stepId, workerId, { dependencies: dependencies?.(ref) ?? [], timestamp: this.clock.nowUs(), attemptNumber: 0 });
+      const claimed = await this.claimScheduledStep(ref.workflowSlug, ref.runId, ref.stepId, workerId, {
+        dependencies: dependencies?.(ref) ?? [],
+        timestamp: this.clock.nowUs(),
+        attemptNumber: 0,
+      });
       if (claimed) out.push({ ...ref, attemptNumber: claimed.attemptNumber });
     }
     return out;
@@ -111,23 +186,53 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
     for (const slug of Object.keys(scope)) {
       if (out.length >= limit) break;
       const deps = scope[slug] ?? {};
-      out.push(...(await this.claimScheduledSteps(workerId, { limit: limit - out.length, workflowSlug: slug, dependencies: (r) => [...(deps[r.stepId] ?? [])] })));
+      out.push(
+        ...(await this.claimScheduledSteps(workerId, {
+          limit: limit - out.length,
+          workflowSlug: slug,
+          dependencies: (r) => [...(deps[r.stepId] ?? [])],
+        })),
+      );
     }
     return out;
   }
 
   /** A claim request for the driver: now, and the StepStarted builder (the backend's ids, clock and validation). */
-  private claimRequest(workerId: string, c: Omit<ClaimRequest, "workerId" | "nowUs" | "started" | "slotIndex" | "workerConcurrency"> & { slotIndex?: number | undefined; workerConcurrency?: number | undefined }): ClaimRequest {
+  private claimRequest(
+    workerId: string,
+    c: Omit<ClaimRequest, "workerId" | "nowUs" | "started" | "slotIndex" | "workerConcurrency"> & {
+      slotIndex?: number | undefined;
+      workerConcurrency?: number | undefined;
+    },
+  ): ClaimRequest {
     const { slotIndex, workerConcurrency, ...rest } = c;
-    const extra = { ...(slotIndex === undefined ? {} : { slotIndex }), ...(workerConcurrency === undefined ? {} : { workerConcurrency }) };
+    const extra = {
+      ...(slotIndex === undefined ? {} : { slotIndex }),
+      ...(workerConcurrency === undefined ? {} : { workerConcurrency }),
+    };
     return {
-      ...rest, ...extra, workerId, nowUs: this.clock.nowUs(),
-      started: (ref, attemptNumber) => this.makeEvent("StepStarted", ref.workflowSlug, ref.runId, ref.stepId, { workerId, dependencies: rest.dependencies?.(ref) ?? [], attemptNumber, ...extra }),
+      ...rest,
+      ...extra,
+      workerId,
+      nowUs: this.clock.nowUs(),
+      started: (ref, attemptNumber) =>
+        this.makeEvent("StepStarted", ref.workflowSlug, ref.runId, ref.stepId, {
+          workerId,
+          dependencies: rest.dependencies?.(ref) ?? [],
+          attemptNumber,
+          ...extra,
+        }),
     };
   }
 
   /** Seed API, routed through the claim guard: throws StepNotClaimableError unless the claim succeeds. */
-  async saveStepStart(workflowSlug: string, runId: string, stepId: string, workerId: string, metadata: StepStartMetadata): Promise<void> {
+  async saveStepStart(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    workerId: string,
+    metadata: StepStartMetadata,
+  ): Promise<void> {
     const claimed = await this.claimScheduledStep(workflowSlug, runId, stepId, workerId, metadata);
     if (!claimed) throw new StepNotClaimableError({ workflowSlug, runId, stepId });
   }
@@ -137,21 +242,53 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
     assertIds({ workflowSlug, runId, stepId });
     const [run, steps] = await Promise.all([this.store.readRun(runId), this.readSteps(workflowSlug, runId)]);
     const step = steps.find((s) => s.stepId === stepId) ?? null;
-    return checkGuard({ kind: "claim", nowUs: this.clock.nowUs() }, run && run.workflowSlug === workflowSlug ? run : null, step).ok;
+    return checkGuard(
+      { kind: "claim", nowUs: this.clock.nowUs() },
+      run && run.workflowSlug === workflowSlug ? run : null,
+      step,
+    ).ok;
   }
 
   /** Records a heartbeat for the running attempt; throws StaleAttemptError if the attempt lost the step, RunTerminalError if the run ended (cancel). */
-  async saveStepHeartbeat(workflowSlug: string, runId: string, stepId: string, workerId: string, attemptNumber: number, extra: { slotIndex?: number; workerConcurrency?: number; resourceSnapshot?: { memoryBytes: number; cpuTimeUs?: number } } = {}): Promise<void> {
+  async saveStepHeartbeat(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    workerId: string,
+    attemptNumber: number,
+    extra: {
+      slotIndex?: number;
+      workerConcurrency?: number;
+      resourceSnapshot?: { memoryBytes: number; cpuTimeUs?: number };
+    } = {},
+  ): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     const ev = this.makeEvent("StepHeartbeat", workflowSlug, runId, stepId, { workerId, attemptNumber, ...extra });
-    await this.fenced({ workflowSlug, runId, stepId }, { kind: "attempt", attemptNumber, workerId, rejectIfRunTerminal: true }, [ev], attemptNumber);
+    await this.fenced(
+      { workflowSlug, runId, stepId },
+      { kind: "attempt", attemptNumber, workerId, rejectIfRunTerminal: true },
+      [ev],
+      attemptNumber,
+    );
   }
 
   /** Records the output of the running attempt (fenced). Logs given in metadata are written in the same batch. */
-  async saveStepComplete(workflowSlug: string, runId: string, stepId: string, output: unknown, metadata: StepCompleteMetadata, exportOutput = false): Promise<void> {
+  async saveStepComplete(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    output: unknown,
+    metadata: StepCompleteMetadata,
+    exportOutput = false,
+  ): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     const events = this.completionEvents({ workflowSlug, runId, stepId, output, metadata, exportOutput });
-    await this.fenced({ workflowSlug, runId, stepId }, { kind: "attempt", attemptNumber: metadata.attemptNumber }, events, metadata.attemptNumber);
+    await this.fenced(
+      { workflowSlug, runId, stepId },
+      { kind: "attempt", attemptNumber: metadata.attemptNumber },
+      events,
+      metadata.attemptNumber,
+    );
   }
 
   /**
@@ -168,11 +305,18 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
     const writes: Array<GuardedWrite & { index: number; attemptNumber: number }> = [];
     items.forEach((item, index) => {
       try {
-        if (item === null || typeof item !== "object" || item.metadata === null || typeof item.metadata !== "object") throw new InvalidArgumentError(`Completion ${index} must be an object with metadata.`);
+        if (item === null || typeof item !== "object" || item.metadata === null || typeof item.metadata !== "object")
+          throw new InvalidArgumentError(`Completion ${index} must be an object with metadata.`);
         const { workflowSlug, runId, stepId, metadata } = item;
         assertIds({ workflowSlug, runId, stepId });
         const events = this.completionEvents({ ...item, exportOutput: item.exportOutput ?? false });
-        writes.push({ target: { workflowSlug, runId, stepId }, guard: { kind: "attempt", attemptNumber: metadata.attemptNumber }, events, index, attemptNumber: metadata.attemptNumber });
+        writes.push({
+          target: { workflowSlug, runId, stepId },
+          guard: { kind: "attempt", attemptNumber: metadata.attemptNumber },
+          events,
+          index,
+          attemptNumber: metadata.attemptNumber,
+        });
       } catch (err) {
         if (!(err instanceof CairnError)) throw err;
         out[index] = { ok: false, error: err };
@@ -181,7 +325,9 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
     const verdicts = writes.length === 0 ? [] : await this.writeBatchAdvancing(writes);
     writes.forEach((w, k) => {
       const v = verdicts[k] as GuardVerdict;
-      out[w.index] = v.ok ? { ok: true } : { ok: false, error: this.refusal(w.target as Required<WriteTarget>, v, w.attemptNumber) };
+      out[w.index] = v.ok
+        ? { ok: true }
+        : { ok: false, error: this.refusal(w.target as Required<WriteTarget>, v, w.attemptNumber) };
     });
     return out;
   }
@@ -189,60 +335,165 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
   /** The events of one completion: its log lines, then StepCompleted. */
   protected completionEvents(c: StepCompleteItem & { exportOutput: boolean }): Event[] {
     const { workflowSlug, runId, stepId, metadata } = c;
-    const events: Event[] = (metadata.logs ?? []).map((l) => this.makeEvent("LogEntry", workflowSlug, runId, stepId, logEntryBody(l)));
-    events.push(this.makeEvent("StepCompleted", workflowSlug, runId, stepId, {
-      output: serializeValue(c.output), durationUs: Math.max(0, Math.round(metadata.duration)), attemptNumber: metadata.attemptNumber, exportOutput: c.exportOutput,
-      ...(metadata.resourceUsage ? { resourceUsage: metadata.resourceUsage } : {}),
-    }));
+    const events: Event[] = (metadata.logs ?? []).map((l) =>
+      this.makeEvent("LogEntry", workflowSlug, runId, stepId, logEntryBody(l)),
+    );
+    events.push(
+      this.makeEvent("StepCompleted", workflowSlug, runId, stepId, {
+        output: serializeValue(c.output),
+        durationUs: Math.max(0, Math.round(metadata.duration)),
+        attemptNumber: metadata.attemptNumber,
+        exportOutput: c.exportOutput,
+        ...(metadata.resourceUsage ? { resourceUsage: metadata.resourceUsage } : {}),
+      }),
+    );
     return events;
   }
 
   /** Records a failure of the running attempt (fenced), with its error fingerprints. */
-  async saveStepFailed(workflowSlug: string, runId: string, stepId: string, error: StepError, metadata: { duration: number; attemptNumber: number; terminal: boolean; nextRetryAt?: number; failureReason: EventOf<"StepFailed">["failureReason"]; resourceUsage?: EventOf<"StepFailed">["resourceUsage"] }): Promise<void> {
+  async saveStepFailed(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    error: StepError,
+    metadata: {
+      duration: number;
+      attemptNumber: number;
+      terminal: boolean;
+      nextRetryAt?: number;
+      failureReason: EventOf<"StepFailed">["failureReason"];
+      resourceUsage?: EventOf<"StepFailed">["resourceUsage"];
+    },
+  ): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     const ev = this.failureEvent(workflowSlug, runId, stepId, error, metadata);
-    await this.fenced({ workflowSlug, runId, stepId }, { kind: "attempt", attemptNumber: metadata.attemptNumber }, [ev], metadata.attemptNumber);
+    await this.fenced(
+      { workflowSlug, runId, stepId },
+      { kind: "attempt", attemptNumber: metadata.attemptNumber },
+      [ev],
+      metadata.attemptNumber,
+    );
   }
 
   /** Atomically: StepFailed (non-terminal), StepRetrying and StepScheduled for the next attempt; all or nothing, fenced. */
-  async saveStepFailedAndScheduleRetry(workflowSlug: string, runId: string, stepId: string, error: StepError, failureMetadata: { duration: number; attemptNumber: number; nextRetryAt: number; failureReason: "execution-error" | "timeout" | "worker-crash"; resourceUsage?: EventOf<"StepFailed">["resourceUsage"] }, scheduleMetadata: { availableAt: number; nextAttemptNumber: number; retryDelayMs: number; maxRetries: number }): Promise<void> {
+  async saveStepFailedAndScheduleRetry(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    error: StepError,
+    failureMetadata: {
+      duration: number;
+      attemptNumber: number;
+      nextRetryAt: number;
+      failureReason: "execution-error" | "timeout" | "worker-crash";
+      resourceUsage?: EventOf<"StepFailed">["resourceUsage"];
+    },
+    scheduleMetadata: { availableAt: number; nextAttemptNumber: number; retryDelayMs: number; maxRetries: number },
+  ): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     if (scheduleMetadata.nextAttemptNumber !== failureMetadata.attemptNumber + 1) {
-      throw new InvalidEventError("Invalid retry", [{ path: "nextAttemptNumber", message: `must be attemptNumber + 1 (${failureMetadata.attemptNumber + 1})` }], { runId, stepId });
+      throw new InvalidEventError(
+        "Invalid retry",
+        [{ path: "nextAttemptNumber", message: `must be attemptNumber + 1 (${failureMetadata.attemptNumber + 1})` }],
+        { runId, stepId },
+      );
     }
     const step = (await this.readSteps(workflowSlug, runId)).find((s) => s.stepId === stepId);
     const events: Event[] = [
       this.failureEvent(workflowSlug, runId, stepId, error, { ...failureMetadata, terminal: false }),
-      this.makeEvent("StepRetrying", workflowSlug, runId, stepId, { attemptNumber: failureMetadata.attemptNumber, nextAttempt: scheduleMetadata.nextAttemptNumber, error: cleanError(error), maxRetries: scheduleMetadata.maxRetries }),
-      this.makeEvent("StepScheduled", workflowSlug, runId, stepId, { availableAtUs: scheduleMetadata.availableAt, reason: "retry", attemptNumber: scheduleMetadata.nextAttemptNumber, retryDelayMs: scheduleMetadata.retryDelayMs, ...(step ? { priority: step.priority } : {}) }),
+      this.makeEvent("StepRetrying", workflowSlug, runId, stepId, {
+        attemptNumber: failureMetadata.attemptNumber,
+        nextAttempt: scheduleMetadata.nextAttemptNumber,
+        error: cleanError(error),
+        maxRetries: scheduleMetadata.maxRetries,
+      }),
+      this.makeEvent("StepScheduled", workflowSlug, runId, stepId, {
+        availableAtUs: scheduleMetadata.availableAt,
+        reason: "retry",
+        attemptNumber: scheduleMetadata.nextAttemptNumber,
+        retryDelayMs: scheduleMetadata.retryDelayMs,
+        ...(step ? { priority: step.priority } : {}),
+      }),
     ];
-    await this.fenced({ workflowSlug, runId, stepId }, { kind: "attempt", attemptNumber: failureMetadata.attemptNumber }, events, failureMetadata.attemptNumber);
+    await this.fenced(
+      { workflowSlug, runId, stepId },
+      { kind: "attempt", attemptNumber: failureMetadata.attemptNumber },
+      events,
+      failureMetadata.attemptNumber,
+    );
   }
 
   /** Records that a step will not run. A running step may be skipped only by its current attempt. Returns whether it was written. */
-  async saveStepSkipped(workflowSlug: string, runId: string, stepId: string, metadata: { skipType: "primary" | "cascade"; reason: string; metadata?: Record<string, unknown>; duration: number; attemptNumber: number; cascadedFrom?: string }): Promise<void> {
+  async saveStepSkipped(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    metadata: {
+      skipType: "primary" | "cascade";
+      reason: string;
+      metadata?: Record<string, unknown>;
+      duration: number;
+      attemptNumber: number;
+      cascadedFrom?: string;
+    },
+  ): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     const ev = this.makeEvent("StepSkipped", workflowSlug, runId, stepId, {
-      skipType: metadata.skipType, reason: metadata.reason, durationUs: Math.max(0, Math.round(metadata.duration)), attemptNumber: metadata.attemptNumber,
-      ...(metadata.metadata ? { metadata: metadata.metadata } : {}), ...(metadata.cascadedFrom ? { cascadedFrom: metadata.cascadedFrom } : {}),
+      skipType: metadata.skipType,
+      reason: metadata.reason,
+      durationUs: Math.max(0, Math.round(metadata.duration)),
+      attemptNumber: metadata.attemptNumber,
+      ...(metadata.metadata ? { metadata: metadata.metadata } : {}),
+      ...(metadata.cascadedFrom ? { cascadedFrom: metadata.cascadedFrom } : {}),
     });
-    const verdict = await this.writeAdvancing({ workflowSlug, runId, stepId }, { kind: "step-open", attemptNumber: metadata.attemptNumber || undefined }, [ev]);
-    if (!verdict.ok && verdict.reason === "stale-attempt") throw new StaleAttemptError({ workflowSlug, runId, stepId, attemptNumber: metadata.attemptNumber, currentAttempt: verdict.stepAttempt, currentStatus: verdict.stepStatus });
+    const verdict = await this.writeAdvancing(
+      { workflowSlug, runId, stepId },
+      { kind: "step-open", attemptNumber: metadata.attemptNumber || undefined },
+      [ev],
+    );
+    if (!verdict.ok && verdict.reason === "stale-attempt")
+      throw new StaleAttemptError({
+        workflowSlug,
+        runId,
+        stepId,
+        attemptNumber: metadata.attemptNumber,
+        currentAttempt: verdict.stepAttempt,
+        currentStatus: verdict.stepStatus,
+      });
   }
 
   /** Seed API: appends a StepReclaimed event as given (reclaimStaleSteps is the atomic way to reclaim). */
-  async saveStepReclaimed(workflowSlug: string, runId: string, stepId: string, metadata: { originalWorkerId: string; reclaimedBy: string; lastHeartbeat: number; staleThreshold: number; staleDuration: number; attemptNumber: number }): Promise<void> {
+  async saveStepReclaimed(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    metadata: {
+      originalWorkerId: string;
+      reclaimedBy: string;
+      lastHeartbeat: number;
+      staleThreshold: number;
+      staleDuration: number;
+      attemptNumber: number;
+    },
+  ): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     const ev = this.makeEvent("StepReclaimed", workflowSlug, runId, stepId, {
-      originalWorkerId: metadata.originalWorkerId, reclaimedBy: metadata.reclaimedBy, lastHeartbeatUs: metadata.lastHeartbeat,
-      staleThresholdUs: metadata.staleThreshold, staleDurationUs: metadata.staleDuration, attemptNumber: metadata.attemptNumber,
+      originalWorkerId: metadata.originalWorkerId,
+      reclaimedBy: metadata.reclaimedBy,
+      lastHeartbeatUs: metadata.lastHeartbeat,
+      staleThresholdUs: metadata.staleThreshold,
+      staleDurationUs: metadata.staleDuration,
+      attemptNumber: metadata.attemptNumber,
     });
     await this.store.writeEvents({ workflowSlug, runId, stepId }, { kind: "none" }, [ev]);
   }
 
   /** Running steps whose heartbeat is older than `staleThresholdMs`: each reclaimed exactly once and rescheduled, or failed as worker-crash when its retry budget is spent. */
   async reclaimStaleSteps(staleThresholdMs: number, reclaimedBy: string): Promise<StepRef[]> {
-    if (!Number.isFinite(staleThresholdMs) || staleThresholdMs < 0) throw new InvalidArgumentError(`staleThresholdMs must be a non-negative number of milliseconds, got ${staleThresholdMs}.`);
+    if (!Number.isFinite(staleThresholdMs) || staleThresholdMs < 0)
+      throw new InvalidArgumentError(
+        `staleThresholdMs must be a non-negative number of milliseconds, got ${staleThresholdMs}.`,
+      );
     const nowUs = this.clock.nowUs();
     const cutoff = nowUs - Math.round(staleThresholdMs * 1000);
     const candidates = await this.store.queryStaleSteps(cutoff);
@@ -252,18 +503,45 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
       const budget = await this.retryBudget(step.workflowSlug, step.stepId, budgets);
       const lastSeen = step.lastHeartbeatUs ?? step.startTimeUs ?? 0;
       const { workflowSlug, runId, stepId, attemptNumber } = step;
-      const events: Event[] = [this.makeEvent("StepReclaimed", workflowSlug, runId, stepId, {
-        originalWorkerId: step.claimedBy ?? "unknown", reclaimedBy, lastHeartbeatUs: lastSeen, staleThresholdUs: Math.round(staleThresholdMs * 1000),
-        staleDurationUs: Math.max(0, nowUs - lastSeen), attemptNumber,
-      })];
+      const events: Event[] = [
+        this.makeEvent("StepReclaimed", workflowSlug, runId, stepId, {
+          originalWorkerId: step.claimedBy ?? "unknown",
+          reclaimedBy,
+          lastHeartbeatUs: lastSeen,
+          staleThresholdUs: Math.round(staleThresholdMs * 1000),
+          staleDurationUs: Math.max(0, nowUs - lastSeen),
+          attemptNumber,
+        }),
+      ];
       // Attempts since the run last retried the step (a run retry gives it its retries again); wakes from waits are not retries.
       if (attemptNumber - (step.resetAtAttempt ?? 0) - (step.wakes ?? 0) <= budget) {
-        events.push(this.makeEvent("StepScheduled", workflowSlug, runId, stepId, { availableAtUs: nowUs, reason: "retry", attemptNumber: attemptNumber + 1, priority: step.priority }));
+        events.push(
+          this.makeEvent("StepScheduled", workflowSlug, runId, stepId, {
+            availableAtUs: nowUs,
+            reason: "retry",
+            attemptNumber: attemptNumber + 1,
+            priority: step.priority,
+          }),
+        );
       } else {
-        const error = { name: "WorkerCrashError", message: `Worker ${step.claimedBy ?? "unknown"} stopped heartbeating attempt ${attemptNumber} and the retry budget (${budget}) is spent.` };
-        events.push(this.failureEvent(workflowSlug, runId, stepId, error, { duration: Math.max(0, nowUs - (step.startTimeUs ?? nowUs)), attemptNumber, terminal: true, failureReason: "worker-crash" }));
+        const error = {
+          name: "WorkerCrashError",
+          message: `Worker ${step.claimedBy ?? "unknown"} stopped heartbeating attempt ${attemptNumber} and the retry budget (${budget}) is spent.`,
+        };
+        events.push(
+          this.failureEvent(workflowSlug, runId, stepId, error, {
+            duration: Math.max(0, nowUs - (step.startTimeUs ?? nowUs)),
+            attemptNumber,
+            terminal: true,
+            failureReason: "worker-crash",
+          }),
+        );
       }
-      const verdict = await this.writeAdvancing({ workflowSlug, runId, stepId }, { kind: "stale", attemptNumber, heartbeatBeforeUs: cutoff }, events);
+      const verdict = await this.writeAdvancing(
+        { workflowSlug, runId, stepId },
+        { kind: "stale", attemptNumber, heartbeatBeforeUs: cutoff },
+        events,
+      );
       if (verdict.ok) out.push({ workflowSlug, runId, stepId });
     }
     return out;
@@ -273,19 +551,42 @@ export abstract class BackendSteps<D extends BackendDriver = BackendDriver> exte
   protected async retryBudget(slug: string, stepId: string, cache: Map<string, Map<string, number>>): Promise<number> {
     let perStep = cache.get(slug);
     if (!perStep) {
-      perStep = new Map((await this.getWorkflowSteps(slug)).map((d) => [d.id, d.maxRetries ?? d.retry?.maxRetries ?? DEFAULT_MAX_RETRIES]));
+      perStep = new Map(
+        (await this.getWorkflowSteps(slug)).map((d) => [
+          d.id,
+          d.maxRetries ?? d.retry?.maxRetries ?? DEFAULT_MAX_RETRIES,
+        ]),
+      );
       cache.set(slug, perStep);
     }
     return perStep.get(stepId) ?? DEFAULT_MAX_RETRIES;
   }
 
   /** A StepFailed event with its error cleaned and fingerprinted. */
-  protected failureEvent(workflowSlug: string, runId: string, stepId: string, error: StepError, m: { duration: number; attemptNumber: number; terminal: boolean; nextRetryAt?: number; failureReason: EventOf<"StepFailed">["failureReason"]; resourceUsage?: EventOf<"StepFailed">["resourceUsage"] }): EventOf<"StepFailed"> {
+  protected failureEvent(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    error: StepError,
+    m: {
+      duration: number;
+      attemptNumber: number;
+      terminal: boolean;
+      nextRetryAt?: number;
+      failureReason: EventOf<"StepFailed">["failureReason"];
+      resourceUsage?: EventOf<"StepFailed">["resourceUsage"];
+    },
+  ): EventOf<"StepFailed"> {
     const err = cleanError(error);
     return this.makeEvent("StepFailed", workflowSlug, runId, stepId, {
-      error: err, errorFingerprints: computeErrorFingerprints(err), durationUs: Math.max(0, Math.round(m.duration)), attemptNumber: m.attemptNumber,
-      terminal: m.terminal, failureReason: m.failureReason,
-      ...(m.nextRetryAt === undefined ? {} : { nextRetryAtUs: m.nextRetryAt }), ...(m.resourceUsage ? { resourceUsage: m.resourceUsage } : {}),
+      error: err,
+      errorFingerprints: computeErrorFingerprints(err),
+      durationUs: Math.max(0, Math.round(m.duration)),
+      attemptNumber: m.attemptNumber,
+      terminal: m.terminal,
+      failureReason: m.failureReason,
+      ...(m.nextRetryAt === undefined ? {} : { nextRetryAtUs: m.nextRetryAt }),
+      ...(m.resourceUsage ? { resourceUsage: m.resourceUsage } : {}),
     });
   }
 }

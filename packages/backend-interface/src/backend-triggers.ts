@@ -54,7 +54,10 @@ export abstract class BackendTriggers<D extends BackendDriver = BackendDriver> e
     const eventId = options?.id ?? `evt-${randomUUID()}`;
     checkEventId(eventId);
     const payloadProblem = jsonValueProblem(payload, "payload");
-    if (payloadProblem) throw new InvalidArgumentError(`Cannot emit ${eventName}: ${payloadProblem}. Pass a JSON value (object, array, string, number, boolean or null).`);
+    if (payloadProblem)
+      throw new InvalidArgumentError(
+        `Cannot emit ${eventName}: ${payloadProblem}. Pass a JSON value (object, array, string, number, boolean or null).`,
+      );
     const listeners = (await this.listWorkflowMetadata()).filter((w) => w.on?.includes(eventName));
     const items: RunSubmissionInput[] = listeners.map((w) => ({
       workflowSlug: w.slug,
@@ -72,14 +75,18 @@ export abstract class BackendTriggers<D extends BackendDriver = BackendDriver> e
       runs.push({ workflowSlug: items[k]!.workflowSlug, runId: o.runId, isNew: o.isNew });
     }
     // The same emit wakes runs whose waitForEvent matches (a signal of the event's name, idempotent by the event id).
-    const wokenRunIds = isValidIdentifier("workflowSlug", eventName) && isValidIdentifier("workflowSlug", eventId)
-      ? (await this.signalWaiting(eventName, payload, { id: eventId })).runIds : [];
+    const wokenRunIds =
+      isValidIdentifier("workflowSlug", eventName) && isValidIdentifier("workflowSlug", eventId)
+        ? (await this.signalWaiting(eventName, payload, { id: eventId })).runIds
+        : [];
     return { eventId, runs, wokenRunIds };
   }
 }
 
 function checkEventId(id: unknown): void {
   const ok = typeof id === "string" && id.length > 0 && id.length <= 200 && !/[\u0000-\u001f]/.test(id);
-  if (!ok) throw new InvalidArgumentError(`An event id must be a non-empty string of at most 200 characters without control characters, got ${JSON.stringify(id)}.`);
+  if (!ok)
+    throw new InvalidArgumentError(
+      `An event id must be a non-empty string of at most 200 characters without control characters, got ${JSON.stringify(id)}.`,
+    );
 }
-

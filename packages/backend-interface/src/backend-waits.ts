@@ -17,7 +17,8 @@ export type WaitingStep = StepState & { waiting: NonNullable<StepState["waiting"
 /** The step a run waits on, when the run is waiting: running, no step running or ready now, and a step waiting. Pure. */
 export function runWaitingOn(run: RunState, steps: readonly StepState[], nowUs: number): WaitingStep | null {
   if (run.status !== "running") return null;
-  if (steps.some((s) => s.status === "running" || (s.status === "scheduled" && (s.availableAtUs ?? 0) <= nowUs))) return null;
+  if (steps.some((s) => s.status === "running" || (s.status === "scheduled" && (s.availableAtUs ?? 0) <= nowUs)))
+    return null;
   return (steps.find((s) => s.status === "scheduled" && s.waiting !== undefined) as WaitingStep | undefined) ?? null;
 }
 
@@ -27,15 +28,22 @@ function jsonText(value: unknown, what: string): string {
   try {
     text = JSON.stringify(value === undefined ? null : value);
   } catch (err) {
-    throw new InvalidArgumentError(`The ${what} is not JSON (${(err as Error).message}); pass plain data: objects, arrays, strings, numbers, booleans, null.`);
+    throw new InvalidArgumentError(
+      `The ${what} is not JSON (${(err as Error).message}); pass plain data: objects, arrays, strings, numbers, booleans, null.`,
+    );
   }
-  if (typeof text !== "string") throw new InvalidArgumentError(`The ${what} is not JSON; pass plain data: objects, arrays, strings, numbers, booleans, null.`);
+  if (typeof text !== "string")
+    throw new InvalidArgumentError(
+      `The ${what} is not JSON; pass plain data: objects, arrays, strings, numbers, booleans, null.`,
+    );
   return text;
 }
 
 function assertSignalName(name: unknown, field = "name"): asserts name is string {
   if (!isValidIdentifier("workflowSlug", name)) {
-    throw new InvalidArgumentError(`Invalid signal ${field} ${JSON.stringify(name)}: use letters, digits, "-", "_" and "." (at most 128 characters).`);
+    throw new InvalidArgumentError(
+      `Invalid signal ${field} ${JSON.stringify(name)}: use letters, digits, "-", "_" and "." (at most 128 characters).`,
+    );
   }
 }
 
@@ -51,7 +59,8 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
     assertRunId(runId);
     const run = await this.store.readRun(runId);
     if (!run) throw new RunNotFoundError(runId);
-    if (isTerminalRunStatus(run.status)) throw new RunTerminalError({ workflowSlug: run.workflowSlug, runId, status: run.status });
+    if (isTerminalRunStatus(run.status))
+      throw new RunTerminalError({ workflowSlug: run.workflowSlug, runId, status: run.status });
     return run;
   }
 
@@ -69,7 +78,12 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
   async pauseRun(runId: string, options: { reason?: string } = {}): Promise<{ paused: boolean }> {
     const run = await this.liveRun(runId);
     if (run.paused) return { paused: false };
-    await this.writeRunEvent(run, [this.makeEvent("WorkflowPaused", run.workflowSlug, runId, undefined, { scope: "run", ...(options.reason ? { reason: options.reason } : {}) })]);
+    await this.writeRunEvent(run, [
+      this.makeEvent("WorkflowPaused", run.workflowSlug, runId, undefined, {
+        scope: "run",
+        ...(options.reason ? { reason: options.reason } : {}),
+      }),
+    ]);
     return { paused: true };
   }
 
@@ -81,12 +95,18 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
     const patch = options.patch === undefined ? undefined : this.patchText(options.patch);
     const run = await this.liveRun(runId);
     if (!run.paused && patch === undefined) return { resumed: false };
-    await this.writeRunEvent(run, [this.makeEvent("WorkflowResumed", run.workflowSlug, runId, undefined, { scope: "run", ...(patch ? { patch } : {}) })]);
+    await this.writeRunEvent(run, [
+      this.makeEvent("WorkflowResumed", run.workflowSlug, runId, undefined, {
+        scope: "run",
+        ...(patch ? { patch } : {}),
+      }),
+    ]);
     return { resumed: run.paused !== undefined };
   }
 
   private patchText(patch: unknown): string {
-    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw new InvalidArgumentError("The state patch must be a JSON object, e.g. {\"approved\": true}.");
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch))
+      throw new InvalidArgumentError('The state patch must be a JSON object, e.g. {"approved": true}.');
     return jsonText(patch, "state patch");
   }
 
@@ -98,7 +118,10 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
    */
   async pauseWorkflow(workflowSlug: string, options: { reason?: string } = {}): Promise<{ runs: number }> {
     assertWorkflowSlug(workflowSlug);
-    await this.markWorkflowPaused(workflowSlug, { atUs: this.clock.nowUs(), ...(options.reason ? { reason: options.reason } : {}) });
+    await this.markWorkflowPaused(workflowSlug, {
+      atUs: this.clock.nowUs(),
+      ...(options.reason ? { reason: options.reason } : {}),
+    });
     let runs = 0;
     for (const run of await this.liveRunsOf(workflowSlug)) if (await this.holdForWorkflow(run, options.reason)) runs++;
     return { runs };
@@ -121,7 +144,9 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
    * submitter's registration cache held or however long its write took. The pause is the one the write reported
    * (`workflowPaused`, read serialised with the mark's writes) or else the registration read now, after the write.
    */
-  protected async settleWorkflowPause(created: ReadonlyArray<{ event: EventOf<"RunSubmitted">; workflowPaused?: boolean | undefined }>): Promise<void> {
+  protected async settleWorkflowPause(
+    created: ReadonlyArray<{ event: EventOf<"RunSubmitted">; workflowPaused?: boolean | undefined }>,
+  ): Promise<void> {
     const stored = new Map<string, { reason?: string } | undefined>();
     const pauseOf = async (slug: string) => {
       if (!stored.has(slug)) stored.set(slug, (await this.freshRegistration(slug))?.paused);
@@ -141,22 +166,32 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
   /** Pauses a live run for its workflow's pause; false when it was already paused or has ended. */
   private async holdForWorkflow(run: RunState, reason: string | undefined): Promise<boolean> {
     if (run.paused) return false;
-    const ev = this.makeEvent("WorkflowPaused", run.workflowSlug, run.runId, undefined, { scope: "workflow", ...(reason ? { reason } : {}) });
-    return (await this.writeAdvancing({ workflowSlug: run.workflowSlug, runId: run.runId }, { kind: "run-open" }, [ev])).ok;
+    const ev = this.makeEvent("WorkflowPaused", run.workflowSlug, run.runId, undefined, {
+      scope: "workflow",
+      ...(reason ? { reason } : {}),
+    });
+    return (await this.writeAdvancing({ workflowSlug: run.workflowSlug, runId: run.runId }, { kind: "run-open" }, [ev]))
+      .ok;
   }
 
   /** Resumes a live run its workflow's pause held; false when something else paused it, or it is not paused. */
   private async releaseForWorkflow(run: RunState): Promise<boolean> {
     if (run.paused?.scope !== "workflow") return false;
     const ev = this.makeEvent("WorkflowResumed", run.workflowSlug, run.runId, undefined, { scope: "workflow" });
-    return (await this.writeAdvancing({ workflowSlug: run.workflowSlug, runId: run.runId }, { kind: "run-open" }, [ev])).ok;
+    return (await this.writeAdvancing({ workflowSlug: run.workflowSlug, runId: run.runId }, { kind: "run-open" }, [ev]))
+      .ok;
   }
 
   private async liveRunsOf(workflowSlug: string): Promise<RunState[]> {
     const out: RunState[] = [];
     let before: { createdAtUs: number; runId: string } | undefined;
     for (;;) {
-      const page = await this.store.queryRuns({ workflowSlug, status: ["pending", "running"], limit: 500, ...(before ? { before } : {}) });
+      const page = await this.store.queryRuns({
+        workflowSlug,
+        status: ["pending", "running"],
+        limit: 500,
+        ...(before ? { before } : {}),
+      });
       out.push(...page);
       const last = page[page.length - 1];
       if (page.length < 500 || !last) return out;
@@ -169,14 +204,21 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
    * matches; a step waiting now is woken in this same write. The same `id` twice is one signal. RunNotFoundError for an
    * unknown run, RunTerminalError for an ended one, InvalidArgumentError for a payload that is not JSON: nothing written.
    */
-  async signal(runId: string, name: string, payload?: unknown, options: { id?: string } = {}): Promise<{ signalId: string; isNew: boolean }> {
+  async signal(
+    runId: string,
+    name: string,
+    payload?: unknown,
+    options: { id?: string } = {},
+  ): Promise<{ signalId: string; isNew: boolean }> {
     assertSignalName(name);
     if (options.id !== undefined) assertSignalName(options.id, "id");
     const text = jsonText(payload, "signal payload");
     const run = await this.liveRun(runId);
     const signalId = options.id ?? newEventId(this.clock.nowUs());
     if (run.signals?.some((g) => g.signalId === signalId)) return { signalId, isNew: false };
-    await this.writeRunEvent(run, [this.makeEvent("SignalReceived", run.workflowSlug, runId, undefined, { signalId, name, payload: text })]);
+    await this.writeRunEvent(run, [
+      this.makeEvent("SignalReceived", run.workflowSlug, runId, undefined, { signalId, name, payload: text }),
+    ]);
     return { signalId, isNew: true };
   }
 
@@ -185,12 +227,20 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
    * event does for waitForEvent). Idempotent by `id`: a run that has the signal already is left alone. Returns the runs
    * it signalled.
    */
-  async signalWaiting(name: string, payload?: unknown, options: { id?: string } = {}): Promise<{ signalId: string; runIds: string[] }> {
+  async signalWaiting(
+    name: string,
+    payload?: unknown,
+    options: { id?: string } = {},
+  ): Promise<{ signalId: string; runIds: string[] }> {
     assertSignalName(name);
     if (options.id !== undefined) assertSignalName(options.id, "id");
     const text = jsonText(payload, "signal payload");
     const signalId = options.id ?? newEventId(this.clock.nowUs());
-    const runIds = [...new Set((await this.listWaitingSteps({ name })).filter((s) => signalMatches(text, s.waiting.match)).map((s) => s.runId))];
+    const runIds = [
+      ...new Set(
+        (await this.listWaitingSteps({ name })).filter((s) => signalMatches(text, s.waiting.match)).map((s) => s.runId),
+      ),
+    ];
     const out: string[] = [];
     for (const runId of runIds) {
       try {
@@ -208,13 +258,25 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
     const store = this.store;
     if (filter.name !== undefined && store.queryWaitingSteps) {
       const found = await store.queryWaitingSteps(filter.name);
-      return found.filter((s): s is WaitingStep => s.status === "scheduled" && s.waiting?.kind === "event" && s.waiting.name === filter.name
-        && (filter.workflowSlug === undefined || s.workflowSlug === filter.workflowSlug));
+      return found.filter(
+        (s): s is WaitingStep =>
+          s.status === "scheduled" &&
+          s.waiting?.kind === "event" &&
+          s.waiting.name === filter.name &&
+          (filter.workflowSlug === undefined || s.workflowSlug === filter.workflowSlug),
+      );
     }
-    const live = await store.loadLiveState(filter.workflowSlug === undefined ? {} : { workflowSlug: filter.workflowSlug });
+    const live = await store.loadLiveState(
+      filter.workflowSlug === undefined ? {} : { workflowSlug: filter.workflowSlug },
+    );
     const liveRuns = new Set(live.runs.filter((r) => !isTerminalRunStatus(r.status)).map((r) => r.runId));
-    return live.steps.filter((s): s is WaitingStep => s.status === "scheduled" && s.waiting !== undefined && liveRuns.has(s.runId)
-      && (filter.name === undefined || (s.waiting.kind === "event" && s.waiting.name === filter.name)));
+    return live.steps.filter(
+      (s): s is WaitingStep =>
+        s.status === "scheduled" &&
+        s.waiting !== undefined &&
+        liveRuns.has(s.runId) &&
+        (filter.name === undefined || (s.waiting.kind === "event" && s.waiting.name === filter.name)),
+    );
   }
 
   /**
@@ -222,24 +284,45 @@ export abstract class BackendWaits<D extends BackendDriver = BackendDriver> exte
    * in the same write, StepScheduled (reason `wake`) of the next attempt, available when the wait ends on its own
    * (far in the future when only a signal ends it). A buffered signal the wait matches wakes it in that write.
    */
-  async saveStepWaiting(workflowSlug: string, runId: string, stepId: string, metadata: { attemptNumber: number; wait: StepWait; duration: number }): Promise<void> {
+  async saveStepWaiting(
+    workflowSlug: string,
+    runId: string,
+    stepId: string,
+    metadata: { attemptNumber: number; wait: StepWait; duration: number },
+  ): Promise<void> {
     assertIds({ workflowSlug, runId, stepId });
     const parsed = StepWaitSchema.safeParse(metadata.wait);
-    if (!parsed.success) throw new InvalidArgumentError(`Invalid wait: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!parsed.success)
+      throw new InvalidArgumentError(
+        `Invalid wait: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      );
     if (parsed.data.match !== undefined) jsonText(parsed.data.match, "wait match");
     const n = metadata.attemptNumber;
     const events: Event[] = [
-      this.makeEvent("StepWaiting", workflowSlug, runId, stepId, { attemptNumber: n, wait: parsed.data, durationUs: Math.max(0, Math.round(metadata.duration)) }),
-      this.makeEvent("StepScheduled", workflowSlug, runId, stepId, { availableAtUs: Math.min(parsed.data.untilUs ?? HELD_AVAILABLE_AT_US, HELD_AVAILABLE_AT_US), reason: "wake", attemptNumber: n + 1 }),
+      this.makeEvent("StepWaiting", workflowSlug, runId, stepId, {
+        attemptNumber: n,
+        wait: parsed.data,
+        durationUs: Math.max(0, Math.round(metadata.duration)),
+      }),
+      this.makeEvent("StepScheduled", workflowSlug, runId, stepId, {
+        availableAtUs: Math.min(parsed.data.untilUs ?? HELD_AVAILABLE_AT_US, HELD_AVAILABLE_AT_US),
+        reason: "wake",
+        attemptNumber: n + 1,
+      }),
     ];
     await this.fenced({ workflowSlug, runId, stepId }, { kind: "attempt", attemptNumber: n }, events, n);
   }
 
   /** The runs waiting now (see runWaitingOn), newest first, of one workflow when given, with the step each waits on. */
-  async listWaitingRuns(options: { workflowSlug?: string; limit?: number } = {}): Promise<Array<{ run: RunState; step: WaitingStep }>> {
+  async listWaitingRuns(
+    options: { workflowSlug?: string; limit?: number } = {},
+  ): Promise<Array<{ run: RunState; step: WaitingStep }>> {
     const limit = options.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
-    const waiting = await this.listWaitingSteps(options.workflowSlug === undefined ? {} : { workflowSlug: options.workflowSlug });
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
+    const waiting = await this.listWaitingSteps(
+      options.workflowSlug === undefined ? {} : { workflowSlug: options.workflowSlug },
+    );
     const runIds = [...new Set(waiting.map((s) => s.runId))];
     const contexts = await this.readRunContexts(runIds);
     const nowUs = this.clock.nowUs();

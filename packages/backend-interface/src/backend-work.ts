@@ -53,23 +53,43 @@ export abstract class BackendWork<D extends BackendDriver = BackendDriver> exten
     const contexts = new Map(claimed.flatMap((c) => (c.context ? [[c.runId, c.context] as const] : [])));
     const missing = [...new Set(claimed.filter((c) => !contexts.has(c.runId)).map((c) => c.runId))];
     if (missing.length) for (const [id, ctx] of await this.readRunContexts(missing)) contexts.set(id, ctx);
-    return Promise.all(claimed.map(async (c): Promise<ClaimedWork> => {
-      const ctx = contexts.get(c.runId);
-      const run = ctx?.run;
-      const deps = options.dependencies?.(c) ?? options.workflows?.[c.workflowSlug]?.[c.stepId] ?? (run?.versionId ? (await this.loadDag(c.workflowSlug, run.versionId))?.steps.find((s) => s.id === c.stepId)?.dependencies : undefined);
-      const dependencyOutputs: Record<string, string | undefined> = {};
-      for (const s of ctx?.steps ?? []) if (s.status === "completed" && (deps === undefined || deps.includes(s.stepId))) dependencyOutputs[s.stepId] = s.output;
-      for (const d of deps ?? []) if (!(d in dependencyOutputs)) dependencyOutputs[d] = undefined;
-      const signals = (run?.signals ?? []).filter((g) => g.consumedBy?.stepId === c.stepId).map((g) => ({ name: g.name, payload: g.payload }));
-      // A retry replays what earlier attempts saved: checkpoints and finished child steps, from one read of the step's events.
-      const earlier = c.attemptNumber > 1 ? await this.loadEvents(c.workflowSlug, c.runId, { category: "step", stepId: c.stepId }) : [];
-      const { context: _context, ...step } = c;
-      return {
-        ...step, ...(run?.state !== undefined ? { state: run.state } : {}), ...(signals.length ? { signals } : {}), workflowAttemptNumber: Math.max(1, run?.workflowAttemptNumber ?? 1), dependencyOutputs,
-        checkpoints: checkpointsOf(earlier), children: finishedChildren(earlier),
-        ...(run?.versionId ? { versionId: run.versionId } : {}), ...(run?.input !== undefined ? { input: run.input } : {}),
-      };
-    }));
+    return Promise.all(
+      claimed.map(async (c): Promise<ClaimedWork> => {
+        const ctx = contexts.get(c.runId);
+        const run = ctx?.run;
+        const deps =
+          options.dependencies?.(c) ??
+          options.workflows?.[c.workflowSlug]?.[c.stepId] ??
+          (run?.versionId
+            ? (await this.loadDag(c.workflowSlug, run.versionId))?.steps.find((s) => s.id === c.stepId)?.dependencies
+            : undefined);
+        const dependencyOutputs: Record<string, string | undefined> = {};
+        for (const s of ctx?.steps ?? [])
+          if (s.status === "completed" && (deps === undefined || deps.includes(s.stepId)))
+            dependencyOutputs[s.stepId] = s.output;
+        for (const d of deps ?? []) if (!(d in dependencyOutputs)) dependencyOutputs[d] = undefined;
+        const signals = (run?.signals ?? [])
+          .filter((g) => g.consumedBy?.stepId === c.stepId)
+          .map((g) => ({ name: g.name, payload: g.payload }));
+        // A retry replays what earlier attempts saved: checkpoints and finished child steps, from one read of the step's events.
+        const earlier =
+          c.attemptNumber > 1
+            ? await this.loadEvents(c.workflowSlug, c.runId, { category: "step", stepId: c.stepId })
+            : [];
+        const { context: _context, ...step } = c;
+        return {
+          ...step,
+          ...(run?.state !== undefined ? { state: run.state } : {}),
+          ...(signals.length ? { signals } : {}),
+          workflowAttemptNumber: Math.max(1, run?.workflowAttemptNumber ?? 1),
+          dependencyOutputs,
+          checkpoints: checkpointsOf(earlier),
+          children: finishedChildren(earlier),
+          ...(run?.versionId ? { versionId: run.versionId } : {}),
+          ...(run?.input !== undefined ? { input: run.input } : {}),
+        };
+      }),
+    );
   }
 
   /**
@@ -79,7 +99,8 @@ export abstract class BackendWork<D extends BackendDriver = BackendDriver> exten
    */
   async maintain(options: { workerId: string; staleMs: number; limit?: number }): Promise<MaintenanceResult> {
     const limit = options.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
     const reclaimed = await this.reclaimStaleSteps(options.staleMs, options.workerId);
     const started = await this.startDueRuns(limit);
     const timedOut = await this.advanceRuns(await this.store.queryOverdueRuns(this.clock.nowUs(), limit));
@@ -88,10 +109,12 @@ export abstract class BackendWork<D extends BackendDriver = BackendDriver> exten
 
   /** Starts up to `limit` store-driven runs that became available (longest due first); returns their ids. One indexed read when none is due. */
   async startDueRuns(limit = 100): Promise<string[]> {
-    if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
     const nowUs = this.clock.nowUs();
     const started = await this.advanceRuns(await this.store.queryDueRuns(nowUs, limit));
-    for (const gate of await this.store.queryWaitingGates(nowUs, limit)) started.push(...(await this.startGate(gate.workflowSlug, gate.flowKey, nowUs)));
+    for (const gate of await this.store.queryWaitingGates(nowUs, limit))
+      started.push(...(await this.startGate(gate.workflowSlug, gate.flowKey, nowUs)));
     return started;
   }
 }

@@ -3,7 +3,14 @@ import { InvalidArgumentError } from "./errors.js";
 import { parseFlowControl } from "./flow-control.js";
 import { BackendStepData } from "./backend-step-data.js";
 import { assertIds, assertVersionId, assertWorkflowSlug } from "./identifiers.js";
-import type { StepDefinition, WorkflowMetadata, WorkflowRegistration, WorkflowRegistrationInput, WorkflowVersion, WorkflowVersionInput } from "./schemas.js";
+import type {
+  StepDefinition,
+  WorkflowMetadata,
+  WorkflowRegistration,
+  WorkflowRegistrationInput,
+  WorkflowVersion,
+  WorkflowVersionInput,
+} from "./schemas.js";
 import { WorkflowRegistrationSchema, WorkflowVersionSchema } from "./schemas.js";
 import { InvalidEventError, InvalidInputError, VersionConflictError, WorkflowNotFoundError } from "./errors.js";
 import type { EventOf } from "./events.js";
@@ -27,16 +34,27 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
     assertWorkflowSlug(registration?.slug);
     if (registration.versionId !== undefined) assertVersionId(registration.versionId);
     const parsed = WorkflowRegistrationSchema.safeParse(registration);
-    if (!parsed.success) throw new InvalidEventError(`Invalid registration of workflow ${registration.slug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+    if (!parsed.success)
+      throw new InvalidEventError(
+        `Invalid registration of workflow ${registration.slug}`,
+        parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+      );
     for (const s of parsed.data.steps) assertIds({ stepId: s.id });
     // A new registration (a worker starting) keeps the workflow's pause: only resumeWorkflow ends it.
     const paused = parsed.data.paused ?? (await this.store.readWorkflow(parsed.data.slug))?.paused;
-    await this.store.putWorkflow({ ...parsed.data, registeredAtUs: parsed.data.registeredAtUs ?? this.clock.nowUs(), ...(paused ? { paused } : {}) });
+    await this.store.putWorkflow({
+      ...parsed.data,
+      registeredAtUs: parsed.data.registeredAtUs ?? this.clock.nowUs(),
+      ...(paused ? { paused } : {}),
+    });
     this.registrations.delete(parsed.data.slug);
   }
 
   /** Sets or clears a workflow's pause mark on its registration (WorkflowNotFoundError when it was never registered). */
-  protected async markWorkflowPaused(slug: string, paused: { atUs: number; reason?: string } | undefined): Promise<void> {
+  protected async markWorkflowPaused(
+    slug: string,
+    paused: { atUs: number; reason?: string } | undefined,
+  ): Promise<void> {
     const reg = await this.store.readWorkflow(slug);
     if (!reg) throw new WorkflowNotFoundError(slug);
     const { paused: _old, ...rest } = reg;
@@ -68,15 +86,23 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
    * input schema) filled in when the submitter named none, so the run is store-driven: started at submit when
    * available. WorkflowNotFoundError when the workflow was never registered.
    */
-  protected async withRegisteredVersion(event: EventOf<"RunSubmitted">, submitted: { hasInputSchema?: boolean | undefined }): Promise<EventOf<"RunSubmitted">> {
+  protected async withRegisteredVersion(
+    event: EventOf<"RunSubmitted">,
+    submitted: { hasInputSchema?: boolean | undefined },
+  ): Promise<EventOf<"RunSubmitted">> {
     let reg = await this.currentRegistration(event.workflowSlug);
     // A pause seen through the cache may have ended since (resumeWorkflow in another process): a run submitted paused
     // then would stay paused, as nothing resumes it. Paused workflows are rare, so check the stored one.
     if (reg?.paused) reg = await this.freshRegistration(event.workflowSlug);
     if (!reg) throw new WorkflowNotFoundError(event.workflowSlug);
-    if (reg.paused && !event.pausedByWorkflow) event = parseEvent({ ...event, pausedByWorkflow: true }) as EventOf<"RunSubmitted">;
+    if (reg.paused && !event.pausedByWorkflow)
+      event = parseEvent({ ...event, pausedByWorkflow: true }) as EventOf<"RunSubmitted">;
     if (event.versionId !== undefined || !reg.versionId) return event;
-    return parseEvent({ ...event, versionId: reg.versionId, hasInputSchema: submitted.hasInputSchema ?? reg.inputSchemaJSON !== undefined }) as EventOf<"RunSubmitted">;
+    return parseEvent({
+      ...event,
+      versionId: reg.versionId,
+      hasInputSchema: submitted.hasInputSchema ?? reg.inputSchemaJSON !== undefined,
+    }) as EventOf<"RunSubmitted">;
   }
 
   /**
@@ -90,7 +116,11 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
     const schema = await this.inputSchemaOf(event.workflowSlug, event.versionId);
     if (schema === undefined) return;
     const issues = this.inputSchemas.check(schema, deserializeValue(event.input));
-    if (issues.length) throw new InvalidInputError({ workflowSlug: event.workflowSlug, ...(event.versionId ? { versionId: event.versionId } : {}) }, issues);
+    if (issues.length)
+      throw new InvalidInputError(
+        { workflowSlug: event.workflowSlug, ...(event.versionId ? { versionId: event.versionId } : {}) },
+        issues,
+      );
   }
 
   private async inputSchemaOf(workflowSlug: string, versionId: string | undefined): Promise<unknown> {
@@ -117,7 +147,9 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
 
   /** Every registered workflow's metadata, by slug. */
   async listWorkflowMetadata(): Promise<WorkflowMetadata[]> {
-    return (await this.store.readWorkflows()).map(({ steps: _steps, ...meta }) => meta).sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+    return (await this.store.readWorkflows())
+      .map(({ steps: _steps, ...meta }) => meta)
+      .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
   }
 
   /** A workflow's step definitions, or [] when it is not registered. */
@@ -130,17 +162,30 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
   async createWorkflowVersion(version: WorkflowVersionInput): Promise<WorkflowVersion> {
     assertWorkflowSlug(version?.workflowSlug);
     assertVersionId(version.versionId);
-    const parsed = WorkflowVersionSchema.safeParse({ ...version, createdAtUs: version.createdAtUs ?? this.clock.nowUs() });
-    if (!parsed.success) throw new InvalidEventError(`Invalid version of workflow ${version.workflowSlug}`, parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })));
+    const parsed = WorkflowVersionSchema.safeParse({
+      ...version,
+      createdAtUs: version.createdAtUs ?? this.clock.nowUs(),
+    });
+    if (!parsed.success)
+      throw new InvalidEventError(
+        `Invalid version of workflow ${version.workflowSlug}`,
+        parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+      );
     if (parsed.data.flow) {
       const flow = parseFlowControl(parsed.data.flow);
-      if (!flow.ok) throw new InvalidArgumentError(`Invalid flow control of workflow ${version.workflowSlug}: ${flow.problems.join("; ")}. Nothing was written.`);
+      if (!flow.ok)
+        throw new InvalidArgumentError(
+          `Invalid flow control of workflow ${version.workflowSlug}: ${flow.problems.join("; ")}. Nothing was written.`,
+        );
       if (!this.store.capabilities.flowControl) {
-        throw new InvalidArgumentError(`Workflow ${version.workflowSlug} declares flow control (concurrency, mode, rateLimit or debounce), which this storage driver does not enforce yet; use the SQLite or Postgres driver. Nothing was written.`);
+        throw new InvalidArgumentError(
+          `Workflow ${version.workflowSlug} declares flow control (concurrency, mode, rateLimit or debounce), which this storage driver does not enforce yet; use the SQLite or Postgres driver. Nothing was written.`,
+        );
       }
     }
     const result = await this.store.putVersion(parsed.data);
-    if (result.status === "exists" && !sameVersionContent(result.version, parsed.data)) throw new VersionConflictError({ workflowSlug: version.workflowSlug, versionId: version.versionId });
+    if (result.status === "exists" && !sameVersionContent(result.version, parsed.data))
+      throw new VersionConflictError({ workflowSlug: version.workflowSlug, versionId: version.versionId });
     await this.loadDag(result.version.workflowSlug, result.version.versionId);
     return result.version;
   }

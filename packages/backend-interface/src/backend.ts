@@ -37,6 +37,14 @@ export type { ClaimedWork, MaintenanceResult } from "./backend-work.js";
 export type { SubmitOutcome } from "./backend-runs.js";
 export type { ClaimOptions, ClaimScope } from "./backend-steps.js";
 export type { PresenceFilter } from "./backend-presence.js";
-export type { StepStartMetadata, StepCompleteMetadata, StepCompleteItem, StepCompleteOutcome, GuardedWrite, WorkflowDetails, SavedCheckpoint } from "./backend-core.js";
+export type {
+  StepStartMetadata,
+  StepCompleteMetadata,
+  StepCompleteItem,
+  StepCompleteOutcome,
+  GuardedWrite,
+  WorkflowDetails,
+  SavedCheckpoint,
+} from "./backend-core.js";
 export { runWaitingOn, type WaitingStep } from "./backend-waits.js";
 export { serializeValue } from "./serialize.js";

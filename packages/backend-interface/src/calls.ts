@@ -54,11 +54,24 @@ const NO_NUL = /\u0000/;
 
 /** Checks a call's tool and operation; throws InvalidArgumentError naming the field. Done before the call runs. */
 export function validateCallSpec(spec: unknown): CallSpec {
-  if (spec === null || typeof spec !== "object") throw new InvalidArgumentError("A call needs { tool, operation }, e.g. { tool: \"stripe_api\", operation: \"GET /charges\" }.");
+  if (spec === null || typeof spec !== "object")
+    throw new InvalidArgumentError(
+      'A call needs { tool, operation }, e.g. { tool: "stripe_api", operation: "GET /charges" }.',
+    );
   const { tool, operation } = spec as Partial<CallSpec>;
-  for (const [field, value, max] of [["tool", tool, CALL_TOOL_MAX], ["operation", operation, CALL_OPERATION_MAX]] as const) {
-    if (typeof value !== "string" || value.trim().length === 0) throw new InvalidArgumentError(`A call's ${field} must be a non-empty string, got ${JSON.stringify(value) ?? String(value)}.`, { field });
-    if (value.length > max || NO_NUL.test(value)) throw new InvalidArgumentError(`A call's ${field} must be at most ${max} characters without NUL characters.`, { field });
+  for (const [field, value, max] of [
+    ["tool", tool, CALL_TOOL_MAX],
+    ["operation", operation, CALL_OPERATION_MAX],
+  ] as const) {
+    if (typeof value !== "string" || value.trim().length === 0)
+      throw new InvalidArgumentError(
+        `A call's ${field} must be a non-empty string, got ${JSON.stringify(value) ?? String(value)}.`,
+        { field },
+      );
+    if (value.length > max || NO_NUL.test(value))
+      throw new InvalidArgumentError(`A call's ${field} must be at most ${max} characters without NUL characters.`, {
+        field,
+      });
   }
   return { tool: tool as string, operation: operation as string };
 }
@@ -67,11 +80,21 @@ export function validateCallSpec(spec: unknown): CallSpec {
 export function validateCallUsage(usage: unknown): CallUsage {
   const parsed = CallUsageSchema.safeParse(usage);
   if (!parsed.success || (usage as { model?: string }).model?.match(NO_NUL)) {
-    const issue = parsed.success ? "model: NUL character" : parsed.error.issues.map((i) => `${i.path.join(".") || "usage"}: ${i.message}`).join("; ");
-    throw new InvalidArgumentError(`Invalid call usage (${issue}); expected { model: string, inputTokens: integer >= 0, outputTokens: integer >= 0, costUsd?: number >= 0 }.`, { field: "usage" });
+    const issue = parsed.success
+      ? "model: NUL character"
+      : parsed.error.issues.map((i) => `${i.path.join(".") || "usage"}: ${i.message}`).join("; ");
+    throw new InvalidArgumentError(
+      `Invalid call usage (${issue}); expected { model: string, inputTokens: integer >= 0, outputTokens: integer >= 0, costUsd?: number >= 0 }.`,
+      { field: "usage" },
+    );
   }
   const u = parsed.data;
-  return { model: u.model, inputTokens: u.inputTokens, outputTokens: u.outputTokens, ...(u.costUsd !== undefined ? { costUsd: u.costUsd } : {}) };
+  return {
+    model: u.model,
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    ...(u.costUsd !== undefined ? { costUsd: u.costUsd } : {}),
+  };
 }
 
 const nonNegInt = (v: unknown): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
@@ -79,21 +102,42 @@ const nonNegInt = (v: unknown): boolean => typeof v === "number" && Number.isSaf
 /** Checks a whole reported call (spec, attempt, times, outcome, usage); throws InvalidArgumentError, so nothing is written. */
 export function validateCallInput(call: CallInput): CallInput {
   const spec = validateCallSpec(call);
-  if (!nonNegInt(call.attemptNumber) || call.attemptNumber < 1) throw new InvalidArgumentError(`A call's attemptNumber must be a positive integer, got ${String(call.attemptNumber)}.`, { field: "attemptNumber" });
+  if (!nonNegInt(call.attemptNumber) || call.attemptNumber < 1)
+    throw new InvalidArgumentError(
+      `A call's attemptNumber must be a positive integer, got ${String(call.attemptNumber)}.`,
+      { field: "attemptNumber" },
+    );
   for (const k of ["startedAtUs", "durationUs"] as const) {
-    if (!nonNegInt(call[k])) throw new InvalidArgumentError(`A call's ${k} must be a non-negative integer of µs, got ${String(call[k])}.`, { field: k });
+    if (!nonNegInt(call[k]))
+      throw new InvalidArgumentError(`A call's ${k} must be a non-negative integer of µs, got ${String(call[k])}.`, {
+        field: k,
+      });
   }
-  if (call.outcome !== "ok" && call.outcome !== "error") throw new InvalidArgumentError(`A call's outcome must be "ok" or "error", got ${JSON.stringify(call.outcome)}.`, { field: "outcome" });
-  if (call.outcome === "error" && (!call.error || typeof call.error.message !== "string")) throw new InvalidArgumentError("A failed call needs its error ({ message }).", { field: "error" });
-  if (call.outputBytes !== undefined && !nonNegInt(call.outputBytes)) throw new InvalidArgumentError(`A call's outputBytes must be a non-negative integer, got ${String(call.outputBytes)}.`, { field: "outputBytes" });
-  if (call.outputSummary !== undefined && typeof call.outputSummary !== "string") throw new InvalidArgumentError("A call's outputSummary must be a string.", { field: "outputSummary" });
+  if (call.outcome !== "ok" && call.outcome !== "error")
+    throw new InvalidArgumentError(`A call's outcome must be "ok" or "error", got ${JSON.stringify(call.outcome)}.`, {
+      field: "outcome",
+    });
+  if (call.outcome === "error" && (!call.error || typeof call.error.message !== "string"))
+    throw new InvalidArgumentError("A failed call needs its error ({ message }).", { field: "error" });
+  if (call.outputBytes !== undefined && !nonNegInt(call.outputBytes))
+    throw new InvalidArgumentError(
+      `A call's outputBytes must be a non-negative integer, got ${String(call.outputBytes)}.`,
+      { field: "outputBytes" },
+    );
+  if (call.outputSummary !== undefined && typeof call.outputSummary !== "string")
+    throw new InvalidArgumentError("A call's outputSummary must be a string.", { field: "outputSummary" });
   if (call.childId !== undefined) validateChildPath(call.childId);
   return {
-    ...spec, attemptNumber: call.attemptNumber, startedAtUs: call.startedAtUs, durationUs: call.durationUs, outcome: call.outcome,
+    ...spec,
+    attemptNumber: call.attemptNumber,
+    startedAtUs: call.startedAtUs,
+    durationUs: call.durationUs,
+    outcome: call.outcome,
     ...(call.outputSummary !== undefined ? { outputSummary: cutSummary(call.outputSummary) } : {}),
     ...(call.outputBytes !== undefined ? { outputBytes: call.outputBytes } : {}),
     ...(call.outcome === "error" && call.error ? { error: call.error } : {}),
-    ...(call.usage !== undefined ? { usage: validateCallUsage(call.usage) } : {}), ...(call.childId !== undefined ? { childId: call.childId } : {}),
+    ...(call.usage !== undefined ? { usage: validateCallUsage(call.usage) } : {}),
+    ...(call.childId !== undefined ? { childId: call.childId } : {}),
   };
 }
 
@@ -116,10 +160,20 @@ export function summarizeOutput(value: unknown): { outputSummary: string; output
 /** The record of a StepCall event. */
 export function callRecordOf(e: EventOf<"StepCall">): CallRecord {
   return {
-    callId: e.callId, stepId: e.stepId, recordedAtUs: e.timestampUs, attemptNumber: e.attemptNumber, tool: e.tool, operation: e.operation,
-    startedAtUs: e.startedAtUs, durationUs: e.durationUs, outcome: e.outcome,
-    ...(e.outputSummary !== undefined ? { outputSummary: e.outputSummary } : {}), ...(e.outputBytes !== undefined ? { outputBytes: e.outputBytes } : {}),
-    ...(e.error ? { error: e.error } : {}), ...(e.errorFingerprints ? { errorFingerprints: e.errorFingerprints } : {}), ...(e.usage ? { usage: e.usage } : {}),
+    callId: e.callId,
+    stepId: e.stepId,
+    recordedAtUs: e.timestampUs,
+    attemptNumber: e.attemptNumber,
+    tool: e.tool,
+    operation: e.operation,
+    startedAtUs: e.startedAtUs,
+    durationUs: e.durationUs,
+    outcome: e.outcome,
+    ...(e.outputSummary !== undefined ? { outputSummary: e.outputSummary } : {}),
+    ...(e.outputBytes !== undefined ? { outputBytes: e.outputBytes } : {}),
+    ...(e.error ? { error: e.error } : {}),
+    ...(e.errorFingerprints ? { errorFingerprints: e.errorFingerprints } : {}),
+    ...(e.usage ? { usage: e.usage } : {}),
     ...(e.childId !== undefined ? { childId: e.childId } : {}),
   };
 }

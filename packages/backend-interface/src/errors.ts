@@ -48,7 +48,12 @@ export class CairnError extends Error {
   /** True when retrying the same call later may succeed (connection lost, database busy). */
   readonly retryable: boolean;
 
-  constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    context: ErrorContext = {},
+    options: { cause?: unknown; retryable?: boolean } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -64,7 +69,11 @@ export class CairnError extends Error {
 export class InvalidIdentifierError extends CairnError {
   constructor(kind: string, value: unknown, reason: string, field: string = kind) {
     const named = field === kind ? field : `${field} (a ${kind})`;
-    super(ErrorCode.InvalidIdentifier, `Invalid ${named} ${JSON.stringify(String(value)).slice(0, 120)}: ${reason}.`, { kind, field, value: String(value).slice(0, 200) });
+    super(ErrorCode.InvalidIdentifier, `Invalid ${named} ${JSON.stringify(String(value)).slice(0, 120)}: ${reason}.`, {
+      kind,
+      field,
+      value: String(value).slice(0, 200),
+    });
   }
 }
 
@@ -88,21 +97,33 @@ export class InvalidArgumentError extends CairnError {
 /** A feed cursor that this backend did not hand out (mangled, truncated, or from another kind of store). */
 export class InvalidFeedCursorError extends CairnError {
   constructor(cursor: string, reason: string) {
-    super(ErrorCode.InvalidFeedCursor, `Feed cursor ${JSON.stringify(cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor)} is not valid here (${reason}). Pass a cursor exactly as readFeed or \`cairn feed --json\` returned it, from the same store, or none to start from the beginning.`, { cursor, reason });
+    super(
+      ErrorCode.InvalidFeedCursor,
+      `Feed cursor ${JSON.stringify(cursor.length > 80 ? `${cursor.slice(0, 80)}…` : cursor)} is not valid here (${reason}). Pass a cursor exactly as readFeed or \`cairn feed --json\` returned it, from the same store, or none to start from the beginning.`,
+      { cursor, reason },
+    );
   }
 }
 
 /** The run does not exist. */
 export class RunNotFoundError extends CairnError {
   constructor(runId: string, workflowSlug?: string) {
-    super(ErrorCode.RunNotFound, `Run ${runId}${workflowSlug ? ` of workflow ${workflowSlug}` : ""} does not exist. Check the id with \`cairn runs\`.`, { runId, workflowSlug });
+    super(
+      ErrorCode.RunNotFound,
+      `Run ${runId}${workflowSlug ? ` of workflow ${workflowSlug}` : ""} does not exist. Check the id with \`cairn runs\`.`,
+      { runId, workflowSlug },
+    );
   }
 }
 
 /** The workflow is not registered (no registerWorkflow): what a submission of it throws, writing nothing. */
 export class WorkflowNotFoundError extends CairnError {
   constructor(workflowSlug: string) {
-    super(ErrorCode.WorkflowNotFound, `Workflow ${workflowSlug} is not registered. Start a worker that discovers it, or check \`cairn workflows\`.`, { workflowSlug });
+    super(
+      ErrorCode.WorkflowNotFound,
+      `Workflow ${workflowSlug} is not registered. Start a worker that discovers it, or check \`cairn workflows\`.`,
+      { workflowSlug },
+    );
   }
 }
 
@@ -122,7 +143,11 @@ export class InvalidInputError extends CairnError {
   readonly validationErrors: InputIssue[];
   constructor(ctx: { workflowSlug: string; versionId?: string }, validationErrors: InputIssue[]) {
     const detail = validationErrors.map((i) => `${i.path}: ${i.message}`).join("; ");
-    super(ErrorCode.InvalidInput, `The input of workflow ${ctx.workflowSlug} does not match its input schema (${detail}). Nothing was written; fix the input and submit again.`, { ...ctx, validationErrors });
+    super(
+      ErrorCode.InvalidInput,
+      `The input of workflow ${ctx.workflowSlug} does not match its input schema (${detail}). Nothing was written; fix the input and submit again.`,
+      { ...ctx, validationErrors },
+    );
     this.validationErrors = validationErrors;
   }
 }
@@ -130,13 +155,24 @@ export class InvalidInputError extends CairnError {
 /** A step that does not exist in its run (or workflow). */
 export class StepNotFoundError extends CairnError {
   constructor(workflowSlug: string, runId: string, stepId: string) {
-    super(ErrorCode.StepNotFound, `Step ${stepId} does not exist in run ${runId} of ${workflowSlug}.`, { workflowSlug, runId, stepId });
+    super(ErrorCode.StepNotFound, `Step ${stepId} does not exist in run ${runId} of ${workflowSlug}.`, {
+      workflowSlug,
+      runId,
+      stepId,
+    });
   }
 }
 
 /** A heartbeat, completion or failure for an attempt that is no longer the step's running attempt (fencing). */
 export class StaleAttemptError extends CairnError {
-  constructor(ctx: { workflowSlug: string; runId: string; stepId: string; attemptNumber: number; currentAttempt?: number; currentStatus?: string }) {
+  constructor(ctx: {
+    workflowSlug: string;
+    runId: string;
+    stepId: string;
+    attemptNumber: number;
+    currentAttempt?: number;
+    currentStatus?: string;
+  }) {
     super(
       ErrorCode.StaleAttempt,
       `Attempt ${ctx.attemptNumber} of step ${ctx.stepId} (run ${ctx.runId}) is no longer the running attempt ` +
@@ -149,7 +185,11 @@ export class StaleAttemptError extends CairnError {
 /** saveStepStart on a step that is not claimable (not scheduled, not yet available, already claimed, or its run ended). */
 export class StepNotClaimableError extends CairnError {
   constructor(ctx: { workflowSlug: string; runId: string; stepId: string }) {
-    super(ErrorCode.StepNotClaimable, `Step ${ctx.stepId} of run ${ctx.runId} is not claimable (not scheduled and available, already claimed, or its run ended).`, ctx);
+    super(
+      ErrorCode.StepNotClaimable,
+      `Step ${ctx.stepId} of run ${ctx.runId} is not claimable (not scheduled and available, already claimed, or its run ended).`,
+      ctx,
+    );
   }
 }
 
@@ -174,35 +214,57 @@ export class IdempotencyConflictError extends CairnError {
 /** A workflow version id reused with different content. */
 export class VersionConflictError extends CairnError {
   constructor(ctx: { workflowSlug: string; versionId: string }) {
-    super(ErrorCode.VersionConflict, `Version ${ctx.versionId} of workflow ${ctx.workflowSlug} already exists with different content.`, ctx);
+    super(
+      ErrorCode.VersionConflict,
+      `Version ${ctx.versionId} of workflow ${ctx.workflowSlug} already exists with different content.`,
+      ctx,
+    );
   }
 }
 
 /** A damaged stored record (truncated file, invalid JSON, wrong schema, invalid row). */
 export class CorruptRecordError extends CairnError {
   constructor(location: string, reason: string, context: ErrorContext = {}, cause?: unknown) {
-    super(ErrorCode.CorruptRecord, `Corrupt record at ${location}: ${reason}. It was skipped; the rest was read.`, { ...context, path: location }, { cause });
+    super(
+      ErrorCode.CorruptRecord,
+      `Corrupt record at ${location}: ${reason}. It was skipped; the rest was read.`,
+      { ...context, path: location },
+      { cause },
+    );
   }
 }
 
 /** Storage written by a newer, incompatible Cairn schema. */
 export class SchemaTooNewError extends CairnError {
   constructor(location: string, found: number, supported: number) {
-    super(ErrorCode.SchemaTooNew, `${location} has Cairn schema version ${found}, newer than this Cairn supports (${supported}). Upgrade Cairn to open it.`, { path: location, found, supported });
+    super(
+      ErrorCode.SchemaTooNew,
+      `${location} has Cairn schema version ${found}, newer than this Cairn supports (${supported}). Upgrade Cairn to open it.`,
+      { path: location, found, supported },
+    );
   }
 }
 
 /** Storage that is not a Cairn store, or is damaged beyond reading. */
 export class NotACairnStoreError extends CairnError {
   constructor(location: string, reason: string, cause?: unknown) {
-    super(ErrorCode.NotACairnStore, `${location} is not a Cairn store (${reason}). Point Cairn at a new path or a Cairn database.`, { path: location }, { cause });
+    super(
+      ErrorCode.NotACairnStore,
+      `${location} is not a Cairn store (${reason}). Point Cairn at a new path or a Cairn database.`,
+      { path: location },
+      { cause },
+    );
   }
 }
 
 /** Only a failed run can be retried. */
 export class RunNotRetryableError extends CairnError {
   constructor(ctx: { runId: string; status: string }) {
-    super(ErrorCode.RunNotRetryable, `Run ${ctx.runId} is ${ctx.status}; only a failed run can be retried. Rerun it from a step (rerunFrom) to run it again.`, ctx);
+    super(
+      ErrorCode.RunNotRetryable,
+      `Run ${ctx.runId} is ${ctx.status}; only a failed run can be retried. Rerun it from a step (rerunFrom) to run it again.`,
+      ctx,
+    );
   }
 }
 
@@ -223,7 +285,10 @@ export class BackendClosedError extends CairnError {
 /** The backend was used before initialize() finished. */
 export class BackendNotInitializedError extends CairnError {
   constructor() {
-    super(ErrorCode.BackendNotInitialized, "The backend is not initialized; await backend.initialize() before using it.");
+    super(
+      ErrorCode.BackendNotInitialized,
+      "The backend is not initialized; await backend.initialize() before using it.",
+    );
   }
 }
 
@@ -249,7 +314,12 @@ export class DatabaseNotFoundError extends CairnError {
 /** The store's path cannot be written: a read-only filesystem, missing permissions, an immutable directory. */
 export class StoreNotWritableError extends CairnError {
   constructor(path: string, reason: string, cause?: unknown) {
-    super(ErrorCode.StoreNotWritable, `Cannot write the store at ${path}: ${reason}. Pick a writable location (--backend), or fix the permissions.`, { path }, { cause });
+    super(
+      ErrorCode.StoreNotWritable,
+      `Cannot write the store at ${path}: ${reason}. Pick a writable location (--backend), or fix the permissions.`,
+      { path },
+      { cause },
+    );
   }
 }
 
@@ -272,7 +342,8 @@ export function pathProblem(path: string): PathProblem | undefined {
   let at = resolve(path);
   for (;;) {
     try {
-      if (!statSync(at).isDirectory()) return { kind: "not-a-directory", at, message: `${at} is a file, not a directory` };
+      if (!statSync(at).isDirectory())
+        return { kind: "not-a-directory", at, message: `${at} is a file, not a directory` };
       break;
     } catch (err) {
       if ((errno(err) !== "ENOENT" && errno(err) !== "ENOTDIR") || dirname(at) === at) return undefined;
@@ -285,7 +356,12 @@ export function pathProblem(path: string): PathProblem | undefined {
   } catch (err) {
     const code = errno(err);
     if (code === "EROFS") return { kind: "read-only", at, message: `${at} is on a read-only filesystem` };
-    if (code === "EACCES" || code === "EPERM") return { kind: "no-permission", at, message: `${at} is not writable (${code}${code === "EPERM" ? ", e.g. an immutable directory" : ""})` };
+    if (code === "EACCES" || code === "EPERM")
+      return {
+        kind: "no-permission",
+        at,
+        message: `${at} is not writable (${code}${code === "EPERM" ? ", e.g. an immutable directory" : ""})`,
+      };
     return undefined;
   }
 }

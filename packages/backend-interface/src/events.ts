@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { RunLabelSchema, ErrorFingerprintsSchema, LogProgressSchema, Micros, NonNegInt, ResourceUsageSchema, StepErrorSchema } from "./schemas.js";
+import {
+  RunLabelSchema,
+  ErrorFingerprintsSchema,
+  LogProgressSchema,
+  Micros,
+  NonNegInt,
+  ResourceUsageSchema,
+  StepErrorSchema,
+} from "./schemas.js";
 
 const Attempt = z.number().int().positive();
 const Id = z.string().min(1);
@@ -59,7 +67,14 @@ export const StepCompletedSchema = z.object({
   copiedFromRunId: z.string().optional(),
 });
 /** The failure reasons of a step. */
-export const StepFailureReason = z.enum(["exhausted-retries", "worker-crash", "timeout", "cancelled", "execution-error", "step-removed"]);
+export const StepFailureReason = z.enum([
+  "exhausted-retries",
+  "worker-crash",
+  "timeout",
+  "cancelled",
+  "execution-error",
+  "step-removed",
+]);
 /** The attempt failed; terminal or with a retry to come. */
 export const StepFailedSchema = z.object({
   ...stepEnvelope,
@@ -244,7 +259,9 @@ export const StepLinkedSchema = z.object({
   /** How the step touched it ("output", "input", "updated", …). */
   linkType: NoNul.min(1).max(100),
   /** No `:` (an entity is written `type:id`). */
-  entityType: NoNul.min(1).max(100).regex(/^[^:]+$/, "must not contain ':'"),
+  entityType: NoNul.min(1)
+    .max(100)
+    .regex(/^[^:]+$/, "must not contain ':'"),
   entityId: NoNul.min(1).max(500),
   /** The entity's id in an outside system (e.g. a Stripe charge id). */
   externalId: NoNul.min(1).max(500).optional(),
@@ -479,16 +496,35 @@ export type EventType = Event["type"];
 /** The event of a given type. */
 export type EventOf<T extends EventType> = Extract<Event, { type: T }>;
 /** An event of the given type without its envelope fields, as the save* helpers build it. */
-export type EventBody<T extends EventType> = Omit<EventOf<T>, "eventId" | "timestampUs" | "workflowSlug" | "runId" | "category" | "stepId" | "type">;
+export type EventBody<T extends EventType> = Omit<
+  EventOf<T>,
+  "eventId" | "timestampUs" | "workflowSlug" | "runId" | "category" | "stepId" | "type"
+>;
 
 /** The 11 step event types. */
 export const STEP_EVENT_TYPES = [
-  "StepScheduled", "StepStarted", "StepHeartbeat", "StepCompleted", "StepFailed", "StepRetrying",
-  "StepSkipped", "StepReclaimed", "LogEntry", "StepCheckpoint", "StepCheckpointFailed",
+  "StepScheduled",
+  "StepStarted",
+  "StepHeartbeat",
+  "StepCompleted",
+  "StepFailed",
+  "StepRetrying",
+  "StepSkipped",
+  "StepReclaimed",
+  "LogEntry",
+  "StepCheckpoint",
+  "StepCheckpointFailed",
 ] as const satisfies readonly StepEvent["type"][];
 /** The workflow event types. */
 export const WORKFLOW_EVENT_TYPES = [
-  "RunSubmitted", "WorkflowStarted", "WorkflowInputValidation", "WorkflowCompleted", "WorkflowFailed",
-  "WorkflowResumed", "WorkflowCancelled", "WorkflowRetryStarted", "WorkflowRerunFromStep",
+  "RunSubmitted",
+  "WorkflowStarted",
+  "WorkflowInputValidation",
+  "WorkflowCompleted",
+  "WorkflowFailed",
+  "WorkflowResumed",
+  "WorkflowCancelled",
+  "WorkflowRetryStarted",
+  "WorkflowRerunFromStep",
   "FlowControlled",
 ] as const satisfies readonly WorkflowEvent["type"][];

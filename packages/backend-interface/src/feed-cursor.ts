@@ -19,7 +19,8 @@ function check(position: string): string {
 
 /** The driver position inside a cursor from encodeFeedCursor; a typed error for anything else. */
 export function decodeFeedCursor(cursor: unknown): string {
-  if (typeof cursor !== "string" || !cursor.startsWith(CURSOR_PREFIX)) throw new InvalidFeedCursorError(String(cursor), "not a Cairn feed cursor");
+  if (typeof cursor !== "string" || !cursor.startsWith(CURSOR_PREFIX))
+    throw new InvalidFeedCursorError(String(cursor), "not a Cairn feed cursor");
   const m = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{6})$/.exec(cursor.slice(CURSOR_PREFIX.length));
   if (!m) throw new InvalidFeedCursorError(cursor, "damaged");
   const position = Buffer.from(m[1]!, "base64url").toString("utf8");
@@ -43,6 +44,7 @@ export function parseFeedPosition(position: string, kind: string, count: number)
   if (!m) throw new InvalidFeedCursorError(position, "damaged");
   if (m[1] !== kind) throw new InvalidFeedCursorError(position, `a cursor of a "${m[1]}" store, this one is "${kind}"`);
   const parts = m[2]!.split(".").map(Number);
-  if (parts.length !== count || parts.some((n) => !Number.isSafeInteger(n))) throw new InvalidFeedCursorError(position, "damaged");
+  if (parts.length !== count || parts.some((n) => !Number.isSafeInteger(n)))
+    throw new InvalidFeedCursorError(position, "damaged");
   return parts;
 }

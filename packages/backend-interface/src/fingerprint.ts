@@ -91,10 +91,14 @@ const isPathToken = (t: string): boolean => t.includes("/") || t.includes("\\");
  */
 export function portableLocations(locations: readonly string[]): string[] {
   // Only eval locations (`eval at f (/a.js), <anonymous>`) hold several paths; elsewhere the whole location is one path, spaces and all.
-  const split = locations.map((loc) => (loc.includes("(") ? loc.split(/([\s(),]+)/) : [loc]).map((t) => (isPathToken(t) ? cleanPath(t) : t)));
+  const split = locations.map((loc) =>
+    (loc.includes("(") ? loc.split(/([\s(),]+)/) : [loc]).map((t) => (isPathToken(t) ? cleanPath(t) : t)),
+  );
   const absolute = split.flat().filter((t) => t.startsWith("/"));
   const root = commonDirectory(absolute);
-  return split.map((tokens) => tokens.map((t) => (t.startsWith("/") && root !== null ? t.slice(root.length) : t)).join(""));
+  return split.map((tokens) =>
+    tokens.map((t) => (t.startsWith("/") && root !== null ? t.slice(root.length) : t)).join(""),
+  );
 }
 
 function commonDirectory(paths: readonly string[]): string | null {
@@ -144,8 +148,12 @@ export function computeErrorFingerprints(error: StepError): ErrorFingerprints {
   const noStack = (message: string): string => hash(`<no stack>\n${name}\n${message}`);
   if (frames.length === 0) {
     return {
-      nameHash: hash(name), messageHash: hash(error.message), messageNormalizedHash: hash(normalizedMessage),
-      stackExactHash: noStack(error.message), stackNormalizedHash: noStack(normalizedMessage), stackPortableHash: noStack(normalizedMessage),
+      nameHash: hash(name),
+      messageHash: hash(error.message),
+      messageNormalizedHash: hash(normalizedMessage),
+      stackExactHash: noStack(error.message),
+      stackNormalizedHash: noStack(normalizedMessage),
+      stackPortableHash: noStack(normalizedMessage),
     };
   }
   const normalized = frames.map((f) => stripLineNumbers(f.location));

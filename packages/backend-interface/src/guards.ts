@@ -33,7 +33,13 @@ export type GuardRefusal = "not-claimable" | "stale-attempt" | "run-terminal" | 
 /** The outcome of a guarded write. */
 export type GuardVerdict =
   | { ok: true }
-  | { ok: false; reason: GuardRefusal; stepStatus?: StepState["status"]; stepAttempt?: number; runStatus?: RunState["status"] };
+  | {
+      ok: false;
+      reason: GuardRefusal;
+      stepStatus?: StepState["status"];
+      stepAttempt?: number;
+      runStatus?: RunState["status"];
+    };
 
 const OK: GuardVerdict = { ok: true };
 
@@ -49,11 +55,14 @@ export function checkGuard(guard: WriteGuard, run: RunState | null, step: StepSt
       if (!run) return refuse("run-missing");
       if (runEnded) return refuse("run-terminal");
       if (run.paused || run.tracked) return refuse("not-claimable");
-      if (!step || step.status !== "scheduled" || (step.availableAtUs ?? 0) > guard.nowUs) return refuse("not-claimable");
-      if (guard.attemptNumber !== undefined && step.attemptNumber !== guard.attemptNumber) return refuse("not-claimable");
+      if (!step || step.status !== "scheduled" || (step.availableAtUs ?? 0) > guard.nowUs)
+        return refuse("not-claimable");
+      if (guard.attemptNumber !== undefined && step.attemptNumber !== guard.attemptNumber)
+        return refuse("not-claimable");
       return OK;
     case "attempt":
-      if (!step || step.status !== "running" || step.attemptNumber !== guard.attemptNumber) return refuse("stale-attempt");
+      if (!step || step.status !== "running" || step.attemptNumber !== guard.attemptNumber)
+        return refuse("stale-attempt");
       if (guard.workerId !== undefined && step.claimedBy !== guard.workerId) return refuse("stale-attempt");
       if (guard.rejectIfRunTerminal && runEnded) return refuse("run-terminal");
       return OK;
@@ -61,7 +70,8 @@ export function checkGuard(guard: WriteGuard, run: RunState | null, step: StepSt
       if (runEnded) return refuse("run-terminal");
       // A tracked run's steps run in the tracker's process, not on a worker: no heartbeat to miss, never reclaimed.
       if (run?.tracked) return refuse("not-claimable");
-      if (!step || step.status !== "running" || step.attemptNumber !== guard.attemptNumber) return refuse("stale-attempt");
+      if (!step || step.status !== "running" || step.attemptNumber !== guard.attemptNumber)
+        return refuse("stale-attempt");
       const lastSeen = step.lastHeartbeatUs ?? step.startTimeUs ?? 0;
       return lastSeen < guard.heartbeatBeforeUs ? OK : refuse("not-claimable");
     }
@@ -70,10 +80,18 @@ export function checkGuard(guard: WriteGuard, run: RunState | null, step: StepSt
       if (run?.tracked) return refuse("not-claimable"); // a tracked run's steps are started by its tracker, never scheduled
       if (guard.attemptNumber === 1) return !step || step.status === "pending" ? OK : refuse("already-done");
       if (!step || step.attemptNumber !== guard.attemptNumber - 1) return refuse("already-done");
-      return step.status === "completed" || step.status === "skipped" || step.status === "scheduled" ? refuse("already-done") : OK;
+      return step.status === "completed" || step.status === "skipped" || step.status === "scheduled"
+        ? refuse("already-done")
+        : OK;
     case "step-open":
       if (step && isTerminalStepStatus(step.status)) return refuse("already-done");
-      if (step && step.status === "running" && guard.attemptNumber !== undefined && step.attemptNumber !== guard.attemptNumber) return refuse("stale-attempt");
+      if (
+        step &&
+        step.status === "running" &&
+        guard.attemptNumber !== undefined &&
+        step.attemptNumber !== guard.attemptNumber
+      )
+        return refuse("stale-attempt");
       return OK;
     case "tracked-step":
       if (!run) return refuse("run-missing");

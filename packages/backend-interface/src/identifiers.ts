@@ -24,9 +24,16 @@ interface Checked {
   whole: unknown;
 }
 
-function checkSegment(c: Checked, segment: string, max: number, pattern: RegExp = SEGMENT, chars: string = SEGMENT_CHARS): void {
+function checkSegment(
+  c: Checked,
+  segment: string,
+  max: number,
+  pattern: RegExp = SEGMENT,
+  chars: string = SEGMENT_CHARS,
+): void {
   if (segment.length === 0) throw new InvalidIdentifierError(c.kind, c.whole, "empty segment", c.field);
-  if (segment === "." || segment === "..") throw new InvalidIdentifierError(c.kind, c.whole, `"${segment}" is not allowed`, c.field);
+  if (segment === "." || segment === "..")
+    throw new InvalidIdentifierError(c.kind, c.whole, `"${segment}" is not allowed`, c.field);
   if (segment.length > max) throw new InvalidIdentifierError(c.kind, c.whole, `longer than ${max} characters`, c.field);
   if (!pattern.test(segment)) throw new InvalidIdentifierError(c.kind, c.whole, chars, c.field);
 }
@@ -53,7 +60,8 @@ export function assertRunId(value: unknown, field = "runId"): asserts value is s
 export function assertStepId(value: unknown, field = "stepId"): asserts value is string {
   const c: Checked = { kind: "stepId", field, whole: value };
   const s = checkString(c);
-  if (s.length > MAX_STEP_ID_LENGTH) throw new InvalidIdentifierError("stepId", value, `longer than ${MAX_STEP_ID_LENGTH} characters`, field);
+  if (s.length > MAX_STEP_ID_LENGTH)
+    throw new InvalidIdentifierError("stepId", value, `longer than ${MAX_STEP_ID_LENGTH} characters`, field);
   for (const segment of s.split("/")) checkSegment(c, segment, MAX_ID_LENGTH);
 }
 
@@ -78,7 +86,12 @@ export function assertWorkerId(value: unknown, field = "workerId"): asserts valu
 }
 
 /** Validates whichever of the identifiers are given. */
-export function assertIds(ids: { workflowSlug?: unknown; runId?: unknown; stepId?: unknown; versionId?: unknown }): void {
+export function assertIds(ids: {
+  workflowSlug?: unknown;
+  runId?: unknown;
+  stepId?: unknown;
+  versionId?: unknown;
+}): void {
   if (ids.workflowSlug !== undefined) assertWorkflowSlug(ids.workflowSlug);
   if (ids.runId !== undefined) assertRunId(ids.runId);
   if (ids.stepId !== undefined) assertStepId(ids.stepId);

@@ -19,8 +19,10 @@ function loadAjv(): AjvModules {
   const ajv = require("ajv") as { Ajv: AjvClass };
   const formats = require("ajv-formats") as { default: (ajv: Ajv) => Ajv };
   ajvModules = {
-    Ajv: ajv.Ajv, Ajv2019: (require("ajv/dist/2019.js") as { Ajv2019: AjvClass }).Ajv2019,
-    Ajv2020: (require("ajv/dist/2020.js") as { Ajv2020: AjvClass }).Ajv2020, addFormats: formats.default,
+    Ajv: ajv.Ajv,
+    Ajv2019: (require("ajv/dist/2019.js") as { Ajv2019: AjvClass }).Ajv2019,
+    Ajv2020: (require("ajv/dist/2020.js") as { Ajv2020: AjvClass }).Ajv2020,
+    addFormats: formats.default,
   };
   return ajvModules;
 }
@@ -75,7 +77,8 @@ export class InputSchemaValidator {
       // strict off: registered schemas come from converters and users, and may carry keywords Ajv does not know.
       const options = { allErrors: true, strict: false, validateFormats: true } as const;
       const { Ajv: Draft7, Ajv2019, Ajv2020, addFormats } = loadAjv();
-      ajv = draft === "2020-12" ? new Ajv2020(options) : draft === "2019-09" ? new Ajv2019(options) : new Draft7(options);
+      ajv =
+        draft === "2020-12" ? new Ajv2020(options) : draft === "2019-09" ? new Ajv2019(options) : new Draft7(options);
       addFormats(ajv);
       this.engines.set(draft, ajv);
     }
@@ -103,13 +106,20 @@ function dialectOf(schema: Record<string, unknown>): { draft: Draft; body: Recor
 function issuesOf(errors: readonly ErrorObject[]): InputIssue[] {
   const byPath = new Map<string, Array<{ keyword: string; message: string }>>();
   for (const e of errors) {
-    const segments = e.instancePath === "" ? [] : e.instancePath.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const segments =
+      e.instancePath === ""
+        ? []
+        : e.instancePath
+            .slice(1)
+            .split("/")
+            .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
     let message = e.message ?? `fails ${e.keyword}`;
     if (e.keyword === "required") {
       segments.push(String((e.params as { missingProperty: string }).missingProperty));
       message = "is required";
     }
-    if (e.keyword === "additionalProperties") message = `must not have the property ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;
+    if (e.keyword === "additionalProperties")
+      message = `must not have the property ${JSON.stringify((e.params as { additionalProperty: string }).additionalProperty)}`;
     const path = segments.length === 0 ? "(root)" : segments.join(".");
     const list = byPath.get(path) ?? [];
     if (!list.some((x) => x.message === message)) list.push({ keyword: e.keyword, message });

@@ -21,7 +21,13 @@ export function zodGeneration(schema: unknown): ZodGeneration | null {
   if (schema === null || (typeof schema !== "object" && typeof schema !== "function")) return null;
   const s = schema as { _zod?: unknown; _def?: { typeName?: unknown }; safeParse?: unknown };
   if (typeof s._zod === "object" && s._zod !== null) return "zod4";
-  if (typeof s._def === "object" && s._def !== null && typeof s._def.typeName === "string" && typeof s.safeParse === "function") return "zod3";
+  if (
+    typeof s._def === "object" &&
+    s._def !== null &&
+    typeof s._def.typeName === "string" &&
+    typeof s.safeParse === "function"
+  )
+    return "zod3";
   return null;
 }
 
@@ -34,11 +40,19 @@ export function zodGeneration(schema: unknown): ZodGeneration | null {
 export function toJsonSchema(schema: unknown): Record<string, unknown> {
   switch (zodGeneration(schema)) {
     case "zod4":
-      return z.toJSONSchema(schema as z.ZodType, { target: "draft-7", io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+      return z.toJSONSchema(schema as z.ZodType, { target: "draft-7", io: "input", unrepresentable: "any" }) as Record<
+        string,
+        unknown
+      >;
     case "zod3":
-      return zodToJsonSchema(schema as Parameters<typeof ZodToJsonSchema>[0], { target: "jsonSchema7" }) as Record<string, unknown>;
+      return zodToJsonSchema(schema as Parameters<typeof ZodToJsonSchema>[0], { target: "jsonSchema7" }) as Record<
+        string,
+        unknown
+      >;
     default:
-      throw new InvalidArgumentError(`Expected a zod schema (zod 3 or zod 4), got ${describe(schema)}. Pass the schema object itself, e.g. z.object({...}).`);
+      throw new InvalidArgumentError(
+        `Expected a zod schema (zod 3 or zod 4), got ${describe(schema)}. Pass the schema object itself, e.g. z.object({...}).`,
+      );
   }
 }
 

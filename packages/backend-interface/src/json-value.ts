@@ -5,11 +5,18 @@
  */
 export function jsonValueProblem(value: unknown, at: string, seen: Set<object> = new Set()): string | undefined {
   switch (typeof value) {
-    case "string": case "boolean": return undefined;
-    case "undefined": return seen.size === 0 ? undefined : `${at} is undefined`;
-    case "number": return Number.isFinite(value) ? undefined : `${at} is ${String(value)}, which JSON cannot hold`;
-    case "bigint": return `${at} is a BigInt, which JSON cannot hold`;
-    case "function": case "symbol": return `${at} is a ${typeof value}, which JSON cannot hold`;
+    case "string":
+    case "boolean":
+      return undefined;
+    case "undefined":
+      return seen.size === 0 ? undefined : `${at} is undefined`;
+    case "number":
+      return Number.isFinite(value) ? undefined : `${at} is ${String(value)}, which JSON cannot hold`;
+    case "bigint":
+      return `${at} is a BigInt, which JSON cannot hold`;
+    case "function":
+    case "symbol":
+      return `${at} is a ${typeof value}, which JSON cannot hold`;
   }
   if (value === null) return undefined;
   const obj = value as object;
@@ -24,7 +31,8 @@ export function jsonValueProblem(value: unknown, at: string, seen: Set<object> =
       return undefined;
     }
     const proto = Object.getPrototypeOf(obj);
-    if (proto !== Object.prototype && proto !== null) return `${at} is a ${proto?.constructor?.name ?? "non-plain"} object, not a plain JSON object`;
+    if (proto !== Object.prototype && proto !== null)
+      return `${at} is a ${proto?.constructor?.name ?? "non-plain"} object, not a plain JSON object`;
     for (const [k, v] of Object.entries(obj)) {
       if (v === undefined) continue;
       const p = jsonValueProblem(v, `${at}.${k}`, seen);

@@ -68,7 +68,9 @@ export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunSt
       moveTo(s, "running", ts);
       return s;
     case "WorkflowInputValidation":
-      s.inputValidation = ev.validationErrors ? { success: ev.success, validationErrors: ev.validationErrors } : { success: ev.success };
+      s.inputValidation = ev.validationErrors
+        ? { success: ev.success, validationErrors: ev.validationErrors }
+        : { success: ev.success };
       return s;
     case "WorkflowCompleted":
       if (terminal) return s;
@@ -125,10 +127,17 @@ export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunSt
       return s;
     case "SignalReceived":
       if (s.signals?.some((g) => g.signalId === ev.signalId)) return s; // the same signal id twice is one signal
-      s.signals = [...(s.signals ?? []), { signalId: ev.signalId, name: ev.name, payload: ev.payload, receivedAtUs: ts }];
+      s.signals = [
+        ...(s.signals ?? []),
+        { signalId: ev.signalId, name: ev.name, payload: ev.payload, receivedAtUs: ts },
+      ];
       return s;
     case "SignalConsumed":
-      s.signals = (s.signals ?? []).map((g) => (g.signalId === ev.signalId && !g.consumedBy ? { ...g, consumedBy: { stepId: ev.byStepId, attemptNumber: ev.attemptNumber } } : g));
+      s.signals = (s.signals ?? []).map((g) =>
+        g.signalId === ev.signalId && !g.consumedBy
+          ? { ...g, consumedBy: { stepId: ev.byStepId, attemptNumber: ev.attemptNumber } }
+          : g,
+      );
       return s;
     case "WorkflowRerunFromStep":
       s.parentRunId = ev.parentRunId;
@@ -138,7 +147,9 @@ export function reduceRunState(state: RunState | null, ev: WorkflowEvent): RunSt
     case "FlowControlled":
       if (terminal) return s;
       s.flow = {
-        decision: ev.decision, reason: ev.reason, ...(ev.relatedRunId !== undefined ? { relatedRunId: ev.relatedRunId } : {}),
+        decision: ev.decision,
+        reason: ev.reason,
+        ...(ev.relatedRunId !== undefined ? { relatedRunId: ev.relatedRunId } : {}),
         ...(ev.untilUs !== undefined ? { untilUs: ev.untilUs } : {}),
       };
       if (ev.decision === "delayed" && ev.untilUs !== undefined && s.status === "pending") s.availableAtUs = ev.untilUs;

@@ -69,7 +69,8 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
       return s;
     case "StepHeartbeat":
       // A zombie's heartbeat (older attempt, other worker, step no longer running) must not refresh the current claim.
-      if (s.status === "running" && ev.attemptNumber === s.attemptNumber && ev.workerId === s.claimedBy) s.lastHeartbeatUs = ts;
+      if (s.status === "running" && ev.attemptNumber === s.attemptNumber && ev.workerId === s.claimedBy)
+        s.lastHeartbeatUs = ts;
       return s;
     case "StepCompleted":
       if (ev.attemptNumber < s.attemptNumber) return stale(s, ev.type, ev.attemptNumber, ts);
@@ -111,7 +112,23 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
       moveTo(s, "skipped", ts, ev.reason);
       return s;
     case "StepReset":
-      for (const k of ["error", "errorFingerprints", "failureReason", "terminal", "nextRetryAtUs", "skipType", "skipReason", "cascadedFrom", "output", "endTimeUs", "claimedBy", "startTimeUs", "lastHeartbeatUs", "availableAtUs"] as const) delete s[k];
+      for (const k of [
+        "error",
+        "errorFingerprints",
+        "failureReason",
+        "terminal",
+        "nextRetryAtUs",
+        "skipType",
+        "skipReason",
+        "cascadedFrom",
+        "output",
+        "endTimeUs",
+        "claimedBy",
+        "startTimeUs",
+        "lastHeartbeatUs",
+        "availableAtUs",
+      ] as const)
+        delete s[k];
       for (const k of ["waiting", "wakes", "heldAvailableAtUs"] as const) delete s[k];
       s.resetAtAttempt = ev.attemptNumber;
       moveTo(s, "pending", ts, ev.reason);
@@ -122,7 +139,8 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
       s.reclaimedBy = ev.reclaimedBy;
       return s;
     case "StepWaiting":
-      if (ev.attemptNumber !== s.attemptNumber || s.status !== "running") return stale(s, ev.type, ev.attemptNumber, ts);
+      if (ev.attemptNumber !== s.attemptNumber || s.status !== "running")
+        return stale(s, ev.type, ev.attemptNumber, ts);
       s.waiting = { ...ev.wait, attemptNumber: ev.attemptNumber, sinceUs: ts };
       s.durationUs = ev.durationUs;
       return s;
@@ -144,7 +162,8 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
       return s;
     case "LogEntry":
       // The step's latest progress: a progress line of its current attempt (a late line of an older attempt is not).
-      if (ev.progress && ev.attemptNumber === s.attemptNumber) s.progress = { ...ev.progress, attemptNumber: ev.attemptNumber, atUs: ev.emittedAtUs ?? ts };
+      if (ev.progress && ev.attemptNumber === s.attemptNumber)
+        s.progress = { ...ev.progress, attemptNumber: ev.attemptNumber, atUs: ev.emittedAtUs ?? ts };
       return s;
     case "StepRetrying":
     case "StepCheckpoint":
@@ -159,7 +178,12 @@ export function reduceStepState(state: StepState | null, ev: StepEvent): StepSta
 }
 
 function stale(s: StepState, type: string, attempt: number, ts: number): StepState {
-  s.stateChanges.push({ status: s.status, timestampUs: ts, message: `${type} from stale attempt ${attempt} ignored (current ${s.attemptNumber})`, stale: true });
+  s.stateChanges.push({
+    status: s.status,
+    timestampUs: ts,
+    message: `${type} from stale attempt ${attempt} ignored (current ${s.attemptNumber})`,
+    stale: true,
+  });
   return s;
 }
 

@@ -24,7 +24,15 @@ export type MakeRunEvent = <T extends EventType>(type: T, stepId: string | undef
  * A pending run of a workflow with flow control starts only when admitRun admits it on `gate`, the count of its gate
  * the driver took inside the write (`submitting`: this write creates the run). Its inputs are not changed.
  */
-export function advanceRun(run: RunState | null, current: ReadonlyMap<string, StepState>, dag: RunDag, nowUs: number, make: MakeRunEvent, gate?: GateView, submitting = false): Event[] {
+export function advanceRun(
+  run: RunState | null,
+  current: ReadonlyMap<string, StepState>,
+  dag: RunDag,
+  nowUs: number,
+  make: MakeRunEvent,
+  gate?: GateView,
+  submitting = false,
+): Event[] {
   if (!run) return [];
   const steps = new Map(current);
   const out: Event[] = [];
@@ -44,9 +52,14 @@ export function advanceRun(run: RunState | null, current: ReadonlyMap<string, St
         return out;
       }
     } else if (state.availableAtUs > nowUs) return out;
-    add(make("WorkflowStarted", undefined, {
-      workflowAttemptNumber: attempt, hasInputSchema: state.hasInputSchema, hasInput: state.input !== undefined, ...(state.versionId ? { versionId: state.versionId } : {}),
-    }));
+    add(
+      make("WorkflowStarted", undefined, {
+        workflowAttemptNumber: attempt,
+        hasInputSchema: state.hasInputSchema,
+        hasInput: state.input !== undefined,
+        ...(state.versionId ? { versionId: state.versionId } : {}),
+      }),
+    );
   }
   if (state.status !== "running") return out;
   const status = (id: string): StepState["status"] => steps.get(id)?.status ?? "pending";
@@ -54,20 +67,34 @@ export function advanceRun(run: RunState | null, current: ReadonlyMap<string, St
   const durationUs = Math.max(0, nowUs - (state.startedAtUs ?? state.createdAtUs));
 
   if (state.timeoutUs !== undefined && state.startedAtUs !== undefined && nowUs > state.startedAtUs + state.timeoutUs) {
-    add(make("WorkflowFailed", undefined, {
-      workflowAttemptNumber: attempt, error: { name: "RunTimeoutError", message: `run exceeded its timeout of ${Math.round(state.timeoutUs / 1000)} ms` },
-      durationUs, completedSteps: completed(), failureReason: "timeout",
-    }));
+    add(
+      make("WorkflowFailed", undefined, {
+        workflowAttemptNumber: attempt,
+        error: {
+          name: "RunTimeoutError",
+          message: `run exceeded its timeout of ${Math.round(state.timeoutUs / 1000)} ms`,
+        },
+        durationUs,
+        completedSteps: completed(),
+        failureReason: "timeout",
+      }),
+    );
     return out;
   }
   const failed = dag.steps.find((s) => status(s.id) === "failed");
   if (failed) {
     const st = steps.get(failed.id)!;
     const error = st.error ?? { message: `step ${failed.id} failed` };
-    add(make("WorkflowFailed", undefined, {
-      workflowAttemptNumber: attempt, error: { ...error, message: `step ${failed.id} failed: ${error.message}` }, durationUs, completedSteps: completed(),
-      failedStep: failed.id, failureReason: st.failureReason === "worker-crash" ? "worker-crash" : "step-failed",
-    }));
+    add(
+      make("WorkflowFailed", undefined, {
+        workflowAttemptNumber: attempt,
+        error: { ...error, message: `step ${failed.id} failed: ${error.message}` },
+        durationUs,
+        completedSteps: completed(),
+        failedStep: failed.id,
+        failureReason: st.failureReason === "worker-crash" ? "worker-crash" : "step-failed",
+      }),
+    );
     return out;
   }
   for (const step of dag.steps) {
@@ -75,12 +102,27 @@ export function advanceRun(run: RunState | null, current: ReadonlyMap<string, St
     const deps = step.dependencies;
     const skipped = deps.find((d) => status(d) === "skipped");
     if (skipped !== undefined) {
-      add(make("StepSkipped", step.id, { skipType: "cascade", reason: `dependency ${skipped} was skipped`, durationUs: 0, attemptNumber: 0, cascadedFrom: skipped }));
+      add(
+        make("StepSkipped", step.id, {
+          skipType: "cascade",
+          reason: `dependency ${skipped} was skipped`,
+          durationUs: 0,
+          attemptNumber: 0,
+          cascadedFrom: skipped,
+        }),
+      );
     } else if (deps.every((d) => status(d) === "completed")) {
       // A step reopened by a run retry keeps its attempt number: its next attempt comes after it.
       const previous = steps.get(step.id)?.attemptNumber ?? 0;
       const reason = previous > 0 ? "retry" : deps.length ? "dependency-satisfied" : "initial";
-      add(make("StepScheduled", step.id, { availableAtUs: nowUs, reason, attemptNumber: previous + 1, priority: state.priority }));
+      add(
+        make("StepScheduled", step.id, {
+          availableAtUs: nowUs,
+          reason,
+          attemptNumber: previous + 1,
+          priority: state.priority,
+        }),
+      );
     }
   }
   if (dag.steps.every((s) => status(s.id) === "completed" || status(s.id) === "skipped")) {
@@ -89,12 +131,27 @@ export function advanceRun(run: RunState | null, current: ReadonlyMap<string, St
       const st = steps.get(s.id);
       if (st?.status === "completed" && (st.exportOutput ?? s.exportOutput)) output[s.id] = deserializeValue(st.output);
     }
-    add(make("WorkflowCompleted", undefined, { workflowAttemptNumber: attempt, output: serializeValue(output), durationUs, totalSteps: dag.steps.length }));
+    add(
+      make("WorkflowCompleted", undefined, {
+        workflowAttemptNumber: attempt,
+        output: serializeValue(output),
+        durationUs,
+        totalSteps: dag.steps.length,
+      }),
+    );
   }
   return out;
 }
 
 /** Event types after which a run may move on: the store runs `advanceRun` in the same write when one is appended. */
 export const ADVANCING_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
-  "RunSubmitted", "WorkflowStarted", "WorkflowRetryStarted", "WorkflowRerunFromStep", "StepCompleted", "StepFailed", "StepSkipped", "StepReclaimed", "StepReset",
+  "RunSubmitted",
+  "WorkflowStarted",
+  "WorkflowRetryStarted",
+  "WorkflowRerunFromStep",
+  "StepCompleted",
+  "StepFailed",
+  "StepSkipped",
+  "StepReclaimed",
+  "StepReset",
 ]);

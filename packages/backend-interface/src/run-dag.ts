@@ -12,7 +12,9 @@ export interface RunDag {
 }
 
 /** Builds the DAG of a registered version (pure). A step in a cycle or behind an unknown dependency never becomes ready. */
-export function runDagOf(version: Pick<WorkflowVersion, "versionId" | "steps"> & { flow?: FlowControl | undefined }): RunDag {
+export function runDagOf(
+  version: Pick<WorkflowVersion, "versionId" | "steps"> & { flow?: FlowControl | undefined },
+): RunDag {
   const ordered: StepDefinition[] = [];
   const placed = new Set<string>();
   let progress = true;

@@ -7,7 +7,11 @@ import type { RunState } from "./run-state.js";
 import type { StepState } from "./step-state.js";
 
 /** Pure: a run's state and every step's state with `events` folded in (copies; the inputs are not changed). */
-export function foldRun(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[]): { run: RunState | null; steps: Map<string, StepState> } {
+export function foldRun(
+  run: RunState | null,
+  steps: ReadonlyMap<string, StepState>,
+  events: readonly Event[],
+): { run: RunState | null; steps: Map<string, StepState> } {
   const after = new Map(steps);
   return { run: foldInto(run, after, events), steps: after };
 }
@@ -27,9 +31,15 @@ function foldInto(run: RunState | null, steps: Map<string, StepState>, events: r
  * a follow-up. `readGate` counts a flow-control gate when the follow-up asks for one (see FollowUp.gateQuery); it is
  * called inside the write, under the gate's lock.
  */
-export function withFollowUp(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[], follow: FollowUp, readGate?: (q: GateQuery) => GateView): Event[] {
+export function withFollowUp(
+  run: RunState | null,
+  steps: ReadonlyMap<string, StepState>,
+  events: readonly Event[],
+  follow: FollowUp,
+  readGate?: (q: GateQuery) => GateView,
+): Event[] {
   const after = foldRun(run, steps, events);
-  const query = readGate ? follow.gateQuery?.(after.run) ?? null : null;
+  const query = readGate ? (follow.gateQuery?.(after.run) ?? null) : null;
   return [...events, ...follow(after.run, after.steps, query && readGate ? readGate(query) : undefined)];
 }
 
@@ -88,7 +98,12 @@ function applyFollowUp(
 }
 
 /** The gate query a follow-up asks for after `events` (null: none); for drivers that must lock the gate before counting. */
-export function gateQueryAfter(run: RunState | null, steps: ReadonlyMap<string, StepState>, events: readonly Event[], follow: FollowUp | undefined): GateQuery | null {
+export function gateQueryAfter(
+  run: RunState | null,
+  steps: ReadonlyMap<string, StepState>,
+  events: readonly Event[],
+  follow: FollowUp | undefined,
+): GateQuery | null {
   if (!follow?.gateQuery) return null;
   return follow.gateQuery(foldRun(run, steps, events).run);
 }

@@ -30,7 +30,10 @@ export const RunStateSchema = z.object({
   totalSteps: z.number().int().nonnegative().optional(),
   completedSteps: z.number().int().nonnegative().optional(),
   inputValidation: z
-    .object({ success: z.boolean(), validationErrors: z.array(z.object({ path: z.string(), message: z.string() })).optional() })
+    .object({
+      success: z.boolean(),
+      validationErrors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    })
     .optional(),
   parentRunId: z.string().optional(),
   rerunFromStepId: z.string().optional(),
@@ -41,20 +44,42 @@ export const RunStateSchema = z.object({
   /** The tenant that owns the run (see tenants.ts): a tenant view reads and lists only its own runs. */
   tenantId: z.string().optional(),
   /** What flow control last decided for the run. */
-  flow: z.object({ decision: FlowDecision, reason: z.string(), relatedRunId: z.string().optional(), untilUs: Micros.optional() }).optional(),
+  flow: z
+    .object({
+      decision: FlowDecision,
+      reason: z.string(),
+      relatedRunId: z.string().optional(),
+      untilUs: Micros.optional(),
+    })
+    .optional(),
   /** Set while the run is paused (WorkflowPaused until WorkflowResumed). */
   paused: z.object({ atUs: Micros, scope: z.enum(["run", "workflow"]), reason: z.string().optional() }).optional(),
   /** The run-level state steps read as `ctx.state`: the resume patches merged, serialised JSON object. */
   state: z.string().optional(),
   /** Signals delivered to the run in arrival order; `consumedBy` once a waiting step took one. */
-  signals: z.array(z.object({
-    signalId: z.string(), name: z.string(), payload: z.string(), receivedAtUs: Micros,
-    consumedBy: z.object({ stepId: z.string(), attemptNumber: z.number().int().positive() }).optional(),
-  })).optional(),
+  signals: z
+    .array(
+      z.object({
+        signalId: z.string(),
+        name: z.string(),
+        payload: z.string(),
+        receivedAtUs: Micros,
+        consumedBy: z.object({ stepId: z.string(), attemptNumber: z.number().int().positive() }).optional(),
+      }),
+    )
+    .optional(),
   /** The run's counters (`ctx.increment`): per name, the sum over its steps of each step's counted attempt. */
   counters: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** Per step, the attempt whose increments count and their sums (a later attempt's first increment replaces an earlier one's). */
-  counterParts: z.record(z.string(), z.object({ attemptNumber: z.number().int().positive(), values: z.record(z.string(), z.number().int().nonnegative()) })).optional(),
+  counterParts: z
+    .record(
+      z.string(),
+      z.object({
+        attemptNumber: z.number().int().positive(),
+        values: z.record(z.string(), z.number().int().nonnegative()),
+      }),
+    )
+    .optional(),
   /** What kind of run this is (RunSubmitted `runType`). */
   runType: z.string().optional(),
   /** What started the run (RunSubmitted `trigger`: "cron", "api", "webhook", …). */

@@ -33,7 +33,12 @@ export function signalFor(run: RunState, step: StepState): Signal | null {
  * each waiting step whose signal is buffered takes the earliest matching one (SignalConsumed, so a signal is delivered
  * exactly once) and is woken now (StepWoken). Runs with or without a version alike.
  */
-export function wakeWaitingSteps(run: RunState | null, steps: ReadonlyMap<string, StepState>, nowUs: number, make: MakeRunEvent): Event[] {
+export function wakeWaitingSteps(
+  run: RunState | null,
+  steps: ReadonlyMap<string, StepState>,
+  nowUs: number,
+  make: MakeRunEvent,
+): Event[] {
   if (!run || isTerminalRunStatus(run.status)) return [];
   const out: Event[] = [];
   let state = { run: run as RunState | null, steps: new Map(steps) };
@@ -45,8 +50,20 @@ export function wakeWaitingSteps(run: RunState | null, steps: ReadonlyMap<string
     const current = state.steps.get(step.stepId)!;
     const signal = state.run ? signalFor(state.run, current) : null;
     if (!signal) continue;
-    add(make("SignalConsumed", undefined, { signalId: signal.signalId, byStepId: step.stepId, attemptNumber: current.waiting!.attemptNumber }));
-    add(make("StepWoken", step.stepId, { attemptNumber: current.attemptNumber, availableAtUs: nowUs, signalId: signal.signalId }));
+    add(
+      make("SignalConsumed", undefined, {
+        signalId: signal.signalId,
+        byStepId: step.stepId,
+        attemptNumber: current.waiting!.attemptNumber,
+      }),
+    );
+    add(
+      make("StepWoken", step.stepId, {
+        attemptNumber: current.attemptNumber,
+        availableAtUs: nowUs,
+        signalId: signal.signalId,
+      }),
+    );
   }
   return out;
 }
@@ -57,11 +74,18 @@ export function holdsFor(run: RunState | null, steps: ReadonlyMap<string, StepSt
   const out: Event[] = [];
   for (const s of steps.values()) {
     const held = s.heldAvailableAtUs !== undefined;
-    if (run.paused && s.status === "scheduled" && !held) out.push(make("StepHeld", s.stepId, { attemptNumber: s.attemptNumber }));
+    if (run.paused && s.status === "scheduled" && !held)
+      out.push(make("StepHeld", s.stepId, { attemptNumber: s.attemptNumber }));
     else if (!run.paused && held) out.push(make("StepReleased", s.stepId, { attemptNumber: s.attemptNumber }));
   }
   return out;
 }
 
 /** Event types after which waits and pauses may move a run on (besides ADVANCING_EVENTS). */
-export const WAIT_EVENTS: ReadonlySet<EventType> = new Set<EventType>(["StepWaiting", "SignalReceived", "WorkflowPaused", "WorkflowResumed", "StepScheduled"]);
+export const WAIT_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
+  "StepWaiting",
+  "SignalReceived",
+  "WorkflowPaused",
+  "WorkflowResumed",
+  "StepScheduled",
+]);

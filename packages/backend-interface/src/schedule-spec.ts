@@ -28,7 +28,8 @@ export function eventNameProblem(name: unknown): string | undefined {
 
 /** What is wrong with a timezone, or undefined when it is a known IANA name. */
 export function timezoneProblem(timezone: unknown): string | undefined {
-  if (typeof timezone !== "string" || timezone.length === 0) return `timezone must be an IANA timezone name such as "Europe/Paris", got ${JSON.stringify(timezone)}`;
+  if (typeof timezone !== "string" || timezone.length === 0)
+    return `timezone must be an IANA timezone name such as "Europe/Paris", got ${JSON.stringify(timezone)}`;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: timezone });
     return undefined;
@@ -39,7 +40,8 @@ export function timezoneProblem(timezone: unknown): string | undefined {
 
 /** What is wrong with a cron expression, or undefined when croner parses it. */
 export function cronProblem(expression: unknown): string | undefined {
-  if (typeof expression !== "string" || expression.trim().length === 0) return `a cron expression must be a non-empty string, got ${JSON.stringify(expression)}`;
+  if (typeof expression !== "string" || expression.trim().length === 0)
+    return `a cron expression must be a non-empty string, got ${JSON.stringify(expression)}`;
   try {
     new Cron(expression, { paused: true });
     return undefined;
@@ -51,10 +53,19 @@ export function cronProblem(expression: unknown): string | undefined {
 /** Every problem of a schedule (expressions, timezone, backfill), each naming its field; empty when it is valid. */
 export function scheduleProblems(spec: ScheduleSpec): string[] {
   const problems: string[] = [];
-  if (!Array.isArray(spec.cron) || spec.cron.length === 0) problems.push("schedule: needs at least one cron expression");
-  else spec.cron.forEach((c) => { const p = cronProblem(c); if (p) problems.push(`schedule: ${p}`); });
-  if (spec.timezone !== undefined) { const p = timezoneProblem(spec.timezone); if (p) problems.push(`timezone: ${p}`); }
-  if (spec.backfillMs !== undefined && (!Number.isInteger(spec.backfillMs) || spec.backfillMs < 0)) problems.push(`backfill: must be a non-negative duration, got ${String(spec.backfillMs)}`);
+  if (!Array.isArray(spec.cron) || spec.cron.length === 0)
+    problems.push("schedule: needs at least one cron expression");
+  else
+    spec.cron.forEach((c) => {
+      const p = cronProblem(c);
+      if (p) problems.push(`schedule: ${p}`);
+    });
+  if (spec.timezone !== undefined) {
+    const p = timezoneProblem(spec.timezone);
+    if (p) problems.push(`timezone: ${p}`);
+  }
+  if (spec.backfillMs !== undefined && (!Number.isInteger(spec.backfillMs) || spec.backfillMs < 0))
+    problems.push(`backfill: must be a non-negative duration, got ${String(spec.backfillMs)}`);
   return problems;
 }
 

@@ -34,7 +34,14 @@ export const LogProgressSchema = z.object({
   fraction: z.number().min(0).max(1),
   message: z.string().optional(),
   /** Item counts, when the step reported them (`ctx.progress({ itemsTotal, itemsProcessed, itemsSucceeded, itemsFailed })`). */
-  items: z.object({ total: NonNegInt.optional(), processed: NonNegInt, succeeded: NonNegInt.optional(), failed: NonNegInt.optional() }).optional(),
+  items: z
+    .object({
+      total: NonNegInt.optional(),
+      processed: NonNegInt,
+      succeeded: NonNegInt.optional(),
+      failed: NonNegInt.optional(),
+    })
+    .optional(),
 });
 /** What `ctx.progress()` reported. */
 export type LogProgress = z.infer<typeof LogProgressSchema>;
@@ -93,13 +100,15 @@ export type StepDefinition = z.infer<typeof StepDefinitionSchema>;
 export type StepDefinitionInput = z.input<typeof StepDefinitionSchema>;
 
 /** A workflow's schedule as registered (see ScheduleSpec); every expression, the timezone and the backfill are checked. */
-export const ScheduleSchema = z.object({
-  cron: z.array(z.string()).min(1),
-  timezone: z.string().optional(),
-  backfillMs: z.number().int().nonnegative().optional(),
-}).superRefine((spec, ctx) => {
-  for (const message of scheduleProblems(spec)) ctx.addIssue({ code: "custom", message });
-});
+export const ScheduleSchema = z
+  .object({
+    cron: z.array(z.string()).min(1),
+    timezone: z.string().optional(),
+    backfillMs: z.number().int().nonnegative().optional(),
+  })
+  .superRefine((spec, ctx) => {
+    for (const message of scheduleProblems(spec)) ctx.addIssue({ code: "custom", message });
+  });
 
 /** A registered workflow's metadata. */
 export const WorkflowMetadataSchema = z.object({
@@ -111,15 +120,19 @@ export const WorkflowMetadataSchema = z.object({
   versionId: z.string().optional(),
   registeredAtUs: Micros.optional(),
   /** How long ended runs are kept, per status (ms); absent: the deployment's default, else forever. */
-  retention: z.object({
-    completedMs: z.number().int().nonnegative().optional(),
-    failedMs: z.number().int().nonnegative().optional(),
-    cancelledMs: z.number().int().nonnegative().optional(),
-  }).optional(),
+  retention: z
+    .object({
+      completedMs: z.number().int().nonnegative().optional(),
+      failedMs: z.number().int().nonnegative().optional(),
+      cancelledMs: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
   /** The flow control of the registered version (see FlowControl), for display; the store enforces the version's own. */
   flow: FlowControlSchema.optional(),
   /** Event names this workflow listens to: `Backend.emit` of one of them starts a run of it (triggers-and-schedules.md). */
-  on: z.array(z.string().refine(isValidEventName, { error: (i) => eventNameProblem(i.input) ?? "invalid event name" })).optional(),
+  on: z
+    .array(z.string().refine(isValidEventName, { error: (i) => eventNameProblem(i.input) ?? "invalid event name" }))
+    .optional(),
   /** When this workflow runs by itself: cron expressions, their timezone, the backfill window (triggers-and-schedules.md). */
   schedule: ScheduleSchema.optional(),
   /** Set while the workflow is paused (`pauseWorkflow`): its runs, and runs submitted meanwhile, claim nothing new. */
@@ -152,10 +165,17 @@ export const WorkflowVersionSchema = z.object({
 /** One immutable version of a workflow. */
 export type WorkflowVersion = z.infer<typeof WorkflowVersionSchema>;
 /** Input accepted by createWorkflowVersion (createdAtUs filled in when absent). */
-export type WorkflowVersionInput = Omit<z.input<typeof WorkflowVersionSchema>, "createdAtUs"> & { createdAtUs?: number };
+export type WorkflowVersionInput = Omit<z.input<typeof WorkflowVersionSchema>, "createdAtUs"> & {
+  createdAtUs?: number;
+};
 
 /** A run's `runType` or `trigger`: 1 to 100 characters, a letter or digit first, then letters, digits, `_`, `.`, `:`, `/`, `-`. */
-export const RunLabelSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/, "must be 1 to 100 characters: a letter or digit, then letters, digits, '_', '.', ':', '/' or '-'");
+export const RunLabelSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/,
+    "must be 1 to 100 characters: a letter or digit, then letters, digits, '_', '.', ':', '/' or '-'",
+  );
 
 /** What submitRun accepts. */
 export const RunSubmissionSchema = z.object({
@@ -171,7 +191,12 @@ export const RunSubmissionSchema = z.object({
   versionId: z.string().optional(),
   hasInputSchema: z.boolean().optional(),
   /** The flow-control key of the run (overrides the workflow's key path); only for workflows that declare flow control. */
-  concurrencyKey: z.string().min(1).max(256).refine((k) => !k.includes("\u0000"), "must not contain a NUL character").optional(),
+  concurrencyKey: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((k) => !k.includes("\u0000"), "must not contain a NUL character")
+    .optional(),
   /** The tenant that owns the run (see tenants.ts): `Backend.forTenant(id)` reads and lists only its runs. */
   tenantId: z.string().optional(),
   /** What kind of run this is, for grouping ("nightly-sync", "checkout"); see RunLabelSchema. */
@@ -184,14 +209,27 @@ export const RunSubmissionSchema = z.object({
 export type RunSubmission = z.infer<typeof RunSubmissionSchema>;
 
 /** The status a run can be in. */
-export const RunStatus = { pending: "pending", running: "running", completed: "completed", failed: "failed", cancelled: "cancelled" } as const;
+export const RunStatus = {
+  pending: "pending",
+  running: "running",
+  completed: "completed",
+  failed: "failed",
+  cancelled: "cancelled",
+} as const;
 /** The status a run can be in. */
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 /** Statuses from which a run never moves. */
 export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["completed", "failed", "cancelled"];
 
 /** The status a step can be in. */
-export const StepStatus = { pending: "pending", scheduled: "scheduled", running: "running", completed: "completed", failed: "failed", skipped: "skipped" } as const;
+export const StepStatus = {
+  pending: "pending",
+  scheduled: "scheduled",
+  running: "running",
+  completed: "completed",
+  failed: "failed",
+  skipped: "skipped",
+} as const;
 /** The status a step can be in. */
 export type StepStatus = (typeof StepStatus)[keyof typeof StepStatus];
 /** Statuses from which a step moves only by an explicit reschedule. */

@@ -11,7 +11,8 @@ export function serializeValue(value: unknown): string {
     // Same encoding as encodeSafe, so a value serialises alike whether or not it also holds a cycle.
     const s = JSON.stringify(value, function (this: unknown, _k: string, v: unknown) {
       if (typeof v === "bigint") return { $bigint: v.toString() };
-      if ((typeof v === "function" || typeof v === "symbol") && Array.isArray(this)) return { $unserializable: typeof v };
+      if ((typeof v === "function" || typeof v === "symbol") && Array.isArray(this))
+        return { $unserializable: typeof v };
       return v;
     });
     if (s !== undefined) return s;

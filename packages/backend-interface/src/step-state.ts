@@ -45,7 +45,11 @@ export const StepStateSchema = z.object({
   reclaimedBy: z.string().optional(),
   resourceUsage: ResourceUsageSchema.optional(),
   /** What the step waits for (StepWaiting), with the attempt that waited and the signal that woke it; cleared by StepStarted. */
-  waiting: StepWaitSchema.extend({ attemptNumber: z.number().int().positive(), sinceUs: Micros, signalId: z.string().optional() }).optional(),
+  waiting: StepWaitSchema.extend({
+    attemptNumber: z.number().int().positive(),
+    sinceUs: Micros,
+    signalId: z.string().optional(),
+  }).optional(),
   /** Wakes since the last reset (StepScheduled `wake`): attempts that are not retries, left out of the retry budget. */
   wakes: z.number().int().nonnegative().optional(),
   /** Set while the step is held by a paused run: the availability it gets back on release (availableAtUs is far in the future meanwhile). */

@@ -19,8 +19,17 @@ type RunUsage = Awaited<ReturnType<Backend["getRunUsage"]>>;
 
 /** The windowed analytics a tenant view scopes (each takes AnalyticsOptions and honours `runIds`). */
 const SCOPED_ANALYTICS = [
-  "getSuccessRate", "getThroughput", "getWorkflowDuration", "getStepDuration", "getRetryAnalysis", "getSchedulingLatency",
-  "getErrorAnalysis", "getAnalyticsSummary", "getCallAnalytics", "getUsageAnalytics", "getCounterAnalytics",
+  "getSuccessRate",
+  "getThroughput",
+  "getWorkflowDuration",
+  "getStepDuration",
+  "getRetryAnalysis",
+  "getSchedulingLatency",
+  "getErrorAnalysis",
+  "getAnalyticsSummary",
+  "getCallAnalytics",
+  "getUsageAnalytics",
+  "getCounterAnalytics",
 ] as const;
 type ScopedAnalytics = (typeof SCOPED_ANALYTICS)[number];
 /** One of the scoped analytics, as the view offers it. */
@@ -84,7 +93,10 @@ export class TenantView {
   readonly getCounterAnalytics: Analytics<"getCounterAnalytics"> = (o) => this.#analytics("getCounterAnalytics", o);
 
   /** The analytics query restricted to this tenant's runs created up to the window's end. */
-  async #analytics<K extends ScopedAnalytics>(name: K, options?: AnalyticsOptions): Promise<Awaited<ReturnType<Backend[K]>>> {
+  async #analytics<K extends ScopedAnalytics>(
+    name: K,
+    options?: AnalyticsOptions,
+  ): Promise<Awaited<ReturnType<Backend[K]>>> {
     const o = validateAnalyticsOptions(options);
     const endUs = o.endUs ?? this.#backend.clock.nowUs();
     const wanted = o.runIds ? new Set(o.runIds) : null;
@@ -92,7 +104,11 @@ export class TenantView {
     const runIds: string[] = fast ? fast.filter((id) => !wanted || wanted.has(id)) : [];
     let before: { createdAtUs: number; runId: string } | undefined;
     while (!fast) {
-      const page = await this.#backend.listRuns({ tenantId: this.tenantId, limit: 1000, ...(before ? { before } : {}) });
+      const page = await this.#backend.listRuns({
+        tenantId: this.tenantId,
+        limit: 1000,
+        ...(before ? { before } : {}),
+      });
       for (const r of page) if (r.createdAtUs <= endUs && (!wanted || wanted.has(r.runId))) runIds.push(r.runId);
       const last = page[page.length - 1];
       if (!last || page.length < 1000) break;
@@ -121,7 +137,9 @@ export class TenantView {
   #stamp(submission: RunSubmissionInput): RunSubmissionInput {
     if (submission === null || typeof submission !== "object") return submission;
     if (submission.tenantId !== undefined && submission.tenantId !== this.tenantId) {
-      throw new InvalidArgumentError(`The submission names tenant ${JSON.stringify(String(submission.tenantId))}, but this view is scoped to tenant ${JSON.stringify(this.tenantId)}; leave tenantId out. Nothing was written.`);
+      throw new InvalidArgumentError(
+        `The submission names tenant ${JSON.stringify(String(submission.tenantId))}, but this view is scoped to tenant ${JSON.stringify(this.tenantId)}; leave tenantId out. Nothing was written.`,
+      );
     }
     return { ...submission, tenantId: this.tenantId };
   }
@@ -159,7 +177,9 @@ export class TenantView {
   /** Backend.listRuns over this tenant's runs only. */
   async listRuns(options: ListRunsOptions = {}): Promise<RunState[]> {
     if (options.tenantId !== undefined && options.tenantId !== this.tenantId) {
-      throw new InvalidArgumentError(`listRuns names tenant ${JSON.stringify(String(options.tenantId))}, but this view is scoped to tenant ${JSON.stringify(this.tenantId)}; leave tenantId out.`);
+      throw new InvalidArgumentError(
+        `listRuns names tenant ${JSON.stringify(String(options.tenantId))}, but this view is scoped to tenant ${JSON.stringify(this.tenantId)}; leave tenantId out.`,
+      );
     }
     return this.#backend.listRuns({ ...options, tenantId: this.tenantId });
   }
@@ -177,8 +197,16 @@ export class TenantView {
   /** The run's events in order (as Backend.loadEvents); empty when the run belongs to another tenant. */
   loadEvents(workflowSlug: string, runId: string, options: { category: "step"; stepId?: string }): Promise<StepEvent[]>;
   loadEvents(workflowSlug: string, runId: string, options: { category: "workflow" }): Promise<WorkflowEvent[]>;
-  loadEvents(workflowSlug: string, runId: string, options?: { category?: "workflow" | "step"; stepId?: string }): Promise<Event[]>;
-  async loadEvents(workflowSlug: string, runId: string, options: { category?: "workflow" | "step"; stepId?: string } = {}): Promise<Event[]> {
+  loadEvents(
+    workflowSlug: string,
+    runId: string,
+    options?: { category?: "workflow" | "step"; stepId?: string },
+  ): Promise<Event[]>;
+  async loadEvents(
+    workflowSlug: string,
+    runId: string,
+    options: { category?: "workflow" | "step"; stepId?: string } = {},
+  ): Promise<Event[]> {
     return (await this.#owned(runId, workflowSlug)) ? this.#backend.loadEvents(workflowSlug, runId, options) : [];
   }
 
@@ -210,7 +238,10 @@ export class TenantView {
   }
 
   /** Backend.retryRun; RunNotFoundError (and nothing written) for a run of another tenant. */
-  async retryRun(runId: string, options: { reason?: string } = {}): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }> {
+  async retryRun(
+    runId: string,
+    options: { reason?: string } = {},
+  ): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }> {
     await this.#required(runId);
     return this.#backend.retryRun(runId, options);
   }
@@ -234,7 +265,12 @@ export class TenantView {
   }
 
   /** Backend.signal; RunNotFoundError for a run of another tenant. */
-  async signal(runId: string, name: string, payload?: unknown, options: { id?: string } = {}): Promise<{ signalId: string; isNew: boolean }> {
+  async signal(
+    runId: string,
+    name: string,
+    payload?: unknown,
+    options: { id?: string } = {},
+  ): Promise<{ signalId: string; isNew: boolean }> {
     await this.#required(runId);
     return this.#backend.signal(runId, name, payload, options);
   }

@@ -12,7 +12,10 @@ const TENANT_ID = /^[A-Za-z0-9_.-]+$/;
  */
 export function assertTenantId(value: unknown, field = "tenantId"): asserts value is string {
   const bad = (reason: string): never => {
-    throw new InvalidArgumentError(`Invalid ${field} ${JSON.stringify(String(value)).slice(0, 120)}: ${reason}. Use an identifier such as "acme-corp". Nothing was written.`, { field, value: String(value).slice(0, 200) });
+    throw new InvalidArgumentError(
+      `Invalid ${field} ${JSON.stringify(String(value)).slice(0, 120)}: ${reason}. Use an identifier such as "acme-corp". Nothing was written.`,
+      { field, value: String(value).slice(0, 200) },
+    );
   };
   if (typeof value !== "string") bad("must be a string");
   const s = value as string;

@@ -16,7 +16,12 @@ export function parseEvent(input: unknown): Event {
   const raw = input as Record<string, unknown> | null;
   if (raw && typeof raw === "object") {
     const versioned = raw.type === "RunSubmitted" || raw.type === "WorkflowStarted";
-    assertIds({ workflowSlug: raw.workflowSlug, runId: raw.runId, stepId: raw.category === "step" ? raw.stepId : undefined, versionId: versioned ? raw.versionId : undefined });
+    assertIds({
+      workflowSlug: raw.workflowSlug,
+      runId: raw.runId,
+      stepId: raw.category === "step" ? raw.stepId : undefined,
+      versionId: versioned ? raw.versionId : undefined,
+    });
   }
   const result = EventSchema.safeParse(input);
   if (!result.success) {

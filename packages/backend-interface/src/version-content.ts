@@ -7,6 +7,7 @@ import type { WorkflowVersion } from "./schemas.js";
  * createWorkflowVersion applies on every driver: the same id with other content is a VersionConflictError.
  */
 export function sameVersionContent(a: WorkflowVersion, b: WorkflowVersion): boolean {
-  const content = ({ createdAtUs: _createdAtUs, ...rest }: WorkflowVersion) => canonicalJson(JSON.parse(JSON.stringify(rest)));
+  const content = ({ createdAtUs: _createdAtUs, ...rest }: WorkflowVersion) =>
+    canonicalJson(JSON.parse(JSON.stringify(rest)));
   return content(a) === content(b);
 }

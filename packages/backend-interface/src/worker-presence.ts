@@ -44,15 +44,22 @@ export interface WorkerPresenceInput {
 
 /** Checks a presence input (worker id and slugs by the identifier rules, the rest by schema); throws a typed error. */
 export function validatePresenceInput(input: WorkerPresenceInput): WorkerPresenceInput {
-  if (input === null || typeof input !== "object") throw new InvalidArgumentError("recordWorkerPresence needs a presence object.");
+  if (input === null || typeof input !== "object")
+    throw new InvalidArgumentError("recordWorkerPresence needs a presence object.");
   assertWorkerId(input.workerId);
-  if (!Array.isArray(input.workflows)) throw new InvalidArgumentError("workflows must be an array of workflow slugs.", { workerId: input.workerId });
+  if (!Array.isArray(input.workflows))
+    throw new InvalidArgumentError("workflows must be an array of workflow slugs.", { workerId: input.workerId });
   input.workflows.forEach((slug, i) => assertWorkflowSlug(slug, `workflows[${i}]`));
-  if (input.stopped !== undefined && typeof input.stopped !== "boolean") throw new InvalidArgumentError("stopped must be a boolean.", { workerId: input.workerId });
+  if (input.stopped !== undefined && typeof input.stopped !== "boolean")
+    throw new InvalidArgumentError("stopped must be a boolean.", { workerId: input.workerId });
   const parsed = WorkerPresenceSchema.omit({ lastSeenUs: true, stoppedAtUs: true }).safeParse(input);
   if (!parsed.success) {
-    const detail = zodIssues(parsed.error).map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ");
-    throw new InvalidArgumentError(`Invalid worker presence of ${input.workerId} (${detail}). Nothing was written.`, { workerId: input.workerId });
+    const detail = zodIssues(parsed.error)
+      .map((i) => `${i.path || "(root)"}: ${i.message}`)
+      .join("; ");
+    throw new InvalidArgumentError(`Invalid worker presence of ${input.workerId} (${detail}). Nothing was written.`, {
+      workerId: input.workerId,
+    });
   }
   return { ...parsed.data, ...(input.stopped ? { stopped: true } : {}) };
 }
@@ -76,7 +83,12 @@ export interface LiveWorkerInfo extends WorkerInfo {
  * - a worker known only by presence (seen within PRESENCE_WINDOW_US) is listed with no steps.
  * Workers without presence are returned as given. Sorted by workerId; inactive ones only with includeInactive.
  */
-export function mergeWorkerPresence(fromEvents: readonly WorkerInfo[], presences: readonly WorkerPresence[], options: ActiveWorkersOptions, nowUs: number): LiveWorkerInfo[] {
+export function mergeWorkerPresence(
+  fromEvents: readonly WorkerInfo[],
+  presences: readonly WorkerPresence[],
+  options: ActiveWorkersOptions,
+  nowUs: number,
+): LiveWorkerInfo[] {
   const threshold = options.staleThresholdUs ?? DEFAULT_WORKER_STALE_THRESHOLD_US;
   const byId = new Map<string, LiveWorkerInfo>(fromEvents.map((w) => [w.workerId, w]));
   for (const p of presences) {
@@ -93,7 +105,10 @@ export function mergeWorkerPresence(fromEvents: readonly WorkerInfo[], presences
       stepsStarted: e?.stepsStarted ?? 0,
       runningSteps: e?.runningSteps ?? 0,
       currentSteps: e?.currentSteps ?? [],
-      host: p.host, pid: p.pid, workflows: [...p.workflows], startedAtUs: p.startedAtUs,
+      host: p.host,
+      pid: p.pid,
+      workflows: [...p.workflows],
+      startedAtUs: p.startedAtUs,
       ...(stopped ? { stoppedAtUs: p.stoppedAtUs } : {}),
     });
   }

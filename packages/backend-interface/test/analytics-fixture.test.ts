@@ -5,11 +5,34 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  analyticsFixtureExpected, buildAnalyticsFixture, computeActiveWorkers, computeAnalyticsSummary, computeErrorAnalysis, computeErrorDetail,
-  computeErrorsList, computeQueueDepth, computeQueueDepthByWorkflow, computeRetryAnalysis, computeSchedulingLatency, computeStepDuration,
-  computeSuccessRate, computeThroughput, computeWorkerById, computeWorkerStability, computeWorkflowDuration, projectLiveState,
+  analyticsFixtureExpected,
+  buildAnalyticsFixture,
+  computeActiveWorkers,
+  computeAnalyticsSummary,
+  computeErrorAnalysis,
+  computeErrorDetail,
+  computeErrorsList,
+  computeQueueDepth,
+  computeQueueDepthByWorkflow,
+  computeRetryAnalysis,
+  computeSchedulingLatency,
+  computeStepDuration,
+  computeSuccessRate,
+  computeThroughput,
+  computeWorkerById,
+  computeWorkerStability,
+  computeWorkflowDuration,
+  projectLiveState,
 } from "../src/analytics/index.js";
-import { parseEvent, projectRunState, projectStepStates, type RunState, type StepEvent, type StepState, type WorkflowEvent } from "../src/index.js";
+import {
+  parseEvent,
+  projectRunState,
+  projectStepStates,
+  type RunState,
+  type StepEvent,
+  type StepState,
+  type WorkflowEvent,
+} from "../src/index.js";
 
 const BASE = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
 const items = buildAnalyticsFixture(BASE);
@@ -62,12 +85,21 @@ describe("analytics fixture: reference answers equal the hand-computed ones", ()
 
   it("errorDetail", () => {
     const fp = X.errorsList.portable.errors[0]?.fingerprint ?? "";
-    expect(computeErrorDetail(events, fp, "portable", { timeRange: X.timeRange }, now)).toEqual(X.errorDetailPortableE1);
+    expect(computeErrorDetail(events, fp, "portable", { timeRange: X.timeRange }, now)).toEqual(
+      X.errorDetailPortableE1,
+    );
     const page = computeErrorDetail(events, fp, "portable", { timeRange: X.timeRange, limit: 1, offset: 1 }, now);
     expect(page.occurrences).toEqual([X.errorDetailPortableE1.occurrences[1]]);
     expect(page.totalCount).toBe(3);
     // The same fingerprint read under another strategy matches nothing.
-    expect(computeErrorDetail(events, fp, "exact", { timeRange: X.timeRange }, now)).toMatchObject({ totalCount: 0, occurrences: [], errorName: "", errorMessage: "", firstSeen: 0, lastSeen: 0 });
+    expect(computeErrorDetail(events, fp, "exact", { timeRange: X.timeRange }, now)).toMatchObject({
+      totalCount: 0,
+      occurrences: [],
+      errorName: "",
+      errorMessage: "",
+      firstSeen: 0,
+      lastSeen: 0,
+    });
   });
 
   it("retryAnalysis", () => {
@@ -122,7 +154,10 @@ describe("analytics fixture: reference answers equal the hand-computed ones", ()
     // Default 24 h window holds etl-0 too (w1's first start at base-98 s). Only w2 was seen within 30 s of now.
     expect(computeActiveWorkers(events, {}, now)).toEqual(X.activeWorkers);
     expect(computeActiveWorkers(events, { includeInactive: true }, now)).toEqual(X.allWorkers);
-    expect(computeActiveWorkers(events, { staleThresholdUs: 600_000_000 }, now).map((w) => w.workerId)).toEqual(["w1", "w2"]);
+    expect(computeActiveWorkers(events, { staleThresholdUs: 600_000_000 }, now).map((w) => w.workerId)).toEqual([
+      "w1",
+      "w2",
+    ]);
     expect(computeWorkerById(events, "w3", now)).toEqual(X.allWorkers[2]);
     expect(computeWorkerById(events, "nobody", now)).toBeNull();
     expect(() => computeActiveWorkers(events, { staleThresholdUs: -1 }, now)).toThrow(/staleThresholdUs/);
@@ -143,7 +178,9 @@ describe("analytics fixture: reference answers equal the hand-computed ones", ()
 
   it("answers do not depend on the order events are handed in", () => {
     const reversed = [...events].reverse();
-    expect(computeErrorsList(reversed, { timeRange: X.timeRange, groupingStrategy: "portable" }, now)).toEqual(X.errorsList.portable);
+    expect(computeErrorsList(reversed, { timeRange: X.timeRange, groupingStrategy: "portable" }, now)).toEqual(
+      X.errorsList.portable,
+    );
     expect(computeSchedulingLatency(reversed, W, now)).toEqual(X.schedulingLatency);
     expect(computeWorkerStability(reversed, W, now)).toEqual(X.workerStability);
     expect(computeActiveWorkers(reversed, { includeInactive: true }, now)).toEqual(X.allWorkers);
@@ -152,9 +189,16 @@ describe("analytics fixture: reference answers equal the hand-computed ones", ()
   it("analyticsSummary is the parts", () => {
     const summary = computeAnalyticsSummary(events, X.queueDepth, W, now);
     expect(summary).toEqual({
-      window: { startUs: BASE, endUs: now }, successRate: X.successRate, throughput: X.throughput, stepDuration: X.stepDuration,
-      workflowDuration: X.workflowDuration, schedulingLatency: X.schedulingLatency, retryAnalysis: X.retryAnalysis,
-      errorAnalysis: X.errorAnalysis, workerStability: X.workerStability, queueDepth: X.queueDepth,
+      window: { startUs: BASE, endUs: now },
+      successRate: X.successRate,
+      throughput: X.throughput,
+      stepDuration: X.stepDuration,
+      workflowDuration: X.workflowDuration,
+      schedulingLatency: X.schedulingLatency,
+      retryAnalysis: X.retryAnalysis,
+      errorAnalysis: X.errorAnalysis,
+      workerStability: X.workerStability,
+      queueDepth: X.queueDepth,
     });
   });
 });

@@ -3,7 +3,9 @@ import { canonicalJson, sameJsonText, serializeValue } from "../src/index.js";
 
 describe("canonical JSON", () => {
   it("sorts object keys at every depth and keeps array order", () => {
-    expect(canonicalJson({ b: 2, a: { d: [3, { z: 1, y: 0 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":0,"z":1}]},"b":2}');
+    expect(canonicalJson({ b: 2, a: { d: [3, { z: 1, y: 0 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"y":0,"z":1}]},"b":2}',
+    );
     expect(canonicalJson([2, 1])).toBe("[2,1]");
     expect(canonicalJson("x")).toBe('"x"');
     expect(canonicalJson(JSON.parse('{"__proto__":1,"a":2}'))).toBe('{"__proto__":1,"a":2}');

@@ -12,10 +12,15 @@ import { describe, expect, it } from "vitest";
 import { parseEvent, projectRunState, projectStepStates, type StepEvent, type WorkflowEvent } from "../src/index.js";
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
-const logs = readdirSync(dir).filter((f) => f.endsWith(".jsonl") && !f.startsWith("analytics")).sort();
+const logs = readdirSync(dir)
+  .filter((f) => f.endsWith(".jsonl") && !f.startsWith("analytics"))
+  .sort();
 
 function replay(file: string) {
-  const events = readFileSync(join(dir, file), "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => parseEvent(JSON.parse(l)));
+  const events = readFileSync(join(dir, file), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => parseEvent(JSON.parse(l)));
   const run = projectRunState(events.filter((e): e is WorkflowEvent => e.category === "workflow"));
   const steps = projectStepStates(events.filter((e): e is StepEvent => e.category === "step"));
   return { run, steps: Object.fromEntries([...steps].sort(([a], [b]) => (a < b ? -1 : 1))) };
@@ -39,9 +44,20 @@ describe("golden event logs", () => {
   it("completed-after-retry: completed run, extract completed on attempt 2 by w2", () => {
     const { run, steps } = replay("completed-after-retry.jsonl");
     expect(run).toMatchObject({ status: "completed", tags: ["nightly"], totalSteps: 2 });
-    expect(steps.extract).toMatchObject({ status: "completed", attemptNumber: 2, claimedBy: "w2", output: '{"rows":3}' });
+    expect(steps.extract).toMatchObject({
+      status: "completed",
+      attemptNumber: 2,
+      claimedBy: "w2",
+      output: '{"rows":3}',
+    });
     expect(steps.extract?.error).toBeUndefined();
-    expect(steps.extract?.stateChanges.map((c) => c.status)).toEqual(["scheduled", "running", "scheduled", "running", "completed"]);
+    expect(steps.extract?.stateChanges.map((c) => c.status)).toEqual([
+      "scheduled",
+      "running",
+      "scheduled",
+      "running",
+      "completed",
+    ]);
     expect(steps.load).toMatchObject({ status: "completed", dependencies: ["extract"] });
   });
 
@@ -49,19 +65,44 @@ describe("golden event logs", () => {
     const { run, steps } = replay("failed-after-reclaim.jsonl");
     expect(run).toMatchObject({ status: "failed", failureReason: "step-failed", failedStep: "extract" });
     expect(run?.cancelReason).toBeUndefined();
-    expect(steps.extract).toMatchObject({ status: "failed", attemptNumber: 2, terminal: true, wasReclaimed: true, reclaimedFrom: "w3", reclaimedBy: "reaper-1", lastHeartbeatUs: 1767225672000000 });
+    expect(steps.extract).toMatchObject({
+      status: "failed",
+      attemptNumber: 2,
+      terminal: true,
+      wasReclaimed: true,
+      reclaimedFrom: "w3",
+      reclaimedBy: "reaper-1",
+      lastHeartbeatUs: 1767225672000000,
+    });
     expect(steps.load).toMatchObject({ status: "skipped", skipType: "cascade", cascadedFrom: "extract" });
   });
 
   it("cancelled-with-zombie: cancel absorbs the late completion; zombie heartbeat and stale completion ignored", () => {
     const { run, steps } = replay("cancelled-with-zombie.jsonl");
-    expect(run).toMatchObject({ status: "cancelled", cancelReason: "customer request", idempotencyKey: "order-17", inputValidation: { success: true } });
+    expect(run).toMatchObject({
+      status: "cancelled",
+      cancelReason: "customer request",
+      idempotencyKey: "order-17",
+      inputValidation: { success: true },
+    });
     expect(run?.output).toBeUndefined();
     const charge = steps.charge;
-    expect(charge).toMatchObject({ status: "running", attemptNumber: 2, claimedBy: "w1", lastHeartbeatUs: 1767225632000000, wasReclaimed: true, reclaimedFrom: "w2" });
+    expect(charge).toMatchObject({
+      status: "running",
+      attemptNumber: 2,
+      claimedBy: "w1",
+      lastHeartbeatUs: 1767225632000000,
+      wasReclaimed: true,
+      reclaimedFrom: "w2",
+    });
     expect(charge?.output).toBeUndefined();
     expect(charge?.stateChanges.filter((c) => c.stale)).toEqual([
-      { status: "running", timestampUs: 1767225640000000, message: "StepCompleted from stale attempt 1 ignored (current 2)", stale: true },
+      {
+        status: "running",
+        timestampUs: 1767225640000000,
+        message: "StepCompleted from stale attempt 1 ignored (current 2)",
+        stale: true,
+      },
     ]);
   });
 });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { assertIds, assertRunId, assertStepId, assertVersionId, assertWorkflowSlug, isValidIdentifier, InvalidIdentifierError, MAX_ID_LENGTH, MAX_STEP_ID_LENGTH } from "../src/index.js";
+import {
+  assertIds,
+  assertRunId,
+  assertStepId,
+  assertVersionId,
+  assertWorkflowSlug,
+  isValidIdentifier,
+  InvalidIdentifierError,
+  MAX_ID_LENGTH,
+  MAX_STEP_ID_LENGTH,
+} from "../src/index.js";
 
 describe("identifiers", () => {
   it("accepts letters, digits, - _ . and nested step ids", () => {
@@ -12,15 +22,31 @@ describe("identifiers", () => {
   });
 
   it.each([
-    ["../x"], ["a/../../b"], [".."], ["."], ["a/./b"], [""], ["/etc/passwd"], ["a/"], ["a//b"], ["a\u0000b"], ["a\\b"], ["a b"], ["ä"], ["x".repeat(MAX_ID_LENGTH + 1)],
+    ["../x"],
+    ["a/../../b"],
+    [".."],
+    ["."],
+    ["a/./b"],
+    [""],
+    ["/etc/passwd"],
+    ["a/"],
+    ["a//b"],
+    ["a\u0000b"],
+    ["a\\b"],
+    ["a b"],
+    ["ä"],
+    ["x".repeat(MAX_ID_LENGTH + 1)],
   ])("rejects step id %j", (bad) => {
     expect(() => assertStepId(bad)).toThrow(InvalidIdentifierError);
   });
 
-  it.each([["../x"], ["a/b"], [".."], ["."], [""], ["/abs"], ["C:\\x"], ["a\u0000"], ["x".repeat(MAX_ID_LENGTH + 1)]])("rejects slug and run id %j", (bad) => {
-    expect(() => assertWorkflowSlug(bad)).toThrow(InvalidIdentifierError);
-    expect(() => assertRunId(bad)).toThrow(InvalidIdentifierError);
-  });
+  it.each([["../x"], ["a/b"], [".."], ["."], [""], ["/abs"], ["C:\\x"], ["a\u0000"], ["x".repeat(MAX_ID_LENGTH + 1)]])(
+    "rejects slug and run id %j",
+    (bad) => {
+      expect(() => assertWorkflowSlug(bad)).toThrow(InvalidIdentifierError);
+      expect(() => assertRunId(bad)).toThrow(InvalidIdentifierError);
+    },
+  );
 
   it("bounds the whole step id, rejects non-strings, and carries a stable code", () => {
     const long = Array.from({ length: 10 }, () => "s".repeat(60)).join("/");
@@ -46,7 +72,19 @@ describe("version ids", () => {
     }
   });
 
-  it.each([[""], ["."], [".."], ["../x"], ["sha256/abc"], ["a\\b"], ["a b"], ["a\u0000"], ["%3A"], ["x".repeat(MAX_ID_LENGTH + 1)], [5]])("rejects version id %j", (bad) => {
+  it.each([
+    [""],
+    ["."],
+    [".."],
+    ["../x"],
+    ["sha256/abc"],
+    ["a\\b"],
+    ["a b"],
+    ["a\u0000"],
+    ["%3A"],
+    ["x".repeat(MAX_ID_LENGTH + 1)],
+    [5],
+  ])("rejects version id %j", (bad) => {
     expect(() => assertVersionId(bad)).toThrow(InvalidIdentifierError);
     expect(() => assertVersionId(bad)).toThrow(/^Invalid versionId /);
   });
@@ -82,7 +120,11 @@ describe("identifier errors name the field", () => {
     try {
       assertStepId("..", "fromStepId");
     } catch (err) {
-      expect((err as InvalidIdentifierError).context).toMatchObject({ kind: "stepId", field: "fromStepId", value: ".." });
+      expect((err as InvalidIdentifierError).context).toMatchObject({
+        kind: "stepId",
+        field: "fromStepId",
+        value: "..",
+      });
     }
   });
 });

@@ -17,7 +17,11 @@ const paths = (issues: Array<{ path: string }>) => issues.map((i) => i.path).sor
 
 describe("input schemas: zod 4 → JSON Schema → Ajv", () => {
   it("a zod 4 object converts to a non-empty JSON Schema with its fields, required list and formats", () => {
-    const js = toJsonSchema(signup) as { type?: string; properties?: Record<string, { format?: string }>; required?: string[] };
+    const js = toJsonSchema(signup) as {
+      type?: string;
+      properties?: Record<string, { format?: string }>;
+      required?: string[];
+    };
     expect(js.type).toBe("object");
     expect(Object.keys(js.properties ?? {}).sort()).toEqual(["address", "age", "email", "plan", "tags"]);
     expect(js.required?.sort()).toEqual(["age", "email"]);
@@ -28,7 +32,9 @@ describe("input schemas: zod 4 → JSON Schema → Ajv", () => {
     const v = new InputSchemaValidator();
     const js = toJsonSchema(signup);
     expect(v.check(js, { email: "ada@example.com", age: 30 })).toEqual([]);
-    expect(v.check(js, { email: "ada@example.com", age: 30, plan: "pro", tags: ["x"], address: { city: "Paris" } })).toEqual([]);
+    expect(
+      v.check(js, { email: "ada@example.com", age: 30, plan: "pro", tags: ["x"], address: { city: "Paris" } }),
+    ).toEqual([]);
     const bad = v.check(js, { email: "not-an-email", age: 3 });
     expect(paths(bad)).toEqual(["age", "email"]);
     expect(bad.find((i) => i.path === "email")?.message).toBe('must match format "email"');
@@ -36,7 +42,10 @@ describe("input schemas: zod 4 → JSON Schema → Ajv", () => {
     const issues = v.check(js, worse);
     expect(paths(issues)).toEqual(["address", "address.city", "age", "email", "plan", "tags.0"]);
     // The same paths the worker's zod check reports for the same input.
-    const zodPaths = signup.safeParse(worse).error!.issues.map((i) => i.path.join(".")).sort();
+    const zodPaths = signup
+      .safeParse(worse)
+      .error!.issues.map((i) => i.path.join("."))
+      .sort();
     expect(paths(issues)).toEqual(zodPaths);
     expect(v.check(js, 5)).toEqual([{ path: "(root)", message: "must be object" }]);
   });
@@ -49,7 +58,12 @@ describe("input schemas: zod 4 → JSON Schema → Ajv", () => {
 
   it("reads draft 2020-12 schemas, unescapes JSON Pointer paths, and checks nothing with a schema it cannot compile", () => {
     const v = new InputSchemaValidator();
-    const js = { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", required: ["a"], properties: { "x/y": { type: "string" }, "p~q": { type: "string" } } };
+    const js = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      type: "object",
+      required: ["a"],
+      properties: { "x/y": { type: "string" }, "p~q": { type: "string" } },
+    };
     expect(paths(v.check(js, { "x/y": 1, "p~q": 2 }))).toEqual(["a", "p~q", "x/y"]);
     expect(v.check({ type: "no-such-type" }, 1)).toEqual([]);
     expect(v.check("not a schema", 1)).toEqual([]);

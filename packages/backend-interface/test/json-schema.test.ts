@@ -35,7 +35,11 @@ function expectConverted(js: Json): void {
   expect(js.properties.age.type).toBe("integer");
   expect(js.properties.role).toMatchObject({ type: "string", enum: ["admin", "user"] });
   expect(js.properties.tags).toMatchObject({ type: "array", items: { type: "string" } });
-  expect(js.properties.address).toMatchObject({ type: "object", properties: { city: { type: "string" }, zip: { type: "string" } }, required: ["city"] });
+  expect(js.properties.address).toMatchObject({
+    type: "object",
+    properties: { city: { type: "string" }, zip: { type: "string" } },
+    required: ["city"],
+  });
   expect(js.properties.active).toMatchObject({ type: "boolean", default: true });
   expect(JSON.stringify(js.properties.note)).toContain("null");
 }

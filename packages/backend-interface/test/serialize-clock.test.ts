@@ -24,7 +24,15 @@ describe("serializeValue", () => {
     const both: Record<string, unknown> = { big: 1n, list: [] };
     (both.list as unknown[]).push(both);
     expect(JSON.parse(serializeValue(both))).toEqual({ big: { $bigint: "1" }, list: [{ $circular: "$" }] });
-    expect(JSON.parse(serializeValue({ toJSON() { throw new Error("nope"); } }))).toEqual({ $unserializable: "nope" });
+    expect(
+      JSON.parse(
+        serializeValue({
+          toJSON() {
+            throw new Error("nope");
+          },
+        }),
+      ),
+    ).toEqual({ $unserializable: "nope" });
   });
 
   it("repeated (non-cyclic) references are not mistaken for cycles", () => {

@@ -2,8 +2,17 @@ import { describe, expect, it } from "vitest";
 import { InvalidEventError, InvalidIdentifierError, parseEvent, parseEventFor } from "../src/index.js";
 
 const valid = () => ({
-  eventId: "e1", timestampUs: 1, workflowSlug: "wf", runId: "r1", category: "step", stepId: "s", type: "StepCompleted",
-  output: "1", durationUs: 3, attemptNumber: 1, exportOutput: true,
+  eventId: "e1",
+  timestampUs: 1,
+  workflowSlug: "wf",
+  runId: "r1",
+  category: "step",
+  stepId: "s",
+  type: "StepCompleted",
+  output: "1",
+  durationUs: 3,
+  attemptNumber: 1,
+  exportOutput: true,
 });
 
 function deepFreeze<T>(o: T): T {

@@ -1,4 +1,10 @@
-import { checkGuard, claimWorkflows, type ClaimedStep, type ClaimRequest, type StepRef } from "@cairn/backend-interface";
+import {
+  checkGuard,
+  claimWorkflows,
+  type ClaimedStep,
+  type ClaimRequest,
+  type StepRef,
+} from "@cairn/backend-interface";
 import type { MemoryQueries } from "./memory-queries.js";
 import type { MemoryStore } from "./memory-store.js";
 import { guardedWrite } from "./memory-writes.js";
@@ -14,7 +20,11 @@ export function claimInStore(store: MemoryStore, queries: MemoryQueries, request
     return one ? [one] : [];
   }
   const out: ClaimedStep[] = [];
-  for (const ref of queries.scheduled({ availableBefore: request.nowUs, limit: request.limit, workflowSlugs: claimWorkflows(request) })) {
+  for (const ref of queries.scheduled({
+    availableBefore: request.nowUs,
+    limit: request.limit,
+    workflowSlugs: claimWorkflows(request),
+  })) {
     const claimed = claimOne(store, ref, request);
     if (claimed) out.push(claimed);
   }
@@ -27,6 +37,15 @@ function claimOne(store: MemoryStore, ref: StepRef, request: ClaimRequest): Clai
   const guard = { kind: "claim", nowUs: request.nowUs } as const;
   // The event is built only for a claimable step (an unknown step has no attempt to start).
   if (!step || !checkGuard(guard, rec?.run ?? null, step).ok) return null;
-  const verdict = guardedWrite(store, ref, { ...guard, attemptNumber: step.attemptNumber }, [request.started(ref, step.attemptNumber)], undefined, () => { throw new Error("a claim counts no gate"); });
+  const verdict = guardedWrite(
+    store,
+    ref,
+    { ...guard, attemptNumber: step.attemptNumber },
+    [request.started(ref, step.attemptNumber)],
+    undefined,
+    () => {
+      throw new Error("a claim counts no gate");
+    },
+  );
   return verdict.ok ? { ...ref, attemptNumber: step.attemptNumber } : null;
 }

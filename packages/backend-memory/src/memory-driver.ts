@@ -1,9 +1,40 @@
 import { resolve } from "node:path";
 import {
-  InvalidArgumentError, feedPosition, parseFeedPosition, type AnalyticsWindow, type BackendCapabilities, type BackendDriver, type ClaimedStep, type ClaimRequest, type DriverFeedEntry, type DriverFeedQuery,
-  type EndedRunsQuery, type Event, type EventFilter, type Mark, type Cursor, type EventOf, type GateQuery, type GateRunsQuery, type GateView, type FollowUp, type GuardVerdict, type ListRunsOptions, type ListScheduledOptions, type LiveState,
-  type PresenceFilter, type PutVersionResult, type RunState, type StepRef, type StepState, type SubmissionResult, type WorkerPresence,
-  type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
+  InvalidArgumentError,
+  feedPosition,
+  parseFeedPosition,
+  type AnalyticsWindow,
+  type BackendCapabilities,
+  type BackendDriver,
+  type ClaimedStep,
+  type ClaimRequest,
+  type DriverFeedEntry,
+  type DriverFeedQuery,
+  type EndedRunsQuery,
+  type Event,
+  type EventFilter,
+  type Mark,
+  type Cursor,
+  type EventOf,
+  type GateQuery,
+  type GateRunsQuery,
+  type GateView,
+  type FollowUp,
+  type GuardVerdict,
+  type ListRunsOptions,
+  type ListScheduledOptions,
+  type LiveState,
+  type PresenceFilter,
+  type PutVersionResult,
+  type RunState,
+  type StepRef,
+  type StepState,
+  type SubmissionResult,
+  type WorkerPresence,
+  type WorkflowRegistration,
+  type WorkflowVersion,
+  type WriteGuard,
+  type WriteTarget,
   type Gate,
 } from "@cairn/backend-interface";
 import { claimInStore } from "./memory-claims.js";
@@ -29,7 +60,12 @@ const shared = new Map<string, { store: MemoryStore; listeners: Set<() => void>;
  * no files; one process only (`capabilities.multiProcess` is false).
  */
 export class MemoryDriver implements BackendDriver {
-  readonly capabilities: BackendCapabilities = { notifications: true, multiProcess: false, batchClaim: true, flowControl: true };
+  readonly capabilities: BackendCapabilities = {
+    notifications: true,
+    multiProcess: false,
+    batchClaim: true,
+    flowControl: true,
+  };
   /** The snapshot file, absolute, when there is one. */
   readonly snapshotFile: string | undefined;
   private store = new MemoryStore();
@@ -38,7 +74,10 @@ export class MemoryDriver implements BackendDriver {
   private readonly name: string | undefined;
 
   constructor(options: MemoryBackendOptions = {}) {
-    if (options.snapshotFile !== undefined && (typeof options.snapshotFile !== "string" || options.snapshotFile.length === 0)) {
+    if (
+      options.snapshotFile !== undefined &&
+      (typeof options.snapshotFile !== "string" || options.snapshotFile.length === 0)
+    ) {
       throw new InvalidArgumentError("snapshotFile must be a non-empty path.");
     }
     this.snapshotFile = options.snapshotFile === undefined ? undefined : resolve(options.snapshotFile);
@@ -47,7 +86,11 @@ export class MemoryDriver implements BackendDriver {
 
   async initialize(): Promise<void> {
     const named = this.name === undefined ? undefined : shared.get(this.name);
-    const entry = named ?? { store: this.snapshotFile ? await loadSnapshot(this.snapshotFile) : new MemoryStore(), listeners: new Set<() => void>(), open: 0 };
+    const entry = named ?? {
+      store: this.snapshotFile ? await loadSnapshot(this.snapshotFile) : new MemoryStore(),
+      listeners: new Set<() => void>(),
+      open: 0,
+    };
     entry.open += 1;
     if (this.name !== undefined) shared.set(this.name, entry);
     this.store = entry.store;
@@ -75,7 +118,11 @@ export class MemoryDriver implements BackendDriver {
     return verdict;
   }
 
-  async writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
+  async writeSubmission(
+    submitted: EventOf<"RunSubmitted">,
+    extra: Event[],
+    follow?: FollowUp,
+  ): Promise<SubmissionResult> {
     const result = submission(this.store, submitted, extra, follow, this.readGate);
     if (result.created) this.ring();
     return result;
@@ -145,7 +192,9 @@ export class MemoryDriver implements BackendDriver {
   /** Feed positions are the store's feed sequence numbers (`m:<seq>`); writes are serial, so this is commit order. */
   async readFeed(query: DriverFeedQuery): Promise<DriverFeedEntry[]> {
     const after = query.after === null ? 0 : parseFeedPosition(query.after, "m", 1)[0]!;
-    return this.store.feedAfter(after, query.types, query.limit).map((f) => ({ position: feedPosition("m", [f.seq]), event: f.event }));
+    return this.store
+      .feedAfter(after, query.types, query.limit)
+      .map((f) => ({ position: feedPosition("m", [f.seq]), event: f.event }));
   }
 
   async queryEndedRuns(query: EndedRunsQuery): Promise<Array<Pick<RunState, "workflowSlug" | "runId">>> {
@@ -163,12 +212,16 @@ export class MemoryDriver implements BackendDriver {
 
   async deleteMarks(prefix: string, beforeUs: number): Promise<number> {
     let n = 0;
-    for (const [key, m] of this.store.marks) if (key.startsWith(prefix) && m.atUs < beforeUs && this.store.marks.delete(key)) n++;
+    for (const [key, m] of this.store.marks)
+      if (key.startsWith(prefix) && m.atUs < beforeUs && this.store.marks.delete(key)) n++;
     return n;
   }
 
   async readCursors(keys: readonly string[]): Promise<Cursor[]> {
-    return keys.flatMap((k) => { const c = this.store.cursors.get(k); return c ? [{ ...c }] : []; });
+    return keys.flatMap((k) => {
+      const c = this.store.cursors.get(k);
+      return c ? [{ ...c }] : [];
+    });
   }
 
   async compareAndSetCursor(expected: string | null, next: Cursor): Promise<boolean> {
@@ -201,8 +254,12 @@ export class MemoryDriver implements BackendDriver {
   }
 
   async readVersions(workflowSlug: string, versionId?: string): Promise<WorkflowVersion[]> {
-    const all = [...this.store.versions.values()].filter((v) => v.workflowSlug === workflowSlug && (versionId === undefined || v.versionId === versionId));
-    all.sort((a, b) => b.createdAtUs - a.createdAtUs || (a.versionId < b.versionId ? 1 : a.versionId > b.versionId ? -1 : 0));
+    const all = [...this.store.versions.values()].filter(
+      (v) => v.workflowSlug === workflowSlug && (versionId === undefined || v.versionId === versionId),
+    );
+    all.sort(
+      (a, b) => b.createdAtUs - a.createdAtUs || (a.versionId < b.versionId ? 1 : a.versionId > b.versionId ? -1 : 0),
+    );
     return structuredClone(all);
   }
 
@@ -211,7 +268,9 @@ export class MemoryDriver implements BackendDriver {
   }
 
   async readWorkerPresences(filter: PresenceFilter): Promise<WorkerPresence[]> {
-    const all = [...this.store.presences.values()].filter((p) => p.lastSeenUs >= filter.seenSinceUs && (filter.workerId === undefined || p.workerId === filter.workerId));
+    const all = [...this.store.presences.values()].filter(
+      (p) => p.lastSeenUs >= filter.seenSinceUs && (filter.workerId === undefined || p.workerId === filter.workerId),
+    );
     return structuredClone(all);
   }
 

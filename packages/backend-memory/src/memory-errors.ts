@@ -10,6 +10,7 @@ export function translateSnapshotError(err: unknown, action: "reading" | "writin
   const problem = pathProblem(dirname(path));
   if (problem) return new StoreNotWritableError(path, problem.message, err);
   const code = (err as NodeJS.ErrnoException | null)?.code;
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return new StoreNotWritableError(path, `${action} the snapshot failed (${code})`, err);
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS")
+    return new StoreNotWritableError(path, `${action} the snapshot failed (${code})`, err);
   return err;
 }

@@ -1,7 +1,15 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import {
-  NotACairnStoreError, SchemaTooNewError, StoreNotWritableError, pathProblem, WorkerPresenceSchema, WorkflowRegistrationSchema, WorkflowVersionSchema, parseEvent, type Event,
+  NotACairnStoreError,
+  SchemaTooNewError,
+  StoreNotWritableError,
+  pathProblem,
+  WorkerPresenceSchema,
+  WorkflowRegistrationSchema,
+  WorkflowVersionSchema,
+  parseEvent,
+  type Event,
 } from "@cairn/backend-interface";
 import { translateSnapshotError } from "./memory-errors.js";
 import { MemoryStore } from "./memory-store.js";
@@ -48,13 +56,21 @@ export async function loadSnapshot(path: string): Promise<MemoryStore> {
   } catch (err) {
     throw new NotACairnStoreError(path, "not JSON", err);
   }
-  if (raw?.format !== "cairn-memory-snapshot" || !Number.isInteger(raw.version)) throw new NotACairnStoreError(path, "not a Cairn memory snapshot");
+  if (raw?.format !== "cairn-memory-snapshot" || !Number.isInteger(raw.version))
+    throw new NotACairnStoreError(path, "not a Cairn memory snapshot");
   if (raw.version > MEMORY_SNAPSHOT_VERSION) throw new SchemaTooNewError(path, raw.version, MEMORY_SNAPSHOT_VERSION);
   const store = new MemoryStore();
   try {
     for (const r of raw.runs) {
-      const seqs = Array.isArray(r.feedSeqs) && r.feedSeqs.length === r.events.length && r.feedSeqs.every(Number.isSafeInteger) ? r.feedSeqs : undefined;
-      store.apply(store.record(r.workflowSlug, r.runId, true)!, r.events.map((e) => parseEvent(e) as Event), seqs);
+      const seqs =
+        Array.isArray(r.feedSeqs) && r.feedSeqs.length === r.events.length && r.feedSeqs.every(Number.isSafeInteger)
+          ? r.feedSeqs
+          : undefined;
+      store.apply(
+        store.record(r.workflowSlug, r.runId, true)!,
+        r.events.map((e) => parseEvent(e) as Event),
+        seqs,
+      );
     }
     store.sortFeed();
     for (const w of raw.workflows) {
@@ -66,11 +82,13 @@ export async function loadSnapshot(path: string): Promise<MemoryStore> {
       store.versions.set(`${version.workflowSlug}\0${version.versionId}`, version as never);
     }
     for (const m of raw.marks ?? []) {
-      if (typeof m?.key !== "string" || typeof m.holder !== "string" || typeof m.atUs !== "number") throw new Error("a mark is not {key, holder, atUs}");
+      if (typeof m?.key !== "string" || typeof m.holder !== "string" || typeof m.atUs !== "number")
+        throw new Error("a mark is not {key, holder, atUs}");
       store.marks.set(m.key, { key: m.key, holder: m.holder, atUs: m.atUs });
     }
     for (const c of raw.cursors ?? []) {
-      if (typeof c?.key !== "string" || typeof c.value !== "string" || typeof c.atUs !== "number") throw new Error("a cursor is not {key, value, atUs}");
+      if (typeof c?.key !== "string" || typeof c.value !== "string" || typeof c.atUs !== "number")
+        throw new Error("a cursor is not {key, value, atUs}");
       store.cursors.set(c.key, { key: c.key, value: c.value, atUs: c.atUs });
     }
     for (const p of raw.presences) {
@@ -78,7 +96,11 @@ export async function loadSnapshot(path: string): Promise<MemoryStore> {
       store.presences.set(presence.workerId, presence);
     }
   } catch (err) {
-    throw new NotACairnStoreError(path, `a damaged record (${err instanceof Error ? err.message.slice(0, 200) : String(err)})`, err);
+    throw new NotACairnStoreError(
+      path,
+      `a damaged record (${err instanceof Error ? err.message.slice(0, 200) : String(err)})`,
+      err,
+    );
   }
   return store;
 }
@@ -88,7 +110,12 @@ export async function saveSnapshot(store: MemoryStore, path: string): Promise<vo
   const snapshot: Snapshot = {
     format: "cairn-memory-snapshot",
     version: MEMORY_SNAPSHOT_VERSION,
-    runs: [...store.runs.values()].map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId, events: r.events, feedSeqs: r.feedSeqs })),
+    runs: [...store.runs.values()].map((r) => ({
+      workflowSlug: r.workflowSlug,
+      runId: r.runId,
+      events: r.events,
+      feedSeqs: r.feedSeqs,
+    })),
     workflows: [...store.workflows.values()],
     versions: [...store.versions.values()],
     presences: [...store.presences.values()],

@@ -1,4 +1,15 @@
-import { foldRun, isTerminalRunStatus, type Cursor, type Event, type Mark, type RunState, type StepState, type WorkerPresence, type WorkflowRegistration, type WorkflowVersion } from "@cairn/backend-interface";
+import {
+  foldRun,
+  isTerminalRunStatus,
+  type Cursor,
+  type Event,
+  type Mark,
+  type RunState,
+  type StepState,
+  type WorkerPresence,
+  type WorkflowRegistration,
+  type WorkflowVersion,
+} from "@cairn/backend-interface";
 
 /** One run's record: its events in append order and their projection (the pure reducers' fold). */
 export interface MemoryRun {

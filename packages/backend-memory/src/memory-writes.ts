@@ -1,4 +1,16 @@
-import { checkGuard, withFollowUp, type Event, type EventOf, type FollowUp, type GateQuery, type GateView, type GuardVerdict, type SubmissionResult, type WriteGuard, type WriteTarget } from "@cairn/backend-interface";
+import {
+  checkGuard,
+  withFollowUp,
+  type Event,
+  type EventOf,
+  type FollowUp,
+  type GateQuery,
+  type GateView,
+  type GuardVerdict,
+  type SubmissionResult,
+  type WriteGuard,
+  type WriteTarget,
+} from "@cairn/backend-interface";
 import type { MemoryStore } from "./memory-store.js";
 
 /**
@@ -6,10 +18,17 @@ import type { MemoryStore } from "./memory-store.js";
  * applied. Synchronous from check to apply, so no other write interleaves (atomic in one process); a follow-up
  * that throws leaves the store unchanged.
  */
-export function guardedWrite(store: MemoryStore, target: WriteTarget, guard: WriteGuard, events: readonly Event[], follow: FollowUp | undefined, readGate: (q: GateQuery) => GateView): GuardVerdict {
+export function guardedWrite(
+  store: MemoryStore,
+  target: WriteTarget,
+  guard: WriteGuard,
+  events: readonly Event[],
+  follow: FollowUp | undefined,
+  readGate: (q: GateQuery) => GateView,
+): GuardVerdict {
   const rec = store.record(target.workflowSlug, target.runId, false);
   const run = rec?.run ?? null;
-  const step = target.stepId === undefined ? null : rec?.steps.get(target.stepId) ?? null;
+  const step = target.stepId === undefined ? null : (rec?.steps.get(target.stepId) ?? null);
   const verdict = checkGuard(guard, run, step);
   if (!verdict.ok) return verdict;
   const all = follow ? withFollowUp(run, rec?.steps ?? new Map(), events, follow, readGate) : events;
@@ -18,8 +37,17 @@ export function guardedWrite(store: MemoryStore, target: WriteTarget, guard: Wri
 }
 
 /** Creates a run from its RunSubmitted (plus `extra`, plus the follow-up), unless its id or idempotency key exists. */
-export function submission(store: MemoryStore, submitted: EventOf<"RunSubmitted">, extra: readonly Event[], follow: FollowUp | undefined, readGate: (q: GateQuery) => GateView): SubmissionResult {
-  const byKey = submitted.idempotencyKey === undefined ? undefined : store.keys.get(`${submitted.workflowSlug}\0${submitted.idempotencyKey}`);
+export function submission(
+  store: MemoryStore,
+  submitted: EventOf<"RunSubmitted">,
+  extra: readonly Event[],
+  follow: FollowUp | undefined,
+  readGate: (q: GateQuery) => GateView,
+): SubmissionResult {
+  const byKey =
+    submitted.idempotencyKey === undefined
+      ? undefined
+      : store.keys.get(`${submitted.workflowSlug}\0${submitted.idempotencyKey}`);
   const existing = store.byRunId(byKey ?? submitted.runId);
   if (existing?.run) return { created: false, runId: existing.run.runId, existingInput: existing.run.input };
   const events = [submitted, ...extra];

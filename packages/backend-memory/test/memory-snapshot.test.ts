@@ -21,7 +21,10 @@ async function open(snapshotFile: string): Promise<MemoryBackend> {
   return b;
 }
 
-const STEPS = [{ id: "a", name: "A" }, { id: "b", name: "B", dependencies: ["a"], exportOutput: true }];
+const STEPS = [
+  { id: "a", name: "A" },
+  { id: "b", name: "B", dependencies: ["a"], exportOutput: true },
+];
 
 describe("memory driver: the JSON snapshot", () => {
   it("keeps the feed's commit order and cursors across close and open (runs interleaved), and numbers new events after them", async () => {
@@ -32,7 +35,11 @@ describe("memory driver: the JSON snapshot", () => {
     const b = (await first.submitRun({ workflowSlug: "wf" })).runId;
     await first.cancelRun(a);
     const feed = (await first.readFeed({ limit: 100 })).entries;
-    expect(feed.map((e) => [e.event.runId, e.event.type])).toEqual([[a, "RunSubmitted"], [b, "RunSubmitted"], [a, "WorkflowCancelled"]]);
+    expect(feed.map((e) => [e.event.runId, e.event.type])).toEqual([
+      [a, "RunSubmitted"],
+      [b, "RunSubmitted"],
+      [a, "WorkflowCancelled"],
+    ]);
     await first.close();
 
     const second = await open(file);
@@ -51,8 +58,18 @@ describe("memory driver: the JSON snapshot", () => {
     await first.registerWorkflow({ slug: "wf", name: "wf", versionId: "v1", steps: STEPS });
     const { runId } = await first.submitRun({ workflowSlug: "wf", input: { n: 1 }, idempotencyKey: "k1" });
     const [a] = await first.claimSteps("w1", { limit: 1, workflows: { wf: { a: [], b: ["a"] } } });
-    await first.saveStepComplete("wf", runId, "a", { x: 1 }, { timestamp: 0, duration: 5, attemptNumber: a!.attemptNumber, output: { x: 1 } });
-    const before = { events: await first.loadEvents("wf", runId), steps: await first.loadRun("wf", runId), run: await first.getRun(runId) };
+    await first.saveStepComplete(
+      "wf",
+      runId,
+      "a",
+      { x: 1 },
+      { timestamp: 0, duration: 5, attemptNumber: a!.attemptNumber, output: { x: 1 } },
+    );
+    const before = {
+      events: await first.loadEvents("wf", runId),
+      steps: await first.loadRun("wf", runId),
+      run: await first.getRun(runId),
+    };
     await first.close();
 
     const second = await open(file);
@@ -61,12 +78,22 @@ describe("memory driver: the JSON snapshot", () => {
     expect(await second.getRun(runId)).toEqual(before.run);
     expect((await second.getWorkflowVersion("wf", "v1"))?.contentHash).toBe("h1");
     // The idempotency key index is rebuilt from the events.
-    expect(await second.submitRun({ workflowSlug: "wf", input: { n: 1 }, idempotencyKey: "k1" })).toEqual({ runId, isNew: false });
+    expect(await second.submitRun({ workflowSlug: "wf", input: { n: 1 }, idempotencyKey: "k1" })).toEqual({
+      runId,
+      isNew: false,
+    });
     // The reopened store advances the run: b was scheduled before the snapshot; completing it completes the run.
     const [b] = await second.claimSteps("w2", { limit: 1, workflows: { wf: { a: [], b: ["a"] } } });
     expect(b?.stepId).toBe("b");
     expect(b?.dependencyOutputs).toEqual({ a: JSON.stringify({ x: 1 }) });
-    await second.saveStepComplete("wf", runId, "b", "done", { timestamp: 0, duration: 5, attemptNumber: b!.attemptNumber, output: "done" }, true);
+    await second.saveStepComplete(
+      "wf",
+      runId,
+      "b",
+      "done",
+      { timestamp: 0, duration: 5, attemptNumber: b!.attemptNumber, output: "done" },
+      true,
+    );
     expect((await second.getRun(runId))?.status).toBe("completed");
     await second.close();
   });
@@ -76,7 +103,12 @@ describe("memory driver: the JSON snapshot", () => {
     const clockAt = (iso: string) => ({ nowUs: () => Date.parse(iso) * 1000 });
     const first = new MemoryBackend({ snapshotFile: file, clock: clockAt("2026-01-01T00:05:30Z") });
     await first.initialize();
-    await first.registerWorkflow({ slug: "wf", name: "wf", steps: [], schedule: { cron: ["*/5 * * * *"], backfillMs: 3_600_000 } });
+    await first.registerWorkflow({
+      slug: "wf",
+      name: "wf",
+      steps: [],
+      schedule: { cron: ["*/5 * * * *"], backfillMs: 3_600_000 },
+    });
     expect((await first.tickSchedules()).runs.map((r) => r.isNew)).toEqual(Array(12).fill(true));
     await first.close();
     const second = new MemoryBackend({ snapshotFile: file, clock: clockAt("2026-01-01T00:06:00Z") });
@@ -92,7 +124,11 @@ describe("memory driver: the JSON snapshot", () => {
     expect(await b.listRuns()).toEqual([]);
     await expect(readFile(file, "utf8")).rejects.toMatchObject({ code: "ENOENT" });
     await b.close();
-    expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({ format: "cairn-memory-snapshot", version: MEMORY_SNAPSHOT_VERSION, runs: [] });
+    expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({
+      format: "cairn-memory-snapshot",
+      version: MEMORY_SNAPSHOT_VERSION,
+      runs: [],
+    });
   });
 
   it("refuses a file that is not a snapshot (NOT_A_CAIRN_STORE), a newer one (SCHEMA_TOO_NEW), and a damaged event (NOT_A_CAIRN_STORE)", async () => {
@@ -100,8 +136,28 @@ describe("memory driver: the JSON snapshot", () => {
     const cases: Array<[string, string]> = [
       ["not json {", "NOT_A_CAIRN_STORE"],
       [JSON.stringify({ hello: "world" }), "NOT_A_CAIRN_STORE"],
-      [JSON.stringify({ format: "cairn-memory-snapshot", version: MEMORY_SNAPSHOT_VERSION + 1, runs: [], workflows: [], versions: [], presences: [] }), "SCHEMA_TOO_NEW"],
-      [JSON.stringify({ format: "cairn-memory-snapshot", version: 1, runs: [{ workflowSlug: "wf", runId: "r1", events: [{ type: "Nope" }] }], workflows: [], versions: [], presences: [] }), "NOT_A_CAIRN_STORE"],
+      [
+        JSON.stringify({
+          format: "cairn-memory-snapshot",
+          version: MEMORY_SNAPSHOT_VERSION + 1,
+          runs: [],
+          workflows: [],
+          versions: [],
+          presences: [],
+        }),
+        "SCHEMA_TOO_NEW",
+      ],
+      [
+        JSON.stringify({
+          format: "cairn-memory-snapshot",
+          version: 1,
+          runs: [{ workflowSlug: "wf", runId: "r1", events: [{ type: "Nope" }] }],
+          workflows: [],
+          versions: [],
+          presences: [],
+        }),
+        "NOT_A_CAIRN_STORE",
+      ],
     ];
     for (const [i, [text, code]] of cases.entries()) {
       const file = join(dir, `bad-${i}.json`);
@@ -115,7 +171,9 @@ describe("memory driver: the JSON snapshot", () => {
     const dir = await tempDir();
     await writeFile(join(dir, "blocker"), "x");
     for (const file of [join(dir, "blocker", "store.json"), join(dir, "blocker", "deeper", "store.json")]) {
-      await expect(new MemoryBackend({ snapshotFile: file }).initialize()).rejects.toMatchObject({ code: "STORE_NOT_WRITABLE" });
+      await expect(new MemoryBackend({ snapshotFile: file }).initialize()).rejects.toMatchObject({
+        code: "STORE_NOT_WRITABLE",
+      });
     }
   });
 

@@ -14,23 +14,30 @@ const s = `"${schema}"`;
 const now = b.clock.nowUs();
 const t0 = performance.now();
 await c.query(`SET synchronous_commit = off`);
-await c.query(`
+await c.query(
+  `
   WITH r AS (SELECT i, 'run_' || i AS run_id, ('wf' || (i % 5)) AS slug, $1::bigint - (i::bigint * 86400000000 / $2) AS t0 FROM generate_series(1, $2) i)
   INSERT INTO ${s}.runs (run_id, workflow_slug, status, live, available_at_us, priority, created_at_us, idempotency_key, tags, state)
   SELECT run_id, slug, 'completed', false, t0, 0, t0, NULL, '{}', json_build_object('runId', run_id, 'workflowSlug', slug, 'status', 'completed', 'createdAtUs', t0,
     'availableAtUs', t0, 'priority', 0, 'hasInputSchema', false, 'tags', '[]'::json, 'workflowAttemptNumber', 1, 'startedAtUs', t0 + 10, 'endedAtUs', t0 + 5000,
     'durationUs', 4990, 'output', '{}', 'totalSteps', 3, 'updatedAtUs', t0 + 5000, 'stateChanges', '[]'::json)
-  FROM r`, [now, N]);
-await c.query(`
+  FROM r`,
+  [now, N],
+);
+await c.query(
+  `
   WITH r AS (SELECT i, 'run_' || i AS run_id, ('wf' || (i % 5)) AS slug, $1::bigint - (i::bigint * 86400000000 / $2) AS t0 FROM generate_series(1, $2) i),
   st AS (SELECT r.*, k, 'step' || k AS step_id FROM r, generate_series(1, 3) k)
   INSERT INTO ${s}.steps (run_id, workflow_slug, step_id, status, run_live, available_at_us, priority, attempt_number, last_seen_us, created_at_us, first_seq, state)
   SELECT run_id, slug, step_id, 'completed', false, t0 + k * 100, 0, 1, t0 + k * 100 + 5, t0 + k * 100, k,
     json_build_object('workflowSlug', slug, 'runId', run_id, 'stepId', step_id, 'status', 'completed', 'attemptNumber', 1, 'priority', 0, 'dependencies', '[]'::json,
       'wasReclaimed', false, 'createdAtUs', t0 + k * 100, 'updatedAtUs', t0 + k * 100 + 50, 'stateChanges', '[]'::json)
-  FROM st`, [now, N]);
+  FROM st`,
+  [now, N],
+);
 // Events: RunSubmitted, WorkflowStarted, 3 x (StepScheduled, StepStarted, StepHeartbeat, StepCompleted), WorkflowCompleted.
-await c.query(`
+await c.query(
+  `
   WITH r AS (SELECT i, 'run_' || i AS run_id, ('wf' || (i % 5)) AS slug, $1::bigint - (i::bigint * 86400000000 / $2) AS t0 FROM generate_series(1, $2) i),
   ev AS (
     SELECT run_id, slug, NULL::text AS step_id, 'RunSubmitted' AS type, t0 AS ts, NULL::bigint AS d, 0 AS o FROM r
@@ -50,7 +57,9 @@ await c.query(`
       'hasInput', CASE WHEN type = 'WorkflowStarted' THEN false END)), d,
     CASE WHEN step_id IS NOT NULL THEN 1 END, CASE WHEN type = 'StepScheduled' THEN ts END,
     CASE WHEN type IN ('StepStarted', 'StepHeartbeat') THEN 'w' || (o % 7) END, CASE WHEN type = 'StepScheduled' THEN 'initial' END
-  FROM ev ORDER BY run_id, o`, [now, N]);
+  FROM ev ORDER BY run_id, o`,
+  [now, N],
+);
 await c.query(`VACUUM ANALYZE ${s}.events`);
 await c.query(`VACUUM ANALYZE ${s}.runs`);
 await c.query(`VACUUM ANALYZE ${s}.steps`);
@@ -67,9 +76,15 @@ async function time(label: string, fn: () => Promise<unknown>, n = 50): Promise<
     xs.push(performance.now() - t);
   }
   xs.sort((a, x) => a - x);
-  console.log(`${label.padEnd(34)} median ${xs[Math.floor(n / 2)]!.toFixed(2)} ms  p95 ${xs[Math.floor(n * 0.95)]!.toFixed(2)} ms`);
+  console.log(
+    `${label.padEnd(34)} median ${xs[Math.floor(n / 2)]!.toFixed(2)} ms  p95 ${xs[Math.floor(n * 0.95)]!.toFixed(2)} ms`,
+  );
 }
-if (process.env.SKIP_TIMING) { await b.close(); await c.end(); process.exit(0); }
+if (process.env.SKIP_TIMING) {
+  await b.close();
+  await c.end();
+  process.exit(0);
+}
 await time("listScheduledSteps({limit: 10})", () => b.listScheduledSteps({ limit: 10 }));
 await time("getQueueDepth()", () => b.getQueueDepth());
 await time("listRuns({limit: 20})", () => b.listRuns({ limit: 20 }));

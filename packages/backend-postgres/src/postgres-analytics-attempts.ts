@@ -1,5 +1,19 @@
-import { DEFAULT_WORKER_STALE_THRESHOLD_US, InvalidArgumentError, compareStrings, rateOf } from "@cairn/backend-interface";
-import type { ActiveWorkersOptions, AnalyticsOptions, Event, SchedulingLatency, StepPercentiles, WorkerInfo, WorkerStability, WorkerStep } from "@cairn/backend-interface";
+import {
+  DEFAULT_WORKER_STALE_THRESHOLD_US,
+  InvalidArgumentError,
+  compareStrings,
+  rateOf,
+} from "@cairn/backend-interface";
+import type {
+  ActiveWorkersOptions,
+  AnalyticsOptions,
+  Event,
+  SchedulingLatency,
+  StepPercentiles,
+  WorkerInfo,
+  WorkerStability,
+  WorkerStep,
+} from "@cairn/backend-interface";
 import type { EventRow } from "./postgres-analytics.js";
 import type { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
 import type { PostgresConnection } from "./postgres-connection.js";
@@ -13,7 +27,11 @@ type Window = { startUs: number; endUs: number };
  * = after the attempt's first reclaim), and the retried steps' events for the retry analysis.
  */
 export class PostgresAttemptAnalytics {
-  constructor(private readonly conn: PostgresConnection, private readonly s: string, private readonly agg: PostgresAnalyticsSql) {}
+  constructor(
+    private readonly conn: PostgresConnection,
+    private readonly s: string,
+    private readonly agg: PostgresAnalyticsSql,
+  ) {}
 
   /** Scheduling latency percentiles, overall and per step. */
   async schedulingLatency(w: Window, o: AnalyticsOptions): Promise<SchedulingLatency> {
@@ -29,9 +47,14 @@ export class PostgresAttemptAnalytics {
       SELECT 'all'::text AS k, ''::text AS g1, ''::text AS g2, v FROM lat UNION ALL SELECT 'step', workflow_slug, step_id, v FROM lat`;
     const d = await this.agg.percentilesOf(samples, values);
     const overall = d.get("all")?.[0];
-    const byStep: StepPercentiles[] = (d.get("step") ?? []).map(({ g1, g2, ...p }) => ({ workflowSlug: g1, stepId: g2, ...p }))
+    const byStep: StepPercentiles[] = (d.get("step") ?? [])
+      .map(({ g1, g2, ...p }) => ({ workflowSlug: g1, stepId: g2, ...p }))
       .sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.stepId, b.stepId));
-    const { g1: _g1, g2: _g2, ...p } = overall ?? { g1: "", g2: "", count: 0, averageUs: 0, medianUs: 0, p95Us: 0, p99Us: 0, minUs: 0, maxUs: 0 };
+    const {
+      g1: _g1,
+      g2: _g2,
+      ...p
+    } = overall ?? { g1: "", g2: "", count: 0, averageUs: 0, medianUs: 0, p95Us: 0, p99Us: 0, minUs: 0, maxUs: 0 };
     return { overall: p, byStep };
   }
 
@@ -60,23 +83,54 @@ export class PostgresAttemptAnalytics {
         greatest(ps.last, pb.last)::float8 AS last_seen, coalesce(pe.completed, 0) AS completed, coalesce(pe.failed, 0) AS failed, coalesce(pe.crash, 0) AS crash,
         (SELECT count(*) FROM ends WHERE type = 'StepFailed' AND reason = 'worker-crash')::int AS total_crash
       FROM ids LEFT JOIN ps ON ps.w = ids.w LEFT JOIN pb ON pb.w = ids.w LEFT JOIN pr ON pr.w = ids.w LEFT JOIN pe ON pe.w = ids.w`;
-    type Row = { w: string; started: number; beats: number; reclaimed_from: number; zombies: number; last_seen: number | null; completed: number; failed: number; crash: number; total_crash: number };
-    const rows = (await this.conn.aggregate<Row>({ text, values: this.agg.selectionValues(w, o) }, this.agg.workMem)).rows;
-    const workers = rows.map((r) => ({
-      workerId: r.w, stepsStarted: r.started, stepsCompleted: r.completed, stepsFailed: r.failed, crashFailures: r.crash, reclaimedFrom: r.reclaimed_from,
-      heartbeats: r.beats, zombieHeartbeats: r.zombies, reclaimRate: rateOf(r.reclaimed_from, r.started), lastSeenUs: r.last_seen,
-    })).sort((a, b) => compareStrings(a.workerId, b.workerId));
+    type Row = {
+      w: string;
+      started: number;
+      beats: number;
+      reclaimed_from: number;
+      zombies: number;
+      last_seen: number | null;
+      completed: number;
+      failed: number;
+      crash: number;
+      total_crash: number;
+    };
+    const rows = (await this.conn.aggregate<Row>({ text, values: this.agg.selectionValues(w, o) }, this.agg.workMem))
+      .rows;
+    const workers = rows
+      .map((r) => ({
+        workerId: r.w,
+        stepsStarted: r.started,
+        stepsCompleted: r.completed,
+        stepsFailed: r.failed,
+        crashFailures: r.crash,
+        reclaimedFrom: r.reclaimed_from,
+        heartbeats: r.beats,
+        zombieHeartbeats: r.zombies,
+        reclaimRate: rateOf(r.reclaimed_from, r.started),
+        lastSeenUs: r.last_seen,
+      }))
+      .sort((a, b) => compareStrings(a.workerId, b.workerId));
     const crashTotal = rows[0]?.total_crash ?? (await this.crashFailures(w, o));
     const sum = (f: (x: (typeof workers)[number]) => number) => workers.reduce((a, x) => a + f(x), 0);
     return {
       workers,
-      totals: { workers: workers.length, stepsStarted: sum((x) => x.stepsStarted), reclaims: sum((x) => x.reclaimedFrom), crashFailures: crashTotal, zombieHeartbeats: sum((x) => x.zombieHeartbeats) },
+      totals: {
+        workers: workers.length,
+        stepsStarted: sum((x) => x.stepsStarted),
+        reclaims: sum((x) => x.reclaimedFrom),
+        crashFailures: crashTotal,
+        zombieHeartbeats: sum((x) => x.zombieHeartbeats),
+      },
     };
   }
 
   private async crashFailures(w: Window, o: AnalyticsOptions): Promise<number> {
     const text = `SELECT count(*)::int AS n FROM ${this.s}.events WHERE type = 'StepFailed' AND reason = 'worker-crash' AND ${this.agg.selection(1)}`;
-    return (await this.conn.aggregate<{ n: number }>({ text, values: this.agg.selectionValues(w, o) }, this.agg.workMem)).rows[0]?.n ?? 0;
+    return (
+      (await this.conn.aggregate<{ n: number }>({ text, values: this.agg.selectionValues(w, o) }, this.agg.workMem))
+        .rows[0]?.n ?? 0
+    );
   }
 
   /** The events the retry analysis reads, of retried steps only: their StepScheduled, StepCompleted and StepFailed in the selection. */
@@ -84,7 +138,9 @@ export class PostgresAttemptAnalytics {
     const text = `WITH rs AS (SELECT DISTINCT run_id, step_id FROM ${this.s}.events WHERE type = 'StepScheduled' AND reason = 'retry' AND ${this.agg.selection(1)})
       SELECT e.seq, e.event_id, e.type, e.run_id, e.body FROM ${this.s}.events e JOIN rs ON rs.run_id = e.run_id AND rs.step_id = e.step_id
       WHERE e.type IN ('StepScheduled', 'StepCompleted', 'StepFailed') AND ${this.agg.selection(1, "e")} ORDER BY e.seq`;
-    return intact((await this.conn.aggregate<EventRow>({ text, values: this.agg.selectionValues(w, o) }, this.agg.workMem)).rows);
+    return intact(
+      (await this.conn.aggregate<EventRow>({ text, values: this.agg.selectionValues(w, o) }, this.agg.workMem)).rows,
+    );
   }
 
   /**
@@ -92,9 +148,15 @@ export class PostgresAttemptAnalytics {
    * and last sign of life, the latest declared concurrency, and the attempts they started that no attempt end or run end
    * in the window closes. Sorted by workerId; inactive ones only with includeInactive; `onlyWorker` narrows to one.
    */
-  async activeWorkers(w: Window, nowUs: number, options: ActiveWorkersOptions, onlyWorker?: string): Promise<WorkerInfo[]> {
+  async activeWorkers(
+    w: Window,
+    nowUs: number,
+    options: ActiveWorkersOptions,
+    onlyWorker?: string,
+  ): Promise<WorkerInfo[]> {
     const threshold = options.staleThresholdUs ?? DEFAULT_WORKER_STALE_THRESHOLD_US;
-    if (!Number.isFinite(threshold) || threshold < 0) throw new InvalidArgumentError(`staleThresholdUs must be a non-negative number of µs, got ${threshold}.`);
+    if (!Number.isFinite(threshold) || threshold < 0)
+      throw new InvalidArgumentError(`staleThresholdUs must be a non-negative number of µs, got ${threshold}.`);
     const text = `WITH sel AS (
         SELECT type, worker_id, worker_concurrency, event_id, run_id, step_id, workflow_slug, attempt_number, timestamp_us AS ts FROM ${this.s}.events
         WHERE type IN ('StepStarted', 'StepHeartbeat', 'StepCompleted', 'StepFailed', 'StepSkipped', 'StepReclaimed', 'WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled')
@@ -113,12 +175,29 @@ export class PostgresAttemptAnalytics {
         GROUP BY s.worker_id)
       SELECT w.worker_id, w.first_seen, w.last_seen, w.started, conc.worker_concurrency, coalesce(cur.steps, '[]'::json) AS steps
       FROM w LEFT JOIN conc ON conc.worker_id = w.worker_id LEFT JOIN cur ON cur.worker_id = w.worker_id`;
-    type Row = { worker_id: string; first_seen: number; last_seen: number; started: number; worker_concurrency: number | null; steps: WorkerStep[] };
-    const rows = (await this.conn.aggregate<Row>({ text, values: [w.startUs, w.endUs, onlyWorker ?? null] }, this.agg.workMem)).rows;
-    const infos: WorkerInfo[] = rows.map((r) => ({
-      workerId: r.worker_id, firstSeenUs: r.first_seen, lastSeenUs: r.last_seen, isActive: nowUs - r.last_seen <= threshold, concurrency: r.worker_concurrency,
-      stepsStarted: r.started, runningSteps: r.steps.length, currentSteps: r.steps,
-    })).sort((a, b) => compareStrings(a.workerId, b.workerId));
+    type Row = {
+      worker_id: string;
+      first_seen: number;
+      last_seen: number;
+      started: number;
+      worker_concurrency: number | null;
+      steps: WorkerStep[];
+    };
+    const rows = (
+      await this.conn.aggregate<Row>({ text, values: [w.startUs, w.endUs, onlyWorker ?? null] }, this.agg.workMem)
+    ).rows;
+    const infos: WorkerInfo[] = rows
+      .map((r) => ({
+        workerId: r.worker_id,
+        firstSeenUs: r.first_seen,
+        lastSeenUs: r.last_seen,
+        isActive: nowUs - r.last_seen <= threshold,
+        concurrency: r.worker_concurrency,
+        stepsStarted: r.started,
+        runningSteps: r.steps.length,
+        currentSteps: r.steps,
+      }))
+      .sort((a, b) => compareStrings(a.workerId, b.workerId));
     return options.includeInactive ? infos : infos.filter((x) => x.isActive);
   }
 }

@@ -1,7 +1,22 @@
 import { computeRetryAnalysis } from "@cairn/backend-interface";
 import type {
-  ActiveWorkersOptions, AnalyticsFastPaths, Event, QueueDepth, QueueDepthByWorkflow, ResolvedAnalyticsQuery, RetryAnalysis, SchedulingLatency,
-  StepDuration, SuccessRate, Throughput, WorkerInfo, WorkerStability, WorkflowDuration, CallAnalytics, CounterAnalytics, UsageAnalytics,
+  ActiveWorkersOptions,
+  AnalyticsFastPaths,
+  Event,
+  QueueDepth,
+  QueueDepthByWorkflow,
+  ResolvedAnalyticsQuery,
+  RetryAnalysis,
+  SchedulingLatency,
+  StepDuration,
+  SuccessRate,
+  Throughput,
+  WorkerInfo,
+  WorkerStability,
+  WorkflowDuration,
+  CallAnalytics,
+  CounterAnalytics,
+  UsageAnalytics,
 } from "@cairn/backend-interface";
 import type { EventRow } from "./postgres-analytics.js";
 import type { PostgresAnalyticsSql } from "./postgres-analytics-sql.js";
@@ -24,7 +39,12 @@ export class PostgresAnalyticsPaths implements AnalyticsFastPaths {
    * @param analyticsSql the SQL aggregates of the deployment's schema
    * @param intactRows keeps the intact events of rows read (reporting damaged ones)
    */
-  constructor(private readonly analyticsSql: PostgresAnalyticsSql, conn: PostgresConnection, quotedSchema: string, private readonly intactRows: (rows: EventRow[]) => Event[]) {
+  constructor(
+    private readonly analyticsSql: PostgresAnalyticsSql,
+    conn: PostgresConnection,
+    quotedSchema: string,
+    private readonly intactRows: (rows: EventRow[]) => Event[],
+  ) {
     this.attemptAnalytics = new PostgresAttemptAnalytics(conn, quotedSchema, analyticsSql);
     this.callSql = new PostgresCallAnalytics(conn, quotedSchema, analyticsSql.workMem);
   }

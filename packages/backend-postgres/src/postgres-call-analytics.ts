@@ -1,5 +1,11 @@
 import {
-  compareStrings, rateOf, usageTotals, type CallAnalytics, type CounterAnalytics, type ResolvedAnalyticsQuery, type UsageAnalytics,
+  compareStrings,
+  rateOf,
+  usageTotals,
+  type CallAnalytics,
+  type CounterAnalytics,
+  type ResolvedAnalyticsQuery,
+  type UsageAnalytics,
 } from "@cairn/backend-interface";
 import type { PostgresConnection } from "./postgres-connection.js";
 
@@ -9,7 +15,11 @@ import type { PostgresConnection } from "./postgres-connection.js";
  * Equal to the reference (computeCallAnalytics, computeUsageAnalytics); the conformance suite compares.
  */
 export class PostgresCallAnalytics {
-  constructor(private readonly conn: PostgresConnection, private readonly s: string, private readonly workMem: string) {}
+  constructor(
+    private readonly conn: PostgresConnection,
+    private readonly s: string,
+    private readonly workMem: string,
+  ) {}
 
   /** Calls per tool and operation. */
   async calls(q: ResolvedAnalyticsQuery): Promise<CallAnalytics> {
@@ -22,8 +32,27 @@ export class PostgresCallAnalytics {
         max(d) FILTER (WHERE rn = greatest(1, (50 * n + 99) / 100))::float8 AS p50,
         max(d) FILTER (WHERE rn = greatest(1, (95 * n + 99) / 100))::float8 AS p95
       FROM r GROUP BY tool, op, n`;
-    const rows = (await this.conn.aggregate<{ tool: string; op: string; n: number; errors: number; mx: number; p50: number; p95: number }>({ text, values: values(q) }, this.workMem)).rows;
-    const calls = rows.map((r) => ({ tool: r.tool, operation: r.op, count: r.n, errorCount: r.errors, errorRate: rateOf(r.errors, r.n), p50Us: r.p50, p95Us: r.p95, maxUs: r.mx }));
+    const rows = (
+      await this.conn.aggregate<{
+        tool: string;
+        op: string;
+        n: number;
+        errors: number;
+        mx: number;
+        p50: number;
+        p95: number;
+      }>({ text, values: values(q) }, this.workMem)
+    ).rows;
+    const calls = rows.map((r) => ({
+      tool: r.tool,
+      operation: r.op,
+      count: r.n,
+      errorCount: r.errors,
+      errorRate: rateOf(r.errors, r.n),
+      p50Us: r.p50,
+      p95Us: r.p95,
+      maxUs: r.mx,
+    }));
     return { calls: calls.sort((a, b) => compareStrings(a.tool, b.tool) || compareStrings(a.operation, b.operation)) };
   }
 
@@ -33,8 +62,17 @@ export class PostgresCallAnalytics {
       FROM ${this.s}.runs r CROSS JOIN LATERAL json_each_text(coalesce(${this.s}.cairn_run_counters(r.state), '{}'::json)) j
       WHERE r.created_at_us BETWEEN $1 AND $2 AND ($3::text IS NULL OR r.workflow_slug = $3) AND ($4::text[] IS NULL OR r.run_id = ANY($4::text[]))
       GROUP BY 1, 2`;
-    const rows = (await this.conn.aggregate<CounterAnalytics["counters"][number]>({ text, values: [q.startUs, q.endUs, q.workflowSlug ?? null, q.runIds ?? null] }, this.workMem)).rows;
-    return { counters: rows.map((r) => ({ ...r })).sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.counter, b.counter)) };
+    const rows = (
+      await this.conn.aggregate<CounterAnalytics["counters"][number]>(
+        { text, values: [q.startUs, q.endUs, q.workflowSlug ?? null, q.runIds ?? null] },
+        this.workMem,
+      )
+    ).rows;
+    return {
+      counters: rows
+        .map((r) => ({ ...r }))
+        .sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.counter, b.counter)),
+    };
   }
 
   /** AI usage per workflow and model. */
@@ -43,8 +81,22 @@ export class PostgresCallAnalytics {
         sum((body->'usage'->>'inputTokens')::bigint)::float8 AS "inTokens", sum((body->'usage'->>'outputTokens')::bigint)::float8 AS "outTokens",
         sum(coalesce((body->'usage'->>'costMicroUsd')::bigint, 0))::float8 AS micro
       FROM ${this.s}.events WHERE ${SELECTION} AND body->'usage'->>'model' IS NOT NULL GROUP BY 1, 2`;
-    const rows = (await this.conn.aggregate<{ slug: string; model: string; calls: number; inTokens: number; outTokens: number; micro: number }>({ text, values: values(q) }, this.workMem)).rows;
-    const figures = rows.map((r) => ({ calls: r.calls, inputTokens: r.inTokens, outputTokens: r.outTokens, micro: r.micro }));
+    const rows = (
+      await this.conn.aggregate<{
+        slug: string;
+        model: string;
+        calls: number;
+        inTokens: number;
+        outTokens: number;
+        micro: number;
+      }>({ text, values: values(q) }, this.workMem)
+    ).rows;
+    const figures = rows.map((r) => ({
+      calls: r.calls,
+      inputTokens: r.inTokens,
+      outputTokens: r.outTokens,
+      micro: r.micro,
+    }));
     const usage = rows.map((r, i) => ({ workflowSlug: r.slug, model: r.model, ...usageTotals([figures[i]!]) }));
     usage.sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.model, b.model));
     return { usage, totals: usageTotals(figures) };

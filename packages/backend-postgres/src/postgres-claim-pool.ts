@@ -12,7 +12,8 @@ import pg from "pg";
  * limit expects hundreds of claimed rows and joins them to the whole steps table. postgres-claim-plan.test.ts checks
  * the plans, made on an empty queue, on a full one without statistics and after ANALYZE.
  */
-export const CLAIM_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan -c enable_bitmapscan=off -c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off";
+export const CLAIM_SESSION_OPTIONS =
+  "-c plan_cache_mode=force_generic_plan -c enable_bitmapscan=off -c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off";
 
 /**
  * A small pool (`size` connections, 2 by default, opened on first use) for the claims that take the next ready steps,
@@ -24,5 +25,10 @@ export function claimPool(pool: pg.Pool, applicationName: string | undefined, si
   // Sent in the startup packet, so no statement runs first. An `options` parameter in the connection string takes
   // precedence over this one (node-postgres reads the URL last): then the claims are planned as Postgres decides.
   const options = [base.options, CLAIM_SESSION_OPTIONS].filter(Boolean).join(" ");
-  return new pg.Pool({ ...base, options, max: size, application_name: `${applicationName ?? base.application_name ?? "cairn"}-claims` });
+  return new pg.Pool({
+    ...base,
+    options,
+    max: size,
+    application_name: `${applicationName ?? base.application_name ?? "cairn"}-claims`,
+  });
 }

@@ -90,12 +90,20 @@ type Claimed = StepRef & { attemptNumber: number };
 type Row = { workflow_slug: string; run_id: string; step_id: string; attempt_number: number };
 
 /** Extra StepStarted fields, validated the way the event schema would (null when invalid: take the validating path). */
-export function startedExtras(workerId: unknown, deps: unknown[], m: { slotIndex?: number; workerConcurrency?: number }): string | null {
+export function startedExtras(
+  workerId: unknown,
+  deps: unknown[],
+  m: { slotIndex?: number; workerConcurrency?: number },
+): string | null {
   if (typeof workerId !== "string" || workerId.length === 0) return null;
   if (!deps.every((d) => Array.isArray(d) && d.every((x) => typeof x === "string"))) return null;
   if (m.slotIndex !== undefined && !(Number.isInteger(m.slotIndex) && m.slotIndex >= 0)) return null;
-  if (m.workerConcurrency !== undefined && !(Number.isInteger(m.workerConcurrency) && m.workerConcurrency > 0)) return null;
-  return JSON.stringify({ ...(m.slotIndex === undefined ? {} : { slotIndex: m.slotIndex }), ...(m.workerConcurrency === undefined ? {} : { workerConcurrency: m.workerConcurrency }) });
+  if (m.workerConcurrency !== undefined && !(Number.isInteger(m.workerConcurrency) && m.workerConcurrency > 0))
+    return null;
+  return JSON.stringify({
+    ...(m.slotIndex === undefined ? {} : { slotIndex: m.slotIndex }),
+    ...(m.workerConcurrency === undefined ? {} : { workerConcurrency: m.workerConcurrency }),
+  });
 }
 
 function stamps(clock: Clock, n: number): { ids: string[]; ts: number[] } {
@@ -103,47 +111,106 @@ function stamps(clock: Clock, n: number): { ids: string[]; ts: number[] } {
   return { ids: ts.map((t) => newEventId(t)), ts };
 }
 
-const toClaimed = (r: Row): Claimed => ({ workflowSlug: r.workflow_slug, runId: r.run_id, stepId: r.step_id, attemptNumber: r.attempt_number });
+const toClaimed = (r: Row): Claimed => ({
+  workflowSlug: r.workflow_slug,
+  runId: r.run_id,
+  stepId: r.step_id,
+  attemptNumber: r.attempt_number,
+});
 
 /** Claims up to `limit` of the given refs (in order; those still claimable and not locked by someone else) in one statement. Null: use the reducer path. */
-export async function claimRefsSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, refs: Array<StepRef & { deps: string[] }>, extras: string, limit: number): Promise<Claimed[] | null> {
+export async function claimRefsSql(
+  ctx: WriteContext,
+  q: ClaimSqlQueries,
+  clock: Clock,
+  nowUs: number,
+  workerId: string,
+  refs: Array<StepRef & { deps: string[] }>,
+  extras: string,
+  limit: number,
+): Promise<Claimed[] | null> {
   if (refs.length === 0) return [];
   const { ids, ts } = stamps(clock, refs.length);
   const one = refs.length === 1;
   return run(ctx, {
-    name: `${ctx.schema}:${one ? "claimOne" : "claimRefs"}`, text: one ? q.one : q.refs,
-    values: [workerId, extras, nowUs, refs.map((r) => r.workflowSlug), refs.map((r) => r.runId), refs.map((r) => r.stepId), refs.map((r) => JSON.stringify(r.deps)), ids, ts, limit],
+    name: `${ctx.schema}:${one ? "claimOne" : "claimRefs"}`,
+    text: one ? q.one : q.refs,
+    values: [
+      workerId,
+      extras,
+      nowUs,
+      refs.map((r) => r.workflowSlug),
+      refs.map((r) => r.runId),
+      refs.map((r) => r.stepId),
+      refs.map((r) => JSON.stringify(r.deps)),
+      ids,
+      ts,
+      limit,
+    ],
   });
 }
 
 /** Claims the next `limit` ready steps (no dependencies recorded) in one statement. Null: use the reducer path. */
-export async function claimNextSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, limit: number, workflowSlug: string | undefined): Promise<Claimed[] | null> {
+export async function claimNextSql(
+  ctx: WriteContext,
+  q: ClaimSqlQueries,
+  clock: Clock,
+  nowUs: number,
+  workerId: string,
+  limit: number,
+  workflowSlug: string | undefined,
+): Promise<Claimed[] | null> {
   const { ids, ts } = stamps(clock, limit);
-  return run(ctx, { name: `${ctx.schema}:claimNext`, text: q.next, values: [workerId, "{}", nowUs, workflowSlug ?? null, limit, ids, ts] });
+  return run(ctx, {
+    name: `${ctx.schema}:claimNext`,
+    text: q.next,
+    values: [workerId, "{}", nowUs, workflowSlug ?? null, limit, ids, ts],
+  });
 }
 
 /** Claims the next `limit` ready steps of the scope's workflows, with their dependencies, in one statement. Null: use the reducer path. */
-export async function claimScopeSql(ctx: WriteContext, q: ClaimSqlQueries, clock: Clock, nowUs: number, workerId: string, limit: number, scope: ClaimScope, contexts = false): Promise<ClaimedStep[] | null> {
+export async function claimScopeSql(
+  ctx: WriteContext,
+  q: ClaimSqlQueries,
+  clock: Clock,
+  nowUs: number,
+  workerId: string,
+  limit: number,
+  scope: ClaimScope,
+  contexts = false,
+): Promise<ClaimedStep[] | null> {
   const { ids, ts } = stamps(clock, limit);
   const values = [workerId, "{}", nowUs, JSON.stringify(scope), limit, ids, ts];
   if (!contexts) return run(ctx, { name: `${ctx.schema}:claimScope`, text: q.scope, values });
-  const rows = await rowsOrNull<ContextRow>(ctx, { name: `${ctx.schema}:claimScopeContexts`, text: q.scopeContexts, values });
+  const rows = await rowsOrNull<ContextRow>(ctx, {
+    name: `${ctx.schema}:claimScopeContexts`,
+    text: q.scopeContexts,
+    values,
+  });
   if (rows === null) return null;
   const byRun = runContextsOf(rows.filter((r) => r.kind !== 0));
-  return rows.filter((r) => r.kind === 0).map((r) => {
-    const context = byRun.get(r.run_id);
-    return { ...toClaimed(r as Row), ...(context ? { context } : {}) };
-  });
+  return rows
+    .filter((r) => r.kind === 0)
+    .map((r) => {
+      const context = byRun.get(r.run_id);
+      return { ...toClaimed(r as Row), ...(context ? { context } : {}) };
+    });
 }
 
 type ContextRow = Row & { kind: number; state: unknown; step_id: string | null };
 
-async function run(ctx: WriteContext, stmt: { name: string; text: string; values: unknown[] }): Promise<Claimed[] | null> {
+async function run(
+  ctx: WriteContext,
+  stmt: { name: string; text: string; values: unknown[] },
+): Promise<Claimed[] | null> {
   return (await rowsOrNull<Row>(ctx, stmt))?.map(toClaimed) ?? null;
 }
 
 /** The rows of a claim statement, or null when a state holds what jsonb cannot (then the reducer path claims). */
-async function rowsOrNull<R extends pg.QueryResultRow>(ctx: WriteContext, stmt: { name: string; text: string; values: unknown[] }): Promise<R[] | null> {
+async function rowsOrNull<R extends pg.QueryResultRow>(
+  ctx: WriteContext,
+  stmt: { name: string; text: string; values: unknown[] },
+): Promise<R[] | null> {
   const client = await ctx.conn.checkout();
   try {
     const rows = (await client.query<R>(stmt)).rows;

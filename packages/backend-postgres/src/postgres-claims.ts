@@ -18,8 +18,14 @@ export function claimQueries(s: string) {
     lockOne: `SELECT s.workflow_slug, s.run_id, s.step_id, s.state FROM ${s}.steps s
       WHERE s.run_id = $2 AND s.workflow_slug = $3 AND s.step_id = $4 AND ${claimable} FOR UPDATE SKIP LOCKED`,
     /** The first `limit` ready steps in listing order that nobody else is claiming. */
-    lockMany: `SELECT w.workflow_slug, w.run_id, w.step_id, w.state FROM (${readyStepsSql(s, oneOrEveryWorkflowSql(s, "$2"),
-      ["state"], "s.available_at_us <= $1", "$3", true)}) w ORDER BY ${readyOrder("w")}`,
+    lockMany: `SELECT w.workflow_slug, w.run_id, w.step_id, w.state FROM (${readyStepsSql(
+      s,
+      oneOrEveryWorkflowSql(s, "$2"),
+      ["state"],
+      "s.available_at_us <= $1",
+      "$3",
+      true,
+    )}) w ORDER BY ${readyOrder("w")}`,
     /** StepStarted events and the running projections of the locked steps, one statement. */
     start: `WITH ev AS (
         INSERT INTO ${s}.events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body, attempt_number, worker_id, worker_concurrency)
@@ -44,9 +50,22 @@ export type ClaimQueries = ReturnType<typeof claimQueries>;
  * with FOR UPDATE SKIP LOCKED (a concurrent claimer gets null at once), applies reduceStepState to the
  * StepStarted event and writes event and projection in one statement.
  */
-export async function claimOne(ctx: WriteContext, cq: ClaimQueries, ref: StepRef, workerId: string, nowUs: number, make: MakeStarted): Promise<{ attemptNumber: number } | null> {
+export async function claimOne(
+  ctx: WriteContext,
+  cq: ClaimQueries,
+  ref: StepRef,
+  workerId: string,
+  nowUs: number,
+  make: MakeStarted,
+): Promise<{ attemptNumber: number } | null> {
   const started = await ctx.conn.tx(async (c) => {
-    const rows = (await c.query<Candidate>({ name: `${ctx.schema}:claimOne`, text: cq.lockOne, values: [nowUs, ref.runId, ref.workflowSlug, ref.stepId] })).rows;
+    const rows = (
+      await c.query<Candidate>({
+        name: `${ctx.schema}:claimOne`,
+        text: cq.lockOne,
+        values: [nowUs, ref.runId, ref.workflowSlug, ref.stepId],
+      })
+    ).rows;
     if (rows.length === 0) return [];
     return start(ctx, cq, c, rows, workerId, make);
   });
@@ -54,16 +73,37 @@ export async function claimOne(ctx: WriteContext, cq: ClaimQueries, ref: StepRef
 }
 
 /** Claims up to `limit` ready steps (listing order) in one transaction: lock with SKIP LOCKED, then one write. */
-export async function claimMany(ctx: WriteContext, cq: ClaimQueries, workerId: string, nowUs: number, limit: number, workflowSlug: string | undefined, make: MakeStarted): Promise<Array<StepRef & { attemptNumber: number }>> {
+export async function claimMany(
+  ctx: WriteContext,
+  cq: ClaimQueries,
+  workerId: string,
+  nowUs: number,
+  limit: number,
+  workflowSlug: string | undefined,
+  make: MakeStarted,
+): Promise<Array<StepRef & { attemptNumber: number }>> {
   if (limit <= 0) return [];
   return ctx.conn.tx(async (c) => {
-    const rows = (await c.query<Candidate>({ name: `${ctx.schema}:claimMany`, text: cq.lockMany, values: [nowUs, workflowSlug ?? null, limit] })).rows;
+    const rows = (
+      await c.query<Candidate>({
+        name: `${ctx.schema}:claimMany`,
+        text: cq.lockMany,
+        values: [nowUs, workflowSlug ?? null, limit],
+      })
+    ).rows;
     if (rows.length === 0) return [];
     return start(ctx, cq, c, rows, workerId, make);
   });
 }
 
-async function start(ctx: WriteContext, cq: ClaimQueries, c: import("pg").PoolClient, rows: Candidate[], workerId: string, make: MakeStarted): Promise<Array<StepRef & { attemptNumber: number }>> {
+async function start(
+  ctx: WriteContext,
+  cq: ClaimQueries,
+  c: import("pg").PoolClient,
+  rows: Candidate[],
+  workerId: string,
+  make: MakeStarted,
+): Promise<Array<StepRef & { attemptNumber: number }>> {
   const events: Array<EventOf<"StepStarted">> = [];
   const states: StepState[] = [];
   for (const r of rows) {
@@ -74,9 +114,28 @@ async function start(ctx: WriteContext, cq: ClaimQueries, c: import("pg").PoolCl
   const [eventIds, stepIds, types, ts, bodies] = eventColumnArrays(events);
   const last = events[events.length - 1] as EventOf<"StepStarted">;
   await c.query({
-    name: `${ctx.schema}:claimStart`, text: cq.start,
-    values: [eventIds, rows.map((r) => r.workflow_slug), rows.map((r) => r.run_id), stepIds, types, ts, bodies,
-      states.map((s) => s.attemptNumber), states.map((s) => lastSeen(s)), states.map((s) => JSON.stringify(s)), workerId, last.timestampUs, eventConcurrencyArray(events)],
+    name: `${ctx.schema}:claimStart`,
+    text: cq.start,
+    values: [
+      eventIds,
+      rows.map((r) => r.workflow_slug),
+      rows.map((r) => r.run_id),
+      stepIds,
+      types,
+      ts,
+      bodies,
+      states.map((s) => s.attemptNumber),
+      states.map((s) => lastSeen(s)),
+      states.map((s) => JSON.stringify(s)),
+      workerId,
+      last.timestampUs,
+      eventConcurrencyArray(events),
+    ],
   });
-  return rows.map((r, i) => ({ workflowSlug: r.workflow_slug, runId: r.run_id, stepId: r.step_id, attemptNumber: states[i]!.attemptNumber }));
+  return rows.map((r, i) => ({
+    workflowSlug: r.workflow_slug,
+    runId: r.run_id,
+    stepId: r.step_id,
+    attemptNumber: states[i]!.attemptNumber,
+  }));
 }

@@ -16,7 +16,11 @@ export interface Statement {
  */
 export class PostgresConnection {
   closed = false;
-  constructor(readonly pool: pg.Pool, readonly location: string, private readonly ownsPool: boolean) {
+  constructor(
+    readonly pool: pg.Pool,
+    readonly location: string,
+    private readonly ownsPool: boolean,
+  ) {
     // An idle client losing its connection must not crash the process; the pool drops it.
     pool.on("error", () => {});
   }
@@ -35,7 +39,10 @@ export class PostgresConnection {
    * One read-only aggregate statement with a larger `work_mem` for its sorts and hash joins (SET LOCAL, so the pooled
    * connection keeps its own setting). Analytics over a day of events would otherwise spill to disk.
    */
-  async aggregate<R extends pg.QueryResultRow = pg.QueryResultRow>(stmt: Statement, workMem: string): Promise<pg.QueryResult<R>> {
+  async aggregate<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    stmt: Statement,
+    workMem: string,
+  ): Promise<pg.QueryResult<R>> {
     return this.tx(async (c) => {
       await c.query("SELECT set_config('work_mem', $1, true)", [workMem]);
       return c.query<R>(stmt);

@@ -1,4 +1,9 @@
-import { BackendUnavailableError, CairnError, DatabaseNotFoundError, NotACairnStoreError } from "@cairn/backend-interface";
+import {
+  BackendUnavailableError,
+  CairnError,
+  DatabaseNotFoundError,
+  NotACairnStoreError,
+} from "@cairn/backend-interface";
 
 /** SQLSTATE classes and codes that mean "the server is (temporarily) out of reach": retry later. */
 const UNAVAILABLE_CODES = new Set([
@@ -11,14 +16,25 @@ const UNAVAILABLE_CODES = new Set([
   "57014", // query_canceled (statement_timeout)
 ]);
 /** Node socket errors that mean the connection is gone. */
-const SOCKET_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH"]);
+const SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+]);
 
 /** SQLSTATEs the driver retries itself, inside one call: the transaction was rolled back and nothing was written. */
 export const RETRY_IN_DRIVER = new Set(["40001", "40P01", "23505"]);
 
 /** The SQLSTATE (or Node error code) of a pg error, if any. */
 export function pgCode(err: unknown): string | undefined {
-  return err !== null && typeof err === "object" && "code" in err && typeof (err as { code: unknown }).code === "string" ? (err as { code: string }).code : undefined;
+  return err !== null && typeof err === "object" && "code" in err && typeof (err as { code: unknown }).code === "string"
+    ? (err as { code: string }).code
+    : undefined;
 }
 
 /** True when `err` says the connection or server is gone (rather than the statement being wrong). */
@@ -27,7 +43,9 @@ export function isConnectionError(err: unknown): boolean {
   const code = pgCode(err);
   if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith("08") || SOCKET_CODES.has(code))) return true;
   const message = err instanceof Error ? err.message : "";
-  return /Connection terminated|connection timeout|Client has encountered a connection error|terminating connection|Connection ended|not queryable/i.test(message);
+  return /Connection terminated|connection timeout|Client has encountered a connection error|terminating connection|Connection ended|not queryable/i.test(
+    message,
+  );
 }
 
 /**
@@ -43,7 +61,12 @@ export function translatePgError(err: unknown, location: string): unknown {
   }
   const code = pgCode(err);
   if (code === "3D000") return databaseNotFound(err, location);
-  if (code === "42P01" || code === "3F000") return new NotACairnStoreError(location, `a Cairn table or schema is missing (${err instanceof Error ? err.message : code}); call initialize() first`, err);
+  if (code === "42P01" || code === "3F000")
+    return new NotACairnStoreError(
+      location,
+      `a Cairn table or schema is missing (${err instanceof Error ? err.message : code}); call initialize() first`,
+      err,
+    );
   return err;
 }
 
@@ -52,10 +75,22 @@ function databaseNotFound(err: unknown, location: string): DatabaseNotFoundError
   const message = err instanceof Error ? err.message : "";
   // `location` is "<redacted url> schema <name>" (postgres-backend.ts), or just a label when a pool was passed in.
   const url = parseUrl(location.split(" ")[0] ?? "");
-  const database = /database "([^"]+)" does not exist/.exec(message)?.[1] ?? (url ? decodeURIComponent(url.pathname.slice(1)) : "");
-  const flags = url ? [url.hostname && `-h ${url.hostname}`, url.port && `-p ${url.port}`, url.username && `-U ${decodeURIComponent(url.username)}`].filter(Boolean).join(" ") : "";
+  const database =
+    /database "([^"]+)" does not exist/.exec(message)?.[1] ?? (url ? decodeURIComponent(url.pathname.slice(1)) : "");
+  const flags = url
+    ? [
+        url.hostname && `-h ${url.hostname}`,
+        url.port && `-p ${url.port}`,
+        url.username && `-U ${decodeURIComponent(url.username)}`,
+      ]
+        .filter(Boolean)
+        .join(" ")
+    : "";
   const createCommand = `createdb ${flags ? `${flags} ` : ""}${database ? shellWord(database) : "<name>"}`;
-  return new DatabaseNotFoundError({ database, location: url ? `${url.protocol}//${url.host}` : location, createCommand }, err);
+  return new DatabaseNotFoundError(
+    { database, location: url ? `${url.protocol}//${url.host}` : location, createCommand },
+    err,
+  );
 }
 
 function parseUrl(text: string): URL | undefined {

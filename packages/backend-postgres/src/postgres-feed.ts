@@ -11,7 +11,11 @@ import type { PostgresConnection } from "./postgres-connection.js";
 export class PostgresFeed {
   private readonly sql: string;
 
-  constructor(private readonly conn: PostgresConnection, private readonly schema: string, s: string) {
+  constructor(
+    private readonly conn: PostgresConnection,
+    private readonly schema: string,
+    s: string,
+  ) {
     this.sql = `SELECT c.position, e.seq, e.event_id, e.type, e.run_id, e.body
       FROM ${s}.event_commits c JOIN ${s}.events e ON e.xid = c.xid
       WHERE c.position >= $1 AND (c.position > $1 OR e.seq > $2) AND ($3::text[] IS NULL OR e.type = ANY($3::text[]))
@@ -22,7 +26,9 @@ export class PostgresFeed {
   async read(query: DriverFeedQuery, report: (row: EventRow) => void): Promise<DriverFeedEntry[]> {
     const [position, seq] = query.after === null ? [0, 0] : parseFeedPosition(query.after, "p", 2);
     const r = await this.conn.query<EventRow & { position: string }>({
-      name: `${this.schema}:readFeed`, text: this.sql, values: [position, seq, query.types ? [...query.types] : null, query.limit],
+      name: `${this.schema}:readFeed`,
+      text: this.sql,
+      values: [position, seq, query.types ? [...query.types] : null, query.limit],
     });
     const out: DriverFeedEntry[] = [];
     for (const row of r.rows) {

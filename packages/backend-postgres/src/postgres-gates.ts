@@ -41,25 +41,60 @@ export type GateQueries = ReturnType<typeof buildGateQueries>;
 
 /** Locks the gate for the rest of the transaction and counts it. */
 export async function readGate(c: pg.PoolClient, g: GateQueries, schema: string, q: GateQuery): Promise<GateView> {
-  await c.query({ name: `${schema}:lockGate`, text: g.lockGate, values: [gateLockKey(schema, q.workflowSlug, q.flowKey)] });
-  const row = (await c.query<{ running: string[]; ahead: number; waiting: number; newer: boolean; started: number; earliest: string | null }>({
-    name: `${schema}:countGate`, text: g.countGate,
-    values: [q.workflowSlug, q.flowKey, q.runId, q.cap, q.nowUs, q.priority, q.createdAtUs, q.startedSinceUs ?? null],
-  })).rows[0]!;
-  const view: GateView = { running: row.running, ahead: row.ahead, waiting: row.waiting, newer: row.newer, startedSince: row.started };
+  await c.query({
+    name: `${schema}:lockGate`,
+    text: g.lockGate,
+    values: [gateLockKey(schema, q.workflowSlug, q.flowKey)],
+  });
+  const row = (
+    await c.query<{
+      running: string[];
+      ahead: number;
+      waiting: number;
+      newer: boolean;
+      started: number;
+      earliest: string | null;
+    }>({
+      name: `${schema}:countGate`,
+      text: g.countGate,
+      values: [q.workflowSlug, q.flowKey, q.runId, q.cap, q.nowUs, q.priority, q.createdAtUs, q.startedSinceUs ?? null],
+    })
+  ).rows[0]!;
+  const view: GateView = {
+    running: row.running,
+    ahead: row.ahead,
+    waiting: row.waiting,
+    newer: row.newer,
+    startedSince: row.started,
+  };
   if (row.earliest !== null) view.earliestStartUs = Number(row.earliest);
   return view;
 }
 
 /** The gate key of the advisory lock: every write that counts a gate takes it first, so they serialise on it. */
-export const gateLockKey = (schema: string, workflowSlug: string, flowKey: string): string => JSON.stringify([schema, workflowSlug, flowKey]);
+export const gateLockKey = (schema: string, workflowSlug: string, flowKey: string): string =>
+  JSON.stringify([schema, workflowSlug, flowKey]);
 
 type RefRow = { workflow_slug: string; run_id: string };
 
 /** Runs of one gate in a status (pending ones in start order). */
-export async function gateRuns(query: (stmt: { name: string; text: string; values: unknown[] }) => Promise<pg.QueryResult<RefRow>>, g: GateQueries, schema: string, q: GateRunsQuery): Promise<Array<{ workflowSlug: string; runId: string }>> {
-  const res = q.status === "running"
-    ? await query({ name: `${schema}:gateRunning`, text: g.gateRunning, values: [q.workflowSlug, q.flowKey, q.limit] })
-    : await query({ name: `${schema}:gatePending`, text: g.gatePending, values: [q.workflowSlug, q.flowKey, q.availableByUs ?? null, q.limit] });
+export async function gateRuns(
+  query: (stmt: { name: string; text: string; values: unknown[] }) => Promise<pg.QueryResult<RefRow>>,
+  g: GateQueries,
+  schema: string,
+  q: GateRunsQuery,
+): Promise<Array<{ workflowSlug: string; runId: string }>> {
+  const res =
+    q.status === "running"
+      ? await query({
+          name: `${schema}:gateRunning`,
+          text: g.gateRunning,
+          values: [q.workflowSlug, q.flowKey, q.limit],
+        })
+      : await query({
+          name: `${schema}:gatePending`,
+          text: g.gatePending,
+          values: [q.workflowSlug, q.flowKey, q.availableByUs ?? null, q.limit],
+        });
   return res.rows.map((r) => ({ workflowSlug: r.workflow_slug, runId: r.run_id }));
 }

@@ -1,9 +1,24 @@
 import type pg from "pg";
 import { checkGuard, foldWithFollowUp } from "@cairn/backend-interface";
-import type { Event, EventOf, FollowUp, GuardVerdict, GuardedWrite, RunState, StepState, SubmissionResult } from "@cairn/backend-interface";
+import type {
+  Event,
+  EventOf,
+  FollowUp,
+  GuardVerdict,
+  GuardedWrite,
+  RunState,
+  StepState,
+  SubmissionResult,
+} from "@cairn/backend-interface";
 import type { Statement } from "./postgres-connection.js";
 import type { ManySqlQueries } from "./postgres-many-sql.js";
-import { eventConcurrencyArray, eventFigureArrays, lastSeen, projectFolded, type ProjectedWrite } from "./postgres-projections.js";
+import {
+  eventConcurrencyArray,
+  eventFigureArrays,
+  lastSeen,
+  projectFolded,
+  type ProjectedWrite,
+} from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { writeGatedSubmissions } from "./postgres-gated-submit.js";
 import { pauseLockPrefix } from "./postgres-queries.js";
@@ -35,7 +50,11 @@ interface LockedRun {
  * of the batch left, its follow-up decided over that state, and the rows of all runs are stored by one statement.
  * Returns null when a write needs the per-write path (a run without a row gaining workflow events).
  */
-export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, writes: GuardedWrite[]): Promise<GuardVerdict[] | null> {
+export async function writeGuardedMany(
+  ctx: WriteContext,
+  mq: ManySqlQueries,
+  writes: GuardedWrite[],
+): Promise<GuardVerdict[] | null> {
   const runIds = [...new Set(writes.map((w) => w.target.runId))].sort();
   return ctx.conn.tx(async (c) => {
     const locked = await lockRuns(c, ctx, mq, runIds);
@@ -44,7 +63,11 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
       const l = locked.get(w.target.runId)!;
       const foreign = l.workflowSlug !== null && l.workflowSlug !== w.target.workflowSlug; // the run id is another workflow's
       const run = foreign ? null : l.run;
-      const verdict = checkGuard(w.guard, run, w.target.stepId === undefined ? null : l.steps.get(w.target.stepId) ?? null);
+      const verdict = checkGuard(
+        w.guard,
+        run,
+        w.target.stepId === undefined ? null : (l.steps.get(w.target.stepId) ?? null),
+      );
       out.push(verdict);
       if (!verdict.ok) continue;
       const written = foreign ? w.events.filter((e) => e.category === "step") : w.events;
@@ -61,7 +84,14 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
     for (const [runId, l] of locked) {
       if (l.events.length === 0) continue;
       const projected = projectFolded(l.initialRun, l.run, l.steps, l.events);
-      runs.push({ workflowSlug: l.workflowSlug!, runId, events: l.events, projected, known: l.known, runExisted: l.initialRun !== null });
+      runs.push({
+        workflowSlug: l.workflowSlug!,
+        runId,
+        events: l.events,
+        projected,
+        known: l.known,
+        runExisted: l.initialRun !== null,
+      });
     }
     if (runs.length) await writeChecked(c, manyStatement(ctx, mq, runs), runs);
     return out;
@@ -74,8 +104,13 @@ export async function writeGuardedMany(ctx: WriteContext, mq: ManySqlQueries, wr
  * run id already has step rows (written before the run was submitted) goes through `oneByOne`, the transactional
  * path that folds those rows in.
  */
-export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries, submitted: Array<EventOf<"RunSubmitted">>, follow: FollowUp | undefined,
-  oneByOne: (event: EventOf<"RunSubmitted">) => Promise<SubmissionResult>): Promise<SubmissionResult[]> {
+export async function writeSubmissionsMany(
+  ctx: WriteContext,
+  mq: ManySqlQueries,
+  submitted: Array<EventOf<"RunSubmitted">>,
+  follow: FollowUp | undefined,
+  oneByOne: (event: EventOf<"RunSubmitted">) => Promise<SubmissionResult>,
+): Promise<SubmissionResult[]> {
   const none = new Map<string, StepState>();
   const folded = submitted.map((s) => foldWithFollowUp(null, none, [s], follow));
   // Flow control counts gates inside the write: gated batches are decided set-wise per chunk (writeGatedSubmissions),
@@ -85,7 +120,8 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
     for (let from = 0; from < submitted.length; from += SUBMIT_CHUNK) {
       const chunk = submitted.slice(from, from + SUBMIT_CHUNK);
       const queries = folded.slice(from, from + SUBMIT_CHUNK).map((f) => f.gateQuery);
-      const statementOf = (items: Array<{ events: Event[]; projected: ProjectedWrite }>) => submitStatement(ctx, mq, items);
+      const statementOf = (items: Array<{ events: Event[]; projected: ProjectedWrite }>) =>
+        submitStatement(ctx, mq, items);
       const set = chunk.length > 1 ? await writeGatedSubmissions(ctx, mq, chunk, queries, follow, statementOf) : null;
       if (set) out.push(...set);
       else for (const s of chunk) out.push(await oneByOne(s));
@@ -100,10 +136,13 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
   });
   // Insert in key order, so two batches with shared keys wait on each other in one order (never a deadlock); one
   // item per run id (a later one with the same id is answered as the existing run).
-  const order = prepared.map((_, i) => i).sort((a, b) => {
-    const ka = keyOf(prepared[a]!.submitted), kb = keyOf(prepared[b]!.submitted);
-    return ka < kb ? -1 : ka > kb ? 1 : a - b;
-  });
+  const order = prepared
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const ka = keyOf(prepared[a]!.submitted),
+        kb = keyOf(prepared[b]!.submitted);
+      return ka < kb ? -1 : ka > kb ? 1 : a - b;
+    });
   const seen = new Set<string>();
   const firsts = order.filter((i) => !seen.has(prepared[i]!.submitted.runId) && seen.add(prepared[i]!.submitted.runId));
   const results: SubmissionResult[] = new Array(prepared.length);
@@ -111,7 +150,15 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
   // Statements of at most SUBMIT_CHUNK runs: each is atomic for its runs (every item is idempotent on its own anyway).
   for (let from = 0; from < firsts.length; from += SUBMIT_CHUNK) {
     const chunk = firsts.slice(from, from + SUBMIT_CHUNK);
-    const row = (await ctx.conn.query<{ inserted: string[]; steps_inserted: number; paused_workflows: string[] }>(submitStatement(ctx, mq, chunk.map((i) => prepared[i]!)))).rows[0]!;
+    const row = (
+      await ctx.conn.query<{ inserted: string[]; steps_inserted: number; paused_workflows: string[] }>(
+        submitStatement(
+          ctx,
+          mq,
+          chunk.map((i) => prepared[i]!),
+        ),
+      )
+    ).rows[0]!;
     const inserted = new Set(row.inserted);
     const paused = new Set(row.paused_workflows);
     let expectedSteps = 0;
@@ -121,46 +168,93 @@ export async function writeSubmissionsMany(ctx: WriteContext, mq: ManySqlQueries
       results[i] = { created: true, runId: p.submitted.runId, workflowPaused: paused.has(p.submitted.workflowSlug) };
       expectedSteps += p.projected.steps.size;
     }
-    if (row.steps_inserted !== expectedSteps) throw new Error(`submitRuns: ${expectedSteps - row.steps_inserted} step row(s) appeared concurrently for new runs`);
+    if (row.steps_inserted !== expectedSteps)
+      throw new Error(
+        `submitRuns: ${expectedSteps - row.steps_inserted} step row(s) appeared concurrently for new runs`,
+      );
     insertedRuns += inserted.size;
   }
   await analyzeAfterBulk(ctx, mq, insertedRuns);
   const others = prepared.map((_, i) => i).filter((i) => results[i] === undefined);
   if (others.length) {
     const subs = others.map((i) => prepared[i]!.submitted);
-    const rows = (await ctx.conn.query<{ ord: string; run_id: string; state: RunState }>({
-      name: `${ctx.schema}:existingRuns`, text: mq.existingRuns, values: [subs.map((s) => s.workflowSlug), subs.map((s) => s.idempotencyKey ?? null), subs.map((s) => s.runId)],
-    })).rows;
+    const rows = (
+      await ctx.conn.query<{ ord: string; run_id: string; state: RunState }>({
+        name: `${ctx.schema}:existingRuns`,
+        text: mq.existingRuns,
+        values: [subs.map((s) => s.workflowSlug), subs.map((s) => s.idempotencyKey ?? null), subs.map((s) => s.runId)],
+      })
+    ).rows;
     const byOrd = new Map(rows.map((r) => [Number(r.ord) - 1, r]));
     for (const [k, i] of others.entries()) {
       const existing = byOrd.get(k);
-      results[i] = existing ? { created: false, runId: existing.run_id, existingInput: existing.state.input } : await oneByOne(prepared[i]!.submitted);
+      results[i] = existing
+        ? { created: false, runId: existing.run_id, existingInput: existing.state.input }
+        : await oneByOne(prepared[i]!.submitted);
     }
   }
   return results;
 }
 
 /** The submitMany statement for new runs (each a RunSubmitted and what its follow-up appended). */
-function submitStatement(ctx: WriteContext, mq: ManySqlQueries, items: Array<{ events: Event[]; projected: ProjectedWrite }>): Statement {
+function submitStatement(
+  ctx: WriteContext,
+  mq: ManySqlQueries,
+  items: Array<{ events: Event[]; projected: ProjectedWrite }>,
+): Statement {
   const runs: unknown[][] = Array.from({ length: 10 }, () => []);
   const ev: unknown[][] = Array.from({ length: 7 }, () => []);
   const events: Event[] = [];
   const steps: unknown[][] = Array.from({ length: 11 }, () => []);
   for (const { events: evs, projected: p } of items) {
     const r = p.run as RunState;
-    [r.runId, r.workflowSlug, r.status, p.liveAfter, r.availableAtUs, r.priority, r.createdAtUs, r.idempotencyKey ?? null, JSON.stringify(r.tags), r].forEach((v, i) => runs[i]!.push(v));
+    [
+      r.runId,
+      r.workflowSlug,
+      r.status,
+      p.liveAfter,
+      r.availableAtUs,
+      r.priority,
+      r.createdAtUs,
+      r.idempotencyKey ?? null,
+      JSON.stringify(r.tags),
+      r,
+    ].forEach((v, i) => runs[i]!.push(v));
     for (const e of evs) {
-      [r.runId, r.workflowSlug, e.eventId, e.category === "step" ? e.stepId : null, e.type, e.timestampUs, e].forEach((v, i) => ev[i]!.push(v));
+      [r.runId, r.workflowSlug, e.eventId, e.category === "step" ? e.stepId : null, e.type, e.timestampUs, e].forEach(
+        (v, i) => ev[i]!.push(v),
+      );
       events.push(e);
     }
     for (const st of p.steps.values()) {
-      [r.runId, r.workflowSlug, st.stepId, st.status, p.liveAfter, st.availableAtUs ?? null, st.priority, st.attemptNumber, lastSeen(st), st.createdAtUs, st].forEach((v, i) => steps[i]!.push(v));
+      [
+        r.runId,
+        r.workflowSlug,
+        st.stepId,
+        st.status,
+        p.liveAfter,
+        st.availableAtUs ?? null,
+        st.priority,
+        st.attemptNumber,
+        lastSeen(st),
+        st.createdAtUs,
+        st,
+      ].forEach((v, i) => steps[i]!.push(v));
     }
   }
   return {
-    name: `${ctx.schema}:submitMany`, text: mq.submitMany,
-    values: [...documents(runs), ...documents(ev), ...eventFigureArrays(events), eventConcurrencyArray(events), ...documents(steps), ctx.channel, items[0]?.events[0]?.workflowSlug ?? "",
-      pauseLockPrefix(ctx.schema)],
+    name: `${ctx.schema}:submitMany`,
+    text: mq.submitMany,
+    values: [
+      ...documents(runs),
+      ...documents(ev),
+      ...eventFigureArrays(events),
+      eventConcurrencyArray(events),
+      ...documents(steps),
+      ctx.channel,
+      items[0]?.events[0]?.workflowSlug ?? "",
+      pauseLockPrefix(ctx.schema),
+    ],
   };
 }
 /**
@@ -186,7 +280,10 @@ const ANALYZE_AFTER = 1000;
  */
 async function analyzeAfterBulk(ctx: WriteContext, mq: ManySqlQueries, insertedRuns: number): Promise<void> {
   if (insertedRuns < ANALYZE_AFTER) return;
-  const known = Number((await ctx.conn.query<{ reltuples: number }>({ name: `${ctx.schema}:stepsKnown`, text: mq.stepsKnown, values: [] })).rows[0]?.reltuples ?? -1);
+  const known = Number(
+    (await ctx.conn.query<{ reltuples: number }>({ name: `${ctx.schema}:stepsKnown`, text: mq.stepsKnown, values: [] }))
+      .rows[0]?.reltuples ?? -1,
+  );
   if (known < insertedRuns) await ctx.conn.query({ text: mq.analyze, values: [] });
 }
 
@@ -194,10 +291,25 @@ function keyOf(s: EventOf<"RunSubmitted">): string {
   return s.idempotencyKey === undefined ? `1\0${s.runId}` : `0\0${s.workflowSlug}\0${s.idempotencyKey}`;
 }
 
-
-async function lockRuns(c: pg.PoolClient, ctx: WriteContext, mq: ManySqlQueries, runIds: string[]): Promise<Map<string, LockedRun>> {
-  const rows = (await c.query<{ run_id: string; step_id: string | null; workflow_slug: string | null; state: unknown }>({ name: `${ctx.schema}:lockRuns`, text: mq.lockRuns, values: [runIds] })).rows;
-  const out = new Map<string, LockedRun>(runIds.map((id) => [id, { workflowSlug: null, run: null, steps: new Map(), known: new Set(), events: [], initialRun: null }]));
+async function lockRuns(
+  c: pg.PoolClient,
+  ctx: WriteContext,
+  mq: ManySqlQueries,
+  runIds: string[],
+): Promise<Map<string, LockedRun>> {
+  const rows = (
+    await c.query<{ run_id: string; step_id: string | null; workflow_slug: string | null; state: unknown }>({
+      name: `${ctx.schema}:lockRuns`,
+      text: mq.lockRuns,
+      values: [runIds],
+    })
+  ).rows;
+  const out = new Map<string, LockedRun>(
+    runIds.map((id) => [
+      id,
+      { workflowSlug: null, run: null, steps: new Map(), known: new Set(), events: [], initialRun: null },
+    ]),
+  );
   for (const r of rows) {
     const l = out.get(r.run_id)!;
     if (r.step_id === null) {
@@ -223,19 +335,53 @@ function manyStatement(ctx: WriteContext, mq: ManySqlQueries, runs: RunWrite[]):
   let notify = false;
   for (const w of runs) {
     for (const e of w.events) {
-      [w.runId, w.workflowSlug, e.eventId, e.category === "step" ? e.stepId : null, e.type, e.timestampUs, e].forEach((v, i) => ev[i]!.push(v));
+      [w.runId, w.workflowSlug, e.eventId, e.category === "step" ? e.stepId : null, e.type, e.timestampUs, e].forEach(
+        (v, i) => ev[i]!.push(v),
+      );
       events.push(e);
     }
     const p = w.projected;
     if (p.runChanged && p.run && w.runExisted) {
       const r = p.run;
-      [r.runId, r.status, p.liveAfter, r.availableAtUs, r.priority, r.createdAtUs, r.idempotencyKey ?? null, JSON.stringify(r.tags), r].forEach((v, i) => runUpd[i]!.push(v));
+      [
+        r.runId,
+        r.status,
+        p.liveAfter,
+        r.availableAtUs,
+        r.priority,
+        r.createdAtUs,
+        r.idempotencyKey ?? null,
+        JSON.stringify(r.tags),
+        r,
+      ].forEach((v, i) => runUpd[i]!.push(v));
     }
     for (const s of p.steps.values()) {
       if (w.known.has(s.stepId)) {
-        [w.runId, s.stepId, s.status, p.liveAfter, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), s].forEach((v, i) => stepUpd[i]!.push(v));
+        [
+          w.runId,
+          s.stepId,
+          s.status,
+          p.liveAfter,
+          s.availableAtUs ?? null,
+          s.priority,
+          s.attemptNumber,
+          lastSeen(s),
+          s,
+        ].forEach((v, i) => stepUpd[i]!.push(v));
       } else {
-        [w.runId, w.workflowSlug, s.stepId, s.status, p.liveAfter, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), s.createdAtUs, s].forEach((v, i) => stepIns[i]!.push(v));
+        [
+          w.runId,
+          w.workflowSlug,
+          s.stepId,
+          s.status,
+          p.liveAfter,
+          s.availableAtUs ?? null,
+          s.priority,
+          s.attemptNumber,
+          lastSeen(s),
+          s.createdAtUs,
+          s,
+        ].forEach((v, i) => stepIns[i]!.push(v));
       }
     }
     if (p.liveBefore !== p.liveAfter) {
@@ -249,20 +395,37 @@ function manyStatement(ctx: WriteContext, mq: ManySqlQueries, runs: RunWrite[]):
     name: `${ctx.schema}:writeMany`,
     text: mq.writeMany,
     values: [
-      ...documents(ev), ...eventFigureArrays(events), eventConcurrencyArray(events), ...documents(runUpd), ...documents(stepUpd), ...documents(stepIns), ...live,
-      [...workers.keys()], [...workers.values()], notify ? ctx.channel : null, runs[0]?.workflowSlug ?? "",
+      ...documents(ev),
+      ...eventFigureArrays(events),
+      eventConcurrencyArray(events),
+      ...documents(runUpd),
+      ...documents(stepUpd),
+      ...documents(stepIns),
+      ...live,
+      [...workers.keys()],
+      [...workers.values()],
+      notify ? ctx.channel : null,
+      runs[0]?.workflowSlug ?? "",
     ],
   };
 }
 
 /** Runs the statement; when a row it meant to update was missing, or one it meant to insert appeared concurrently, rolls back and retries. */
 async function writeChecked(c: pg.PoolClient, stmt: Statement, runs: RunWrite[]): Promise<void> {
-  let runsUpdated = 0, stepsUpdated = 0, stepsInserted = 0;
+  let runsUpdated = 0,
+    stepsUpdated = 0,
+    stepsInserted = 0;
   for (const w of runs) {
     if (w.projected.runChanged && w.projected.run && w.runExisted) runsUpdated++;
-    for (const id of w.projected.steps.keys()) (w.known.has(id) ? stepsUpdated++ : stepsInserted++);
+    for (const id of w.projected.steps.keys()) w.known.has(id) ? stepsUpdated++ : stepsInserted++;
   }
   const row = (await c.query<{ runs_updated: number; steps_updated: number; steps_inserted: number }>(stmt)).rows[0];
-  if (row && row.runs_updated === runsUpdated && row.steps_updated === stepsUpdated && row.steps_inserted === stepsInserted) return;
+  if (
+    row &&
+    row.runs_updated === runsUpdated &&
+    row.steps_updated === stepsUpdated &&
+    row.steps_inserted === stepsInserted
+  )
+    return;
   throw Object.assign(new Error("a projection row appeared concurrently; retrying the write"), { code: "40001" });
 }

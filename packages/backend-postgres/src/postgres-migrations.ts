@@ -19,7 +19,12 @@ export function loadMigrations(): Migration[] {
     .sort()
     .map((file) => {
       const sql = readFileSync(new URL(file, DIR), "utf8");
-      return { version: Number(file.slice(0, 4)), name: file.replace(/\.sql$/, ""), breaking: /^-- cairn:breaking\s*$/m.test(sql), sql };
+      return {
+        version: Number(file.slice(0, 4)),
+        name: file.replace(/\.sql$/, ""),
+        breaking: /^-- cairn:breaking\s*$/m.test(sql),
+        sql,
+      };
     });
 }
 
@@ -34,7 +39,12 @@ export function latestVersion(migrations: Migration[] = loadMigrations()): numbe
  * `<schema>.migrations`. A database already migrated past this code by a breaking migration is refused with
  * SchemaTooNewError; newer non-breaking migrations are tolerated. Returns the versions it applied.
  */
-export async function migrate(client: pg.PoolClient | pg.Client, schema: string, quoted: string, location: string): Promise<number[]> {
+export async function migrate(
+  client: pg.PoolClient | pg.Client,
+  schema: string,
+  quoted: string,
+  location: string,
+): Promise<number[]> {
   const migrations = loadMigrations();
   const supported = latestVersion(migrations);
   const applied: number[] = [];
@@ -42,15 +52,23 @@ export async function migrate(client: pg.PoolClient | pg.Client, schema: string,
   try {
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`cairn-migrate:${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${quoted}.migrations (version integer PRIMARY KEY, name text NOT NULL, breaking boolean NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const rows = (await client.query<{ version: number; breaking: boolean }>(`SELECT version, breaking FROM ${quoted}.migrations`)).rows;
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${quoted}.migrations (version integer PRIMARY KEY, name text NOT NULL, breaking boolean NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const rows = (
+      await client.query<{ version: number; breaking: boolean }>(`SELECT version, breaking FROM ${quoted}.migrations`)
+    ).rows;
     const done = new Set(rows.map((r) => r.version));
     const tooNew = rows.filter((r) => r.version > supported && r.breaking);
     if (tooNew.length > 0) throw new SchemaTooNewError(location, Math.max(...rows.map((r) => r.version)), supported);
     for (const m of migrations) {
       if (done.has(m.version)) continue;
       await client.query(m.sql.replaceAll("{{schema}}", quoted));
-      await client.query(`INSERT INTO ${quoted}.migrations (version, name, breaking) VALUES ($1, $2, $3)`, [m.version, m.name, m.breaking]);
+      await client.query(`INSERT INTO ${quoted}.migrations (version, name, breaking) VALUES ($1, $2, $3)`, [
+        m.version,
+        m.name,
+        m.breaking,
+      ]);
       applied.push(m.version);
     }
     await client.query("COMMIT");

@@ -14,7 +14,10 @@ export class PostgresNotifier {
   private retryMs = 50;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly config: pg.ClientConfig, private readonly channel: string) {}
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly channel: string,
+  ) {}
 
   /** Registers a listener; returns its unsubscribe function. */
   subscribe(listener: () => void): () => void {

@@ -26,7 +26,11 @@ export function isLive(run: RunState | null): boolean {
  * Pure: folds `events` (all of one run) into the current run and step states with reduceRunState /
  * reduceStepState, exactly as the reference projection would, so the rows written equal the projection.
  */
-export function projectWrite(run: RunState | null, steps: Map<string, StepState>, events: readonly Event[]): ProjectedWrite {
+export function projectWrite(
+  run: RunState | null,
+  steps: Map<string, StepState>,
+  events: readonly Event[],
+): ProjectedWrite {
   const after = foldRun(run, steps, events);
   return projectFolded(run, after.run, after.steps, events);
 }
@@ -53,21 +57,41 @@ export function projectFolded(
     }
     if (!touched.has(ev.stepId)) touched.set(ev.stepId, steps.get(ev.stepId)!);
     if (ev.type === "StepScheduled") notify = true;
-    if (ev.type === "StepStarted" || ev.type === "StepHeartbeat") workers.set(ev.workerId, Math.max(workers.get(ev.workerId) ?? 0, ev.timestampUs));
+    if (ev.type === "StepStarted" || ev.type === "StepHeartbeat")
+      workers.set(ev.workerId, Math.max(workers.get(ev.workerId) ?? 0, ev.timestampUs));
   }
   return { run, runChanged, liveBefore: isLive(before), liveAfter: isLive(run), steps: touched, workers, notify };
 }
 
 /** The indexed columns of a run row, in the order of the upsert's parameters. */
 export function runColumns(s: RunState): unknown[] {
-  return [s.status, isLive(s), s.availableAtUs, s.priority, s.createdAtUs, s.idempotencyKey ?? null, s.tags, JSON.stringify(s)];
+  return [
+    s.status,
+    isLive(s),
+    s.availableAtUs,
+    s.priority,
+    s.createdAtUs,
+    s.idempotencyKey ?? null,
+    s.tags,
+    JSON.stringify(s),
+  ];
 }
 
 /** Column arrays (one entry per step) of the steps upsert. */
 export function stepColumnArrays(steps: Iterable<StepState>, runLive: boolean): unknown[][] {
   const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
   for (const s of steps) {
-    const row = [s.stepId, s.status, runLive, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), s.createdAtUs, JSON.stringify(s)];
+    const row = [
+      s.stepId,
+      s.status,
+      runLive,
+      s.availableAtUs ?? null,
+      s.priority,
+      s.attemptNumber,
+      lastSeen(s),
+      s.createdAtUs,
+      JSON.stringify(s),
+    ];
     row.forEach((v, i) => cols[i]!.push(v));
   }
   return cols;
@@ -99,12 +123,22 @@ export function eventFigureArrays(events: readonly Event[]): unknown[][] {
     events.map((e) => (e.type === "StepCompleted" || e.type === "StepSkipped") && e.copiedFromRunId !== undefined),
     events.map((e) => (e.category === "step" ? e.attemptNumber : null)),
     events.map((e) => (e.type === "StepScheduled" ? e.availableAtUs : null)),
-    events.map((e) => (e.type === "StepStarted" || e.type === "StepHeartbeat" ? e.workerId : e.type === "StepReclaimed" ? e.originalWorkerId : null)),
+    events.map((e) =>
+      e.type === "StepStarted" || e.type === "StepHeartbeat"
+        ? e.workerId
+        : e.type === "StepReclaimed"
+          ? e.originalWorkerId
+          : null,
+    ),
     events.map((e) => (e.type === "StepScheduled" ? e.reason : e.type === "StepFailed" ? e.failureReason : null)),
   ];
 }
 
 /** Column array of worker_concurrency (migration 0005): StepStarted/StepHeartbeat.workerConcurrency. */
 export function eventConcurrencyArray(events: readonly Event[]): Array<number | null> {
-  return events.map((e) => ((e.type === "StepStarted" || e.type === "StepHeartbeat") && e.workerConcurrency !== undefined ? e.workerConcurrency : null));
+  return events.map((e) =>
+    (e.type === "StepStarted" || e.type === "StepHeartbeat") && e.workerConcurrency !== undefined
+      ? e.workerConcurrency
+      : null,
+  );
 }

@@ -78,8 +78,14 @@ export function buildQueries(s: string) {
     readSteps: `SELECT state FROM ${s}.steps WHERE run_id = $1 AND workflow_slug = $2 ORDER BY first_seq`,
     readEvents: `SELECT seq, event_id, type, run_id, body FROM ${s}.events WHERE run_id = $1 AND workflow_slug = $2
       AND ($3::text IS NULL OR ($3 = 'step') = (step_id IS NOT NULL)) AND ($4::text IS NULL OR step_id = $4) ORDER BY seq`,
-    scheduled: `SELECT w.workflow_slug, w.run_id, w.step_id FROM (${readyStepsSql(s, oneOrEveryWorkflowSql(s, "$2"), [],
-      "s.available_at_us <= $1", "$3", false)}) w ORDER BY ${readyOrder("w")}`,
+    scheduled: `SELECT w.workflow_slug, w.run_id, w.step_id FROM (${readyStepsSql(
+      s,
+      oneOrEveryWorkflowSql(s, "$2"),
+      [],
+      "s.available_at_us <= $1",
+      "$3",
+      false,
+    )}) w ORDER BY ${readyOrder("w")}`,
     /** The expressions of steps_waiting_idx (0015), verbatim, so the planner uses it. */
     waiting: `SELECT state FROM ${s}.steps WHERE (CASE WHEN strpos(state::text, '\\u0000') > 0 THEN NULL ELSE state -> 'waiting' ->> 'name' END) = $1
       AND status = 'scheduled' AND run_live AND (CASE WHEN strpos(state::text, '\\u0000') > 0 THEN false ELSE (state -> 'waiting' ->> 'kind') = 'event' END)`,
@@ -133,11 +139,13 @@ export function listRunsQuery(s: string, o: ListRunsFilter): { text: string; val
   if (o.workflowSlug !== undefined) common.push(`workflow_slug = ${param(o.workflowSlug)}`);
   if (o.tags !== undefined && o.tags.length > 0) common.push(`tags @> ${param(o.tags)}::text[]`);
   // A row comparison in the index's order: the scan starts at the cursor.
-  if (o.before) common.push(`(created_at_us, run_id) < (${param(o.before.createdAtUs)}::bigint, ${param(o.before.runId)}::text)`);
+  if (o.before)
+    common.push(`(created_at_us, run_id) < (${param(o.before.createdAtUs)}::bigint, ${param(o.before.runId)}::text)`);
   if (o.createdAfterUs !== undefined) common.push(`created_at_us >= ${param(o.createdAfterUs)}`);
   const order = "ORDER BY created_at_us DESC, run_id DESC";
   const limit = o.limit === undefined ? "" : ` LIMIT ${param(o.limit)}`;
-  const select = (where: string[]) => `SELECT state, created_at_us, run_id FROM ${s}.runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+  const select = (where: string[]) =>
+    `SELECT state, created_at_us, run_id FROM ${s}.runs${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
   const statuses = [...new Set(o.status ?? [])];
   if (statuses.length <= 1) {
     const where = statuses.length === 1 ? [...common, `status = ${param(statuses[0])}`] : common;
@@ -148,7 +156,9 @@ export function listRunsQuery(s: string, o: ListRunsFilter): { text: string; val
 }
 
 /** Run contexts from rows of runContexts' shape: a run's row has no step id, its steps' rows follow in any order. */
-export function runContextsOf(rows: ReadonlyArray<{ run_id: string; step_id: string | null; state: unknown }>): Map<string, RunContext> {
+export function runContextsOf(
+  rows: ReadonlyArray<{ run_id: string; step_id: string | null; state: unknown }>,
+): Map<string, RunContext> {
   const out = new Map<string, RunContext>();
   for (const row of rows) if (row.step_id === null) out.set(row.run_id, { run: row.state as RunState, steps: [] });
   for (const row of rows) if (row.step_id !== null) out.get(row.run_id)?.steps.push(row.state as StepState);

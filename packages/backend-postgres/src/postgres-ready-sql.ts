@@ -36,7 +36,14 @@ const READY_COLUMNS = "s.workflow_slug, s.run_id, s.step_id, s.priority, s.avail
  * `limit` rows; `lock` locks them as they are read (FOR UPDATE SKIP LOCKED: those beyond the first `limit` of all are
  * unlocked at the statement's end, so another claimer misses them for that long only). The result's rows are alias w.
  */
-export function readyStepsSql(s: string, workflows: string, extra: string[], where: string, limit: string, lock: boolean): string {
+export function readyStepsSql(
+  s: string,
+  workflows: string,
+  extra: string[],
+  where: string,
+  limit: string,
+  lock: boolean,
+): string {
   const columns = [READY_COLUMNS, ...extra.map((c) => `s.${c}`)].join(", ");
   return `SELECT w.* FROM ${workflows} AS k(slug) CROSS JOIN LATERAL (
       SELECT ${columns} FROM ${s}.steps s WHERE s.workflow_slug = k.slug AND ${isReady("s")} AND ${where}

@@ -16,7 +16,11 @@ export class PostgresRetention {
   private readonly getMarkSql: string;
   private readonly deleteMarksSql: string;
 
-  constructor(private readonly conn: PostgresConnection, private readonly schema: string, s: string) {
+  constructor(
+    private readonly conn: PostgresConnection,
+    private readonly schema: string,
+    s: string,
+  ) {
     this.ended = `SELECT workflow_slug, run_id FROM ${s}.runs
       WHERE status = ANY($1::text[]) AND NOT live AND (state->>'endedAtUs')::bigint < $2 AND ($3::text IS NULL OR workflow_slug = $3)
       ORDER BY (state->>'endedAtUs')::bigint, run_id LIMIT $4`;
@@ -37,26 +41,46 @@ export class PostgresRetention {
   async putMark(mark: Mark): Promise<Mark> {
     type Row = { key: string; holder: string; at_us: string };
     const toMark = (r: Row): Mark => ({ key: r.key, holder: r.holder, atUs: Number(r.at_us) });
-    const ins = await this.conn.query<Row>({ name: `${this.schema}:putMark`, text: this.putMarkSql, values: [mark.key, mark.holder, mark.atUs] });
+    const ins = await this.conn.query<Row>({
+      name: `${this.schema}:putMark`,
+      text: this.putMarkSql,
+      values: [mark.key, mark.holder, mark.atUs],
+    });
     if (ins.rows[0]) return toMark(ins.rows[0]);
-    const got = await this.conn.query<Row>({ name: `${this.schema}:getMark`, text: this.getMarkSql, values: [mark.key] });
+    const got = await this.conn.query<Row>({
+      name: `${this.schema}:getMark`,
+      text: this.getMarkSql,
+      values: [mark.key],
+    });
     return got.rows[0] ? toMark(got.rows[0]) : mark;
   }
 
   async deleteMarks(prefix: string, beforeUs: number): Promise<number> {
-    return (await this.conn.query({ name: `${this.schema}:deleteMarks`, text: this.deleteMarksSql, values: [prefix, beforeUs] })).rowCount ?? 0;
+    return (
+      (
+        await this.conn.query({
+          name: `${this.schema}:deleteMarks`,
+          text: this.deleteMarksSql,
+          values: [prefix, beforeUs],
+        })
+      ).rowCount ?? 0
+    );
   }
 
   async endedRuns(q: EndedRunsQuery): Promise<RunRef[]> {
     const r = await this.conn.query<{ workflow_slug: string; run_id: string }>({
-      name: `${this.schema}:endedRuns`, text: this.ended, values: [[...q.statuses], q.endedBeforeUs, q.workflowSlug ?? null, q.limit],
+      name: `${this.schema}:endedRuns`,
+      text: this.ended,
+      values: [[...q.statuses], q.endedBeforeUs, q.workflowSlug ?? null, q.limit],
     });
     return r.rows.map((x) => ({ workflowSlug: x.workflow_slug, runId: x.run_id }));
   }
 
   async deleteEnded(runs: readonly RunRef[]): Promise<string[]> {
     const r = await this.conn.query<{ run_id: string }>({
-      name: `${this.schema}:deleteRuns`, text: this.remove, values: [runs.map((x) => x.workflowSlug), runs.map((x) => x.runId)],
+      name: `${this.schema}:deleteRuns`,
+      text: this.remove,
+      values: [runs.map((x) => x.workflowSlug), runs.map((x) => x.runId)],
     });
     const deleted = new Set(r.rows.map((x) => x.run_id));
     return runs.filter((x) => deleted.has(x.runId)).map((x) => x.runId);

@@ -12,7 +12,10 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,49}$/;
  */
 export function quoteSchema(schema: string): string {
   if (typeof schema !== "string" || !SCHEMA_NAME.test(schema) || schema.startsWith("pg_")) {
-    throw new ConfigError(`Invalid Postgres schema name ${JSON.stringify(String(schema)).slice(0, 80)}: use 1-50 lowercase letters, digits and _, starting with a letter or _, not pg_.`, { schema: String(schema).slice(0, 80) });
+    throw new ConfigError(
+      `Invalid Postgres schema name ${JSON.stringify(String(schema)).slice(0, 80)}: use 1-50 lowercase letters, digits and _, starting with a letter or _, not pg_.`,
+      { schema: String(schema).slice(0, 80) },
+    );
   }
   return `"${schema}"`;
 }

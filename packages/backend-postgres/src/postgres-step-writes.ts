@@ -1,6 +1,12 @@
 import { checkGuard } from "@cairn/backend-interface";
 import type { Event, GuardVerdict, RunState, StepState, WriteGuard, WriteTarget } from "@cairn/backend-interface";
-import { eventColumnArrays, eventConcurrencyArray, eventFigureArrays, lastSeen, projectWrite } from "./postgres-projections.js";
+import {
+  eventColumnArrays,
+  eventConcurrencyArray,
+  eventFigureArrays,
+  lastSeen,
+  projectWrite,
+} from "./postgres-projections.js";
 import type { WriteContext } from "./postgres-writes.js";
 import { touchWorkersSql } from "./postgres-workers-sql.js";
 
@@ -33,7 +39,13 @@ export function stepWriteQueries(s: string) {
 /** The statements of the optimistic step write. */
 export type StepWriteQueries = ReturnType<typeof stepWriteQueries>;
 
-type ReadRow = { state: StepState; version: string; run_live: boolean; run_slug: string | null; run_state: RunState | null };
+type ReadRow = {
+  state: StepState;
+  version: string;
+  run_live: boolean;
+  run_slug: string | null;
+  run_state: RunState | null;
+};
 
 /**
  * The fast path of a guarded write that touches one existing step row only (heartbeats, completions, failures,
@@ -43,11 +55,24 @@ type ReadRow = { state: StepState; version: string; run_live: boolean; run_slug:
  * transaction; on a lost race it starts over. Returns null when the write does not qualify (then take the
  * locking path).
  */
-export async function writeStepOptimistic(ctx: WriteContext, sq: StepWriteQueries, target: WriteTarget, guard: WriteGuard, events: Event[]): Promise<GuardVerdict | null> {
+export async function writeStepOptimistic(
+  ctx: WriteContext,
+  sq: StepWriteQueries,
+  target: WriteTarget,
+  guard: WriteGuard,
+  events: Event[],
+): Promise<GuardVerdict | null> {
   const { workflowSlug, runId, stepId } = target;
-  if (stepId === undefined || events.length === 0 || !events.every((e) => e.category === "step" && e.stepId === stepId)) return null;
+  if (stepId === undefined || events.length === 0 || !events.every((e) => e.category === "step" && e.stepId === stepId))
+    return null;
   for (let attempt = 0; attempt < 25; attempt++) {
-    const rows = (await ctx.conn.query<ReadRow>({ name: `${ctx.schema}:stepRead`, text: sq.read, values: [runId, workflowSlug, stepId] })).rows;
+    const rows = (
+      await ctx.conn.query<ReadRow>({
+        name: `${ctx.schema}:stepRead`,
+        text: sq.read,
+        values: [runId, workflowSlug, stepId],
+      })
+    ).rows;
     const row = rows[0];
     if (!row) return null;
     const run = row.run_slug === workflowSlug ? row.run_state : null;
@@ -57,9 +82,27 @@ export async function writeStepOptimistic(ctx: WriteContext, sq: StepWriteQuerie
     const s = p.steps.get(stepId) as StepState;
     const workers = [...p.workers];
     const result = await ctx.conn.query<{ ok: number }>({
-      name: `${ctx.schema}:stepWrite`, text: sq.write,
-      values: [runId, workflowSlug, ...eventColumnArrays(events), s.status, s.availableAtUs ?? null, s.priority, s.attemptNumber, lastSeen(s), JSON.stringify(s),
-        stepId, row.version, row.run_live, workers.map((w) => w[0]), workers.map((w) => w[1]), p.notify ? ctx.channel : null, ...eventFigureArrays(events), eventConcurrencyArray(events)],
+      name: `${ctx.schema}:stepWrite`,
+      text: sq.write,
+      values: [
+        runId,
+        workflowSlug,
+        ...eventColumnArrays(events),
+        s.status,
+        s.availableAtUs ?? null,
+        s.priority,
+        s.attemptNumber,
+        lastSeen(s),
+        JSON.stringify(s),
+        stepId,
+        row.version,
+        row.run_live,
+        workers.map((w) => w[0]),
+        workers.map((w) => w[1]),
+        p.notify ? ctx.channel : null,
+        ...eventFigureArrays(events),
+        eventConcurrencyArray(events),
+      ],
     });
     if (result.rows[0]?.ok === 1) return verdict;
     await new Promise((r) => setTimeout(r, Math.random() * attempt));

@@ -14,12 +14,18 @@ if (task === "init") {
   result = "ok";
 } else {
   const won: string[] = [];
-  for (let idle = 0; idle < 3; ) {
+  for (let idle = 0; idle < 3;) {
     const got = await backend.claimScheduledSteps(`w-${process.pid}`, { limit: Number(arg) });
     if (got.length === 0) idle++;
     for (const g of got) {
       won.push(`${g.runId}/${g.stepId}`);
-      await backend.saveStepComplete(g.workflowSlug, g.runId, g.stepId, { by: process.pid }, { timestamp: 0, duration: 1, attemptNumber: g.attemptNumber, output: null });
+      await backend.saveStepComplete(
+        g.workflowSlug,
+        g.runId,
+        g.stepId,
+        { by: process.pid },
+        { timestamp: 0, duration: 1, attemptNumber: g.attemptNumber, output: null },
+      );
     }
   }
   result = won;

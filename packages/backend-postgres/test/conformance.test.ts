@@ -17,11 +17,24 @@ describePostgres("postgres", () => {
       const { schema, url, drop } = await freshSchema("conf");
       const outputDir = await mkdtemp(join(tmpdir(), "cairn-pg-out-"));
       const problems: Array<{ code?: string }> = [];
-      const backend = new PostgresBackend({ connectionString: url, schema, outputDir, poolSize: 4, onCorruptRecord: (e) => problems.push(e), ...(clock ? { clock } : {}) });
+      const backend = new PostgresBackend({
+        connectionString: url,
+        schema,
+        outputDir,
+        poolSize: 4,
+        onCorruptRecord: (e) => problems.push(e),
+        ...(clock ? { clock } : {}),
+      });
       await backend.initialize();
       return {
-        backend, schema, url, problems,
-        opener: { module: fileURLToPath(new URL("../src/open-backend.ts", import.meta.url)), config: { connectionString: url, schema } },
+        backend,
+        schema,
+        url,
+        problems,
+        opener: {
+          module: fileURLToPath(new URL("../src/open-backend.ts", import.meta.url)),
+          config: { connectionString: url, schema },
+        },
         cleanup: async () => {
           await drop();
           await rm(outputDir, { recursive: true, force: true });
@@ -35,9 +48,12 @@ describePostgres("postgres", () => {
     capabilities: { multiProcess: true },
     // A disk fault or a bad manual edit: one step event row's body replaced by something that is not that event.
     corrupt: async (instance, target) => {
-      await withClient(instance.url, (c) => c.query(
-        `UPDATE "${instance.schema}".events SET body = '{"damaged": true}' WHERE seq = (SELECT max(seq) FROM "${instance.schema}".events WHERE run_id = $1 AND workflow_slug = $2 AND step_id IS NOT NULL)`,
-        [target.runId, target.workflowSlug]));
+      await withClient(instance.url, (c) =>
+        c.query(
+          `UPDATE "${instance.schema}".events SET body = '{"damaged": true}' WHERE seq = (SELECT max(seq) FROM "${instance.schema}".events WHERE run_id = $1 AND workflow_slug = $2 AND step_id IS NOT NULL)`,
+          [target.runId, target.workflowSlug],
+        ),
+      );
     },
     reportedProblems: (instance) => instance.problems,
   });

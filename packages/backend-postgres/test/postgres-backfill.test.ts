@@ -27,7 +27,9 @@ describePostgres("Postgres migration 0006 (figure backfill)", () => {
     const upgraded = await sameSchema(url, schema, { clock: new ManualClock(X.nowUs) });
     expect(await upgraded.getAnalyticsSummary(X.window)).toEqual(before);
     expect(await upgraded.getActiveWorkers({ includeInactive: true })).toEqual(workers);
-    const nulls = await withClient(url, (c) => c.query(`SELECT count(*)::int AS n FROM "${schema}".events WHERE step_id IS NOT NULL AND attempt_number IS NULL`));
+    const nulls = await withClient(url, (c) =>
+      c.query(`SELECT count(*)::int AS n FROM "${schema}".events WHERE step_id IS NOT NULL AND attempt_number IS NULL`),
+    );
     expect(nulls.rows[0].n).toBe(0);
   });
 });

@@ -20,7 +20,8 @@ interface PlanNode {
 }
 
 const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
-const scans = (root: PlanNode) => nodes(root).filter((n) => /Scan/.test(n["Node Type"]) && n["Relation Name"] !== undefined);
+const scans = (root: PlanNode) =>
+  nodes(root).filter((n) => /Scan/.test(n["Node Type"]) && n["Relation Name"] !== undefined);
 const rowsRead = (n: PlanNode) => (n["Actual Rows"] + (n["Rows Removed by Filter"] ?? 0)) * n["Actual Loops"];
 
 const LIMIT = 10;
@@ -55,7 +56,8 @@ async function claimPlan(c: pg.Client, name: ClaimName): Promise<PlanNode> {
   try {
     // EXPLAIN EXECUTE takes no bind parameters: the arguments are literals (the statement's own are still parameters).
     const r = await c.query<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>(
-      `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${name}('worker-1', '{}', ${now}, ${scope}, ${LIMIT}, '${ids}', '${ts}')`);
+      `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE ${name}('worker-1', '{}', ${now}, ${scope}, ${LIMIT}, '${ids}', '${ts}')`,
+    );
     return r.rows[0]!["QUERY PLAN"][0]!.Plan;
   } finally {
     await c.query("ROLLBACK");
@@ -87,14 +89,32 @@ describePostgres("ready-queue claim plans (Postgres)", () => {
     const base = new pg.Pool({ connectionString: url, options: "-c statement_timeout=4321", application_name: "app" });
     const claims = claimPool(base, undefined);
     try {
-      const settings = [...CLAIM_SESSION_OPTIONS.matchAll(/-c (\w+)=(\w+)/g)].map(([, name]) => `current_setting('${name}') AS ${name}`).join(", ");
-      const expected = Object.fromEntries([...CLAIM_SESSION_OPTIONS.matchAll(/-c (\w+)=(\w+)/g)].map(([, name, value]) => [name, value]));
-      expect(Object.keys(expected)).toEqual(["plan_cache_mode", "enable_bitmapscan", "enable_seqscan", "enable_hashjoin", "enable_mergejoin"]);
-      const r = await claims.query(`SELECT ${settings}, current_setting('statement_timeout') AS timeout, current_setting('application_name') AS app`);
+      const settings = [...CLAIM_SESSION_OPTIONS.matchAll(/-c (\w+)=(\w+)/g)]
+        .map(([, name]) => `current_setting('${name}') AS ${name}`)
+        .join(", ");
+      const expected = Object.fromEntries(
+        [...CLAIM_SESSION_OPTIONS.matchAll(/-c (\w+)=(\w+)/g)].map(([, name, value]) => [name, value]),
+      );
+      expect(Object.keys(expected)).toEqual([
+        "plan_cache_mode",
+        "enable_bitmapscan",
+        "enable_seqscan",
+        "enable_hashjoin",
+        "enable_mergejoin",
+      ]);
+      const r = await claims.query(
+        `SELECT ${settings}, current_setting('statement_timeout') AS timeout, current_setting('application_name') AS app`,
+      );
       expect(r.rows[0]).toEqual({ ...expected, timeout: "4321ms", app: "app-claims" });
       // The base pool's sessions keep the planner's defaults.
       const defaults = (await base.query(`SELECT ${settings}`)).rows[0];
-      expect(defaults).toEqual({ plan_cache_mode: "auto", enable_bitmapscan: "on", enable_seqscan: "on", enable_hashjoin: "on", enable_mergejoin: "on" });
+      expect(defaults).toEqual({
+        plan_cache_mode: "auto",
+        enable_bitmapscan: "on",
+        enable_seqscan: "on",
+        enable_hashjoin: "on",
+        enable_mergejoin: "on",
+      });
     } finally {
       await claims.end();
       await base.end();
@@ -107,52 +127,76 @@ describePostgres("ready-queue claim plans (Postgres)", () => {
   // claim order, which a claim of the worker's own workflows walked past (it did, when the ready index led with the
   // priority). With plans made on the empty queue, on the full one before any statistics and after ANALYZE, each
   // claim reads about LIMIT rows of each table per workflow it claims from.
-  it("each ready-queue claim reads about `limit` rows per workflow, whatever its plan was made on and other workflows queued", { timeout: 60_000 }, async () => {
-    const { schema, url } = await freshBackend();
-    await withClient(url, async (c) => {
-      // The claim pool's session settings (postgres-claim-pool.ts), as its connections start with them.
-      for (const [, name, value] of CLAIM_SESSION_OPTIONS.matchAll(/-c (\w+)=(\w+)/g)) await c.query(`SET ${name} = ${value}`);
-      for (const p of prepareClaims(schema)) await c.query(p);
-      // Planned (and cached) on the empty queue.
-      for (const name of CLAIMS) expect(scans(await claimPlan(c, name)).length).toBeGreaterThan(0);
-      await fill(c, schema);
-      const prepareAgain = async () => {
-        for (const p of CLAIMS) await c.query(`DEALLOCATE ${p}`);
+  it(
+    "each ready-queue claim reads about `limit` rows per workflow, whatever its plan was made on and other workflows queued",
+    { timeout: 60_000 },
+    async () => {
+      const { schema, url } = await freshBackend();
+      await withClient(url, async (c) => {
+        // The claim pool's session settings (postgres-claim-pool.ts), as its connections start with them.
+        for (const [, name, value] of CLAIM_SESSION_OPTIONS.matchAll(/-c (\w+)=(\w+)/g))
+          await c.query(`SET ${name} = ${value}`);
         for (const p of prepareClaims(schema)) await c.query(p);
-      };
-      const check = async (when: string) => {
-        for (const name of CLAIMS) {
-          const plan = await claimPlan(c, name);
-          const found = scans(plan);
-          const label = `${name} ${when}`;
-          const ready = found.filter((n) => n["Index Name"] === "steps_ready_by_workflow_idx" && n["Node Type"] === "Index Scan");
-          expect(ready.length, label).toBeGreaterThan(0);
-          // Walks of the workflows claimed from: two (the scope), three (every workflow), one (wf-b).
-          const walks = name === "claim_scope" ? 2 : name === "claim_next" ? 3 : 1;
-          for (const n of found) {
-            const allowed = (n["Index Name"] === "steps_ready_by_workflow_idx" ? walks : 1) * 4 * LIMIT;
-            expect(rowsRead(n), `${label}: ${n["Node Type"]} ${n["Index Name"] ?? ""} on ${n["Relation Name"]}`).toBeLessThanOrEqual(allowed);
+        // Planned (and cached) on the empty queue.
+        for (const name of CLAIMS) expect(scans(await claimPlan(c, name)).length).toBeGreaterThan(0);
+        await fill(c, schema);
+        const prepareAgain = async () => {
+          for (const p of CLAIMS) await c.query(`DEALLOCATE ${p}`);
+          for (const p of prepareClaims(schema)) await c.query(p);
+        };
+        const check = async (when: string) => {
+          for (const name of CLAIMS) {
+            const plan = await claimPlan(c, name);
+            const found = scans(plan);
+            const label = `${name} ${when}`;
+            const ready = found.filter(
+              (n) => n["Index Name"] === "steps_ready_by_workflow_idx" && n["Node Type"] === "Index Scan",
+            );
+            expect(ready.length, label).toBeGreaterThan(0);
+            // Walks of the workflows claimed from: two (the scope), three (every workflow), one (wf-b).
+            const walks = name === "claim_scope" ? 2 : name === "claim_next" ? 3 : 1;
+            for (const n of found) {
+              const allowed = (n["Index Name"] === "steps_ready_by_workflow_idx" ? walks : 1) * 4 * LIMIT;
+              expect(
+                rowsRead(n),
+                `${label}: ${n["Node Type"]} ${n["Index Name"] ?? ""} on ${n["Relation Name"]}`,
+              ).toBeLessThanOrEqual(allowed);
+            }
+            // Each walk of the ready index stopped after at most LIMIT steps.
+            const claimed = ready.reduce((sum, n) => sum + n["Actual Rows"] * n["Actual Loops"], 0);
+            expect(claimed, label).toBeLessThanOrEqual(walks * LIMIT);
           }
-          // Each walk of the ready index stopped after at most LIMIT steps.
-          const claimed = ready.reduce((sum, n) => sum + n["Actual Rows"] * n["Actual Loops"], 0);
-          expect(claimed, label).toBeLessThanOrEqual(walks * LIMIT);
-        }
-      };
-      await check("planned on the empty queue");
-      await prepareAgain();
-      await check("planned on the full queue before any statistics");
-      await c.query(`ANALYZE ${quoteSchema(schema)}.steps; ANALYZE ${quoteSchema(schema)}.runs`);
-      await prepareAgain();
-      await check("planned on fresh statistics");
-    });
-  });
+        };
+        await check("planned on the empty queue");
+        await prepareAgain();
+        await check("planned on the full queue before any statistics");
+        await c.query(`ANALYZE ${quoteSchema(schema)}.steps; ANALYZE ${quoteSchema(schema)}.runs`);
+        await prepareAgain();
+        await check("planned on fresh statistics");
+      });
+    },
+  );
 
   it("claims open the claim pool's connections on first use; claimPoolSize 0 keeps them on the main pool; a bad size is refused", async () => {
     const sessions = async (url: string, app: string) =>
-      withClient(url, async (c) => (await c.query<{ app: string }>("SELECT application_name AS app FROM pg_stat_activity WHERE application_name LIKE $1 || '%' ORDER BY 1", [app])).rows.map((r) => r.app));
-    for (const [size, expected] of [[undefined, ["claims-a", "claims-a-claims"]], [0, ["claims-b"]]] as const) {
+      withClient(url, async (c) =>
+        (
+          await c.query<{ app: string }>(
+            "SELECT application_name AS app FROM pg_stat_activity WHERE application_name LIKE $1 || '%' ORDER BY 1",
+            [app],
+          )
+        ).rows.map((r) => r.app),
+      );
+    for (const [size, expected] of [
+      [undefined, ["claims-a", "claims-a-claims"]],
+      [0, ["claims-b"]],
+    ] as const) {
       const app = size === undefined ? "claims-a" : "claims-b";
-      const { backend, url } = await freshBackend({ applicationName: app, listen: false, ...(size === undefined ? {} : { claimPoolSize: size }) });
+      const { backend, url } = await freshBackend({
+        applicationName: app,
+        listen: false,
+        ...(size === undefined ? {} : { claimPoolSize: size }),
+      });
       await registerManual(backend, "wf");
       const { runId } = await backend.submitRun({ workflowSlug: "wf" });
       await backend.scheduleStep("wf", runId, "s", { availableAt: 0, reason: "initial", attemptNumber: 1 });
@@ -163,7 +207,9 @@ describePostgres("ready-queue claim plans (Postgres)", () => {
     }
     const { url, schema } = await freshBackend();
     for (const bad of [-1, 1.5, Number.NaN]) {
-      expect(() => new PostgresBackend({ connectionString: url, schema, claimPoolSize: bad })).toThrow(InvalidArgumentError);
+      expect(() => new PostgresBackend({ connectionString: url, schema, claimPoolSize: bad })).toThrow(
+        InvalidArgumentError,
+      );
     }
   });
 });

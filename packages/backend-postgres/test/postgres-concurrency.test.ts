@@ -5,7 +5,12 @@ import { expectProjectionsMatchEvents, freshBackend, race, sameSchema, withClien
 import { registerManual } from "../../../test-support/register.js";
 
 const terminate = (url: string, appName: string) =>
-  withClient(url, (c) => c.query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()", [appName]));
+  withClient(url, (c) =>
+    c.query(
+      "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()",
+      [appName],
+    ),
+  );
 
 describePostgres("Postgres concurrency", () => {
   it("batch claims from 4 processes: every step claimed and completed exactly once", async () => {
@@ -23,7 +28,9 @@ describePostgres("Postgres concurrency", () => {
     const all = results.flat().sort();
     expect(all).toEqual(expected.sort());
     expect(new Set(all).size).toBe(all.length);
-    const events = await withClient(url, (c) => c.query(`SELECT count(*)::int AS n FROM "${schema}".events WHERE type = 'StepStarted'`));
+    const events = await withClient(url, (c) =>
+      c.query(`SELECT count(*)::int AS n FROM "${schema}".events WHERE type = 'StepStarted'`),
+    );
     expect(events.rows[0].n).toBe(expected.length);
   });
 
@@ -34,10 +41,20 @@ describePostgres("Postgres concurrency", () => {
     const all = [backend, ...others];
     await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
     for (let round = 0; round < 5; round++) {
-      const wins = await Promise.all(all.flatMap((b) => [0, 1].map(() => b.scheduleStep("wf", "r1", `s${round}`, { availableAt: 0, reason: "initial", attemptNumber: 1 }))));
+      const wins = await Promise.all(
+        all.flatMap((b) =>
+          [0, 1].map(() =>
+            b.scheduleStep("wf", "r1", `s${round}`, { availableAt: 0, reason: "initial", attemptNumber: 1 }),
+          ),
+        ),
+      );
       expect(wins.filter(Boolean)).toHaveLength(1);
       // Concurrent first workflow events of a run that has no row yet (appendEvent, not submitRun).
-      await Promise.all(all.map((b, i) => b.saveWorkflowResumed("wf", `fresh-${round}`, { originalRunId: "r1", resumedSteps: i, pendingSteps: 0 })));
+      await Promise.all(
+        all.map((b, i) =>
+          b.saveWorkflowResumed("wf", `fresh-${round}`, { originalRunId: "r1", resumedSteps: i, pendingSteps: 0 }),
+        ),
+      );
     }
     await expectProjectionsMatchEvents(backend, "wf", ["r1", ...[0, 1, 2, 3, 4].map((r) => `fresh-${r}`)]);
   });
@@ -60,7 +77,9 @@ describePostgres("Postgres concurrency", () => {
       latencies.push(performance.now() - t0);
     }
     latencies.sort((a, b) => a - b);
-    console.log(`[postgres] wake-up latency p50 ${latencies[10]!.toFixed(2)} ms, max ${latencies[19]!.toFixed(2)} ms (includes the commit)`);
+    console.log(
+      `[postgres] wake-up latency p50 ${latencies[10]!.toFixed(2)} ms, max ${latencies[19]!.toFixed(2)} ms (includes the commit)`,
+    );
     expect(latencies[10]!).toBeLessThan(50);
     const reconnected = next();
     const killed = await terminate(url, "cairn-notify-test-listen");
@@ -82,7 +101,8 @@ describePostgres("Postgres concurrency", () => {
         try {
           return await fn();
         } catch (err) {
-          if (!(err instanceof BackendUnavailableError) || !isCairnError(err, "BACKEND_UNAVAILABLE") || !err.retryable) throw err;
+          if (!(err instanceof BackendUnavailableError) || !isCairnError(err, "BACKEND_UNAVAILABLE") || !err.retryable)
+            throw err;
           unavailable++;
         }
       }
@@ -97,17 +117,29 @@ describePostgres("Postgres concurrency", () => {
     try {
       for (const runId of runs) {
         await retry(() => backend.submitRun({ workflowSlug: "wf", runId, idempotencyKey: runId }));
-        for (const s of ["a", "b", "c"]) await retry(() => backend.scheduleStep("wf", runId, s, { availableAt: 0, reason: "initial", attemptNumber: 1 }));
+        for (const s of ["a", "b", "c"])
+          await retry(() =>
+            backend.scheduleStep("wf", runId, s, { availableAt: 0, reason: "initial", attemptNumber: 1 }),
+          );
       }
-      for (let done = 0; done < runs.length * 3; ) {
+      for (let done = 0; done < runs.length * 3;) {
         const got = await retry(() => backend.claimScheduledSteps("w", { limit: 4 }));
         for (const g of got) {
           await retry(async () => {
             try {
-              await backend.saveStepComplete(g.workflowSlug, g.runId, g.stepId, 1, { timestamp: 0, duration: 1, attemptNumber: g.attemptNumber, output: 1 });
+              await backend.saveStepComplete(g.workflowSlug, g.runId, g.stepId, 1, {
+                timestamp: 0,
+                duration: 1,
+                attemptNumber: g.attemptNumber,
+                output: 1,
+              });
             } catch (err) {
               // A completion whose COMMIT was acknowledged too late is already written: the fence now says so.
-              if (isCairnError(err, "STALE_ATTEMPT") && (await backend.getStepState(g.workflowSlug, g.runId, g.stepId))?.status === "completed") return;
+              if (
+                isCairnError(err, "STALE_ATTEMPT") &&
+                (await backend.getStepState(g.workflowSlug, g.runId, g.stepId))?.status === "completed"
+              )
+                return;
               throw err;
             }
           });
@@ -121,9 +153,15 @@ describePostgres("Postgres concurrency", () => {
     console.log(`[postgres] chaos: ${unavailable} calls saw BACKEND_UNAVAILABLE and were retried`);
     expect(unavailable).toBeGreaterThan(0);
     await expectProjectionsMatchEvents(backend, "wf", runs);
-    const dup = await withClient(url, (c) => c.query(`SELECT count(*)::int AS n FROM (SELECT event_id FROM "${schema}".events GROUP BY event_id HAVING count(*) > 1) d`));
+    const dup = await withClient(url, (c) =>
+      c.query(
+        `SELECT count(*)::int AS n FROM (SELECT event_id FROM "${schema}".events GROUP BY event_id HAVING count(*) > 1) d`,
+      ),
+    );
     expect(dup.rows[0].n).toBe(0);
-    const started = await withClient(url, (c) => c.query(`SELECT count(*)::int AS n FROM "${schema}".events WHERE type = 'StepCompleted'`));
+    const started = await withClient(url, (c) =>
+      c.query(`SELECT count(*)::int AS n FROM "${schema}".events WHERE type = 'StepCompleted'`),
+    );
     expect(started.rows[0].n).toBe(30);
   });
 });

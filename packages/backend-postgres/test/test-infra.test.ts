@@ -13,7 +13,8 @@ describePostgres("test Postgres infrastructure", () => {
     const client = new pg.Client({ connectionString: a.url });
     await client.connect();
     try {
-      const exists = async (s: string) => (await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [s])).rowCount;
+      const exists = async (s: string) =>
+        (await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [s])).rowCount;
       expect(await exists(a.schema)).toBe(1);
       await a.drop();
       await b.drop();

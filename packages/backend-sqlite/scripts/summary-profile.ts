@@ -16,13 +16,24 @@ const time = async (label: string, fn: () => Promise<unknown>) => {
   const c = process.cpuUsage();
   await fn();
   const cpu = process.cpuUsage(c);
-  console.log(`${label}: ${(performance.now() - t).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms cpu`);
+  console.log(
+    `${label}: ${(performance.now() - t).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms cpu`,
+  );
 };
 await time("summary (cold)", () => b.getAnalyticsSummary());
 await time("summary", () => b.getAnalyticsSummary());
-for (const q of ["getSuccessRate", "getThroughput", "getStepDuration", "getWorkflowDuration", "getSchedulingLatency", "getRetryAnalysis", "getErrorAnalysis", "getWorkerStability"] as const) {
+for (const q of [
+  "getSuccessRate",
+  "getThroughput",
+  "getStepDuration",
+  "getWorkflowDuration",
+  "getSchedulingLatency",
+  "getRetryAnalysis",
+  "getErrorAnalysis",
+  "getWorkerStability",
+] as const) {
   await time(q, () => b[q]());
 }
-const raw = (b as unknown as { loadAnalyticsEvents: (w: object) => Promise<unknown[]> });
+const raw = b as unknown as { loadAnalyticsEvents: (w: object) => Promise<unknown[]> };
 console.log(`rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB`);
 await b.close();

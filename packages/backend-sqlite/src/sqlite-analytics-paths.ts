@@ -1,8 +1,23 @@
 import {
-  computeErrorAnalysis, computeRetryAnalysis,
-  type AnalyticsFastPaths, type AnalyticsSummary, type ErrorAnalysis, type Event, type QueueDepth, type QueueDepthByWorkflow,
-  type ResolvedAnalyticsQuery, type RetryAnalysis, type SchedulingLatency, type StepDuration, type SuccessRate, type Throughput,
-  type WorkerStability, type WorkflowDuration, type CallAnalytics, type CounterAnalytics, type UsageAnalytics,
+  computeErrorAnalysis,
+  computeRetryAnalysis,
+  type AnalyticsFastPaths,
+  type AnalyticsSummary,
+  type ErrorAnalysis,
+  type Event,
+  type QueueDepth,
+  type QueueDepthByWorkflow,
+  type ResolvedAnalyticsQuery,
+  type RetryAnalysis,
+  type SchedulingLatency,
+  type StepDuration,
+  type SuccessRate,
+  type Throughput,
+  type WorkerStability,
+  type WorkflowDuration,
+  type CallAnalytics,
+  type CounterAnalytics,
+  type UsageAnalytics,
 } from "@cairn/backend-interface";
 import { F, type FactRow, type FactSelection, type SqliteFacts } from "./sqlite-facts.js";
 import type { SqliteAnalytics } from "./sqlite-analytics.js";
@@ -10,7 +25,14 @@ import type { SqliteCallAnalytics } from "./sqlite-call-analytics.js";
 import { successRateFrom, throughputFrom } from "./sqlite-facts-compute.js";
 import { outcomesSql, schedulingLatencySql, workerStabilitySql } from "./sqlite-facts-sql.js";
 
-const OUTCOME_TYPES = ["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled", "StepCompleted", "StepFailed", "StepSkipped"];
+const OUTCOME_TYPES = [
+  "WorkflowCompleted",
+  "WorkflowFailed",
+  "WorkflowCancelled",
+  "StepCompleted",
+  "StepFailed",
+  "StepSkipped",
+];
 
 /**
  * The SQLite driver's analytics fast paths (options arrive validated and resolved): windowed queries are computed
@@ -62,7 +84,10 @@ export class SqliteAnalyticsPaths implements AnalyticsFastPaths {
 
   /** Completions per unit of time: counts grouped in SQL. */
   async throughput(q: ResolvedAnalyticsQuery): Promise<Throughput> {
-    return throughputFrom(await this.readFacts((f) => f.counts(q, ["WorkflowCompleted", "StepCompleted"])), q.endUs - q.startUs);
+    return throughputFrom(
+      await this.readFacts((f) => f.counts(q, ["WorkflowCompleted", "StepCompleted"])),
+      q.endUs - q.startUs,
+    );
   }
 
   /** Step durations from the facts' duration column. */
@@ -100,11 +125,21 @@ export class SqliteAnalyticsPaths implements AnalyticsFastPaths {
     const parts = await this.readFacts((f) => {
       const { counts, stepDuration, workflowDuration } = outcomesSql(f, q);
       return {
-        successRate: successRateFrom(counts), throughput: throughputFrom(counts, q.endUs - q.startUs), stepDuration, workflowDuration,
-        schedulingLatency: schedulingLatencySql(f, q), retryAnalysis: retryAnalysisSql(f, q), errorAnalysis: errorAnalysisSql(f, q), workerStability: workerStabilitySql(f, q),
+        successRate: successRateFrom(counts),
+        throughput: throughputFrom(counts, q.endUs - q.startUs),
+        stepDuration,
+        workflowDuration,
+        schedulingLatency: schedulingLatencySql(f, q),
+        retryAnalysis: retryAnalysisSql(f, q),
+        errorAnalysis: errorAnalysisSql(f, q),
+        workerStability: workerStabilitySql(f, q),
       };
     });
-    return { window: { startUs: q.startUs, endUs: q.endUs }, ...parts, queueDepth: await this.queueDepth(q.workflowSlug, q.nowUs) };
+    return {
+      window: { startUs: q.startUs, endUs: q.endUs },
+      ...parts,
+      queueDepth: await this.queueDepth(q.workflowSlug, q.nowUs),
+    };
   }
 }
 
@@ -117,7 +152,15 @@ function errorAnalysisSql(f: SqliteFacts, sel: FactSelection): ErrorAnalysis {
 function retryAnalysisSql(f: SqliteFacts, sel: FactSelection): RetryAnalysis {
   const retries = f.rows(sel, ["StepScheduled"], "flag = 1");
   const runs = [...new Set(retries.map((r) => r[F.run]))];
-  const outcomes = runs.length === 0 ? [] : f.rows(sel, ["StepCompleted", "StepFailed"], "(type = 'StepCompleted' OR flag = 1) AND run_id IN (SELECT value FROM json_each(?))", [JSON.stringify(runs)]);
+  const outcomes =
+    runs.length === 0
+      ? []
+      : f.rows(
+          sel,
+          ["StepCompleted", "StepFailed"],
+          "(type = 'StepCompleted' OR flag = 1) AND run_id IN (SELECT value FROM json_each(?))",
+          [JSON.stringify(runs)],
+        );
   return retryAnalysisFrom([...retries, ...outcomes], sel);
 }
 
@@ -126,10 +169,20 @@ function retryAnalysisFrom(rows: readonly FactRow[], sel: FactSelection): RetryA
   const step = (r: FactRow) => `${r[F.run]}\u0000${r[F.step] ?? ""}`;
   const retries = rows.filter((r) => r[F.type] === "StepScheduled" && r[F.flag] === 1);
   const retried = new Set(retries.map(step));
-  const outcomes = rows.filter((r) => (r[F.type] === "StepCompleted" || (r[F.type] === "StepFailed" && r[F.flag] === 1)) && retried.has(step(r)));
+  const outcomes = rows.filter(
+    (r) => (r[F.type] === "StepCompleted" || (r[F.type] === "StepFailed" && r[F.flag] === 1)) && retried.has(step(r)),
+  );
   const events = [...retries, ...outcomes].map((r) => ({
-    eventId: r[F.eventId], timestampUs: r[F.ts], workflowSlug: r[F.slug], runId: r[F.run], category: "step", stepId: r[F.step] ?? "", type: r[F.type],
-    attemptNumber: r[F.attempt] ?? 0, ...(r[F.type] === "StepScheduled" ? { reason: "retry" } : {}), ...(r[F.type] === "StepFailed" ? { terminal: true } : {}),
+    eventId: r[F.eventId],
+    timestampUs: r[F.ts],
+    workflowSlug: r[F.slug],
+    runId: r[F.run],
+    category: "step",
+    stepId: r[F.step] ?? "",
+    type: r[F.type],
+    attemptNumber: r[F.attempt] ?? 0,
+    ...(r[F.type] === "StepScheduled" ? { reason: "retry" } : {}),
+    ...(r[F.type] === "StepFailed" ? { terminal: true } : {}),
   })) as unknown as Event[];
   return computeRetryAnalysis(events, sel, sel.endUs);
 }

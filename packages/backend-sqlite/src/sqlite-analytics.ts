@@ -1,5 +1,12 @@
 import type { Database, Statement } from "better-sqlite3";
-import type { AnalyticsWindow, Event, LiveState, QueueDepth, QueueDepthByWorkflow, RunState } from "@cairn/backend-interface";
+import type {
+  AnalyticsWindow,
+  Event,
+  LiveState,
+  QueueDepth,
+  QueueDepthByWorkflow,
+  RunState,
+} from "@cairn/backend-interface";
 import { decodeEventRow, type CorruptionReporter, type EventRow } from "./sqlite-codec.js";
 import type { RunRow, SqliteQueries, StepRow } from "./sqlite-queries.js";
 import { windowConditions } from "./sqlite-window-sql.js";
@@ -12,8 +19,21 @@ const STEP_COUNTS = `coalesce(sum(status = 'scheduled'), 0) AS scheduled, coales
   coalesce(sum(status = 'running'), 0) AS running, min(CASE WHEN status = 'scheduled' AND available_at_us <= ? THEN available_at_us END) AS oldestReady,
   coalesce(sum(status = 'scheduled' AND available_at_us > ? AND (CASE WHEN json_valid(state) THEN json_extract(state, '$.waiting') END) IS NOT NULL), 0) AS waiting`;
 
-interface RunCounts { slug: string; pending: number; readyRuns: number; running: number; oldestPending: number | null }
-interface StepCounts { slug: string; scheduled: number; readySteps: number; running: number; oldestReady: number | null; waiting: number }
+interface RunCounts {
+  slug: string;
+  pending: number;
+  readyRuns: number;
+  running: number;
+  oldestPending: number | null;
+}
+interface StepCounts {
+  slug: string;
+  scheduled: number;
+  readySteps: number;
+  running: number;
+  oldestReady: number | null;
+  waiting: number;
+}
 
 function snapshot(r: RunCounts | undefined, s: StepCounts | undefined, nowUs: number): QueueDepth {
   const pending = r?.pending ?? 0;
@@ -21,10 +41,19 @@ function snapshot(r: RunCounts | undefined, s: StepCounts | undefined, nowUs: nu
   const oldestStep = s?.oldestReady ?? null;
   const oldestRun = r?.oldestPending ?? null;
   return {
-    pendingRuns: pending, readyRuns: r?.readyRuns ?? 0, delayedRuns: pending - (r?.readyRuns ?? 0), runningRuns: r?.running ?? 0,
-    scheduledSteps: scheduled, readySteps: s?.readySteps ?? 0, delayedSteps: scheduled - (s?.readySteps ?? 0), waitingSteps: s?.waiting ?? 0, runningSteps: s?.running ?? 0,
-    oldestReadyStepAvailableAtUs: oldestStep, oldestReadyStepAgeUs: oldestStep === null ? 0 : Math.max(0, nowUs - oldestStep),
-    oldestPendingRunCreatedAtUs: oldestRun, oldestPendingRunAgeUs: oldestRun === null ? 0 : Math.max(0, nowUs - oldestRun),
+    pendingRuns: pending,
+    readyRuns: r?.readyRuns ?? 0,
+    delayedRuns: pending - (r?.readyRuns ?? 0),
+    runningRuns: r?.running ?? 0,
+    scheduledSteps: scheduled,
+    readySteps: s?.readySteps ?? 0,
+    delayedSteps: scheduled - (s?.readySteps ?? 0),
+    waitingSteps: s?.waiting ?? 0,
+    runningSteps: s?.running ?? 0,
+    oldestReadyStepAvailableAtUs: oldestStep,
+    oldestReadyStepAgeUs: oldestStep === null ? 0 : Math.max(0, nowUs - oldestStep),
+    oldestPendingRunCreatedAtUs: oldestRun,
+    oldestPendingRunAgeUs: oldestRun === null ? 0 : Math.max(0, nowUs - oldestRun),
   };
 }
 
@@ -34,21 +63,52 @@ function snapshot(r: RunCounts | undefined, s: StepCounts | undefined, nowUs: nu
  * their steps, so cost follows live work).
  */
 export class SqliteAnalytics {
-  private readonly s: Record<"liveRuns" | "liveRunsOf" | "liveSteps" | "liveStepsOf" | "runCounts" | "runCountsOf" | "runCountsBySlug" | "stepCounts" | "stepCountsOf" | "stepCountsBySlug", Statement>;
+  private readonly s: Record<
+    | "liveRuns"
+    | "liveRunsOf"
+    | "liveSteps"
+    | "liveStepsOf"
+    | "runCounts"
+    | "runCountsOf"
+    | "runCountsBySlug"
+    | "stepCounts"
+    | "stepCountsOf"
+    | "stepCountsBySlug",
+    Statement
+  >;
 
-  constructor(private readonly db: Database, private readonly filename: string, private readonly report: CorruptionReporter, private readonly reader: SqliteQueries) {
+  constructor(
+    private readonly db: Database,
+    private readonly filename: string,
+    private readonly report: CorruptionReporter,
+    private readonly reader: SqliteQueries,
+  ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      liveRuns: p("SELECT run_id, workflow_slug, state FROM runs INDEXED BY runs_live WHERE live = 1 ORDER BY workflow_slug, run_id"),
-      liveRunsOf: p("SELECT run_id, workflow_slug, state FROM runs INDEXED BY runs_live WHERE live = 1 AND workflow_slug = ? ORDER BY run_id"),
-      liveSteps: p("SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps INDEXED BY steps_live WHERE run_live = 1 ORDER BY workflow_slug, run_id, first_seq"),
-      liveStepsOf: p("SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps INDEXED BY steps_live WHERE run_live = 1 AND workflow_slug = ? ORDER BY run_id, first_seq"),
+      liveRuns: p(
+        "SELECT run_id, workflow_slug, state FROM runs INDEXED BY runs_live WHERE live = 1 ORDER BY workflow_slug, run_id",
+      ),
+      liveRunsOf: p(
+        "SELECT run_id, workflow_slug, state FROM runs INDEXED BY runs_live WHERE live = 1 AND workflow_slug = ? ORDER BY run_id",
+      ),
+      liveSteps: p(
+        "SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps INDEXED BY steps_live WHERE run_live = 1 ORDER BY workflow_slug, run_id, first_seq",
+      ),
+      liveStepsOf: p(
+        "SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps INDEXED BY steps_live WHERE run_live = 1 AND workflow_slug = ? ORDER BY run_id, first_seq",
+      ),
       runCounts: p(`SELECT ${RUN_COUNTS} FROM runs INDEXED BY runs_live WHERE live = 1`),
       runCountsOf: p(`SELECT ${RUN_COUNTS} FROM runs INDEXED BY runs_live WHERE live = 1 AND workflow_slug = ?`),
-      runCountsBySlug: p(`SELECT workflow_slug AS slug, ${RUN_COUNTS} FROM runs INDEXED BY runs_live WHERE live = 1 GROUP BY workflow_slug ORDER BY workflow_slug`),
+      runCountsBySlug: p(
+        `SELECT workflow_slug AS slug, ${RUN_COUNTS} FROM runs INDEXED BY runs_live WHERE live = 1 GROUP BY workflow_slug ORDER BY workflow_slug`,
+      ),
       stepCounts: p(`SELECT ${STEP_COUNTS} FROM steps INDEXED BY steps_live WHERE run_live = 1`),
-      stepCountsOf: p(`SELECT ${STEP_COUNTS} FROM steps INDEXED BY steps_live WHERE run_live = 1 AND workflow_slug = ?`),
-      stepCountsBySlug: p(`SELECT workflow_slug AS slug, ${STEP_COUNTS} FROM steps INDEXED BY steps_live WHERE run_live = 1 GROUP BY workflow_slug`),
+      stepCountsOf: p(
+        `SELECT ${STEP_COUNTS} FROM steps INDEXED BY steps_live WHERE run_live = 1 AND workflow_slug = ?`,
+      ),
+      stepCountsBySlug: p(
+        `SELECT workflow_slug AS slug, ${STEP_COUNTS} FROM steps INDEXED BY steps_live WHERE run_live = 1 GROUP BY workflow_slug`,
+      ),
     };
   }
 
@@ -64,7 +124,10 @@ export class SqliteAnalytics {
       where.push("type IN (SELECT value FROM json_each(?))");
       params.push(JSON.stringify(types));
     }
-    const body = types === undefined ? "body" : "CASE WHEN type = 'StepCompleted' AND json_valid(body) THEN json_remove(body, '$.output') ELSE body END AS body";
+    const body =
+      types === undefined
+        ? "body"
+        : "CASE WHEN type = 'StepCompleted' AND json_valid(body) THEN json_remove(body, '$.output') ELSE body END AS body";
     const sql = `SELECT seq, run_id, workflow_slug, type, ${body} FROM events WHERE ${where.join(" AND ")} ORDER BY ${types === undefined ? "seq" : "timestamp_us, seq"}`;
     const out: Event[] = [];
     for (const row of this.reader.statement(sql).iterate(...params) as IterableIterator<EventRow>) {
@@ -76,15 +139,24 @@ export class SqliteAnalytics {
 
   /** The queue snapshot of live runs (of one workflow) at `nowUs`, counted in SQL; equals computeQueueDepth over liveState. */
   queueDepth(workflowSlug: string | undefined, nowUs: number): QueueDepth {
-    const runs = (workflowSlug === undefined ? this.s.runCounts.all(nowUs) : this.s.runCountsOf.all(nowUs, workflowSlug)) as RunCounts[];
-    const steps = (workflowSlug === undefined ? this.s.stepCounts.all(nowUs, nowUs, nowUs) : this.s.stepCountsOf.all(nowUs, nowUs, nowUs, workflowSlug)) as StepCounts[];
+    const runs = (
+      workflowSlug === undefined ? this.s.runCounts.all(nowUs) : this.s.runCountsOf.all(nowUs, workflowSlug)
+    ) as RunCounts[];
+    const steps = (
+      workflowSlug === undefined
+        ? this.s.stepCounts.all(nowUs, nowUs, nowUs)
+        : this.s.stepCountsOf.all(nowUs, nowUs, nowUs, workflowSlug)
+    ) as StepCounts[];
     return snapshot(runs[0], steps[0], nowUs);
   }
 
   /** The queue snapshot per workflow with a live run, workflowSlug ascending. */
   queueDepthByWorkflow(nowUs: number): QueueDepthByWorkflow {
     const steps = new Map((this.s.stepCountsBySlug.all(nowUs, nowUs, nowUs) as StepCounts[]).map((r) => [r.slug, r]));
-    return (this.s.runCountsBySlug.all(nowUs) as RunCounts[]).map((r) => ({ workflowSlug: r.slug, ...snapshot(r, steps.get(r.slug), nowUs) }));
+    return (this.s.runCountsBySlug.all(nowUs) as RunCounts[]).map((r) => ({
+      workflowSlug: r.slug,
+      ...snapshot(r, steps.get(r.slug), nowUs),
+    }));
   }
 
   /** Non-terminal runs (of one workflow, if given) and all their steps. */

@@ -1,5 +1,11 @@
 import {
-  compareStrings, rateOf, usageTotals, type CallAnalytics, type CounterAnalytics, type ResolvedAnalyticsQuery, type UsageAnalytics,
+  compareStrings,
+  rateOf,
+  usageTotals,
+  type CallAnalytics,
+  type CounterAnalytics,
+  type ResolvedAnalyticsQuery,
+  type UsageAnalytics,
 } from "@cairn/backend-interface";
 import type { SqliteQueries } from "./sqlite-queries.js";
 import { windowConditions } from "./sqlite-window-sql.js";
@@ -32,8 +38,28 @@ export class SqliteCallAnalytics {
         max(CASE WHEN rn = max(1, (50 * n + 99) / 100) THEN d END) AS p50,
         max(CASE WHEN rn = max(1, (95 * n + 99) / 100) THEN d END) AS p95
       FROM r GROUP BY tool, op`;
-    const rows = this.queries.statement(sql).raw(false).all(...params) as Array<{ tool: string; op: string; n: number; errors: number; mx: number; p50: number; p95: number }>;
-    const calls = rows.map((r) => ({ tool: r.tool, operation: r.op, count: r.n, errorCount: r.errors, errorRate: rateOf(r.errors, r.n), p50Us: r.p50, p95Us: r.p95, maxUs: r.mx }));
+    const rows = this.queries
+      .statement(sql)
+      .raw(false)
+      .all(...params) as Array<{
+      tool: string;
+      op: string;
+      n: number;
+      errors: number;
+      mx: number;
+      p50: number;
+      p95: number;
+    }>;
+    const calls = rows.map((r) => ({
+      tool: r.tool,
+      operation: r.op,
+      count: r.n,
+      errorCount: r.errors,
+      errorRate: rateOf(r.errors, r.n),
+      p50Us: r.p50,
+      p95Us: r.p95,
+      maxUs: r.mx,
+    }));
     return { calls: calls.sort((a, b) => compareStrings(a.tool, b.tool) || compareStrings(a.operation, b.operation)) };
   }
 
@@ -43,8 +69,23 @@ export class SqliteCallAnalytics {
     const sql = `SELECT workflow_slug AS slug, ${field("usage.model")} AS model, count(*) AS calls,
         sum(${field("usage.inputTokens")}) AS inTokens, sum(${field("usage.outputTokens")}) AS outTokens, sum(coalesce(${field("usage.costMicroUsd")}, 0)) AS micro
       FROM events INDEXED BY events_calls_by_time WHERE ${where} AND ${field("usage.model")} IS NOT NULL GROUP BY slug, model`;
-    const rows = this.queries.statement(sql).raw(false).all(...params) as Array<{ slug: string; model: string; calls: number; inTokens: number; outTokens: number; micro: number }>;
-    const figures = rows.map((r) => ({ calls: r.calls, inputTokens: r.inTokens, outputTokens: r.outTokens, micro: r.micro }));
+    const rows = this.queries
+      .statement(sql)
+      .raw(false)
+      .all(...params) as Array<{
+      slug: string;
+      model: string;
+      calls: number;
+      inTokens: number;
+      outTokens: number;
+      micro: number;
+    }>;
+    const figures = rows.map((r) => ({
+      calls: r.calls,
+      inputTokens: r.inTokens,
+      outputTokens: r.outTokens,
+      micro: r.micro,
+    }));
     const usage = rows.map((r, i) => ({ workflowSlug: r.slug, model: r.model, ...usageTotals([figures[i]!]) }));
     usage.sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.model, b.model));
     return { usage, totals: usageTotals(figures) };
@@ -56,8 +97,15 @@ export function counterAnalytics(queries: SqliteQueries, q: ResolvedAnalyticsQue
   const { where, params } = windowConditions(q, "created_at_us", "r.");
   const sql = `SELECT r.workflow_slug AS workflowSlug, j.key AS counter, sum(j.value) AS total, count(*) AS runs
     FROM runs r, json_each(CASE WHEN json_valid(r.state) THEN r.state END, '$.counters') j WHERE ${where.join(" AND ")} GROUP BY r.workflow_slug, j.key`;
-  const rows = queries.statement(sql).raw(false).all(...params) as CounterAnalytics["counters"];
-  return { counters: rows.map((r) => ({ ...r })).sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.counter, b.counter)) };
+  const rows = queries
+    .statement(sql)
+    .raw(false)
+    .all(...params) as CounterAnalytics["counters"];
+  return {
+    counters: rows
+      .map((r) => ({ ...r }))
+      .sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.counter, b.counter)),
+  };
 }
 
 /** The reference's selection (selectEvents) of StepCall events, as SQL. */

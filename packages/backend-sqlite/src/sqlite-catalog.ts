@@ -1,5 +1,10 @@
 import type { Database, Statement } from "better-sqlite3";
-import { CorruptRecordError, type PutVersionResult, type WorkflowRegistration, type WorkflowVersion } from "@cairn/backend-interface";
+import {
+  CorruptRecordError,
+  type PutVersionResult,
+  type WorkflowRegistration,
+  type WorkflowVersion,
+} from "@cairn/backend-interface";
 import { encodeJson, type CorruptionReporter } from "./sqlite-codec.js";
 
 /**
@@ -7,17 +12,32 @@ import { encodeJson, type CorruptionReporter } from "./sqlite-codec.js";
  * transaction; damaged rows are reported and skipped.
  */
 export class SqliteCatalog {
-  private readonly s: Record<"putWorkflow" | "workflow" | "workflows" | "version" | "versions" | "insertVersion", Statement>;
+  private readonly s: Record<
+    "putWorkflow" | "workflow" | "workflows" | "version" | "versions" | "insertVersion",
+    Statement
+  >;
 
-  constructor(db: Database, private readonly filename: string, private readonly report: CorruptionReporter) {
+  constructor(
+    db: Database,
+    private readonly filename: string,
+    private readonly report: CorruptionReporter,
+  ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      putWorkflow: p("INSERT INTO workflows (slug, registration) VALUES (?, ?) ON CONFLICT (slug) DO UPDATE SET registration = excluded.registration"),
+      putWorkflow: p(
+        "INSERT INTO workflows (slug, registration) VALUES (?, ?) ON CONFLICT (slug) DO UPDATE SET registration = excluded.registration",
+      ),
       workflow: p("SELECT slug AS key, registration AS body FROM workflows WHERE slug = ?"),
       workflows: p("SELECT slug AS key, registration AS body FROM workflows ORDER BY slug"),
-      version: p("SELECT version_id AS key, version AS body FROM workflow_versions WHERE workflow_slug = ? AND version_id = ?"),
-      versions: p("SELECT version_id AS key, version AS body FROM workflow_versions WHERE workflow_slug = ? ORDER BY created_at_us DESC, version_id DESC"),
-      insertVersion: p("INSERT INTO workflow_versions (workflow_slug, version_id, created_at_us, version) VALUES (?, ?, ?, ?)"),
+      version: p(
+        "SELECT version_id AS key, version AS body FROM workflow_versions WHERE workflow_slug = ? AND version_id = ?",
+      ),
+      versions: p(
+        "SELECT version_id AS key, version AS body FROM workflow_versions WHERE workflow_slug = ? ORDER BY created_at_us DESC, version_id DESC",
+      ),
+      insertVersion: p(
+        "INSERT INTO workflow_versions (workflow_slug, version_id, created_at_us, version) VALUES (?, ?, ?, ?)",
+      ),
     };
   }
 
@@ -42,14 +62,21 @@ export class SqliteCatalog {
     const row = this.s.version.get(version.workflowSlug, version.versionId) as Row | undefined;
     const existing = row ? this.decode<WorkflowVersion>(row, "workflow_versions", "version_id") : null;
     if (existing) return { status: "exists", version: existing };
-    if (row) throw new CorruptRecordError(`${this.filename} (table workflow_versions, version_id ${version.versionId})`, "cannot replace a damaged version row", { workflowSlug: version.workflowSlug });
+    if (row)
+      throw new CorruptRecordError(
+        `${this.filename} (table workflow_versions, version_id ${version.versionId})`,
+        "cannot replace a damaged version row",
+        { workflowSlug: version.workflowSlug },
+      );
     this.s.insertVersion.run(version.workflowSlug, version.versionId, version.createdAtUs, encodeJson(version));
     return { status: "created", version };
   }
 
   /** Versions of a workflow (or the one with `versionId`), newest first. */
   versions(workflowSlug: string, versionId?: string): WorkflowVersion[] {
-    const rows = (versionId === undefined ? this.s.versions.all(workflowSlug) : this.s.version.all(workflowSlug, versionId)) as Row[];
+    const rows = (
+      versionId === undefined ? this.s.versions.all(workflowSlug) : this.s.version.all(workflowSlug, versionId)
+    ) as Row[];
     return this.decodeAll<WorkflowVersion>(rows, "workflow_versions", "version_id");
   }
 
@@ -61,7 +88,14 @@ export class SqliteCatalog {
     try {
       return JSON.parse(row.body) as T;
     } catch (err) {
-      this.report(new CorruptRecordError(`${this.filename} (table ${table}, ${keyName} ${row.key})`, `invalid JSON (${(err as Error).message})`, {}, err));
+      this.report(
+        new CorruptRecordError(
+          `${this.filename} (table ${table}, ${keyName} ${row.key})`,
+          `invalid JSON (${(err as Error).message})`,
+          {},
+          err,
+        ),
+      );
       return null;
     }
   }

@@ -46,7 +46,11 @@ export class SqliteCheckpointer {
   private closed = false;
   private readonly thresholdBytes: number;
 
-  constructor(private readonly db: Database, private readonly filename: string, pages = DEFAULT_CHECKPOINT_PAGES) {
+  constructor(
+    private readonly db: Database,
+    private readonly filename: string,
+    pages = DEFAULT_CHECKPOINT_PAGES,
+  ) {
     this.thresholdBytes = pages * PAGE_BYTES;
     db.pragma("wal_autocheckpoint = 0");
     db.pragma(`journal_size_limit = ${Math.floor(this.thresholdBytes / 4)}`);
@@ -83,7 +87,9 @@ export class SqliteCheckpointer {
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
     worker.postMessage("close");
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<"late">((resolve) => { timer = setTimeout(() => resolve("late"), 5000); });
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), 5000);
+    });
     if ((await Promise.race([exited, late])) === "late") await worker.terminate();
     clearTimeout(timer);
   }

@@ -1,4 +1,10 @@
-import { claimWorkflows, type ClaimedStep, type ClaimRequest, type RunContext, type StepRef } from "@cairn/backend-interface";
+import {
+  claimWorkflows,
+  type ClaimedStep,
+  type ClaimRequest,
+  type RunContext,
+  type StepRef,
+} from "@cairn/backend-interface";
 import type { SqliteWrites } from "./sqlite-writes.js";
 import type { SqliteQueries } from "./sqlite-queries.js";
 
@@ -7,13 +13,21 @@ import type { SqliteQueries } from "./sqlite-queries.js";
  * order, each moved to running by a guarded write whose StepStarted is built from the attempt the
  * transaction finds. Exactly one concurrent claimer wins a step: the write lock serialises them.
  */
-export function claimInTransaction(projector: SqliteWrites, queries: SqliteQueries, request: ClaimRequest): ClaimedStep[] {
+export function claimInTransaction(
+  projector: SqliteWrites,
+  queries: SqliteQueries,
+  request: ClaimRequest,
+): ClaimedStep[] {
   if (request.step) {
     const one = claimOne(projector, request.step, request);
     return withContexts(queries, one ? [one] : [], request);
   }
   const out: ClaimedStep[] = [];
-  for (const ref of queries.ready({ availableBefore: request.nowUs, limit: request.limit, workflowSlugs: claimWorkflows(request) })) {
+  for (const ref of queries.ready({
+    availableBefore: request.nowUs,
+    limit: request.limit,
+    workflowSlugs: claimWorkflows(request),
+  })) {
     const claimed = claimOne(projector, ref, request);
     if (claimed) out.push(claimed);
   }
@@ -27,7 +41,10 @@ function withContexts(queries: SqliteQueries, claimed: ClaimedStep[], request: C
   return claimed.map((c) => {
     if (!byRun.has(c.runId)) {
       const run = queries.run(c.runId);
-      byRun.set(c.runId, run && run.workflowSlug === c.workflowSlug ? { run, steps: queries.steps(c.workflowSlug, c.runId) } : null);
+      byRun.set(
+        c.runId,
+        run && run.workflowSlug === c.workflowSlug ? { run, steps: queries.steps(c.workflowSlug, c.runId) } : null,
+      );
     }
     const context = byRun.get(c.runId);
     return context ? { ...c, context } : c;

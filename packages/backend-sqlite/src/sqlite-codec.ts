@@ -1,4 +1,10 @@
-import { CorruptRecordError, serializeValue, type Event, type RunState, type StepState } from "@cairn/backend-interface";
+import {
+  CorruptRecordError,
+  serializeValue,
+  type Event,
+  type RunState,
+  type StepState,
+} from "@cairn/backend-interface";
 
 /** Receives every damaged record the driver skipped or rebuilt. */
 export type CorruptionReporter = (error: CorruptRecordError) => void;
@@ -37,12 +43,31 @@ export function decodeEventRow(row: EventRow, filename: string, report: Corrupti
   try {
     parsed = JSON.parse(row.body);
   } catch (err) {
-    report(new CorruptRecordError(eventLocation(filename, row.seq), `invalid JSON (${(err as Error).message})`, { runId: row.run_id, workflowSlug: row.workflow_slug, seq: row.seq }, err));
+    report(
+      new CorruptRecordError(
+        eventLocation(filename, row.seq),
+        `invalid JSON (${(err as Error).message})`,
+        { runId: row.run_id, workflowSlug: row.workflow_slug, seq: row.seq },
+        err,
+      ),
+    );
     return null;
   }
   const ev = parsed as Partial<Event> | null;
-  if (!ev || typeof ev !== "object" || ev.type !== row.type || ev.runId !== row.run_id || typeof ev.timestampUs !== "number") {
-    report(new CorruptRecordError(eventLocation(filename, row.seq), "the body does not match the row's run and event type", { runId: row.run_id, workflowSlug: row.workflow_slug, seq: row.seq }));
+  if (
+    !ev ||
+    typeof ev !== "object" ||
+    ev.type !== row.type ||
+    ev.runId !== row.run_id ||
+    typeof ev.timestampUs !== "number"
+  ) {
+    report(
+      new CorruptRecordError(eventLocation(filename, row.seq), "the body does not match the row's run and event type", {
+        runId: row.run_id,
+        workflowSlug: row.workflow_slug,
+        seq: row.seq,
+      }),
+    );
     return null;
   }
   return ev as Event;
@@ -52,13 +77,29 @@ export function decodeEventRow(row: EventRow, filename: string, report: Corrupti
  * Decodes a projected run or step state stored as JSON. When it is damaged, reports it and returns
  * `rebuild()` (the state re-projected from the events), so a bad projection row never hides the run.
  */
-export function decodeState<T extends RunState | StepState>(text: string, location: string, context: { runId: string; stepId?: string }, report: CorruptionReporter, rebuild: () => T | null): T | null {
+export function decodeState<T extends RunState | StepState>(
+  text: string,
+  location: string,
+  context: { runId: string; stepId?: string },
+  report: CorruptionReporter,
+  rebuild: () => T | null,
+): T | null {
   try {
     const parsed = JSON.parse(text) as T | null;
-    if (parsed && typeof parsed === "object" && parsed.runId === context.runId && typeof parsed.status === "string") return parsed;
-    report(new CorruptRecordError(location, "the projected state does not describe this row; rebuilt from events", context));
+    if (parsed && typeof parsed === "object" && parsed.runId === context.runId && typeof parsed.status === "string")
+      return parsed;
+    report(
+      new CorruptRecordError(location, "the projected state does not describe this row; rebuilt from events", context),
+    );
   } catch (err) {
-    report(new CorruptRecordError(location, `invalid JSON in the projected state (${(err as Error).message}); rebuilt from events`, context, err));
+    report(
+      new CorruptRecordError(
+        location,
+        `invalid JSON in the projected state (${(err as Error).message}); rebuilt from events`,
+        context,
+        err,
+      ),
+    );
   }
   return rebuild();
 }

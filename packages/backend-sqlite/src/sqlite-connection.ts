@@ -22,7 +22,10 @@ export function isMemoryFilename(filename: string): boolean {
  * Every failure names the file: NotACairnStoreError for a foreign or corrupt file, SchemaTooNewError for a
  * newer schema, ConfigError when the file cannot be opened at all.
  */
-export async function openConnection(filename: string, options: ConnectionOptions): Promise<{ db: Database.Database; migration: MigrationOutcome }> {
+export async function openConnection(
+  filename: string,
+  options: ConnectionOptions,
+): Promise<{ db: Database.Database; migration: MigrationOutcome }> {
   let db: Database.Database;
   try {
     db = new Database(filename);
@@ -36,8 +39,15 @@ export async function openConnection(filename: string, options: ConnectionOption
     // Reading the schema is the first access to the file: a foreign file fails here with SQLITE_NOTADB.
     await withBusyRetry(() => db.prepare("SELECT count(*) FROM sqlite_master").get(), filename, options.busyRetry);
     if (!isMemoryFilename(filename)) {
-      const mode = await withBusyRetry(() => db.pragma("journal_mode = WAL", { simple: true }), filename, options.busyRetry);
-      if (String(mode).toLowerCase() !== "wal") throw new ConfigError(`SQLite database ${filename} could not switch to WAL mode (got ${String(mode)}).`, { path: filename });
+      const mode = await withBusyRetry(
+        () => db.pragma("journal_mode = WAL", { simple: true }),
+        filename,
+        options.busyRetry,
+      );
+      if (String(mode).toLowerCase() !== "wal")
+        throw new ConfigError(`SQLite database ${filename} could not switch to WAL mode (got ${String(mode)}).`, {
+          path: filename,
+        });
     }
     // WAL + NORMAL: a commit is atomic and survives a process crash; an OS crash or power loss may lose the
     // last few commits (never corrupt the file). See README.md.

@@ -18,7 +18,10 @@ export class SqliteCursors {
 
   /** The cursors under `keys` (absent ones left out). */
   read(keys: readonly string[]): Cursor[] {
-    return keys.flatMap((k) => { const row = this.s.get.get(k) as Cursor | undefined; return row ? [row] : []; });
+    return keys.flatMap((k) => {
+      const row = this.s.get.get(k) as Cursor | undefined;
+      return row ? [row] : [];
+    });
   }
 
   /** Stores `next` when the stored value is `expected` (null: none); true when it did. */

@@ -2,11 +2,50 @@ import { resolve } from "node:path";
 import type { Database, Transaction } from "better-sqlite3";
 import {
   claimWorkflows,
-  assertIds, assertWorkflowSlug, BackendClosedError, InvalidArgumentError, feedPosition, parseFeedPosition, type DriverFeedEntry, type DriverFeedQuery,
-  type AnalyticsWindow, type BackendCapabilities, type ClaimOptions, type FollowUp, type BackendOptions, type CorruptRecordError, type Event, type EventFilter, type EventOf, type GateRunsQuery, type EventType,
-  type BackendDriver, type EndedRunsQuery, type Mark, type Cursor, type ClaimRequest, type ClaimedStep, type GuardVerdict, type GuardedWrite, type ListRunsOptions, type ListScheduledOptions, type LiveState, type PutVersionResult, type QueueDepth, type QueueDepthByWorkflow, type RunState, type StepRef,
-  type StepStartMetadata, type StepState, type SubmissionResult, type WorkflowRegistration, type WorkflowVersion, type WriteGuard, type WriteTarget,
-  type PresenceFilter, type WorkerPresence,
+  assertIds,
+  assertWorkflowSlug,
+  BackendClosedError,
+  InvalidArgumentError,
+  feedPosition,
+  parseFeedPosition,
+  type DriverFeedEntry,
+  type DriverFeedQuery,
+  type AnalyticsWindow,
+  type BackendCapabilities,
+  type ClaimOptions,
+  type FollowUp,
+  type BackendOptions,
+  type CorruptRecordError,
+  type Event,
+  type EventFilter,
+  type EventOf,
+  type GateRunsQuery,
+  type EventType,
+  type BackendDriver,
+  type EndedRunsQuery,
+  type Mark,
+  type Cursor,
+  type ClaimRequest,
+  type ClaimedStep,
+  type GuardVerdict,
+  type GuardedWrite,
+  type ListRunsOptions,
+  type ListScheduledOptions,
+  type LiveState,
+  type PutVersionResult,
+  type QueueDepth,
+  type QueueDepthByWorkflow,
+  type RunState,
+  type StepRef,
+  type StepStartMetadata,
+  type StepState,
+  type SubmissionResult,
+  type WorkflowRegistration,
+  type WorkflowVersion,
+  type WriteGuard,
+  type WriteTarget,
+  type PresenceFilter,
+  type WorkerPresence,
   type Gate,
 } from "@cairn/backend-interface";
 import { isMemoryFilename, openConnection } from "./sqlite-connection.js";
@@ -88,7 +127,8 @@ export class SqliteDriver implements BackendDriver {
   private readonly wakeups: SqliteWakeups;
 
   constructor(filename: string, options: SqliteBackendOptions = {}) {
-    if (typeof filename !== "string") throw new InvalidArgumentError("SqliteBackend needs a database filename (or \":memory:\").");
+    if (typeof filename !== "string")
+      throw new InvalidArgumentError('SqliteBackend needs a database filename (or ":memory:").');
     const memory = isMemoryFilename(filename);
     this.outputDir = memory ? undefined : `${resolve(filename)}.outputs`;
     this.filename = memory ? filename : resolve(filename);
@@ -96,27 +136,54 @@ export class SqliteDriver implements BackendDriver {
     this.wakeups = new SqliteWakeups(this.filename, { crossProcess: !memory });
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     const pages = options.walCheckpointPages ?? DEFAULT_CHECKPOINT_PAGES;
-    if (!Number.isSafeInteger(pages) || pages < 1) throw new InvalidArgumentError(`walCheckpointPages must be a whole number of pages ≥ 1 (got ${String(options.walCheckpointPages)}); leave it out for the default ${DEFAULT_CHECKPOINT_PAGES}.`);
+    if (!Number.isSafeInteger(pages) || pages < 1)
+      throw new InvalidArgumentError(
+        `walCheckpointPages must be a whole number of pages ≥ 1 (got ${String(options.walCheckpointPages)}); leave it out for the default ${DEFAULT_CHECKPOINT_PAGES}.`,
+      );
     this.walCheckpointPages = pages;
     this.busyRetry = { ...DEFAULT_BUSY_RETRY, ...options.busyRetry };
     this.onCorrupt = options.onCorrupt;
-    this.analytics = new SqliteAnalyticsPaths((fn) => this.read((c) => fn(c.facts)), (fn) => this.read((c) => fn(c.analytics)), (fn) => this.read((c) => fn(c.calls)));
+    this.analytics = new SqliteAnalyticsPaths(
+      (fn) => this.read((c) => fn(c.facts)),
+      (fn) => this.read((c) => fn(c.analytics)),
+      (fn) => this.read((c) => fn(c.calls)),
+    );
   }
 
   /** Opens the database, switches it to WAL and applies pending migrations. Idempotent. */
   async initialize(): Promise<void> {
     if (this.closed) throw new BackendClosedError();
     if (this.conn) return;
-    const { db, migration } = await openConnection(this.filename, { busyTimeoutMs: this.busyTimeoutMs, busyRetry: this.busyRetry });
+    const { db, migration } = await openConnection(this.filename, {
+      busyTimeoutMs: this.busyTimeoutMs,
+      busyRetry: this.busyRetry,
+    });
     const report = (e: CorruptRecordError) => this.reportCorrupt(e);
     const queries = new SqliteQueries(db, this.filename, report);
     const gates = new SqliteGates(db);
-    const checkpoints = isMemoryFilename(this.filename) ? null : new SqliteCheckpointer(db, this.filename, this.walCheckpointPages);
+    const checkpoints = isMemoryFilename(this.filename)
+      ? null
+      : new SqliteCheckpointer(db, this.filename, this.walCheckpointPages);
     this.conn = {
-      db, tx: db.transaction((fn: () => unknown) => fn()), writes: new SqliteWriteQueue(db, this.filename, this.busyRetry, checkpoints ? () => checkpoints.afterCommit() : undefined), checkpoints, queries, projector: new SqliteWrites(db, queries, gates),
-      catalog: new SqliteCatalog(db, this.filename, report), analytics: new SqliteAnalytics(db, this.filename, report, queries),
-      facts: new SqliteFacts(db, queries, this.filename, report), presence: new SqlitePresence(db, this.filename, report),
-      retention: new SqliteRetention(db), gates, cursors: new SqliteCursors(db), calls: new SqliteCallAnalytics(queries),
+      db,
+      tx: db.transaction((fn: () => unknown) => fn()),
+      writes: new SqliteWriteQueue(
+        db,
+        this.filename,
+        this.busyRetry,
+        checkpoints ? () => checkpoints.afterCommit() : undefined,
+      ),
+      checkpoints,
+      queries,
+      projector: new SqliteWrites(db, queries, gates),
+      catalog: new SqliteCatalog(db, this.filename, report),
+      analytics: new SqliteAnalytics(db, this.filename, report, queries),
+      facts: new SqliteFacts(db, queries, this.filename, report),
+      presence: new SqlitePresence(db, this.filename, report),
+      retention: new SqliteRetention(db),
+      gates,
+      cursors: new SqliteCursors(db),
+      calls: new SqliteCallAnalytics(queries),
     };
     this.schemaVersion = migration.schemaVersion;
   }
@@ -159,7 +226,11 @@ export class SqliteDriver implements BackendDriver {
   }
 
   /** StepLinked events of one entity, newest first, through the events_links_by_entity index. */
-  queryEntityLinks(query: { entityType: string; entityId: string; limit: number }): Promise<Array<EventOf<"StepLinked">>> {
+  queryEntityLinks(query: {
+    entityType: string;
+    entityId: string;
+    limit: number;
+  }): Promise<Array<EventOf<"StepLinked">>> {
     return this.read((c) => entityLinks(c.queries, this.filename, (e) => this.reportCorrupt(e), query));
   }
 
@@ -238,7 +309,11 @@ export class SqliteDriver implements BackendDriver {
    */
   readFeed(query: DriverFeedQuery): Promise<DriverFeedEntry[]> {
     const after = query.after === null ? 0 : parseFeedPosition(query.after, "s", 1)[0]!;
-    return this.read((c) => c.queries.feed(after, query.types, query.limit).map((r) => ({ position: feedPosition("s", [r.seq]), event: r.event })));
+    return this.read((c) =>
+      c.queries
+        .feed(after, query.types, query.limit)
+        .map((r) => ({ position: feedPosition("s", [r.seq]), event: r.event })),
+    );
   }
 
   queryEndedRuns(query: EndedRunsQuery): Promise<Array<{ workflowSlug: string; runId: string }>> {
@@ -293,10 +368,6 @@ export class SqliteDriver implements BackendDriver {
   readWorkerPresences(filter: PresenceFilter): Promise<WorkerPresence[]> {
     return this.read((c) => c.presence.read(filter));
   }
-
-
-
-
 
   loadAnalyticsEvents(window: AnalyticsWindow): Promise<Event[]> {
     return this.read((c) => c.analytics.windowEvents(window, window.types));

@@ -1,9 +1,17 @@
 import { dirname } from "node:path";
-import { BackendUnavailableError, CairnError, ConfigError, NotACairnStoreError, StoreNotWritableError, pathProblem } from "@cairn/backend-interface";
+import {
+  BackendUnavailableError,
+  CairnError,
+  ConfigError,
+  NotACairnStoreError,
+  StoreNotWritableError,
+  pathProblem,
+} from "@cairn/backend-interface";
 
 /** The SQLite result code of a better-sqlite3 error (`SQLITE_BUSY`, `SQLITE_CORRUPT`, ...), or undefined for other errors. */
 export function sqliteCode(err: unknown): string | undefined {
-  if (err && typeof err === "object" && "code" in err && typeof err.code === "string" && err.code.startsWith("SQLITE_")) return err.code;
+  if (err && typeof err === "object" && "code" in err && typeof err.code === "string" && err.code.startsWith("SQLITE_"))
+    return err.code;
   return undefined;
 }
 
@@ -22,15 +30,33 @@ export function translateSqliteError(err: unknown, filename: string): unknown {
   const code = sqliteCode(err);
   if (code === undefined) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (code.startsWith("SQLITE_NOTADB")) return new NotACairnStoreError(filename, `not an SQLite database: ${message}`, err);
-  if (code.startsWith("SQLITE_CORRUPT")) return new NotACairnStoreError(filename, `the database file is corrupt: ${message}`, err);
+  if (code.startsWith("SQLITE_NOTADB"))
+    return new NotACairnStoreError(filename, `not an SQLite database: ${message}`, err);
+  if (code.startsWith("SQLITE_CORRUPT"))
+    return new NotACairnStoreError(filename, `the database file is corrupt: ${message}`, err);
   if (code.startsWith("SQLITE_CANTOPEN")) return cannotOpenError(filename, message, err);
   if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM") || code.startsWith("SQLITE_AUTH")) {
-    return new StoreNotWritableError(filename, `${pathProblem(dirname(filename))?.message ?? "the database file is read-only"} (${message})`, err);
+    return new StoreNotWritableError(
+      filename,
+      `${pathProblem(dirname(filename))?.message ?? "the database file is read-only"} (${message})`,
+      err,
+    );
   }
-  if (isBusy(err)) return new BackendUnavailableError(`SQLite database ${filename} stayed locked by another connection: ${message}.`, err);
-  if (code.startsWith("SQLITE_FULL") || code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_NOMEM") || code.startsWith("SQLITE_PROTOCOL")) {
-    return new BackendUnavailableError(`SQLite database ${filename} failed an I/O operation (${code}): ${message}.`, err);
+  if (isBusy(err))
+    return new BackendUnavailableError(
+      `SQLite database ${filename} stayed locked by another connection: ${message}.`,
+      err,
+    );
+  if (
+    code.startsWith("SQLITE_FULL") ||
+    code.startsWith("SQLITE_IOERR") ||
+    code.startsWith("SQLITE_NOMEM") ||
+    code.startsWith("SQLITE_PROTOCOL")
+  ) {
+    return new BackendUnavailableError(
+      `SQLite database ${filename} failed an I/O operation (${code}): ${message}.`,
+      err,
+    );
   }
   return err;
 }
@@ -41,9 +67,13 @@ export function translateSqliteError(err: unknown, filename: string): unknown {
  */
 export function cannotOpenError(filename: string, message: string, cause?: unknown): CairnError {
   const problem = pathProblem(dirname(filename));
-  if (problem?.kind === "not-a-directory") return new ConfigError(`Cannot open SQLite database ${filename}: ${problem.message}.`, { path: filename, cause });
+  if (problem?.kind === "not-a-directory")
+    return new ConfigError(`Cannot open SQLite database ${filename}: ${problem.message}.`, { path: filename, cause });
   if (problem) return new StoreNotWritableError(filename, problem.message, cause);
-  return new ConfigError(`Cannot open SQLite database ${filename}: ${message}. Check that its directory exists and is writable.`, { path: filename, cause });
+  return new ConfigError(
+    `Cannot open SQLite database ${filename}: ${message}. Check that its directory exists and is writable.`,
+    { path: filename, cause },
+  );
 }
 
 /** How long to keep retrying a transaction that found the database locked, on top of SQLite's own busy timeout. */
@@ -62,7 +92,11 @@ export const DEFAULT_BUSY_RETRY: BusyRetryPolicy = { maxWaitMs: 30_000, initialD
  * SQLITE_BUSY / SQLITE_LOCKED, so a busy database is never surfaced to the caller as a failure unless the
  * budget runs out (then BackendUnavailableError, retryable). Other errors are translated and rethrown at once.
  */
-export async function withBusyRetry<T>(fn: () => T, filename: string, policy: BusyRetryPolicy = DEFAULT_BUSY_RETRY): Promise<T> {
+export async function withBusyRetry<T>(
+  fn: () => T,
+  filename: string,
+  policy: BusyRetryPolicy = DEFAULT_BUSY_RETRY,
+): Promise<T> {
   const started = Date.now();
   let delay = policy.initialDelayMs;
   for (;;) {

@@ -8,7 +8,14 @@ const SQL = `SELECT seq, run_id, workflow_slug, type, body FROM events
   ORDER BY timestamp_us DESC, json_extract(body, '$.eventId') DESC LIMIT ?`;
 
 /** The StepLinked events naming one entity, newest first, through the events_links_by_entity index; damaged rows reported and skipped. */
-export function entityLinks(queries: SqliteQueries, filename: string, report: CorruptionReporter, q: { entityType: string; entityId: string; limit: number }): Array<EventOf<"StepLinked">> {
+export function entityLinks(
+  queries: SqliteQueries,
+  filename: string,
+  report: CorruptionReporter,
+  q: { entityType: string; entityId: string; limit: number },
+): Array<EventOf<"StepLinked">> {
   const rows = queries.statement(SQL).raw(false).all(q.entityType, q.entityId, q.limit) as EventRow[];
-  return rows.map((r) => decodeEventRow(r, filename, report)).filter((e): e is EventOf<"StepLinked"> => e?.type === "StepLinked");
+  return rows
+    .map((r) => decodeEventRow(r, filename, report))
+    .filter((e): e is EventOf<"StepLinked"> => e?.type === "StepLinked");
 }

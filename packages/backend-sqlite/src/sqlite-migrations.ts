@@ -16,7 +16,9 @@ const MIGRATION_FILE = /^(\d{4})_[a-z0-9_]+\.sql$/;
 
 /** Reads the migration files shipped next to this module, in version order. */
 export function loadMigrations(dir: URL = new URL("./migrations/", import.meta.url)): Migration[] {
-  const files = readdirSync(fileURLToPath(dir)).filter((f) => MIGRATION_FILE.test(f)).sort();
+  const files = readdirSync(fileURLToPath(dir))
+    .filter((f) => MIGRATION_FILE.test(f))
+    .sort();
   return files.map((name, i) => {
     const version = Number(name.slice(0, 4));
     if (version !== i + 1) throw new Error(`Migration ${name} is out of sequence (expected version ${i + 1}).`);
@@ -44,16 +46,27 @@ export interface MigrationOutcome {
 export function migrate(db: Database, filename: string, migrations: Migration[] = loadMigrations()): MigrationOutcome {
   const supported = migrations.length;
   const run = db.transaction((): MigrationOutcome => {
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>).map((r) => r.name);
+    const tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{
+        name: string;
+      }>
+    ).map((r) => r.name);
     if (!tables.includes("cairn_migrations")) {
       if (tables.length > 0) {
-        throw new NotACairnStoreError(filename, `it is an SQLite database with other tables (${tables.slice(0, 5).join(", ")}) and no cairn_migrations table`);
+        throw new NotACairnStoreError(
+          filename,
+          `it is an SQLite database with other tables (${tables.slice(0, 5).join(", ")}) and no cairn_migrations table`,
+        );
       }
-      db.exec("CREATE TABLE cairn_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+      db.exec(
+        "CREATE TABLE cairn_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+      );
     } else if (!tables.includes("cairn_meta")) {
       throw new NotACairnStoreError(filename, "its cairn_meta table is missing");
     }
-    const done = new Set((db.prepare("SELECT version FROM cairn_migrations").all() as Array<{ version: number }>).map((r) => r.version));
+    const done = new Set(
+      (db.prepare("SELECT version FROM cairn_migrations").all() as Array<{ version: number }>).map((r) => r.version),
+    );
     if (done.size > 0) {
       const meta = readMeta(db);
       const found = Math.max(meta.schemaVersion, ...done);
@@ -63,8 +76,14 @@ export function migrate(db: Database, filename: string, migrations: Migration[] 
     for (const m of migrations) {
       if (done.has(m.version)) continue;
       db.exec(m.sql);
-      db.prepare("INSERT INTO cairn_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, new Date().toISOString());
-      const setMeta = db.prepare("INSERT INTO cairn_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+      db.prepare("INSERT INTO cairn_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
+      const setMeta = db.prepare(
+        "INSERT INTO cairn_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      );
       if (m.version > readMeta(db).schemaVersion) setMeta.run("schema_version", String(m.version));
       if (m.breaking) setMeta.run("compatible_from", String(m.version));
       applied.push(m.version);
@@ -75,7 +94,9 @@ export function migrate(db: Database, filename: string, migrations: Migration[] 
 }
 
 function readMeta(db: Database): { schemaVersion: number; compatibleFrom: number } {
-  const rows = db.prepare("SELECT key, value FROM cairn_meta WHERE key IN ('schema_version', 'compatible_from')").all() as Array<{ key: string; value: string }>;
+  const rows = db
+    .prepare("SELECT key, value FROM cairn_meta WHERE key IN ('schema_version', 'compatible_from')")
+    .all() as Array<{ key: string; value: string }>;
   const get = (k: string) => Number(rows.find((r) => r.key === k)?.value ?? 0);
   return { schemaVersion: get("schema_version"), compatibleFrom: get("compatible_from") };
 }

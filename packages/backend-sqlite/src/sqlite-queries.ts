@@ -1,7 +1,16 @@
 import type { Database, Statement } from "better-sqlite3";
 import {
-  projectRunState, projectStepState, type Event, type EventFilter, type ListRunsOptions, type ListScheduledOptions, type RunState,
-  type StepEvent, type StepRef, type StepState, type WorkflowEvent,
+  projectRunState,
+  projectStepState,
+  type Event,
+  type EventFilter,
+  type ListRunsOptions,
+  type ListScheduledOptions,
+  type RunState,
+  type StepEvent,
+  type StepRef,
+  type StepState,
+  type WorkflowEvent,
 } from "@cairn/backend-interface";
 import { decodeEventRow, decodeState, type CorruptionReporter, type EventRow } from "./sqlite-codec.js";
 
@@ -45,7 +54,12 @@ interface ReadyRow extends StepRef {
 
 /** Claim order, as the ready index orders a workflow's steps (ids compared as SQLite's BINARY collation does: bytes). */
 function claimOrder(a: ReadyRow, b: ReadyRow): number {
-  return b.priority - a.priority || a.availableAtUs - b.availableAtUs || binary(a.runId, b.runId) || binary(a.stepId, b.stepId);
+  return (
+    b.priority - a.priority ||
+    a.availableAtUs - b.availableAtUs ||
+    binary(a.runId, b.runId) ||
+    binary(a.stepId, b.stepId)
+  );
 }
 
 function binary(a: string, b: string): number {
@@ -58,15 +72,40 @@ function binary(a: string, b: string): number {
  * same transaction); damaged rows are reported and rebuilt from the events.
  */
 export class SqliteQueries {
-  private readonly s: Record<"events" | "eventsByCategory" | "eventsByStep" | "run" | "steps" | "step" | "readyOfWorkflow" | "readyWorkflows" | "stale" | "waiting" | "activeWorkflows" | "runIds" | "tenantRunIds" | "dueRuns" | "overdueRuns", Statement>;
+  private readonly s: Record<
+    | "events"
+    | "eventsByCategory"
+    | "eventsByStep"
+    | "run"
+    | "steps"
+    | "step"
+    | "readyOfWorkflow"
+    | "readyWorkflows"
+    | "stale"
+    | "waiting"
+    | "activeWorkflows"
+    | "runIds"
+    | "tenantRunIds"
+    | "dueRuns"
+    | "overdueRuns",
+    Statement
+  >;
   private readonly dynamic = new Map<string, Statement>();
 
-  constructor(private readonly db: Database, private readonly filename: string, private readonly report: CorruptionReporter) {
+  constructor(
+    private readonly db: Database,
+    private readonly filename: string,
+    private readonly report: CorruptionReporter,
+  ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       events: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND workflow_slug = ? ORDER BY seq`),
-      eventsByCategory: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND workflow_slug = ? AND category = ? ORDER BY seq`),
-      eventsByStep: p(`SELECT ${EVENT_COLUMNS} FROM events INDEXED BY events_by_step WHERE run_id = ? AND step_id = ? AND workflow_slug = ? ORDER BY seq`),
+      eventsByCategory: p(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ? AND workflow_slug = ? AND category = ? ORDER BY seq`,
+      ),
+      eventsByStep: p(
+        `SELECT ${EVENT_COLUMNS} FROM events INDEXED BY events_by_step WHERE run_id = ? AND step_id = ? AND workflow_slug = ? ORDER BY seq`,
+      ),
       run: p("SELECT run_id, workflow_slug, state FROM runs WHERE run_id = ?"),
       dueRuns: p(`SELECT workflow_slug, run_id FROM runs INDEXED BY runs_due_ungated
         WHERE status = 'pending' AND json_extract(state, '$.versionId') IS NOT NULL AND flow_key IS NULL AND available_at_us <= ? ORDER BY available_at_us, run_id LIMIT ?`),
@@ -74,7 +113,9 @@ export class SqliteQueries {
         WHERE status = 'running' AND json_extract(state, '$.timeoutUs') IS NOT NULL
           AND json_extract(state, '$.startedAtUs') + json_extract(state, '$.timeoutUs') < ?
         ORDER BY json_extract(state, '$.startedAtUs') + json_extract(state, '$.timeoutUs') LIMIT ?`),
-      steps: p("SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps WHERE run_id = ? AND workflow_slug = ? ORDER BY first_seq"),
+      steps: p(
+        "SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps WHERE run_id = ? AND workflow_slug = ? ORDER BY first_seq",
+      ),
       step: p("SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps WHERE run_id = ? AND step_id = ?"),
       readyOfWorkflow: p(READY_OF_WORKFLOW_SQL),
       readyWorkflows: p(READY_WORKFLOWS_SQL).pluck(),
@@ -83,9 +124,15 @@ export class SqliteQueries {
       waiting: p(`SELECT run_id, step_id, workflow_slug, first_seq, state FROM steps INDEXED BY steps_waiting
                 WHERE (CASE WHEN json_valid(state) THEN json_extract(state, '$.waiting.name') END) = ? AND status = 'scheduled' AND run_live = 1
                   AND (CASE WHEN json_valid(state) THEN json_extract(state, '$.waiting.kind') = 'event' ELSE 0 END)`),
-      activeWorkflows: p("SELECT DISTINCT workflow_slug AS slug FROM runs INDEXED BY runs_live WHERE live = 1 ORDER BY workflow_slug"),
-      runIds: p("SELECT run_id AS runId FROM runs INDEXED BY runs_by_workflow WHERE workflow_slug = ? ORDER BY created_at_us, run_id"),
-      tenantRunIds: p("SELECT run_id FROM runs INDEXED BY runs_by_tenant WHERE tenant_id = ? AND created_at_us <= ?").pluck(),
+      activeWorkflows: p(
+        "SELECT DISTINCT workflow_slug AS slug FROM runs INDEXED BY runs_live WHERE live = 1 ORDER BY workflow_slug",
+      ),
+      runIds: p(
+        "SELECT run_id AS runId FROM runs INDEXED BY runs_by_workflow WHERE workflow_slug = ? ORDER BY created_at_us, run_id",
+      ),
+      tenantRunIds: p(
+        "SELECT run_id FROM runs INDEXED BY runs_by_tenant WHERE tenant_id = ? AND created_at_us <= ?",
+      ).pluck(),
     };
   }
 
@@ -129,14 +176,27 @@ export class SqliteQueries {
 
   /** Decodes a runs row, rebuilding it from the events if it is damaged. */
   decodeRun(row: RunRow): RunState | null {
-    return decodeState<RunState>(row.state, `${this.filename} (table runs, run_id ${row.run_id})`, { runId: row.run_id }, this.report,
-      () => projectRunState(this.events(row.workflow_slug, row.run_id, { category: "workflow" }) as WorkflowEvent[]));
+    return decodeState<RunState>(
+      row.state,
+      `${this.filename} (table runs, run_id ${row.run_id})`,
+      { runId: row.run_id },
+      this.report,
+      () => projectRunState(this.events(row.workflow_slug, row.run_id, { category: "workflow" }) as WorkflowEvent[]),
+    );
   }
 
   /** Decodes a steps row, rebuilding it from the events if it is damaged. */
   decodeStep(row: StepRow): StepState | null {
-    return decodeState<StepState>(row.state, `${this.filename} (table steps, run_id ${row.run_id}, step_id ${row.step_id})`, { runId: row.run_id, stepId: row.step_id }, this.report,
-      () => projectStepState(this.events(row.workflow_slug, row.run_id, { category: "step", stepId: row.step_id }) as StepEvent[]));
+    return decodeState<StepState>(
+      row.state,
+      `${this.filename} (table steps, run_id ${row.run_id}, step_id ${row.step_id})`,
+      { runId: row.run_id, stepId: row.step_id },
+      this.report,
+      () =>
+        projectStepState(
+          this.events(row.workflow_slug, row.run_id, { category: "step", stepId: row.step_id }) as StepEvent[],
+        ),
+    );
   }
 
   /** A run by id alone: one primary-key lookup. */
@@ -152,12 +212,18 @@ export class SqliteQueries {
 
   /** Pending runs of registered versions due by `nowUs`, longest due first. */
   dueRuns(nowUs: number, limit: number): Array<{ workflowSlug: string; runId: string }> {
-    return (this.s.dueRuns.all(nowUs, limit) as Array<{ workflow_slug: string; run_id: string }>).map((r) => ({ workflowSlug: r.workflow_slug, runId: r.run_id }));
+    return (this.s.dueRuns.all(nowUs, limit) as Array<{ workflow_slug: string; run_id: string }>).map((r) => ({
+      workflowSlug: r.workflow_slug,
+      runId: r.run_id,
+    }));
   }
 
   /** Running runs past their timeout at `nowUs`, longest overdue first. */
   overdueRuns(nowUs: number, limit: number): Array<{ workflowSlug: string; runId: string }> {
-    return (this.s.overdueRuns.all(nowUs, limit) as Array<{ workflow_slug: string; run_id: string }>).map((r) => ({ workflowSlug: r.workflow_slug, runId: r.run_id }));
+    return (this.s.overdueRuns.all(nowUs, limit) as Array<{ workflow_slug: string; run_id: string }>).map((r) => ({
+      workflowSlug: r.workflow_slug,
+      runId: r.run_id,
+    }));
   }
 
   /** Every step row of a run, undecoded. */
@@ -188,13 +254,19 @@ export class SqliteQueries {
    * (steps_ready_by_workflow), then the walks are merged: the cost is that of those workflows' first rows, however
    * many ready steps other workflows have.
    */
-  ready(options: ListScheduledOptions & { availableBefore: number; workflowSlugs?: readonly string[] | undefined }): StepRef[] {
+  ready(
+    options: ListScheduledOptions & { availableBefore: number; workflowSlugs?: readonly string[] | undefined },
+  ): StepRef[] {
     const limit = options.limit ?? -1;
     const given = options.workflowSlugs ?? (options.workflowSlug === undefined ? undefined : [options.workflowSlug]);
     const slugs = given === undefined ? (this.s.readyWorkflows.all() as string[]) : [...new Set(given)];
     const walks = slugs.map((slug) => this.s.readyOfWorkflow.all(slug, options.availableBefore, limit) as ReadyRow[]);
     const rows = walks.length === 1 ? walks[0]! : walks.flat().sort(claimOrder);
-    return (limit >= 0 ? rows.slice(0, limit) : rows).map((r) => ({ workflowSlug: r.workflowSlug, runId: r.runId, stepId: r.stepId }));
+    return (limit >= 0 ? rows.slice(0, limit) : rows).map((r) => ({
+      workflowSlug: r.workflowSlug,
+      runId: r.runId,
+      stepId: r.stepId,
+    }));
   }
 
   /** Running steps of live runs last seen before `beforeUs`, from the partial index of running steps. */
@@ -239,7 +311,8 @@ export class SqliteQueries {
 }
 
 const RUN_COLUMNS = "r.run_id, r.workflow_slug, r.state, r.created_at_us";
-const TAGS_FILTER = "NOT EXISTS (SELECT 1 FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM run_tags t WHERE t.tag = j.value AND t.run_id = r.run_id))";
+const TAGS_FILTER =
+  "NOT EXISTS (SELECT 1 FROM json_each(?) j WHERE NOT EXISTS (SELECT 1 FROM run_tags t WHERE t.tag = j.value AND t.run_id = r.run_id))";
 
 function distinctStatuses(options: ListRunsOptions): string[] {
   return [...new Set(options.status ?? [])];
@@ -257,9 +330,20 @@ export function runsSql(options: ListRunsOptions): string {
   const tenant = options.tenantId !== undefined;
   const arm = (status: boolean): string => {
     // One tenant's runs are walked on runs_by_tenant (already newest first); the other filters apply to that range.
-    const index = tenant ? "runs_by_tenant" : slug ? (status ? "runs_by_workflow_status" : "runs_by_workflow") : status ? "runs_by_status" : "runs_newest";
+    const index = tenant
+      ? "runs_by_tenant"
+      : slug
+        ? status
+          ? "runs_by_workflow_status"
+          : "runs_by_workflow"
+        : status
+          ? "runs_by_status"
+          : "runs_newest";
     const where = [
-      ...(tenant ? ["r.tenant_id = ?"] : []), ...(slug ? ["r.workflow_slug = ?"] : []), ...(status ? ["r.status = ?"] : []), ...(tags ? [TAGS_FILTER] : []),
+      ...(tenant ? ["r.tenant_id = ?"] : []),
+      ...(slug ? ["r.workflow_slug = ?"] : []),
+      ...(status ? ["r.status = ?"] : []),
+      ...(tags ? [TAGS_FILTER] : []),
       // Both are ranges of the index's (created_at_us DESC, run_id DESC) order: the walk starts at the cursor.
       ...(options.before ? ["(r.created_at_us < ? OR (r.created_at_us = ? AND r.run_id < ?))"] : []),
       ...(options.createdAfterUs !== undefined ? ["r.created_at_us >= ?"] : []),
@@ -273,11 +357,18 @@ export function runsSql(options: ListRunsOptions): string {
 /** The values of {@link runsSql}'s statement, in order. */
 export function runsParams(options: ListRunsOptions): unknown[] {
   const tags = options.tags !== undefined && options.tags.length > 0 ? [JSON.stringify(options.tags)] : [];
-  const slug = [...(options.tenantId !== undefined ? [options.tenantId] : []), ...(options.workflowSlug !== undefined ? [options.workflowSlug] : [])];
+  const slug = [
+    ...(options.tenantId !== undefined ? [options.tenantId] : []),
+    ...(options.workflowSlug !== undefined ? [options.workflowSlug] : []),
+  ];
   const statuses = distinctStatuses(options);
   const b = options.before;
-  const range = [...(b ? [b.createdAtUs, b.createdAtUs, b.runId] : []), ...(options.createdAfterUs !== undefined ? [options.createdAfterUs] : [])];
-  const params: unknown[] = statuses.length === 0 ? [...slug, ...tags, ...range] : statuses.flatMap((s) => [...slug, s, ...tags, ...range]);
+  const range = [
+    ...(b ? [b.createdAtUs, b.createdAtUs, b.runId] : []),
+    ...(options.createdAfterUs !== undefined ? [options.createdAfterUs] : []),
+  ];
+  const params: unknown[] =
+    statuses.length === 0 ? [...slug, ...tags, ...range] : statuses.flatMap((s) => [...slug, s, ...tags, ...range]);
   params.push(options.limit ?? -1);
   return params;
 }

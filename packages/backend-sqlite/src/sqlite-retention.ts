@@ -8,18 +8,38 @@ type RunRef = Pick<RunState, "workflowSlug" | "runId">;
  * every row derived from it. Deletion must run inside a write transaction; a run still live is left as it is.
  */
 export class SqliteRetention {
-  private readonly s: Record<"ended" | "endedOfWorkflow" | "head" | "facts" | "events" | "steps" | "tags" | "key" | "run" | "putMark" | "getMark" | "deleteMarks", Statement>;
+  private readonly s: Record<
+    | "ended"
+    | "endedOfWorkflow"
+    | "head"
+    | "facts"
+    | "events"
+    | "steps"
+    | "tags"
+    | "key"
+    | "run"
+    | "putMark"
+    | "getMark"
+    | "deleteMarks",
+    Statement
+  >;
 
   constructor(db: Database) {
     const p = (sql: string) => db.prepare(sql);
-    const ended = (extra: string) => `SELECT workflow_slug, run_id, json_extract(state, '$.endedAtUs') AS ended FROM runs INDEXED BY runs_ended
+    const ended = (
+      extra: string,
+    ) => `SELECT workflow_slug, run_id, json_extract(state, '$.endedAtUs') AS ended FROM runs INDEXED BY runs_ended
       WHERE status = ? AND live = 0 AND json_extract(state, '$.endedAtUs') < ? ${extra} ORDER BY json_extract(state, '$.endedAtUs'), run_id LIMIT ?`;
     this.s = {
       ended: p(ended("")),
       endedOfWorkflow: p(ended("AND workflow_slug = ?")),
-      head: p("SELECT live, json_extract(state, '$.idempotencyKey') AS key FROM runs WHERE run_id = ? AND workflow_slug = ?"),
+      head: p(
+        "SELECT live, json_extract(state, '$.idempotencyKey') AS key FROM runs WHERE run_id = ? AND workflow_slug = ?",
+      ),
       // The facts' primary key is (type, timestamp_us, seq): found through the run's events, not by a scan.
-      facts: p("DELETE FROM event_facts WHERE (type, timestamp_us, seq) IN (SELECT type, timestamp_us, seq FROM events WHERE run_id = ?)"),
+      facts: p(
+        "DELETE FROM event_facts WHERE (type, timestamp_us, seq) IN (SELECT type, timestamp_us, seq FROM events WHERE run_id = ?)",
+      ),
       events: p("DELETE FROM events WHERE run_id = ?"),
       steps: p("DELETE FROM steps WHERE run_id = ?"),
       tags: p("DELETE FROM run_tags WHERE run_id = ?"),
@@ -35,8 +55,13 @@ export class SqliteRetention {
   endedRuns(q: EndedRunsQuery): RunRef[] {
     const rows: Array<{ workflow_slug: string; run_id: string; ended: number }> = [];
     for (const status of q.statuses) {
-      const args = q.workflowSlug === undefined ? [status, q.endedBeforeUs, q.limit] : [status, q.endedBeforeUs, q.workflowSlug, q.limit];
-      rows.push(...((q.workflowSlug === undefined ? this.s.ended : this.s.endedOfWorkflow).all(...args) as typeof rows));
+      const args =
+        q.workflowSlug === undefined
+          ? [status, q.endedBeforeUs, q.limit]
+          : [status, q.endedBeforeUs, q.workflowSlug, q.limit];
+      rows.push(
+        ...((q.workflowSlug === undefined ? this.s.ended : this.s.endedOfWorkflow).all(...args) as typeof rows),
+      );
     }
     rows.sort((a, b) => a.ended - b.ended || (a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0));
     return rows.slice(0, q.limit).map((r) => ({ workflowSlug: r.workflow_slug, runId: r.run_id }));

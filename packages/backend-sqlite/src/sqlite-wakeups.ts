@@ -28,7 +28,10 @@ export class SqliteWakeups {
   private lost = false;
   private closed = false;
 
-  constructor(private readonly filename: string, private readonly options: SqliteWakeupsOptions) {
+  constructor(
+    private readonly filename: string,
+    private readonly options: SqliteWakeupsOptions,
+  ) {
     this.intervalMs = options.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS;
   }
 

@@ -10,7 +10,11 @@ export interface WindowSelection {
  * The SQL conditions (and their parameters, in order) of a window over a table: `time` between the window's bounds,
  * of its workflow and its runs when given. `prefix` qualifies the columns (`"r."`). Callers add their own conditions.
  */
-export function windowConditions(w: WindowSelection, time: string, prefix = ""): { where: string[]; params: unknown[] } {
+export function windowConditions(
+  w: WindowSelection,
+  time: string,
+  prefix = "",
+): { where: string[]; params: unknown[] } {
   const where = [`${prefix}${time} BETWEEN ? AND ?`];
   const params: unknown[] = [w.startUs, w.endUs];
   if (w.workflowSlug !== undefined) {

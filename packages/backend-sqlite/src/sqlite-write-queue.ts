@@ -25,10 +25,20 @@ export class SqliteWriteQueue {
   private readonly savepoint: Transaction<(fn: () => unknown) => unknown>;
 
   /** `afterCommit` runs after each committed batch (the WAL checkpointer looks at the WAL there). */
-  constructor(db: Database, private readonly filename: string, private readonly policy: BusyRetryPolicy, private readonly afterCommit?: () => void, private readonly maxBatch = 64) {
+  constructor(
+    db: Database,
+    private readonly filename: string,
+    private readonly policy: BusyRetryPolicy,
+    private readonly afterCommit?: () => void,
+    private readonly maxBatch = 64,
+  ) {
     this.savepoint = db.transaction((fn: () => unknown) => fn());
     // A lone write needs no savepoint: if it throws, the whole transaction rolls back and only it is rejected.
-    this.tx = db.transaction((ops: PendingWrite[]): Outcome[] => ops.length === 1 ? [{ ok: true, value: ops[0]!.fn() }] : ops.map((op) => this.attempt(() => this.savepoint(op.fn))));
+    this.tx = db.transaction((ops: PendingWrite[]): Outcome[] =>
+      ops.length === 1
+        ? [{ ok: true, value: ops[0]!.fn() }]
+        : ops.map((op) => this.attempt(() => this.savepoint(op.fn))),
+    );
   }
 
   /** Queues `fn` to run inside the next batch transaction; resolves with its result after the commit. */

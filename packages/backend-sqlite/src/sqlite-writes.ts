@@ -1,7 +1,19 @@
 import type { Database, Statement } from "better-sqlite3";
 import {
-  checkGuard, InvalidEventError, isTerminalRunStatus, reduceRunState, reduceStepState, type Event, type EventOf, type GuardVerdict,
-  type FollowUp, type RunState, type StepState, type SubmissionResult, type WriteGuard, type WriteTarget,
+  checkGuard,
+  InvalidEventError,
+  isTerminalRunStatus,
+  reduceRunState,
+  reduceStepState,
+  type Event,
+  type EventOf,
+  type GuardVerdict,
+  type FollowUp,
+  type RunState,
+  type StepState,
+  type SubmissionResult,
+  type WriteGuard,
+  type WriteTarget,
 } from "@cairn/backend-interface";
 import { encodeJson } from "./sqlite-codec.js";
 import { factOf, INSERT_FACT } from "./sqlite-facts.js";
@@ -31,19 +43,39 @@ export type EventSource = Event[] | ((step: StepState | null) => Event[]);
  * authoritative reducers, all in that one transaction, so the rows always equal the projection of the events.
  */
 export class SqliteWrites {
-  private readonly s: Record<"runHead" | "insertEvent" | "upsertRun" | "upsertStep" | "setStepsLive" | "deleteTags" | "insertTag" | "getKey" | "insertKey" | "insertFact", Statement>;
+  private readonly s: Record<
+    | "runHead"
+    | "insertEvent"
+    | "upsertRun"
+    | "upsertStep"
+    | "setStepsLive"
+    | "deleteTags"
+    | "insertTag"
+    | "getKey"
+    | "insertKey"
+    | "insertFact",
+    Statement
+  >;
 
-  constructor(db: Database, private readonly reader: SqliteQueries, private readonly gates: SqliteGates) {
+  constructor(
+    db: Database,
+    private readonly reader: SqliteQueries,
+    private readonly gates: SqliteGates,
+  ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       runHead: p("SELECT run_id, workflow_slug, status, live, available_at_us, state FROM runs WHERE run_id = ?"),
-      insertEvent: p("INSERT INTO events (run_id, workflow_slug, step_id, category, type, timestamp_us, body) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-      upsertRun: p(`INSERT INTO runs (run_id, workflow_slug, status, live, created_at_us, available_at_us, priority, state, flow_key, started_at_us, tenant_id)
+      insertEvent: p(
+        "INSERT INTO events (run_id, workflow_slug, step_id, category, type, timestamp_us, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      upsertRun:
+        p(`INSERT INTO runs (run_id, workflow_slug, status, live, created_at_us, available_at_us, priority, state, flow_key, started_at_us, tenant_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (run_id) DO UPDATE SET status = excluded.status, live = excluded.live, created_at_us = excluded.created_at_us,
                     available_at_us = excluded.available_at_us, priority = excluded.priority, state = excluded.state, flow_key = excluded.flow_key,
                     started_at_us = excluded.started_at_us, tenant_id = excluded.tenant_id`),
-      upsertStep: p(`INSERT INTO steps (run_id, step_id, workflow_slug, status, run_live, attempt_number, priority, available_at_us, last_seen_us, first_seq, state)
+      upsertStep:
+        p(`INSERT INTO steps (run_id, step_id, workflow_slug, status, run_live, attempt_number, priority, available_at_us, last_seen_us, first_seq, state)
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                      ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, run_live = excluded.run_live, attempt_number = excluded.attempt_number,
                      priority = excluded.priority, available_at_us = excluded.available_at_us, last_seen_us = excluded.last_seen_us, state = excluded.state`),
@@ -51,7 +83,9 @@ export class SqliteWrites {
       deleteTags: p("DELETE FROM run_tags WHERE run_id = ?"),
       insertTag: p("INSERT OR IGNORE INTO run_tags (tag, run_id) VALUES (?, ?)"),
       getKey: p("SELECT run_id FROM idempotency_keys WHERE workflow_slug = ? AND idempotency_key = ?"),
-      insertKey: p("INSERT INTO idempotency_keys (workflow_slug, idempotency_key, run_id, created_at_us) VALUES (?, ?, ?, ?)"),
+      insertKey: p(
+        "INSERT INTO idempotency_keys (workflow_slug, idempotency_key, run_id, created_at_us) VALUES (?, ?, ?, ?)",
+      ),
       insertFact: p(INSERT_FACT),
     };
   }
@@ -66,8 +100,12 @@ export class SqliteWrites {
       // the ones that ask whether the run is tracked (reclaims, schedules by hand, tracked step starts; none on the
       // claim path): they read its state.
       const needsState = guard.kind === "stale" || guard.kind === "tracked-step" || guard.kind === "schedule";
-      const runView = head && head.workflow_slug === target.workflowSlug
-        ? (needsState ? this.reader.decodeRun(head) : ({ status: head.status, availableAtUs: head.available_at_us } as RunState)) : null;
+      const runView =
+        head && head.workflow_slug === target.workflowSlug
+          ? needsState
+            ? this.reader.decodeRun(head)
+            : ({ status: head.status, availableAtUs: head.available_at_us } as RunState)
+          : null;
       const verdict = checkGuard(guard, runView, step);
       if (!verdict.ok) return verdict;
     }
@@ -80,11 +118,17 @@ export class SqliteWrites {
     const key = submitted.idempotencyKey;
     if (key !== undefined) {
       const existing = this.s.getKey.get(submitted.workflowSlug, key) as { run_id: string } | undefined;
-      if (existing) return { created: false, runId: existing.run_id, existingInput: this.reader.run(existing.run_id)?.input };
+      if (existing)
+        return { created: false, runId: existing.run_id, existingInput: this.reader.run(existing.run_id)?.input };
     }
     const head = this.s.runHead.get(submitted.runId) as RunHead | undefined;
     if (head) return { created: false, runId: submitted.runId, existingInput: this.reader.decodeRun(head)?.input };
-    this.append(new Batch(this.reader, submitted.workflowSlug, submitted.runId), undefined, [submitted, ...extra], follow);
+    this.append(
+      new Batch(this.reader, submitted.workflowSlug, submitted.runId),
+      undefined,
+      [submitted, ...extra],
+      follow,
+    );
     if (key !== undefined) this.s.insertKey.run(submitted.workflowSlug, key, submitted.runId, submitted.timestampUs);
     return { created: true, runId: submitted.runId };
   }
@@ -104,9 +148,28 @@ export class SqliteWrites {
     };
     const insert = (ev: Event): void => {
       if (ev.runId !== batch.runId || ev.workflowSlug !== owner) {
-        throw new InvalidEventError("Event does not belong to this run", [{ path: "workflowSlug", message: `run ${batch.runId} belongs to workflow ${owner}, the event to ${ev.workflowSlug}/${ev.runId}` }], { runId: ev.runId });
+        throw new InvalidEventError(
+          "Event does not belong to this run",
+          [
+            {
+              path: "workflowSlug",
+              message: `run ${batch.runId} belongs to workflow ${owner}, the event to ${ev.workflowSlug}/${ev.runId}`,
+            },
+          ],
+          { runId: ev.runId },
+        );
       }
-      const seq = Number(this.s.insertEvent.run(ev.runId, ev.workflowSlug, ev.category === "step" ? ev.stepId : null, ev.category, ev.type, ev.timestampUs, encodeJson(ev)).lastInsertRowid);
+      const seq = Number(
+        this.s.insertEvent.run(
+          ev.runId,
+          ev.workflowSlug,
+          ev.category === "step" ? ev.stepId : null,
+          ev.category,
+          ev.type,
+          ev.timestampUs,
+          encodeJson(ev),
+        ).lastInsertRowid,
+      );
       const fact = factOf(ev, seq);
       if (fact) this.s.insertFact.run(...fact);
       if (ev.category === "workflow") {
@@ -128,8 +191,19 @@ export class SqliteWrites {
     const wasLive = head?.live === 1;
     const live = runDirty && run ? !isTerminalRunStatus(run.status) : wasLive;
     if (runDirty && run) {
-      this.s.upsertRun.run(run.runId, run.workflowSlug, run.status, live ? 1 : 0, run.createdAtUs, run.availableAtUs, run.priority, encodeJson(run),
-        run.flowKey ?? null, run.startedAtUs ?? null, run.tenantId ?? null);
+      this.s.upsertRun.run(
+        run.runId,
+        run.workflowSlug,
+        run.status,
+        live ? 1 : 0,
+        run.createdAtUs,
+        run.availableAtUs,
+        run.priority,
+        encodeJson(run),
+        run.flowKey ?? null,
+        run.startedAtUs ?? null,
+        run.tenantId ?? null,
+      );
       if (run.tags.length !== oldTags.length || run.tags.some((t, i) => t !== oldTags[i])) {
         this.s.deleteTags.run(run.runId);
         for (const tag of run.tags) this.s.insertTag.run(tag, run.runId);
@@ -138,8 +212,19 @@ export class SqliteWrites {
     for (const slot of batch.slots()) {
       const s = slot.state;
       if (!slot.dirty || !s) continue;
-      this.s.upsertStep.run(s.runId, s.stepId, s.workflowSlug, s.status, live ? 1 : 0, s.attemptNumber, s.priority, s.availableAtUs ?? null,
-        s.lastHeartbeatUs ?? s.startTimeUs ?? 0, slot.firstSeq ?? 0, encodeJson(s));
+      this.s.upsertStep.run(
+        s.runId,
+        s.stepId,
+        s.workflowSlug,
+        s.status,
+        live ? 1 : 0,
+        s.attemptNumber,
+        s.priority,
+        s.availableAtUs ?? null,
+        s.lastHeartbeatUs ?? s.startTimeUs ?? 0,
+        slot.firstSeq ?? 0,
+        encodeJson(s),
+      );
     }
     // The other step rows of the run take its new liveness (none are left when this write stored every row of the run).
     if (live !== wasLive && !batch.wroteEveryStep()) this.s.setStepsLive.run(live ? 1 : 0, batch.runId, live ? 1 : 0);
@@ -150,7 +235,11 @@ export class SqliteWrites {
 class Batch {
   private readonly cache = new Map<string, StepSlot>();
   private complete = false;
-  constructor(private readonly reader: SqliteQueries, readonly workflowSlug: string, readonly runId: string) {}
+  constructor(
+    private readonly reader: SqliteQueries,
+    readonly workflowSlug: string,
+    readonly runId: string,
+  ) {}
 
   step(stepId: string): StepSlot {
     let slot = this.cache.get(stepId);
@@ -178,7 +267,8 @@ class Batch {
   allSteps(): Map<string, StepState> {
     if (!this.complete) {
       for (const row of this.reader.stepRows(this.workflowSlug, this.runId)) {
-        if (!this.cache.has(row.step_id)) this.cache.set(row.step_id, { state: this.reader.decodeStep(row), firstSeq: row.first_seq, dirty: false });
+        if (!this.cache.has(row.step_id))
+          this.cache.set(row.step_id, { state: this.reader.decodeStep(row), firstSeq: row.first_seq, dirty: false });
       }
       this.complete = true;
     }

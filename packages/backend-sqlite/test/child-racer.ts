@@ -12,7 +12,9 @@ const meta = { dependencies: [], timestamp: 0, attemptNumber: 0 };
 let result: unknown;
 if (task === "claim") {
   const targets = JSON.parse(arg) as Array<{ workflowSlug: string; runId: string; stepId: string }>;
-  const won = await Promise.all(targets.map((t) => backend.claimScheduledStep(t.workflowSlug, t.runId, t.stepId, `w-${process.pid}`, meta)));
+  const won = await Promise.all(
+    targets.map((t) => backend.claimScheduledStep(t.workflowSlug, t.runId, t.stepId, `w-${process.pid}`, meta)),
+  );
   result = targets.filter((_, i) => won[i] !== null).map((t) => t.runId);
 } else if (task === "batch") {
   const won: string[] = [];
@@ -25,7 +27,11 @@ if (task === "claim") {
 } else {
   // Registered by every racer (the parent leaves the database to the children, which migrate it as they race).
   await backend.registerWorkflow({ slug: "wf", name: "wf", steps: [] });
-  result = await Promise.all(Array.from({ length: 5 }, () => backend.submitRun({ workflowSlug: "wf", idempotencyKey: arg, input: { same: true } })));
+  result = await Promise.all(
+    Array.from({ length: 5 }, () =>
+      backend.submitRun({ workflowSlug: "wf", idempotencyKey: arg, input: { same: true } }),
+    ),
+  );
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);
 await backend.close();

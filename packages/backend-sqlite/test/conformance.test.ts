@@ -32,8 +32,10 @@ defineConformanceSuite<Instance>({
   corrupt: async (i, t) => {
     const db = new Database(i.filename);
     try {
-      db.prepare(`UPDATE events SET body = substr(body, 1, length(body) / 2)
-                  WHERE seq = (SELECT max(seq) FROM events WHERE run_id = ? AND workflow_slug = ? AND category = 'step')`).run(t.runId, t.workflowSlug);
+      db.prepare(
+        `UPDATE events SET body = substr(body, 1, length(body) / 2)
+                  WHERE seq = (SELECT max(seq) FROM events WHERE run_id = ? AND workflow_slug = ? AND category = 'step')`,
+      ).run(t.runId, t.workflowSlug);
     } finally {
       db.close();
     }

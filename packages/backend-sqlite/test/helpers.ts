@@ -21,12 +21,22 @@ export function tempWalTable(): { db: Database.Database; filename: string; clean
 }
 
 /** An initialized backend on a fresh file database with a ManualClock. */
-export async function freshBackend(options: SqliteBackendOptions = {}): Promise<{ backend: SqliteBackend; clock: ManualClock; filename: string; dispose: () => Promise<void> }> {
+export async function freshBackend(
+  options: SqliteBackendOptions = {},
+): Promise<{ backend: SqliteBackend; clock: ManualClock; filename: string; dispose: () => Promise<void> }> {
   const db = tempDb();
   const clock = new ManualClock();
   const backend = new SqliteBackend(db.filename, { clock, ...options });
   await backend.initialize();
-  return { backend, clock, filename: db.filename, dispose: async () => { await backend.close(); db.cleanup(); } };
+  return {
+    backend,
+    clock,
+    filename: db.filename,
+    dispose: async () => {
+      await backend.close();
+      db.cleanup();
+    },
+  };
 }
 
 /** Claim metadata with no dependencies. */

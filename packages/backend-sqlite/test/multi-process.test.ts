@@ -17,7 +17,11 @@ afterEach(async () => {
 /** Starts `n` children on the database, waits until all have opened it, releases them together, returns their results. */
 async function race<T>(filename: string, task: string, arg: string, n = PROCESSES): Promise<T[]> {
   const children = Array.from({ length: n }, () => {
-    const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, filename, task, arg], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+    const proc = spawn(
+      process.execPath,
+      ["--conditions=@cairn/source", "--import", "tsx", CHILD, filename, task, arg],
+      { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } },
+    );
     let stderr = "";
     proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();

@@ -12,7 +12,14 @@ afterEach(async () => {
 
 /** A history touching every fact type: retries, a reclaim with a zombie heartbeat, a skip, a cancel, a rerun's copies. */
 async function scenario(b: SqliteBackend, clock: ManualClock): Promise<void> {
-  await b.registerWorkflow({ slug: WF, name: "W", steps: [{ id: "a", name: "a" }, { id: "b", name: "b", dependencies: ["a"] }] });
+  await b.registerWorkflow({
+    slug: WF,
+    name: "W",
+    steps: [
+      { id: "a", name: "a" },
+      { id: "b", name: "b", dependencies: ["a"] },
+    ],
+  });
   for (let i = 0; i < 4; i++) {
     const { runId } = await b.submitRun({ workflowSlug: WF, runId: `r${i}` });
     await b.startRun(WF, runId, { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false });
@@ -22,26 +29,66 @@ async function scenario(b: SqliteBackend, clock: ManualClock): Promise<void> {
     await b.saveStepHeartbeat(WF, runId, "a", `w${i % 2}`, a);
     clock.advanceMs(10);
     if (i === 1) {
-      await b.saveStepFailedAndScheduleRetry(WF, runId, "a", { name: "E", message: "boom 42" }, { duration: 10, attemptNumber: a, nextRetryAt: clock.nowUs(), failureReason: "execution-error" },
-        { availableAt: clock.nowUs(), nextAttemptNumber: 2, retryDelayMs: 0, maxRetries: 3 });
+      await b.saveStepFailedAndScheduleRetry(
+        WF,
+        runId,
+        "a",
+        { name: "E", message: "boom 42" },
+        { duration: 10, attemptNumber: a, nextRetryAt: clock.nowUs(), failureReason: "execution-error" },
+        { availableAt: clock.nowUs(), nextAttemptNumber: 2, retryDelayMs: 0, maxRetries: 3 },
+      );
       await b.claimScheduledStep(WF, runId, "a", "w9", claimMeta);
       clock.advanceMs(120_000);
       await b.reclaimStaleSteps(60_000, "reaper");
       // A zombie's late heartbeat (fencing rejects it through saveStepHeartbeat; a raw append records it).
       clock.advanceMs(1);
       const t = clock.nowUs();
-      await b.appendEvent(WF, runId, { eventId: "zombie-1", timestampUs: t, workflowSlug: WF, runId, category: "step", stepId: "a", type: "StepHeartbeat", workerId: "w9", attemptNumber: 2 });
+      await b.appendEvent(WF, runId, {
+        eventId: "zombie-1",
+        timestampUs: t,
+        workflowSlug: WF,
+        runId,
+        category: "step",
+        stepId: "a",
+        type: "StepHeartbeat",
+        workerId: "w9",
+        attemptNumber: 2,
+      });
       continue;
     }
     if (i === 2) {
-      await b.saveStepFailed(WF, runId, "a", { message: "fatal" }, { duration: 3, attemptNumber: a, terminal: true, failureReason: "execution-error" });
-      await b.saveStepSkipped(WF, runId, "b", { skipType: "cascade", reason: "a failed", duration: 0, attemptNumber: 1, cascadedFrom: "a" });
-      await b.saveWorkflowFailed(WF, runId, { message: "a failed" }, { workflowAttemptNumber: 1, duration: 20, completedSteps: 0, failedStep: "a" }, "step-failed");
+      await b.saveStepFailed(
+        WF,
+        runId,
+        "a",
+        { message: "fatal" },
+        { duration: 3, attemptNumber: a, terminal: true, failureReason: "execution-error" },
+      );
+      await b.saveStepSkipped(WF, runId, "b", {
+        skipType: "cascade",
+        reason: "a failed",
+        duration: 0,
+        attemptNumber: 1,
+        cascadedFrom: "a",
+      });
+      await b.saveWorkflowFailed(
+        WF,
+        runId,
+        { message: "a failed" },
+        { workflowAttemptNumber: 1, duration: 20, completedSteps: 0, failedStep: "a" },
+        "step-failed",
+      );
       continue;
     }
     await b.saveStepComplete(WF, runId, "a", { i }, { timestamp: 0, duration: 10 + i, attemptNumber: a, output: null });
     if (i === 3) await b.cancelRun(runId, "enough");
-    else await b.saveWorkflowComplete(WF, runId, {}, { workflowAttemptNumber: 1, timestamp: 0, duration: 30, totalSteps: 1 });
+    else
+      await b.saveWorkflowComplete(
+        WF,
+        runId,
+        {},
+        { workflowAttemptNumber: 1, timestamp: 0, duration: 30, totalSteps: 1 },
+      );
   }
   clock.advanceMs(1);
   await b.rerunFrom({ parentRunId: "r0", fromStepId: "b", runId: "r0-rerun" });
@@ -80,7 +127,9 @@ describe("event_facts", () => {
     expect(facts(old.filename)).toEqual(written);
 
     const window = { startUs: 0, endUs: clock.nowUs() };
-    const events = (await b1.loadEvents(WF, "r0")).concat(...await Promise.all(["r1", "r2", "r3", "r0-rerun"].map((r) => b1.loadEvents(WF, r)))) as Event[];
+    const events = (await b1.loadEvents(WF, "r0")).concat(
+      ...(await Promise.all(["r1", "r2", "r3", "r0-rerun"].map((r) => b1.loadEvents(WF, r)))),
+    ) as Event[];
     const reference = computeAnalyticsSummary(events, await b1.getQueueDepth(), window, clock.nowUs());
     expect(await b1.getAnalyticsSummary(window)).toEqual(reference);
     expect(await b2.getAnalyticsSummary(window)).toEqual({ ...reference, queueDepth: await b2.getQueueDepth() });

@@ -14,8 +14,12 @@ async function plan(options: ListRunsOptions): Promise<string[]> {
   const { filename, dispose } = await freshBackend();
   cleanups.push(dispose);
   const db = new Database(filename, { readonly: true });
-  cleanups.push(() => { db.close(); });
-  return (db.prepare(`EXPLAIN QUERY PLAN ${runsSql(options)}`).all(...runsParams(options)) as Array<{ detail: string }>).map((r) => r.detail);
+  cleanups.push(() => {
+    db.close();
+  });
+  return (
+    db.prepare(`EXPLAIN QUERY PLAN ${runsSql(options)}`).all(...runsParams(options)) as Array<{ detail: string }>
+  ).map((r) => r.detail);
 }
 
 // The Cost rule: a page of listRuns reads about `limit` rows. Every filter combination must be an index walk already in
@@ -24,22 +28,39 @@ describe("listRuns query plans (SQLite)", () => {
   const cases: Array<[string, ListRunsOptions, string]> = [
     ["no filter", { limit: 20 }, "runs_newest"],
     ["workflow", { workflowSlug: "w", limit: 50 }, "runs_by_workflow"],
-    ["one status (what the worker polls)", { workflowSlug: "w", status: ["pending"], limit: 50 }, "runs_by_workflow_status"],
-    ["several statuses of a workflow", { workflowSlug: "w", status: ["pending", "running", "failed"], limit: 50 }, "runs_by_workflow_status"],
+    [
+      "one status (what the worker polls)",
+      { workflowSlug: "w", status: ["pending"], limit: 50 },
+      "runs_by_workflow_status",
+    ],
+    [
+      "several statuses of a workflow",
+      { workflowSlug: "w", status: ["pending", "running", "failed"], limit: 50 },
+      "runs_by_workflow_status",
+    ],
     ["one status, any workflow", { status: ["completed"], limit: 50 }, "runs_by_status"],
     ["several statuses, any workflow", { status: ["completed", "failed"], limit: 50 }, "runs_by_status"],
     ["tags", { tags: ["a", "b"], limit: 50 }, "runs_newest"],
-    ["workflow, statuses and tags", { workflowSlug: "w", status: ["completed", "cancelled"], tags: ["a"], limit: 50 }, "runs_by_workflow_status"],
+    [
+      "workflow, statuses and tags",
+      { workflowSlug: "w", status: ["completed", "cancelled"], tags: ["a"], limit: 50 },
+      "runs_by_workflow_status",
+    ],
     ["no limit", { workflowSlug: "w", status: ["pending", "running"] }, "runs_by_workflow_status"],
     ["one tenant", { tenantId: "acme", limit: 20 }, "runs_by_tenant"],
-    ["one tenant, a workflow and statuses", { tenantId: "acme", workflowSlug: "w", status: ["pending", "failed"], limit: 20 }, "runs_by_tenant"],
+    [
+      "one tenant, a workflow and statuses",
+      { tenantId: "acme", workflowSlug: "w", status: ["pending", "failed"], limit: 20 },
+      "runs_by_tenant",
+    ],
   ];
   for (const [name, options, index] of cases) {
     it(`${name}: walks ${index} in order, sorts nothing`, async () => {
       const details = await plan(options);
       const runsAccess = details.filter((d) => /\b(SCAN|SEARCH) r\b/.test(d));
       expect(runsAccess.length, details.join("\n")).toBe(Math.max(1, new Set(options.status ?? []).size));
-      for (const d of runsAccess) expect(d, details.join("\n")).toMatch(new RegExp(`^(SEARCH|SCAN) r USING INDEX ${index}\\b`));
+      for (const d of runsAccess)
+        expect(d, details.join("\n")).toMatch(new RegExp(`^(SEARCH|SCAN) r USING INDEX ${index}\\b`));
       expect(details.join("\n")).not.toMatch(/TEMP B-TREE/);
       if (new Set(options.status ?? []).size > 1) expect(details).toContain("MERGE (UNION ALL)");
     });

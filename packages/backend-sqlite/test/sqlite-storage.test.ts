@@ -15,7 +15,10 @@ function db() {
   cleanups.push(t.cleanup);
   return t;
 }
-async function open(filename: string, options: ConstructorParameters<typeof SqliteBackend>[1] = {}): Promise<SqliteBackend> {
+async function open(
+  filename: string,
+  options: ConstructorParameters<typeof SqliteBackend>[1] = {},
+): Promise<SqliteBackend> {
   const b = new SqliteBackend(filename, options);
   await b.initialize();
   cleanups.push(() => b.close());
@@ -30,8 +33,26 @@ describe("SqliteBackend migrations", () => {
     expect(a.driver.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(b.driver.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     const raw = new Database(filename, { readonly: true });
-    expect(raw.prepare("SELECT version, name FROM cairn_migrations ORDER BY version").all()).toEqual([{ version: 1, name: "0001_init.sql" }, { version: 2, name: "0002_event_facts.sql" }, { version: 3, name: "0003_facts_by_type.sql" }, { version: 4, name: "0004_runs_by_workflow_status.sql" }, { version: 5, name: "0005_engine_maintenance.sql" }, { version: 6, name: "0006_worker_presence.sql" }, { version: 7, name: "0007_runs_ended.sql" }, { version: 8, name: "0008_marks.sql" }, { version: 9, name: "0009_flow_gates.sql" }, { version: 10, name: "0010_cursors.sql" }, { version: 11, name: "0011_steps_waiting.sql" }, { version: 12, name: "0012_call_events.sql" }, { version: 13, name: "0013_entity_links.sql" }, { version: 14, name: "0014_run_tenants.sql" }, { version: 15, name: "0015_steps_ready_by_workflow.sql" }]);
-    expect(raw.prepare("SELECT value FROM cairn_meta WHERE key = 'schema_version'").get()).toEqual({ value: String(LATEST_SCHEMA_VERSION) });
+    expect(raw.prepare("SELECT version, name FROM cairn_migrations ORDER BY version").all()).toEqual([
+      { version: 1, name: "0001_init.sql" },
+      { version: 2, name: "0002_event_facts.sql" },
+      { version: 3, name: "0003_facts_by_type.sql" },
+      { version: 4, name: "0004_runs_by_workflow_status.sql" },
+      { version: 5, name: "0005_engine_maintenance.sql" },
+      { version: 6, name: "0006_worker_presence.sql" },
+      { version: 7, name: "0007_runs_ended.sql" },
+      { version: 8, name: "0008_marks.sql" },
+      { version: 9, name: "0009_flow_gates.sql" },
+      { version: 10, name: "0010_cursors.sql" },
+      { version: 11, name: "0011_steps_waiting.sql" },
+      { version: 12, name: "0012_call_events.sql" },
+      { version: 13, name: "0013_entity_links.sql" },
+      { version: 14, name: "0014_run_tenants.sql" },
+      { version: 15, name: "0015_steps_ready_by_workflow.sql" },
+    ]);
+    expect(raw.prepare("SELECT value FROM cairn_meta WHERE key = 'schema_version'").get()).toEqual({
+      value: String(LATEST_SCHEMA_VERSION),
+    });
     expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
     raw.close();
   });
@@ -96,10 +117,13 @@ describe("SqliteBackend corruption", () => {
     await registerManual(b, "wf");
     await b.submitRun({ workflowSlug: "wf", runId: "r1" });
     await b.submitRun({ workflowSlug: "wf", runId: "r2" });
-    for (const s of ["a", "b"]) await b.scheduleStep("wf", "r1", s, { availableAt: 0, reason: "initial", attemptNumber: 1 });
+    for (const s of ["a", "b"])
+      await b.scheduleStep("wf", "r1", s, { availableAt: 0, reason: "initial", attemptNumber: 1 });
     const raw = new Database(filename);
-    const { seq } = raw.prepare("SELECT seq FROM events WHERE run_id = 'r1' AND step_id = 'a'").get() as { seq: number };
-    raw.prepare("UPDATE events SET body = '{\"eventId\":\"trunc' WHERE seq = ?").run(seq);
+    const { seq } = raw.prepare("SELECT seq FROM events WHERE run_id = 'r1' AND step_id = 'a'").get() as {
+      seq: number;
+    };
+    raw.prepare('UPDATE events SET body = \'{"eventId":"trunc\' WHERE seq = ?').run(seq);
     raw.close();
     const events = await b.loadEvents("wf", "r1");
     expect(events.map((e) => e.type)).toEqual(["RunSubmitted", "StepScheduled"]);
@@ -125,6 +149,9 @@ describe("SqliteBackend corruption", () => {
     expect((await b.getRun("r1"))?.status).toBe("pending");
     expect((await b.getStepState("wf", "r1", "a"))?.status).toBe("scheduled");
     expect(await b.claimScheduledStep("wf", "r1", "a", "w", claimMeta)).toEqual({ attemptNumber: 1 });
-    expect(b.driver.corruptRecords.map((e) => e.context.path)).toEqual([`${filename} (table runs, run_id r1)`, `${filename} (table steps, run_id r1, step_id a)`]);
+    expect(b.driver.corruptRecords.map((e) => e.context.path)).toEqual([
+      `${filename} (table runs, run_id r1)`,
+      `${filename} (table steps, run_id r1, step_id a)`,
+    ]);
   });
 });

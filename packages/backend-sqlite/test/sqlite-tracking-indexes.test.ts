@@ -15,10 +15,25 @@ describe("tracking indexes", () => {
     await b.close();
     const db = new Database(file, { readonly: true });
     try {
-      const plan = (sql: string, ...args: unknown[]) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join("\n");
-      expect(plan(`SELECT body FROM events WHERE type = 'StepLinked' AND json_extract(body, '$.entityType') = ? AND json_extract(body, '$.entityId') = ?
-        ORDER BY timestamp_us DESC LIMIT 5`, "transaction", "tx_1")).toMatch(/USING INDEX events_links_by_entity/);
-      expect(plan("SELECT body FROM events INDEXED BY events_calls_by_time WHERE type = 'StepCall' AND timestamp_us BETWEEN ? AND ?", 0, 1)).toMatch(/events_calls_by_time/);
+      const plan = (sql: string, ...args: unknown[]) =>
+        (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>)
+          .map((r) => r.detail)
+          .join("\n");
+      expect(
+        plan(
+          `SELECT body FROM events WHERE type = 'StepLinked' AND json_extract(body, '$.entityType') = ? AND json_extract(body, '$.entityId') = ?
+        ORDER BY timestamp_us DESC LIMIT 5`,
+          "transaction",
+          "tx_1",
+        ),
+      ).toMatch(/USING INDEX events_links_by_entity/);
+      expect(
+        plan(
+          "SELECT body FROM events INDEXED BY events_calls_by_time WHERE type = 'StepCall' AND timestamp_us BETWEEN ? AND ?",
+          0,
+          1,
+        ),
+      ).toMatch(/events_calls_by_time/);
     } finally {
       db.close();
       await rm(dir, { recursive: true, force: true });

@@ -16,8 +16,15 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function spawnChild(filename: string, mode: string): { proc: ChildProcess; next: () => Promise<string>; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, filename, mode], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+function spawnChild(
+  filename: string,
+  mode: string,
+): { proc: ChildProcess; next: () => Promise<string>; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, ["--conditions=@cairn/source", "--import", "tsx", CHILD, filename, mode], {
+    cwd: REPO_ROOT,
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
   let stderr = "";
   proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
@@ -33,9 +40,17 @@ function spawnChild(filename: string, mode: string): { proc: ChildProcess; next:
 /** A writer child on the database, ready to submit on request; killed after the test. */
 async function writer(filename: string): Promise<{ submit: () => Promise<void> }> {
   const c = spawnChild(filename, "writer");
-  cleanups.push(async () => { c.proc.stdin!.end(); await c.exited; });
+  cleanups.push(async () => {
+    c.proc.stdin!.end();
+    await c.exited;
+  });
   expect(await c.next()).toBe("ready");
-  return { submit: async () => { c.proc.stdin!.write("submit\n"); expect(await c.next()).toBe("done"); } };
+  return {
+    submit: async () => {
+      c.proc.stdin!.write("submit\n");
+      expect(await c.next()).toBe("done");
+    },
+  };
 }
 
 async function fileBackend(): Promise<{ backend: SqliteBackend; filename: string }> {

@@ -15,11 +15,21 @@ describe("group commit", () => {
       const visibleElsewhere = () => (observer.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n;
       const results = await Promise.allSettled([
         queue.run(() => insert.run("a").changes),
-        queue.run(() => { insert.run("half-written"); throw new Error("boom"); }),
+        queue.run(() => {
+          insert.run("half-written");
+          throw new Error("boom");
+        }),
         // Still inside the batch's transaction: the first write is not yet committed, so another connection does not see it.
-        queue.run(() => { insert.run("c"); return visibleElsewhere(); }),
+        queue.run(() => {
+          insert.run("c");
+          return visibleElsewhere();
+        }),
       ]);
-      expect(results).toEqual([{ status: "fulfilled", value: 1 }, { status: "rejected", reason: new Error("boom") }, { status: "fulfilled", value: 0 }]);
+      expect(results).toEqual([
+        { status: "fulfilled", value: 1 },
+        { status: "rejected", reason: new Error("boom") },
+        { status: "fulfilled", value: 0 },
+      ]);
       expect(db.prepare("SELECT v FROM t ORDER BY rowid").all()).toEqual([{ v: "a" }, { v: "c" }]);
       expect(visibleElsewhere()).toBe(2);
     } finally {
@@ -33,7 +43,12 @@ describe("group commit", () => {
     const db = new Database(":memory:");
     db.exec("CREATE TABLE t (v TEXT)");
     const queue = new SqliteWriteQueue(db, ":memory:", DEFAULT_BUSY_RETRY);
-    await expect(queue.run(() => { db.prepare("INSERT INTO t (v) VALUES ('x')").run(); throw new Error("no"); })).rejects.toThrow("no");
+    await expect(
+      queue.run(() => {
+        db.prepare("INSERT INTO t (v) VALUES ('x')").run();
+        throw new Error("no");
+      }),
+    ).rejects.toThrow("no");
     expect(db.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 0 });
     db.close();
   });
@@ -48,7 +63,13 @@ describe("group commit", () => {
       }
       let calls = 0;
       const [claims, started] = await Promise.allSettled([
-        backend.claimScheduledSteps("w", { limit: 2, dependencies: () => { if (++calls === 2) throw new Error("callback failed"); return []; } }),
+        backend.claimScheduledSteps("w", {
+          limit: 2,
+          dependencies: () => {
+            if (++calls === 2) throw new Error("callback failed");
+            return [];
+          },
+        }),
         backend.startRun("wf", "r1", { workflowAttemptNumber: 1, hasInputSchema: false, hasInput: false }),
       ]);
       expect(claims.status).toBe("rejected");

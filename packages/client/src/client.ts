@@ -1,7 +1,27 @@
 import {
-  CairnError, deserializeValue, InvalidArgumentError, parseEntityRef, RunNotFoundError, TenantView, assertTenantId,
-  type Backend, type CallRecord, type ChildStepRecord, type EmitOptions, type EmitResult, type ListRunsOptions, type ScheduleInfo, type RunState, type RunUsage, type StepLink, type StepState, type SubmitOutcome,
-  type FeedPage, type FeedSubscription, type ReadFeedOptions, type SubscribeFeedOptions,
+  CairnError,
+  deserializeValue,
+  InvalidArgumentError,
+  parseEntityRef,
+  RunNotFoundError,
+  TenantView,
+  assertTenantId,
+  type Backend,
+  type CallRecord,
+  type ChildStepRecord,
+  type EmitOptions,
+  type EmitResult,
+  type ListRunsOptions,
+  type ScheduleInfo,
+  type RunState,
+  type RunUsage,
+  type StepLink,
+  type StepState,
+  type SubmitOutcome,
+  type FeedPage,
+  type FeedSubscription,
+  type ReadFeedOptions,
+  type SubscribeFeedOptions,
 } from "@cairn/backend-interface";
 import { openBackend } from "./backend-url.js";
 import { describeRun, submit, submitMany, waitForRun, type SubmitOptions } from "./run-operations.js";
@@ -51,9 +71,10 @@ export interface SubmittedRun {
 }
 
 /** The arguments of `submit` after the workflow: the input (optional when the workflow takes any) and the options. */
-export type SubmitArgs<W> = unknown extends SubmitInput<W>
-  ? [input?: unknown, options?: RunSubmitOptions]
-  : [input: SubmitInput<W>, options?: RunSubmitOptions];
+export type SubmitArgs<W> =
+  unknown extends SubmitInput<W>
+    ? [input?: unknown, options?: RunSubmitOptions]
+    : [input: SubmitInput<W>, options?: RunSubmitOptions];
 
 /** What application code uses to submit and follow runs, without the worker or the CLI. */
 export interface CairnClient {
@@ -63,9 +84,9 @@ export interface CairnClient {
    */
   submit<W extends string | WorkflowRef>(workflow: W, ...args: SubmitArgs<W>): Promise<SubmittedRun>;
   /** Submits many runs in one write where the driver can; outcomes in item order, each the run or that item's error. */
-  submitMany<const W extends ReadonlyArray<string | WorkflowRef>>(
-    items: { readonly [K in keyof W]: SubmitItem<W[K]> },
-  ): Promise<SubmitOutcome[]>;
+  submitMany<const W extends ReadonlyArray<string | WorkflowRef>>(items: {
+    readonly [K in keyof W]: SubmitItem<W[K]>;
+  }): Promise<SubmitOutcome[]>;
   /**
    * Emits an event: starts a run of every workflow whose `on` lists `event`, with `payload` (a JSON value) as input,
    * in one write. The same `id` again starts nothing new and returns the same runs; without `id` a fresh one is made
@@ -83,7 +104,10 @@ export interface CairnClient {
   /** A new run that keeps the parent's results outside `from` and the steps depending on it, and runs those again. */
   rerun(runId: string, options: { from: string; input?: unknown }): Promise<{ runId: string; rerunStepIds: string[] }>;
   /** Runs again the failed and skipped steps of a failed run, keeping its completed results. */
-  retry(runId: string, options?: { reason?: string }): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }>;
+  retry(
+    runId: string,
+    options?: { reason?: string },
+  ): Promise<{ workflowAttemptNumber: number; retriedSteps: string[] }>;
   /** Runs, newest first, filtered by workflow, status and tags. */
   list(options?: ListOptions): Promise<ClientRun[]>;
   /** Pauses a run (nothing new is claimed; running steps finish) and returns it; a typed error for an ended run. */
@@ -91,12 +115,20 @@ export interface CairnClient {
   /** Resumes a paused run, merging `patch` into the state its steps read as `ctx.state`, and returns it. */
   resume(runId: string, options?: { patch?: Record<string, unknown> }): Promise<ClientRun>;
   /** Pauses (`resume: false`, default) or resumes a whole workflow; returns how many runs it changed. */
-  pauseWorkflow(workflow: string | WorkflowRef, options?: { reason?: string; resume?: boolean }): Promise<{ runs: number }>;
+  pauseWorkflow(
+    workflow: string | WorkflowRef,
+    options?: { reason?: string; resume?: boolean },
+  ): Promise<{ runs: number }>;
   /**
    * Sends a signal to a run: buffered until a step's `ctx.waitForEvent(name)` takes it (a step waiting now is woken).
    * The same `id` twice is one signal. A payload that is not JSON, or an unknown or ended run, is a typed error.
    */
-  signal(runId: string, name: string, payload?: unknown, options?: { id?: string }): Promise<{ signalId: string; isNew: boolean }>;
+  signal(
+    runId: string,
+    name: string,
+    payload?: unknown,
+    options?: { id?: string },
+  ): Promise<{ signalId: string; isNew: boolean }>;
   /** The calls a run's steps made (`ctx.call`), of one step when given, in the order they were recorded; RUN_NOT_FOUND for an unknown run. */
   calls(runId: string, stepId?: string): Promise<CallRecord[]>;
   /**
@@ -107,7 +139,10 @@ export interface CairnClient {
   /** The entities a run's step touched (`ctx.link`), in link order; RUN_NOT_FOUND for an unknown run. */
   links(runId: string, stepId: string): Promise<StepLink[]>;
   /** Which runs and steps touched an entity (`"transaction:tx_123"` or `{ entityType, entityId }`), newest link first. */
-  touching(entity: string | { entityType: string; entityId: string }, options?: { limit?: number }): Promise<StepLink[]>;
+  touching(
+    entity: string | { entityType: string; entityId: string },
+    options?: { limit?: number },
+  ): Promise<StepLink[]>;
   /** A run's steps (status, attempt, error, latest `progress` with its item counts, …); RUN_NOT_FOUND for an unknown run. */
   steps(runId: string): Promise<StepState[]>;
   /** A run's AI usage per model and in total; RUN_NOT_FOUND for an unknown run. */
@@ -150,7 +185,9 @@ export function createClient(options: ClientOptions): CairnClient {
     if (opening) return opening;
     const p = openBackend(options.backend as string, options.cwd ? { cwd: options.cwd } : {});
     // A backend that failed to open (server down) is tried again on the next call.
-    p.catch(() => { if (opening === p) opening = undefined; });
+    p.catch(() => {
+      if (opening === p) opening = undefined;
+    });
     return (opening = p);
   };
   // Every run-level call goes through `scope`: the Backend, or the tenant's view of it.
@@ -162,12 +199,19 @@ export function createClient(options: ClientOptions): CairnClient {
     return { backend, scope: views.view };
   };
   const unscoped = (what: string): void => {
-    if (options.tenant !== undefined) throw new InvalidArgumentError(`${what} spans every tenant, and this client is scoped to tenant ${JSON.stringify(options.tenant)}; use a client without \`tenant\` (or client.backend()) for it.`);
+    if (options.tenant !== undefined)
+      throw new InvalidArgumentError(
+        `${what} spans every tenant, and this client is scoped to tenant ${JSON.stringify(options.tenant)}; use a client without \`tenant\` (or client.backend()) for it.`,
+      );
   };
   const submitOptions = (slug: string, input: unknown, o: RunSubmitOptions = {}): SubmitOptions => {
     const { availableAt, ...rest } = o;
-    return { ...rest, workflow: slug, ...(input === undefined ? {} : { input }),
-      ...(availableAt ? { availableAtUs: availableAt.getTime() * 1000 } : {}) };
+    return {
+      ...rest,
+      workflow: slug,
+      ...(input === undefined ? {} : { input }),
+      ...(availableAt ? { availableAtUs: availableAt.getTime() * 1000 } : {}),
+    };
   };
 
   return {
@@ -180,7 +224,11 @@ export function createClient(options: ClientOptions): CairnClient {
       // One lookup per distinct workflow, not per item.
       const lookups = new Map<string | WorkflowRef, Promise<unknown>>();
       const slugOf = (w: string | WorkflowRef): Promise<unknown> => {
-        if (!lookups.has(w)) lookups.set(w, resolveWorkflowSlug(backend, w).catch((e: unknown) => e));
+        if (!lookups.has(w))
+          lookups.set(
+            w,
+            resolveWorkflowSlug(backend, w).catch((e: unknown) => e),
+          );
         return lookups.get(w)!;
       };
       const slugs = await Promise.all(items.map((i) => slugOf(i.workflow)));
@@ -191,7 +239,11 @@ export function createClient(options: ClientOptions): CairnClient {
         else if (slug instanceof CairnError) bad.set(index, { ok: false, error: slug });
         else throw slug;
       });
-      const outcomes = await submitMany(backend, good.map((g) => g.o), scope);
+      const outcomes = await submitMany(
+        backend,
+        good.map((g) => g.o),
+        scope,
+      );
       const out = items.map((_, index) => bad.get(index));
       good.forEach((g, k) => (out[g.index] = outcomes[k]));
       return out as SubmitOutcome[];
@@ -212,7 +264,9 @@ export function createClient(options: ClientOptions): CairnClient {
       const onUpdate = o.onUpdate;
       const { backend, scope } = await scoped();
       const d = await waitForRun(backend, runId, {
-        scope, pollMs: options.pollMs ?? 250, ...(o.signal ? { signal: o.signal } : {}),
+        scope,
+        pollMs: options.pollMs ?? 250,
+        ...(o.signal ? { signal: o.signal } : {}),
         ...(onUpdate ? { onUpdate: (v: { run: RunState }) => onUpdate(decodeRun(v.run)) } : {}),
       });
       return decodeRun(d.run);
@@ -232,7 +286,8 @@ export function createClient(options: ClientOptions): CairnClient {
     async list(o = {}) {
       const { backend, scope } = await scoped();
       const { workflow, ...rest } = o;
-      const filter = workflow === undefined ? rest : { ...rest, workflowSlug: await resolveWorkflowSlug(backend, workflow) };
+      const filter =
+        workflow === undefined ? rest : { ...rest, workflowSlug: await resolveWorkflowSlug(backend, workflow) };
       return (await scope.listRuns(filter)).map(decodeRun);
     },
     async readFeed(o = {}) {
@@ -242,7 +297,6 @@ export function createClient(options: ClientOptions): CairnClient {
     async subscribeFeed(o) {
       unscoped("subscribeFeed");
       return (await open()).subscribeFeed(o);
-
     },
     async pause(runId, o = {}) {
       const { scope } = await scoped();
@@ -258,11 +312,12 @@ export function createClient(options: ClientOptions): CairnClient {
       unscoped("pauseWorkflow");
       const backend = await open();
       const slug = await resolveWorkflowSlug(backend, workflow);
-      return o.resume ? backend.resumeWorkflow(slug) : backend.pauseWorkflow(slug, o.reason === undefined ? {} : { reason: o.reason });
+      return o.resume
+        ? backend.resumeWorkflow(slug)
+        : backend.pauseWorkflow(slug, o.reason === undefined ? {} : { reason: o.reason });
     },
     async signal(runId, name, payload, o = {}) {
       return (await scoped()).scope.signal(runId, name, payload, o);
-
     },
     async calls(runId, stepId) {
       const { scope } = await scoped();

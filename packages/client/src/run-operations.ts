@@ -1,6 +1,13 @@
 import {
-  isTerminalRunStatus, RunNotFoundError, WorkflowNotFoundError,
-  type Backend, type RunState, type RunSubmissionInput, type StepState, type SubmitOutcome, type WorkflowMetadata,
+  isTerminalRunStatus,
+  RunNotFoundError,
+  WorkflowNotFoundError,
+  type Backend,
+  type RunState,
+  type RunSubmissionInput,
+  type StepState,
+  type SubmitOutcome,
+  type WorkflowMetadata,
 } from "@cairn/backend-interface";
 import { Wakeup } from "./wakeup.js";
 import { traceContextMetadata } from "./trace-context.js";
@@ -39,7 +46,11 @@ export interface SubmitOptions {
  * JSON Schema cannot express (refinements, transforms). With `@opentelemetry/api` installed, the active span's trace
  * context is stored in the run's metadata (`traceparent`), so the worker's spans join the caller's trace.
  */
-export async function submit(backend: Backend, o: SubmitOptions, scope: RunScope = backend): Promise<{ runId: string; isNew: boolean }> {
+export async function submit(
+  backend: Backend,
+  o: SubmitOptions,
+  scope: RunScope = backend,
+): Promise<{ runId: string; isNew: boolean }> {
   const meta = await backend.getWorkflowMetadata(o.workflow);
   if (!meta) throw new WorkflowNotFoundError(o.workflow);
   return scope.submitRun(toSubmission(o, meta, await traceContextMetadata()));
@@ -50,32 +61,47 @@ export async function submit(backend: Backend, o: SubmitOptions, scope: RunScope
  * item order, each the run (new or existing) or that item's error (an unregistered workflow, a rejected input, a
  * conflicting idempotency key); the other items are written.
  */
-export async function submitMany(backend: Backend, items: readonly SubmitOptions[], scope: RunScope = backend): Promise<SubmitOutcome[]> {
+export async function submitMany(
+  backend: Backend,
+  items: readonly SubmitOptions[],
+  scope: RunScope = backend,
+): Promise<SubmitOutcome[]> {
   const metas = new Map<string, Promise<WorkflowMetadata | null>>();
   const trace = await traceContextMetadata();
-  const submissions = await Promise.all(items.map(async (o) => {
-    if (!metas.has(o.workflow)) metas.set(o.workflow, backend.getWorkflowMetadata(o.workflow));
-    // An unregistered workflow is left to submitRuns, which reports it as that item's WorkflowNotFoundError.
-    return toSubmission(o, await metas.get(o.workflow)!, trace);
-  }));
+  const submissions = await Promise.all(
+    items.map(async (o) => {
+      if (!metas.has(o.workflow)) metas.set(o.workflow, backend.getWorkflowMetadata(o.workflow));
+      // An unregistered workflow is left to submitRuns, which reports it as that item's WorkflowNotFoundError.
+      return toSubmission(o, await metas.get(o.workflow)!, trace);
+    }),
+  );
   return scope.submitRuns(submissions);
 }
 
 /** The Backend submission for `o`, stamped with the registration's version and whether it has an input schema. */
-function toSubmission(o: SubmitOptions, meta: WorkflowMetadata | null, trace: Record<string, string>): RunSubmissionInput {
+function toSubmission(
+  o: SubmitOptions,
+  meta: WorkflowMetadata | null,
+  trace: Record<string, string>,
+): RunSubmissionInput {
   const hasSchema = meta?.inputSchemaJSON !== undefined;
   // The caller's own metadata keys win over the trace context.
   const metadata = { ...trace, ...o.metadata };
   return {
-    workflowSlug: o.workflow, hasInputSchema: hasSchema,
+    workflowSlug: o.workflow,
+    hasInputSchema: hasSchema,
     // No input for a workflow with a schema means `{}`, so object schemas whose fields all have defaults just work.
     ...(o.input !== undefined ? { input: o.input } : hasSchema ? { input: {} } : {}),
     ...(o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {}),
-    ...(o.priority === undefined ? {} : { priority: o.priority }), ...(o.tags?.length ? { tags: o.tags } : {}),
+    ...(o.priority === undefined ? {} : { priority: o.priority }),
+    ...(o.tags?.length ? { tags: o.tags } : {}),
     ...(o.timeoutMs ? { timeoutUs: Math.round(o.timeoutMs * 1000) } : {}),
-    ...(o.availableAtUs ? { availableAtUs: o.availableAtUs } : {}), ...(o.concurrencyKey !== undefined ? { concurrencyKey: o.concurrencyKey } : {}),
-    ...(o.runType !== undefined ? { runType: o.runType } : {}), ...(o.trigger !== undefined ? { trigger: o.trigger } : {}),
-    ...(Object.keys(metadata).length ? { metadata } : {}), ...(meta?.versionId ? { versionId: meta.versionId } : {}),
+    ...(o.availableAtUs ? { availableAtUs: o.availableAtUs } : {}),
+    ...(o.concurrencyKey !== undefined ? { concurrencyKey: o.concurrencyKey } : {}),
+    ...(o.runType !== undefined ? { runType: o.runType } : {}),
+    ...(o.trigger !== undefined ? { trigger: o.trigger } : {}),
+    ...(Object.keys(metadata).length ? { metadata } : {}),
+    ...(meta?.versionId ? { versionId: meta.versionId } : {}),
   };
 }
 
@@ -94,7 +120,11 @@ export async function describeRun(backend: RunScope, runId: string): Promise<Run
 }
 
 /** Waits until a run ends, calling `onUpdate` with each new view of it. Wakes on backend notifications, else polls. */
-export async function waitForRun(backend: Backend, runId: string, o: { pollMs?: number; signal?: AbortSignal; onUpdate?: (d: RunDetails) => void; scope?: RunScope } = {}): Promise<RunDetails> {
+export async function waitForRun(
+  backend: Backend,
+  runId: string,
+  o: { pollMs?: number; signal?: AbortSignal; onUpdate?: (d: RunDetails) => void; scope?: RunScope } = {},
+): Promise<RunDetails> {
   const wakeup = new Wakeup();
   const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.wake()) : () => {};
   try {

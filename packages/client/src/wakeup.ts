@@ -9,16 +9,25 @@ export class Wakeup {
 
   /** Wakes the current wait, or the next one. */
   wake(): void {
-    if (this.resolver) { const r = this.resolver; this.resolver = undefined; r(); }
-    else this.pending = true;
+    if (this.resolver) {
+      const r = this.resolver;
+      this.resolver = undefined;
+      r();
+    } else this.pending = true;
   }
 
   /** Resolves on a wake, after `ms`, or when `signal` aborts. */
   async wait(ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.pending || signal?.aborted) { this.pending = false; return; }
+    if (this.pending || signal?.aborted) {
+      this.pending = false;
+      return;
+    }
     await new Promise<void>((resolve) => {
       const done = (): void => {
-        clearTimeout(timer); signal?.removeEventListener("abort", done); this.resolver = undefined; resolve();
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        this.resolver = undefined;
+        resolve();
       };
       const timer = setTimeout(done, ms);
       this.resolver = done;

@@ -16,14 +16,19 @@ export interface WorkflowRef {
 /** The input type a Standard Schema accepts (its `types.input`), or `unknown` for a value that is not one. */
 type SchemaInput<S> = [S] extends [never]
   ? unknown
-  : [S] extends [{ readonly "~standard": { readonly types?: { readonly input: infer I } | undefined } }] ? I : unknown;
+  : [S] extends [{ readonly "~standard": { readonly types?: { readonly input: infer I } | undefined } }]
+    ? I
+    : unknown;
 
 /**
  * The input `submit` takes for a workflow: what its schema accepts before defaults and transforms apply (so a field
  * with a default is optional), `unknown` for a slug or a workflow without a schema.
  */
-export type SubmitInput<W> = W extends string ? unknown
-  : W extends { readonly input?: infer S } ? SchemaInput<NonNullable<S>> : unknown;
+export type SubmitInput<W> = W extends string
+  ? unknown
+  : W extends { readonly input?: infer S }
+    ? SchemaInput<NonNullable<S>>
+    : unknown;
 
 /**
  * The slug of a workflow reference: a string as is; a declaration's `slug`; else the one registered workflow whose
@@ -36,7 +41,9 @@ export async function resolveWorkflowSlug(backend: Backend, workflow: string | W
   const named = (await backend.listWorkflowMetadata()).filter((m) => m.name === workflow.name);
   if (named.length === 1) return named[0]!.slug;
   if (named.length === 0) throw new WorkflowNotFoundError(workflow.name);
-  throw new ConfigError(`${named.length} registered workflows are named ${JSON.stringify(workflow.name)} ` +
-    `(${named.map((m) => m.slug).join(", ")}). Give the declaration its slug: defineWorkflow({ slug: "<folder>", ... }).`,
-  { name: workflow.name });
+  throw new ConfigError(
+    `${named.length} registered workflows are named ${JSON.stringify(workflow.name)} ` +
+      `(${named.map((m) => m.slug).join(", ")}). Give the declaration its slug: defineWorkflow({ slug: "<folder>", ... }).`,
+    { name: workflow.name },
+  );
 }

@@ -38,7 +38,11 @@ describe("@cairn/client with the tenant option, on a real SQLite file with a wor
   it("a tenant's runs are stamped, run by the worker and visible to that tenant only", async () => {
     const { runId } = await acme.submit(helloWorkflow, { name: "Ada" });
     const run = await acme.wait(runId);
-    expect(run).toMatchObject({ status: "completed", tenantId: "acme", output: { greet: { greeting: "Hello, Ada.", length: 11 } } });
+    expect(run).toMatchObject({
+      status: "completed",
+      tenantId: "acme",
+      output: { greet: { greeting: "Hello, Ada.", length: 11 } },
+    });
     expect((await acme.steps(runId)).length).toBeGreaterThan(0);
     expect((await acme.list()).map((r) => r.runId)).toContain(runId);
     expect((await admin.get(runId))?.tenantId).toBe("acme");
@@ -64,19 +68,27 @@ describe("@cairn/client with the tenant option, on a real SQLite file with a wor
     expect((await admin.get(runA))?.status).toBe("pending");
     expect((await acme.cancel(runA, "mine")).status).toBe("cancelled");
     await acme.cancel(runB);
-    expect((await admin.list({ tenantId: "acme", status: ["cancelled"] })).map((r) => r.runId).sort()).toEqual([runA, runB].sort());
+    expect((await admin.list({ tenantId: "acme", status: ["cancelled"] })).map((r) => r.runId).sort()).toEqual(
+      [runA, runB].sort(),
+    );
   });
 
   it("a rerun keeps the tenant; the calls that span every tenant are refused; a bad tenant id is a typed error", async () => {
     const { runId } = await globex.submit(helloWorkflow, { name: "Di" });
     await globex.wait(runId);
     const rerun = await globex.rerun(runId, { from: "compose", input: { name: "Ed" } });
-    expect(await globex.wait(rerun.runId)).toMatchObject({ status: "completed", tenantId: "globex", parentRunId: runId });
+    expect(await globex.wait(rerun.runId)).toMatchObject({
+      status: "completed",
+      tenantId: "globex",
+      parentRunId: runId,
+    });
     expect(await acme.get(rerun.runId)).toBeNull();
 
     await expectCode(globex.emit("anything", {}), "INVALID_ARGUMENT");
     await expectCode(globex.readFeed(), "INVALID_ARGUMENT");
     await expectCode(globex.pauseWorkflow("hello"), "INVALID_ARGUMENT");
-    expect(() => createClient({ backend: "sqlite:./x.db", cwd: dir, tenant: "not valid" })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => createClient({ backend: "sqlite:./x.db", cwd: dir, tenant: "not valid" })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
   });
 });

@@ -7,7 +7,10 @@ import type { CairnClient, ClientRun, SubmitInput, SubmitItem, SubmittedRun } fr
 import helloWorkflow from "../../../examples/workflows/hello/workflow.js";
 
 const noSchema = defineWorkflow({ name: "No schema" });
-const transformed = defineWorkflow({ name: "Transformed", input: z.object({ at: z.string().transform((s) => new Date(s)) }) });
+const transformed = defineWorkflow({
+  name: "Transformed",
+  input: z.object({ at: z.string().transform((s) => new Date(s)) }),
+});
 
 function submitChecks(client: CairnClient): void {
   void client.submit(helloWorkflow, { name: "Ada" });
@@ -29,8 +32,15 @@ function submitChecks(client: CairnClient): void {
   void client.submit(transformed, { at: "2026-01-01" });
   // @ts-expect-error the input is what the schema accepts, not what it produces
   void client.submit(transformed, { at: new Date() });
-  void client.submitMany([{ workflow: helloWorkflow, input: { name: "Ada" } }, { workflow: helloWorkflow, input: { name: "Bo" } }]);
-  void client.submitMany([{ workflow: helloWorkflow, input: { name: "Ada" } }, { workflow: "hello", input: 7 }, { workflow: noSchema }]);
+  void client.submitMany([
+    { workflow: helloWorkflow, input: { name: "Ada" } },
+    { workflow: helloWorkflow, input: { name: "Bo" } },
+  ]);
+  void client.submitMany([
+    { workflow: helloWorkflow, input: { name: "Ada" } },
+    { workflow: "hello", input: 7 },
+    { workflow: noSchema },
+  ]);
   // @ts-expect-error each item's input is checked against its workflow
   void client.submitMany([{ workflow: "hello" }, { workflow: helloWorkflow, input: { name: 1 } }]);
   const built: SubmitItem[] = [{ workflow: "hello", input: { name: "Ada" } }];

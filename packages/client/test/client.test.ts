@@ -43,7 +43,11 @@ describe("@cairn/client on a real SQLite file, with a worker running the example
   it("follows the event feed while the worker runs a workflow: every event of the run, in its order, and readFeed agrees", async () => {
     const start = (await client.readFeed({ limit: 10_000 })).cursor;
     const all: Array<{ runId: string; eventId: string }> = [];
-    const sub = await client.subscribeFeed({ from: start, pollIntervalMs: 20, onEvents: (page) => void all.push(...page.map((e) => e.event)) });
+    const sub = await client.subscribeFeed({
+      from: start,
+      pollIntervalMs: 20,
+      onEvents: (page) => void all.push(...page.map((e) => e.event)),
+    });
     const { runId } = await client.submit(helloWorkflow, { name: "Feed" });
     await client.wait(runId);
     const events = await (await client.backend()).loadEvents("hello", runId);
@@ -69,7 +73,9 @@ describe("@cairn/client on a real SQLite file, with a worker running the example
     expect(first).toMatchObject({ eventId: "order-5", runs: [{ workflowSlug: "order-created", isNew: true }] });
     const again = await client.emit("order.created", { orderId: 5, total: 1 }, { id: "order-5" });
     expect(again.runs).toEqual([{ ...first.runs[0], isNew: false }]);
-    expect((await client.wait(first.runs[0]!.runId)).output).toEqual({ confirm: { orderId: 5, reservation: "res-5", confirmed: true } });
+    expect((await client.wait(first.runs[0]!.runId)).output).toEqual({
+      confirm: { orderId: 5, reservation: "res-5", confirmed: true },
+    });
     await expect(client.emit("order.created", { orderId: 6n })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     expect((await client.list({ workflow: "order-created" })).length).toBe(1);
     expect((await client.schedules()).map((s) => s.workflowSlug)).toEqual(["nightly-report"]);
@@ -83,14 +89,24 @@ describe("@cairn/client on a real SQLite file, with a worker running the example
       { workflow: { name: "No Such Name" } },
       { workflow: "hello", input: { name: "Di", excited: true } },
     ]);
-    expect(outcomes.map((o) => (o.ok ? "ok" : o.error.code))).toEqual(["ok", "INVALID_INPUT", "WORKFLOW_NOT_FOUND", "WORKFLOW_NOT_FOUND", "ok"]);
+    expect(outcomes.map((o) => (o.ok ? "ok" : o.error.code))).toEqual([
+      "ok",
+      "INVALID_INPUT",
+      "WORKFLOW_NOT_FOUND",
+      "WORKFLOW_NOT_FOUND",
+      "ok",
+    ]);
     const last = outcomes[4]!;
     if (!last.ok) throw new Error("expected a run");
     expect((await client.wait(last.runId)).output).toEqual({ greet: { greeting: "Hello, Di!", length: 10 } });
   });
 
   it("cancels a run that has not started, with its reason", async () => {
-    const { runId } = await client.submit(helloWorkflow, { name: "Ed" }, { availableAt: new Date(Date.now() + 3_600_000) });
+    const { runId } = await client.submit(
+      helloWorkflow,
+      { name: "Ed" },
+      { availableAt: new Date(Date.now() + 3_600_000) },
+    );
     const run = await client.cancel(runId, "not today");
     expect(run.status).toBe("cancelled");
     expect(run.cancelReason).toBe("not today");
@@ -108,7 +124,11 @@ describe("@cairn/client on a real SQLite file, with a worker running the example
   });
 
   it("wait returns the current view when its signal aborts first", async () => {
-    const { runId } = await client.submit(helloWorkflow, { name: "Hal" }, { availableAt: new Date(Date.now() + 3_600_000) });
+    const { runId } = await client.submit(
+      helloWorkflow,
+      { name: "Hal" },
+      { availableAt: new Date(Date.now() + 3_600_000) },
+    );
     const run = await client.wait(runId, { signal: AbortSignal.timeout(100) });
     expect(run.status).toBe("pending");
     await client.cancel(runId);
@@ -118,7 +138,10 @@ describe("@cairn/client on a real SQLite file, with a worker running the example
 describe("@cairn/client errors", () => {
   it("a URL it cannot parse fails each call with a ConfigError that says what to use", async () => {
     const client = createClient({ backend: "mysql://nope" });
-    await expect(client.get("run_x")).rejects.toMatchObject({ code: "CONFIG_ERROR", message: expect.stringMatching(/Unknown backend URL/) });
+    await expect(client.get("run_x")).rejects.toMatchObject({
+      code: "CONFIG_ERROR",
+      message: expect.stringMatching(/Unknown backend URL/),
+    });
     await expect(client.list()).rejects.toMatchObject({ code: "CONFIG_ERROR" });
     await client.close();
   });

@@ -60,12 +60,29 @@ export function registerActions(app: Hono, env: PageEnv): void {
     });
     const ok = outcomes.filter((x) => x.ok).length;
     const body = html`<h1>Bulk ${action}</h1>
-<p id="bulk-result">${ok} of ${outcomes.length} run(s) ${action === "cancel" ? "cancelled" : "rerun"}.</p>
-<table class="grid" id="bulk-outcomes"><thead><tr><th>run</th><th>result</th></tr></thead><tbody>
-${outcomes.map((x) => html`<tr class="${x.ok ? "ok" : "refused"}"><td><a href="${base}/runs/${x.runId}"><code>${x.runId}</code></a></td>
-<td>${x.ok && action === "rerun" ? html`new run <a href="${base}/runs/${x.detail}"><code>${x.detail}</code></a>` : x.detail}</td></tr>`)}
-</tbody></table>
-<p><a href="${base}/runs?${filterQuery(f)}">Back to the runs</a></p>`;
+      <p id="bulk-result">${ok} of ${outcomes.length} run(s) ${action === "cancel" ? "cancelled" : "rerun"}.</p>
+      <table class="grid" id="bulk-outcomes">
+        <thead>
+          <tr>
+            <th>run</th>
+            <th>result</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${outcomes.map(
+            (x) =>
+              html`<tr class="${x.ok ? "ok" : "refused"}">
+                <td>
+                  <a href="${base}/runs/${x.runId}"><code>${x.runId}</code></a>
+                </td>
+                <td>
+                  ${x.ok && action === "rerun" ? html`new run <a href="${base}/runs/${x.detail}"><code>${x.detail}</code></a>` : x.detail}
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+      <p><a href="${base}/runs?${filterQuery(f)}">Back to the runs</a></p>`;
     return c.html(layout(env, { title: `Bulk ${action}`, active: "runs", body }));
   });
 }

@@ -37,11 +37,17 @@ export async function selectRuns(
       limit,
     });
     scanned += read.length;
-    matched.push(...read.filter((r) => f.tenant === undefined || r.tenantId === f.tenant || r.metadata?.tenant === f.tenant));
+    matched.push(
+      ...read.filter((r) => f.tenant === undefined || r.tenantId === f.tenant || r.metadata?.tenant === f.tenant),
+    );
     const last = read[read.length - 1];
     const exhausted = read.length < limit || !last;
     if (matched.length > want || exhausted || scanned >= MAX_SCAN) {
-      return { runs: matched.slice(0, want), more: matched.length > want, truncated: !exhausted && scanned >= MAX_SCAN && matched.length <= want };
+      return {
+        runs: matched.slice(0, want),
+        more: matched.length > want,
+        truncated: !exhausted && scanned >= MAX_SCAN && matched.length <= want,
+      };
     }
     cursor = { createdAtUs: last.createdAtUs, runId: last.runId };
   }

@@ -199,14 +199,28 @@ describe("cairn dashboard on the quick start's store", () => {
     const env = { ...process.env, CAIRN_BACKEND: "", CAIRN_WORKFLOWS: "" };
     try {
       // The quick start, as the README gives it: SQLite at ./.cairn/cairn.db, run to the end with a worker in-process.
-      const submitted = await cairn(["submit", "hello", "--input", '{"name":"Ada"}', "--wait", "--workflows", EXAMPLES_DIR], 60_000, { cwd, env });
+      const submitted = await cairn(
+        ["submit", "hello", "--input", '{"name":"Ada"}', "--wait", "--workflows", EXAMPLES_DIR],
+        60_000,
+        { cwd, env },
+      );
       expect(submitted.code, submitted.output).toBe(0);
-      const child = spawn(process.execPath, [CAIRN_BIN, "dashboard", "--port", "0", "--json"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [CAIRN_BIN, "dashboard", "--port", "0", "--json"], {
+        cwd,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       try {
         const url = await new Promise<string>((resolve, reject) => {
           let out = "";
-          child.stdout.on("data", (d: Buffer) => { out += d.toString(); const m = /"url":"([^"]+)"/.exec(out); if (m) resolve(m[1]!); });
-          child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
+          child.stdout.on("data", (d: Buffer) => {
+            out += d.toString();
+            const m = /"url":"([^"]+)"/.exec(out);
+            if (m) resolve(m[1]!);
+          });
+          child.stderr.on("data", (d: Buffer) => {
+            out += d.toString();
+          });
           child.on("close", (code) => reject(new Error(`cairn dashboard exited ${code}: ${out}`)));
         });
         expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/); // localhost by default

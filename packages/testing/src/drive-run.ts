@@ -1,4 +1,10 @@
-import { HELD_AVAILABLE_AT_US, isTerminalRunStatus, type Backend, type RunState, type StepState } from "@cairn/backend-interface";
+import {
+  HELD_AVAILABLE_AT_US,
+  isTerminalRunStatus,
+  type Backend,
+  type RunState,
+  type StepState,
+} from "@cairn/backend-interface";
 import type { TestClock } from "./test-clock.js";
 import { RunStuckError } from "./testing-errors.js";
 

@@ -21,9 +21,13 @@ describe("durable waits in the test kit", () => {
     const t0 = env.clock.nowMs();
     const runId = await env.submit("nap");
     // The first attempt waits; the run shows as waiting with the wake time.
-    for (let i = 0; i < 200 && (await env.backend.listWaitingRuns()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && (await env.backend.listWaitingRuns()).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
     const [waiting] = await env.backend.listWaitingRuns();
-    expect(waiting?.step).toMatchObject({ stepId: "nap", waiting: { kind: "sleep", name: "rest", untilUs: (t0 + 600_000) * 1000 } });
+    expect(waiting?.step).toMatchObject({
+      stepId: "nap",
+      waiting: { kind: "sleep", name: "rest", untilUs: (t0 + 600_000) * 1000 },
+    });
     await env.backend.resumeRun(runId, { patch: { note: "hi" } });
     env.clock.advance("10m");
     const run = await env.wait(runId);

@@ -13,8 +13,10 @@ if (self.endsWith(".ts")) {
 }
 const { main, exitWhenFlushed } = await import(entry).catch((err) => {
   if (err?.code !== "ERR_MODULE_NOT_FOUND" || !String(err.message).includes(entry.replace(/^file:\/\//, ""))) throw err;
-  process.stderr.write("cairn: the built CLI (dist/) is missing. In the Cairn repository run `npm run build`; " +
-    "otherwise reinstall @cairn/worker.\n");
+  process.stderr.write(
+    "cairn: the built CLI (dist/) is missing. In the Cairn repository run `npm run build`; " +
+      "otherwise reinstall @cairn/worker.\n",
+  );
   process.exit(1);
 });
 const code = await main(process.argv.slice(2));

@@ -40,9 +40,20 @@ for (let i = 0; i < runs; i++) await backend.submitRun({ workflowSlug: slug, inp
 const stepsPerRun = handle0.workflows.find((w) => w.slug === slug)!.steps.length;
 counting = true;
 const t0 = performance.now();
-const handle = await startWorker({ backend: counted, workflows: handle0.workflows, register: false, once: true, concurrency });
+const handle = await startWorker({
+  backend: counted,
+  workflows: handle0.workflows,
+  register: false,
+  once: true,
+  concurrency,
+});
 let errors = 0;
-handle.events.on((e) => { if (e.type === "error") { errors++; if (errors < 5) console.error(e.where, e.error); } });
+handle.events.on((e) => {
+  if (e.type === "error") {
+    errors++;
+    if (errors < 5) console.error(e.where, e.error);
+  }
+});
 await handle.done;
 const ms = performance.now() - t0;
 counting = false;
@@ -50,10 +61,17 @@ const steps = runs * stepsPerRun;
 const total = [...counts.values()].reduce((a, b) => a + b, 0);
 const finished = await backend.listRuns({ workflowSlug: slug, status: ["completed"], limit: runs + 1 });
 const done = finished.length;
-const span = (Math.max(...finished.map((r) => r.endedAtUs ?? 0)) - Math.min(...finished.map((r) => r.startedAtUs ?? Infinity))) / 1e6;
-console.log(`first start → last end: ${(span * 1000).toFixed(0)} ms = ${(steps / span).toFixed(0)} steps/s (the benchmark's measure)`);
-console.log(`${url.split(":")[0]} ${slug}: ${done}/${runs} runs completed, ${steps} steps in ${ms.toFixed(0)} ms (${(steps / (ms / 1000)).toFixed(0)} steps/s incl. shutdown), errors ${errors}`);
+const span =
+  (Math.max(...finished.map((r) => r.endedAtUs ?? 0)) - Math.min(...finished.map((r) => r.startedAtUs ?? Infinity))) /
+  1e6;
+console.log(
+  `first start → last end: ${(span * 1000).toFixed(0)} ms = ${(steps / span).toFixed(0)} steps/s (the benchmark's measure)`,
+);
+console.log(
+  `${url.split(":")[0]} ${slug}: ${done}/${runs} runs completed, ${steps} steps in ${ms.toFixed(0)} ms (${(steps / (ms / 1000)).toFixed(0)} steps/s incl. shutdown), errors ${errors}`,
+);
 console.log(`backend calls per step: ${(total / steps).toFixed(2)} (total ${total})`);
-for (const [k, n] of [...counts].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(32)} ${(n / steps).toFixed(3)}  (${n})`);
+for (const [k, n] of [...counts].sort((a, b) => b[1] - a[1]))
+  console.log(`  ${k.padEnd(32)} ${(n / steps).toFixed(3)}  (${n})`);
 await backend.close();
 rmSync(tmp, { recursive: true, force: true });

@@ -13,17 +13,28 @@ export interface AlertRule {
 /** Checks `alerts` of a config file; the problems say what is expected (empty when it is valid). */
 export function alertRuleProblems(value: unknown): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) return ['alerts must be an array such as [{ "on": "new-error-group", "webhook": "https://…" }]'];
+  if (!Array.isArray(value))
+    return ['alerts must be an array such as [{ "on": "new-error-group", "webhook": "https://…" }]'];
   const problems: string[] = [];
   value.forEach((r: unknown, i) => {
     const at = `alerts[${i}]`;
-    if (r === null || typeof r !== "object") return void problems.push(`${at} must be an object { on, webhook, threshold? }`);
+    if (r === null || typeof r !== "object")
+      return void problems.push(`${at} must be an object { on, webhook, threshold? }`);
     const rule = r as Record<string, unknown>;
-    if (!(ALERT_KINDS as readonly unknown[]).includes(rule.on)) problems.push(`${at}.on must be one of ${ALERT_KINDS.join(", ")}, got ${JSON.stringify(rule.on)}`);
+    if (!(ALERT_KINDS as readonly unknown[]).includes(rule.on))
+      problems.push(`${at}.on must be one of ${ALERT_KINDS.join(", ")}, got ${JSON.stringify(rule.on)}`);
     let url: URL | null = null;
-    try { url = typeof rule.webhook === "string" ? new URL(rule.webhook) : null; } catch { url = null; }
-    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) problems.push(`${at}.webhook must be an http(s) URL, got ${JSON.stringify(rule.webhook)}`);
-    if (rule.threshold !== undefined && !(typeof rule.threshold === "number" && Number.isFinite(rule.threshold) && rule.threshold > 0)) {
+    try {
+      url = typeof rule.webhook === "string" ? new URL(rule.webhook) : null;
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:"))
+      problems.push(`${at}.webhook must be an http(s) URL, got ${JSON.stringify(rule.webhook)}`);
+    if (
+      rule.threshold !== undefined &&
+      !(typeof rule.threshold === "number" && Number.isFinite(rule.threshold) && rule.threshold > 0)
+    ) {
       problems.push(`${at}.threshold must be a positive number, got ${JSON.stringify(rule.threshold)}`);
     }
   });

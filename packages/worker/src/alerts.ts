@@ -19,7 +19,11 @@ export interface AlertsSent {
  *   and seen before that, within 30 days (one alert per regression, keyed by its first new occurrence);
  * - queue-backlog: ready steps ≥ `threshold` (default 100) when the previous slot was below it (one per crossing).
  */
-export async function runAlertPass(backend: Backend, rules: readonly AlertRule[], o: { holder: string; everyMs: number; events?: WorkerEvents }): Promise<AlertsSent> {
+export async function runAlertPass(
+  backend: Backend,
+  rules: readonly AlertRule[],
+  o: { holder: string; everyMs: number; events?: WorkerEvents },
+): Promise<AlertsSent> {
   const sent: AlertsSent["sent"] = [];
   if (rules.length === 0 || !(await backend.acquireLease("alerts", o.holder, o.everyMs))) return { sent };
   const nowMs = backend.clock.nowUs() / 1000;
@@ -29,19 +33,28 @@ export async function runAlertPass(backend: Backend, rules: readonly AlertRule[]
   const post = async (rule: AlertRule, key: string, body: Record<string, unknown>) => {
     if (!(await backend.markOnce(`alert/${key}`, o.holder))) return;
     const ok = await postJson(rule.webhook, { alert: rule.on, ...body, at: new Date(nowMs).toISOString() });
-    if (!ok) o.events?.emit({ type: "error", where: "alerts", error: new Error(`the ${rule.on} webhook ${rule.webhook} did not accept the alert`) });
+    if (!ok)
+      o.events?.emit({
+        type: "error",
+        where: "alerts",
+        error: new Error(`the ${rule.on} webhook ${rule.webhook} did not accept the alert`),
+      });
     sent.push({ on: rule.on, key, webhook: rule.webhook, ok });
   };
   for (const rule of rules) {
     if (rule.on === "new-error-group") {
       const before = fingerprints(await groups(nowMs - recentMs - LOOKBACK_MS, nowMs - recentMs - 1));
-      for (const g of recent) if (!before.has(g.fingerprint)) await post(rule, `new-error-group/${g.fingerprint}`, groupBody(g));
+      for (const g of recent)
+        if (!before.has(g.fingerprint)) await post(rule, `new-error-group/${g.fingerprint}`, groupBody(g));
     } else if (rule.on === "error-group-regressed") {
       const quietMs = rule.threshold ?? DAY_MS;
       const quiet = fingerprints(await groups(nowMs - recentMs - quietMs, nowMs - recentMs - 1));
-      const earlier = fingerprints(await groups(nowMs - recentMs - quietMs - LOOKBACK_MS, nowMs - recentMs - quietMs - 1));
+      const earlier = fingerprints(
+        await groups(nowMs - recentMs - quietMs - LOOKBACK_MS, nowMs - recentMs - quietMs - 1),
+      );
       for (const g of recent) {
-        if (!quiet.has(g.fingerprint) && earlier.has(g.fingerprint)) await post(rule, `error-group-regressed/${g.fingerprint}/${g.firstSeen}`, { ...groupBody(g), quietMs });
+        if (!quiet.has(g.fingerprint) && earlier.has(g.fingerprint))
+          await post(rule, `error-group-regressed/${g.fingerprint}/${g.firstSeen}`, { ...groupBody(g), quietMs });
       }
     } else {
       const threshold = rule.threshold ?? 100;
@@ -49,11 +62,16 @@ export async function runAlertPass(backend: Backend, rules: readonly AlertRule[]
       const above = depth.readySteps >= threshold;
       const slot = Math.floor(nowMs / o.everyMs);
       // The previous slot's state is a mark too: whoever ran that slot recorded "above" or "below".
-      const state = (s: number, value: string) => backend.recordOnce(`alert-state/queue-backlog/${threshold}/${s}`, value);
+      const state = (s: number, value: string) =>
+        backend.recordOnce(`alert-state/queue-backlog/${threshold}/${s}`, value);
       const previous = await state(slot - 1, "unknown");
       await state(slot, above ? "above" : "below");
       if (above && previous !== "above") {
-        await post(rule, `queue-backlog/${threshold}/${slot}`, { readySteps: depth.readySteps, threshold, oldestReadyStepAgeMs: Math.round(depth.oldestReadyStepAgeUs / 1000) });
+        await post(rule, `queue-backlog/${threshold}/${slot}`, {
+          readySteps: depth.readySteps,
+          threshold,
+          oldestReadyStepAgeMs: Math.round(depth.oldestReadyStepAgeUs / 1000),
+        });
       }
     }
   }
@@ -73,15 +91,25 @@ function fingerprints(groups: readonly ErrorGroup[]): Set<string> {
 
 function groupBody(g: ErrorGroup): Record<string, unknown> {
   return {
-    fingerprint: g.fingerprint, errorName: g.errorName, errorMessage: g.errorMessage, count: g.count, affectedRuns: g.affectedRuns,
-    firstSeen: new Date(g.firstSeen / 1000).toISOString(), lastSeen: new Date(g.lastSeen / 1000).toISOString(),
+    fingerprint: g.fingerprint,
+    errorName: g.errorName,
+    errorMessage: g.errorMessage,
+    count: g.count,
+    affectedRuns: g.affectedRuns,
+    firstSeen: new Date(g.firstSeen / 1000).toISOString(),
+    lastSeen: new Date(g.lastSeen / 1000).toISOString(),
   };
 }
 
 /** POSTs `body` as JSON; true on a 2xx answer within 5 s. */
 async function postJson(url: string, body: unknown): Promise<boolean> {
   try {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
     return res.ok;
   } catch {
     return false;

@@ -8,13 +8,27 @@ import { RELEASE_ERROR_NAME } from "./record-outcome.js";
  * dependency outputs, checkpoints: Backend.claimSteps), in one call for all of them. Every claim is atomic in the
  * backend: of many workers, one wins. A claimed step the worker does not know (another version) is handed back.
  */
-export async function claimReadySteps(backend: Backend, workerId: string, workflows: ReadonlyMap<string, LoadedWorkflow>, limit: number): Promise<Array<Omit<ClaimedStep, "slot">>> {
+export async function claimReadySteps(
+  backend: Backend,
+  workerId: string,
+  workflows: ReadonlyMap<string, LoadedWorkflow>,
+  limit: number,
+): Promise<Array<Omit<ClaimedStep, "slot">>> {
   if (limit <= 0 || workflows.size === 0) return [];
   const out: Array<Omit<ClaimedStep, "slot">> = [];
   for (const work of await backend.claimSteps(workerId, { limit, workflows: scopeOf(workflows) })) {
     const workflow = workflows.get(work.workflowSlug);
     const step = workflow?.stepsById.get(work.stepId);
-    if (workflow && step) out.push({ workflowSlug: work.workflowSlug, runId: work.runId, stepId: work.stepId, attempt: work.attemptNumber, workflow, step, work });
+    if (workflow && step)
+      out.push({
+        workflowSlug: work.workflowSlug,
+        runId: work.runId,
+        stepId: work.stepId,
+        attempt: work.attemptNumber,
+        workflow,
+        step,
+        work,
+      });
     else await handBack(backend, workerId, work);
   }
   return out;
@@ -26,7 +40,12 @@ const scopes = new WeakMap<ReadonlyMap<string, LoadedWorkflow>, ClaimScope>();
 function scopeOf(workflows: ReadonlyMap<string, LoadedWorkflow>): ClaimScope {
   let scope = scopes.get(workflows);
   if (!scope) {
-    scope = Object.fromEntries([...workflows].map(([slug, wf]) => [slug, Object.fromEntries(wf.steps.map((s) => [s.id, [...s.definition.dependencies]]))]));
+    scope = Object.fromEntries(
+      [...workflows].map(([slug, wf]) => [
+        slug,
+        Object.fromEntries(wf.steps.map((s) => [s.id, [...s.definition.dependencies]])),
+      ]),
+    );
     scopes.set(workflows, scope);
   }
   return scope;
@@ -35,6 +54,14 @@ function scopeOf(workflows: ReadonlyMap<string, LoadedWorkflow>): ClaimScope {
 /** A claimed step this worker does not know (another version of the workflow): released at once, not counted as a retry. */
 async function handBack(backend: Backend, workerId: string, c: ClaimedWork): Promise<void> {
   const now = backend.clock.nowUs();
-  await backend.saveStepFailedAndScheduleRetry(c.workflowSlug, c.runId, c.stepId, { name: RELEASE_ERROR_NAME, message: `worker ${workerId} does not know step ${c.stepId}; released` },
-    { duration: 0, attemptNumber: c.attemptNumber, nextRetryAt: now, failureReason: "execution-error" }, { availableAt: now, nextAttemptNumber: c.attemptNumber + 1, retryDelayMs: 0, maxRetries: 0 }).catch(() => {});
+  await backend
+    .saveStepFailedAndScheduleRetry(
+      c.workflowSlug,
+      c.runId,
+      c.stepId,
+      { name: RELEASE_ERROR_NAME, message: `worker ${workerId} does not know step ${c.stepId}; released` },
+      { duration: 0, attemptNumber: c.attemptNumber, nextRetryAt: now, failureReason: "execution-error" },
+      { availableAt: now, nextAttemptNumber: c.attemptNumber + 1, retryDelayMs: 0, maxRetries: 0 },
+    )
+    .catch(() => {});
 }

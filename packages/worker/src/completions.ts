@@ -34,7 +34,10 @@ export class CompletionBatcher {
   private schedule(): void {
     if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
-    setImmediate(() => { this.scheduled = false; void this.flush(); });
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
   }
 
   private async flush(): Promise<void> {
@@ -44,7 +47,9 @@ export class CompletionBatcher {
     try {
       if (batch.length === 1) {
         const { c, resolve, reject } = batch[0]!;
-        await this.backend.saveStepComplete(c.workflowSlug, c.runId, c.stepId, c.output, c.metadata, c.exportOutput ?? false).then(resolve, reject);
+        await this.backend
+          .saveStepComplete(c.workflowSlug, c.runId, c.stepId, c.output, c.metadata, c.exportOutput ?? false)
+          .then(resolve, reject);
       } else {
         let outcomes: Awaited<ReturnType<Backend["saveStepCompletes"]>>;
         try {

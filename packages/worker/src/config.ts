@@ -26,8 +26,13 @@ export type ConfigSource = "flag" | "env" | "config-file" | "default";
 export async function loadConfigFile(cwd: string): Promise<{ config: CairnConfig; file?: string }> {
   const json = join(cwd, "cairn.config.json");
   if (await exists(json)) {
-    try { return { config: JSON.parse(await readFile(json, "utf8")) as CairnConfig, file: json }; }
-    catch (err) { throw new ConfigError(`${json} is not valid JSON (${(err as Error).message}). Fix it or remove it.`, { path: json }); }
+    try {
+      return { config: JSON.parse(await readFile(json, "utf8")) as CairnConfig, file: json };
+    } catch (err) {
+      throw new ConfigError(`${json} is not valid JSON (${(err as Error).message}). Fix it or remove it.`, {
+        path: json,
+      });
+    }
   }
   for (const name of ["cairn.config.ts", "cairn.config.mjs", "cairn.config.js"]) {
     const file = join(cwd, name);
@@ -37,7 +42,10 @@ export async function loadConfigFile(cwd: string): Promise<{ config: CairnConfig
       const mod = (await import(pathToFileURL(file).href)) as { default?: CairnConfig };
       return { config: mod.default ?? {}, file };
     } catch (err) {
-      throw new ConfigError(`${file} failed to load (${(err as Error).message.split("\n")[0]}). It must \`export default { backend, workflows }\`.`, { path: file });
+      throw new ConfigError(
+        `${file} failed to load (${(err as Error).message.split("\n")[0]}). It must \`export default { backend, workflows }\`.`,
+        { path: file },
+      );
     }
   }
   return { config: {} };
@@ -49,20 +57,25 @@ export async function defaultBackendUrl(): Promise<string> {
 }
 
 /** Picks the backend URL: `--backend`, else CAIRN_BACKEND, else the config file, else the embedded default. */
-export async function resolveBackendUrl(options: { flag?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ url: string; source: ConfigSource }> {
+export async function resolveBackendUrl(
+  options: { flag?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<{ url: string; source: ConfigSource }> {
   const env = options.env ?? process.env;
   if (options.flag) return { url: options.flag, source: "flag" };
   if (env.CAIRN_BACKEND) return { url: env.CAIRN_BACKEND, source: "env" };
   const { config, file } = await loadConfigFile(options.cwd ?? process.cwd());
   if (config.backend !== undefined) {
-    if (typeof config.backend !== "string") throw new ConfigError(`"backend" in ${file} must be a URL string.`, { path: file });
+    if (typeof config.backend !== "string")
+      throw new ConfigError(`"backend" in ${file} must be a URL string.`, { path: file });
     return { url: config.backend, source: "config-file" };
   }
   return { url: await defaultBackendUrl(), source: "default" };
 }
 
 /** Picks the workflows folder: `--workflows`, else CAIRN_WORKFLOWS, else the config file, else ./workflows. */
-export async function resolveWorkflowsDir(options: { flag?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<string> {
+export async function resolveWorkflowsDir(
+  options: { flag?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<string> {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   if (options.flag) return resolve(cwd, options.flag);
@@ -75,7 +88,8 @@ export async function resolveWorkflowsDir(options: { flag?: string; env?: NodeJS
 export async function resolveRetentionDefaults(cwd: string): Promise<RetentionPolicy | undefined> {
   const { config, file } = await loadConfigFile(cwd);
   const { policy, problems } = toRetentionPolicy(config.retention, "retention");
-  if (problems.length) throw new ConfigError(`${problems.join("; ")} (in ${file}).`, { ...(file ? { path: file } : {}) });
+  if (problems.length)
+    throw new ConfigError(`${problems.join("; ")} (in ${file}).`, { ...(file ? { path: file } : {}) });
   return policy;
 }
 
@@ -83,7 +97,8 @@ export async function resolveRetentionDefaults(cwd: string): Promise<RetentionPo
 export async function resolveAlertRules(cwd: string): Promise<AlertRule[]> {
   const { config, file } = await loadConfigFile(cwd);
   const problems = alertRuleProblems(config.alerts);
-  if (problems.length) throw new ConfigError(`${problems.join("; ")} (in ${file}).`, { ...(file ? { path: file } : {}) });
+  if (problems.length)
+    throw new ConfigError(`${problems.join("; ")} (in ${file}).`, { ...(file ? { path: file } : {}) });
   return config.alerts ?? [];
 }
 

@@ -20,8 +20,16 @@ export function checkDag(nodes: readonly DagNode[]): { order: string[]; problems
   const problems: DagProblem[] = [];
   for (const n of nodes) {
     for (const d of n.dependencies) {
-      if (d === n.id) problems.push({ file: n.file, message: `step "${n.id}" depends on itself; remove "${d}" from its dependencies` });
-      else if (!byId.has(d)) problems.push({ file: n.file, message: `step "${n.id}" depends on unknown step "${d}"; expected one of: ${[...byId.keys()].sort().join(", ")}` });
+      if (d === n.id)
+        problems.push({
+          file: n.file,
+          message: `step "${n.id}" depends on itself; remove "${d}" from its dependencies`,
+        });
+      else if (!byId.has(d))
+        problems.push({
+          file: n.file,
+          message: `step "${n.id}" depends on unknown step "${d}"; expected one of: ${[...byId.keys()].sort().join(", ")}`,
+        });
     }
   }
   if (problems.length) return { order: [], problems };
@@ -32,7 +40,10 @@ export function checkDag(nodes: readonly DagNode[]): { order: string[]; problems
     if (s === "done") return;
     if (s === "visiting") {
       const cycle = [...path.slice(path.indexOf(id)), id];
-      problems.push({ file: byId.get(id)!.file, message: `dependency cycle: ${cycle.join(" → ")}; a workflow must be a DAG` });
+      problems.push({
+        file: byId.get(id)!.file,
+        message: `dependency cycle: ${cycle.join(" → ")}; a workflow must be a DAG`,
+      });
       return;
     }
     state.set(id, "visiting");

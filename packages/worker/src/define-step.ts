@@ -155,8 +155,17 @@ export type AnyStep = StepDeclaration<unknown>;
  * Declares a step. Its id is its path under `steps/` without the extension (`steps/etl/extract.ts` → `etl/extract`).
  * Pass `workflow` to type `ctx.input` and give `dependencies` as `{ id: importedStep }` to type `ctx.deps`.
  */
-export function defineStep<O, const D extends DependencySpec = readonly [], W extends AnyWorkflow | undefined = undefined>(spec: StepSpec<W, D, O>): StepDeclaration<O> {
-  const deps = spec.dependencies === undefined ? [] : Array.isArray(spec.dependencies) ? [...(spec.dependencies as readonly string[])] : Object.keys(spec.dependencies);
+export function defineStep<
+  O,
+  const D extends DependencySpec = readonly [],
+  W extends AnyWorkflow | undefined = undefined,
+>(spec: StepSpec<W, D, O>): StepDeclaration<O> {
+  const deps =
+    spec.dependencies === undefined
+      ? []
+      : Array.isArray(spec.dependencies)
+        ? [...(spec.dependencies as readonly string[])]
+        : Object.keys(spec.dependencies);
   return {
     [STEP_BRAND]: true,
     dependencies: deps,
@@ -170,5 +179,10 @@ export function defineStep<O, const D extends DependencySpec = readonly [], W ex
 
 /** True for a value made by defineStep (in any copy of this module). */
 export function isStepDeclaration(value: unknown): value is AnyStep {
-  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[STEP_BRAND] === true && typeof (value as AnyStep).run === "function";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[STEP_BRAND] === true &&
+    typeof (value as AnyStep).run === "function"
+  );
 }

@@ -45,7 +45,9 @@ export interface WorkflowSpec<S extends InputSchema | undefined = InputSchema | 
 const WORKFLOW_BRAND = Symbol.for("cairn.workflow");
 
 /** A declared workflow: the default export of `<workflows>/<slug>/workflow.ts`. */
-export interface WorkflowDeclaration<S extends InputSchema | undefined = InputSchema | undefined> extends WorkflowSpec<S> {
+export interface WorkflowDeclaration<
+  S extends InputSchema | undefined = InputSchema | undefined,
+> extends WorkflowSpec<S> {
   readonly [WORKFLOW_BRAND]: true;
   /** Type-level carrier of the run input type; never set at runtime. */
   readonly __input?: InferInput<S>;
@@ -57,7 +59,9 @@ export type AnyWorkflow = WorkflowDeclaration<InputSchema | undefined>;
 export type WorkflowInput<W> = W extends WorkflowDeclaration<infer S> ? InferInput<S> : unknown;
 
 /** Declares a workflow: its display name and optional input schema. Export it as the default of `workflow.ts`. */
-export function defineWorkflow<S extends InputSchema | undefined = undefined>(spec: WorkflowSpec<S>): WorkflowDeclaration<S> {
+export function defineWorkflow<S extends InputSchema | undefined = undefined>(
+  spec: WorkflowSpec<S>,
+): WorkflowDeclaration<S> {
   return { ...spec, [WORKFLOW_BRAND]: true } as WorkflowDeclaration<S>;
 }
 

@@ -73,14 +73,27 @@ export async function discoverWorkflows(workflowsDir: string): Promise<Discovery
   const root = resolve(workflowsDir);
   const info = await stat(root).catch(() => null);
   if (!info?.isDirectory()) {
-    return { workflows: [], problems: [{ workflowSlug: "", file: root, message: "workflows folder not found; expected a folder with one sub-folder per workflow (pass --workflows <dir>)" }] };
+    return {
+      workflows: [],
+      problems: [
+        {
+          workflowSlug: "",
+          file: root,
+          message:
+            "workflows folder not found; expected a folder with one sub-folder per workflow (pass --workflows <dir>)",
+        },
+      ],
+    };
   }
   const workflows: LoadedWorkflow[] = [];
   const problems: DiscoveryProblem[] = [];
-  const entries = (await readdir(root, { withFileTypes: true })).filter((e) => !e.name.startsWith(".") && !e.name.startsWith("_") && e.name !== "node_modules");
+  const entries = (await readdir(root, { withFileTypes: true })).filter(
+    (e) => !e.name.startsWith(".") && !e.name.startsWith("_") && e.name !== "node_modules",
+  );
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     // Symlinked workflow folders count too (a deployment may assemble its workflows folder from links).
-    if (!e.isDirectory() && !(e.isSymbolicLink() && (await stat(join(root, e.name)).catch(() => null))?.isDirectory())) continue;
+    if (!e.isDirectory() && !(e.isSymbolicLink() && (await stat(join(root, e.name)).catch(() => null))?.isDirectory()))
+      continue;
     const result = await loadWorkflow(join(root, e.name), e.name);
     if ("problems" in result) problems.push(...result.problems);
     else workflows.push(result);
@@ -89,70 +102,151 @@ export async function discoverWorkflows(workflowsDir: string): Promise<Discovery
 }
 
 /** Loads one workflow folder, or returns its problems. */
-export async function loadWorkflow(dir: string, slug: string): Promise<LoadedWorkflow | { problems: DiscoveryProblem[] }> {
+export async function loadWorkflow(
+  dir: string,
+  slug: string,
+): Promise<LoadedWorkflow | { problems: DiscoveryProblem[] }> {
   const fail = (file: string, message: string) => ({ problems: [{ workflowSlug: slug, file, message }] });
-  if (!isValidIdentifier("workflowSlug", slug)) return fail(dir, `folder name "${slug}" is not a valid workflow slug; use letters, digits, "-", "_" and "."`);
+  if (!isValidIdentifier("workflowSlug", slug))
+    return fail(dir, `folder name "${slug}" is not a valid workflow slug; use letters, digits, "-", "_" and "."`);
   const files = await listFiles(dir);
   const wfName = WORKFLOW_FILES.find((f) => files.includes(f));
-  if (!wfName) return fail(join(dir, "workflow.ts"), "missing workflow file; expected workflow.ts with `export default defineWorkflow({ name, input? })`");
+  if (!wfName)
+    return fail(
+      join(dir, "workflow.ts"),
+      "missing workflow file; expected workflow.ts with `export default defineWorkflow({ name, input? })`",
+    );
   const wfFile = join(dir, wfName);
   const wfModule = await importWorkflowFile(wfFile);
   if ("failure" in wfModule) return { problems: [{ workflowSlug: slug, file: wfFile, ...wfModule.failure }] };
   const declaration = wfModule.module.default;
-  if (!isWorkflowDeclaration(declaration)) return fail(wfFile, `expected \`export default defineWorkflow({ name, input? })\`${foundExports(wfModule.module)}`);
+  if (!isWorkflowDeclaration(declaration))
+    return fail(wfFile, `expected \`export default defineWorkflow({ name, input? })\`${foundExports(wfModule.module)}`);
   const decl: AnyWorkflow = declaration;
-  if (typeof decl.name !== "string" || decl.name.length === 0) return fail(wfFile, "defineWorkflow needs a non-empty `name`");
-  if (decl.slug !== undefined && decl.slug !== slug) return fail(wfFile, `defineWorkflow says slug ${JSON.stringify(decl.slug)} but the folder is "${slug}"; the slug is the folder name, so rename one or drop \`slug\``);
-  if (decl.input !== undefined && typeof decl.input?.["~standard"]?.validate !== "function") return fail(wfFile, "`input` must be a zod schema (or another Standard Schema)");
+  if (typeof decl.name !== "string" || decl.name.length === 0)
+    return fail(wfFile, "defineWorkflow needs a non-empty `name`");
+  if (decl.slug !== undefined && decl.slug !== slug)
+    return fail(
+      wfFile,
+      `defineWorkflow says slug ${JSON.stringify(decl.slug)} but the folder is "${slug}"; the slug is the folder name, so rename one or drop \`slug\``,
+    );
+  if (decl.input !== undefined && typeof decl.input?.["~standard"]?.validate !== "function")
+    return fail(wfFile, "`input` must be a zod schema (or another Standard Schema)");
 
-  const stepFiles = files.filter((f) => f.startsWith("steps/") && STEP_FILE.test(f) && !f.endsWith(".d.ts") && !/\.test\.[mc]?[jt]s$/.test(f));
-  if (stepFiles.length === 0) return fail(join(dir, "steps"), "no step files; expected steps/<id>.ts files with `export default defineStep({ run })`");
+  const stepFiles = files.filter(
+    (f) => f.startsWith("steps/") && STEP_FILE.test(f) && !f.endsWith(".d.ts") && !/\.test\.[mc]?[jt]s$/.test(f),
+  );
+  if (stepFiles.length === 0)
+    return fail(
+      join(dir, "steps"),
+      "no step files; expected steps/<id>.ts files with `export default defineStep({ run })`",
+    );
   const problems: DiscoveryProblem[] = [];
   const steps = new Map<string, LoadedStep>();
   for (const rel of stepFiles) {
     const file = join(dir, rel);
     const id = rel.slice("steps/".length).replace(STEP_FILE, "");
-    if (!isValidIdentifier("stepId", id)) { problems.push({ workflowSlug: slug, file, message: `"${id}" is not a valid step id; use letters, digits, "-", "_" and "." in file and folder names` }); continue; }
+    if (!isValidIdentifier("stepId", id)) {
+      problems.push({
+        workflowSlug: slug,
+        file,
+        message: `"${id}" is not a valid step id; use letters, digits, "-", "_" and "." in file and folder names`,
+      });
+      continue;
+    }
     const dup = steps.get(id);
-    if (dup) { problems.push({ workflowSlug: slug, file, message: `duplicate step id "${id}" (also declared by ${dup.file}); keep one file per step id` }); continue; }
+    if (dup) {
+      problems.push({
+        workflowSlug: slug,
+        file,
+        message: `duplicate step id "${id}" (also declared by ${dup.file}); keep one file per step id`,
+      });
+      continue;
+    }
     const mod = await importWorkflowFile(file);
-    if ("failure" in mod) { problems.push({ workflowSlug: slug, file, ...mod.failure }); continue; }
+    if ("failure" in mod) {
+      problems.push({ workflowSlug: slug, file, ...mod.failure });
+      continue;
+    }
     const step = mod.module.default;
-    if (!isStepDeclaration(step)) { problems.push({ workflowSlug: slug, file, message: `expected \`export default defineStep({ dependencies?, run })\`${foundExports(mod.module)}` }); continue; }
-    const bad = [...retryOptionProblems(step.retry), ...(step.timeoutMs !== undefined && !(Number.isInteger(step.timeoutMs) && step.timeoutMs > 0) ? ["timeoutMs must be a positive integer"] : [])];
-    if (bad.length) { problems.push({ workflowSlug: slug, file, message: bad.join("; ") }); continue; }
+    if (!isStepDeclaration(step)) {
+      problems.push({
+        workflowSlug: slug,
+        file,
+        message: `expected \`export default defineStep({ dependencies?, run })\`${foundExports(mod.module)}`,
+      });
+      continue;
+    }
+    const bad = [
+      ...retryOptionProblems(step.retry),
+      ...(step.timeoutMs !== undefined && !(Number.isInteger(step.timeoutMs) && step.timeoutMs > 0)
+        ? ["timeoutMs must be a positive integer"]
+        : []),
+    ];
+    if (bad.length) {
+      problems.push({ workflowSlug: slug, file, message: bad.join("; ") });
+      continue;
+    }
     const retry = toRetryPolicy(step.retry);
     steps.set(id, {
-      id, file, declaration: step,
+      id,
+      file,
+      declaration: step,
       definition: {
-        id, name: step.name ?? id, dependencies: [...step.dependencies], exportOutput: step.exportOutput, maxRetries: retry.maxRetries, retry,
-        ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }), file: rel,
+        id,
+        name: step.name ?? id,
+        dependencies: [...step.dependencies],
+        exportOutput: step.exportOutput,
+        maxRetries: retry.maxRetries,
+        retry,
+        ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
+        file: rel,
       },
     });
   }
   if (problems.length) return { problems };
-  const dag = checkDag([...steps.values()].map((s) => ({ id: s.id, dependencies: s.declaration.dependencies, file: s.file })));
+  const dag = checkDag(
+    [...steps.values()].map((s) => ({ id: s.id, dependencies: s.declaration.dependencies, file: s.file })),
+  );
   if (dag.problems.length) return { problems: dag.problems.map((p) => ({ workflowSlug: slug, ...p })) };
   const contentHash = await hashWorkflowFolder(dir);
   const ordered = dag.order.map((id) => steps.get(id)!);
   const jsonSchema = inputJsonSchema(decl.input);
   const retention = toRetentionPolicy(decl.retention, "retention");
-  if (retention.problems.length) return { problems: [{ workflowSlug: slug, file: wfFile, message: retention.problems.join("; ") }] };
+  if (retention.problems.length)
+    return { problems: [{ workflowSlug: slug, file: wfFile, message: retention.problems.join("; ") }] };
   const flow = toFlowControl(decl, jsonSchema);
-  if (flow.problems.length) return { problems: [{ workflowSlug: slug, file: wfFile, message: flow.problems.join("; ") }] };
+  if (flow.problems.length)
+    return { problems: [{ workflowSlug: slug, file: wfFile, message: flow.problems.join("; ") }] };
   const triggers = toTriggers(decl);
-  if (triggers.problems.length) return { problems: [{ workflowSlug: slug, file: wfFile, message: triggers.problems.join("; ") }] };
+  if (triggers.problems.length)
+    return { problems: [{ workflowSlug: slug, file: wfFile, message: triggers.problems.join("; ") }] };
   return {
-    slug, name: decl.name, dir, file: wfFile, declaration: decl, steps: ordered, stepsById: new Map(ordered.map((s) => [s.id, s])), contentHash, versionId: shortHash(contentHash),
-    ...(decl.description ? { description: decl.description } : {}), ...(decl.input ? { schema: decl.input } : {}), ...(jsonSchema === undefined ? {} : { inputSchemaJSON: jsonSchema }),
-    ...(retention.policy ? { retention: retention.policy } : {}), ...(triggers.on ? { on: triggers.on } : {}), ...(triggers.schedule ? { schedule: triggers.schedule } : {}), ...(flow.flow ? { flow: flow.flow } : {}),
+    slug,
+    name: decl.name,
+    dir,
+    file: wfFile,
+    declaration: decl,
+    steps: ordered,
+    stepsById: new Map(ordered.map((s) => [s.id, s])),
+    contentHash,
+    versionId: shortHash(contentHash),
+    ...(decl.description ? { description: decl.description } : {}),
+    ...(decl.input ? { schema: decl.input } : {}),
+    ...(jsonSchema === undefined ? {} : { inputSchemaJSON: jsonSchema }),
+    ...(retention.policy ? { retention: retention.policy } : {}),
+    ...(triggers.on ? { on: triggers.on } : {}),
+    ...(triggers.schedule ? { schedule: triggers.schedule } : {}),
+    ...(flow.flow ? { flow: flow.flow } : {}),
   };
 }
 
 function foundExports(module: Record<string, unknown>): string {
   const names = Object.keys(module);
   if (names.length === 0) return " (the file exports nothing)";
-  return names.includes("default") ? " (the default export is not a defineWorkflow/defineStep value)" : ` (found only named exports: ${names.join(", ")})`;
+  return names.includes("default")
+    ? " (the default export is not a defineWorkflow/defineStep value)"
+    : ` (found only named exports: ${names.join(", ")})`;
 }
 
 /** One line per problem: `path: message`, or `path:line:column: message` (what editors jump to). */

@@ -1,4 +1,12 @@
-import { deserializeValue, type Backend, type CallInput, type ClaimedWork, type LinkInput, type LogEntry, type StepRef } from "@cairn/backend-interface";
+import {
+  deserializeValue,
+  type Backend,
+  type CallInput,
+  type ClaimedWork,
+  type LinkInput,
+  type LogEntry,
+  type StepRef,
+} from "@cairn/backend-interface";
 import type { Completion } from "./completions.js";
 import type { LoadedStep, LoadedWorkflow } from "./discovery.js";
 import { startHeartbeat } from "./heartbeat.js";
@@ -100,7 +108,14 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     if (linked.length) await backend.saveStepLinks(c.workflowSlug, c.runId, c.stepId, linked);
     const parts = counts;
     counts = new Map();
-    if (parts.size) await backend.incrementRunCounterParts(c.workflowSlug, c.runId, c.stepId, c.attempt, [...parts].map(([child, counters]) => ({ counters, ...(child === "" ? {} : { childId: child }) })));
+    if (parts.size)
+      await backend.incrementRunCounterParts(
+        c.workflowSlug,
+        c.runId,
+        c.stepId,
+        c.attempt,
+        [...parts].map(([child, counters]) => ({ counters, ...(child === "" ? {} : { childId: child }) })),
+      );
   };
   const flushLogs = async (): Promise<void> => {
     const batch = logs.splice(0);
@@ -108,10 +123,20 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     await flushCalls();
   };
   // Progress is for watchers (`submit --wait`, `cairn run`): saved within a second, not only at the next heartbeat.
-  const progressFlush = throttled(PROGRESS_FLUSH_MS, () => flushLogs().catch((error: unknown) => events.emit({ type: "error", where: `progress ${c.runId}/${c.stepId}`, error })));
+  const progressFlush = throttled(PROGRESS_FLUSH_MS, () =>
+    flushLogs().catch((error: unknown) =>
+      events.emit({ type: "error", where: `progress ${c.runId}/${c.stepId}`, error }),
+    ),
+  );
   const io: StepIO = {
     log: (stream, message, progress) => {
-      const entry: LogEntry = { timestampUs: backend.clock.nowUs(), stream, message, attemptNumber: c.attempt, ...(progress ? { progress } : {}) };
+      const entry: LogEntry = {
+        timestampUs: backend.clock.nowUs(),
+        stream,
+        message,
+        attemptNumber: c.attempt,
+        ...(progress ? { progress } : {}),
+      };
       // Progress reports in a row between two saves keep only the last: a tight loop stores one line per save.
       if (progress && logs.at(-1)?.progress) logs[logs.length - 1] = entry;
       else logs.push(entry);
@@ -121,26 +146,57 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
       progressFlush.request();
     },
     // Many records before the next heartbeat are saved early (throttled), so the buffer stays small.
-    call: (call) => { if (calls.push({ ...call, attemptNumber: c.attempt }) >= RECORDS_FLUSH_AT) progressFlush.request(); },
-    link: (link, childId) => { if (links.push({ ...link, attemptNumber: c.attempt, ...(childId !== undefined ? { childId } : {}) }) >= RECORDS_FLUSH_AT) progressFlush.request(); },
+    call: (call) => {
+      if (calls.push({ ...call, attemptNumber: c.attempt }) >= RECORDS_FLUSH_AT) progressFlush.request();
+    },
+    link: (link, childId) => {
+      if (
+        links.push({ ...link, attemptNumber: c.attempt, ...(childId !== undefined ? { childId } : {}) }) >=
+        RECORDS_FLUSH_AT
+      )
+        progressFlush.request();
+    },
     increment: (add, childId) => {
       const part = counts.get(childId ?? "") ?? {};
       for (const [k, v] of Object.entries(add)) part[k] = (part[k] ?? 0) + v;
       counts.set(childId ?? "", part);
       progressFlush.request();
     },
-    child: async (child) => { await backend.saveStepChild(c.workflowSlug, c.runId, c.stepId, { ...child, attemptNumber: c.attempt }); },
+    child: async (child) => {
+      await backend.saveStepChild(c.workflowSlug, c.runId, c.stepId, { ...child, attemptNumber: c.attempt });
+    },
     nowUs: () => backend.clock.nowUs(),
-    saveCheckpoint: (name, sequenceNumber, data) => backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, data }),
-    saveCheckpointFailed: (name, sequenceNumber, error) => backend.saveStepCheckpointFailed(c.workflowSlug, c.runId, c.stepId, { name, sequenceNumber, attemptNumber: c.attempt, error }),
+    saveCheckpoint: (name, sequenceNumber, data) =>
+      backend.saveStepCheckpoint(c.workflowSlug, c.runId, c.stepId, {
+        name,
+        sequenceNumber,
+        attemptNumber: c.attempt,
+        data,
+      }),
+    saveCheckpointFailed: (name, sequenceNumber, error) =>
+      backend.saveStepCheckpointFailed(c.workflowSlug, c.runId, c.stepId, {
+        name,
+        sequenceNumber,
+        attemptNumber: c.attempt,
+        error,
+      }),
     ...(env.services ? { services: env.services.view(c.workflowSlug, c.workflow.declaration.services) } : {}),
   };
   const onRelease = (): void => abort("shutdown");
   if (env.releaseSignal.aborted) onRelease();
   else env.releaseSignal.addEventListener("abort", onRelease, { once: true });
   const stopHeartbeat = startHeartbeat({
-    backend, ref, workerId: env.workerId, timers, attempt: c.attempt, intervalMs: env.heartbeatMs, slot: c.slot, concurrency: env.concurrency,
-    beforeBeat: flushLogs, onLost: (reason) => abort(reason), onError: (error) => events.emit({ type: "error", where: `heartbeat ${c.runId}/${c.stepId}`, error }),
+    backend,
+    ref,
+    workerId: env.workerId,
+    timers,
+    attempt: c.attempt,
+    intervalMs: env.heartbeatMs,
+    slot: c.slot,
+    concurrency: env.concurrency,
+    beforeBeat: flushLogs,
+    onLost: (reason) => abort(reason),
+    onError: (error) => events.emit({ type: "error", where: `heartbeat ${c.runId}/${c.stepId}`, error }),
   });
   const timeoutMs = c.step.definition.timeoutMs;
   const clearTimer = timeoutMs ? timers.setTimeout(() => abort("timeout"), timeoutMs) : () => {};
@@ -149,12 +205,23 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     try {
       await env.hooks?.afterClaim(c.workflow, ref, c.attempt);
       const job = { ...(await prepareJob(c)), env: { ...env.env, ...c.workflow.declaration.env } };
-      outcome = await settleWithin(env.runner(job, c.step.declaration, io, controller.signal), controller.signal, env.abortGraceMs);
+      outcome = await settleWithin(
+        env.runner(job, c.step.declaration, io, controller.signal),
+        controller.signal,
+        env.abortGraceMs,
+      );
     } catch (err) {
       if (err instanceof InputValidationFailure) {
         outcome = { kind: "failed", error: { name: err.name, message: err.message }, invalidInput: err.issues };
         events.emit({ type: "run:input-invalid", workflowSlug: c.workflowSlug, runId: c.runId, issues: err.issues });
-      } else outcome = { kind: "failed", error: { name: "StepSetupError", message: `could not prepare the step: ${err instanceof Error ? err.message : String(err)}` } };
+      } else
+        outcome = {
+          kind: "failed",
+          error: {
+            name: "StepSetupError",
+            message: `could not prepare the step: ${err instanceof Error ? err.message : String(err)}`,
+          },
+        };
     }
     clearTimer();
     stopHeartbeat();
@@ -162,8 +229,26 @@ export async function executeStep(c: ClaimedStep, env: ExecuteEnv): Promise<Exec
     env.releaseSignal.removeEventListener("abort", onRelease); // the function ended: a shutdown no longer concerns it
     env.released?.();
     // The attempt's calls, links and counts are stored before its outcome (its log lines go with the outcome's own write).
-    await flushCalls().catch((error: unknown) => events.emit({ type: "error", where: `calls ${c.runId}/${c.stepId}`, error }));
-    const recorded = await recordOutcome(backend, events, { ref, step: c.step, attempt: c.attempt, workflowAttempt: c.work.workflowAttemptNumber, startedUs, logs, ...(abortReason ? { abortReason } : {}), ...(env.complete ? { complete: env.complete } : {}), ...(env.writeRetry ? { retry: env.writeRetry } : {}) }, outcome, env.random);
+    await flushCalls().catch((error: unknown) =>
+      events.emit({ type: "error", where: `calls ${c.runId}/${c.stepId}`, error }),
+    );
+    const recorded = await recordOutcome(
+      backend,
+      events,
+      {
+        ref,
+        step: c.step,
+        attempt: c.attempt,
+        workflowAttempt: c.work.workflowAttemptNumber,
+        startedUs,
+        logs,
+        ...(abortReason ? { abortReason } : {}),
+        ...(env.complete ? { complete: env.complete } : {}),
+        ...(env.writeRetry ? { retry: env.writeRetry } : {}),
+      },
+      outcome,
+      env.random,
+    );
     await env.hooks?.afterRecorded(c.workflow, ref, c.attempt, recorded);
     return { recorded, outcome };
   } catch (err) {
@@ -193,8 +278,16 @@ async function prepareJob(c: ClaimedStep): Promise<StepJob> {
   const deps: Record<string, unknown> = {};
   for (const d of c.step.definition.dependencies) deps[d] = deserializeValue(c.work.dependencyOutputs[d]);
   return {
-    workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, file: c.step.file, input: parsed.value, deps, checkpoints: c.work.checkpoints,
+    workflowSlug: c.workflowSlug,
+    runId: c.runId,
+    stepId: c.stepId,
+    attempt: c.attempt,
+    file: c.step.file,
+    input: parsed.value,
+    deps,
+    checkpoints: c.work.checkpoints,
     ...(c.work.children?.length ? { children: c.work.children } : {}),
-    ...(c.work.state !== undefined ? { state: deserializeValue(c.work.state) as Record<string, unknown> } : {}), ...(c.work.signals?.length ? { signals: c.work.signals } : {}),
+    ...(c.work.state !== undefined ? { state: deserializeValue(c.work.state) as Record<string, unknown> } : {}),
+    ...(c.work.signals?.length ? { signals: c.work.signals } : {}),
   };
 }

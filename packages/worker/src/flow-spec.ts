@@ -26,7 +26,10 @@ const FIELDS = ["concurrency", "mode", "onBusy", "capacity", "rateLimit", "debou
  * The stored flow control of a declaration, or its problems (each names the field). `inputSchema` (the workflow's
  * input JSON Schema) is checked to contain the key path when it lists the input's properties.
  */
-export function toFlowControl(decl: Partial<Record<(typeof FIELDS)[number], unknown>>, inputSchema: unknown): { flow?: FlowControl; problems: string[] } {
+export function toFlowControl(
+  decl: Partial<Record<(typeof FIELDS)[number], unknown>>,
+  inputSchema: unknown,
+): { flow?: FlowControl; problems: string[] } {
   if (FIELDS.every((f) => decl[f] === undefined)) return { problems: [] };
   const problems: string[] = [];
   const obj = (field: string, v: unknown): Record<string, unknown> | null => {
@@ -40,13 +43,23 @@ export function toFlowControl(decl: Partial<Record<(typeof FIELDS)[number], unkn
   const concurrency = obj("concurrency", decl.concurrency);
   const rate = obj("rateLimit", decl.rateLimit);
   const debounce = obj("debounce", decl.debounce);
-  const keys = new Map<string, unknown>([["concurrency.key", concurrency?.key], ["rateLimit.key", rate?.key], ["debounce.key", debounce?.key]].filter(([, k]) => k !== undefined) as Array<[string, unknown]>);
+  const keys = new Map<string, unknown>(
+    [
+      ["concurrency.key", concurrency?.key],
+      ["rateLimit.key", rate?.key],
+      ["debounce.key", debounce?.key],
+    ].filter(([, k]) => k !== undefined) as Array<[string, unknown]>,
+  );
   const distinct = new Set(keys.values());
-  if (distinct.size > 1) problems.push(`${[...keys.keys()].join(" and ")} differ; all flow-control rules of a workflow share one key`);
+  if (distinct.size > 1)
+    problems.push(`${[...keys.keys()].join(" and ")} differ; all flow-control rules of a workflow share one key`);
   const key = [...distinct][0];
   const period = (field: string, v: unknown): number | undefined => {
     const ms = parseDurationMs(v);
-    if (ms === null || ms <= 0) problems.push(`${field} must be a positive duration such as "30s", "1m" or "1h" (or ms), got ${JSON.stringify(v)}`);
+    if (ms === null || ms <= 0)
+      problems.push(
+        `${field} must be a positive duration such as "30s", "1m" or "1h" (or ms), got ${JSON.stringify(v)}`,
+      );
     return ms ?? undefined;
   };
   const input = {
@@ -55,7 +68,15 @@ export function toFlowControl(decl: Partial<Record<(typeof FIELDS)[number], unkn
     ...(decl.mode !== undefined ? { mode: decl.mode } : {}),
     ...(decl.onBusy !== undefined ? { onBusy: decl.onBusy } : {}),
     ...(decl.capacity !== undefined ? { capacity: decl.capacity } : {}),
-    ...(rate ? { rateLimit: { limit: rate.limit, periodMs: period("rateLimit.period", rate.period), ...(rate.onExceed !== undefined ? { onExceed: rate.onExceed } : {}) } } : {}),
+    ...(rate
+      ? {
+          rateLimit: {
+            limit: rate.limit,
+            periodMs: period("rateLimit.period", rate.period),
+            ...(rate.onExceed !== undefined ? { onExceed: rate.onExceed } : {}),
+          },
+        }
+      : {}),
     ...(debounce ? { debounce: { periodMs: period("debounce.period", debounce.period) } } : {}),
   };
   if (problems.length) return { problems };
@@ -63,14 +84,21 @@ export function toFlowControl(decl: Partial<Record<(typeof FIELDS)[number], unkn
   if (!parsed.ok) return { problems: parsed.problems.map((p) => rename(p)) };
   if (typeof key === "string") {
     const missing = missingPath(inputSchema, key);
-    if (missing) problems.push(`the key "${key}" is not a field of the workflow's input schema (${missing}); name an input field, or pass concurrencyKey at submit`);
+    if (missing)
+      problems.push(
+        `the key "${key}" is not a field of the workflow's input schema (${missing}); name an input field, or pass concurrencyKey at submit`,
+      );
   }
   return problems.length ? { problems } : { flow: parsed.flow, problems };
 }
 
 /** Stored field names back to the declared ones, so a problem names what the author wrote. */
 function rename(problem: string): string {
-  return problem.replace(/^limit:/, "concurrency.limit:").replace(/^key:/, "concurrency.key:").replace(/^rateLimit\.periodMs:/, "rateLimit.period:").replace(/^debounce\.periodMs:/, "debounce.period:");
+  return problem
+    .replace(/^limit:/, "concurrency.limit:")
+    .replace(/^key:/, "concurrency.key:")
+    .replace(/^rateLimit\.periodMs:/, "rateLimit.period:")
+    .replace(/^debounce\.periodMs:/, "debounce.period:");
 }
 
 /** Why `path` is not in a JSON Schema's properties, or null when it is (or the schema does not list properties). */
@@ -79,7 +107,8 @@ function missingPath(schema: unknown, path: string): string | null {
   const seen: string[] = [];
   for (const part of path.split(".")) {
     if (!node || typeof node !== "object" || !node.properties) return null;
-    if (!(part in node.properties)) return seen.length ? `${seen.join(".")} has no field "${part}"` : `no field "${part}"`;
+    if (!(part in node.properties))
+      return seen.length ? `${seen.join(".")} has no field "${part}"` : `no field "${part}"`;
     seen.push(part);
     node = node.properties[part] as typeof node;
   }

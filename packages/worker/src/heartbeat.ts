@@ -35,14 +35,19 @@ export function startHeartbeat(o: HeartbeatOptions): () => void {
       await o.beforeBeat?.().catch(o.onError);
       if (stopped) return;
       await o.backend.saveStepHeartbeat(o.ref.workflowSlug, o.ref.runId, o.ref.stepId, o.workerId, o.attempt, {
-        ...(o.slot === undefined ? {} : { slotIndex: o.slot }), ...(o.concurrency === undefined ? {} : { workerConcurrency: o.concurrency }),
+        ...(o.slot === undefined ? {} : { slotIndex: o.slot }),
+        ...(o.concurrency === undefined ? {} : { workerConcurrency: o.concurrency }),
         resourceSnapshot: { memoryBytes: process.memoryUsage.rss(), cpuTimeUs: cpuTimeUs() },
       });
     } catch (err) {
       if (stopped) return;
-      if (isCairnError(err, "RUN_TERMINAL")) { stop(); o.onLost("cancelled", err); }
-      else if (isCairnError(err, "STALE_ATTEMPT")) { stop(); o.onLost("lost-lease", err); }
-      else o.onError(err);
+      if (isCairnError(err, "RUN_TERMINAL")) {
+        stop();
+        o.onLost("cancelled", err);
+      } else if (isCairnError(err, "STALE_ATTEMPT")) {
+        stop();
+        o.onLost("lost-lease", err);
+      } else o.onError(err);
     } finally {
       inFlight = false;
     }

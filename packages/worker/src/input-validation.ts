@@ -2,8 +2,7 @@ import type { InputSchema } from "./define-workflow.js";
 
 /** The outcome of validating a run input: the parsed value, or the failing field paths. */
 export type InputValidation =
-  | { success: true; value: unknown }
-  | { success: false; issues: Array<{ path: string; message: string }> };
+  { success: true; value: unknown } | { success: false; issues: Array<{ path: string; message: string }> };
 
 type Issue = { message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> };
 

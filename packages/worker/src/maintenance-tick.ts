@@ -69,7 +69,10 @@ export async function maintenanceTick(o: MaintenanceTickOptions): Promise<Mainte
   }
   const pass = o.retention ? await o.backend.applyRetention({ holder: workerId, ...o.retention }) : undefined;
   const deleted = pass?.deleted.flatMap((d) => d.runIds) ?? [];
-  const ticks = o.schedules === false ? undefined : await o.backend.tickSchedules(o.workflows ? { workflowSlugs: o.workflows.map((w) => w.slug) } : {});
+  const ticks =
+    o.schedules === false
+      ? undefined
+      : await o.backend.tickSchedules(o.workflows ? { workflowSlugs: o.workflows.map((w) => w.slug) } : {});
   const scheduled = ticks?.runs.filter((r) => r.isNew).map((r) => r.runId) ?? [];
   return { ...result, deleted, scheduled };
 }

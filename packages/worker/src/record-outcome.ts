@@ -35,7 +35,13 @@ export type Recorded = "completed" | "skipped" | "failed" | "retry" | "released"
  * (non-terminal failure plus an immediate reschedule, not counted against retries); timeout or error → retried per the
  * step's policy, else terminal. Fencing refusals (a zombie attempt) are reported, never thrown.
  */
-export async function recordOutcome(store: Backend, events: WorkerEvents, r: AttemptRecord, outcome: StepOutcome, random: () => number): Promise<Recorded> {
+export async function recordOutcome(
+  store: Backend,
+  events: WorkerEvents,
+  r: AttemptRecord,
+  outcome: StepOutcome,
+  random: () => number,
+): Promise<Recorded> {
   const { workflowSlug, runId, stepId } = r.ref;
   // The fence makes a retried write safe: one that landed before the connection dropped is refused as stale.
   const backend = r.retry ? persistent(store, r.retry) : store;
@@ -44,62 +50,176 @@ export async function recordOutcome(store: Backend, events: WorkerEvents, r: Att
   const duration = Math.max(0, now - r.startedUs);
   try {
     if (outcome.kind === "completed") {
-      const metadata = { timestamp: now, duration, logs: r.logs.splice(0), attemptNumber: r.attempt, output: outcome.output, ...(outcome.resourceUsage ? { resourceUsage: outcome.resourceUsage } : {}) };
-      if (complete) await complete({ workflowSlug, runId, stepId, output: outcome.output, metadata, exportOutput: r.step.definition.exportOutput === true });
-      else await backend.saveStepComplete(workflowSlug, runId, stepId, outcome.output, metadata, r.step.definition.exportOutput);
+      const metadata = {
+        timestamp: now,
+        duration,
+        logs: r.logs.splice(0),
+        attemptNumber: r.attempt,
+        output: outcome.output,
+        ...(outcome.resourceUsage ? { resourceUsage: outcome.resourceUsage } : {}),
+      };
+      if (complete)
+        await complete({
+          workflowSlug,
+          runId,
+          stepId,
+          output: outcome.output,
+          metadata,
+          exportOutput: r.step.definition.exportOutput === true,
+        });
+      else
+        await backend.saveStepComplete(
+          workflowSlug,
+          runId,
+          stepId,
+          outcome.output,
+          metadata,
+          r.step.definition.exportOutput,
+        );
       events.emit({ type: "step:completed", ...r.ref, attempt: r.attempt, durationMs: Math.round(duration / 1000) });
       return "completed";
     }
     const logs = r.logs.splice(0);
     if (logs.length) await backend.saveStepLogs(workflowSlug, runId, stepId, logs);
     if (outcome.kind === "skipped") {
-      await backend.saveStepSkipped(workflowSlug, runId, stepId, { skipType: "primary", reason: outcome.reason, duration, attemptNumber: r.attempt, ...(outcome.metadata ? { metadata: outcome.metadata } : {}) });
+      await backend.saveStepSkipped(workflowSlug, runId, stepId, {
+        skipType: "primary",
+        reason: outcome.reason,
+        duration,
+        attemptNumber: r.attempt,
+        ...(outcome.metadata ? { metadata: outcome.metadata } : {}),
+      });
       events.emit({ type: "step:skipped", ...r.ref, attempt: r.attempt, reason: outcome.reason });
       return "skipped";
     }
-    if (r.abortReason === "lost-lease") return stale(events, r, "the step was reclaimed by another worker; its result is discarded");
+    if (r.abortReason === "lost-lease")
+      return stale(events, r, "the step was reclaimed by another worker; its result is discarded");
     const usage = outcome.kind === "failed" && outcome.resourceUsage ? { resourceUsage: outcome.resourceUsage } : {};
     if (r.abortReason === "cancelled" || r.abortReason === "run-ended") {
-      await backend.saveStepFailed(workflowSlug, runId, stepId, { name: "Cancelled", message: "the run was cancelled or ended while the step ran" }, { duration, attemptNumber: r.attempt, terminal: true, failureReason: "cancelled", ...usage });
+      await backend.saveStepFailed(
+        workflowSlug,
+        runId,
+        stepId,
+        { name: "Cancelled", message: "the run was cancelled or ended while the step ran" },
+        { duration, attemptNumber: r.attempt, terminal: true, failureReason: "cancelled", ...usage },
+      );
       events.emit({ type: "step:failed", ...r.ref, attempt: r.attempt, reason: "cancelled", message: "run cancelled" });
       return "cancelled";
     }
-    if (outcome.kind === "waiting") { // a wake is no failure: nothing counts against the retry budget
-      await backend.saveStepWaiting(workflowSlug, runId, stepId, { attemptNumber: r.attempt, wait: outcome.wait, duration });
-      events.emit({ type: "step:waiting", ...r.ref, attempt: r.attempt, kind: outcome.wait.kind, name: outcome.wait.name, ...(outcome.wait.untilUs !== undefined ? { untilUs: outcome.wait.untilUs } : {}) });
+    if (outcome.kind === "waiting") {
+      // a wake is no failure: nothing counts against the retry budget
+      await backend.saveStepWaiting(workflowSlug, runId, stepId, {
+        attemptNumber: r.attempt,
+        wait: outcome.wait,
+        duration,
+      });
+      events.emit({
+        type: "step:waiting",
+        ...r.ref,
+        attempt: r.attempt,
+        kind: outcome.wait.kind,
+        name: outcome.wait.name,
+        ...(outcome.wait.untilUs !== undefined ? { untilUs: outcome.wait.untilUs } : {}),
+      });
       return "waiting";
     }
     if (r.abortReason === "shutdown") {
-      await backend.saveStepFailedAndScheduleRetry(workflowSlug, runId, stepId, { name: RELEASE_ERROR_NAME, message: "the worker shut down before the step finished; released for another worker" },
-        { duration, attemptNumber: r.attempt, nextRetryAt: now, failureReason: "execution-error", ...usage }, { availableAt: now, nextAttemptNumber: r.attempt + 1, retryDelayMs: 0, maxRetries: r.step.definition.retry?.maxRetries ?? 0 });
+      await backend.saveStepFailedAndScheduleRetry(
+        workflowSlug,
+        runId,
+        stepId,
+        {
+          name: RELEASE_ERROR_NAME,
+          message: "the worker shut down before the step finished; released for another worker",
+        },
+        { duration, attemptNumber: r.attempt, nextRetryAt: now, failureReason: "execution-error", ...usage },
+        {
+          availableAt: now,
+          nextAttemptNumber: r.attempt + 1,
+          retryDelayMs: 0,
+          maxRetries: r.step.definition.retry?.maxRetries ?? 0,
+        },
+      );
       events.emit({ type: "step:released", ...r.ref, attempt: r.attempt });
       return "released";
     }
-    if (outcome.kind === "failed" && outcome.invalidInput) { // an invalid input never becomes valid: no retry
-      await backend.saveWorkflowInputValidation(workflowSlug, runId, { workflowAttemptNumber: r.workflowAttempt ?? 1, hasSchema: true, success: false, validationErrors: outcome.invalidInput, error: outcome.error });
-      await backend.saveStepFailed(workflowSlug, runId, stepId, outcome.error, { duration, attemptNumber: r.attempt, terminal: true, failureReason: "execution-error" });
-      events.emit({ type: "step:failed", ...r.ref, attempt: r.attempt, reason: "invalid-input", message: outcome.error.message });
+    if (outcome.kind === "failed" && outcome.invalidInput) {
+      // an invalid input never becomes valid: no retry
+      await backend.saveWorkflowInputValidation(workflowSlug, runId, {
+        workflowAttemptNumber: r.workflowAttempt ?? 1,
+        hasSchema: true,
+        success: false,
+        validationErrors: outcome.invalidInput,
+        error: outcome.error,
+      });
+      await backend.saveStepFailed(workflowSlug, runId, stepId, outcome.error, {
+        duration,
+        attemptNumber: r.attempt,
+        terminal: true,
+        failureReason: "execution-error",
+      });
+      events.emit({
+        type: "step:failed",
+        ...r.ref,
+        attempt: r.attempt,
+        reason: "invalid-input",
+        message: outcome.error.message,
+      });
       return "failed";
     }
     const timedOut = r.abortReason === "timeout";
     const crashed = outcome.kind === "failed" && outcome.crashed === true;
-    const error = outcome.kind === "failed" && !timedOut ? outcome.error : { name: "TimeoutError", message: `step timed out after ${r.step.definition.timeoutMs} ms` };
-    const policy = r.step.definition.retry ?? { maxRetries: 0, backoff: "fixed" as const, initialDelayMs: 0, maxDelayMs: 0, jitter: false };
+    const error =
+      outcome.kind === "failed" && !timedOut
+        ? outcome.error
+        : { name: "TimeoutError", message: `step timed out after ${r.step.definition.timeoutMs} ms` };
+    const policy = r.step.definition.retry ?? {
+      maxRetries: 0,
+      backoff: "fixed" as const,
+      initialDelayMs: 0,
+      maxDelayMs: 0,
+      jitter: false,
+    };
     const failures = (await countFailures(backend, r.ref)) + 1;
     if (shouldRetry(policy, failures)) {
       const delayMs = retryDelayMs(policy, failures, random);
       const at = now + delayMs * 1000;
-      await backend.saveStepFailedAndScheduleRetry(workflowSlug, runId, stepId, error, { duration, attemptNumber: r.attempt, nextRetryAt: at, failureReason: crashed ? "worker-crash" : timedOut ? "timeout" : "execution-error", ...usage },
-        { availableAt: at, nextAttemptNumber: r.attempt + 1, retryDelayMs: delayMs, maxRetries: policy.maxRetries });
+      await backend.saveStepFailedAndScheduleRetry(
+        workflowSlug,
+        runId,
+        stepId,
+        error,
+        {
+          duration,
+          attemptNumber: r.attempt,
+          nextRetryAt: at,
+          failureReason: crashed ? "worker-crash" : timedOut ? "timeout" : "execution-error",
+          ...usage,
+        },
+        { availableAt: at, nextAttemptNumber: r.attempt + 1, retryDelayMs: delayMs, maxRetries: policy.maxRetries },
+      );
       events.emit({ type: "step:retry", ...r.ref, attempt: r.attempt, delayMs, message: error.message });
       return "retry";
     }
-    const reason = crashed ? "worker-crash" : timedOut ? "timeout" : policy.maxRetries > 0 ? "exhausted-retries" : "execution-error";
-    await backend.saveStepFailed(workflowSlug, runId, stepId, error, { duration, attemptNumber: r.attempt, terminal: true, failureReason: reason, ...usage });
+    const reason = crashed
+      ? "worker-crash"
+      : timedOut
+        ? "timeout"
+        : policy.maxRetries > 0
+          ? "exhausted-retries"
+          : "execution-error";
+    await backend.saveStepFailed(workflowSlug, runId, stepId, error, {
+      duration,
+      attemptNumber: r.attempt,
+      terminal: true,
+      failureReason: reason,
+      ...usage,
+    });
     events.emit({ type: "step:failed", ...r.ref, attempt: r.attempt, reason, message: error.message });
     return "failed";
   } catch (err) {
-    if (isCairnError(err, "STALE_ATTEMPT") || isCairnError(err, "RUN_TERMINAL")) return stale(events, r, (err as Error).message);
+    if (isCairnError(err, "STALE_ATTEMPT") || isCairnError(err, "RUN_TERMINAL"))
+      return stale(events, r, (err as Error).message);
     throw err;
   }
 }

@@ -20,7 +20,8 @@ export function parseDurationMs(value: unknown): number | null {
 /** The stored policy of a spec, or the problems that make it invalid (each says what is expected). */
 export function toRetentionPolicy(spec: unknown, where: string): { policy?: RetentionPolicy; problems: string[] } {
   if (spec === undefined) return { problems: [] };
-  if (spec === null || typeof spec !== "object" || Array.isArray(spec)) return { problems: [`${where} must be an object such as { completed: "7d", failed: "30d" }`] };
+  if (spec === null || typeof spec !== "object" || Array.isArray(spec))
+    return { problems: [`${where} must be an object such as { completed: "7d", failed: "30d" }`] };
   const problems: string[] = [];
   const policy: RetentionPolicy = {};
   for (const [status, value] of Object.entries(spec)) {
@@ -29,7 +30,10 @@ export function toRetentionPolicy(spec: unknown, where: string): { policy?: Rete
       continue;
     }
     const ms = parseDurationMs(value);
-    if (ms === null) problems.push(`${where}.${status} must be a duration such as "7d", "12h" or "30m" (or ms), got ${JSON.stringify(value)}`);
+    if (ms === null)
+      problems.push(
+        `${where}.${status} must be a duration such as "7d", "12h" or "30m" (or ms), got ${JSON.stringify(value)}`,
+      );
     else policy[`${status}Ms`] = ms;
   }
   return problems.length ? { problems } : { policy, problems };

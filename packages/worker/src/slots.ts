@@ -7,14 +7,25 @@ export class Wakeup {
   constructor(private readonly timers: WorkerTimers = realTimers) {}
 
   wake(): void {
-    if (this.resolver) { const r = this.resolver; this.resolver = undefined; r(); }
-    else this.pending = true;
+    if (this.resolver) {
+      const r = this.resolver;
+      this.resolver = undefined;
+      r();
+    } else this.pending = true;
   }
 
   async wait(ms: number, signal?: AbortSignal): Promise<void> {
-    if (this.pending || signal?.aborted) { this.pending = false; return; }
+    if (this.pending || signal?.aborted) {
+      this.pending = false;
+      return;
+    }
     await new Promise<void>((resolve) => {
-      const done = (): void => { cancel(); signal?.removeEventListener("abort", done); this.resolver = undefined; resolve(); };
+      const done = (): void => {
+        cancel();
+        signal?.removeEventListener("abort", done);
+        this.resolver = undefined;
+        resolve();
+      };
       const cancel = this.timers.setTimeout(done, ms);
       this.resolver = done;
       signal?.addEventListener("abort", done, { once: true });
@@ -31,11 +42,17 @@ export class Wakeup {
 export class Slots {
   private readonly running = new Map<number, Promise<void>>();
   private readonly tail = new Set<Promise<void>>();
-  constructor(readonly capacity: number, private readonly onFreed: () => void) {}
+  constructor(
+    readonly capacity: number,
+    private readonly onFreed: () => void,
+  ) {}
 
   /** Free slots: fewer while the tail of results being written is full. */
   free(): number {
-    return Math.max(0, Math.min(this.capacity - this.running.size, 2 * this.capacity - this.running.size - this.tail.size));
+    return Math.max(
+      0,
+      Math.min(this.capacity - this.running.size, 2 * this.capacity - this.running.size - this.tail.size),
+    );
   }
 
   /** Tasks running (holding a slot). */
@@ -60,13 +77,15 @@ export class Slots {
       if (settled) this.tail.add(settled);
       this.onFreed();
     };
-    settled = task(release).catch(() => {}).finally(() => {
-      if (held) {
-        held = false;
-        this.running.delete(index);
-      } else if (settled) this.tail.delete(settled);
-      this.onFreed();
-    });
+    settled = task(release)
+      .catch(() => {})
+      .finally(() => {
+        if (held) {
+          held = false;
+          this.running.delete(index);
+        } else if (settled) this.tail.delete(settled);
+        this.onFreed();
+      });
     if (held) this.running.set(index, settled);
     else this.tail.add(settled);
   }

@@ -1,7 +1,23 @@
 import { format } from "node:util";
 import {
-  childPath, deserializeValue, InvalidArgumentError, progressReport, serializeValue, summarizeOutput, validateCallSpec, validateCallUsage, validateChildPath,
-  validateChildStepName, validateIncrement, validateLinkSpec, type LinkSpec, type CallInput, type ChildStepInput, type LogProgress, type SavedCheckpoint, type SavedChildStep,
+  childPath,
+  deserializeValue,
+  InvalidArgumentError,
+  progressReport,
+  serializeValue,
+  summarizeOutput,
+  validateCallSpec,
+  validateCallUsage,
+  validateChildPath,
+  validateChildStepName,
+  validateIncrement,
+  validateLinkSpec,
+  type LinkSpec,
+  type CallInput,
+  type ChildStepInput,
+  type LogProgress,
+  type SavedCheckpoint,
+  type SavedChildStep,
 } from "@cairn/backend-interface";
 import type { CallOptions, Progress, StepContext } from "./define-step.js";
 import { NO_SERVICES, type Services } from "./worker-services.js";
@@ -15,7 +31,11 @@ export interface StepIO {
   /** A progress report, sent after its log line (the worker saves reported progress soon, not only at heartbeats). */
   progress(fraction: number, message?: string): void;
   saveCheckpoint(name: string, sequenceNumber: number, data: unknown): Promise<void>;
-  saveCheckpointFailed(name: string, sequenceNumber: number, error: { name?: string; message: string; stack?: string }): Promise<void>;
+  saveCheckpointFailed(
+    name: string,
+    sequenceNumber: number,
+    error: { name?: string; message: string; stack?: string },
+  ): Promise<void>;
   /** Records a call that ended (validated; the attempt is the step's); stored with the next save of the attempt's log lines, at the latest before its outcome. */
   call(call: Omit<CallInput, "attemptNumber">): void;
   /** Records a validated entity link of the attempt (made by the child step `childId`, when given); saved like calls. */
@@ -56,22 +76,51 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
   const remember = async (name: string, value: unknown): Promise<void> => {
     const seq = sequence++;
     await init.io.saveCheckpoint(name, seq, value);
-    saved.set(name, { name, sequenceNumber: seq, attemptNumber: init.attempt, data: JSON.stringify(value ?? null), timestampUs: 0 });
+    saved.set(name, {
+      name,
+      sequenceNumber: seq,
+      attemptNumber: init.attempt,
+      data: JSON.stringify(value ?? null),
+      timestampUs: 0,
+    });
   };
   const waits = makeWaits({
-    recall: (name) => { const hit = saved.get(name); return hit ? { found: true, value: deserializeValue(hit.data) } : { found: false }; },
-    remember, signals: init.signals ?? [], nowUs: () => init.io.nowUs?.() ?? Date.now() * 1000,
+    recall: (name) => {
+      const hit = saved.get(name);
+      return hit ? { found: true, value: deserializeValue(hit.data) } : { found: false };
+    },
+    remember,
+    signals: init.signals ?? [],
+    nowUs: () => init.io.nowUs?.() ?? Date.now() * 1000,
   });
-  const line = (stream: "stdout" | "stderr", level: string) => (...args: unknown[]) => init.io.log(stream, `${level === "info" ? "" : `[${level}] `}${format(...args)}`);
+  const line =
+    (stream: "stdout" | "stderr", level: string) =>
+    (...args: unknown[]) =>
+      init.io.log(stream, `${level === "info" ? "" : `[${level}] `}${format(...args)}`);
   const now = (): number => Math.floor(init.io.nowUs ? init.io.nowUs() : Date.now() * 1000);
   const finished = new Map((init.children ?? []).map((c) => [c.childId, c]));
   /** The child paths this attempt used (run or replayed): a name twice under one parent is refused. */
   const used = new Set<string>();
   const base = {
-    input: init.input, deps: init.deps, signal: init.signal, workflowSlug: init.workflowSlug, runId: init.runId, stepId: init.stepId, attempt: init.attempt,
-    services: init.io.services ?? NO_SERVICES, env: Object.freeze({ ...init.env }), state: Object.freeze({ ...init.state }),
-    sleep: waits.sleep, waitForEvent: waits.waitForEvent, poll: waits.poll,
-    log: { info: line("stdout", "info"), debug: line("stdout", "debug"), warn: line("stderr", "warn"), error: line("stderr", "error") },
+    input: init.input,
+    deps: init.deps,
+    signal: init.signal,
+    workflowSlug: init.workflowSlug,
+    runId: init.runId,
+    stepId: init.stepId,
+    attempt: init.attempt,
+    services: init.io.services ?? NO_SERVICES,
+    env: Object.freeze({ ...init.env }),
+    state: Object.freeze({ ...init.state }),
+    sleep: waits.sleep,
+    waitForEvent: waits.waitForEvent,
+    poll: waits.poll,
+    log: {
+      info: line("stdout", "info"),
+      debug: line("stdout", "debug"),
+      warn: line("stderr", "warn"),
+      error: line("stderr", "error"),
+    },
     progress(progress: Progress, message?: string): void {
       const report = progressReport(progress, message);
       init.io.log("stdout", report.line, report.progress);
@@ -94,7 +143,9 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
         value = await fn();
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
-        await init.io.saveCheckpointFailed(key, seq, { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) }).catch(() => {});
+        await init.io
+          .saveCheckpointFailed(key, seq, { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) })
+          .catch(() => {});
         throw err;
       }
       await init.io.saveCheckpoint(key, seq, value);
@@ -117,7 +168,15 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
       const durationUs = since(t0);
       const raw = typeof usageOf === "function" ? usageOf(result) : usageOf;
       const usage = raw === undefined ? undefined : validateCallUsage(raw);
-      init.io.call({ ...spec, startedAtUs, durationUs, outcome: "ok", ...summarizeOutput(result), ...(usage ? { usage } : {}), ...by });
+      init.io.call({
+        ...spec,
+        startedAtUs,
+        durationUs,
+        outcome: "ok",
+        ...summarizeOutput(result),
+        ...(usage ? { usage } : {}),
+        ...by,
+      });
       return result;
     },
     link(link: LinkSpec): void {
@@ -127,12 +186,22 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
       const values = validateIncrement(counters);
       if (Object.keys(values).length) init.io.increment(values, childId);
     },
-    async step<T>(name: string, fn: (ctx: StepContext<unknown, Record<string, unknown>>) => T | Promise<T>): Promise<T> {
+    async step<T>(
+      name: string,
+      fn: (ctx: StepContext<unknown, Record<string, unknown>>) => T | Promise<T>,
+    ): Promise<T> {
       const id = childPath(childId, validateChildStepName(name));
       validateChildPath(id);
-      if (typeof fn !== "function") throw new InvalidArgumentError(`ctx.step(${JSON.stringify(name)}, fn) needs a function. Nothing was recorded.`, { field: "fn" });
+      if (typeof fn !== "function")
+        throw new InvalidArgumentError(
+          `ctx.step(${JSON.stringify(name)}, fn) needs a function. Nothing was recorded.`,
+          { field: "fn" },
+        );
       if (used.has(id)) {
-        throw new InvalidArgumentError(`Child step ${JSON.stringify(id)} already ran in this attempt of step ${init.stepId}; give each child of one parent its own name (e.g. \`page-\${n}\`). Nothing was recorded.`, { field: "name" });
+        throw new InvalidArgumentError(
+          `Child step ${JSON.stringify(id)} already ran in this attempt of step ${init.stepId}; give each child of one parent its own name (e.g. \`page-\${n}\`). Nothing was recorded.`,
+          { field: "name" },
+        );
       }
       used.add(id);
       const done = finished.get(id);
@@ -146,11 +215,19 @@ export function makeStepContext(init: StepContextInit): StepContext<unknown, Rec
       } catch (err) {
         // A wait or a skip ends the attempt on purpose: the child is not failed, it runs again on the next attempt.
         if (!isWaitRequest(err) && !isSkip(err)) {
-          await init.io.child({ childId: id, status: "error", startedAtUs, durationUs: since(t0), error: errorData(err) }).catch(() => {});
+          await init.io
+            .child({ childId: id, status: "error", startedAtUs, durationUs: since(t0), error: errorData(err) })
+            .catch(() => {});
         }
         throw err;
       }
-      await init.io.child({ childId: id, status: "ok", startedAtUs, durationUs: since(t0), output: serializeValue(value) });
+      await init.io.child({
+        childId: id,
+        status: "ok",
+        startedAtUs,
+        durationUs: since(t0),
+        output: serializeValue(value),
+      });
       return value;
     },
   });
@@ -167,7 +244,11 @@ export function errorData(err: unknown): { name?: string; message: string; stack
   if (err instanceof Error) return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) };
   if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
     const o = err as { name?: unknown; message: string; stack?: unknown };
-    return { message: o.message, ...(typeof o.name === "string" ? { name: o.name } : {}), ...(typeof o.stack === "string" ? { stack: o.stack } : {}) };
+    return {
+      message: o.message,
+      ...(typeof o.name === "string" ? { name: o.name } : {}),
+      ...(typeof o.stack === "string" ? { stack: o.stack } : {}),
+    };
   }
   return { name: "Error", message: String(err) };
 }

@@ -29,7 +29,13 @@ export interface StepJob {
 export type StepOutcome =
   | { kind: "completed"; output: unknown; resourceUsage?: ResourceUsage }
   | { kind: "skipped"; reason: string; metadata?: Record<string, unknown> }
-  | { kind: "failed"; error: { name?: string; message: string; stack?: string }; crashed?: boolean; resourceUsage?: ResourceUsage; invalidInput?: Array<{ path: string; message: string }> }
+  | {
+      kind: "failed";
+      error: { name?: string; message: string; stack?: string };
+      crashed?: boolean;
+      resourceUsage?: ResourceUsage;
+      invalidInput?: Array<{ path: string; message: string }>;
+    }
   /** The step gave back its slot to wait (ctx.sleep, ctx.waitForEvent, ctx.poll). */
   | { kind: "waiting"; wait: StepWait }
   /** The attempt was aborted and did not settle within the grace period. */
@@ -55,7 +61,8 @@ export const runInProcess: StepRunner = async (job, declaration, io, signal) => 
     return { kind: "completed", output, resourceUsage: usageSince(cpu0) };
   } catch (err) {
     if (isWaitRequest(err)) return { kind: "waiting", wait: err.wait };
-    if (isSkip(err)) return { kind: "skipped", reason: err.message, ...(err.metadata ? { metadata: err.metadata } : {}) };
+    if (isSkip(err))
+      return { kind: "skipped", reason: err.message, ...(err.metadata ? { metadata: err.metadata } : {}) };
     return { kind: "failed", error: errorData(err), resourceUsage: usageSince(cpu0) };
   }
 };
@@ -81,11 +88,17 @@ export function usageSince(start: NodeJS.CpuUsage): ResourceUsage {
  * Waits for `run` to settle; once `signal` aborts, waits at most `graceMs` more and then gives up with `abandoned`
  * (an in-process function cannot be killed; a child runner kills its process itself).
  */
-export async function settleWithin(run: Promise<StepOutcome>, signal: AbortSignal, graceMs: number): Promise<StepOutcome> {
+export async function settleWithin(
+  run: Promise<StepOutcome>,
+  signal: AbortSignal,
+  graceMs: number,
+): Promise<StepOutcome> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const abandoned = new Promise<StepOutcome>((resolve) => {
-    onAbort = () => { timer = setTimeout(() => resolve({ kind: "abandoned" }), graceMs); };
+    onAbort = () => {
+      timer = setTimeout(() => resolve({ kind: "abandoned" }), graceMs);
+    };
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
   });

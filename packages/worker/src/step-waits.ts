@@ -24,7 +24,10 @@ export function isWaitRequest(err: unknown): err is StepWaitRequest {
 /** `ctx.poll` gave up: `check` returned no value before the timeout. */
 export class PollTimeoutError extends Error {
   readonly code = "POLL_TIMEOUT";
-  constructor(readonly pollName: string, readonly timeoutMs: number) {
+  constructor(
+    readonly pollName: string,
+    readonly timeoutMs: number,
+  ) {
     super(`poll ${pollName} returned no value within ${timeoutMs} ms; raise its timeout or handle the error`);
     this.name = "PollTimeoutError";
   }
@@ -50,9 +53,16 @@ export interface StepWaits {
    * Waits for a signal named `name` (`cairn signal`, `client.signal`, or an emit), buffered: one sent before the wait is
    * not lost. Returns its payload, or null after `timeout`. `match`: fields the payload must equal.
    */
-  waitForEvent<T = unknown>(name: string, options?: { timeout?: WaitDuration; match?: Record<string, unknown> }): Promise<T | null>;
+  waitForEvent<T = unknown>(
+    name: string,
+    options?: { timeout?: WaitDuration; match?: Record<string, unknown> },
+  ): Promise<T | null>;
   /** Calls `check` every `every` until it returns a value other than undefined or null (holding no slot between calls); PollTimeoutError after `timeout`. */
-  poll<T>(name: string, options: { every: WaitDuration; timeout: WaitDuration }, check: () => T | null | undefined | Promise<T | null | undefined>): Promise<T>;
+  poll<T>(
+    name: string,
+    options: { every: WaitDuration; timeout: WaitDuration },
+    check: () => T | null | undefined | Promise<T | null | undefined>,
+  ): Promise<T>;
 }
 
 /** What the waits are built on: the step's checkpoints (recalled or saved by name), the signals it took, the store's clock. */
@@ -66,13 +76,18 @@ export interface WaitIO {
 
 function durationUs(value: WaitDuration, what: string): number {
   const ms = parseDurationMs(value);
-  if (ms === null) throw new InvalidWaitError(`${what} must be a duration such as 500 (ms), "30s", "10m" or "2h", got ${JSON.stringify(value)}`);
+  if (ms === null)
+    throw new InvalidWaitError(
+      `${what} must be a duration such as 500 (ms), "30s", "10m" or "2h", got ${JSON.stringify(value)}`,
+    );
   return ms * 1000;
 }
 
 function checkName(name: unknown, what: string): asserts name is string {
   if (typeof name !== "string" || !/^[A-Za-z0-9._-]{1,128}$/.test(name)) {
-    throw new InvalidWaitError(`${what} name must be letters, digits, "-", "_" or "." (at most 128), got ${JSON.stringify(name)}`);
+    throw new InvalidWaitError(
+      `${what} name must be letters, digits, "-", "_" or "." (at most 128), got ${JSON.stringify(name)}`,
+    );
   }
 }
 
@@ -94,12 +109,20 @@ export function makeWaits(io: WaitIO): StepWaits {
       if (io.nowUs() >= until) return;
       throw new StepWaitRequest({ kind: "sleep", name, untilUs: until });
     },
-    async waitForEvent<T>(name: string, options: { timeout?: WaitDuration; match?: Record<string, unknown> } = {}): Promise<T | null> {
+    async waitForEvent<T>(
+      name: string,
+      options: { timeout?: WaitDuration; match?: Record<string, unknown> } = {},
+    ): Promise<T | null> {
       checkName(name, "waitForEvent");
       const done = io.recall(`wait:${name}`);
       if (done.found) return done.value as T | null;
-      if (options.match !== undefined && (typeof options.match !== "object" || options.match === null || Array.isArray(options.match))) {
-        throw new InvalidWaitError(`waitForEvent ${name}: match must be an object of payload fields, got ${JSON.stringify(options.match)}`);
+      if (
+        options.match !== undefined &&
+        (typeof options.match !== "object" || options.match === null || Array.isArray(options.match))
+      ) {
+        throw new InvalidWaitError(
+          `waitForEvent ${name}: match must be an object of payload fields, got ${JSON.stringify(options.match)}`,
+        );
       }
       if (options.match !== undefined) {
         try {
@@ -114,15 +137,25 @@ export function makeWaits(io: WaitIO): StepWaits {
         await io.remember(`wait:${name}`, payload);
         return payload;
       }
-      const timeout = options.timeout === undefined ? undefined : durationUs(options.timeout, `waitForEvent ${name}: timeout`);
+      const timeout =
+        options.timeout === undefined ? undefined : durationUs(options.timeout, `waitForEvent ${name}: timeout`);
       const until = timeout === undefined ? undefined : await fixed(`wait-until:${name}`, () => io.nowUs() + timeout);
       if (until !== undefined && io.nowUs() >= until) {
         await io.remember(`wait:${name}`, null);
         return null;
       }
-      throw new StepWaitRequest({ kind: "event", name, ...(until !== undefined ? { untilUs: until } : {}), ...(options.match ? { match: options.match } : {}) });
+      throw new StepWaitRequest({
+        kind: "event",
+        name,
+        ...(until !== undefined ? { untilUs: until } : {}),
+        ...(options.match ? { match: options.match } : {}),
+      });
     },
-    async poll<T>(name: string, options: { every: WaitDuration; timeout: WaitDuration }, check: () => T | null | undefined | Promise<T | null | undefined>): Promise<T> {
+    async poll<T>(
+      name: string,
+      options: { every: WaitDuration; timeout: WaitDuration },
+      check: () => T | null | undefined | Promise<T | null | undefined>,
+    ): Promise<T> {
       checkName(name, "poll");
       const done = io.recall(`poll:${name}`);
       if (done.found) return done.value as T;

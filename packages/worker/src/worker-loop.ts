@@ -36,7 +36,14 @@ export async function workerLoop(d: LoopDeps): Promise<void> {
       const claimed = free > 0 ? await d.claim(free) : [];
       for (const c of claimed) {
         const step = { ...c, slot: d.slots.nextIndex() };
-        d.events.emit({ type: "step:claimed", workflowSlug: c.workflowSlug, runId: c.runId, stepId: c.stepId, attempt: c.attempt, slot: step.slot });
+        d.events.emit({
+          type: "step:claimed",
+          workflowSlug: c.workflowSlug,
+          runId: c.runId,
+          stepId: c.stepId,
+          attempt: c.attempt,
+          slot: step.slot,
+        });
         d.slots.start(step.slot, (release) => d.execute(step, release));
       }
       if (claimed.length === 0 && nowMs() - lastDueMs >= d.pollMs) {

@@ -36,28 +36,57 @@ export interface Presence {
  */
 export function startPresence(o: PresenceOptions): Presence {
   const base: WorkerPresenceInput = {
-    workerId: o.workerId, host: hostname(), pid: process.pid, concurrency: o.concurrency, workflows: [...o.workflows], startedAtUs: o.backend.clock.nowUs(),
+    workerId: o.workerId,
+    host: hostname(),
+    pid: process.pid,
+    concurrency: o.concurrency,
+    workflows: [...o.workflows],
+    startedAtUs: o.backend.clock.nowUs(),
   };
   let inFlight: Promise<void> | null = null;
   let gaveUp = false;
-  const write = (stopped: boolean): Promise<void> => o.backend.recordWorkerPresence({ ...base, ...(stopped ? { stopped } : {}) }).then(() => undefined, (error: unknown) => {
-    // An id the store cannot record (see assertWorkerId) fails the same way every time: say so once.
-    if ((error as { code?: string })?.code === "INVALID_IDENTIFIER" || (error as { code?: string })?.code === "INVALID_ARGUMENT") gaveUp = true;
-    o.events.emit({ type: "error", where: stopped ? "recording the worker stopped" : "recording worker presence", error });
-  });
+  const write = (stopped: boolean): Promise<void> =>
+    o.backend.recordWorkerPresence({ ...base, ...(stopped ? { stopped } : {}) }).then(
+      () => undefined,
+      (error: unknown) => {
+        // An id the store cannot record (see assertWorkerId) fails the same way every time: say so once.
+        if (
+          (error as { code?: string })?.code === "INVALID_IDENTIFIER" ||
+          (error as { code?: string })?.code === "INVALID_ARGUMENT"
+        )
+          gaveUp = true;
+        o.events.emit({
+          type: "error",
+          where: stopped ? "recording the worker stopped" : "recording worker presence",
+          error,
+        });
+      },
+    );
   const beat = () => {
     if (inFlight || gaveUp) return;
-    inFlight = write(false).finally(() => { inFlight = null; });
+    inFlight = write(false).finally(() => {
+      inFlight = null;
+    });
   };
   beat();
-  const cancel = every(o.timers ?? realTimers, Math.max(10, o.intervalMs ?? DEFAULT_PRESENCE_MS), beat, { unref: true });
+  const cancel = every(o.timers ?? realTimers, Math.max(10, o.intervalMs ?? DEFAULT_PRESENCE_MS), beat, {
+    unref: true,
+  });
   return {
     async stop() {
       cancel();
       let timeout: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((r) => { timeout = setTimeout(r, STOP_WRITE_MS); });
+      const late = new Promise<void>((r) => {
+        timeout = setTimeout(r, STOP_WRITE_MS);
+      });
       try {
-        await Promise.race([(async () => { await inFlight; if (!gaveUp) await write(true); })(), late]);
+        await Promise.race([
+          (async () => {
+            await inFlight;
+            if (!gaveUp) await write(true);
+          })(),
+          late,
+        ]);
       } finally {
         clearTimeout(timeout);
       }

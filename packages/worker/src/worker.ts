@@ -103,14 +103,19 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const heartbeatMs = o.heartbeatMs ?? 5000;
   const pollMs = o.pollMs ?? (backend.capabilities.notifications ? 1000 : 500);
   const maintenanceMs = o.maintenanceMs ?? Math.min(5000, Math.max(100, Math.floor(staleMs / 2)));
-  const baseRunner: StepRunner = o.isolation === "process" ? (await import("./run-in-child.js")).runInChild({ abortGraceMs: o.abortGraceMs ?? 2000 }) : runInProcess;
+  const baseRunner: StepRunner =
+    o.isolation === "process"
+      ? (await import("./run-in-child.js")).runInChild({ abortGraceMs: o.abortGraceMs ?? 2000 })
+      : runInProcess;
   const tracing = await startTracing({ backend, events, workerId }); // undefined unless @opentelemetry/api is installed
   const runner = tracing ? tracing.wrap(baseRunner) : baseRunner;
 
   const stopClaiming = new AbortController();
   const release = new AbortController();
   let urgentResolve: () => void = () => {};
-  const urgent = new Promise<void>((r) => { urgentResolve = r; });
+  const urgent = new Promise<void>((r) => {
+    urgentResolve = r;
+  });
   const wakeup = new Wakeup(timers);
   const slots = new Slots(concurrency, () => wakeup.wake());
   const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.wake()) : () => {};
@@ -119,38 +124,110 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
   const workerEnv = definedEnv(o.env);
   const hooks = new HookRunner({ backend, events, services, env: workerEnv, workerId });
   const env: ExecuteEnv = {
-    backend, workerId, concurrency, events, runner, heartbeatMs, timers, abortGraceMs: o.abortGraceMs ?? 2000, releaseSignal: release.signal, random: o.random ?? Math.random,
-    complete: (c) => completions.complete(c), hooks, services, env: workerEnv,
+    backend,
+    workerId,
+    concurrency,
+    events,
+    runner,
+    heartbeatMs,
+    timers,
+    abortGraceMs: o.abortGraceMs ?? 2000,
+    releaseSignal: release.signal,
+    random: o.random ?? Math.random,
+    complete: (c) => completions.complete(c),
+    hooks,
+    services,
+    env: workerEnv,
     // An outage shorter than the stale threshold costs no re-execution: the result is written once the store is back.
-    writeRetry: { maxMs: staleMs, timers, onRetry: (error, attempt, delayMs) => events.emit({ type: "error", where: `writing a step result (attempt ${attempt}, next in ${delayMs} ms)`, error }) },
+    writeRetry: {
+      maxMs: staleMs,
+      timers,
+      onRetry: (error, attempt, delayMs) =>
+        events.emit({
+          type: "error",
+          where: `writing a step result (attempt ${attempt}, next in ${delayMs} ms)`,
+          error,
+        }),
+    },
   };
 
   let maintaining = false;
   const retentionState = { lastAt: 0 };
   const alertState = { lastAt: 0 };
-  const stopMaintenance = every(timers, maintenanceMs, () => {
-    if (maintaining) return; // a slow sweep must not pile up behind itself
-    maintaining = true;
-    void runMaintenance(backend, events, { workerId, staleMs, hooks, workflows: byslug }).then((n) => { if (n) wakeup.wake(); })
-      .then(() => runSchedules(backend, events, { workflowSlugs: [...byslug.keys()] })).then((n) => { if (n) wakeup.wake(); })
-      .then(() => runRetention(backend, events, { workerId, everyMs: o.retention?.everyMs ?? 60_000, state: retentionState, ...(o.retention?.defaults ? { defaults: o.retention.defaults } : {}) }))
-      .then(() => runAlerts(backend, events, { workerId, rules: o.alerts?.rules ?? [], everyMs: o.alerts?.everyMs ?? 60_000, state: alertState }))
-      .finally(() => { maintaining = false; });
-  }, { unref: true });
+  const stopMaintenance = every(
+    timers,
+    maintenanceMs,
+    () => {
+      if (maintaining) return; // a slow sweep must not pile up behind itself
+      maintaining = true;
+      void runMaintenance(backend, events, { workerId, staleMs, hooks, workflows: byslug })
+        .then((n) => {
+          if (n) wakeup.wake();
+        })
+        .then(() => runSchedules(backend, events, { workflowSlugs: [...byslug.keys()] }))
+        .then((n) => {
+          if (n) wakeup.wake();
+        })
+        .then(() =>
+          runRetention(backend, events, {
+            workerId,
+            everyMs: o.retention?.everyMs ?? 60_000,
+            state: retentionState,
+            ...(o.retention?.defaults ? { defaults: o.retention.defaults } : {}),
+          }),
+        )
+        .then(() =>
+          runAlerts(backend, events, {
+            workerId,
+            rules: o.alerts?.rules ?? [],
+            everyMs: o.alerts?.everyMs ?? 60_000,
+            state: alertState,
+          }),
+        )
+        .finally(() => {
+          maintaining = false;
+        });
+    },
+    { unref: true },
+  );
   const stop = (opts: { urgent?: boolean } = {}): Promise<void> => {
-    if (!stopClaiming.signal.aborted) { events.emit({ type: "worker:stopping", workerId, running: slots.size() }); stopClaiming.abort(); }
+    if (!stopClaiming.signal.aborted) {
+      events.emit({ type: "worker:stopping", workerId, running: slots.size() });
+      stopClaiming.abort();
+    }
     if (opts.urgent) urgentResolve();
     return done;
   };
   if (o.signal) o.signal.aborted ? void stop() : o.signal.addEventListener("abort", () => void stop(), { once: true });
-  const removeSignals = o.handleSignals ? onShutdownSignals((_sig, isUrgent) => void stop({ urgent: isUrgent })) : () => {};
+  const removeSignals = o.handleSignals
+    ? onShutdownSignals((_sig, isUrgent) => void stop({ urgent: isUrgent }))
+    : () => {};
 
-  events.emit({ type: "worker:started", workerId, concurrency, workflows: workflows.map((w) => w.slug), backend: o.backendLabel ?? backend.constructor.name });
-  const presence = startPresence({ backend, workerId, concurrency, workflows: workflows.map((w) => w.slug), events, timers, ...(o.presenceMs ? { intervalMs: o.presenceMs } : {}) });
+  events.emit({
+    type: "worker:started",
+    workerId,
+    concurrency,
+    workflows: workflows.map((w) => w.slug),
+    backend: o.backendLabel ?? backend.constructor.name,
+  });
+  const presence = startPresence({
+    backend,
+    workerId,
+    concurrency,
+    workflows: workflows.map((w) => w.slug),
+    events,
+    timers,
+    ...(o.presenceMs ? { intervalMs: o.presenceMs } : {}),
+  });
   const done = (async () => {
     try {
       await workerLoop({
-        slots, wakeup, events, pollMs, signal: stopClaiming.signal, nowMs: () => timers.nowMs(),
+        slots,
+        wakeup,
+        events,
+        pollMs,
+        signal: stopClaiming.signal,
+        nowMs: () => timers.nowMs(),
         claim: (limit) => claimReadySteps(backend, workerId, byslug, limit),
         startDue: async () => (byslug.size ? (await backend.startDueRuns()).length : 0),
         execute: async (step, released) => {
@@ -165,7 +242,9 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
       unsubscribe();
       removeSignals();
       await presence.stop();
-      await services.dispose((error, name) => events.emit({ type: "error", where: `disposing service ${name}`, error }));
+      await services.dispose((error, name) =>
+        events.emit({ type: "error", where: `disposing service ${name}`, error }),
+      );
       tracing?.stop();
       events.emit({ type: "worker:stopped", workerId });
     }
@@ -175,5 +254,7 @@ export async function startWorker(o: WorkerOptions): Promise<WorkerHandle> {
 
 /** Runs a worker until it stops (see startWorker). */
 export async function runWorker(o: WorkerOptions): Promise<void> {
-  await (await startWorker(o)).done;
+  await (
+    await startWorker(o)
+  ).done;
 }

@@ -14,9 +14,18 @@ function packageType(dir) {
   if (known !== undefined) return known;
   let type = null;
   let text;
-  try { text = readFileSync(join(dir, "package.json"), "utf8"); } catch { text = undefined; }
+  try {
+    text = readFileSync(join(dir, "package.json"), "utf8");
+  } catch {
+    text = undefined;
+  }
   if (text !== undefined) {
-    try { const t = JSON.parse(text).type; type = typeof t === "string" ? t : null; } catch { type = null; }
+    try {
+      const t = JSON.parse(text).type;
+      type = typeof t === "string" ? t : null;
+    } catch {
+      type = null;
+    }
   } else if (dirname(dir) !== dir) {
     type = packageType(dirname(dir));
   }
@@ -27,7 +36,12 @@ function packageType(dir) {
 function loadAsModule(url) {
   if (!url.startsWith("file:")) return false;
   const path = fileURLToPath(new URL(url).href.replace(/[?#].*$/, ""));
-  return path.endsWith(".ts") && !path.endsWith(".d.ts") && !path.includes("/node_modules/") && packageType(dirname(path)) === null;
+  return (
+    path.endsWith(".ts") &&
+    !path.endsWith(".d.ts") &&
+    !path.includes("/node_modules/") &&
+    packageType(dirname(path)) === null
+  );
 }
 
 export async function resolve(specifier, context, next) {

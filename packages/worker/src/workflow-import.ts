@@ -29,7 +29,9 @@ function registerEsmHooks(): void {
  * gets the TypeScript loader (tsx, registered once) and the module-format hooks, in that order (hooks registered later
  * run first, so ours see every resolution before tsx does).
  */
-export async function importWorkflowFile(file: string): Promise<{ module: Record<string, unknown> } | { failure: LoadFailure }> {
+export async function importWorkflowFile(
+  file: string,
+): Promise<{ module: Record<string, unknown> } | { failure: LoadFailure }> {
   if (isTypeScriptFile(file)) {
     await ensureTypeScriptLoader();
     registerEsmHooks();
@@ -41,7 +43,10 @@ export async function importWorkflowFile(file: string): Promise<{ module: Record
   }
 }
 
-interface EsbuildMessage { text: string; location?: { file?: string; line?: number; column?: number; lineText?: string } | null }
+interface EsbuildMessage {
+  text: string;
+  location?: { file?: string; line?: number; column?: number; lineText?: string } | null;
+}
 
 /**
  * A load error for people: esbuild's syntax errors (from tsx) with the line, column, message and source line rather
@@ -53,24 +58,42 @@ export async function describeLoadError(err: unknown, file: string): Promise<Loa
   if (first.length > 0) {
     const [e] = first;
     const more = first.length > 1 ? ` (and ${first.length - 1} more error${first.length > 2 ? "s" : ""})` : "";
-    const lineText = e!.lineText ?? (await readFile(file, "utf8").then((s) => s.split("\n")[e!.line - 1], () => undefined));
+    const lineText =
+      e!.lineText ??
+      (await readFile(file, "utf8").then(
+        (s) => s.split("\n")[e!.line - 1],
+        () => undefined,
+      ));
     const excerpt = lineText === undefined ? "" : `\n    ${lineText}\n    ${" ".repeat(Math.max(0, e!.column - 1))}^`;
     return { message: `syntax error: ${e!.text}${more}${excerpt}`, line: e!.line, column: e!.column };
   }
-  if (/Cannot require\(\) ES Module|require\(\) of ES Module|ERR_REQUIRE_ESM|ERR_REQUIRE_CYCLE_MODULE/.test(text) || (err as { code?: unknown })?.code === "ERR_REQUIRE_ESM") {
-    return { message: `failed to load: ${text.split("\n")[0]!.replace(/\.$/, "")}. Workflow files are ES modules: set "type": "module" in the package.json nearest to ${file}, or name the files .mts` };
+  if (
+    /Cannot require\(\) ES Module|require\(\) of ES Module|ERR_REQUIRE_ESM|ERR_REQUIRE_CYCLE_MODULE/.test(text) ||
+    (err as { code?: unknown })?.code === "ERR_REQUIRE_ESM"
+  ) {
+    return {
+      message: `failed to load: ${text.split("\n")[0]!.replace(/\.$/, "")}. Workflow files are ES modules: set "type": "module" in the package.json nearest to ${file}, or name the files .mts`,
+    };
   }
   return { message: `failed to load: ${text.split("\n")[0]}` };
 }
 
 /** The syntax errors of an esbuild failure: from its `errors` array, or parsed from its message (the array does not
  * survive the trip from the loader thread). Columns are 1-based. */
-function syntaxErrors(err: unknown, text: string): Array<{ text: string; line: number; column: number; lineText?: string }> {
+function syntaxErrors(
+  err: unknown,
+  text: string,
+): Array<{ text: string; line: number; column: number; lineText?: string }> {
   const errors = (err as { errors?: unknown })?.errors;
   if (Array.isArray(errors) && errors.length > 0) {
-    return (errors as EsbuildMessage[]).filter((e) => typeof e?.text === "string").map((e) => ({
-      text: e.text, line: e.location?.line ?? 0, column: (e.location?.column ?? 0) + 1, ...(e.location?.lineText ? { lineText: e.location.lineText } : {}),
-    }));
+    return (errors as EsbuildMessage[])
+      .filter((e) => typeof e?.text === "string")
+      .map((e) => ({
+        text: e.text,
+        line: e.location?.line ?? 0,
+        column: (e.location?.column ?? 0) + 1,
+        ...(e.location?.lineText ? { lineText: e.location.lineText } : {}),
+      }));
   }
   if (!/^Transform failed with \d+ errors?:/.test(text)) return [];
   return text.split("\n").flatMap((l) => {

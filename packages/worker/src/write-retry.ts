@@ -41,7 +41,8 @@ export function persistent<T extends object>(backend: T, policy: WriteRetryPolic
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== "function") return value;
-      return (...args: unknown[]) => retryWrite(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), policy);
+      return (...args: unknown[]) =>
+        retryWrite(() => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args), policy);
     },
   });
 }

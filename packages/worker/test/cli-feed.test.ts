@@ -16,11 +16,27 @@ import { registerManual } from "../../../test-support/register.js";
 let dir: string;
 let url: string;
 let backend: Backend;
-const lines = (stdout: string) => stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { cursor: string; event: Event });
+const lines = (stdout: string) =>
+  stdout
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { cursor: string; event: Event });
 
 async function log(runId: string, message: string): Promise<void> {
   const ts = backend.clock.nowUs();
-  await backend.appendEvent("wf", runId, { eventId: newEventId(ts), timestampUs: ts, workflowSlug: "wf", runId, category: "step", stepId: "s", type: "LogEntry", stream: "stdout", message, attemptNumber: 1 });
+  await backend.appendEvent("wf", runId, {
+    eventId: newEventId(ts),
+    timestampUs: ts,
+    workflowSlug: "wf",
+    runId,
+    category: "step",
+    stepId: "s",
+    type: "LogEntry",
+    stream: "stdout",
+    message,
+    attemptNumber: 1,
+  });
 }
 
 beforeAll(async () => {
@@ -44,12 +60,23 @@ describe("cairn feed", () => {
     const got = lines(all.stdout);
     const expected = await backend.readFeed({ limit: 1000 });
     expect(got).toEqual(expected.entries.map((e) => ({ cursor: e.cursor, event: e.event })));
-    expect(got.map((l) => l.event.type)).toEqual(["RunSubmitted", "RunSubmitted", "LogEntry", "LogEntry", "LogEntry", "LogEntry"]);
+    expect(got.map((l) => l.event.type)).toEqual([
+      "RunSubmitted",
+      "RunSubmitted",
+      "LogEntry",
+      "LogEntry",
+      "LogEntry",
+      "LogEntry",
+    ]);
 
     const rest = await cairn(["feed", "--json", "--backend", url, "--after", got[2]!.cursor]);
     expect(lines(rest.stdout)).toEqual(got.slice(3));
     const logs = await cairn(["feed", "--json", "--backend", url, "--types", "LogEntry", "--limit", "3"]);
-    expect(lines(logs.stdout).map((l) => (l.event.type === "LogEntry" ? l.event.message : ""))).toEqual(["m0", "m1", "m2"]);
+    expect(lines(logs.stdout).map((l) => (l.event.type === "LogEntry" ? l.event.message : ""))).toEqual([
+      "m0",
+      "m1",
+      "m2",
+    ]);
 
     const human = await cairn(["feed", "--backend", url, "--limit", "2"]);
     expect(human.code, human.stderr).toBe(0);
@@ -66,7 +93,11 @@ describe("cairn feed", () => {
 
   it("--follow --json prints events committed while it runs, from its cursor, and stops at --limit", async () => {
     const start = (await backend.readFeed({ limit: 1000 })).cursor!;
-    const child = spawn(process.execPath, [CAIRN_BIN, "feed", "--follow", "--json", "--backend", url, "--after", start, "--limit", "3", "--poll-ms", "50"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [CAIRN_BIN, "feed", "--follow", "--json", "--backend", url, "--after", start, "--limit", "3", "--poll-ms", "50"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -80,6 +111,8 @@ describe("cairn feed", () => {
     expect(code, stderr).toBe(0);
     const got = lines(stdout);
     expect(got.map((l) => (l.event.type === "LogEntry" ? l.event.message : ""))).toEqual(["live0", "live1", "live2"]);
-    expect(got.map((l) => l.cursor)).toEqual((await backend.readFeed({ after: start, limit: 3 })).entries.map((e) => e.cursor));
+    expect(got.map((l) => l.cursor)).toEqual(
+      (await backend.readFeed({ after: start, limit: 3 })).entries.map((e) => e.cursor),
+    );
   }, 60_000);
 });

@@ -13,25 +13,71 @@ import { throttled } from "../src/throttle.js";
 
 const base = { workflowSlug: "wf", runId: "r1", category: "step" as const, stepId: "s" };
 let n = 0;
-const ev = (type: string, timestampUs: number, body: object): Event => ({ ...base, eventId: `e${n++}`, type, timestampUs, ...body }) as unknown as Event;
-const fp = { exactHash: "a", normalizedHash: "b", portableHash: "c", stackExactHash: "d", stackNormalizedHash: "e", stackPortableHash: "f" };
+const ev = (type: string, timestampUs: number, body: object): Event =>
+  ({ ...base, eventId: `e${n++}`, type, timestampUs, ...body }) as unknown as Event;
+const fp = {
+  exactHash: "a",
+  normalizedHash: "b",
+  portableHash: "c",
+  stackExactHash: "d",
+  stackNormalizedHash: "e",
+  stackPortableHash: "f",
+};
 
 describe("foldAttempts", () => {
   it("tells each attempt: worker, start, duration, outcome, error; a reclaim and a release are named; progress is the latest", () => {
     const events = [
       ev("StepStarted", 100, { workerId: "w1", dependencies: [], attemptNumber: 1 }),
-      ev("LogEntry", 150, { stream: "stdout", message: "[progress] 50%", attemptNumber: 1, emittedAtUs: 120, progress: { fraction: 0.5 } }),
-      ev("StepFailed", 200, { error: { name: "E", message: "boom" }, errorFingerprints: fp, durationUs: 100, attemptNumber: 1, terminal: false, failureReason: "execution-error", nextRetryAtUs: 300 }),
+      ev("LogEntry", 150, {
+        stream: "stdout",
+        message: "[progress] 50%",
+        attemptNumber: 1,
+        emittedAtUs: 120,
+        progress: { fraction: 0.5 },
+      }),
+      ev("StepFailed", 200, {
+        error: { name: "E", message: "boom" },
+        errorFingerprints: fp,
+        durationUs: 100,
+        attemptNumber: 1,
+        terminal: false,
+        failureReason: "execution-error",
+        nextRetryAtUs: 300,
+      }),
       ev("StepStarted", 300, { workerId: "w2", dependencies: [], attemptNumber: 2 }),
-      ev("StepReclaimed", 900, { originalWorkerId: "w2", reclaimedBy: "w3", lastHeartbeatUs: 300, staleThresholdUs: 500, staleDurationUs: 600, attemptNumber: 2 }),
+      ev("StepReclaimed", 900, {
+        originalWorkerId: "w2",
+        reclaimedBy: "w3",
+        lastHeartbeatUs: 300,
+        staleThresholdUs: 500,
+        staleDurationUs: 600,
+        attemptNumber: 2,
+      }),
       ev("StepStarted", 950, { workerId: "w3", dependencies: [], attemptNumber: 3 }),
-      ev("StepFailed", 990, { error: { name: "WorkerShutdownRelease", message: "released" }, errorFingerprints: fp, durationUs: 40, attemptNumber: 3, terminal: false, failureReason: "execution-error" }),
+      ev("StepFailed", 990, {
+        error: { name: "WorkerShutdownRelease", message: "released" },
+        errorFingerprints: fp,
+        durationUs: 40,
+        attemptNumber: 3,
+        terminal: false,
+        failureReason: "execution-error",
+      }),
       ev("StepStarted", 1000, { workerId: "w1", dependencies: [], attemptNumber: 4 }),
       ev("StepCompleted", 1010, { output: "1", durationUs: 10, attemptNumber: 4, exportOutput: false }),
     ];
     const attempts = foldAttempts(events).get("s")!;
-    expect(attempts.map((a) => [a.attemptNumber, a.workerId, a.outcome, a.durationUs])).toEqual([[1, "w1", "retried", 100], [2, "w2", "reclaimed", 600], [3, "w3", "released", 40], [4, "w1", "completed", 10]]);
-    expect(attempts[0]).toMatchObject({ startedAtUs: 100, nextRetryAtUs: 300, error: { message: "boom" }, progress: { fraction: 0.5, atUs: 120 } });
+    expect(attempts.map((a) => [a.attemptNumber, a.workerId, a.outcome, a.durationUs])).toEqual([
+      [1, "w1", "retried", 100],
+      [2, "w2", "reclaimed", 600],
+      [3, "w3", "released", 40],
+      [4, "w1", "completed", 10],
+    ]);
+    expect(attempts[0]).toMatchObject({
+      startedAtUs: 100,
+      nextRetryAtUs: 300,
+      error: { message: "boom" },
+      progress: { fraction: 0.5, atUs: 120 },
+    });
     expect(attempts[1]!.error!.message).toContain("worker w2 stopped heartbeating");
   });
 });
@@ -41,7 +87,14 @@ describe("logLines", () => {
     const events = [
       ev("LogEntry", 500, { stream: "stdout", message: "a", attemptNumber: 1, emittedAtUs: 100 }),
       ev("LogEntry", 500, { stream: "stderr", message: "b", attemptNumber: 1, emittedAtUs: 300 }),
-      ev("StepFailed", 400, { error: { message: "x" }, errorFingerprints: fp, durationUs: 1, attemptNumber: 1, terminal: true, failureReason: "execution-error" }),
+      ev("StepFailed", 400, {
+        error: { message: "x" },
+        errorFingerprints: fp,
+        durationUs: 1,
+        attemptNumber: 1,
+        terminal: true,
+        failureReason: "execution-error",
+      }),
       ev("LogEntry", 600, { stream: "stdout", message: "old line without emission time", attemptNumber: 2 }),
     ];
     expect(logLines(events).map((l) => l.message)).toEqual(["a", "b", "x", "old line without emission time"]);
@@ -59,7 +112,9 @@ describe("errorText", () => {
     expect(text).toContain("… 7 more frames (--verbose shows all)");
     expect(errorText({ message: "m", stack }, Infinity)).not.toContain("more frames");
     const withNode = `Error: x\n    at mine (step.ts:1:1)\n    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)\n    at next (step.ts:2:2)`;
-    expect(errorText({ message: "x", stack: withNode }, 3)).toBe("Error: x\n    at mine (step.ts:1:1)\n    at next (step.ts:2:2)\n    … 1 more frame (--verbose shows all)");
+    expect(errorText({ message: "x", stack: withNode }, 3)).toBe(
+      "Error: x\n    at mine (step.ts:1:1)\n    at next (step.ts:2:2)\n    … 1 more frame (--verbose shows all)",
+    );
   });
 });
 
@@ -73,7 +128,11 @@ describe("renderTable", () => {
     expect(narrow).toContain("…");
   });
   it("leaves out optional columns when shrinking is not enough", () => {
-    const narrow = renderTable(["RUN", "WORKFLOW", "STATUS", "ERROR"], rows, { columns: 40, shrink: [3], optional: [3, 1] });
+    const narrow = renderTable(["RUN", "WORKFLOW", "STATUS", "ERROR"], rows, {
+      columns: 40,
+      shrink: [3],
+      optional: [3, 1],
+    });
     expect(narrow.split("\n")[0]).toMatch(/^RUN\s+STATUS$/);
   });
   it("fit takes width from the widest shrinkable column first", () => {
@@ -96,10 +155,18 @@ describe("colour, flags, parse errors, throttling", () => {
     expect(() => instantUsFlag("at", "2026-13-45")).toThrow(/ISO 8601/);
   });
   it("commander's errors are said in our words, with the suggestion", () => {
-    const unknown = new CommanderError(1, "commander.unknownOption", "error: unknown option '--stauts'\n(Did you mean --status?)");
-    expect(usageErrorFrom(unknown, "cairn runs").message).toBe("unknown option --stauts. Did you mean --status? See `cairn runs --help`.");
+    const unknown = new CommanderError(
+      1,
+      "commander.unknownOption",
+      "error: unknown option '--stauts'\n(Did you mean --status?)",
+    );
+    expect(usageErrorFrom(unknown, "cairn runs").message).toBe(
+      "unknown option --stauts. Did you mean --status? See `cairn runs --help`.",
+    );
     const cmd = new CommanderError(1, "commander.unknownCommand", "error: unknown command 'rns'\n(Did you mean runs?)");
-    expect(usageErrorFrom(cmd, "cairn").message).toBe('"rns" is not a command. Did you mean `cairn runs`? See `cairn --help`.');
+    expect(usageErrorFrom(cmd, "cairn").message).toBe(
+      '"rns" is not a command. Did you mean `cairn runs`? See `cairn --help`.',
+    );
   });
   it("a throttled call runs at once, then the requests of an interval fold into one call at its end", async () => {
     let calls = 0;

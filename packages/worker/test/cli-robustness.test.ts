@@ -21,8 +21,12 @@ const HELLO = join(REPO, "examples", "workflows", "hello");
 const NO_STACK = /EPIPE|Unhandled 'error'|\n\s+at /;
 
 let tmp = "";
-beforeAll(async () => { tmp = await mkdtemp(join(tmpdir(), "cairn-cli-robust-")); });
-afterAll(async () => { await rm(tmp, { recursive: true, force: true }); });
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), "cairn-cli-robust-"));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
 
 /** A fresh folder with a workflows/ sub-folder holding hello, resolving @cairn/worker and zod like a project would. */
 async function project(name: string, packageJson: object | null): Promise<{ dir: string; workflows: string }> {
@@ -53,7 +57,13 @@ describe("output into pipes", () => {
     const backend = await openBackend(url);
     try {
       await registerManual(backend, "wf");
-      for (let i = 0; i < 600; i++) await backend.submitRun({ workflowSlug: "wf", runId: `run-${String(i).padStart(4, "0")}`, input: { pad: "x".repeat(300), i }, tags: ["bulk"] });
+      for (let i = 0; i < 600; i++)
+        await backend.submitRun({
+          workflowSlug: "wf",
+          runId: `run-${String(i).padStart(4, "0")}`,
+          input: { pad: "x".repeat(300), i },
+          tags: ["bulk"],
+        });
     } finally {
       await backend.close();
     }
@@ -67,7 +77,9 @@ describe("output into pipes", () => {
   });
 
   it("a reader that stops reading (`| head`) ends the command normally: exit 0, no EPIPE stack", async () => {
-    const child = spawn(process.execPath, [CAIRN_BIN, "runs", "--json", "--limit", "600", "--backend", url], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CAIRN_BIN, "runs", "--json", "--limit", "600", "--backend", url], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.stdout.once("data", () => child.stdout.destroy()); // like `head -c 100`: read once, close the pipe
@@ -83,12 +95,21 @@ describe("output into pipes", () => {
     let stderr = "";
     worker.child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     try {
-      await new Promise<void>((resolve) => worker.child.stdout!.once("data", () => { worker.child.stdout!.destroy(); resolve(); }));
+      await new Promise<void>((resolve) =>
+        worker.child.stdout!.once("data", () => {
+          worker.child.stdout!.destroy();
+          resolve();
+        }),
+      );
       const backend = await openBackend(backendUrl);
       try {
         for (const name of ["Ada", "Grace"]) {
           const { runId } = await backend.submitRun({ workflowSlug: "hello", input: { name } });
-          await until(`run ${runId} to complete`, async () => (await backend.getRun(runId))?.status === "completed", 20_000);
+          await until(
+            `run ${runId} to complete`,
+            async () => (await backend.getRun(runId))?.status === "completed",
+            20_000,
+          );
         }
       } finally {
         await backend.close();
@@ -106,10 +127,21 @@ describe("a worker started while its backend is down", () => {
   it("stays up, says it is waiting (attempt n, next in Xs) with back-off, and stops on SIGTERM", async () => {
     const { workflows } = await project("waiting-worker", { type: "module" });
     const port = await closedPort();
-    const worker = startWorkerProcess(["--workflows", workflows, "--backend", `postgres://root@127.0.0.1:${port}/test`]);
+    const worker = startWorkerProcess([
+      "--workflows",
+      workflows,
+      "--backend",
+      `postgres://root@127.0.0.1:${port}/test`,
+    ]);
     try {
-      await until("the second waiting message", async () => /\(attempt 2, next in \d+\.\ds\)/.test(worker.output()), 15_000);
-      expect(worker.output()).toContain(`waiting for the backend at postgres://root@127.0.0.1:${port}/test (attempt 1, next in`);
+      await until(
+        "the second waiting message",
+        async () => /\(attempt 2, next in \d+\.\ds\)/.test(worker.output()),
+        15_000,
+      );
+      expect(worker.output()).toContain(
+        `waiting for the backend at postgres://root@127.0.0.1:${port}/test (attempt 1, next in`,
+      );
       expect(worker.output()).toMatch(/ECONNREFUSED/);
       expect(worker.child.exitCode, worker.output()).toBeNull();
     } finally {
@@ -145,9 +177,16 @@ describe("configuration mistakes: typed errors that say what to do (exit 3)", ()
 
   it("a store on a read-only filesystem says so, not mkdir's ENOENT (fs and SQLite)", async (ctx) => {
     const ro = await readOnlyDir();
-    if (ro.dir === null) { ctx.skip(); return; }
+    if (ro.dir === null) {
+      ctx.skip();
+      return;
+    }
     try {
-      for (const url of [`file:${join(ro.dir, "store")}`, `sqlite:${join(ro.dir, "cairn.db")}`, `sqlite:${join(ro.dir, "sub", "cairn.db")}`]) {
+      for (const url of [
+        `file:${join(ro.dir, "store")}`,
+        `sqlite:${join(ro.dir, "cairn.db")}`,
+        `sqlite:${join(ro.dir, "sub", "cairn.db")}`,
+      ]) {
         const r = await cairn(["runs", "--backend", url]);
         expect(r.code, `${url}: ${r.stderr}`).toBe(3);
         expect(r.stderr).toContain(`${ro.dir} is on a read-only filesystem`);
@@ -163,9 +202,15 @@ describe("workflow folders", () => {
   it("a syntax error is reported with file:line:column, the compiler's message and the line", async () => {
     const { workflows } = await project("syntax-error", { type: "module" });
     await mkdir(join(workflows, "broken", "steps"), { recursive: true });
-    await writeFile(join(workflows, "broken", "workflow.ts"), 'import { defineWorkflow } from "@cairn/worker";\nexport default defineWorkflow({ name: "Broken" });\n');
+    await writeFile(
+      join(workflows, "broken", "workflow.ts"),
+      'import { defineWorkflow } from "@cairn/worker";\nexport default defineWorkflow({ name: "Broken" });\n',
+    );
     const step = join(workflows, "broken", "steps", "oops.ts");
-    await writeFile(step, 'import { defineStep } from "@cairn/worker";\nexport default defineStep({\n  run: async () => {\n    const x = ;\n    return x;\n  },\n});\n');
+    await writeFile(
+      step,
+      'import { defineStep } from "@cairn/worker";\nexport default defineStep({\n  run: async () => {\n    const x = ;\n    return x;\n  },\n});\n',
+    );
     const r = await cairn(["workflows", "--workflows", workflows, "--backend", `sqlite:${join(tmp, "syntax.db")}`]);
     expect(r.code, r.stderr).toBe(6);
     expect(r.stderr).toContain(`${step}:4:15: syntax error: Unexpected ";"`);
@@ -173,9 +218,27 @@ describe("workflow folders", () => {
     expect(r.stderr).not.toMatch(/Transform failed with 1 error:\s*$/m);
   });
 
-  it("loads from a package without \"type\" (what npm init writes) and runs", async () => {
-    const { dir, workflows } = await project("npm-init", { name: "my-workflows", version: "1.0.0", main: "index.js", license: "ISC" });
-    const r = await cairn(["submit", "hello", "--input", '{"name":"Ada"}', "--wait", "--workflows", workflows, "--backend", `sqlite:${join(tmp, "npm-init.db")}`], { cwd: dir });
+  it('loads from a package without "type" (what npm init writes) and runs', async () => {
+    const { dir, workflows } = await project("npm-init", {
+      name: "my-workflows",
+      version: "1.0.0",
+      main: "index.js",
+      license: "ISC",
+    });
+    const r = await cairn(
+      [
+        "submit",
+        "hello",
+        "--input",
+        '{"name":"Ada"}',
+        "--wait",
+        "--workflows",
+        workflows,
+        "--backend",
+        `sqlite:${join(tmp, "npm-init.db")}`,
+      ],
+      { cwd: dir },
+    );
     expect(r.stderr).not.toContain("Cannot require() ES Module");
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ greet: { greeting: "Hello, Ada.", length: 11 } });

@@ -26,16 +26,40 @@ describe("cairn submit --tenant and cairn runs --tenant", () => {
   });
 
   it("stamps the tenant on submit and filters the list by it; a bad tenant id exits 2 and writes nothing", async () => {
-    const a = await run(["submit", "hello", "--workflows", EXAMPLES, "--input", '{"name":"Ada"}', "--delay", "1h", "--tenant", "acme", "--json"]);
+    const a = await run([
+      "submit",
+      "hello",
+      "--workflows",
+      EXAMPLES,
+      "--input",
+      '{"name":"Ada"}',
+      "--delay",
+      "1h",
+      "--tenant",
+      "acme",
+      "--json",
+    ]);
     expect(a.code, a.stderr).toBe(0);
-    const g = await run(["submit", "hello", "--input", '{"name":"Bo"}', "--delay", "1h", "--tenant", "globex", "--json"]);
+    const g = await run([
+      "submit",
+      "hello",
+      "--input",
+      '{"name":"Bo"}',
+      "--delay",
+      "1h",
+      "--tenant",
+      "globex",
+      "--json",
+    ]);
     expect(g.code, g.stderr).toBe(0);
     const none = await run(["submit", "hello", "--input", '{"name":"Cy"}', "--delay", "1h", "--json"]);
     expect(none.code, none.stderr).toBe(0);
 
     const acme = await run(["runs", "--tenant", "acme", "--json"]);
     expect(acme.code, acme.stderr).toBe(0);
-    expect(json<Array<{ runId: string; tenantId: string }>>(acme.stdout).map((r) => [r.runId, r.tenantId])).toEqual([[json(a.stdout).runId, "acme"]]);
+    expect(json<Array<{ runId: string; tenantId: string }>>(acme.stdout).map((r) => [r.runId, r.tenantId])).toEqual([
+      [json(a.stdout).runId, "acme"],
+    ]);
     const shown = await run(["run", json(a.stdout).runId]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/tenant\s+acme/);

@@ -18,7 +18,17 @@ describe("cairn cleanup (SQLite, through the real CLI)", () => {
 
   it("lists with --dry-run, keeps runs younger than --older-than, deletes the rest, and refuses live statuses", async () => {
     for (const name of ["Ada", "Bo"]) {
-      const r = await cairn(["submit", "hello", "--input", JSON.stringify({ name }), "--wait", "--workflows", EXAMPLES, "--backend", backend]);
+      const r = await cairn([
+        "submit",
+        "hello",
+        "--input",
+        JSON.stringify({ name }),
+        "--wait",
+        "--workflows",
+        EXAMPLES,
+        "--backend",
+        backend,
+      ]);
       expect(r.code, r.stderr).toBe(0);
     }
     const runs = JSON.parse((await cairn(["runs", "--json", "--backend", backend])).stdout) as Array<{ runId: string }>;

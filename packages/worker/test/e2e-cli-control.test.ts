@@ -13,12 +13,21 @@ import { startCliStore, type CliStore } from "./support/cli-store.js";
 let store: CliStore;
 const json = <T = any>(text: string): T => JSON.parse(text) as T;
 
-beforeAll(async () => { store = await startCliStore("control"); }, 60_000);
-afterAll(async () => { expect(await store?.close()).toBe(0); }, 30_000);
+beforeAll(async () => {
+  store = await startCliStore("control");
+}, 60_000);
+afterAll(async () => {
+  expect(await store?.close()).toBe(0);
+}, 30_000);
 
 /** Starts `cairn <args>` in the background; Ctrl-C it once `ready` matches its stderr. */
-async function interruptWhen(args: string[], ready: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CAIRN_BIN, ...args, "--backend", store.url], { stdio: ["ignore", "pipe", "pipe"] });
+async function interruptWhen(
+  args: string[],
+  ready: RegExp,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CAIRN_BIN, ...args, "--backend", store.url], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -32,7 +41,18 @@ async function interruptWhen(args: string[], ready: RegExp): Promise<{ code: num
 describe("submit --wait interrupted with Ctrl-C", () => {
   it("running the only worker (--workflows): says the run is left with no worker, exits 130", async () => {
     const hold = join(store.tmp, "never");
-    const r = await interruptWhen(["submit", "observe-solo", "--input", JSON.stringify({ holdUntil: hold }), "--wait", "--workflows", store.soloDir], /work\s+running/);
+    const r = await interruptWhen(
+      [
+        "submit",
+        "observe-solo",
+        "--input",
+        JSON.stringify({ holdUntil: hold }),
+        "--wait",
+        "--workflows",
+        store.soloDir,
+      ],
+      /work\s+running/,
+    );
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/Stopped waiting\. Run \S+ is left (running|pending) with no worker/);
     expect(r.stderr).toContain("cairn worker --workflows");
@@ -40,19 +60,27 @@ describe("submit --wait interrupted with Ctrl-C", () => {
 
   it("with another worker running it: says the run goes on, exits 130, and the run does go on", async () => {
     const hold = join(store.tmp, "later");
-    const r = await interruptWhen(["submit", "observe", "--input", JSON.stringify({ holdUntil: hold }), "--wait"], /work\s+running/);
+    const r = await interruptWhen(
+      ["submit", "observe", "--input", JSON.stringify({ holdUntil: hold }), "--wait"],
+      /work\s+running/,
+    );
     expect(r.code, r.stderr).toBe(130);
     const runId = /Run (\S+) goes on/.exec(r.stderr)?.[1];
     expect(runId, r.stderr).toBeDefined();
     await writeFile(hold, "");
-    await until("the run to complete without the waiting command", async () => (await store.backend.getRun(runId!))?.status === "completed");
+    await until(
+      "the run to complete without the waiting command",
+      async () => (await store.backend.getRun(runId!))?.status === "completed",
+    );
   }, 60_000);
 });
 
 describe("scheduling and control", () => {
   it("submit --delay and --at start the run later; a bad time is a usage error; cancel records and shows its reason", async () => {
     const before = Date.now() * 1000;
-    const delayed = json((await store.run(["submit", "hello", "--input", '{"name":"Ada"}', "--delay", "10m", "--json"])).stdout);
+    const delayed = json(
+      (await store.run(["submit", "hello", "--input", '{"name":"Ada"}', "--delay", "10m", "--json"])).stdout,
+    );
     const run = await store.backend.getRun(delayed.runId);
     expect(run?.status).toBe("pending");
     expect(run!.availableAtUs - before).toBeGreaterThanOrEqual(600e6 - 1e6);
@@ -60,7 +88,9 @@ describe("scheduling and control", () => {
     const at = await store.run(["submit", "hello", "--input", '{"name":"Grace"}', "--at", "2099-03-01T09:00:00Z"]);
     expect(at.code, at.stderr).toBe(0);
     expect(at.stderr).toMatch(/it starts at 2099-03-01/);
-    expect((await store.backend.getRun(at.stdout.trim()))?.availableAtUs).toBe(Date.parse("2099-03-01T09:00:00Z") * 1000);
+    expect((await store.backend.getRun(at.stdout.trim()))?.availableAtUs).toBe(
+      Date.parse("2099-03-01T09:00:00Z") * 1000,
+    );
     const bad = await store.run(["submit", "hello", "--at", "next tuesday"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--at must be an ISO 8601 time such as 2026-03-01T09:00:00Z");
@@ -68,12 +98,22 @@ describe("scheduling and control", () => {
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(cancel.stdout).toBe(`Cancelled run ${delayed.runId}: wrong customer.\n`);
     expect((await store.run(["run", delayed.runId])).stdout).toMatch(/reason\s+wrong customer/);
-    expect(json((await store.run(["cancel", delayed.runId, "--json"])).stdout)).toMatchObject({ cancelled: false, reason: "wrong customer" });
+    expect(json((await store.run(["cancel", delayed.runId, "--json"])).stdout)).toMatchObject({
+      cancelled: false,
+      reason: "wrong customer",
+    });
   }, 60_000);
 
   it("retry --wait and rerun --wait follow the new attempt to its end and print its output", async () => {
     const fixed = join(store.tmp, "fixed");
-    const failed = await store.run(["submit", "observe", "--input", JSON.stringify({ failUnless: fixed }), "--wait", "--json"]);
+    const failed = await store.run([
+      "submit",
+      "observe",
+      "--input",
+      JSON.stringify({ failUnless: fixed }),
+      "--wait",
+      "--json",
+    ]);
     expect(failed.code, failed.stderr).toBe(10);
     const runId = json(failed.stdout).runId as string;
     await writeFile(fixed, "");
@@ -87,7 +127,11 @@ describe("scheduling and control", () => {
   }, 60_000);
 
   it("runs --watch refreshes the list until Ctrl-C (exit 0)", async () => {
-    const child = spawn(process.execPath, [CAIRN_BIN, "runs", "--watch", "--interval", "200ms", "--workflow", "hello", "--backend", store.url], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [CAIRN_BIN, "runs", "--watch", "--interval", "200ms", "--workflow", "hello", "--backend", store.url],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
@@ -97,11 +141,20 @@ describe("scheduling and control", () => {
     child.kill("SIGINT");
     expect(await exited).toBe(0);
     // A reader that goes away (`cairn runs --watch | head -3`): the watch ends at its next write, exit 0, no EPIPE stack.
-    const early = spawn(process.execPath, [CAIRN_BIN, "runs", "--watch", "--interval", "200ms", "--workflow", "hello", "--backend", store.url], { stdio: ["ignore", "pipe", "pipe"] });
+    const early = spawn(
+      process.execPath,
+      [CAIRN_BIN, "runs", "--watch", "--interval", "200ms", "--workflow", "hello", "--backend", store.url],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stderr = "";
     early.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const earlyExit = new Promise<number | null>((resolve) => early.on("close", resolve));
-    await new Promise<void>((resolve) => early.stdout.once("data", () => { early.stdout.destroy(); resolve(); }));
+    await new Promise<void>((resolve) =>
+      early.stdout.once("data", () => {
+        early.stdout.destroy();
+        resolve();
+      }),
+    );
     await store.run(["submit", "hello", "--input", '{"name":"Edsger"}', "--wait"]);
     expect(await earlyExit, stderr).toBe(0);
     expect(stderr).not.toMatch(/EPIPE|Unhandled 'error'/);
@@ -127,7 +180,9 @@ describe("analytics for people", () => {
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toMatch(/No error has fingerprint "ffffffffffff".*cairn analytics errors/);
     expect(unknown.stdout).toBe("");
-    expect(json((await store.run(["analytics", "error", "ffffffffffff", "--json"])).stderr).error.code).toBe("FINGERPRINT_NOT_FOUND");
+    expect(json((await store.run(["analytics", "error", "ffffffffffff", "--json"])).stderr).error.code).toBe(
+      "FINGERPRINT_NOT_FOUND",
+    );
   }, 60_000);
 });
 
@@ -141,7 +196,9 @@ describe("conventions", () => {
     expect(opt.stderr).toMatch(/^cairn runs: unknown option --stauts\. Did you mean --status\?/);
     const missing = await store.run(["logs", "--json"]);
     expect(missing.code).toBe(2);
-    expect(json(missing.stderr)).toEqual({ error: { code: "USAGE", message: "missing <runId>. See `cairn logs --help`." } });
+    expect(json(missing.stderr)).toEqual({
+      error: { code: "USAGE", message: "missing <runId>. See `cairn logs --help`." },
+    });
     const help = await store.run(["logs", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: cairn logs \[options\] <runId> \[stepId\]/);
@@ -150,14 +207,31 @@ describe("conventions", () => {
   }, 30_000);
 
   it("on a real terminal tables fit its width and have colour; NO_COLOR turns colour off", async () => {
-    await store.run(["submit", "observe", "--input", JSON.stringify({ failAttempts: 1 }), "--tag", "a-rather-long-tag-to-make-the-table-wide", "--wait"]);
-    const inTerminal = (env: string) => new Promise<string>((resolve) => {
-      // `script` gives the CLI a real pseudo-terminal, 60 columns wide.
-      const child = spawn("script", ["-qec", `stty cols 60 rows 50; ${env} ${process.execPath} ${CAIRN_BIN} runs --backend ${store.url}`, "/dev/null"], { stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      child.on("close", () => resolve(out));
-    });
+    await store.run([
+      "submit",
+      "observe",
+      "--input",
+      JSON.stringify({ failAttempts: 1 }),
+      "--tag",
+      "a-rather-long-tag-to-make-the-table-wide",
+      "--wait",
+    ]);
+    const inTerminal = (env: string) =>
+      new Promise<string>((resolve) => {
+        // `script` gives the CLI a real pseudo-terminal, 60 columns wide.
+        const child = spawn(
+          "script",
+          [
+            "-qec",
+            `stty cols 60 rows 50; ${env} ${process.execPath} ${CAIRN_BIN} runs --backend ${store.url}`,
+            "/dev/null",
+          ],
+          { stdio: ["ignore", "pipe", "pipe"] },
+        );
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.on("close", () => resolve(out));
+      });
     const coloured = await inTerminal("");
     // eslint-disable-next-line no-control-regex
     const plain = coloured.replace(/\x1b\[[0-9;]*m/g, "").replace(/\r/g, "");

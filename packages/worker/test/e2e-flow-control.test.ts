@@ -22,7 +22,10 @@ describe("flow control declarations", () => {
     };
     expectProblem("unknown-mode", /^mode: /);
     expectProblem("zero-limit", /concurrency\.limit: /);
-    expectProblem("missing-key", /the key "customer" is not a field of the workflow's input schema \(no field "customer"\)/);
+    expectProblem(
+      "missing-key",
+      /the key "customer" is not a field of the workflow's input schema \(no field "customer"\)/,
+    );
     expectProblem("two-keys", /concurrency\.key and rateLimit\.key differ/);
     expectProblem("bad-period", /debounce\.period must be a positive duration/);
     expectProblem("singleton-no-onbusy", /onBusy: mode "singleton" needs onBusy/);
@@ -41,10 +44,22 @@ describe("flow control through the real CLI and worker (SQLite)", () => {
   it("customer-sync: runs of one customer never overlap, other customers run alongside; refresh-cache drops a refresh while one runs", async () => {
     const worker = startWorkerProcess(["--workflows", EXAMPLES, "--backend", url, "--concurrency", "6"]);
     try {
-      await until("the worker registered the examples", async () => (await cairn(["workflows", "--json", "--backend", url])).stdout.includes("customer-sync"), 30_000);
+      await until(
+        "the worker registered the examples",
+        async () => (await cairn(["workflows", "--json", "--backend", url])).stdout.includes("customer-sync"),
+        30_000,
+      );
       const submitted: string[] = [];
       for (const customerId of ["c1", "c2", "c1", "c1", "c2", "c3"]) {
-        const r = await cairn(["submit", "customer-sync", "--input", JSON.stringify({ customerId }), "--json", "--backend", url]);
+        const r = await cairn([
+          "submit",
+          "customer-sync",
+          "--input",
+          JSON.stringify({ customerId }),
+          "--json",
+          "--backend",
+          url,
+        ]);
         expect(r.code, r.stderr).toBe(0);
         submitted.push((JSON.parse(r.stdout) as { runId: string }).runId);
       }
@@ -52,19 +67,37 @@ describe("flow control through the real CLI and worker (SQLite)", () => {
       await backend.initialize();
       try {
         // Two refreshes back to back (the CLI's start-up would let the first one finish before the second arrives).
-        const refresh = [(await backend.submitRun({ workflowSlug: "refresh-cache" })).runId, (await backend.submitRun({ workflowSlug: "refresh-cache" })).runId];
-        await until("every sync run completed", async () => (await Promise.all(submitted.map((id) => backend.getRun(id)))).every((r) => r?.status === "completed"), 60_000);
+        const refresh = [
+          (await backend.submitRun({ workflowSlug: "refresh-cache" })).runId,
+          (await backend.submitRun({ workflowSlug: "refresh-cache" })).runId,
+        ];
+        await until(
+          "every sync run completed",
+          async () =>
+            (await Promise.all(submitted.map((id) => backend.getRun(id)))).every((r) => r?.status === "completed"),
+          60_000,
+        );
         const runs = (await Promise.all(submitted.map((id) => backend.getRun(id)))).map((r) => r!);
         const byCustomer = new Map<string, Array<{ start: number; end: number }>>();
-        for (const r of runs) byCustomer.set(r.flowKey!, [...(byCustomer.get(r.flowKey!) ?? []), { start: r.startedAtUs!, end: r.endedAtUs! }]);
+        for (const r of runs)
+          byCustomer.set(r.flowKey!, [
+            ...(byCustomer.get(r.flowKey!) ?? []),
+            { start: r.startedAtUs!, end: r.endedAtUs! },
+          ]);
         expect([...byCustomer.keys()].sort()).toEqual(["c1", "c2", "c3"]);
         for (const [customer, spans] of byCustomer) {
           spans.sort((a, b) => a.start - b.start);
-          for (let i = 1; i < spans.length; i++) expect(spans[i]!.start, `customer ${customer}: run ${i} started before run ${i - 1} ended`).toBeGreaterThanOrEqual(spans[i - 1]!.end);
+          for (let i = 1; i < spans.length; i++)
+            expect(
+              spans[i]!.start,
+              `customer ${customer}: run ${i} started before run ${i - 1} ended`,
+            ).toBeGreaterThanOrEqual(spans[i - 1]!.end);
         }
         // c1's three runs started in submission order.
         const c1 = runs.filter((r) => r.flowKey === "c1").map((r) => r.runId);
-        const c1Starts = [...c1].sort((a, b) => runs.find((r) => r.runId === a)!.startedAtUs! - runs.find((r) => r.runId === b)!.startedAtUs!);
+        const c1Starts = [...c1].sort(
+          (a, b) => runs.find((r) => r.runId === a)!.startedAtUs! - runs.find((r) => r.runId === b)!.startedAtUs!,
+        );
         expect(c1Starts).toEqual(c1);
         const dropped = (await backend.getRun(refresh[1]!))!;
         expect(dropped).toMatchObject({ status: "cancelled", flow: { decision: "dropped", relatedRunId: refresh[0] } });

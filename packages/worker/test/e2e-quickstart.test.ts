@@ -10,11 +10,18 @@ const EXAMPLES = fileURLToPath(new URL("../../../examples/workflows/", import.me
 describe("e2e: quick start on the embedded default, and backend configuration", () => {
   let cwd = "";
   const env = { CAIRN_BACKEND: "", CAIRN_WORKFLOWS: "" };
-  beforeAll(async () => { cwd = await mkdtemp(join(tmpdir(), "cairn-quickstart-")); });
-  afterAll(async () => { await rm(cwd, { recursive: true, force: true }); });
+  beforeAll(async () => {
+    cwd = await mkdtemp(join(tmpdir(), "cairn-quickstart-"));
+  });
+  afterAll(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
 
   it("runs the README's example on the embedded default (SQLite at ./.cairn/cairn.db) and lists it in `cairn runs`", async () => {
-    const r = await cairn(["submit", "hello", "--input", '{"name":"Ada"}', "--wait", "--workflows", EXAMPLES], { cwd, env });
+    const r = await cairn(["submit", "hello", "--input", '{"name":"Ada"}', "--wait", "--workflows", EXAMPLES], {
+      cwd,
+      env,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ greet: { greeting: "Hello, Ada.", length: 11 } });
     const runs = await cairn(["runs"], { cwd, env });

@@ -18,7 +18,17 @@ describe("engine (library API, in-process worker, real SQLite)", () => {
     dir = await mkdtemp(join(tmpdir(), "cairn-engine-"));
     backend = await openBackend(`sqlite:${join(dir, "cairn.db")}`);
     events.length = 0;
-    worker = await startWorker({ backend, workflowsDir: FIXTURES, concurrency: 2, heartbeatMs: 100, staleMs: 1000, pollMs: 20, abortGraceMs: 200, random: () => 1, onEvent: (e) => events.push(e) });
+    worker = await startWorker({
+      backend,
+      workflowsDir: FIXTURES,
+      concurrency: 2,
+      heartbeatMs: 100,
+      staleMs: 1000,
+      pollMs: 20,
+      abortGraceMs: 200,
+      random: () => 1,
+      onEvent: (e) => events.push(e),
+    });
     expect(worker.problems).toEqual([]);
   });
   afterEach(async () => {
@@ -33,8 +43,13 @@ describe("engine (library API, in-process worker, real SQLite)", () => {
     expect(run.status).toBe("failed");
     expect(run.failedStep).toBe("sleepy");
     expect(steps[0]).toMatchObject({ status: "failed", attemptNumber: 2, failureReason: "timeout" });
-    const failures = (await backend.loadEvents("timeouts", runId, { category: "step" })).filter((e) => e.type === "StepFailed");
-    expect(failures.map((e) => e.type === "StepFailed" && [e.terminal, e.failureReason])).toEqual([[false, "timeout"], [true, "timeout"]]);
+    const failures = (await backend.loadEvents("timeouts", runId, { category: "step" })).filter(
+      (e) => e.type === "StepFailed",
+    );
+    expect(failures.map((e) => e.type === "StepFailed" && [e.terminal, e.failureReason])).toEqual([
+      [false, "timeout"],
+      [true, "timeout"],
+    ]);
   });
 
   it("a run past its own timeout fails with reason timeout", async () => {
@@ -65,7 +80,10 @@ describe("engine (library API, in-process worker, real SQLite)", () => {
   it("an input the registered JSON Schema rejects is refused at submit with every field; no run is created", async () => {
     const err = await submit(backend, { workflow: "refined", input: { from: "a" } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "INVALID_INPUT" });
-    expect((err as { validationErrors: Array<{ path: string }> }).validationErrors.map((e) => e.path).sort()).toEqual(["from", "to"]);
+    expect((err as { validationErrors: Array<{ path: string }> }).validationErrors.map((e) => e.path).sort()).toEqual([
+      "from",
+      "to",
+    ]);
     expect(await backend.listRuns({ workflowSlug: "refined" })).toEqual([]);
   });
 

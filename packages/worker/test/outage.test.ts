@@ -19,7 +19,11 @@ class Outage {
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on("error", () => undefined);
-        s.on("close", () => { this.sockets.delete(s); client.destroy(); upstream.destroy(); });
+        s.on("close", () => {
+          this.sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
       }
       client.pipe(upstream).pipe(client);
     });
@@ -62,7 +66,14 @@ describePostgres("a database outage shorter than the stale threshold", () => {
     const backend = new PostgresBackend({ connectionString: viaProxy.toString(), schema, listen: false });
     await backend.initialize();
     cleanups.push(() => backend.close());
-    worker = await startWorker({ backend, workflowsDir: FIXTURES, concurrency: 2, heartbeatMs: 200, staleMs: 20_000, pollMs: 50 });
+    worker = await startWorker({
+      backend,
+      workflowsDir: FIXTURES,
+      concurrency: 2,
+      heartbeatMs: 200,
+      staleMs: 20_000,
+      pollMs: 50,
+    });
     const { runId } = await submit(backend, { workflow: "slow", input: { ms: 1200 } });
     await new Promise((r) => setTimeout(r, 600)); // the step is running
     proxy.cut();

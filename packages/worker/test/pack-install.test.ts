@@ -16,14 +16,33 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const PACKED = ["backend-interface", "backend-fs", "backend-sqlite", "backend-postgres", "backend-memory", "client", "dashboard", "worker"];
+const PACKED = [
+  "backend-interface",
+  "backend-fs",
+  "backend-sqlite",
+  "backend-postgres",
+  "backend-memory",
+  "client",
+  "dashboard",
+  "worker",
+];
 /** What the application installs: SQLite only, so the worker and client must not need the other drivers. */
 const INSTALLED = ["backend-interface", "backend-sqlite", "client", "dashboard", "worker"];
 
-interface Result { code: number; stdout: string; stderr: string }
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a command to its end; never rejects on a non-zero exit (the caller checks `code`). */
-function run(cmd: string, args: string[], cwd: string, timeoutMs = 60_000, extraEnv: NodeJS.ProcessEnv = {}): Promise<Result> {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  timeoutMs = 60_000,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Result> {
   // npm_* variables of an enclosing `npm test` would point the inner npm at this repository.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   return new Promise((resolve) => {
@@ -75,14 +94,19 @@ describe("pack and install: the packages from their tarballs, in a project outsi
   let dir = "";
   let app = "";
   let quickStart: Result = { code: -1, stdout: "", stderr: "" };
-  const cairn = (args: string[]) => run(process.execPath, [join(app, "node_modules/@cairn/worker/bin/cairn.js"), ...args], app);
+  const cairn = (args: string[]) =>
+    run(process.execPath, [join(app, "node_modules/@cairn/worker/bin/cairn.js"), ...args], app);
 
   beforeAll(async () => {
     const build = await run("npm", ["run", "build"], ROOT, 180_000);
     expect(build.code, build.stderr + build.stdout).toBe(0);
     dir = await mkdtemp(join(tmpdir(), "cairn-pack-"));
     const workspaces = PACKED.flatMap((p) => ["-w", `packages/${p}`]);
-    const packed = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir, ...workspaces], ROOT);
+    const packed = await run(
+      "npm",
+      ["pack", "--ignore-scripts", "--json", "--pack-destination", dir, ...workspaces],
+      ROOT,
+    );
     expect(packed.code, packed.stderr).toBe(0);
     const list = JSON.parse(packed.stdout) as Array<{ name: string; filename: string }>;
     const files = new Map(list.map((p) => [p.name, join(dir, p.filename)]));
@@ -98,7 +122,9 @@ describe("pack and install: the packages from their tarballs, in a project outsi
     // The README's quick start, with the installed bin: registers hello and leaves one completed run for every test.
     quickStart = await cairn(["submit", "hello", "--input", '{"name":"Ada"}', "--wait", "--workflows", "workflows"]);
   }, 240_000);
-  afterAll(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   it("installs only what it needs: no Postgres or filesystem driver, no pg", async () => {
     for (const absent of ["@cairn/backend-postgres", "@cairn/backend-fs", "pg"]) {
@@ -134,7 +160,16 @@ describe("pack and install: the packages from their tarballs, in a project outsi
     const sub = await cairn(["submit", "hello", "--input", '{"name":"Iso"}', "--json"]);
     expect(sub.code, sub.stderr).toBe(0);
     const { runId } = JSON.parse(sub.stdout) as { runId: string };
-    const worker = await cairn(["worker", "--workflows", "workflows", "--once", "--isolation", "process", "--poll-ms", "50"]);
+    const worker = await cairn([
+      "worker",
+      "--workflows",
+      "workflows",
+      "--once",
+      "--isolation",
+      "process",
+      "--poll-ms",
+      "50",
+    ]);
     expect(worker.code, worker.stderr).toBe(0);
     const shown = await cairn(["run", runId, "--json"]);
     expect(JSON.parse(shown.stdout)).toMatchObject({ run: { status: "completed" } });
@@ -142,24 +177,40 @@ describe("pack and install: the packages from their tarballs, in a project outsi
 
   it("the built declarations type-check an application (and reject a wrong input)", async () => {
     await writeFile(join(app, "typed.ts"), TYPED);
-    await writeFile(join(app, "tsconfig.json"), JSON.stringify({
-      compilerOptions: {
-        target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, types: [],
-      },
-      files: ["typed.ts"],
-    }));
-    const tsc = await run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], app);
+    await writeFile(
+      join(app, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ["typed.ts"],
+      }),
+    );
+    const tsc = await run(
+      process.execPath,
+      [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"],
+      app,
+    );
     expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
   }, 60_000);
 
   it("the CLI loads the TypeScript loader (tsx) only for commands that import workflow files", async () => {
     // Module hooks that note every module resolved from the tsx package, in a file named by TRACE.
-    await writeFile(join(app, "trace-hooks.mjs"), `import { appendFileSync } from "node:fs";
+    await writeFile(
+      join(app, "trace-hooks.mjs"),
+      `import { appendFileSync } from "node:fs";
 export async function resolve(specifier, context, next) {
   const r = await next(specifier, context);
   if (r.url.includes("/node_modules/tsx/")) appendFileSync(process.env.TRACE, r.url + "\\n");
   return r;
-}`);
+}`,
+    );
     const registration = `import { register } from "node:module"; register("./trace-hooks.mjs", import.meta.url);`;
     await writeFile(join(app, "trace.mjs"), registration);
     const bin = join(app, "node_modules/@cairn/worker/bin/cairn.js");

@@ -108,7 +108,8 @@ describe("services", () => {
       saveCheckpointFailed: async () => {},
       call: () => {},
       increment: () => {},
-      link: () => {}, child: async () => {},
+      link: () => {},
+      child: async () => {},
     };
     const ctx = makeStepContext({
       workflowSlug: "w",

@@ -10,7 +10,15 @@ import { startWorker as workerFromSource } from "../src/worker.js";
 import { SOURCE_ARGS } from "./support/cli-process.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const PACKAGES = ["backend-interface", "backend-fs", "backend-sqlite", "backend-postgres", "client", "worker", "testing"];
+const PACKAGES = [
+  "backend-interface",
+  "backend-fs",
+  "backend-sqlite",
+  "backend-postgres",
+  "client",
+  "worker",
+  "testing",
+];
 
 describe("source-first resolution", () => {
   it("vitest loads the packages from their sources", () => {
@@ -21,8 +29,13 @@ describe("source-first resolution", () => {
   it("node with SOURCE_ARGS resolves every package to src/index.ts", async () => {
     const script = `console.log(JSON.stringify(${JSON.stringify(PACKAGES)}.map((p) => import.meta.resolve("@cairn/" + p))))`;
     const args = [...SOURCE_ARGS, "--input-type=module", "-e", script];
-    const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, args, { cwd: ROOT },
-      (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))));
-    expect(JSON.parse(out)).toEqual(PACKAGES.map((p) => expect.stringMatching(new RegExp(`/packages/${p}/src/index\\.ts$`))));
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, args, { cwd: ROOT }, (err, stdout, stderr) =>
+        err ? reject(new Error(stderr)) : resolve(stdout),
+      ),
+    );
+    expect(JSON.parse(out)).toEqual(
+      PACKAGES.map((p) => expect.stringMatching(new RegExp(`/packages/${p}/src/index\\.ts$`))),
+    );
   });
 });

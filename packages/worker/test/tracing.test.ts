@@ -120,7 +120,11 @@ describe("OpenTelemetry traces (in-memory exporter)", () => {
     trace.disable(); // back to the API's no-op provider, as in an application that never set one up
     const before = exporter.getFinishedSpans().length;
     const { runId } = await trace.getTracer("test-app").startActiveSpan("request", async (span) => {
-      try { return await submit(backend, { workflow: "hello", input: { name: "Quiet" } }); } finally { span.end(); }
+      try {
+        return await submit(backend, { workflow: "hello", input: { name: "Quiet" } });
+      } finally {
+        span.end();
+      }
     });
     const done = await waitForRun(backend, runId, { pollMs: 20 });
     expect(done.run.status).toBe("completed");

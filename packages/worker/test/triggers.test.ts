@@ -16,30 +16,51 @@ const json = <T = any>(text: string): T => JSON.parse(text) as T;
 
 async function workflowFolder(root: string, slug: string, declaration: string): Promise<void> {
   await mkdir(join(root, slug, "steps"), { recursive: true });
-  await writeFile(join(root, slug, "workflow.ts"), `import { defineWorkflow } from "@cairn/worker";\nexport default defineWorkflow({ name: "${slug}", ${declaration} });\n`);
-  await writeFile(join(root, slug, "steps", "s.ts"), `import { defineStep } from "@cairn/worker";\nexport default defineStep({ run: async () => 1 });\n`);
+  await writeFile(
+    join(root, slug, "workflow.ts"),
+    `import { defineWorkflow } from "@cairn/worker";\nexport default defineWorkflow({ name: "${slug}", ${declaration} });\n`,
+  );
+  await writeFile(
+    join(root, slug, "steps", "s.ts"),
+    `import { defineStep } from "@cairn/worker";\nexport default defineStep({ run: async () => 1 });\n`,
+  );
 }
 
 describe("trigger declarations in discovery", () => {
   let dir = "";
-  afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it("a bad cron expression, timezone, backfill or `on` is a discovery error naming the file and the field; good ones load", async () => {
     dir = await mkdtemp(join(tmpdir(), "cairn-triggers-"));
     const cases: Record<string, [string, RegExp]> = {
       "bad-cron": [`schedule: "every monday"`, /schedule: cron expression "every monday" does not parse/],
-      "bad-cron-list": [`schedule: ["*/5 * * * *", "61 * * * *"]`, /schedule: cron expression "61 \* \* \* \*" does not parse/],
+      "bad-cron-list": [
+        `schedule: ["*/5 * * * *", "61 * * * *"]`,
+        /schedule: cron expression "61 \* \* \* \*" does not parse/,
+      ],
       "bad-tz": [`schedule: "0 9 * * *", timezone: "Mars/Olympus"`, /timezone: unknown timezone "Mars\/Olympus"/],
-      "bad-backfill": [`schedule: "0 9 * * *", backfill: "a while"`, /backfill must be a duration such as "2h".*got "a while"/],
+      "bad-backfill": [
+        `schedule: "0 9 * * *", backfill: "a while"`,
+        /backfill must be a duration such as "2h".*got "a while"/,
+      ],
       "lonely-tz": [`timezone: "UTC"`, /timezone is set without a schedule/],
       "on-string": [`on: "order.created"`, /on must be a list of event names/],
       "on-bad-name": [`on: ["order.created", "has space"]`, /on: "has space" is not a valid event name/],
     };
     for (const [slug, [decl]] of Object.entries(cases)) await workflowFolder(dir, slug, decl);
-    await workflowFolder(dir, "good", `on: ["order.created", "order.paid"], schedule: ["*/5 * * * *", "0 0 * * 0"], timezone: "Europe/Paris", backfill: "2h"`);
+    await workflowFolder(
+      dir,
+      "good",
+      `on: ["order.created", "order.paid"], schedule: ["*/5 * * * *", "0 0 * * 0"], timezone: "Europe/Paris", backfill: "2h"`,
+    );
     const { workflows, problems } = await discoverWorkflows(dir);
     expect(workflows.map((w) => w.slug)).toEqual(["good"]);
-    expect(workflows[0]).toMatchObject({ on: ["order.created", "order.paid"], schedule: { cron: ["*/5 * * * *", "0 0 * * 0"], timezone: "Europe/Paris", backfillMs: 7_200_000 } });
+    expect(workflows[0]).toMatchObject({
+      on: ["order.created", "order.paid"],
+      schedule: { cron: ["*/5 * * * *", "0 0 * * 0"], timezone: "Europe/Paris", backfillMs: 7_200_000 },
+    });
     for (const [slug, [, message]] of Object.entries(cases)) {
       const p = problems.find((x) => x.workflowSlug === slug);
       expect(p?.file, slug).toBe(join(dir, slug, "workflow.ts"));
@@ -51,7 +72,9 @@ describe("trigger declarations in discovery", () => {
 
 describe("cairn emit and cairn schedules (real CLI, real SQLite)", () => {
   let dir = "";
-  afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it("emit starts the listening workflows once per id and refuses bad input writing nothing; schedules lists the last and next tick", async () => {
     dir = await mkdtemp(join(tmpdir(), "cairn-emit-"));
@@ -62,11 +85,20 @@ describe("cairn emit and cairn schedules (real CLI, real SQLite)", () => {
     expect(listed.stdout).toMatch(/WORKFLOW\s+SCHEDULE\s+TIMEZONE/);
     expect(listed.stdout).toMatch(/nightly-report\s+0 6 \* \* \*\s+Europe\/Paris\s+never\s+\d{4}-\d\d-\d\d \d\d:00:00/);
 
-    const first = await cairn(["emit", "order.created", "--payload", '{"orderId":7,"total":3}', "--id", "o-7", "--json"], { env });
+    const first = await cairn(
+      ["emit", "order.created", "--payload", '{"orderId":7,"total":3}', "--id", "o-7", "--json"],
+      { env },
+    );
     expect(first.code, first.stderr).toBe(0);
     const r1 = json(first.stdout);
-    expect(r1).toMatchObject({ event: "order.created", eventId: "o-7", runs: [{ workflowSlug: "order-created", isNew: true }] });
-    const again = await cairn(["emit", "order.created", "--payload", '{"orderId":7,"total":3}', "--id", "o-7"], { env });
+    expect(r1).toMatchObject({
+      event: "order.created",
+      eventId: "o-7",
+      runs: [{ workflowSlug: "order-created", isNew: true }],
+    });
+    const again = await cairn(["emit", "order.created", "--payload", '{"orderId":7,"total":3}', "--id", "o-7"], {
+      env,
+    });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout.trim()).toBe(r1.runs[0].runId);
     expect(again.stderr).toMatch(/emitted before; 0 new run\(s\), 1 already started/);
@@ -84,7 +116,9 @@ describe("cairn emit and cairn schedules (real CLI, real SQLite)", () => {
     expect(badName.stderr).toMatch(/"order created" is not a valid event name/);
     const badInput = await cairn(["emit", "order.created", "--payload", '{"orderId":"x"}'], { env });
     expect(badInput.code).toBe(2);
-    const conflict = await cairn(["emit", "order.created", "--payload", '{"orderId":9,"total":3}', "--id", "o-7"], { env });
+    const conflict = await cairn(["emit", "order.created", "--payload", '{"orderId":9,"total":3}', "--id", "o-7"], {
+      env,
+    });
     expect(conflict.code).toBe(5);
 
     const backend = await openBackend(url);
@@ -118,15 +152,28 @@ describe("three `cairn worker` processes ticking one schedule (real processes, r
     const wfs = fileURLToPath(new URL("./fixtures/schedules/", import.meta.url));
     const url = `sqlite:${join(dir, "cairn.db")}`;
     // --stale-ms 400: each worker's maintenance (and so its schedule pass) runs every 200 ms.
-    for (let i = 0; i < 3; i++) workers.push(startWorkerProcess(["--workflows", wfs, "--stale-ms", "400", "--heartbeat-ms", "100", "--poll-ms", "50", "--quiet"], { env: { CAIRN_BACKEND: url } }));
+    for (let i = 0; i < 3; i++)
+      workers.push(
+        startWorkerProcess(
+          ["--workflows", wfs, "--stale-ms", "400", "--heartbeat-ms", "100", "--poll-ms", "50", "--quiet"],
+          { env: { CAIRN_BACKEND: url } },
+        ),
+      );
     const backend = await openBackend(url);
     try {
       // First sight catches up the 30 s backfill window at once; then ten more seconds of ticks, live.
-      await until("forty scheduled runs", async () => (await backend.listRuns({ workflowSlug: "every-second" })).length >= 40, 90_000)
-        .catch((err: Error) => { throw new Error(`${err.message}\n${workers.map((w) => w.output()).join("\n---\n")}`); });
+      await until(
+        "forty scheduled runs",
+        async () => (await backend.listRuns({ workflowSlug: "every-second" })).length >= 40,
+        90_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${workers.map((w) => w.output()).join("\n---\n")}`);
+      });
       await Promise.all(workers.map((w) => w.stop("SIGTERM")));
       const runs = await backend.listRuns({ workflowSlug: "every-second" });
-      const ticks = runs.map((r) => Date.parse((JSON.parse(r.input!) as { scheduledAt: string }).scheduledAt) / 1000).sort((a, b) => a - b);
+      const ticks = runs
+        .map((r) => Date.parse((JSON.parse(r.input!) as { scheduledAt: string }).scheduledAt) / 1000)
+        .sort((a, b) => a - b);
       expect(new Set(ticks).size).toBe(ticks.length);
       expect(ticks.at(-1)! - ticks[0]!).toBe(ticks.length - 1); // one run per second, none skipped
       expect(new Set(runs.map((r) => r.idempotencyKey)).size).toBe(runs.length);

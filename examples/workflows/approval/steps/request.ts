@@ -16,6 +16,8 @@ export default defineStep({
       return true;
     });
     const decision = await ctx.waitForEvent<Decision>("approval", { timeout: ctx.input.timeout });
-    return decision === null ? { approved: false, timedOut: true } : { approved: decision.approved === true, by: decision.by ?? null, timedOut: false };
+    return decision === null
+      ? { approved: false, timedOut: true }
+      : { approved: decision.approved === true, by: decision.by ?? null, timedOut: false };
   },
 });

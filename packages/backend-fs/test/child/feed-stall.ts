@@ -16,4 +16,15 @@ AtomicFs.prototype.publish = async function (this: AtomicFs, src, final) {
 const b = new FileSystemBackend(dir, { durability: "none" });
 await b.initialize();
 const ts = b.clock.nowUs();
-await b.appendEvent("wf", runId, { eventId: newEventId(ts), timestampUs: ts, workflowSlug: "wf", runId, category: "step", stepId: "s", type: "LogEntry", stream: "stdout", message: `stalled-${when}`, attemptNumber: 1 });
+await b.appendEvent("wf", runId, {
+  eventId: newEventId(ts),
+  timestampUs: ts,
+  workflowSlug: "wf",
+  runId,
+  category: "step",
+  stepId: "s",
+  type: "LogEntry",
+  stream: "stdout",
+  message: `stalled-${when}`,
+  attemptNumber: 1,
+});

@@ -20,13 +20,19 @@ const backend = await openBackend({ dir: t.dir, durability: "none" });
 while (t.startAtMs !== undefined && Date.now() < t.startAtMs) await new Promise((r) => setTimeout(r, 1));
 let result: unknown;
 if (t.task === "append" || t.task === "append-forever") {
-  const n = t.task === "append" ? t.count ?? 1 : Number.POSITIVE_INFINITY;
+  const n = t.task === "append" ? (t.count ?? 1) : Number.POSITIVE_INFINITY;
   for (let i = 0; i < n; i++) {
-    await backend.saveStepLogs(t.workflowSlug, t.runId!, t.stepId!, [{ timestampUs: 0, stream: "stdout", message: `${t.tag}:${i}`, attemptNumber: 1 }]);
+    await backend.saveStepLogs(t.workflowSlug, t.runId!, t.stepId!, [
+      { timestampUs: 0, stream: "stdout", message: `${t.tag}:${i}`, attemptNumber: 1 },
+    ]);
   }
   result = n;
 } else if (t.task === "claim") {
-  result = await backend.claimScheduledStep(t.workflowSlug, t.runId!, t.stepId!, `worker-${t.tag}`, { dependencies: [], timestamp: 0, attemptNumber: 0 });
+  result = await backend.claimScheduledStep(t.workflowSlug, t.runId!, t.stepId!, `worker-${t.tag}`, {
+    dependencies: [],
+    timestamp: 0,
+    attemptNumber: 0,
+  });
 } else {
   result = await backend.submitRun({ workflowSlug: t.workflowSlug, idempotencyKey: t.key, input: t.input });
 }

@@ -57,7 +57,11 @@ export function costMicroUsd(costUsd: number): number {
 }
 
 /** The calls of `q`'s selection (selectEvents), then grouped by tool and operation. */
-export function computeCallAnalytics(events: readonly Event[], q: AnalyticsOptions | undefined, nowUs: number): CallAnalytics {
+export function computeCallAnalytics(
+  events: readonly Event[],
+  q: AnalyticsOptions | undefined,
+  nowUs: number,
+): CallAnalytics {
   const calls = ofType(selectEvents(events, q, nowUs), "StepCall");
   const groups = groupBy(calls, (c) => `${c.tool}\u0000${c.operation}`);
   const out: CallStats[] = [];
@@ -66,8 +70,14 @@ export function computeCallAnalytics(events: readonly Event[], q: AnalyticsOptio
     const sorted = list.map((c) => c.durationUs).sort((a, b) => a - b);
     const errorCount = list.filter((c) => c.outcome === "error").length;
     out.push({
-      tool: first.tool, operation: first.operation, count: list.length, errorCount, errorRate: rateOf(errorCount, list.length),
-      p50Us: nearestRank(sorted, 50), p95Us: nearestRank(sorted, 95), maxUs: sorted[sorted.length - 1] ?? 0,
+      tool: first.tool,
+      operation: first.operation,
+      count: list.length,
+      errorCount,
+      errorRate: rateOf(errorCount, list.length),
+      p50Us: nearestRank(sorted, 50),
+      p95Us: nearestRank(sorted, 95),
+      maxUs: sorted[sorted.length - 1] ?? 0,
     });
   }
   return { calls: out.sort((a, b) => compareStrings(a.tool, b.tool) || compareStrings(a.operation, b.operation)) };
@@ -77,7 +87,9 @@ export function computeCallAnalytics(events: readonly Event[], q: AnalyticsOptio
 export const emptyUsage = (): UsageTotals => ({ calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
 
 /** Sums usage figures given as integer micro-dollars (`micro`), then converts the cost once. */
-export function usageTotals(figures: ReadonlyArray<{ calls: number; inputTokens: number; outputTokens: number; micro: number }>): UsageTotals {
+export function usageTotals(
+  figures: ReadonlyArray<{ calls: number; inputTokens: number; outputTokens: number; micro: number }>,
+): UsageTotals {
   const t = { calls: 0, inputTokens: 0, outputTokens: 0, micro: 0 };
   for (const f of figures) {
     t.calls += f.calls;
@@ -88,20 +100,33 @@ export function usageTotals(figures: ReadonlyArray<{ calls: number; inputTokens:
   return { calls: t.calls, inputTokens: t.inputTokens, outputTokens: t.outputTokens, costUsd: t.micro / 1e6 };
 }
 
-function figuresOf(c: EventOf<"StepCall">): { calls: number; inputTokens: number; outputTokens: number; micro: number } {
+function figuresOf(c: EventOf<"StepCall">): {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  micro: number;
+} {
   const u = c.usage;
   if (!u) return { calls: 0, inputTokens: 0, outputTokens: 0, micro: 0 };
   return { calls: 1, inputTokens: u.inputTokens, outputTokens: u.outputTokens, micro: u.costMicroUsd ?? 0 };
 }
 
 /** AI usage of the calls with usage in `q`'s selection, per workflow and model. */
-export function computeUsageAnalytics(events: readonly Event[], q: AnalyticsOptions | undefined, nowUs: number): UsageAnalytics {
+export function computeUsageAnalytics(
+  events: readonly Event[],
+  q: AnalyticsOptions | undefined,
+  nowUs: number,
+): UsageAnalytics {
   const calls = ofType(selectEvents(events, q, nowUs), "StepCall").filter((c) => c.usage !== undefined);
   const groups = groupBy(calls, (c) => `${c.workflowSlug}\u0000${c.usage?.model}`);
   const usage: ModelUsage[] = [];
   for (const list of groups.values()) {
     const first = list[0] as EventOf<"StepCall">;
-    usage.push({ workflowSlug: first.workflowSlug, model: first.usage?.model ?? "", ...usageTotals(list.map(figuresOf)) });
+    usage.push({
+      workflowSlug: first.workflowSlug,
+      model: first.usage?.model ?? "",
+      ...usageTotals(list.map(figuresOf)),
+    });
   }
   usage.sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.model, b.model));
   return { usage, totals: usageTotals(calls.map(figuresOf)) };
@@ -111,6 +136,8 @@ export function computeUsageAnalytics(events: readonly Event[], q: AnalyticsOpti
 export function computeRunUsage(runId: string, events: readonly Event[]): RunUsage {
   const calls = ofType(events, "StepCall").filter((c) => c.runId === runId && c.usage !== undefined);
   const groups = groupBy(calls, (c) => c.usage?.model ?? "");
-  const byModel = [...groups].map(([model, list]) => ({ model, ...usageTotals(list.map(figuresOf)) })).sort((a, b) => compareStrings(a.model, b.model));
+  const byModel = [...groups]
+    .map(([model, list]) => ({ model, ...usageTotals(list.map(figuresOf)) }))
+    .sort((a, b) => compareStrings(a.model, b.model));
   return { runId, byModel, totals: usageTotals(calls.map(figuresOf)) };
 }

@@ -41,7 +41,11 @@ interface Sample {
 
 function perStep(samples: readonly Sample[]): StepPercentiles[] {
   return [...groupBy(samples, (s) => `${s.workflowSlug}\u0000${s.stepId}`).values()]
-    .map((list) => ({ workflowSlug: list[0]?.workflowSlug ?? "", stepId: list[0]?.stepId ?? "", ...percentiles(list.map((s) => s.valueUs)) }))
+    .map((list) => ({
+      workflowSlug: list[0]?.workflowSlug ?? "",
+      stepId: list[0]?.stepId ?? "",
+      ...percentiles(list.map((s) => s.valueUs)),
+    }))
     .sort((a, b) => compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.stepId, b.stepId));
 }
 
@@ -51,7 +55,11 @@ function perStep(samples: readonly Sample[]): StepPercentiles[] {
  * `max(availableAtUs, timestampUs)`; latency = `max(0, StepStarted.timestampUs - readyAt)`. A StepStarted without such a
  * StepScheduled (e.g. scheduled before the window) contributes nothing.
  */
-export function computeSchedulingLatency(events: readonly Event[], options: AnalyticsOptions, nowUs: number): SchedulingLatency {
+export function computeSchedulingLatency(
+  events: readonly Event[],
+  options: AnalyticsOptions,
+  nowUs: number,
+): SchedulingLatency {
   const selected = selectEvents(events, options, nowUs);
   const scheduled = groupBy(ofType(selected, "StepScheduled"), attemptKey);
   const samples: Sample[] = [];
@@ -59,7 +67,11 @@ export function computeSchedulingLatency(events: readonly Event[], options: Anal
     const candidates = (scheduled.get(attemptKey(start)) ?? []).filter((s) => s.timestampUs <= start.timestampUs);
     if (candidates.length === 0) continue;
     const readyAt = Math.max(...candidates.map((s) => Math.max(s.availableAtUs, s.timestampUs)));
-    samples.push({ workflowSlug: start.workflowSlug, stepId: start.stepId, valueUs: Math.max(0, start.timestampUs - readyAt) });
+    samples.push({
+      workflowSlug: start.workflowSlug,
+      stepId: start.stepId,
+      valueUs: Math.max(0, start.timestampUs - readyAt),
+    });
   }
   return { overall: percentiles(samples.map((s) => s.valueUs)), byStep: perStep(samples) };
 }
@@ -67,7 +79,11 @@ export function computeSchedulingLatency(events: readonly Event[], options: Anal
 /** Step durations from StepCompleted / StepFailed `durationUs` in the selection. */
 export function computeStepDuration(events: readonly Event[], options: AnalyticsOptions, nowUs: number): StepDuration {
   const selected = selectEvents(events, options, nowUs);
-  const completed = ofType(selected, "StepCompleted").map((e) => ({ workflowSlug: e.workflowSlug, stepId: e.stepId, valueUs: e.durationUs }));
+  const completed = ofType(selected, "StepCompleted").map((e) => ({
+    workflowSlug: e.workflowSlug,
+    stepId: e.stepId,
+    valueUs: e.durationUs,
+  }));
   return {
     overall: percentiles(completed.map((s) => s.valueUs)),
     failed: percentiles(ofType(selected, "StepFailed").map((e) => e.durationUs)),
@@ -76,7 +92,11 @@ export function computeStepDuration(events: readonly Event[], options: Analytics
 }
 
 /** Run durations from WorkflowCompleted / WorkflowFailed `durationUs` in the selection (`stepId` does not apply). */
-export function computeWorkflowDuration(events: readonly Event[], options: AnalyticsOptions, nowUs: number): WorkflowDuration {
+export function computeWorkflowDuration(
+  events: readonly Event[],
+  options: AnalyticsOptions,
+  nowUs: number,
+): WorkflowDuration {
   const selected = selectEvents(events, options, nowUs);
   const completed = ofType(selected, "WorkflowCompleted");
   const byWorkflow = [...groupBy(completed, (e) => e.workflowSlug)]

@@ -71,14 +71,17 @@ export interface ErrorDetail extends Omit<ErrorGroup, "count"> {
 function page(options: { limit?: number; offset?: number }): { limit: number; offset: number } {
   const limit = options.limit ?? DEFAULT_ERRORS_LIMIT;
   const offset = options.offset ?? 0;
-  if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError(`limit must be a non-negative integer, got ${limit}.`);
-  if (!Number.isInteger(offset) || offset < 0) throw new InvalidArgumentError(`offset must be a non-negative integer, got ${offset}.`);
+  if (!Number.isInteger(limit) || limit < 0)
+    throw new InvalidArgumentError(`limit must be a non-negative integer, got ${limit}.`);
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new InvalidArgumentError(`offset must be a non-negative integer, got ${offset}.`);
   return { limit, offset };
 }
 
 const window = (t: { start: number; end: number } | undefined) => (t ? { startUs: t.start, endUs: t.end } : {});
 
-const byTimeThenId = (a: EventOf<"StepFailed">, b: EventOf<"StepFailed">): number => a.timestampUs - b.timestampUs || compareStrings(a.eventId, b.eventId);
+const byTimeThenId = (a: EventOf<"StepFailed">, b: EventOf<"StepFailed">): number =>
+  a.timestampUs - b.timestampUs || compareStrings(a.eventId, b.eventId);
 
 function summarise(fingerprint: string, list: Array<EventOf<"StepFailed">>): ErrorGroup {
   const sorted = [...list].sort(byTimeThenId);
@@ -99,20 +102,41 @@ function summarise(fingerprint: string, list: Array<EventOf<"StepFailed">>): Err
 export function computeErrorsList(events: readonly Event[], options: ErrorsListOptions, nowUs: number): ErrorsList {
   const { limit, offset } = page(options);
   const strategy = options.groupingStrategy ?? DEFAULT_GROUPING_STRATEGY;
-  const selected = selectEvents(events, { ...window(options.timeRange), ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) }, nowUs);
-  const groups = [...groupBy(ofType(selected, "StepFailed"), (e) => fingerprintFor(e.errorFingerprints, strategy))].map(([fp, list]) => summarise(fp, list));
+  const selected = selectEvents(
+    events,
+    { ...window(options.timeRange), ...(options.workflowSlug ? { workflowSlug: options.workflowSlug } : {}) },
+    nowUs,
+  );
+  const groups = [...groupBy(ofType(selected, "StepFailed"), (e) => fingerprintFor(e.errorFingerprints, strategy))].map(
+    ([fp, list]) => summarise(fp, list),
+  );
   groups.sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen || compareStrings(a.fingerprint, b.fingerprint));
   return { errors: groups.slice(offset, offset + limit), total: groups.length };
 }
 
 /** Every occurrence in the window of one fingerprint under one strategy; zeros and empty strings when there is none. Pure. */
-export function computeErrorDetail(events: readonly Event[], fingerprint: string, strategy: GroupingStrategy, options: ErrorDetailOptions, nowUs: number): ErrorDetail {
+export function computeErrorDetail(
+  events: readonly Event[],
+  fingerprint: string,
+  strategy: GroupingStrategy,
+  options: ErrorDetailOptions,
+  nowUs: number,
+): ErrorDetail {
   const { limit, offset } = page(options);
-  const list = ofType(selectEvents(events, window(options.timeRange), nowUs), "StepFailed").filter((e) => fingerprintFor(e.errorFingerprints, strategy) === fingerprint);
+  const list = ofType(selectEvents(events, window(options.timeRange), nowUs), "StepFailed").filter(
+    (e) => fingerprintFor(e.errorFingerprints, strategy) === fingerprint,
+  );
   const { count, ...group } = summarise(fingerprint, list);
   const occurrences = [...list]
     .sort((a, b) => b.timestampUs - a.timestampUs || compareStrings(a.eventId, b.eventId))
     .slice(offset, offset + limit)
-    .map((e) => ({ workflowSlug: e.workflowSlug, runId: e.runId, stepId: e.stepId, attemptNumber: e.attemptNumber, timestampUs: e.timestampUs, errorMessage: e.error.message }));
+    .map((e) => ({
+      workflowSlug: e.workflowSlug,
+      runId: e.runId,
+      stepId: e.stepId,
+      attemptNumber: e.attemptNumber,
+      timestampUs: e.timestampUs,
+      errorMessage: e.error.message,
+    }));
   return { ...group, totalCount: count, occurrences, total: count };
 }

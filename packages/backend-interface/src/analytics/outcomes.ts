@@ -17,7 +17,13 @@ export interface Throughput {
   stepsPerHour: number;
   stepsPerMinute: number;
   /** Workflows with at least one completion; workflowSlug asc. */
-  byWorkflow: Array<{ workflowSlug: string; runsCompleted: number; stepsCompleted: number; runsPerHour: number; stepsPerHour: number }>;
+  byWorkflow: Array<{
+    workflowSlug: string;
+    runsCompleted: number;
+    stepsCompleted: number;
+    runsPerHour: number;
+    stepsPerHour: number;
+  }>;
 }
 
 /** Run outcomes: counts of WorkflowCompleted / WorkflowFailed / WorkflowCancelled events, and rates of their sum. */
@@ -52,7 +58,8 @@ export interface SuccessRate {
 const count = (events: readonly Event[], slug: string | undefined, test: (e: Event) => boolean): number =>
   events.filter((e) => (slug === undefined || e.workflowSlug === slug) && test(e)).length;
 
-const slugsOf = (events: readonly Event[], test: (e: Event) => boolean): string[] => [...new Set(events.filter(test).map((e) => e.workflowSlug))].sort(compareStrings);
+const slugsOf = (events: readonly Event[], test: (e: Event) => boolean): string[] =>
+  [...new Set(events.filter(test).map((e) => e.workflowSlug))].sort(compareStrings);
 
 /** Computes Throughput. Pure. */
 export function computeThroughput(events: readonly Event[], options: AnalyticsOptions, nowUs: number): Throughput {
@@ -66,7 +73,13 @@ export function computeThroughput(events: readonly Event[], options: AnalyticsOp
   const byWorkflow = slugsOf(selected, (e) => isRun(e) || isStep(e)).map((workflowSlug) => {
     const r = count(selected, workflowSlug, isRun);
     const s = count(selected, workflowSlug, isStep);
-    return { workflowSlug, runsCompleted: r, stepsCompleted: s, runsPerHour: perUnit(r, windowUs, HOUR_US), stepsPerHour: perUnit(s, windowUs, HOUR_US) };
+    return {
+      workflowSlug,
+      runsCompleted: r,
+      stepsCompleted: s,
+      runsPerHour: perUnit(r, windowUs, HOUR_US),
+      stepsPerHour: perUnit(s, windowUs, HOUR_US),
+    };
   });
   return {
     windowUs,
@@ -81,14 +94,23 @@ export function computeThroughput(events: readonly Event[], options: AnalyticsOp
 }
 
 const RUN_END = new Set(["WorkflowCompleted", "WorkflowFailed", "WorkflowCancelled"]);
-const isStepEnd = (e: Event) => e.type === "StepCompleted" || e.type === "StepSkipped" || (e.type === "StepFailed" && e.terminal);
+const isStepEnd = (e: Event) =>
+  e.type === "StepCompleted" || e.type === "StepSkipped" || (e.type === "StepFailed" && e.terminal);
 
 function runOutcomes(events: readonly Event[], slug?: string): RunOutcomes {
   const completed = count(events, slug, (e) => e.type === "WorkflowCompleted");
   const failed = count(events, slug, (e) => e.type === "WorkflowFailed");
   const cancelled = count(events, slug, (e) => e.type === "WorkflowCancelled");
   const total = completed + failed + cancelled;
-  return { completed, failed, cancelled, total, successRate: rateOf(completed, total), failureRate: rateOf(failed, total), cancellationRate: rateOf(cancelled, total) };
+  return {
+    completed,
+    failed,
+    cancelled,
+    total,
+    successRate: rateOf(completed, total),
+    failureRate: rateOf(failed, total),
+    cancellationRate: rateOf(cancelled, total),
+  };
 }
 
 function stepOutcomes(events: readonly Event[], slug?: string): StepOutcomes {
@@ -96,7 +118,15 @@ function stepOutcomes(events: readonly Event[], slug?: string): StepOutcomes {
   const failed = count(events, slug, (e) => e.type === "StepFailed" && e.terminal);
   const skipped = count(events, slug, (e) => e.type === "StepSkipped");
   const total = completed + failed + skipped;
-  return { completed, failed, skipped, total, successRate: rateOf(completed, total), failureRate: rateOf(failed, total), skipRate: rateOf(skipped, total) };
+  return {
+    completed,
+    failed,
+    skipped,
+    total,
+    successRate: rateOf(completed, total),
+    failureRate: rateOf(failed, total),
+    skipRate: rateOf(skipped, total),
+  };
 }
 
 /** Computes SuccessRate over the selection (`stepId` narrows the step figures only). Pure. */

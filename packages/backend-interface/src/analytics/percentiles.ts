@@ -14,7 +14,15 @@ export interface Percentiles {
 }
 
 /** The all-zero distribution. */
-export const EMPTY_PERCENTILES: Percentiles = { count: 0, averageUs: 0, medianUs: 0, p95Us: 0, p99Us: 0, minUs: 0, maxUs: 0 };
+export const EMPTY_PERCENTILES: Percentiles = {
+  count: 0,
+  averageUs: 0,
+  medianUs: 0,
+  p95Us: 0,
+  p99Us: 0,
+  minUs: 0,
+  maxUs: 0,
+};
 
 /**
  * Nearest-rank percentile of ascending `sorted` values: the value at 1-based rank `ceil(p * n / 100)`

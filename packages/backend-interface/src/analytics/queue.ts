@@ -45,7 +45,9 @@ const minOf = (values: number[]): number | null => (values.length ? values.reduc
 /** Computes QueueDepth over the live state, of one workflow when `workflowSlug` is given. Pure. */
 export function computeQueueDepth(live: LiveState, options: { workflowSlug?: string }, nowUs: number): QueueDepth {
   const slug = options.workflowSlug;
-  const runs = live.runs.filter((r) => !isTerminalRunStatus(r.status) && (slug === undefined || r.workflowSlug === slug));
+  const runs = live.runs.filter(
+    (r) => !isTerminalRunStatus(r.status) && (slug === undefined || r.workflowSlug === slug),
+  );
   const liveRunIds = new Set(runs.map((r) => r.runId));
   const steps = live.steps.filter((s) => liveRunIds.has(s.runId));
   const pending = runs.filter((r) => r.status === "pending");
@@ -73,6 +75,8 @@ export function computeQueueDepth(live: LiveState, options: { workflowSlug?: str
 
 /** Computes QueueDepth per workflow that has a live run. Pure. */
 export function computeQueueDepthByWorkflow(live: LiveState, nowUs: number): QueueDepthByWorkflow {
-  const slugs = [...new Set(live.runs.filter((r) => !isTerminalRunStatus(r.status)).map((r) => r.workflowSlug))].sort(compareStrings);
+  const slugs = [...new Set(live.runs.filter((r) => !isTerminalRunStatus(r.status)).map((r) => r.workflowSlug))].sort(
+    compareStrings,
+  );
   return slugs.map((workflowSlug) => ({ workflowSlug, ...computeQueueDepth(live, { workflowSlug }, nowUs) }));
 }

@@ -28,10 +28,16 @@ export interface RetryAnalysis extends RetryFigures {
 
 type Outcomes = Map<string, number[]>; // stepKey -> attempt numbers
 
-function figures(retries: ReadonlyArray<EventOf<"StepScheduled">>, completed: Outcomes, failed: Outcomes): RetryFigures {
+function figures(
+  retries: ReadonlyArray<EventOf<"StepScheduled">>,
+  completed: Outcomes,
+  failed: Outcomes,
+): RetryFigures {
   const firstRetry = new Map<string, number>();
-  for (const r of retries) firstRetry.set(stepKey(r), Math.min(firstRetry.get(stepKey(r)) ?? Infinity, r.attemptNumber));
-  const ended = (outcomes: Outcomes) => [...firstRetry].filter(([k, first]) => (outcomes.get(k) ?? []).some((a) => a >= first)).length;
+  for (const r of retries)
+    firstRetry.set(stepKey(r), Math.min(firstRetry.get(stepKey(r)) ?? Infinity, r.attemptNumber));
+  const ended = (outcomes: Outcomes) =>
+    [...firstRetry].filter(([k, first]) => (outcomes.get(k) ?? []).some((a) => a >= first)).length;
   const succeeded = ended(completed);
   return {
     totalRetries: retries.length,
@@ -45,18 +51,35 @@ function figures(retries: ReadonlyArray<EventOf<"StepScheduled">>, completed: Ou
 
 const attemptsByStep = (events: ReadonlyArray<{ runId: string; stepId: string; attemptNumber: number }>): Outcomes => {
   const out: Outcomes = new Map();
-  for (const [k, list] of groupBy(events, stepKey)) out.set(k, list.map((e) => e.attemptNumber));
+  for (const [k, list] of groupBy(events, stepKey))
+    out.set(
+      k,
+      list.map((e) => e.attemptNumber),
+    );
   return out;
 };
 
 /** Computes RetryAnalysis over the selection. Pure. */
-export function computeRetryAnalysis(events: readonly Event[], options: AnalyticsOptions, nowUs: number): RetryAnalysis {
+export function computeRetryAnalysis(
+  events: readonly Event[],
+  options: AnalyticsOptions,
+  nowUs: number,
+): RetryAnalysis {
   const selected = selectEvents(events, options, nowUs);
   const retries = ofType(selected, "StepScheduled").filter((e) => e.reason === "retry");
   const completed = attemptsByStep(ofType(selected, "StepCompleted"));
   const failed = attemptsByStep(ofType(selected, "StepFailed").filter((e) => e.terminal));
   const byStep = [...groupBy(retries, (e) => `${e.workflowSlug}\u0000${e.stepId}`).values()]
-    .map((list) => ({ workflowSlug: list[0]?.workflowSlug ?? "", stepId: list[0]?.stepId ?? "", ...figures(list, completed, failed) }))
-    .sort((a, b) => b.totalRetries - a.totalRetries || compareStrings(a.workflowSlug, b.workflowSlug) || compareStrings(a.stepId, b.stepId));
+    .map((list) => ({
+      workflowSlug: list[0]?.workflowSlug ?? "",
+      stepId: list[0]?.stepId ?? "",
+      ...figures(list, completed, failed),
+    }))
+    .sort(
+      (a, b) =>
+        b.totalRetries - a.totalRetries ||
+        compareStrings(a.workflowSlug, b.workflowSlug) ||
+        compareStrings(a.stepId, b.stepId),
+    );
   return { ...figures(retries, completed, failed), byStep };
 }

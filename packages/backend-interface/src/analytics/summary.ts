@@ -1,6 +1,13 @@
 import type { Event } from "../events.js";
 import { computeErrorAnalysis, type ErrorAnalysis } from "./error-analysis.js";
-import { computeSchedulingLatency, computeStepDuration, computeWorkflowDuration, type SchedulingLatency, type StepDuration, type WorkflowDuration } from "./durations.js";
+import {
+  computeSchedulingLatency,
+  computeStepDuration,
+  computeWorkflowDuration,
+  type SchedulingLatency,
+  type StepDuration,
+  type WorkflowDuration,
+} from "./durations.js";
 import { computeSuccessRate, computeThroughput, type SuccessRate, type Throughput } from "./outcomes.js";
 import type { QueueDepth } from "./queue.js";
 import { computeRetryAnalysis, type RetryAnalysis } from "./retries.js";
@@ -22,7 +29,12 @@ export interface AnalyticsSummary {
 }
 
 /** Computes AnalyticsSummary: each part equals its own query with the same options. Pure. */
-export function computeAnalyticsSummary(events: readonly Event[], queueDepth: QueueDepth, options: AnalyticsOptions, nowUs: number): AnalyticsSummary {
+export function computeAnalyticsSummary(
+  events: readonly Event[],
+  queueDepth: QueueDepth,
+  options: AnalyticsOptions,
+  nowUs: number,
+): AnalyticsSummary {
   return {
     window: resolveWindow(options, nowUs),
     successRate: computeSuccessRate(events, options, nowUs),

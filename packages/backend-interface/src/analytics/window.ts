@@ -24,7 +24,10 @@ export interface ResolvedWindow {
 }
 
 /** Resolves the window: `endUs = o.endUs ?? nowUs`, `startUs = o.startUs ?? max(0, endUs - 24 h)`. */
-export function resolveWindow(o: Pick<AnalyticsOptions, "startUs" | "endUs"> | undefined, nowUs: number): ResolvedWindow {
+export function resolveWindow(
+  o: Pick<AnalyticsOptions, "startUs" | "endUs"> | undefined,
+  nowUs: number,
+): ResolvedWindow {
   const endUs = o?.endUs ?? nowUs;
   return { startUs: o?.startUs ?? Math.max(0, endUs - DEFAULT_WINDOW_US), endUs };
 }
@@ -65,7 +68,8 @@ export function ofType<T extends EventType>(events: readonly Event[], type: T): 
 /** Key of one step of one run (run ids are unique across workflows). */
 export const stepKey = (ev: { runId: string; stepId: string }): string => `${ev.runId}\u0000${ev.stepId}`;
 /** Key of one attempt of one step of one run. */
-export const attemptKey = (ev: { runId: string; stepId: string; attemptNumber: number }): string => `${ev.runId}\u0000${ev.stepId}\u0000${ev.attemptNumber}`;
+export const attemptKey = (ev: { runId: string; stepId: string; attemptNumber: number }): string =>
+  `${ev.runId}\u0000${ev.stepId}\u0000${ev.attemptNumber}`;
 
 /** String order used by every sort: UTF-16 code units (JS `<`); for SQL, Postgres `COLLATE "C"`, SQLite BINARY (equal for ASCII ids). */
 export function compareStrings(a: string, b: string): number {

@@ -65,12 +65,14 @@ export interface WorkerInfo {
   currentSteps: WorkerStep[];
 }
 
-const earliestFirst = (a: Event, b: Event): number => a.timestampUs - b.timestampUs || compareStrings(a.eventId, b.eventId);
+const earliestFirst = (a: Event, b: Event): number =>
+  a.timestampUs - b.timestampUs || compareStrings(a.eventId, b.eventId);
 
 /** The worker of each attempt: workerId of the attempt's earliest StepStarted in the selection (timestampUs asc, eventId asc). */
 function attemptWorkers(selected: readonly Event[]): Map<string, string> {
   const out = new Map<string, string>();
-  for (const s of ofType(selected, "StepStarted").sort(earliestFirst)) if (!out.has(attemptKey(s))) out.set(attemptKey(s), s.workerId);
+  for (const s of ofType(selected, "StepStarted").sort(earliestFirst))
+    if (!out.has(attemptKey(s))) out.set(attemptKey(s), s.workerId);
   return out;
 }
 
@@ -79,7 +81,11 @@ function attemptWorkers(selected: readonly Event[]): Map<string, string> {
  * originalWorkerId. StepCompleted/StepFailed carry no workerId and count for the worker of their attempt (see
  * attemptWorkers); an attempt whose StepStarted is outside the selection is attributed to nobody.
  */
-export function computeWorkerStability(events: readonly Event[], options: AnalyticsOptions, nowUs: number): WorkerStability {
+export function computeWorkerStability(
+  events: readonly Event[],
+  options: AnalyticsOptions,
+  nowUs: number,
+): WorkerStability {
   const selected = selectEvents(events, options, nowUs);
   const owner = attemptWorkers(selected);
   const started = ofType(selected, "StepStarted");
@@ -88,11 +94,17 @@ export function computeWorkerStability(events: readonly Event[], options: Analyt
   const failed = ofType(selected, "StepFailed");
   const completed = ofType(selected, "StepCompleted");
   const reclaimedAt = new Map<string, number>();
-  for (const r of reclaims) reclaimedAt.set(attemptKey(r), Math.min(reclaimedAt.get(attemptKey(r)) ?? Infinity, r.timestampUs));
+  for (const r of reclaims)
+    reclaimedAt.set(attemptKey(r), Math.min(reclaimedAt.get(attemptKey(r)) ?? Infinity, r.timestampUs));
   const isZombie = (h: EventOf<"StepHeartbeat">) => h.timestampUs > (reclaimedAt.get(attemptKey(h)) ?? Infinity);
-  const ids = new Set([...started.map((e) => e.workerId), ...beats.map((e) => e.workerId), ...reclaims.map((e) => e.originalWorkerId)]);
+  const ids = new Set([
+    ...started.map((e) => e.workerId),
+    ...beats.map((e) => e.workerId),
+    ...reclaims.map((e) => e.originalWorkerId),
+  ]);
   const workers = [...ids].sort(compareStrings).map((workerId): WorkerStabilityEntry => {
-    const mine = <T extends { runId: string; stepId: string; attemptNumber: number }>(list: T[]) => list.filter((e) => owner.get(attemptKey(e)) === workerId);
+    const mine = <T extends { runId: string; stepId: string; attemptNumber: number }>(list: T[]) =>
+      list.filter((e) => owner.get(attemptKey(e)) === workerId);
     const seen = [...started, ...beats].filter((e) => e.workerId === workerId).map((e) => e.timestampUs);
     const stepsStarted = started.filter((e) => e.workerId === workerId).length;
     const reclaimedFrom = reclaims.filter((e) => e.originalWorkerId === workerId).length;
@@ -131,11 +143,18 @@ const RUN_END = new Set(["WorkflowCompleted", "WorkflowFailed", "WorkflowCancell
  * StepCompleted/StepFailed/StepSkipped/StepReclaimed of the same (runId, stepId, attemptNumber) and no
  * WorkflowCompleted/WorkflowFailed/WorkflowCancelled of its run. Sorted by workerId asc.
  */
-export function computeActiveWorkers(events: readonly Event[], options: ActiveWorkersOptions, nowUs: number): WorkerInfo[] {
+export function computeActiveWorkers(
+  events: readonly Event[],
+  options: ActiveWorkersOptions,
+  nowUs: number,
+): WorkerInfo[] {
   const threshold = options.staleThresholdUs ?? DEFAULT_WORKER_STALE_THRESHOLD_US;
-  if (!Number.isFinite(threshold) || threshold < 0) throw new InvalidArgumentError(`staleThresholdUs must be a non-negative number of µs, got ${threshold}.`);
+  if (!Number.isFinite(threshold) || threshold < 0)
+    throw new InvalidArgumentError(`staleThresholdUs must be a non-negative number of µs, got ${threshold}.`);
   const selected = selectEvents(events, {}, nowUs);
-  const ended = new Set(selected.filter((e) => ATTEMPT_END.has(e.type)).map((e) => attemptKey(e as EventOf<"StepCompleted">)));
+  const ended = new Set(
+    selected.filter((e) => ATTEMPT_END.has(e.type)).map((e) => attemptKey(e as EventOf<"StepCompleted">)),
+  );
   const runsEnded = new Set(selected.filter((e) => RUN_END.has(e.type)).map((e) => e.runId));
   const started = ofType(selected, "StepStarted");
   const signs = [...started, ...ofType(selected, "StepHeartbeat")];
@@ -145,8 +164,17 @@ export function computeActiveWorkers(events: readonly Event[], options: ActiveWo
     const withConcurrency = mine.filter((e) => e.workerConcurrency !== undefined);
     const currentSteps = started
       .filter((s) => s.workerId === workerId && !ended.has(attemptKey(s)) && !runsEnded.has(s.runId))
-      .map((s) => ({ workflowSlug: s.workflowSlug, runId: s.runId, stepId: s.stepId, attemptNumber: s.attemptNumber, startedAtUs: s.timestampUs }))
-      .sort((a, b) => a.startedAtUs - b.startedAtUs || compareStrings(a.runId, b.runId) || compareStrings(a.stepId, b.stepId));
+      .map((s) => ({
+        workflowSlug: s.workflowSlug,
+        runId: s.runId,
+        stepId: s.stepId,
+        attemptNumber: s.attemptNumber,
+        startedAtUs: s.timestampUs,
+      }))
+      .sort(
+        (a, b) =>
+          a.startedAtUs - b.startedAtUs || compareStrings(a.runId, b.runId) || compareStrings(a.stepId, b.stepId),
+      );
     const lastSeenUs = mine[mine.length - 1]?.timestampUs ?? 0;
     return {
       workerId,

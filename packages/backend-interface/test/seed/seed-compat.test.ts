@@ -19,7 +19,9 @@ type StrictlyCompatible<Impl, Seed> = {
     ? Seed[K] extends (...args: infer A) => infer R
       ? Impl[K] extends (...args: infer B) => infer S
         ? [A] extends [B]
-          ? [S] extends [R] ? true : ["return type differs from the seed", K]
+          ? [S] extends [R]
+            ? true
+            : ["return type differs from the seed", K]
           : ["parameters narrower than the seed", K]
         : ["not a method", K]
       : true
@@ -27,7 +29,11 @@ type StrictlyCompatible<Impl, Seed> = {
 };
 
 /** The union of every drifted method's description, or `never` when the implementation matches the seed. */
-type Drift<Impl> = { [K in keyof SeedBackend]: StrictlyCompatible<Impl, SeedBackend>[K] extends true ? never : StrictlyCompatible<Impl, SeedBackend>[K] }[keyof SeedBackend];
+type Drift<Impl> = {
+  [K in keyof SeedBackend]: StrictlyCompatible<Impl, SeedBackend>[K] extends true
+    ? never
+    : StrictlyCompatible<Impl, SeedBackend>[K];
+}[keyof SeedBackend];
 
 /** `true` when nothing drifted; otherwise the drift itself, so assigning `true` fails (hover `Drift<…>` to see every drifted method). */
 type NoDrift<Impl> = [Drift<Impl>] extends [never] ? true : Drift<Impl>;
@@ -60,7 +66,9 @@ describe("seed interface compatibility", () => {
     ["SqliteBackend", SqliteBackend],
     ["PostgresBackend", PostgresBackend],
   ] as const)("%s implements every seed method at run time", (_name, ctor) => {
-    const missing = seedMethodNames().filter((m) => typeof (ctor.prototype as unknown as Record<string, unknown>)[m] !== "function");
+    const missing = seedMethodNames().filter(
+      (m) => typeof (ctor.prototype as unknown as Record<string, unknown>)[m] !== "function",
+    );
     expect(missing).toEqual([]);
   });
 });

@@ -41,8 +41,14 @@ export function dagSvg(steps: readonly StepDefinition[]): Html {
       const from = pos.get(d);
       const to = pos.get(s.id)!;
       if (!from) return "";
-      return html`<line class="edge" x1="${from.x + 160}" y1="${from.y + 16}" x2="${to.x}" y2="${to.y + 16}"
-marker-end="url(#arrow)"></line>`;
+      return html`<line
+        class="edge"
+        x1="${from.x + 160}"
+        y1="${from.y + 16}"
+        x2="${to.x}"
+        y2="${to.y + 16}"
+        marker-end="url(#arrow)"
+      ></line>`;
     }),
   );
   const nodes = steps.map((s) => {
@@ -50,12 +56,30 @@ marker-end="url(#arrow)"></line>`;
     const label = s.id.length > 22 ? `${s.id.slice(0, 21)}…` : s.id;
     const title = `${s.id}${s.retry ? ` (retries: ${s.retry.maxRetries})` : ""}${s.exportOutput ? " · exported" : ""}`;
     return html`<g class="node${s.exportOutput ? " exported" : ""}" data-step="${s.id}">
-<rect x="${p.x}" y="${p.y}" width="160" height="32" rx="6"></rect><text x="${p.x + 8}" y="${p.y + 20}">${label}</text>
-<title>${title}</title></g>`;
+      <rect x="${p.x}" y="${p.y}" width="160" height="32" rx="6"></rect
+      ><text x="${p.x + 8}" y="${p.y + 20}">${label}</text> <title>${title}</title></g
+    >`;
   });
-  return html`<svg class="dag" viewBox="0 0 ${width} ${height}" width="${Math.min(width, 1000)}" role="img"
-aria-label="workflow steps"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7"
-orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"></path></marker></defs>
-${edges}${nodes}
-</svg>`;
+  return html`<svg
+    class="dag"
+    viewBox="0 0 ${width} ${height}"
+    width="${Math.min(width, 1000)}"
+    role="img"
+    aria-label="workflow steps"
+  >
+    <defs>
+      <marker
+        id="arrow"
+        viewBox="0 0 10 10"
+        refX="10"
+        refY="5"
+        markerWidth="7"
+        markerHeight="7"
+        orient="auto-start-reverse"
+      >
+        <path d="M 0 0 L 10 5 L 0 10 z"></path>
+      </marker>
+    </defs>
+    ${edges}${nodes}
+  </svg>`;
 }

@@ -16,7 +16,17 @@ export function bucketCounts(timesUs: readonly number[], startUs: number, endUs:
 export function sparklineSvg(counts: readonly number[], label: string): Html {
   const max = Math.max(1, ...counts);
   const w = 4;
-  const bars = counts.map((c, i) => html`<rect x="${i * w}" y="${20 - (c / max) * 20}" width="${w - 1}" height="${(c / max) * 20}"></rect>`);
-  return html`<svg class="sparkline" viewBox="0 0 ${counts.length * w} 20" width="${counts.length * w}" height="20" role="img"
-aria-label="${label}">${bars}</svg>`;
+  const bars = counts.map(
+    (c, i) => html`<rect x="${i * w}" y="${20 - (c / max) * 20}" width="${w - 1}" height="${(c / max) * 20}"></rect>`,
+  );
+  return html`<svg
+    class="sparkline"
+    viewBox="0 0 ${counts.length * w} 20"
+    width="${counts.length * w}"
+    height="20"
+    role="img"
+    aria-label="${label}"
+  >
+    ${bars}
+  </svg>`;
 }

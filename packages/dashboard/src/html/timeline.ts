@@ -17,9 +17,10 @@ interface Axis {
 
 function describe(a: StepAttempt): string {
   const ran = a.startUs !== undefined && a.endUs !== undefined ? ` in ${formatDuration(a.endUs - a.startUs)}` : "";
-  const waited = a.scheduledAtUs !== undefined && a.startUs !== undefined
-    ? `, after waiting ${formatDuration(Math.max(0, a.startUs - a.scheduledAtUs))}`
-    : "";
+  const waited =
+    a.scheduledAtUs !== undefined && a.startUs !== undefined
+      ? `, after waiting ${formatDuration(Math.max(0, a.startUs - a.scheduledAtUs))}`
+      : "";
   return `${a.stepId} attempt ${a.attempt}: ${a.outcome}${ran}${waited}${a.workerId ? ` on ${a.workerId}` : ""}`;
 }
 
@@ -30,19 +31,30 @@ function attemptBar(a: StepAttempt, y: number, ax: Axis): Html {
   const end = a.endUs ?? (a.startUs !== undefined ? ax.nowUs : start);
   const title = describe(a);
   const from = a.scheduledAtUs;
-  const wait = from !== undefined && a.startUs !== undefined && x(a.startUs) - x(from) >= 1
-    ? html`<rect class="wait" x="${x(from)}" y="${y + 6}" width="${x(a.startUs) - x(from)}" height="${ROW - 14}"><title>${title}</title></rect>`
-    : "";
+  const wait =
+    from !== undefined && a.startUs !== undefined && x(a.startUs) - x(from) >= 1
+      ? html`<rect class="wait" x="${x(from)}" y="${y + 6}" width="${x(a.startUs) - x(from)}" height="${ROW - 14}"
+          ><title>${title}</title></rect
+        >`
+      : "";
   const cls = `bar bar-${a.outcome}${ax.selected === a.stepId ? " selected" : ""}`;
-  return html`<a href="${ax.stepHref(a.stepId, a.attempt)}" class="bar-link" data-step="${a.stepId}" data-attempt="${a.attempt}">
-${wait}<rect class="${cls}" x="${x(start)}" y="${y}" width="${Math.max(3, x(end) - x(start))}" height="${ROW - 6}"><title>${title}</title></rect>
-</a>`;
+  return html`<a
+    href="${ax.stepHref(a.stepId, a.attempt)}"
+    class="bar-link"
+    data-step="${a.stepId}"
+    data-attempt="${a.attempt}"
+  >
+    ${wait}<rect class="${cls}" x="${x(start)}" y="${y}" width="${Math.max(3, x(end) - x(start))}" height="${ROW - 6}"
+      ><title>${title}</title></rect
+    >
+  </a>`;
 }
 
-const LEGEND = html`<p class="legend"><span class="swatch bar-completed"></span>completed
-<span class="swatch bar-retried"></span>failed, retried <span class="swatch bar-failed"></span>failed
-<span class="swatch bar-running"></span>running <span class="swatch bar-skipped"></span>skipped
-<span class="swatch wait"></span>waiting</p>`;
+const LEGEND = html`<p class="legend">
+  <span class="swatch bar-completed"></span>completed <span class="swatch bar-retried"></span>failed, retried
+  <span class="swatch bar-failed"></span>failed <span class="swatch bar-running"></span>running
+  <span class="swatch bar-skipped"></span>skipped <span class="swatch wait"></span>waiting
+</p>`;
 
 /**
  * The run's timeline as inline SVG: one row per step, each attempt a bar on a shared time axis (its wait before it
@@ -54,7 +66,9 @@ export function timelineSvg(
 ): Html {
   if (attempts.length === 0) return html`<p class="empty">No step has been scheduled yet.</p>`;
   const steps = [...new Set(attempts.map((a) => a.stepId))];
-  const times = attempts.flatMap((a) => [a.scheduledAtUs, a.startUs, a.endUs]).filter((t): t is number => t !== undefined);
+  const times = attempts
+    .flatMap((a) => [a.scheduledAtUs, a.startUs, a.endUs])
+    .filter((t): t is number => t !== undefined);
   // The axis starts at the first execution: a long queue wait before it would squeeze every bar to a sliver. Waits
   // that began earlier are drawn from the left edge (their full length is in the bar's title and the attempts table).
   const starts = attempts.map((a) => a.startUs).filter((t): t is number => t !== undefined);
@@ -67,7 +81,7 @@ export function timelineSvg(
     const tx = LABEL + f * (WIDTH - LABEL - 10);
     const anchor = f === 0 ? "start" : f === 1 ? "end" : "middle";
     return html`<line class="tick" x1="${tx}" x2="${tx}" y1="0" y2="${height - 18}"></line>
-<text class="tick-label" x="${tx}" y="${height - 4}" text-anchor="${anchor}">+${formatDuration(f * span)}</text>`;
+      <text class="tick-label" x="${tx}" y="${height - 4}" text-anchor="${anchor}">+${formatDuration(f * span)}</text>`;
   });
   const rows = steps.map((stepId, i) => {
     const y = i * ROW + 4;
@@ -76,6 +90,6 @@ export function timelineSvg(
     return html`<text class="label" x="4" y="${y + ROW / 2 + 1}">${label}</text>${bars}`;
   });
   return html`<svg class="timeline" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="step timeline">
-${ticks}${rows}
-</svg>${LEGEND}`;
+      ${ticks}${rows}</svg
+    >${LEGEND}`;
 }

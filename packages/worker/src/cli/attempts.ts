@@ -1,7 +1,17 @@
 import type { Event, LogProgress, StepError } from "@cairn/backend-interface";
 
 /** How an attempt ended (or that it has not). */
-export type AttemptOutcome = "running" | "completed" | "copied" | "failed" | "retried" | "released" | "reclaimed" | "cancelled" | "skipped" | "waited";
+export type AttemptOutcome =
+  | "running"
+  | "completed"
+  | "copied"
+  | "failed"
+  | "retried"
+  | "released"
+  | "reclaimed"
+  | "cancelled"
+  | "skipped"
+  | "waited";
 
 /** One attempt of a step, as its events tell it. */
 export interface Attempt {
@@ -48,22 +58,46 @@ export function foldAttempts(events: readonly Event[]): Map<string, Attempt[]> {
       }
       case "StepCompleted": {
         const a = at(e.stepId, e.attemptNumber);
-        Object.assign(a, { outcome: e.copiedFromRunId ? "copied" : "completed", durationUs: e.durationUs, endedAtUs: e.timestampUs });
+        Object.assign(a, {
+          outcome: e.copiedFromRunId ? "copied" : "completed",
+          durationUs: e.durationUs,
+          endedAtUs: e.timestampUs,
+        });
         if (e.copiedFromRunId) a.note = `result kept from run ${e.copiedFromRunId}`;
         break;
       }
       case "StepFailed": {
         const a = at(e.stepId, e.attemptNumber);
-        const outcome = e.error.name === RELEASE_ERROR_NAME ? "released" : e.failureReason === "cancelled" ? "cancelled" : e.terminal ? "failed" : "retried";
-        Object.assign(a, { outcome, error: e.error, failureReason: e.failureReason, durationUs: e.durationUs, endedAtUs: e.timestampUs });
+        const outcome =
+          e.error.name === RELEASE_ERROR_NAME
+            ? "released"
+            : e.failureReason === "cancelled"
+              ? "cancelled"
+              : e.terminal
+                ? "failed"
+                : "retried";
+        Object.assign(a, {
+          outcome,
+          error: e.error,
+          failureReason: e.failureReason,
+          durationUs: e.durationUs,
+          endedAtUs: e.timestampUs,
+        });
         if (e.nextRetryAtUs !== undefined) a.nextRetryAtUs = e.nextRetryAtUs;
         break;
       }
       case "StepReclaimed": {
         const a = at(e.stepId, e.attemptNumber);
         if (a.outcome !== "running") break;
-        Object.assign(a, { outcome: "reclaimed", endedAtUs: e.timestampUs, durationUs: a.startedAtUs === undefined ? undefined : Math.max(0, e.timestampUs - a.startedAtUs) });
-        a.error = { name: "WorkerLost", message: `worker ${e.originalWorkerId} stopped heartbeating (last seen ${Math.round(e.staleDurationUs / 1000)} ms before); reclaimed by ${e.reclaimedBy}` };
+        Object.assign(a, {
+          outcome: "reclaimed",
+          endedAtUs: e.timestampUs,
+          durationUs: a.startedAtUs === undefined ? undefined : Math.max(0, e.timestampUs - a.startedAtUs),
+        });
+        a.error = {
+          name: "WorkerLost",
+          message: `worker ${e.originalWorkerId} stopped heartbeating (last seen ${Math.round(e.staleDurationUs / 1000)} ms before); reclaimed by ${e.reclaimedBy}`,
+        };
         break;
       }
       case "StepSkipped": {
@@ -76,11 +110,17 @@ export function foldAttempts(events: readonly Event[]): Map<string, Attempt[]> {
         const a = at(e.stepId, e.attemptNumber);
         const w = e.wait;
         const what = w.kind === "event" ? `signal ${w.name}` : `${w.kind} ${w.name}`;
-        Object.assign(a, { outcome: "waited", durationUs: e.durationUs, endedAtUs: e.timestampUs, note: `waited for ${what}${w.untilUs === undefined ? "" : ` until ${new Date(w.untilUs / 1000).toISOString()}`}` });
+        Object.assign(a, {
+          outcome: "waited",
+          durationUs: e.durationUs,
+          endedAtUs: e.timestampUs,
+          note: `waited for ${what}${w.untilUs === undefined ? "" : ` until ${new Date(w.untilUs / 1000).toISOString()}`}`,
+        });
         break;
       }
       case "LogEntry":
-        if (e.progress) at(e.stepId, e.attemptNumber).progress = { ...e.progress, atUs: e.emittedAtUs ?? e.timestampUs };
+        if (e.progress)
+          at(e.stepId, e.attemptNumber).progress = { ...e.progress, atUs: e.emittedAtUs ?? e.timestampUs };
         break;
       default:
         break;

@@ -56,7 +56,10 @@ export interface CliProgram {
  * exiting) are inherited.
  */
 export function defineCommand(cli: CliProgram, name: string, summary: string, examples: string[]): Command {
-  const cmd = cli.program.command(name).summary(summary).description(`${summary[0]!.toUpperCase()}${summary.slice(1)}.`);
+  const cmd = cli.program
+    .command(name)
+    .summary(summary)
+    .description(`${summary[0]!.toUpperCase()}${summary.slice(1)}.`);
   cmd.addHelpText("after", `\nExamples:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n`);
   return cmd;
 }
@@ -66,9 +69,22 @@ export function addCommonOptions(cmd: Command): void {
   for (const sub of cmd.commands) addCommonOptions(sub);
   if (cmd.commands.length > 0) return;
   cmd
-    .addOption(new Option("--backend <url>", "file:./dir, sqlite:./file.db or postgres://user@host/db?schema=s (default: CAIRN_BACKEND, then cairn.config.json, then sqlite:./.cairn/cairn.db)").helpGroup("Common options:"))
-    .addOption(new Option("--json", "machine-readable output on stdout; errors as {\"error\":{...}} on stderr").helpGroup("Common options:"))
-    .addOption(new Option("--no-color", "no colour (also when NO_COLOR is set or output is not a terminal)").helpGroup("Common options:"));
+    .addOption(
+      new Option(
+        "--backend <url>",
+        "file:./dir, sqlite:./file.db or postgres://user@host/db?schema=s (default: CAIRN_BACKEND, then cairn.config.json, then sqlite:./.cairn/cairn.db)",
+      ).helpGroup("Common options:"),
+    )
+    .addOption(
+      new Option("--json", 'machine-readable output on stdout; errors as {"error":{...}} on stderr').helpGroup(
+        "Common options:",
+      ),
+    )
+    .addOption(
+      new Option("--no-color", "no colour (also when NO_COLOR is set or output is not a terminal)").helpGroup(
+        "Common options:",
+      ),
+    );
 }
 
 /** The commander action for `fn`: collects positionals and options, builds the context, stores the exit status. */
@@ -76,7 +92,9 @@ export function action<O>(cli: CliProgram, fn: Action<O>): (...args: unknown[]) 
   return async (...raw) => {
     const cmd = raw[raw.length - 1] as Command;
     const opts = cmd.opts<O & CommonOptions>();
-    const args = cmd.processedArgs.flatMap((a: unknown) => (a === undefined ? [] : Array.isArray(a) ? a.map(String) : [String(a)]));
+    const args = cmd.processedArgs.flatMap((a: unknown) =>
+      a === undefined ? [] : Array.isArray(a) ? a.map(String) : [String(a)],
+    );
     cli.exitCode = await fn(args, opts, context(cli.io, opts.color !== false));
   };
 }
@@ -103,7 +121,11 @@ export function collectList(value: string, previous: string[] | undefined): stri
 }
 
 /** Opens the configured backend (`--backend`, CAIRN_BACKEND, config file, default), runs `fn`, and closes it. */
-export async function withBackend<T>(flag: string | undefined, io: CliIO, fn: (backend: Backend, url: string) => Promise<T>): Promise<T> {
+export async function withBackend<T>(
+  flag: string | undefined,
+  io: CliIO,
+  fn: (backend: Backend, url: string) => Promise<T>,
+): Promise<T> {
   const { url } = await resolveBackendUrl({ ...(flag ? { flag } : {}), env: io.env, cwd: io.cwd });
   const backend = await openBackend(url, { cwd: io.cwd });
   try {
@@ -117,7 +139,8 @@ export async function withBackend<T>(flag: string | undefined, io: CliIO, fn: (b
 export function intFlag(name: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === "" || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
+  if (value.trim() === "" || !Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
   return n;
 }
 
@@ -125,15 +148,21 @@ export function intFlag(name: string, value: string | undefined, min = 0): numbe
 export function durationMsFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDurationMs(value);
-  if (ms === null) throw new UsageError(`--${name} must be a duration such as 30s, 15m, 2h or 7d, got ${JSON.stringify(value)}.`);
+  if (ms === null)
+    throw new UsageError(`--${name} must be a duration such as 30s, 15m, 2h or 7d, got ${JSON.stringify(value)}.`);
   return ms;
 }
 
 /** Parses an ISO 8601 instant (`2026-03-01T09:00:00Z`, or local time without a zone) into µs since the epoch. */
 export function instantUsFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const ms = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value.trim()) ? Date.parse(value.trim()) : NaN;
-  if (!Number.isFinite(ms)) throw new UsageError(`--${name} must be an ISO 8601 time such as 2026-03-01T09:00:00Z, got ${JSON.stringify(value)}.`);
+  const ms = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value.trim())
+    ? Date.parse(value.trim())
+    : NaN;
+  if (!Number.isFinite(ms))
+    throw new UsageError(
+      `--${name} must be an ISO 8601 time such as 2026-03-01T09:00:00Z, got ${JSON.stringify(value)}.`,
+    );
   return ms * 1000;
 }
 

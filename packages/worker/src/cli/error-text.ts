@@ -14,11 +14,18 @@ export function errorText(error: StepError, frames = FOLDED_FRAMES): string {
   // Node's own frames say little about a step; the folded view skips them (--verbose shows them).
   const shown = (frames === Infinity ? all : all.filter((f) => !/\(node:|^at node:/.test(f))).slice(0, frames);
   const more = all.length - shown.length;
-  return [head, ...shown.map((f) => `    ${f}`), ...(more > 0 ? [`    … ${more} more frame${more === 1 ? "" : "s"} (--verbose shows all)`] : [])].join("\n");
+  return [
+    head,
+    ...shown.map((f) => `    ${f}`),
+    ...(more > 0 ? [`    … ${more} more frame${more === 1 ? "" : "s"} (--verbose shows all)`] : []),
+  ].join("\n");
 }
 
 /** The `at …` lines of a V8 stack, trimmed. */
 export function stackFrames(stack: string | undefined): string[] {
   if (!stack) return [];
-  return stack.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("at "));
+  return stack
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith("at "));
 }

@@ -38,7 +38,11 @@ export class UsageError extends Error {
 
 /** Something the CLI was asked about that does not exist and is not one of the backend's own errors (an error fingerprint). */
 export class CliNotFoundError extends Error {
-  constructor(readonly code: string, message: string, readonly context: Record<string, unknown> = {}) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly context: Record<string, unknown> = {},
+  ) {
     super(message);
     this.name = "CliNotFoundError";
   }
@@ -48,11 +52,34 @@ export class CliNotFoundError extends Error {
 export function exitCodeFor(err: unknown): ExitCode {
   if (err instanceof UsageError) return ExitCode.usage;
   if (err instanceof CliNotFoundError) return ExitCode.notFound;
-  if (isCairnError(err, "CONFIG_ERROR") || isCairnError(err, "SCHEMA_TOO_NEW") || isCairnError(err, "NOT_A_CAIRN_STORE")) return ExitCode.config;
+  if (
+    isCairnError(err, "CONFIG_ERROR") ||
+    isCairnError(err, "SCHEMA_TOO_NEW") ||
+    isCairnError(err, "NOT_A_CAIRN_STORE")
+  )
+    return ExitCode.config;
   if (isCairnError(err, "DATABASE_NOT_FOUND") || isCairnError(err, "STORE_NOT_WRITABLE")) return ExitCode.config;
-  if (isCairnError(err, "RUN_NOT_FOUND") || isCairnError(err, "WORKFLOW_NOT_FOUND") || isCairnError(err, "STEP_NOT_FOUND")) return ExitCode.notFound;
-  if (isCairnError(err, "IDEMPOTENCY_CONFLICT") || isCairnError(err, "VERSION_CONFLICT") || isCairnError(err, "RUN_NOT_RETRYABLE") || isCairnError(err, "FLOW_REJECTED")) return ExitCode.conflict;
-  if (isCairnError(err, "INVALID_IDENTIFIER") || isCairnError(err, "INVALID_ARGUMENT") || isCairnError(err, "INVALID_EVENT") || isCairnError(err, "INVALID_INPUT") || isCairnError(err, "INVALID_FEED_CURSOR")) return ExitCode.usage;
+  if (
+    isCairnError(err, "RUN_NOT_FOUND") ||
+    isCairnError(err, "WORKFLOW_NOT_FOUND") ||
+    isCairnError(err, "STEP_NOT_FOUND")
+  )
+    return ExitCode.notFound;
+  if (
+    isCairnError(err, "IDEMPOTENCY_CONFLICT") ||
+    isCairnError(err, "VERSION_CONFLICT") ||
+    isCairnError(err, "RUN_NOT_RETRYABLE") ||
+    isCairnError(err, "FLOW_REJECTED")
+  )
+    return ExitCode.conflict;
+  if (
+    isCairnError(err, "INVALID_IDENTIFIER") ||
+    isCairnError(err, "INVALID_ARGUMENT") ||
+    isCairnError(err, "INVALID_EVENT") ||
+    isCairnError(err, "INVALID_INPUT") ||
+    isCairnError(err, "INVALID_FEED_CURSOR")
+  )
+    return ExitCode.usage;
   if (isCairnError(err, "BACKEND_UNAVAILABLE")) return ExitCode.unavailable;
   return ExitCode.error;
 }

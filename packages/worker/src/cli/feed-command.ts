@@ -1,5 +1,13 @@
 import type { Backend, FeedEntry } from "@cairn/backend-interface";
-import { action, collectList, defineCommand, intFlag, withBackend, type CliContext, type CliProgram } from "./command.js";
+import {
+  action,
+  collectList,
+  defineCommand,
+  intFlag,
+  withBackend,
+  type CliContext,
+  type CliProgram,
+} from "./command.js";
 import { ExitCode } from "./exit-codes.js";
 import { onInterrupt } from "./interrupt.js";
 
@@ -20,46 +28,77 @@ const PAGE = 500;
  * per line; save the last cursor and pass it as `--after` to resume behind it.
  */
 export function defineFeedCommand(cli: CliProgram): void {
-  defineCommand(cli, "feed", "print the event feed: every run's events in commit order, with a cursor to resume from (--follow streams)", [
-    "cairn feed --limit 20", "cairn feed --types WorkflowCompleted,WorkflowFailed --follow --json", "cairn feed --after cf1_… --json | jq -c .event.type",
-  ])
-    .option("--after <cursor>", "only events after this cursor (from an earlier --json line or the cursor printed at the end)")
+  defineCommand(
+    cli,
+    "feed",
+    "print the event feed: every run's events in commit order, with a cursor to resume from (--follow streams)",
+    [
+      "cairn feed --limit 20",
+      "cairn feed --types WorkflowCompleted,WorkflowFailed --follow --json",
+      "cairn feed --after cf1_… --json | jq -c .event.type",
+    ],
+  )
+    .option(
+      "--after <cursor>",
+      "only events after this cursor (from an earlier --json line or the cursor printed at the end)",
+    )
     .option("--types <types>", "only these event types, comma-separated (repeatable)", collectList)
     .option("--limit <n>", "at most this many events (default 100; with --follow, no limit)")
     .option("-f, --follow", "keep printing new events as they are committed (Ctrl-C stops)")
     .option("--poll-ms <ms>", "how often --follow looks for new events when the backend has not notified", "500")
-    .action(action<FeedOptions>(cli, async (_args, v, cx) => {
-      const limit = intFlag("limit", v.limit, 1);
-      const pollMs = intFlag("poll-ms", v.pollMs, 10)!;
-      const types = v.types?.length ? v.types : undefined;
-      return withBackend(v.backend, cx.io, async (backend) => {
-        const print = (entries: FeedEntry[]) => {
-          for (const e of entries) cx.io.stdout(v.json ? `${JSON.stringify({ cursor: e.cursor, event: e.event })}\n` : renderEntry(e, cx));
-        };
-        if (v.follow) return follow(backend, cx, { after: v.after ?? null, types, pollMs, limit, print, json: v.json === true });
-        let cursor = v.after ?? null;
-        let left = limit ?? 100;
-        while (left > 0) {
-          const page = await backend.readFeed({ after: cursor, limit: Math.min(left, PAGE), ...(types ? { types } : {}) });
-          print(page.entries);
-          cursor = page.cursor;
-          left -= page.entries.length;
-          if (page.entries.length < Math.min(left + page.entries.length, PAGE)) break;
-        }
-        if (!v.json) cx.io.stderr(cursor ? `Resume with: cairn feed --after ${cursor}\n` : "The feed is empty.\n");
-        return ExitCode.ok;
-      });
-    }));
+    .action(
+      action<FeedOptions>(cli, async (_args, v, cx) => {
+        const limit = intFlag("limit", v.limit, 1);
+        const pollMs = intFlag("poll-ms", v.pollMs, 10)!;
+        const types = v.types?.length ? v.types : undefined;
+        return withBackend(v.backend, cx.io, async (backend) => {
+          const print = (entries: FeedEntry[]) => {
+            for (const e of entries)
+              cx.io.stdout(v.json ? `${JSON.stringify({ cursor: e.cursor, event: e.event })}\n` : renderEntry(e, cx));
+          };
+          if (v.follow)
+            return follow(backend, cx, { after: v.after ?? null, types, pollMs, limit, print, json: v.json === true });
+          let cursor = v.after ?? null;
+          let left = limit ?? 100;
+          while (left > 0) {
+            const page = await backend.readFeed({
+              after: cursor,
+              limit: Math.min(left, PAGE),
+              ...(types ? { types } : {}),
+            });
+            print(page.entries);
+            cursor = page.cursor;
+            left -= page.entries.length;
+            if (page.entries.length < Math.min(left + page.entries.length, PAGE)) break;
+          }
+          if (!v.json) cx.io.stderr(cursor ? `Resume with: cairn feed --after ${cursor}\n` : "The feed is empty.\n");
+          return ExitCode.ok;
+        });
+      }),
+    );
 }
 
 /** Follows the feed until Ctrl-C, stdout's reader goes away, or `limit` events were printed. */
-async function follow(backend: Backend, cx: CliContext, o: { after: string | null; types: string[] | undefined; pollMs: number; limit: number | undefined; json: boolean; print: (entries: FeedEntry[]) => void }): Promise<ExitCode> {
+async function follow(
+  backend: Backend,
+  cx: CliContext,
+  o: {
+    after: string | null;
+    types: string[] | undefined;
+    pollMs: number;
+    limit: number | undefined;
+    json: boolean;
+    print: (entries: FeedEntry[]) => void;
+  },
+): Promise<ExitCode> {
   let printed = 0;
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   let failure: unknown = null;
   const sub = backend.subscribeFeed({
-    from: o.after, pollIntervalMs: o.pollMs, ...(o.types ? { types: o.types } : {}),
+    from: o.after,
+    pollIntervalMs: o.pollMs,
+    ...(o.types ? { types: o.types } : {}),
     onEvents: (entries) => {
       const shown = o.limit === undefined ? entries : entries.slice(0, o.limit - printed);
       o.print(shown);

@@ -35,12 +35,19 @@ export function clip(text: string | undefined, max = 60): string {
 /** Pretty JSON of a stored JSON string (or the raw text when it is not JSON). */
 export function prettyJson(text: string | undefined): string {
   if (text === undefined) return "";
-  try { return JSON.stringify(JSON.parse(text), null, 2); } catch { return text; }
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
 }
 
 /** Indents every line of `text`. */
 export function indent(text: string, by: string): string {
-  return text.split("\n").map((l) => (l ? by + l : l)).join("\n");
+  return text
+    .split("\n")
+    .map((l) => (l ? by + l : l))
+    .join("\n");
 }
 
 /** What a wait waits for, in words. */

@@ -26,11 +26,41 @@ export function logLines(events: readonly Event[], filter: { stepId?: string; at
     if (e.category !== "step" || (filter.stepId !== undefined && e.stepId !== filter.stepId)) continue;
     if ("attemptNumber" in e && filter.attempt !== undefined && e.attemptNumber !== filter.attempt) continue;
     const base = { eventId: e.eventId, stepId: e.stepId };
-    if (e.type === "LogEntry") out.push({ ...base, kind: "log", timestampUs: e.emittedAtUs ?? e.timestampUs, attemptNumber: e.attemptNumber, stream: e.stream, message: e.message });
-    else if (e.type === "StepFailed") out.push({ ...base, kind: "error", timestampUs: e.timestampUs, attemptNumber: e.attemptNumber, message: e.error.message, error: e.error, failureReason: e.failureReason, terminal: e.terminal });
+    if (e.type === "LogEntry")
+      out.push({
+        ...base,
+        kind: "log",
+        timestampUs: e.emittedAtUs ?? e.timestampUs,
+        attemptNumber: e.attemptNumber,
+        stream: e.stream,
+        message: e.message,
+      });
+    else if (e.type === "StepFailed")
+      out.push({
+        ...base,
+        kind: "error",
+        timestampUs: e.timestampUs,
+        attemptNumber: e.attemptNumber,
+        message: e.error.message,
+        error: e.error,
+        failureReason: e.failureReason,
+        terminal: e.terminal,
+      });
     else if (e.type === "StepReclaimed") {
-      const error = { name: "WorkerLost", message: `worker ${e.originalWorkerId} stopped heartbeating; attempt ${e.attemptNumber} was reclaimed by ${e.reclaimedBy}` };
-      out.push({ ...base, kind: "error", timestampUs: e.timestampUs, attemptNumber: e.attemptNumber, message: error.message, error, failureReason: "worker-crash", terminal: false });
+      const error = {
+        name: "WorkerLost",
+        message: `worker ${e.originalWorkerId} stopped heartbeating; attempt ${e.attemptNumber} was reclaimed by ${e.reclaimedBy}`,
+      };
+      out.push({
+        ...base,
+        kind: "error",
+        timestampUs: e.timestampUs,
+        attemptNumber: e.attemptNumber,
+        message: error.message,
+        error,
+        failureReason: "worker-crash",
+        terminal: false,
+      });
     }
   }
   // Stable: lines emitted in the same microsecond keep their stored order.
@@ -42,7 +72,8 @@ export function renderLogLine(l: LogLine, s: Styles, verbose = false): string {
   const head = `${s.dim(time(l.timestampUs, true))} ${s.cyan(`${l.stepId}#${l.attemptNumber}`)}`;
   if (l.kind === "log") return `${head} ${l.stream === "stderr" ? s.yellow(`! ${l.message}`) : l.message}\n`;
   const [first, ...rest] = errorText(l.error!, verbose ? Infinity : FOLDED_FRAMES).split("\n");
-  const what = l.terminal === false ? `attempt failed (${l.failureReason}), retried:` : `attempt failed (${l.failureReason}):`;
+  const what =
+    l.terminal === false ? `attempt failed (${l.failureReason}), retried:` : `attempt failed (${l.failureReason}):`;
   return `${head} ${s.red(`✗ ${what} ${first}`)}\n${rest.map((r) => `${s.red(r)}\n`).join("")}`;
 }
 

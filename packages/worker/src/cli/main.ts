@@ -53,7 +53,23 @@ function buildProgram(io: CliIO): CliProgram {
     })
     .addHelpText("after", FOOTER);
   const cli: CliProgram = { program, io };
-  for (const define of [defineWorkerCommand, defineSubmitCommand, defineRunsCommand, defineRunCommand, defineLogsCommand, defineControlCommands, defineWaitCommands, defineWorkflowsCommand, defineTriggerCommands, defineAnalyticsCommand, defineMigrateCommand, defineCleanupCommand, defineDashboardCommand, defineFeedCommand]) define(cli);
+  for (const define of [
+    defineWorkerCommand,
+    defineSubmitCommand,
+    defineRunsCommand,
+    defineRunCommand,
+    defineLogsCommand,
+    defineControlCommands,
+    defineWaitCommands,
+    defineWorkflowsCommand,
+    defineTriggerCommands,
+    defineAnalyticsCommand,
+    defineMigrateCommand,
+    defineCleanupCommand,
+    defineDashboardCommand,
+    defineFeedCommand,
+  ])
+    define(cli);
   addCommonOptions(program);
   return cli;
 }
@@ -100,7 +116,12 @@ function errorJson(err: unknown, message: string): { code: string; message: stri
   const code = typeof (err as { code?: unknown })?.code === "string" ? (err as { code: string }).code : "ERROR";
   const validationErrors = isCairnError(err, "INVALID_INPUT") ? (err as InvalidInputError).validationErrors : undefined;
   const context = (err as { context?: Record<string, unknown> })?.context;
-  return { code, message, ...(context && Object.keys(context).length ? { context } : {}), ...(validationErrors ? { validationErrors } : {}) };
+  return {
+    code,
+    message,
+    ...(context && Object.keys(context).length ? { context } : {}),
+    ...(validationErrors ? { validationErrors } : {}),
+  };
 }
 
 let stdio: { stdout: (t: string) => void; stderr: (t: string) => void } | undefined;

@@ -13,14 +13,18 @@ export function usageErrorFrom(err: CommanderError, command: string): UsageError
   const help = `See \`${command} --help\`.`;
   switch (err.code) {
     case "commander.unknownCommand":
-      return new UsageError(`${JSON.stringify(quoted)} is not a command.${suggestion ? ` Did you mean \`${command} ${suggestion}\`?` : ""} ${help}`);
+      return new UsageError(
+        `${JSON.stringify(quoted)} is not a command.${suggestion ? ` Did you mean \`${command} ${suggestion}\`?` : ""} ${help}`,
+      );
     case "commander.unknownOption":
       return new UsageError(`unknown option ${quoted}.${didYouMean} ${help}`);
     case "commander.missingArgument":
       return new UsageError(`missing <${quoted}>. ${help}`);
     case "commander.excessArguments": {
       const expected = /Expected (\d+) arguments?/.exec(err.message)?.[1] ?? "fewer";
-      return new UsageError(`too many arguments: this command takes ${expected === "0" ? "none" : `at most ${expected}`}; quote a value that contains spaces. ${help}`);
+      return new UsageError(
+        `too many arguments: this command takes ${expected === "0" ? "none" : `at most ${expected}`}; quote a value that contains spaces. ${help}`,
+      );
     }
     case "commander.optionMissingArgument":
       return new UsageError(`${quoted.split(/[ ,]/)[0] ?? quoted} needs a value (${quoted}). ${help}`);

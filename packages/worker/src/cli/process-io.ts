@@ -7,7 +7,9 @@
 export function guardedWriter(stream: NodeJS.WriteStream): (text: string) => void {
   // A reader that went away (`cairn runs --json | head`) makes the next write fail with EPIPE, emitted as an
   // 'error' event that would otherwise be uncaught. Nobody can read what we would write: stop writing, keep working.
-  stream.on("error", () => { broken.add(stream); });
+  stream.on("error", () => {
+    broken.add(stream);
+  });
   return (text) => {
     if (streamGone(stream)) return;
     stream.write(text);
@@ -28,7 +30,10 @@ export function streamGone(stream: NodeJS.WriteStream): boolean {
 export function flushed(stream: NodeJS.WriteStream): Promise<void> {
   if (stream.destroyed || !stream.writable) return Promise.resolve();
   return new Promise((resolve) => {
-    const done = () => { stream.off("close", done); resolve(); };
+    const done = () => {
+      stream.off("close", done);
+      resolve();
+    };
     stream.once("close", done);
     // Writes are ordered: the callback of an empty write runs after every earlier write was handed to the OS.
     stream.write("", done);

@@ -16,7 +16,11 @@ export interface ChildNode {
  * a child whose parent has no record (the parent did not end) is shown at the top. Each node carries the calls its
  * attempt made inside it.
  */
-export function childTree(stepId: string, children: readonly ChildStepRecord[], calls: readonly CallRecord[]): ChildNode[] {
+export function childTree(
+  stepId: string,
+  children: readonly ChildStepRecord[],
+  calls: readonly CallRecord[],
+): ChildNode[] {
   const latest = new Map<string, ChildStepRecord>();
   for (const c of children) if (c.stepId === stepId) latest.set(c.childId, c);
   const under = new Map<string | undefined, ChildStepRecord[]>();
@@ -27,7 +31,13 @@ export function childTree(stepId: string, children: readonly ChildStepRecord[], 
   const out: ChildNode[] = [];
   const walk = (parent: string | undefined, depth: number): void => {
     for (const c of [...(under.get(parent) ?? [])].sort((a, b) => a.startedAtUs - b.startedAtUs)) {
-      out.push({ record: c, depth, calls: calls.filter((k) => k.stepId === stepId && k.childId === c.childId && k.attemptNumber === c.attemptNumber) });
+      out.push({
+        record: c,
+        depth,
+        calls: calls.filter(
+          (k) => k.stepId === stepId && k.childId === c.childId && k.attemptNumber === c.attemptNumber,
+        ),
+      });
       walk(c.childId, depth + 1);
     }
   };
@@ -39,8 +49,18 @@ export function childTree(stepId: string, children: readonly ChildStepRecord[], 
 export function childRows(nodes: readonly ChildNode[], s: Styles): Cell[][] {
   return nodes.map(({ record: c, depth, calls }) => {
     const failed = calls.filter((k) => k.outcome === "error").length;
-    const counted = calls.length ? `${calls.length} call${calls.length === 1 ? "" : "s"}${failed ? ` (${failed} failed)` : ""}` : "";
+    const counted = calls.length
+      ? `${calls.length} call${calls.length === 1 ? "" : "s"}${failed ? ` (${failed} failed)` : ""}`
+      : "";
     const error = c.error ? `${c.error.name ? `${c.error.name}: ` : ""}${clip(c.error.message, 80)}` : "";
-    return [`${"  ".repeat(depth + 1)}└ ${c.name}`, c.status === "ok" ? s.green("ok") : s.red("error"), `#${c.attemptNumber}`, "", time(c.startedAtUs), duration(c.durationUs), [counted, error].filter(Boolean).join(" · ")];
+    return [
+      `${"  ".repeat(depth + 1)}└ ${c.name}`,
+      c.status === "ok" ? s.green("ok") : s.red("error"),
+      `#${c.attemptNumber}`,
+      "",
+      time(c.startedAtUs),
+      duration(c.durationUs),
+      [counted, error].filter(Boolean).join(" · "),
+    ];
   });
 }

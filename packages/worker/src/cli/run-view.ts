@@ -1,4 +1,14 @@
-import { deserializeValue, HELD_AVAILABLE_AT_US, runWaitingOn, type CallRecord, type ChildStepRecord, type RunState, type RunUsage, type StepLink, type StepState } from "@cairn/backend-interface";
+import {
+  deserializeValue,
+  HELD_AVAILABLE_AT_US,
+  runWaitingOn,
+  type CallRecord,
+  type ChildStepRecord,
+  type RunState,
+  type RunUsage,
+  type StepLink,
+  type StepState,
+} from "@cairn/backend-interface";
 import type { Attempt } from "./attempts.js";
 import { FOLDED_FRAMES, errorText } from "./error-text.js";
 import { clip, duration, indent, percent, prettyJson, time, waitLabel } from "./format.js";
@@ -34,25 +44,54 @@ export interface RunViewOptions {
 
 /** The run's kind: its runType, trigger, and whether the standalone tracker recorded it (no worker runs its steps). */
 function kindLine(run: RunState): string {
-  return [run.runType ? `type ${run.runType}` : "", run.trigger ? `trigger ${run.trigger}` : "", run.tracked ? "tracked (recorded by a tracker, not run by a worker)" : ""].filter(Boolean).join(" · ");
+  return [
+    run.runType ? `type ${run.runType}` : "",
+    run.trigger ? `trigger ${run.trigger}` : "",
+    run.tracked ? "tracked (recorded by a tracker, not run by a worker)" : "",
+  ]
+    .filter(Boolean)
+    .join(" · ");
 }
 
 /** The run's header: id, workflow, status, times, tenant, tags, input, and its error in full. */
 export function renderRunHeader(run: RunState, s: Styles): string {
   const row = (k: string, v: string) => `${s.dim(k.padEnd(10))}${v}`;
   return [
-    row("run", s.bold(run.runId)), row("workflow", `${run.workflowSlug}${run.versionId ? ` (version ${run.versionId})` : ""}`),
-    row("status", `${statusColor(s, run.status)}${run.failureReason ? ` (${run.failureReason})` : ""}${run.failedStep ? ` at step ${run.failedStep}` : ""}`),
-    row("created", time(run.createdAtUs)), ...(run.availableAtUs && run.availableAtUs > run.createdAtUs ? [row("starts", time(run.availableAtUs))] : []),
-    ...(run.startedAtUs ? [row("started", time(run.startedAtUs))] : []), ...(run.durationUs !== undefined ? [row("duration", duration(run.durationUs))] : []),
+    row("run", s.bold(run.runId)),
+    row("workflow", `${run.workflowSlug}${run.versionId ? ` (version ${run.versionId})` : ""}`),
+    row(
+      "status",
+      `${statusColor(s, run.status)}${run.failureReason ? ` (${run.failureReason})` : ""}${run.failedStep ? ` at step ${run.failedStep}` : ""}`,
+    ),
+    row("created", time(run.createdAtUs)),
+    ...(run.availableAtUs && run.availableAtUs > run.createdAtUs ? [row("starts", time(run.availableAtUs))] : []),
+    ...(run.startedAtUs ? [row("started", time(run.startedAtUs))] : []),
+    ...(run.durationUs !== undefined ? [row("duration", duration(run.durationUs))] : []),
     ...(run.tenantId !== undefined ? [row("tenant", run.tenantId)] : []),
     ...(run.runType !== undefined || run.trigger !== undefined || run.tracked ? [row("kind", kindLine(run))] : []),
-    ...(run.tags.length ? [row("tags", run.tags.join(", "))] : []), ...(run.parentRunId ? [row("rerun of", `${run.parentRunId} from ${run.rerunFromStepId}`)] : []),
+    ...(run.tags.length ? [row("tags", run.tags.join(", "))] : []),
+    ...(run.parentRunId ? [row("rerun of", `${run.parentRunId} from ${run.rerunFromStepId}`)] : []),
     ...(run.input !== undefined ? [row("input", clip(run.input, 200))] : []),
     ...(run.flowKey !== undefined || run.flow ? [row("flow", flowLine(run))] : []),
-    ...(run.counters && Object.keys(run.counters).length ? [row("counters", Object.entries(run.counters).map(([k, n]) => `${k} ${n}`).join(" · "))] : []),
+    ...(run.counters && Object.keys(run.counters).length
+      ? [
+          row(
+            "counters",
+            Object.entries(run.counters)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(" · "),
+          ),
+        ]
+      : []),
     ...(run.cancelReason ? [row("reason", run.cancelReason)] : []),
-    ...(run.paused ? [row("paused", `since ${time(run.paused.atUs)}${run.paused.scope === "workflow" ? " (its workflow is paused)" : ""}${run.paused.reason ? `: ${run.paused.reason}` : ""}; \`cairn resume\` continues it`)] : []),
+    ...(run.paused
+      ? [
+          row(
+            "paused",
+            `since ${time(run.paused.atUs)}${run.paused.scope === "workflow" ? " (its workflow is paused)" : ""}${run.paused.reason ? `: ${run.paused.reason}` : ""}; \`cairn resume\` continues it`,
+          ),
+        ]
+      : []),
     ...(run.error ? [row("error", run.error.message)] : []),
     ...(run.inputValidation?.validationErrors?.map((e) => `${" ".repeat(10)}${e.path}: ${e.message}`) ?? []),
   ].join("\n");
@@ -62,7 +101,9 @@ export function renderRunHeader(run: RunState, s: Styles): string {
 function flowLine(run: RunState): string {
   const key = run.flowKey ? `key ${JSON.stringify(run.flowKey)}` : "";
   const f = run.flow;
-  const decision = f ? `${f.decision}: ${f.reason}${f.relatedRunId ? ` (run ${f.relatedRunId})` : ""}${f.untilUs ? ` until ${time(f.untilUs)}` : ""}` : "";
+  const decision = f
+    ? `${f.decision}: ${f.reason}${f.relatedRunId ? ` (run ${f.relatedRunId})` : ""}${f.untilUs ? ` until ${time(f.untilUs)}` : ""}`
+    : "";
   return [key, decision].filter(Boolean).join("; ");
 }
 
@@ -79,23 +120,55 @@ export function renderAttempts(v: RunView, o: RunViewOptions): string {
   for (const step of order) {
     const list = v.attempts.get(step.stepId) ?? [];
     if (list.length === 0) {
-      rows.push([step.stepId, statusColor(s, step.status), "", "", "", "", step.status === "skipped" ? step.skipReason ?? "" : step.availableAtUs ? `available ${time(step.availableAtUs)}` : ""]);
+      rows.push([
+        step.stepId,
+        statusColor(s, step.status),
+        "",
+        "",
+        "",
+        "",
+        step.status === "skipped"
+          ? (step.skipReason ?? "")
+          : step.availableAtUs
+            ? `available ${time(step.availableAtUs)}`
+            : "",
+      ]);
       continue;
     }
     list.forEach((a, i) => {
-      const took = a.durationUs ?? (a.outcome === "running" && a.startedAtUs !== undefined ? Math.max(0, o.nowUs - a.startedAtUs) : undefined);
-      rows.push([i === 0 ? step.stepId : "", statusColor(s, a.outcome), `#${a.attemptNumber}`, a.workerId ?? "", time(a.startedAtUs), duration(took), note(a, o.nowUs)]);
-      if (a.error && a.outcome !== "completed") rows.push([{ content: s.red(indent(errorText(a.error, o.verbose ? Infinity : FOLDED_FRAMES), "    ")), colSpan: 7 }]);
+      const took =
+        a.durationUs ??
+        (a.outcome === "running" && a.startedAtUs !== undefined ? Math.max(0, o.nowUs - a.startedAtUs) : undefined);
+      rows.push([
+        i === 0 ? step.stepId : "",
+        statusColor(s, a.outcome),
+        `#${a.attemptNumber}`,
+        a.workerId ?? "",
+        time(a.startedAtUs),
+        duration(took),
+        note(a, o.nowUs),
+      ]);
+      if (a.error && a.outcome !== "completed")
+        rows.push([
+          { content: s.red(indent(errorText(a.error, o.verbose ? Infinity : FOLDED_FRAMES), "    ")), colSpan: 7 },
+        ]);
     });
     rows.push(...childRows(childTree(step.stepId, v.children ?? [], v.calls ?? []), s));
   }
-  return renderTable(["STEP", "OUTCOME", "ATTEMPT", "WORKER", "STARTED", "DURATION", "NOTE"], rows, { columns: o.columns, shrink: [6, 3, 0], optional: [3, 4], wrap: true });
+  return renderTable(["STEP", "OUTCOME", "ATTEMPT", "WORKER", "STARTED", "DURATION", "NOTE"], rows, {
+    columns: o.columns,
+    shrink: [6, 3, 0],
+    optional: [3, 4],
+    wrap: true,
+  });
 }
 
 function note(a: Attempt, nowUs: number): string {
-  if (a.outcome === "running" && a.progress) return `${progressText(a.progress)} (${duration(Math.max(0, nowUs - a.progress.atUs))} ago)`;
+  if (a.outcome === "running" && a.progress)
+    return `${progressText(a.progress)} (${duration(Math.max(0, nowUs - a.progress.atUs))} ago)`;
   if (a.outcome === "completed" && a.progress?.items) return progressText(a.progress);
-  if (a.outcome === "retried") return `${a.failureReason ?? ""}${a.nextRetryAtUs ? `, retry at ${time(a.nextRetryAtUs, true).slice(11)}` : ""}`;
+  if (a.outcome === "retried")
+    return `${a.failureReason ?? ""}${a.nextRetryAtUs ? `, retry at ${time(a.nextRetryAtUs, true).slice(11)}` : ""}`;
   if (a.outcome === "failed") return a.failureReason ?? "";
   return a.note ?? "";
 }
@@ -103,7 +176,11 @@ function note(a: Attempt, nowUs: number): string {
 /** The whole `cairn run` page: header (with what a waiting run waits for), attempts, output. */
 export function renderRun(v: RunView, o: RunViewOptions): string {
   const waiting = runWaitingOn(v.run, v.steps, o.nowUs);
-  const header = renderRunHeader(v.run, o.styles) + (waiting ? `\n${o.styles.dim("waiting".padEnd(10))}${statusColor(o.styles, "waiting")}: step ${waiting.stepId} waits for ${waitLabel(waiting.waiting)}${waiting.waiting.untilUs === undefined || waiting.waiting.untilUs >= HELD_AVAILABLE_AT_US ? "" : ` until ${time(waiting.waiting.untilUs)}`}` : "");
+  const header =
+    renderRunHeader(v.run, o.styles) +
+    (waiting
+      ? `\n${o.styles.dim("waiting".padEnd(10))}${statusColor(o.styles, "waiting")}: step ${waiting.stepId} waits for ${waitLabel(waiting.waiting)}${waiting.waiting.untilUs === undefined || waiting.waiting.untilUs >= HELD_AVAILABLE_AT_US ? "" : ` until ${time(waiting.waiting.untilUs)}`}`
+      : "");
   const parts = [header, renderAttempts(v, o)];
   const calls = renderCalls(v.calls ?? [], o);
   if (calls) parts.push(calls);
@@ -120,9 +197,17 @@ export function runJson(v: RunView): unknown {
   return {
     run: { ...v.run, input: deserializeValue(v.run.input), output: deserializeValue(v.run.output) },
     steps: v.steps.map((st) => ({
-      ...st, output: deserializeValue(st.output), attempts: v.attempts.get(st.stepId) ?? [],
+      ...st,
+      output: deserializeValue(st.output),
+      attempts: v.attempts.get(st.stepId) ?? [],
       ...(v.calls ? { calls: v.calls.filter((c) => c.stepId === st.stepId) } : {}),
-      ...(v.children ? { children: v.children.filter((c) => c.stepId === st.stepId).map((c) => ({ ...c, output: deserializeValue(c.output) })) } : {}),
+      ...(v.children
+        ? {
+            children: v.children
+              .filter((c) => c.stepId === st.stepId)
+              .map((c) => ({ ...c, output: deserializeValue(c.output) })),
+          }
+        : {}),
       ...(v.links ? { links: v.links.filter((l) => l.stepId === st.stepId) } : {}),
     })),
     ...(v.usage ? { usage: v.usage } : {}),

@@ -22,6 +22,7 @@ export function stylesFor(enabled: boolean): Styles {
 export function statusColor(s: Styles, status: string): string {
   if (status === "completed") return s.green(status);
   if (status === "failed" || status === "cancelled") return s.red(status);
-  if (status === "running" || status === "retried" || status === "released" || status === "reclaimed") return s.yellow(status);
+  if (status === "running" || status === "retried" || status === "released" || status === "reclaimed")
+    return s.yellow(status);
   return s.dim(status);
 }

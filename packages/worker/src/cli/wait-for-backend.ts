@@ -19,7 +19,10 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
  * BACKEND_UNAVAILABLE: server down or restarting, database locked). Any other error (bad URL, missing
  * database, schema too new) is thrown at once. Returns null when `signal` aborts first.
  */
-export async function openBackendWhenReachable(url: string, o: { cwd: string; signal: AbortSignal; onWait: (w: BackendWait) => void }): Promise<Backend | null> {
+export async function openBackendWhenReachable(
+  url: string,
+  o: { cwd: string; signal: AbortSignal; onWait: (w: BackendWait) => void },
+): Promise<Backend | null> {
   for (let attempt = 1; ; attempt++) {
     if (o.signal.aborted) return null;
     try {
@@ -40,8 +43,14 @@ export async function openBackendWhenReachable(url: string, o: { cwd: string; si
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => { signal.removeEventListener("abort", onAbort); resolve(true); }, ms);
-    const onAbort = () => { clearTimeout(timer); resolve(false); };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }

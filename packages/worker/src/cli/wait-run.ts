@@ -24,11 +24,18 @@ export interface WaitOptions {
  * or why it failed (10) or was cancelled (11). Ctrl-C stops the wait (exit 130) and says what becomes of the run: it
  * goes on under other workers, or, when this command's worker was the only one, it waits for a worker.
  */
-export async function waitAndReport(backend: Backend, runId: string, cx: CliContext, o: WaitOptions): Promise<ExitCode> {
+export async function waitAndReport(
+  backend: Backend,
+  runId: string,
+  cx: CliContext,
+  o: WaitOptions,
+): Promise<ExitCode> {
   const pollMs = intFlag("poll-ms", o.pollMs, 10)!;
   const first = await loadRunView(backend, runId);
   const order = (await backend.getWorkflowSteps(first.run.workflowSlug)).map((s) => s.id);
-  const view = o.json ? undefined : new ProgressView(cx.io.stderr, cx.io.isTTY, cx.err, order, process.stderr.columns || 100);
+  const view = o.json
+    ? undefined
+    : new ProgressView(cx.io.stderr, cx.io.isTTY, cx.err, order, process.stderr.columns || 100);
   const stop = new AbortController();
   const release = onInterrupt(() => stop.abort());
   const since = Date.now();
@@ -38,9 +45,17 @@ export async function waitAndReport(backend: Backend, runId: string, cx: CliCont
     await watchLoop(backend, { pollMs, signal: stop.signal }, async () => {
       last = await loadRunView(backend, runId);
       view?.update(last, backend.clock.nowUs());
-      if (!o.json && !hinted && last.run.status === "pending" && Date.now() - since > 5000 && (last.run.availableAtUs ?? 0) <= backend.clock.nowUs()) {
+      if (
+        !o.json &&
+        !hinted &&
+        last.run.status === "pending" &&
+        Date.now() - since > 5000 &&
+        (last.run.availableAtUs ?? 0) <= backend.clock.nowUs()
+      ) {
         hinted = true;
-        cx.io.stderr(`The run is still pending: is a worker running for ${last.run.workflowSlug}? Start one with \`cairn worker --workflows <dir>\`, or pass --workflows to \`cairn submit\`.\n`);
+        cx.io.stderr(
+          `The run is still pending: is a worker running for ${last.run.workflowSlug}? Start one with \`cairn worker --workflows <dir>\`, or pass --workflows to \`cairn submit\`.\n`,
+        );
       }
       return isTerminalRunStatus(last.run.status);
     });
@@ -54,12 +69,20 @@ export async function waitAndReport(backend: Backend, runId: string, cx: CliCont
 
 function report(v: RunView, cx: CliContext, o: WaitOptions): ExitCode {
   const { run } = v;
-  const code = run.status === "completed" ? ExitCode.ok : run.status === "failed" ? ExitCode.runFailed : ExitCode.runCancelled;
+  const code =
+    run.status === "completed" ? ExitCode.ok : run.status === "failed" ? ExitCode.runFailed : ExitCode.runCancelled;
   if (o.json) {
     printJson(cx.io, {
-      runId: run.runId, ...(o.isNew === undefined ? {} : { isNew: o.isNew }), workflow: run.workflowSlug, status: run.status,
-      durationUs: run.durationUs, output: deserializeValue(run.output), error: run.error, failedStep: run.failedStep,
-      cancelReason: run.cancelReason, validationErrors: run.inputValidation?.validationErrors,
+      runId: run.runId,
+      ...(o.isNew === undefined ? {} : { isNew: o.isNew }),
+      workflow: run.workflowSlug,
+      status: run.status,
+      durationUs: run.durationUs,
+      output: deserializeValue(run.output),
+      error: run.error,
+      failedStep: run.failedStep,
+      cancelReason: run.cancelReason,
+      validationErrors: run.inputValidation?.validationErrors,
     });
     return code;
   }
@@ -70,7 +93,9 @@ function report(v: RunView, cx: CliContext, o: WaitOptions): ExitCode {
   } else if (run.status === "failed") {
     const fields = run.inputValidation?.validationErrors?.map((e) => `  ${e.path}: ${e.message}`).join("\n");
     const where = run.failedStep ? ` at step ${run.failedStep}` : "";
-    cx.io.stderr(`Run ${run.runId} ${s.red("failed")}${where}: ${run.error?.message ?? "unknown error"}\n${fields ? `${fields}\n` : ""}`);
+    cx.io.stderr(
+      `Run ${run.runId} ${s.red("failed")}${where}: ${run.error?.message ?? "unknown error"}\n${fields ? `${fields}\n` : ""}`,
+    );
     cx.io.stderr(`See \`cairn run ${run.runId}\` (each attempt and its stack) and \`cairn logs ${run.runId}\`.\n`);
   } else {
     cx.io.stderr(`Run ${run.runId} was ${s.red("cancelled")}${run.cancelReason ? `: ${run.cancelReason}` : ""}.\n`);
@@ -84,7 +109,13 @@ async function interrupted(backend: Backend, v: RunView, cx: CliContext, o: Wait
   const others = o.local ? await otherWorkers(backend, run.workflowSlug, o.local.workerId) : undefined;
   const orphaned = others === 0;
   if (o.json) {
-    printJson(cx.io, { runId: run.runId, workflow: run.workflowSlug, status: run.status, interrupted: true, worker: orphaned ? "none" : o.local ? "other workers" : "unknown" });
+    printJson(cx.io, {
+      runId: run.runId,
+      workflow: run.workflowSlug,
+      status: run.status,
+      interrupted: true,
+      worker: orphaned ? "none" : o.local ? "other workers" : "unknown",
+    });
   } else if (orphaned) {
     cx.io.stderr(
       `Stopped waiting. Run ${run.runId} is left ${run.status} with no worker: this command was running the only worker for ` +
@@ -93,7 +124,9 @@ async function interrupted(backend: Backend, v: RunView, cx: CliContext, o: Wait
     );
   } else {
     const who = o.local ? `; ${others} other worker${others === 1 ? "" : "s"} run ${run.workflowSlug}` : "";
-    cx.io.stderr(`Stopped waiting. Run ${run.runId} goes on (${run.status})${who}. Follow it with \`cairn run ${run.runId} --watch\`, or stop it with \`cairn cancel ${run.runId}\`.\n`);
+    cx.io.stderr(
+      `Stopped waiting. Run ${run.runId} goes on (${run.status})${who}. Follow it with \`cairn run ${run.runId} --watch\`, or stop it with \`cairn cancel ${run.runId}\`.\n`,
+    );
   }
   return ExitCode.interrupted;
 }
@@ -101,5 +134,10 @@ async function interrupted(backend: Backend, v: RunView, cx: CliContext, o: Wait
 /** Live workers other than `self` that run `workflowSlug` (or say nothing of which workflows they run). */
 async function otherWorkers(backend: Backend, workflowSlug: string, self: string): Promise<number> {
   const workers = await backend.getActiveWorkers().catch(() => []);
-  return workers.filter((w) => w.isActive && w.workerId !== self && (!("workflows" in w) || !w.workflows || (w.workflows as string[]).includes(workflowSlug))).length;
+  return workers.filter(
+    (w) =>
+      w.isActive &&
+      w.workerId !== self &&
+      (!("workflows" in w) || !w.workflows || (w.workflows as string[]).includes(workflowSlug)),
+  ).length;
 }

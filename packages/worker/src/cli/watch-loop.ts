@@ -9,7 +9,11 @@ export const CLEAR = "\x1b[H\x1b[2J";
  * each backend notification (LISTEN/NOTIFY, SQLite data_version, the fs doorbell), else every `pollMs`. What
  * `--watch`, `--follow` and `--wait` share.
  */
-export async function watchLoop(backend: Backend, o: { pollMs: number; signal: AbortSignal; gone?: (() => boolean) | undefined }, tick: () => Promise<boolean>): Promise<void> {
+export async function watchLoop(
+  backend: Backend,
+  o: { pollMs: number; signal: AbortSignal; gone?: (() => boolean) | undefined },
+  tick: () => Promise<boolean>,
+): Promise<void> {
   const wakeup = new Wakeup();
   const unsubscribe = backend.capabilities.notifications ? backend.subscribe(() => wakeup.wake()) : () => {};
   try {

@@ -21,7 +21,8 @@ export function chaosSettings(env: NodeJS.ProcessEnv): ChaosSettings {
     const raw = env[name];
     if (raw === undefined || raw === "") return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}.`);
+    if (!Number.isInteger(n) || n < min)
+      throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}.`);
     return n;
   };
   return {
@@ -36,7 +37,9 @@ export function chaosSettings(env: NodeJS.ProcessEnv): ChaosSettings {
 /** A small seeded PRNG (mulberry32): the same seed plans the same chaos. */
 export class Rng {
   private state: number;
-  constructor(seed: number) { this.state = seed >>> 0; }
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
   /** A float in [0, 1). */
   next(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
@@ -46,9 +49,13 @@ export class Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   }
   /** An integer in [lo, hi], both included. */
-  int(lo: number, hi: number): number { return lo + Math.floor(this.next() * (hi - lo + 1)); }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
   /** True with probability p. */
-  chance(p: number): boolean { return this.next() < p; }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
 }
 
 const P = 1_000_003;
@@ -86,7 +93,10 @@ export class ProcessPool {
   /** Runs `cairn <args>` to its end (SIGKILL after `timeoutMs`), tracked meanwhile. */
   cli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<CliResult> {
     this.assertOpen();
-    const child = spawn(process.execPath, [CAIRN_BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CAIRN_BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -98,7 +108,10 @@ export class ProcessPool {
     const entry = { kill: () => child.kill("SIGKILL"), exited: exited.catch(() => undefined) };
     this.live.add(entry);
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    return exited.finally(() => { clearTimeout(timer); this.live.delete(entry); });
+    return exited.finally(() => {
+      clearTimeout(timer);
+      this.live.delete(entry);
+    });
   }
 
   /** SIGKILLs every tracked process still running, waits until each has exited, and refuses to start more. */

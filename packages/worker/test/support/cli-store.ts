@@ -34,12 +34,24 @@ export async function startCliStore(name: string): Promise<CliStore> {
   for (const wf of ["hello", "flaky"]) await symlink(join(EXAMPLES, wf), join(dir, wf));
   const url = `sqlite:${join(tmp, "cairn.db")}`;
   const env = { CAIRN_BACKEND: url, NO_COLOR: "", FORCE_COLOR: "" };
-  const worker = startWorkerProcess(["--workflows", dir, "--concurrency", "4", "--heartbeat-ms", "5000", "--poll-ms", "100"], { env });
+  const worker = startWorkerProcess(
+    ["--workflows", dir, "--concurrency", "4", "--heartbeat-ms", "5000", "--poll-ms", "100"],
+    { env },
+  );
   const backend = await openBackend(url);
-  await until("the worker to register its workflows", async () => (await backend.getWorkflowMetadata("observe")) !== null, 30_000);
+  await until(
+    "the worker to register its workflows",
+    async () => (await backend.getWorkflowMetadata("observe")) !== null,
+    30_000,
+  );
   return {
-    tmp, url, backend, worker, soloDir,
-    run: (args, o = {}) => cairn(args, { env: { ...env, ...o.env }, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) }),
+    tmp,
+    url,
+    backend,
+    worker,
+    soloDir,
+    run: (args, o = {}) =>
+      cairn(args, { env: { ...env, ...o.env }, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) }),
     async close() {
       const exit = await worker.stop("SIGTERM");
       await backend.close();

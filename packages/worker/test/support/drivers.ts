@@ -17,7 +17,10 @@ export const DRIVERS: Record<DriverCase["name"], DriverCase> = {
     unavailable: () => null,
     async create() {
       const dir = await mkdtemp(join(tmpdir(), "cairn-e2e-fs-"));
-      return { url: `file:${join(dir, "data")}?durability=none`, cleanup: () => rm(dir, { recursive: true, force: true }) };
+      return {
+        url: `file:${join(dir, "data")}?durability=none`,
+        cleanup: () => rm(dir, { recursive: true, force: true }),
+      };
     },
   },
   sqlite: {

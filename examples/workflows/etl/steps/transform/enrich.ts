@@ -6,6 +6,8 @@ export default defineStep({
   dependencies: { extract },
   run: async (ctx) => {
     await sleep(200, undefined, { signal: ctx.signal }); // stands in for real work, so the two branches visibly overlap
-    return Object.fromEntries(ctx.deps.extract.map((r) => [r.id, { score: r.value * 10, bucket: r.value >= 5 ? "high" : "low" }]));
+    return Object.fromEntries(
+      ctx.deps.extract.map((r) => [r.id, { score: r.value * 10, bucket: r.value >= 5 ? "high" : "low" }]),
+    );
   },
 });
