@@ -1,6 +1,5 @@
 import { FsGates } from "./fs-gates.js";
 import {
-  gateQueryAfter,
   type GateRunsQuery,
   type DriverFeedEntry,
   type DriverFeedQuery,
@@ -53,6 +52,7 @@ import { FsLayout } from "./fs-layout.js";
 import { FsQueries } from "./fs-queries.js";
 import { openStore } from "./fs-store.js";
 import { FsSubmissions } from "./fs-submission.js";
+import { writeGuarded, writeSubmitted, type FsWriteContext } from "./fs-writes.js";
 
 /** Options of FileSystemBackend (and its driver). */
 export interface FileSystemBackendOptions extends BackendOptions {
@@ -107,6 +107,7 @@ export class FileSystemDriver implements BackendDriver {
   private readonly atomic: AtomicFs;
   private readonly doorbell: FsDoorbell;
   private readonly feed: FsFeed;
+  private readonly writes: FsWriteContext;
   private opened: Promise<void> | undefined;
   private closed = false;
 
@@ -124,6 +125,7 @@ export class FileSystemDriver implements BackendDriver {
     this.indexes = new FsIndexes(layout, this.atomic, this.log, this.reporter, grace);
     this.submissions = new FsSubmissions(layout, this.atomic, this.log, this.indexes, grace);
     this.gates = new FsGates(layout.root, this.indexes);
+    this.writes = { log: this.log, indexes: this.indexes, submissions: this.submissions, gates: this.gates };
     this.queries = new FsQueries(layout, this.log, this.indexes, grace);
     this.catalog = new FsCatalog(layout, this.atomic, this.reporter);
     this.presence = new FsPresence(layout, this.atomic, this.reporter);
@@ -182,30 +184,13 @@ export class FileSystemDriver implements BackendDriver {
     // A follow-up may schedule dependents or start the run: ring as for a schedule.
     return this.publish(
       "appending to",
-      async () => {
-        const append = (f: FollowUp | undefined) =>
-          this.log.append(target, target.stepId, guard, events, this.indexes, f);
-        // Only a write of workflow events alone (a submit, start, retry or cancel; not a step's result) can leave a run pending.
-        if (!follow?.gateQuery || events.some((e) => e.category === "step")) return append(follow);
-        // A follow-up that counts a gate: the gate is locked (before the run's own lock) from the count to the publication.
-        const view = await this.log.view(target);
-        const query = gateQueryAfter(view.run, view.steps, events, follow);
-        return query ? this.gates.withGate(query, follow, append) : append(follow);
-      },
+      () => writeGuarded(this.writes, target, guard, events, follow),
       follow !== undefined || ringsDoorbell(events),
     );
   }
 
   writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
-    return this.publish(
-      "submitting to",
-      () => {
-        const query = gateQueryAfter(null, new Map(), [submitted, ...extra], follow);
-        if (!query || !follow) return this.submissions.submit(submitted, extra, follow);
-        return this.gates.withGate(query, follow, (f) => this.submissions.submit(submitted, extra, f));
-      },
-      true,
-    );
+    return this.publish("submitting to", () => writeSubmitted(this.writes, submitted, extra, follow), true);
   }
 
   /** Claims one step after the other, each attempt decided inside its guarded append (see fs-claims.ts). */
