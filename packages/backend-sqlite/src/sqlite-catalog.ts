@@ -13,7 +13,7 @@ import { encodeJson, type CorruptionReporter } from "./sqlite-codec.js";
  */
 export class SqliteCatalog {
   private readonly s: Record<
-    "putWorkflow" | "workflow" | "workflows" | "version" | "versions" | "insertVersion",
+    "putWorkflow" | "workflow" | "paused" | "workflows" | "version" | "versions" | "insertVersion",
     Statement
   >;
 
@@ -28,6 +28,9 @@ export class SqliteCatalog {
         "INSERT INTO workflows (slug, registration) VALUES (?, ?) ON CONFLICT (slug) DO UPDATE SET registration = excluded.registration",
       ),
       workflow: p("SELECT slug AS key, registration AS body FROM workflows WHERE slug = ?"),
+      paused: p(
+        "SELECT CASE WHEN json_valid(registration) THEN json_extract(registration, '$.paused') IS NOT NULL END FROM workflows WHERE slug = ?",
+      ).pluck(),
       workflows: p("SELECT slug AS key, registration AS body FROM workflows ORDER BY slug"),
       version: p(
         "SELECT version_id AS key, version AS body FROM workflow_versions WHERE workflow_slug = ? AND version_id = ?",
@@ -50,6 +53,15 @@ export class SqliteCatalog {
   workflow(slug: string): WorkflowRegistration | null {
     const row = this.s.workflow.get(slug) as Row | undefined;
     return row ? this.decode<WorkflowRegistration>(row, "workflows", "slug") : null;
+  }
+
+  /**
+   * Whether a workflow's registration holds a pause mark (undefined: not registered, or its row is damaged). Read
+   * inside a write, it is serialised with every registration write (writes are `BEGIN IMMEDIATE`, one at a time).
+   */
+  paused(slug: string): boolean | undefined {
+    const value = this.s.paused.get(slug) as number | null | undefined;
+    return value === undefined || value === null ? undefined : value === 1;
   }
 
   /** Every registration, by slug. */

@@ -217,12 +217,15 @@ export class SqliteDriver implements BackendDriver {
   }
 
   writeSubmission(submitted: EventOf<"RunSubmitted">, extra: Event[], follow?: FollowUp): Promise<SubmissionResult> {
-    return this.write((c) => c.projector.submit(submitted, extra, follow));
+    return this.write((c) => withPause(c.catalog, new Map(), c.projector.submit(submitted, extra, follow), submitted));
   }
 
   /** Many submissions in one write of the group-commit queue (one transaction). */
   writeSubmissions(events: Array<EventOf<"RunSubmitted">>, follow: FollowUp): Promise<SubmissionResult[]> {
-    return this.write((c) => events.map((e) => c.projector.submit(e, [], follow)));
+    return this.write((c) => {
+      const pauses = new Map<string, boolean | undefined>();
+      return events.map((e) => withPause(c.catalog, pauses, c.projector.submit(e, [], follow), e));
+    });
   }
 
   /** StepLinked events of one entity, newest first, through the events_links_by_entity index. */
@@ -414,4 +417,18 @@ export class SqliteDriver implements BackendDriver {
     this.corruptRecords.push(error);
     this.onCorrupt?.(error);
   }
+}
+
+/** A created run's result with its workflow's pause as the write read it (SubmissionResult.workflowPaused). */
+function withPause(
+  catalog: SqliteCatalog,
+  pauses: Map<string, boolean | undefined>,
+  result: SubmissionResult,
+  submitted: EventOf<"RunSubmitted">,
+): SubmissionResult {
+  if (!result.created) return result;
+  const slug = submitted.workflowSlug;
+  if (!pauses.has(slug)) pauses.set(slug, catalog.paused(slug));
+  const paused = pauses.get(slug);
+  return paused === undefined ? result : { ...result, workflowPaused: paused };
 }
