@@ -206,6 +206,64 @@ export function waitTests(h: ConformanceHarness, procs: ProcessPool): void {
         await other.close();
       }
     });
+    it("a workflow's registration and its pause, written at once by two backends, are both kept", async () => {
+      const { backend } = t;
+      await registerVersion(backend, [{ id: "a", name: "A" }]);
+      const other = await openSecondBackend(t.instance.opener);
+      const register = (versionId: string) =>
+        other.registerWorkflow({ slug: WF, name: WF, versionId, steps: [{ id: "a", name: "A" }] });
+      try {
+        // A registration written between a pause's read and its write, and a pause between a registration's read and
+        // its write: neither may undo the other (a read-modify-write of the whole registration would). Where the
+        // operation reads nothing, the other one runs after it.
+        const drivers = [backend.driver, other.driver] as unknown as Array<Record<string, unknown>>;
+        const interleaved = async (
+          driver: Record<string, unknown>,
+          op: () => Promise<unknown>,
+          between: () => Promise<unknown>,
+        ) => {
+          let ran = false;
+          const read = driver.readWorkflow as (slug: string) => Promise<unknown>;
+          driver.readWorkflow = async (slug: string) => {
+            const found = await read.call(driver, slug);
+            delete driver.readWorkflow;
+            ran = true;
+            await between();
+            return found;
+          };
+          try {
+            await op();
+          } finally {
+            delete driver.readWorkflow;
+          }
+          if (!ran) await between();
+        };
+        await interleaved(
+          drivers[0]!,
+          () => backend.pauseWorkflow(WF),
+          () => register("v2"),
+        );
+        expect(await backend.getWorkflowMetadata(WF)).toMatchObject({ versionId: "v2", paused: expect.anything() });
+        await interleaved(
+          drivers[1]!,
+          () => register("v3"),
+          () => backend.resumeWorkflow(WF),
+        );
+        expect(await backend.getWorkflowMetadata(WF)).toMatchObject({ versionId: "v3" });
+        expect((await backend.getWorkflowMetadata(WF))?.paused).toBeUndefined();
+        // And truly at once, several times over.
+        for (let i = 4; i <= 11; i++) {
+          const pause = i % 2 === 0;
+          await Promise.all([register(`v${i}`), pause ? backend.pauseWorkflow(WF) : backend.resumeWorkflow(WF)]);
+          const meta = await backend.getWorkflowMetadata(WF);
+          expect(meta?.versionId).toBe(`v${i}`);
+          expect(meta?.paused !== undefined).toBe(pause);
+        }
+      } finally {
+        await other.close();
+      }
+    });
+
     it("a submission whose write lands after a workflow's pause or resume scanned the live runs is settled by its submitter", async () => {
       const { backend } = t;
       await registerVersion(backend, [{ id: "a", name: "A" }]);

@@ -8,25 +8,62 @@ import {
 import { readDirOrEmpty, readTextOrNull, type AtomicFs } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 import { withFsErrors } from "./fs-errors.js";
+import { KeyedMutex } from "./fs-keyed-mutex.js";
 import { parseVersionFileName, type FsLayout } from "./fs-layout.js";
+import { takeLockFile } from "./fs-lock-file.js";
 
 /**
  * Workflow registrations (`workflows/<slug>.json`, replaced atomically by rename) and immutable versions
  * (`versions/<slug>/<versionFileName(versionId)>`, created exclusively by link). Damaged files are reported and skipped.
  */
 export class FsCatalog {
+  private readonly mutex = new KeyedMutex();
+
   constructor(
     private readonly layout: FsLayout,
     private readonly atomic: AtomicFs,
     private readonly reporter: CorruptionReporter,
   ) {}
 
-  /** Stores (or replaces) a registration. */
+  /**
+   * Stores (or replaces) a registration; one without `paused` keeps the stored mark. Registration writes of a workflow
+   * hold its lock file (`workflows/<slug>.json.lock`) from the read to the replace, in every process.
+   */
   async putWorkflow(registration: WorkflowRegistration): Promise<void> {
+    await this.locked(registration.slug, async () => {
+      const paused = registration.paused ?? (await this.readWorkflow(registration.slug))?.paused;
+      await this.write({ ...registration, ...(paused ? { paused } : {}) });
+    });
+  }
+
+  /** Sets or clears a registration's pause mark, under the same lock; false when it is not registered. */
+  async setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean> {
+    return this.locked(slug, async () => {
+      const stored = await this.readWorkflow(slug);
+      if (!stored) return false;
+      const { paused: _old, ...rest } = stored;
+      await this.write(paused ? { ...rest, paused } : rest);
+      return true;
+    });
+  }
+
+  private async write(registration: WorkflowRegistration): Promise<void> {
     await this.atomic.replace(
       this.layout.workflowFile(registration.slug),
       `${JSON.stringify(registration, null, 2)}\n`,
     );
+  }
+
+  private async locked<T>(slug: string, fn: () => Promise<T>): Promise<T> {
+    const file = `${this.layout.workflowFile(slug)}.lock`;
+    return this.mutex.run(file, async () => {
+      const release = await takeLockFile(file);
+      try {
+        return await fn();
+      } finally {
+        await release();
+      }
+    });
   }
 
   /** A registration, or null (also when its file is damaged, which is reported). */

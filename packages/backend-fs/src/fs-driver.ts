@@ -302,6 +302,10 @@ export class FileSystemDriver implements BackendDriver {
     return this.run("registering a workflow in", () => this.catalog.putWorkflow(registration));
   }
 
+  setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean> {
+    return this.run("registering a workflow in", () => this.catalog.setWorkflowPause(slug, paused));
+  }
+
   readWorkflow(slug: string): Promise<WorkflowRegistration | null> {
     return this.run("reading", () => this.catalog.readWorkflow(slug));
   }

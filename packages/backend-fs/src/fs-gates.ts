@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, open, readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   countGate,
@@ -14,10 +14,8 @@ import {
   type Gate,
 } from "@cairn/backend-interface";
 import { KeyedMutex } from "./fs-keyed-mutex.js";
+import { takeLockFile } from "./fs-lock-file.js";
 import type { FsIndexes } from "./fs-indexes.js";
-
-/** A gate lock older than this is taken to belong to a process that died holding it, and is broken. */
-const STALE_LOCK_MS = 10_000;
 
 type RunRef = { workflowSlug: string; runId: string };
 
@@ -134,29 +132,7 @@ export class FsGates {
   }
 
   /** Takes the gate's lock file; returns its release. */
-  private async lock(base: string): Promise<() => Promise<void>> {
-    const file = `${base}.lock`;
-    await mkdir(join(base, ".."), { recursive: true });
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const handle = await open(file, "wx");
-        await handle.writeFile(JSON.stringify({ pid: process.pid, atMs: Date.now() }));
-        await handle.close();
-        return () => unlink(file).catch(() => undefined);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      }
-      const age = await stat(file).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > STALE_LOCK_MS) {
-        const holder = await readFile(file, "utf8").catch(() => "");
-        // Break it only if it is still the stale one read above (another breaker may have replaced it meanwhile).
-        if ((await readFile(file, "utf8").catch(() => null)) === holder) await unlink(file).catch(() => undefined);
-        continue;
-      }
-      await new Promise((r) => setTimeout(r, Math.min(20, 1 + attempt)));
-    }
+  private lock(base: string): Promise<() => Promise<void>> {
+    return takeLockFile(`${base}.lock`);
   }
 }

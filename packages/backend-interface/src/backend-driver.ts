@@ -282,8 +282,17 @@ export interface BackendDriver {
   compareAndSetCursor(expected: string | null, next: Cursor): Promise<boolean>;
 
   // ─── Catalog and presence ────────────────────────────────────────────────────────────────────────
-  /** Stores (or replaces) a workflow registration. */
+  /**
+   * Stores (or replaces) a workflow registration, atomically: a registration without `paused` keeps the pause mark
+   * stored, so a worker registering the workflow again never ends a pause, however it interleaves with
+   * setWorkflowPause in any process.
+   */
   putWorkflow(registration: WorkflowRegistration): Promise<void>;
+  /**
+   * Sets (or, with null, clears) a registration's pause mark, atomically, leaving the rest of it as stored, so a
+   * registration written meanwhile in any process is never lost. False when the workflow is not registered.
+   */
+  setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean>;
   /** A registration, or null. */
   readWorkflow(slug: string): Promise<WorkflowRegistration | null>;
   /** Every registration. */

@@ -40,13 +40,9 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
         parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
       );
     for (const s of parsed.data.steps) assertIds({ stepId: s.id });
-    // A new registration (a worker starting) keeps the workflow's pause: only resumeWorkflow ends it.
-    const paused = parsed.data.paused ?? (await this.store.readWorkflow(parsed.data.slug))?.paused;
-    await this.store.putWorkflow({
-      ...parsed.data,
-      registeredAtUs: parsed.data.registeredAtUs ?? this.clock.nowUs(),
-      ...(paused ? { paused } : {}),
-    });
+    // A new registration (a worker starting) keeps the workflow's pause (the driver keeps the stored mark when this
+    // one has none): only resumeWorkflow ends it.
+    await this.store.putWorkflow({ ...parsed.data, registeredAtUs: parsed.data.registeredAtUs ?? this.clock.nowUs() });
     this.registrations.delete(parsed.data.slug);
   }
 
@@ -55,11 +51,9 @@ export abstract class BackendWorkflows<D extends BackendDriver = BackendDriver> 
     slug: string,
     paused: { atUs: number; reason?: string } | undefined,
   ): Promise<void> {
-    const reg = await this.store.readWorkflow(slug);
-    if (!reg) throw new WorkflowNotFoundError(slug);
-    const { paused: _old, ...rest } = reg;
-    await this.store.putWorkflow(paused ? { ...rest, paused } : rest);
+    const found = await this.store.setWorkflowPause(slug, paused ?? null);
     this.registrations.delete(slug);
+    if (!found) throw new WorkflowNotFoundError(slug);
   }
 
   /**

@@ -231,7 +231,16 @@ export class MemoryDriver implements BackendDriver {
   }
 
   async putWorkflow(registration: WorkflowRegistration): Promise<void> {
-    this.store.workflows.set(registration.slug, structuredClone(registration));
+    const paused = registration.paused ?? this.store.workflows.get(registration.slug)?.paused;
+    this.store.workflows.set(registration.slug, structuredClone({ ...registration, ...(paused ? { paused } : {}) }));
+  }
+
+  async setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean> {
+    const stored = this.store.workflows.get(slug);
+    if (!stored) return false;
+    const { paused: _old, ...rest } = stored;
+    this.store.workflows.set(slug, structuredClone(paused ? { ...rest, paused } : rest));
+    return true;
   }
 
   async readWorkflow(slug: string): Promise<WorkflowRegistration | null> {

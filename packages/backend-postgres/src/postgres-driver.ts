@@ -508,6 +508,11 @@ export class PostgresDriver implements BackendDriver {
     });
   }
 
+  async setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean> {
+    const values = [slug, paused === null ? null : JSON.stringify(paused), pauseLockPrefix(this.schema) + slug];
+    return ((await this.conn.query({ text: this.q.setWorkflowPause, values })).rowCount ?? 0) > 0;
+  }
+
   async readWorkflow(slug: string): Promise<WorkflowRegistration | null> {
     return (
       (await this.conn.query<{ registration: WorkflowRegistration }>({ text: this.q.readWorkflow, values: [slug] }))

@@ -93,9 +93,20 @@ export function buildQueries(s: string) {
     activeWorkflows: `SELECT DISTINCT workflow_slug FROM ${s}.runs WHERE live ORDER BY workflow_slug`,
     tenantRunIds: `SELECT run_id FROM ${s}.runs WHERE tenant_id = $1 AND created_at_us <= $2`,
     runIds: `SELECT run_id FROM ${s}.runs WHERE workflow_slug = $1 UNION SELECT DISTINCT run_id FROM ${s}.steps WHERE workflow_slug = $1 ORDER BY 1`,
-    /** Under the workflow's pause lock, held exclusively to commit ($3: pauseLockKey; see 0021_workflow_pause_in_submit). */
+    /**
+     * Under the workflow's pause lock, held exclusively to commit ($3: pauseLockKey; see 0021_workflow_pause_in_submit).
+     * A registration without `paused` keeps the stored mark.
+     */
     putWorkflow: `WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($3::text, 0)))
-      INSERT INTO ${s}.workflows (slug, registration) SELECT $1, $2::json FROM l ON CONFLICT (slug) DO UPDATE SET registration = EXCLUDED.registration`,
+      INSERT INTO ${s}.workflows AS w (slug, registration) SELECT $1, $2::json FROM l ON CONFLICT (slug) DO UPDATE
+      SET registration = CASE WHEN EXCLUDED.registration -> 'paused' IS NULL AND w.registration -> 'paused' IS NOT NULL
+        THEN (EXCLUDED.registration::jsonb || jsonb_build_object('paused', w.registration -> 'paused'))::json
+        ELSE EXCLUDED.registration END`,
+    /** A registration's pause mark set ($2) or cleared (null), the rest kept; under the same lock as putWorkflow. */
+    setWorkflowPause: `WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($3::text, 0)))
+      UPDATE ${s}.workflows w SET registration = CASE WHEN $2::jsonb IS NULL THEN (w.registration::jsonb - 'paused')::json
+        ELSE (w.registration::jsonb || jsonb_build_object('paused', $2::jsonb))::json END
+      FROM l WHERE w.slug = $1 RETURNING 1`,
     readWorkflow: `SELECT registration FROM ${s}.workflows WHERE slug = $1`,
     readWorkflows: `SELECT registration FROM ${s}.workflows ORDER BY slug`,
     insertVersion: `INSERT INTO ${s}.versions (workflow_slug, version_id, created_at_us, version) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING version_id`,

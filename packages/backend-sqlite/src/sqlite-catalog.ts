@@ -44,9 +44,19 @@ export class SqliteCatalog {
     };
   }
 
-  /** Stores or replaces a registration. */
+  /** Stores or replaces a registration; one without `paused` keeps the stored mark (in the caller's transaction). */
   putWorkflow(registration: WorkflowRegistration): void {
-    this.s.putWorkflow.run(registration.slug, encodeJson(registration));
+    const paused = registration.paused ?? this.workflow(registration.slug)?.paused;
+    this.s.putWorkflow.run(registration.slug, encodeJson({ ...registration, ...(paused ? { paused } : {}) }));
+  }
+
+  /** Sets or clears a registration's pause mark (in the caller's transaction); false when it is not registered. */
+  setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): boolean {
+    const stored = this.workflow(slug);
+    if (!stored) return false;
+    const { paused: _old, ...rest } = stored;
+    this.s.putWorkflow.run(slug, encodeJson(paused ? { ...rest, paused } : rest));
+    return true;
   }
 
   /** One registration, or null. */

@@ -348,6 +348,10 @@ export class SqliteDriver implements BackendDriver {
     return this.write((c) => c.catalog.putWorkflow(registration));
   }
 
+  setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean> {
+    return this.write((c) => c.catalog.setWorkflowPause(slug, paused));
+  }
+
   readWorkflow(slug: string): Promise<WorkflowRegistration | null> {
     return this.read((c) => c.catalog.workflow(slug));
   }
