@@ -27,6 +27,7 @@ import {
   type StepRef,
   type StepState,
   type SubmissionResult,
+  type WorkflowPause,
   type WorkflowRegistration,
   type WorkflowVersion,
   type WriteGuard,
@@ -302,7 +303,7 @@ export class FileSystemDriver implements BackendDriver {
     return this.run("registering a workflow in", () => this.catalog.putWorkflow(registration));
   }
 
-  setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean> {
+  setWorkflowPause(slug: string, paused: WorkflowPause | null): Promise<boolean> {
     return this.run("registering a workflow in", () => this.catalog.setWorkflowPause(slug, paused));
   }
 

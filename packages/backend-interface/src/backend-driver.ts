@@ -32,7 +32,7 @@ import type {
 import type { Event, EventOf } from "./events.js";
 import type { GuardVerdict, WriteGuard } from "./guards.js";
 import type { RunState } from "./run-state.js";
-import type { WorkflowRegistration, WorkflowVersion } from "./schemas.js";
+import type { WorkflowPause, WorkflowRegistration, WorkflowVersion } from "./schemas.js";
 import type { StepState } from "./step-state.js";
 import type { WorkerPresence } from "./worker-presence.js";
 
@@ -292,7 +292,7 @@ export interface BackendDriver {
    * Sets (or, with null, clears) a registration's pause mark, atomically, leaving the rest of it as stored, so a
    * registration written meanwhile in any process is never lost. False when the workflow is not registered.
    */
-  setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean>;
+  setWorkflowPause(slug: string, paused: WorkflowPause | null): Promise<boolean>;
   /** A registration, or null. */
   readWorkflow(slug: string): Promise<WorkflowRegistration | null>;
   /** Every registration. */

@@ -147,6 +147,20 @@ export const WorkflowRegistrationSchema = WorkflowMetadataSchema.extend({
 });
 /** Everything registerWorkflow stores. */
 export type WorkflowRegistration = z.infer<typeof WorkflowRegistrationSchema>;
+/** A workflow's pause mark, as its registration holds it. */
+export type WorkflowPause = NonNullable<WorkflowRegistration["paused"]>;
+
+/**
+ * `registration` with the pause mark `paused`, or with none (null or undefined): what a driver stores when it writes a
+ * registration keeping the stored mark, or writes the mark alone (BackendDriver.putWorkflow, setWorkflowPause). Pure.
+ */
+export function withPauseMark(
+  registration: WorkflowRegistration,
+  paused: WorkflowPause | null | undefined,
+): WorkflowRegistration {
+  const { paused: _old, ...rest } = registration;
+  return paused ? { ...rest, paused } : rest;
+}
 /** Input accepted by registerWorkflow. */
 export type WorkflowRegistrationInput = z.input<typeof WorkflowRegistrationSchema>;
 

@@ -31,7 +31,9 @@ import {
   type StepState,
   type SubmissionResult,
   type WorkerPresence,
+  type WorkflowPause,
   type WorkflowRegistration,
+  withPauseMark,
   type WorkflowVersion,
   type WriteGuard,
   type WriteTarget,
@@ -232,14 +234,13 @@ export class MemoryDriver implements BackendDriver {
 
   async putWorkflow(registration: WorkflowRegistration): Promise<void> {
     const paused = registration.paused ?? this.store.workflows.get(registration.slug)?.paused;
-    this.store.workflows.set(registration.slug, structuredClone({ ...registration, ...(paused ? { paused } : {}) }));
+    this.store.workflows.set(registration.slug, structuredClone(withPauseMark(registration, paused)));
   }
 
-  async setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean> {
+  async setWorkflowPause(slug: string, paused: WorkflowPause | null): Promise<boolean> {
     const stored = this.store.workflows.get(slug);
     if (!stored) return false;
-    const { paused: _old, ...rest } = stored;
-    this.store.workflows.set(slug, structuredClone(paused ? { ...rest, paused } : rest));
+    this.store.workflows.set(slug, structuredClone(withPauseMark(stored, paused)));
     return true;
   }
 

@@ -26,6 +26,7 @@ import type {
   StepRef,
   StepState,
   SubmissionResult,
+  WorkflowPause,
   WorkflowRegistration,
   WorkflowVersion,
   WriteGuard,
@@ -508,7 +509,7 @@ export class PostgresDriver implements BackendDriver {
     });
   }
 
-  async setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean> {
+  async setWorkflowPause(slug: string, paused: WorkflowPause | null): Promise<boolean> {
     const values = [slug, paused === null ? null : JSON.stringify(paused), pauseLockPrefix(this.schema) + slug];
     return ((await this.conn.query({ text: this.q.setWorkflowPause, values })).rowCount ?? 0) > 0;
   }

@@ -2,7 +2,9 @@ import type { Database, Statement } from "better-sqlite3";
 import {
   CorruptRecordError,
   type PutVersionResult,
+  type WorkflowPause,
   type WorkflowRegistration,
+  withPauseMark,
   type WorkflowVersion,
 } from "@cairn/backend-interface";
 import { encodeJson, type CorruptionReporter } from "./sqlite-codec.js";
@@ -47,15 +49,14 @@ export class SqliteCatalog {
   /** Stores or replaces a registration; one without `paused` keeps the stored mark (in the caller's transaction). */
   putWorkflow(registration: WorkflowRegistration): void {
     const paused = registration.paused ?? this.workflow(registration.slug)?.paused;
-    this.s.putWorkflow.run(registration.slug, encodeJson({ ...registration, ...(paused ? { paused } : {}) }));
+    this.s.putWorkflow.run(registration.slug, encodeJson(withPauseMark(registration, paused)));
   }
 
   /** Sets or clears a registration's pause mark (in the caller's transaction); false when it is not registered. */
-  setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): boolean {
+  setWorkflowPause(slug: string, paused: WorkflowPause | null): boolean {
     const stored = this.workflow(slug);
     if (!stored) return false;
-    const { paused: _old, ...rest } = stored;
-    this.s.putWorkflow.run(slug, encodeJson(paused ? { ...rest, paused } : rest));
+    this.s.putWorkflow.run(slug, encodeJson(withPauseMark(stored, paused)));
     return true;
   }
 

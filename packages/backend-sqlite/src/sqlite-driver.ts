@@ -40,6 +40,7 @@ import {
   type StepStartMetadata,
   type StepState,
   type SubmissionResult,
+  type WorkflowPause,
   type WorkflowRegistration,
   type WorkflowVersion,
   type WriteGuard,
@@ -348,7 +349,7 @@ export class SqliteDriver implements BackendDriver {
     return this.write((c) => c.catalog.putWorkflow(registration));
   }
 
-  setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean> {
+  setWorkflowPause(slug: string, paused: WorkflowPause | null): Promise<boolean> {
     return this.write((c) => c.catalog.setWorkflowPause(slug, paused));
   }
 
