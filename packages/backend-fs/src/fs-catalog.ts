@@ -2,22 +2,23 @@ import {
   WorkflowRegistrationSchema,
   WorkflowVersionSchema,
   type PutVersionResult,
+  type WorkflowPause,
   type WorkflowRegistration,
+  withPauseMark,
   type WorkflowVersion,
 } from "@cairn/backend-interface";
 import { readDirOrEmpty, readTextOrNull, type AtomicFs } from "./fs-atomic.js";
 import type { CorruptionReporter } from "./fs-corruption.js";
 import { withFsErrors } from "./fs-errors.js";
-import { KeyedMutex } from "./fs-keyed-mutex.js";
 import { parseVersionFileName, type FsLayout } from "./fs-layout.js";
-import { takeLockFile } from "./fs-lock-file.js";
+import { LockFiles } from "./fs-lock-file.js";
 
 /**
  * Workflow registrations (`workflows/<slug>.json`, replaced atomically by rename) and immutable versions
  * (`versions/<slug>/<versionFileName(versionId)>`, created exclusively by link). Damaged files are reported and skipped.
  */
 export class FsCatalog {
-  private readonly mutex = new KeyedMutex();
+  private readonly locks = new LockFiles();
 
   constructor(
     private readonly layout: FsLayout,
@@ -32,17 +33,16 @@ export class FsCatalog {
   async putWorkflow(registration: WorkflowRegistration): Promise<void> {
     await this.locked(registration.slug, async () => {
       const paused = registration.paused ?? (await this.readWorkflow(registration.slug))?.paused;
-      await this.write({ ...registration, ...(paused ? { paused } : {}) });
+      await this.write(withPauseMark(registration, paused));
     });
   }
 
   /** Sets or clears a registration's pause mark, under the same lock; false when it is not registered. */
-  async setWorkflowPause(slug: string, paused: NonNullable<WorkflowRegistration["paused"]> | null): Promise<boolean> {
+  async setWorkflowPause(slug: string, paused: WorkflowPause | null): Promise<boolean> {
     return this.locked(slug, async () => {
       const stored = await this.readWorkflow(slug);
       if (!stored) return false;
-      const { paused: _old, ...rest } = stored;
-      await this.write(paused ? { ...rest, paused } : rest);
+      await this.write(withPauseMark(stored, paused));
       return true;
     });
   }
@@ -54,16 +54,8 @@ export class FsCatalog {
     );
   }
 
-  private async locked<T>(slug: string, fn: () => Promise<T>): Promise<T> {
-    const file = `${this.layout.workflowFile(slug)}.lock`;
-    return this.mutex.run(file, async () => {
-      const release = await takeLockFile(file);
-      try {
-        return await fn();
-      } finally {
-        await release();
-      }
-    });
+  private locked<T>(slug: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(`${this.layout.workflowFile(slug)}.lock`, fn);
   }
 
   /** A registration, or null (also when its file is damaged, which is reported). */

@@ -13,8 +13,7 @@ import {
   type RunState,
   type Gate,
 } from "@cairn/backend-interface";
-import { KeyedMutex } from "./fs-keyed-mutex.js";
-import { takeLockFile } from "./fs-lock-file.js";
+import { LockFiles } from "./fs-lock-file.js";
 import type { FsIndexes } from "./fs-indexes.js";
 
 type RunRef = { workflowSlug: string; runId: string };
@@ -30,7 +29,7 @@ type RunRef = { workflowSlug: string; runId: string };
  * Lock order: a gate lock is always taken before any run's in-process mutex, never while holding one.
  */
 export class FsGates {
-  private readonly mutex = new KeyedMutex();
+  private readonly locks = new LockFiles();
 
   constructor(
     private readonly root: string,
@@ -43,22 +42,17 @@ export class FsGates {
    */
   async withGate<T>(q: GateQuery, follow: FollowUp, write: (follow: FollowUp) => Promise<T>): Promise<T> {
     const base = this.base(q.workflowSlug, q.flowKey);
-    return this.mutex.run(base, async () => {
-      const release = await this.lock(base);
-      try {
-        const view = await this.count(q, base);
-        let started: Event | undefined;
-        const decided: FollowUp = (run, steps) => {
-          const out = follow(run, steps, view);
-          started = out.find((e) => e.type === "WorkflowStarted");
-          return out;
-        };
-        const result = await write(decided);
-        if (started) await this.recordStart(base, started.timestampUs, started.runId);
-        return result;
-      } finally {
-        await release();
-      }
+    return this.locks.run(`${base}.lock`, async () => {
+      const view = await this.count(q, base);
+      let started: Event | undefined;
+      const decided: FollowUp = (run, steps) => {
+        const out = follow(run, steps, view);
+        started = out.find((e) => e.type === "WorkflowStarted");
+        return out;
+      };
+      const result = await write(decided);
+      if (started) await this.recordStart(base, started.timestampUs, started.runId);
+      return result;
     });
   }
 
@@ -129,10 +123,5 @@ export class FsGates {
   /** The path prefix of a gate's files: the key is hashed, so any key value makes a safe file name. */
   private base(workflowSlug: string, flowKey: string): string {
     return join(this.root, "gates", workflowSlug, createHash("sha256").update(flowKey).digest("hex").slice(0, 32));
-  }
-
-  /** Takes the gate's lock file; returns its release. */
-  private lock(base: string): Promise<() => Promise<void>> {
-    return takeLockFile(`${base}.lock`);
   }
 }

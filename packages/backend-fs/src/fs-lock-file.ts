@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
+import { KeyedMutex } from "./fs-keyed-mutex.js";
 
 /** A lock file older than this is taken to belong to a process that died holding it, and is broken. */
 export const STALE_LOCK_MS = 10_000;
@@ -8,7 +9,7 @@ export const STALE_LOCK_MS = 10_000;
  * Takes the lock file `file` (created exclusively, holding the owner's pid and time), waiting while another process
  * holds it; one left by a process that died is broken after STALE_LOCK_MS. Returns its release.
  */
-export async function takeLockFile(file: string): Promise<() => Promise<void>> {
+async function takeLockFile(file: string): Promise<() => Promise<void>> {
   await mkdir(dirname(file), { recursive: true });
   for (let attempt = 0; ; attempt++) {
     try {
@@ -30,5 +31,24 @@ export async function takeLockFile(file: string): Promise<() => Promise<void>> {
       continue;
     }
     await new Promise((r) => setTimeout(r, Math.min(20, 1 + attempt)));
+  }
+}
+
+/**
+ * Lock files of one driver: `run(file, fn)` runs `fn` holding `file` against every process, and against this
+ * process's other callers without polling the file (an in-process mutex on the same key).
+ */
+export class LockFiles {
+  private readonly mutex = new KeyedMutex();
+
+  run<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(file, async () => {
+      const release = await takeLockFile(file);
+      try {
+        return await fn();
+      } finally {
+        await release();
+      }
+    });
   }
 }
