@@ -9,6 +9,9 @@ import { oneOrEveryWorkflowSql, readyOrder, readyStepsSql } from "./postgres-rea
 /** The text of a workflow's pause lock key, before the slug (see 0021_workflow_pause_in_submit). */
 export const pauseLockPrefix = (schema: string): string => `cairn-pause:${schema}:`;
 
+/** The workflow's pause lock ($3: its key), held exclusively to commit by every registration write (as `l`). */
+const PAUSE_LOCK = "WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($3::text, 0)))";
+
 export function buildQueries(s: string) {
   return {
     /** Locks the run (share, or update when the write changes it) then the touched steps, and returns their states. */
@@ -97,13 +100,13 @@ export function buildQueries(s: string) {
      * Under the workflow's pause lock, held exclusively to commit ($3: pauseLockKey; see 0021_workflow_pause_in_submit).
      * A registration without `paused` keeps the stored mark.
      */
-    putWorkflow: `WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($3::text, 0)))
+    putWorkflow: `${PAUSE_LOCK}
       INSERT INTO ${s}.workflows AS w (slug, registration) SELECT $1, $2::json FROM l ON CONFLICT (slug) DO UPDATE
       SET registration = CASE WHEN EXCLUDED.registration -> 'paused' IS NULL AND w.registration -> 'paused' IS NOT NULL
         THEN (EXCLUDED.registration::jsonb || jsonb_build_object('paused', w.registration -> 'paused'))::json
         ELSE EXCLUDED.registration END`,
     /** A registration's pause mark set ($2) or cleared (null), the rest kept; under the same lock as putWorkflow. */
-    setWorkflowPause: `WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($3::text, 0)))
+    setWorkflowPause: `${PAUSE_LOCK}
       UPDATE ${s}.workflows w SET registration = CASE WHEN $2::jsonb IS NULL THEN (w.registration::jsonb - 'paused')::json
         ELSE (w.registration::jsonb || jsonb_build_object('paused', $2::jsonb))::json END
       FROM l WHERE w.slug = $1 RETURNING 1`,
